@@ -1,0 +1,45 @@
+#include "common/error.h"
+
+namespace parley {
+
+std::string_view errc_name(Errc code) {
+  switch (code) {
+    case Errc::kBadRequest: return "bad_request";
+    case Errc::kInvalidArgument: return "invalid_argument";
+    case Errc::kInvalidUtf8: return "invalid_utf8";
+    case Errc::kMessageTooLong: return "message_too_long";
+    case Errc::kUnauthenticated: return "unauthenticated";
+    case Errc::kInvalidCredentials: return "invalid_credentials";
+    case Errc::kForbidden: return "forbidden";
+    case Errc::kNotFound: return "not_found";
+    case Errc::kMethodNotAllowed: return "method_not_allowed";
+    case Errc::kUsernameTaken: return "username_taken";
+    case Errc::kPayloadTooLarge: return "payload_too_large";
+    case Errc::kRateLimited: return "rate_limited";
+    case Errc::kInternal: return "internal";
+    case Errc::kUnavailable: return "unavailable";
+  }
+  return "internal";
+}
+
+int errc_http_status(Errc code) {
+  switch (code) {
+    case Errc::kBadRequest:
+    case Errc::kInvalidArgument:
+    case Errc::kInvalidUtf8:
+    case Errc::kMessageTooLong: return 400;
+    case Errc::kUnauthenticated:
+    case Errc::kInvalidCredentials: return 401;
+    case Errc::kForbidden: return 403;
+    case Errc::kNotFound: return 404;
+    case Errc::kMethodNotAllowed: return 405;
+    case Errc::kUsernameTaken: return 409;
+    case Errc::kPayloadTooLarge: return 413;
+    case Errc::kRateLimited: return 429;
+    case Errc::kInternal: return 500;
+    case Errc::kUnavailable: return 503;
+  }
+  return 500;
+}
+
+}  // namespace parley

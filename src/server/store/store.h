@@ -1,0 +1,223 @@
+// The system of record, as the domain sees it: plain structs in, plain structs out.
+// No SQL, no sockets. Implementations: sqlite/ (embedded default). A PostgreSQL store
+// implements the same interface and passes the same conformance suite (store_test.cc).
+//
+// Threading contract:
+//  - write() is called from one thread only (the domain's committer thread). Each call is
+//    one durable transaction holding a batch of operations (group commit).
+//  - Every read method is thread-safe, may be called from any thread concurrently with
+//    write(), and sees a consistent snapshot of committed data.
+//
+// Ordering contract: `version` is a store-wide counter; every change (a message, a receipt
+// watermark moving, a conversation created, a member added) takes the next value at commit
+// time. Within one conversation, message versions grow with seq. A reader that observed
+// version V has observed every change with version <= V.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace parley::store {
+
+struct UserRecord {
+  int64_t id = 0;
+  std::string username;      // lower-case, unique
+  std::string display_name;
+  int64_t created_at = 0;    // ms since epoch
+};
+
+struct Credentials {
+  UserRecord user;
+  std::string password_hash;  // encoded argon2id string (libsodium crypto_pwhash_str)
+};
+
+struct SessionRecord {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  std::string device_name;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  bool revoked = false;
+};
+
+struct MessageRecord {
+  int64_t id = 0;               // unique store-wide
+  int64_t conversation_id = 0;
+  int64_t seq = 0;              // 1, 2, 3... gap-free within the conversation
+  int64_t sender_id = 0;
+  std::string client_id;        // unique per sender
+  std::string kind;             // "text"
+  std::string text;
+  int64_t ts = 0;               // server time of the commit, ms since epoch
+  int64_t version = 0;
+};
+
+struct MemberRecord {
+  UserRecord user;
+  int64_t delivered_seq = 0;  // invariant: read_seq <= delivered_seq <= conversation last_seq
+  int64_t read_seq = 0;
+  int64_t joined_at = 0;
+};
+
+struct ConversationRecord {
+  int64_t id = 0;
+  std::string kind;             // "direct"
+  int64_t created_at = 0;
+  int64_t last_seq = 0;         // 0 when empty
+  int64_t last_activity = 0;    // ts of the last message, else created_at
+  int64_t version = 0;          // version of the newest change to the conversation or its members
+  std::vector<MemberRecord> members;          // ordered by user id
+  std::optional<MessageRecord> last_message;  // the message with seq == last_seq
+};
+
+struct NewMessage {
+  int64_t conversation_id = 0;
+  int64_t sender_id = 0;
+  std::string client_id;
+  std::string kind;
+  std::string text;
+  int64_t ts = 0;
+};
+
+struct AppendOutcome {
+  MessageRecord message;
+  bool duplicate = false;            // (sender_id, client_id) existed: `message` is the original
+  std::vector<int64_t> member_ids;   // members of the conversation at commit time (for fan-out)
+};
+
+struct ReceiptOutcome {
+  int64_t conversation_id = 0;
+  int64_t user_id = 0;
+  int64_t delivered_seq = 0;   // the watermarks after the call
+  int64_t read_seq = 0;
+  int64_t version = 0;         // the new version if changed, else the member's unchanged one
+  bool changed = false;
+  std::vector<int64_t> member_ids;
+};
+
+struct DirectOutcome {
+  ConversationRecord conversation;
+  bool created = false;
+};
+
+template <class T>
+struct Page {
+  std::vector<T> items;
+  bool has_more = false;
+};
+
+struct SyncPage {
+  std::vector<ConversationRecord> conversations;  // ordered by version ascending
+  int64_t version = 0;  // see Store::changes_since
+  bool has_more = false;
+};
+
+// History query: at most one of before/after. Neither: newest `limit`, newest first.
+// before=S: seq < S newest first. after=S: seq > S oldest first.
+struct HistoryQuery {
+  int64_t conversation_id = 0;
+  std::optional<int64_t> before;
+  std::optional<int64_t> after;
+  int limit = 50;  // 1..200, validated by the caller
+};
+
+// The operations available inside one write transaction. Only valid during
+// WriteOp::apply. Each method either succeeds completely or fails having written
+// nothing (so one failed operation never spoils the rest of its batch). A storage
+// failure (I/O error, disk full) returns kInternal and makes the whole batch fail.
+class WriteTxn {
+ public:
+  virtual ~WriteTxn() = default;
+
+  // Errors: kUsernameTaken.
+  virtual Result<UserRecord> create_user(std::string_view username, std::string_view display_name,
+                                         std::string_view password_hash, int64_t now) = 0;
+
+  // token_hash is the hex SHA-256 of the token; it is unique.
+  virtual Result<SessionRecord> create_session(int64_t user_id, std::string_view token_hash,
+                                               std::string_view device_name, int64_t now,
+                                               int64_t expires_at) = 0;
+
+  // Revokes a live session of user_id. Result false when it is not theirs or already revoked.
+  virtual Result<bool> revoke_session(int64_t user_id, int64_t session_id) = 0;
+
+  // Revokes every unrevoked session of user_id except keep_session_id; returns their ids.
+  virtual Result<std::vector<int64_t>> revoke_other_sessions(int64_t user_id,
+                                                             int64_t keep_session_id) = 0;
+
+  // The one direct conversation of users a and b (a != b, both exist), created if absent.
+  // Errors: kNotFound when a user does not exist.
+  virtual Result<DirectOutcome> get_or_create_direct(int64_t a, int64_t b, int64_t now) = 0;
+
+  // Appends a message with seq = last_seq + 1 and the given ts; sets the sender's
+  // delivered/read watermarks to the new seq and the conversation's last_activity to ts.
+  // Idempotent: if (sender_id, client_id) exists, returns that message with duplicate=true
+  // and writes nothing. Errors: kNotFound when the conversation does not exist or the
+  // sender is not a member.
+  virtual Result<AppendOutcome> append_message(const NewMessage& message) = 0;
+
+  // Raises the member's watermarks to max(current, given); read also raises delivered.
+  // Values beyond last_seq are an error (kInvalidArgument); values at or below the current
+  // watermark change nothing (changed=false). Errors: kNotFound when not a member.
+  virtual Result<ReceiptOutcome> advance_receipt(int64_t conversation_id, int64_t user_id,
+                                                 int64_t delivered_seq, int64_t read_seq) = 0;
+};
+
+// One unit of work in a write batch. The store calls apply() inside the transaction;
+// the caller (not the store) delivers the outcome after write() returns.
+class WriteOp {
+ public:
+  virtual ~WriteOp() = default;
+  virtual void apply(WriteTxn& txn) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs every op's apply() in one transaction and commits it durably. Returns an error
+  // (and rolls everything back) if the transaction could not be committed or a storage
+  // failure happened inside it; then no op's effects are stored. Single thread only.
+  virtual Status write(std::span<WriteOp* const> ops) = 0;
+
+  // ---- reads: thread-safe, snapshot-consistent -------------------------------------
+
+  virtual Result<std::optional<Credentials>> find_credentials(std::string_view username) = 0;
+  virtual Result<std::optional<UserRecord>> find_user(int64_t user_id) = 0;
+  virtual Result<std::optional<UserRecord>> find_user_by_name(std::string_view username) = 0;
+
+  virtual Result<std::optional<SessionRecord>> find_session_by_token_hash(
+      std::string_view token_hash) = 0;
+  // Unrevoked sessions of the user with expires_at > now, oldest first.
+  virtual Result<std::vector<SessionRecord>> live_sessions(int64_t user_id, int64_t now) = 0;
+
+  // The conversation if it exists and user_id is a member; nullopt otherwise.
+  virtual Result<std::optional<ConversationRecord>> conversation_for_member(
+      int64_t conversation_id, int64_t user_id) = 0;
+
+  // The user's conversations ordered by last_activity descending (ties: id descending),
+  // only those with last_activity < before_activity when given.
+  virtual Result<Page<ConversationRecord>> list_conversations(
+      int64_t user_id, std::optional<int64_t> before_activity, int limit) = 0;
+
+  // A page of history. Errors: kNotFound when the conversation does not exist or user_id
+  // is not a member.
+  virtual Result<Page<MessageRecord>> history(int64_t user_id, const HistoryQuery& query) = 0;
+
+  // The user's conversations with version > since, ordered by version ascending, at most
+  // `limit`. version: when has_more, the version of the last conversation returned;
+  // otherwise the store's current version at the read snapshot (>= since).
+  virtual Result<SyncPage> changes_since(int64_t user_id, int64_t since, int limit) = 0;
+
+  // The newest committed version.
+  virtual Result<int64_t> current_version() = 0;
+};
+
+}  // namespace parley::store
