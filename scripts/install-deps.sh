@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --test, testing) Parley needs on Debian 12.
+# Idempotent: asks apt only for packages that are missing. Needs root (or sudo).
+set -euo pipefail
+
+pkgs=(build-essential cmake ninja-build ccache pkg-config git
+      libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libsodium-dev libssl-dev
+      libspdlog-dev libtomlplusplus-dev libgtest-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(sqlite3 chromium)
+fi
+# The web client and the black-box tests need Node.js and npm; keep an existing install.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

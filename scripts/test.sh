@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test:
+#   1. unit tests (CTest) on the debug build,
+#   2. black-box protocol tests (Node + the `ws` client) against the real parleyd,
+#   3. the web client's unit tests (Vitest) and end-to-end tests (Playwright + Chromium),
+#   4. the unit and black-box tests again on the AddressSanitizer+UBSan build.
+# PARLEY_SKIP_ASAN=1 skips step 4 (for quick local iterations; CI never sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/install-deps.sh --test
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "debug build"
+cmake --preset debug >/dev/null
+cmake --build --preset debug
+step "unit tests (debug)"
+ctest --preset debug
+
+step "black-box protocol tests (debug parleyd)"
+(cd tests/node && npm ci --no-audit --no-fund --loglevel=error &&
+  PARLEYD="$root/build/debug/bin/parleyd" npm test)
+
+if [[ -f web/package.json ]]; then
+  step "web client: build, unit tests, end-to-end tests"
+  (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test &&
+    PARLEYD="$root/build/debug/bin/parleyd" npm run e2e)
+fi
+
+if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
+  step "ASan+UBSan build"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan
+  step "unit tests (ASan+UBSan)"
+  ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
+  step "black-box protocol tests (ASan+UBSan parleyd)"
+  (cd tests/node && PARLEYD="$root/build/asan/bin/parleyd" PARLEY_TEST_SLOW=1 npm test)
+fi
+
+step "all tests passed"

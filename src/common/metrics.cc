@@ -1,0 +1,86 @@
+#include "common/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace parley {
+
+Histogram::Histogram(std::initializer_list<double> bounds)
+    : bounds_(bounds), counts_(bounds.size() + 1) {}
+
+void Histogram::observe(double value) {
+  std::size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_micro_.fetch_add(static_cast<uint64_t>(std::llround(value * 1e6)), std::memory_order_relaxed);
+}
+
+namespace {
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+void line(std::string& out, const std::string& name, uint64_t value) {
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+void header(std::string& out, const std::string& name, const char* type, const std::string& help) {
+  out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+}  // namespace
+
+void Histogram::render(std::string& out, const std::string& name, const std::string& help) const {
+  header(out, name, "histogram", help);
+  uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    std::string le = i < bounds_.size() ? num(bounds_[i]) : "+Inf";
+    line(out, name + "_bucket{le=\"" + le + "\"}", cumulative);
+  }
+  out += name + "_sum " + num(static_cast<double>(sum_micro_.load()) / 1e6) + "\n";
+  line(out, name + "_count", count_.load());
+}
+
+Metrics::Metrics()
+    : send_to_durable_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
+      commit_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
+      commit_batch_size({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}) {}
+
+std::string Metrics::render(std::size_t subscribers) const {
+  std::string out;
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    header(out, name, "counter", help);
+    line(out, name, v);
+  };
+  header(out, "parley_ws_connections", "gauge", "Open WebSocket connections.");
+  line(out, "parley_ws_connections", static_cast<uint64_t>(std::max<int64_t>(0, ws_connections.value())));
+  header(out, "parley_subscribed_devices", "gauge", "Authenticated devices receiving events.");
+  line(out, "parley_subscribed_devices", subscribers);
+  counter("parley_ws_connections_total", "WebSocket connections accepted.", ws_connections_total.value());
+  counter("parley_http_requests_total", "HTTP requests answered.", http_requests.value());
+  counter("parley_frames_in_total", "WebSocket frames received.", frames_in.value());
+  counter("parley_frames_out_total", "WebSocket frames written.", frames_out.value());
+  counter("parley_bytes_in_total", "WebSocket payload bytes received.", bytes_in.value());
+  counter("parley_bytes_out_total", "WebSocket payload bytes written.", bytes_out.value());
+  counter("parley_messages_committed_total", "New messages made durable.", messages_committed.value());
+  counter("parley_message_events_total", "Message events queued to recipients' devices.", message_events.value());
+  counter("parley_slow_client_disconnects_total", "Connections closed because their write queue overflowed.", slow_client_disconnects.value());
+  counter("parley_rate_limited_total", "Requests refused by a rate limit.", rate_limited.value());
+  header(out, "parley_errors_total", "counter", "Error answers by protocol error code.");
+  for (std::size_t i = 0; i <= static_cast<std::size_t>(Errc::kUnavailable); ++i)
+    line(out, std::string("parley_errors_total{code=\"") + std::string(errc_name(static_cast<Errc>(i))) + "\"}", errors[i].value());
+  send_to_durable_seconds.render(out, "parley_send_to_durable_seconds", "From a send being parsed to its commit.");
+  commit_seconds.render(out, "parley_commit_seconds", "Duration of one group-commit transaction.");
+  commit_batch_size.render(out, "parley_commit_batch_size", "Operations per group-commit transaction.");
+  return out;
+}
+
+}  // namespace parley

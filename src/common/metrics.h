@@ -1,0 +1,71 @@
+// Process metrics in Prometheus' text format (served at GET /metrics). Lock-free
+// counters and fixed-bucket histograms; every method is thread-safe and cheap enough for
+// the hot path.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace parley {
+
+class Counter {
+ public:
+  void add(uint64_t n = 1) { v_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t value() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+class Gauge {
+ public:
+  void add(int64_t n) { v_.fetch_add(n, std::memory_order_relaxed); }
+  int64_t value() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> v_{0};
+};
+
+// Cumulative histogram with fixed upper bounds (in the metric's unit).
+class Histogram {
+ public:
+  explicit Histogram(std::initializer_list<double> bounds);
+  void observe(double value);
+  // Appends the _bucket, _sum and _count lines for `name`.
+  void render(std::string& out, const std::string& name, const std::string& help) const;
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<std::atomic<uint64_t>> counts_;  // one per bound, plus +Inf
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_micro_{0};  // sum * 1e6, to stay integral and lock-free
+};
+
+struct Metrics {
+  Metrics();
+
+  Gauge ws_connections;
+  Counter ws_connections_total;
+  Counter http_requests;
+  Counter frames_in, frames_out, bytes_in, bytes_out;
+  Counter messages_committed;      // new messages made durable
+  Counter message_events;          // message frames handed to recipients' queues
+  Counter slow_client_disconnects; // write queue overflowed
+  Counter rate_limited;
+  std::array<Counter, 16> errors;  // by Errc
+  Histogram send_to_durable_seconds;   // send frame parsed -> committed
+  Histogram commit_seconds;            // one batch's transaction
+  Histogram commit_batch_size;         // ops per batch
+
+  void count_error(Errc code) { errors[static_cast<std::size_t>(code)].add(); }
+  // The whole exposition; `subscribers` is the bus's current device count.
+  std::string render(std::size_t subscribers) const;
+};
+
+}  // namespace parley

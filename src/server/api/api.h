@@ -1,0 +1,81 @@
+// The API: HTTP routes and WebSocket frames of docs/protocol.md mapped onto the domain.
+// Transport-agnostic: net/ feeds it requests and frames through transport.h.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/metrics.h"
+#include "server/api/transport.h"
+#include "server/bus/bus.h"
+#include "server/chat/rate_limiter.h"
+#include "server/chat/service.h"
+
+namespace parley::api {
+
+struct ApiOptions {
+  std::vector<std::string> allowed_origins;  // besides the server's own origin
+  double register_per_min = 10, register_burst = 10;
+  double login_per_min = 20, login_burst = 20;
+  std::size_t max_inflight_per_connection = 256;
+};
+
+class Api {
+ public:
+  Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metrics, ApiOptions options);
+
+  // Answers one HTTP request (healthz, readyz, metrics and everything under /api/).
+  // `done` is called exactly once, from any thread. Thread-safe.
+  void handle_http(HttpRequest request, HttpDone done);
+
+  // Whether a WebSocket upgrade from `origin` (may be empty: no Origin header) to a
+  // server addressed as `host` (the Host header) may proceed. Thread-safe.
+  bool origin_allowed(std::string_view origin, std::string_view host) const;
+
+  // The handler of a newly upgraded connection. A non-empty `bearer_token` (from the
+  // upgrade's Authorization header) authenticates it at once; otherwise the first frame
+  // must be `auth`. Call on the connection's strand.
+  std::shared_ptr<WsHandler> open_ws(const std::shared_ptr<WsConnection>& connection,
+                                     std::string bearer_token);
+
+  // Readiness for /readyz; false while starting and once shutdown begins.
+  void set_ready(bool ready) { ready_.store(ready); }
+  bool ready() const { return ready_.load(); }
+
+  chat::ChatService& chat() { return chat_; }
+  bus::Bus& bus() { return bus_; }
+  Worker& worker() { return worker_; }
+  Metrics& metrics() { return metrics_; }
+  const ApiOptions& options() const { return options_; }
+
+ private:
+  void route(HttpRequest& request, HttpDone& done);
+  void route_authenticated(const chat::Principal& who, HttpRequest& request, HttpDone& done);
+
+  chat::ChatService& chat_;
+  bus::Bus& bus_;
+  Worker& worker_;
+  Metrics& metrics_;
+  const ApiOptions options_;
+  chat::RateLimiter register_limiter_;
+  chat::RateLimiter login_limiter_;
+  std::atomic<bool> ready_{false};
+};
+
+// The domain's Notifier: encodes each committed change once and publishes it on the bus.
+class EventPublisher final : public chat::Notifier {
+ public:
+  EventPublisher(bus::Bus& bus, Metrics& metrics) : bus_(bus), metrics_(metrics) {}
+  void on_message(const store::AppendOutcome& outcome, uint64_t origin_connection) override;
+  void on_receipt(const store::ReceiptOutcome& outcome) override;
+  void on_conversation(const store::ConversationRecord& conversation) override;
+  void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) override;
+
+ private:
+  bus::Bus& bus_;
+  Metrics& metrics_;
+};
+
+}  // namespace parley::api

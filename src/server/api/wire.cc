@@ -1,0 +1,78 @@
+#include "server/api/wire.h"
+
+#include <boost/json/serialize.hpp>
+
+namespace parley::api::wire {
+
+namespace json = boost::json;
+
+json::object user(const store::UserRecord& u) {
+  return {{"id", u.id}, {"username", u.username}, {"display_name", u.display_name}};
+}
+
+json::object message(const store::MessageRecord& m) {
+  return {{"id", m.id},         {"conversation_id", m.conversation_id},
+          {"seq", m.seq},       {"sender_id", m.sender_id},
+          {"client_id", m.client_id}, {"kind", m.kind},
+          {"text", m.text},     {"ts", m.ts}};
+}
+
+json::object conversation(const store::ConversationRecord& c, int64_t viewer_id) {
+  json::array members;
+  json::value peer = nullptr;
+  int64_t my_read = 0;
+  for (const auto& m : c.members) {
+    members.push_back(json::object{{"user", user(m.user)},
+                                   {"delivered_seq", m.delivered_seq},
+                                   {"read_seq", m.read_seq}});
+    if (m.user.id == viewer_id)
+      my_read = m.read_seq;
+    else if (c.kind == "direct")
+      peer = user(m.user);
+  }
+  json::object o{{"id", c.id},
+                 {"kind", c.kind},
+                 {"peer", std::move(peer)},
+                 {"members", std::move(members)},
+                 {"last_seq", c.last_seq},
+                 {"last_activity", c.last_activity},
+                 {"unread", std::max<int64_t>(0, c.last_seq - my_read)},
+                 {"created_at", c.created_at},
+                 {"version", c.version}};
+  if (c.last_message)
+    o["last_message"] = message(*c.last_message);
+  else
+    o["last_message"] = nullptr;
+  return o;
+}
+
+json::array conversations(const std::vector<store::ConversationRecord>& cs, int64_t viewer_id) {
+  json::array a;
+  a.reserve(cs.size());
+  for (const auto& c : cs) a.push_back(conversation(c, viewer_id));
+  return a;
+}
+
+json::array messages(const std::vector<store::MessageRecord>& ms) {
+  json::array a;
+  a.reserve(ms.size());
+  for (const auto& m : ms) a.push_back(message(m));
+  return a;
+}
+
+std::string error_body(const Error& e) {
+  json::object err{{"code", errc_name(e.code)}, {"message", e.message}};
+  return json::serialize(json::object{{"error", std::move(err)}});
+}
+
+std::string error_frame(const json::value& id, const Error& e) {
+  json::object o{{"type", "error"}, {"id", id}, {"code", errc_name(e.code)}, {"message", e.message}};
+  if (e.code == Errc::kRateLimited) o["retry_after_ms"] = e.retry_after_ms;
+  return json::serialize(o);
+}
+
+std::shared_ptr<const std::string> frame(const json::object& o) {
+  return std::make_shared<const std::string>(json::serialize(o));
+}
+
+}  // namespace parley::api::wire

@@ -1,0 +1,31 @@
+// JSON encoding of the protocol's objects and frames (docs/protocol.md, "Objects").
+// Pure functions; thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "common/error.h"
+#include "server/store/store.h"
+
+namespace parley::api::wire {
+
+boost::json::object user(const store::UserRecord& u);
+boost::json::object message(const store::MessageRecord& m);
+// `viewer_id` decides `peer` and `unread`.
+boost::json::object conversation(const store::ConversationRecord& c, int64_t viewer_id);
+boost::json::array conversations(const std::vector<store::ConversationRecord>& cs, int64_t viewer_id);
+boost::json::array messages(const std::vector<store::MessageRecord>& ms);
+
+// {"error":{"code":...,"message":...}}
+std::string error_body(const Error& e);
+// {"type":"error","id":...,"code":...,"message":...[,"retry_after_ms":...]}; id may be null.
+std::string error_frame(const boost::json::value& id, const Error& e);
+
+// Serialises a frame once, for sharing between recipients.
+std::shared_ptr<const std::string> frame(const boost::json::object& o);
+
+}  // namespace parley::api::wire

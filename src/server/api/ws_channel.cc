@@ -1,0 +1,228 @@
+#include "server/api/ws_channel.h"
+
+#include <chrono>
+
+#include <boost/json/serialize.hpp>
+
+#include "protocol/json_fields.h"
+#include "server/api/wire.h"
+
+namespace parley::api {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kHeartbeatMs = 20000;
+
+Error bad(std::string message) { return Error::make(Errc::kBadRequest, std::move(message)); }
+
+}  // namespace
+
+std::shared_ptr<WsHandler> Api::open_ws(const std::shared_ptr<WsConnection>& connection,
+                                        std::string bearer_token) {
+  auto channel = std::make_shared<WsChannel>(*this, connection);
+  if (!bearer_token.empty()) channel->authenticate_with(std::move(bearer_token));
+  return channel;
+}
+
+WsChannel::WsChannel(Api& api, const std::shared_ptr<WsConnection>& connection)
+    : api_(api), connection_(connection), connection_id_(connection->id()) {}
+
+void WsChannel::send_json(const json::object& o) {
+  if (auto c = connection_.lock()) c->send(wire::frame(o));
+}
+
+void WsChannel::send_error(const json::value& id, const Error& e) {
+  api_.metrics().count_error(e.code);
+  if (e.code == Errc::kRateLimited) api_.metrics().rate_limited.add();
+  if (auto c = connection_.lock())
+    c->send(std::make_shared<const std::string>(wire::error_frame(id, e)));
+}
+
+void WsChannel::authenticate_with(std::string token) { start_auth(std::move(token), nullptr); }
+
+void WsChannel::start_auth(std::string token, json::value id) {
+  auth_started_ = true;
+  auto self = shared_from_this();
+  api_.worker().post([self, token = std::move(token), id = std::move(id)]() mutable {
+    auto who = self->api_.chat().authenticate(token);
+    auto version = who ? self->api_.chat().current_version() : Result<int64_t>(0);
+    auto conn = self->connection_.lock();
+    if (!conn) return;
+    conn->post([self, who = std::move(who), version = std::move(version), id = std::move(id)]() mutable {
+      if (self->closed_) return;
+      if (!who || !version) {
+        const Error& e = !who ? who.error() : version.error();
+        self->send_error(id, e);
+        if (auto c = self->connection_.lock()) c->close(4001, "unauthenticated");
+        return;
+      }
+      self->principal_ = std::move(*who);
+      self->session_id_.store(self->principal_->session_id);
+      self->api_.bus().subscribe(self->principal_->user.id, self);
+      json::object ready{{"type", "ready"},
+                         {"user", wire::user(self->principal_->user)},
+                         {"session_id", self->principal_->session_id},
+                         {"heartbeat_ms", kHeartbeatMs},
+                         {"version", *version}};
+      if (!id.is_null()) ready["id"] = id;
+      self->send_json(ready);
+    });
+  });
+}
+
+void WsChannel::on_text(std::string_view text) {
+  if (closed_) return;
+  auto frame = protocol::parse_object(text);
+  if (!frame) return send_error(nullptr, frame.error());
+  json::value id = nullptr;
+  if (auto* v = frame->if_contains("id")) {
+    if (v->is_string() && v->as_string().size() <= 64)
+      id = *v;
+    else if (v->is_int64() || v->is_uint64())
+      id = *v;
+    else if (!v->is_null())
+      return send_error(nullptr, bad("'id' must be a string of at most 64 characters or an integer"));
+  }
+  auto type = protocol::required_string(*frame, "type");
+  if (!type) return send_error(id, type.error());
+
+  if (!principal_) {
+    if (*type == "auth" && !auth_started_) {
+      auto token = protocol::required_string(*frame, "token");
+      if (!token) {
+        send_error(id, Error::make(Errc::kUnauthenticated, "auth needs a token"));
+        if (auto c = connection_.lock()) c->close(4001, "unauthenticated");
+        return;
+      }
+      return start_auth(std::move(*token), id);
+    }
+    if (auth_started_) return send_error(id, Error::make(Errc::kUnauthenticated, "authentication in progress"));
+    send_error(id, Error::make(Errc::kUnauthenticated, "the first frame must be auth"));
+    if (auto c = connection_.lock()) c->close(4001, "unauthenticated");
+    return;
+  }
+  dispatch(*type, *frame, std::move(id));
+}
+
+bool WsChannel::begin_request(const json::value& id) {
+  if (inflight_.fetch_add(1) >= api_.options().max_inflight_per_connection) {
+    inflight_.fetch_sub(1);
+    Error e = Error::make(Errc::kRateLimited, "too many requests in flight on this connection");
+    e.retry_after_ms = 100;
+    send_error(id, e);
+    return false;
+  }
+  return true;
+}
+
+void WsChannel::dispatch(const std::string& type, json::object& f, json::value id) {
+  const chat::Principal& who = *principal_;
+  auto self = shared_from_this();
+
+  if (type == "ping") {
+    json::object pong{{"type", "pong"}};
+    if (!id.is_null()) pong["id"] = id;
+    return send_json(pong);
+  }
+  if (type == "send") {
+    auto conv = protocol::required_int(f, "conversation_id", 1);
+    if (!conv) return send_error(id, conv.error());
+    auto client_id = protocol::required_string(f, "client_id");
+    if (!client_id) return send_error(id, client_id.error());
+    auto text = protocol::required_string(f, "text");
+    if (!text) return send_error(id, text.error());
+    if (!begin_request(id)) return;
+    auto started = std::chrono::steady_clock::now();
+    return api_.chat().send(
+        who, chat::SendRequest{*conv, std::move(*client_id), std::move(*text)}, connection_id_,
+        [self, id, started](Result<store::AppendOutcome> r) {
+          self->end_request();
+          if (!r) return self->send_error(id, r.error());
+          if (!r->duplicate)
+            self->api_.metrics().send_to_durable_seconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          self->send_json({{"type", "ack"},
+                           {"id", id},
+                           {"duplicate", r->duplicate},
+                           {"message", wire::message(r->message)}});
+        });
+  }
+  if (type == "delivered" || type == "read") {
+    auto conv = protocol::required_int(f, "conversation_id", 1);
+    if (!conv) return send_error(id, conv.error());
+    auto seq = protocol::required_int(f, "seq", 1);
+    if (!seq) return send_error(id, seq.error());
+    if (!begin_request(id)) return;
+    bool read = type == "read";
+    return api_.chat().mark(who, *conv, read ? 0 : *seq, read ? *seq : 0,
+                            [self, id](Result<store::ReceiptOutcome> r) {
+                              self->end_request();
+                              if (!r) return self->send_error(id, r.error());
+                              self->send_json({{"type", "ok"}, {"id", id}});
+                            });
+  }
+  if (type == "sync") {
+    auto since = protocol::optional_int(f, "since", 0);
+    if (!since) return send_error(id, since.error());
+    auto limit = protocol::optional_int(f, "limit", 1, 200);
+    if (!limit) return send_error(id, limit.error());
+    if (!begin_request(id)) return;
+    return api_.worker().post([self, who, id, since = since->value_or(0), limit = limit->value_or(100)] {
+      auto page = self->api_.chat().sync(who, since, static_cast<int>(limit));
+      self->end_request();
+      if (!page) return self->send_error(id, page.error());
+      self->send_json({{"type", "sync"},
+                       {"id", id},
+                       {"version", page->version},
+                       {"has_more", page->has_more},
+                       {"conversations", wire::conversations(page->conversations, who.user.id)}});
+    });
+  }
+  if (type == "history") {
+    store::HistoryQuery q;
+    auto conv = protocol::required_int(f, "conversation_id", 1);
+    if (!conv) return send_error(id, conv.error());
+    auto before = protocol::optional_int(f, "before", 0);
+    if (!before) return send_error(id, before.error());
+    auto after = protocol::optional_int(f, "after", 0);
+    if (!after) return send_error(id, after.error());
+    auto limit = protocol::optional_int(f, "limit", 1, 200);
+    if (!limit) return send_error(id, limit.error());
+    q.conversation_id = *conv;
+    q.before = *before;
+    q.after = *after;
+    q.limit = static_cast<int>(limit->value_or(50));
+    if (!begin_request(id)) return;
+    return api_.worker().post([self, who, id, q] {
+      auto page = self->api_.chat().history(who, q);
+      self->end_request();
+      if (!page) return self->send_error(id, page.error());
+      self->send_json({{"type", "history"},
+                       {"id", id},
+                       {"messages", wire::messages(page->items)},
+                       {"has_more", page->has_more}});
+    });
+  }
+  if (type == "auth") return send_error(id, bad("already authenticated"));
+  send_error(id, bad("unknown frame type '" + type + "'"));
+}
+
+void WsChannel::on_close() {
+  closed_ = true;
+  if (principal_) api_.bus().unsubscribe(principal_->user.id, connection_id_);
+}
+
+void WsChannel::deliver(const std::shared_ptr<const std::string>& frame) {
+  if (auto c = connection_.lock()) c->send(frame);
+}
+
+void WsChannel::revoke() {
+  if (auto c = connection_.lock()) {
+    c->send(wire::frame({{"type", "session_revoked"}}));
+    c->close(4001, "session revoked");
+  }
+}
+
+}  // namespace parley::api

@@ -1,0 +1,61 @@
+// One WebSocket device as the API sees it: parses client frames, authenticates, turns
+// requests into domain calls, and receives bus events (as a bus::Subscriber).
+// on_text/on_close run on the connection's strand; deliver/revoke and completion
+// callbacks arrive from other threads and only enqueue through WsConnection.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/json/value.hpp>
+
+#include "server/api/api.h"
+#include "server/api/transport.h"
+#include "server/bus/bus.h"
+
+namespace parley::api {
+
+class WsChannel final : public WsHandler,
+                        public bus::Subscriber,
+                        public std::enable_shared_from_this<WsChannel> {
+ public:
+  WsChannel(Api& api, const std::shared_ptr<WsConnection>& connection);
+
+  // Starts header authentication (the upgrade carried a bearer token). Strand only.
+  void authenticate_with(std::string token);
+
+  // WsHandler
+  void on_text(std::string_view frame) override;
+  bool authenticated() const override { return principal_.has_value(); }
+  void on_close() override;
+
+  // bus::Subscriber
+  uint64_t connection_id() const override { return connection_id_; }
+  int64_t session_id() const override { return session_id_.load(); }
+  void deliver(const std::shared_ptr<const std::string>& frame) override;
+  void revoke() override;
+
+ private:
+  void start_auth(std::string token, boost::json::value id);
+  void dispatch(const std::string& type, boost::json::object& frame, boost::json::value id);
+  void send_error(const boost::json::value& id, const Error& e);
+  void send_json(const boost::json::object& o);
+  // Bounds the requests in flight; false (and an error sent) when over the limit.
+  bool begin_request(const boost::json::value& id);
+  void end_request() { inflight_.fetch_sub(1); }
+
+  Api& api_;
+  const std::weak_ptr<WsConnection> connection_;
+  const uint64_t connection_id_;
+  // Strand-only state.
+  std::optional<chat::Principal> principal_;
+  bool auth_started_ = false;
+  bool closed_ = false;
+  // Any thread.
+  std::atomic<int64_t> session_id_{0};
+  std::atomic<std::size_t> inflight_{0};
+};
+
+}  // namespace parley::api

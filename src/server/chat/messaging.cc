@@ -1,0 +1,129 @@
+// ChatService: conversations, history, sync, messages and receipts.
+#include <string>
+
+#include "common/clock.h"
+#include "protocol/validate.h"
+#include "server/chat/service.h"
+
+namespace parley::chat {
+
+namespace {
+
+Error not_found() { return Error::make(Errc::kNotFound, "no such conversation"); }
+
+Status check_limit(int limit) {
+  if (limit < 1 || limit > protocol::kMaxPageLimit)
+    return Error::make(Errc::kInvalidArgument, "limit must be in 1..200");
+  return {};
+}
+
+}  // namespace
+
+void ChatService::open_direct(const Principal& who, std::optional<int64_t> peer_id,
+                              std::optional<std::string> peer_username,
+                              Callback<store::DirectOutcome> done) {
+  Result<std::optional<store::UserRecord>> peer = std::optional<store::UserRecord>();
+  if (peer_id) {
+    peer = store_.find_user(*peer_id);
+  } else if (peer_username) {
+    auto name = protocol::normalize_username(*peer_username);
+    if (!name) return done(Error::make(Errc::kNotFound, "no such user"));
+    peer = store_.find_user_by_name(*name);
+  } else {
+    return done(Error::make(Errc::kBadRequest, "peer_id or peer_username is required"));
+  }
+  if (!peer) return done(peer.error());
+  if (!peer->has_value()) return done(Error::make(Errc::kNotFound, "no such user"));
+  int64_t me = who.user.id, other = (*peer)->id;
+  if (me == other)
+    return done(Error::make(Errc::kInvalidArgument, "a conversation needs another user"));
+  committer_.submit(make_op<store::DirectOutcome>(
+      [me, other](store::WriteTxn& txn) { return txn.get_or_create_direct(me, other, now_ms()); },
+      Callback<store::DirectOutcome>([this, done = std::move(done)](Result<store::DirectOutcome> r) {
+        if (!r) return done(r.error());
+        bool created = r->created;
+        store::ConversationRecord copy = created ? r->conversation : store::ConversationRecord{};
+        done(std::move(r));
+        if (created) notifier_.on_conversation(copy);
+      })));
+}
+
+Result<store::ConversationRecord> ChatService::conversation(const Principal& who,
+                                                            int64_t conversation_id) {
+  auto c = store_.conversation_for_member(conversation_id, who.user.id);
+  if (!c) return c.error();
+  if (!c->has_value()) return not_found();
+  return std::move(**c);
+}
+
+Result<store::Page<store::ConversationRecord>> ChatService::conversations(
+    const Principal& who, std::optional<int64_t> before, int limit) {
+  if (auto s = check_limit(limit); !s) return s.error();
+  return store_.list_conversations(who.user.id, before, limit);
+}
+
+Result<store::Page<store::MessageRecord>> ChatService::history(const Principal& who,
+                                                               const store::HistoryQuery& q) {
+  if (auto s = check_limit(q.limit); !s) return s.error();
+  if (q.before && q.after)
+    return Error::make(Errc::kInvalidArgument, "give at most one of 'before' and 'after'");
+  return store_.history(who.user.id, q);
+}
+
+Result<store::SyncPage> ChatService::sync(const Principal& who, int64_t since, int limit) {
+  if (auto s = check_limit(limit); !s) return s.error();
+  if (since < 0) return Error::make(Errc::kInvalidArgument, "since must be >= 0");
+  return store_.changes_since(who.user.id, since, limit);
+}
+
+Result<int64_t> ChatService::current_version() { return store_.current_version(); }
+
+void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_connection,
+                       Callback<store::AppendOutcome> done) {
+  if (r.conversation_id <= 0) return done(not_found());
+  if (auto s = protocol::validate_client_id(r.client_id); !s) return done(s.error());
+  if (auto s = protocol::validate_text(r.text, limits_.max_text_bytes); !s) return done(s.error());
+  if (int64_t wait = send_limiter_.acquire(std::to_string(who.user.id), steady_ms()); wait > 0) {
+    Error e = Error::make(Errc::kRateLimited, "too many messages; slow down");
+    e.retry_after_ms = wait;
+    return done(e);
+  }
+  store::NewMessage m;
+  m.conversation_id = r.conversation_id;
+  m.sender_id = who.user.id;
+  m.client_id = std::move(r.client_id);
+  m.kind = "text";
+  m.text = std::move(r.text);
+  committer_.submit(make_op<store::AppendOutcome>(
+      [m = std::move(m)](store::WriteTxn& txn) mutable {
+        // The time is taken inside the transaction so that it is the commit's time.
+        m.ts = now_ms();
+        return txn.append_message(m);
+      },
+      Callback<store::AppendOutcome>(
+          [this, origin_connection, done = std::move(done)](Result<store::AppendOutcome> r) {
+            if (!r || r->duplicate) return done(std::move(r));
+            // The event is published before the ack is handed over, so the outcome is
+            // still ours to read; both only enqueue.
+            notifier_.on_message(*r, origin_connection);
+            done(std::move(r));
+          })));
+}
+
+void ChatService::mark(const Principal& who, int64_t conversation_id, int64_t delivered_seq,
+                       int64_t read_seq, Callback<store::ReceiptOutcome> done) {
+  if (conversation_id <= 0) return done(not_found());
+  if (delivered_seq < 0 || read_seq < 0)
+    return done(Error::make(Errc::kInvalidArgument, "seq must be >= 1"));
+  int64_t user_id = who.user.id;
+  committer_.submit(make_op<store::ReceiptOutcome>(
+      [conversation_id, user_id, delivered_seq, read_seq](store::WriteTxn& txn) {
+        return txn.advance_receipt(conversation_id, user_id, delivered_seq, read_seq);
+      },
+      Callback<store::ReceiptOutcome>([this, done = std::move(done)](Result<store::ReceiptOutcome> r) {
+        if (r && r->changed) notifier_.on_receipt(*r);
+        done(std::move(r));
+      })));
+}
+
+}  // namespace parley::chat

@@ -1,0 +1,42 @@
+#include "server/chat/rate_limiter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace parley::chat {
+
+RateLimiter::RateLimiter(double rate_per_sec, double burst)
+    : rate_per_ms_(rate_per_sec / 1000.0), burst_(std::max(1.0, burst)) {}
+
+double RateLimiter::refill(const Bucket& b, int64_t now_ms) const {
+  double elapsed = static_cast<double>(std::max<int64_t>(0, now_ms - b.updated_ms));
+  return std::min(burst_, b.tokens + elapsed * rate_per_ms_);
+}
+
+void RateLimiter::sweep(Shard& shard, int64_t now_ms) {
+  for (auto it = shard.buckets.begin(); it != shard.buckets.end();) {
+    if (refill(it->second, now_ms) >= burst_)
+      it = shard.buckets.erase(it);
+    else
+      ++it;
+  }
+}
+
+int64_t RateLimiter::acquire(std::string_view key, int64_t now_ms) {
+  if (rate_per_ms_ <= 0) return 0;
+  Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
+  std::lock_guard lock(shard.mu);
+  if (shard.buckets.size() > kSweepAbove) sweep(shard, now_ms);
+  auto [it, inserted] = shard.buckets.try_emplace(std::string(key), Bucket{burst_, now_ms});
+  Bucket& b = it->second;
+  b.tokens = refill(b, now_ms);
+  b.updated_ms = now_ms;
+  if (b.tokens >= 1.0) {
+    b.tokens -= 1.0;
+    return 0;
+  }
+  return static_cast<int64_t>(std::ceil((1.0 - b.tokens) / rate_per_ms_));
+}
+
+}  // namespace parley::chat

@@ -1,0 +1,141 @@
+// The messaging domain: accounts, sessions, conversations, messages and receipts.
+// It enforces the product's rules (validation, membership, rate limits, idempotent sends)
+// and knows nothing of sockets, HTTP or SQL: it talks to a store::Store and tells a
+// Notifier what was committed.
+//
+// Threading:
+//  - Methods returning Result<...> are synchronous reads; they may block on the store or
+//    on password hashing, so call them from a worker thread, never from an I/O thread.
+//  - Methods taking a Callback are writes: they validate on the calling thread (register
+//    and login also hash there, so they too belong on a worker thread), queue the write
+//    to the committer, and invoke the callback on the committer thread once the write is
+//    durably committed or has failed. Callbacks must be quick (post elsewhere).
+//  - The Notifier is called on the committer thread after the callback, in commit order.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/chat/committer.h"
+#include "server/chat/credentials.h"
+#include "server/chat/rate_limiter.h"
+#include "server/store/store.h"
+
+namespace parley::chat {
+
+struct ChatLimits {
+  std::size_t max_text_bytes = 16384;
+  double send_per_sec = 30;       // per user, all devices together
+  double send_burst = 60;
+  int64_t session_ttl_ms = 30LL * 24 * 3600 * 1000;
+  std::size_t commit_queue_limit = 100000;
+  std::size_t commit_batch_max = 1024;
+};
+
+// An authenticated device.
+struct Principal {
+  store::UserRecord user;
+  int64_t session_id = 0;
+};
+
+struct LoginResult {
+  store::UserRecord user;
+  std::string token;  // shown once
+  int64_t session_id = 0;
+  int64_t expires_at = 0;
+};
+
+struct RegisterRequest {
+  std::string username;
+  std::string display_name;
+  std::string password;
+  std::string device_name;
+};
+
+struct SendRequest {
+  int64_t conversation_id = 0;
+  std::string client_id;
+  std::string text;
+};
+
+struct Done {};
+
+// Told about every committed change, on the committer thread, in commit order.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  // A new message (never called for duplicates). origin_connection: the sending
+  // connection, which gets the ack instead of the event (0 for none).
+  virtual void on_message(const store::AppendOutcome& outcome, uint64_t origin_connection) = 0;
+  virtual void on_receipt(const store::ReceiptOutcome& outcome) = 0;
+  virtual void on_conversation(const store::ConversationRecord& conversation) = 0;
+  virtual void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) = 0;
+};
+
+class ChatService {
+ public:
+  ChatService(store::Store& store, Notifier& notifier, ChatLimits limits);
+  ~ChatService();  // stop()s
+
+  // Commits everything queued and stops accepting writes (they fail with kUnavailable).
+  void stop();
+
+  // ---- accounts and sessions ------------------------------------------------------
+  // Errors: kInvalidArgument, kInvalidUtf8, kUsernameTaken.
+  void register_user(RegisterRequest request, Callback<LoginResult> done);
+  // Errors: kInvalidCredentials (unknown user or wrong password, indistinguishable).
+  void login(std::string username, std::string password, std::string device_name,
+             Callback<LoginResult> done);
+  // The device behind a token. Errors: kUnauthenticated (unknown, revoked or expired).
+  Result<Principal> authenticate(std::string_view token);
+  void logout(const Principal& who, Callback<Done> done);
+  void logout_others(const Principal& who, Callback<int64_t> done);  // number revoked
+  // Errors: kNotFound when not a live session of the user.
+  void revoke_session(const Principal& who, int64_t session_id, Callback<Done> done);
+  Result<std::vector<store::SessionRecord>> sessions(const Principal& who);
+  // Errors: kNotFound.
+  Result<store::UserRecord> find_user(std::string_view username);
+
+  // ---- conversations and history --------------------------------------------------
+  // The direct conversation with a peer given by id or username, created if absent.
+  // Errors: kNotFound (no such user), kInvalidArgument (yourself).
+  void open_direct(const Principal& who, std::optional<int64_t> peer_id,
+                   std::optional<std::string> peer_username, Callback<store::DirectOutcome> done);
+  // Errors: kNotFound (absent or not a member).
+  Result<store::ConversationRecord> conversation(const Principal& who, int64_t conversation_id);
+  Result<store::Page<store::ConversationRecord>> conversations(const Principal& who,
+                                                               std::optional<int64_t> before,
+                                                               int limit);
+  Result<store::Page<store::MessageRecord>> history(const Principal& who,
+                                                    const store::HistoryQuery& query);
+  Result<store::SyncPage> sync(const Principal& who, int64_t since, int limit);
+  Result<int64_t> current_version();
+
+  // ---- messages and receipts ------------------------------------------------------
+  // Validates, rate-limits (kRateLimited with retry_after_ms), then commits. Resending a
+  // client_id returns the original message with duplicate=true.
+  // Errors: kInvalidArgument, kInvalidUtf8, kMessageTooLong, kRateLimited, kNotFound,
+  // kUnavailable, kInternal.
+  void send(const Principal& who, SendRequest request, uint64_t origin_connection,
+            Callback<store::AppendOutcome> done);
+  // Raises the caller's watermarks (0 = leave as is). Errors: kNotFound, kInvalidArgument.
+  void mark(const Principal& who, int64_t conversation_id, int64_t delivered_seq,
+            int64_t read_seq, Callback<store::ReceiptOutcome> done);
+
+  CommitterStats committer_stats() const { return committer_.stats(); }
+  Committer& committer() { return committer_; }
+
+ private:
+  void create_session(store::UserRecord user, std::string device_name, Callback<LoginResult> done);
+
+  store::Store& store_;
+  Notifier& notifier_;
+  const ChatLimits limits_;
+  RateLimiter send_limiter_;
+  Committer committer_;
+};
+
+}  // namespace parley::chat

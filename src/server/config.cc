@@ -1,0 +1,190 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+
+#include <toml++/toml.h>
+
+namespace parley {
+
+namespace {
+
+struct Option {
+  const char* name;  // flag spelling without "--"
+  const char* help;
+  std::function<Status(Config&, const std::string&)> set;
+};
+
+Status bad(const std::string& name, const std::string& why) {
+  return Error::make(Errc::kInvalidArgument, "option " + name + ": " + why);
+}
+
+template <class T>
+std::function<Status(Config&, const std::string&)> number(T Config::*field, T min, T max) {
+  return [field, min, max](Config& c, const std::string& v) -> Status {
+    T n{};
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || n < min || n > max)
+      return Error::make(Errc::kInvalidArgument, "'" + v + "' is not a number in range");
+    c.*field = n;
+    return {};
+  };
+}
+
+std::function<Status(Config&, const std::string&)> text(std::string Config::*field) {
+  return [field](Config& c, const std::string& v) -> Status {
+    c.*field = v;
+    return {};
+  };
+}
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> kOptions = {
+      {"listen", "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)", text(&Config::listen)},
+      {"data-dir", "directory for the database (parley.db) (default ./data)", text(&Config::data_dir)},
+      {"web-root", "directory of the built web client (default web/dist)", text(&Config::web_root)},
+      {"allowed-origins", "comma-separated extra origins allowed to open WebSockets",
+       [](Config& c, const std::string& v) -> Status {
+         c.allowed_origins.clear();
+         std::size_t i = 0;
+         while (i <= v.size()) {
+           std::size_t j = v.find(',', i);
+           if (j == std::string::npos) j = v.size();
+           if (j > i) c.allowed_origins.push_back(v.substr(i, j - i));
+           i = j + 1;
+         }
+         return {};
+       }},
+      {"tls-cert", "PEM certificate chain; with --tls-key serves HTTPS/WSS", text(&Config::tls_cert)},
+      {"tls-key", "PEM private key", text(&Config::tls_key)},
+      {"io-threads", "event-loop threads (default 2)", number<int64_t>(&Config::io_threads, 1, 256)},
+      {"worker-threads", "threads for store reads and password hashing (default 2)",
+       number<int64_t>(&Config::worker_threads, 1, 256)},
+      {"log-level", "trace, debug, info, warn, error (default info)", text(&Config::log_level)},
+      {"session-ttl-days", "lifetime of a login (default 30)", number<int64_t>(&Config::session_ttl_days, 1, 3650)},
+      {"rate-register-per-min", "registrations per client address per minute (default 10)",
+       number<double>(&Config::rate_register_per_min, 0, 1e9)},
+      {"rate-login-per-min", "logins per client address per minute (default 20)",
+       number<double>(&Config::rate_login_per_min, 0, 1e9)},
+      {"rate-send-per-sec", "messages per user per second (default 30; 0 = unlimited)",
+       number<double>(&Config::rate_send_per_sec, 0, 1e9)},
+      {"rate-send-burst", "burst of messages per user (default 60)", number<double>(&Config::rate_send_burst, 1, 1e9)},
+      {"ws-idle-timeout-ms", "close a silent WebSocket after this long; ping at half (default 40000)",
+       number<int64_t>(&Config::ws_idle_timeout_ms, 1000, 3600000)},
+      {"ws-auth-timeout-ms", "time allowed for the auth frame (default 10000)",
+       number<int64_t>(&Config::ws_auth_timeout_ms, 100, 600000)},
+      {"commit-batch-max", "most writes in one group commit (default 1024)",
+       number<int64_t>(&Config::commit_batch_max, 1, 100000)},
+  };
+  return kOptions;
+}
+
+const Option* find(std::string_view name) {
+  for (const auto& o : options())
+    if (name == o.name) return &o;
+  return nullptr;
+}
+
+std::string env_name(const char* name) {
+  std::string e = "PARLEY_";
+  for (const char* p = name; *p; ++p) e += *p == '-' ? '_' : static_cast<char>(std::toupper(*p));
+  return e;
+}
+
+std::string toml_key(const char* name) {
+  std::string k(name);
+  for (char& c : k)
+    if (c == '-') c = '_';
+  return k;
+}
+
+Status apply_toml(Config& c, const std::string& path) {
+  toml::parse_result parsed = toml::parse_file(path);
+  if (!parsed) {
+    return Error::make(Errc::kInvalidArgument,
+                       "config file " + path + ": " + std::string(parsed.error().description()));
+  }
+  const toml::table& table = parsed.table();
+  for (auto&& [key, node] : table) {
+    std::string k(key.str());
+    const Option* opt = nullptr;
+    for (const auto& o : options())
+      if (toml_key(o.name) == k) opt = &o;
+    if (!opt) return Error::make(Errc::kInvalidArgument, "config file " + path + ": unknown key '" + k + "'");
+    std::string value;
+    if (auto s = node.value<std::string>()) value = *s;
+    else if (auto i = node.value<int64_t>()) value = std::to_string(*i);
+    else if (auto d = node.value<double>()) value = std::to_string(*d);
+    else if (auto* arr = node.as_array()) {
+      for (auto&& item : *arr) {
+        if (!value.empty()) value += ',';
+        value += item.value_or(std::string());
+      }
+    } else {
+      return Error::make(Errc::kInvalidArgument, "config file " + path + ": bad value for '" + k + "'");
+    }
+    if (Status s = opt->set(c, value); !s) return bad(opt->name, s.error().message);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string usage() {
+  std::string u =
+      "parleyd - the Parley messaging server\n\n"
+      "usage: parleyd [--config FILE] [--OPTION VALUE]...\n\n"
+      "Every option can also be set as environment variable PARLEY_<OPTION> (upper case,\n"
+      "'-' as '_') or as key <option> ('-' as '_') in the TOML file. Flags win over the\n"
+      "environment, which wins over the file.\n\n"
+      "  --config FILE                 TOML configuration file (env PARLEY_CONFIG)\n";
+  for (const auto& o : options()) {
+    std::string flag = std::string("  --") + o.name + " V";
+    if (flag.size() < 32) flag.resize(32, ' ');
+    u += flag + o.help + "\n";
+  }
+  u += "  --help                        this text\n";
+  return u;
+}
+
+Result<Config> load_config(int argc, char** argv) {
+  Config c;
+  std::string config_file;
+  if (const char* e = std::getenv("PARLEY_CONFIG")) config_file = e;
+  std::vector<std::pair<const Option*, std::string>> flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      c.help = true;
+      return c;
+    }
+    if (arg.rfind("--", 0) != 0)
+      return Error::make(Errc::kInvalidArgument, "unexpected argument '" + std::string(arg) + "'");
+    std::string name(arg.substr(2)), value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    } else {
+      if (i + 1 >= argc) return Error::make(Errc::kInvalidArgument, "option --" + name + " needs a value");
+      value = argv[++i];
+    }
+    if (name == "config") {
+      config_file = value;
+      continue;
+    }
+    const Option* o = find(name);
+    if (!o) return Error::make(Errc::kInvalidArgument, "unknown option --" + name + " (see --help)");
+    flags.emplace_back(o, value);
+  }
+  if (!config_file.empty())
+    if (Status s = apply_toml(c, config_file); !s) return s.error();
+  for (const auto& o : options())
+    if (const char* e = std::getenv(env_name(o.name).c_str()))
+      if (Status s = o.set(c, e); !s) return bad(env_name(o.name), s.error().message);
+  for (const auto& [o, value] : flags)
+    if (Status s = o->set(c, value); !s) return bad(std::string("--") + o->name, s.error().message);
+  return c;
+}
+
+}  // namespace parley

@@ -1,0 +1,43 @@
+// parleyd's configuration: defaults, then a TOML file (--config FILE or PARLEY_CONFIG),
+// then PARLEY_* environment variables, then command-line flags; later ones win.
+// Every option has all three spellings: flag --rate-send-per-sec, environment
+// PARLEY_RATE_SEND_PER_SEC, TOML key rate_send_per_sec.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace parley {
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "data";
+  std::string web_root = "web/dist";
+  std::vector<std::string> allowed_origins;
+  std::string tls_cert;
+  std::string tls_key;
+  int64_t io_threads = 2;
+  int64_t worker_threads = 2;
+  std::string log_level = "info";
+  int64_t session_ttl_days = 30;
+  double rate_register_per_min = 10;
+  double rate_login_per_min = 20;
+  double rate_send_per_sec = 30;
+  double rate_send_burst = 60;
+  int64_t ws_idle_timeout_ms = 40000;
+  int64_t ws_auth_timeout_ms = 10000;
+  int64_t commit_batch_max = 1024;
+  bool help = false;  // --help was given: print usage() and exit
+};
+
+// Builds the configuration from argv and the environment. Errors: kInvalidArgument with
+// a sentence naming the bad option.
+Result<Config> load_config(int argc, char** argv);
+
+// The text of `parleyd --help`.
+std::string usage();
+
+}  // namespace parley

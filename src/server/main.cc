@@ -1,0 +1,112 @@
+// parleyd: wires the layers together and runs until SIGTERM/SIGINT.
+#include <cstdio>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "common/metrics.h"
+#include "server/api/api.h"
+#include "server/bus/local_bus.h"
+#include "server/chat/service.h"
+#include "server/config.h"
+#include "server/net/server.h"
+#include "server/store/sqlite/sqlite_store.h"
+
+namespace {
+
+// "host:port" or "[v6]:port".
+bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return !host.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace parley;
+  auto config = load_config(argc, argv);
+  if (!config) {
+    std::fprintf(stderr, "parleyd: %s\n", config.error().message.c_str());
+    return 2;
+  }
+  if (config->help) {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  const Config& c = *config;
+  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  chat::init_crypto();
+
+  net::ServerOptions so;
+  if (!split_listen(c.listen, so.host, so.port)) {
+    std::fprintf(stderr, "parleyd: --listen wants HOST:PORT, got '%s'\n", c.listen.c_str());
+    return 2;
+  }
+  so.io_threads = static_cast<int>(c.io_threads);
+  so.worker_threads = static_cast<int>(c.worker_threads);
+  so.web_root = c.web_root;
+  so.tls_cert_file = c.tls_cert;
+  so.tls_key_file = c.tls_key;
+  so.ws_idle_timeout_ms = c.ws_idle_timeout_ms;
+  so.ws_auth_timeout_ms = c.ws_auth_timeout_ms;
+
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) {
+    spdlog::critical("cannot create data directory {}: {}", c.data_dir, ec.message());
+    return 1;
+  }
+  store::SqliteOptions sqlite;
+  sqlite.path = (std::filesystem::path(c.data_dir) / "parley.db").string();
+  auto db = store::open_sqlite_store(sqlite);
+  if (!db) {
+    spdlog::critical("cannot open {}: {}", sqlite.path, db.error().message);
+    return 1;
+  }
+
+  Metrics metrics;
+  bus::LocalBus bus;
+  api::EventPublisher publisher(bus, metrics);
+  net::Server server(so);
+
+  chat::ChatLimits limits;
+  limits.send_per_sec = c.rate_send_per_sec;
+  limits.send_burst = c.rate_send_burst;
+  limits.session_ttl_ms = c.session_ttl_days * 24 * 3600 * 1000;
+  limits.commit_batch_max = static_cast<std::size_t>(c.commit_batch_max);
+  chat::ChatService chat(**db, publisher, limits);
+  chat.committer().on_batch = [&metrics](std::size_t n, uint64_t us) {
+    metrics.commit_batch_size.observe(static_cast<double>(n));
+    metrics.commit_seconds.observe(static_cast<double>(us) / 1e6);
+  };
+
+  api::ApiOptions ao;
+  ao.allowed_origins = c.allowed_origins;
+  ao.register_per_min = c.rate_register_per_min;
+  ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
+  ao.login_per_min = c.rate_login_per_min;
+  ao.login_burst = std::max(1.0, std::min(c.rate_login_per_min, 20.0));
+  api::Api api(chat, bus, server.worker(), metrics, ao);
+
+  if (Status s = server.start(api); !s) {
+    spdlog::critical("{}", s.error().message);
+    return 1;
+  }
+  api.set_ready(true);
+  spdlog::info("parleyd listening on {}://{}:{} (data in {}, web client from {})",
+               so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
+               c.web_root.empty() ? "nowhere" : c.web_root);
+  server.run([&chat] { chat.stop(); });
+  spdlog::info("parleyd stopped");
+  return 0;
+}

@@ -1,0 +1,168 @@
+#include "server/net/server.h"
+
+#include <thread>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+#include "server/net/http_session.h"
+
+namespace parley::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+class PoolWorker final : public api::Worker {
+ public:
+  explicit PoolWorker(int threads) : pool_(static_cast<std::size_t>(threads)) {}
+  void post(std::function<void()> fn) override { asio::post(pool_, std::move(fn)); }
+  void join() { pool_.join(); }
+
+ private:
+  asio::thread_pool pool_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o)
+      : ioc(o.io_threads), worker(o.worker_threads), acceptor(ioc), signals(ioc, SIGINT, SIGTERM),
+        tls(ssl::context::tls_server) {
+    shared.options = std::move(o);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    auto await = asio::as_tuple(asio::use_awaitable);
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), await);
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) {
+        // Out of descriptors or a transient error: back off instead of spinning.
+        spdlog::warn("accept failed: {}", ec.message());
+        asio::steady_timer t(ioc, std::chrono::milliseconds(100));
+        co_await t.async_wait(await);
+        continue;
+      }
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::string remote = socket.remote_endpoint(ignored).address().to_string();
+      auto ex = socket.get_executor();
+      if (use_tls) {
+        asio::co_spawn(ex, serve_tls(beast::tcp_stream(std::move(socket)), std::move(remote)), asio::detached);
+      } else {
+        asio::co_spawn(ex, serve_http(beast::tcp_stream(std::move(socket)), shared, std::move(remote)),
+                       asio::detached);
+      }
+    }
+  }
+
+  asio::awaitable<void> serve_tls(beast::tcp_stream tcp_stream, std::string remote) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(15));
+    auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    co_await serve_http(std::move(stream), shared, std::move(remote));
+  }
+
+  asio::io_context ioc;
+  PoolWorker worker;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  ssl::context tls;
+  bool use_tls = false;
+  Shared shared;
+  std::thread drain_thread;
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() {
+  if (impl_->drain_thread.joinable()) impl_->drain_thread.join();
+}
+
+api::Worker& Server::worker() { return impl_->worker; }
+
+uint16_t Server::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+Status Server::start(api::Api& api) {
+  Impl& m = *impl_;
+  m.shared.api = &api;
+  m.shared.metrics = &api.metrics();
+  const ServerOptions& o = m.shared.options;
+  auto fail = [](const std::string& what) { return Error::make(Errc::kInternal, what); };
+
+  if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+    if (o.tls_cert_file.empty() || o.tls_key_file.empty())
+      return fail("TLS needs both a certificate and a key file");
+    beast::error_code ec;
+    m.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    m.tls.use_certificate_chain_file(o.tls_cert_file, ec);
+    if (ec) return fail("TLS certificate " + o.tls_cert_file + ": " + ec.message());
+    m.tls.use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+    if (ec) return fail("TLS key " + o.tls_key_file + ": " + ec.message());
+    m.use_tls = true;
+  }
+
+  beast::error_code ec;
+  auto address = asio::ip::make_address(o.host, ec);
+  if (ec) return fail("bad listen address '" + o.host + "': " + ec.message());
+  tcp::endpoint endpoint(address, o.port);
+  m.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) m.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor.bind(endpoint, ec);
+  if (!ec) m.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
+  asio::co_spawn(m.ioc, m.accept_loop(), asio::detached);
+  return {};
+}
+
+void Server::run(const std::function<void()>& drain) {
+  Impl& m = *impl_;
+  m.signals.async_wait([&m, drain](beast::error_code ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: shutting down", signal);
+    m.shared.api->set_ready(false);
+    beast::error_code ignored;
+    m.acceptor.close(ignored);
+    // Draining blocks (it waits for the last commits), so it runs off the I/O threads;
+    // the acks it completes are still delivered because the I/O threads keep running.
+    m.drain_thread = std::thread([&m, drain] {
+      drain();
+      asio::post(m.ioc, [&m] {
+        m.shared.registry.close_all();
+        auto timer = std::make_shared<asio::steady_timer>(m.ioc, std::chrono::seconds(2));
+        timer->async_wait([&m, timer](beast::error_code) { m.ioc.stop(); });
+      });
+    });
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < m.shared.options.io_threads; ++i) threads.emplace_back([&m] { m.ioc.run(); });
+  m.ioc.run();
+  for (auto& t : threads) t.join();
+  if (m.drain_thread.joinable()) m.drain_thread.join();
+  m.worker.join();
+}
+
+}  // namespace parley::net

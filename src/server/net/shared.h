@@ -1,0 +1,58 @@
+// State shared by every connection of one Server (internal to net/).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/metrics.h"
+#include "server/api/api.h"
+#include "server/net/server.h"
+
+namespace parley::net {
+
+// A live WebSocket session, as the shutdown path sees it.
+class ClosableSession {
+ public:
+  virtual ~ClosableSession() = default;
+  virtual void shutdown_close() = 0;  // close with 1001 after queued frames; thread-safe
+};
+
+// Live WebSocket sessions by id, so that shutdown can close them all.
+class SessionRegistry {
+ public:
+  void add(uint64_t id, std::weak_ptr<ClosableSession> s) {
+    std::lock_guard lock(mu_);
+    sessions_[id] = std::move(s);
+  }
+  void remove(uint64_t id) {
+    std::lock_guard lock(mu_);
+    sessions_.erase(id);
+  }
+  void close_all() {
+    std::unordered_map<uint64_t, std::weak_ptr<ClosableSession>> copy;
+    {
+      std::lock_guard lock(mu_);
+      copy = sessions_;
+    }
+    for (auto& [id, weak] : copy)
+      if (auto s = weak.lock()) s->shutdown_close();
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<uint64_t, std::weak_ptr<ClosableSession>> sessions_;  // guarded by mu_
+};
+
+// Constant after Server::start, except the registry and the id counter.
+struct Shared {
+  ServerOptions options;
+  api::Api* api = nullptr;
+  Metrics* metrics = nullptr;
+  SessionRegistry registry;
+  std::atomic<uint64_t> next_connection_id{1};
+};
+
+}  // namespace parley::net

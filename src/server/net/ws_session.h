@@ -1,0 +1,177 @@
+// One WebSocket connection (internal to net/; included only by http_session.cc).
+//
+// One strand (the socket's executor), one read loop, one write loop. Outgoing frames go
+// through a bounded queue: when a client stops reading and the queue reaches
+// options.ws_queue_max_frames frames or ws_queue_max_bytes bytes, the connection is cut
+// (TCP closed: a close frame could not get past the unread data) and counted as a slow-
+// client disconnect. Nobody else waits for it: publishers only enqueue.
+#pragma once
+
+#include <deque>
+#include <string>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include "server/net/shared.h"
+
+namespace parley::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+
+template <class Stream>
+class WsSession final : public api::WsConnection,
+                        public ClosableSession,
+                        public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(Stream&& stream, Shared& shared)
+      : ws_(std::move(stream)),
+        shared_(shared),
+        id_(shared.next_connection_id.fetch_add(1)),
+        auth_timer_(ws_.get_executor()) {}
+
+  // Completes the upgrade and serves the connection until it closes. On the strand.
+  asio::awaitable<void> run(http::request<http::string_body> req, std::string bearer_token) {
+    auto self = this->shared_from_this();
+    const ServerOptions& o = shared_.options;
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = std::chrono::milliseconds(o.ws_idle_timeout_ms);
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.read_message_max(o.ws_frame_max_bytes);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "parleyd"); }));
+    auto [ec] = co_await ws_.async_accept(req, kAwait);
+    if (ec) co_return;
+
+    shared_.metrics->ws_connections.add(1);
+    shared_.metrics->ws_connections_total.add();
+    shared_.registry.add(id_, self);
+    handler_ = shared_.api->open_ws(self, std::move(bearer_token));
+    auth_timer_.expires_after(std::chrono::milliseconds(o.ws_auth_timeout_ms));
+    auth_timer_.async_wait([self](beast::error_code e) {
+      if (!e && !self->closing_ && !self->handler_->authenticated())
+        self->begin_close(4002, "authentication timeout");
+    });
+
+    beast::flat_buffer buffer;
+    for (;;) {
+      auto [rec, n] = co_await ws_.async_read(buffer, kAwait);
+      if (rec) break;
+      shared_.metrics->frames_in.add();
+      shared_.metrics->bytes_in.add(n);
+      if (!ws_.got_text()) {
+        begin_close(1003, "binary frames are not accepted");
+      } else if (!closing_) {
+        auto data = buffer.cdata();
+        handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      }
+      buffer.consume(buffer.size());
+    }
+    dead_ = true;
+    auth_timer_.cancel();
+    queue_.clear();
+    handler_->on_close();
+    shared_.registry.remove(id_);
+    shared_.metrics->ws_connections.add(-1);
+  }
+
+  // api::WsConnection
+  uint64_t id() const override { return id_; }
+  void send(std::shared_ptr<const std::string> frame) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
+      self->enqueue(std::move(f));
+    });
+  }
+  void close(uint16_t code, std::string reason) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, r = std::move(reason)] {
+      self->begin_close(code, r);
+    });
+  }
+  void post(std::function<void()> fn) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] { fn(); });
+  }
+  void shutdown_close() override { close(1001, "server shutting down"); }
+
+ private:
+  void enqueue(std::shared_ptr<const std::string> frame) {
+    if (dead_ || closing_) return;
+    const ServerOptions& o = shared_.options;
+    if (queue_.size() >= o.ws_queue_max_frames || queued_bytes_ + frame->size() > o.ws_queue_max_bytes) {
+      shared_.metrics->slow_client_disconnects.add();
+      dead_ = true;
+      queue_.clear();
+      queued_bytes_ = 0;
+      beast::error_code ignored;
+      beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(ws_).close();
+      return;
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    start_writing();
+  }
+
+  void begin_close(uint16_t code, const std::string& reason) {
+    if (closing_ || dead_) return;
+    closing_ = true;
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    start_writing();
+  }
+
+  void start_writing() {
+    if (writing_) return;
+    writing_ = true;
+    asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
+  }
+
+  asio::awaitable<void> write_loop() {
+    auto self = this->shared_from_this();
+    while (!queue_.empty() && !dead_) {
+      std::shared_ptr<const std::string> f = queue_.front();
+      auto [ec, n] = co_await ws_.async_write(asio::buffer(*f), kAwait);
+      if (ec) {
+        dead_ = true;
+        break;
+      }
+      if (dead_) break;  // cut while writing: the queue was already dropped
+      queue_.pop_front();
+      queued_bytes_ -= f->size();
+      shared_.metrics->frames_out.add();
+      shared_.metrics->bytes_out.add(n);
+    }
+    if (closing_ && !dead_ && !close_sent_) {
+      close_sent_ = true;
+      co_await ws_.async_close(close_reason_, kAwait);
+    }
+    writing_ = false;
+  }
+
+  websocket::stream<Stream> ws_;
+  Shared& shared_;
+  const uint64_t id_;
+  asio::steady_timer auth_timer_;
+  std::shared_ptr<api::WsHandler> handler_;
+  // Strand-only state.
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  bool dead_ = false;
+  websocket::close_reason close_reason_;
+};
+
+}  // namespace parley::net
