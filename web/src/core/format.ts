@@ -1,0 +1,53 @@
+/** Time shown in the chat list: today "14:05", yesterday "Yesterday", this week the weekday, else a date. */
+export function listTime(ts: number, now: number = Date.now(), locale?: string): string {
+  const d = new Date(ts);
+  const n = new Date(now);
+  const startOfToday = new Date(n.getFullYear(), n.getMonth(), n.getDate()).getTime();
+  const day = 24 * 60 * 60 * 1000;
+  if (ts >= startOfToday) return clockTime(ts, locale);
+  if (ts >= startOfToday - day) return 'Yesterday';
+  if (ts >= startOfToday - 6 * day) return d.toLocaleDateString(locale, { weekday: 'long' });
+  return d.toLocaleDateString(locale, { year: 'numeric', month: '2-digit', day: '2-digit' });
+}
+
+export function clockTime(ts: number, locale?: string): string {
+  return new Date(ts).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', hour12: false });
+}
+
+/** Day separator label inside a chat. */
+export function dayLabel(ts: number, now: number = Date.now(), locale?: string): string {
+  const n = new Date(now);
+  const startOfToday = new Date(n.getFullYear(), n.getMonth(), n.getDate()).getTime();
+  const day = 24 * 60 * 60 * 1000;
+  if (ts >= startOfToday) return 'Today';
+  if (ts >= startOfToday - day) return 'Yesterday';
+  return new Date(ts).toLocaleDateString(locale, { year: 'numeric', month: 'long', day: 'numeric' });
+}
+
+export function sameDay(a: number, b: number): boolean {
+  const x = new Date(a);
+  const y = new Date(b);
+  return x.getFullYear() === y.getFullYear() && x.getMonth() === y.getMonth() && x.getDate() === y.getDate();
+}
+
+/** "(3) Parley" when there are unread messages, "Parley" otherwise. */
+export function titleFor(unread: number, base = 'Parley'): string {
+  return unread > 0 ? `(${unread}) ${base}` : base;
+}
+
+/** Username rule of the protocol: 3-32 of a-z 0-9 _ . starting with a letter (lower-cased). */
+export function normalizeUsername(s: string): string {
+  return s.trim().toLowerCase().replace(/^@/, '');
+}
+
+export function isValidUsername(s: string): boolean {
+  return /^[a-z][a-z0-9_.]{2,31}$/.test(s);
+}
+
+export function initials(name: string): string {
+  const parts = name.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return '?';
+  const first = [...parts[0]][0] ?? '';
+  const second = parts.length > 1 ? [...parts[parts.length - 1]][0] ?? '' : '';
+  return (first + second).toUpperCase();
+}

@@ -1,0 +1,272 @@
+import type { Conversation, Member, Message, ReceiptEvent } from './types';
+
+export interface AddResult {
+  /** Messages that were new to the store (duplicates by conversation_id+seq are dropped). */
+  added: Message[];
+  /** Conversations where a message arrived beyond local max seq + 1: fetch `after` to fill. */
+  gaps: { conversation_id: number; after: number }[];
+  /** Conversation ids the store does not know yet (fetch them). */
+  unknown: number[];
+}
+
+export interface StoreChanges {
+  conversations: Conversation[];
+  messages: Message[];
+}
+
+function cloneMember(m: Member): Member {
+  return { user: { ...m.user }, delivered_seq: m.delivered_seq, read_seq: m.read_seq };
+}
+
+/**
+ * The local copy of the user's chats: conversations and their messages, merged from sync,
+ * history pages and live events. All merges are idempotent and monotonic: applying the same
+ * (or an older) piece of information twice changes nothing, so events that repeat what sync
+ * already said are harmless.
+ */
+export class ChatStore {
+  private convs = new Map<number, Conversation>();
+  private msgs = new Map<number, Map<number, Message>>();
+  private changedConvs = new Set<number>();
+  private changedMsgs: Message[] = [];
+
+  constructor(public readonly me: number) {}
+
+  // ---- reading ----
+
+  conversation(id: number): Conversation | undefined {
+    return this.convs.get(id);
+  }
+
+  conversations(): Conversation[] {
+    return [...this.convs.values()];
+  }
+
+  /** Conversations, most recent activity first (ties: higher id first). */
+  sortedConversations(extraActivity?: (id: number) => number | undefined): Conversation[] {
+    const act = (c: Conversation) => Math.max(c.last_activity, extraActivity?.(c.id) ?? 0);
+    return this.conversations().sort((a, b) => act(b) - act(a) || b.id - a.id);
+  }
+
+  /** Messages of a conversation in seq order. */
+  messages(conversationId: number): Message[] {
+    const m = this.msgs.get(conversationId);
+    if (!m) return [];
+    return [...m.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  hasMessage(conversationId: number, seq: number): boolean {
+    return this.msgs.get(conversationId)?.has(seq) ?? false;
+  }
+
+  /** Highest seq held locally (0 when none). */
+  maxSeq(conversationId: number): number {
+    const m = this.msgs.get(conversationId);
+    let max = 0;
+    if (m) for (const s of m.keys()) if (s > max) max = s;
+    return max;
+  }
+
+  /** Lowest seq held locally (0 when none). */
+  minSeq(conversationId: number): number {
+    const m = this.msgs.get(conversationId);
+    let min = 0;
+    if (m) for (const s of m.keys()) if (min === 0 || s < min) min = s;
+    return min;
+  }
+
+  myMember(conversationId: number): Member | undefined {
+    return this.convs.get(conversationId)?.members.find((m) => m.user.id === this.me);
+  }
+
+  /** Messages after the last one the user read. */
+  unread(conversationId: number): number {
+    const c = this.convs.get(conversationId);
+    if (!c) return 0;
+    const read = this.myMember(conversationId)?.read_seq ?? 0;
+    return Math.max(0, c.last_seq - read);
+  }
+
+  totalUnread(): number {
+    let n = 0;
+    for (const id of this.convs.keys()) n += this.unread(id);
+    return n;
+  }
+
+  /** The other member of a direct conversation. */
+  peer(conversationId: number) {
+    const c = this.convs.get(conversationId);
+    if (!c) return undefined;
+    return c.peer ?? c.members.find((m) => m.user.id !== this.me)?.user;
+  }
+
+  // ---- merging ----
+
+  /** Merges a conversation object from the server (sync, list, event). Returns true if anything changed. */
+  upsertConversation(incoming: Conversation): boolean {
+    const cur = this.convs.get(incoming.id);
+    const localMax = this.maxSeq(incoming.id);
+    if (!cur) {
+      const c: Conversation = {
+        ...incoming,
+        members: incoming.members.map(cloneMember),
+        last_message: incoming.last_message ? { ...incoming.last_message } : null,
+      };
+      delete c.unread;
+      if (localMax > c.last_seq) {
+        c.last_seq = localMax;
+        const lm = this.msgs.get(c.id)!.get(localMax)!;
+        c.last_message = { ...lm };
+        c.last_activity = Math.max(c.last_activity, lm.ts);
+      }
+      for (const m of c.members) m.delivered_seq = Math.max(m.delivered_seq, m.read_seq);
+      this.convs.set(c.id, c);
+      this.changedConvs.add(c.id);
+      return true;
+    }
+    let changed = false;
+    for (const im of incoming.members) {
+      const m = cur.members.find((x) => x.user.id === im.user.id);
+      if (!m) {
+        cur.members.push(cloneMember(im));
+        changed = true;
+        continue;
+      }
+      changed = this.raiseWatermarks(m, im.delivered_seq, im.read_seq) || changed;
+      if (im.user.display_name !== m.user.display_name) {
+        m.user = { ...im.user };
+        changed = true;
+      }
+    }
+    if (incoming.last_seq > cur.last_seq) {
+      cur.last_seq = incoming.last_seq;
+      cur.last_message = incoming.last_message ? { ...incoming.last_message } : cur.last_message;
+      changed = true;
+    }
+    if (incoming.last_activity > cur.last_activity) {
+      cur.last_activity = incoming.last_activity;
+      changed = true;
+    }
+    if (incoming.version > cur.version) {
+      cur.version = incoming.version;
+      changed = true;
+    }
+    if (incoming.peer && !cur.peer) {
+      cur.peer = { ...incoming.peer };
+      changed = true;
+    }
+    if (changed) this.changedConvs.add(cur.id);
+    return changed;
+  }
+
+  private raiseWatermarks(m: Member, delivered: number, read: number): boolean {
+    const d = Math.max(m.delivered_seq, delivered, read);
+    const r = Math.max(m.read_seq, read);
+    if (d === m.delivered_seq && r === m.read_seq) return false;
+    m.delivered_seq = d;
+    m.read_seq = r;
+    return true;
+  }
+
+  /**
+   * Adds messages (history pages, events, acks). Idempotent on conversation_id+seq. Updates the
+   * conversation's last message, and for the user's own messages their read/delivered
+   * watermark (sending marks everything before it read).
+   */
+  addMessages(list: readonly Message[], opts: { detectGaps?: boolean } = {}): AddResult {
+    const detectGaps = opts.detectGaps ?? true;
+    const sorted = [...list].sort((a, b) => a.conversation_id - b.conversation_id || a.seq - b.seq);
+    const added: Message[] = [];
+    const gaps = new Map<number, number>();
+    const unknown = new Set<number>();
+    const maxBefore = new Map<number, number>();
+    for (const msg of sorted) {
+      const cid = msg.conversation_id;
+      if (!maxBefore.has(cid)) maxBefore.set(cid, this.maxSeq(cid));
+      let bucket = this.msgs.get(cid);
+      if (!bucket) {
+        bucket = new Map();
+        this.msgs.set(cid, bucket);
+      }
+      if (bucket.has(msg.seq)) continue;
+      const prevMax = maxBefore.get(cid)!;
+      if (detectGaps && prevMax > 0 && msg.seq > prevMax + 1 && !gaps.has(cid)) {
+        // Only a gap if the seqs in between are not in this same batch.
+        let missing = false;
+        for (let s = prevMax + 1; s < msg.seq; s++) {
+          if (!bucket.has(s) && !sorted.some((x) => x.conversation_id === cid && x.seq === s)) {
+            missing = true;
+            break;
+          }
+        }
+        if (missing) gaps.set(cid, prevMax);
+      }
+      const copy = { ...msg };
+      bucket.set(msg.seq, copy);
+      added.push(copy);
+      this.changedMsgs.push(copy);
+      const c = this.convs.get(cid);
+      if (!c) {
+        unknown.add(cid);
+        continue;
+      }
+      let changed = false;
+      if (msg.seq > c.last_seq || (msg.seq === c.last_seq && !c.last_message)) {
+        c.last_seq = msg.seq;
+        c.last_message = copy;
+        changed = true;
+      }
+      if (msg.ts > c.last_activity && msg.seq >= c.last_seq) {
+        c.last_activity = msg.ts;
+        changed = true;
+      }
+      if (msg.sender_id === this.me) {
+        const me = c.members.find((m) => m.user.id === this.me);
+        if (me) changed = this.raiseWatermarks(me, msg.seq, msg.seq) || changed;
+      }
+      if (changed) this.changedConvs.add(cid);
+    }
+    return {
+      added,
+      gaps: [...gaps].map(([conversation_id, after]) => ({ conversation_id, after })),
+      unknown: [...unknown],
+    };
+  }
+
+  /** Applies a receipt event. Returns true if a watermark moved. */
+  applyReceipt(ev: Omit<ReceiptEvent, 'type'>): boolean {
+    const c = this.convs.get(ev.conversation_id);
+    if (!c) return false;
+    const m = c.members.find((x) => x.user.id === ev.user_id);
+    if (!m) return false;
+    let changed = this.raiseWatermarks(m, ev.delivered_seq, ev.read_seq);
+    if (ev.version !== undefined && ev.version > c.version) {
+      c.version = ev.version;
+      changed = true;
+    }
+    if (changed) this.changedConvs.add(c.id);
+    return changed;
+  }
+
+  /** Local, optimistic move of the user's own watermarks (after sending delivered/read). */
+  markOwn(conversationId: number, kind: 'delivered' | 'read', seq: number): boolean {
+    const m = this.myMember(conversationId);
+    if (!m) return false;
+    const changed =
+      kind === 'read' ? this.raiseWatermarks(m, seq, seq) : this.raiseWatermarks(m, seq, 0);
+    if (changed) this.changedConvs.add(conversationId);
+    return changed;
+  }
+
+  /** What changed since the last call (for persisting). */
+  takeChanges(): StoreChanges {
+    const conversations = [...this.changedConvs]
+      .map((id) => this.convs.get(id))
+      .filter((c): c is Conversation => !!c)
+      .map((c) => structuredClone(c));
+    const messages = this.changedMsgs;
+    this.changedConvs = new Set();
+    this.changedMsgs = [];
+    return { conversations, messages };
+  }
+}

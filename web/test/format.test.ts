@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../src/core/backoff';
+import { initials, isValidUsername, listTime, normalizeUsername, titleFor } from '../src/core/format';
+
+describe('format helpers', () => {
+  it('titles the tab with the unread count', () => {
+    expect(titleFor(0)).toBe('Parley');
+    expect(titleFor(3)).toBe('(3) Parley');
+  });
+
+  it('validates usernames like the server', () => {
+    expect(isValidUsername(normalizeUsername(' @Bob '))).toBe(true);
+    expect(isValidUsername('1bob')).toBe(false);
+    expect(isValidUsername('ab')).toBe(false);
+    expect(isValidUsername('a'.repeat(33))).toBe(false);
+  });
+
+  it('shows list times relative to today', () => {
+    const now = new Date(2026, 10, 22, 15, 0).getTime();
+    expect(listTime(new Date(2026, 10, 22, 9, 5).getTime(), now, 'en-GB')).toBe('09:05');
+    expect(listTime(new Date(2026, 10, 21, 9, 5).getTime(), now, 'en-GB')).toBe('Yesterday');
+    expect(listTime(new Date(2026, 0, 2).getTime(), now, 'en-GB')).toBe('02/01/2026');
+  });
+
+  it('makes initials', () => {
+    expect(initials('Alice Liddell')).toBe('AL');
+    expect(initials('bob')).toBe('B');
+    expect(initials('  ')).toBe('?');
+  });
+});
+
+describe('backoff', () => {
+  it('doubles from 0.5 s to 30 s with +-50% jitter', () => {
+    expect(backoffDelay(0, { random: () => 0.5 })).toBe(500);
+    expect(backoffDelay(1, { random: () => 0.5 })).toBe(1000);
+    expect(backoffDelay(10, { random: () => 0.5 })).toBe(30000);
+    expect(backoffDelay(3, { random: () => 0 })).toBe(2000);
+    expect(backoffDelay(3, { random: () => 0.999999 })).toBeLessThanOrEqual(6000);
+  });
+});
