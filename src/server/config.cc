@@ -74,6 +74,14 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::ws_idle_timeout_ms, 1000, 3600000)},
       {"ws-auth-timeout-ms", "time allowed for the auth frame (default 10000)",
        number<int64_t>(&Config::ws_auth_timeout_ms, 100, 600000)},
+      {"insecure-fast-password-hashing",
+       "BENCHMARKS ONLY: weakest argon2id for new accounts (true/false, default false)",
+       [](Config& c, const std::string& v) -> Status {
+         if (v == "true" || v == "1") c.insecure_fast_password_hashing = true;
+         else if (v == "false" || v == "0") c.insecure_fast_password_hashing = false;
+         else return Error::make(Errc::kInvalidArgument, "'" + v + "' is not true or false");
+         return {};
+       }},
       {"commit-batch-max", "most writes in one group commit (default 1024)",
        number<int64_t>(&Config::commit_batch_max, 1, 100000)},
   };

@@ -84,6 +84,10 @@ int main(int argc, char** argv) {
   limits.send_burst = c.rate_send_burst;
   limits.session_ttl_ms = c.session_ttl_days * 24 * 3600 * 1000;
   limits.commit_batch_max = static_cast<std::size_t>(c.commit_batch_max);
+  if (c.insecure_fast_password_hashing) {
+    limits.password_strength = chat::HashStrength::kBenchmark;
+    spdlog::warn("insecure fast password hashing is on: for benchmarks only");
+  }
   chat::ChatService chat(**db, publisher, limits);
   chat.committer().on_batch = [&metrics](std::size_t n, uint64_t us) {
     metrics.commit_batch_size.observe(static_cast<double>(n));

@@ -38,7 +38,7 @@ void ChatService::register_user(RegisterRequest r, Callback<LoginResult> done) {
   if (existing->has_value())
     return done(Error::make(Errc::kUsernameTaken, "username '" + *name + "' is taken"));
 
-  auto hash = hash_password(r.password);
+  auto hash = hash_password(r.password, limits_.password_strength);
   if (!hash) return done(hash.error());
 
   int64_t now = now_ms();

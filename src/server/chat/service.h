@@ -33,6 +33,7 @@ struct ChatLimits {
   int64_t session_ttl_ms = 30LL * 24 * 3600 * 1000;
   std::size_t commit_queue_limit = 100000;
   std::size_t commit_batch_max = 1024;
+  HashStrength password_strength = HashStrength::kInteractive;  // kBenchmark: benchmarks only
 };
 
 // An authenticated device.
