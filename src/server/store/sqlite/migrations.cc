@@ -1,0 +1,132 @@
+#include "server/store/sqlite/migrations.h"
+
+#include <string>
+
+namespace parley::store::sqlite {
+namespace {
+
+// Schema, version 1.
+//
+// meta           key/value; 'version' = the last committed store-wide version (store.h).
+// users          username is UNIQUE (its index serves login and user lookup).
+// sessions       token_hash UNIQUE (token lookup on every request);
+//                sessions_by_user (user_id, id) serves the session list and revoke-others.
+// conversations  direct_key "min:max" UNIQUE makes the pair's conversation unique even when
+//                both users create it at once; last_seq / last_activity / last_message_id
+//                are denormalised so the chat list and sync never touch messages;
+//                version = the newest change to the conversation or its members.
+// members        WITHOUT ROWID, clustered on (conversation_id, user_id): a conversation's
+//                members are one contiguous range. members_by_user (user_id) also carries
+//                the primary key, so "the user's conversations" (chat list, sync) is one
+//                covering index range, O(user's conversations).
+// messages       id is the rowid; UNIQUE (conversation_id, seq) makes history pages index
+//                range scans and finds last_seq; UNIQUE (sender_id, client_id) is the
+//                idempotency key checked by every append.
+const char* const kMigration1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('version', 0);
+
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  username      TEXT NOT NULL UNIQUE,
+  display_name  TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+  id          INTEGER PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users (id),
+  token_hash  TEXT NOT NULL UNIQUE,
+  device_name TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  revoked     INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))
+);
+CREATE INDEX sessions_by_user ON sessions (user_id, id);
+
+CREATE TABLE conversations (
+  id              INTEGER PRIMARY KEY,
+  kind            TEXT NOT NULL,
+  direct_key      TEXT UNIQUE,
+  created_at      INTEGER NOT NULL,
+  last_seq        INTEGER NOT NULL DEFAULT 0,
+  last_activity   INTEGER NOT NULL,
+  last_message_id INTEGER REFERENCES messages (id),
+  version         INTEGER NOT NULL
+);
+
+CREATE TABLE members (
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  user_id         INTEGER NOT NULL REFERENCES users (id),
+  delivered_seq   INTEGER NOT NULL DEFAULT 0,
+  read_seq        INTEGER NOT NULL DEFAULT 0,
+  joined_at       INTEGER NOT NULL,
+  version         INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id),
+  CHECK (0 <= read_seq AND read_seq <= delivered_seq)
+) WITHOUT ROWID;
+CREATE INDEX members_by_user ON members (user_id);
+
+CREATE TABLE messages (
+  id              INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  seq             INTEGER NOT NULL CHECK (seq >= 1),
+  sender_id       INTEGER NOT NULL REFERENCES users (id),
+  client_id       TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  text            TEXT NOT NULL,
+  ts              INTEGER NOT NULL,
+  version         INTEGER NOT NULL,
+  UNIQUE (conversation_id, seq),
+  UNIQUE (sender_id, client_id)
+);
+)sql";
+
+// Append new migrations here; never edit one that has shipped.
+const char* const kMigrations[] = {kMigration1};
+constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+Result<int> user_version(Db& db) {
+  PARLEY_STORE_ASSIGN(std::string text, db.query_text("PRAGMA user_version"));
+  return std::stoi(text.empty() ? std::string("0") : text);
+}
+
+}  // namespace
+
+int latest_schema_version() { return kMigrationCount; }
+
+Status migrate(Db& db) {
+  PARLEY_STORE_ASSIGN(int current, user_version(db));
+  if (current > kMigrationCount) {
+    return Error::make(Errc::kInternal, "database schema version " + std::to_string(current) +
+                                            " is newer than this server understands (" +
+                                            std::to_string(kMigrationCount) + ")");
+  }
+  for (int number = current + 1; number <= kMigrationCount; ++number) {
+    // IMMEDIATE: two processes opening the same fresh file must not both migrate; the
+    // loser waits, then re-reads user_version below and finds nothing left to do.
+    PARLEY_STORE_TRY(db.exec("BEGIN IMMEDIATE"));
+    auto done = user_version(db);
+    Status status = done.ok() ? Status{} : Status(done.error());
+    if (status.ok() && done.value() < number) {
+      status = db.exec(kMigrations[number - 1]);
+      if (status.ok()) {
+        std::string set = "PRAGMA user_version = " + std::to_string(number);
+        status = db.exec(set.c_str());
+      }
+    }
+    if (status.ok()) status = db.exec("COMMIT");
+    if (!status.ok()) {
+      if (db.in_transaction()) (void)db.exec("ROLLBACK");
+      return Error::make(Errc::kInternal, "migration " + std::to_string(number) +
+                                              " failed: " + status.error().message);
+    }
+  }
+  return Status{};
+}
+
+}  // namespace parley::store::sqlite

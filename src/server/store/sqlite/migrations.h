@@ -1,0 +1,18 @@
+// Schema migrations of the SQLite store: a linear list, numbered from 1, recorded in
+// PRAGMA user_version. Each migration runs in its own transaction, so a crash leaves the
+// database at the previous number and the next open resumes.
+#pragma once
+
+#include "common/result.h"
+#include "server/store/sqlite/db.h"
+
+namespace parley::store::sqlite {
+
+// The number of the newest migration this build knows.
+int latest_schema_version();
+
+// Brings the database up to latest_schema_version(). A database whose user_version is
+// newer than this build is refused (kInternal) rather than misread.
+Status migrate(Db& db);
+
+}  // namespace parley::store::sqlite

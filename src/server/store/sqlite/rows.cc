@@ -1,0 +1,142 @@
+#include "server/store/sqlite/rows.h"
+
+#include <utility>
+
+namespace parley::store::sqlite {
+namespace {
+
+UserRecord read_user(const Stmt& stmt, int first) {
+  UserRecord user;
+  user.id = stmt.i64(first);
+  user.username = stmt.text(first + 1);
+  user.display_name = stmt.text(first + 2);
+  user.created_at = stmt.i64(first + 3);
+  return user;
+}
+
+Result<std::optional<UserRecord>> one_user(Stmt& stmt) {
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<UserRecord>();
+  return std::optional<UserRecord>(read_user(stmt, 0));
+}
+
+}  // namespace
+
+MessageRecord read_message(const Stmt& stmt, int first) {
+  MessageRecord message;
+  message.id = stmt.i64(first);
+  message.conversation_id = stmt.i64(first + 1);
+  message.seq = stmt.i64(first + 2);
+  message.sender_id = stmt.i64(first + 3);
+  message.client_id = stmt.text(first + 4);
+  message.kind = stmt.text(first + 5);
+  message.text = stmt.text(first + 6);
+  message.ts = stmt.i64(first + 7);
+  message.version = stmt.i64(first + 8);
+  return message;
+}
+
+ConversationRecord read_conversation(const Stmt& stmt) {
+  ConversationRecord conversation;
+  conversation.id = stmt.i64(0);
+  conversation.kind = stmt.text(1);
+  conversation.created_at = stmt.i64(2);
+  conversation.last_seq = stmt.i64(3);
+  conversation.last_activity = stmt.i64(4);
+  conversation.version = stmt.i64(5);
+  if (!stmt.is_null(6)) conversation.last_message = read_message(stmt, 6);
+  return conversation;
+}
+
+Result<std::optional<UserRecord>> load_user(Db& db, int64_t user_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT id, username, display_name, created_at "
+                                            "FROM users WHERE id = ?"));
+  stmt.bind_all(user_id);
+  return one_user(stmt);
+}
+
+Result<std::optional<UserRecord>> load_user_by_name(Db& db, std::string_view username) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT id, username, display_name, created_at "
+                                            "FROM users WHERE username = ?"));
+  stmt.bind_all(username);
+  return one_user(stmt);
+}
+
+Result<std::optional<MessageRecord>> load_message_by_client_id(Db& db, int64_t sender_id,
+                                                               std::string_view client_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt,
+                      db.prepare("SELECT " PARLEY_STORE_MESSAGE_COLUMNS
+                                 " FROM messages WHERE sender_id = ? AND client_id = ?"));
+  stmt.bind_all(sender_id, client_id);
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<MessageRecord>();
+  return std::optional<MessageRecord>(read_message(stmt));
+}
+
+Result<std::optional<ConversationRecord>> load_conversation(Db& db, int64_t conversation_id) {
+  std::vector<ConversationRecord> found;
+  {
+    PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_CONVERSATION_COLUMNS
+                                              " FROM conversations c LEFT JOIN messages lm"
+                                              " ON lm.id = c.last_message_id WHERE c.id = ?"));
+    stmt.bind_all(conversation_id);
+    PARLEY_STORE_ASSIGN(bool row, stmt.step());
+    if (!row) return std::optional<ConversationRecord>();
+    found.push_back(read_conversation(stmt));
+  }
+  PARLEY_STORE_TRY(load_members(db, found));
+  return std::optional<ConversationRecord>(std::move(found.front()));
+}
+
+Status load_members(Db& db, std::vector<ConversationRecord>& conversations) {
+  for (ConversationRecord& conversation : conversations) {
+    PARLEY_STORE_ASSIGN(
+        Stmt stmt,
+        db.prepare("SELECT u.id, u.username, u.display_name, u.created_at,"
+                   " m.delivered_seq, m.read_seq, m.joined_at"
+                   " FROM members m JOIN users u ON u.id = m.user_id"
+                   " WHERE m.conversation_id = ? ORDER BY m.user_id"));
+    stmt.bind_all(conversation.id);
+    conversation.members.clear();
+    for (;;) {
+      PARLEY_STORE_ASSIGN(bool row, stmt.step());
+      if (!row) break;
+      MemberRecord member;
+      member.user = read_user(stmt, 0);
+      member.delivered_seq = stmt.i64(4);
+      member.read_seq = stmt.i64(5);
+      member.joined_at = stmt.i64(6);
+      conversation.members.push_back(std::move(member));
+    }
+  }
+  return Status{};
+}
+
+Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT user_id FROM members"
+                                            " WHERE conversation_id = ? ORDER BY user_id"));
+  stmt.bind_all(conversation_id);
+  std::vector<int64_t> ids;
+  for (;;) {
+    PARLEY_STORE_ASSIGN(bool row, stmt.step());
+    if (!row) break;
+    ids.push_back(stmt.i64(0));
+  }
+  return ids;
+}
+
+Result<bool> is_member(Db& db, int64_t conversation_id, int64_t user_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT 1 FROM members"
+                                            " WHERE conversation_id = ? AND user_id = ?"));
+  stmt.bind_all(conversation_id, user_id);
+  return stmt.step();
+}
+
+Result<int64_t> load_version(Db& db) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT value FROM meta WHERE key = 'version'"));
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return Error::make(Errc::kInternal, "meta has no 'version' row");
+  return stmt.i64(0);
+}
+
+}  // namespace parley::store::sqlite

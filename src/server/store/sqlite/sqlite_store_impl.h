@@ -1,0 +1,81 @@
+// The SQLite store's class, visible to its own .cc files and to its tests only; everyone
+// else uses open_sqlite_store() and the Store interface.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "server/store/sqlite/db.h"
+#include "server/store/sqlite/sqlite_store.h"
+
+namespace parley::store::sqlite {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options);
+
+  Status write(std::span<WriteOp* const> ops) override;
+
+  Result<std::optional<Credentials>> find_credentials(std::string_view username) override;
+  Result<std::optional<UserRecord>> find_user(int64_t user_id) override;
+  Result<std::optional<UserRecord>> find_user_by_name(std::string_view username) override;
+  Result<std::optional<SessionRecord>> find_session_by_token_hash(
+      std::string_view token_hash) override;
+  Result<std::vector<SessionRecord>> live_sessions(int64_t user_id, int64_t now) override;
+  Result<std::optional<ConversationRecord>> conversation_for_member(int64_t conversation_id,
+                                                                    int64_t user_id) override;
+  Result<Page<ConversationRecord>> list_conversations(int64_t user_id,
+                                                      std::optional<int64_t> before_activity,
+                                                      int limit) override;
+  Result<Page<MessageRecord>> history(int64_t user_id, const HistoryQuery& query) override;
+  Result<SyncPage> changes_since(int64_t user_id, int64_t since, int limit) override;
+  Result<int64_t> current_version() override;
+
+  // Diagnostics for tests: a PRAGMA's value as the writer connection sees it. Must not be
+  // called concurrently with write().
+  Result<std::string> writer_pragma(const std::string& name);
+
+ private:
+  SqliteStore() = default;
+
+  // Runs fn(Db&) on a reader connection inside one deferred read transaction, so
+  // everything fn reads comes from one snapshot.
+  template <class Fn>
+  auto read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
+
+  std::unique_ptr<Db> checkout();
+  void checkin(std::unique_ptr<Db> db);
+
+  std::unique_ptr<Db> writer_;
+  int64_t version_ = 0;  // the writer's counter; equals meta's value between writes
+
+  std::mutex pool_mutex_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Db>> idle_readers_;
+};
+
+template <class Fn>
+auto SqliteStore::read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
+  std::unique_ptr<Db> db = checkout();
+  struct Return {
+    SqliteStore* store;
+    std::unique_ptr<Db>& db;
+    ~Return() {
+      // A failed read may leave the transaction open; never hand that to the next reader.
+      if (db->in_transaction()) (void)db->run("ROLLBACK");
+      store->checkin(std::move(db));
+    }
+  } give_back{this, db};
+  if (Status begun = db->run("BEGIN"); !begun.ok()) return begun.error();
+  auto result = fn(*db);
+  if (!result.ok()) return result;
+  if (Status done = db->run("COMMIT"); !done.ok()) return done.error();
+  return result;
+}
+
+}  // namespace parley::store::sqlite

@@ -1,0 +1,223 @@
+// What only the SQLite store promises: the file survives reopening, migrations run once,
+// the durability settings are really in force, and a storage failure rolls back a batch.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <memory>
+#include <string>
+
+#include "server/store/sqlite/migrations.h"
+#include "server/store/sqlite/sqlite_store.h"
+#include "server/store/sqlite/sqlite_store_impl.h"
+#include "server/store/store_test_support.h"
+
+namespace parley::store {
+namespace {
+
+using test::in_txn;
+using test::write_batch;
+
+std::unique_ptr<Store> open_or_fail(const std::string& path) {
+  auto opened = open_sqlite_store(SqliteOptions{path, 2, true});
+  EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
+  return opened.ok() ? std::move(opened).value() : nullptr;
+}
+
+// Runs SQL on a separate connection, as another process would; returns the first column
+// of the first row as text.
+std::string side_query(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  } else {
+    EXPECT_TRUE(rc == SQLITE_ROW || rc == SQLITE_DONE) << sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+struct Seeded {
+  UserRecord alice;
+  UserRecord bob;
+  ConversationRecord conversation;
+  MessageRecord message;
+};
+
+Seeded seed(Store& store) {
+  Seeded s;
+  s.alice = in_txn(store, [](WriteTxn& t) { return t.create_user("alice", "Alice", "ha", 1); }).value();
+  s.bob = in_txn(store, [](WriteTxn& t) { return t.create_user("bob", "Bob", "hb", 1); }).value();
+  s.conversation = in_txn(store, [&](WriteTxn& t) {
+                     return t.get_or_create_direct(s.alice.id, s.bob.id, 2);
+                   }).value().conversation;
+  s.message = in_txn(store, [&](WriteTxn& t) {
+                return t.append_message({s.conversation.id, s.alice.id, "c1", "text", "hi", 3});
+              }).value().message;
+  return s;
+}
+
+TEST(SqliteStore, ReopenKeepsDataAndVersion) {
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  Seeded s;
+  int64_t version = 0;
+  {
+    auto store = open_or_fail(path);
+    ASSERT_NE(store, nullptr);
+    s = seed(*store);
+    version = store->current_version().value();
+    EXPECT_EQ(version, s.message.version);
+  }
+  auto store = open_or_fail(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->current_version().value(), version);
+  auto conversation = store->conversation_for_member(s.conversation.id, s.bob.id);
+  ASSERT_TRUE(conversation.ok() && conversation->has_value());
+  EXPECT_EQ((*conversation)->last_seq, 1);
+  ASSERT_TRUE((*conversation)->last_message.has_value());
+  EXPECT_EQ((*conversation)->last_message->text, "hi");
+
+  // The client id is still known after a restart, and the counter carries on.
+  auto again = in_txn(*store, [&](WriteTxn& t) {
+    return t.append_message({s.conversation.id, s.alice.id, "c1", "text", "retry", 9});
+  });
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->message.id, s.message.id);
+  auto next = in_txn(*store, [&](WriteTxn& t) {
+    return t.append_message({s.conversation.id, s.bob.id, "c2", "text", "new", 9});
+  });
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->message.seq, 2);
+  EXPECT_EQ(next->message.version, version + 1);
+}
+
+TEST(SqliteStore, MigrationsAreIdempotent) {
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  for (int i = 0; i < 3; ++i) {
+    auto store = open_or_fail(path);
+    ASSERT_NE(store, nullptr);
+    if (i == 0) seed(*store);
+    EXPECT_EQ(store->find_user_by_name("alice")->has_value(), true);
+  }
+  EXPECT_EQ(side_query(path, "PRAGMA user_version"),
+            std::to_string(sqlite::latest_schema_version()));
+  EXPECT_EQ(side_query(path, "SELECT count(*) FROM users"), "2");
+  EXPECT_EQ(side_query(path, "SELECT count(*) FROM meta"), "1");
+}
+
+TEST(SqliteStore, RefusesADatabaseFromANewerSchema) {
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  { ASSERT_NE(open_or_fail(path), nullptr); }
+  side_query(path, "PRAGMA user_version = 999");
+  auto opened = open_sqlite_store(SqliteOptions{path, 1, true});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, Errc::kInternal);
+  EXPECT_NE(opened.error().message.find("999"), std::string::npos);
+}
+
+TEST(SqliteStore, OpenFailsAsAValueWhenTheFileCannotBeCreated) {
+  test::TempDir dir;
+  auto opened = open_sqlite_store(SqliteOptions{dir.file("missing-dir/p.db"), 1, true});
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, Errc::kInternal);
+}
+
+TEST(SqliteStore, WalAndSynchronousFullAreSet) {
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  auto opened = sqlite::SqliteStore::open(SqliteOptions{path, 1, true});
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  sqlite::SqliteStore& store = *opened.value();
+  EXPECT_EQ(store.writer_pragma("journal_mode").value(), "wal");
+  EXPECT_EQ(store.writer_pragma("synchronous").value(), "2");  // 2 = FULL
+  EXPECT_EQ(store.writer_pragma("foreign_keys").value(), "1");
+  EXPECT_EQ(side_query(path, "PRAGMA journal_mode"), "wal");  // recorded in the file
+
+  auto relaxed = sqlite::SqliteStore::open(SqliteOptions{dir.file("q.db"), 1, false});
+  ASSERT_TRUE(relaxed.ok());
+  EXPECT_EQ(relaxed.value()->writer_pragma("synchronous").value(), "1");  // NORMAL
+}
+
+TEST(SqliteStore, StorageFailureRollsBackWholeBatchAndRestoresVersion) {
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  auto store = open_or_fail(path);
+  ASSERT_NE(store, nullptr);
+  Seeded s = seed(*store);
+  const int64_t committed = store->current_version().value();
+  // Another connection plants a trigger that makes one particular insert fail inside
+  // SQLite, standing in for a disk error in the middle of a batch.
+  side_query(path,
+             "CREATE TRIGGER explode BEFORE INSERT ON messages WHEN NEW.text = 'boom'"
+             " BEGIN SELECT RAISE(ABORT, 'simulated storage failure'); END");
+
+  std::vector<bool> ok;
+  std::optional<Error> second_error;
+  std::optional<Error> after_error;
+  Status status = write_batch(
+      *store,
+      {[&](WriteTxn& t) { ok.push_back(t.append_message({s.conversation.id, s.bob.id, "b1", "text", "fine", 5}).ok()); },
+       [&](WriteTxn& t) {
+         auto r = t.append_message({s.conversation.id, s.alice.id, "a2", "text", "boom", 6});
+         ok.push_back(r.ok());
+         if (!r.ok()) second_error = r.error();
+       },
+       [&](WriteTxn& t) {
+         auto r = t.create_user("carol", "Carol", "hc", 7);
+         ok.push_back(r.ok());
+         if (!r.ok()) after_error = r.error();
+       }});
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, Errc::kInternal);
+  EXPECT_NE(status.error().message.find("simulated storage failure"), std::string::npos);
+  EXPECT_EQ(ok, (std::vector<bool>{true, false, false}));
+  ASSERT_TRUE(second_error.has_value());
+  EXPECT_EQ(second_error->code, Errc::kInternal);
+  ASSERT_TRUE(after_error.has_value());
+  EXPECT_EQ(after_error->code, Errc::kInternal);  // refused, not attempted
+
+  // Nothing of the batch is stored, including the op that succeeded before the failure.
+  EXPECT_EQ(store->current_version().value(), committed);
+  EXPECT_FALSE(store->find_user_by_name("carol")->has_value());
+  auto conversation = store->conversation_for_member(s.conversation.id, s.bob.id);
+  EXPECT_EQ((*conversation)->last_seq, 1);
+
+  // The next batch takes the version right after the last committed one.
+  auto next = in_txn(*store, [&](WriteTxn& t) {
+    return t.append_message({s.conversation.id, s.bob.id, "b1", "text", "fine", 8});
+  });
+  ASSERT_TRUE(next.ok());
+  EXPECT_FALSE(next->duplicate);
+  EXPECT_EQ(next->message.seq, 2);
+  EXPECT_EQ(next->message.version, committed + 1);
+  EXPECT_EQ(store->current_version().value(), committed + 1);
+}
+
+TEST(SqliteStore, ThrowingOpFailsItsBatch) {
+  test::TempDir dir;
+  auto store = open_or_fail(dir.file("p.db"));
+  ASSERT_NE(store, nullptr);
+  Seeded s = seed(*store);
+  const int64_t committed = store->current_version().value();
+  Status status = write_batch(
+      *store, {[&](WriteTxn& t) { (void)t.append_message({s.conversation.id, s.bob.id, "b1", "text", "x", 5}); },
+               [&](WriteTxn&) { throw std::runtime_error("bug in an op"); }});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("bug in an op"), std::string::npos);
+  EXPECT_EQ(store->current_version().value(), committed);
+  EXPECT_EQ((*store->conversation_for_member(s.conversation.id, s.bob.id).value()).last_seq, 1);
+}
+
+}  // namespace
+}  // namespace parley::store

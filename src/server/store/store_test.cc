@@ -1,0 +1,861 @@
+// The Store conformance suite: what store.h promises, checked through the interface only.
+// Every implementation is instantiated at the bottom with a factory that hands out a fresh,
+// empty store per test.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/store/sqlite/sqlite_store.h"
+#include "server/store/store.h"
+#include "server/store/store_test_support.h"
+
+namespace parley::store {
+namespace {
+
+using test::in_txn;
+using test::write_batch;
+
+// Owns whatever backs one store (a file, a schema) for the duration of a test.
+class StoreHarness {
+ public:
+  virtual ~StoreHarness() = default;
+  virtual std::unique_ptr<Store> open() = 0;
+};
+
+struct StoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<StoreHarness>()> make;
+};
+
+class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    harness_ = GetParam().make();
+    store_ = harness_->open();
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    store_.reset();
+    harness_.reset();
+  }
+
+  Store& store() { return *store_; }
+
+  UserRecord user(const std::string& name, int64_t now = 100) {
+    auto created = in_txn(store(), [&](WriteTxn& txn) {
+      return txn.create_user(name, "Display " + name, "hash-" + name, now);
+    });
+    EXPECT_TRUE(created.ok());
+    return created.ok() ? created.value() : UserRecord{};
+  }
+
+  ConversationRecord direct(int64_t a, int64_t b, int64_t now = 200) {
+    auto outcome =
+        in_txn(store(), [&](WriteTxn& txn) { return txn.get_or_create_direct(a, b, now); });
+    EXPECT_TRUE(outcome.ok());
+    return outcome.ok() ? outcome->conversation : ConversationRecord{};
+  }
+
+  Result<AppendOutcome> append(int64_t conversation_id, int64_t sender_id,
+                               const std::string& client_id, int64_t ts = 1000,
+                               const std::string& text = "hello") {
+    return in_txn(store(), [&](WriteTxn& txn) {
+      return txn.append_message(NewMessage{conversation_id, sender_id, client_id, "text", text, ts});
+    });
+  }
+
+  MessageRecord send(int64_t conversation_id, int64_t sender_id, const std::string& client_id,
+                     int64_t ts = 1000, const std::string& text = "hello") {
+    auto outcome = append(conversation_id, sender_id, client_id, ts, text);
+    EXPECT_TRUE(outcome.ok()) << (outcome.ok() ? "" : outcome.error().message);
+    return outcome.ok() ? outcome->message : MessageRecord{};
+  }
+
+  Result<ReceiptOutcome> receipt(int64_t conversation_id, int64_t user_id, int64_t delivered,
+                                 int64_t read) {
+    return in_txn(store(), [&](WriteTxn& txn) {
+      return txn.advance_receipt(conversation_id, user_id, delivered, read);
+    });
+  }
+
+  int64_t version() {
+    auto v = store().current_version();
+    EXPECT_TRUE(v.ok());
+    return v.ok() ? v.value() : -1;
+  }
+
+  ConversationRecord seen_by(int64_t conversation_id, int64_t user_id) {
+    auto found = store().conversation_for_member(conversation_id, user_id);
+    EXPECT_TRUE(found.ok());
+    EXPECT_TRUE(found.ok() && found->has_value());
+    return found.ok() && found->has_value() ? **found : ConversationRecord{};
+  }
+
+  const MemberRecord& member(const ConversationRecord& c, int64_t user_id) {
+    for (const MemberRecord& m : c.members) {
+      if (m.user.id == user_id) return m;
+    }
+    ADD_FAILURE() << "user " << user_id << " is not a member";
+    static const MemberRecord kNone;
+    return kNone;
+  }
+
+  std::unique_ptr<StoreHarness> harness_;
+  std::unique_ptr<Store> store_;
+};
+
+std::vector<int64_t> seqs(const std::vector<MessageRecord>& messages) {
+  std::vector<int64_t> out;
+  for (const auto& m : messages) out.push_back(m.seq);
+  return out;
+}
+
+std::vector<int64_t> ids(const std::vector<ConversationRecord>& conversations) {
+  std::vector<int64_t> out;
+  for (const auto& c : conversations) out.push_back(c.id);
+  return out;
+}
+
+// ---- accounts ---------------------------------------------------------------------------
+
+TEST_P(StoreConformance, CreatedUserIsFoundByIdNameAndCredentials) {
+  UserRecord alice = user("alice", 42);
+  EXPECT_GT(alice.id, 0);
+  EXPECT_EQ(alice.username, "alice");
+  EXPECT_EQ(alice.display_name, "Display alice");
+  EXPECT_EQ(alice.created_at, 42);
+
+  auto by_id = store().find_user(alice.id);
+  ASSERT_TRUE(by_id.ok() && by_id->has_value());
+  EXPECT_EQ((*by_id)->username, "alice");
+  auto by_name = store().find_user_by_name("alice");
+  ASSERT_TRUE(by_name.ok() && by_name->has_value());
+  EXPECT_EQ((*by_name)->id, alice.id);
+  auto credentials = store().find_credentials("alice");
+  ASSERT_TRUE(credentials.ok() && credentials->has_value());
+  EXPECT_EQ((*credentials)->user.id, alice.id);
+  EXPECT_EQ((*credentials)->password_hash, "hash-alice");
+
+  EXPECT_FALSE(store().find_user(alice.id + 100)->has_value());
+  EXPECT_FALSE(store().find_user_by_name("bob")->has_value());
+  EXPECT_FALSE(store().find_credentials("bob")->has_value());
+}
+
+TEST_P(StoreConformance, UsernameTakenIsRejectedAndWritesNothing) {
+  UserRecord alice = user("alice");
+  auto again = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.create_user("alice", "Other", "other-hash", 500);
+  });
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::kUsernameTaken);
+  auto credentials = store().find_credentials("alice");
+  ASSERT_TRUE(credentials.ok() && credentials->has_value());
+  EXPECT_EQ((*credentials)->password_hash, "hash-alice");
+  EXPECT_EQ((*credentials)->user.display_name, "Display alice");
+  EXPECT_EQ((*credentials)->user.id, alice.id);
+}
+
+TEST_P(StoreConformance, SessionsAreFoundByTokenHashAndListedLiveOldestFirst) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  auto create = [&](int64_t uid, const std::string& token, int64_t now, int64_t expires) {
+    auto s = in_txn(store(), [&](WriteTxn& txn) {
+      return txn.create_session(uid, token, "dev-" + token, now, expires);
+    });
+    EXPECT_TRUE(s.ok());
+    return s.ok() ? s.value() : SessionRecord{};
+  };
+  SessionRecord first = create(alice.id, "t1", 10, 1000);
+  SessionRecord expired = create(alice.id, "t2", 20, 50);
+  SessionRecord second = create(alice.id, "t3", 30, 2000);
+  create(bob.id, "t4", 40, 2000);
+
+  auto found = store().find_session_by_token_hash("t3");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, second.id);
+  EXPECT_EQ((*found)->user_id, alice.id);
+  EXPECT_EQ((*found)->device_name, "dev-t3");
+  EXPECT_EQ((*found)->created_at, 30);
+  EXPECT_EQ((*found)->expires_at, 2000);
+  EXPECT_FALSE((*found)->revoked);
+  EXPECT_FALSE(store().find_session_by_token_hash("nope")->has_value());
+
+  auto live = store().live_sessions(alice.id, 100);
+  ASSERT_TRUE(live.ok());
+  ASSERT_EQ(live->size(), 2u);
+  EXPECT_EQ((*live)[0].id, first.id);
+  EXPECT_EQ((*live)[1].id, second.id);
+  EXPECT_NE((*live)[0].id, expired.id);
+
+  auto unknown = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.create_session(alice.id + bob.id + 100, "t5", "x", 1, 2);
+  });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, RevokeSessionOnlyForItsOwnerAndOnlyOnce) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  auto session = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.create_session(alice.id, "ta", "phone", 10, 1000);
+  });
+  ASSERT_TRUE(session.ok());
+  auto by_bob = in_txn(store(), [&](WriteTxn& txn) { return txn.revoke_session(bob.id, session->id); });
+  ASSERT_TRUE(by_bob.ok());
+  EXPECT_FALSE(by_bob.value());
+  EXPECT_FALSE((*store().find_session_by_token_hash("ta"))->revoked);
+
+  auto by_alice =
+      in_txn(store(), [&](WriteTxn& txn) { return txn.revoke_session(alice.id, session->id); });
+  ASSERT_TRUE(by_alice.ok());
+  EXPECT_TRUE(by_alice.value());
+  EXPECT_TRUE((*store().find_session_by_token_hash("ta"))->revoked);
+  EXPECT_TRUE(store().live_sessions(alice.id, 0)->empty());
+
+  auto twice =
+      in_txn(store(), [&](WriteTxn& txn) { return txn.revoke_session(alice.id, session->id); });
+  ASSERT_TRUE(twice.ok());
+  EXPECT_FALSE(twice.value());
+}
+
+TEST_P(StoreConformance, RevokeOtherSessionsKeepsCurrent) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  std::vector<int64_t> sessions;
+  for (const char* token : {"a1", "a2", "a3", "a4"}) {
+    auto s = in_txn(store(), [&](WriteTxn& txn) {
+      return txn.create_session(alice.id, token, "d", 10, 1000);
+    });
+    sessions.push_back(s->id);
+  }
+  auto bobs = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.create_session(bob.id, "b1", "d", 10, 1000);
+  });
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) {
+                return txn.revoke_session(alice.id, sessions[3]);
+              }).value());
+
+  auto revoked = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.revoke_other_sessions(alice.id, sessions[1]);
+  });
+  ASSERT_TRUE(revoked.ok());
+  EXPECT_EQ(revoked.value(), (std::vector<int64_t>{sessions[0], sessions[2]}));
+
+  auto live = store().live_sessions(alice.id, 0);
+  ASSERT_EQ(live->size(), 1u);
+  EXPECT_EQ((*live)[0].id, sessions[1]);
+  ASSERT_EQ(store().live_sessions(bob.id, 0)->size(), 1u);
+  EXPECT_EQ((*store().live_sessions(bob.id, 0))[0].id, bobs->id);
+
+  auto none = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.revoke_other_sessions(alice.id, sessions[1]);
+  });
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+// ---- conversations ----------------------------------------------------------------------
+
+TEST_P(StoreConformance, NewDirectConversationIsEmptyWithBothMembersByUserId) {
+  UserRecord bob = user("bob");
+  UserRecord alice = user("alice");
+  const int64_t before = version();
+  auto outcome = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.get_or_create_direct(bob.id, alice.id, 777);
+  });
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_TRUE(outcome->created);
+  const ConversationRecord& c = outcome->conversation;
+  EXPECT_GT(c.id, 0);
+  EXPECT_EQ(c.kind, "direct");
+  EXPECT_EQ(c.created_at, 777);
+  EXPECT_EQ(c.last_activity, 777);
+  EXPECT_EQ(c.last_seq, 0);
+  EXPECT_FALSE(c.last_message.has_value());
+  EXPECT_GT(c.version, before);
+  EXPECT_EQ(version(), c.version);
+  ASSERT_EQ(c.members.size(), 2u);
+  EXPECT_EQ(c.members[0].user.id, bob.id);  // bob registered first: smaller id
+  EXPECT_EQ(c.members[1].user.id, alice.id);
+  EXPECT_EQ(c.members[1].user.username, "alice");
+  EXPECT_EQ(c.members[0].joined_at, 777);
+  EXPECT_EQ(c.members[0].delivered_seq, 0);
+  EXPECT_EQ(c.members[0].read_seq, 0);
+}
+
+TEST_P(StoreConformance, DirectConversationIsUniquePerPairInEitherOrder) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord ab = direct(alice.id, bob.id);
+  const int64_t v = version();
+
+  auto reversed = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.get_or_create_direct(bob.id, alice.id, 999);
+  });
+  ASSERT_TRUE(reversed.ok());
+  EXPECT_FALSE(reversed->created);
+  EXPECT_EQ(reversed->conversation.id, ab.id);
+  EXPECT_EQ(reversed->conversation.created_at, ab.created_at);
+  EXPECT_EQ(version(), v);  // finding it is not a change
+
+  // Both directions in one batch still make exactly one conversation.
+  std::vector<DirectOutcome> outcomes;
+  ASSERT_TRUE(write_batch(store(), {[&](WriteTxn& t) {
+                                      outcomes.push_back(t.get_or_create_direct(alice.id, carol.id, 5).value());
+                                    },
+                                    [&](WriteTxn& t) {
+                                      outcomes.push_back(t.get_or_create_direct(carol.id, alice.id, 6).value());
+                                    }})
+                  .ok());
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_TRUE(outcomes[0].created);
+  EXPECT_FALSE(outcomes[1].created);
+  EXPECT_EQ(outcomes[0].conversation.id, outcomes[1].conversation.id);
+  EXPECT_NE(outcomes[0].conversation.id, ab.id);
+}
+
+TEST_P(StoreConformance, DirectConversationWithUnknownUserIsNotFoundAndWritesNothing) {
+  UserRecord alice = user("alice");
+  const int64_t v = version();
+  auto outcome = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.get_or_create_direct(alice.id, alice.id + 50, 1);
+  });
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().code, Errc::kNotFound);
+  EXPECT_EQ(version(), v);
+  EXPECT_TRUE(store().list_conversations(alice.id, std::nullopt, 10)->items.empty());
+}
+
+// ---- messages ---------------------------------------------------------------------------
+
+TEST_P(StoreConformance, AppendAssignsGapFreeSeqPerConversation) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord ab = direct(alice.id, bob.id);
+  ConversationRecord ac = direct(alice.id, carol.id);
+  std::vector<int64_t> ab_seqs;
+  std::vector<int64_t> ac_seqs;
+  for (int i = 0; i < 5; ++i) {
+    ab_seqs.push_back(send(ab.id, i % 2 ? alice.id : bob.id, "ab" + std::to_string(i)).seq);
+    ac_seqs.push_back(send(ac.id, carol.id, "ac" + std::to_string(i)).seq);
+  }
+  EXPECT_EQ(ab_seqs, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(ac_seqs, (std::vector<int64_t>{1, 2, 3, 4, 5}));
+
+  // Several appends in one batch continue the sequence.
+  std::vector<int64_t> batch;
+  ASSERT_TRUE(write_batch(store(), {[&](WriteTxn& t) {
+                                      batch.push_back(t.append_message({ab.id, alice.id, "x1", "text", "a", 1}).value().message.seq);
+                                    },
+                                    [&](WriteTxn& t) {
+                                      batch.push_back(t.append_message({ab.id, bob.id, "x2", "text", "b", 2}).value().message.seq);
+                                    }})
+                  .ok());
+  EXPECT_EQ(batch, (std::vector<int64_t>{6, 7}));
+  EXPECT_EQ(seen_by(ab.id, alice.id).last_seq, 7);
+}
+
+TEST_P(StoreConformance, AppendStoresTheMessageAndUpdatesTheConversation) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id, 200);
+  auto outcome = append(c.id, alice.id, "c-1", 5000, "hi bob");
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_FALSE(outcome->duplicate);
+  const MessageRecord& m = outcome->message;
+  EXPECT_GT(m.id, 0);
+  EXPECT_EQ(m.conversation_id, c.id);
+  EXPECT_EQ(m.seq, 1);
+  EXPECT_EQ(m.sender_id, alice.id);
+  EXPECT_EQ(m.client_id, "c-1");
+  EXPECT_EQ(m.kind, "text");
+  EXPECT_EQ(m.text, "hi bob");
+  EXPECT_EQ(m.ts, 5000);
+  EXPECT_GT(m.version, c.version);
+  EXPECT_EQ(outcome->member_ids, (std::vector<int64_t>{alice.id, bob.id}));
+
+  ConversationRecord now = seen_by(c.id, bob.id);
+  EXPECT_EQ(now.last_seq, 1);
+  EXPECT_EQ(now.last_activity, 5000);
+  EXPECT_EQ(now.version, m.version);
+  ASSERT_TRUE(now.last_message.has_value());
+  EXPECT_EQ(now.last_message->id, m.id);
+  EXPECT_EQ(now.last_message->text, "hi bob");
+  EXPECT_EQ(version(), m.version);
+}
+
+TEST_P(StoreConformance, ResendingSameClientIdReturnsOriginalAndStoresNothing) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  MessageRecord original = send(c.id, alice.id, "same", 1000, "first");
+  const int64_t v = version();
+
+  auto again = append(c.id, alice.id, "same", 2000, "second");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->message.id, original.id);
+  EXPECT_EQ(again->message.seq, original.seq);
+  EXPECT_EQ(again->message.text, "first");
+  EXPECT_EQ(again->message.ts, 1000);
+  EXPECT_EQ(again->message.version, original.version);
+  EXPECT_EQ(again->member_ids, (std::vector<int64_t>{alice.id, bob.id}));
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(seen_by(c.id, alice.id).last_seq, 1);
+  EXPECT_EQ(store().history(alice.id, {c.id, std::nullopt, std::nullopt, 50})->items.size(), 1u);
+
+  // The same client id from another sender is another message.
+  auto other = append(c.id, bob.id, "same", 3000, "bob's");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->duplicate);
+  EXPECT_EQ(other->message.seq, 2);
+
+  // A retry inside the same batch as the original is a duplicate too.
+  std::vector<AppendOutcome> outcomes;
+  ASSERT_TRUE(write_batch(store(), {[&](WriteTxn& t) {
+                                      outcomes.push_back(t.append_message({c.id, alice.id, "dup", "text", "a", 1}).value());
+                                    },
+                                    [&](WriteTxn& t) {
+                                      outcomes.push_back(t.append_message({c.id, alice.id, "dup", "text", "b", 2}).value());
+                                    }})
+                  .ok());
+  EXPECT_FALSE(outcomes[0].duplicate);
+  EXPECT_TRUE(outcomes[1].duplicate);
+  EXPECT_EQ(outcomes[1].message.id, outcomes[0].message.id);
+  EXPECT_EQ(seen_by(c.id, alice.id).last_seq, 3);
+}
+
+TEST_P(StoreConformance, SenderWatermarksFollowOwnMessages) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  send(c.id, alice.id, "a1");
+  send(c.id, bob.id, "b1");
+  send(c.id, alice.id, "a2");
+  ConversationRecord now = seen_by(c.id, alice.id);
+  EXPECT_EQ(member(now, alice.id).delivered_seq, 3);
+  EXPECT_EQ(member(now, alice.id).read_seq, 3);
+  EXPECT_EQ(member(now, bob.id).delivered_seq, 2);
+  EXPECT_EQ(member(now, bob.id).read_seq, 2);
+}
+
+TEST_P(StoreConformance, NonMemberCannotAppendOrReadHistory) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord eve = user("eve");
+  ConversationRecord c = direct(alice.id, bob.id);
+  send(c.id, alice.id, "a1");
+  const int64_t v = version();
+
+  auto appended = append(c.id, eve.id, "e1");
+  ASSERT_FALSE(appended.ok());
+  EXPECT_EQ(appended.error().code, Errc::kNotFound);
+  auto missing = append(c.id + 100, alice.id, "a-missing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(seen_by(c.id, alice.id).last_seq, 1);
+
+  auto history = store().history(eve.id, {c.id, std::nullopt, std::nullopt, 50});
+  ASSERT_FALSE(history.ok());
+  EXPECT_EQ(history.error().code, Errc::kNotFound);
+  auto no_conversation = store().history(alice.id, {c.id + 100, std::nullopt, std::nullopt, 50});
+  ASSERT_FALSE(no_conversation.ok());
+  EXPECT_EQ(no_conversation.error().code, Errc::kNotFound);
+
+  auto seen = store().conversation_for_member(c.id, eve.id);
+  ASSERT_TRUE(seen.ok());
+  EXPECT_FALSE(seen->has_value());
+  EXPECT_FALSE(store().conversation_for_member(c.id + 100, alice.id)->has_value());
+  EXPECT_TRUE(store().list_conversations(eve.id, std::nullopt, 10)->items.empty());
+  EXPECT_TRUE(store().changes_since(eve.id, 0, 10)->conversations.empty());
+}
+
+TEST_P(StoreConformance, HistoryPagesInDocumentedOrder) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  for (int i = 1; i <= 7; ++i) send(c.id, i % 2 ? alice.id : bob.id, "m" + std::to_string(i), i);
+
+  auto newest = store().history(bob.id, {c.id, std::nullopt, std::nullopt, 3});
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(seqs(newest->items), (std::vector<int64_t>{7, 6, 5}));
+  EXPECT_TRUE(newest->has_more);
+
+  auto before = store().history(bob.id, {c.id, 5, std::nullopt, 3});
+  EXPECT_EQ(seqs(before->items), (std::vector<int64_t>{4, 3, 2}));
+  EXPECT_TRUE(before->has_more);
+  auto before_end = store().history(bob.id, {c.id, 3, std::nullopt, 3});
+  EXPECT_EQ(seqs(before_end->items), (std::vector<int64_t>{2, 1}));
+  EXPECT_FALSE(before_end->has_more);
+  auto exactly = store().history(bob.id, {c.id, 4, std::nullopt, 3});
+  EXPECT_EQ(seqs(exactly->items), (std::vector<int64_t>{3, 2, 1}));
+  EXPECT_FALSE(exactly->has_more);
+
+  auto after = store().history(bob.id, {c.id, std::nullopt, 2, 3});
+  EXPECT_EQ(seqs(after->items), (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_TRUE(after->has_more);
+  auto after_end = store().history(bob.id, {c.id, std::nullopt, 4, 3});
+  EXPECT_EQ(seqs(after_end->items), (std::vector<int64_t>{5, 6, 7}));
+  EXPECT_FALSE(after_end->has_more);
+  auto caught_up = store().history(bob.id, {c.id, std::nullopt, 7, 3});
+  EXPECT_TRUE(caught_up->items.empty());
+  EXPECT_FALSE(caught_up->has_more);
+
+  auto all = store().history(alice.id, {c.id, std::nullopt, std::nullopt, 200});
+  ASSERT_EQ(all->items.size(), 7u);
+  EXPECT_EQ(all->items[0].client_id, "m7");
+  EXPECT_EQ(all->items[0].sender_id, alice.id);
+  EXPECT_EQ(all->items[0].ts, 7);
+  EXPECT_FALSE(all->has_more);
+
+  auto empty_conversation = direct(alice.id, user("carol").id);
+  auto none = store().history(alice.id, {empty_conversation.id, std::nullopt, std::nullopt, 10});
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->items.empty());
+  EXPECT_FALSE(none->has_more);
+}
+
+// ---- receipts ---------------------------------------------------------------------------
+
+TEST_P(StoreConformance, ReceiptWatermarksOnlyMoveForward) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  for (int i = 0; i < 5; ++i) send(c.id, alice.id, "a" + std::to_string(i));
+
+  auto first = receipt(c.id, bob.id, 4, 2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->changed);
+  EXPECT_EQ(first->delivered_seq, 4);
+  EXPECT_EQ(first->read_seq, 2);
+  EXPECT_EQ(first->conversation_id, c.id);
+  EXPECT_EQ(first->user_id, bob.id);
+  EXPECT_EQ(first->member_ids, (std::vector<int64_t>{alice.id, bob.id}));
+  EXPECT_EQ(first->version, version());
+  EXPECT_EQ(seen_by(c.id, alice.id).version, first->version);
+
+  const int64_t v = version();
+  auto back = receipt(c.id, bob.id, 3, 1);
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->changed);
+  EXPECT_EQ(back->delivered_seq, 4);
+  EXPECT_EQ(back->read_seq, 2);
+  EXPECT_EQ(back->version, first->version);
+  EXPECT_EQ(version(), v);
+
+  auto same = receipt(c.id, bob.id, 4, 2);
+  EXPECT_FALSE(same->changed);
+
+  auto partly = receipt(c.id, bob.id, 1, 3);  // delivered goes nowhere, read moves
+  ASSERT_TRUE(partly.ok());
+  EXPECT_TRUE(partly->changed);
+  EXPECT_EQ(partly->delivered_seq, 4);
+  EXPECT_EQ(partly->read_seq, 3);
+  EXPECT_GT(partly->version, v);
+
+  ConversationRecord now = seen_by(c.id, bob.id);
+  EXPECT_EQ(member(now, bob.id).delivered_seq, 4);
+  EXPECT_EQ(member(now, bob.id).read_seq, 3);
+}
+
+TEST_P(StoreConformance, ReadImpliesDelivered) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  for (int i = 0; i < 4; ++i) send(c.id, alice.id, "a" + std::to_string(i));
+  auto read = receipt(c.id, bob.id, 0, 3);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->read_seq, 3);
+  EXPECT_EQ(read->delivered_seq, 3);
+  ConversationRecord now = seen_by(c.id, bob.id);
+  EXPECT_EQ(member(now, bob.id).delivered_seq, 3);
+  EXPECT_EQ(member(now, bob.id).read_seq, 3);
+}
+
+TEST_P(StoreConformance, ReceiptBeyondLastSeqIsRejected) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  send(c.id, alice.id, "a1");
+  send(c.id, alice.id, "a2");
+  const int64_t v = version();
+  for (auto [delivered, read] : {std::pair<int64_t, int64_t>{3, 0}, {0, 3}, {2, 3}}) {
+    auto r = receipt(c.id, bob.id, delivered, read);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::kInvalidArgument);
+  }
+  EXPECT_EQ(version(), v);
+  ConversationRecord now = seen_by(c.id, bob.id);
+  EXPECT_EQ(member(now, bob.id).delivered_seq, 0);
+  EXPECT_EQ(member(now, bob.id).read_seq, 0);
+  EXPECT_TRUE(receipt(c.id, bob.id, 2, 2)->changed);  // exactly last_seq is fine
+}
+
+TEST_P(StoreConformance, ReceiptByNonMemberIsNotFound) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord eve = user("eve");
+  ConversationRecord c = direct(alice.id, bob.id);
+  send(c.id, alice.id, "a1");
+  auto r = receipt(c.id, eve.id, 1, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kNotFound);
+  auto missing = receipt(c.id + 100, bob.id, 1, 1);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+}
+
+// ---- chat list and sync -----------------------------------------------------------------
+
+TEST_P(StoreConformance, ChatListOrderedByLastActivity) {
+  UserRecord me = user("me");
+  std::vector<ConversationRecord> cs;
+  for (int i = 0; i < 4; ++i) cs.push_back(direct(me.id, user("peer" + std::to_string(i)).id, 100));
+  // Activity: cs[2]=5000, cs[0]=3000, cs[3]=3000 (tie: higher id first), cs[1]=100 (empty).
+  send(cs[0].id, me.id, "x0", 3000);
+  send(cs[2].id, me.id, "x2a", 1000);
+  send(cs[3].id, cs[3].members[1].user.id, "x3", 3000);
+  send(cs[2].id, me.id, "x2b", 5000);
+
+  auto all = store().list_conversations(me.id, std::nullopt, 10);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(ids(all->items), (std::vector<int64_t>{cs[2].id, cs[3].id, cs[0].id, cs[1].id}));
+  EXPECT_FALSE(all->has_more);
+  EXPECT_EQ(all->items[0].last_activity, 5000);
+  ASSERT_TRUE(all->items[0].last_message.has_value());
+  EXPECT_EQ(all->items[0].last_message->client_id, "x2b");
+  EXPECT_EQ(all->items[0].members.size(), 2u);
+  EXPECT_FALSE(all->items[3].last_message.has_value());
+  EXPECT_EQ(all->items[3].last_activity, 100);
+
+  auto first_page = store().list_conversations(me.id, std::nullopt, 1);
+  EXPECT_EQ(ids(first_page->items), (std::vector<int64_t>{cs[2].id}));
+  EXPECT_TRUE(first_page->has_more);
+  auto next = store().list_conversations(me.id, 5000, 2);
+  EXPECT_EQ(ids(next->items), (std::vector<int64_t>{cs[3].id, cs[0].id}));
+  EXPECT_TRUE(next->has_more);
+  auto last = store().list_conversations(me.id, 3000, 2);
+  EXPECT_EQ(ids(last->items), (std::vector<int64_t>{cs[1].id}));
+  EXPECT_FALSE(last->has_more);
+
+  // Only the user's conversations.
+  auto peer = store().list_conversations(cs[0].members[1].user.id, std::nullopt, 10);
+  EXPECT_EQ(ids(peer->items), (std::vector<int64_t>{cs[0].id}));
+}
+
+TEST_P(StoreConformance, ChangesSinceReturnsOnlyChangedConversations) {
+  UserRecord me = user("me");
+  UserRecord p1 = user("p1");
+  UserRecord p2 = user("p2");
+  UserRecord p3 = user("p3");
+  ConversationRecord c1 = direct(me.id, p1.id);
+  ConversationRecord c2 = direct(me.id, p2.id);
+  ConversationRecord c3 = direct(me.id, p3.id);
+  ConversationRecord other = direct(p1.id, p2.id);
+
+  auto initial = store().changes_since(me.id, 0, 100);
+  ASSERT_TRUE(initial.ok());
+  EXPECT_EQ(ids(initial->conversations), (std::vector<int64_t>{c1.id, c2.id, c3.id}));
+  EXPECT_FALSE(initial->has_more);
+  EXPECT_EQ(initial->version, version());
+  const int64_t cursor = initial->version;
+
+  auto quiet = store().changes_since(me.id, cursor, 100);
+  EXPECT_TRUE(quiet->conversations.empty());
+  EXPECT_EQ(quiet->version, cursor);
+
+  send(c3.id, p3.id, "hello");          // a message
+  send(other.id, p1.id, "not mine");    // someone else's conversation
+  send(c1.id, me.id, "mine");
+  ASSERT_TRUE(receipt(c3.id, me.id, 1, 1)->changed);  // my own receipt
+  auto changed = store().changes_since(me.id, cursor, 100);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(ids(changed->conversations), (std::vector<int64_t>{c1.id, c3.id}));  // by version
+  EXPECT_LT(changed->conversations[0].version, changed->conversations[1].version);
+  EXPECT_EQ(changed->version, version());
+  ASSERT_TRUE(changed->conversations[1].last_message.has_value());
+  EXPECT_EQ(changed->conversations[1].last_message->text, "hello");
+  EXPECT_EQ(member(changed->conversations[1], me.id).read_seq, 1);
+
+  // A peer's receipt is a change of my conversation too.
+  const int64_t cursor2 = changed->version;
+  ASSERT_TRUE(receipt(c1.id, p1.id, 1, 0)->changed);
+  auto receipts = store().changes_since(me.id, cursor2, 100);
+  EXPECT_EQ(ids(receipts->conversations), (std::vector<int64_t>{c1.id}));
+  EXPECT_EQ(member(receipts->conversations[0], p1.id).delivered_seq, 1);
+}
+
+TEST_P(StoreConformance, ChangesSincePagesWithHasMore) {
+  UserRecord me = user("me");
+  std::vector<int64_t> expected;
+  for (int i = 0; i < 5; ++i) {
+    expected.push_back(direct(me.id, user("p" + std::to_string(i)).id).id);
+  }
+  std::vector<int64_t> got;
+  int64_t since = 0;
+  int pages = 0;
+  for (;;) {
+    auto page = store().changes_since(me.id, since, 2);
+    ASSERT_TRUE(page.ok());
+    ++pages;
+    for (const auto& c : page->conversations) {
+      EXPECT_GT(c.version, since);
+      got.push_back(c.id);
+    }
+    EXPECT_GE(page->version, since);
+    if (page->has_more) {
+      EXPECT_EQ(page->conversations.size(), 2u);
+      EXPECT_EQ(page->version, page->conversations.back().version);
+    } else {
+      EXPECT_EQ(page->version, version());
+    }
+    since = page->version;
+    if (!page->has_more) break;
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(pages, 3);
+}
+
+TEST_P(StoreConformance, VersionGrowsWithEveryChangeAndMessageVersionsGrowWithSeq) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  const int64_t v0 = version();
+  ConversationRecord c = direct(alice.id, bob.id);
+  EXPECT_GT(c.version, v0);
+  int64_t last = c.version;
+  for (int i = 0; i < 4; ++i) {
+    MessageRecord m = send(c.id, i % 2 ? alice.id : bob.id, "m" + std::to_string(i));
+    EXPECT_GT(m.version, last);
+    last = m.version;
+  }
+  auto r = receipt(c.id, bob.id, 4, 4);
+  EXPECT_GT(r->version, last);
+  EXPECT_EQ(version(), r->version);
+  auto history = store().history(alice.id, {c.id, std::nullopt, 0, 10});
+  for (size_t i = 1; i < history->items.size(); ++i) {
+    EXPECT_GT(history->items[i].version, history->items[i - 1].version);
+  }
+}
+
+// ---- batches ----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  std::vector<Errc> errors;
+  std::optional<UserRecord> carol;
+  std::optional<MessageRecord> message;
+  Status status = write_batch(
+      store(),
+      {[&](WriteTxn& t) { errors.push_back(t.create_user("alice", "dup", "h", 1).error().code); },
+       [&](WriteTxn& t) { carol = t.create_user("carol", "Carol", "h", 1).value(); },
+       [&](WriteTxn& t) { errors.push_back(t.advance_receipt(c.id, bob.id, 9, 9).error().code); },
+       [&](WriteTxn& t) { message = t.append_message({c.id, alice.id, "ok", "text", "t", 1}).value().message; },
+       [&](WriteTxn& t) { errors.push_back(t.append_message({c.id + 99, alice.id, "no", "text", "t", 1}).error().code); },
+       [&](WriteTxn& t) { errors.push_back(t.get_or_create_direct(alice.id, 9999, 1).error().code); }});
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(errors, (std::vector<Errc>{Errc::kUsernameTaken, Errc::kInvalidArgument,
+                                       Errc::kNotFound, Errc::kNotFound}));
+  ASSERT_TRUE(carol.has_value());
+  EXPECT_TRUE(store().find_user_by_name("carol")->has_value());
+  ASSERT_TRUE(message.has_value());
+  EXPECT_EQ(message->seq, 1);
+  EXPECT_EQ(version(), message->version);
+  ConversationRecord now = seen_by(c.id, bob.id);
+  EXPECT_EQ(now.last_seq, 1);
+  EXPECT_EQ(member(now, bob.id).delivered_seq, 0);
+}
+
+TEST_P(StoreConformance, EmptyBatchCommitsAndChangesNothing) {
+  const int64_t v = version();
+  EXPECT_TRUE(store().write({}).ok());
+  EXPECT_EQ(version(), v);
+}
+
+// ---- threads ----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, ConcurrentReadersDuringWrites) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord c = direct(alice.id, bob.id);
+  constexpr int kMessages = 150;
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};
+  std::atomic<int> reads{0};
+
+  auto reader = [&](int64_t who) {
+    int64_t seen_version = 0;
+    int64_t seen_seq = 0;
+    while (!done.load()) {
+      // Within a snapshot the conversation, its last message and the history agree.
+      auto conversation = store().conversation_for_member(c.id, who);
+      auto history = store().history(who, {c.id, std::nullopt, std::nullopt, 200});
+      auto sync = store().changes_since(who, 0, 10);
+      auto v = store().current_version();
+      if (!conversation.ok() || !conversation->has_value() || !history.ok() || !sync.ok() ||
+          !v.ok()) {
+        ++failures;
+        continue;
+      }
+      const ConversationRecord& conv = **conversation;
+      if (conv.last_seq > 0 &&
+          (!conv.last_message || conv.last_message->seq != conv.last_seq)) {
+        ++failures;
+      }
+      if (conv.last_seq < seen_seq || *v < seen_version) ++failures;  // never goes back
+      seen_seq = conv.last_seq;
+      seen_version = *v;
+      // History is gap-free from its newest seq down.
+      const auto& items = history->items;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (items[i].seq != items.front().seq - static_cast<int64_t>(i)) ++failures;
+      }
+      if (!items.empty() && items.front().seq < conv.last_seq) ++failures;
+      if (sync->version < conv.version) ++failures;
+      ++reads;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) threads.emplace_back(reader, i % 2 ? alice.id : bob.id);
+  for (int i = 0; i < kMessages; ++i) {
+    send(c.id, i % 2 ? alice.id : bob.id, "m" + std::to_string(i), i);
+    if (i % 10 == 0) (void)receipt(c.id, bob.id, i + 1, i / 2);
+  }
+  done = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(seen_by(c.id, alice.id).last_seq, kMessages);
+}
+
+// ---- implementations --------------------------------------------------------------------
+
+class SqliteHarness final : public StoreHarness {
+ public:
+  std::unique_ptr<Store> open() override {
+    auto opened = open_sqlite_store(SqliteOptions{dir_.file("parley.db"), 4, true});
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
+ private:
+  test::TempDir dir_;
+};
+
+INSTANTIATE_TEST_SUITE_P(
+    Stores, StoreConformance,
+    ::testing::Values(StoreFactory{"Sqlite", [] { return std::make_unique<SqliteHarness>(); }}),
+    [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace parley::store
