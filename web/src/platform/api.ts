@@ -1,0 +1,63 @@
+import { ApiError } from '../core/types';
+
+export const API = '/api/v1';
+
+/** JSON over HTTP as protocol.md describes; failures become ApiError with the stable code. */
+export async function http<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers['Authorization'] = `Bearer ${token}`;
+  let res: Response;
+  try {
+    res = await fetch(API + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError('network', 'The server cannot be reached. Check your connection.');
+  }
+  let data: any = null;
+  try {
+    data = await res.json();
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const err = data?.error;
+    const retry = Number(res.headers.get('Retry-After'));
+    throw new ApiError(
+      err?.code ?? (res.status >= 500 ? 'unavailable' : 'bad_request'),
+      err?.message ?? `HTTP ${res.status}`,
+      res.status,
+      Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined,
+    );
+  }
+  return data as T;
+}
+
+export function deviceName(): string {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /Firefox\//.test(ua)
+      ? 'Firefox'
+      : /Chrom(e|ium)\//.test(ua)
+        ? 'Chrome'
+        : /Safari\//.test(ua)
+          ? 'Safari'
+          : 'Browser';
+  const os = /Android/.test(ua)
+    ? 'Android'
+    : /iPhone|iPad/.test(ua)
+      ? 'iOS'
+      : /Mac OS/.test(ua)
+        ? 'macOS'
+        : /Windows/.test(ua)
+          ? 'Windows'
+          : /Linux/.test(ua)
+            ? 'Linux'
+            : 'web';
+  return `${browser} on ${os}`.slice(0, 64);
+}

@@ -1,0 +1,379 @@
+import { Outbox } from '../core/outbox';
+import { ChatStore } from '../core/store';
+import { catchUp, runSync, type SyncTransport } from '../core/sync';
+import { ApiError, type Conversation, type HistoryPage, type Message, type OutboxEntry, type SyncPage, type User } from '../core/types';
+import { http } from './api';
+import { Connection, type ConnState } from './connection';
+import { LocalDb } from './db';
+
+export interface Session {
+  token: string;
+  user: User;
+  session_id: number;
+}
+
+type Owed = Record<string, { delivered?: number; read?: number }>;
+
+/**
+ * Glue between the state logic, the local database and the network. The UI reads the
+ * store and outbox and calls the methods here; `subscribe` tells it when to re-render.
+ */
+export class ParleyClient {
+  readonly store: ChatStore;
+  readonly outbox: Outbox;
+  connState: ConnState = 'offline';
+  syncing = false;
+  /** Set when the server says the session is gone. */
+  onSignedOut?: () => void;
+  /** Called for a message from someone else that arrived live. */
+  onIncoming?: (m: Message, conv: Conversation | undefined) => void;
+
+  private conn: Connection;
+  private listeners = new Set<() => void>();
+  private emitQueued = false;
+  private version = 0;
+  private openId: number | null = null;
+  private visible = true;
+  private owed: Owed = {};
+  private receiptsBusy = false;
+  private syncAgain = false;
+  private wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private olderExhausted = new Set<number>();
+  private closed = false;
+
+  private constructor(
+    readonly session: Session,
+    private readonly db: LocalDb,
+    conversations: Conversation[],
+    messages: Message[],
+    outbox: OutboxEntry[],
+    version: number,
+    owed: Owed,
+  ) {
+    this.store = new ChatStore(session.user.id);
+    for (const c of conversations) this.store.upsertConversation(c);
+    this.store.addMessages(messages, { detectGaps: false });
+    this.store.takeChanges();
+    this.outbox = new Outbox(outbox, {
+      persist: {
+        put: (e) => void this.db.putOutbox(e),
+        delete: (id) => void this.db.deleteOutbox(id),
+      },
+    });
+    this.version = version;
+    this.owed = owed;
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    this.conn = new Connection(`${proto}//${location.host}/api/v1/ws`, session.token, {
+      onReady: () => this.afterConnect(),
+      onEvent: (f) => this.onEvent(f),
+      onState: (s) => {
+        this.connState = s;
+        this.emit();
+      },
+      onAuthFailed: () => this.signedOut(),
+      onDisconnect: () => {
+        this.outbox.connectionLost();
+        this.emit();
+      },
+    });
+  }
+
+  static async start(session: Session): Promise<ParleyClient> {
+    const db = await LocalDb.open(session.user.id);
+    const [convs, msgs, outbox, version, owed] = await Promise.all([
+      db.loadConversations(),
+      db.loadMessages(),
+      db.loadOutbox(),
+      db.getMeta<number>('version'),
+      db.getMeta<Owed>('owed'),
+    ]);
+    const c = new ParleyClient(session, db, convs, msgs, outbox, version ?? 0, owed ?? {});
+    window.addEventListener('online', c.onOnline);
+    window.addEventListener('offline', c.onOffline);
+    c.conn.start();
+    return c;
+  }
+
+  private onOnline = () => this.conn.kick();
+  private onOffline = () => this.conn.goOffline();
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Persists what changed and re-renders, once per tick. */
+  private emit(): void {
+    const ch = this.store.takeChanges();
+    if (ch.conversations.length || ch.messages.length) void this.db.save(ch.conversations, ch.messages);
+    if (this.emitQueued) return;
+    this.emitQueued = true;
+    queueMicrotask(() => {
+      this.emitQueued = false;
+      for (const fn of this.listeners) fn();
+    });
+  }
+
+  // ---------- connection lifecycle ----------
+
+  private transport: SyncTransport = {
+    sync: (since, limit) => this.conn.request<SyncPage>({ type: 'sync', since, limit }),
+    history: (conversation_id, p) => this.conn.request<HistoryPage>({ type: 'history', conversation_id, ...p }),
+  };
+
+  private afterConnect(): void {
+    this.pump();
+    void this.sync();
+  }
+
+  /** sync since the stored version, catch up changed conversations, then store the version. */
+  async sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    this.emit();
+    try {
+      do {
+        this.syncAgain = false;
+        const r = await runSync(this.transport, this.store, this.version);
+        this.collectOwedDelivered(this.store.conversations().map((c) => c.id));
+        this.markReadIfOpen();
+        this.emit();
+        await this.db.flush();
+        this.version = r.version;
+        await this.db.setMeta('version', r.version);
+      } while (this.syncAgain && !this.closed);
+    } catch (e) {
+      if (!(e instanceof ApiError) || (e.code !== 'disconnected' && e.code !== 'timeout')) console.warn('sync failed', e);
+    } finally {
+      this.syncing = false;
+      this.emit();
+      this.flushReceipts();
+    }
+  }
+
+  private onEvent(f: any): void {
+    switch (f.type) {
+      case 'message': {
+        const m = f.message as Message;
+        if (!m || typeof m.seq !== 'number') return;
+        const r = this.store.addMessages([m]);
+        for (const g of r.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
+        if (r.unknown.length) void this.sync();
+        if (r.added.length && m.sender_id !== this.session.user.id) {
+          this.owe(m.conversation_id, 'delivered', m.seq);
+          this.onIncoming?.(m, this.store.conversation(m.conversation_id));
+        }
+        this.markReadIfOpen();
+        this.emit();
+        this.flushReceipts();
+        return;
+      }
+      case 'receipt':
+        if (this.store.applyReceipt(f)) this.emit();
+        return;
+      case 'conversation':
+        if (f.conversation && this.store.upsertConversation(f.conversation)) this.emit();
+        return;
+    }
+  }
+
+  // ---------- sending ----------
+
+  send(conversationId: number, text: string): void {
+    this.outbox.add(conversationId, text);
+    this.emit();
+    this.pump();
+  }
+
+  retry(clientId: string): void {
+    if (this.outbox.retry(clientId)) {
+      this.emit();
+      this.pump();
+    }
+  }
+
+  discard(clientId: string): void {
+    if (this.outbox.discard(clientId)) this.emit();
+  }
+
+  /** Sends whatever the outbox allows now (one in flight per conversation, in order). */
+  private pump(): void {
+    clearTimeout(this.wakeTimer);
+    if (!this.conn.isReady) return;
+    for (const e of this.outbox.ready()) {
+      this.outbox.markInFlight(e.client_id);
+      this.conn
+        .request<{ message: Message; duplicate: boolean }>({
+          type: 'send',
+          conversation_id: e.conversation_id,
+          client_id: e.client_id,
+          text: e.text,
+        })
+        .then(
+          (ack) => {
+            this.store.addMessages([ack.message]);
+            this.outbox.ack(e.client_id);
+          },
+          (err: unknown) => {
+            const code = err instanceof ApiError ? err.code : 'internal';
+            if (code === 'disconnected') return; // connectionLost() already put it back
+            this.outbox.fail(e.client_id, code === 'timeout' ? 'unavailable' : code, err instanceof ApiError ? err.retryAfterMs : undefined);
+          },
+        )
+        .finally(() => {
+          this.emit();
+          this.pump();
+        });
+    }
+    const wake = this.outbox.nextWakeUp();
+    if (wake !== undefined) this.wakeTimer = setTimeout(() => this.pump(), Math.max(0, wake - Date.now()) + 5);
+  }
+
+  // ---------- receipts ----------
+
+  private owe(conversationId: number, kind: 'delivered' | 'read', seq: number): void {
+    const o = (this.owed[conversationId] ??= {});
+    if ((o[kind] ?? 0) >= seq) return;
+    o[kind] = seq;
+    void this.db.setMeta('owed', this.owed);
+  }
+
+  /** Delivered receipts for messages from others beyond what the server knows about us. */
+  private collectOwedDelivered(ids: number[]): void {
+    for (const id of ids) {
+      const me = this.store.myMember(id);
+      const max = this.store.maxSeq(id);
+      if (me && max > me.delivered_seq) this.owe(id, 'delivered', max);
+    }
+  }
+
+  private markReadIfOpen(): void {
+    if (this.openId === null || !this.visible) return;
+    const seq = this.store.maxSeq(this.openId);
+    const me = this.store.myMember(this.openId);
+    if (seq > 0 && me && seq > me.read_seq) {
+      this.store.markOwn(this.openId, 'read', seq);
+      this.owe(this.openId, 'read', seq);
+    }
+  }
+
+  private flushReceipts(): void {
+    if (this.receiptsBusy || !this.conn.isReady) return;
+    const entries = Object.entries(this.owed);
+    if (entries.length === 0) return;
+    this.receiptsBusy = true;
+    void (async () => {
+      try {
+        for (const [key, o] of entries) {
+          const id = Number(key);
+          for (const kind of ['read', 'delivered'] as const) {
+            const seq = o[kind];
+            if (seq === undefined) continue;
+            if (kind === 'delivered' && (o.read ?? 0) >= seq) {
+              delete o.delivered; // read counts as delivered
+              continue;
+            }
+            try {
+              await this.conn.request({ type: kind, conversation_id: id, seq });
+              if (o[kind] === seq) delete o[kind];
+              this.store.markOwn(id, kind, seq);
+            } catch (e) {
+              if (e instanceof ApiError && (e.code === 'invalid_argument' || e.code === 'not_found')) delete o[kind];
+              else throw e;
+            }
+          }
+          if (o.read === undefined && o.delivered === undefined) delete this.owed[key];
+        }
+      } catch {
+        /* retried on the next connection */
+      } finally {
+        this.receiptsBusy = false;
+        void this.db.setMeta('owed', this.owed);
+        this.emit();
+        if (this.conn.isReady && Object.values(this.owed).some((o) => o.read !== undefined || o.delivered !== undefined)) {
+          // Something new was owed while we were busy.
+          setTimeout(() => this.flushReceipts(), 50);
+        }
+      }
+    })();
+  }
+
+  /** Which conversation the user looks at, and whether the page is visible. */
+  setView(openId: number | null, visible: boolean): void {
+    this.openId = openId;
+    this.visible = visible;
+    this.markReadIfOpen();
+    this.emit();
+    this.flushReceipts();
+  }
+
+  // ---------- history and new chats ----------
+
+  /** Loads older messages of a conversation (scrolling up). Resolves false when there are no more. */
+  async loadOlder(conversationId: number, limit = 50): Promise<boolean> {
+    if (this.olderExhausted.has(conversationId)) return false;
+    const c = this.store.conversation(conversationId);
+    const min = this.store.minSeq(conversationId);
+    if (!c || c.last_seq === 0 || min === 1) {
+      this.olderExhausted.add(conversationId);
+      return false;
+    }
+    const q = min === 0 ? `limit=${limit}` : `before=${min}&limit=${limit}`;
+    const page = await http<HistoryPage>('GET', `/conversations/${conversationId}/messages?${q}`, undefined, this.session.token);
+    const r = this.store.addMessages(page.messages, { detectGaps: false });
+    if (r.added.some((m) => m.sender_id !== this.session.user.id)) this.collectOwedDelivered([conversationId]);
+    if (!page.has_more || this.store.minSeq(conversationId) === 1) this.olderExhausted.add(conversationId);
+    this.emit();
+    this.flushReceipts();
+    return !this.olderExhausted.has(conversationId);
+  }
+
+  hasOlder(conversationId: number): boolean {
+    if (this.olderExhausted.has(conversationId)) return false;
+    const min = this.store.minSeq(conversationId);
+    const c = this.store.conversation(conversationId);
+    return !!c && c.last_seq > 0 && min !== 1;
+  }
+
+  /** Finds a user by name and opens (or creates) the direct conversation with them. */
+  async startChat(username: string): Promise<number> {
+    const t = this.session.token;
+    await http<{ user: User }>('GET', `/users/${encodeURIComponent(username)}`, undefined, t);
+    const r = await http<{ conversation: Conversation; created: boolean }>('POST', '/conversations', { peer_username: username }, t);
+    this.store.upsertConversation(r.conversation);
+    this.emit();
+    if (r.conversation.last_seq > this.store.maxSeq(r.conversation.id)) {
+      void this.loadOlder(r.conversation.id).catch(() => undefined);
+    }
+    return r.conversation.id;
+  }
+
+  // ---------- sign out ----------
+
+  private signedOut(): void {
+    if (this.closed) return;
+    this.onSignedOut?.();
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await http('POST', '/logout', {}, this.session.token);
+    } catch {
+      /* offline or already revoked: forget the session locally anyway */
+    }
+    this.close();
+    await LocalDb.remove(this.session.user.id);
+  }
+
+  close(): void {
+    this.closed = true;
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
+    clearTimeout(this.wakeTimer);
+    this.conn.stop();
+    this.db.close();
+  }
+}

@@ -1,0 +1,189 @@
+import { useEffect, useReducer, useState } from 'preact/hooks';
+import { titleFor } from '../core/format';
+import { ParleyClient, type Session } from '../platform/client';
+import { ChatList } from './ChatList';
+import { ChatView } from './ChatView';
+import { Avatar } from './icons';
+import { NewChat } from './NewChat';
+
+function routeConversation(): number | null {
+  const m = /^\/c\/(\d+)\/?$/.exec(location.pathname);
+  return m ? Number(m[1]) : null;
+}
+
+export function Messenger({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const [client, setClient] = useState<ParleyClient | null>(null);
+  const [failure, setFailure] = useState('');
+  const [, rerender] = useReducer((n: number, _: number) => n + 1, 0);
+  const [openId, setOpenId] = useState<number | null>(routeConversation);
+  const [visible, setVisible] = useState(document.visibilityState === 'visible');
+  const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
+
+  useEffect(() => {
+    let c: ParleyClient | null = null;
+    let cancelled = false;
+    ParleyClient.start(session).then(
+      (cl) => {
+        if (cancelled) return cl.close();
+        c = cl;
+        cl.onSignedOut = onSignedOut;
+        cl.subscribe(() => rerender(0));
+        setClient(cl);
+      },
+      (e) => setFailure(String(e?.message ?? e)),
+    );
+    return () => {
+      cancelled = true;
+      c?.close();
+    };
+  }, [session.token]);
+
+  useEffect(() => {
+    const onPop = () => setOpenId(routeConversation());
+    const onVis = () => setVisible(document.visibilityState === 'visible');
+    const onSwMsg = (e: MessageEvent) => {
+      if (e.data?.type === 'open' && typeof e.data.url === 'string') {
+        history.pushState(null, '', e.data.url);
+        onPop();
+      }
+    };
+    window.addEventListener('popstate', onPop);
+    document.addEventListener('visibilitychange', onVis);
+    navigator.serviceWorker?.addEventListener('message', onSwMsg);
+    return () => {
+      window.removeEventListener('popstate', onPop);
+      document.removeEventListener('visibilitychange', onVis);
+      navigator.serviceWorker?.removeEventListener('message', onSwMsg);
+    };
+  }, []);
+
+  useEffect(() => {
+    client?.setView(openId, visible);
+  }, [client, openId, visible]);
+
+  // Notifications for messages arriving while the tab is hidden.
+  useEffect(() => {
+    if (!client) return;
+    client.onIncoming = (m, conv) => {
+      if (document.visibilityState !== 'hidden') return;
+      if (!('Notification' in window) || Notification.permission !== 'granted') return;
+      const peer = client.store.peer(m.conversation_id);
+      const title = peer?.display_name ?? 'Parley';
+      const body = m.kind === 'text' ? m.text : 'Unsupported message';
+      try {
+        const n = new Notification(title, { body, tag: `conv-${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } });
+        n.onclick = () => {
+          window.focus();
+          open(m.conversation_id);
+          n.close();
+        };
+      } catch {
+        // Some browsers only allow notifications from a service worker.
+        void navigator.serviceWorker?.ready.then((reg) =>
+          reg.showNotification(title, { body, tag: `conv-${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } }),
+        );
+      }
+      void conv;
+    };
+  }, [client]);
+
+  const unread = client ? client.store.totalUnread() : 0;
+  useEffect(() => {
+    document.title = titleFor(unread);
+  }, [unread]);
+
+  function open(id: number | null) {
+    if (id === openId) return;
+    if (id === null) {
+      if (history.state?.fromList) history.back();
+      else history.replaceState(null, '', '/');
+      setOpenId(null);
+      return;
+    }
+    if (openId === null) history.pushState({ fromList: true }, '', `/c/${id}`);
+    else history.replaceState(history.state, '', `/c/${id}`);
+    setOpenId(id);
+  }
+
+  async function logout() {
+    await client?.logout();
+    onSignedOut();
+  }
+
+  function askNotifications() {
+    if (!('Notification' in window)) return;
+    void Notification.requestPermission().then(setNotifPerm, () => undefined);
+  }
+
+  if (failure) {
+    return (
+      <main class="fatal" role="alert">
+        <p>Parley could not open its local storage: {failure}</p>
+      </main>
+    );
+  }
+
+  const conn = client?.connState ?? 'connecting';
+  const openConv = client && openId !== null ? client.store.conversation(openId) : undefined;
+
+  return (
+    <div class={`shell ${openId !== null ? 'has-chat' : 'no-chat'}`}>
+      <aside class="sidebar" aria-label="Chats">
+        <header class="bar sidebar-bar">
+          <Avatar name={session.user.display_name} />
+          <div class="me">
+            <span class="me-name">{session.user.display_name}</span>
+            <span class="me-user">@{session.user.username}</span>
+          </div>
+          <button type="button" class="text-button" onClick={logout}>
+            Log out
+          </button>
+        </header>
+        {conn !== 'online' && (
+          <div class="banner banner-offline" role="status" data-conn={conn}>
+            {conn === 'connecting' ? 'Connecting…' : 'You are offline. Messages will be sent when the connection returns.'}
+          </div>
+        )}
+        {client?.syncing && conn === 'online' && (
+          <div class="banner banner-sync" role="status">
+            Updating…
+          </div>
+        )}
+        {notifPerm === 'default' && (
+          <div class="banner banner-notify">
+            <span>Get notified of new messages.</span>
+            <button type="button" class="text-button" onClick={askNotifications}>
+              Turn on notifications
+            </button>
+          </div>
+        )}
+        {client && <NewChat client={client} onOpen={open} />}
+        {client ? (
+          <ChatList client={client} openId={openId} onOpen={open} />
+        ) : (
+          <p class="muted pad" role="status">
+            Loading…
+          </p>
+        )}
+      </aside>
+      <main class="main" aria-label="Conversation">
+        {client && openId !== null && openConv ? (
+          <ChatView key={openId} client={client} conversationId={openId} onBack={() => open(null)} />
+        ) : client && openId !== null ? (
+          <div class="empty">
+            <p role="status">This chat is not available on this device.</p>
+            <button type="button" class="text-button" onClick={() => open(null)}>
+              Back to chats
+            </button>
+          </div>
+        ) : (
+          <div class="empty">
+            <img src="/icon.svg" alt="" width="96" height="96" />
+            <h2>Parley for the web</h2>
+            <p class="muted">Pick a chat on the left, or start a new one by username.</p>
+          </div>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,79 @@
+import type { MessageStatus } from '../core/types';
+import { statusLabel } from '../core/status';
+
+export function StatusIcon({ status }: { status: MessageStatus }) {
+  const label = statusLabel(status);
+  const common = { class: `tick tick-${status}`, role: 'img', 'aria-label': label, 'data-status': status } as const;
+  switch (status) {
+    case 'sending':
+      return (
+        <svg {...common} viewBox="0 0 16 16" width="16" height="16">
+          <title>{label}</title>
+          <circle cx="8" cy="8" r="6" fill="none" stroke="currentColor" stroke-width="1.5" />
+          <path d="M8 4.5V8l2.5 1.5" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round" />
+        </svg>
+      );
+    case 'sent':
+      return (
+        <svg {...common} viewBox="0 0 16 16" width="16" height="16">
+          <title>{label}</title>
+          <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" />
+        </svg>
+      );
+    case 'delivered':
+    case 'read':
+      return (
+        <svg {...common} viewBox="0 0 20 16" width="20" height="16">
+          <title>{label}</title>
+          <path d="M1.5 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" />
+          <path d="M8.5 11.5l7-7" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
+          <path d="M6.6 9.6l1.9 1.9" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
+        </svg>
+      );
+    case 'failed':
+      return (
+        <svg {...common} viewBox="0 0 16 16" width="16" height="16">
+          <title>{label}</title>
+          <circle cx="8" cy="8" r="7" fill="currentColor" />
+          <path d="M8 4v5" stroke="#fff" stroke-width="1.8" stroke-linecap="round" />
+          <circle cx="8" cy="11.6" r="1.1" fill="#fff" />
+        </svg>
+      );
+  }
+}
+
+export function BackIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+      <path d="M15.5 5l-7 7 7 7" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" />
+    </svg>
+  );
+}
+
+export function SendIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+      <path d="M3.4 20.4l17.4-7.5c.8-.4.8-1.5 0-1.8L3.4 3.6c-.7-.3-1.4.3-1.3 1l1.2 6.1 9.2 1.3-9.2 1.3-1.2 6.1c-.1.7.6 1.3 1.3 1z" fill="currentColor" />
+    </svg>
+  );
+}
+
+export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
+  // Stable colour per name; all colours keep white text above 4.5:1.
+  const palette = ['#00695c', '#1565c0', '#6a1b9a', '#ad1457', '#c62828', '#4e342e', '#37474f', '#2e7d32'];
+  let h = 0;
+  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  const initials = name
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((p) => [...p][0])
+    .slice(0, 2)
+    .join('')
+    .toUpperCase();
+  return (
+    <span class="avatar" aria-hidden="true" style={{ width: size, height: size, background: palette[h % palette.length], fontSize: size * 0.4 }}>
+      {initials || '?'}
+    </span>
+  );
+}
