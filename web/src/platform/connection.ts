@@ -120,6 +120,11 @@ export class Connection {
 
   private open(): void {
     if (this.stopped || this.ws) return;
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+      // The browser knows there is no network: wait for its `online` event (kick()).
+      this.setState('offline');
+      return;
+    }
     this.setState('connecting');
     let ws: WebSocket;
     try {

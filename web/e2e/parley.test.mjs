@@ -1,0 +1,257 @@
+// End-to-end: two browser contexts against the real parleyd.
+// Run with `npm run e2e` (builds first) or `npm run e2e:nobuild` (uses the existing web/dist).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { ARTIFACTS, REPO_DIR, api, eventually, startBrowser, startServer } from './harness.mjs';
+
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+let server;
+let browser;
+let alice; // { context, page }
+let bob;
+let conversationId;
+
+async function newUser(viewport = DESKTOP) {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  return { context, page };
+}
+
+async function register(page, username, displayName, password) {
+  await page.goto(server.base + '/');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Your name').fill(displayName);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).last().click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+async function startChat(page, username) {
+  await page.getByLabel('Start a chat with username').fill(username);
+  await page.getByRole('button', { name: 'Chat', exact: true }).click();
+  await page.locator('#chat-title').waitFor();
+}
+
+async function sendText(page, text) {
+  await page.getByLabel(/^Message /).fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** Records, in the page, every status each own message shows (by its text). */
+async function recordStatuses(page) {
+  await page.evaluate(() => {
+    const seen = (window.__statuses = {});
+    const scan = () => {
+      for (const el of document.querySelectorAll('.msg.out')) {
+        const text = el.querySelector('.text')?.textContent ?? '';
+        const st = el.getAttribute('data-status');
+        const list = (seen[text] ??= []);
+        if (st && list[list.length - 1] !== st) list.push(st);
+      }
+    };
+    new MutationObserver(scan).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+    scan();
+  });
+}
+
+const statusOf = (page, text) =>
+  page.locator('.msg.out', { hasText: text }).last().getAttribute('data-status');
+
+async function waitStatus(page, text, status, timeout = 15_000) {
+  await eventually(async () => (await statusOf(page, text)) === status, { timeout, message: `"${text}" to be ${status}` });
+}
+
+async function messageTexts(page) {
+  return page.locator('.messages .msg .text').allTextContents();
+}
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+});
+
+describe('Parley web client', () => {
+  it('two users register, find each other, chat, and see sent -> delivered -> read', async () => {
+    alice = await newUser();
+    bob = await newUser();
+    await register(alice.page, 'alice', 'Alice Liddell', 'pw-alice-123');
+    await register(bob.page, 'bob', 'Bob Builder', 'pw-bob-1234');
+    // Bob closes the app for now, so Alice's first message can only be "sent".
+    await bob.page.goto('about:blank');
+
+    await startChat(alice.page, 'bob');
+    assert.equal(await alice.page.locator('#chat-title').textContent(), 'Bob Builder');
+    conversationId = Number(/\/c\/(\d+)/.exec(alice.page.url())[1]);
+    assert.ok(conversationId > 0);
+    await recordStatuses(alice.page);
+
+    await sendText(alice.page, 'Hello Bob');
+    await waitStatus(alice.page, 'Hello Bob', 'sent');
+    await alice.page.waitForTimeout(700);
+    assert.equal(await statusOf(alice.page, 'Hello Bob'), 'sent', 'stays sent while Bob has no device online');
+
+    // Bob opens the app: it syncs, the message reaches his device -> delivered.
+    await bob.page.goto(server.base + '/');
+    const row = bob.page.locator('.chat-row', { hasText: 'Alice Liddell' });
+    await row.waitFor();
+    assert.equal((await row.locator('.badge').textContent()).trim(), '1');
+    assert.match(await row.locator('.preview-text').textContent(), /Hello Bob/);
+    await waitStatus(alice.page, 'Hello Bob', 'delivered');
+    assert.equal(await bob.page.title(), '(1) Parley');
+
+    // Bob opens the chat -> read.
+    await row.click();
+    await bob.page.locator('.msg.in', { hasText: 'Hello Bob' }).waitFor();
+    await waitStatus(alice.page, 'Hello Bob', 'read');
+    await eventually(async () => (await bob.page.title()) === 'Parley', { message: 'unread count to clear' });
+
+    const seq = await alice.page.evaluate(() => window.__statuses['Hello Bob']);
+    assert.deepEqual(seq, ['sending', 'sent', 'delivered', 'read']);
+
+    // And the other way round, live: Alice has the chat open, so Bob's reply is read at once.
+    await recordStatuses(bob.page);
+    await sendText(bob.page, 'Hi Alice! How are you?');
+    await alice.page.locator('.msg.in', { hasText: 'Hi Alice! How are you?' }).waitFor();
+    await waitStatus(bob.page, 'Hi Alice! How are you?', 'read');
+    const bobSeq = await bob.page.evaluate(() => window.__statuses['Hi Alice! How are you?']);
+    assert.equal(bobSeq[0], 'sending');
+    assert.equal(bobSeq[bobSeq.length - 1], 'read');
+
+    await sendText(alice.page, 'Great, thanks. Parley works offline too.');
+    await waitStatus(alice.page, 'Great, thanks. Parley works offline too.', 'read');
+    await sendText(bob.page, 'Nice 👍');
+    await alice.page.locator('.msg.in', { hasText: 'Nice 👍' }).waitFor();
+    assert.deepEqual(await messageTexts(alice.page), ['Hello Bob', 'Hi Alice! How are you?', 'Great, thanks. Parley works offline too.', 'Nice 👍']);
+  });
+
+  it('reload keeps the session, the chats and the messages with their ticks', async () => {
+    await alice.page.reload();
+    await alice.page.locator('#chat-title').waitFor();
+    assert.equal(await alice.page.locator('#chat-title').textContent(), 'Bob Builder');
+    await eventually(async () => (await messageTexts(alice.page)).length === 4, { message: '4 messages after reload' });
+    assert.equal(await statusOf(alice.page, 'Hello Bob'), 'read');
+    const row = alice.page.locator('.chat-row', { hasText: 'Bob Builder' });
+    assert.match(await row.locator('.preview-text').textContent(), /Nice/);
+    assert.equal(await row.locator('.badge').count(), 0);
+  });
+
+  it('writes offline, reads old chats offline, and delivers both messages exactly once, in order', async () => {
+    const { page, context } = alice;
+    // The service worker must control the page before the network goes away.
+    await eventually(() => page.evaluate(() => !!navigator.serviceWorker?.controller), { message: 'service worker control' });
+
+    await context.setOffline(true);
+    await page.getByText('You are offline').waitFor();
+    await sendText(page, 'Offline one');
+    await sendText(page, 'Offline two');
+    assert.equal(await statusOf(page, 'Offline one'), 'sending');
+    assert.equal(await statusOf(page, 'Offline two'), 'sending');
+
+    // Reading old chats offline: leave the chat, reopen it from the list, everything is there.
+    await page.goto(server.base + '/');
+    await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    await eventually(async () => (await messageTexts(page)).length === 6, { message: 'old messages + 2 pending offline' });
+    assert.deepEqual((await messageTexts(page)).slice(-2), ['Offline one', 'Offline two']);
+    assert.equal(await statusOf(page, 'Offline two'), 'sending');
+
+    // Nothing reached the server yet.
+    const bobToken = await bob.page.evaluate(() => JSON.parse(localStorage.getItem('parley.session')).token);
+    const before = await api(server.base, 'GET', `/conversations/${conversationId}/messages?limit=50`, undefined, bobToken);
+    assert.equal(before.status, 200);
+    assert.equal(before.data.messages.filter((m) => m.text.startsWith('Offline')).length, 0);
+
+    await context.setOffline(false);
+    await waitStatus(page, 'Offline two', 'read', 20_000);
+    await bob.page.locator('.msg.in', { hasText: 'Offline two' }).waitFor();
+    await page.waitForTimeout(1000);
+
+    const texts = await messageTexts(bob.page);
+    assert.equal(texts.filter((t) => t === 'Offline one').length, 1);
+    assert.equal(texts.filter((t) => t === 'Offline two').length, 1);
+    assert.ok(texts.indexOf('Offline one') < texts.indexOf('Offline two'));
+
+    const after = await api(server.base, 'GET', `/conversations/${conversationId}/messages?limit=50`, undefined, bobToken);
+    const stored = after.data.messages.filter((m) => m.text.startsWith('Offline')).sort((a, b) => a.seq - b.seq);
+    assert.deepEqual(stored.map((m) => m.text), ['Offline one', 'Offline two']);
+    assert.equal(stored[1].seq, stored[0].seq + 1);
+    assert.equal(new Set(stored.map((m) => m.client_id)).size, 2);
+  });
+
+  it('opens the app shell with no network (service worker) and shows stored chats', async () => {
+    const { context } = alice;
+    await context.setOffline(true);
+    const page = await context.newPage();
+    try {
+      const res = await page.goto(server.base + '/');
+      assert.ok(res === null || res.ok() || res.fromServiceWorker());
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      await page.locator('.chat-row', { hasText: 'Bob Builder' }).waitFor();
+      assert.match(await page.locator('.chat-row .preview-text').first().textContent(), /Offline two/);
+      await page.getByText('You are offline').waitFor();
+    } finally {
+      await page.close();
+      await context.setOffline(false);
+    }
+  });
+
+  it('saves screenshots at desktop and phone widths', async () => {
+    const { page } = alice;
+    await page.goto(server.base + '/');
+    await page.locator('.chat-row').first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'desktop-chat-list.png') });
+    await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    await page.locator('.msg.out').last().waitFor();
+    await waitStatus(page, 'Offline two', 'read');
+    await page.screenshot({ path: join(ARTIFACTS, 'desktop-chat.png') });
+    await page.screenshot({ path: join(REPO_DIR, 'docs', 'screenshot.png') });
+
+    const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-GB', timezoneId: 'UTC' });
+    const p = await phone.newPage();
+    await p.goto(server.base + '/');
+    await p.getByRole('tab', { name: 'Log in' }).click();
+    await p.getByLabel('Username').fill('bob');
+    await p.getByLabel('Password').fill('pw-bob-1234');
+    await p.getByRole('button', { name: 'Log in' }).last().click();
+    const row = p.locator('.chat-row', { hasText: 'Alice Liddell' });
+    await row.waitFor();
+    // Phone width: the list alone, no chat pane.
+    assert.equal(await p.locator('.main').isVisible(), false);
+    await p.screenshot({ path: join(ARTIFACTS, 'phone-chat-list.png') });
+    await row.click();
+    await p.locator('.msg', { hasText: 'Offline two' }).waitFor();
+    assert.equal(await p.locator('.sidebar').isVisible(), false);
+    await p.screenshot({ path: join(ARTIFACTS, 'phone-chat.png') });
+    // The back button returns to the list.
+    await p.getByRole('button', { name: 'Back to chats' }).click();
+    await row.waitFor();
+    assert.equal(await p.locator('.sidebar').isVisible(), true);
+    await phone.close();
+  });
+
+  it('logs out and back in', async () => {
+    const { page } = alice;
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('tab', { name: 'Log in' }).waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem('parley.session')), null);
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).last().click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
+    await page.getByLabel('Password').fill('pw-alice-123');
+    await page.getByRole('button', { name: 'Log in' }).last().click();
+    const row = page.locator('.chat-row', { hasText: 'Bob Builder' });
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    await eventually(async () => (await messageTexts(page)).includes('Offline two'), { message: 'history after login' });
+  });
+});
