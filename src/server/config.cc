@@ -16,7 +16,7 @@ struct Option {
   std::function<Status(Config&, const std::string&)> set;
 };
 
-Status bad(const std::string& name, const std::string& why) {
+Error bad(const std::string& name, const std::string& why) {
   return Error::make(Errc::kInvalidArgument, "option " + name + ": " + why);
 }
 
@@ -108,12 +108,13 @@ std::string toml_key(const char* name) {
 }
 
 Status apply_toml(Config& c, const std::string& path) {
-  toml::parse_result parsed = toml::parse_file(path);
-  if (!parsed) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
     return Error::make(Errc::kInvalidArgument,
-                       "config file " + path + ": " + std::string(parsed.error().description()));
+                       "config file " + path + ": " + std::string(e.description()));
   }
-  const toml::table& table = parsed.table();
   for (auto&& [key, node] : table) {
     std::string k(key.str());
     const Option* opt = nullptr;

@@ -254,11 +254,9 @@ void Api::route_authenticated(const chat::Principal& who, HttpRequest& req, Http
     if (!client_id) return fail(client_id.error());
     auto text = protocol::required_string(*body, "text");
     if (!text) return fail(text.error());
-    Metrics* metrics = &metrics_;
     return chat_.send(who, chat::SendRequest{*conv_id, std::move(*client_id), std::move(*text)}, 0,
-                      [done, metrics](Result<store::AppendOutcome> r) {
+                      [done](Result<store::AppendOutcome> r) {
                         if (!r) return done(error_response(r.error()));
-                        if (!r->duplicate) metrics->messages_committed.add();
                         done(json_response(200, {{"message", wire::message(r->message)},
                                                  {"duplicate", r->duplicate}}));
                       });

@@ -21,13 +21,16 @@ void RateLimiter::sweep(Shard& shard, int64_t now_ms) {
     else
       ++it;
   }
+  // When many keys are genuinely busy, sweeping again on the next call would make every
+  // call O(keys): wait until the map has doubled, so sweeping stays O(1) amortised.
+  shard.sweep_at = std::max(kSweepAbove, shard.buckets.size() * 2);
 }
 
 int64_t RateLimiter::acquire(std::string_view key, int64_t now_ms) {
   if (rate_per_ms_ <= 0) return 0;
   Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
   std::lock_guard lock(shard.mu);
-  if (shard.buckets.size() > kSweepAbove) sweep(shard, now_ms);
+  if (shard.buckets.size() > shard.sweep_at) sweep(shard, now_ms);
   auto [it, inserted] = shard.buckets.try_emplace(std::string(key), Bucket{burst_, now_ms});
   Bucket& b = it->second;
   b.tokens = refill(b, now_ms);

@@ -29,6 +29,7 @@ class RateLimiter {
   struct Shard {
     std::mutex mu;
     std::unordered_map<std::string, Bucket> buckets;  // guarded by mu
+    std::size_t sweep_at = kSweepAbove;                // guarded by mu
   };
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kSweepAbove = 4096;  // per shard

@@ -1,0 +1,252 @@
+// ChatService against the real SQLite store in a temporary file.
+#include "server/chat/service.h"
+
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "server/store/sqlite/sqlite_store.h"
+
+namespace parley::chat {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Records what the service announced, in order.
+class RecordingNotifier : public Notifier {
+ public:
+  void on_message(const store::AppendOutcome& o, uint64_t origin) override {
+    std::lock_guard lock(mu);
+    messages.push_back(o.message);
+    origins.push_back(origin);
+  }
+  void on_receipt(const store::ReceiptOutcome& r) override {
+    std::lock_guard lock(mu);
+    receipts.push_back(r);
+  }
+  void on_conversation(const store::ConversationRecord& c) override {
+    std::lock_guard lock(mu);
+    conversations.push_back(c);
+  }
+  void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& ids) override {
+    std::lock_guard lock(mu);
+    revoked.insert(revoked.end(), ids.begin(), ids.end());
+  }
+  std::mutex mu;
+  std::vector<store::MessageRecord> messages;
+  std::vector<uint64_t> origins;
+  std::vector<store::ReceiptOutcome> receipts;
+  std::vector<store::ConversationRecord> conversations;
+  std::vector<int64_t> revoked;
+};
+
+// Turns a callback API into a blocking call for tests.
+template <class T, class Fn>
+Result<T> wait_for(Fn&& start) {
+  std::promise<Result<T>> p;
+  auto f = p.get_future();
+  start(Callback<T>([&p](Result<T> r) { p.set_value(std::move(r)); }));
+  return f.get();
+}
+
+class ChatServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { init_crypto(); }
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("parley-chat-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    open();
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  void open(ChatLimits limits = fast_limits()) {
+    service_.reset();
+    store_.reset();
+    store::SqliteOptions o;
+    o.path = (dir_ / "parley.db").string();
+    auto s = store::open_sqlite_store(o);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store_ = std::move(*s);
+    service_ = std::make_unique<ChatService>(*store_, notifier_, limits);
+  }
+  static ChatLimits fast_limits() {
+    ChatLimits l;
+    l.password_strength = HashStrength::kBenchmark;
+    l.send_per_sec = 0;  // unlimited unless a test says otherwise
+    return l;
+  }
+
+  LoginResult make_user(const std::string& name) {
+    auto r = wait_for<LoginResult>([&](auto cb) {
+      service_->register_user({name, "User " + name, "password-" + name, "test"}, cb);
+    });
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return *r;
+  }
+  Principal principal(const LoginResult& l) { return Principal{l.user, l.session_id}; }
+  int64_t direct(const LoginResult& a, const LoginResult& b) {
+    auto r = wait_for<store::DirectOutcome>(
+        [&](auto cb) { service_->open_direct(principal(a), b.user.id, std::nullopt, cb); });
+    EXPECT_TRUE(r.ok());
+    return r->conversation.id;
+  }
+  Result<store::AppendOutcome> send(const LoginResult& who, int64_t conv, std::string client_id,
+                                    std::string text, uint64_t origin = 0) {
+    return wait_for<store::AppendOutcome>([&](auto cb) {
+      service_->send(principal(who), {conv, std::move(client_id), std::move(text)}, origin, cb);
+    });
+  }
+
+  fs::path dir_;
+  RecordingNotifier notifier_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ChatService> service_;
+};
+
+TEST_F(ChatServiceTest, RegisterLogsInAndTheTokenAuthenticatesUntilLogout) {
+  LoginResult alice = make_user("alice");
+  EXPECT_EQ(alice.token.size(), 43u);
+  auto who = service_->authenticate(alice.token);
+  ASSERT_TRUE(who.ok());
+  EXPECT_EQ(who->user.username, "alice");
+  auto out = wait_for<Done>([&](auto cb) { service_->logout(*who, cb); });
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(service_->authenticate(alice.token).error().code, Errc::kUnauthenticated);
+  EXPECT_EQ(notifier_.revoked, std::vector<int64_t>{alice.session_id});
+}
+
+TEST_F(ChatServiceTest, UsernamesAreUniqueCaseInsensitively) {
+  make_user("alice");
+  auto r = wait_for<LoginResult>(
+      [&](auto cb) { service_->register_user({"ALICE", "Other", "password-x", ""}, cb); });
+  EXPECT_EQ(r.error().code, Errc::kUsernameTaken);
+}
+
+TEST_F(ChatServiceTest, WrongPasswordAndUnknownUserAreTheSameError) {
+  make_user("alice");
+  auto wrong = wait_for<LoginResult>([&](auto cb) { service_->login("alice", "nope-nope", "", cb); });
+  auto unknown = wait_for<LoginResult>([&](auto cb) { service_->login("zed", "nope-nope", "", cb); });
+  EXPECT_EQ(wrong.error().code, Errc::kInvalidCredentials);
+  EXPECT_EQ(unknown.error().code, Errc::kInvalidCredentials);
+  auto ok = wait_for<LoginResult>([&](auto cb) { service_->login("Alice", "password-alice", "", cb); });
+  EXPECT_TRUE(ok.ok());
+}
+
+TEST_F(ChatServiceTest, SendAssignsGapFreeSeqsAndAnnouncesEachMessageOnceInOrder) {
+  auto a = make_user("alice"), b = make_user("bob");
+  int64_t conv = direct(a, b);
+  // Many concurrent senders: the committer batches them; seqs must still be 1..N.
+  constexpr int kPerSender = 100;
+  std::vector<std::thread> threads;
+  for (const LoginResult* who : {&a, &b})
+    threads.emplace_back([&, who] {
+      for (int i = 0; i < kPerSender; ++i)
+        ASSERT_TRUE(send(*who, conv, who->user.username + std::to_string(i), "hi").ok());
+    });
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(notifier_.messages.size(), 2u * kPerSender);
+  for (std::size_t i = 0; i < notifier_.messages.size(); ++i)
+    EXPECT_EQ(notifier_.messages[i].seq, static_cast<int64_t>(i + 1));
+}
+
+TEST_F(ChatServiceTest, ResendIsIdempotentAcrossARestart) {
+  auto a = make_user("alice"), b = make_user("bob");
+  int64_t conv = direct(a, b);
+  auto first = send(a, conv, "c-1", "hello", 7);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->duplicate);
+  EXPECT_EQ(notifier_.origins.back(), 7u);
+  open();  // a restart: new store connection, new service
+  auto again = send(a, conv, "c-1", "different text");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->message.seq, first->message.seq);
+  EXPECT_EQ(again->message.ts, first->message.ts);
+  EXPECT_EQ(again->message.text, "hello");
+  EXPECT_EQ(notifier_.messages.size(), 1u);  // the duplicate announced nothing
+}
+
+TEST_F(ChatServiceTest, BadMessagesAreRejectedBeforeAnythingIsStored) {
+  auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
+  int64_t conv = direct(a, b);
+  EXPECT_EQ(send(a, conv, "", "x").error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(send(a, conv, "ok-id", "").error().code, Errc::kMessageTooLong);
+  EXPECT_EQ(send(a, conv, "ok-id", std::string(16385, 'x')).error().code, Errc::kMessageTooLong);
+  EXPECT_EQ(send(a, conv, "ok-id", "\xFF").error().code, Errc::kInvalidUtf8);
+  EXPECT_EQ(send(c, conv, "ok-id", "intruder").error().code, Errc::kNotFound);
+  EXPECT_EQ(send(a, 999999, "ok-id", "nowhere").error().code, Errc::kNotFound);
+  auto conv_now = service_->conversation(principal(a), conv);
+  ASSERT_TRUE(conv_now.ok());
+  EXPECT_EQ(conv_now->last_seq, 0);
+  EXPECT_TRUE(notifier_.messages.empty());
+}
+
+TEST_F(ChatServiceTest, SendRateLimitAnswersWithRetryAfter) {
+  ChatLimits l = fast_limits();
+  l.send_per_sec = 1;
+  l.send_burst = 2;
+  open(l);
+  auto a = make_user("alice"), b = make_user("bob");
+  int64_t conv = direct(a, b);
+  EXPECT_TRUE(send(a, conv, "m1", "1").ok());
+  EXPECT_TRUE(send(a, conv, "m2", "2").ok());
+  auto third = send(a, conv, "m3", "3");
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, Errc::kRateLimited);
+  EXPECT_GT(third.error().retry_after_ms, 0);
+  EXPECT_TRUE(send(b, conv, "b1", "bob is not limited by alice").ok());
+}
+
+TEST_F(ChatServiceTest, ReceiptsMoveForwardOnlyAndAreAnnouncedWhenTheyMove) {
+  auto a = make_user("alice"), b = make_user("bob");
+  int64_t conv = direct(a, b);
+  ASSERT_TRUE(send(a, conv, "m1", "1").ok());
+  ASSERT_TRUE(send(a, conv, "m2", "2").ok());
+  auto mark = [&](int64_t d, int64_t r) {
+    return wait_for<store::ReceiptOutcome>(
+        [&](auto cb) { service_->mark(principal(b), conv, d, r, cb); });
+  };
+  auto d2 = mark(2, 0);
+  ASSERT_TRUE(d2.ok());
+  EXPECT_TRUE(d2->changed);
+  auto back = mark(1, 0);
+  ASSERT_TRUE(back.ok());
+  EXPECT_FALSE(back->changed);
+  EXPECT_EQ(back->delivered_seq, 2);
+  auto r1 = mark(0, 1);
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->read_seq, 1);
+  EXPECT_EQ(mark(0, 3).error().code, Errc::kInvalidArgument);  // beyond last_seq
+  EXPECT_EQ(notifier_.receipts.size(), 2u);
+}
+
+TEST_F(ChatServiceTest, OpeningADirectChatTwiceGivesTheSameConversation) {
+  auto a = make_user("alice"), b = make_user("bob");
+  int64_t first = direct(a, b);
+  int64_t second = direct(b, a);
+  EXPECT_EQ(first, second);
+  EXPECT_EQ(notifier_.conversations.size(), 1u);
+  auto self = wait_for<store::DirectOutcome>(
+      [&](auto cb) { service_->open_direct(principal(a), a.user.id, std::nullopt, cb); });
+  EXPECT_EQ(self.error().code, Errc::kInvalidArgument);
+}
+
+TEST_F(ChatServiceTest, WritesAfterStopFailAsUnavailable) {
+  auto a = make_user("alice"), b = make_user("bob");
+  int64_t conv = direct(a, b);
+  service_->stop();
+  EXPECT_EQ(send(a, conv, "late", "x").error().code, Errc::kUnavailable);
+}
+
+}  // namespace
+}  // namespace parley::chat
