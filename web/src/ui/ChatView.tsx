@@ -29,7 +29,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState('');
   const stick = useRef(true);
-  const anchor = useRef<{ height: number; top: number } | null>(null);
+  const anchor = useRef<{ seq: number; offset: number } | null>(null);
 
   const rows: Row[] = store.messages(conversationId).map((m) => ({
     key: `s${m.seq}`,
@@ -50,11 +50,15 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   async function loadOlder() {
     if (loadingOlder || !client.hasOlder(conversationId)) return;
     const el = listRef.current;
-    if (el) anchor.current = { height: el.scrollHeight, top: el.scrollTop };
+    const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
+    // Remember where the oldest shown message is, to keep it in place when older ones arrive above.
+    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: first.offsetTop - el.scrollTop };
     setLoadingOlder(true);
     setOlderError('');
     try {
+      const before = client.store.minSeq(conversationId);
       await client.loadOlder(conversationId);
+      if (client.store.minSeq(conversationId) === before) anchor.current = null;
     } catch {
       setOlderError('Older messages cannot be loaded while offline.');
       anchor.current = null;
@@ -67,9 +71,13 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   useLayoutEffect(() => {
     const el = listRef.current;
     if (!el) return;
-    if (anchor.current) {
-      el.scrollTop = el.scrollHeight - anchor.current.height + anchor.current.top;
+    const first = el.querySelector<HTMLElement>('.msg[data-seq]');
+    if (anchor.current && first && Number(first.dataset.seq) !== anchor.current.seq) {
+      const old = el.querySelector<HTMLElement>(`.msg[data-seq="${anchor.current.seq}"]`);
+      if (old) el.scrollTop = old.offsetTop - anchor.current.offset;
       anchor.current = null;
+    } else if (anchor.current) {
+      // Older messages not rendered yet: keep the anchor.
     } else if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
