@@ -20,9 +20,16 @@ auto async_api(api::Api& api, api::HttpRequest req, Token&& token) {
       [&api](auto handler, api::HttpRequest req) {
         using Handler = decltype(handler);
         auto h = std::make_shared<Handler>(std::move(handler));
-        api.handle_http(std::move(req), [h](api::HttpResponse r) {
+        // The work guard tells the event loop an answer is still coming: without it a
+        // shutdown could stop the loop while a request waits for its commit.
+        auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(
+            asio::get_associated_executor(*h));
+        api.handle_http(std::move(req), [h, work](api::HttpResponse r) {
           auto ex = asio::get_associated_executor(*h);
-          asio::post(ex, [h, r = std::move(r)]() mutable { std::move (*h)(std::move(r)); });
+          asio::post(ex, [h, work, r = std::move(r)]() mutable {
+            std::move (*h)(std::move(r));
+            work->reset();
+          });
         });
       },
       token, std::move(req));

@@ -6,6 +6,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -147,9 +148,14 @@ void Server::run(const std::function<void()>& drain) {
     m.acceptor.close(ignored);
     // Draining blocks (it waits for the last commits), so it runs off the I/O threads;
     // the acks it completes are still delivered because the I/O threads keep running.
-    m.drain_thread = std::thread([&m, drain] {
+    // The guard keeps run() from returning while the drain is still going, even if no
+    // socket operation is pending at that moment.
+    auto guard = std::make_shared<asio::executor_work_guard<asio::io_context::executor_type>>(
+        m.ioc.get_executor());
+    m.drain_thread = std::thread([&m, drain, guard] {
       drain();
-      asio::post(m.ioc, [&m] {
+      asio::post(m.ioc, [&m, guard] {
+        guard->reset();
         m.shared.registry.close_all();
         auto timer = std::make_shared<asio::steady_timer>(m.ioc, std::chrono::seconds(2));
         timer->async_wait([&m, timer](beast::error_code) { m.ioc.stop(); });
