@@ -327,4 +327,58 @@ describe('Parley web client', () => {
     await row.click();
     await eventually(async () => (await messageTexts(page)).includes('Offline two'), { message: 'history after login' });
   });
+  it('notifies while the tab is hidden and sends read only once it is visible again', async () => {
+    await alice.page.goto('about:blank'); // only the new device below is online for Alice
+    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC' });
+    await context.addInitScript(() => {
+      let hidden = false;
+      Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (hidden ? 'hidden' : 'visible') });
+      Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
+      window.__setHidden = (h) => {
+        hidden = h;
+        document.dispatchEvent(new Event('visibilitychange'));
+      };
+      window.__notifications = [];
+      window.Notification = class {
+        static permission = 'granted';
+        static requestPermission() {
+          return Promise.resolve('granted');
+        }
+        constructor(title, options) {
+          window.__notifications.push({ title, body: options?.body, tag: options?.tag });
+        }
+        close() {}
+      };
+    });
+    const page = await context.newPage();
+    try {
+      await page.goto(server.base + '/');
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('pw-alice-123');
+      await page.getByRole('button', { name: 'Log in' }).last().click();
+      await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+      await page.locator('.msg', { hasText: 'Offline two' }).waitFor();
+      await page.evaluate(() => window.__setHidden(true));
+
+      await recordStatuses(bob.page);
+      await sendText(bob.page, 'Are you there?');
+      await eventually(() => page.evaluate(() => window.__notifications.length === 1), { message: 'a notification' });
+      const [n] = await page.evaluate(() => window.__notifications);
+      assert.equal(n.title, 'Bob Builder');
+      assert.equal(n.body, 'Are you there?');
+      assert.equal(await page.title(), '(1) Parley');
+      // Delivered to Alice's device, but not read while her tab is hidden.
+      await waitStatus(bob.page, 'Are you there?', 'delivered');
+      await bob.page.waitForTimeout(800);
+      assert.equal(await statusOf(bob.page, 'Are you there?'), 'delivered');
+
+      await page.evaluate(() => window.__setHidden(false));
+      await waitStatus(bob.page, 'Are you there?', 'read');
+      await eventually(async () => (await page.title()) === 'Parley', { message: 'title cleared' });
+      const statuses = await bob.page.evaluate(() => window.__statuses['Are you there?']);
+      assert.deepEqual(statuses, ['sending', 'sent', 'delivered', 'read'].slice(statuses[0] === 'sending' ? 0 : 1));
+    } finally {
+      await context.close();
+    }
+  });
 });
