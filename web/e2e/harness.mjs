@@ -45,46 +45,67 @@ export async function startServer() {
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
   mkdirSync(ARTIFACTS, { recursive: true });
   const log = createWriteStream(join(ARTIFACTS, 'parleyd.log'));
-  const proc = spawn(
-    bin,
-    [
-      '--listen', `127.0.0.1:${port}`,
-      '--data-dir', dataDir,
-      '--web-root', webRoot,
-      '--rate-register-per-min', '1000',
-      '--rate-login-per-min', '1000',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  proc.stdout.pipe(log);
-  proc.stderr.pipe(log);
-  let exited = null;
-  proc.on('exit', (code, sig) => (exited = { code, sig }));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (exited) throw new Error(`parleyd exited early: ${JSON.stringify(exited)} (see test-artifacts/parleyd.log)`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.status === 200) break;
-    } catch {
-      /* not listening yet */
+  let proc;
+  let exited = null;
+
+  async function launch() {
+    exited = null;
+    proc = spawn(
+      bin,
+      [
+        '--listen', `127.0.0.1:${port}`,
+        '--data-dir', dataDir,
+        '--web-root', webRoot,
+        '--rate-register-per-min', '1000',
+        '--rate-login-per-min', '1000',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    proc.stdout.pipe(log, { end: false });
+    proc.stderr.pipe(log, { end: false });
+    proc.on('exit', (code, sig) => (exited = { code, sig }));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (exited) throw new Error(`parleyd exited early: ${JSON.stringify(exited)} (see test-artifacts/parleyd.log)`);
+      try {
+        const r = await fetch(`${base}/healthz`);
+        if (r.status === 200) return;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error('parleyd did not answer /healthz within 30 s');
+      }
+      await sleep(100);
     }
-    if (Date.now() > deadline) {
-      proc.kill('SIGKILL');
-      throw new Error('parleyd did not answer /healthz within 30 s');
-    }
-    await sleep(100);
   }
+
+  async function kill() {
+    if (!exited) {
+      proc.kill('SIGTERM');
+      for (let i = 0; i < 50 && !exited; i++) await sleep(100);
+      if (!exited) proc.kill('SIGKILL');
+      for (let i = 0; i < 20 && !exited; i++) await sleep(100);
+    }
+  }
+
+  await launch();
   return {
     base,
     port,
+    /** Stops the server, keeping its data, and starts it again on the same port. */
+    async restart(downMs = 0) {
+      await kill();
+      await sleep(downMs);
+      await launch();
+    },
+    kill,
+    launch,
     async stop() {
-      if (!exited) {
-        proc.kill('SIGTERM');
-        for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-        if (!exited) proc.kill('SIGKILL');
-      }
+      await kill();
+      log.end();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

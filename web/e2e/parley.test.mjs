@@ -381,4 +381,20 @@ describe('Parley web client', () => {
       await context.close();
     }
   });
+  it('reconnects after a server restart, syncs, and sends what was written meanwhile', async () => {
+    await alice.page.goto(server.base + '/');
+    await alice.page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    await alice.page.locator('.msg', { hasText: 'Are you there?' }).waitFor();
+    await server.kill();
+    await bob.page.getByText('You are offline').or(bob.page.getByText('Connecting…')).first().waitFor();
+    await sendText(bob.page, 'Written while the server was down');
+    assert.equal(await statusOf(bob.page, 'Written while the server was down'), 'sending');
+    await server.launch();
+    // Backoff starts at 0.5 s doubling (+-50%); a few seconds suffice.
+    await alice.page.locator('.msg.in', { hasText: 'Written while the server was down' }).waitFor({ timeout: 40_000 });
+    await waitStatus(bob.page, 'Written while the server was down', 'read', 20_000);
+    const texts = await messageTexts(alice.page);
+    assert.equal(texts.filter((t) => t === 'Written while the server was down').length, 1);
+    await eventually(async () => (await bob.page.locator('.banner-offline').count()) === 0, { message: 'online banner gone' });
+  });
 });
