@@ -397,4 +397,15 @@ describe('Parley web client', () => {
     assert.equal(texts.filter((t) => t === 'Written while the server was down').length, 1);
     await eventually(async () => (await bob.page.locator('.banner-offline').count()) === 0, { message: 'online banner gone' });
   });
+  it('signs a device out when its session is revoked from another device', async () => {
+    const other = await api(server.base, 'POST', '/login', { username: 'bob', password: 'pw-bob-1234', device_name: 'e2e' });
+    assert.equal(other.status, 200);
+    const r = await api(server.base, 'POST', '/logout-others', {}, other.data.token);
+    assert.equal(r.status, 200);
+    assert.ok(r.data.revoked >= 1);
+    await bob.page.getByRole('tab', { name: 'Log in' }).waitFor({ timeout: 15_000 });
+    assert.equal(await bob.page.evaluate(() => localStorage.getItem('parley.session')), null);
+    const dbs = await bob.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    assert.ok(!dbs.some((n) => n?.startsWith('parley-')), `local data removed, found ${dbs}`);
+  });
 });

@@ -353,9 +353,11 @@ export class ParleyClient {
 
   // ---------- sign out ----------
 
+  /** The server revoked or no longer knows this session: forget the local data too. */
   private signedOut(): void {
     if (this.closed) return;
-    this.onSignedOut?.();
+    this.close();
+    void LocalDb.remove(this.session.user.id).finally(() => this.onSignedOut?.());
   }
 
   async logout(): Promise<void> {
@@ -369,6 +371,7 @@ export class ParleyClient {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('offline', this.onOffline);

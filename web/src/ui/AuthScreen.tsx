@@ -49,14 +49,14 @@ export function AuthScreen({ onAuth }: { onAuth: (s: Session) => void }) {
           <h1>Parley</h1>
         </div>
         <div class="tabs" role="tablist" aria-label="Account">
-          <button role="tab" type="button" aria-selected={!isReg} class={!isReg ? 'active' : ''} onClick={() => setMode('login')}>
+          <button role="tab" id="tab-login" aria-controls="auth-panel" type="button" aria-selected={!isReg} class={!isReg ? 'active' : ''} onClick={() => setMode('login')}>
             Log in
           </button>
-          <button role="tab" type="button" aria-selected={isReg} class={isReg ? 'active' : ''} onClick={() => setMode('register')}>
+          <button role="tab" id="tab-register" aria-controls="auth-panel" type="button" aria-selected={isReg} class={isReg ? 'active' : ''} onClick={() => setMode('register')}>
             Create account
           </button>
         </div>
-        <form onSubmit={submit} aria-label={isReg ? 'Create account' : 'Log in'}>
+        <form id="auth-panel" role="tabpanel" aria-labelledby={isReg ? 'tab-register' : 'tab-login'} onSubmit={submit}>
           <label for="auth-username">Username</label>
           <input
             id="auth-username"

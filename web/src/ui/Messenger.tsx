@@ -64,7 +64,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   // Notifications for messages arriving while the tab is hidden.
   useEffect(() => {
     if (!client) return;
-    client.onIncoming = (m, conv) => {
+    client.onIncoming = (m) => {
       if (document.visibilityState !== 'hidden') return;
       if (!('Notification' in window) || Notification.permission !== 'granted') return;
       const peer = client.store.peer(m.conversation_id);
@@ -83,7 +83,6 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           reg.showNotification(title, { body, tag: `conv-${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } }),
         );
       }
-      void conv;
     };
   }, [client]);
 
