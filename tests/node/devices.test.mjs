@@ -1,0 +1,192 @@
+// Two devices of one user converge: live events reach the other device, receipts reach both,
+// a device that was offline syncs to the same state, and logging out closes the right sockets.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './lib/server.mjs';
+import {
+  api, assertError, assertNoFrame, assertStatus, assertWsError, cid, connect, fullHistory, history, login,
+  openConversation, openSocket, register, T,
+} from './lib/client.mjs';
+
+async function syncAll(server, token, since) {
+  const rows = new Map();
+  let version = since;
+  for (;;) {
+    const res = await api(server, 'GET', `/api/v1/sync?since=${version}`, { token });
+    assertStatus(res, 200, 'sync');
+    for (const c of res.body.conversations) rows.set(c.id, c);
+    version = res.body.version;
+    if (!res.body.has_more) return { version, rows };
+  }
+}
+
+test('two devices of one user see the same conversation', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice', { device_name: 'Laptop' });
+  const phone = await login(server, 'alice', { device_name: 'Phone' });
+  const bob = await register(server, 'bob');
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+
+  const d1 = await connect(t, server, alice.token);
+  const d2 = await connect(t, server, phone.token);
+  const wb = await connect(t, server, bob.token);
+  assert.notEqual(d1.ready.session_id, d2.ready.session_id);
+
+  // Sent from device 1: device 1 gets the ack, device 2 and bob get the message event.
+  const ack = await d1.sendMessage(ab.id, cid('d1'), 'sent from the laptop');
+  assert.deepEqual((await d2.event('message')).message, ack.message);
+  assert.deepEqual((await wb.event('message')).message, ack.message);
+  await assertNoFrame(d1, (f) => f.type === 'message', 200, 'message event on the sending connection');
+
+  // Bob's receipts reach both of alice's devices.
+  assert.equal((await wb.request({ type: 'read', conversation_id: ab.id, seq: 1 })).type, 'ok');
+  for (const d of [d1, d2]) {
+    const r = await d.event('receipt', (f) => f.user_id === bob.user.id);
+    assert.equal(r.conversation_id, ab.id);
+    assert.equal(r.read_seq, 1);
+    assert.equal(r.delivered_seq, 1);
+  }
+
+  // Bob answers; both devices get it. Alice reads on the phone: the laptop hears about it.
+  const b2 = await wb.sendMessage(ab.id, cid('b'), 'hi both of you');
+  assert.deepEqual((await d1.event('message')).message, b2.message);
+  assert.deepEqual((await d2.event('message')).message, b2.message);
+  assert.equal((await d2.request({ type: 'read', conversation_id: ab.id, seq: 2 })).type, 'ok');
+  const own = await d1.event('receipt', (f) => f.user_id === alice.user.id);
+  assert.equal(own.read_seq, 2);
+  assert.equal(own.delivered_seq, 2);
+  const seenByBob = await wb.event('receipt', (f) => f.user_id === alice.user.id);
+  assert.equal(seenByBob.read_seq, 2);
+
+  // The phone remembers its cursor and goes offline.
+  const cursor = await syncAll(server, phone.token, 0);
+  d2.close();
+  await d2.waitClose();
+
+  // Meanwhile: the laptop sends three, bob sends two (which marks everything up to 7 read for him;
+  // his read of 4 afterwards changes nothing), alice reads bob's first on the laptop.
+  const fromLaptop = [];
+  for (let i = 1; i <= 3; i++) fromLaptop.push((await d1.sendMessage(ab.id, cid('d1'), `laptop ${i}`)).message);
+  const fromBob = [];
+  for (let i = 1; i <= 2; i++) fromBob.push((await wb.sendMessage(ab.id, cid('b'), `bob ${i}`)).message);
+  assert.equal((await wb.request({ type: 'read', conversation_id: ab.id, seq: 4 })).type, 'ok');
+  assert.equal((await d1.request({ type: 'read', conversation_id: ab.id, seq: 6 })).type, 'ok');
+
+  // The phone comes back and syncs from its cursor.
+  const d2b = await connect(t, server, phone.token);
+  const delta = await syncAll(server, phone.token, cursor.version);
+  assert.deepEqual([...delta.rows.keys()], [ab.id]);
+  const laptopView = await syncAll(server, alice.token, 0);
+  assert.deepEqual(delta.rows.get(ab.id), laptopView.rows.get(ab.id), 'the phone sees exactly what the laptop sees');
+  const row = delta.rows.get(ab.id);
+  assert.equal(row.last_seq, 7);
+  assert.equal(row.unread, 1);
+  assert.equal(row.members.find((m) => m.user.id === bob.user.id).read_seq, 7);
+  assert.equal(row.members.find((m) => m.user.id === alice.user.id).read_seq, 6);
+
+  // History after the phone's highest seq (2) fills in exactly what it missed.
+  const missed = await history(server, phone.token, ab.id, { after: 2 });
+  assert.deepEqual(missed.messages, [...fromLaptop, ...fromBob]);
+  assert.equal(missed.has_more, false);
+  const all = await fullHistory(server, alice.token, ab.id);
+  assert.deepEqual(all.map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7]);
+
+  // Live again: the phone receives the next message.
+  const next = await wb.sendMessage(ab.id, cid('b'), 'welcome back');
+  assert.deepEqual((await d2b.event('message')).message, next.message);
+});
+
+test('logout closes that session\'s sockets with 4001; logout-others and session deletion revoke the rest', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice', { device_name: 'Laptop' });
+  const phone = await login(server, 'alice', { device_name: 'Phone' });
+  const bob = await register(server, 'bob');
+
+  const d1 = await connect(t, server, alice.token);
+  const d2 = await connect(t, server, phone.token);
+  const d2second = await connect(t, server, phone.token);
+
+  // Logout of the phone: each of its sockets gets session_revoked, then close 4001.
+  const out = await api(server, 'POST', '/api/v1/logout', { token: phone.token });
+  assertStatus(out, 200, 'logout');
+  assert.deepEqual(out.body, {});
+  for (const w of [d2, d2second]) {
+    const revoked = await w.event('session_revoked', () => true, T(5000));
+    assert.deepEqual(revoked, { type: 'session_revoked' });
+    const closed = await w.waitClose();
+    assert.equal(closed.code, 4001);
+  }
+  // The laptop is unaffected.
+  assert.equal((await d1.request({ type: 'ping' })).type, 'pong');
+  assert.equal(d1.received((f) => f.type === 'session_revoked').length, 0);
+
+  // The revoked token is refused over HTTP and on a new WebSocket.
+  assertError(await api(server, 'GET', '/api/v1/me', { token: phone.token }), 401, 'unauthenticated', 'GET /me with a revoked token');
+  assertError(await api(server, 'POST', '/api/v1/logout', { token: phone.token }), 401, 'unauthenticated', 'logout twice');
+  const ws = await openSocket(server);
+  ws.send({ type: 'auth', token: phone.token });
+  const err = await ws.next((f) => f.type === 'error', T(5000), 'auth error');
+  assert.equal(err.code, 'unauthenticated');
+  assert.equal((await ws.waitClose()).code, 4001);
+
+  // logout-others from the laptop revokes the two other live sessions.
+  const tablet = await login(server, 'alice', { device_name: 'Tablet' });
+  const watch = await login(server, 'alice', { device_name: 'Watch' });
+  const d3 = await connect(t, server, tablet.token);
+  let sessions = await api(server, 'GET', '/api/v1/sessions', { token: alice.token });
+  assert.deepEqual(sessions.body.sessions.map((s) => s.device_name).sort(), ['Laptop', 'Tablet', 'Watch']);
+  const others = await api(server, 'POST', '/api/v1/logout-others', { token: alice.token });
+  assertStatus(others, 200, 'logout-others');
+  assert.deepEqual(others.body, { revoked: 2 });
+  assert.deepEqual(await d3.event('session_revoked'), { type: 'session_revoked' });
+  assert.equal((await d3.waitClose()).code, 4001);
+  assertError(await api(server, 'GET', '/api/v1/me', { token: tablet.token }), 401, 'unauthenticated', 'tablet after logout-others');
+  assertError(await api(server, 'GET', '/api/v1/me', { token: watch.token }), 401, 'unauthenticated', 'watch after logout-others');
+  assertStatus(await api(server, 'GET', '/api/v1/me', { token: alice.token }), 200, 'laptop after logout-others');
+  assert.equal((await d1.request({ type: 'ping' })).type, 'pong');
+  sessions = await api(server, 'GET', '/api/v1/sessions', { token: alice.token });
+  assert.equal(sessions.body.sessions.length, 1);
+  assert.equal(sessions.body.sessions[0].id, alice.session_id);
+  assert.equal(sessions.body.sessions[0].current, true);
+
+  // DELETE /sessions/{id}: revokes one session of the user's own; others' or dead ones are not_found.
+  const car = await login(server, 'alice', { device_name: 'Car' });
+  const d4 = await connect(t, server, car.token);
+  const del = await api(server, 'DELETE', `/api/v1/sessions/${car.session_id}`, { token: alice.token });
+  assertStatus(del, 200, 'DELETE session');
+  assert.deepEqual(del.body, {});
+  assert.deepEqual(await d4.event('session_revoked'), { type: 'session_revoked' });
+  assert.equal((await d4.waitClose()).code, 4001);
+  assertError(await api(server, 'GET', '/api/v1/me', { token: car.token }), 401, 'unauthenticated', 'deleted session');
+  assertError(await api(server, 'DELETE', `/api/v1/sessions/${car.session_id}`, { token: alice.token }), 404, 'not_found', 'DELETE a revoked session');
+  assertError(await api(server, 'DELETE', `/api/v1/sessions/${bob.session_id}`, { token: alice.token }), 404, 'not_found', "DELETE someone else's session");
+  assertStatus(await api(server, 'GET', '/api/v1/me', { token: bob.token }), 200, 'bob is untouched');
+
+  // Logging out the last session: its own socket is closed too.
+  assertStatus(await api(server, 'POST', '/api/v1/logout', { token: alice.token }), 200, 'logout laptop');
+  assert.deepEqual(await d1.event('session_revoked'), { type: 'session_revoked' });
+  assert.equal((await d1.waitClose()).code, 4001);
+  // The account still exists: logging in again works.
+  const again = await login(server, 'alice');
+  assertStatus(await api(server, 'GET', '/api/v1/me', { token: again.token }), 200);
+});
+
+test('a revoked session cannot keep using an already authenticated socket', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice');
+  const phone = await login(server, 'alice', { device_name: 'Phone' });
+  await register(server, 'bob');
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+  const d2 = await connect(t, server, phone.token);
+  assertStatus(await api(server, 'POST', '/api/v1/logout', { token: phone.token }), 200);
+  assert.equal((await d2.waitClose()).code, 4001);
+  // A send over HTTP with the revoked token is refused and stores nothing.
+  const res = await api(server, 'POST', `/api/v1/conversations/${ab.id}/messages`, { token: phone.token, body: { client_id: 'late-1', text: 'too late' } });
+  assertError(res, 401, 'unauthenticated', 'send with a revoked token');
+  assert.deepEqual((await history(server, alice.token, ab.id)).messages, []);
+  const ws = await openSocket(server);
+  ws.send({ type: 'auth', token: 'x'.repeat(43) });
+  assertWsError(await ws.next((f) => f.type === 'error'), 'unauthenticated', 'made-up token');
+  assert.equal((await ws.waitClose()).code, 4001);
+});
