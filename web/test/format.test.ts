@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/core/backoff';
-import { initials, isValidUsername, listTime, normalizeUsername, titleFor } from '../src/core/format';
+import { conversationName, initials, isValidUsername, listTime, normalizeUsername, titleFor } from '../src/core/format';
 
 describe('format helpers', () => {
   it('titles the tab with the unread count', () => {
@@ -36,5 +36,17 @@ describe('backoff', () => {
     expect(backoffDelay(10, { random: () => 0.5 })).toBe(30000);
     expect(backoffDelay(3, { random: () => 0 })).toBe(2000);
     expect(backoffDelay(3, { random: () => 0.999999 })).toBeLessThanOrEqual(6000);
+  });
+});
+
+describe('conversationName', () => {
+  const m = (id: number, display_name: string) => ({ user: { id, display_name } });
+  it('uses the peer of a direct chat', () => {
+    expect(conversationName({ kind: 'direct', peer: { display_name: 'Bob' }, members: [m(1, 'Alice'), m(2, 'Bob')] }, 1)).toBe('Bob');
+  });
+  it('falls back to the other members', () => {
+    expect(conversationName({ kind: 'direct', members: [m(1, 'Alice'), m(2, 'Bob')] }, 1)).toBe('Bob');
+    expect(conversationName({ kind: 'other', members: [m(1, 'A'), m(2, 'B'), m(3, 'C'), m(4, 'D'), m(5, 'E')] }, 1)).toBe('B, C, D +1');
+    expect(conversationName({ kind: 'other', members: [m(1, 'A')] }, 1)).toBe('Unknown');
   });
 });

@@ -51,3 +51,18 @@ export function initials(name: string): string {
   const second = parts.length > 1 ? [...parts[parts.length - 1]][0] ?? '' : '';
   return (first + second).toUpperCase();
 }
+
+interface NamedConversation {
+  kind: string;
+  peer?: { display_name: string } | null;
+  members: { user: { id: number; display_name: string } }[];
+}
+
+/** Name shown for a conversation: the peer of a direct chat, otherwise the other members. */
+export function conversationName(c: NamedConversation, me: number): string {
+  if (c.peer) return c.peer.display_name;
+  const others = c.members.filter((m) => m.user.id !== me).map((m) => m.user.display_name);
+  if (others.length === 0) return 'Unknown';
+  if (others.length <= 3) return others.join(', ');
+  return `${others.slice(0, 3).join(', ')} +${others.length - 3}`;
+}

@@ -1,4 +1,4 @@
-import { listTime } from '../core/format';
+import { conversationName, listTime } from '../core/format';
 import { pendingStatus, storedStatus } from '../core/status';
 import type { ParleyClient } from '../platform/client';
 import { Avatar, StatusIcon } from './icons';
@@ -27,8 +27,7 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
     <nav class="chat-list" aria-label="Recent chats">
       <ul>
         {convs.map((c) => {
-          const peer = store.peer(c.id);
-          const name = peer?.display_name ?? 'Unknown';
+          const name = conversationName(c, me);
           const pending = pendingByConv.get(c.id)?.at(-1);
           const unread = store.unread(c.id);
           let preview = '';

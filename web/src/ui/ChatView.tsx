@@ -1,6 +1,6 @@
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { clockTime, dayLabel, sameDay } from '../core/format';
+import { clockTime, conversationName, dayLabel, sameDay } from '../core/format';
 import { pendingStatus, storedStatus } from '../core/status';
 import type { MessageStatus } from '../core/types';
 import type { ParleyClient } from '../platform/client';
@@ -11,6 +11,7 @@ interface Row {
   text: string;
   kind: string;
   mine: boolean;
+  sender: number;
   ts: number;
   seq?: number;
   status?: MessageStatus;
@@ -22,7 +23,9 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const me = client.session.user.id;
   const conv = store.conversation(conversationId)!;
   const peer = store.peer(conversationId);
-  const name = peer?.display_name ?? 'Unknown';
+  const name = conversationName(conv, me);
+  const direct = conv.members.length <= 2;
+  const memberName = (id: number) => conv.members.find((m) => m.user.id === id)?.user.display_name ?? 'Unknown';
   const listRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const [draft, setDraft] = useState('');
@@ -36,6 +39,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     text: m.kind === 'text' ? m.text : 'Unsupported message',
     kind: m.kind,
     mine: m.sender_id === me,
+    sender: m.sender_id,
     ts: m.ts,
     seq: m.seq,
     status: m.sender_id === me ? storedStatus(m.seq, conv.members, me) : undefined,
@@ -44,7 +48,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: 'text', mine: true, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: 'text', mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id });
   }
 
   async function loadOlder() {
@@ -123,7 +127,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
           <h2 id="chat-title">{name}</h2>
           {/* Presence and typing indicators will go here once the protocol carries them. */}
           <p class="chat-sub" id="chat-sub" data-slot="presence">
-            {peer ? `@${peer.username}` : ''}
+            {peer && direct ? `@${peer.username}` : `${conv.members.length} members`}
           </p>
         </div>
       </header>
@@ -143,7 +147,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
         {rows.map((r, i) => {
           const prev = rows[i - 1];
           const newDay = !prev || !sameDay(prev.ts, r.ts);
-          const grouped = !!prev && !newDay && prev.mine === r.mine;
+          const grouped = !!prev && !newDay && prev.sender === r.sender;
           return (
             <Fragment key={r.key}>
               {newDay && (
@@ -157,7 +161,11 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                 data-status={r.status}
               >
                 <div class={`bubble${r.kind !== 'text' ? ' unsupported' : ''}`}>
-                  <span class="visually-hidden">{r.mine ? 'You: ' : `${name}: `}</span>
+                  {!direct && !r.mine && !grouped ? (
+                    <span class="sender">{memberName(r.sender)}</span>
+                  ) : (
+                    <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
+                  )}
                   <span class="text">{r.text}</span>
                   <span class="meta">
                     <time dateTime={new Date(r.ts).toISOString()}>{clockTime(r.ts)}</time>
