@@ -1,0 +1,279 @@
+// direct: users in 1:1 conversations send messages to random peers, open loop at --rate
+// msgs/s in total or flat out (--rate 0, --window sends in flight per connection). Every
+// ack and every delivery is recorded for the exactly-once check; latencies count from the
+// scheduled send time, so a server that falls behind shows it.
+#include <algorithm>
+#include <random>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "frames.h"
+#include "ledger.h"
+#include "scenarios.h"
+#include "setup.h"
+
+namespace bench {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kMaxInFlight = 200;  // the server allows 256 per connection
+
+struct Pending {
+  int64_t conversation;
+  uint64_t scheduled_ns;
+};
+
+struct User {
+  std::shared_ptr<WsConn> conn;
+  int64_t id = 0;
+  std::vector<std::size_t> convs;  // indices into the worker's conversation list
+  uint64_t counter = 0;
+  int in_flight = 0;
+  std::unordered_map<uint64_t, Pending> pending;
+  OrderCheck order;
+};
+
+struct ShardState {
+  Ledger ledger;
+  std::vector<std::size_t> users;  // indices of the users on this shard
+};
+
+struct Run {
+  explicit Run(const Options& o) : opt(o) {}
+  const Options& opt;
+  std::vector<User> users;
+  std::vector<int64_t> conv_ids;
+  std::vector<SendFrame> frames;  // per conversation
+  std::vector<ShardState> shards;
+  uint64_t deadline_ns = 0;
+  std::atomic<bool> sending{false};
+  std::atomic<int64_t> acked{0}, delivered{0};
+  std::atomic<bool> connected_phase_over{false};
+};
+
+void send_one(Run& run, User& u, Shard& shard, uint64_t scheduled, std::mt19937_64& rng) {
+  std::size_t c = u.convs[rng() % u.convs.size()];
+  uint64_t n = ++u.counter;
+  u.pending.emplace(n, Pending{run.conv_ids[c], scheduled});
+  ++u.in_flight;
+  u.conn->send(run.frames[c].make(n, scheduled));
+  shard.stats.add("sent");
+}
+
+void on_frame(Run& run, User& u, Shard& shard, ShardState& st, std::mt19937_64& rng, std::string_view f) {
+  unsigned char buf[8192];
+  json::monotonic_resource mr(buf, sizeof buf);
+  json::value v;
+  if (!parse_frame(f, mr, v)) {
+    shard.stats.error("unparsable frame: " + std::string(f.substr(0, 120)));
+    return;
+  }
+  const json::object& o = v.get_object();
+  std::string_view type = str_field(o, "type");
+  uint64_t now = now_ns();
+  if (type == "ack") {
+    uint64_t n = o.contains("id") ? answer_counter(o.at("id")) : UINT64_MAX;
+    auto it = u.pending.find(n);
+    const json::object* m = obj_field(o, "message");
+    if (it == u.pending.end() || !m) {
+      shard.stats.error("ack for no pending send: " + std::string(f.substr(0, 120)));
+      return;
+    }
+    if (o.contains("duplicate") && o.at("duplicate").is_bool() && o.at("duplicate").get_bool())
+      shard.stats.error("ack marked duplicate for a new client_id");
+    shard.stats.hist("ack_us").record((now - it->second.scheduled_ns) / 1000);
+    st.ledger.acked.push_back({int_field(*m, "conversation_id"), int_field(*m, "seq"), u.id});
+    if (int_field(*m, "conversation_id") != it->second.conversation) shard.stats.error("ack for another conversation");
+    if (now <= run.deadline_ns) shard.stats.add("acked_in_window");
+    u.pending.erase(it);
+    --u.in_flight;
+    run.acked.fetch_add(1, std::memory_order_relaxed);
+    if (run.opt.rate == 0 && run.sending.load(std::memory_order_relaxed) && now < run.deadline_ns)
+      send_one(run, u, shard, now, rng);
+  } else if (type == "message") {
+    const json::object* m = obj_field(o, "message");
+    if (!m) return shard.stats.error("message event without message");
+    int64_t conv = int_field(*m, "conversation_id"), seq = int_field(*m, "seq");
+    uint64_t stamp = text_stamp(str_field(*m, "text"));
+    if (stamp && now >= stamp) shard.stats.hist("e2e_us").record((now - stamp) / 1000);
+    st.ledger.received.push_back({conv, seq, u.id});
+    u.order.observe(conv, seq, shard.stats);
+    if (now <= run.deadline_ns) shard.stats.add("delivered_in_window");
+    run.delivered.fetch_add(1, std::memory_order_relaxed);
+    if (run.opt.receipts) {
+      ++u.in_flight;
+      u.conn->send(R"({"type":"delivered","id":1,"conversation_id":)" + std::to_string(conv) +
+                   R"(,"seq":)" + std::to_string(seq) + "}");
+    }
+  } else if (type == "ok") {
+    --u.in_flight;
+  } else if (type == "error") {
+    uint64_t n = o.contains("id") ? answer_counter(o.at("id")) : UINT64_MAX;
+    if (auto it = u.pending.find(n); it != u.pending.end()) {
+      u.pending.erase(it);
+      --u.in_flight;
+    }
+    shard.stats.error("error frame: " + std::string(f.substr(0, 160)));
+  }
+}
+
+// Open loop: this shard's share of --rate, at scheduled instants, to random users.
+asio::awaitable<void> pace(Run& run, Shard& shard, ShardState& st, double rate, std::mt19937_64& rng) {
+  uint64_t start = now_ns();
+  uint64_t k = 0;
+  double interval = 1e9 / rate;
+  while (now_ns() < run.deadline_ns) {
+    uint64_t due = static_cast<uint64_t>(static_cast<double>(now_ns() - start) / interval);
+    for (; k < due; ++k) {
+      uint64_t scheduled = start + static_cast<uint64_t>(static_cast<double>(k) * interval);
+      if (scheduled >= run.deadline_ns) break;
+      User& u = run.users[st.users[rng() % st.users.size()]];
+      if (u.in_flight >= kMaxInFlight || !u.conn->open()) {
+        shard.stats.add("skipped_backlogged");
+        continue;
+      }
+      send_one(run, u, shard, scheduled, rng);
+    }
+    co_await sleep_for(std::chrono::microseconds(500));
+  }
+}
+
+}  // namespace
+
+void direct_worker(WorkerContext& ctx) {
+  const Options& opt = ctx.opt;
+  Runtime rt(opt.threads);
+  Stats setup_stats;
+  Run run(opt);
+  std::size_t n = static_cast<std::size_t>(std::max<int64_t>(2, ctx.share(opt.users)));
+  bool ok = true;
+
+  auto accounts = register_accounts(rt, ctx.target, ctx.base, n, opt.setup_concurrency);
+  if (!accounts) ok = false, fail_setup(setup_stats, accounts.error().message);
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  if (ok) {
+    std::set<std::pair<std::size_t, std::size_t>> seen;
+    int half = std::max(1, opt.peers / 2);
+    for (std::size_t i = 0; i < n; ++i)
+      for (int d = 1; d <= half; ++d) {
+        std::size_t j = (i + static_cast<std::size_t>(d)) % n;
+        auto p = std::minmax(i, j);
+        if (i != j && seen.insert(p).second) pairs.push_back(p);
+      }
+    auto convs = create_conversations(rt, ctx.target, *accounts, pairs, opt.setup_concurrency);
+    if (!convs) ok = false, fail_setup(setup_stats, convs.error().message);
+    else run.conv_ids = std::move(*convs);
+  }
+  if (ok) {
+    run.users.resize(n);
+    for (std::size_t c = 0; c < pairs.size(); ++c) {
+      run.users[pairs[c].first].convs.push_back(c);
+      run.users[pairs[c].second].convs.push_back(c);
+      run.frames.emplace_back(run.conv_ids[c], opt.text_bytes);
+    }
+    std::vector<std::string> tokens;
+    for (std::size_t i = 0; i < n; ++i) {
+      run.users[i].id = (*accounts)[i].id;
+      tokens.push_back((*accounts)[i].token);
+    }
+    auto conns = connect_all(rt, ctx.target, tokens, opt.connect_concurrency, nullptr);
+    if (!conns) ok = false, fail_setup(setup_stats, conns.error().message);
+    else
+      for (std::size_t i = 0; i < n; ++i) run.users[i].conn = (*conns)[i];
+  }
+  run.shards.resize(rt.shards().size());
+  for (std::size_t i = 0; ok && i < n; ++i) run.shards[i % run.shards.size()].users.push_back(i);
+  ctx.link.barrier("connected");
+
+  run.deadline_ns = now_ns() + static_cast<uint64_t>(opt.duration_s * 1e9);
+  run.sending = true;
+  std::atomic<int> dropped{0};
+  if (ok) {
+    double shard_rate = opt.rate / static_cast<double>(opt.procs * opt.threads);
+    rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
+      ShardState& st = run.shards[static_cast<std::size_t>(shard.index)];
+      auto rng = std::make_shared<std::mt19937_64>(static_cast<uint64_t>(ctx.link.index() * 1000 + shard.index + 1));
+      for (std::size_t i : st.users) {
+        User& u = run.users[i];
+        u.conn->start([&run, &u, &shard, &st, rng](std::string_view f) { on_frame(run, u, shard, st, *rng, f); },
+                      [&shard, &dropped, &run, i](const std::string& why) {
+                        if (!run.connected_phase_over.load()) {
+                          shard.stats.error("connection of user " + std::to_string(i) + " dropped: " + why);
+                          dropped.fetch_add(1);
+                        }
+                      });
+      }
+      if (opt.rate == 0) {
+        for (std::size_t i : st.users)
+          for (int w = 0; w < opt.window; ++w) send_one(run, run.users[i], shard, now_ns(), *rng);
+        co_await sleep_for(std::chrono::nanoseconds(run.deadline_ns - std::min(run.deadline_ns, now_ns())));
+      } else if (!st.users.empty()) {
+        co_await pace(run, shard, st, shard_rate, *rng);
+      }
+    });
+  } else {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<int64_t>(opt.duration_s * 1e9)));
+  }
+  run.sending = false;
+  ctx.link.barrier("sent");
+
+  // Drain: every pending ack, and every acked message delivered (or the drain deadline).
+  uint64_t drain_end = now_ns() + static_cast<uint64_t>(opt.drain_s * 1e9);
+  rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
+    ShardState& st = run.shards[static_cast<std::size_t>(shard.index)];
+    while (now_ns() < drain_end) {
+      bool pending = false;
+      for (std::size_t i : st.users) pending = pending || !run.users[i].pending.empty();
+      if (!pending && run.acked.load() <= run.delivered.load()) break;
+      co_await sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // late duplicates show up here
+  ctx.link.barrier("drained");
+  run.connected_phase_over = true;
+  rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
+    ShardState& st = run.shards[static_cast<std::size_t>(shard.index)];
+    for (std::size_t i : st.users) {
+      User& u = run.users[i];
+      if (!u.pending.empty())
+        shard.stats.error("user " + std::to_string(i) + ": " + std::to_string(u.pending.size()) + " sends never acknowledged");
+      shard.stats.add("unacknowledged", static_cast<double>(u.pending.size()));
+      u.conn->close();
+    }
+    co_await sleep_for(std::chrono::milliseconds(300));
+  });
+  Stats stats = rt.merged_stats();
+  stats.merge(setup_stats);
+  Ledger all;
+  for (auto& st : run.shards) all.merge(std::move(st.ledger));
+  check_ledger(all, stats);
+  stats.add("users", static_cast<double>(run.users.size()));
+  stats.add("conversations", static_cast<double>(run.conv_ids.size()));
+  ctx.link.send_result(stats);
+}
+
+void direct_report(const Options& opt, const RunResult& run, Report& report) {
+  const Stats& s = run.stats;
+  report.value("users", "users (one connection each)", s.get("users"), "", 0);
+  report.value("conversations", "conversations", s.get("conversations"), "", 0);
+  if (opt.rate > 0) report.value("target_rate", "target rate (open loop)", opt.rate, "msgs/s", 0);
+  else report.note("flat out: " + std::to_string(opt.window) + " sends in flight per connection");
+  report.value("sent_per_s", "sent", s.get("sent") / opt.duration_s, "msgs/s", 0);
+  report.value("acked_per_s", "acknowledged (in the window)", s.get("acked_in_window") / opt.duration_s, "msgs/s", 0);
+  report.value("delivered_per_s", "delivered (in the window)", s.get("delivered_in_window") / opt.duration_s, "msgs/s", 0);
+  if (s.get("skipped_backlogged") > 0)
+    report.value("skipped_backlogged", "sends skipped (200 in flight on a connection)", s.get("skipped_backlogged"), "", 0);
+  if (s.hists.count("ack_us")) report.latency("ack_latency", "ack latency", s.hists.at("ack_us"));
+  if (s.hists.count("e2e_us")) report.latency("e2e_latency", "send-to-receive latency", s.hists.at("e2e_us"));
+  report.value("acked_total", "acknowledged (total)", s.get("acked"), "", 0);
+  report.value("delivered_total", "delivered (total)", s.get("delivered"), "", 0);
+  report.value("lost", "lost", s.get("lost"), "", 0);
+  report.value("duplicates", "duplicates", s.get("duplicates"), "", 0);
+  report.value("out_of_order", "out of order", s.get("out_of_order"), "", 0);
+  report_server_between(run, "connected", "sent", report);
+}
+
+}  // namespace bench

@@ -1,0 +1,56 @@
+// Setting up a run: accounts over HTTP, direct conversations, WebSocket connections. Each
+// call spreads the work over the Runtime's shards and blocks until it is done.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+#include "net.h"
+
+namespace bench {
+
+struct Account {
+  int64_t id = 0;
+  std::string username;
+  std::string token;
+};
+
+// Registers accounts `<base>u<i>` for i in [0, n). Retries rate-limited calls.
+parley::Result<std::vector<Account>> register_accounts(Runtime& rt, const Target& target, const std::string& base,
+                                                       std::size_t n, int concurrency);
+
+// Creates the direct conversation of each pair (by index into `accounts`); returns the ids.
+parley::Result<std::vector<int64_t>> create_conversations(Runtime& rt, const Target& target,
+                                                          const std::vector<Account>& accounts,
+                                                          const std::vector<std::pair<std::size_t, std::size_t>>& pairs,
+                                                          int concurrency);
+
+// Opens one authenticated WebSocket per token; connection i lives on rt.shard_for(i).
+// The connections are not started (see WsConn::start). Fails on the first failed connect.
+parley::Result<std::vector<std::shared_ptr<WsConn>>> connect_all(Runtime& rt, const Target& target,
+                                                                 const std::vector<std::string>& tokens,
+                                                                 int concurrency, const char* latency_hist);
+
+// A `send` frame of one conversation, encoded once; make() patches the request id, the
+// client id and the timestamp carried in the text into fixed-width fields of a copy.
+class SendFrame {
+ public:
+  SendFrame(int64_t conversation_id, int text_bytes);
+  std::string make(uint64_t counter, uint64_t stamp_ns) const;
+
+ private:
+  std::string frame_;
+  std::size_t id_at_ = 0, client_at_ = 0, stamp_at_ = 0;
+};
+
+// The timestamp make() put into a message text, or 0 when the text has none.
+uint64_t text_stamp(std::string_view text);
+
+// The request id make() used, parsed back from an answer's "id", or UINT64_MAX.
+uint64_t answer_counter(const boost::json::value& id);
+
+}  // namespace bench
