@@ -386,4 +386,15 @@ export function assertGapFree(messages, what = 'messages') {
   assert.deepEqual(seqs, expected, `${what}: seqs must be 1..${seqs.length} without gaps`);
 }
 
+/** Resolves with the promise's value, or with `onTimeout` after ms (the timer is cleared either way). */
+export async function within(promise, ms, onTimeout = undefined) {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(onTimeout), ms); });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export { sleep };
