@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/server.mjs';
+import { startServer, sleep } from './lib/server.mjs';
 import {
   api, assertError, assertStatus, assertMessage, assertUser, assertNoFrame, assertWsError,
   cid, connect, history, httpSend, isId, openConversation, register, T,
@@ -331,4 +331,28 @@ test('messages sent over HTTP behave like WebSocket sends, and history pages com
   assert.equal(ev2.read_seq, 7);
   const beyond = await api(server, 'POST', `/api/v1/conversations/${conv.id}/receipts`, { token: alice.token, body: { read_seq: 8 } });
   assertError(beyond, 400, 'invalid_argument', 'read_seq beyond last_seq');
+});
+
+test('keep-alive: a silent connection is pinged, pongs keep it open, total silence closes it', async (t) => {
+  // The 20 s / 40 s defaults, scaled down through the documented option (ping at half the timeout).
+  const server = await startServer(t, { args: ['--ws-idle-timeout-ms', '2000'] });
+  const alice = await register(server, 'alice');
+  const answersPings = await connect(t, server, alice.token); // ws answers pings by itself
+  const deaf = await connect(t, server, alice.token, { wsOptions: { autoPong: false } });
+  const chatty = await connect(t, server, alice.token, { wsOptions: { autoPong: false } });
+  const start = Date.now();
+  const chatter = setInterval(() => { if (chatty.isOpen) chatty.send({ type: 'ping' }); }, 300);
+  t.after(() => clearInterval(chatter));
+
+  const closed = await deaf.waitClose(T(8000));
+  const elapsed = Date.now() - start;
+  assert.ok(deaf.pings >= 1, 'the server pinged the silent connection before closing it');
+  assert.ok(elapsed >= 1500, `closed after ${elapsed} ms, before the idle timeout`);
+  t.diagnostic(`silent connection closed after ${elapsed} ms with ${JSON.stringify(closed)}`);
+
+  await sleep(Math.max(0, 4500 - (Date.now() - start)));
+  assert.ok(answersPings.isOpen, 'a connection that answers pings stays open');
+  assert.ok(answersPings.pings >= 1, 'the silent-but-answering connection was pinged');
+  assert.ok(chatty.isOpen, 'a connection that sends frames stays open');
+  assert.equal((await answersPings.request({ type: 'ping', id: 'x'.repeat(64) })).id, 'x'.repeat(64), 'a 64-character request id is echoed');
 });

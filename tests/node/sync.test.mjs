@@ -217,3 +217,29 @@ test('receipts travel through sync as member watermarks', async (t) => {
   const max = await httpSync(server, alice.token, 0, 200);
   assert.equal(max.conversations.length, 1);
 });
+
+test('default page sizes: sync 100 conversations, the recent-chats list 50', async (t) => {
+  // Many accounts are needed; the cheap password hashing option only makes registration faster.
+  const server = await startServer(t, { args: ['--insecure-fast-password-hashing', 'true'] });
+  const alice = await register(server, 'alice');
+  const N = 105;
+  const ids = [];
+  for (let i = 0; i < N; i++) {
+    const u = await register(server, `peer${i}`);
+    ids.push((await openConversation(server, u.token, 'alice')).conversation.id);
+  }
+  const first = await httpSync(server, alice.token, 0);
+  assert.equal(first.conversations.length, 100, 'sync returns 100 conversations by default');
+  assert.equal(first.has_more, true);
+  assertSyncPage(first, 0);
+  const rest = await httpSync(server, alice.token, first.version);
+  assert.equal(rest.conversations.length, 5);
+  assert.equal(rest.has_more, false);
+  assertSyncPage(rest, first.version);
+  assert.deepEqual([...first.conversations, ...rest.conversations].map((c) => c.id).sort((a, b) => a - b), [...ids].sort((a, b) => a - b));
+
+  const list = await api(server, 'GET', '/api/v1/conversations', { token: alice.token });
+  assertStatus(list, 200);
+  assert.equal(list.body.conversations.length, 50, 'the recent-chats list returns 50 by default');
+  assert.equal(list.body.has_more, true);
+});

@@ -197,6 +197,8 @@ export class Client {
       });
     });
     ws.on('error', (err) => { this.lastError = err; });
+    this.pings = 0;
+    ws.on('ping', () => { this.pings += 1; });
     ws.on('message', (data, isBinary) => {
       let frame;
       try {
@@ -325,9 +327,9 @@ export class Client {
  * Opens a WebSocket without authenticating. Resolves with a Client once open; rejects with an
  * error carrying `statusCode` when the upgrade is refused.
  */
-export function openSocket(server, { headers = {}, origin, timeoutMs = T(5000), url } = {}) {
+export function openSocket(server, { headers = {}, origin, timeoutMs = T(5000), url, wsOptions = {} } = {}) {
   return new Promise((resolve, reject) => {
-    const opts = { headers: { ...headers }, handshakeTimeout: timeoutMs, perMessageDeflate: false };
+    const opts = { headers: { ...headers }, handshakeTimeout: timeoutMs, perMessageDeflate: false, ...wsOptions };
     if (origin !== undefined) opts.origin = origin;
     const ws = new WebSocket(url ?? server.wsUrl, opts);
     const client = new Client(ws);
