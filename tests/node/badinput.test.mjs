@@ -457,3 +457,34 @@ test('sends are rate-limited per user across devices with retry_after_ms', async
   const hist = await fullHistory(server, bob.token, ab.id);
   assert.deepEqual(hist.map((m) => m.text), ['one', 'two', 'bob is fine', 'three']);
 });
+
+test('a burst of 1,000 requests on one connection: each is answered, served or rate_limited with retry_after_ms', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice');
+  await register(server, 'bob');
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+  const wa = await connect(t, server, alice.token);
+  for (let i = 0; i < 5; i++) await wa.sendMessage(ab.id, cid('a'), `m${i}`);
+
+  // 1,000 requests written at once. Whether more than 256 are ever unanswered at the same time
+  // depends on the server's speed, so any refusal must be rate_limited (the in-flight limit), and
+  // the first 256 can never be refused.
+  const N = 1000;
+  const answers = Array.from({ length: N }, (_, i) =>
+    (i % 2 === 0
+      ? wa.request({ type: 'history', id: `h${i}`, conversation_id: ab.id, limit: 200 }, T(20000))
+      : wa.request({ type: 'sync', id: `h${i}`, since: 0 }, T(20000))));
+  const got = await Promise.all(answers);
+  const limited = got.filter((a) => a.type === 'error');
+  for (const e of limited) {
+    assertWsError(e, 'rate_limited', `answer ${e.id}`);
+    assert.ok(Number.isInteger(e.retry_after_ms) && e.retry_after_ms >= 0, `retry_after_ms in ${JSON.stringify(e)}`);
+  }
+  const served = got.filter((a) => a.type !== 'error');
+  for (const a of served) assert.ok(a.type === 'history' || a.type === 'sync', JSON.stringify(a).slice(0, 200));
+  assert.ok(served.length >= 256, `at least 256 of them were served (${served.length})`);
+  for (const e of limited) assert.ok(Number(e.id.slice(1)) >= 256, `request ${e.id} refused while fewer than 256 were in flight`);
+  t.diagnostic(`${served.length} served, ${limited.length} rate_limited`);
+  assert.ok(wa.isOpen, 'the connection stays open');
+  assert.equal((await wa.sendMessage(ab.id, cid('a'), 'after')).message.seq, 6);
+});
