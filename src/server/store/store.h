@@ -53,7 +53,7 @@ struct MessageRecord {
   int64_t seq = 0;              // 1, 2, 3... gap-free within the conversation
   int64_t sender_id = 0;
   std::string client_id;        // unique per sender
-  std::string kind;             // "text"
+  std::string kind;             // "text" | "system" (group events, JSON in text)
   std::string text;
   int64_t ts = 0;               // server time of the commit, ms since epoch
   int64_t version = 0;
@@ -64,17 +64,41 @@ struct MemberRecord {
   int64_t delivered_seq = 0;  // invariant: read_seq <= delivered_seq <= conversation last_seq
   int64_t read_seq = 0;
   int64_t joined_at = 0;
+  std::string role = "member";       // "admin" | "member" (direct conversations: "member")
+  // History boundary: the member sees messages with joined_seq < seq (<= left_seq).
+  int64_t joined_seq = 0;
+  std::optional<int64_t> left_seq;   // set once removed or left: no longer an active member
 };
 
+// A conversation as one user (the viewer) may see it. Reads that take a user id return
+// it from that user's point of view: for a member who has left, last_seq, last_activity
+// and last_message stop at their left_seq.
 struct ConversationRecord {
   int64_t id = 0;
-  std::string kind;             // "direct"
+  std::string kind;             // "direct" | "group"
   int64_t created_at = 0;
   int64_t last_seq = 0;         // 0 when empty
   int64_t last_activity = 0;    // ts of the last message, else created_at
   int64_t version = 0;          // version of the newest change to the conversation or its members
-  std::vector<MemberRecord> members;          // ordered by user id
+  // direct: both members. group: only the viewer's own entry (a group may have hundreds;
+  // Store::group_members lists them all). Ordered by user id.
+  std::vector<MemberRecord> members;
   std::optional<MessageRecord> last_message;  // the message with seq == last_seq
+  // Groups only (empty for direct).
+  std::string name;
+  std::string description;
+  int64_t member_count = 0;     // active members (direct: 2)
+  // The lowest delivered_seq / read_seq over the active members: every message with
+  // seq <= min_delivered_seq has been delivered to all of them ("delivered to all").
+  int64_t min_delivered_seq = 0;
+  int64_t min_read_seq = 0;
+};
+
+// When each member received and read one message (for "message info").
+struct MessageReceipt {
+  UserRecord user;
+  std::optional<int64_t> delivered_at;  // ms since epoch; absent: not yet
+  std::optional<int64_t> read_at;
 };
 
 struct NewMessage {
@@ -160,14 +184,47 @@ class WriteTxn {
   // delivered/read watermarks to the new seq and the conversation's last_activity to ts.
   // Idempotent: if (sender_id, client_id) exists, returns that message with duplicate=true
   // and writes nothing. Errors: kNotFound when the conversation does not exist or the
-  // sender is not a member.
+  // sender is not an active member. member_ids: the active members after the append.
   virtual Result<AppendOutcome> append_message(const NewMessage& message) = 0;
 
   // Raises the member's watermarks to max(current, given); read also raises delivered.
   // Values beyond last_seq are an error (kInvalidArgument); values at or below the current
-  // watermark change nothing (changed=false). Errors: kNotFound when not a member.
+  // watermark change nothing (changed=false). Every change is also logged with the
+  // commit time, for message_receipts. Errors: kNotFound when not an active member.
   virtual Result<ReceiptOutcome> advance_receipt(int64_t conversation_id, int64_t user_id,
                                                  int64_t delivered_seq, int64_t read_seq) = 0;
+
+  // ---- groups: primitives; the domain decides who may do what -----------------------
+  // Group changes are recorded as messages of kind "system" (append_message), so every
+  // device shows them in order. Each primitive below bumps the conversation's version.
+
+  // A new group with `creator_id` as its only (admin) member, joined_seq 0, no messages.
+  // Errors: kNotFound when the creator does not exist.
+  virtual Result<ConversationRecord> create_group(int64_t creator_id, std::string_view name,
+                                                  std::string_view description, int64_t now) = 0;
+
+  // The conversation as `viewer_id` sees it (also for a member who has left), or nullopt.
+  virtual Result<std::optional<ConversationRecord>> conversation(int64_t conversation_id,
+                                                                 int64_t viewer_id) = 0;
+
+  // One member's record, active or not; nullopt if the user was never a member.
+  virtual Result<std::optional<MemberRecord>> member(int64_t conversation_id, int64_t user_id) = 0;
+
+  // Active members, ordered by (joined_at, user id): the longest-standing first.
+  virtual Result<std::vector<MemberRecord>> active_members(int64_t conversation_id) = 0;
+
+  // Adds a user (or re-adds one who left) as an active member with the given role and
+  // history boundary; watermarks start at joined_seq. Errors: kNotFound (no such user).
+  virtual Status add_member(int64_t conversation_id, int64_t user_id, std::string_view role,
+                            int64_t joined_seq, int64_t now) = 0;
+
+  virtual Status set_role(int64_t conversation_id, int64_t user_id, std::string_view role) = 0;
+
+  // Ends an active membership at left_seq (the member keeps seq <= left_seq).
+  virtual Status remove_member(int64_t conversation_id, int64_t user_id, int64_t left_seq) = 0;
+
+  virtual Status set_group_info(int64_t conversation_id, std::string_view name,
+                                std::string_view description) = 0;
 };
 
 // One unit of work in a write batch. The store calls apply() inside the transaction;
@@ -198,7 +255,13 @@ class Store {
   // Unrevoked sessions of the user with expires_at > now, oldest first.
   virtual Result<std::vector<SessionRecord>> live_sessions(int64_t user_id, int64_t now) = 0;
 
-  // The conversation if it exists and user_id is a member; nullopt otherwise.
+  // Visibility rules for every read that takes a user id:
+  //  - a user sees a conversation they are or were a member of;
+  //  - they see messages with joined_seq < seq, and, once they left, seq <= left_seq;
+  //  - once they left, the conversation as they see it stops changing: its version is
+  //    the version of their removal, last_seq/last_message stop at left_seq.
+
+  // The conversation if it exists and user_id is or was a member; nullopt otherwise.
   virtual Result<std::optional<ConversationRecord>> conversation_for_member(
       int64_t conversation_id, int64_t user_id) = 0;
 
@@ -218,6 +281,17 @@ class Store {
 
   // The newest committed version.
   virtual Result<int64_t> current_version() = 0;
+
+  // Active members of a conversation the viewer is an active member of, ordered by
+  // (joined_at, user id). Errors: kNotFound (no such conversation, or not an active member).
+  virtual Result<std::vector<MemberRecord>> group_members(int64_t conversation_id,
+                                                          int64_t viewer_id) = 0;
+
+  // For the message at `seq`: each other active member's delivery and read time (the
+  // first receipt whose watermark reached seq). Errors: kNotFound (no such message or the
+  // viewer cannot see it).
+  virtual Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id,
+                                                               int64_t seq, int64_t viewer_id) = 0;
 };
 
 }  // namespace parley::store

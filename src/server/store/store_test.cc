@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "server/store/sqlite/sqlite_store.h"
@@ -30,6 +32,12 @@ struct StoreFactory {
   std::string name;
   std::function<std::unique_ptr<StoreHarness>()> make;
 };
+
+std::vector<int64_t> seqs(const std::vector<MessageRecord>& messages) {
+  std::vector<int64_t> out;
+  for (const auto& m : messages) out.push_back(m.seq);
+  return out;
+}
 
 class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
  protected:
@@ -104,15 +112,56 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
     return kNone;
   }
 
+  // ---- groups ----
+
+  ConversationRecord group(int64_t creator_id, const std::string& name = "Team",
+                           int64_t now = 300) {
+    auto created = in_txn(store(), [&](WriteTxn& txn) {
+      return txn.create_group(creator_id, name, "About " + name, now);
+    });
+    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().message);
+    return created.ok() ? created.value() : ConversationRecord{};
+  }
+
+  Status add(int64_t conversation_id, int64_t user_id, int64_t joined_seq, int64_t now = 400,
+             const std::string& role = "member") {
+    return in_txn(store(), [&](WriteTxn& txn) {
+      return txn.add_member(conversation_id, user_id, role, joined_seq, now);
+    });
+  }
+
+  Status remove(int64_t conversation_id, int64_t user_id, int64_t left_seq) {
+    return in_txn(store(), [&](WriteTxn& txn) {
+      return txn.remove_member(conversation_id, user_id, left_seq);
+    });
+  }
+
+  // A group event as the domain records it: a "system" message describing it.
+  MessageRecord system(int64_t conversation_id, int64_t actor_id, const std::string& client_id,
+                       const std::string& event, int64_t ts = 1000) {
+    auto outcome = in_txn(store(), [&](WriteTxn& txn) {
+      return txn.append_message(NewMessage{conversation_id, actor_id, client_id, "system",
+                                           "{\"event\":\"" + event + "\"}", ts});
+    });
+    EXPECT_TRUE(outcome.ok()) << (outcome.ok() ? "" : outcome.error().message);
+    return outcome.ok() ? outcome->message : MessageRecord{};
+  }
+
+  std::vector<int64_t> member_ids(const std::vector<MemberRecord>& members) {
+    std::vector<int64_t> out;
+    for (const auto& m : members) out.push_back(m.user.id);
+    return out;
+  }
+
+  std::vector<int64_t> visible_seqs(int64_t user_id, int64_t conversation_id) {
+    auto page = store().history(user_id, {conversation_id, std::nullopt, 0, 200});
+    EXPECT_TRUE(page.ok());
+    return page.ok() ? seqs(page->items) : std::vector<int64_t>{};
+  }
+
   std::unique_ptr<StoreHarness> harness_;
   std::unique_ptr<Store> store_;
 };
-
-std::vector<int64_t> seqs(const std::vector<MessageRecord>& messages) {
-  std::vector<int64_t> out;
-  for (const auto& m : messages) out.push_back(m.seq);
-  return out;
-}
 
 std::vector<int64_t> ids(const std::vector<ConversationRecord>& conversations) {
   std::vector<int64_t> out;
@@ -744,6 +793,616 @@ TEST_P(StoreConformance, VersionGrowsWithEveryChangeAndMessageVersionsGrowWithSe
   for (size_t i = 1; i < history->items.size(); ++i) {
     EXPECT_GT(history->items[i].version, history->items[i - 1].version);
   }
+}
+
+// ---- groups -----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, GroupCreatorIsAdminAndOnlyMember) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  const int64_t before = version();
+  ConversationRecord g = group(alice.id, "Climbers", 555);
+  EXPECT_GT(g.id, 0);
+  EXPECT_EQ(g.kind, "group");
+  EXPECT_EQ(g.name, "Climbers");
+  EXPECT_EQ(g.description, "About Climbers");
+  EXPECT_EQ(g.created_at, 555);
+  EXPECT_EQ(g.last_activity, 555);
+  EXPECT_EQ(g.last_seq, 0);
+  EXPECT_FALSE(g.last_message.has_value());
+  EXPECT_GT(g.version, before);
+  EXPECT_EQ(version(), g.version);
+  EXPECT_EQ(g.member_count, 1);
+  EXPECT_EQ(g.min_delivered_seq, 0);
+  EXPECT_EQ(g.min_read_seq, 0);
+  ASSERT_EQ(g.members.size(), 1u);
+  EXPECT_EQ(g.members[0].user.id, alice.id);
+  EXPECT_EQ(g.members[0].role, "admin");
+  EXPECT_EQ(g.members[0].joined_seq, 0);
+  EXPECT_EQ(g.members[0].joined_at, 555);
+  EXPECT_FALSE(g.members[0].left_seq.has_value());
+
+  auto members = store().group_members(g.id, alice.id);
+  ASSERT_TRUE(members.ok());
+  EXPECT_EQ(member_ids(*members), (std::vector<int64_t>{alice.id}));
+  EXPECT_EQ(seen_by(g.id, alice.id).name, "Climbers");
+  EXPECT_FALSE(store().conversation_for_member(g.id, bob.id)->has_value());
+  EXPECT_EQ(ids(store().list_conversations(alice.id, std::nullopt, 10)->items),
+            (std::vector<int64_t>{g.id}));
+
+  // Any number of groups, even with the same name.
+  ConversationRecord again = group(alice.id, "Climbers");
+  EXPECT_NE(again.id, g.id);
+
+  const int64_t v = version();
+  auto unknown = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.create_group(alice.id + bob.id + 100, "Ghosts", "", 1);
+  });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+  EXPECT_EQ(version(), v);
+}
+
+TEST_P(StoreConformance, AddedMemberSeesHistoryOnlyAfterJoinSeq) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord g = group(alice.id);
+  for (int i = 1; i <= 3; ++i) send(g.id, alice.id, "a" + std::to_string(i), i);
+
+  const int64_t v = version();
+  ASSERT_TRUE(add(g.id, bob.id, 3, 450).ok());
+  EXPECT_GT(version(), v);
+  // Before any message after the join, bob sees the group but no message in it.
+  ConversationRecord fresh = seen_by(g.id, bob.id);
+  EXPECT_EQ(fresh.version, version());
+  EXPECT_FALSE(fresh.last_message.has_value());
+  ASSERT_EQ(fresh.members.size(), 1u);
+  EXPECT_EQ(fresh.members[0].user.id, bob.id);
+  EXPECT_EQ(fresh.members[0].role, "member");
+  EXPECT_EQ(fresh.members[0].joined_seq, 3);
+  EXPECT_EQ(fresh.members[0].joined_at, 450);
+  EXPECT_EQ(fresh.members[0].delivered_seq, 3);  // watermarks start at joined_seq
+  EXPECT_EQ(fresh.members[0].read_seq, 3);
+  EXPECT_EQ(fresh.member_count, 2);
+  EXPECT_TRUE(visible_seqs(bob.id, g.id).empty());
+
+  MessageRecord joined = system(g.id, alice.id, "s-join", "members_added", 4);
+  EXPECT_EQ(joined.seq, 4);
+  auto next = append(g.id, alice.id, "a5", 5);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->member_ids, (std::vector<int64_t>{alice.id, bob.id}));
+
+  EXPECT_EQ(visible_seqs(bob.id, g.id), (std::vector<int64_t>{4, 5}));
+  auto newest = store().history(bob.id, {g.id, std::nullopt, std::nullopt, 50});
+  EXPECT_EQ(seqs(newest->items), (std::vector<int64_t>{5, 4}));
+  EXPECT_FALSE(newest->has_more);
+  auto older = store().history(bob.id, {g.id, 5, std::nullopt, 50});
+  EXPECT_EQ(seqs(older->items), (std::vector<int64_t>{4}));
+  EXPECT_FALSE(older->has_more);
+  auto paged = store().history(bob.id, {g.id, std::nullopt, std::nullopt, 2});
+  EXPECT_FALSE(paged->has_more);  // seq 3 and below are not bob's to page to
+  auto after_old = store().history(bob.id, {g.id, std::nullopt, 1, 50});
+  EXPECT_EQ(seqs(after_old->items), (std::vector<int64_t>{4, 5}));
+  EXPECT_EQ(visible_seqs(alice.id, g.id), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+
+  ConversationRecord now = seen_by(g.id, bob.id);
+  EXPECT_EQ(now.last_seq, 5);
+  ASSERT_TRUE(now.last_message.has_value());
+  EXPECT_EQ(now.last_message->client_id, "a5");
+  EXPECT_EQ(now.last_seq - member(now, bob.id).read_seq, 2);  // unread: the join and a5
+}
+
+TEST_P(StoreConformance, RemovedMemberKeepsHistoryUpToRemovalAndNothingAfter) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  send(g.id, alice.id, "a1", 10);
+  send(g.id, bob.id, "b2", 20);
+  MessageRecord removal = system(g.id, alice.id, "s-rm", "member_removed", 30);
+  ASSERT_TRUE(remove(g.id, bob.id, removal.seq).ok());
+  auto after = append(g.id, alice.id, "a4", 40);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->member_ids, (std::vector<int64_t>{alice.id, carol.id}));
+  send(g.id, carol.id, "c5", 50);
+
+  EXPECT_EQ(visible_seqs(bob.id, g.id), (std::vector<int64_t>{1, 2, 3}));
+  auto newest = store().history(bob.id, {g.id, std::nullopt, std::nullopt, 2});
+  EXPECT_EQ(seqs(newest->items), (std::vector<int64_t>{3, 2}));
+  EXPECT_TRUE(newest->has_more);
+  auto beyond = store().history(bob.id, {g.id, std::nullopt, 3, 50});
+  EXPECT_TRUE(beyond->items.empty());
+  EXPECT_EQ(visible_seqs(carol.id, g.id), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+
+  ConversationRecord bobs = seen_by(g.id, bob.id);
+  EXPECT_EQ(bobs.last_seq, 3);
+  EXPECT_EQ(bobs.last_activity, 30);
+  ASSERT_TRUE(bobs.last_message.has_value());
+  EXPECT_EQ(bobs.last_message->client_id, "s-rm");
+  EXPECT_EQ(bobs.last_message->kind, "system");
+  ASSERT_EQ(bobs.members.size(), 1u);
+  EXPECT_EQ(bobs.members[0].left_seq, std::optional<int64_t>(3));
+  EXPECT_LE(bobs.min_delivered_seq, 3);
+  EXPECT_LE(bobs.min_read_seq, 3);
+
+  ConversationRecord carols = seen_by(g.id, carol.id);
+  EXPECT_EQ(carols.last_seq, 5);
+  EXPECT_EQ(carols.last_activity, 50);
+  EXPECT_EQ(carols.member_count, 2);
+  EXPECT_FALSE(carols.members[0].left_seq.has_value());
+
+  // In bob's chat list the group sits where its removal happened.
+  ConversationRecord d = direct(bob.id, carol.id, 35);
+  auto list = store().list_conversations(bob.id, std::nullopt, 10);
+  EXPECT_EQ(ids(list->items), (std::vector<int64_t>{d.id, g.id}));
+  EXPECT_EQ(list->items[1].last_seq, 3);
+  auto older = store().list_conversations(bob.id, 35, 10);
+  EXPECT_EQ(ids(older->items), (std::vector<int64_t>{g.id}));
+}
+
+TEST_P(StoreConformance, RemovedMemberCannotSendOrMarkReceipts) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  send(g.id, alice.id, "a1");
+  ASSERT_TRUE(remove(g.id, bob.id, 1).ok());
+  send(g.id, alice.id, "a2");
+  const int64_t v = version();
+
+  auto sent = append(g.id, bob.id, "b-late");
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(sent.error().code, Errc::kNotFound);
+  auto marked = receipt(g.id, bob.id, 1, 1);
+  ASSERT_FALSE(marked.ok());
+  EXPECT_EQ(marked.error().code, Errc::kNotFound);
+  auto members = store().group_members(g.id, bob.id);
+  ASSERT_FALSE(members.ok());
+  EXPECT_EQ(members.error().code, Errc::kNotFound);
+  auto role = in_txn(store(), [&](WriteTxn& txn) { return txn.set_role(g.id, bob.id, "admin"); });
+  ASSERT_FALSE(role.ok());
+  EXPECT_EQ(role.error().code, Errc::kNotFound);
+  auto twice = remove(g.id, bob.id, 2);
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.error().code, Errc::kNotFound);
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(seen_by(g.id, alice.id).last_seq, 2);
+
+  // What bob may still do: read what he kept.
+  EXPECT_EQ(visible_seqs(bob.id, g.id), (std::vector<int64_t>{1}));
+  auto info = in_txn(store(), [&](WriteTxn& txn) { return txn.member(g.id, bob.id); });
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_EQ((*info)->left_seq, std::optional<int64_t>(1));
+}
+
+TEST_P(StoreConformance, LeftMemberSyncStopsAtRemoval) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  send(g.id, alice.id, "a1");
+  const int64_t cursor = store().changes_since(bob.id, 0, 100)->version;
+
+  MessageRecord left = system(g.id, bob.id, "s-left", "member_left");
+  ASSERT_TRUE(remove(g.id, bob.id, left.seq).ok());
+  const int64_t removal = version();
+
+  // The removal is reported once, showing bob as gone...
+  auto once = store().changes_since(bob.id, cursor, 100);
+  ASSERT_TRUE(once.ok());
+  ASSERT_EQ(ids(once->conversations), (std::vector<int64_t>{g.id}));
+  const ConversationRecord& seen = once->conversations[0];
+  EXPECT_EQ(seen.version, removal);
+  EXPECT_EQ(seen.last_seq, left.seq);
+  ASSERT_EQ(seen.members.size(), 1u);
+  EXPECT_EQ(seen.members[0].left_seq, std::optional<int64_t>(left.seq));
+  EXPECT_EQ(once->version, removal);
+
+  // ...and nothing that happens in the group afterwards reaches bob.
+  send(g.id, alice.id, "a3");
+  ASSERT_TRUE(receipt(g.id, alice.id, 3, 3).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) {
+                return txn.set_group_info(g.id, "Renamed", "new");
+              }).ok());
+  UserRecord carol = user("carol");
+  ASSERT_TRUE(add(g.id, carol.id, 3).ok());
+  auto quiet = store().changes_since(bob.id, once->version, 100);
+  ASSERT_TRUE(quiet.ok());
+  EXPECT_TRUE(quiet->conversations.empty());
+  EXPECT_EQ(quiet->version, version());
+  EXPECT_EQ(seen_by(g.id, bob.id).version, removal);
+  EXPECT_EQ(seen_by(g.id, bob.id).last_seq, left.seq);
+
+  // A full resync still lists it as he last saw it.
+  auto full = store().changes_since(bob.id, 0, 100);
+  ASSERT_EQ(ids(full->conversations), (std::vector<int64_t>{g.id}));
+  EXPECT_EQ(full->conversations[0].version, removal);
+  // While alice's view moved on.
+  EXPECT_GT(seen_by(g.id, alice.id).version, removal);
+}
+
+TEST_P(StoreConformance, ReAddedMemberIsActiveAgain) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id, "Team", 100);
+  ASSERT_TRUE(add(g.id, bob.id, 0, 110).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0, 120).ok());
+  send(g.id, bob.id, "b1");
+  ASSERT_TRUE(remove(g.id, bob.id, 1).ok());
+  send(g.id, alice.id, "a2");
+  const int64_t cursor = store().changes_since(bob.id, 0, 100)->version;
+
+  ASSERT_TRUE(add(g.id, bob.id, 2, 900, "admin").ok());
+  system(g.id, alice.id, "s-readd", "members_added");
+
+  auto info = in_txn(store(), [&](WriteTxn& txn) { return txn.member(g.id, bob.id); });
+  ASSERT_TRUE(info.ok() && info->has_value());
+  EXPECT_FALSE((*info)->left_seq.has_value());
+  EXPECT_EQ((*info)->role, "admin");
+  EXPECT_EQ((*info)->joined_seq, 2);
+  EXPECT_EQ((*info)->joined_at, 900);
+  EXPECT_EQ((*info)->delivered_seq, 2);
+  EXPECT_EQ((*info)->read_seq, 2);
+
+  // History follows the new boundary; he may send and mark receipts again.
+  EXPECT_EQ(visible_seqs(bob.id, g.id), (std::vector<int64_t>{3}));
+  MessageRecord back = send(g.id, bob.id, "b4");
+  EXPECT_EQ(back.seq, 4);
+  EXPECT_TRUE(receipt(g.id, bob.id, 4, 4).ok());
+  auto sync = store().changes_since(bob.id, cursor, 100);
+  ASSERT_EQ(ids(sync->conversations), (std::vector<int64_t>{g.id}));
+  EXPECT_EQ(sync->conversations[0].last_seq, 4);
+  EXPECT_EQ(sync->conversations[0].version, version());
+  EXPECT_EQ(seen_by(g.id, bob.id).member_count, 3);
+  // He ranks as the newest member now.
+  EXPECT_EQ(member_ids(*store().group_members(g.id, bob.id)),
+            (std::vector<int64_t>{alice.id, carol.id, bob.id}));
+}
+
+TEST_P(StoreConformance, GroupMembersOrderedByLongestStanding) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  UserRecord dave = user("dave");
+  UserRecord erin = user("erin");
+  ConversationRecord g = group(carol.id, "Team", 10);
+  ASSERT_TRUE(add(g.id, erin.id, 0, 30).ok());
+  ASSERT_TRUE(add(g.id, dave.id, 0, 20).ok());
+  ASSERT_TRUE(add(g.id, bob.id, 0, 30).ok());   // ties on joined_at: by user id
+  ASSERT_TRUE(add(g.id, alice.id, 0, 40).ok());
+  const std::vector<int64_t> expected{carol.id, dave.id, bob.id, erin.id, alice.id};
+
+  auto members = store().group_members(g.id, alice.id);
+  ASSERT_TRUE(members.ok());
+  EXPECT_EQ(member_ids(*members), expected);
+  EXPECT_EQ((*members)[0].role, "admin");
+  EXPECT_EQ((*members)[1].role, "member");
+  EXPECT_EQ((*members)[1].joined_at, 20);
+  auto in_write = in_txn(store(), [&](WriteTxn& txn) { return txn.active_members(g.id); });
+  ASSERT_TRUE(in_write.ok());
+  EXPECT_EQ(member_ids(*in_write), expected);
+
+  ASSERT_TRUE(remove(g.id, bob.id, 0).ok());
+  EXPECT_EQ(member_ids(*store().group_members(g.id, carol.id)),
+            (std::vector<int64_t>{carol.id, dave.id, erin.id, alice.id}));
+
+  UserRecord stranger = user("stranger");
+  auto outside = store().group_members(g.id, stranger.id);
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.error().code, Errc::kNotFound);
+  auto missing = store().group_members(g.id + 100, alice.id);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, GroupListEntryCarriesOnlyViewersMemberRecord) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id, "Team", 100);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  send(g.id, alice.id, "a1", 500);
+  ConversationRecord d = direct(alice.id, bob.id, 200);
+
+  auto list = store().list_conversations(bob.id, std::nullopt, 10);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(ids(list->items), (std::vector<int64_t>{g.id, d.id}));
+  const ConversationRecord& entry = list->items[0];
+  ASSERT_EQ(entry.members.size(), 1u);
+  EXPECT_EQ(entry.members[0].user.id, bob.id);
+  EXPECT_EQ(entry.members[0].user.username, "bob");
+  EXPECT_EQ(entry.member_count, 3);
+  EXPECT_EQ(entry.name, "Team");
+  EXPECT_EQ(entry.description, "About Team");
+
+  auto sync = store().changes_since(carol.id, 0, 10);
+  ASSERT_EQ(sync->conversations.size(), 1u);
+  ASSERT_EQ(sync->conversations[0].members.size(), 1u);
+  EXPECT_EQ(sync->conversations[0].members[0].user.id, carol.id);
+  ConversationRecord alices = seen_by(g.id, alice.id);
+  ASSERT_EQ(alices.members.size(), 1u);
+  EXPECT_EQ(alices.members[0].role, "admin");
+
+  // Direct conversations keep both members, with the neutral group fields.
+  const ConversationRecord& pair = list->items[1];
+  EXPECT_EQ(pair.kind, "direct");
+  ASSERT_EQ(pair.members.size(), 2u);
+  EXPECT_EQ(pair.member_count, 2);
+  EXPECT_TRUE(pair.name.empty());
+  EXPECT_TRUE(pair.description.empty());
+  for (const MemberRecord& m : pair.members) {
+    EXPECT_EQ(m.role, "member");
+    EXPECT_EQ(m.joined_seq, 0);
+    EXPECT_FALSE(m.left_seq.has_value());
+  }
+}
+
+TEST_P(StoreConformance, MinWatermarksAggregateActiveMembers) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  for (int i = 1; i <= 4; ++i) send(g.id, alice.id, "a" + std::to_string(i));
+  ASSERT_TRUE(receipt(g.id, bob.id, 4, 2).ok());
+  ASSERT_TRUE(receipt(g.id, carol.id, 3, 1).ok());
+
+  ConversationRecord seen = seen_by(g.id, alice.id);
+  EXPECT_EQ(seen.min_delivered_seq, 3);
+  EXPECT_EQ(seen.min_read_seq, 1);
+  EXPECT_EQ(seen_by(g.id, bob.id).min_delivered_seq, 3);  // the same for every viewer
+
+  // Whoever leaves stops holding the minimum down.
+  ASSERT_TRUE(remove(g.id, carol.id, 4).ok());
+  seen = seen_by(g.id, alice.id);
+  EXPECT_EQ(seen.min_delivered_seq, 4);
+  EXPECT_EQ(seen.min_read_seq, 2);
+  EXPECT_EQ(seen.member_count, 2);
+
+  // A newcomer's watermarks start at their join point, so they count from there.
+  UserRecord dave = user("dave");
+  ASSERT_TRUE(add(g.id, dave.id, 4).ok());
+  send(g.id, alice.id, "a5");
+  seen = seen_by(g.id, alice.id);
+  EXPECT_EQ(seen.min_delivered_seq, 4);
+  EXPECT_EQ(seen.min_read_seq, 2);
+  ASSERT_TRUE(receipt(g.id, bob.id, 5, 5).ok());
+  ASSERT_TRUE(receipt(g.id, dave.id, 5, 5).ok());
+  seen = seen_by(g.id, alice.id);
+  EXPECT_EQ(seen.min_delivered_seq, 5);
+  EXPECT_EQ(seen.min_read_seq, 5);
+
+  // Direct conversations aggregate the same way over both members.
+  ConversationRecord d = direct(alice.id, bob.id);
+  send(d.id, alice.id, "d1");
+  send(d.id, alice.id, "d2");
+  ASSERT_TRUE(receipt(d.id, bob.id, 2, 1).ok());
+  ConversationRecord pair = seen_by(d.id, alice.id);
+  EXPECT_EQ(pair.min_delivered_seq, 2);
+  EXPECT_EQ(pair.min_read_seq, 1);
+}
+
+TEST_P(StoreConformance, MessageReceiptsGiveFirstDeliveryAndReadTimes) {
+  using std::chrono::milliseconds;
+  auto wall_ms = [] {
+    return std::chrono::duration_cast<milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  for (int i = 1; i <= 3; ++i) send(g.id, alice.id, "a" + std::to_string(i));
+
+  const int64_t t0 = wall_ms();
+  ASSERT_TRUE(receipt(g.id, bob.id, 2, 0)->changed);
+  const int64_t t1 = wall_ms();
+  std::this_thread::sleep_for(milliseconds(5));
+  const int64_t t2 = wall_ms();
+  ASSERT_TRUE(receipt(g.id, bob.id, 3, 2)->changed);
+  const int64_t t3 = wall_ms();
+
+  auto info = store().message_receipts(g.id, 2, alice.id);
+  ASSERT_TRUE(info.ok()) << info.error().message;
+  ASSERT_EQ(info->size(), 2u);  // the sender is not listed; in group_members order
+  const MessageReceipt& b = (*info)[0];
+  EXPECT_EQ(b.user.id, bob.id);
+  EXPECT_EQ(b.user.username, "bob");
+  ASSERT_TRUE(b.delivered_at.has_value());
+  EXPECT_GE(*b.delivered_at, t0);  // the first receipt that reached seq 2, not the later one
+  EXPECT_LE(*b.delivered_at, t1);
+  ASSERT_TRUE(b.read_at.has_value());
+  EXPECT_GE(*b.read_at, t2);
+  EXPECT_LE(*b.read_at, t3);
+  const MessageReceipt& c = (*info)[1];
+  EXPECT_EQ(c.user.id, carol.id);
+  EXPECT_FALSE(c.delivered_at.has_value());
+  EXPECT_FALSE(c.read_at.has_value());
+
+  auto third = store().message_receipts(g.id, 3, alice.id);
+  ASSERT_TRUE(third.ok());
+  EXPECT_GE(*(*third)[0].delivered_at, t2);
+  EXPECT_FALSE((*third)[0].read_at.has_value());
+
+  // Sending covers what the sender had not marked yet, at the message's time.
+  const int64_t sent_at = t3 + 60000;
+  send(g.id, carol.id, "c4", sent_at);
+  auto by_send = store().message_receipts(g.id, 3, bob.id);
+  ASSERT_TRUE(by_send.ok());
+  ASSERT_EQ(by_send->size(), 2u);
+  EXPECT_EQ((*by_send)[1].user.id, carol.id);
+  EXPECT_EQ((*by_send)[1].delivered_at, std::optional<int64_t>(sent_at));
+  EXPECT_EQ((*by_send)[1].read_at, std::optional<int64_t>(sent_at));
+
+  // Someone who joined after a message was never one of its recipients.
+  UserRecord dave = user("dave");
+  ASSERT_TRUE(add(g.id, dave.id, 4).ok());
+  EXPECT_EQ(store().message_receipts(g.id, 3, alice.id)->size(), 2u);
+  MessageRecord five = send(g.id, alice.id, "a5");
+  auto latest = store().message_receipts(g.id, five.seq, alice.id);
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->size(), 3u);
+
+  // Only messages the viewer can see.
+  for (auto [seq, viewer] : {std::pair<int64_t, int64_t>{9, alice.id}, {3, dave.id},
+                             {1, alice.id + bob.id + carol.id + dave.id + 10}}) {
+    auto refused = store().message_receipts(g.id, seq, viewer);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, Errc::kNotFound);
+  }
+}
+
+TEST_P(StoreConformance, SystemMessagesTakeSeqsLikeAnyOther) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord g = group(alice.id);
+  MessageRecord created = system(g.id, alice.id, "s1", "group_created", 10);
+  EXPECT_EQ(created.seq, 1);
+  EXPECT_EQ(created.kind, "system");
+  ASSERT_TRUE(add(g.id, bob.id, 1).ok());
+  MessageRecord added = system(g.id, alice.id, "s2", "members_added", 20);
+  EXPECT_EQ(added.seq, 2);
+  EXPECT_GT(added.version, created.version);
+  MessageRecord text = send(g.id, bob.id, "b3", 30);
+  EXPECT_EQ(text.seq, 3);
+
+  auto all = store().history(alice.id, {g.id, std::nullopt, 0, 50});
+  ASSERT_EQ(all->items.size(), 3u);
+  EXPECT_EQ(all->items[1].kind, "system");
+  EXPECT_EQ(all->items[1].text, "{\"event\":\"members_added\"}");
+  EXPECT_EQ(all->items[2].kind, "text");
+
+  // Idempotent like any message.
+  auto retry = in_txn(store(), [&](WriteTxn& txn) {
+    return txn.append_message({g.id, alice.id, "s2", "system", "{}", 99});
+  });
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->message.seq, 2);
+
+  MessageRecord last = system(g.id, alice.id, "s4", "group_updated", 40);
+  ConversationRecord seen = seen_by(g.id, bob.id);
+  EXPECT_EQ(seen.last_seq, 4);
+  ASSERT_TRUE(seen.last_message.has_value());
+  EXPECT_EQ(seen.last_message->id, last.id);
+  EXPECT_EQ(seen.last_activity, 40);
+  EXPECT_EQ(member(seen_by(g.id, alice.id), alice.id).read_seq, 4);  // its sender's watermarks
+}
+
+TEST_P(StoreConformance, GroupChangesBumpVersionAndShowInViews) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  int64_t last = version();
+  auto bumped = [&] {
+    const int64_t now = version();
+    const bool grew = now > last;
+    last = now;
+    return grew && seen_by(g.id, bob.id).version == now;
+  };
+
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) {
+                return txn.set_group_info(g.id, "New name", "New about");
+              }).ok());
+  EXPECT_TRUE(bumped());
+  EXPECT_EQ(seen_by(g.id, bob.id).name, "New name");
+  EXPECT_EQ(seen_by(g.id, bob.id).description, "New about");
+
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.set_role(g.id, bob.id, "admin"); }).ok());
+  EXPECT_TRUE(bumped());
+  EXPECT_EQ(seen_by(g.id, bob.id).members[0].role, "admin");
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.set_role(g.id, alice.id, "member"); }).ok());
+  EXPECT_TRUE(bumped());
+  EXPECT_EQ(seen_by(g.id, alice.id).members[0].role, "member");
+
+  UserRecord carol = user("carol");
+  last = version();
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  EXPECT_TRUE(bumped());
+  ASSERT_TRUE(remove(g.id, carol.id, 0).ok());
+  EXPECT_TRUE(bumped());
+
+  // Everything in one batch too: the domain's create-with-members flow.
+  std::optional<ConversationRecord> created;
+  ASSERT_TRUE(write_batch(store(), {[&](WriteTxn& t) {
+                                      auto made = t.create_group(alice.id, "Batch", "", 7).value();
+                                      ASSERT_TRUE(t.add_member(made.id, bob.id, "member", 0, 7).ok());
+                                      ASSERT_TRUE(t.append_message({made.id, alice.id, "sb", "system", "{}", 8}).ok());
+                                      created = t.conversation(made.id, bob.id).value();
+                                    }})
+                  .ok());
+  ASSERT_TRUE(created.has_value());
+  EXPECT_EQ(created->last_seq, 1);
+  EXPECT_EQ(created->member_count, 2);
+  EXPECT_EQ(created->members[0].user.id, bob.id);
+  EXPECT_EQ(created->version, version());
+}
+
+TEST_P(StoreConformance, FailedGroupPrimitiveWritesNothing) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  const int64_t nobody = alice.id + bob.id + carol.id + 100;
+  ConversationRecord g = group(alice.id, "Team");
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  send(g.id, alice.id, "a1");
+  ConversationRecord d = direct(alice.id, bob.id);
+  const int64_t v = version();
+  const ConversationRecord before = seen_by(g.id, alice.id);
+
+  std::vector<Errc> errors;
+  auto code = [&](const Status& status) {
+    errors.push_back(status.ok() ? Errc::kInternal : status.error().code);
+    EXPECT_FALSE(status.ok());
+  };
+  Status status = write_batch(
+      store(),
+      {[&](WriteTxn& t) { code(t.add_member(g.id, nobody, "member", 0, 1)); },
+       [&](WriteTxn& t) { code(t.add_member(g.id + 100, carol.id, "member", 0, 1)); },
+       [&](WriteTxn& t) { code(t.add_member(d.id, carol.id, "member", 0, 1)); },
+       [&](WriteTxn& t) { code(t.add_member(g.id, bob.id, "member", 0, 1)); },  // already in
+       [&](WriteTxn& t) { code(t.add_member(g.id, carol.id, "owner", 0, 1)); },
+       [&](WriteTxn& t) { code(t.add_member(g.id, carol.id, "member", 2, 1)); },  // past last_seq
+       [&](WriteTxn& t) { code(t.set_role(g.id, carol.id, "admin")); },
+       [&](WriteTxn& t) { code(t.set_role(g.id, bob.id, "owner")); },
+       [&](WriteTxn& t) { code(t.set_role(d.id, bob.id, "admin")); },
+       [&](WriteTxn& t) { code(t.remove_member(g.id, carol.id, 1)); },
+       [&](WriteTxn& t) { code(t.remove_member(g.id, bob.id, 2)); },  // past last_seq
+       [&](WriteTxn& t) { code(t.remove_member(d.id, bob.id, 0)); },
+       [&](WriteTxn& t) { code(t.set_group_info(g.id + 100, "x", "y")); },
+       [&](WriteTxn& t) { code(t.set_group_info(d.id, "x", "y")); }});
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(errors, (std::vector<Errc>{Errc::kNotFound, Errc::kNotFound, Errc::kNotFound,
+                                       Errc::kInvalidArgument, Errc::kInvalidArgument,
+                                       Errc::kInvalidArgument, Errc::kNotFound,
+                                       Errc::kInvalidArgument, Errc::kNotFound, Errc::kNotFound,
+                                       Errc::kInvalidArgument, Errc::kNotFound, Errc::kNotFound,
+                                       Errc::kNotFound}));
+  EXPECT_EQ(version(), v);
+  const ConversationRecord after = seen_by(g.id, alice.id);
+  EXPECT_EQ(after.version, before.version);
+  EXPECT_EQ(after.name, "Team");
+  EXPECT_EQ(after.member_count, 2);
+  EXPECT_EQ(member_ids(*store().group_members(g.id, alice.id)),
+            (std::vector<int64_t>{alice.id, bob.id}));
+  EXPECT_FALSE(store().conversation_for_member(g.id, carol.id)->has_value());
+  EXPECT_EQ(seen_by(d.id, alice.id).members.size(), 2u);
+  EXPECT_TRUE(d.name.empty());
+
+  // A failed primitive does not spoil the ops after it in the same batch.
+  ASSERT_TRUE(write_batch(store(), {[&](WriteTxn& t) { code(t.add_member(g.id, nobody, "member", 0, 1)); },
+                                    [&](WriteTxn& t) { ASSERT_TRUE(t.add_member(g.id, carol.id, "member", 1, 1).ok()); }})
+                  .ok());
+  EXPECT_EQ(seen_by(g.id, carol.id).member_count, 3);
 }
 
 // ---- batches ----------------------------------------------------------------------------

@@ -86,8 +86,62 @@ CREATE TABLE messages (
 );
 )sql";
 
+// Schema, version 2: group conversations.
+//
+// conversations  name, description: a group's title and about text ('' for direct).
+// members        role 'admin' | 'member'; a member sees messages with
+//                joined_seq < seq <= left_seq; left_seq NULL = active. Rows are never
+//                deleted: a member who left keeps their history and their place in sync.
+//                members_active (conversation_id, joined_at, user_id) WHERE left_seq IS
+//                NULL lists a group's active members longest-standing first without a sort
+//                and without stepping over those who left; counts and fan-out lists ride
+//                it too.
+// receipt_log    one row per watermark change (advance_receipt, or a send that also
+//                covers earlier messages), with its commit time. Watermarks only grow
+//                within a membership, so "when did user U first reach seq S" is the first
+//                entry at or above S in (conversation_id, user_id, watermark, ts) order:
+//                one O(log entries) seek per member and watermark, answered from the
+//                index alone.
+//                Rows from before this migration have no recorded times; the send time of
+//                the newest message each existing watermark covers is the best lower bound
+//                there is, so they are seeded with it rather than shown as "not yet".
+const char* const kMigration2 = R"sql(
+ALTER TABLE conversations ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN description TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE members ADD COLUMN role TEXT NOT NULL DEFAULT 'member'
+  CHECK (role IN ('admin', 'member'));
+ALTER TABLE members ADD COLUMN joined_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN left_seq INTEGER NULL;
+CREATE INDEX members_active ON members (conversation_id, joined_at, user_id)
+  WHERE left_seq IS NULL;
+
+CREATE TABLE receipt_log (
+  id              INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  user_id         INTEGER NOT NULL REFERENCES users (id),
+  delivered_seq   INTEGER NOT NULL,
+  read_seq        INTEGER NOT NULL,
+  ts              INTEGER NOT NULL,
+  CHECK (0 <= read_seq AND read_seq <= delivered_seq)
+);
+CREATE INDEX receipt_log_delivered ON receipt_log (conversation_id, user_id, delivered_seq, ts);
+CREATE INDEX receipt_log_read ON receipt_log (conversation_id, user_id, read_seq, ts);
+
+INSERT INTO receipt_log (conversation_id, user_id, delivered_seq, read_seq, ts)
+  SELECT m.conversation_id, m.user_id, m.read_seq, m.read_seq, msg.ts
+  FROM members m JOIN messages msg
+    ON msg.conversation_id = m.conversation_id AND msg.seq = m.read_seq
+  WHERE m.read_seq > 0;
+INSERT INTO receipt_log (conversation_id, user_id, delivered_seq, read_seq, ts)
+  SELECT m.conversation_id, m.user_id, m.delivered_seq, m.read_seq, msg.ts
+  FROM members m JOIN messages msg
+    ON msg.conversation_id = m.conversation_id AND msg.seq = m.delivered_seq
+  WHERE m.delivered_seq > m.read_seq;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1};
+const char* const kMigrations[] = {kMigration1, kMigration2};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {
@@ -99,14 +153,19 @@ Result<int> user_version(Db& db) {
 
 int latest_schema_version() { return kMigrationCount; }
 
-Status migrate(Db& db) {
+Status migrate(Db& db) { return migrate_to(db, kMigrationCount); }
+
+Status migrate_to(Db& db, int target) {
+  if (target < 0 || target > kMigrationCount) {
+    return Error::make(Errc::kInternal, "no schema version " + std::to_string(target));
+  }
   PARLEY_STORE_ASSIGN(int current, user_version(db));
   if (current > kMigrationCount) {
     return Error::make(Errc::kInternal, "database schema version " + std::to_string(current) +
                                             " is newer than this server understands (" +
                                             std::to_string(kMigrationCount) + ")");
   }
-  for (int number = current + 1; number <= kMigrationCount; ++number) {
+  for (int number = current + 1; number <= target; ++number) {
     // IMMEDIATE: two processes opening the same fresh file must not both migrate; the
     // loser waits, then re-reads user_version below and finds nothing left to do.
     PARLEY_STORE_TRY(db.exec("BEGIN IMMEDIATE"));

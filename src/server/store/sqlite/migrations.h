@@ -15,4 +15,8 @@ int latest_schema_version();
 // newer than this build is refused (kInternal) rather than misread.
 Status migrate(Db& db);
 
+// Brings the database up to schema version `target` only (tests build old databases with
+// it to check that later migrations keep their data).
+Status migrate_to(Db& db, int target);
+
 }  // namespace parley::store::sqlite

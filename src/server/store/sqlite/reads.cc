@@ -25,8 +25,9 @@ SessionRecord read_session(const Stmt& stmt) {
 Error bad_limit() { return Error::make(Errc::kInvalidArgument, "limit must be at least 1"); }
 
 // Reads up to `limit` + 1 conversation rows of `stmt` (already bound), so that the extra
-// row tells has_more without a count, then fills their members.
-Result<Page<ConversationRecord>> conversation_page(Db& db, Stmt& stmt, int limit) {
+// row tells has_more without a count, then fills their members as the viewer sees them.
+Result<Page<ConversationRecord>> conversation_page(Db& db, Stmt& stmt, int limit,
+                                                   int64_t viewer_id) {
   Page<ConversationRecord> page;
   for (;;) {
     PARLEY_STORE_ASSIGN(bool row, stmt.step());
@@ -37,7 +38,7 @@ Result<Page<ConversationRecord>> conversation_page(Db& db, Stmt& stmt, int limit
     }
     page.items.push_back(read_conversation(stmt));
   }
-  PARLEY_STORE_TRY(load_members(db, page.items));
+  PARLEY_STORE_TRY(load_details(db, page.items, viewer_id));
   return page;
 }
 
@@ -102,9 +103,7 @@ Result<std::vector<SessionRecord>> SqliteStore::live_sessions(int64_t user_id, i
 Result<std::optional<ConversationRecord>> SqliteStore::conversation_for_member(
     int64_t conversation_id, int64_t user_id) {
   return read([&](Db& db) -> Result<std::optional<ConversationRecord>> {
-    PARLEY_STORE_ASSIGN(bool member, is_member(db, conversation_id, user_id));
-    if (!member) return std::optional<ConversationRecord>();
-    return load_conversation(db, conversation_id);
+    return load_conversation(db, conversation_id, user_id);
   });
 }
 
@@ -112,18 +111,16 @@ Result<Page<ConversationRecord>> SqliteStore::list_conversations(
     int64_t user_id, std::optional<int64_t> before_activity, int limit) {
   if (limit < 1) return bad_limit();
   return read([&](Db& db) -> Result<Page<ConversationRecord>> {
-    // From members_by_user to each conversation by primary key, then a sort of the user's
-    // conversations: messages are never touched.
+    // From members_by_user to each conversation by primary key (and its last visible
+    // message by (conversation_id, seq)), then a sort of the user's conversations.
     PARLEY_STORE_ASSIGN(
         Stmt stmt,
-        db.prepare("SELECT " PARLEY_STORE_CONVERSATION_COLUMNS
-                   " FROM members m JOIN conversations c ON c.id = m.conversation_id"
-                   " LEFT JOIN messages lm ON lm.id = c.last_message_id"
-                   " WHERE m.user_id = ? AND c.last_activity < ?"
-                   " ORDER BY c.last_activity DESC, c.id DESC LIMIT ?"));
+        db.prepare("SELECT " PARLEY_STORE_CONVERSATION_COLUMNS PARLEY_STORE_CONVERSATION_VIEW
+                   " WHERE m.user_id = ? AND " PARLEY_STORE_VIEW_ACTIVITY " < ?"
+                   " ORDER BY seen_activity DESC, c.id DESC LIMIT ?"));
     stmt.bind_all(user_id, before_activity.value_or(std::numeric_limits<int64_t>::max()),
                   static_cast<int64_t>(limit) + 1);
-    return conversation_page(db, stmt, limit);
+    return conversation_page(db, stmt, limit, user_id);
   });
 }
 
@@ -133,23 +130,30 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
     return Error::make(Errc::kInvalidArgument, "at most one of before and after");
   }
   return read([&](Db& db) -> Result<Page<MessageRecord>> {
-    PARLEY_STORE_ASSIGN(bool member, is_member(db, query.conversation_id, user_id));
+    PARLEY_STORE_ASSIGN(auto member, load_member(db, query.conversation_id, user_id));
     if (!member) return Error::make(Errc::kNotFound, "no such conversation");
 
-    // Every variant is a range scan of UNIQUE (conversation_id, seq), in index order.
+    // The member's window is joined_seq < seq <= left_seq. Every variant is one range scan
+    // of UNIQUE (conversation_id, seq), in index order, within that window.
+    const int64_t low = member->joined_seq;  // exclusive
+    const int64_t high = member->left_seq.value_or(std::numeric_limits<int64_t>::max());
     const char* sql = nullptr;
-    int64_t bound = 0;
+    int64_t after = low;
+    int64_t before = std::numeric_limits<int64_t>::max();
     if (query.after) {
       sql = "SELECT " PARLEY_STORE_MESSAGE_COLUMNS " FROM messages"
-            " WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?";
-      bound = *query.after;
+            " WHERE conversation_id = ? AND seq > ? AND seq <= ? AND seq < ?"
+            " ORDER BY seq ASC LIMIT ?";
+      after = std::max(low, *query.after);
     } else {
       sql = "SELECT " PARLEY_STORE_MESSAGE_COLUMNS " FROM messages"
-            " WHERE conversation_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?";
-      bound = query.before.value_or(std::numeric_limits<int64_t>::max());
+            " WHERE conversation_id = ? AND seq > ? AND seq <= ? AND seq < ?"
+            " ORDER BY seq DESC LIMIT ?";
+      before = query.before.value_or(before);
     }
     PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare(sql));
-    stmt.bind_all(query.conversation_id, bound, static_cast<int64_t>(query.limit) + 1);
+    stmt.bind_all(query.conversation_id, after, high, before,
+                  static_cast<int64_t>(query.limit) + 1);
     Page<MessageRecord> page;
     for (;;) {
       PARLEY_STORE_ASSIGN(bool row, stmt.step());
@@ -168,15 +172,16 @@ Result<SyncPage> SqliteStore::changes_since(int64_t user_id, int64_t since, int 
   if (limit < 1) return bad_limit();
   return read([&](Db& db) -> Result<SyncPage> {
     // O(user's conversations): members_by_user, a primary-key probe each, filter, sort.
+    // A conversation the user left keeps the version of their removal, so it is reported
+    // once more (showing them as left) and then never again.
     PARLEY_STORE_ASSIGN(
         Stmt stmt,
-        db.prepare("SELECT " PARLEY_STORE_CONVERSATION_COLUMNS
-                   " FROM members m JOIN conversations c ON c.id = m.conversation_id"
-                   " LEFT JOIN messages lm ON lm.id = c.last_message_id"
-                   " WHERE m.user_id = ? AND c.version > ?"
-                   " ORDER BY c.version ASC LIMIT ?"));
+        db.prepare("SELECT " PARLEY_STORE_CONVERSATION_COLUMNS PARLEY_STORE_CONVERSATION_VIEW
+                   " WHERE m.user_id = ? AND " PARLEY_STORE_VIEW_VERSION " > ?"
+                   " ORDER BY seen_version ASC LIMIT ?"));
     stmt.bind_all(user_id, since, static_cast<int64_t>(limit) + 1);
-    PARLEY_STORE_ASSIGN(Page<ConversationRecord> page, conversation_page(db, stmt, limit));
+    PARLEY_STORE_ASSIGN(Page<ConversationRecord> page,
+                        conversation_page(db, stmt, limit, user_id));
     SyncPage sync;
     sync.has_more = page.has_more;
     sync.conversations = std::move(page.items);
@@ -194,6 +199,66 @@ Result<SyncPage> SqliteStore::changes_since(int64_t user_id, int64_t since, int 
 
 Result<int64_t> SqliteStore::current_version() {
   return read([](Db& db) { return load_version(db); });
+}
+
+Result<std::vector<MemberRecord>> SqliteStore::group_members(int64_t conversation_id,
+                                                             int64_t viewer_id) {
+  return read([&](Db& db) -> Result<std::vector<MemberRecord>> {
+    PARLEY_STORE_ASSIGN(auto viewer, load_member(db, conversation_id, viewer_id));
+    if (!viewer || viewer->left_seq) return Error::make(Errc::kNotFound, "no such conversation");
+    return load_active_members(db, conversation_id);
+  });
+}
+
+Result<std::vector<MessageReceipt>> SqliteStore::message_receipts(int64_t conversation_id,
+                                                                  int64_t seq,
+                                                                  int64_t viewer_id) {
+  return read([&](Db& db) -> Result<std::vector<MessageReceipt>> {
+    PARLEY_STORE_ASSIGN(auto viewer, load_member(db, conversation_id, viewer_id));
+    const bool visible = viewer && viewer->joined_seq < seq &&
+                         seq <= viewer->left_seq.value_or(std::numeric_limits<int64_t>::max());
+    if (!visible) return Error::make(Errc::kNotFound, "no such message");
+    int64_t sender_id = 0;
+    {
+      PARLEY_STORE_ASSIGN(Stmt find, db.prepare("SELECT sender_id FROM messages"
+                                                " WHERE conversation_id = ? AND seq = ?"));
+      find.bind_all(conversation_id, seq);
+      PARLEY_STORE_ASSIGN(bool row, find.step());
+      if (!row) return Error::make(Errc::kNotFound, "no such message");
+      sender_id = find.i64(0);
+    }
+    PARLEY_STORE_ASSIGN(std::vector<MemberRecord> members,
+                        load_active_members(db, conversation_id));
+    // Per member and watermark, one seek into receipt_log: watermarks only grow, so the
+    // entry with the lowest watermark at or above seq (earliest first among equals) is
+    // when it was first reached. O(members * log(entries)), from the indexes alone.
+    auto first_reached = [&](const char* sql, int64_t user_id) -> Result<std::optional<int64_t>> {
+      PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare(sql));
+      stmt.bind_all(conversation_id, user_id, seq);
+      PARLEY_STORE_ASSIGN(bool row, stmt.step());
+      if (!row) return std::optional<int64_t>();
+      return std::optional<int64_t>(stmt.i64(0));
+    };
+    std::vector<MessageReceipt> receipts;
+    for (MemberRecord& member : members) {
+      // The sender has it by definition; a member who joined after it never received it.
+      if (member.user.id == sender_id || member.joined_seq >= seq) continue;
+      MessageReceipt receipt;
+      PARLEY_STORE_ASSIGN(receipt.delivered_at,
+                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                        " AND user_id = ? AND delivered_seq >= ?"
+                                        " ORDER BY delivered_seq, ts LIMIT 1",
+                                        member.user.id));
+      PARLEY_STORE_ASSIGN(receipt.read_at,
+                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                        " AND user_id = ? AND read_seq >= ?"
+                                        " ORDER BY read_seq, ts LIMIT 1",
+                                        member.user.id));
+      receipt.user = std::move(member.user);
+      receipts.push_back(std::move(receipt));
+    }
+    return receipts;
+  });
 }
 
 }  // namespace parley::store::sqlite

@@ -1,5 +1,6 @@
 #include "server/store/sqlite/rows.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace parley::store::sqlite {
@@ -12,6 +13,33 @@ UserRecord read_user(const Stmt& stmt, int first) {
   user.display_name = stmt.text(first + 2);
   user.created_at = stmt.i64(first + 3);
   return user;
+}
+
+// The member columns joined with their user, for read_member.
+#define PARLEY_STORE_MEMBER_COLUMNS                                        \
+  "u.id, u.username, u.display_name, u.created_at, m.delivered_seq, "      \
+  "m.read_seq, m.joined_at, m.role, m.joined_seq, m.left_seq"
+
+MemberRecord read_member(const Stmt& stmt) {
+  MemberRecord member;
+  member.user = read_user(stmt, 0);
+  member.delivered_seq = stmt.i64(4);
+  member.read_seq = stmt.i64(5);
+  member.joined_at = stmt.i64(6);
+  member.role = stmt.text(7);
+  member.joined_seq = stmt.i64(8);
+  if (!stmt.is_null(9)) member.left_seq = stmt.i64(9);
+  return member;
+}
+
+Result<std::vector<MemberRecord>> all_members(Stmt& stmt) {
+  std::vector<MemberRecord> members;
+  for (;;) {
+    PARLEY_STORE_ASSIGN(bool row, stmt.step());
+    if (!row) break;
+    members.push_back(read_member(stmt));
+  }
+  return members;
 }
 
 Result<std::optional<UserRecord>> one_user(Stmt& stmt) {
@@ -44,7 +72,9 @@ ConversationRecord read_conversation(const Stmt& stmt) {
   conversation.last_seq = stmt.i64(3);
   conversation.last_activity = stmt.i64(4);
   conversation.version = stmt.i64(5);
-  if (!stmt.is_null(6)) conversation.last_message = read_message(stmt, 6);
+  conversation.name = stmt.text(6);
+  conversation.description = stmt.text(7);
+  if (!stmt.is_null(8)) conversation.last_message = read_message(stmt, 8);
   return conversation;
 }
 
@@ -73,48 +103,78 @@ Result<std::optional<MessageRecord>> load_message_by_client_id(Db& db, int64_t s
   return std::optional<MessageRecord>(read_message(stmt));
 }
 
-Result<std::optional<ConversationRecord>> load_conversation(Db& db, int64_t conversation_id) {
+Result<std::optional<ConversationRecord>> load_conversation(Db& db, int64_t conversation_id,
+                                                            int64_t viewer_id) {
   std::vector<ConversationRecord> found;
   {
     PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_CONVERSATION_COLUMNS
-                                              " FROM conversations c LEFT JOIN messages lm"
-                                              " ON lm.id = c.last_message_id WHERE c.id = ?"));
-    stmt.bind_all(conversation_id);
+                                              PARLEY_STORE_CONVERSATION_VIEW
+                                              " WHERE m.conversation_id = ? AND m.user_id = ?"));
+    stmt.bind_all(conversation_id, viewer_id);
     PARLEY_STORE_ASSIGN(bool row, stmt.step());
     if (!row) return std::optional<ConversationRecord>();
     found.push_back(read_conversation(stmt));
   }
-  PARLEY_STORE_TRY(load_members(db, found));
+  PARLEY_STORE_TRY(load_details(db, found, viewer_id));
   return std::optional<ConversationRecord>(std::move(found.front()));
 }
 
-Status load_members(Db& db, std::vector<ConversationRecord>& conversations) {
+Status load_details(Db& db, std::vector<ConversationRecord>& conversations, int64_t viewer_id) {
   for (ConversationRecord& conversation : conversations) {
-    PARLEY_STORE_ASSIGN(
-        Stmt stmt,
-        db.prepare("SELECT u.id, u.username, u.display_name, u.created_at,"
-                   " m.delivered_seq, m.read_seq, m.joined_at"
-                   " FROM members m JOIN users u ON u.id = m.user_id"
-                   " WHERE m.conversation_id = ? ORDER BY m.user_id"));
-    stmt.bind_all(conversation.id);
-    conversation.members.clear();
-    for (;;) {
-      PARLEY_STORE_ASSIGN(bool row, stmt.step());
-      if (!row) break;
-      MemberRecord member;
-      member.user = read_user(stmt, 0);
-      member.delivered_seq = stmt.i64(4);
-      member.read_seq = stmt.i64(5);
-      member.joined_at = stmt.i64(6);
-      conversation.members.push_back(std::move(member));
+    if (conversation.kind == "direct") {
+      // Both members, on the clustered primary key.
+      PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_MEMBER_COLUMNS
+                                                " FROM members m JOIN users u ON u.id = m.user_id"
+                                                " WHERE m.conversation_id = ? ORDER BY m.user_id"));
+      stmt.bind_all(conversation.id);
+      PARLEY_STORE_ASSIGN(conversation.members, all_members(stmt));
+    } else {
+      // A group may have hundreds of members: only the viewer's own entry travels here.
+      PARLEY_STORE_ASSIGN(auto mine, load_member(db, conversation.id, viewer_id));
+      conversation.members.clear();
+      if (mine) conversation.members.push_back(std::move(*mine));
     }
+    // One range of the active-members index (or of the clustered key) per conversation.
+    PARLEY_STORE_ASSIGN(Stmt totals,
+                        db.prepare("SELECT count(*), coalesce(min(delivered_seq), 0),"
+                                   " coalesce(min(read_seq), 0) FROM members"
+                                   " WHERE conversation_id = ? AND left_seq IS NULL"));
+    totals.bind_all(conversation.id);
+    PARLEY_STORE_ASSIGN(bool row, totals.step());
+    if (!row) return Error::make(Errc::kInternal, "aggregate returned no row");
+    conversation.member_count = totals.i64(0);
+    // A viewer who left sees nothing past left_seq, so nothing "delivered to all" past it.
+    conversation.min_delivered_seq = std::min(totals.i64(1), conversation.last_seq);
+    conversation.min_read_seq = std::min(totals.i64(2), conversation.last_seq);
   }
   return Status{};
 }
 
+Result<std::optional<MemberRecord>> load_member(Db& db, int64_t conversation_id,
+                                                int64_t user_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_MEMBER_COLUMNS
+                                            " FROM members m JOIN users u ON u.id = m.user_id"
+                                            " WHERE m.conversation_id = ? AND m.user_id = ?"));
+  stmt.bind_all(conversation_id, user_id);
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<MemberRecord>();
+  return std::optional<MemberRecord>(read_member(stmt));
+}
+
+Result<std::vector<MemberRecord>> load_active_members(Db& db, int64_t conversation_id) {
+  // members_active is in exactly this order: no sort, and those who left are not visited.
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_MEMBER_COLUMNS
+                                            " FROM members m JOIN users u ON u.id = m.user_id"
+                                            " WHERE m.conversation_id = ? AND m.left_seq IS NULL"
+                                            " ORDER BY m.joined_at, m.user_id"));
+  stmt.bind_all(conversation_id);
+  return all_members(stmt);
+}
+
 Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id) {
   PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT user_id FROM members"
-                                            " WHERE conversation_id = ? ORDER BY user_id"));
+                                            " WHERE conversation_id = ? AND left_seq IS NULL"
+                                            " ORDER BY user_id"));
   stmt.bind_all(conversation_id);
   std::vector<int64_t> ids;
   for (;;) {
@@ -123,13 +183,6 @@ Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id) {
     ids.push_back(stmt.i64(0));
   }
   return ids;
-}
-
-Result<bool> is_member(Db& db, int64_t conversation_id, int64_t user_id) {
-  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT 1 FROM members"
-                                            " WHERE conversation_id = ? AND user_id = ?"));
-  stmt.bind_all(conversation_id, user_id);
-  return stmt.step();
 }
 
 Result<int64_t> load_version(Db& db) {

@@ -18,27 +18,51 @@ Result<std::optional<UserRecord>> load_user_by_name(Db& db, std::string_view use
 Result<std::optional<MessageRecord>> load_message_by_client_id(Db& db, int64_t sender_id,
                                                                std::string_view client_id);
 
-// The conversation with its members and last message, or nullopt.
-Result<std::optional<ConversationRecord>> load_conversation(Db& db, int64_t conversation_id);
+// The conversation as `viewer_id` sees it (store.h visibility rules), with its members
+// (direct: both; group: the viewer's own entry), counts and last visible message; nullopt
+// when it does not exist or the viewer never was a member.
+Result<std::optional<ConversationRecord>> load_conversation(Db& db, int64_t conversation_id,
+                                                            int64_t viewer_id);
 
-// Fills members (with their users) of every record, ordered by user id: one indexed query
-// per conversation.
-Status load_members(Db& db, std::vector<ConversationRecord>& conversations);
+// Fills members, member_count and min_* of records read with the view columns below, as
+// `viewer_id` sees them: a few indexed queries per conversation.
+Status load_details(Db& db, std::vector<ConversationRecord>& conversations, int64_t viewer_id);
 
+// One member row (active or not), with its user; nullopt if the user never was a member.
+Result<std::optional<MemberRecord>> load_member(Db& db, int64_t conversation_id, int64_t user_id);
+// Active members ordered by (joined_at, user id).
+Result<std::vector<MemberRecord>> load_active_members(Db& db, int64_t conversation_id);
+// Active member ids ordered by user id (fan-out lists).
 Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id);
-Result<bool> is_member(Db& db, int64_t conversation_id, int64_t user_id);
 
 // The last committed version as recorded in meta.
 Result<int64_t> load_version(Db& db);
 
 // ---- raw row decoding, for queries built on the column lists below ----
 
-// c.id, c.kind, c.created_at, c.last_seq, c.last_activity, c.version, then the last
-// message's columns (NULL when there is none), from
-//   conversations c LEFT JOIN messages lm ON lm.id = c.last_message_id
-#define PARLEY_STORE_CONVERSATION_COLUMNS                                              \
-  "c.id, c.kind, c.created_at, c.last_seq, c.last_activity, c.version, "              \
-  "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, " \
+// The conversation as the member row `m` sees it. While m is active that is the
+// conversation itself; once m.left_seq is set it stops at left_seq: last_seq, the last
+// message and its activity are those of left_seq, and the version is that of the removal
+// (m.version; a left member's row is never written again until a re-add). The last message
+// is only shown when the viewer may see it (seq > joined_seq).
+#define PARLEY_STORE_VIEW_SEQ \
+  "(CASE WHEN m.left_seq IS NULL THEN c.last_seq ELSE min(c.last_seq, m.left_seq) END)"
+#define PARLEY_STORE_VIEW_ACTIVITY \
+  "(CASE WHEN m.left_seq IS NULL THEN c.last_activity ELSE coalesce(lm.ts, c.created_at) END)"
+#define PARLEY_STORE_VIEW_VERSION \
+  "(CASE WHEN m.left_seq IS NULL THEN c.version ELSE m.version END)"
+// FROM clause for the columns below: filter on m.user_id (the viewer).
+#define PARLEY_STORE_CONVERSATION_VIEW                                         \
+  " FROM members m JOIN conversations c ON c.id = m.conversation_id"          \
+  " LEFT JOIN messages lm ON lm.conversation_id = c.id"                       \
+  " AND lm.seq = " PARLEY_STORE_VIEW_SEQ " AND lm.seq > m.joined_seq"
+// c.id, c.kind, c.created_at, seen_last_seq, seen_activity, seen_version, c.name,
+// c.description, then the last visible message's columns (NULL when there is none).
+#define PARLEY_STORE_CONVERSATION_COLUMNS                                                \
+  "c.id, c.kind, c.created_at, " PARLEY_STORE_VIEW_SEQ " AS seen_last_seq, "            \
+  PARLEY_STORE_VIEW_ACTIVITY " AS seen_activity, " PARLEY_STORE_VIEW_VERSION              \
+  " AS seen_version, c.name, c.description, "                                            \
+  "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "    \
   "lm.ts, lm.version"
 ConversationRecord read_conversation(const Stmt& stmt);
 

@@ -1,5 +1,6 @@
 #include "server/store/sqlite/sqlite_store.h"
 
+#include <chrono>
 #include <exception>
 #include <string>
 #include <utility>
@@ -63,7 +64,11 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
   const int64_t committed = version_;
   if (Status begun = writer_->run("BEGIN IMMEDIATE"); !begun.ok()) return begun;
 
-  SqliteWriteTxn txn(*writer_, version_);
+  // One clock reading per batch: everything in it commits together, at this time.
+  const int64_t commit_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  SqliteWriteTxn txn(*writer_, version_, commit_time);
   for (WriteOp* op : ops) {
     // An op that throws may have done only part of its work: the batch cannot be trusted.
     try {

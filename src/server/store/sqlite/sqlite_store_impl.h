@@ -35,6 +35,10 @@ class SqliteStore final : public Store {
   Result<Page<MessageRecord>> history(int64_t user_id, const HistoryQuery& query) override;
   Result<SyncPage> changes_since(int64_t user_id, int64_t since, int limit) override;
   Result<int64_t> current_version() override;
+  Result<std::vector<MemberRecord>> group_members(int64_t conversation_id,
+                                                  int64_t viewer_id) override;
+  Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id, int64_t seq,
+                                                       int64_t viewer_id) override;
 
   // Diagnostics for tests: a PRAGMA's value as the writer connection sees it. Must not be
   // called concurrently with write().

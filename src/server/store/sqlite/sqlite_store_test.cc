@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "server/store/sqlite/db.h"
 #include "server/store/sqlite/migrations.h"
 #include "server/store/sqlite/sqlite_store.h"
 #include "server/store/sqlite/sqlite_store_impl.h"
@@ -147,6 +148,89 @@ TEST(SqliteStore, WalAndSynchronousFullAreSet) {
   auto relaxed = sqlite::SqliteStore::open(SqliteOptions{dir.file("q.db"), 1, false});
   ASSERT_TRUE(relaxed.ok());
   EXPECT_EQ(relaxed.value()->writer_pragma("synchronous").value(), "1");  // NORMAL
+}
+
+TEST(SqliteStore, MigrationFromVersion1KeepsData) {
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  {
+    // A database as the version-1 server left it: alice and bob, a direct conversation with
+    // three messages, bob's receipt at delivered 3 / read 2.
+    auto opened = sqlite::Db::open(path);
+    ASSERT_TRUE(opened.ok());
+    sqlite::Db& db = *opened.value();
+    ASSERT_TRUE(sqlite::migrate_to(db, 1).ok());
+    ASSERT_TRUE(db.exec(R"sql(
+      INSERT INTO users (id, username, display_name, password_hash, created_at)
+        VALUES (1, 'alice', 'Alice', 'ha', 1), (2, 'bob', 'Bob', 'hb', 1);
+      INSERT INTO conversations (id, kind, direct_key, created_at, last_seq, last_activity,
+                                 last_message_id, version)
+        VALUES (7, 'direct', '1:2', 5, 3, 30, 103, 6);
+      INSERT INTO members (conversation_id, user_id, delivered_seq, read_seq, joined_at, version)
+        VALUES (7, 1, 3, 3, 5, 4), (7, 2, 3, 2, 5, 6);
+      INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, text, ts, version)
+        VALUES (101, 7, 1, 1, 'c1', 'text', 'one', 10, 2),
+               (102, 7, 2, 1, 'c2', 'text', 'two', 20, 3),
+               (103, 7, 3, 1, 'c3', 'text', 'three', 30, 4);
+      UPDATE meta SET value = 6 WHERE key = 'version';
+    )sql").ok());
+    EXPECT_EQ(side_query(path, "PRAGMA user_version"), "1");
+  }
+
+  auto store = open_or_fail(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(side_query(path, "PRAGMA user_version"),
+            std::to_string(sqlite::latest_schema_version()));
+  EXPECT_EQ(store->current_version().value(), 6);
+
+  auto conversation = store->conversation_for_member(7, 2);
+  ASSERT_TRUE(conversation.ok() && conversation->has_value());
+  const ConversationRecord& c = **conversation;
+  EXPECT_EQ(c.kind, "direct");
+  EXPECT_EQ(c.last_seq, 3);
+  EXPECT_EQ(c.last_activity, 30);
+  EXPECT_EQ(c.version, 6);
+  ASSERT_TRUE(c.last_message.has_value());
+  EXPECT_EQ(c.last_message->text, "three");
+  EXPECT_TRUE(c.name.empty());
+  EXPECT_TRUE(c.description.empty());
+  EXPECT_EQ(c.member_count, 2);
+  EXPECT_EQ(c.min_delivered_seq, 3);
+  EXPECT_EQ(c.min_read_seq, 2);
+  ASSERT_EQ(c.members.size(), 2u);
+  for (const MemberRecord& m : c.members) {
+    EXPECT_EQ(m.role, "member");
+    EXPECT_EQ(m.joined_seq, 0);
+    EXPECT_FALSE(m.left_seq.has_value());
+  }
+  EXPECT_EQ(c.members[1].delivered_seq, 3);
+  EXPECT_EQ(c.members[1].read_seq, 2);
+  auto history = store->history(2, {7, std::nullopt, std::nullopt, 10});
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->items.size(), 3u);
+
+  // Receipts from before the log existed: the send time of the newest message each
+  // watermark covered stands in for the unrecorded time.
+  auto receipts = store->message_receipts(7, 1, 1);
+  ASSERT_TRUE(receipts.ok()) << receipts.error().message;
+  ASSERT_EQ(receipts->size(), 1u);
+  EXPECT_EQ((*receipts)[0].user.id, 2);
+  EXPECT_EQ((*receipts)[0].delivered_at, std::optional<int64_t>(20));
+  EXPECT_EQ((*receipts)[0].read_at, std::optional<int64_t>(20));
+  auto third = store->message_receipts(7, 3, 1);
+  EXPECT_EQ((*third)[0].delivered_at, std::optional<int64_t>(30));
+  EXPECT_FALSE((*third)[0].read_at.has_value());
+
+  // The old data keeps working and the new features work beside it.
+  auto appended = in_txn(*store, [](WriteTxn& t) {
+    return t.append_message({7, 2, "b4", "text", "four", 40});
+  });
+  ASSERT_TRUE(appended.ok());
+  EXPECT_EQ(appended->message.seq, 4);
+  EXPECT_EQ(appended->message.version, 7);
+  auto group = in_txn(*store, [](WriteTxn& t) { return t.create_group(1, "After", "", 50); });
+  ASSERT_TRUE(group.ok());
+  EXPECT_EQ(group->members[0].role, "admin");
 }
 
 TEST(SqliteStore, StorageFailureRollsBackWholeBatchAndRestoresVersion) {

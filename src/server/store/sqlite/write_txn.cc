@@ -147,7 +147,7 @@ Result<DirectOutcome> SqliteWriteTxn::do_get_or_create_direct(int64_t a, int64_t
     PARLEY_STORE_ASSIGN(bool row, find.step());
     if (row) {
       const int64_t id = find.i64(0);
-      PARLEY_STORE_ASSIGN(auto existing, load_conversation(db_, id));
+      PARLEY_STORE_ASSIGN(auto existing, load_conversation(db_, id, a));
       if (!existing) return Error::make(Errc::kInternal, "conversation vanished mid-transaction");
       return DirectOutcome{std::move(*existing), false};
     }
@@ -174,7 +174,7 @@ Result<DirectOutcome> SqliteWriteTxn::do_get_or_create_direct(int64_t a, int64_t
     member.bind_all(id, user_id, now, version);
     PARLEY_STORE_TRY(member.run());
   }
-  PARLEY_STORE_ASSIGN(auto created, load_conversation(db_, id));
+  PARLEY_STORE_ASSIGN(auto created, load_conversation(db_, id, a));
   if (!created) return Error::make(Errc::kInternal, "created conversation not readable");
   return DirectOutcome{std::move(*created), true};
 }
@@ -201,8 +201,9 @@ Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& messag
     if (!row) return Error::make(Errc::kNotFound, "no such conversation");
     last_seq = find.i64(0);
   }
-  PARLEY_STORE_ASSIGN(bool member, is_member(db_, message.conversation_id, message.sender_id));
-  if (!member) return Error::make(Errc::kNotFound, "no such conversation");
+  PARLEY_STORE_ASSIGN(auto sender, load_member(db_, message.conversation_id, message.sender_id));
+  // A member who left is refused like a stranger: nothing says the conversation exists.
+  if (!sender || sender->left_seq) return Error::make(Errc::kNotFound, "no such conversation");
 
   AppendOutcome outcome;
   MessageRecord& stored = outcome.message;
@@ -241,6 +242,13 @@ Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& messag
                     stored.sender_id);
     PARLEY_STORE_TRY(update.run());
   }
+  // Covering only the sender's own message needs no log entry (message_receipts never asks
+  // the sender about it); a send that also covers others' messages the sender had not yet
+  // marked is when the sender first had them, at the message's time.
+  if (sender->read_seq < last_seq) {
+    PARLEY_STORE_TRY(log_receipt(stored.conversation_id, stored.sender_id, stored.seq,
+                                 stored.seq, stored.ts));
+  }
   PARLEY_STORE_ASSIGN(outcome.member_ids, load_member_ids(db_, stored.conversation_id));
   return outcome;
 }
@@ -257,7 +265,8 @@ Result<ReceiptOutcome> SqliteWriteTxn::do_advance_receipt(int64_t conversation_i
                         db_.prepare("SELECT m.delivered_seq, m.read_seq, m.version, c.last_seq"
                                     " FROM members m JOIN conversations c"
                                     " ON c.id = m.conversation_id"
-                                    " WHERE m.conversation_id = ? AND m.user_id = ?"));
+                                    " WHERE m.conversation_id = ? AND m.user_id = ?"
+                                    " AND m.left_seq IS NULL"));
     find.bind_all(conversation_id, user_id);
     PARLEY_STORE_ASSIGN(bool row, find.step());
     if (!row) return Error::make(Errc::kNotFound, "no such conversation");
@@ -288,13 +297,28 @@ Result<ReceiptOutcome> SqliteWriteTxn::do_advance_receipt(int64_t conversation_i
       update.bind_all(new_delivered, new_read, outcome.version, conversation_id, user_id);
       PARLEY_STORE_TRY(update.run());
     }
-    PARLEY_STORE_ASSIGN(Stmt touch,
-                        db_.prepare("UPDATE conversations SET version = ? WHERE id = ?"));
-    touch.bind_all(outcome.version, conversation_id);
-    PARLEY_STORE_TRY(touch.run());
+    PARLEY_STORE_TRY(set_conversation_version(conversation_id, outcome.version));
+    PARLEY_STORE_TRY(log_receipt(conversation_id, user_id, new_delivered, new_read, commit_time_));
   }
   PARLEY_STORE_ASSIGN(outcome.member_ids, load_member_ids(db_, conversation_id));
   return outcome;
+}
+
+// ---- shared writes ---------------------------------------------------------------------
+
+Status SqliteWriteTxn::set_conversation_version(int64_t conversation_id, int64_t version) {
+  PARLEY_STORE_ASSIGN(Stmt touch, db_.prepare("UPDATE conversations SET version = ? WHERE id = ?"));
+  touch.bind_all(version, conversation_id);
+  return touch.run();
+}
+
+Status SqliteWriteTxn::log_receipt(int64_t conversation_id, int64_t user_id,
+                                   int64_t delivered_seq, int64_t read_seq, int64_t ts) {
+  PARLEY_STORE_ASSIGN(Stmt insert,
+                      db_.prepare("INSERT INTO receipt_log (conversation_id, user_id,"
+                                  " delivered_seq, read_seq, ts) VALUES (?, ?, ?, ?, ?)"));
+  insert.bind_all(conversation_id, user_id, delivered_seq, read_seq, ts);
+  return insert.run();
 }
 
 }  // namespace parley::store::sqlite

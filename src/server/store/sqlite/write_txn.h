@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "server/store/sqlite/db.h"
 #include "server/store/store.h"
@@ -18,8 +20,10 @@ namespace parley::store::sqlite {
 class SqliteWriteTxn final : public WriteTxn {
  public:
   // `version` is the writer's in-memory counter; each change takes ++version. The caller
-  // restores it when the transaction does not commit.
-  SqliteWriteTxn(Db& db, int64_t& version) : db_(db), version_(version) {}
+  // restores it when the transaction does not commit. `commit_time` (ms since epoch) is
+  // the time logged with receipt changes: the batch's time, taken once at its start.
+  SqliteWriteTxn(Db& db, int64_t& version, int64_t commit_time)
+      : db_(db), version_(version), commit_time_(commit_time) {}
 
   Result<UserRecord> create_user(std::string_view username, std::string_view display_name,
                                  std::string_view password_hash, int64_t now) override;
@@ -33,6 +37,18 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<AppendOutcome> append_message(const NewMessage& message) override;
   Result<ReceiptOutcome> advance_receipt(int64_t conversation_id, int64_t user_id,
                                          int64_t delivered_seq, int64_t read_seq) override;
+  Result<ConversationRecord> create_group(int64_t creator_id, std::string_view name,
+                                          std::string_view description, int64_t now) override;
+  Result<std::optional<ConversationRecord>> conversation(int64_t conversation_id,
+                                                         int64_t viewer_id) override;
+  Result<std::optional<MemberRecord>> member(int64_t conversation_id, int64_t user_id) override;
+  Result<std::vector<MemberRecord>> active_members(int64_t conversation_id) override;
+  Status add_member(int64_t conversation_id, int64_t user_id, std::string_view role,
+                    int64_t joined_seq, int64_t now) override;
+  Status set_role(int64_t conversation_id, int64_t user_id, std::string_view role) override;
+  Status remove_member(int64_t conversation_id, int64_t user_id, int64_t left_seq) override;
+  Status set_group_info(int64_t conversation_id, std::string_view name,
+                        std::string_view description) override;
 
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.
@@ -46,6 +62,10 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<T> guard(Result<T> result) {
     if (!result.ok() && result.error().code == Errc::kInternal) fail(result.error());
     return result;
+  }
+  Status guard(Status status) {
+    if (!status.ok() && status.error().code == Errc::kInternal) fail(status.error());
+    return status;
   }
   Error failed_error() const;
 
@@ -61,8 +81,28 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<ReceiptOutcome> do_advance_receipt(int64_t conversation_id, int64_t user_id,
                                             int64_t delivered_seq, int64_t read_seq);
 
+  // Groups (group_txn.cc).
+  Result<ConversationRecord> do_create_group(int64_t creator_id, std::string_view name,
+                                             std::string_view description, int64_t now);
+  Status do_add_member(int64_t conversation_id, int64_t user_id, std::string_view role,
+                       int64_t joined_seq, int64_t now);
+  Status do_set_role(int64_t conversation_id, int64_t user_id, std::string_view role);
+  Status do_remove_member(int64_t conversation_id, int64_t user_id, int64_t left_seq);
+  Status do_set_group_info(int64_t conversation_id, std::string_view name,
+                           std::string_view description);
+  // The group's last_seq; kNotFound when there is no such conversation or it is direct.
+  Result<int64_t> find_group(int64_t conversation_id);
+  // The member's row if they are an active member of the group, else kNotFound.
+  Result<MemberRecord> find_active_member(int64_t conversation_id, int64_t user_id);
+
+  // Shared writes.
+  Status set_conversation_version(int64_t conversation_id, int64_t version);
+  Status log_receipt(int64_t conversation_id, int64_t user_id, int64_t delivered_seq,
+                     int64_t read_seq, int64_t ts);
+
   Db& db_;
   int64_t& version_;
+  const int64_t commit_time_;
   std::optional<Error> failure_;
 };
 
