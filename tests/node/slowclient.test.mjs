@@ -100,9 +100,10 @@ async function judge(t, r, label) {
   // What did arrive arrived in order.
   r.bobGot.forEach((m, i) => assert.equal(m.seq, i + 1, 'bob\'s messages arrive in seq order'));
 
-  // The others were not held up by the slow client.
-  assert.ok(max(r.fanout) < T(1000), `carol waited up to ${max(r.fanout)} ms after the ack for a message`);
-  assert.ok(max(r.pings) < T(1000), `carol's ping took up to ${max(r.pings)} ms`);
+  // The others were not held up by the slow client (held up would mean: until the cut, seconds
+  // later, or never; the bound leaves room for a loaded test machine).
+  assert.ok(max(r.fanout) < T(2000), `carol waited up to ${max(r.fanout)} ms after the ack for a message`);
+  assert.ok(max(r.pings) < T(2000), `carol's ping took up to ${max(r.pings)} ms`);
   assert.ok(r.wa.isOpen && r.wc.isOpen, 'the sender and the normal reader stay connected');
 
   // Bob reconnects and catches up with history: everything, exactly once.
