@@ -356,3 +356,39 @@ test('keep-alive: a silent connection is pinged, pongs keep it open, total silen
   assert.ok(chatty.isOpen, 'a connection that sends frames stays open');
   assert.equal((await answersPings.request({ type: 'ping', id: 'x'.repeat(64) })).id, 'x'.repeat(64), 'a 64-character request id is echoed');
 });
+
+test('text arrives exactly as written: Unicode, escapes and the largest allowed message', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice', { display_name: 'Ålice 👩‍💻 «Ли»' });
+  const bob = await register(server, 'bob');
+  assert.equal(alice.user.display_name, 'Ålice 👩‍💻 «Ли»');
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+  assert.equal(ab.members.find((m) => m.user.id === alice.user.id).user.display_name, 'Ålice 👩‍💻 «Ли»');
+  const wa = await connect(t, server, alice.token);
+  const wb = await connect(t, server, bob.token);
+
+  const texts = [
+    'hello 👋🏽 — 你好 — مرحبا — שלום',
+    'quotes " and \\ backslash, slash /, tab \t, newline \n and CRLF \r\n',
+    'line separators \u2028 \u2029, BOM \ufeff, combining e\u0301, zero-width \u200d joiner',
+    '{"type":"send","looks":"like json"}',
+    '<script>alert(1)</script> & &amp;',
+    '\u0001\u001f control characters other than NUL are text too',
+    '𝕏 astral plane 🏳️‍🌈 flags 🇫🇷',
+    'é'.repeat(8192),
+    `${'a'.repeat(16381)}€`,
+  ];
+  const acks = [];
+  for (const text of texts) {
+    const ack = await wa.sendMessage(ab.id, cid('u'), text);
+    assert.equal(ack.message.text, text, 'the ack carries the text unchanged');
+    acks.push(ack.message);
+  }
+  assert.equal(Buffer.byteLength(texts[8]), 16384);
+  for (const m of acks) assert.deepEqual((await wb.event('message')).message, m, 'the recipient gets the text unchanged');
+  const hist = await history(server, bob.token, ab.id, { after: 0 });
+  assert.deepEqual(hist.messages.map((m) => m.text), texts, 'history returns the texts unchanged');
+  const viaHttp = await httpSend(server, bob.token, ab.id, cid('u'), texts[0]);
+  assertStatus(viaHttp, 200);
+  assert.equal(viaHttp.body.message.text, texts[0]);
+});

@@ -95,6 +95,20 @@ test('two devices of one user see the same conversation', async (t) => {
   // Live again: the phone receives the next message.
   const next = await wb.sendMessage(ab.id, cid('b'), 'welcome back');
   assert.deepEqual((await d2b.event('message')).message, next.message);
+
+  // A new conversation started by someone else appears on every device of both users.
+  const carol = await register(server, 'carol');
+  const wc = await connect(t, server, carol.token);
+  const created = await openConversation(server, carol.token, 'alice');
+  assert.equal(created.created, true);
+  for (const [who, d, peer] of [['laptop', d1, carol.user], ['phone', d2b, carol.user], ['carol', wc, alice.user]]) {
+    const ev = await d.event('conversation', (f) => f.conversation.id === created.conversation.id);
+    assert.deepEqual(ev.conversation.peer, peer, `${who} sees the right peer`);
+  }
+  // A message sent over HTTP reaches every device of both users, the sender's included.
+  const viaHttp = await api(server, 'POST', `/api/v1/conversations/${created.conversation.id}/messages`, { token: phone.token, body: { client_id: cid('p'), text: 'hi carol' } });
+  assertStatus(viaHttp, 200);
+  for (const d of [d1, d2b, wc]) assert.deepEqual((await d.event('message', (f) => f.message.conversation_id === created.conversation.id)).message, viaHttp.body.message);
 });
 
 test('logout closes that session\'s sockets with 4001; logout-others and session deletion revoke the rest', async (t) => {
