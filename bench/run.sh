@@ -6,6 +6,7 @@
 #   bench/run.sh                    # every scenario at the sizes below
 #   bench/run.sh direct history     # only these
 #   CONNECTIONS=19000 PROCS=2 bench/run.sh connections
+#   PARLEYD=/path/to/parleyd bench/run.sh      # use that server binary, build only the bench
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,8 +23,13 @@ OUT=${OUT:-$root/build/bench-results}
 JOBS=${JOBS:-1}
 
 cmake --preset release >/dev/null
-ninja -C build/release -j"$JOBS" parleyd parley-bench
-parleyd=$root/build/release/bin/parleyd
+if [[ -n ${PARLEYD:-} ]]; then
+  ninja -C build/release -j"$JOBS" parley-bench
+  parleyd=$PARLEYD
+else
+  ninja -C build/release -j"$JOBS" parleyd parley-bench
+  parleyd=$root/build/release/bin/parleyd
+fi
 bench=$root/build/release/bin/parley-bench
 mkdir -p "$OUT"
 

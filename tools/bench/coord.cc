@@ -1,6 +1,7 @@
 #include "coord.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,7 +48,12 @@ bool WorkerLink::barrier(const std::string& name) {
 }
 
 void WorkerLink::send_result(const Stats& stats) {
-  write_all(out_, "R " + boost::json::serialize(stats.to_json()) + "\n");
+  Stats with_cpu = stats;
+  rusage r{};
+  getrusage(RUSAGE_SELF, &r);
+  with_cpu.add("client_cpu_s", static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+                                   static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6);
+  write_all(out_, "R " + boost::json::serialize(with_cpu.to_json()) + "\n");
 }
 
 const BarrierSample* RunResult::at(const std::string& name) const {

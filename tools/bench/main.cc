@@ -103,6 +103,7 @@ int run(int argc, char** argv) {
   Report report("parley-bench " + opt.scenario);
   reporter(opt, run, report);
   const Stats& s = run.stats;
+  report.value("client_cpu_s", "parley-bench CPU time (all workers)", s.get("client_cpu_s"), "s", 2);
   double errors = s.get("errors");
   report.value("correctness_errors", "correctness errors", errors, "", 0);
   for (const auto& e : s.errors) report.note("ERROR " + e);

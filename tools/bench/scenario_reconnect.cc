@@ -159,7 +159,8 @@ void reconnect_worker(WorkerContext& ctx) {
     rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
       std::vector<std::size_t> mine;
       for (std::size_t i = static_cast<std::size_t>(shard.index); i < k; i += shards) mine.push_back(i);
-      co_await parallel_for(mine.size(), opt.connect_concurrency, [&](std::size_t j) -> asio::awaitable<void> {
+      // All at once: every client of this shard starts its catch-up now.
+      co_await parallel_for(mine.size(), static_cast<int>(mine.size()), [&](std::size_t j) -> asio::awaitable<void> {
         co_await catch_up(shard, ctx.target, clients[mine[j]], t0, deadline, shard_ledgers[static_cast<std::size_t>(shard.index)]);
       });
     });
