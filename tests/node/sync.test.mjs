@@ -243,3 +243,77 @@ test('default page sizes: sync 100 conversations, the recent-chats list 50', asy
   assert.equal(list.body.conversations.length, 50, 'the recent-chats list returns 50 by default');
   assert.equal(list.body.has_more, true);
 });
+
+test('sync cursors never skip a change while messages keep arriving', async (t) => {
+  const server = await startServer(t);
+  const bob = await register(server, 'bob');
+  const senders = [];
+  for (const name of ['alice', 'carol', 'dave']) {
+    const u = await register(server, name);
+    const conv = (await openConversation(server, u.token, 'bob')).conversation;
+    senders.push({ u, conv, ws: await connect(t, server, u.token), sent: 0 });
+  }
+  let sending = true;
+  const floods = senders.map(async (s) => {
+    while (sending) {
+      await Promise.all(Array.from({ length: 5 }, () => s.ws.sendMessage(s.conv.id, cid(s.u.user.username), `from ${s.u.user.username}`)));
+      s.sent += 5;
+    }
+  });
+
+  // Bob's device follows the documented loop over and over while the others write: sync pages
+  // of 2 (so has_more cursors are used too), history after its highest seq, then receipts.
+  // While three conversations keep changing, paging may never reach has_more:false, so a round
+  // stops after a few pages; the has_more version is a valid cursor once those pages' messages
+  // are fetched.
+  const held = new Map(senders.map((s) => [s.conv.id, []]));
+  let cursor = 0;
+  let rounds = 0;
+  async function syncRound(maxPages) {
+    const touched = new Set();
+    let done = false;
+    for (let p = 0; p < maxPages; p++) {
+      const res = await api(server, 'GET', `/api/v1/sync?since=${cursor}&limit=2`, { token: bob.token });
+      assertStatus(res, 200);
+      for (const c of res.body.conversations) {
+        const mine = held.get(c.id);
+        for (;;) {
+          const after = mine.length ? mine[mine.length - 1].seq : 0;
+          const page = await history(server, bob.token, c.id, { after, limit: 37 });
+          mine.push(...page.messages);
+          if (!page.has_more) break;
+        }
+        touched.add(c.id);
+      }
+      cursor = res.body.version; // stored only after the messages were fetched
+      if (!res.body.has_more) { done = true; break; }
+    }
+    // Tell the senders what arrived: receipts are changes too.
+    for (const id of touched) {
+      const mine = held.get(id);
+      if (!mine.length) continue;
+      const r = await api(server, 'POST', `/api/v1/conversations/${id}/receipts`, { token: bob.token, body: { delivered_seq: mine[mine.length - 1].seq } });
+      assertStatus(r, 200);
+    }
+    rounds += 1;
+    return done;
+  }
+  const deadline = Date.now() + 2500;
+  while (Date.now() < deadline) await syncRound(5);
+  sending = false;
+  await Promise.all(floods);
+  // Quiet now: rounds end; the last ones only see bob's own receipts.
+  let quietRounds = 0;
+  while (!(await syncRound(50))) assert.ok(++quietRounds < 20, 'sync paging must end once nothing changes');
+  await syncRound(50);
+
+  t.diagnostic(`${rounds} sync rounds; sent ${senders.map((s) => s.sent).join('/')}`);
+  for (const s of senders) {
+    const mine = held.get(s.conv.id);
+    assertGapFree(mine, `bob's copy of ${s.u.user.username}'s conversation`);
+    assert.equal(mine.length, s.sent, `bob holds every message ${s.u.user.username} sent`);
+  }
+  const last = await api(server, 'GET', `/api/v1/sync?since=${cursor}`, { token: bob.token });
+  // Only bob's own last receipts may still show up.
+  for (const c of last.body.conversations) assert.equal(c.last_seq, held.get(c.id).length);
+});
