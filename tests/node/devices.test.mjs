@@ -3,9 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/server.mjs';
+import { startServer, sleep } from './lib/server.mjs';
 import {
-  api, assertError, assertNoFrame, assertStatus, assertWsError, cid, connect, fullHistory, history, login,
+  api, assertError, assertNoFrame, assertStatus, assertWsError, cid, connect, fullHistory, history, httpSend, login,
   openConversation, openSocket, register, T,
 } from './lib/client.mjs';
 
@@ -203,4 +203,73 @@ test('a revoked session cannot keep using an already authenticated socket', asyn
   ws.send({ type: 'auth', token: 'x'.repeat(43) });
   assertWsError(await ws.next((f) => f.type === 'error'), 'unauthenticated', 'made-up token');
   assert.equal((await ws.waitClose()).code, 4001);
+});
+
+test('concurrent writers: every device sees one conversation in seq order, watermarks never go back', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice');
+  const phone = await login(server, 'alice', { device_name: 'Phone' });
+  const bob = await register(server, 'bob');
+  const bobPhone = await login(server, 'bob', { device_name: 'Phone' });
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+  const d1 = await connect(t, server, alice.token);
+  const d2 = await connect(t, server, phone.token);
+  const b1 = await connect(t, server, bob.token);
+  const b2 = await connect(t, server, bobPhone.token);
+
+  // Alice writes from two devices and over HTTP at once.
+  const N = 60;
+  const jobs = [];
+  for (let i = 0; i < N; i++) {
+    jobs.push(d1.sendMessage(ab.id, cid('d1'), `laptop ${i}`).then((a) => a.message));
+    jobs.push(d2.sendMessage(ab.id, cid('d2'), `phone ${i}`).then((a) => a.message));
+    if (i % 3 === 0) jobs.push(httpSend(server, alice.token, ab.id, cid('h'), `http ${i}`).then((r) => r.body.message));
+  }
+  const sent = await Promise.all(jobs);
+  const total = sent.length;
+  assert.deepEqual(sent.map((m) => m.seq).sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i + 1), 'seqs 1..N, each once');
+
+  // Bob's devices (not writing) get every message once, in seq order.
+  for (const [name, d] of [['bob laptop', b1], ['bob phone', b2]]) {
+    const got = [];
+    for (let i = 0; i < total; i++) got.push((await d.event('message')).message.seq);
+    assert.deepEqual(got, Array.from({ length: total }, (_, i) => i + 1), `${name}: message events in seq order`);
+  }
+  // Each of alice's devices gets the others' messages in increasing seq order, and never its own sends.
+  for (const [name, d, prefix] of [['laptop', d1, 'd1-'], ['phone', d2, 'd2-']]) {
+    const events = d.received((f) => f.type === 'message').map((f) => f.message);
+    assert.ok(events.every((m) => !m.client_id.startsWith(prefix)), `${name} got an event for its own send`);
+    const seqs = events.map((m) => m.seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${name}: events in seq order`);
+  }
+
+  // Bob's two devices race to raise his watermarks; every observer sees them only grow.
+  const reads = [];
+  for (let s = 1; s <= total; s += 7) {
+    reads.push(b1.request({ type: 'read', conversation_id: ab.id, seq: Math.min(total, s + 3) }));
+    reads.push(b2.request({ type: 'delivered', conversation_id: ab.id, seq: Math.min(total, s + 6) }));
+    reads.push(b2.request({ type: 'read', conversation_id: ab.id, seq: s }));
+  }
+  for (const r of await Promise.all(reads)) assert.equal(r.type, 'ok', JSON.stringify(r));
+  const final = (await api(server, 'GET', `/api/v1/conversations/${ab.id}`, { token: alice.token })).body.conversation;
+  const bobMember = final.members.find((m) => m.user.id === bob.user.id);
+  assert.equal(bobMember.delivered_seq, total);
+  assert.equal(bobMember.read_seq, Math.min(total, 1 + 7 * Math.floor((total - 1) / 7) + 3));
+  for (const d of [d1, d2]) {
+    await d.event('receipt', (f) => f.user_id === bob.user.id && f.delivered_seq === bobMember.delivered_seq && f.read_seq === bobMember.read_seq);
+  }
+  await sleep(100);
+  for (const [name, d] of [['alice laptop', d1], ['alice phone', d2], ['bob laptop', b1], ['bob phone', b2]]) {
+    const evs = d.received((f) => f.type === 'receipt' && f.user_id === bob.user.id);
+    for (const e of evs) assert.ok(e.read_seq <= e.delivered_seq, `${name}: read_seq <= delivered_seq in ${JSON.stringify(e)}`);
+    for (let i = 1; i < evs.length; i++) {
+      assert.ok(evs[i].delivered_seq >= evs[i - 1].delivered_seq && evs[i].read_seq >= evs[i - 1].read_seq && evs[i].version > evs[i - 1].version,
+        `${name}: receipt events went back: ${JSON.stringify(evs[i - 1])} then ${JSON.stringify(evs[i])}`);
+    }
+    if (name.startsWith('alice')) {
+      const lastEv = evs[evs.length - 1];
+      assert.equal(lastEv.delivered_seq, bobMember.delivered_seq, `${name} ends with bob's final watermarks`);
+      assert.equal(lastEv.read_seq, bobMember.read_seq, `${name} ends with bob's final watermarks`);
+    }
+  }
 });
