@@ -131,6 +131,30 @@ test('the direct conversation exists once per pair, even when both create it at 
   assertStatus(list, 200);
   assert.equal(list.body.conversations.length, 2, 'dave has exactly two conversations');
 
+  // Harder: eight pairs at once, each created four times concurrently (both sides, by name and id).
+  const people = [];
+  for (let i = 0; i < 8; i++) people.push(await register(server, `racer${i}`));
+  const attempts = [];
+  for (let i = 0; i < people.length; i++) {
+    const x = people[i];
+    const y = people[(i + 1) % people.length];
+    attempts.push(...[
+      [x, { peer_username: y.user.username }], [y, { peer_id: x.user.id }],
+      [x, { peer_id: y.user.id }], [y, { peer_username: x.user.username }],
+    ].map(([who, body]) => api(server, 'POST', '/api/v1/conversations', { token: who.token, body }).then((r) => ({ pair: i, r }))));
+  }
+  const results = await Promise.all(attempts);
+  for (let i = 0; i < people.length; i++) {
+    const mine = results.filter((x) => x.pair === i).map((x) => x.r);
+    for (const r of mine) assert.ok([200, 201].includes(r.status), `${r.status} ${r.text}`);
+    assert.equal(new Set(mine.map((r) => r.body.conversation.id)).size, 1, `pair ${i}: one conversation`);
+    assert.equal(mine.filter((r) => r.body.created === true).length, 1, `pair ${i}: created exactly once`);
+  }
+  for (const p of people) {
+    const rows = (await api(server, 'GET', '/api/v1/conversations', { token: p.token })).body.conversations;
+    assert.equal(rows.length, 2, `${p.user.username} has exactly two conversations`);
+  }
+
   // A conversation is readable by id for members.
   const byId = await api(server, 'GET', `/api/v1/conversations/${conv.id}`, { token: bob.token });
   assertStatus(byId, 200);
