@@ -55,6 +55,10 @@ test('register, login, me and user lookup answer with the documented shapes', as
   assert.equal(other.id, login.body.session_id);
   assert.equal(other.device_name, 'Phone');
   assert.equal(other.current, false);
+  for (const sess of sessions.body.sessions) {
+    assert.ok(Number.isInteger(sess.created_at) && Number.isInteger(sess.expires_at), JSON.stringify(sess));
+    assert.ok(Math.abs(sess.expires_at - sess.created_at - 30 * DAY) < 60000, `session lifetime: ${JSON.stringify(sess)}`);
+  }
 
   const health = await api(server, 'GET', '/healthz');
   assertStatus(health, 200);
@@ -206,6 +210,9 @@ test('alice and bob chat with acks, live messages and receipts', async (t) => {
   assert.equal(r2.delivered_seq, 1);
   assert.equal(r2.read_seq, 1);
   assert.ok(r2.version > r1.version, 'versions grow with every change');
+  // "Every connected device of every member" includes the reader's own connection.
+  const own = await wb.event('receipt', (f) => f.read_seq === 1);
+  assert.deepEqual(own, r2);
 
   // Repeating a watermark is accepted and changes nothing: no receipt event.
   const again = await wb.request({ type: 'read', conversation_id: conv.id, seq: 1 });
@@ -225,6 +232,7 @@ test('alice and bob chat with acks, live messages and receipts', async (t) => {
   assert.equal(aliceMember.read_seq, 1);
   assert.equal(got.body.conversation.last_seq, 1);
   assert.deepEqual(got.body.conversation.last_message, ack.message);
+  assert.equal(got.body.conversation.version, r2.version, "the conversation's version is that of its newest change");
 
   // Bob answers; alice gets it in order, and seqs go on without gaps.
   const b1 = await wb.sendMessage(conv.id, cid('b'), 'hello alice');
