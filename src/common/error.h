@@ -19,6 +19,7 @@ enum class Errc {
   kNotFound,
   kMethodNotAllowed,
   kUsernameTaken,
+  kGroupFull,
   kPayloadTooLarge,
   kRateLimited,
   kInternal,

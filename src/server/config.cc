@@ -82,6 +82,8 @@ const std::vector<Option>& options() {
          else return Error::make(Errc::kInvalidArgument, "'" + v + "' is not true or false");
          return {};
        }},
+      {"max-group-members", "most members a group may have (default 256)",
+       number<int64_t>(&Config::max_group_members, 2, 100000)},
       {"commit-batch-max", "most writes in one group commit (default 1024)",
        number<int64_t>(&Config::commit_batch_max, 1, 100000)},
   };

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
   limits.send_burst = c.rate_send_burst;
   limits.session_ttl_ms = c.session_ttl_days * 24 * 3600 * 1000;
   limits.commit_batch_max = static_cast<std::size_t>(c.commit_batch_max);
+  limits.max_group_members = static_cast<std::size_t>(c.max_group_members);
   if (c.insecure_fast_password_hashing) {
     limits.password_strength = chat::HashStrength::kBenchmark;
     spdlog::warn("insecure fast password hashing is on: for benchmarks only");
@@ -110,7 +111,10 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd listening on {}://{}:{} (data in {}, web client from {})",
                so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat] { chat.stop(); });
+  server.run([&chat, &publisher] {
+    chat.stop();
+    publisher.stop();  // flush coalesced receipts before connections close
+  });
   spdlog::info("parleyd stopped");
   return 0;
 }

@@ -3,6 +3,12 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +59,9 @@ class Api {
  private:
   void route(HttpRequest& request, HttpDone& done);
   void route_authenticated(const chat::Principal& who, HttpRequest& request, HttpDone& done);
+  // Group routes (group_routes.cc); false when `seg` is not one of them.
+  bool route_groups(const chat::Principal& who, HttpRequest& request,
+                    const std::vector<std::string_view>& seg, HttpDone& done);
 
   chat::ChatService& chat_;
   bus::Bus& bus_;
@@ -65,17 +74,40 @@ class Api {
 };
 
 // The domain's Notifier: encodes each committed change once and publishes it on the bus.
+//
+// Receipts in groups (more than two members) are coalesced: changes are collected per
+// conversation for `receipt_window` and then sent as one `receipts` frame holding the
+// latest watermarks of every member that moved, so a 256-member group reading a burst
+// costs each device a few frames, not hundreds. Direct conversations get each `receipt`
+// at once. A flusher thread does the sending; stop() flushes and joins it.
 class EventPublisher final : public chat::Notifier {
  public:
-  EventPublisher(bus::Bus& bus, Metrics& metrics) : bus_(bus), metrics_(metrics) {}
+  EventPublisher(bus::Bus& bus, Metrics& metrics,
+                 std::chrono::milliseconds receipt_window = std::chrono::milliseconds(250));
+  ~EventPublisher() override;
+  void stop();
+
   void on_message(const store::AppendOutcome& outcome, uint64_t origin_connection) override;
   void on_receipt(const store::ReceiptOutcome& outcome) override;
-  void on_conversation(const store::ConversationRecord& conversation) override;
+  void on_conversation(const store::ConversationRecord& conversation, int64_t viewer_id) override;
   void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) override;
 
  private:
+  struct PendingReceipts {
+    std::vector<int64_t> member_ids;
+    std::map<int64_t, store::ReceiptOutcome> latest;  // by user id
+  };
+  void flush_loop();
+  void publish_receipts(int64_t conversation_id, const PendingReceipts& pending);
+
   bus::Bus& bus_;
   Metrics& metrics_;
+  const std::chrono::milliseconds window_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<int64_t, PendingReceipts> pending_;  // guarded by mu_
+  bool stopping_ = false;                                 // guarded by mu_
+  std::thread flusher_;
 };
 
 }  // namespace parley::api

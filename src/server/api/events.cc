@@ -1,4 +1,5 @@
 // EventPublisher: committed changes -> encoded frames -> bus.
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "server/api/api.h"
@@ -17,26 +18,76 @@ void EventPublisher::on_message(const store::AppendOutcome& outcome, uint64_t or
   metrics_.message_events.add(bus_.publish(e));
 }
 
+EventPublisher::EventPublisher(bus::Bus& bus, Metrics& metrics, std::chrono::milliseconds window)
+    : bus_(bus), metrics_(metrics), window_(window), flusher_([this] { flush_loop(); }) {}
+
+EventPublisher::~EventPublisher() { stop(); }
+
+void EventPublisher::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+}
+
 void EventPublisher::on_receipt(const store::ReceiptOutcome& r) {
+  if (r.member_ids.size() <= 2) {
+    bus::Envelope e;
+    e.user_ids = r.member_ids;
+    e.frame = wire::frame({{"type", "receipt"},
+                           {"conversation_id", r.conversation_id},
+                           {"user_id", r.user_id},
+                           {"delivered_seq", r.delivered_seq},
+                           {"read_seq", r.read_seq},
+                           {"version", r.version}});
+    bus_.publish(e);
+    return;
+  }
+  std::lock_guard lock(mu_);
+  PendingReceipts& p = pending_[r.conversation_id];
+  p.member_ids = r.member_ids;
+  p.latest[r.user_id] = r;  // commit order: a later outcome is never behind an earlier one
+  cv_.notify_one();
+}
+
+void EventPublisher::publish_receipts(int64_t conversation_id, const PendingReceipts& p) {
+  json::array receipts;
+  for (const auto& [user_id, r] : p.latest)
+    receipts.push_back(json::object{{"user_id", user_id},
+                                    {"delivered_seq", r.delivered_seq},
+                                    {"read_seq", r.read_seq},
+                                    {"version", r.version}});
   bus::Envelope e;
-  e.user_ids = r.member_ids;
-  e.frame = wire::frame({{"type", "receipt"},
-                         {"conversation_id", r.conversation_id},
-                         {"user_id", r.user_id},
-                         {"delivered_seq", r.delivered_seq},
-                         {"read_seq", r.read_seq},
-                         {"version", r.version}});
+  e.user_ids = p.member_ids;
+  e.frame = wire::frame({{"type", "receipts"}, {"conversation_id", conversation_id}, {"receipts", std::move(receipts)}});
   bus_.publish(e);
 }
 
-void EventPublisher::on_conversation(const store::ConversationRecord& c) {
-  // `peer` and `unread` depend on who looks, so each member gets their own encoding.
-  for (const auto& m : c.members) {
-    bus::Envelope e;
-    e.user_ids = {m.user.id};
-    e.frame = wire::frame({{"type", "conversation"}, {"conversation", wire::conversation(c, m.user.id)}});
-    bus_.publish(e);
+void EventPublisher::flush_loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+    if (!stopping_) {
+      // Let the window fill; receipts arriving meanwhile join this flush.
+      cv_.wait_for(lock, window_, [&] { return stopping_; });
+    }
+    std::unordered_map<int64_t, PendingReceipts> batch;
+    batch.swap(pending_);
+    lock.unlock();
+    for (const auto& [conversation_id, p] : batch) publish_receipts(conversation_id, p);
+    lock.lock();
+    if (stopping_ && pending_.empty()) return;
   }
+}
+
+void EventPublisher::on_conversation(const store::ConversationRecord& c, int64_t viewer_id) {
+  bus::Envelope e;
+  e.user_ids = {viewer_id};
+  e.frame = wire::frame({{"type", "conversation"}, {"conversation", wire::conversation(c, viewer_id)}});
+  bus_.publish(e);
 }
 
 void EventPublisher::on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) {

@@ -6,6 +6,7 @@
 #include "protocol/json_fields.h"
 #include "server/api/api.h"
 #include "server/api/query.h"
+#include "server/api/http_reply.h"
 #include "server/api/wire.h"
 
 namespace parley::api {
@@ -14,21 +15,7 @@ namespace json = boost::json;
 
 namespace {
 
-HttpResponse json_response(int status, const json::object& body) {
-  return HttpResponse{status, json::serialize(body), 0, std::nullopt};
-}
-
-HttpResponse error_response(const Error& e) {
-  HttpResponse r{errc_http_status(e.code), wire::error_body(e), 0, e.code};
-  if (e.code == Errc::kRateLimited) r.retry_after_s = std::max<int64_t>(1, (e.retry_after_ms + 999) / 1000);
-  return r;
-}
-
 Error route_not_found() { return Error::make(Errc::kNotFound, "no such route"); }
-
-Error method_not_allowed() {
-  return Error::make(Errc::kMethodNotAllowed, "this route does not take that method");
-}
 
 std::string bearer_token(std::string_view authorization) {
   constexpr std::string_view kPrefix = "Bearer ";
@@ -184,6 +171,7 @@ void Api::route_authenticated(const chat::Principal& who, HttpRequest& req, Http
                                     {"has_more", page->has_more},
                                     {"conversations", wire::conversations(page->conversations, who.user.id)}}));
   }
+  if (route_groups(who, req, seg, done)) return;
   if (seg[0] != "conversations") return fail(route_not_found());
 
   if (seg.size() == 1) {

@@ -1,5 +1,6 @@
 #include "server/api/wire.h"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace parley::api::wire {
@@ -11,24 +12,45 @@ json::object user(const store::UserRecord& u) {
 }
 
 json::object message(const store::MessageRecord& m) {
-  return {{"id", m.id},         {"conversation_id", m.conversation_id},
-          {"seq", m.seq},       {"sender_id", m.sender_id},
-          {"client_id", m.client_id}, {"kind", m.kind},
-          {"text", m.text},     {"ts", m.ts}};
+  json::object o{{"id", m.id},         {"conversation_id", m.conversation_id},
+                 {"seq", m.seq},       {"sender_id", m.sender_id},
+                 {"client_id", m.client_id}, {"kind", m.kind},
+                 {"text", m.text},     {"ts", m.ts}};
+  if (m.kind == "system") {
+    // The domain stores a system event as compact JSON; clients get it as an object.
+    boost::system::error_code ec;
+    json::value v = json::parse(m.text, ec);
+    if (!ec && v.is_object()) o["system"] = std::move(v);
+  }
+  return o;
+}
+
+json::object member(const store::MemberRecord& m) {
+  return {{"user", user(m.user)},
+          {"role", m.role},
+          {"delivered_seq", m.delivered_seq},
+          {"read_seq", m.read_seq},
+          {"joined_at", m.joined_at}};
 }
 
 json::object conversation(const store::ConversationRecord& c, int64_t viewer_id) {
   json::array members;
   json::value peer = nullptr;
   int64_t my_read = 0;
+  std::string my_role = "member";
+  bool left = false;
   for (const auto& m : c.members) {
     members.push_back(json::object{{"user", user(m.user)},
+                                   {"role", m.role},
                                    {"delivered_seq", m.delivered_seq},
                                    {"read_seq", m.read_seq}});
-    if (m.user.id == viewer_id)
+    if (m.user.id == viewer_id) {
       my_read = m.read_seq;
-    else if (c.kind == "direct")
+      my_role = m.role;
+      left = m.left_seq.has_value();
+    } else if (c.kind == "direct") {
       peer = user(m.user);
+    }
   }
   json::object o{{"id", c.id},
                  {"kind", c.kind},
@@ -38,7 +60,14 @@ json::object conversation(const store::ConversationRecord& c, int64_t viewer_id)
                  {"last_activity", c.last_activity},
                  {"unread", std::max<int64_t>(0, c.last_seq - my_read)},
                  {"created_at", c.created_at},
-                 {"version", c.version}};
+                 {"version", c.version},
+                 {"name", c.name},
+                 {"description", c.description},
+                 {"member_count", c.member_count},
+                 {"role", my_role},
+                 {"left", left},
+                 {"min_delivered_seq", c.min_delivered_seq},
+                 {"min_read_seq", c.min_read_seq}};
   if (c.last_message)
     o["last_message"] = message(*c.last_message);
   else

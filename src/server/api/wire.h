@@ -15,6 +15,7 @@ namespace parley::api::wire {
 
 boost::json::object user(const store::UserRecord& u);
 boost::json::object message(const store::MessageRecord& m);
+boost::json::object member(const store::MemberRecord& m);
 // `viewer_id` decides `peer` and `unread`.
 boost::json::object conversation(const store::ConversationRecord& c, int64_t viewer_id);
 boost::json::array conversations(const std::vector<store::ConversationRecord>& cs, int64_t viewer_id);

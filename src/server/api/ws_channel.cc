@@ -75,6 +75,12 @@ void WsChannel::start_auth(std::string token, json::value id) {
 void WsChannel::on_text(std::string_view text) {
   if (closed_) return;
   auto frame = protocol::parse_object(text);
+  if (!frame && !principal_ && !auth_started_) {
+    // Before authentication only a well-formed `auth` frame is acceptable.
+    send_error(nullptr, Error::make(Errc::kUnauthenticated, "the first frame must be auth"));
+    if (auto c = connection_.lock()) c->close(4001, "unauthenticated");
+    return;
+  }
   if (!frame) return send_error(nullptr, frame.error());
   json::value id = nullptr;
   if (auto* v = frame->if_contains("id")) {

@@ -112,8 +112,8 @@ void ChatService::logout(const Principal& who, Callback<Done> done) {
       [user_id, session_id](store::WriteTxn& txn) { return txn.revoke_session(user_id, session_id); },
       Callback<bool>([this, user_id, session_id, done = std::move(done)](Result<bool> r) {
         if (!r) return done(r.error());
-        done(Done{});
         notifier_.on_sessions_revoked(user_id, {session_id});
+        done(Done{});
       })));
 }
 
@@ -124,8 +124,8 @@ void ChatService::logout_others(const Principal& who, Callback<int64_t> done) {
       Callback<std::vector<int64_t>>(
           [this, user_id, done = std::move(done)](Result<std::vector<int64_t>> r) {
             if (!r) return done(r.error());
-            done(static_cast<int64_t>(r->size()));
             if (!r->empty()) notifier_.on_sessions_revoked(user_id, *r);
+            done(static_cast<int64_t>(r->size()));
           })));
 }
 
@@ -136,8 +136,8 @@ void ChatService::revoke_session(const Principal& who, int64_t session_id, Callb
       Callback<bool>([this, user_id, session_id, done = std::move(done)](Result<bool> r) {
         if (!r) return done(r.error());
         if (!*r) return done(Error::make(Errc::kNotFound, "no such live session"));
-        done(Done{});
         notifier_.on_sessions_revoked(user_id, {session_id});
+        done(Done{});
       })));
 }
 

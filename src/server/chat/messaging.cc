@@ -41,10 +41,11 @@ void ChatService::open_direct(const Principal& who, std::optional<int64_t> peer_
       [me, other](store::WriteTxn& txn) { return txn.get_or_create_direct(me, other, now_ms()); },
       Callback<store::DirectOutcome>([this, done = std::move(done)](Result<store::DirectOutcome> r) {
         if (!r) return done(r.error());
-        bool created = r->created;
-        store::ConversationRecord copy = created ? r->conversation : store::ConversationRecord{};
+        // Events go out before the answer, as for every write: whoever sees the answer
+        // can rely on the events being queued already.
+        if (r->created)
+          for (const auto& m : r->conversation.members) notifier_.on_conversation(r->conversation, m.user.id);
         done(std::move(r));
-        if (created) notifier_.on_conversation(copy);
       })));
 }
 

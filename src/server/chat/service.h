@@ -34,6 +34,7 @@ struct ChatLimits {
   std::size_t commit_queue_limit = 100000;
   std::size_t commit_batch_max = 1024;
   HashStrength password_strength = HashStrength::kInteractive;  // kBenchmark: benchmarks only
+  std::size_t max_group_members = 256;
 };
 
 // An authenticated device.
@@ -64,6 +65,8 @@ struct SendRequest {
 
 struct Done {};
 
+struct GroupChange;  // groups.cc
+
 // Told about every committed change, on the committer thread, in commit order.
 class Notifier {
  public:
@@ -72,7 +75,9 @@ class Notifier {
   // connection, which gets the ack instead of the event (0 for none).
   virtual void on_message(const store::AppendOutcome& outcome, uint64_t origin_connection) = 0;
   virtual void on_receipt(const store::ReceiptOutcome& outcome) = 0;
-  virtual void on_conversation(const store::ConversationRecord& conversation) = 0;
+  // A conversation appeared for `viewer_id` (created, or they were added to a group);
+  // `conversation` is as that user sees it.
+  virtual void on_conversation(const store::ConversationRecord& conversation, int64_t viewer_id) = 0;
   virtual void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) = 0;
 };
 
@@ -126,10 +131,35 @@ class ChatService {
   void mark(const Principal& who, int64_t conversation_id, int64_t delivered_seq,
             int64_t read_seq, Callback<store::ReceiptOutcome> done);
 
+  // ---- groups (groups.cc) -----------------------------------------------------------
+  // Every change is also appended to the group's history as a "system" message, so all
+  // devices show it in order. Errors: kForbidden (not an admin), kNotFound (no such group
+  // or user, or not an active member), kGroupFull, kInvalidArgument.
+  void create_group(const Principal& who, std::string name, std::string description,
+                    std::vector<int64_t> member_ids, Callback<store::ConversationRecord> done);
+  void add_members(const Principal& who, int64_t conversation_id, std::vector<int64_t> user_ids,
+                   Callback<store::ConversationRecord> done);
+  // Removing yourself is leaving.
+  void remove_member(const Principal& who, int64_t conversation_id, int64_t user_id,
+                     Callback<Done> done);
+  // When the last admin leaves, the longest-standing member becomes admin.
+  void leave_group(const Principal& who, int64_t conversation_id, Callback<Done> done);
+  void set_member_role(const Principal& who, int64_t conversation_id, int64_t user_id,
+                       std::string role, Callback<Done> done);
+  void update_group(const Principal& who, int64_t conversation_id, std::optional<std::string> name,
+                    std::optional<std::string> description, Callback<store::ConversationRecord> done);
+  Result<std::vector<store::MemberRecord>> group_members(const Principal& who, int64_t conversation_id);
+  Result<std::vector<store::MessageReceipt>> message_receipts(const Principal& who,
+                                                              int64_t conversation_id, int64_t seq);
+  // Resolves usernames to ids (kNotFound naming the first unknown one).
+  Result<std::vector<int64_t>> user_ids(const std::vector<std::string>& usernames);
+
   CommitterStats committer_stats() const { return committer_.stats(); }
   Committer& committer() { return committer_; }
 
  private:
+  void run_group_change(std::function<Status(store::WriteTxn&, GroupChange&)> apply,
+                        Callback<store::ConversationRecord> done);
   void create_session(store::UserRecord user, std::string device_name, Callback<LoginResult> done);
 
   store::Store& store_;

@@ -1,6 +1,7 @@
 // ChatService against the real SQLite store in a temporary file.
 #include "server/chat/service.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -22,12 +23,13 @@ class RecordingNotifier : public Notifier {
     std::lock_guard lock(mu);
     messages.push_back(o.message);
     origins.push_back(origin);
+    recipients.push_back(o.member_ids);
   }
   void on_receipt(const store::ReceiptOutcome& r) override {
     std::lock_guard lock(mu);
     receipts.push_back(r);
   }
-  void on_conversation(const store::ConversationRecord& c) override {
+  void on_conversation(const store::ConversationRecord& c, int64_t viewer) override {
     std::lock_guard lock(mu);
     conversations.push_back(c);
   }
@@ -38,6 +40,7 @@ class RecordingNotifier : public Notifier {
   std::mutex mu;
   std::vector<store::MessageRecord> messages;
   std::vector<uint64_t> origins;
+  std::vector<std::vector<int64_t>> recipients;
   std::vector<store::ReceiptOutcome> receipts;
   std::vector<store::ConversationRecord> conversations;
   std::vector<int64_t> revoked;
@@ -235,7 +238,7 @@ TEST_F(ChatServiceTest, OpeningADirectChatTwiceGivesTheSameConversation) {
   int64_t first = direct(a, b);
   int64_t second = direct(b, a);
   EXPECT_EQ(first, second);
-  EXPECT_EQ(notifier_.conversations.size(), 1u);
+  EXPECT_EQ(notifier_.conversations.size(), 2u);  // announced once, to each of the two users
   auto self = wait_for<store::DirectOutcome>(
       [&](auto cb) { service_->open_direct(principal(a), a.user.id, std::nullopt, cb); });
   EXPECT_EQ(self.error().code, Errc::kInvalidArgument);
@@ -246,6 +249,155 @@ TEST_F(ChatServiceTest, WritesAfterStopFailAsUnavailable) {
   int64_t conv = direct(a, b);
   service_->stop();
   EXPECT_EQ(send(a, conv, "late", "x").error().code, Errc::kUnavailable);
+}
+
+// ---- groups -------------------------------------------------------------------------
+
+class GroupTest : public ChatServiceTest {
+ protected:
+  store::ConversationRecord make_group(const LoginResult& creator, std::vector<int64_t> members) {
+    auto r = wait_for<store::ConversationRecord>([&](auto cb) {
+      service_->create_group(principal(creator), "Climbing", "Saturdays", members, cb);
+    });
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : store::ConversationRecord{};
+  }
+  Result<Done> remove(const LoginResult& actor, int64_t conv, int64_t uid) {
+    return wait_for<Done>([&](auto cb) { service_->remove_member(principal(actor), conv, uid, cb); });
+  }
+  Result<Done> leave(const LoginResult& actor, int64_t conv) {
+    return wait_for<Done>([&](auto cb) { service_->leave_group(principal(actor), conv, cb); });
+  }
+  Result<store::ConversationRecord> add(const LoginResult& actor, int64_t conv, std::vector<int64_t> ids) {
+    return wait_for<store::ConversationRecord>(
+        [&](auto cb) { service_->add_members(principal(actor), conv, ids, cb); });
+  }
+  Result<Done> set_role(const LoginResult& actor, int64_t conv, int64_t uid, std::string role) {
+    return wait_for<Done>([&](auto cb) { service_->set_member_role(principal(actor), conv, uid, role, cb); });
+  }
+  std::vector<std::string> system_events(const LoginResult& viewer, int64_t conv) {
+    store::HistoryQuery q;
+    q.conversation_id = conv;
+    q.after = 0;
+    q.limit = 200;
+    auto page = service_->history(principal(viewer), q);
+    std::vector<std::string> out;
+    if (!page) return out;
+    for (const auto& m : page->items)
+      if (m.kind == "system") {
+        auto start = m.text.find("\"event\":\"") + 9;
+        out.push_back(m.text.substr(start, m.text.find('"', start) - start));
+      }
+    return out;
+  }
+};
+
+TEST_F(GroupTest, CreatorIsAdminAndTheCreationIsTheFirstMessage) {
+  auto a = make_user("alice"), b = make_user("bob");
+  auto g = make_group(a, {b.user.id});
+  EXPECT_EQ(g.kind, "group");
+  EXPECT_EQ(g.member_count, 2);
+  ASSERT_EQ(g.members.size(), 1u);  // only the viewer's own entry
+  EXPECT_EQ(g.members[0].role, "admin");
+  EXPECT_EQ(system_events(b, g.id), std::vector<std::string>{"group_created"});
+  ASSERT_EQ(notifier_.conversations.size(), 1u);  // bob's devices learn of the group
+}
+
+TEST_F(GroupTest, OnlyAdminsManageMembersAndNonMembersSeeNothing) {
+  auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol"), d = make_user("dave");
+  auto g = make_group(a, {b.user.id});
+  EXPECT_EQ(add(b, g.id, {c.user.id}).error().code, Errc::kForbidden);
+  EXPECT_EQ(remove(b, g.id, a.user.id).error().code, Errc::kForbidden);
+  EXPECT_EQ(set_role(b, g.id, b.user.id, "admin").error().code, Errc::kForbidden);
+  EXPECT_EQ(send(d, g.id, "d1", "let me in").error().code, Errc::kNotFound);
+  EXPECT_EQ(service_->group_members(principal(d), g.id).error().code, Errc::kNotFound);
+  EXPECT_EQ(service_->conversation(principal(d), g.id).error().code, Errc::kNotFound);
+  EXPECT_TRUE(add(a, g.id, {c.user.id}).ok());
+  EXPECT_EQ(service_->group_members(principal(c), g.id)->size(), 3u);
+}
+
+TEST_F(GroupTest, LateJoinerSeesHistoryFromTheirJoinOnward) {
+  auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
+  auto g = make_group(a, {b.user.id});
+  ASSERT_TRUE(send(a, g.id, "before", "secret plans").ok());
+  ASSERT_TRUE(add(a, g.id, {c.user.id}).ok());
+  ASSERT_TRUE(send(b, g.id, "after", "welcome carol").ok());
+  store::HistoryQuery q;
+  q.conversation_id = g.id;
+  q.after = 0;
+  auto page = service_->history(principal(c), q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].kind, "system");  // "alice added carol"
+  EXPECT_EQ(page->items[1].text, "welcome carol");
+}
+
+TEST_F(GroupTest, RemovedMemberKeepsHistoryUpToRemovalAndCannotSend) {
+  auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
+  auto g = make_group(a, {b.user.id, c.user.id});
+  ASSERT_TRUE(send(a, g.id, "m1", "one").ok());
+  ASSERT_TRUE(remove(a, g.id, c.user.id).ok());
+  ASSERT_TRUE(send(a, g.id, "m2", "after carol left").ok());
+  EXPECT_EQ(send(c, g.id, "c1", "hello?").error().code, Errc::kNotFound);
+  store::HistoryQuery q;
+  q.conversation_id = g.id;
+  q.after = 0;
+  auto page = service_->history(principal(c), q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->items.empty());
+  EXPECT_EQ(page->items.back().kind, "system");  // their removal is the last thing they see
+  for (const auto& m : page->items) EXPECT_NE(m.text, "after carol left");
+  // The removal event reached carol; the later message did not.
+  auto reaches_carol = [&](std::size_t i) {
+    const auto& r = notifier_.recipients[i];
+    return std::find(r.begin(), r.end(), c.user.id) != r.end();
+  };
+  ASSERT_GE(notifier_.messages.size(), 2u);
+  std::size_t last = notifier_.messages.size() - 1;
+  EXPECT_EQ(notifier_.messages[last].text, "after carol left");
+  EXPECT_FALSE(reaches_carol(last));
+  EXPECT_EQ(notifier_.messages[last - 1].kind, "system");
+  EXPECT_TRUE(reaches_carol(last - 1));
+}
+
+TEST_F(GroupTest, WhenTheLastAdminLeavesTheLongestStandingMemberIsPromoted) {
+  auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
+  auto g = make_group(a, {b.user.id});
+  ASSERT_TRUE(add(a, g.id, {c.user.id}).ok());
+  ASSERT_TRUE(leave(a, g.id).ok());
+  auto members = service_->group_members(principal(b), g.id);
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[0].user.id, b.user.id);
+  EXPECT_EQ((*members)[0].role, "admin");
+  EXPECT_EQ((*members)[1].role, "member");
+  auto events = system_events(b, g.id);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[events.size() - 2], "member_left");
+  EXPECT_EQ(events.back(), "admin_promoted");
+}
+
+TEST_F(GroupTest, TheMemberLimitIsEnforcedAndChangesNothing) {
+  ChatLimits l = fast_limits();
+  l.max_group_members = 3;
+  open(l);
+  auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol"), d = make_user("dave");
+  auto too_big = wait_for<store::ConversationRecord>([&](auto cb) {
+    service_->create_group(principal(a), "Big", "", {b.user.id, c.user.id, d.user.id}, cb);
+  });
+  EXPECT_EQ(too_big.error().code, Errc::kGroupFull);
+  auto g = make_group(a, {b.user.id, c.user.id});
+  EXPECT_EQ(add(a, g.id, {d.user.id}).error().code, Errc::kGroupFull);
+  EXPECT_EQ(service_->group_members(principal(a), g.id)->size(), 3u);
+}
+
+TEST_F(GroupTest, AGroupAlwaysKeepsAnAdmin) {
+  auto a = make_user("alice"), b = make_user("bob");
+  auto g = make_group(a, {b.user.id});
+  EXPECT_EQ(set_role(a, g.id, a.user.id, "member").error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(set_role(a, g.id, b.user.id, "admin").ok());
+  EXPECT_TRUE(set_role(a, g.id, a.user.id, "member").ok());
+  EXPECT_EQ(system_events(b, g.id).back(), "admin_demoted");
 }
 
 }  // namespace
