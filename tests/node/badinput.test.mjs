@@ -3,6 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer, sleep } from './lib/server.mjs';
 import {
   api, assertError, assertStatus, assertWsError, cid, connect, fullHistory, openConversation, openSocket,
@@ -487,4 +490,43 @@ test('a burst of 1,000 requests on one connection: each is answered, served or r
   t.diagnostic(`${served.length} served, ${limited.length} rate_limited`);
   assert.ok(wa.isOpen, 'the connection stays open');
   assert.equal((await wa.sendMessage(ab.id, cid('a'), 'after')).message.seq, 6);
+});
+
+test('the web client is served outside /api/: files, index.html for client routes, nothing outside the web root', async (t) => {
+  const webRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-web-'));
+  t.after(() => fs.rmSync(webRoot, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(webRoot, 'assets'));
+  fs.writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>Parley</title><p>INDEX-MARKER</p>');
+  fs.writeFileSync(path.join(webRoot, 'assets', 'app.js'), 'console.log("APP-MARKER");');
+  // A secret next to the web root that must never be served.
+  const secretDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-secret-'));
+  t.after(() => fs.rmSync(secretDir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(secretDir, 'secret.txt'), 'SECRET-MARKER');
+  const rel = path.relative(webRoot, path.join(secretDir, 'secret.txt'));
+
+  const server = await startServer(t, { args: ['--web-root', webRoot] });
+  const alice = await register(server, 'alice');
+  const get = (p) => rawHttp(server, 'GET', p);
+
+  let r = await get('/');
+  assert.equal(r.status, 200);
+  assert.ok(r.text.includes('INDEX-MARKER'));
+  r = await get('/assets/app.js');
+  assert.equal(r.status, 200);
+  assert.ok(r.text.includes('APP-MARKER'));
+  // Client-side routes get index.html.
+  for (const route of ['/chats/42', '/settings', '/c/7/info']) {
+    r = await get(route);
+    assert.equal(r.status, 200, `${route} -> ${r.status}`);
+    assert.ok(r.text.includes('INDEX-MARKER'), `${route} serves index.html`);
+  }
+  // Escapes from the web root, raw and encoded.
+  for (const p of [`/${rel}`, `/assets/${rel}`, `/${rel.split('/').map(encodeURIComponent).join('/')}`,
+    `/${rel.replaceAll('..', '%2e%2e')}`, `/assets/${rel.replaceAll('/', '%2f')}`, `/${rel.replaceAll('/', '%5c')}`]) {
+    r = await get(p);
+    assert.ok(!r.text.includes('SECRET-MARKER'), `GET ${p} served a file outside the web root`);
+  }
+  // /api/ stays the API: unknown routes are JSON not_found, not the web client.
+  const unknown = await api(server, 'GET', '/api/v1/does-not-exist', { token: alice.token });
+  assertError(unknown, 404, 'not_found', 'unknown API route');
 });

@@ -74,6 +74,8 @@ export function assertError(res, status, code, what = '') {
   assert.ok(res.body && typeof res.body === 'object' && res.body.error, `expected an error body: ${ctx}`);
   assert.equal(res.body.error.code, code, `expected code ${code}: ${ctx}`);
   assert.equal(typeof res.body.error.message, 'string', `error.message must be a string: ${ctx}`);
+  const type = typeof res.headers.get === 'function' ? res.headers.get('content-type') : res.headers['content-type'];
+  assert.match(type ?? '', /^application\/json/, `errors are JSON (Content-Type: application/json): ${ctx}`);
 }
 
 export function assertStatus(res, status, what = '') {
