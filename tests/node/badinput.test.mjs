@@ -274,6 +274,9 @@ test('conversations and messages: bad values over HTTP and WebSocket get their c
     assert.equal(res.status, 400, `history ?${q} -> ${res.status} ${res.text}`);
   }
 
+  // A receipt with one good and one bad watermark is refused as a whole.
+  assertError(await api(server, 'POST', `/api/v1/conversations/${ab.id}/receipts`, { token: bob.token, body: { delivered_seq: 1, read_seq: 5 } }), 400, 'invalid_argument', 'receipt with read_seq beyond last_seq');
+
   // Nothing changed: one message, no receipt moved, nobody got an event, and the server still works.
   assert.deepEqual(await fullHistory(server, bob.token, ab.id), [good.message]);
   assert.deepEqual(await fullHistory(server, bob.token, bc.id), []);
@@ -285,10 +288,21 @@ test('conversations and messages: bad values over HTTP and WebSocket get their c
   assert.deepEqual(list.body.conversations.map((c) => c.last_seq), [0]);
   const after = await wa.sendMessage(ab.id, cid('good'), 'still working');
   assert.equal(after.message.seq, 2, 'no seq was used by refused messages');
+  // A client_id used by a refused send is still free: the failure stored nothing.
+  for (const [what, frame] of [
+    ['too long', { conversation_id: ab.id, client_id: 'refused-1', text: 'x'.repeat(16385) }],
+    ['not a member', { conversation_id: bc.id, client_id: 'refused-2', text: 'let me in' }],
+    ['no such conversation', { conversation_id: 987654, client_id: 'refused-3', text: 'anyone?' }],
+  ]) {
+    assert.equal((await wa.request({ type: 'send', ...frame })).type, 'error', what);
+    const ok = await wa.sendMessage(ab.id, frame.client_id, `now valid (${what})`);
+    assert.equal(ok.duplicate, false, `client_id of a refused send (${what}) must not count as used`);
+    assert.equal(ok.message.text, `now valid (${what})`);
+  }
   assert.equal((await wa.request({ type: 'ping' })).type, 'pong');
   // Exactly 16,384 bytes is allowed, and a 64-character client_id.
   const max = await wa.sendMessage(ab.id, 'k'.repeat(64), 'é'.repeat(8192));
-  assert.equal(max.message.seq, 3);
+  assert.equal(max.message.seq, 6);
   assert.equal(Buffer.byteLength(max.message.text), 16384);
 });
 
