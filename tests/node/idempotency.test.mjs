@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
 import {
-  assertMessage, assertStatus, cid, connect, fullHistory, httpSend, login, openConversation, register,
+  api, assertMessage, assertStatus, cid, connect, fullHistory, httpSend, login, openConversation, register,
 } from './lib/client.mjs';
 
 function countClientId(messages, senderId, clientId) {
@@ -119,6 +119,23 @@ test('a client_id resent after a restart (SIGTERM, then SIGKILL) returns the ori
   assertStatus(viaHttp, 200);
   const second = viaHttp.body.message;
 
+  // Everything a user sees, before the restart.
+  const wbLive = await connect(t, server, bob.token);
+  assert.equal((await wbLive.request({ type: 'read', conversation_id: ab.id, seq: 1 })).type, 'ok');
+  const views = async () => {
+    const out = {};
+    for (const [name, tok] of [['alice', alice.token], ['bob', bob.token]]) {
+      out[name] = {
+        list: (await api(server, 'GET', '/api/v1/conversations', { token: tok })).body,
+        sync: (await api(server, 'GET', '/api/v1/sync?since=0', { token: tok })).body,
+        sessions: (await api(server, 'GET', '/api/v1/sessions', { token: tok })).body,
+        history: await fullHistory(server, tok, ab.id),
+      };
+    }
+    return out;
+  };
+  const beforeRestart = await views();
+
   // Graceful stop: open WebSockets are closed with 1001.
   const stopped = await server.stop();
   assert.equal(stopped.code, 0, `parleyd exit after SIGTERM: ${JSON.stringify(stopped)}`);
@@ -126,7 +143,8 @@ test('a client_id resent after a restart (SIGTERM, then SIGKILL) returns the ori
   assert.equal(closeInfo.code, 1001, 'server shutdown closes WebSockets with 1001');
   await server.restart();
 
-  // Tokens survive the restart too.
+  // The restarted server shows the same chats, receipts, sessions and history; tokens still work.
+  assert.deepEqual(await views(), beforeRestart, 'state after a restart');
   wa = await connect(t, server, alice.token);
   const again = await wa.sendMessage(ab.id, X, 'after the restart');
   assert.equal(again.duplicate, true);
