@@ -229,6 +229,10 @@ class WsConnImpl final : public WsConn {
 
   bool open() const override { return open_; }
   std::size_t queued() const override { return queue_.size(); }
+  void detach() override {
+    on_frame_ = nullptr;
+    on_close_ = nullptr;
+  }
 
  private:
   asio::awaitable<void> read_loop(std::shared_ptr<WsConn> self) {

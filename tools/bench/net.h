@@ -141,6 +141,8 @@ class WsConn : public std::enable_shared_from_this<WsConn> {
   virtual void close() = 0;                  // close handshake after the queued frames
   virtual bool open() const = 0;
   virtual std::size_t queued() const = 0;
+  // Drops the callbacks given to start(): after it, nothing of the caller is touched.
+  virtual void detach() = 0;
 };
 
 }  // namespace bench

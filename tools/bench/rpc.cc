@@ -10,6 +10,8 @@ namespace json = boost::json;
 
 Rpc::Rpc(std::shared_ptr<WsConn> conn, OnEvent on_event) : conn_(std::move(conn)), on_event_(std::move(on_event)) {}
 
+Rpc::~Rpc() { conn_->detach(); }
+
 void Rpc::start(std::function<void(const std::string&)> on_close) {
   conn_->start([this](std::string_view f) { on_frame(f); },
                [this, cb = std::move(on_close)](const std::string& why) {

@@ -19,7 +19,11 @@ class Rpc {
  public:
   using OnEvent = std::function<void(const boost::json::object& frame)>;
   Rpc(std::shared_ptr<WsConn> conn, OnEvent on_event);
-  // Starts the connection's read loop; on_close gets the reason of an unexpected close.
+  ~Rpc();  // detaches from the connection, which may outlive it
+  Rpc(const Rpc&) = delete;
+  Rpc& operator=(const Rpc&) = delete;
+  // Starts the connection's read loop; on_close gets the reason of an unexpected close
+  // (it is not called after the Rpc is destroyed).
   void start(std::function<void(const std::string&)> on_close);
   // `frame_without_id` is a JSON object text without "id"; the id is added here.
   // Error frames come back as errors (with the server's code and message).
