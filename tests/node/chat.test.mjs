@@ -193,6 +193,15 @@ test('alice and bob chat with acks, live messages and receipts', async (t) => {
   assert.deepEqual(ev.message, ack.message);
   await assertNoFrame(wa, (f) => f.type === 'message', 200, 'message event on the sending connection');
 
+  // Message info (who got and read it, and when): nothing yet.
+  const infoPath = `/api/v1/conversations/${conv.id}/messages/1/receipts`;
+  let info = await api(server, 'GET', infoPath, { token: alice.token });
+  assertStatus(info, 200, 'message info');
+  assert.deepEqual(info.body.receipts, [{ user: bob.user, delivered_at: null, read_at: null }]);
+  let row = (await api(server, 'GET', `/api/v1/conversations/${conv.id}`, { token: alice.token })).body.conversation;
+  assert.equal(row.min_delivered_seq, 0, 'not delivered to bob yet');
+  assert.equal(row.min_read_seq, 0);
+
   // Integer request ids are echoed too.
   const delivered = await wb.request({ type: 'delivered', id: 8, conversation_id: conv.id, seq: 1 });
   assert.deepEqual(delivered, { type: 'ok', id: 8 });
@@ -233,6 +242,28 @@ test('alice and bob chat with acks, live messages and receipts', async (t) => {
   assert.equal(got.body.conversation.last_seq, 1);
   assert.deepEqual(got.body.conversation.last_message, ack.message);
   assert.equal(got.body.conversation.version, r2.version, "the conversation's version is that of its newest change");
+  // Fields every conversation carries; for a direct one: no name, two members, plain roles.
+  row = got.body.conversation;
+  assert.equal(row.name, '');
+  assert.equal(row.description, '');
+  assert.equal(row.member_count, 2);
+  assert.equal(row.role, 'member');
+  assert.equal(row.left, false);
+  for (const m of row.members) assert.equal(m.role, 'member');
+  assert.equal(row.min_delivered_seq, 1, 'delivered: every other member has it');
+  assert.equal(row.min_read_seq, 1, 'read: every other member read it');
+  info = await api(server, 'GET', infoPath, { token: alice.token });
+  assertStatus(info, 200, 'message info');
+  assert.equal(info.body.receipts.length, 1);
+  const bobInfo = info.body.receipts[0];
+  assert.deepEqual(bobInfo.user, bob.user);
+  assert.ok(Number.isInteger(bobInfo.delivered_at) && bobInfo.delivered_at >= ack.message.ts && bobInfo.delivered_at <= Date.now() + 2000, `delivered_at ${bobInfo.delivered_at}`);
+  assert.ok(Number.isInteger(bobInfo.read_at) && bobInfo.read_at >= bobInfo.delivered_at && bobInfo.read_at <= Date.now() + 2000, `read_at ${bobInfo.read_at}`);
+  // Bob, a member who can see the message, may ask too.
+  assertStatus(await api(server, 'GET', infoPath, { token: bob.token }), 200, 'message info asked by the recipient');
+  // Not a member: not_found.
+  const carol = await register(server, 'carol');
+  assertError(await api(server, 'GET', infoPath, { token: carol.token }), 404, 'not_found', 'message info of a stranger');
 
   // Bob answers; alice gets it in order, and seqs go on without gaps.
   const b1 = await wb.sendMessage(conv.id, cid('b'), 'hello alice');
