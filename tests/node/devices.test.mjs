@@ -273,3 +273,35 @@ test('concurrent writers: every device sees one conversation in seq order, water
     }
   }
 });
+
+test('many open sockets of one user each get every event, in order', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice');
+  const bob = await register(server, 'bob');
+  const phone = await login(server, 'bob', { device_name: 'Phone' });
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+  // Twenty sockets: ten on each of bob's sessions (a browser with several tabs, say).
+  const sockets = [];
+  for (let i = 0; i < 20; i++) sockets.push(await connect(t, server, i % 2 ? phone.token : bob.token, { header: i % 4 === 0 }));
+  const wa = await connect(t, server, alice.token);
+  const sent = [];
+  for (let i = 0; i < 15; i++) sent.push((await wa.sendMessage(ab.id, cid('a'), `to all tabs ${i}`)).message);
+  for (const [i, s] of sockets.entries()) {
+    const got = [];
+    for (let k = 0; k < sent.length; k++) got.push((await s.event('message')).message);
+    assert.deepEqual(got, sent, `socket ${i} got every message once, in order`);
+  }
+  // A read on one of them reaches all the others and alice.
+  assert.equal((await sockets[3].request({ type: 'read', conversation_id: ab.id, seq: 15 })).type, 'ok');
+  for (const s of [...sockets, wa]) {
+    const r = await s.event('receipt', (f) => f.user_id === bob.user.id);
+    assert.equal(r.read_seq, 15);
+  }
+  // Logging out the phone closes exactly its ten sockets.
+  assertStatus(await api(server, 'POST', '/api/v1/logout', { token: phone.token }), 200);
+  for (const [i, s] of sockets.entries()) {
+    if (i % 2) assert.equal((await s.waitClose()).code, 4001, `phone socket ${i}`);
+  }
+  await sleep(100);
+  for (const [i, s] of sockets.entries()) if (!(i % 2)) assert.ok(s.isOpen, `laptop socket ${i} stays open`);
+});
