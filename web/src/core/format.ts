@@ -54,12 +54,14 @@ export function initials(name: string): string {
 
 interface NamedConversation {
   kind: string;
+  name?: string;
   peer?: { display_name: string } | null;
   members: { user: { id: number; display_name: string } }[];
 }
 
-/** Name shown for a conversation: the peer of a direct chat, otherwise the other members. */
+/** Name shown for a conversation: a group's name, the peer of a direct chat, otherwise the other members. */
 export function conversationName(c: NamedConversation, me: number): string {
+  if (c.kind === 'group') return c.name || 'Group';
   if (c.peer) return c.peer.display_name;
   const others = c.members.filter((m) => m.user.id !== me).map((m) => m.user.display_name);
   if (others.length === 0) return 'Unknown';

@@ -1,4 +1,5 @@
-import type { Member, MessageStatus, OutboxEntry } from './types';
+import { groupStatus, isGroup } from './groups';
+import type { Conversation, Member, MessageStatus, OutboxEntry } from './types';
 
 /** Status of an outbox entry (not acknowledged yet). */
 export function pendingStatus(entry: Pick<OutboxEntry, 'state'>): MessageStatus {
@@ -16,6 +17,11 @@ export function storedStatus(seq: number, members: readonly Member[], me: number
   if (others.every((m) => Math.max(m.read_seq, 0) >= seq)) return 'read';
   if (others.every((m) => Math.max(m.delivered_seq, m.read_seq) >= seq)) return 'delivered';
   return 'sent';
+}
+
+/** Status of an own stored message in any conversation: groups use their roster and min_* watermarks. */
+export function messageStatus(c: Conversation, seq: number, ts: number | undefined, me: number): MessageStatus {
+  return isGroup(c) ? groupStatus(seq, ts, c, me) : storedStatus(seq, c.members, me);
 }
 
 const RANK: Record<MessageStatus, number> = { failed: -1, sending: 0, sent: 1, delivered: 2, read: 3 };

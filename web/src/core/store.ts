@@ -1,4 +1,5 @@
-import type { Conversation, Member, Message, ReceiptEvent } from './types';
+import { applySystemToGroup, applySystemToRoster, applyWatermarks, isGroup, systemEvent } from './groups';
+import type { Conversation, Member, Message, ReceiptEvent, ReceiptsEvent, User } from './types';
 
 export interface AddResult {
   /** Messages that were new to the store (duplicates by conversation_id+seq are dropped). */
@@ -15,8 +16,14 @@ export interface StoreChanges {
 }
 
 function cloneMember(m: Member): Member {
-  return { user: { ...m.user }, delivered_seq: m.delivered_seq, read_seq: m.read_seq };
+  const c: Member = { user: { ...m.user }, delivered_seq: m.delivered_seq, read_seq: m.read_seq };
+  if (m.role !== undefined) c.role = m.role;
+  if (m.joined_at !== undefined) c.joined_at = m.joined_at;
+  return c;
 }
+
+/** Group fields the server's conversation object carries (taken when it is at least as new). */
+const GROUP_FIELDS = ['name', 'description', 'member_count', 'role', 'left'] as const;
 
 /**
  * The local copy of the user's chats: conversations and their messages, merged from sync,
@@ -107,12 +114,16 @@ export class ChatStore {
     const cur = this.convs.get(incoming.id);
     const localMax = this.maxSeq(incoming.id);
     if (!cur) {
-      const c: Conversation = {
-        ...incoming,
-        members: incoming.members.map(cloneMember),
-        last_message: incoming.last_message ? { ...incoming.last_message } : null,
-      };
+      const c: Conversation = structuredClone(incoming);
       delete c.unread;
+      if (isGroup(c)) {
+        c.state_seq ??= c.last_seq;
+        for (const m of c.members) this.remember(c, m.user);
+        for (const m of c.roster ?? []) this.remember(c, m.user);
+        for (const m of [...(c.last_message ? [c.last_message] : []), ...(this.msgs.get(c.id)?.values() ?? [])]) {
+          for (const u of systemEvent(m)?.users ?? []) this.remember(c, u);
+        }
+      }
       if (localMax > c.last_seq) {
         c.last_seq = localMax;
         const lm = this.msgs.get(c.id)!.get(localMax)!;
@@ -125,6 +136,7 @@ export class ChatStore {
       return true;
     }
     let changed = false;
+    const groupFresh = isGroup(incoming) && incoming.last_seq >= (cur.state_seq ?? 0);
     for (const im of incoming.members) {
       const m = cur.members.find((x) => x.user.id === im.user.id);
       if (!m) {
@@ -136,6 +148,34 @@ export class ChatStore {
       if (im.user.display_name !== m.user.display_name) {
         m.user = { ...im.user };
         changed = true;
+      }
+      if (im.role !== undefined && im.role !== m.role && (groupFresh || !isGroup(incoming))) {
+        m.role = im.role;
+        changed = true;
+      }
+    }
+    if (isGroup(incoming)) {
+      if (cur.kind !== incoming.kind) {
+        cur.kind = incoming.kind;
+        changed = true;
+      }
+      if (groupFresh) {
+        for (const k of GROUP_FIELDS) {
+          if (incoming[k] !== undefined && incoming[k] !== cur[k]) {
+            (cur as any)[k] = incoming[k];
+            changed = true;
+          }
+        }
+        cur.state_seq = incoming.last_seq;
+      }
+      // The minimum watermarks can only be judged by recency of the whole object.
+      if (incoming.version >= cur.version) {
+        for (const k of ['min_delivered_seq', 'min_read_seq'] as const) {
+          if (incoming[k] !== undefined && incoming[k] !== cur[k]) {
+            cur[k] = incoming[k];
+            changed = true;
+          }
+        }
       }
     }
     if (incoming.last_seq > cur.last_seq) {
@@ -223,7 +263,15 @@ export class ChatStore {
       if (msg.sender_id === this.me) {
         const me = c.members.find((m) => m.user.id === this.me);
         if (me) changed = this.raiseWatermarks(me, msg.seq, msg.seq) || changed;
+        const rm = c.roster?.find((m) => m.user.id === this.me);
+        if (rm) changed = this.raiseWatermarks(rm, msg.seq, msg.seq) || changed;
+      } else if (c.roster) {
+        // Writing a message implies having everything before it.
+        const rm = c.roster.find((m) => m.user.id === msg.sender_id);
+        if (rm) changed = this.raiseWatermarks(rm, msg.seq, msg.seq) || changed;
       }
+      const ev = systemEvent(msg);
+      if (ev) changed = this.applySystem(c, copy, ev) || changed;
       if (changed) this.changedConvs.add(cid);
     }
     return {
@@ -233,18 +281,103 @@ export class ChatStore {
     };
   }
 
-  /** Applies a receipt event. Returns true if a watermark moved. */
+  /**
+   * Applies a receipt event (direct chats, and groups of two). Returns true if a watermark
+   * moved. In a group the watermarks go to the roster; a member the roster does not know
+   * marks it stale (to fetch again).
+   */
   applyReceipt(ev: Omit<ReceiptEvent, 'type'>): boolean {
     const c = this.convs.get(ev.conversation_id);
     if (!c) return false;
+    let changed = false;
     const m = c.members.find((x) => x.user.id === ev.user_id);
-    if (!m) return false;
-    let changed = this.raiseWatermarks(m, ev.delivered_seq, ev.read_seq);
+    if (m) changed = this.raiseWatermarks(m, ev.delivered_seq, ev.read_seq);
+    if (isGroup(c)) {
+      const r = c.roster ? applyWatermarks(c.roster, ev.user_id, ev.delivered_seq, ev.read_seq) : 'unknown';
+      if (r === 'changed') changed = true;
+      if (r === 'unknown' && !m && !c.roster_stale) {
+        c.roster_stale = true;
+        changed = true;
+      }
+    } else if (!m) {
+      return false;
+    }
     if (ev.version !== undefined && ev.version > c.version) {
       c.version = ev.version;
       changed = true;
     }
     if (changed) this.changedConvs.add(c.id);
+    return changed;
+  }
+
+  /** Applies a coalesced `receipts` frame of a group. Idempotent; returns true if anything moved. */
+  applyReceipts(ev: Omit<ReceiptsEvent, 'type'>): boolean {
+    let changed = false;
+    for (const r of ev.receipts ?? []) {
+      if (typeof r?.user_id !== 'number') continue;
+      changed = this.applyReceipt({ conversation_id: ev.conversation_id, ...r }) || changed;
+    }
+    return changed;
+  }
+
+  /**
+   * Replaces a group's roster with GET members' answer (watermarks never go back), as of local
+   * seq `atSeq`: system messages up to it are taken as already reflected.
+   */
+  setRoster(conversationId: number, members: readonly Member[], atSeq = this.maxSeq(conversationId)): boolean {
+    const c = this.convs.get(conversationId);
+    if (!c) return false;
+    const old = new Map((c.roster ?? []).map((m) => [m.user.id, m]));
+    c.roster = members.map((im) => {
+      const m = cloneMember(im);
+      const o = old.get(m.user.id);
+      if (o) this.raiseWatermarks(m, o.delivered_seq, o.read_seq);
+      this.remember(c, m.user);
+      return m;
+    });
+    c.roster_seq = Math.max(c.roster_seq ?? 0, atSeq);
+    c.roster_stale = false;
+    const mine = c.roster.find((m) => m.user.id === this.me);
+    const me = c.members.find((m) => m.user.id === this.me);
+    if (mine && me) {
+      this.raiseWatermarks(me, mine.delivered_seq, mine.read_seq);
+      me.role = mine.role;
+    }
+    if (atSeq >= (c.state_seq ?? 0)) {
+      c.member_count = c.roster.length;
+      if (mine) {
+        c.role = mine.role;
+        c.left = false;
+      }
+    }
+    this.changedConvs.add(c.id);
+    return true;
+  }
+
+  private remember(c: Conversation, u: User): void {
+    const people = (c.people ??= {});
+    const k = String(u.id);
+    const p = people[k];
+    if (!p || p.display_name !== u.display_name || p.username !== u.username) people[k] = { ...u };
+  }
+
+  /** A system message's effects on the group, applied once and only when newer than what is known. */
+  private applySystem(c: Conversation, m: Message, ev: NonNullable<ReturnType<typeof systemEvent>>): boolean {
+    let changed = false;
+    const peopleBefore = JSON.stringify(c.people ?? {});
+    for (const u of ev.users ?? []) this.remember(c, u);
+    if (JSON.stringify(c.people ?? {}) !== peopleBefore) changed = true;
+    if (!isGroup(c)) return changed;
+    if (m.seq > (c.state_seq ?? 0)) {
+      applySystemToGroup(c, ev, this.me);
+      c.state_seq = m.seq;
+      changed = true;
+    }
+    if (c.roster && m.seq > (c.roster_seq ?? 0)) {
+      applySystemToRoster(c.roster, ev, m.ts, m.seq);
+      c.roster_seq = m.seq;
+      changed = true;
+    }
     return changed;
   }
 

@@ -15,13 +15,30 @@ export interface Message {
   kind: string;
   text: string;
   ts: number;
+  /** Present on `kind: "system"` messages: a change to a group. */
+  system?: SystemEvent;
+}
+
+/** The `system` object of a group's system message (docs/protocol.md, "Objects"). */
+export interface SystemEvent {
+  event: string;
+  actor_id: number | null;
+  users?: User[];
+  name?: string;
+  description?: string;
 }
 
 export interface Member {
   user: User;
   delivered_seq: number;
   read_seq: number;
+  /** "admin" or "member" (always "member" in direct conversations). */
+  role?: string;
+  /** Only on the members route of a group. */
+  joined_at?: number;
 }
+
+export type Role = 'admin' | 'member';
 
 export interface Conversation {
   id: number;
@@ -34,6 +51,47 @@ export interface Conversation {
   created_at: number;
   last_message: Message | null;
   version: number;
+  // ---- groups (kind "group"); `members` then holds only the viewer's own entry ----
+  name?: string;
+  description?: string;
+  member_count?: number;
+  /** The viewer's role. */
+  role?: string;
+  /** True once the viewer left or was removed. */
+  left?: boolean;
+  min_delivered_seq?: number;
+  min_read_seq?: number;
+  // ---- client-side only (kept in IndexedDB with the conversation) ----
+  /** last_seq of the server object or system message the group fields above come from. */
+  state_seq?: number;
+  /** Active members with their watermarks (GET members, then receipts frames and system messages). */
+  roster?: Member[];
+  /** Local max seq when the roster was fetched; system messages up to it are already in it. */
+  roster_seq?: number;
+  /** True when the roster may be out of date (a member we do not know showed up). */
+  roster_stale?: boolean;
+  /** Everyone ever seen in this conversation, for names of senders who left. */
+  people?: Record<string, User>;
+}
+
+export interface ReceiptsEntry {
+  user_id: number;
+  delivered_seq: number;
+  read_seq: number;
+  version?: number;
+}
+
+export interface ReceiptsEvent {
+  type: 'receipts';
+  conversation_id: number;
+  receipts: ReceiptsEntry[];
+}
+
+/** One row of GET /conversations/{id}/messages/{seq}/receipts. */
+export interface MessageReceipt {
+  user: User;
+  delivered_at: number | null;
+  read_at: number | null;
 }
 
 export interface AuthResult {

@@ -1,7 +1,19 @@
+import { isGroup } from '../core/groups';
 import { Outbox } from '../core/outbox';
 import { ChatStore } from '../core/store';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
-import { ApiError, type Conversation, type HistoryPage, type Message, type OutboxEntry, type SyncPage, type User } from '../core/types';
+import {
+  ApiError,
+  type Conversation,
+  type HistoryPage,
+  type Member,
+  type Message,
+  type MessageReceipt,
+  type OutboxEntry,
+  type Role,
+  type SyncPage,
+  type User,
+} from '../core/types';
 import { http } from './api';
 import { Connection, type ConnState } from './connection';
 import { LocalDb } from './db';
@@ -40,6 +52,9 @@ export class ParleyClient {
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private olderExhausted = new Set<number>();
   private closed = false;
+  /** Groups whose member list was fetched since the app started, and fetches in flight. */
+  private rosterFresh = new Set<number>();
+  private rosterBusy = new Map<number, Promise<void>>();
 
   private constructor(
     readonly session: Session,
@@ -138,6 +153,8 @@ export class ParleyClient {
       do {
         this.syncAgain = false;
         const r = await runSync(this.transport, this.store, this.version);
+        for (const id of r.changed) if (this.needsRoster(id)) this.rosterFresh.delete(id);
+        this.refreshRosters();
         this.collectOwedDelivered(this.store.conversations().map((c) => c.id));
         this.markReadIfOpen();
         this.emit();
@@ -162,7 +179,7 @@ export class ParleyClient {
         const r = this.store.addMessages([m]);
         for (const g of r.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
         if (r.unknown.length) void this.sync();
-        if (r.added.length && m.sender_id !== this.session.user.id) {
+        if (r.added.length && m.sender_id !== this.session.user.id && !this.store.conversation(m.conversation_id)?.left) {
           this.owe(m.conversation_id, 'delivered', m.seq);
           this.onIncoming?.(m, this.store.conversation(m.conversation_id));
         }
@@ -173,9 +190,18 @@ export class ParleyClient {
       }
       case 'receipt':
         if (this.store.applyReceipt(f)) this.emit();
+        this.refreshIfStale(f.conversation_id);
+        return;
+      case 'receipts':
+        if (typeof f.conversation_id !== 'number' || !Array.isArray(f.receipts)) return;
+        if (this.store.applyReceipts(f)) this.emit();
+        this.refreshIfStale(f.conversation_id);
         return;
       case 'conversation':
         if (f.conversation && this.store.upsertConversation(f.conversation)) this.emit();
+        if (f.conversation && typeof f.conversation.id === 'number' && isGroup(f.conversation) && !f.conversation.left) {
+          void this.refreshMembers(f.conversation.id).catch(() => undefined);
+        }
         return;
     }
   }
@@ -246,6 +272,7 @@ export class ParleyClient {
     for (const id of ids) {
       const me = this.store.myMember(id);
       const max = this.store.maxSeq(id);
+      if (this.store.conversation(id)?.left) continue; // the server takes no receipts from former members
       if (me && max > me.delivered_seq) this.owe(id, 'delivered', max);
     }
   }
@@ -256,7 +283,7 @@ export class ParleyClient {
     const me = this.store.myMember(this.openId);
     if (seq > 0 && me && seq > me.read_seq) {
       this.store.markOwn(this.openId, 'read', seq);
-      this.owe(this.openId, 'read', seq);
+      if (!this.store.conversation(this.openId)?.left) this.owe(this.openId, 'read', seq);
     }
   }
 
@@ -303,6 +330,10 @@ export class ParleyClient {
 
   /** Which conversation the user looks at, and whether the page is visible. */
   setView(openId: number | null, visible: boolean): void {
+    if (openId !== null && openId !== this.openId && isGroup(this.store.conversation(openId))) {
+      this.rosterFresh.delete(openId); // opening a group shows its members: make them current
+      void this.refreshMembers(openId).catch(() => undefined);
+    }
     this.openId = openId;
     this.visible = visible;
     this.markReadIfOpen();
@@ -349,6 +380,152 @@ export class ParleyClient {
       void this.loadOlder(r.conversation.id).catch(() => undefined);
     }
     return r.conversation.id;
+  }
+
+  // ---------- groups ----------
+
+  private needsRoster(id: number): boolean {
+    const c = this.store.conversation(id);
+    return !!c && isGroup(c) && !c.left;
+  }
+
+  /** Fetches, one at a time, the member lists of groups that have none (or a stale one), and the open group's. */
+  private refreshRosters(): void {
+    const ids = this.store
+      .conversations()
+      .filter((c) => isGroup(c) && !c.left && (!c.roster || c.roster_stale || (c.id === this.openId && !this.rosterFresh.has(c.id))))
+      .map((c) => c.id);
+    void (async () => {
+      for (const id of ids) {
+        if (this.closed) return;
+        try {
+          await this.refreshMembers(id);
+        } catch {
+          return; // offline: the cached lists stay
+        }
+      }
+    })();
+  }
+
+  private refreshIfStale(id: unknown): void {
+    if (typeof id !== 'number') return;
+    const c = this.store.conversation(id);
+    if (c && isGroup(c) && !c.left && c.roster_stale) void this.refreshMembers(id).catch(() => undefined);
+  }
+
+  /** GET members of a group into its roster (cached in IndexedDB with the conversation). */
+  refreshMembers(id: number): Promise<void> {
+    const busy = this.rosterBusy.get(id);
+    if (busy) return busy;
+    const p = (async () => {
+      try {
+        const atSeq = this.store.maxSeq(id);
+        const r = await http<{ members: Member[] }>('GET', `/conversations/${id}/members`, undefined, this.session.token);
+        this.store.setRoster(id, r.members, atSeq);
+        this.rosterFresh.add(id);
+        this.emit();
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'not_found') {
+          // No longer a member: the conversation object says so.
+          await this.refreshConversation(id).catch(() => undefined);
+          return;
+        }
+        throw e;
+      } finally {
+        this.rosterBusy.delete(id);
+      }
+    })();
+    this.rosterBusy.set(id, p);
+    return p;
+  }
+
+  /** GET the conversation object and merge it, then fetch any messages not held yet. */
+  async refreshConversation(id: number): Promise<void> {
+    const r = await http<{ conversation: Conversation }>('GET', `/conversations/${id}`, undefined, this.session.token);
+    this.store.upsertConversation(r.conversation);
+    this.emit();
+    await this.fetchNew(id);
+  }
+
+  /** Messages after the local max seq, over HTTP (works while the WebSocket reconnects). */
+  private async fetchNew(id: number): Promise<void> {
+    const c = this.store.conversation(id);
+    const local = this.store.maxSeq(id);
+    if (!c || c.last_seq <= local) return;
+    if (local === 0) {
+      await this.loadOlder(id);
+      return;
+    }
+    let after = local;
+    for (let i = 0; i < 20; i++) {
+      const page = await http<HistoryPage>('GET', `/conversations/${id}/messages?after=${after}&limit=200`, undefined, this.session.token);
+      this.store.addMessages(page.messages, { detectGaps: false });
+      const last = page.messages.reduce((m, x) => Math.max(m, x.seq), after);
+      if (!page.has_more || last <= after) break;
+      after = last;
+    }
+    this.collectOwedDelivered([id]);
+    this.markReadIfOpen();
+    this.emit();
+    this.flushReceipts();
+  }
+
+  /** After a group change: merge the answer, fetch the system message and the member list. */
+  private async afterGroupChange(id: number, conv?: Conversation): Promise<void> {
+    if (conv) this.store.upsertConversation(conv);
+    this.emit();
+    await Promise.allSettled([this.fetchNew(id), this.refreshMembers(id)]);
+  }
+
+  /** The user with this username (404 not_found when there is none). */
+  async lookupUser(username: string): Promise<User> {
+    const r = await http<{ user: User }>('GET', `/users/${encodeURIComponent(username)}`, undefined, this.session.token);
+    return r.user;
+  }
+
+  async createGroup(name: string, description: string, usernames: string[]): Promise<number> {
+    const r = await http<{ conversation: Conversation }>(
+      'POST',
+      '/groups',
+      { name, description, member_usernames: usernames },
+      this.session.token,
+    );
+    const id = r.conversation.id;
+    this.store.upsertConversation(r.conversation);
+    this.emit();
+    void this.afterGroupChange(id);
+    return id;
+  }
+
+  async addMembers(id: number, usernames: string[]): Promise<void> {
+    const r = await http<{ conversation: Conversation }>('POST', `/conversations/${id}/members`, { user_usernames: usernames }, this.session.token);
+    await this.afterGroupChange(id, r.conversation);
+  }
+
+  async removeMember(id: number, userId: number): Promise<void> {
+    await http('DELETE', `/conversations/${id}/members/${userId}`, undefined, this.session.token);
+    await this.afterGroupChange(id);
+  }
+
+  async setRole(id: number, userId: number, role: Role): Promise<void> {
+    await http('PATCH', `/conversations/${id}/members/${userId}`, { role }, this.session.token);
+    await this.afterGroupChange(id);
+  }
+
+  async updateGroup(id: number, fields: { name?: string; description?: string }): Promise<void> {
+    const r = await http<{ conversation: Conversation }>('PATCH', `/conversations/${id}`, fields, this.session.token);
+    await this.afterGroupChange(id, r.conversation);
+  }
+
+  async leaveGroup(id: number): Promise<void> {
+    await http('POST', `/conversations/${id}/leave`, {}, this.session.token);
+    await this.refreshConversation(id).catch(() => undefined);
+  }
+
+  /** Message info: when each other member got and read one message. */
+  async messageReceipts(id: number, seq: number): Promise<MessageReceipt[]> {
+    const r = await http<{ receipts: MessageReceipt[] }>('GET', `/conversations/${id}/messages/${seq}/receipts`, undefined, this.session.token);
+    return r.receipts;
   }
 
   // ---------- sign out ----------

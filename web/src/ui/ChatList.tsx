@@ -1,5 +1,6 @@
 import { conversationName, listTime } from '../core/format';
-import { pendingStatus, storedStatus } from '../core/status';
+import { isGroup, previewText } from '../core/groups';
+import { messageStatus, pendingStatus, storedStatus } from '../core/status';
 import type { ParleyClient } from '../platform/client';
 import { Avatar, StatusIcon } from './icons';
 
@@ -39,8 +40,8 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
             time = Math.max(time, pending.created_at);
           } else if (c.last_message) {
             const lm = c.last_message;
-            preview = lm.kind === 'text' ? lm.text : 'Unsupported message';
-            if (lm.sender_id === me) status = storedStatus(lm.seq, c.members, me);
+            preview = previewText(c, lm, me);
+            if (lm.sender_id === me && lm.kind !== 'system') status = messageStatus(c, lm.seq, lm.ts, me);
           }
           const selected = c.id === openId;
           const label = `${name}${unread ? `, ${unread} unread message${unread === 1 ? '' : 's'}` : ''}`;
@@ -52,6 +53,7 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
                 aria-current={selected ? 'page' : undefined}
                 aria-label={label}
                 data-conversation={c.id}
+                data-kind={isGroup(c) ? 'group' : 'direct'}
                 onClick={(e) => {
                   e.preventDefault();
                   onOpen(c.id);

@@ -1,10 +1,13 @@
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { clockTime, conversationName, dayLabel, sameDay } from '../core/format';
-import { pendingStatus, storedStatus } from '../core/status';
+import { isGroup, nameIn, senderColour, systemEvent, systemText } from '../core/groups';
+import { messageStatus, pendingStatus } from '../core/status';
 import type { MessageStatus } from '../core/types';
 import type { ParleyClient } from '../platform/client';
-import { Avatar, BackIcon, SendIcon, StatusIcon } from './icons';
+import { GroupInfo } from './GroupInfo';
+import { Avatar, BackIcon, ChevronIcon, InfoIcon, SendIcon, StatusIcon } from './icons';
+import { MessageInfo } from './MessageInfo';
 
 interface Row {
   key: string;
@@ -16,7 +19,11 @@ interface Row {
   seq?: number;
   status?: MessageStatus;
   clientId?: string;
+  /** The line a system message shows. */
+  system?: string;
 }
+
+type Panel = { type: 'group' } | { type: 'message'; seq: number } | null;
 
 export function ChatView({ client, conversationId, onBack }: { client: ParleyClient; conversationId: number; onBack: () => void }) {
   const { store, outbox } = client;
@@ -24,8 +31,11 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const conv = store.conversation(conversationId)!;
   const peer = store.peer(conversationId);
   const name = conversationName(conv, me);
-  const direct = conv.members.length <= 2;
-  const memberName = (id: number) => conv.members.find((m) => m.user.id === id)?.user.display_name ?? 'Unknown';
+  const group = isGroup(conv);
+  const direct = !group && conv.members.length <= 2;
+  const memberName = (id: number) => nameIn(conv, id);
+  const [panel, setPanel] = useState<Panel>(null);
+  const infoButtonRef = useRef<HTMLButtonElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const [draft, setDraft] = useState('');
@@ -34,17 +44,32 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const stick = useRef(true);
   const anchor = useRef<{ seq: number; offset: number } | null>(null);
 
-  const rows: Row[] = store.messages(conversationId).map((m) => ({
-    key: `s${m.seq}`,
-    text: m.kind === 'text' ? m.text : 'Unsupported message',
-    kind: m.kind,
-    mine: m.sender_id === me,
-    sender: m.sender_id,
-    ts: m.ts,
-    seq: m.seq,
-    status: m.sender_id === me ? storedStatus(m.seq, conv.members, me) : undefined,
-    clientId: m.client_id,
-  }));
+  const rows: Row[] = store.messages(conversationId).map((m) => {
+    if (m.kind === 'system') {
+      const ev = systemEvent(m);
+      return {
+        key: `s${m.seq}`,
+        text: '',
+        kind: m.kind,
+        mine: false,
+        sender: 0,
+        ts: m.ts,
+        seq: m.seq,
+        system: ev ? systemText(ev, me, memberName) : 'Unsupported message',
+      };
+    }
+    return {
+      key: `s${m.seq}`,
+      text: m.kind === 'text' ? m.text : 'Unsupported message',
+      kind: m.kind,
+      mine: m.sender_id === me,
+      sender: m.sender_id,
+      ts: m.ts,
+      seq: m.seq,
+      status: m.sender_id === me ? messageStatus(conv, m.seq, m.ts, me) : undefined,
+      clientId: m.client_id,
+    };
+  });
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
@@ -97,6 +122,11 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     inputRef.current?.focus({ preventScroll: true });
   }, [conversationId]);
 
+  function closePanel() {
+    setPanel(null);
+    requestAnimationFrame(() => (infoButtonRef.current ?? inputRef.current)?.focus({ preventScroll: true }));
+  }
+
   function onScroll() {
     const el = listRef.current;
     if (!el) return;
@@ -117,21 +147,41 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const tooLong = new TextEncoder().encode(draft).length > 16384;
 
   return (
+    <div class={`chat-wrap${panel ? ' has-panel' : ''}`}>
     <section class="chat" aria-labelledby="chat-title">
       <header class="bar chat-bar">
         <button type="button" class="icon-button back" onClick={onBack} aria-label="Back to chats">
           <BackIcon />
         </button>
         <Avatar name={name} />
-        <div class="chat-heading">
+        <div class={`chat-heading${group ? ' clickable' : ''}`} onClick={group ? () => setPanel({ type: 'group' }) : undefined}>
           <h2 id="chat-title">{name}</h2>
           {/* Presence and typing indicators will go here once the protocol carries them. */}
           <p class="chat-sub" id="chat-sub" data-slot="presence">
-            {peer && direct ? `@${peer.username}` : `${conv.members.length} members`}
+            {group
+              ? conv.left
+                ? "You're no longer a member"
+                : `${conv.member_count ?? conv.roster?.length ?? 0} member${(conv.member_count ?? 0) === 1 ? '' : 's'}`
+              : peer && direct
+                ? `@${peer.username}`
+                : `${conv.members.length} members`}
           </p>
         </div>
+        {group && (
+          <button
+            type="button"
+            class="icon-button"
+            ref={infoButtonRef}
+            aria-label="Group info"
+            aria-expanded={panel?.type === 'group'}
+            aria-controls="side-panel"
+            onClick={() => (panel?.type === 'group' ? closePanel() : setPanel({ type: 'group' }))}
+          >
+            <InfoIcon />
+          </button>
+        )}
       </header>
-      <div class="messages" ref={listRef} onScroll={onScroll} role="log" aria-live="polite" aria-label={`Messages with ${name}`} tabIndex={0}>
+      <div class="messages" ref={listRef} onScroll={onScroll} role="log" aria-live="polite" aria-label={group ? `Messages in ${name}` : `Messages with ${name}`} tabIndex={0}>
         {client.hasOlder(conversationId) && (
           <div class="older">
             {loadingOlder ? (
@@ -147,14 +197,25 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
         {rows.map((r, i) => {
           const prev = rows[i - 1];
           const newDay = !prev || !sameDay(prev.ts, r.ts);
-          const grouped = !!prev && !newDay && prev.sender === r.sender;
+          const grouped = !!prev && !newDay && prev.sender === r.sender && prev.kind !== 'system' && r.kind !== 'system';
+          const day = newDay && (
+            <div class="day">
+              <span>{dayLabel(r.ts)}</span>
+            </div>
+          );
+          if (r.system !== undefined) {
+            return (
+              <Fragment key={r.key}>
+                {day}
+                <div class="msg system" data-seq={r.seq}>
+                  <span class="system-text">{r.system}</span>
+                </div>
+              </Fragment>
+            );
+          }
           return (
             <Fragment key={r.key}>
-              {newDay && (
-                <div class="day">
-                  <span>{dayLabel(r.ts)}</span>
-                </div>
-              )}
+              {day}
               <div
                 class={`msg ${r.mine ? 'out' : 'in'}${grouped ? ' grouped' : ''}${r.status === 'failed' ? ' failed' : ''}`}
                 data-seq={r.seq}
@@ -162,7 +223,9 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
               >
                 <div class={`bubble${r.kind !== 'text' ? ' unsupported' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
-                    <span class="sender">{memberName(r.sender)}</span>
+                    <span class="sender" style={{ color: senderColour(r.sender) }}>
+                      {memberName(r.sender)}
+                    </span>
                   ) : (
                     <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
                   )}
@@ -171,6 +234,18 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                     <time dateTime={new Date(r.ts).toISOString()}>{clockTime(r.ts)}</time>
                     {r.status && <StatusIcon status={r.status} />}
                   </span>
+                  {group && r.mine && r.seq !== undefined && (
+                    <button
+                      type="button"
+                      class="msg-action"
+                      aria-label="Message info"
+                      title="Message info"
+                      aria-controls="side-panel"
+                      onClick={() => setPanel({ type: 'message', seq: r.seq! })}
+                    >
+                      <ChevronIcon />
+                    </button>
+                  )}
                 </div>
                 {r.status === 'failed' && r.clientId && (
                   <div class="failed-actions">
@@ -187,6 +262,11 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
           );
         })}
       </div>
+      {conv.left ? (
+        <div class="composer composer-left" role="note">
+          You can't send messages to this group because you're no longer a member.
+        </div>
+      ) : (
       <form
         class="composer"
         onSubmit={(e) => {
@@ -216,11 +296,15 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
           <SendIcon />
         </button>
       </form>
-      {tooLong && (
+      )}
+      {tooLong && !conv.left && (
         <p class="form-error composer-error" role="alert">
           This message is longer than 16 KB.
         </p>
       )}
     </section>
+    {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
+    {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
+    </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useReducer, useState } from 'preact/hooks';
-import { titleFor } from '../core/format';
+import { conversationName, titleFor } from '../core/format';
+import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
@@ -64,12 +65,12 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   // Notifications for messages arriving while the tab is hidden.
   useEffect(() => {
     if (!client) return;
-    client.onIncoming = (m) => {
+    client.onIncoming = (m, conv) => {
       if (document.visibilityState !== 'hidden') return;
       if (!('Notification' in window) || Notification.permission !== 'granted') return;
       const peer = client.store.peer(m.conversation_id);
-      const title = peer?.display_name ?? 'Parley';
-      const body = m.kind === 'text' ? m.text : 'Unsupported message';
+      const title = conv?.kind === 'group' ? conversationName(conv, session.user.id) : (peer?.display_name ?? 'Parley');
+      const body = conv ? previewText(conv, m, session.user.id) : m.kind === 'text' ? m.text : 'Unsupported message';
       try {
         const n = new Notification(title, { body, tag: `conv-${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } });
         n.onclick = () => {
@@ -179,7 +180,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           <div class="empty">
             <img src="/icon.svg" alt="" width="96" height="96" />
             <h2>Parley for the web</h2>
-            <p class="muted">Pick a chat on the left, or start a new one by username.</p>
+            <p class="muted">Pick a chat on the left, start a new one by username, or create a group.</p>
           </div>
         )}
       </main>

@@ -2,11 +2,14 @@ import { useState } from 'preact/hooks';
 import { isValidUsername, normalizeUsername } from '../core/format';
 import { ApiError } from '../core/types';
 import type { ParleyClient } from '../platform/client';
+import { GroupIcon } from './icons';
+import { NewGroup } from './NewGroup';
 
 export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id: number) => void }) {
   const [name, setName] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [creating, setCreating] = useState(false);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -61,6 +64,11 @@ export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id:
       <button type="submit" class="primary small" disabled={busy || !name.trim()}>
         Chat
       </button>
+      <button type="button" class="secondary small new-group-button" onClick={() => setCreating(true)} aria-haspopup="dialog">
+        <GroupIcon />
+        New group
+      </button>
+      {creating && <NewGroup client={client} onClose={() => setCreating(false)} onOpen={onOpen} />}
       {error && (
         <p id="new-chat-error" class="form-error" role="alert">
           {error}

@@ -77,3 +77,40 @@ export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
     </span>
   );
 }
+
+export function GroupIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+      <circle cx="9" cy="8" r="3.2" fill="currentColor" />
+      <path d="M2.5 19c.4-3.6 3-5.6 6.5-5.6s6.1 2 6.5 5.6z" fill="currentColor" />
+      <circle cx="17" cy="9" r="2.6" fill="currentColor" opacity="0.75" />
+      <path d="M16.2 13.5c2.9-.2 5 1.5 5.3 4.6h-4.6c-.1-1.8-.3-3.3-.7-4.6z" fill="currentColor" opacity="0.75" />
+    </svg>
+  );
+}
+
+export function InfoIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+      <circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" stroke-width="2" />
+      <path d="M12 11v6" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+      <circle cx="12" cy="7.6" r="1.3" fill="currentColor" />
+    </svg>
+  );
+}
+
+export function CloseIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+      <path d="M6 6l12 12M18 6L6 18" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+    </svg>
+  );
+}
+
+export function ChevronIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+      <path d="M4 6l4 4 4-4" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" />
+    </svg>
+  );
+}
