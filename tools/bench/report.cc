@@ -22,13 +22,13 @@ std::string pad(std::string s, std::size_t width) {
 }  // namespace
 
 void Report::value(const std::string& key, const std::string& label, double v, const std::string& unit, int precision) {
-  lines_.push_back("  " + pad(label, 44) + fixed(v, precision) + (unit.empty() ? "" : " " + unit));
+  lines_.push_back("  " + pad(label, 50) + fixed(v, precision) + (unit.empty() ? "" : " " + unit));
   json_[key] = v;
 }
 
 void Report::latency(const std::string& key, const std::string& label, const Histogram& h) {
   auto ms = [](uint64_t us) { return static_cast<double>(us) / 1000.0; };
-  lines_.push_back("  " + pad(label + " (ms)", 44) + "p50 " + fixed(ms(h.quantile(0.5)), 2) + "  p90 " +
+  lines_.push_back("  " + pad(label + " (ms)", 50) + "p50 " + fixed(ms(h.quantile(0.5)), 2) + "  p90 " +
                    fixed(ms(h.quantile(0.9)), 2) + "  p99 " + fixed(ms(h.quantile(0.99)), 2) + "  p99.9 " +
                    fixed(ms(h.quantile(0.999)), 2) + "  max " + fixed(ms(h.max()), 2) + "  (n=" +
                    std::to_string(h.count()) + ")");
