@@ -101,6 +101,20 @@ struct MessageReceipt {
   std::optional<int64_t> read_at;
 };
 
+// A user in someone's contact list, with the owner's private nickname for them.
+struct ContactRecord {
+  UserRecord user;
+  std::string nickname;  // empty: none
+  int64_t created_at = 0;
+};
+
+// What presence needs to know about a user from the store.
+struct PresenceRecord {
+  int64_t user_id = 0;
+  std::optional<int64_t> last_seen_at;  // ms since epoch; absent: never recorded
+  bool hide_last_seen = false;
+};
+
 struct NewMessage {
   int64_t conversation_id = 0;
   int64_t sender_id = 0;
@@ -225,6 +239,22 @@ class WriteTxn {
 
   virtual Status set_group_info(int64_t conversation_id, std::string_view name,
                                 std::string_view description) = 0;
+
+  // ---- contacts, blocking, presence ---------------------------------------------------
+  // Adds `contact_id` to owner's contacts or renames an existing entry.
+  // Errors: kNotFound (no such user), kInvalidArgument (owner == contact_id).
+  virtual Result<ContactRecord> upsert_contact(int64_t owner_id, int64_t contact_id,
+                                               std::string_view nickname, int64_t now) = 0;
+  // False when it was not a contact.
+  virtual Result<bool> remove_contact(int64_t owner_id, int64_t contact_id) = 0;
+  // Blocks (on=true) or unblocks. Result: whether anything changed.
+  // Errors: kNotFound (no such user), kInvalidArgument (blocker == blocked_id).
+  virtual Result<bool> set_block(int64_t blocker_id, int64_t blocked_id, bool on, int64_t now) = 0;
+  // True when `conversation_id` is a direct conversation whose other member has blocked
+  // `sender_id` (so the sender may not message them). False for groups.
+  virtual Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) = 0;
+  virtual Status set_last_seen(int64_t user_id, int64_t ts) = 0;
+  virtual Status set_hide_last_seen(int64_t user_id, bool hide) = 0;
 };
 
 // One unit of work in a write batch. The store calls apply() inside the transaction;
@@ -292,6 +322,27 @@ class Store {
   // viewer cannot see it).
   virtual Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id,
                                                                int64_t seq, int64_t viewer_id) = 0;
+
+  // ---- contacts, blocking, presence ---------------------------------------------------
+  // The owner's contacts ordered by nickname-or-display-name, case-insensitively.
+  virtual Result<std::vector<ContactRecord>> contacts(int64_t owner_id) = 0;
+  // Users whose username starts with `prefix` (already lower-case), ordered by username,
+  // at most `limit` (1..50).
+  virtual Result<std::vector<UserRecord>> search_users(std::string_view prefix, int limit) = 0;
+  // Users the blocker has blocked, most recent first.
+  virtual Result<std::vector<UserRecord>> blocked_users(int64_t blocker_id) = 0;
+  // True when `blocker_id` has blocked `blocked_id`.
+  virtual Result<bool> is_blocked(int64_t blocker_id, int64_t blocked_id) = 0;
+  // Of `targets`, those whose presence `viewer_id` may see: they share a conversation in
+  // which both are active members, or either has the other as a contact; and neither has
+  // blocked the other. The viewer never appears in the result.
+  virtual Result<std::vector<int64_t>> presence_audience(int64_t viewer_id,
+                                                         const std::vector<int64_t>& targets) = 0;
+  // Users among `user_ids` with a block between them and `user_id` in either direction.
+  virtual Result<std::vector<int64_t>> block_relations(int64_t user_id,
+                                                       const std::vector<int64_t>& user_ids) = 0;
+  // Last-seen data of the given users (unknown ids are left out).
+  virtual Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) = 0;
 };
 
 }  // namespace parley::store

@@ -3,6 +3,7 @@
 // empty store per test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -159,9 +160,64 @@ class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
     return page.ok() ? seqs(page->items) : std::vector<int64_t>{};
   }
 
+  // ---- contacts, blocking, presence ----
+
+  Result<ContactRecord> contact(int64_t owner_id, int64_t contact_id,
+                                const std::string& nickname = "", int64_t now = 500) {
+    return in_txn(store(), [&](WriteTxn& txn) {
+      return txn.upsert_contact(owner_id, contact_id, nickname, now);
+    });
+  }
+
+  Result<bool> block(int64_t blocker_id, int64_t blocked_id, bool on = true, int64_t now = 500) {
+    return in_txn(store(), [&](WriteTxn& txn) {
+      return txn.set_block(blocker_id, blocked_id, on, now);
+    });
+  }
+
+  bool blocked_in(int64_t conversation_id, int64_t sender_id) {
+    auto blocked = in_txn(store(), [&](WriteTxn& txn) {
+      return txn.blocked_in_direct(conversation_id, sender_id);
+    });
+    EXPECT_TRUE(blocked.ok());
+    return blocked.ok() && blocked.value();
+  }
+
+  std::vector<int64_t> contact_ids(int64_t owner_id) {
+    auto contacts = store().contacts(owner_id);
+    EXPECT_TRUE(contacts.ok());
+    std::vector<int64_t> out;
+    if (contacts.ok()) {
+      for (const ContactRecord& c : *contacts) out.push_back(c.user.id);
+    }
+    return out;
+  }
+
+  // The store promises no order for these id lists: compared sorted.
+  static std::vector<int64_t> sorted(Result<std::vector<int64_t>> ids) {
+    EXPECT_TRUE(ids.ok()) << (ids.ok() ? "" : ids.error().message);
+    if (!ids.ok()) return {};
+    std::vector<int64_t> out = std::move(ids).value();
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::vector<int64_t> audience(int64_t viewer_id, const std::vector<int64_t>& targets) {
+    return sorted(store().presence_audience(viewer_id, targets));
+  }
+
   std::unique_ptr<StoreHarness> harness_;
   std::unique_ptr<Store> store_;
 };
+
+std::vector<std::string> usernames(const Result<std::vector<UserRecord>>& users) {
+  EXPECT_TRUE(users.ok()) << (users.ok() ? "" : users.error().message);
+  std::vector<std::string> out;
+  if (users.ok()) {
+    for (const UserRecord& u : *users) out.push_back(u.username);
+  }
+  return out;
+}
 
 std::vector<int64_t> ids(const std::vector<ConversationRecord>& conversations) {
   std::vector<int64_t> out;
@@ -1403,6 +1459,305 @@ TEST_P(StoreConformance, FailedGroupPrimitiveWritesNothing) {
                                     [&](WriteTxn& t) { ASSERT_TRUE(t.add_member(g.id, carol.id, "member", 1, 1).ok()); }})
                   .ok());
   EXPECT_EQ(seen_by(g.id, carol.id).member_count, 3);
+}
+
+// ---- contacts, blocking, presence --------------------------------------------------------
+
+TEST_P(StoreConformance, ContactsAddRenameRemoveAndListOrderedByName) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");      // shown as "Display bob" unless nicknamed
+  UserRecord carol = user("carol");
+  UserRecord dave = user("dave");
+  const int64_t v = version();
+
+  auto added = contact(alice.id, bob.id, "Zed", 500);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_EQ(added->user.id, bob.id);
+  EXPECT_EQ(added->user.username, "bob");
+  EXPECT_EQ(added->user.display_name, "Display bob");
+  EXPECT_EQ(added->nickname, "Zed");
+  EXPECT_EQ(added->created_at, 500);
+  ASSERT_TRUE(contact(alice.id, carol.id, "", 600).ok());
+  ASSERT_TRUE(contact(alice.id, dave.id, "alpha", 700).ok());
+
+  // Nickname if any, else display name, ignoring case: alpha < Display carol < Zed.
+  EXPECT_EQ(contact_ids(alice.id), (std::vector<int64_t>{dave.id, carol.id, bob.id}));
+  auto listed = store().contacts(alice.id);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].nickname, "alpha");
+  EXPECT_EQ((*listed)[0].created_at, 700);
+  EXPECT_EQ((*listed)[1].nickname, "");
+  EXPECT_EQ((*listed)[1].user.display_name, "Display carol");
+  // Contacts are one-way.
+  EXPECT_TRUE(contact_ids(bob.id).empty());
+
+  // Renaming keeps the entry (and when it was added) and moves it in the order.
+  auto renamed = contact(alice.id, bob.id, "bobby", 900);
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->nickname, "bobby");
+  EXPECT_EQ(renamed->created_at, 500);
+  EXPECT_EQ(contact_ids(alice.id), (std::vector<int64_t>{dave.id, bob.id, carol.id}));
+  ASSERT_TRUE(contact(alice.id, dave.id, "", 950).ok());  // clears the nickname
+  EXPECT_EQ(contact_ids(alice.id), (std::vector<int64_t>{bob.id, carol.id, dave.id}));
+  EXPECT_EQ(store().contacts(alice.id)->back().nickname, "");
+
+  auto removed = in_txn(store(), [&](WriteTxn& t) { return t.remove_contact(alice.id, carol.id); });
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(*removed);
+  auto again = in_txn(store(), [&](WriteTxn& t) { return t.remove_contact(alice.id, carol.id); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(contact_ids(alice.id), (std::vector<int64_t>{bob.id, dave.id}));
+
+  // Contacts are not conversation changes: sync does not see them.
+  EXPECT_EQ(version(), v);
+}
+
+TEST_P(StoreConformance, ContactWithUnknownUserOrSelfIsRejected) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  const int64_t nobody = alice.id + bob.id + 100;
+  const int64_t v = version();
+  std::vector<Errc> errors;
+  auto code = [&](const Result<ContactRecord>& r) {
+    errors.push_back(r.ok() ? Errc::kInternal : r.error().code);
+  };
+  std::optional<bool> removed;
+  Status status = write_batch(
+      store(), {[&](WriteTxn& t) { code(t.upsert_contact(alice.id, nobody, "x", 1)); },
+                [&](WriteTxn& t) { code(t.upsert_contact(alice.id, alice.id, "me", 1)); },
+                [&](WriteTxn& t) { code(t.upsert_contact(nobody, bob.id, "x", 1)); },
+                [&](WriteTxn& t) { removed = t.remove_contact(alice.id, bob.id).value(); }});
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(errors, (std::vector<Errc>{Errc::kNotFound, Errc::kInvalidArgument, Errc::kNotFound}));
+  EXPECT_EQ(removed, std::optional<bool>(false));
+  EXPECT_TRUE(contact_ids(alice.id).empty());
+  EXPECT_TRUE(contact_ids(nobody).empty());
+  EXPECT_EQ(version(), v);
+}
+
+TEST_P(StoreConformance, SearchFindsUsernamePrefixesInOrderWithLimit) {
+  for (const char* name : {"alicia", "bob", "al", "alice", "alex", "ali", "a_b", "alz"}) {
+    user(name);
+  }
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(usernames(store().search_users("ali", 10)), (Names{"ali", "alice", "alicia"}));
+  EXPECT_EQ(usernames(store().search_users("al", 50)),
+            (Names{"al", "alex", "ali", "alice", "alicia", "alz"}));
+  EXPECT_EQ(usernames(store().search_users("al", 2)), (Names{"al", "alex"}));
+  EXPECT_EQ(usernames(store().search_users("alicia", 5)), (Names{"alicia"}));
+  EXPECT_EQ(usernames(store().search_users("alicias", 5)), Names{});
+  EXPECT_EQ(usernames(store().search_users("zz", 5)), Names{});
+  // No pattern characters: '_' is just an underscore.
+  EXPECT_EQ(usernames(store().search_users("a_", 5)), (Names{"a_b"}));
+  EXPECT_EQ(usernames(store().search_users("", 3)), (Names{"a_b", "al", "alex"}));
+  auto found = store().search_users("bo", 1);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].display_name, "Display bob");
+  EXPECT_GT((*found)[0].id, 0);
+
+  for (int bad : {0, -1, 51}) {
+    auto rejected = store().search_users("al", bad);
+    ASSERT_FALSE(rejected.ok()) << bad;
+    EXPECT_EQ(rejected.error().code, Errc::kInvalidArgument);
+  }
+}
+
+TEST_P(StoreConformance, BlockAndUnblockAreIdempotentAndListed) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  const int64_t nobody = alice.id + bob.id + carol.id + 100;
+  const int64_t v = version();
+
+  EXPECT_EQ(block(alice.id, bob.id, true, 500).value(), true);
+  EXPECT_EQ(block(alice.id, carol.id, true, 700).value(), true);
+  EXPECT_EQ(block(alice.id, bob.id, true, 800).value(), false);  // already: keeps its time
+  EXPECT_EQ(usernames(store().blocked_users(alice.id)), (std::vector<std::string>{"carol", "bob"}));
+  EXPECT_TRUE(store().is_blocked(alice.id, bob.id).value());
+  EXPECT_FALSE(store().is_blocked(bob.id, alice.id).value());
+  EXPECT_TRUE(usernames(store().blocked_users(bob.id)).empty());
+
+  EXPECT_EQ(block(alice.id, bob.id, false).value(), true);
+  EXPECT_EQ(block(alice.id, bob.id, false).value(), false);
+  EXPECT_FALSE(store().is_blocked(alice.id, bob.id).value());
+  EXPECT_EQ(usernames(store().blocked_users(alice.id)), (std::vector<std::string>{"carol"}));
+
+  // Blocking again after an unblock is a new block, newest again.
+  EXPECT_EQ(block(alice.id, bob.id, true, 900).value(), true);
+  EXPECT_EQ(usernames(store().blocked_users(alice.id)), (std::vector<std::string>{"bob", "carol"}));
+
+  std::vector<Errc> errors;
+  auto code = [&](const Result<bool>& r) { errors.push_back(r.ok() ? Errc::kInternal : r.error().code); };
+  ASSERT_TRUE(write_batch(store(), {[&](WriteTxn& t) { code(t.set_block(alice.id, alice.id, true, 1)); },
+                                    [&](WriteTxn& t) { code(t.set_block(alice.id, nobody, true, 1)); },
+                                    [&](WriteTxn& t) { code(t.set_block(nobody, alice.id, true, 1)); },
+                                    [&](WriteTxn& t) { code(t.set_block(alice.id, nobody, false, 1)); }})
+                  .ok());
+  EXPECT_EQ(errors, (std::vector<Errc>{Errc::kInvalidArgument, Errc::kNotFound, Errc::kNotFound,
+                                       Errc::kNotFound}));
+  EXPECT_FALSE(store().is_blocked(alice.id, nobody).value());
+  EXPECT_EQ(store().blocked_users(alice.id)->size(), 2u);
+  EXPECT_EQ(version(), v);
+}
+
+TEST_P(StoreConformance, BlockedInDirectOnlyForTheBlockedSenderAndNotInGroups) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord d = direct(alice.id, bob.id);
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  EXPECT_FALSE(blocked_in(d.id, alice.id));
+
+  ASSERT_TRUE(block(bob.id, alice.id).ok());
+  EXPECT_TRUE(blocked_in(d.id, alice.id));   // bob blocked alice: she may not message him
+  EXPECT_FALSE(blocked_in(d.id, bob.id));    // he may still message her
+  EXPECT_FALSE(blocked_in(g.id, alice.id));  // groups are not affected
+  EXPECT_FALSE(blocked_in(d.id, carol.id));  // not a member: no "other member"
+  EXPECT_FALSE(blocked_in(d.id + g.id + 100, alice.id));
+
+  ASSERT_TRUE(block(alice.id, bob.id).ok());
+  EXPECT_TRUE(blocked_in(d.id, bob.id));
+  ASSERT_TRUE(block(bob.id, alice.id, false).ok());
+  EXPECT_FALSE(blocked_in(d.id, alice.id));
+  EXPECT_TRUE(blocked_in(d.id, bob.id));
+
+  // A block elsewhere does not leak into this conversation.
+  ASSERT_TRUE(block(carol.id, alice.id).ok());
+  EXPECT_FALSE(blocked_in(d.id, alice.id));
+}
+
+TEST_P(StoreConformance, PresenceAudienceNeedsSharedActiveConversationOrContact) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");      // direct conversation with alice
+  UserRecord carol = user("carol");  // in a group with alice
+  UserRecord dave = user("dave");    // has alice as a contact
+  UserRecord erin = user("erin");    // alice has erin as a contact
+  UserRecord frank = user("frank");  // nothing in common
+  const int64_t nobody = frank.id + 100;
+  direct(alice.id, bob.id);
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  ASSERT_TRUE(contact(dave.id, alice.id).ok());
+  ASSERT_TRUE(contact(alice.id, erin.id).ok());
+
+  const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id, erin.id, frank.id, nobody};
+  EXPECT_EQ(audience(alice.id, everyone),
+            (std::vector<int64_t>{bob.id, carol.id, dave.id, erin.id}));
+  // Either direction of a contact counts.
+  EXPECT_EQ(audience(dave.id, everyone), (std::vector<int64_t>{alice.id}));
+  EXPECT_EQ(audience(erin.id, everyone), (std::vector<int64_t>{alice.id}));
+  // Sharing a conversation with alice is not sharing one with each other.
+  EXPECT_EQ(audience(bob.id, everyone), (std::vector<int64_t>{alice.id}));
+  EXPECT_TRUE(audience(frank.id, everyone).empty());
+  // Duplicates count once; the viewer alone, or no one, gives no one.
+  EXPECT_EQ(audience(alice.id, {bob.id, bob.id, frank.id}), (std::vector<int64_t>{bob.id}));
+  EXPECT_TRUE(audience(alice.id, {alice.id}).empty());
+  EXPECT_TRUE(audience(alice.id, {}).empty());
+}
+
+TEST_P(StoreConformance, PresenceAudienceExcludesBlocksInEitherDirection) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  UserRecord dave = user("dave");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  ASSERT_TRUE(contact(alice.id, dave.id).ok());
+  const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id};
+  EXPECT_EQ(audience(alice.id, everyone), (std::vector<int64_t>{bob.id, carol.id, dave.id}));
+
+  ASSERT_TRUE(block(alice.id, bob.id).ok());   // alice blocked bob
+  ASSERT_TRUE(block(dave.id, alice.id).ok());  // dave (her contact) blocked alice
+  EXPECT_EQ(audience(alice.id, everyone), (std::vector<int64_t>{carol.id}));
+  EXPECT_EQ(audience(bob.id, everyone), (std::vector<int64_t>{carol.id}));
+  EXPECT_TRUE(audience(dave.id, everyone).empty());
+  EXPECT_EQ(audience(carol.id, everyone), (std::vector<int64_t>{alice.id, bob.id}));
+
+  ASSERT_TRUE(block(alice.id, bob.id, false).ok());
+  EXPECT_EQ(audience(bob.id, everyone), (std::vector<int64_t>{alice.id, carol.id}));
+}
+
+TEST_P(StoreConformance, RemovedGroupMemberLeavesPresenceAudience) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  send(g.id, alice.id, "a1");
+  EXPECT_EQ(audience(alice.id, {bob.id, carol.id}), (std::vector<int64_t>{bob.id, carol.id}));
+
+  ASSERT_TRUE(remove(g.id, bob.id, 1).ok());
+  // Bob keeps the group's history but is no longer an active member: neither sees the other.
+  EXPECT_EQ(audience(alice.id, {bob.id, carol.id}), (std::vector<int64_t>{carol.id}));
+  EXPECT_TRUE(audience(bob.id, {alice.id, carol.id}).empty());
+
+  // Another shared conversation still counts; so does coming back.
+  ConversationRecord other = group(carol.id, "Other");
+  ASSERT_TRUE(add(other.id, bob.id, 0).ok());
+  EXPECT_EQ(audience(bob.id, {alice.id, carol.id}), (std::vector<int64_t>{carol.id}));
+  ASSERT_TRUE(add(g.id, bob.id, 1).ok());
+  EXPECT_EQ(audience(bob.id, {alice.id, carol.id}), (std::vector<int64_t>{alice.id, carol.id}));
+}
+
+TEST_P(StoreConformance, BlockRelationsAreSymmetric) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  UserRecord dave = user("dave");
+  ASSERT_TRUE(block(alice.id, bob.id).ok());    // alice blocked bob
+  ASSERT_TRUE(block(carol.id, alice.id).ok());  // carol blocked alice
+  const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id};
+  EXPECT_EQ(sorted(store().block_relations(alice.id, everyone)),
+            (std::vector<int64_t>{bob.id, carol.id}));
+  EXPECT_EQ(sorted(store().block_relations(bob.id, everyone)), (std::vector<int64_t>{alice.id}));
+  EXPECT_EQ(sorted(store().block_relations(carol.id, everyone)), (std::vector<int64_t>{alice.id}));
+  EXPECT_TRUE(sorted(store().block_relations(dave.id, everyone)).empty());
+  EXPECT_EQ(sorted(store().block_relations(alice.id, {bob.id, bob.id})),
+            (std::vector<int64_t>{bob.id}));
+  EXPECT_TRUE(sorted(store().block_relations(alice.id, {})).empty());
+}
+
+TEST_P(StoreConformance, LastSeenAndHideFlagAreStoredAndRead) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  const int64_t nobody = alice.id + bob.id + 100;
+  const int64_t v = version();
+  auto presence_of = [&](int64_t user_id) -> std::optional<PresenceRecord> {
+    auto records = store().presence({alice.id, bob.id, nobody});
+    EXPECT_TRUE(records.ok());
+    if (!records.ok()) return std::nullopt;
+    EXPECT_EQ(records->size(), 2u);  // unknown ids are left out
+    for (const PresenceRecord& r : *records) {
+      if (r.user_id == user_id) return r;
+    }
+    return std::nullopt;
+  };
+  ASSERT_TRUE(presence_of(alice.id).has_value());
+  EXPECT_FALSE(presence_of(alice.id)->last_seen_at.has_value());
+  EXPECT_FALSE(presence_of(alice.id)->hide_last_seen);
+  EXPECT_FALSE(presence_of(nobody).has_value());
+
+  ASSERT_TRUE(write_batch(store(), {[&](WriteTxn& t) { ASSERT_TRUE(t.set_last_seen(alice.id, 5000).ok()); },
+                                    [&](WriteTxn& t) { ASSERT_TRUE(t.set_hide_last_seen(bob.id, true).ok()); }})
+                  .ok());
+  EXPECT_EQ(presence_of(alice.id)->last_seen_at, std::optional<int64_t>(5000));
+  EXPECT_FALSE(presence_of(alice.id)->hide_last_seen);
+  EXPECT_FALSE(presence_of(bob.id)->last_seen_at.has_value());
+  EXPECT_TRUE(presence_of(bob.id)->hide_last_seen);
+
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_last_seen(alice.id, 6000); }).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_hide_last_seen(bob.id, false); }).ok());
+  EXPECT_EQ(presence_of(alice.id)->last_seen_at, std::optional<int64_t>(6000));
+  EXPECT_FALSE(presence_of(bob.id)->hide_last_seen);
+  EXPECT_TRUE(store().presence({})->empty());
+  // Presence is not a conversation change either.
+  EXPECT_EQ(version(), v);
 }
 
 // ---- batches ----------------------------------------------------------------------------

@@ -140,8 +140,54 @@ INSERT INTO receipt_log (conversation_id, user_id, delivered_seq, read_seq, ts)
   WHERE m.delivered_seq > m.read_seq;
 )sql";
 
+// Schema, version 3: contacts, blocking, presence.
+//
+// users          last_seen_at (ms since epoch, NULL = never recorded) and hide_last_seen
+//                (0/1): read by presence only, so they live on the row they describe.
+// contacts       one row per (owner, contact) with the owner's private nickname ('' =
+//                none). WITHOUT ROWID, clustered on (owner_id, contact_id): a user's
+//                contact list is one contiguous range. contacts_by_contact (contact_id,
+//                owner_id) answers "who has U as a contact" for presence.
+// blocks         one row per (blocker, blocked); absent = not blocked, so unblocking
+//                deletes. WITHOUT ROWID, clustered on (blocker_id, blocked_id);
+//                blocks_by_blocked (blocked_id, blocker_id) is the reverse direction, so
+//                "a block either way" is two primary-key-sized seeks.
+// members        members_active_by_user (user_id, conversation_id) WHERE left_seq IS NULL:
+//                a user's active memberships as one covering range and "is U an active
+//                member of C" as one seek, so "do two users share an active conversation"
+//                never visits memberships that ended.
+// None of this takes a store-wide version: contacts, blocks and last-seen are not part of
+// conversation sync.
+const char* const kMigration3 = R"sql(
+ALTER TABLE users ADD COLUMN last_seen_at INTEGER NULL;
+ALTER TABLE users ADD COLUMN hide_last_seen INTEGER NOT NULL DEFAULT 0
+  CHECK (hide_last_seen IN (0, 1));
+
+CREATE TABLE contacts (
+  owner_id   INTEGER NOT NULL REFERENCES users (id),
+  contact_id INTEGER NOT NULL REFERENCES users (id),
+  nickname   TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (owner_id, contact_id),
+  CHECK (owner_id <> contact_id)
+) WITHOUT ROWID;
+CREATE INDEX contacts_by_contact ON contacts (contact_id, owner_id);
+
+CREATE TABLE blocks (
+  blocker_id INTEGER NOT NULL REFERENCES users (id),
+  blocked_id INTEGER NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (blocker_id, blocked_id),
+  CHECK (blocker_id <> blocked_id)
+) WITHOUT ROWID;
+CREATE INDEX blocks_by_blocked ON blocks (blocked_id, blocker_id);
+
+CREATE INDEX members_active_by_user ON members (user_id, conversation_id)
+  WHERE left_seq IS NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

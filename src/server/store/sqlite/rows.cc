@@ -6,15 +6,6 @@
 namespace parley::store::sqlite {
 namespace {
 
-UserRecord read_user(const Stmt& stmt, int first) {
-  UserRecord user;
-  user.id = stmt.i64(first);
-  user.username = stmt.text(first + 1);
-  user.display_name = stmt.text(first + 2);
-  user.created_at = stmt.i64(first + 3);
-  return user;
-}
-
 // The member columns joined with their user, for read_member.
 #define PARLEY_STORE_MEMBER_COLUMNS                                        \
   "u.id, u.username, u.display_name, u.created_at, m.delivered_seq, "      \
@@ -49,6 +40,15 @@ Result<std::optional<UserRecord>> one_user(Stmt& stmt) {
 }
 
 }  // namespace
+
+UserRecord read_user(const Stmt& stmt, int first) {
+  UserRecord user;
+  user.id = stmt.i64(first);
+  user.username = stmt.text(first + 1);
+  user.display_name = stmt.text(first + 2);
+  user.created_at = stmt.i64(first + 3);
+  return user;
+}
 
 MessageRecord read_message(const Stmt& stmt, int first) {
   MessageRecord message;

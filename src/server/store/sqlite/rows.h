@@ -40,6 +40,10 @@ Result<int64_t> load_version(Db& db);
 
 // ---- raw row decoding, for queries built on the column lists below ----
 
+// u.id, u.username, u.display_name, u.created_at (users aliased as u) from column `first`.
+#define PARLEY_STORE_USER_COLUMNS "u.id, u.username, u.display_name, u.created_at"
+UserRecord read_user(const Stmt& stmt, int first = 0);
+
 // The conversation as the member row `m` sees it. While m is active that is the
 // conversation itself; once m.left_seq is set it stops at left_seq: last_seq, the last
 // message and its activity are those of left_seq, and the version is that of the removal

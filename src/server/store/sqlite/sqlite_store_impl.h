@@ -39,6 +39,16 @@ class SqliteStore final : public Store {
                                                   int64_t viewer_id) override;
   Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id, int64_t seq,
                                                        int64_t viewer_id) override;
+  // Contacts, blocking, presence (social_reads.cc).
+  Result<std::vector<ContactRecord>> contacts(int64_t owner_id) override;
+  Result<std::vector<UserRecord>> search_users(std::string_view prefix, int limit) override;
+  Result<std::vector<UserRecord>> blocked_users(int64_t blocker_id) override;
+  Result<bool> is_blocked(int64_t blocker_id, int64_t blocked_id) override;
+  Result<std::vector<int64_t>> presence_audience(int64_t viewer_id,
+                                                 const std::vector<int64_t>& targets) override;
+  Result<std::vector<int64_t>> block_relations(int64_t user_id,
+                                               const std::vector<int64_t>& user_ids) override;
+  Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) override;
 
   // Diagnostics for tests: a PRAGMA's value as the writer connection sees it. Must not be
   // called concurrently with write().

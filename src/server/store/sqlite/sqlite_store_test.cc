@@ -233,6 +233,101 @@ TEST(SqliteStore, MigrationFromVersion1KeepsData) {
   EXPECT_EQ(group->members[0].role, "admin");
 }
 
+TEST(SqliteStore, MigrationFromVersion2KeepsData) {
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  {
+    // A database as the version-2 server left it: alice, bob and carol; a direct
+    // conversation of alice and bob; a group of the three in which carol left after seq 1.
+    auto opened = sqlite::Db::open(path);
+    ASSERT_TRUE(opened.ok());
+    sqlite::Db& db = *opened.value();
+    ASSERT_TRUE(sqlite::migrate_to(db, 2).ok());
+    ASSERT_TRUE(db.exec(R"sql(
+      INSERT INTO users (id, username, display_name, password_hash, created_at)
+        VALUES (1, 'alice', 'Alice', 'ha', 1), (2, 'bob', 'Bob', 'hb', 1),
+               (3, 'carol', 'Carol', 'hc', 1);
+      INSERT INTO conversations (id, kind, direct_key, created_at, last_seq, last_activity,
+                                 last_message_id, version, name, description)
+        VALUES (7, 'direct', '1:2', 5, 1, 10, 101, 3, '', ''),
+               (8, 'group', NULL, 6, 2, 30, 103, 9, 'Team', 'About');
+      INSERT INTO members (conversation_id, user_id, delivered_seq, read_seq, joined_at,
+                           version, role, joined_seq, left_seq)
+        VALUES (7, 1, 1, 1, 5, 3, 'member', 0, NULL), (7, 2, 0, 0, 5, 2, 'member', 0, NULL),
+               (8, 1, 2, 2, 6, 8, 'admin', 0, NULL), (8, 2, 2, 1, 6, 9, 'member', 0, NULL),
+               (8, 3, 1, 1, 6, 7, 'member', 0, 1);
+      INSERT INTO messages (id, conversation_id, seq, sender_id, client_id, kind, text, ts, version)
+        VALUES (101, 7, 1, 1, 'c1', 'text', 'hi bob', 10, 3),
+               (102, 8, 1, 1, 'g1', 'text', 'hi all', 20, 5),
+               (103, 8, 2, 1, 'g2', 'text', 'carol left', 30, 8);
+      INSERT INTO receipt_log (conversation_id, user_id, delivered_seq, read_seq, ts)
+        VALUES (8, 2, 2, 1, 35), (8, 3, 1, 1, 25);
+      UPDATE meta SET value = 9 WHERE key = 'version';
+    )sql").ok());
+    EXPECT_EQ(side_query(path, "PRAGMA user_version"), "2");
+  }
+
+  auto store = open_or_fail(path);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(side_query(path, "PRAGMA user_version"),
+            std::to_string(sqlite::latest_schema_version()));
+  EXPECT_EQ(side_query(path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                             " ('contacts', 'contacts_by_contact', 'blocks', 'blocks_by_blocked',"
+                             " 'members_active_by_user')"),
+            "5");
+  EXPECT_EQ(store->current_version().value(), 9);
+
+  // The group and its history are as they were, for those in it and for carol who left.
+  auto group = store->conversation_for_member(8, 1);
+  ASSERT_TRUE(group.ok() && group->has_value());
+  EXPECT_EQ((*group)->name, "Team");
+  EXPECT_EQ((*group)->last_seq, 2);
+  EXPECT_EQ((*group)->member_count, 2);
+  EXPECT_EQ((*group)->min_read_seq, 1);
+  auto left = store->conversation_for_member(8, 3);
+  ASSERT_TRUE(left.ok() && left->has_value());
+  EXPECT_EQ((*left)->last_seq, 1);
+  EXPECT_EQ((*left)->version, 7);
+  EXPECT_EQ(store->history(3, {8, std::nullopt, std::nullopt, 10})->items.size(), 1u);
+  auto receipts = store->message_receipts(8, 2, 1);
+  ASSERT_TRUE(receipts.ok());
+  ASSERT_EQ(receipts->size(), 1u);
+  EXPECT_EQ((*receipts)[0].delivered_at, std::optional<int64_t>(35));
+
+  // Existing users start with no last-seen, not hidden, no contacts and no blocks.
+  auto presence = store->presence({1, 2, 3});
+  ASSERT_TRUE(presence.ok());
+  ASSERT_EQ(presence->size(), 3u);
+  for (const PresenceRecord& p : *presence) {
+    EXPECT_FALSE(p.last_seen_at.has_value());
+    EXPECT_FALSE(p.hide_last_seen);
+  }
+  EXPECT_TRUE(store->contacts(1)->empty());
+  EXPECT_TRUE(store->blocked_users(1)->empty());
+  ASSERT_EQ(store->search_users("ca", 5)->size(), 1u);
+
+  // The old memberships drive presence: carol left the only conversation she shared.
+  auto audience = store->presence_audience(1, {2, 3});
+  ASSERT_TRUE(audience.ok());
+  EXPECT_EQ(*audience, (std::vector<int64_t>{2}));
+
+  // The new features work on the old rows, and none of them moves the version.
+  ASSERT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.upsert_contact(1, 3, "Caz", 40); }).ok());
+  ASSERT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.set_block(2, 1, true, 41); }).ok());
+  ASSERT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.set_last_seen(3, 42); }).ok());
+  EXPECT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.blocked_in_direct(7, 1); }).value());
+  EXPECT_EQ(*store->presence_audience(1, {2, 3}), (std::vector<int64_t>{3}));
+  EXPECT_EQ(store->contacts(1)->front().nickname, "Caz");
+  EXPECT_EQ(store->presence({3})->front().last_seen_at, std::optional<int64_t>(42));
+  EXPECT_EQ(store->current_version().value(), 9);
+  auto appended = in_txn(*store, [](WriteTxn& t) {
+    return t.append_message({8, 2, "b3", "text", "three", 50});
+  });
+  ASSERT_TRUE(appended.ok());
+  EXPECT_EQ(appended->message.seq, 3);
+  EXPECT_EQ(appended->message.version, 10);
+}
+
 TEST(SqliteStore, StorageFailureRollsBackWholeBatchAndRestoresVersion) {
   test::TempDir dir;
   const std::string path = dir.file("p.db");

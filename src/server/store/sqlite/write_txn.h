@@ -49,6 +49,13 @@ class SqliteWriteTxn final : public WriteTxn {
   Status remove_member(int64_t conversation_id, int64_t user_id, int64_t left_seq) override;
   Status set_group_info(int64_t conversation_id, std::string_view name,
                         std::string_view description) override;
+  Result<ContactRecord> upsert_contact(int64_t owner_id, int64_t contact_id,
+                                       std::string_view nickname, int64_t now) override;
+  Result<bool> remove_contact(int64_t owner_id, int64_t contact_id) override;
+  Result<bool> set_block(int64_t blocker_id, int64_t blocked_id, bool on, int64_t now) override;
+  Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) override;
+  Status set_last_seen(int64_t user_id, int64_t ts) override;
+  Status set_hide_last_seen(int64_t user_id, bool hide) override;
 
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.
@@ -94,6 +101,18 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<int64_t> find_group(int64_t conversation_id);
   // The member's row if they are an active member of the group, else kNotFound.
   Result<MemberRecord> find_active_member(int64_t conversation_id, int64_t user_id);
+
+  // Contacts, blocking, presence (social_txn.cc).
+  Result<ContactRecord> do_upsert_contact(int64_t owner_id, int64_t contact_id,
+                                          std::string_view nickname, int64_t now);
+  Result<bool> do_remove_contact(int64_t owner_id, int64_t contact_id);
+  Result<bool> do_set_block(int64_t blocker_id, int64_t blocked_id, bool on, int64_t now);
+  Result<bool> do_blocked_in_direct(int64_t conversation_id, int64_t sender_id);
+  Status do_set_last_seen(int64_t user_id, int64_t ts);
+  Status do_set_hide_last_seen(int64_t user_id, bool hide);
+  // `other` as the second user of a pair with `self` (a contact, a block): kInvalidArgument
+  // when both are the same user, kNotFound when either does not exist.
+  Result<UserRecord> find_other_user(int64_t self, int64_t other);
 
   // Shared writes.
   Status set_conversation_version(int64_t conversation_id, int64_t version);

@@ -1,0 +1,160 @@
+// The contacts, blocking and presence primitives of SqliteWriteTxn. Same discipline as
+// write_txn.cc: check first, write last, so an expected failure has written nothing.
+// None of these take a store-wide version: contacts, blocks and last-seen are not part of
+// conversation sync (store.h), and no conversation as any member sees it changes.
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "server/store/sqlite/rows.h"
+#include "server/store/sqlite/write_txn.h"
+
+namespace parley::store::sqlite {
+
+// ---- public entry points: refuse after a failure, record storage failures ----------
+
+Result<ContactRecord> SqliteWriteTxn::upsert_contact(int64_t owner_id, int64_t contact_id,
+                                                     std::string_view nickname, int64_t now) {
+  if (failed()) return failed_error();
+  return guard(do_upsert_contact(owner_id, contact_id, nickname, now));
+}
+
+Result<bool> SqliteWriteTxn::remove_contact(int64_t owner_id, int64_t contact_id) {
+  if (failed()) return failed_error();
+  return guard(do_remove_contact(owner_id, contact_id));
+}
+
+Result<bool> SqliteWriteTxn::set_block(int64_t blocker_id, int64_t blocked_id, bool on,
+                                       int64_t now) {
+  if (failed()) return failed_error();
+  return guard(do_set_block(blocker_id, blocked_id, on, now));
+}
+
+Result<bool> SqliteWriteTxn::blocked_in_direct(int64_t conversation_id, int64_t sender_id) {
+  if (failed()) return failed_error();
+  return guard(do_blocked_in_direct(conversation_id, sender_id));
+}
+
+Status SqliteWriteTxn::set_last_seen(int64_t user_id, int64_t ts) {
+  if (failed()) return failed_error();
+  return guard(do_set_last_seen(user_id, ts));
+}
+
+Status SqliteWriteTxn::set_hide_last_seen(int64_t user_id, bool hide) {
+  if (failed()) return failed_error();
+  return guard(do_set_hide_last_seen(user_id, hide));
+}
+
+// ---- checks -----------------------------------------------------------------------------
+
+Result<UserRecord> SqliteWriteTxn::find_other_user(int64_t self, int64_t other) {
+  if (self == other) return Error::make(Errc::kInvalidArgument, "the two users must differ");
+  PARLEY_STORE_ASSIGN(auto me, load_user(db_, self));
+  if (!me) return Error::make(Errc::kNotFound, "no such user");
+  PARLEY_STORE_ASSIGN(auto them, load_user(db_, other));
+  if (!them) return Error::make(Errc::kNotFound, "no such user");
+  return std::move(*them);
+}
+
+// ---- contacts ---------------------------------------------------------------------------
+
+Result<ContactRecord> SqliteWriteTxn::do_upsert_contact(int64_t owner_id, int64_t contact_id,
+                                                        std::string_view nickname, int64_t now) {
+  PARLEY_STORE_ASSIGN(UserRecord user, find_other_user(owner_id, contact_id));
+  std::optional<int64_t> created_at;
+  {
+    PARLEY_STORE_ASSIGN(Stmt find, db_.prepare("SELECT created_at FROM contacts"
+                                               " WHERE owner_id = ? AND contact_id = ?"));
+    find.bind_all(owner_id, contact_id);
+    PARLEY_STORE_ASSIGN(bool row, find.step());
+    if (row) created_at = find.i64(0);
+  }
+  if (created_at) {
+    // A rename keeps the entry's age: "added on" is when it was first added.
+    PARLEY_STORE_ASSIGN(Stmt update, db_.prepare("UPDATE contacts SET nickname = ?"
+                                                 " WHERE owner_id = ? AND contact_id = ?"));
+    update.bind_all(nickname, owner_id, contact_id);
+    PARLEY_STORE_TRY(update.run());
+  } else {
+    PARLEY_STORE_ASSIGN(Stmt insert,
+                        db_.prepare("INSERT INTO contacts (owner_id, contact_id, nickname,"
+                                    " created_at) VALUES (?, ?, ?, ?)"));
+    insert.bind_all(owner_id, contact_id, nickname, now);
+    PARLEY_STORE_TRY(insert.run());
+  }
+  ContactRecord contact;
+  contact.user = std::move(user);
+  contact.nickname = std::string(nickname);
+  contact.created_at = created_at.value_or(now);
+  return contact;
+}
+
+Result<bool> SqliteWriteTxn::do_remove_contact(int64_t owner_id, int64_t contact_id) {
+  PARLEY_STORE_ASSIGN(Stmt remove,
+                      db_.prepare("DELETE FROM contacts WHERE owner_id = ? AND contact_id = ?"));
+  remove.bind_all(owner_id, contact_id);
+  PARLEY_STORE_TRY(remove.run());
+  return db_.changes() == 1;
+}
+
+// ---- blocking ---------------------------------------------------------------------------
+
+Result<bool> SqliteWriteTxn::do_set_block(int64_t blocker_id, int64_t blocked_id, bool on,
+                                          int64_t now) {
+  PARLEY_STORE_TRY(find_other_user(blocker_id, blocked_id));
+  // One statement either way; a repeat (block twice, unblock when not blocked) changes no
+  // row, and the first block's time is kept (blocked_users orders by it).
+  PARLEY_STORE_ASSIGN(Stmt change,
+                      db_.prepare(on ? "INSERT INTO blocks (blocker_id, blocked_id, created_at)"
+                                       " VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+                                     : "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?"));
+  if (on) {
+    change.bind_all(blocker_id, blocked_id, now);
+  } else {
+    change.bind_all(blocker_id, blocked_id);
+  }
+  PARLEY_STORE_TRY(change.run());
+  return db_.changes() == 1;
+}
+
+Result<bool> SqliteWriteTxn::do_blocked_in_direct(int64_t conversation_id, int64_t sender_id) {
+  // The conversation by primary key, the sender's membership, the (two-row) member range
+  // of the clustered key, then one primary-key seek into blocks. CROSS JOIN keeps that
+  // order: left to itself the planner may start from everyone who blocked the sender.
+  // A sender who is not a member has no "other member": false (append_message then
+  // reports kNotFound).
+  PARLEY_STORE_ASSIGN(Stmt find,
+                      db_.prepare("SELECT EXISTS (SELECT 1 FROM conversations c"
+                                  " CROSS JOIN members me ON me.conversation_id = c.id"
+                                  " AND me.user_id = ?2"
+                                  " CROSS JOIN members other ON other.conversation_id = c.id"
+                                  " AND other.user_id <> ?2"
+                                  " CROSS JOIN blocks b ON b.blocker_id = other.user_id"
+                                  " AND b.blocked_id = ?2"
+                                  " WHERE c.id = ?1 AND c.kind = 'direct')"));
+  find.bind_all(conversation_id, sender_id);
+  PARLEY_STORE_ASSIGN(bool row, find.step());
+  if (!row) return Error::make(Errc::kInternal, "EXISTS returned no row");
+  return find.i64(0) != 0;
+}
+
+// ---- presence ---------------------------------------------------------------------------
+
+Status SqliteWriteTxn::do_set_last_seen(int64_t user_id, int64_t ts) {
+  PARLEY_STORE_ASSIGN(auto user, load_user(db_, user_id));
+  if (!user) return Error::make(Errc::kNotFound, "no such user");
+  PARLEY_STORE_ASSIGN(Stmt update, db_.prepare("UPDATE users SET last_seen_at = ? WHERE id = ?"));
+  update.bind_all(ts, user_id);
+  return update.run();
+}
+
+Status SqliteWriteTxn::do_set_hide_last_seen(int64_t user_id, bool hide) {
+  PARLEY_STORE_ASSIGN(auto user, load_user(db_, user_id));
+  if (!user) return Error::make(Errc::kNotFound, "no such user");
+  PARLEY_STORE_ASSIGN(Stmt update,
+                      db_.prepare("UPDATE users SET hide_last_seen = ? WHERE id = ?"));
+  update.bind_all(hide ? 1 : 0, user_id);
+  return update.run();
+}
+
+}  // namespace parley::store::sqlite
