@@ -234,7 +234,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                     <time dateTime={new Date(r.ts).toISOString()}>{clockTime(r.ts)}</time>
                     {r.status && <StatusIcon status={r.status} />}
                   </span>
-                  {group && r.mine && r.seq !== undefined && (
+                  {group && !conv.left && r.mine && r.seq !== undefined && (
                     <button
                       type="button"
                       class="msg-action"
