@@ -45,6 +45,7 @@ export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id:
   }
 
   return (
+    <>
     <form class="new-chat" onSubmit={submit} role="search" aria-label="Start a chat">
       <label for="new-chat-user" class="visually-hidden">
         Start a chat with username
@@ -64,16 +65,19 @@ export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id:
       <button type="submit" class="primary small" disabled={busy || !name.trim()}>
         Chat
       </button>
-      <button type="button" class="secondary small new-group-button" onClick={() => setCreating(true)} aria-haspopup="dialog">
-        <GroupIcon />
-        New group
-      </button>
-      {creating && <NewGroup client={client} onClose={() => setCreating(false)} onOpen={onOpen} />}
       {error && (
         <p id="new-chat-error" class="form-error" role="alert">
           {error}
         </p>
       )}
     </form>
+    <button type="button" class="new-group-row" onClick={() => setCreating(true)} aria-haspopup="dialog">
+      <span class="new-group-icon" aria-hidden="true">
+        <GroupIcon />
+      </span>
+      New group
+    </button>
+    {creating && <NewGroup client={client} onClose={() => setCreating(false)} onOpen={onOpen} />}
+    </>
   );
 }
