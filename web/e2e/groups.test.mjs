@@ -183,6 +183,7 @@ describe('Parley group chats', () => {
     // Different senders get different name colours.
     const colours = await alice.page.locator('.messages .msg.in .sender').evaluateAll((els) => els.map((e) => getComputedStyle(e).color));
     assert.equal(colours.length, 2);
+    assert.notEqual(colours[0], colours[1]);
     // Everyone has the group open: bob's message becomes read by alice and carol.
     await waitStatus(bob.page, 'Bob here, count me in', 'read');
     const row = alice.page.locator('.chat-row', { hasText: GROUP });
@@ -275,6 +276,15 @@ describe('Parley group chats', () => {
   it('admin actions: rename, describe, make and dismiss admin', async () => {
     const { page } = alice;
     const panel = page.getByRole('complementary', { name: 'Group info' });
+    const renamed = `${GROUP} 2026`;
+    await panel.getByRole('button', { name: 'Edit group name' }).click();
+    await panel.getByLabel('Group name').fill(renamed);
+    await panel.getByRole('button', { name: 'Save' }).click();
+    await waitSystemLine(page, `You changed the group name to "${renamed}"`);
+    await waitSystemLine(carol.page, `Alice changed the group name to "${renamed}"`);
+    await eventually(async () => (await bob.page.locator('#chat-title').textContent()) === renamed, { message: 'new name in bob\'s header' });
+    await bob.page.locator('.chat-row .row-name', { hasText: renamed }).waitFor();
+    assert.equal(await panel.locator('.group-name').textContent(), renamed);
     await panel.getByRole('button', { name: 'Edit group description' }).click();
     await panel.getByLabel('Group description').fill('Saturdays and Sundays');
     await panel.getByRole('button', { name: 'Save' }).click();

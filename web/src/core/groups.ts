@@ -230,11 +230,10 @@ export function sortedRoster(roster: readonly Member[], me: number): Member[] {
 }
 
 /** Stable colour per sender for their name above bubbles; all keep 4.5:1 on white. */
-export const SENDER_COLOURS = ['#00695c', '#1565c0', '#6a1b9a', '#ad1457', '#c62828', '#4e342e', '#37474f', '#2e7d32', '#8e24aa', '#0d47a1'];
+export const SENDER_COLOURS = ['#00695c', '#c62828', '#1565c0', '#ad1457', '#2e7d32', '#6a1b9a', '#bf360c', '#283593', '#4e342e', '#37474f'];
 
+/** Neighbouring entries differ in hue, so users who joined one after another get distinct colours. */
 export function senderColour(userId: number): string {
-  let h = userId >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b) >>> 0;
-  h = (h ^ (h >>> 16)) >>> 0;
-  return SENDER_COLOURS[h % SENDER_COLOURS.length];
+  const n = SENDER_COLOURS.length;
+  return SENDER_COLOURS[((userId % n) + n) % n];
 }
