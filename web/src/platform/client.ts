@@ -330,7 +330,8 @@ export class ParleyClient {
 
   /** Which conversation the user looks at, and whether the page is visible. */
   setView(openId: number | null, visible: boolean): void {
-    if (openId !== null && openId !== this.openId && isGroup(this.store.conversation(openId))) {
+    const opened = openId !== null ? this.store.conversation(openId) : undefined;
+    if (openId !== null && openId !== this.openId && isGroup(opened) && !opened?.left) {
       this.rosterFresh.delete(openId); // opening a group shows its members: make them current
       void this.refreshMembers(openId).catch(() => undefined);
     }
