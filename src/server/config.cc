@@ -84,6 +84,10 @@ const std::vector<Option>& options() {
        }},
       {"max-group-members", "most members a group may have (default 256)",
        number<int64_t>(&Config::max_group_members, 2, 100000)},
+      {"presence-offline-grace-ms", "announce a user offline this long after their last device left (default 5000)",
+       number<int64_t>(&Config::presence_offline_grace_ms, 0, 600000)},
+      {"presence-last-seen-write-ms", "store a user's last seen at most this often (default 60000)",
+       number<int64_t>(&Config::presence_last_seen_write_ms, 0, 3600000)},
       {"commit-batch-max", "most writes in one group commit (default 1024)",
        number<int64_t>(&Config::commit_batch_max, 1, 100000)},
   };

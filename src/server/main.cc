@@ -6,6 +6,8 @@
 
 #include "common/metrics.h"
 #include "server/api/api.h"
+#include "server/api/presence_hub.h"
+#include "server/chat/presence.h"
 #include "server/bus/local_bus.h"
 #include "server/chat/service.h"
 #include "server/config.h"
@@ -101,7 +103,12 @@ int main(int argc, char** argv) {
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;
   ao.login_burst = std::max(1.0, std::min(c.rate_login_per_min, 20.0));
-  api::Api api(chat, bus, server.worker(), metrics, ao);
+  api::PresenceHub presence_hub;
+  chat::PresenceOptions po;
+  po.offline_grace_ms = c.presence_offline_grace_ms;
+  po.last_seen_write_ms = c.presence_last_seen_write_ms;
+  chat::PresenceTracker presence(**db, chat.committer(), presence_hub, po);
+  api::Api api(chat, bus, server.worker(), metrics, presence, presence_hub, ao);
 
   if (Status s = server.start(api); !s) {
     spdlog::critical("{}", s.error().message);
@@ -111,7 +118,8 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd listening on {}://{}:{} (data in {}, web client from {})",
                so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat, &publisher] {
+  server.run([&chat, &publisher, &presence] {
+    presence.stop();  // queues the last-seen writes, which chat.stop() then commits
     chat.stop();
     publisher.stop();  // flush coalesced receipts before connections close
   });

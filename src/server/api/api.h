@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "server/api/presence_hub.h"
+#include "server/chat/presence.h"
 #include "server/api/transport.h"
 #include "server/bus/bus.h"
 #include "server/chat/rate_limiter.h"
@@ -30,7 +32,8 @@ struct ApiOptions {
 
 class Api {
  public:
-  Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metrics, ApiOptions options);
+  Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metrics,
+      chat::PresenceTracker& presence, PresenceHub& hub, ApiOptions options);
 
   // Answers one HTTP request (healthz, readyz, metrics and everything under /api/).
   // `done` is called exactly once, from any thread. Thread-safe.
@@ -54,6 +57,9 @@ class Api {
   bus::Bus& bus() { return bus_; }
   Worker& worker() { return worker_; }
   Metrics& metrics() { return metrics_; }
+  chat::PresenceTracker& presence() { return presence_; }
+  PresenceHub& presence_hub() { return hub_; }
+  chat::RateLimiter& typing_limiter() { return typing_limiter_; }
   const ApiOptions& options() const { return options_; }
 
  private:
@@ -62,14 +68,20 @@ class Api {
   // Group routes (group_routes.cc); false when `seg` is not one of them.
   bool route_groups(const chat::Principal& who, HttpRequest& request,
                     const std::vector<std::string_view>& seg, HttpDone& done);
+  // Contacts, blocks, user search, privacy (social_routes.cc); false when not one of them.
+  bool route_social(const chat::Principal& who, HttpRequest& request,
+                    const std::vector<std::string_view>& seg, HttpDone& done);
 
   chat::ChatService& chat_;
   bus::Bus& bus_;
   Worker& worker_;
   Metrics& metrics_;
+  chat::PresenceTracker& presence_;
+  PresenceHub& hub_;
   const ApiOptions options_;
   chat::RateLimiter register_limiter_;
   chat::RateLimiter login_limiter_;
+  chat::RateLimiter typing_limiter_;  // per user and conversation
   std::atomic<bool> ready_{false};
 };
 

@@ -34,14 +34,17 @@ json::object login_body(const chat::LoginResult& r) {
 }  // namespace
 
 Api::Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metrics,
-         ApiOptions options)
+         chat::PresenceTracker& presence, PresenceHub& hub, ApiOptions options)
     : chat_(chat),
       bus_(bus),
       worker_(worker),
       metrics_(metrics),
+      presence_(presence),
+      hub_(hub),
       options_(std::move(options)),
       register_limiter_(options_.register_per_min / 60.0, options_.register_burst),
-      login_limiter_(options_.login_per_min / 60.0, options_.login_burst) {}
+      login_limiter_(options_.login_per_min / 60.0, options_.login_burst),
+      typing_limiter_(1.0, 3.0) {}
 
 void Api::handle_http(HttpRequest request, HttpDone done) {
   metrics_.http_requests.add();
@@ -172,6 +175,7 @@ void Api::route_authenticated(const chat::Principal& who, HttpRequest& req, Http
                                     {"conversations", wire::conversations(page->conversations, who.user.id)}}));
   }
   if (route_groups(who, req, seg, done)) return;
+  if (route_social(who, req, seg, done)) return;
   if (seg[0] != "conversations") return fail(route_not_found());
 
   if (seg.size() == 1) {

@@ -63,6 +63,12 @@ const std::string* Query::find(std::string_view key) const {
 
 bool Query::has(std::string_view key) const { return find(key) != nullptr; }
 
+std::optional<std::string> Query::get(std::string_view key) const {
+  const std::string* v = find(key);
+  if (!v) return std::nullopt;
+  return *v;
+}
+
 Result<int64_t> Query::get_int(std::string_view key, int64_t fallback, int64_t min,
                                int64_t max) const {
   const std::string* v = find(key);

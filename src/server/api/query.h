@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,8 @@ class Query {
  public:
   explicit Query(std::string_view query);
   bool has(std::string_view key) const;
+  // The decoded value of `key`, or empty when absent.
+  std::optional<std::string> get(std::string_view key) const;
   // The integer value of `key`, or `fallback` when absent. kInvalidArgument when malformed
   // or outside [min, max].
   Result<int64_t> get_int(std::string_view key, int64_t fallback, int64_t min,

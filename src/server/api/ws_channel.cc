@@ -61,6 +61,7 @@ void WsChannel::start_auth(std::string token, json::value id) {
       self->principal_ = std::move(*who);
       self->session_id_.store(self->principal_->session_id);
       self->api_.bus().subscribe(self->principal_->user.id, self);
+      self->api_.presence().connected(self->principal_->user.id);
       json::object ready{{"type", "ready"},
                          {"user", wire::user(self->principal_->user)},
                          {"session_id", self->principal_->session_id},
@@ -211,13 +212,18 @@ void WsChannel::dispatch(const std::string& type, json::object& f, json::value i
                        {"has_more", page->has_more}});
     });
   }
+  if (type == "presence_subscribe") return subscribe_presence(f, std::move(id));
+  if (type == "typing") return typing(f, std::move(id));
   if (type == "auth") return send_error(id, bad("already authenticated"));
   send_error(id, bad("unknown frame type '" + type + "'"));
 }
 
 void WsChannel::on_close() {
   closed_ = true;
-  if (principal_) api_.bus().unsubscribe(principal_->user.id, connection_id_);
+  if (!principal_) return;
+  api_.bus().unsubscribe(principal_->user.id, connection_id_);
+  api_.presence_hub().drop(connection_id_);
+  api_.presence().disconnected(principal_->user.id);
 }
 
 void WsChannel::deliver(const std::shared_ptr<const std::string>& frame) {

@@ -40,6 +40,8 @@ class WsChannel final : public WsHandler,
  private:
   void start_auth(std::string token, boost::json::value id);
   void dispatch(const std::string& type, boost::json::object& frame, boost::json::value id);
+  void subscribe_presence(boost::json::object& frame, boost::json::value id);
+  void typing(boost::json::object& frame, boost::json::value id);
   void send_error(const boost::json::value& id, const Error& e);
   void send_json(const boost::json::object& o);
   // Bounds the requests in flight; false (and an error sent) when over the limit.

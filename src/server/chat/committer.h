@@ -23,6 +23,9 @@ namespace parley::chat {
 template <class T>
 using Callback = std::function<void(Result<T>)>;
 
+// The value of a write that has nothing to return.
+struct Done {};
+
 // A write waiting to be committed. apply() runs inside the transaction; finish() runs on
 // the committer thread after the commit (or its failure), in queue order.
 class PendingOp : public store::WriteOp {

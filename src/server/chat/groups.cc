@@ -337,10 +337,11 @@ void ChatService::run_group_change(std::function<Status(store::WriteTxn&, GroupC
       Callback<GroupChange>([this, done = std::move(done)](Result<GroupChange> r) {
         if (!r) return done(r.error());
         GroupChange& c = *r;
+        // New members learn of the group before its messages reach them.
+        for (const auto& [view, uid] : c.appeared) notifier_.on_conversation(view, uid);
         // A removal event was appended while its target was still active, so its
         // member_ids include them: they learn of their removal, and of nothing after.
         for (const auto& e : c.events) notifier_.on_message(e, 0);
-        for (const auto& [view, uid] : c.appeared) notifier_.on_conversation(view, uid);
         done(c.result ? std::move(*c.result) : store::ConversationRecord{});
       })));
 }

@@ -37,6 +37,9 @@ void ChatService::open_direct(const Principal& who, std::optional<int64_t> peer_
   int64_t me = who.user.id, other = (*peer)->id;
   if (me == other)
     return done(Error::make(Errc::kInvalidArgument, "a conversation needs another user"));
+  auto blocked = store_.is_blocked(other, me);
+  if (!blocked) return done(blocked.error());
+  if (*blocked) return done(blocked_error());
   committer_.submit(make_op<store::DirectOutcome>(
       [me, other](store::WriteTxn& txn) { return txn.get_or_create_direct(me, other, now_ms()); },
       Callback<store::DirectOutcome>([this, done = std::move(done)](Result<store::DirectOutcome> r) {
@@ -97,6 +100,16 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
   m.text = std::move(r.text);
   committer_.submit(make_op<store::AppendOutcome>(
       [m = std::move(m)](store::WriteTxn& txn) mutable {
+        // A retry of a message stored before a block still gets its original ack; only new
+        // messages are refused. Checked inside the transaction, so a block and a send
+        // cannot race.
+        auto sent = txn.find_sent_message(m.sender_id, m.client_id);
+        if (!sent) return Result<store::AppendOutcome>(sent.error());
+        if (!sent->has_value()) {
+          auto blocked = txn.blocked_in_direct(m.conversation_id, m.sender_id);
+          if (!blocked) return Result<store::AppendOutcome>(blocked.error());
+          if (*blocked) return Result<store::AppendOutcome>(blocked_error());
+        }
         // The time is taken inside the transaction so that it is the commit's time.
         m.ts = now_ms();
         return txn.append_message(m);

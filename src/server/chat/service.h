@@ -63,8 +63,6 @@ struct SendRequest {
   std::string text;
 };
 
-struct Done {};
-
 struct GroupChange;  // groups.cc
 
 // Told about every committed change, on the committer thread, in commit order.
@@ -80,6 +78,9 @@ class Notifier {
   virtual void on_conversation(const store::ConversationRecord& conversation, int64_t viewer_id) = 0;
   virtual void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) = 0;
 };
+
+// The answer to someone messaging a user who blocked them: it says no more than that.
+Error blocked_error();
 
 class ChatService {
  public:
@@ -151,6 +152,34 @@ class ChatService {
   Result<std::vector<store::MemberRecord>> group_members(const Principal& who, int64_t conversation_id);
   Result<std::vector<store::MessageReceipt>> message_receipts(const Principal& who,
                                                               int64_t conversation_id, int64_t seq);
+  // ---- contacts, blocking, privacy (social.cc) ---------------------------------------
+  // Adds or renames a contact (nickname 0..64 characters). Errors: kNotFound, kInvalidArgument.
+  void add_contact(const Principal& who, int64_t user_id, std::string nickname,
+                   Callback<store::ContactRecord> done);
+  // Errors: kNotFound when it was not a contact.
+  void remove_contact(const Principal& who, int64_t user_id, Callback<Done> done);
+  Result<std::vector<store::ContactRecord>> contacts(const Principal& who);
+  // Username prefix search (1..32 characters, limit 1..50).
+  Result<std::vector<store::UserRecord>> search_users(std::string_view prefix, int limit);
+  // Blocking is private: the blocked user is never told. Errors: kNotFound, kInvalidArgument.
+  void set_block(const Principal& who, int64_t user_id, bool blocked, Callback<Done> done);
+  Result<std::vector<store::UserRecord>> blocked_users(const Principal& who);
+  void set_hide_last_seen(const Principal& who, bool hide, Callback<Done> done);
+  Result<bool> hides_last_seen(const Principal& who);
+
+  // ---- presence and typing (social.cc) ------------------------------------------------
+  struct PresenceGrant {
+    int64_t user_id = 0;
+    bool show_last_seen = true;  // false when either side hides last seen
+  };
+  // Of `targets`, whose presence the viewer may see (they share a conversation or are
+  // contacts, and neither blocked the other), with the last-seen privacy applied.
+  Result<std::vector<PresenceGrant>> presence_grants(const Principal& who,
+                                                     const std::vector<int64_t>& targets);
+  // Who gets the viewer's typing indicator in a conversation: the other active members,
+  // minus anyone with a block between them. Errors: kNotFound (not an active member).
+  Result<std::vector<int64_t>> typing_recipients(const Principal& who, int64_t conversation_id);
+
   // Resolves usernames to ids (kNotFound naming the first unknown one).
   Result<std::vector<int64_t>> user_ids(const std::vector<std::string>& usernames);
 

@@ -201,6 +201,10 @@ class WriteTxn {
   // sender is not an active member. member_ids: the active members after the append.
   virtual Result<AppendOutcome> append_message(const NewMessage& message) = 0;
 
+  // The message `sender_id` sent with `client_id`, if any (the idempotency key).
+  virtual Result<std::optional<MessageRecord>> find_sent_message(int64_t sender_id,
+                                                                 std::string_view client_id) = 0;
+
   // Raises the member's watermarks to max(current, given); read also raises delivered.
   // Values beyond last_seq are an error (kInvalidArgument); values at or below the current
   // watermark change nothing (changed=false). Every change is also logged with the

@@ -30,6 +30,12 @@ Result<bool> SqliteWriteTxn::set_block(int64_t blocker_id, int64_t blocked_id, b
   return guard(do_set_block(blocker_id, blocked_id, on, now));
 }
 
+Result<std::optional<MessageRecord>> SqliteWriteTxn::find_sent_message(int64_t sender_id,
+                                                                      std::string_view client_id) {
+  if (failed()) return failed_error();
+  return guard(load_message_by_client_id(db_, sender_id, client_id));
+}
+
 Result<bool> SqliteWriteTxn::blocked_in_direct(int64_t conversation_id, int64_t sender_id) {
   if (failed()) return failed_error();
   return guard(do_blocked_in_direct(conversation_id, sender_id));

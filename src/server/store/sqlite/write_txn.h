@@ -35,6 +35,8 @@ class SqliteWriteTxn final : public WriteTxn {
                                                      int64_t keep_session_id) override;
   Result<DirectOutcome> get_or_create_direct(int64_t a, int64_t b, int64_t now) override;
   Result<AppendOutcome> append_message(const NewMessage& message) override;
+  Result<std::optional<MessageRecord>> find_sent_message(int64_t sender_id,
+                                                         std::string_view client_id) override;
   Result<ReceiptOutcome> advance_receipt(int64_t conversation_id, int64_t user_id,
                                          int64_t delivered_seq, int64_t read_seq) override;
   Result<ConversationRecord> create_group(int64_t creator_id, std::string_view name,

@@ -1,0 +1,88 @@
+// Who is online, and since when they were last seen. A user is online while at least one
+// of their devices holds an authenticated connection (connections that stop answering
+// keep-alives are closed by the network layer, which reports them here).
+//
+// Cheap by design:
+//  - a user whose last device disconnects is announced offline only after
+//    `offline_grace_ms`; if a device comes back within it, nothing is announced at all,
+//    so a device flapping on a bad network produces no storm;
+//  - last seen is written to the store at most once per `last_seen_write_ms` per user
+//    (the newest value wins; the in-memory value is always current);
+//  - announcements go to a listener that forwards them only to subscribers.
+// Thread-safe. A timer thread handles grace periods and deferred writes.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "server/chat/committer.h"
+#include "server/store/store.h"
+
+namespace parley::chat {
+
+struct PresenceOptions {
+  int64_t offline_grace_ms = 5000;
+  int64_t last_seen_write_ms = 60000;
+};
+
+class PresenceListener {
+ public:
+  virtual ~PresenceListener() = default;
+  // A user came online (last_seen empty) or went offline (last_seen = when). Called from
+  // the tracker's threads, never under its lock.
+  virtual void on_presence(int64_t user_id, bool online, std::optional<int64_t> last_seen) = 0;
+};
+
+struct PresenceState {
+  bool online = false;
+  std::optional<int64_t> last_seen;
+};
+
+class PresenceTracker {
+ public:
+  PresenceTracker(store::Store& store, Committer& committer, PresenceListener& listener,
+                  PresenceOptions options);
+  ~PresenceTracker();  // stop()s
+
+  // A device of the user authenticated / went away.
+  void connected(int64_t user_id);
+  void disconnected(int64_t user_id);
+
+  // Current state of each user: online, or offline with the last-seen time (from memory,
+  // else from the store). Unknown users are left out.
+  Result<std::unordered_map<int64_t, PresenceState>> states(const std::vector<int64_t>& user_ids);
+
+  // Writes pending last-seen values and stops the timer thread. Idempotent.
+  void stop();
+
+ private:
+  struct User {
+    int devices = 0;
+    bool announced_online = false;
+    std::optional<int64_t> last_seen;        // when the last device left
+    std::optional<int64_t> offline_at_steady;  // grace deadline (steady clock ms)
+    int64_t last_write_steady = INT64_MIN / 2;
+    bool write_pending = false;
+  };
+
+  void run();
+  void write_last_seen(int64_t user_id, int64_t ts);
+
+  store::Store& store_;
+  Committer& committer_;
+  PresenceListener& listener_;
+  const PresenceOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<int64_t, User> users_;  // guarded by mu_
+  bool stopping_ = false;                     // guarded by mu_
+  std::thread timer_;
+};
+
+}  // namespace parley::chat
