@@ -1,4 +1,7 @@
+import { shownName, sortContacts, type Contact } from '../core/contacts';
 import { isGroup } from '../core/groups';
+import { presenceSubscription, sameIds, type Presence } from '../core/presence';
+import { TypingSender, TypingState } from '../core/typing';
 import { Outbox } from '../core/outbox';
 import { ChatStore } from '../core/store';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
@@ -56,6 +59,23 @@ export class ParleyClient {
   private rosterFresh = new Set<number>();
   private rosterBusy = new Map<number, Promise<void>>();
 
+  // ---- presence, typing, contacts, blocks (presence and typing are live only) ----
+  /** Presence of the users subscribed to, as the server reported it on this connection. */
+  readonly presence = new Map<number, Presence>();
+  readonly typing: TypingState;
+  /** Contacts by user id (kept in IndexedDB so nicknames show offline). */
+  contacts = new Map<number, Contact>();
+  /** Users this user blocked, most recent first. */
+  blocked: User[] = [];
+  /** The "hide my last seen" setting; undefined until loaded. */
+  hideLastSeen: boolean | undefined;
+  private visibleConvs: number[] = [];
+  private subSent: number[] | null = null;
+  private subBusy = false;
+  private typingSenders = new Map<number, TypingSender>();
+  private typingIdleTimers = new Map<number, ReturnType<typeof setTimeout>>();
+  private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
+
   private constructor(
     readonly session: Session,
     private readonly db: LocalDb,
@@ -64,8 +84,13 @@ export class ParleyClient {
     outbox: OutboxEntry[],
     version: number,
     owed: Owed,
+    contacts: Contact[],
+    blocked: User[],
   ) {
     this.store = new ChatStore(session.user.id);
+    this.typing = new TypingState(session.user.id);
+    for (const c of contacts) this.contacts.set(c.user.id, c);
+    this.blocked = blocked;
     for (const c of conversations) this.store.upsertConversation(c);
     this.store.addMessages(messages, { detectGaps: false });
     this.store.takeChanges();
@@ -88,6 +113,11 @@ export class ParleyClient {
       onAuthFailed: () => this.signedOut(),
       onDisconnect: () => {
         this.outbox.connectionLost();
+        // Presence and typing are only true while connected.
+        this.presence.clear();
+        this.typing.reset();
+        this.subSent = null;
+        for (const s of this.typingSenders.values()) s.stop();
         this.emit();
       },
     });
@@ -95,14 +125,16 @@ export class ParleyClient {
 
   static async start(session: Session): Promise<ParleyClient> {
     const db = await LocalDb.open(session.user.id);
-    const [convs, msgs, outbox, version, owed] = await Promise.all([
+    const [convs, msgs, outbox, version, owed, contacts, blocked] = await Promise.all([
       db.loadConversations(),
       db.loadMessages(),
       db.loadOutbox(),
       db.getMeta<number>('version'),
       db.getMeta<Owed>('owed'),
+      db.getMeta<Contact[]>('contacts'),
+      db.getMeta<User[]>('blocked'),
     ]);
-    const c = new ParleyClient(session, db, convs, msgs, outbox, version ?? 0, owed ?? {});
+    const c = new ParleyClient(session, db, convs, msgs, outbox, version ?? 0, owed ?? {}, contacts ?? [], blocked ?? []);
     window.addEventListener('online', c.onOnline);
     window.addEventListener('offline', c.onOffline);
     c.conn.start();
@@ -139,6 +171,11 @@ export class ParleyClient {
   private afterConnect(): void {
     this.pump();
     void this.sync();
+    this.subSent = null;
+    this.updatePresence();
+    void this.loadContacts().catch(() => undefined);
+    void this.loadBlocks().catch(() => undefined);
+    void this.loadPrivacy().catch(() => undefined);
   }
 
   /** sync since the stored version, catch up changed conversations, then store the version. */
@@ -177,6 +214,7 @@ export class ParleyClient {
         const m = f.message as Message;
         if (!m || typeof m.seq !== 'number') return;
         const r = this.store.addMessages([m]);
+        if (this.typing.messageFrom(m.conversation_id, m.sender_id)) this.scheduleTypingExpiry();
         for (const g of r.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
         if (r.unknown.length) void this.sync();
         if (r.added.length && m.sender_id !== this.session.user.id && !this.store.conversation(m.conversation_id)?.left) {
@@ -197,6 +235,16 @@ export class ParleyClient {
         if (this.store.applyReceipts(f)) this.emit();
         this.refreshIfStale(f.conversation_id);
         return;
+      case 'presence':
+        if (typeof f.user_id === 'number' && this.subSent?.includes(f.user_id)) {
+          this.presence.set(f.user_id, { online: !!f.online, last_seen: typeof f.last_seen === 'number' ? f.last_seen : null });
+          this.emit();
+        }
+        return;
+      case 'typing':
+        if (this.typing.apply(f, Date.now())) this.emit();
+        this.scheduleTypingExpiry();
+        return;
       case 'conversation':
         if (f.conversation && this.store.upsertConversation(f.conversation)) this.emit();
         if (f.conversation && typeof f.conversation.id === 'number' && isGroup(f.conversation) && !f.conversation.left) {
@@ -209,6 +257,7 @@ export class ParleyClient {
   // ---------- sending ----------
 
   send(conversationId: number, text: string): void {
+    this.typingStop(conversationId);
     this.outbox.add(conversationId, text);
     this.emit();
     this.pump();
@@ -335,8 +384,10 @@ export class ParleyClient {
       this.rosterFresh.delete(openId); // opening a group shows its members: make them current
       void this.refreshMembers(openId).catch(() => undefined);
     }
+    if (openId !== this.openId && this.openId !== null) this.typingStop(this.openId);
     this.openId = openId;
     this.visible = visible;
+    this.updatePresence();
     this.markReadIfOpen();
     this.emit();
     this.flushReceipts();
@@ -529,6 +580,203 @@ export class ParleyClient {
     return r.receipts;
   }
 
+  // ---------- presence ----------
+
+  /** The conversations whose rows are visible in the chat list. */
+  setVisibleConversations(ids: number[]): void {
+    this.visibleConvs = ids;
+    this.updatePresence();
+  }
+
+  /** The other user of a direct conversation (undefined for groups). */
+  directPeer(id: number): User | undefined {
+    const c = this.store.conversation(id);
+    if (!c || isGroup(c) || c.members.length > 2) return undefined;
+    return this.store.peer(id);
+  }
+
+  /** Subscribes to the open chat's peer and the visible direct chats' peers when that set changed. */
+  private updatePresence(): void {
+    if (!this.conn.isReady || this.subBusy) return;
+    const open = this.openId !== null ? this.directPeer(this.openId)?.id : undefined;
+    const want = presenceSubscription(
+      open,
+      this.visibleConvs.map((id) => this.directPeer(id)?.id).filter((x): x is number => x !== undefined),
+      this.session.user.id,
+    );
+    if (sameIds(this.subSent, want)) return;
+    this.subBusy = true;
+    this.subSent = want;
+    this.conn
+      .request<{ users: { user_id: number; online: boolean; last_seen: number | null }[] }>({ type: 'presence_subscribe', user_ids: want })
+      .then(
+        (r) => {
+          if (!sameIds(this.subSent, want)) return;
+          this.presence.clear();
+          for (const u of r.users ?? []) {
+            if (typeof u.user_id === 'number') this.presence.set(u.user_id, { online: !!u.online, last_seen: typeof u.last_seen === 'number' ? u.last_seen : null });
+          }
+        },
+        () => {
+          this.subSent = null; // try again on the next change or connection
+        },
+      )
+      .finally(() => {
+        this.subBusy = false;
+        this.emit();
+        if (this.subSent !== null) this.updatePresence();
+      });
+  }
+
+  /** Subscribes again (permissions changed: block, unblock, contacts, privacy). */
+  private resubscribe(): void {
+    this.subSent = null;
+    this.updatePresence();
+  }
+
+  // ---------- typing ----------
+
+  private scheduleTypingExpiry(): void {
+    clearTimeout(this.typingExpiryTimer);
+    const next = this.typing.nextExpiry();
+    if (next === undefined) return;
+    this.typingExpiryTimer = setTimeout(() => {
+      if (this.typing.expire(Date.now())) this.emit();
+      this.scheduleTypingExpiry();
+    }, Math.max(0, next - Date.now()) + 20);
+  }
+
+  /** Names of the others typing in a conversation now. */
+  typers(conversationId: number): User[] {
+    const c = this.store.conversation(conversationId);
+    return this.typing
+      .typers(conversationId, Date.now())
+      .map((id) => c?.people?.[String(id)] ?? c?.roster?.find((m) => m.user.id === id)?.user ?? c?.members.find((m) => m.user.id === id)?.user ?? (c?.peer?.id === id ? c.peer : undefined))
+      .filter((u): u is User => !!u);
+  }
+
+  /** The composer changed: `hasText` says whether anything is left in it. */
+  typingInput(conversationId: number, hasText: boolean): void {
+    if (!hasText) {
+      this.typingStop(conversationId);
+      return;
+    }
+    let s = this.typingSenders.get(conversationId);
+    if (!s) this.typingSenders.set(conversationId, (s = new TypingSender()));
+    if (s.input(Date.now()) === 'start') this.sendTyping(conversationId, 'start');
+    clearTimeout(this.typingIdleTimers.get(conversationId));
+    const at = s.idleAt();
+    if (at !== undefined) {
+      this.typingIdleTimers.set(
+        conversationId,
+        setTimeout(() => {
+          if (s!.idle(Date.now()) === 'stop') this.sendTyping(conversationId, 'stop');
+        }, Math.max(0, at - Date.now()) + 10),
+      );
+    }
+  }
+
+  /** Send, blur or leaving the chat: tell the others the user stopped typing. */
+  typingStop(conversationId: number): void {
+    clearTimeout(this.typingIdleTimers.get(conversationId));
+    this.typingIdleTimers.delete(conversationId);
+    if (this.typingSenders.get(conversationId)?.stop() === 'stop') this.sendTyping(conversationId, 'stop');
+  }
+
+  private sendTyping(conversationId: number, state: 'start' | 'stop'): void {
+    if (!this.conn.isReady) return;
+    this.conn.request({ type: 'typing', conversation_id: conversationId, state }).catch(() => undefined);
+  }
+
+  // ---------- contacts, blocks, privacy ----------
+
+  /** The name to show for a user: the contact nickname, else the display name. */
+  nameOf(user: { id: number; display_name: string }): string {
+    return shownName(user, this.contacts);
+  }
+
+  /** Users whose username starts with `prefix` (without oneself). */
+  async searchUsers(prefix: string, limit = 8): Promise<User[]> {
+    const r = await http<{ users: User[] }>('GET', `/users?prefix=${encodeURIComponent(prefix)}&limit=${limit + 1}`, undefined, this.session.token);
+    return (r.users ?? []).filter((u) => u.id !== this.session.user.id).slice(0, limit);
+  }
+
+  async loadContacts(): Promise<void> {
+    const r = await http<{ contacts: Contact[] }>('GET', '/contacts', undefined, this.session.token);
+    this.setContacts(r.contacts ?? []);
+  }
+
+  private setContacts(list: Contact[]): void {
+    this.contacts = new Map(sortContacts(list).map((c) => [c.user.id, c]));
+    void this.db.setMeta('contacts', [...this.contacts.values()]);
+    this.emit();
+  }
+
+  contactList(): Contact[] {
+    return sortContacts([...this.contacts.values()]);
+  }
+
+  /** Adds a contact, or changes its nickname ('' removes the nickname). */
+  async saveContact(user: User, nickname: string): Promise<void> {
+    const r = await http<{ contact: Contact }>('PUT', `/contacts/${user.id}`, { nickname: nickname.trim() }, this.session.token);
+    const list = [...this.contacts.values()].filter((c) => c.user.id !== user.id);
+    list.push(r.contact ?? { user, nickname: nickname.trim() });
+    this.setContacts(list);
+    this.resubscribe();
+  }
+
+  async removeContact(userId: number): Promise<void> {
+    try {
+      await http('DELETE', `/contacts/${userId}`, undefined, this.session.token);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.code === 'not_found')) throw e;
+    }
+    this.setContacts([...this.contacts.values()].filter((c) => c.user.id !== userId));
+    this.resubscribe();
+  }
+
+  async loadBlocks(): Promise<void> {
+    const r = await http<{ users: User[] }>('GET', '/blocks', undefined, this.session.token);
+    this.blocked = r.users ?? [];
+    void this.db.setMeta('blocked', this.blocked);
+    this.emit();
+  }
+
+  isBlocked(userId: number): boolean {
+    return this.blocked.some((u) => u.id === userId);
+  }
+
+  async block(user: User): Promise<void> {
+    await http('PUT', `/blocks/${user.id}`, undefined, this.session.token);
+    this.blocked = [user, ...this.blocked.filter((u) => u.id !== user.id)];
+    void this.db.setMeta('blocked', this.blocked);
+    this.presence.delete(user.id);
+    for (const c of this.store.conversations()) if (this.typing.clear(c.id, user.id)) this.scheduleTypingExpiry();
+    this.emit();
+    this.resubscribe();
+  }
+
+  async unblock(userId: number): Promise<void> {
+    await http('DELETE', `/blocks/${userId}`, undefined, this.session.token);
+    this.blocked = this.blocked.filter((u) => u.id !== userId);
+    void this.db.setMeta('blocked', this.blocked);
+    this.emit();
+    this.resubscribe();
+  }
+
+  async loadPrivacy(): Promise<void> {
+    const r = await http<{ hide_last_seen: boolean }>('GET', '/me/privacy', undefined, this.session.token);
+    this.hideLastSeen = !!r.hide_last_seen;
+    this.emit();
+  }
+
+  async setHideLastSeen(hide: boolean): Promise<void> {
+    const r = await http<{ hide_last_seen: boolean }>('PATCH', '/me/privacy', { hide_last_seen: hide }, this.session.token);
+    this.hideLastSeen = typeof r?.hide_last_seen === 'boolean' ? r.hide_last_seen : hide;
+    this.emit();
+    this.resubscribe(); // hiding one's own last seen hides everyone else's too
+  }
+
   // ---------- sign out ----------
 
   /** The server revoked or no longer knows this session: forget the local data too. */
@@ -554,6 +802,8 @@ export class ParleyClient {
     window.removeEventListener('online', this.onOnline);
     window.removeEventListener('offline', this.onOffline);
     clearTimeout(this.wakeTimer);
+    clearTimeout(this.typingExpiryTimer);
+    for (const t of this.typingIdleTimers.values()) clearTimeout(t);
     this.conn.stop();
     this.db.close();
   }
