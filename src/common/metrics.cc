@@ -74,6 +74,8 @@ std::string Metrics::render(std::size_t subscribers) const {
   counter("parley_message_events_total", "Message events queued to recipients' devices.", message_events.value());
   counter("parley_slow_client_disconnects_total", "Connections closed because their write queue overflowed.", slow_client_disconnects.value());
   counter("parley_rate_limited_total", "Requests refused by a rate limit.", rate_limited.value());
+  counter("parley_presence_changes_total", "Users announced online or offline.", presence_changes.value());
+  counter("parley_presence_frames_total", "Presence frames sent to subscribed devices.", presence_frames.value());
   header(out, "parley_errors_total", "counter", "Error answers by protocol error code.");
   for (std::size_t i = 0; i <= static_cast<std::size_t>(Errc::kUnavailable); ++i)
     line(out, std::string("parley_errors_total{code=\"") + std::string(errc_name(static_cast<Errc>(i))) + "\"}", errors[i].value());

@@ -58,6 +58,8 @@ struct Metrics {
   Counter message_events;          // message frames handed to recipients' queues
   Counter slow_client_disconnects; // write queue overflowed
   Counter rate_limited;
+  Counter presence_changes;        // users going online or offline (after coalescing)
+  Counter presence_frames;         // presence frames handed to subscribed devices
   std::array<Counter, 16> errors;  // by Errc
   Histogram send_to_durable_seconds;   // send frame parsed -> committed
   Histogram commit_seconds;            // one batch's transaction

@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;
   ao.login_burst = std::max(1.0, std::min(c.rate_login_per_min, 20.0));
-  api::PresenceHub presence_hub;
+  api::PresenceHub presence_hub(metrics);
   chat::PresenceOptions po;
   po.offline_grace_ms = c.presence_offline_grace_ms;
   po.last_seen_write_ms = c.presence_last_seen_write_ms;

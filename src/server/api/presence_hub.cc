@@ -43,6 +43,7 @@ void PresenceHub::drop(uint64_t watcher_id) {
 }
 
 void PresenceHub::on_presence(int64_t user_id, bool online, std::optional<int64_t> last_seen) {
+  metrics_.presence_changes.add();
   std::vector<std::pair<std::shared_ptr<bus::Subscriber>, bool>> targets;
   {
     std::lock_guard lock(mu_);
@@ -50,8 +51,8 @@ void PresenceHub::on_presence(int64_t user_id, bool online, std::optional<int64_
     if (it == by_target_.end()) return;
     for (auto& [id, w] : it->second)
       if (auto s = w.subscriber.lock()) targets.emplace_back(std::move(s), w.show_last_seen);
-    frames_sent_ += targets.size();
   }
+  metrics_.presence_frames.add(targets.size());
   // Two encodings at most, each shared by every watcher that gets it.
   std::shared_ptr<const std::string> with, without;
   for (auto& [sub, show] : targets) {
@@ -61,9 +62,5 @@ void PresenceHub::on_presence(int64_t user_id, bool online, std::optional<int64_
   }
 }
 
-uint64_t PresenceHub::frames_sent() const {
-  std::lock_guard lock(mu_);
-  return frames_sent_;
-}
 
 }  // namespace parley::api

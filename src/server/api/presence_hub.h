@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/metrics.h"
 #include "server/bus/bus.h"
 #include "server/chat/presence.h"
 
@@ -20,6 +21,8 @@ namespace parley::api {
 
 class PresenceHub final : public chat::PresenceListener {
  public:
+  explicit PresenceHub(Metrics& metrics) : metrics_(metrics) {}
+
   struct Watch {
     int64_t target = 0;
     bool show_last_seen = true;  // false when either side hides last seen
@@ -33,9 +36,6 @@ class PresenceHub final : public chat::PresenceListener {
   // chat::PresenceListener: sends {"type":"presence",...} to the target's watchers.
   void on_presence(int64_t user_id, bool online, std::optional<int64_t> last_seen) override;
 
-  // Frames sent for presence changes so far (for the measurement in the docs).
-  uint64_t frames_sent() const;
-
  private:
   struct Watcher {
     std::weak_ptr<bus::Subscriber> subscriber;
@@ -44,7 +44,7 @@ class PresenceHub final : public chat::PresenceListener {
   mutable std::mutex mu_;
   std::unordered_map<int64_t, std::unordered_map<uint64_t, Watcher>> by_target_;  // guarded by mu_
   std::unordered_map<uint64_t, std::vector<int64_t>> by_watcher_;                 // guarded by mu_
-  uint64_t frames_sent_ = 0;                                                      // guarded by mu_
+  Metrics& metrics_;
 };
 
 // The presence frame of one user, as one watcher may see it.
