@@ -1,4 +1,6 @@
+import { useEffect, useRef } from 'preact/hooks';
 import { conversationName, listTime } from '../core/format';
+import { typingText } from '../core/typing';
 import { isGroup, previewText } from '../core/groups';
 import { messageStatus, pendingStatus, storedStatus } from '../core/status';
 import type { ParleyClient } from '../platform/client';
@@ -15,6 +17,45 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
   }
   const convs = store.sortedConversations((id) => pendingByConv.get(id)?.at(-1)?.created_at);
   const now = Date.now();
+  const navRef = useRef<HTMLElement>(null);
+  const observer = useRef<IntersectionObserver | null>(null);
+  const visible = useRef(new Set<number>());
+  const reported = useRef('');
+
+  // Tell the client which rows are on screen, for the presence subscription.
+  function report() {
+    const present = new Set(convs.map((c) => c.id));
+    const ids = [...visible.current].filter((id) => present.has(id)).sort((a, b) => a - b);
+    const key = ids.join(',');
+    if (key === reported.current) return;
+    reported.current = key;
+    client.setVisibleConversations(ids);
+  }
+  useEffect(() => {
+    if (typeof IntersectionObserver === 'undefined') return;
+    observer.current = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        const id = Number((e.target as HTMLElement).dataset.conversation);
+        if (e.isIntersecting) visible.current.add(id);
+        else visible.current.delete(id);
+      }
+      report();
+    });
+    return () => {
+      observer.current?.disconnect();
+      observer.current = null;
+    };
+  }, []);
+  useEffect(() => {
+    const o = observer.current;
+    if (!o) {
+      // No IntersectionObserver: treat the first rows as the visible ones.
+      visible.current = new Set(convs.slice(0, 30).map((c) => c.id));
+    } else {
+      navRef.current?.querySelectorAll('.chat-row').forEach((el) => o.observe(el));
+    }
+    report();
+  });
 
   if (convs.length === 0) {
     return (
@@ -25,10 +66,17 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
   }
 
   return (
-    <nav class="chat-list" aria-label="Recent chats">
+    <nav class="chat-list" aria-label="Recent chats" ref={navRef}>
       <ul>
         {convs.map((c) => {
-          const name = conversationName(c, me);
+          const group = isGroup(c);
+          const peer = client.directPeer(c.id);
+          const name = peer ? client.nameOf(peer) : conversationName(c, me);
+          const online = !!peer && !!client.presence.get(peer.id)?.online;
+          const typing = typingText(
+            client.typers(c.id).map((u) => client.nameOf(u)),
+            !peer,
+          );
           const pending = pendingByConv.get(c.id)?.at(-1);
           const unread = store.unread(c.id);
           let preview = '';
@@ -44,7 +92,7 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
             if (lm.sender_id === me && lm.kind !== 'system') status = messageStatus(c, lm.seq, lm.ts, me);
           }
           const selected = c.id === openId;
-          const label = `${name}${unread ? `, ${unread} unread message${unread === 1 ? '' : 's'}` : ''}`;
+          const label = `${name}${online ? ', online' : ''}${unread ? `, ${unread} unread message${unread === 1 ? '' : 's'}` : ''}`;
           return (
             <li key={c.id}>
               <a
@@ -53,23 +101,32 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
                 aria-current={selected ? 'page' : undefined}
                 aria-label={label}
                 data-conversation={c.id}
-                data-kind={isGroup(c) ? 'group' : 'direct'}
+                data-kind={group ? 'group' : 'direct'}
                 onClick={(e) => {
                   e.preventDefault();
                   onOpen(c.id);
                 }}
               >
-                <Avatar name={name} size={48} />
+                <span class="avatar-wrap">
+                  <Avatar name={name} size={48} />
+                  {online && <span class="online-dot" aria-hidden="true" />}
+                </span>
                 <span class="row-main">
                   <span class="row-top">
                     <span class="row-name">{name}</span>
                     {time > 0 && <span class="row-time">{listTime(time, now)}</span>}
                   </span>
                   <span class="row-bottom">
-                    <span class="row-preview">
-                      {status && <StatusIcon status={status} />}
-                      <span class="preview-text">{preview || (c.last_seq === 0 ? 'No messages yet' : '')}</span>
-                    </span>
+                    {typing && !c.left ? (
+                      <span class="row-preview">
+                        <span class="preview-text typing">{typing}</span>
+                      </span>
+                    ) : (
+                      <span class="row-preview">
+                        {status && <StatusIcon status={status} />}
+                        <span class="preview-text">{preview || (c.last_seq === 0 ? 'No messages yet' : '')}</span>
+                      </span>
+                    )}
                     {unread > 0 && (
                       <span class="badge" aria-hidden="true">
                         {unread > 999 ? '999+' : unread}

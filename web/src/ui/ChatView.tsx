@@ -3,10 +3,13 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { clockTime, conversationName, dayLabel, sameDay } from '../core/format';
 import { isGroup, nameIn, senderColour, systemEvent, systemText } from '../core/groups';
 import { messageStatus, pendingStatus } from '../core/status';
+import { lastSeenText } from '../core/presence';
+import { typingText } from '../core/typing';
 import type { MessageStatus } from '../core/types';
 import type { ParleyClient } from '../platform/client';
+import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { Avatar, BackIcon, ChevronIcon, InfoIcon, SendIcon, StatusIcon } from './icons';
+import { Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SendIcon, StatusIcon } from './icons';
 import { MessageInfo } from './MessageInfo';
 
 interface Row {
@@ -19,6 +22,8 @@ interface Row {
   seq?: number;
   status?: MessageStatus;
   clientId?: string;
+  /** Why an unsent message failed (the outbox error code). */
+  error?: string;
   /** The line a system message shows. */
   system?: string;
 }
@@ -30,9 +35,19 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const me = client.session.user.id;
   const conv = store.conversation(conversationId)!;
   const peer = store.peer(conversationId);
-  const name = conversationName(conv, me);
   const group = isGroup(conv);
   const direct = !group && conv.members.length <= 2;
+  const name = direct && peer ? client.nameOf(peer) : conversationName(conv, me);
+  const typers = client.typers(conversationId);
+  const typingLine = typingText(
+    typers.map((u) => client.nameOf(u)),
+    !direct,
+  );
+  const presenceLine = direct && peer ? lastSeenText(client.presence.get(peer.id)) : '';
+  const [menuOpen, setMenuOpen] = useState(false);
+  const [dialog, setDialog] = useState<'contact' | 'block' | 'unblock' | null>(null);
+  const menuButtonRef = useRef<HTMLButtonElement>(null);
+  const menuRef = useRef<HTMLUListElement>(null);
   const memberName = (id: number) => nameIn(conv, id);
   const [panel, setPanel] = useState<Panel>(null);
   const infoButtonRef = useRef<HTMLButtonElement>(null);
@@ -73,7 +88,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: 'text', mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: 'text', mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error });
   }
 
   async function loadOlder() {
@@ -120,7 +135,53 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
 
   useEffect(() => {
     inputRef.current?.focus({ preventScroll: true });
+    return () => client.typingStop(conversationId);
   }, [conversationId]);
+
+  // The header menu: focus its first item when it opens; close on a click elsewhere.
+  useEffect(() => {
+    if (!menuOpen) return;
+    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    const onDown = (e: MouseEvent) => {
+      if (!(e.target instanceof Node)) return;
+      if (menuRef.current?.contains(e.target) || menuButtonRef.current?.contains(e.target)) return;
+      setMenuOpen(false);
+    };
+    document.addEventListener('mousedown', onDown);
+    return () => document.removeEventListener('mousedown', onDown);
+  }, [menuOpen]);
+
+  function menuKey(e: KeyboardEvent) {
+    const items = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+    const i = items.indexOf(document.activeElement as HTMLElement);
+    if (e.key === 'Escape' || e.key === 'Tab') {
+      if (e.key === 'Escape') e.preventDefault();
+      setMenuOpen(false);
+      menuButtonRef.current?.focus();
+    } else if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      items[(i + 1) % items.length]?.focus();
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      items[(i - 1 + items.length) % items.length]?.focus();
+    } else if (e.key === 'Home') {
+      e.preventDefault();
+      items[0]?.focus();
+    } else if (e.key === 'End') {
+      e.preventDefault();
+      items[items.length - 1]?.focus();
+    }
+  }
+
+  function pick(d: 'contact' | 'block' | 'unblock') {
+    setMenuOpen(false);
+    setDialog(d);
+  }
+
+  function closeDialog() {
+    setDialog(null);
+    requestAnimationFrame(() => menuButtonRef.current?.focus({ preventScroll: true }));
+  }
 
   function closePanel() {
     setPanel(null);
@@ -156,17 +217,48 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
         <Avatar name={name} />
         <div class={`chat-heading${group ? ' clickable' : ''}`} onClick={group ? () => setPanel({ type: 'group' }) : undefined}>
           <h2 id="chat-title">{name}</h2>
-          {/* Presence and typing indicators will go here once the protocol carries them. */}
-          <p class="chat-sub" id="chat-sub" data-slot="presence">
-            {group
-              ? conv.left
-                ? "You're no longer a member"
-                : `${conv.member_count ?? conv.roster?.length ?? 0} member${(conv.member_count ?? 0) === 1 ? '' : 's'}`
-              : peer && direct
-                ? `@${peer.username}`
-                : `${conv.members.length} members`}
+          <p class={`chat-sub${typingLine ? ' typing' : ''}`} id="chat-sub" data-slot="presence" aria-live="polite">
+            {typingLine && !conv.left
+              ? typingLine
+              : group
+                ? conv.left
+                  ? "You're no longer a member"
+                  : `${conv.member_count ?? conv.roster?.length ?? 0} member${(conv.member_count ?? 0) === 1 ? '' : 's'}`
+                : peer && direct
+                  ? presenceLine
+                  : `${conv.members.length} members`}
           </p>
         </div>
+        {direct && peer && (
+          <div class="menu-wrap">
+            <button
+              type="button"
+              class="icon-button"
+              ref={menuButtonRef}
+              aria-label="Chat menu"
+              aria-haspopup="menu"
+              aria-expanded={menuOpen}
+              aria-controls={menuOpen ? 'chat-menu' : undefined}
+              onClick={() => setMenuOpen(!menuOpen)}
+            >
+              <MenuIcon />
+            </button>
+            {menuOpen && (
+              <ul class="menu" id="chat-menu" role="menu" aria-label="Chat menu" ref={menuRef} onKeyDown={menuKey}>
+                <li role="none">
+                  <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick('contact')}>
+                    {client.contacts.has(peer.id) ? 'Edit contact' : 'Add to contacts'}
+                  </button>
+                </li>
+                <li role="none">
+                  <button type="button" role="menuitem" tabIndex={-1} class="danger" onClick={() => pick(client.isBlocked(peer.id) ? 'unblock' : 'block')}>
+                    {client.isBlocked(peer.id) ? 'Unblock' : 'Block'}
+                  </button>
+                </li>
+              </ul>
+            )}
+          </div>
+        )}
         {group && (
           <button
             type="button"
@@ -247,7 +339,15 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                     </button>
                   )}
                 </div>
-                {r.status === 'failed' && r.clientId && (
+                {r.status === 'failed' && r.clientId && r.error === 'forbidden' && (
+                  <div class="failed-actions">
+                    <span class="undelivered">This message could not be delivered</span>
+                    <button type="button" class="text-button small" onClick={() => client.discard(r.clientId!)}>
+                      Delete
+                    </button>
+                  </div>
+                )}
+                {r.status === 'failed' && r.clientId && r.error !== 'forbidden' && (
                   <div class="failed-actions">
                     <button type="button" class="retry" onClick={() => client.retry(r.clientId!)}>
                       Not sent. Tap to retry
@@ -284,7 +384,12 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
           placeholder="Type a message"
           value={draft}
           aria-invalid={tooLong ? true : undefined}
-          onInput={(e) => setDraft(e.currentTarget.value)}
+          onInput={(e) => {
+            const v = e.currentTarget.value;
+            setDraft(v);
+            client.typingInput(conversationId, v.trim() !== '');
+          }}
+          onBlur={() => client.typingStop(conversationId)}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
@@ -305,6 +410,10 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     </section>
     {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
+    {dialog === 'contact' && peer && <ContactDialog client={client} user={peer} onClose={closeDialog} />}
+    {(dialog === 'block' || dialog === 'unblock') && peer && (
+      <BlockDialog client={client} user={peer} unblock={dialog === 'unblock'} onClose={closeDialog} />
+    )}
     </div>
   );
 }

@@ -4,8 +4,9 @@ import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
-import { Avatar } from './icons';
+import { Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
+import { Settings } from './Settings';
 
 function routeConversation(): number | null {
   const m = /^\/c\/(\d+)\/?$/.exec(location.pathname);
@@ -18,6 +19,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   const [, rerender] = useReducer((n: number, _: number) => n + 1, 0);
   const [openId, setOpenId] = useState<number | null>(routeConversation);
   const [visible, setVisible] = useState(document.visibilityState === 'visible');
+  const [settingsOpen, setSettingsOpen] = useState(false);
   const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
 
   useEffect(() => {
@@ -69,7 +71,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
       if (document.visibilityState !== 'hidden') return;
       if (!('Notification' in window) || Notification.permission !== 'granted') return;
       const peer = client.store.peer(m.conversation_id);
-      const title = conv?.kind === 'group' ? conversationName(conv, session.user.id) : (peer?.display_name ?? 'Parley');
+      const title = conv?.kind === 'group' ? conversationName(conv, session.user.id) : peer ? client.nameOf(peer) : 'Parley';
       const body = conv ? previewText(conv, m, session.user.id) : m.kind === 'text' ? m.text : 'Unsupported message';
       try {
         const n = new Notification(title, { body, tag: `conv-${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } });
@@ -129,12 +131,37 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   return (
     <div class={`shell ${openId !== null ? 'has-chat' : 'no-chat'}`}>
       <aside class="sidebar" aria-label="Chats">
+        {client && settingsOpen ? (
+          <Settings
+            client={client}
+            onClose={() => {
+              setSettingsOpen(false);
+              requestAnimationFrame(() => document.getElementById('settings-button')?.focus({ preventScroll: true }));
+            }}
+            onOpenChat={(id) => {
+              setSettingsOpen(false);
+              open(id);
+            }}
+          />
+        ) : (
+        <>
         <header class="bar sidebar-bar">
           <Avatar name={session.user.display_name} />
           <div class="me">
             <span class="me-name">{session.user.display_name}</span>
             <span class="me-user">@{session.user.username}</span>
           </div>
+          <button
+            type="button"
+            id="settings-button"
+            class="icon-button"
+            aria-label="Settings and contacts"
+            title="Settings and contacts"
+            onClick={() => setSettingsOpen(true)}
+            disabled={!client}
+          >
+            <SettingsIcon />
+          </button>
           <button type="button" class="text-button" onClick={logout}>
             Log out
           </button>
@@ -164,6 +191,8 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           <p class="muted pad" role="status">
             Loading…
           </p>
+        )}
+        </>
         )}
       </aside>
       <main class="main" aria-label="Conversation">

@@ -1,8 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { isValidUsername, normalizeUsername } from '../core/format';
-import { ApiError } from '../core/types';
+import { ApiError, type User } from '../core/types';
 import type { ParleyClient } from '../platform/client';
-import { GroupIcon } from './icons';
+import { Avatar, GroupIcon } from './icons';
 import { NewGroup } from './NewGroup';
 
 export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id: number) => void }) {
@@ -10,10 +10,74 @@ export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id:
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [creating, setCreating] = useState(false);
+  const [suggestions, setSuggestions] = useState<User[]>([]);
+  const [active, setActive] = useState(-1);
+  const [listOpen, setListOpen] = useState(false);
+  const query = useRef('');
+
+  // Suggest people by username prefix while the user types (debounced).
+  useEffect(() => {
+    const prefix = normalizeUsername(name);
+    query.current = prefix;
+    if (!/^[a-z0-9_.]{1,32}$/.test(prefix)) {
+      setSuggestions([]);
+      setActive(-1);
+      return;
+    }
+    const t = setTimeout(() => {
+      client.searchUsers(prefix).then(
+        (users) => {
+          if (query.current !== prefix) return;
+          setSuggestions(users);
+          setActive(-1);
+        },
+        () => undefined, // offline: no suggestions, typing the whole name still works
+      );
+    }, 250);
+    return () => clearTimeout(t);
+  }, [name]);
+
+  const shown = listOpen && suggestions.length > 0 && name.trim() !== '';
+
+  function choose(u: User) {
+    setName(u.username);
+    setSuggestions([]);
+    setActive(-1);
+    void start(u.username);
+  }
+
+  function onKeyDown(e: KeyboardEvent) {
+    if (!shown) {
+      if (e.key === 'ArrowDown' && suggestions.length > 0) {
+        e.preventDefault();
+        setListOpen(true);
+        setActive(0);
+      }
+      return;
+    }
+    if (e.key === 'ArrowDown') {
+      e.preventDefault();
+      setActive((active + 1) % suggestions.length);
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      setActive(active <= 0 ? suggestions.length - 1 : active - 1);
+    } else if (e.key === 'Enter' && active >= 0 && suggestions[active]) {
+      e.preventDefault();
+      choose(suggestions[active]);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      setListOpen(false);
+      setActive(-1);
+    }
+  }
 
   async function submit(e: Event) {
     e.preventDefault();
-    const u = normalizeUsername(name);
+    await start(name);
+  }
+
+  async function start(typed: string) {
+    const u = normalizeUsername(typed);
     setError('');
     if (!isValidUsername(u)) {
       setError('Usernames have 3 to 32 letters, digits, _ or ., starting with a letter.');
@@ -27,6 +91,8 @@ export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id:
     try {
       const id = await client.startChat(u);
       setName('');
+      setSuggestions([]);
+      setListOpen(false);
       onOpen(id);
     } catch (err) {
       const code = err instanceof ApiError ? err.code : '';
@@ -58,13 +124,44 @@ export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id:
         autocapitalize="none"
         spellcheck={false}
         value={name}
+        role="combobox"
+        aria-autocomplete="list"
+        aria-expanded={shown}
+        aria-controls="new-chat-suggestions"
+        aria-activedescendant={shown && active >= 0 ? `suggestion-${suggestions[active]?.id}` : undefined}
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? 'new-chat-error' : undefined}
-        onInput={(e) => setName(e.currentTarget.value)}
+        onInput={(e) => {
+          setName(e.currentTarget.value);
+          setListOpen(true);
+        }}
+        onKeyDown={onKeyDown}
+        onFocus={() => setListOpen(true)}
+        onBlur={() => setTimeout(() => setListOpen(false), 150)}
       />
       <button type="submit" class="primary small" disabled={busy || !name.trim()}>
         Chat
       </button>
+      <ul id="new-chat-suggestions" role="listbox" aria-label="Suggested people" class="suggestions" hidden={!shown}>
+        {shown &&
+          suggestions.map((u, i) => (
+            <li
+              key={u.id}
+              id={`suggestion-${u.id}`}
+              role="option"
+              aria-selected={i === active}
+              class={`suggestion${i === active ? ' active' : ''}`}
+              onMouseDown={(e) => e.preventDefault()}
+              onClick={() => choose(u)}
+            >
+              <Avatar name={client.nameOf(u)} size={32} />
+              <span class="person-main">
+                <span class="person-name">{client.nameOf(u)}</span>
+                <span class="person-sub">@{u.username}</span>
+              </span>
+            </li>
+          ))}
+      </ul>
       {error && (
         <p id="new-chat-error" class="form-error" role="alert">
           {error}

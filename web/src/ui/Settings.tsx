@@ -1,0 +1,169 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, type User } from '../core/types';
+import type { ParleyClient } from '../platform/client';
+import { BlockDialog, ContactDialog } from './ContactDialog';
+import { Avatar, BackIcon } from './icons';
+
+function errorText(err: unknown): string {
+  if (err instanceof ApiError && err.code === 'network') return 'You are offline. Try again when the connection returns.';
+  return err instanceof Error ? err.message : 'That did not work.';
+}
+
+/**
+ * Settings, in place of the chat list (as in WhatsApp's drawer): privacy ("Hide my last
+ * seen"), contacts with their nicknames (rename, remove, message) and blocked users (unblock).
+ */
+export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient; onClose: () => void; onOpenChat: (id: number) => void }) {
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [editing, setEditing] = useState<User | null>(null);
+  const [unblocking, setUnblocking] = useState<User | null>(null);
+
+  useEffect(() => {
+    headingRef.current?.focus({ preventScroll: true });
+    // Fresh lists when the panel opens (the cached ones show meanwhile).
+    void Promise.allSettled([client.loadContacts(), client.loadBlocks(), client.loadPrivacy()]);
+  }, []);
+
+  async function toggleHide(hide: boolean) {
+    setBusy(true);
+    setError('');
+    try {
+      await client.setHideLastSeen(hide);
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove(userId: number) {
+    setError('');
+    try {
+      await client.removeContact(userId);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
+  async function message(u: User) {
+    setError('');
+    try {
+      const id = await client.startChat(u.username);
+      onOpenChat(id);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }
+
+  const contacts = client.contactList();
+
+  return (
+    <section
+      class="settings"
+      aria-labelledby="settings-title"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !(e.target instanceof HTMLElement && e.target.closest('dialog'))) {
+          e.preventDefault();
+          onClose();
+        }
+      }}
+    >
+      <header class="bar panel-bar">
+        <button type="button" class="icon-button" onClick={onClose} aria-label="Close settings">
+          <BackIcon />
+        </button>
+        <h2 id="settings-title" ref={headingRef} tabIndex={-1}>
+          Settings
+        </h2>
+      </header>
+      <div class="panel-body">
+        {error && (
+          <p class="form-error panel-error" role="alert">
+            {error}
+          </p>
+        )}
+        <section class="panel-section" aria-labelledby="privacy-title">
+          <h3 class="section-title" id="privacy-title">
+            Privacy
+          </h3>
+          <label class="switch-row">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={!!client.hideLastSeen}
+              disabled={busy || client.hideLastSeen === undefined}
+              aria-describedby="hide-last-seen-help"
+              onChange={(e) => void toggleHide(e.currentTarget.checked)}
+            />
+            <span>Hide my last seen</span>
+          </label>
+          <p id="hide-last-seen-help" class="muted small-pad">
+            Nobody sees when you were last online, and you don't see theirs. Whether you are online now still shows.
+          </p>
+        </section>
+        <section class="panel-section" aria-labelledby="contacts-title">
+          <h3 class="section-title" id="contacts-title">
+            Contacts
+          </h3>
+          {contacts.length === 0 ? (
+            <p class="muted small-pad">No contacts yet. Add someone from a chat's menu.</p>
+          ) : (
+            <ul class="people" aria-labelledby="contacts-title">
+              {contacts.map((c) => (
+                <li class="person contact" key={c.user.id} data-user={c.user.id}>
+                  <Avatar name={client.nameOf(c.user)} size={36} />
+                  <span class="person-main">
+                    <span class="person-name">{client.nameOf(c.user)}</span>
+                    <span class="person-sub">
+                      {c.nickname?.trim() ? `${c.user.display_name} · ` : ''}@{c.user.username}
+                    </span>
+                  </span>
+                  <span class="person-actions">
+                    <button type="button" class="text-button small" onClick={() => void message(c.user)} aria-label={`Message ${client.nameOf(c.user)}`}>
+                      Message
+                    </button>
+                    <button type="button" class="text-button small" onClick={() => setEditing(c.user)} aria-label={`Rename ${client.nameOf(c.user)}`}>
+                      Rename
+                    </button>
+                    <button type="button" class="text-button small danger" onClick={() => void remove(c.user.id)} aria-label={`Remove ${client.nameOf(c.user)} from contacts`}>
+                      Remove
+                    </button>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section class="panel-section" aria-labelledby="blocked-title">
+          <h3 class="section-title" id="blocked-title">
+            Blocked
+          </h3>
+          {client.blocked.length === 0 ? (
+            <p class="muted small-pad">You have not blocked anyone.</p>
+          ) : (
+            <ul class="people" aria-labelledby="blocked-title">
+              {client.blocked.map((u) => (
+                <li class="person blocked" key={u.id} data-user={u.id}>
+                  <Avatar name={client.nameOf(u)} size={36} />
+                  <span class="person-main">
+                    <span class="person-name">{client.nameOf(u)}</span>
+                    <span class="person-sub">@{u.username}</span>
+                  </span>
+                  <span class="person-actions">
+                    <button type="button" class="text-button small" onClick={() => setUnblocking(u)} aria-label={`Unblock ${client.nameOf(u)}`}>
+                      Unblock
+                    </button>
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+      {editing && <ContactDialog client={client} user={editing} onClose={() => setEditing(null)} />}
+      {unblocking && <BlockDialog client={client} user={unblocking} unblock onClose={() => setUnblocking(null)} />}
+    </section>
+  );
+}
