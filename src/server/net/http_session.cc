@@ -126,7 +126,10 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
       std::string bearer = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : std::string();
       beast::get_lowest_layer(stream).expires_never();
       auto session = std::make_shared<WsSession<Stream>>(std::move(stream), shared);
-      co_await session->run(std::move(req), std::move(bearer));
+      // The session runs as its own coroutine so that this one — its read buffer and
+      // parser — is freed now instead of living as long as the connection.
+      auto ex = session->executor();
+      asio::co_spawn(ex, session->run(std::move(req), std::move(bearer)), asio::detached);
       co_return;
     }
 

@@ -41,6 +41,8 @@ class WsSession final : public api::WsConnection,
         id_(shared.next_connection_id.fetch_add(1)),
         auth_timer_(ws_.get_executor()) {}
 
+  auto executor() { return ws_.get_executor(); }
+
   // Completes the upgrade and serves the connection until it closes. On the strand.
   asio::awaitable<void> run(http::request<http::string_body> req, std::string bearer_token) {
     auto self = this->shared_from_this();
@@ -54,6 +56,7 @@ class WsSession final : public api::WsConnection,
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "parleyd"); }));
     auto [ec] = co_await ws_.async_accept(req, kAwait);
+    req = {};  // the upgrade request is not needed any more; free its headers
     if (ec) co_return;
 
     shared_.metrics->ws_connections.add(1);
@@ -79,6 +82,8 @@ class WsSession final : public api::WsConnection,
         handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
       }
       buffer.consume(buffer.size());
+      // An idle connection should not keep the capacity of its largest frame.
+      if (buffer.capacity() > 4096) buffer.shrink_to_fit();
     }
     dead_ = true;
     auth_timer_.cancel();
