@@ -4,6 +4,8 @@
 # Extra arguments go to parleyd (see `build/release/bin/parleyd --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Let ccache reuse objects across checkouts in different directories.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 scripts/install-deps.sh
 cmake --preset release >/dev/null

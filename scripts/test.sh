@@ -7,6 +7,8 @@
 # PARLEY_SKIP_ASAN=1 skips step 4 (for quick local iterations; CI never sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Let ccache reuse objects across checkouts in different directories.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 root=$PWD
 
 scripts/install-deps.sh --test
