@@ -6,6 +6,7 @@
 #   bench/run.sh                    # every scenario at the sizes below
 #   bench/run.sh direct history     # only these
 #   CONNECTIONS=19000 PROCS=2 bench/run.sh connections
+#   GROUP_SIZE=100 GROUP_COUNT=10 bench/run.sh group   # 1 group flat out, 1 at 70% of that, GROUP_COUNT flat out
 #   PARLEYD=/path/to/parleyd bench/run.sh      # use that server binary, build only the bench
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +20,9 @@ RATE=${RATE:-}                      # direct at a fixed rate; empty: 70% of the 
 CLIENTS=${CLIENTS:-1000}
 MESSAGES=${MESSAGES:-50}
 STORE=${STORE:-100000}
+GROUP_SIZE=${GROUP_SIZE:-100}
+GROUP_COUNT=${GROUP_COUNT:-10}      # group-many: this many groups, flat out
+GROUP_RATE=${GROUP_RATE:-}          # group at a fixed rate (msgs/s); empty: 70% of the flat-out rate
 OUT=${OUT:-$root/build/bench-results}
 JOBS=${JOBS:-1}
 
@@ -72,7 +76,7 @@ bench() {
 }
 
 scenarios=("$@")
-[[ ${#scenarios[@]} -eq 0 ]] && scenarios=(connections direct reconnect history)
+[[ ${#scenarios[@]} -eq 0 ]] && scenarios=(connections direct reconnect history group)
 for s in "${scenarios[@]}"; do
   case $s in
     connections)
@@ -100,7 +104,20 @@ for s in "${scenarios[@]}"; do
       bench history history --store-messages "$STORE" --conversations 20 --queriers 16 --duration "$DURATION"
       stop_server ;;
     group)
-      "$bench" group || true ;;
+      start_server
+      bench group-flat group --groups 1 --group-size "$GROUP_SIZE" --rate 0 --duration "$DURATION"
+      stop_server
+      rate=$GROUP_RATE
+      if [[ -z $rate ]]; then
+        rate=$(sed -n 's/.*"acked_per_s":\([0-9.eE+-]*\).*/\1/p' "$OUT/group-flat.json" |
+          awk '{ printf "%d", $1 * 0.7 }')
+      fi
+      start_server
+      bench group-rate group --groups 1 --group-size "$GROUP_SIZE" --rate "$rate" --duration "$DURATION"
+      stop_server
+      start_server
+      bench group-many group --groups "$GROUP_COUNT" --group-size "$GROUP_SIZE" --rate 0 --duration "$DURATION"
+      stop_server ;;
     *)
       echo "unknown scenario $s" >&2
       exit 2 ;;

@@ -28,6 +28,15 @@ struct Ledger {
 // delivered_without_ack, seq_reused, delivered_to_sender) and errors to `stats`.
 void check_ledger(Ledger& ledger, Stats& stats);
 
+// The same for groups: each acknowledged message must reach every member of its
+// conversation (`members`, by conversation id) except its sender exactly once, and never its
+// sender. An entry of `acked` with user 0 stands for a system message expected by every
+// member. Within a conversation the acknowledged seqs must follow each other from
+// `first_seq` (by conversation id) without a gap. Adds the counters of check_ledger (with
+// `delivered` = copies received) plus seq_gaps, delivered_to_non_member.
+void check_group_ledger(Ledger& ledger, const std::unordered_map<int64_t, std::vector<int64_t>>& members,
+                        const std::unordered_map<int64_t, int64_t>& first_seq, Stats& stats);
+
 // Per connection: messages of one conversation must arrive with growing seq.
 class OrderCheck {
  public:

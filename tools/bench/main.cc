@@ -78,10 +78,8 @@ int run(int argc, char** argv) {
   else if (opt.scenario == "direct") worker = direct_worker, reporter = direct_report;
   else if (opt.scenario == "reconnect") worker = reconnect_worker, reporter = reconnect_report;
   else if (opt.scenario == "history") worker = history_worker, reporter = history_report;
-  else if (opt.scenario == "group") {
-    std::fprintf(stderr, "parley-bench: scenario 'group' is not available yet: parleyd has no group conversations\n");
-    return 3;
-  } else {
+  else if (opt.scenario == "group") worker = group_worker, reporter = group_report;
+  else {
     std::fprintf(stderr, "parley-bench: unknown scenario '%s' (see --help)\n", opt.scenario.c_str());
     return 2;
   }

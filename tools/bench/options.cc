@@ -80,15 +80,17 @@ const std::vector<Flag>& flags() {
       {"keepalive", "connections", "seconds between application pings per connection (default 15)",
        number<double>(&Options::keepalive_s, 0.1, 3600)},
       {"users", "direct", "users, one connection each (default 100)", number<int64_t>(&Options::users, 2, 10000000)},
-      {"rate", "direct", "messages/s in total, open loop; 0 = flat out (default 0)",
+      {"rate", "direct,group", "messages/s in total, open loop; 0 = flat out (default 0)",
        number<double>(&Options::rate, 0, 1e8)},
       {"peers", "direct", "conversations per user (default 4)", number<int>(&Options::peers, 1, 1000)},
-      {"window", "direct,reconnect,history", "sends in flight per connection when flat out or seeding (default 8)",
+      {"window", "direct,reconnect,history,group", "sends in flight per connection when flat out or seeding (default 8)",
        number<int>(&Options::window, 1, 250)},
-      {"text-bytes", "direct", "message text size (default 64, at least 24)", number<int>(&Options::text_bytes, 24, 16384)},
-      {"drain", "direct,reconnect,history", "seconds to wait for outstanding acks and deliveries (default 10)",
+      {"text-bytes", "direct,group", "message text size (default 64, at least 24)", number<int>(&Options::text_bytes, 24, 16384)},
+      {"drain", "direct,reconnect,history,group", "seconds to wait for outstanding acks and deliveries (default 10)",
        number<double>(&Options::drain_s, 0.1, 3600)},
-      {"receipts", "direct", "recipients answer every message with a delivered receipt (default false)",
+      {"receipts", "direct,group",
+       "direct: recipients answer every message with a delivered receipt; group: members send a read "
+       "receipt for their newest message every 100 ms (default false)",
        boolean(&Options::receipts)},
       {"clients", "reconnect", "clients that go away and come back (default 1000)",
        number<int64_t>(&Options::clients, 1, 10000000)},
@@ -103,6 +105,12 @@ const std::vector<Flag>& flags() {
       {"queriers", "history", "connections asking for history pages, closed loop (default 8)",
        number<int64_t>(&Options::queriers, 1, 100000)},
       {"page-limit", "history", "messages per history page (default 50)", number<int>(&Options::page_limit, 1, 200)},
+      {"groups", "group", "groups (default 1); each worker process takes whole groups",
+       number<int64_t>(&Options::groups, 1, 1000000)},
+      {"group-size", "group", "members per group, creator included (default 100; parleyd allows 256)",
+       number<int64_t>(&Options::group_size, 2, 100000)},
+      {"group-senders", "group", "members of each group that send (default 0 = all)",
+       number<int64_t>(&Options::group_senders, 0, 100000)},
   };
   return kFlags;
 }
@@ -128,7 +136,12 @@ std::string usage() {
       "  history      seeds --store-messages messages over --conversations conversations, then\n"
       "               --queriers connections fetch random history pages (before=S) for\n"
       "               --duration; reports page latency p50/p99.\n"
-      "  group        not available yet: parleyd has no group conversations.\n\n"
+      "  group        --groups groups of --group-size members, every member connected; the\n"
+      "               creation's system messages are checked first. --group-senders members per\n"
+      "               group send at --rate msgs/s in total (open loop) or flat out (--rate 0,\n"
+      "               --window in flight per sender); reports deliveries/s (messages x\n"
+      "               recipients), ack and send-to-receive latency, `receipts` frames with\n"
+      "               --receipts. Checks every member but the sender gets each message once.\n\n"
       "Every scenario checks that each acknowledged message reaches each recipient exactly once\n"
       "and in seq order; a loss, duplicate, reordering, dropped connection or unexpected error\n"
       "is reported and makes the exit status 1.\n\n"

@@ -43,6 +43,10 @@ struct Options {
   int64_t conversations = 10;
   int64_t queriers = 8;
   int page_limit = 50;
+  // group
+  int64_t groups = 1;
+  int64_t group_size = 100;
+  int64_t group_senders = 0;  // senders per group; 0 = every member
   bool help = false;
 };
 

@@ -29,6 +29,8 @@ void reconnect_worker(WorkerContext& ctx);
 void reconnect_report(const Options& opt, const RunResult& run, Report& report);
 void history_worker(WorkerContext& ctx);
 void history_report(const Options& opt, const RunResult& run, Report& report);
+void group_worker(WorkerContext& ctx);
+void group_report(const Options& opt, const RunResult& run, Report& report);
 
 // A fatal setup failure in a worker: recorded as an error, and the worker skips to the end
 // (it still passes every remaining barrier so that the others are not stuck).

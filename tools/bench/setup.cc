@@ -102,6 +102,38 @@ parley::Result<std::vector<int64_t>> create_conversations(Runtime& rt, const Tar
   return out;
 }
 
+parley::Result<std::vector<GroupCreated>> create_groups(Runtime& rt, const Target& target,
+                                                       const std::vector<Account>& accounts,
+                                                       const std::vector<std::vector<std::size_t>>& members,
+                                                       const std::string& name, int concurrency) {
+  std::vector<GroupCreated> out(members.size());
+  std::vector<std::string> errors(rt.shards().size());
+  std::atomic<std::size_t> next{0};
+  rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int i = 0; i < concurrency; ++i) clients.push_back(std::make_unique<HttpClient>(shard.io.get_executor(), target));
+    co_await parallel_for(static_cast<std::size_t>(concurrency), concurrency, [&](std::size_t lane) -> asio::awaitable<void> {
+      for (std::size_t i = next++; i < members.size() && errors[shard.index].empty(); i = next++) {
+        const Account& creator = accounts[members[i].front()];
+        json::array ids;
+        for (std::size_t k = 1; k < members[i].size(); ++k) ids.push_back(accounts[members[i][k]].id);
+        json::object req{{"name", name + "-" + std::to_string(i)}, {"member_ids", std::move(ids)}};
+        auto r = co_await http_call(*clients[lane], "POST", "/api/v1/groups", json::serialize(req), creator.token);
+        if (!r) {
+          errors[shard.index] = "group " + std::to_string(i) + ": " + r.error().message;
+          co_return;
+        }
+        const auto& c = r->at("conversation");
+        out[i].id = c.at("id").to_number<int64_t>();
+        out[i].last_seq = c.at("last_seq").to_number<int64_t>();
+      }
+    });
+  });
+  for (const auto& e : errors)
+    if (!e.empty()) return make_error(e);
+  return out;
+}
+
 parley::Result<std::vector<std::shared_ptr<WsConn>>> connect_all(Runtime& rt, const Target& target,
                                                                  const std::vector<std::string>& tokens,
                                                                  int concurrency, const char* latency_hist) {

@@ -1,4 +1,4 @@
-// Setting up a run: accounts over HTTP, direct conversations, WebSocket connections. Each
+// Setting up a run: accounts over HTTP, direct conversations, groups, WebSocket connections. Each
 // call spreads the work over the Runtime's shards and blocks until it is done.
 #pragma once
 
@@ -28,6 +28,18 @@ parley::Result<std::vector<int64_t>> create_conversations(Runtime& rt, const Tar
                                                           const std::vector<Account>& accounts,
                                                           const std::vector<std::pair<std::size_t, std::size_t>>& pairs,
                                                           int concurrency);
+
+struct GroupCreated {
+  int64_t id = 0;
+  int64_t last_seq = 0;  // seqs taken by the system messages of the creation
+};
+
+// Creates one group per entry of `members` (indices into `accounts`; the first one is the
+// creator, the others are passed as member_ids), named `<name>-<i>`.
+parley::Result<std::vector<GroupCreated>> create_groups(Runtime& rt, const Target& target,
+                                                       const std::vector<Account>& accounts,
+                                                       const std::vector<std::vector<std::size_t>>& members,
+                                                       const std::string& name, int concurrency);
 
 // Opens one authenticated WebSocket per token; connection i lives on rt.shard_for(i).
 // The connections are not started (see WsConn::start). Fails on the first failed connect.
