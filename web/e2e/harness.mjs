@@ -36,7 +36,8 @@ function freePort() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function startServer() {
+/** `extraArgs`: more parleyd flags, e.g. ['--presence-offline-grace-ms', '300']. */
+export async function startServer({ extraArgs = [] } = {}) {
   const bin = resolve(WEB_DIR, process.env.PARLEYD ?? '../build/debug/bin/parleyd');
   if (!existsSync(bin)) throw new Error(`parleyd not found at ${bin} (set PARLEYD)`);
   const webRoot = join(WEB_DIR, 'dist');
@@ -59,6 +60,7 @@ export async function startServer() {
         '--web-root', webRoot,
         '--rate-register-per-min', '1000',
         '--rate-login-per-min', '1000',
+        ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -75,6 +75,7 @@ export class ParleyClient {
   private typingSenders = new Map<number, TypingSender>();
   private typingIdleTimers = new Map<number, ReturnType<typeof setTimeout>>();
   private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
+  private presenceRecheck: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
     readonly session: Session,
@@ -239,6 +240,12 @@ export class ParleyClient {
         if (typeof f.user_id === 'number' && this.subSent?.includes(f.user_id)) {
           this.presence.set(f.user_id, { online: !!f.online, last_seen: typeof f.last_seen === 'number' ? f.last_seen : null });
           this.emit();
+          // The server's live event can carry a last seen that the subscription answer would
+          // hide (privacy); the answer is authoritative, so ask again once things settle.
+          if (!f.online && typeof f.last_seen === 'number') {
+            clearTimeout(this.presenceRecheck);
+            this.presenceRecheck = setTimeout(() => this.resubscribe(), 150);
+          }
         }
         return;
       case 'typing':
@@ -803,6 +810,7 @@ export class ParleyClient {
     window.removeEventListener('offline', this.onOffline);
     clearTimeout(this.wakeTimer);
     clearTimeout(this.typingExpiryTimer);
+    clearTimeout(this.presenceRecheck);
     for (const t of this.typingIdleTimers.values()) clearTimeout(t);
     this.conn.stop();
     this.db.close();

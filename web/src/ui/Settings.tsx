@@ -17,6 +17,8 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  /** The switch's new position while the change is being saved. */
+  const [hidePending, setHidePending] = useState<boolean | undefined>(undefined);
   const [editing, setEditing] = useState<User | null>(null);
   const [unblocking, setUnblocking] = useState<User | null>(null);
 
@@ -28,6 +30,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
 
   async function toggleHide(hide: boolean) {
     setBusy(true);
+    setHidePending(hide);
     setError('');
     try {
       await client.setHideLastSeen(hide);
@@ -35,6 +38,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
       setError(errorText(e));
     } finally {
       setBusy(false);
+      setHidePending(undefined);
     }
   }
 
@@ -92,10 +96,13 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             <input
               type="checkbox"
               role="switch"
-              checked={!!client.hideLastSeen}
-              disabled={busy || client.hideLastSeen === undefined}
+              checked={hidePending ?? !!client.hideLastSeen}
+              disabled={client.hideLastSeen === undefined}
+              aria-busy={busy || undefined}
               aria-describedby="hide-last-seen-help"
-              onChange={(e) => void toggleHide(e.currentTarget.checked)}
+              onChange={(e) => {
+                if (!busy) void toggleHide(e.currentTarget.checked);
+              }}
             />
             <span>Hide my last seen</span>
           </label>
