@@ -298,6 +298,7 @@ void group_worker(WorkerContext& ctx) {
       co_await sleep_for(std::chrono::milliseconds(5));
     }
   });
+  if (now_ns() >= drain_end) setup_stats.add("drain_timed_out");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // late duplicates and receipts show up here
   ctx.link.barrier("drained");
   run.connected_phase_over = true;
@@ -363,6 +364,8 @@ void group_report(const Options& opt, const RunResult& run, Report& report) {
   }
   if (s.get("receipt_frames") > 0) report.value("receipt_frames", "single `receipt` frames (unexpected in groups)",
                                                 s.get("receipt_frames"), "", 0);
+  if (s.get("drain_timed_out") > 0)
+    report.note("the drain (--drain) ended with messages still in flight: the lost/gap counts include them");
   report.value("acked_total", "acknowledged (total)", s.get("acked_messages"), "", 0);
   report.value("deliveries_total", "deliveries (total)", s.get("deliveries"), "", 0);
   report.value("lost", "lost (message x member)", s.get("lost"), "", 0);
