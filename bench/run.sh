@@ -116,7 +116,8 @@ for s in "${scenarios[@]}"; do
       bench group-rate group --groups 1 --group-size "$GROUP_SIZE" --rate "$rate" --duration "$DURATION"
       stop_server
       start_server
-      bench group-many group --groups "$GROUP_COUNT" --group-size "$GROUP_SIZE" --rate 0 --duration "$DURATION"
+      bench group-many group --groups "$GROUP_COUNT" --group-size "$GROUP_SIZE" --rate 0 --window 1 --drain 60 \
+        --duration "$DURATION"
       stop_server ;;
     *)
       echo "unknown scenario $s" >&2
