@@ -181,29 +181,71 @@ Result<DirectOutcome> SqliteWriteTxn::do_get_or_create_direct(int64_t a, int64_t
 
 // ---- messages and receipts --------------------------------------------------------------
 
-Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& message) {
-  // Idempotency first: a retry is answered with the original even if its text differs.
-  PARLEY_STORE_ASSIGN(auto original,
-                      load_message_by_client_id(db_, message.sender_id, message.client_id));
-  if (original) {
-    AppendOutcome outcome;
-    PARLEY_STORE_ASSIGN(outcome.member_ids, load_member_ids(db_, original->conversation_id));
-    outcome.message = std::move(*original);
-    outcome.duplicate = true;
-    return outcome;
-  }
+// What an append or a receipt needs to know about a conversation before it writes, from
+// one statement: its last_seq, its active members (ascending ids, for the fan-out) and the
+// acting user's watermarks when they are one of them.
+namespace {
 
+struct ActiveView {
+  bool found = false;  // the conversation exists and has at least one active member
   int64_t last_seq = 0;
-  {
-    PARLEY_STORE_ASSIGN(Stmt find, db_.prepare("SELECT last_seq FROM conversations WHERE id = ?"));
-    find.bind_all(message.conversation_id);
+  std::vector<int64_t> member_ids;
+  bool is_member = false;
+  int64_t delivered_seq = 0;
+  int64_t read_seq = 0;
+  int64_t version = 0;
+};
+
+Result<ActiveView> load_active_view(Db& db, int64_t conversation_id, int64_t user_id) {
+  PARLEY_STORE_ASSIGN(Stmt find,
+                      db.prepare("SELECT c.last_seq, m.user_id, m.delivered_seq, m.read_seq,"
+                                 " m.version FROM conversations c JOIN members m"
+                                 " ON m.conversation_id = c.id"
+                                 " WHERE c.id = ? AND m.left_seq IS NULL ORDER BY m.user_id"));
+  find.bind_all(conversation_id);
+  ActiveView view;
+  for (;;) {
     PARLEY_STORE_ASSIGN(bool row, find.step());
-    if (!row) return Error::make(Errc::kNotFound, "no such conversation");
-    last_seq = find.i64(0);
+    if (!row) break;
+    view.found = true;
+    view.last_seq = find.i64(0);
+    const int64_t member = find.i64(1);
+    view.member_ids.push_back(member);
+    if (member == user_id) {
+      view.is_member = true;
+      view.delivered_seq = find.i64(2);
+      view.read_seq = find.i64(3);
+      view.version = find.i64(4);
+    }
   }
-  PARLEY_STORE_ASSIGN(auto sender, load_member(db_, message.conversation_id, message.sender_id));
+  return view;
+}
+
+Result<AppendOutcome> duplicate_of(Db& db, MessageRecord original) {
+  AppendOutcome outcome;
+  PARLEY_STORE_ASSIGN(outcome.member_ids, load_member_ids(db, original.conversation_id));
+  outcome.message = std::move(original);
+  outcome.duplicate = true;
+  return outcome;
+}
+
+}  // namespace
+
+Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& message) {
+  // Idempotency: a retry is answered with the original even if its text (or conversation)
+  // differs. The common case, a new message, is found out by the INSERT itself (the
+  // UNIQUE (sender_id, client_id) index is checked there anyway); the explicit lookup only
+  // runs when the insert finds a conflict or the send would otherwise be refused.
+  PARLEY_STORE_ASSIGN(ActiveView view,
+                      load_active_view(db_, message.conversation_id, message.sender_id));
   // A member who left is refused like a stranger: nothing says the conversation exists.
-  if (!sender || sender->left_seq) return Error::make(Errc::kNotFound, "no such conversation");
+  if (!view.is_member) {
+    PARLEY_STORE_ASSIGN(auto original,
+                        load_message_by_client_id(db_, message.sender_id, message.client_id));
+    if (original) return duplicate_of(db_, std::move(*original));
+    return Error::make(Errc::kNotFound, "no such conversation");
+  }
+  const int64_t last_seq = view.last_seq;
 
   AppendOutcome outcome;
   MessageRecord& stored = outcome.message;
@@ -220,10 +262,19 @@ Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& messag
     PARLEY_STORE_ASSIGN(Stmt insert,
                         db_.prepare("INSERT INTO messages (conversation_id, seq, sender_id,"
                                     " client_id, kind, text, ts, version)"
-                                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                                    " ON CONFLICT (sender_id, client_id) DO NOTHING"));
     insert.bind_all(stored.conversation_id, stored.seq, stored.sender_id, stored.client_id,
                     stored.kind, stored.text, stored.ts, stored.version);
     PARLEY_STORE_TRY(insert.run());
+    if (db_.changes() == 0) {
+      // A retry: nothing was written, so the version is not taken.
+      --version_;
+      PARLEY_STORE_ASSIGN(auto original,
+                          load_message_by_client_id(db_, message.sender_id, message.client_id));
+      if (!original) return Error::make(Errc::kInternal, "conflicting message not found");
+      return duplicate_of(db_, std::move(*original));
+    }
     stored.id = db_.last_insert_rowid();
   }
   {
@@ -245,11 +296,11 @@ Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& messag
   // Covering only the sender's own message needs no log entry (message_receipts never asks
   // the sender about it); a send that also covers others' messages the sender had not yet
   // marked is when the sender first had them, at the message's time.
-  if (sender->read_seq < last_seq) {
+  if (view.read_seq < last_seq) {
     PARLEY_STORE_TRY(log_receipt(stored.conversation_id, stored.sender_id, stored.seq,
                                  stored.seq, stored.ts));
   }
-  PARLEY_STORE_ASSIGN(outcome.member_ids, load_member_ids(db_, stored.conversation_id));
+  outcome.member_ids = std::move(view.member_ids);
   return outcome;
 }
 
@@ -259,22 +310,12 @@ Result<ReceiptOutcome> SqliteWriteTxn::do_advance_receipt(int64_t conversation_i
   ReceiptOutcome outcome;
   outcome.conversation_id = conversation_id;
   outcome.user_id = user_id;
-  int64_t last_seq = 0;
-  {
-    PARLEY_STORE_ASSIGN(Stmt find,
-                        db_.prepare("SELECT m.delivered_seq, m.read_seq, m.version, c.last_seq"
-                                    " FROM members m JOIN conversations c"
-                                    " ON c.id = m.conversation_id"
-                                    " WHERE m.conversation_id = ? AND m.user_id = ?"
-                                    " AND m.left_seq IS NULL"));
-    find.bind_all(conversation_id, user_id);
-    PARLEY_STORE_ASSIGN(bool row, find.step());
-    if (!row) return Error::make(Errc::kNotFound, "no such conversation");
-    outcome.delivered_seq = find.i64(0);
-    outcome.read_seq = find.i64(1);
-    outcome.version = find.i64(2);
-    last_seq = find.i64(3);
-  }
+  PARLEY_STORE_ASSIGN(ActiveView view, load_active_view(db_, conversation_id, user_id));
+  if (!view.is_member) return Error::make(Errc::kNotFound, "no such conversation");
+  outcome.delivered_seq = view.delivered_seq;
+  outcome.read_seq = view.read_seq;
+  outcome.version = view.version;
+  const int64_t last_seq = view.last_seq;
   if (delivered_seq < 0 || read_seq < 0) {
     return Error::make(Errc::kInvalidArgument, "seq must not be negative");
   }
@@ -300,7 +341,7 @@ Result<ReceiptOutcome> SqliteWriteTxn::do_advance_receipt(int64_t conversation_i
     PARLEY_STORE_TRY(set_conversation_version(conversation_id, outcome.version));
     PARLEY_STORE_TRY(log_receipt(conversation_id, user_id, new_delivered, new_read, commit_time_));
   }
-  PARLEY_STORE_ASSIGN(outcome.member_ids, load_member_ids(db_, conversation_id));
+  outcome.member_ids = std::move(view.member_ids);
   return outcome;
 }
 
