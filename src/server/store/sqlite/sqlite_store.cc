@@ -1,5 +1,6 @@
 #include "server/store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <string>
@@ -26,6 +27,12 @@ Status configure(Db& db, const SqliteOptions& options, bool reader) {
   // Readers must never write, even by mistake: the single writer is what makes seq and
   // version assignment race-free.
   if (reader) PARLEY_STORE_TRY(db.exec("PRAGMA query_only = ON"));
+  // A bigger page cache keeps the hot B-tree pages (indexes of messages and members) in
+  // memory across transactions instead of re-reading them with pread; readers also map
+  // the file. The writer keeps its cache between commits because it is the only writer.
+  PARLEY_STORE_TRY(db.exec(reader ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536"));
+  PARLEY_STORE_TRY(db.exec("PRAGMA mmap_size = 268435456"));
+  PARLEY_STORE_TRY(db.exec("PRAGMA temp_store = MEMORY"));
   return Status{};
 }
 
@@ -51,6 +58,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   PARLEY_STORE_TRY(migrate(*store->writer_));
   PARLEY_STORE_ASSIGN(store->version_, load_version(*store->writer_));
 
+  // Checkpoints happen on the checkpointer's connection, never inside the writer's commit:
+  // the wal hook replaces SQLite's auto-checkpoint on the writer.
+  store->checkpoint_pages_ = options.checkpoint_pages < 1 ? 1 : options.checkpoint_pages;
+  PARLEY_STORE_ASSIGN(std::string page_size, store->writer_->query_text("PRAGMA page_size"));
+  const int64_t page_bytes = page_size.empty() ? 4096 : std::stoll(page_size);
+  const int64_t limit_pages = options.wal_limit_bytes / (page_bytes + 24);  // + frame header
+  store->wal_limit_pages_ = static_cast<int>(std::clamp<int64_t>(limit_pages, 1, 1 << 30));
+  PARLEY_STORE_ASSIGN(store->checkpointer_db_, Db::open(options.path));
+  PARLEY_STORE_TRY(configure(*store->checkpointer_db_, options, false));
+  sqlite3_wal_hook(store->writer_->handle(), &SqliteStore::on_wal_commit, store.get());
+  store->checkpointer_ = std::thread([s = store.get()] { s->checkpoint_loop(); });
+
   const int readers = options.reader_connections < 1 ? 1 : options.reader_connections;
   for (int i = 0; i < readers; ++i) {
     PARLEY_STORE_ASSIGN(std::unique_ptr<Db> reader, Db::open(options.path));
@@ -60,8 +79,74 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   return store;
 }
 
+SqliteStore::~SqliteStore() { stop_checkpointer(); }
+
+void SqliteStore::stop_checkpointer() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+int SqliteStore::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+  auto* store = static_cast<SqliteStore*>(self);
+  // Runs on the writer's thread, so the flag needs no lock; write() acts on it.
+  if (pages >= store->wal_limit_pages_) store->wal_restart_wanted_ = true;
+  if (pages >= store->checkpoint_pages_ && !store->checkpoint_pending_.exchange(true)) {
+    {
+      std::lock_guard lock(store->checkpoint_mutex_);
+      store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::checkpoint_loop() {
+  sqlite3* db = checkpointer_db_->handle();
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_cv_.wait(lock, [this] { return checkpoint_stopping_ || checkpoint_wanted_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    // Cleared before the checkpoint: a commit that lands during it asks for another one.
+    checkpoint_pending_.store(false);
+    // PASSIVE copies what it can without waiting for anyone; once everything is copied the
+    // writer starts the WAL over at its next transaction, so its file stops growing.
+    int log_pages = 0;
+    int copied = 0;
+    int rc = SQLITE_OK;
+    {
+      std::lock_guard running(checkpoint_run_mutex_);
+      rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
+    }
+    (void)rc;  // BUSY (another checkpoint) or a partial copy: the next request retries
+    checkpoints_run_.fetch_add(1);
+  }
+}
+
 Status SqliteStore::write(std::span<WriteOp* const> ops) {
   const int64_t committed = version_;
+  if (wal_restart_wanted_) {
+    // The writer only starts the WAL over when a checkpoint has copied all of it before
+    // the writer's next transaction begins; under a steady stream of commits that race is
+    // often lost and the file keeps growing. Past the limit the writer itself finishes the
+    // copy (most of it was done in the background already), waits for readers still on
+    // old frames and truncates the file. Rare: once per wal_limit_bytes of commits.
+    wal_restart_wanted_ = false;
+    // Waits for a background checkpoint in progress (it holds SQLite's checkpoint lock,
+    // which has no busy handler); a failure (readers past the busy timeout) is retried
+    // after the next commit.
+    std::lock_guard running(checkpoint_run_mutex_);
+    if (sqlite3_wal_checkpoint_v2(writer_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                  nullptr, nullptr) == SQLITE_OK) {
+      wal_restarts_.fetch_add(1);
+    }
+  }
   if (Status begun = writer_->run("BEGIN IMMEDIATE"); !begun.ok()) return begun;
 
   // One clock reading per batch: everything in it commits together, at this time.

@@ -2,6 +2,7 @@
 // connection used only by write() and a small pool of reader connections for the reads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,13 @@ struct SqliteOptions {
   bool synchronous_full = true;    // fsync at every commit; false trades the last commits
                                    // before a power loss for speed (never for tests of it)
   int busy_timeout_ms = 5000;      // how long to wait for another process holding the lock
+  // WAL checkpoints run on a background thread with its own connection, never inside a
+  // commit: a PASSIVE checkpoint once the WAL holds checkpoint_pages pages. When the WAL
+  // passes wal_limit_bytes anyway (commits outran the background copy, or readers kept it
+  // from finishing), the next write() first runs a TRUNCATE checkpoint, which waits for
+  // readers on old frames: the WAL stays bounded.
+  int checkpoint_pages = 1000;
+  int64_t wal_limit_bytes = 16 << 20;
 };
 
 // Opens the store, creating the file if absent and applying pending migrations.

@@ -2,11 +2,13 @@
 // else uses open_sqlite_store() and the Store interface.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -18,6 +20,7 @@ namespace parley::store::sqlite {
 class SqliteStore final : public Store {
  public:
   static Result<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options);
+  ~SqliteStore() override;
 
   Status write(std::span<WriteOp* const> ops) override;
 
@@ -53,6 +56,11 @@ class SqliteStore final : public Store {
   // Diagnostics for tests: a PRAGMA's value as the writer connection sees it. Must not be
   // called concurrently with write().
   Result<std::string> writer_pragma(const std::string& name);
+  // Diagnostics for tests: checkpoints the background checkpointer has run.
+  uint64_t checkpoints_run() const { return checkpoints_run_.load(); }
+  // Diagnostics for tests: truncating checkpoints the writer ran because the WAL passed
+  // wal_limit_bytes.
+  uint64_t wal_restarts() const { return wal_restarts_.load(); }
 
  private:
   SqliteStore() = default;
@@ -65,8 +73,28 @@ class SqliteStore final : public Store {
   std::unique_ptr<Db> checkout();
   void checkin(std::unique_ptr<Db> db);
 
+  // Called by SQLite on the writer's thread after each commit with the WAL's page count.
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+  void checkpoint_loop();
+  void stop_checkpointer();
+
   std::unique_ptr<Db> writer_;
   int64_t version_ = 0;  // the writer's counter; equals meta's value between writes
+
+  // The checkpointer: its own connection and thread (see SqliteOptions).
+  int checkpoint_pages_ = 1000;
+  int wal_limit_pages_ = 1 << 30;
+  bool wal_restart_wanted_ = false;  // writer thread only (set by on_wal_commit)
+  std::atomic<uint64_t> wal_restarts_{0};
+  std::unique_ptr<Db> checkpointer_db_;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::mutex checkpoint_run_mutex_;  // held while either connection runs a checkpoint
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;      // guarded by checkpoint_mutex_
+  bool checkpoint_stopping_ = false;    // guarded by checkpoint_mutex_
+  std::atomic<bool> checkpoint_pending_{false};  // lets the writer skip the lock when set
+  std::atomic<uint64_t> checkpoints_run_{0};
 
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;

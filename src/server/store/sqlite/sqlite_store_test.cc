@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -396,6 +399,52 @@ TEST(SqliteStore, ThrowingOpFailsItsBatch) {
   EXPECT_NE(status.error().message.find("bug in an op"), std::string::npos);
   EXPECT_EQ(store->current_version().value(), committed);
   EXPECT_EQ((*store->conversation_for_member(s.conversation.id, s.bob.id).value()).last_seq, 1);
+}
+
+off_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
+}
+
+TEST(SqliteStore, CheckpointerKeepsTheWalBounded) {
+  // Commits never checkpoint on their own; the background checkpointer does the copying,
+  // and the writer cuts the file down whenever it has grown past the limit.
+  test::TempDir dir;
+  const std::string path = dir.file("p.db");
+  SqliteOptions options{path, 1, true};
+  options.checkpoint_pages = 64;
+  options.wal_limit_bytes = 512 << 10;
+  auto opened = sqlite::SqliteStore::open(options);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  sqlite::SqliteStore& store = *opened.value();
+  Seeded s = seed(store);
+  const int64_t first_seq = store.conversation_for_member(s.conversation.id, s.bob.id)
+                                .value()
+                                ->last_seq;
+
+  const std::string text(4096, 'x');
+  constexpr int kBatches = 400;
+  constexpr int kPerBatch = 5;  // ~8 MB of messages in all
+  off_t largest_wal = 0;
+  int n = 0;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<std::function<void(WriteTxn&)>> ops;
+    for (int i = 0; i < kPerBatch; ++i) {
+      const std::string client_id = "m" + std::to_string(n++);
+      ops.push_back([&, client_id](WriteTxn& t) {
+        ASSERT_TRUE(t.append_message({s.conversation.id, s.alice.id, client_id, "text", text, 9}).ok());
+      });
+    }
+    ASSERT_TRUE(write_batch(store, std::move(ops)).ok());
+    largest_wal = std::max(largest_wal, file_size(path + "-wal"));
+  }
+  EXPECT_GT(store.checkpoints_run(), 0u);
+  EXPECT_GT(store.wal_restarts(), 0u);  // this loop outruns the background copy
+  EXPECT_LT(largest_wal, off_t{4} << 20) << "the WAL grew with the data";
+  auto conversation = store.conversation_for_member(s.conversation.id, s.bob.id);
+  ASSERT_TRUE(conversation.ok());
+  EXPECT_EQ((*conversation)->last_seq, first_seq + kBatches * kPerBatch);
+  EXPECT_EQ(side_query(path, "PRAGMA integrity_check"), "ok");
 }
 
 }  // namespace
