@@ -10,8 +10,10 @@
 //
 // Ordering contract: `version` is a store-wide counter; every change (a message, a receipt
 // watermark moving, a conversation created, a member added) takes the next value at commit
-// time. Within one conversation, message versions grow with seq. A reader that observed
-// version V has observed every change with version <= V.
+// time. A message's version is that of its newest change (its append, an edit, its
+// deletion), so within one conversation the messages with version > V are exactly those
+// that are new or changed since V. A reader that observed version V has observed every
+// change with version <= V.
 #pragma once
 
 #include <cstdint>
@@ -54,9 +56,14 @@ struct MessageRecord {
   int64_t sender_id = 0;
   std::string client_id;        // unique per sender
   std::string kind;             // "text" | "system" (group events, JSON in text)
-  std::string text;
+  std::string text;             // empty once deleted for everyone
   int64_t ts = 0;               // server time of the commit, ms since epoch
-  int64_t version = 0;
+  int64_t version = 0;          // the version of the newest change to the message
+  std::optional<int64_t> edited_at;   // time of the last edit
+  std::optional<int64_t> deleted_at;  // time of "delete for everyone" (text erased)
+  // Per viewer: the viewer hid it with "delete for me" (reads that take a user id set it;
+  // the text is then left out).
+  bool hidden = false;
 };
 
 struct MemberRecord {
@@ -138,6 +145,38 @@ struct ReceiptOutcome {
   int64_t version = 0;         // the new version if changed, else the member's unchanged one
   bool changed = false;
   std::vector<int64_t> member_ids;
+};
+
+// An edit or a "delete for everyone", as committed.
+struct MessageChange {
+  MessageRecord message;             // the message after the change
+  bool changed = false;              // false: it was already so (idempotent repeat)
+  std::vector<int64_t> member_ids;   // active members at commit time (for fan-out)
+};
+
+// A "delete for me".
+struct HideOutcome {
+  int64_t user_id = 0;
+  int64_t conversation_id = 0;
+  int64_t seq = 0;
+  int64_t version = 0;  // the version of the hide (the original one when repeated)
+  bool changed = false;
+};
+
+// Full-text search over the messages a user can see.
+struct SearchQuery {
+  std::string text;                        // the user's words (not FTS syntax); see search()
+  std::optional<int64_t> conversation_id;  // only this conversation
+  int limit = 20;                          // 1..100
+  int offset = 0;                          // 0..1000, pagination by rank
+};
+
+struct SearchHit {
+  MessageRecord message;
+  // The matching part of the text, matches between the \x02 and \x03 control characters
+  // (start/end of a highlight), shortened with "…" at cut ends.
+  std::string snippet;
+  double rank = 0;  // lower is better (bm25)
 };
 
 struct DirectOutcome {
@@ -259,6 +298,26 @@ class WriteTxn {
   virtual Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) = 0;
   virtual Status set_last_seen(int64_t user_id, int64_t ts) = 0;
   virtual Status set_hide_last_seen(int64_t user_id, bool hide) = 0;
+
+  // ---- edits and deletions: primitives; the domain checks sender, kind and windows ----
+  // The message at (conversation_id, seq), or nullopt.
+  virtual Result<std::optional<MessageRecord>> message_at(int64_t conversation_id,
+                                                          int64_t seq) = 0;
+  // Replaces the text, sets edited_at = now and re-indexes it for search. Same text:
+  // changed=false, nothing written. Errors: kNotFound (no such message),
+  // kInvalidArgument (deleted or not a text message).
+  virtual Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq,
+                                             std::string_view text, int64_t now) = 0;
+  // Delete for everyone: erases the text (and removes it from the search index), sets
+  // deleted_at = now. Already deleted: changed=false. The erased bytes become
+  // unrecoverable from the store's files soon after (see the implementation's notes).
+  // Errors: kNotFound, kInvalidArgument (a system message).
+  virtual Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq,
+                                              int64_t now) = 0;
+  // Delete for me: hides the message from user_id's reads. Repeats: changed=false.
+  // Errors: kNotFound (no such message or the user cannot see it).
+  virtual Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id,
+                                           int64_t seq) = 0;
 };
 
 // One unit of work in a write batch. The store calls apply() inside the transaction;
@@ -347,6 +406,20 @@ class Store {
                                                        const std::vector<int64_t>& user_ids) = 0;
   // Last-seen data of the given users (unknown ids are left out).
   virtual Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) = 0;
+
+  // ---- changes and search ---------------------------------------------------------------
+  // The messages of one conversation, visible to user_id, whose version > since, plus
+  // those the user hid after `since` (hidden=true, no text): ordered by version, at most
+  // `limit`. New messages, edits, deletions and hides alike, so a device that knows
+  // `since` converges with work proportional to the changes. Errors: kNotFound (not a
+  // member).
+  virtual Result<Page<MessageRecord>> message_changes(int64_t user_id, int64_t conversation_id,
+                                                      int64_t since, int limit) = 0;
+  // Ranked full-text search over the messages user_id can see (their conversations'
+  // messages inside their membership boundaries, not deleted, not hidden by them). Every
+  // word of the query must match; the last one also matches as a prefix. Case and
+  // diacritics are ignored. An empty query (no words) is kInvalidArgument.
+  virtual Result<Page<SearchHit>> search(int64_t user_id, const SearchQuery& query) = 0;
 };
 
 }  // namespace parley::store

@@ -186,8 +186,56 @@ CREATE INDEX members_active_by_user ON members (user_id, conversation_id)
   WHERE left_seq IS NULL;
 )sql";
 
+// Schema, version 4: edits, deletions and full-text search.
+//
+// messages         edited_at: time of the last edit (NULL = never edited). deleted_at: time
+//                  of "delete for everyone" (NULL = not deleted); the text is erased (set
+//                  to '') in the same transaction, and the connection runs with
+//                  secure_delete so the old bytes are overwritten rather than freed.
+//                  version now means "the newest change to this message" (its append, an
+//                  edit or its deletion). messages_changes (conversation_id, version) lists
+//                  a conversation's changes since a version as one index range.
+// members          own_version: the newest change only this member sees (a message they
+//                  hid with "delete for me"); the conversation's version as the member sees
+//                  it is the larger of this and the shared one, so sync reports it to all
+//                  their devices and to nobody else.
+// hidden_messages  one row per (user, message) hidden with "delete for me"; version is the
+//                  change's version. hidden_changes (user_id, conversation_id, version)
+//                  lists one user's hides in a conversation since a version.
+// message_search   an FTS5 index over the text of text messages (system messages are
+//                  JSON, not prose). External content (the view message_search_source) so
+//                  the text is stored once and snippets are cut from it; column conv holds
+//                  the token 'c<conversation id>' so that a search is confined to the
+//                  viewer's conversations inside the index instead of after it. The
+//                  unicode61 tokenizer folds case and diacritics for every script.
+const char* const kMigration4 = R"sql(
+ALTER TABLE messages ADD COLUMN edited_at INTEGER NULL;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER NULL;
+CREATE INDEX messages_changes ON messages (conversation_id, version);
+
+ALTER TABLE members ADD COLUMN own_version INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE hidden_messages (
+  user_id         INTEGER NOT NULL REFERENCES users (id),
+  message_id      INTEGER NOT NULL REFERENCES messages (id),
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  version         INTEGER NOT NULL,
+  PRIMARY KEY (user_id, message_id)
+) WITHOUT ROWID;
+CREATE INDEX hidden_changes ON hidden_messages (user_id, conversation_id, version);
+
+CREATE VIEW message_search_source AS
+  SELECT id, text, 'c' || conversation_id AS conv FROM messages
+  WHERE kind <> 'system' AND deleted_at IS NULL;
+CREATE VIRTUAL TABLE message_search USING fts5(
+  text, conv, content = 'message_search_source', content_rowid = 'id',
+  tokenize = 'unicode61 remove_diacritics 2');
+INSERT INTO message_search (rowid, text, conv)
+  SELECT id, text, conv FROM message_search_source;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {
