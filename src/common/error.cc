@@ -15,6 +15,7 @@ std::string_view errc_name(Errc code) {
     case Errc::kMethodNotAllowed: return "method_not_allowed";
     case Errc::kUsernameTaken: return "username_taken";
     case Errc::kGroupFull: return "group_full";
+    case Errc::kWindowExpired: return "window_expired";
     case Errc::kPayloadTooLarge: return "payload_too_large";
     case Errc::kRateLimited: return "rate_limited";
     case Errc::kInternal: return "internal";
@@ -36,6 +37,7 @@ int errc_http_status(Errc code) {
     case Errc::kMethodNotAllowed: return 405;
     case Errc::kUsernameTaken:
     case Errc::kGroupFull: return 409;
+    case Errc::kWindowExpired: return 403;
     case Errc::kPayloadTooLarge: return 413;
     case Errc::kRateLimited: return 429;
     case Errc::kInternal: return 500;

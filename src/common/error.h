@@ -20,6 +20,7 @@ enum class Errc {
   kMethodNotAllowed,
   kUsernameTaken,
   kGroupFull,
+  kWindowExpired,
   kPayloadTooLarge,
   kRateLimited,
   kInternal,

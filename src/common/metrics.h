@@ -60,7 +60,7 @@ struct Metrics {
   Counter rate_limited;
   Counter presence_changes;        // users going online or offline (after coalescing)
   Counter presence_frames;         // presence frames handed to subscribed devices
-  std::array<Counter, 16> errors;  // by Errc
+  std::array<Counter, 32> errors;  // by Errc
   Histogram send_to_durable_seconds;   // send frame parsed -> committed
   Histogram commit_seconds;            // one batch's transaction
   Histogram commit_batch_size;         // ops per batch

@@ -31,6 +31,9 @@ struct Config {
   int64_t ws_auth_timeout_ms = 10000;
   int64_t commit_batch_max = 1024;
   int64_t max_group_members = 256;
+  int64_t edit_window_sec = 15 * 60;
+  int64_t delete_window_sec = 48 * 3600;
+  int64_t erase_purge_delay_ms = 5000;
   int64_t presence_offline_grace_ms = 5000;
   int64_t presence_last_seen_write_ms = 60000;
   // Benchmarks only: hash new passwords with libsodium's minimum argon2id cost so that

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   }
   store::SqliteOptions sqlite;
   sqlite.path = (std::filesystem::path(c.data_dir) / "parley.db").string();
+  sqlite.erase_purge_delay_ms = static_cast<int>(c.erase_purge_delay_ms);
   auto db = store::open_sqlite_store(sqlite);
   if (!db) {
     spdlog::critical("cannot open {}: {}", sqlite.path, db.error().message);
@@ -87,6 +88,8 @@ int main(int argc, char** argv) {
   limits.session_ttl_ms = c.session_ttl_days * 24 * 3600 * 1000;
   limits.commit_batch_max = static_cast<std::size_t>(c.commit_batch_max);
   limits.max_group_members = static_cast<std::size_t>(c.max_group_members);
+  limits.edit_window_ms = c.edit_window_sec * 1000;
+  limits.delete_window_ms = c.delete_window_sec * 1000;
   if (c.insecure_fast_password_hashing) {
     limits.password_strength = chat::HashStrength::kBenchmark;
     spdlog::warn("insecure fast password hashing is on: for benchmarks only");

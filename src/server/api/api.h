@@ -68,6 +68,9 @@ class Api {
   // Group routes (group_routes.cc); false when `seg` is not one of them.
   bool route_groups(const chat::Principal& who, HttpRequest& request,
                     const std::vector<std::string_view>& seg, HttpDone& done);
+  // Edits, deletions, message changes and search (edit_routes.cc); false when not one.
+  bool route_edits(const chat::Principal& who, HttpRequest& request,
+                   const std::vector<std::string_view>& seg, HttpDone& done);
   // Contacts, blocks, user search, privacy (social_routes.cc); false when not one of them.
   bool route_social(const chat::Principal& who, HttpRequest& request,
                     const std::vector<std::string_view>& seg, HttpDone& done);
@@ -103,6 +106,8 @@ class EventPublisher final : public chat::Notifier {
   void on_receipt(const store::ReceiptOutcome& outcome) override;
   void on_conversation(const store::ConversationRecord& conversation, int64_t viewer_id) override;
   void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) override;
+  void on_message_changed(const store::MessageChange& change) override;
+  void on_message_hidden(const store::HideOutcome& outcome) override;
 
  private:
   struct PendingReceipts {

@@ -98,4 +98,21 @@ void EventPublisher::on_sessions_revoked(int64_t user_id, const std::vector<int6
   bus_.publish(e);
 }
 
+void EventPublisher::on_message_changed(const store::MessageChange& change) {
+  bus::Envelope e;
+  e.user_ids = change.member_ids;
+  e.frame = wire::frame({{"type", "message_changed"}, {"message", wire::message(change.message)}});
+  bus_.publish(e);
+}
+
+void EventPublisher::on_message_hidden(const store::HideOutcome& outcome) {
+  bus::Envelope e;
+  e.user_ids = {outcome.user_id};
+  e.frame = wire::frame({{"type", "message_hidden"},
+                         {"conversation_id", outcome.conversation_id},
+                         {"seq", outcome.seq},
+                         {"version", outcome.version}});
+  bus_.publish(e);
+}
+
 }  // namespace parley::api

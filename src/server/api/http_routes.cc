@@ -72,7 +72,15 @@ void Api::route(HttpRequest& req, HttpDone& done) {
     return done(json_response(200, {{"status", "ready"}}));
   }
   if (path == "/metrics") {
-    return done(HttpResponse{200, metrics_.render(bus_.subscriber_count()), 0, std::nullopt});
+    std::string text = metrics_.render(bus_.subscriber_count());
+    const store::StoreStats stats = chat_.store_stats();
+    text += "# HELP parley_store_erase_purges_total Purges of erased message text from the search index and WAL.\n"
+            "# TYPE parley_store_erase_purges_total counter\n"
+            "parley_store_erase_purges_total " + std::to_string(stats.erase_purges) + "\n"
+            "# HELP parley_store_erase_pending Whether a delete for everyone awaits its purge (0/1).\n"
+            "# TYPE parley_store_erase_pending gauge\n"
+            "parley_store_erase_pending " + std::to_string(stats.erase_pending ? 1 : 0) + "\n";
+    return done(HttpResponse{200, std::move(text), 0, std::nullopt});
   }
   if (path == "/api/v1/register" || path == "/api/v1/login") {
     if (req.method != "POST") return done(error_response(method_not_allowed()));
@@ -174,6 +182,7 @@ void Api::route_authenticated(const chat::Principal& who, HttpRequest& req, Http
                                     {"has_more", page->has_more},
                                     {"conversations", wire::conversations(page->conversations, who.user.id)}}));
   }
+  if (route_edits(who, req, seg, done)) return;
   if (route_groups(who, req, seg, done)) return;
   if (route_social(who, req, seg, done)) return;
   if (seg[0] != "conversations") return fail(route_not_found());

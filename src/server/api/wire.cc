@@ -15,14 +15,47 @@ json::object message(const store::MessageRecord& m) {
   json::object o{{"id", m.id},         {"conversation_id", m.conversation_id},
                  {"seq", m.seq},       {"sender_id", m.sender_id},
                  {"client_id", m.client_id}, {"kind", m.kind},
-                 {"text", m.text},     {"ts", m.ts}};
-  if (m.kind == "system") {
+                 {"text", m.text},     {"ts", m.ts},
+                 {"version", m.version}};
+  if (m.edited_at) o["edited_at"] = *m.edited_at;
+  if (m.deleted_at) {
+    o["deleted"] = true;
+    o["deleted_at"] = *m.deleted_at;
+  }
+  if (m.hidden) o["hidden"] = true;
+  if (m.kind == "system" && !m.hidden) {
     // The domain stores a system event as compact JSON; clients get it as an object.
     boost::system::error_code ec;
     json::value v = json::parse(m.text, ec);
     if (!ec && v.is_object()) o["system"] = std::move(v);
   }
   return o;
+}
+
+json::object search_hit(const store::SearchHit& hit) {
+  // The store marks matches with \x02 ... \x03 (message text cannot contain control
+  // characters); clients get the snippet as segments, so they never parse markup.
+  json::array segments;
+  std::string part;
+  bool match = false;
+  auto flush = [&] {
+    if (!part.empty()) {
+      json::object seg{{"text", part}};
+      if (match) seg["match"] = true;
+      segments.push_back(std::move(seg));
+    }
+    part.clear();
+  };
+  for (char c : hit.snippet) {
+    if (c == '\x02' || c == '\x03') {
+      flush();
+      match = c == '\x02';
+    } else {
+      part.push_back(c);
+    }
+  }
+  flush();
+  return {{"message", message(hit.message)}, {"snippet", std::move(segments)}, {"rank", hit.rank}};
 }
 
 json::object member(const store::MemberRecord& m) {

@@ -16,6 +16,8 @@ namespace parley::api::wire {
 boost::json::object user(const store::UserRecord& u);
 boost::json::object message(const store::MessageRecord& m);
 boost::json::object member(const store::MemberRecord& m);
+// {"message", "snippet": [{"text", "match"?}...], "rank"}
+boost::json::object search_hit(const store::SearchHit& hit);
 // `viewer_id` decides `peer` and `unread`.
 boost::json::object conversation(const store::ConversationRecord& c, int64_t viewer_id);
 boost::json::array conversations(const std::vector<store::ConversationRecord>& cs, int64_t viewer_id);

@@ -214,6 +214,7 @@ void WsChannel::dispatch(const std::string& type, json::object& f, json::value i
   }
   if (type == "presence_subscribe") return subscribe_presence(f, std::move(id));
   if (type == "typing") return typing(f, std::move(id));
+  if (dispatch_edits(type, f, id)) return;
   if (type == "auth") return send_error(id, bad("already authenticated"));
   send_error(id, bad("unknown frame type '" + type + "'"));
 }

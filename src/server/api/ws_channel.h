@@ -42,6 +42,8 @@ class WsChannel final : public WsHandler,
   void dispatch(const std::string& type, boost::json::object& frame, boost::json::value id);
   void subscribe_presence(boost::json::object& frame, boost::json::value id);
   void typing(boost::json::object& frame, boost::json::value id);
+  // edit, delete, changes, search (ws_edits.cc); false: not one of these types.
+  bool dispatch_edits(const std::string& type, boost::json::object& frame, boost::json::value id);
   void send_error(const boost::json::value& id, const Error& e);
   void send_json(const boost::json::object& o);
   // Bounds the requests in flight; false (and an error sent) when over the limit.

@@ -35,6 +35,8 @@ struct ChatLimits {
   std::size_t commit_batch_max = 1024;
   HashStrength password_strength = HashStrength::kInteractive;  // kBenchmark: benchmarks only
   std::size_t max_group_members = 256;
+  int64_t edit_window_ms = 15LL * 60 * 1000;          // a sender may edit this long after sending
+  int64_t delete_window_ms = 48LL * 3600 * 1000;      // ... and delete for everyone
 };
 
 // An authenticated device.
@@ -77,7 +79,13 @@ class Notifier {
   // `conversation` is as that user sees it.
   virtual void on_conversation(const store::ConversationRecord& conversation, int64_t viewer_id) = 0;
   virtual void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) = 0;
+  // A message was edited or deleted for everyone (only called when something changed).
+  virtual void on_message_changed(const store::MessageChange& change) = 0;
+  // A user hid a message from their own devices ("delete for me").
+  virtual void on_message_hidden(const store::HideOutcome& outcome) = 0;
 };
+
+enum class DeleteScope { kForMe, kForEveryone };
 
 // The answer to someone messaging a user who blocked them: it says no more than that.
 Error blocked_error();
@@ -131,6 +139,27 @@ class ChatService {
   // Raises the caller's watermarks (0 = leave as is). Errors: kNotFound, kInvalidArgument.
   void mark(const Principal& who, int64_t conversation_id, int64_t delivered_seq,
             int64_t read_seq, Callback<store::ReceiptOutcome> done);
+
+  // ---- edits, deletions, changes and search (edits.cc) ------------------------------
+  // Edits the text of one's own text message within limits.edit_window_ms of sending.
+  // Same text again: success, nothing changes. Errors: kNotFound (no such message, or not
+  // an active member), kForbidden (not the sender), kWindowExpired, kInvalidArgument (not
+  // a text message, or deleted), kMessageTooLong, kInvalidUtf8.
+  void edit_message(const Principal& who, int64_t conversation_id, int64_t seq,
+                    std::string text, Callback<store::MessageChange> done);
+  // For everyone: the sender, an active member, within limits.delete_window_ms; the text
+  // is erased from the store. For me: any message the user can see, hidden from all their
+  // devices. Both are idempotent. Errors: kNotFound, kForbidden, kWindowExpired,
+  // kInvalidArgument (a group event cannot be deleted for everyone).
+  void delete_message(const Principal& who, int64_t conversation_id, int64_t seq,
+                      DeleteScope scope, Callback<Done> done);
+  // Messages of one conversation new or changed (as the user sees them) after `since`.
+  Result<store::Page<store::MessageRecord>> message_changes(const Principal& who,
+                                                            int64_t conversation_id,
+                                                            int64_t since, int limit);
+  // Full-text search (query 1..256 bytes of UTF-8, limit 1..100, offset 0..1000).
+  Result<store::Page<store::SearchHit>> search(const Principal& who, store::SearchQuery query);
+  store::StoreStats store_stats() const { return store_.stats(); }
 
   // ---- groups (groups.cc) -----------------------------------------------------------
   // Every change is also appended to the group's history as a "system" message, so all

@@ -37,7 +37,17 @@ class RecordingNotifier : public Notifier {
     std::lock_guard lock(mu);
     revoked.insert(revoked.end(), ids.begin(), ids.end());
   }
+  void on_message_changed(const store::MessageChange& c) override {
+    std::lock_guard lock(mu);
+    changes.push_back(c);
+  }
+  void on_message_hidden(const store::HideOutcome& h) override {
+    std::lock_guard lock(mu);
+    hides.push_back(h);
+  }
   std::mutex mu;
+  std::vector<store::MessageChange> changes;
+  std::vector<store::HideOutcome> hides;
   std::vector<store::MessageRecord> messages;
   std::vector<uint64_t> origins;
   std::vector<std::vector<int64_t>> recipients;

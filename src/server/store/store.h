@@ -184,6 +184,12 @@ struct DirectOutcome {
   bool created = false;
 };
 
+// Store-internal counters for /metrics.
+struct StoreStats {
+  uint64_t erase_purges = 0;   // completed purges of erased text (see erase_message)
+  bool erase_pending = false;  // an erase is committed whose purge has not completed
+};
+
 template <class T>
 struct Page {
   std::vector<T> items;
@@ -374,6 +380,8 @@ class Store {
 
   // The newest committed version.
   virtual Result<int64_t> current_version() = 0;
+
+  virtual StoreStats stats() const = 0;
 
   // Active members of a conversation the viewer is an active member of, ordered by
   // (joined_at, user id). Errors: kNotFound (no such conversation, or not an active member).

@@ -141,18 +141,18 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
     int64_t after = low;
     int64_t before = std::numeric_limits<int64_t>::max();
     if (query.after) {
-      sql = "SELECT " PARLEY_STORE_MESSAGE_COLUMNS " FROM messages"
-            " WHERE conversation_id = ? AND seq > ? AND seq <= ? AND seq < ?"
-            " ORDER BY seq ASC LIMIT ?";
+      sql = "SELECT " PARLEY_STORE_MSG_COLUMNS ", " PARLEY_STORE_MSG_HIDDEN " FROM messages msg"
+            " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
+            " ORDER BY msg.seq ASC LIMIT ?";
       after = std::max(low, *query.after);
     } else {
-      sql = "SELECT " PARLEY_STORE_MESSAGE_COLUMNS " FROM messages"
-            " WHERE conversation_id = ? AND seq > ? AND seq <= ? AND seq < ?"
-            " ORDER BY seq DESC LIMIT ?";
+      sql = "SELECT " PARLEY_STORE_MSG_COLUMNS ", " PARLEY_STORE_MSG_HIDDEN " FROM messages msg"
+            " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
+            " ORDER BY msg.seq DESC LIMIT ?";
       before = query.before.value_or(before);
     }
     PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare(sql));
-    stmt.bind_all(query.conversation_id, after, high, before,
+    stmt.bind_all(user_id, query.conversation_id, after, high, before,
                   static_cast<int64_t>(query.limit) + 1);
     Page<MessageRecord> page;
     for (;;) {
@@ -162,7 +162,7 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
         page.has_more = true;
         break;
       }
-      page.items.push_back(read_message(stmt));
+      page.items.push_back(read_message(stmt, 0, 11));
     }
     return page;
   });

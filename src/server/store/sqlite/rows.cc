@@ -50,7 +50,7 @@ UserRecord read_user(const Stmt& stmt, int first) {
   return user;
 }
 
-MessageRecord read_message(const Stmt& stmt, int first) {
+MessageRecord read_message(const Stmt& stmt, int first, int hidden_column) {
   MessageRecord message;
   message.id = stmt.i64(first);
   message.conversation_id = stmt.i64(first + 1);
@@ -61,6 +61,12 @@ MessageRecord read_message(const Stmt& stmt, int first) {
   message.text = stmt.text(first + 6);
   message.ts = stmt.i64(first + 7);
   message.version = stmt.i64(first + 8);
+  if (!stmt.is_null(first + 9)) message.edited_at = stmt.i64(first + 9);
+  if (!stmt.is_null(first + 10)) message.deleted_at = stmt.i64(first + 10);
+  if (hidden_column >= 0 && stmt.i64(hidden_column) != 0) {
+    message.hidden = true;
+    message.text.clear();
+  }
   return message;
 }
 
@@ -74,7 +80,7 @@ ConversationRecord read_conversation(const Stmt& stmt) {
   conversation.version = stmt.i64(5);
   conversation.name = stmt.text(6);
   conversation.description = stmt.text(7);
-  if (!stmt.is_null(8)) conversation.last_message = read_message(stmt, 8);
+  if (!stmt.is_null(8)) conversation.last_message = read_message(stmt, 8, 19);
   return conversation;
 }
 

@@ -53,8 +53,9 @@ UserRecord read_user(const Stmt& stmt, int first = 0);
   "(CASE WHEN m.left_seq IS NULL THEN c.last_seq ELSE min(c.last_seq, m.left_seq) END)"
 #define PARLEY_STORE_VIEW_ACTIVITY \
   "(CASE WHEN m.left_seq IS NULL THEN c.last_activity ELSE coalesce(lm.ts, c.created_at) END)"
+// A member's own changes (messages they hid) count too: max(..., m.own_version).
 #define PARLEY_STORE_VIEW_VERSION \
-  "(CASE WHEN m.left_seq IS NULL THEN c.version ELSE m.version END)"
+  "max(CASE WHEN m.left_seq IS NULL THEN c.version ELSE m.version END, m.own_version)"
 // FROM clause for the columns below: filter on m.user_id (the viewer).
 #define PARLEY_STORE_CONVERSATION_VIEW                                         \
   " FROM members m JOIN conversations c ON c.id = m.conversation_id"          \
@@ -67,12 +68,23 @@ UserRecord read_user(const Stmt& stmt, int first = 0);
   PARLEY_STORE_VIEW_ACTIVITY " AS seen_activity, " PARLEY_STORE_VIEW_VERSION              \
   " AS seen_version, c.name, c.description, "                                            \
   "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "    \
-  "lm.ts, lm.version"
+  "lm.ts, lm.version, lm.edited_at, lm.deleted_at, "                                     \
+  "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = m.user_id"                  \
+  " AND h.message_id = lm.id)"
 ConversationRecord read_conversation(const Stmt& stmt);
 
-// id, conversation_id, seq, sender_id, client_id, kind, text, ts, version from column `first`.
+// id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at,
+// deleted_at from column `first`; with `hidden_column` >= 0, that column says whether the
+// viewer hid it (then the text is left out).
 #define PARLEY_STORE_MESSAGE_COLUMNS \
-  "id, conversation_id, seq, sender_id, client_id, kind, text, ts, version"
-MessageRecord read_message(const Stmt& stmt, int first = 0);
+  "id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at, deleted_at"
+// The same, qualified by the alias msg.
+#define PARLEY_STORE_MSG_COLUMNS                                                        \
+  "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.client_id, msg.kind, msg.text, " \
+  "msg.ts, msg.version, msg.edited_at, msg.deleted_at"
+// Whether the viewer (bound as a parameter) hid msg.
+#define PARLEY_STORE_MSG_HIDDEN \
+  "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?1 AND h.message_id = msg.id)"
+MessageRecord read_message(const Stmt& stmt, int first = 0, int hidden_column = -1);
 
 }  // namespace parley::store::sqlite

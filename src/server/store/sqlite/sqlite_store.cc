@@ -33,6 +33,8 @@ Status configure(Db& db, const SqliteOptions& options, bool reader) {
   PARLEY_STORE_TRY(db.exec(reader ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536"));
   PARLEY_STORE_TRY(db.exec("PRAGMA mmap_size = 268435456"));
   PARLEY_STORE_TRY(db.exec("PRAGMA temp_store = MEMORY"));
+  // Deleted or overwritten content is zeroed, not left in free space (erase_message).
+  PARLEY_STORE_TRY(db.exec("PRAGMA secure_delete = ON"));
   return Status{};
 }
 
@@ -61,6 +63,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   // Checkpoints happen on the checkpointer's connection, never inside the writer's commit:
   // the wal hook replaces SQLite's auto-checkpoint on the writer.
   store->checkpoint_pages_ = options.checkpoint_pages < 1 ? 1 : options.checkpoint_pages;
+  store->erase_purge_delay_ms_ = std::max(0, options.erase_purge_delay_ms);
   PARLEY_STORE_ASSIGN(std::string page_size, store->writer_->query_text("PRAGMA page_size"));
   const int64_t page_bytes = page_size.empty() ? 4096 : std::stoll(page_size);
   const int64_t limit_pages = options.wal_limit_bytes / (page_bytes + 24);  // + frame header
@@ -107,12 +110,41 @@ int SqliteStore::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
 void SqliteStore::checkpoint_loop() {
   sqlite3* db = checkpointer_db_->handle();
   for (;;) {
+    bool checkpoint = false;
+    bool purge = false;
     {
       std::unique_lock lock(checkpoint_mutex_);
-      checkpoint_cv_.wait(lock, [this] { return checkpoint_stopping_ || checkpoint_wanted_; });
-      if (checkpoint_stopping_) return;
+      // Re-evaluated after every wake-up: a write may have set or moved the due time.
+      for (;;) {
+        if (checkpoint_stopping_) return;
+        if (checkpoint_wanted_) break;
+        if (erase_due_ && *erase_due_ <= std::chrono::steady_clock::now()) break;
+        if (erase_due_) {
+          checkpoint_cv_.wait_until(lock, *erase_due_);
+        } else {
+          checkpoint_cv_.wait(lock);
+        }
+      }
+      checkpoint = checkpoint_wanted_;
       checkpoint_wanted_ = false;
+      if (erase_due_ && *erase_due_ <= std::chrono::steady_clock::now()) {
+        purge = true;
+        erase_due_.reset();
+      }
     }
+    if (purge) {
+      // Erases committed after this point set a new due time and get their own purge.
+      if (purge_erased()) {
+        erase_purges_.fetch_add(1);
+        std::lock_guard lock(checkpoint_mutex_);
+        if (!erase_due_) erase_pending_.store(false);
+      } else {
+        std::lock_guard lock(checkpoint_mutex_);
+        auto retry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        if (!erase_due_ || *erase_due_ > retry) erase_due_ = retry;
+      }
+    }
+    if (!checkpoint) continue;
     // Cleared before the checkpoint: a commit that lands during it asks for another one.
     checkpoint_pending_.store(false);
     // PASSIVE copies what it can without waiting for anyone; once everything is copied the
@@ -127,6 +159,34 @@ void SqliteStore::checkpoint_loop() {
     (void)rc;  // BUSY (another checkpoint) or a partial copy: the next request retries
     checkpoints_run_.fetch_add(1);
   }
+}
+
+bool SqliteStore::purge_erased() {
+  Db& db = *checkpointer_db_;
+  // The merge is a write: it waits (busy timeout) for the writer's current batch and
+  // holds the writer off while it runs.
+  if (!db.exec("BEGIN IMMEDIATE").ok()) return false;
+  Status merged = db.exec("INSERT INTO message_search (message_search) VALUES ('optimize')");
+  if (merged.ok()) merged = db.exec("COMMIT");
+  if (!merged.ok()) {
+    if (db.in_transaction()) (void)db.exec("ROLLBACK");
+    return false;
+  }
+  // Copies every frame into the database file and truncates the WAL to zero bytes, so no
+  // frame from before the erase survives. Waits (busy timeout) for readers on old frames.
+  std::lock_guard running(checkpoint_run_mutex_);
+  int log_pages = -1;
+  int copied = -1;
+  const int rc = sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE,
+                                           &log_pages, &copied);
+  return rc == SQLITE_OK;
+}
+
+StoreStats SqliteStore::stats() const {
+  StoreStats stats;
+  stats.erase_purges = erase_purges_.load();
+  stats.erase_pending = erase_pending_.load();
+  return stats;
 }
 
 Status SqliteStore::write(std::span<WriteOp* const> ops) {
@@ -184,6 +244,17 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
     if (writer_->in_transaction()) (void)writer_->run("ROLLBACK");
     version_ = committed;
     return status;
+  }
+  if (txn.erased()) {
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      erase_pending_.store(true);
+      if (!erase_due_) {
+        erase_due_ = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(erase_purge_delay_ms_);
+      }
+    }
+    checkpoint_cv_.notify_one();
   }
   return Status{};
 }

@@ -24,6 +24,15 @@ struct SqliteOptions {
   // readers on old frames: the WAL stays bounded.
   int checkpoint_pages = 1000;
   int64_t wal_limit_bytes = 16 << 20;
+  // "Delete for everyone" erases a message's text in its transaction, and the database runs
+  // with secure_delete, so the old bytes are overwritten, not just freed. Two traces remain
+  // until a purge: the search index's older segments (FTS5 deletes by tombstone) and WAL
+  // frames written before the erase. The purge, on the checkpointer's connection, merges
+  // the index into one segment ('optimize', which rewrites it without the erased rows) and
+  // then truncates the WAL. It runs erase_purge_delay_ms after the first erase not yet
+  // purged, so a burst of deletions costs one purge; a failed truncation (long readers)
+  // is retried every second.
+  int erase_purge_delay_ms = 5000;
 };
 
 // Opens the store, creating the file if absent and applying pending migrations.

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -38,6 +40,7 @@ class SqliteStore final : public Store {
   Result<Page<MessageRecord>> history(int64_t user_id, const HistoryQuery& query) override;
   Result<SyncPage> changes_since(int64_t user_id, int64_t since, int limit) override;
   Result<int64_t> current_version() override;
+  StoreStats stats() const override;
   Result<std::vector<MemberRecord>> group_members(int64_t conversation_id,
                                                   int64_t viewer_id) override;
   Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id, int64_t seq,
@@ -52,6 +55,10 @@ class SqliteStore final : public Store {
   Result<std::vector<int64_t>> block_relations(int64_t user_id,
                                                const std::vector<int64_t>& user_ids) override;
   Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) override;
+  // Changes and search (search_reads.cc).
+  Result<Page<MessageRecord>> message_changes(int64_t user_id, int64_t conversation_id,
+                                              int64_t since, int limit) override;
+  Result<Page<SearchHit>> search(int64_t user_id, const SearchQuery& query) override;
 
   // Diagnostics for tests: a PRAGMA's value as the writer connection sees it. Must not be
   // called concurrently with write().
@@ -95,6 +102,13 @@ class SqliteStore final : public Store {
   bool checkpoint_stopping_ = false;    // guarded by checkpoint_mutex_
   std::atomic<bool> checkpoint_pending_{false};  // lets the writer skip the lock when set
   std::atomic<uint64_t> checkpoints_run_{0};
+  // Erase purges (see SqliteOptions::erase_purge_delay_ms), guarded by checkpoint_mutex_.
+  int erase_purge_delay_ms_ = 5000;
+  std::optional<std::chrono::steady_clock::time_point> erase_due_;
+  std::atomic<bool> erase_pending_{false};
+  std::atomic<uint64_t> erase_purges_{0};
+  // Runs one purge on the checkpointer's connection; false: retry later.
+  bool purge_erased();
 
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;

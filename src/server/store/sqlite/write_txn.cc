@@ -277,6 +277,9 @@ Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& messag
     }
     stored.id = db_.last_insert_rowid();
   }
+  if (stored.kind != "system") {
+    PARLEY_STORE_TRY(index_message(stored.id, stored.conversation_id, stored.text));
+  }
   {
     PARLEY_STORE_ASSIGN(Stmt update,
                         db_.prepare("UPDATE conversations SET last_seq = ?, last_activity = ?,"

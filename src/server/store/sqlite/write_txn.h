@@ -58,6 +58,15 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) override;
   Status set_last_seen(int64_t user_id, int64_t ts) override;
   Status set_hide_last_seen(int64_t user_id, bool hide) override;
+  Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
+  Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
+                                     int64_t now) override;
+  Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq, int64_t now) override;
+  Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id, int64_t seq) override;
+
+  // Whether this transaction erased message text (the store then schedules the purge of
+  // its traces from the search index and the WAL).
+  bool erased() const { return erased_; }
 
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.
@@ -116,6 +125,16 @@ class SqliteWriteTxn final : public WriteTxn {
   // when both are the same user, kNotFound when either does not exist.
   Result<UserRecord> find_other_user(int64_t self, int64_t other);
 
+  // Edits, deletions, hides and the search index (edit_txn.cc).
+  Result<MessageChange> do_edit_message(int64_t conversation_id, int64_t seq,
+                                        std::string_view text, int64_t now);
+  Result<MessageChange> do_erase_message(int64_t conversation_id, int64_t seq, int64_t now);
+  Result<HideOutcome> do_hide_message(int64_t user_id, int64_t conversation_id, int64_t seq);
+  // Adds a message's text to the search index / takes it out (the text it was indexed
+  // with must be given: the index is external-content).
+  Status index_message(int64_t id, int64_t conversation_id, std::string_view text);
+  Status unindex_message(int64_t id, int64_t conversation_id, std::string_view text);
+
   // Shared writes.
   Status set_conversation_version(int64_t conversation_id, int64_t version);
   Status log_receipt(int64_t conversation_id, int64_t user_id, int64_t delivered_seq,
@@ -125,6 +144,7 @@ class SqliteWriteTxn final : public WriteTxn {
   int64_t& version_;
   const int64_t commit_time_;
   std::optional<Error> failure_;
+  bool erased_ = false;
 };
 
 }  // namespace parley::store::sqlite
