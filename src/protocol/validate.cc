@@ -102,10 +102,6 @@ Status validate_client_id(std::string_view id) {
 Status validate_text(std::string_view text, std::size_t max_bytes) {
   if (!is_valid_utf8(text)) return Error::make(Errc::kInvalidUtf8, "text is not valid UTF-8");
   if (text.empty()) return Error::make(Errc::kMessageTooLong, "text is empty");
-  for (unsigned char c : text)
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
-      return Error::make(Errc::kInvalidArgument,
-                         "text must not contain control characters other than tab and newlines");
   if (text.size() > max_bytes)
     return Error::make(Errc::kMessageTooLong, "text is " + std::to_string(text.size()) +
                                                   " bytes; the limit is " +

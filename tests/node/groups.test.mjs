@@ -67,7 +67,12 @@ test('a group is created, managed by admins, and every member sees the same syst
   }
   const members = await api(server, 'GET', `/api/v1/conversations/${group.id}/members`, { token: alice.token });
   assertStatus(members, 200);
-  assert.deepEqual(members.body.members.map((m) => [m.user.username, m.role]), [['alice', 'admin'], ['bob', 'admin']]);
+  // Both joined with the group's creation, possibly in the same millisecond: the documented
+  // order is (joined_at, then user id), and ids follow registration, which ran concurrently.
+  const list = members.body.members;
+  assert.deepEqual(list.map((m) => [m.user.username, m.role]).sort(), [['alice', 'admin'], ['bob', 'admin']]);
+  const sorted = [...list].sort((x, y) => x.joined_at - y.joined_at || x.user.id - y.user.id);
+  assert.deepEqual(list.map((m) => m.user.id), sorted.map((m) => m.user.id), 'longest-standing first');
 });
 
 test('non-members and removed members are refused; a removed member keeps history up to removal', async (t) => {

@@ -217,3 +217,44 @@ test('blocking: no new chat, no direct messages, no presence or typing, groups k
   const after = await mc.sendMessage(conversation.id, cid(), 'sorry');
   assert.equal(after.type, 'ack');
 });
+
+test('hiding last seen and blocking apply at once to subscriptions already open', async (t) => {
+  const server = await startServer(t, { args: FAST });
+  const [alice, bob] = await Promise.all(['alice', 'bob'].map((u) => register(server, u)));
+  await openConversation(server, alice.token, 'bob');
+  const bc = await connect(t, server, bob.token);
+  let ac = await connect(t, server, alice.token);
+  await subscribe(bc, [alice.user.id]);
+  await subscribe(ac, [bob.user.id]);
+
+  // Alice hides her last seen after bob subscribed: her next offline event carries none.
+  assertStatus(await api(server, 'PATCH', '/api/v1/me/privacy', { token: alice.token, body: { hide_last_seen: true } }), 200);
+  ac.close();
+  const hidden = await bc.event('presence', (f) => f.user_id === alice.user.id && f.online === false, T(5000));
+  assert.equal(hidden.last_seen, null, 'no last seen once she hides it');
+
+  // Turning it off again shows it again, without a new subscription.
+  assertStatus(await api(server, 'PATCH', '/api/v1/me/privacy', { token: alice.token, body: { hide_last_seen: false } }), 200);
+  ac = await connect(t, server, alice.token);
+  await bc.event('presence', (f) => f.user_id === alice.user.id && f.online === true, T(5000));
+  ac.close();
+  const shown = await bc.event('presence', (f) => f.user_id === alice.user.id && f.online === false, T(5000));
+  assert.ok(Number.isInteger(shown.last_seen), `last seen is back: ${JSON.stringify(shown)}`);
+
+  // Bob hides his: he stops seeing alice's too (both ways), on the same subscription.
+  assertStatus(await api(server, 'PATCH', '/api/v1/me/privacy', { token: bob.token, body: { hide_last_seen: true } }), 200);
+  ac = await connect(t, server, alice.token);
+  await bc.event('presence', (f) => f.user_id === alice.user.id && f.online === true, T(5000));
+  ac.close();
+  const bothWays = await bc.event('presence', (f) => f.user_id === alice.user.id && f.online === false, T(5000));
+  assert.equal(bothWays.last_seen, null, 'who hides sees nobody\'s');
+
+  // Alice blocks bob: his open subscription to her ends.
+  ac = await connect(t, server, alice.token);
+  await bc.event('presence', (f) => f.user_id === alice.user.id && f.online === true, T(5000));
+  assertStatus(await api(server, 'PUT', `/api/v1/blocks/${bob.user.id}`, { token: alice.token }), 200, 'block');
+  const seenByBob = bc.received((f) => f.type === 'presence' && f.user_id === alice.user.id).length;
+  ac.close();
+  await sleep(T(1200));
+  assert.equal(bc.received((f) => f.type === 'presence' && f.user_id === alice.user.id).length, seenByBob, 'bob learns nothing of alice after the block');
+});

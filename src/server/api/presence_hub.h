@@ -25,13 +25,22 @@ class PresenceHub final : public chat::PresenceListener {
 
   struct Watch {
     int64_t target = 0;
-    bool show_last_seen = true;  // false when either side hides last seen
+    bool target_hides = false;  // the target hides their last seen
+    bool viewer_hides = false;  // the watching user hides theirs (then sees nobody's)
   };
 
-  // Replaces everything `watcher` looks at. The watcher is held weakly.
-  void set(const std::shared_ptr<bus::Subscriber>& watcher, std::vector<Watch> watches);
+  // Replaces everything `watcher` (a device of user `viewer_id`) looks at. The watcher is
+  // held weakly.
+  void set(const std::shared_ptr<bus::Subscriber>& watcher, int64_t viewer_id,
+           std::vector<Watch> watches);
   // Forgets the watcher (its connection closed).
   void drop(uint64_t watcher_id);
+  // A user turned hiding their last seen on or off: applies at once to every watch of
+  // them and by them, so later events follow the new setting.
+  void privacy_changed(int64_t user_id, bool hides);
+  // `a` blocked `b`: neither sees the other's presence any more, so the watches between
+  // them (either way) end now rather than at the next subscription.
+  void blocked(int64_t a, int64_t b);
 
   // chat::PresenceListener: sends {"type":"presence",...} to the target's watchers.
   void on_presence(int64_t user_id, bool online, std::optional<int64_t> last_seen) override;
@@ -39,11 +48,20 @@ class PresenceHub final : public chat::PresenceListener {
  private:
   struct Watcher {
     std::weak_ptr<bus::Subscriber> subscriber;
-    bool show_last_seen;
+    int64_t viewer_id = 0;
+    bool target_hides = false;
+    bool viewer_hides = false;
+    bool show_last_seen() const { return !target_hides && !viewer_hides; }
   };
+  struct Watching {
+    int64_t viewer_id = 0;
+    std::vector<int64_t> targets;
+  };
+  void unwatch(uint64_t watcher_id, int64_t target);  // mu_ held
+
   mutable std::mutex mu_;
   std::unordered_map<int64_t, std::unordered_map<uint64_t, Watcher>> by_target_;  // guarded by mu_
-  std::unordered_map<uint64_t, std::vector<int64_t>> by_watcher_;                 // guarded by mu_
+  std::unordered_map<uint64_t, Watching> by_watcher_;                             // guarded by mu_
   Metrics& metrics_;
 };
 

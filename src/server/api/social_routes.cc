@@ -61,7 +61,9 @@ bool Api::route_social(const chat::Principal& who, HttpRequest& req,
     auto* v = body->if_contains("hide_last_seen");
     if (!v || !v->is_bool()) return fail(Error::make(Errc::kBadRequest, "field 'hide_last_seen' must be true or false"));
     bool hide = v->as_bool();
-    chat_.set_hide_last_seen(who, hide, [done, hide](Result<chat::Done> r) {
+    const int64_t me = who.user.id;
+    chat_.set_hide_last_seen(who, hide, [this, me, done, hide](Result<chat::Done> r) {
+      if (r) hub_.privacy_changed(me, hide);
       if (!r) return done(error_response(r.error()));
       done(json_response(200, {{"hide_last_seen", hide}}));
     });
@@ -97,7 +99,12 @@ bool Api::route_social(const chat::Principal& who, HttpRequest& req,
   }
   if (m != "PUT") return fail(method_not_allowed());
   if (blocks) {
-    chat_.set_block(who, *uid, true, empty_ok);
+    const int64_t me = who.user.id, other = *uid;
+    chat_.set_block(who, other, true, [this, me, other, done](Result<chat::Done> r) {
+      if (!r) return done(error_response(r.error()));
+      hub_.blocked(me, other);
+      done(json_response(200, json::object{}));
+    });
     return true;
   }
   std::string nickname;

@@ -33,8 +33,8 @@ json::object message(const store::MessageRecord& m) {
 }
 
 json::object search_hit(const store::SearchHit& hit) {
-  // The store marks matches with \x02 ... \x03 (message text cannot contain control
-  // characters); clients get the snippet as segments, so they never parse markup.
+  // The store marks matches with the bytes 0xFF ... 0xFE, which valid UTF-8 never
+  // contains; clients get the snippet as segments, so they never parse markup.
   json::array segments;
   std::string part;
   bool match = false;
@@ -47,9 +47,9 @@ json::object search_hit(const store::SearchHit& hit) {
     part.clear();
   };
   for (char c : hit.snippet) {
-    if (c == '\x02' || c == '\x03') {
+    if (c == '\xFF' || c == '\xFE') {
       flush();
-      match = c == '\x02';
+      match = c == '\xFF';
     } else {
       part.push_back(c);
     }

@@ -51,13 +51,13 @@ void WsChannel::subscribe_presence(json::object& f, json::value id) {
     std::vector<PresenceHub::Watch> watches;
     json::array users;
     for (const auto& g : *grants) {
-      watches.push_back({g.user_id, g.show_last_seen});
+      watches.push_back({g.user_id, g.target_hides, g.viewer_hides});
       const chat::PresenceState& st = (*states)[g.user_id];
       json::object u{{"user_id", g.user_id}, {"online", st.online}};
       u["last_seen"] = (g.show_last_seen && st.last_seen) ? json::value(*st.last_seen) : json::value(nullptr);
       users.push_back(std::move(u));
     }
-    api.presence_hub().set(self, std::move(watches));
+    api.presence_hub().set(self, who.user.id, std::move(watches));
     self->end_request();
     self->send_json({{"type", "presence_subscribed"}, {"id", id}, {"users", std::move(users)}});
   });

@@ -200,6 +200,8 @@ class ChatService {
   struct PresenceGrant {
     int64_t user_id = 0;
     bool show_last_seen = true;  // false when either side hides last seen
+    bool target_hides = false;
+    bool viewer_hides = false;
   };
   // Of `targets`, whose presence the viewer may see (they share a conversation or are
   // contacts, and neither blocked the other), with the last-seen privacy applied.

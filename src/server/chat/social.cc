@@ -95,7 +95,7 @@ Result<std::vector<ChatService::PresenceGrant>> ChatService::presence_grants(
   }
   std::vector<PresenceGrant> grants;
   for (int64_t t : *allowed)
-    grants.push_back({t, !viewer_hides && !hides[t]});  // hiding works both ways
+    grants.push_back({t, !viewer_hides && !hides[t], hides[t], viewer_hides});  // both ways
   return grants;
 }
 

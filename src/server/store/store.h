@@ -173,8 +173,8 @@ struct SearchQuery {
 
 struct SearchHit {
   MessageRecord message;
-  // The matching part of the text, matches between the \x02 and \x03 control characters
-  // (start/end of a highlight), shortened with "…" at cut ends.
+  // The matching part of the text, shortened with "…" at cut ends; each match is between
+  // the bytes 0xFF (start) and 0xFE (end), which never occur in UTF-8 text.
   std::string snippet;
   double rank = 0;  // lower is better (bm25)
 };

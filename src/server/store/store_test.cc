@@ -1762,6 +1762,223 @@ TEST_P(StoreConformance, LastSeenAndHideFlagAreStoredAndRead) {
 
 // ---- batches ----------------------------------------------------------------------------
 
+// ---- edits, deletions, hides, changes, search -------------------------------------------
+
+TEST_P(StoreConformance, EditReplacesTextKeepsPlaceAndIsANewChange) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  auto m = send(c.id, a.id, "m1", 1000, "see you at five");
+  send(c.id, a.id, "m2", 1001, "second");
+  const int64_t before = version();
+  auto edited = in_txn(store(), [&](WriteTxn& txn) { return txn.edit_message(c.id, 1, "see you at six", 5000); });
+  ASSERT_TRUE(edited.ok()) << edited.error().message;
+  EXPECT_TRUE(edited->changed);
+  EXPECT_EQ(edited->message.seq, 1);
+  EXPECT_EQ(edited->message.id, m.id);
+  EXPECT_EQ(edited->message.text, "see you at six");
+  EXPECT_EQ(edited->message.edited_at, 5000);
+  EXPECT_GT(edited->message.version, before);
+  EXPECT_EQ(edited->member_ids, (std::vector<int64_t>{a.id, b.id}));
+  EXPECT_EQ(seen_by(c.id, b.id).version, edited->message.version) << "the conversation changed";
+
+  // The same text again: nothing written.
+  auto again = in_txn(store(), [&](WriteTxn& txn) { return txn.edit_message(c.id, 1, "see you at six", 6000); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(version(), edited->message.version);
+
+  auto page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(seqs(page->items), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(page->items[0].text, "see you at six");
+  EXPECT_EQ(page->items[0].edited_at, 5000);
+  EXPECT_FALSE(page->items[1].edited_at.has_value());
+
+  auto changes = store().message_changes(b.id, c.id, before, 50);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->items.size(), 1u);
+  EXPECT_EQ(changes->items[0].seq, 1);
+
+  auto missing = in_txn(store(), [&](WriteTxn& txn) { return txn.edit_message(c.id, 9, "x", 1); });
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, EraseRemovesTextAndSearchMatchesAndIsIdempotent) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "the pin is walrus");
+  send(c.id, a.id, "m2", 1001, "another walrus");
+  auto found = store().search(b.id, SearchQuery{"walrus", std::nullopt, 20, 0});
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->items.size(), 2u);
+
+  auto erased = in_txn(store(), [&](WriteTxn& txn) { return txn.erase_message(c.id, 1, 7000); });
+  ASSERT_TRUE(erased.ok()) << erased.error().message;
+  EXPECT_TRUE(erased->changed);
+  EXPECT_EQ(erased->message.text, "");
+  EXPECT_EQ(erased->message.deleted_at, 7000);
+  const int64_t after = version();
+  auto again = in_txn(store(), [&](WriteTxn& txn) { return txn.erase_message(c.id, 1, 8000); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(again->message.deleted_at, 7000);
+  EXPECT_EQ(version(), after);
+
+  found = store().search(b.id, SearchQuery{"walrus", std::nullopt, 20, 0});
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->items.size(), 1u);
+  EXPECT_EQ(found->items[0].message.seq, 2);
+
+  auto page = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(seqs(page->items), (std::vector<int64_t>{1, 2}));
+  EXPECT_TRUE(page->items[0].deleted_at.has_value());
+  EXPECT_EQ(page->items[0].text, "");
+
+  auto edit = in_txn(store(), [&](WriteTxn& txn) { return txn.edit_message(c.id, 1, "back", 9000); });
+  ASSERT_FALSE(edit.ok());
+  EXPECT_EQ(edit.error().code, Errc::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, HideIsPerUserAndReachesOnlyTheirSync) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "llama meme");
+  send(c.id, a.id, "m2", 1001, "second");
+  const int64_t before = version();
+  auto hidden = in_txn(store(), [&](WriteTxn& txn) { return txn.hide_message(b.id, c.id, 1); });
+  ASSERT_TRUE(hidden.ok()) << hidden.error().message;
+  EXPECT_TRUE(hidden->changed);
+  EXPECT_GT(hidden->version, before);
+  auto again = in_txn(store(), [&](WriteTxn& txn) { return txn.hide_message(b.id, c.id, 1); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(again->version, hidden->version);
+
+  auto bob_sync = store().changes_since(b.id, before, 50);
+  ASSERT_TRUE(bob_sync.ok());
+  ASSERT_EQ(bob_sync->conversations.size(), 1u);
+  EXPECT_EQ(bob_sync->conversations[0].version, hidden->version);
+  auto alice_sync = store().changes_since(a.id, before, 50);
+  ASSERT_TRUE(alice_sync.ok());
+  EXPECT_TRUE(alice_sync->conversations.empty());
+
+  auto bob_page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(bob_page.ok());
+  EXPECT_TRUE(bob_page->items[0].hidden);
+  EXPECT_EQ(bob_page->items[0].text, "");
+  auto alice_page = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(alice_page.ok());
+  EXPECT_FALSE(alice_page->items[0].hidden);
+  EXPECT_EQ(alice_page->items[0].text, "llama meme");
+
+  auto changes = store().message_changes(b.id, c.id, before, 50);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->items.size(), 1u);
+  EXPECT_TRUE(changes->items[0].hidden);
+  EXPECT_EQ(changes->items[0].version, hidden->version);
+
+  auto search = store().search(b.id, SearchQuery{"llama", std::nullopt, 20, 0});
+  ASSERT_TRUE(search.ok());
+  EXPECT_TRUE(search->items.empty());
+
+  auto stranger = user("eve");
+  auto refused = in_txn(store(), [&](WriteTxn& txn) { return txn.hide_message(stranger.id, c.id, 1); });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, MessageChangesPageInVersionOrder) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  for (int i = 1; i <= 5; ++i) send(c.id, a.id, "m" + std::to_string(i), 1000 + i, "text");
+  auto edited = in_txn(store(), [&](WriteTxn& txn) { return txn.edit_message(c.id, 2, "new", 9000); });
+  ASSERT_TRUE(edited.ok());
+  std::vector<int64_t> order;
+  int64_t since = 0;
+  for (;;) {
+    auto page = store().message_changes(b.id, c.id, since, 2);
+    ASSERT_TRUE(page.ok());
+    for (const auto& m : page->items) order.push_back(m.seq);
+    if (!page->has_more) break;
+    since = page->items.back().version;
+  }
+  EXPECT_EQ(order, (std::vector<int64_t>{1, 3, 4, 5, 2})) << "each message once, at its newest change";
+  auto stranger = user("eve");
+  auto refused = store().message_changes(stranger.id, c.id, 0, 10);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, SearchRanksHighlightsPaginatesAndFoldsCaseAndAccents) {
+  auto a = user("alice"), b = user("bob"), e = user("eve");
+  auto c = direct(a.id, b.id);
+  auto other = direct(a.id, e.id);
+  send(c.id, a.id, "m1", 1000, "pizza tonight?");
+  send(c.id, a.id, "m2", 1001, "pizza pizza pizza");
+  send(c.id, a.id, "m3", 1002, "Meet me at the Café");
+  send(other.id, a.id, "m4", 1003, "pizza with eve");
+  auto found = store().search(b.id, SearchQuery{"PIZZA", std::nullopt, 20, 0});
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->items.size(), 2u) << "bob does not see alice's chat with eve";
+  EXPECT_EQ(found->items[0].message.text, "pizza pizza pizza");
+  EXPECT_LE(found->items[0].rank, found->items[1].rank);
+  EXPECT_EQ(found->items[1].snippet, "\xFFpizza\xFE tonight?");
+
+  auto cafe = store().search(b.id, SearchQuery{"cafe", std::nullopt, 20, 0});
+  ASSERT_TRUE(cafe.ok());
+  ASSERT_EQ(cafe->items.size(), 1u);
+  auto prefix = store().search(b.id, SearchQuery{"toni", std::nullopt, 20, 0});
+  ASSERT_TRUE(prefix.ok());
+  EXPECT_EQ(prefix->items.size(), 1u) << "the last word matches as a prefix";
+
+  auto page1 = store().search(a.id, SearchQuery{"pizza", std::nullopt, 2, 0});
+  ASSERT_TRUE(page1.ok());
+  EXPECT_EQ(page1->items.size(), 2u);
+  EXPECT_TRUE(page1->has_more);
+  auto page2 = store().search(a.id, SearchQuery{"pizza", std::nullopt, 2, 2});
+  ASSERT_TRUE(page2.ok());
+  EXPECT_EQ(page2->items.size(), 1u);
+  EXPECT_FALSE(page2->has_more);
+
+  auto one = store().search(a.id, SearchQuery{"pizza", other.id, 20, 0});
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->items.size(), 1u);
+  EXPECT_EQ(one->items[0].message.text, "pizza with eve");
+  auto not_mine = store().search(b.id, SearchQuery{"pizza", other.id, 20, 0});
+  ASSERT_FALSE(not_mine.ok());
+  EXPECT_EQ(not_mine.error().code, Errc::kNotFound);
+  auto no_words = store().search(b.id, SearchQuery{" ,;", std::nullopt, 20, 0});
+  ASSERT_FALSE(no_words.ok());
+  EXPECT_EQ(no_words.error().code, Errc::kInvalidArgument);
+  auto syntax = store().search(b.id, SearchQuery{"pizza\" OR NEAR(", std::nullopt, 20, 0});
+  EXPECT_TRUE(syntax.ok()) << "user input is never FTS syntax";
+}
+
+TEST_P(StoreConformance, SearchHonoursMembershipBoundaries) {
+  auto a = user("alice"), b = user("bob"), d = user("dave");
+  auto g = group(a.id);
+  ASSERT_TRUE(add(g.id, d.id, 0).ok());
+  send(g.id, a.id, "s1", 1000, "walrus early");
+  ASSERT_TRUE(remove(g.id, d.id, 1).ok());
+  send(g.id, a.id, "s2", 1001, "walrus late");
+  ASSERT_TRUE(add(g.id, b.id, 2).ok());
+  send(g.id, a.id, "s3", 1002, "walrus latest");
+  auto texts = [&](int64_t viewer) {
+    std::vector<std::string> out;
+    auto found = store().search(viewer, SearchQuery{"walrus", std::nullopt, 20, 0});
+    EXPECT_TRUE(found.ok());
+    if (found.ok())
+      for (const auto& hit : found->items) out.push_back(hit.message.text);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(texts(d.id), (std::vector<std::string>{"walrus early"}));
+  EXPECT_EQ(texts(b.id), (std::vector<std::string>{"walrus latest"}));
+  EXPECT_EQ(texts(a.id), (std::vector<std::string>{"walrus early", "walrus late", "walrus latest"}));
+}
+
 TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -168,7 +168,7 @@ Result<Page<SearchHit>> SqliteStore::search(int64_t user_id, const SearchQuery& 
     PARLEY_STORE_ASSIGN(
         Stmt stmt,
         db.prepare("SELECT " PARLEY_STORE_MSG_COLUMNS ","
-                   " snippet(message_search, 0, char(2), char(3), '…', 16),"
+                   " snippet(message_search, 0, ?6, ?7, '…', 16),"
                    " bm25(message_search, 1.0, 0.0) AS score"
                    " FROM message_search JOIN messages msg ON msg.id = message_search.rowid"
                    " JOIN members m ON m.conversation_id = msg.conversation_id AND m.user_id = ?1"
@@ -178,8 +178,10 @@ Result<Page<SearchHit>> SqliteStore::search(int64_t user_id, const SearchQuery& 
                    " AND NOT EXISTS (SELECT 1 FROM hidden_messages h"
                    "  WHERE h.user_id = ?1 AND h.message_id = msg.id)"
                    " ORDER BY score, msg.id DESC LIMIT ?4 OFFSET ?5"));
+    // Highlight markers that cannot occur in the (valid UTF-8) text itself.
     stmt.bind_all(user_id, match, query.conversation_id.value_or(0),
-                  static_cast<int64_t>(query.limit) + 1, static_cast<int64_t>(query.offset));
+                  static_cast<int64_t>(query.limit) + 1, static_cast<int64_t>(query.offset),
+                  std::string_view("\xFF"), std::string_view("\xFE"));
     Page<SearchHit> page;
     for (;;) {
       PARLEY_STORE_ASSIGN(bool row, stmt.step());
