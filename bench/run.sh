@@ -20,6 +20,8 @@ RATE=${RATE:-}                      # direct at a fixed rate; empty: 70% of the 
 CLIENTS=${CLIENTS:-1000}
 MESSAGES=${MESSAGES:-50}
 STORE=${STORE:-100000}
+HISTORY_CONVERSATIONS=${HISTORY_CONVERSATIONS:-20}
+SEARCH_SHARE=${SEARCH_SHARE:-0.5}   # history: share of queries that are full-text searches
 GROUP_SIZE=${GROUP_SIZE:-100}
 GROUP_COUNT=${GROUP_COUNT:-10}      # group-many: this many groups, flat out
 GROUP_RATE=${GROUP_RATE:-}          # group at a fixed rate (msgs/s); empty: 70% of the flat-out rate
@@ -101,7 +103,8 @@ for s in "${scenarios[@]}"; do
       stop_server ;;
     history)
       start_server
-      bench history history --store-messages "$STORE" --conversations 20 --queriers 16 --duration "$DURATION"
+      bench history history --store-messages "$STORE" --conversations "$HISTORY_CONVERSATIONS" --queriers 16 \
+        --search-share "$SEARCH_SHARE" --duration "$DURATION"
       stop_server ;;
     group)
       start_server

@@ -105,6 +105,10 @@ const std::vector<Flag>& flags() {
       {"queriers", "history", "connections asking for history pages, closed loop (default 8)",
        number<int64_t>(&Options::queriers, 1, 100000)},
       {"page-limit", "history", "messages per history page (default 50)", number<int>(&Options::page_limit, 1, 200)},
+      {"search-share", "history",
+       "fraction of queries that are full-text searches (default 0); when above 0 the seeded texts are "
+       "words from a Zipf-distributed vocabulary and searches ask for one such word",
+       number<double>(&Options::search_share, 0, 1)},
       {"groups", "group", "groups (default 1); each worker process takes whole groups",
        number<int64_t>(&Options::groups, 1, 1000000)},
       {"group-size", "group", "members per group, creator included (default 100; parleyd allows 256)",
@@ -135,7 +139,9 @@ std::string usage() {
       "               reports the time until every client has everything.\n"
       "  history      seeds --store-messages messages over --conversations conversations, then\n"
       "               --queriers connections fetch random history pages (before=S) for\n"
-      "               --duration; reports page latency p50/p99.\n"
+      "               --duration; reports page latency p50/p99. With --search-share S, that\n"
+      "               share of the queries are searches for a random vocabulary word (checked:\n"
+      "               every hit is in the querier's conversation and highlights the word).\n"
       "  group        --groups groups of --group-size members, every member connected; the\n"
       "               creation's system messages are checked first. --group-senders members per\n"
       "               group send at --rate msgs/s in total (open loop) or flat out (--rate 0,\n"

@@ -1,6 +1,8 @@
 // history: fills --conversations conversations with --store-messages messages in total
 // (seeding), then --queriers connections fetch random pages `before=S` for --duration,
 // closed loop. Every page is checked: the right count of contiguous seqs, newest first.
+// With --search-share, texts are vocabulary words and that share of the queries are
+// searches for one word across the querier's conversations; every hit is checked.
 #include <algorithm>
 #include <random>
 #include <thread>
@@ -20,14 +22,53 @@ namespace json = boost::json;
 
 namespace {
 
-// Fetches pages until the deadline; checks each one against the conversation's size.
+// Checks one search answer for `word` by a member of `conv` only; returns a problem or "".
+std::string check_search(const json::object& answer, int64_t conv, const std::string& word, std::size_t& hits) {
+  const json::array* results = answer.contains("results") ? answer.at("results").if_array() : nullptr;
+  if (!results) return "no results array";
+  hits = results->size();
+  for (const auto& r : *results) {
+    const json::object& hit = r.as_object();
+    if (hit.at("message").at("conversation_id").to_number<int64_t>() != conv) return "a hit from another conversation";
+    bool highlighted = false;
+    for (const auto& seg : hit.at("snippet").as_array()) {
+      const json::object& so = seg.as_object();
+      if (so.contains("match") && std::string_view(so.at("text").as_string()).substr(0, word.size()) == word)
+        highlighted = true;
+    }
+    if (!highlighted) return "a hit without the word highlighted";
+  }
+  return "";
+}
+
+// Fetches pages (and, with search_share, searches) until the deadline; checks each one.
 asio::awaitable<void> query_loop(Shard& shard, std::shared_ptr<WsConn> conn, int64_t conv, int64_t size, int limit,
-                                 uint64_t deadline, uint64_t seed) {
+                                 double search_share, uint64_t deadline, uint64_t seed) {
   Rpc rpc(conn, nullptr);
   bool dropped = false;
   rpc.start([&dropped](const std::string& why) { dropped = !why.empty(); });
   std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
   while (now_ns() < deadline && conn->open()) {
+    if (search_share > 0 && coin(rng) < search_share) {
+      const std::string word = vocab_word(zipf_index(rng()));
+      uint64_t t = now_ns();
+      auto r = co_await rpc.call(R"({"type":"search","q":")" + word + R"(","limit":20})", std::chrono::seconds(30));
+      if (!r) {
+        shard.stats.error("search: " + r.error().message);
+        break;
+      }
+      shard.stats.hist("search_us").record((now_ns() - t) / 1000);
+      shard.stats.add("searches");
+      std::size_t hits = 0;
+      std::string problem = check_search(*r, conv, word, hits);
+      if (!problem.empty()) {
+        shard.stats.add("bad_searches");
+        shard.stats.error("search '" + word + "': " + problem);
+      }
+      shard.stats.add("search_hits", static_cast<double>(hits));
+      continue;
+    }
     int64_t before = 2 + static_cast<int64_t>(rng() % static_cast<uint64_t>(std::max<int64_t>(1, size)));
     uint64_t t = now_ns();
     auto r = co_await rpc.call(R"({"type":"history","conversation_id":)" + std::to_string(conv) + R"(,"before":)" +
@@ -88,7 +129,9 @@ void history_worker(WorkerContext& ctx) {
     std::vector<SeedJob> jobs;
     for (std::size_t i = 0; ok && i < c; ++i) jobs.push_back(SeedJob{(*conns)[i], accounts[2 * i].id, {conv_ids[i]}, per_conv});
     ctx.link.barrier("ready");
-    if (ok) setup_stats.set_max("max_seed_s", run_seed_jobs(rt, jobs, opt.window, opt.text_bytes, 3600, ledger));
+    if (ok)
+      setup_stats.set_max("max_seed_s", run_seed_jobs(rt, jobs, opt.window, opt.text_bytes, 3600, ledger,
+                                                      opt.search_share > 0));
   } else {
     ctx.link.barrier("ready");
   }
@@ -115,8 +158,8 @@ void history_worker(WorkerContext& ctx) {
         asio::co_spawn(
             shard.io,
             [&, i]() -> asio::awaitable<void> {
-              co_await query_loop(shard, queriers[i], conv_ids[i % c], per_conv, opt.page_limit, deadline,
-                                  ctx.link.index() * 100000 + i + 1);
+              co_await query_loop(shard, queriers[i], conv_ids[i % c], per_conv, opt.page_limit,
+                                  opt.search_share, deadline, ctx.link.index() * 100000 + i + 1);
               wg.done();
             },
             asio::detached);
@@ -148,6 +191,13 @@ void history_report(const Options& opt, const RunResult& run, Report& report) {
   report.value("pages_per_s", "pages", s.get("pages") / opt.duration_s, "pages/s", 0);
   if (s.hists.count("page_us")) report.latency("page_latency", "history page latency", s.hists.at("page_us"));
   report.value("bad_pages", "wrong pages", s.get("bad_pages"), "", 0);
+  if (opt.search_share > 0) {
+    report.value("searches_per_s", "searches", s.get("searches") / opt.duration_s, "searches/s", 0);
+    if (s.hists.count("search_us")) report.latency("search_latency", "search latency", s.hists.at("search_us"));
+    report.value("search_hits", "hits per search (mean, at most 20)",
+                 s.get("searches") > 0 ? s.get("search_hits") / s.get("searches") : 0, "", 1);
+    report.value("bad_searches", "wrong search answers", s.get("bad_searches"), "", 0);
+  }
   report_server_between(run, "connected", "queried", report);
 }
 

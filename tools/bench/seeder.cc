@@ -22,7 +22,7 @@ struct JobState {
 }  // namespace
 
 double run_seed_jobs(Runtime& rt, std::vector<SeedJob>& jobs, int window, int text_bytes, double timeout_s,
-                     Ledger& ledger) {
+                     Ledger& ledger, bool words) {
   std::vector<JobState> states(jobs.size());
   std::vector<Ledger> shard_ledgers(rt.shards().size());
   uint64_t start = now_ns();
@@ -35,7 +35,7 @@ double run_seed_jobs(Runtime& rt, std::vector<SeedJob>& jobs, int window, int te
     for (std::size_t i : mine) {
       SeedJob& job = jobs[i];
       JobState& st = states[i];
-      for (int64_t c : job.conversations) st.frames.emplace_back(c, text_bytes);
+      for (int64_t c : job.conversations) st.frames.emplace_back(c, text_bytes, words);
       st.total = job.conversations.size() * static_cast<std::size_t>(job.per_conversation);
       // Messages go round-robin over the job's conversations.
       auto send_next = [&job, &st] {

@@ -23,8 +23,9 @@ struct SeedJob {
 // Runs every job (job i on rt.shard_for(i)) until all its sends are acknowledged or
 // `timeout` passes; acks go to `ledger`, problems to the shards' stats. Closes the
 // connections at the end. Returns the seconds it took.
+// words: texts of vocabulary words (SendFrame).
 double run_seed_jobs(Runtime& rt, std::vector<SeedJob>& jobs, int window, int text_bytes, double timeout_s,
-                     Ledger& ledger);
+                     Ledger& ledger, bool words = false);
 
 // Checks that the acks of each conversation are exactly seq 1..N in `ledger` (a fresh
 // conversation filled by one sender); adds errors to `stats`.

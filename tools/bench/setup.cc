@@ -1,5 +1,8 @@
 #include "setup.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <boost/json.hpp>
 
 #include "rpc.h"
@@ -162,7 +165,26 @@ parley::Result<std::vector<std::shared_ptr<WsConn>>> connect_all(Runtime& rt, co
   return out;
 }
 
-SendFrame::SendFrame(int64_t conversation_id, int text_bytes) {
+std::string vocab_word(uint32_t index) {
+  static const char* const kSyllables[16] = {"ka", "lo", "mi", "re", "su", "te", "po", "na",
+                                             "vi", "do", "ze", "gu", "ba", "fi", "ho", "ju"};
+  std::string w;
+  w += kSyllables[index % 16];
+  w += kSyllables[(index / 16) % 16];
+  w += kSyllables[(index / 256) % 16];
+  if (index >= 4096) w += kSyllables[(index / 4096) % 16];
+  return w;
+}
+
+uint32_t zipf_index(uint64_t uniform) {
+  const double u = static_cast<double>(uniform >> 11) / static_cast<double>(1ULL << 53);
+  const double x = std::exp(u * std::log(static_cast<double>(kVocabulary) + 1.0)) - 1.0;
+  return std::min<uint32_t>(kVocabulary - 1, static_cast<uint32_t>(x));
+}
+
+SendFrame::SendFrame(int64_t conversation_id, int text_bytes, bool words) {
+  words_ = words;
+  conv_ = static_cast<uint64_t>(conversation_id);
   std::string head = R"({"type":"send","id":")";
   id_at_ = head.size();
   head += std::string(kCounterWidth, '0') + R"(","conversation_id":)" + std::to_string(conversation_id) +
@@ -171,7 +193,10 @@ SendFrame::SendFrame(int64_t conversation_id, int text_bytes) {
   head += std::string(kCounterWidth, '0') + R"(","text":"t)";
   stamp_at_ = head.size();
   std::size_t pad = static_cast<std::size_t>(text_bytes) > kStampWidth + 1 ? text_bytes - kStampWidth - 1 : 0;
-  head += std::string(kStampWidth, '0') + std::string(pad, 'x') + R"("})";
+  head += std::string(kStampWidth, '0');
+  pad_at_ = head.size();
+  pad_len_ = pad;
+  head += std::string(pad, 'x') + R"("})";
   frame_ = std::move(head);
 }
 
@@ -180,6 +205,19 @@ std::string SendFrame::make(uint64_t counter, uint64_t stamp_ns) const {
   digits(f, id_at_, kCounterWidth, counter);
   digits(f, client_at_, kCounterWidth, counter);
   digits(f, stamp_at_, kStampWidth, stamp_ns);
+  if (words_ && pad_len_ > 1) {
+    // " word word word..." from a generator seeded by the counter (splitmix64).
+    uint64_t state = counter * 0x9E3779B97F4A7C15ULL + conv_ * 0xD1B54A32D192ED03ULL + 1;
+    auto next = [&state] {
+      uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      return z ^ (z >> 31);
+    };
+    std::string text;
+    while (text.size() < pad_len_) text += ' ' + vocab_word(zipf_index(next()));
+    f.replace(pad_at_, pad_len_, text, 0, pad_len_);
+  }
   return f;
 }
 

@@ -51,13 +51,25 @@ parley::Result<std::vector<std::shared_ptr<WsConn>>> connect_all(Runtime& rt, co
 // client id and the timestamp carried in the text into fixed-width fields of a copy.
 class SendFrame {
  public:
-  SendFrame(int64_t conversation_id, int text_bytes);
+  // words: the text after the timestamp is vocabulary words (vocab_word) chosen from the
+  // counter, so that a store seeded with them can be searched; else padding.
+  SendFrame(int64_t conversation_id, int text_bytes, bool words = false);
   std::string make(uint64_t counter, uint64_t stamp_ns) const;
 
  private:
   std::string frame_;
   std::size_t id_at_ = 0, client_at_ = 0, stamp_at_ = 0;
+  std::size_t pad_at_ = 0, pad_len_ = 0;
+  bool words_ = false;
+  uint64_t conv_ = 0;
 };
+
+// The search vocabulary: kVocabulary distinct lower-case words of 2 to 4 syllables.
+inline constexpr uint32_t kVocabulary = 20000;
+std::string vocab_word(uint32_t index);
+// A word index drawn Zipf-like (probability ~ 1/(rank+1)) from a uniform 64-bit number, so a
+// few words are very common and most are rare, as in real text.
+uint32_t zipf_index(uint64_t uniform);
 
 // The timestamp make() put into a message text, or 0 when the text has none.
 uint64_t text_stamp(std::string_view text);

@@ -44,6 +44,7 @@ run direct --users 6 --rate 100 --receipts true
 run reconnect --clients 30 --messages 7 --senders 4
 run reconnect --clients 20 --messages 230 --senders 3 --procs 2
 run history --store-messages 600 --conversations 3 --queriers 4 --page-limit 20
+run history --store-messages 600 --conversations 3 --queriers 4 --search-share 0.5
 run group --groups 1 --group-size 5 --rate 0 --window 2
 run group --groups 2 --group-size 4 --group-senders 2 --rate 100 --receipts true --procs 2
 echo "smoke test passed"
