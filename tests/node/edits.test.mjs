@@ -273,6 +273,8 @@ test('search: ranked, paginated, highlighted, accents and other scripts, confine
   await ac.sendMessage(ab.id, cid(), 'Привет, как дела? Встречаемся в пятницу');
   await ac.sendMessage(ab.id, cid(), 'Καλημέρα κόσμε');
   await ac.sendMessage(ab.id, cid(), 'مرحبا بالعالم');
+  await ac.sendMessage(ab.id, cid(), '我明天去東京看朋友');
+  await ac.sendMessage(ab.id, cid(), 'きょうはとてもいい天気ですね');
   await cc.sendMessage(cd.id, cid(), 'pizza is carol and dave\'s secret');
 
   // Ranking basics: the message that is mostly "pizza" ranks first.
@@ -295,7 +297,9 @@ test('search: ranked, paginated, highlighted, accents and other scripts, confine
   assert.deepEqual(await searchTexts(server, bob.token, 'café corner'), ['Let us meet at the café on the corner']);
   assert.deepEqual(await searchTexts(server, bob.token, 'пятниц'), ['Привет, как дела? Встречаемся в пятницу'], 'cyrillic prefix');
   assert.deepEqual(await searchTexts(server, bob.token, 'ПРИВЕТ'), ['Привет, как дела? Встречаемся в пятницу'], 'cyrillic case');
-  assert.deepEqual(await searchTexts(server, bob.token, 'ΚΑΛΗΜΈΡΑ'), ['Καλημέρα κόσμε'], 'greek case');
+  assert.deepEqual(await searchTexts(server, bob.token, 'καλημερα'), ['Καλημέρα κόσμε'], 'greek without accents');
+  assert.deepEqual(await searchTexts(server, bob.token, '東京'), ['我明天去東京看朋友'], 'a chinese word inside a sentence');
+  assert.deepEqual(await searchTexts(server, bob.token, '天気'), ['きょうはとてもいい天気ですね'], 'japanese');
   assert.deepEqual(await searchTexts(server, bob.token, 'بالعالم'), ['مرحبا بالعالم'], 'arabic');
   // Every word must match; FTS syntax in the query is just text.
   assert.deepEqual(await searchTexts(server, bob.token, 'pizza corner'), []);

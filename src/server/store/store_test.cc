@@ -1956,6 +1956,36 @@ TEST_P(StoreConformance, SearchRanksHighlightsPaginatesAndFoldsCaseAndAccents) {
   EXPECT_TRUE(syntax.ok()) << "user input is never FTS syntax";
 }
 
+TEST_P(StoreConformance, SearchFindsWordsInEveryScript) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "Καλημέρα κόσμε");
+  send(c.id, a.id, "m2", 1001, "我明天去東京看朋友");
+  send(c.id, a.id, "m3", 1002, "きょうはとてもいい天気ですね");
+  send(c.id, a.id, "m4", 1003, "Привет, как дела?");
+  send(c.id, a.id, "m5", 1004, "Crème brûlée à volonté");
+  auto found = [&](const std::string& q) {
+    std::vector<std::string> out;
+    auto r = store().search(b.id, SearchQuery{q, std::nullopt, 20, 0});
+    EXPECT_TRUE(r.ok()) << q;
+    if (r.ok())
+      for (const auto& hit : r->items) out.push_back(hit.message.client_id);
+    return out;
+  };
+  EXPECT_EQ(found("καλημερα"), (std::vector<std::string>{"m1"})) << "Greek without accents";
+  EXPECT_EQ(found("ΚΌΣΜΕ"), (std::vector<std::string>{"m1"})) << "Greek capitals";
+  EXPECT_EQ(found("東京"), (std::vector<std::string>{"m2"})) << "a Chinese word inside a sentence";
+  EXPECT_EQ(found("朋友"), (std::vector<std::string>{"m2"}));
+  EXPECT_TRUE(found("東友").empty()) << "characters must be adjacent";
+  EXPECT_EQ(found("天気"), (std::vector<std::string>{"m3"})) << "Japanese";
+  EXPECT_EQ(found("дела"), (std::vector<std::string>{"m4"}));
+  EXPECT_EQ(found("creme brulee"), (std::vector<std::string>{"m5"}));
+  auto snippet = store().search(b.id, SearchQuery{"東京", std::nullopt, 20, 0});
+  ASSERT_TRUE(snippet.ok());
+  ASSERT_EQ(snippet->items.size(), 1u);
+  EXPECT_EQ(snippet->items[0].snippet, "我明天去\xFF東京\xFE看朋友") << "highlights the word";
+}
+
 TEST_P(StoreConformance, SearchHonoursMembershipBoundaries) {
   auto a = user("alice"), b = user("bob"), d = user("dave");
   auto g = group(a.id);

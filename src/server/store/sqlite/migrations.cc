@@ -207,7 +207,8 @@ CREATE INDEX members_active_by_user ON members (user_id, conversation_id)
 //                  the text is stored once and snippets are cut from it; column conv holds
 //                  the token 'c<conversation id>' so that a search is confined to the
 //                  viewer's conversations inside the index instead of after it. The
-//                  unicode61 tokenizer folds case and diacritics for every script.
+//                  tokenizer 'parley' (tokenizer.h, registered on every connection) folds
+//                  case and diacritics and splits Han and kana into one token per character.
 const char* const kMigration4 = R"sql(
 ALTER TABLE messages ADD COLUMN edited_at INTEGER NULL;
 ALTER TABLE messages ADD COLUMN deleted_at INTEGER NULL;
@@ -229,7 +230,7 @@ CREATE VIEW message_search_source AS
   WHERE kind <> 'system' AND deleted_at IS NULL;
 CREATE VIRTUAL TABLE message_search USING fts5(
   text, conv, content = 'message_search_source', content_rowid = 'id',
-  tokenize = 'unicode61 remove_diacritics 2');
+  tokenize = 'parley');
 INSERT INTO message_search (rowid, text, conv)
   SELECT id, text, conv FROM message_search_source;
 )sql";

@@ -9,6 +9,7 @@
 #include "server/store/sqlite/migrations.h"
 #include "server/store/sqlite/rows.h"
 #include "server/store/sqlite/sqlite_store_impl.h"
+#include "server/store/sqlite/tokenizer.h"
 #include "server/store/sqlite/write_txn.h"
 
 namespace parley::store {
@@ -18,6 +19,8 @@ namespace {
 // Settings every connection needs; synchronous and foreign_keys are per connection, not
 // stored in the file.
 Status configure(Db& db, const SqliteOptions& options, bool reader) {
+  // The search index's tokenizer, before anything touches the schema.
+  PARLEY_STORE_TRY(register_tokenizer(db.handle()));
   if (sqlite3_busy_timeout(db.handle(), options.busy_timeout_ms) != SQLITE_OK) {
     return db_error(db.handle(), "setting busy timeout");
   }
