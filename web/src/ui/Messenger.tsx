@@ -4,6 +4,7 @@ import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
+import { MessageSearch } from './MessageSearch';
 import { Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
 import { Settings } from './Settings';
@@ -20,6 +21,9 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   const [openId, setOpenId] = useState<number | null>(routeConversation);
   const [visible, setVisible] = useState(document.visibilityState === 'visible');
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [searching, setSearching] = useState(false);
+  /** A message to show in the open chat (a search result); key changes for each request. */
+  const [focus, setFocus] = useState<{ id: number; seq: number; key: number } | null>(null);
   const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
 
   useEffect(() => {
@@ -107,6 +111,11 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     setOpenId(id);
   }
 
+  function openMessage(id: number, seq: number) {
+    setFocus((f) => ({ id, seq, key: (f?.key ?? 0) + 1 }));
+    open(id);
+  }
+
   async function logout() {
     await client?.logout();
     onSignedOut();
@@ -184,9 +193,10 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
             </button>
           </div>
         )}
-        {client && <NewChat client={client} onOpen={open} />}
+        {client && <MessageSearch client={client} onOpen={openMessage} onActive={setSearching} />}
+        {client && !searching && <NewChat client={client} onOpen={open} />}
         {client ? (
-          <ChatList client={client} openId={openId} onOpen={open} />
+          !searching && <ChatList client={client} openId={openId} onOpen={open} />
         ) : (
           <p class="muted pad" role="status">
             Loading…
@@ -197,7 +207,14 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
       </aside>
       <main class="main" aria-label="Conversation">
         {client && openId !== null && openConv ? (
-          <ChatView key={openId} client={client} conversationId={openId} onBack={() => open(null)} />
+          <ChatView
+            key={openId}
+            client={client}
+            conversationId={openId}
+            onBack={() => open(null)}
+            focusSeq={focus?.id === openId ? focus.seq : undefined}
+            focusKey={focus?.id === openId ? focus.key : undefined}
+          />
         ) : client && openId !== null ? (
           <div class="empty">
             <p role="status">This chat is not available on this device.</p>
