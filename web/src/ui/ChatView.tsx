@@ -292,8 +292,8 @@ export function ChatView({
         <button
           type="button"
           class="icon-button"
-          aria-label="Search in this chat"
-          title="Search in this chat"
+          aria-label="Search in chat"
+          title="Search in chat"
           aria-expanded={panel?.type === 'search'}
           aria-controls="side-panel"
           onClick={() => (panel?.type === 'search' ? closePanel() : setPanel({ type: 'search' }))}
@@ -505,7 +505,7 @@ export function ChatView({
     {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
     {panel?.type === 'search' && (
-      <SidePanel title="Search in this chat" onClose={closePanel}>
+      <SidePanel title="Search" onClose={closePanel}>
         <MessageSearch
           client={client}
           conversationId={conversationId}

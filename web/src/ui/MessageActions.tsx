@@ -68,8 +68,8 @@ export function MessageActions({
         type="button"
         ref={buttonRef}
         class="msg-menu-button"
-        aria-label="Message actions"
-        title="Message actions"
+        aria-label="Open message menu"
+        title="Edit or delete"
         aria-haspopup="menu"
         aria-expanded={open}
         aria-controls={open ? id : undefined}
@@ -78,7 +78,7 @@ export function MessageActions({
         <ChevronIcon />
       </button>
       {open && (
-        <ul class="menu msg-menu" id={id} role="menu" aria-label="Message actions" ref={menuRef} onKeyDown={key}>
+        <ul class="menu msg-menu" id={id} role="menu" aria-label="Actions for the message" ref={menuRef} onKeyDown={key}>
           {editable && (
             <li role="none">
               <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onEdit)}>

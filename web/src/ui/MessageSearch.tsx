@@ -112,7 +112,7 @@ export function MessageSearch({
       <form
         class="search-box"
         role="search"
-        aria-label={scope === 'all' ? 'Search messages' : 'Search in this chat'}
+        aria-label={scope === 'all' ? 'Search all chats' : 'Search this chat'}
         onSubmit={(e) => {
           e.preventDefault();
           if (query) void load(query, 0, ++gen.current);
