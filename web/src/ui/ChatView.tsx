@@ -426,6 +426,7 @@ export function ChatView({
                     <MessageActions
                       message={r.message}
                       me={me}
+                      left={!!conv.left}
                       open={menuSeq === r.seq}
                       onOpenChange={(o) => setMenuSeq(o ? r.seq! : null)}
                       onEdit={() => setEditSeq(r.seq!)}

@@ -12,6 +12,7 @@ import { Modal } from './Modal';
 export function MessageActions({
   message,
   me,
+  left = false,
   open,
   onOpenChange,
   onEdit,
@@ -19,6 +20,8 @@ export function MessageActions({
 }: {
   message: Message;
   me: number;
+  /** The user left the group: only "delete for me" is possible. */
+  left?: boolean;
   open: boolean;
   onOpenChange: (open: boolean) => void;
   onEdit: () => void;
@@ -26,7 +29,7 @@ export function MessageActions({
 }) {
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLUListElement>(null);
-  const editable = canEdit(message, me, Date.now());
+  const editable = !left && canEdit(message, me, Date.now());
   const id = `msg-menu-${message.seq}`;
 
   useEffect(() => {
@@ -194,7 +197,7 @@ export function DeleteDialog({
   onClose: () => void;
 }) {
   const me = client.session.user.id;
-  const everyone = canDeleteForEveryone(message, me, Date.now());
+  const everyone = canDeleteForEveryone(message, me, Date.now()) && !client.store.conversation(message.conversation_id)?.left;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
 

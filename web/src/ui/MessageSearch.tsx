@@ -48,7 +48,8 @@ export function MessageSearch({
   const inputId = `search-${scope}`;
 
   useEffect(() => {
-    if (autoFocus) inputRef.current?.focus({ preventScroll: true });
+    // After the panel around it took the focus for its heading.
+    if (autoFocus) requestAnimationFrame(() => inputRef.current?.focus({ preventScroll: true }));
   }, []);
 
   useEffect(() => {
