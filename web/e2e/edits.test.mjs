@@ -177,6 +177,7 @@ describe('Editing, deleting and searching messages', () => {
     await messageAction(alice.page, 'Bring the tickets', 'Delete');
     await alice.page.getByRole('dialog', { name: 'Delete message?' }).getByRole('button', { name: 'Delete for everyone' }).click();
     await alice.page.locator('.msg.out.deleted').last().waitFor();
+    await alice.page.screenshot({ path: join(ARTIFACTS, 'edits-desktop.png') });
 
     // Bob, offline, still shows the old state.
     await bob.page.waitForTimeout(500);
@@ -196,6 +197,22 @@ describe('Editing, deleting and searching messages', () => {
     assert.equal(await bob.page.getByText('Bring the tickets').count(), 0);
     assert.equal(await bob.page.locator('.msg.in.deleted').count(), 2);
     await bob.context.setOffline(false);
+  });
+
+  it('"delete for me" on one device hides the message on the user\'s other open devices', async () => {
+    const second = await bob.context.newPage();
+    second.on('pageerror', (e) => console.error('[page error]', e.message));
+    await second.goto(server.base + `/c/${conversationId}`);
+    await second.locator('.msg.in', { hasText: 'Meet at the bus stop' }).waitFor();
+
+    await messageAction(bob.page, 'Meet at the bus stop', 'Delete');
+    await bob.page.getByRole('dialog', { name: 'Delete message?' }).getByRole('button', { name: 'Delete for me' }).click();
+    await eventually(async () => (await second.locator('.msg', { hasText: 'Meet at the bus stop' }).count()) === 0, {
+      message: 'message_hidden on the other device',
+    });
+    await eventually(async () => (await bob.page.locator('.msg', { hasText: 'Meet at the bus stop' }).count()) === 0, { message: 'hidden here' });
+    assert.equal(await alice.page.locator('.msg.out', { hasText: 'Meet at the bus stop' }).count(), 1);
+    await second.close();
   });
 
   it('search finds messages with highlighted words and opens the chat at the message', async () => {
@@ -229,6 +246,7 @@ describe('Editing, deleting and searching messages', () => {
       return r.bottom > list.top && r.top < list.bottom;
     });
     assert.ok(inView, 'the found message is scrolled into view');
+    await page.screenshot({ path: join(ARTIFACTS, 'search-result-desktop.png') });
 
     // Deleted messages are not found; the edited text is, the old one not.
     await page.getByLabel('Search messages').fill('tickets');
