@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ARTIFACTS, api, eventually, startBrowser, startServer } from './harness.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
 
 let server;
 let browser;
@@ -272,5 +273,52 @@ describe('Editing, deleting and searching messages', () => {
     assert.equal((await inChat.locator('mark').textContent()).toLowerCase(), 'lunch');
     await inChat.click();
     await page.locator('.msg.highlighted', { hasText: 'Lunch at one?' }).waitFor({ timeout: 20_000 });
+  });
+
+  it('on a new phone, a result older than the history held loads history back to it', async () => {
+    const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'en-GB', timezoneId: 'UTC' });
+    try {
+      const p = await phone.newPage();
+      p.on('pageerror', (e) => console.error('[page error]', e.message));
+      await p.goto(server.base + '/');
+      await p.getByRole('tab', { name: 'Log in' }).click();
+      await p.getByLabel('Username').fill('alice');
+      await p.getByLabel('Password').fill('pw-alice-123');
+      await p.getByRole('button', { name: 'Log in' }).last().click();
+      await p.locator('.chat-row', { hasText: 'Bob Builder' }).waitFor();
+
+      // A new device holds only the newest page of the chat: not the pineapple message.
+      const held = async () =>
+        p.evaluate(
+          ({ cid }) =>
+            new Promise((resolve, reject) => {
+              const uid = JSON.parse(localStorage.getItem('parley.session')).user.id;
+              const req = indexedDB.open(`parley-u${uid}`);
+              req.onsuccess = () => {
+                const all = req.result.transaction('messages', 'readonly').objectStore('messages').getAll();
+                all.onsuccess = () => {
+                  resolve(all.result.filter((m) => m.conversation_id === cid).map((m) => m.text));
+                  req.result.close();
+                };
+                all.onerror = () => reject(all.error);
+              };
+              req.onerror = () => reject(req.error);
+            }),
+          { cid: conversationId },
+        );
+      await eventually(async () => (await held()).length > 0, { message: 'the newest page stored' });
+      assert.ok(!(await held()).includes('The pineapple pizza was great'));
+
+      await p.getByLabel('Search messages').fill('pineapple');
+      await p.locator('.search-result').first().click();
+      const target = p.locator('.msg.highlighted', { hasText: 'The pineapple pizza was great' });
+      await target.waitFor({ timeout: 20_000 });
+      await eventually(() => target.isVisible(), { message: 'the old message on screen' });
+      assert.equal(await p.locator('.sidebar').isVisible(), false, 'on a phone the chat replaces the list');
+      await p.screenshot({ path: join(ARTIFACTS, 'search-result-phone.png') });
+      assert.ok((await held()).includes('The pineapple pizza was great'));
+    } finally {
+      await phone.close();
+    }
   });
 });
