@@ -98,7 +98,9 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     document.title = titleFor(unread);
   }, [unread]);
 
-  function open(id: number | null) {
+  function open(id: number | null, keepFocus = false) {
+    // Opening a chat normally (not from a search result) shows its newest messages.
+    if (!keepFocus) setFocus(null);
     if (id === openId) return;
     if (id === null) {
       if (history.state?.fromList) history.back();
@@ -113,7 +115,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
 
   function openMessage(id: number, seq: number) {
     setFocus((f) => ({ id, seq, key: (f?.key ?? 0) + 1 }));
-    open(id);
+    open(id, true);
   }
 
   async function logout() {
