@@ -317,6 +317,20 @@ describe('Editing, deleting and searching messages', () => {
       assert.equal(await p.locator('.sidebar').isVisible(), false, 'on a phone the chat replaces the list');
       await p.screenshot({ path: join(ARTIFACTS, 'search-result-phone.png') });
       assert.ok((await held()).includes('The pineapple pizza was great'));
+
+      // On a touch screen a long press opens the message menu; a short tap does not.
+      const msg = p.locator('.msg', { has: p.locator('.text', { hasText: /^Filler message number 3$/ }) });
+      const box = await msg.locator('.bubble').boundingBox();
+      const touch = { identifier: 1, clientX: box.x + 10, clientY: box.y + 10 };
+      await msg.dispatchEvent('touchstart', { touches: [touch], changedTouches: [touch] });
+      await msg.dispatchEvent('touchend', { touches: [], changedTouches: [touch] });
+      await p.waitForTimeout(700);
+      assert.equal(await p.getByRole('menuitem', { name: 'Delete' }).count(), 0);
+      await msg.dispatchEvent('touchstart', { touches: [touch], changedTouches: [touch] });
+      await p.waitForTimeout(700);
+      await msg.dispatchEvent('touchend', { touches: [], changedTouches: [touch] });
+      await p.getByRole('menuitem', { name: 'Delete' }).waitFor();
+      assert.equal(await p.getByRole('menuitem', { name: 'Edit' }).count(), 0, "no Edit on Bob's message");
     } finally {
       await phone.close();
     }

@@ -11,7 +11,7 @@ import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
 import { Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
-import { DeleteDialog, MessageActions, MessageEditor } from './MessageActions';
+import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
@@ -391,6 +391,7 @@ export function ChatView({
                       }
                     : undefined
                 }
+                {...(r.message && !r.deleted && editSeq !== r.seq ? longPress(() => setMenuSeq(r.seq!)) : {})}
               >
                 <div class={`bubble${r.kind !== 'text' || r.deleted ? ' unsupported' : ''}`}>
                   {!direct && !r.mine && !grouped ? (

@@ -244,3 +244,39 @@ export function DeleteDialog({
     </Modal>
   );
 }
+
+/** The one press in progress (a re-render during it must not lose its timer). */
+let press: { timer: ReturnType<typeof setTimeout>; x: number; y: number } | null = null;
+
+function cancelPress() {
+  if (press) clearTimeout(press.timer);
+  press = null;
+}
+
+/**
+ * Touch handlers that call `fire` after a press of half a second without moving (browsers
+ * that do not turn a long press into `contextmenu`, like Safari on iOS).
+ */
+export function longPress(fire: () => void) {
+  return {
+    onTouchStart: (e: TouchEvent) => {
+      cancelPress();
+      if (e.touches.length !== 1) return;
+      const t = e.touches[0];
+      press = {
+        x: t.clientX,
+        y: t.clientY,
+        timer: setTimeout(() => {
+          press = null;
+          fire();
+        }, 500),
+      };
+    },
+    onTouchMove: (e: TouchEvent) => {
+      const t = e.touches[0];
+      if (press && t && Math.hypot(t.clientX - press.x, t.clientY - press.y) > 10) cancelPress();
+    },
+    onTouchEnd: cancelPress,
+    onTouchCancel: cancelPress,
+  };
+}

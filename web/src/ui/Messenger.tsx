@@ -115,6 +115,8 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
 
   function openMessage(id: number, seq: number) {
     setFocus((f) => ({ id, seq, key: (f?.key ?? 0) + 1 }));
+    // A result from a chat this device does not know yet (its list is still syncing).
+    if (client && !client.store.conversation(id)) void client.refreshConversation(id).catch(() => undefined);
     open(id, true);
   }
 
