@@ -168,6 +168,23 @@ describe('ChatStore: message_changed, message_hidden, changes', () => {
     ]);
   });
 
+  it('a history page with a newer state of a held message replaces it', () => {
+    const s = storeWith(7, 3);
+    const r = s.addMessages([vmsg(7, 1, 1), edited(vmsg(7, 2, 2), 'newer', 95)], { detectGaps: false });
+    expect(r.added).toHaveLength(0);
+    expect(r.replaced.map((m) => m.seq)).toEqual([2]);
+    expect(s.message(7, 2)!.text).toBe('newer');
+  });
+
+  it('a change to a message beyond the newest held one adds it and reports the gap', () => {
+    const s = storeWith(7, 3);
+    const r = s.applyChanges([edited(vmsg(7, 6, 6), 'later', 96)]);
+    expect(r.added.map((m) => m.seq)).toEqual([6]);
+    expect(r.gaps).toEqual([{ conversation_id: 7, after: 3 }]);
+    // A conversation the store does not know is reported, so the caller syncs.
+    expect(s.applyChanges([vmsg(9, 1, 97)]).unknown).toEqual([9]);
+  });
+
   it('a conversation object with an edited last message updates the preview', () => {
     const s = storeWith(7, 3);
     const c = conv(7, 3, { version: 90 });
