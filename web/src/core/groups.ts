@@ -1,3 +1,4 @@
+import { DELETED_TEXT } from './edits';
 import type { Conversation, Member, Message, MessageStatus, SystemEvent, User } from './types';
 
 /** Group chats (kind "group"): names, system-event wording, membership and ticks. */
@@ -84,6 +85,7 @@ export function systemText(ev: SystemEvent, me: number, nameOf: (id: number) => 
 export function previewText(c: Conversation, m: Message, me: number): string {
   const ev = systemEvent(m);
   if (m.kind === 'system') return ev ? systemText(ev, me, (id) => nameIn(c, id)) : 'Unsupported message';
+  if (m.deleted) return m.sender_id === me ? 'You deleted this message' : DELETED_TEXT;
   const text = m.kind === 'text' ? m.text : 'Unsupported message';
   if (isGroup(c) && m.sender_id !== me) return `${nameIn(c, m.sender_id)}: ${text}`;
   return text;

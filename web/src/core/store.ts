@@ -1,3 +1,4 @@
+import { isNewerMessage } from './edits';
 import { applySystemToGroup, applySystemToRoster, applyWatermarks, isGroup, systemEvent } from './groups';
 import type { Conversation, Member, Message, ReceiptEvent, ReceiptsEvent, User } from './types';
 
@@ -8,6 +9,8 @@ export interface AddResult {
   gaps: { conversation_id: number; after: number }[];
   /** Conversation ids the store does not know yet (fetch them). */
   unknown: number[];
+  /** Held messages replaced by a newer state of themselves (an edit, a deletion, a hide). */
+  replaced: Message[];
 }
 
 export interface StoreChanges {
@@ -182,6 +185,11 @@ export class ChatStore {
       cur.last_seq = incoming.last_seq;
       cur.last_message = incoming.last_message ? { ...incoming.last_message } : cur.last_message;
       changed = true;
+    } else if (incoming.last_message && cur.last_message && incoming.last_message.seq === cur.last_message.seq) {
+      // The same last message, maybe edited, deleted or hidden since.
+      if (this.hasMessage(cur.id, incoming.last_message.seq)) this.replaceMessage(incoming.last_message);
+      else if (isNewerMessage(incoming.last_message, cur.last_message)) cur.last_message = { ...incoming.last_message };
+      if (this.changedConvs.has(cur.id)) changed = true;
     }
     if (incoming.last_activity > cur.last_activity) {
       cur.last_activity = incoming.last_activity;
@@ -220,6 +228,7 @@ export class ChatStore {
     const gaps = new Map<number, number>();
     const unknown = new Set<number>();
     const maxBefore = new Map<number, number>();
+    const replaced: Message[] = [];
     for (const msg of sorted) {
       const cid = msg.conversation_id;
       if (!maxBefore.has(cid)) maxBefore.set(cid, this.maxSeq(cid));
@@ -228,7 +237,12 @@ export class ChatStore {
         bucket = new Map();
         this.msgs.set(cid, bucket);
       }
-      if (bucket.has(msg.seq)) continue;
+      if (bucket.has(msg.seq)) {
+        // The same message again, maybe in a newer state (edited, deleted, hidden).
+        const r = this.replaceMessage(msg);
+        if (r) replaced.push(r);
+        continue;
+      }
       const prevMax = maxBefore.get(cid)!;
       if (detectGaps && prevMax > 0 && msg.seq > prevMax + 1 && !gaps.has(cid)) {
         // Only a gap if the seqs in between are not in this same batch.
@@ -278,7 +292,98 @@ export class ChatStore {
       added,
       gaps: [...gaps].map(([conversation_id, after]) => ({ conversation_id, after })),
       unknown: [...unknown],
+      replaced,
     };
+  }
+
+  /**
+   * Replaces the held message with the same conversation_id + seq when `msg` is a newer state
+   * of it, and the conversation's last message when it is that one. Returns the stored copy,
+   * or undefined when nothing changed.
+   */
+  private replaceMessage(msg: Message): Message | undefined {
+    const cid = msg.conversation_id;
+    const held = this.msgs.get(cid)?.get(msg.seq);
+    let stored: Message | undefined;
+    if (held && isNewerMessage(msg, held)) {
+      stored = { ...msg };
+      this.msgs.get(cid)!.set(msg.seq, stored);
+      this.changedMsgs.push(stored);
+    }
+    const c = this.convs.get(cid);
+    const lm = c?.last_message;
+    if (c && lm && lm.seq === msg.seq && isNewerMessage(msg, lm)) {
+      c.last_message = stored ?? { ...msg };
+      this.changedConvs.add(cid);
+    }
+    return stored;
+  }
+
+  /**
+   * Applies new and changed messages: a `message_changed` event, a page of `changes`, or the
+   * answer to an own edit or deletion. Held messages are replaced when the incoming state is
+   * newer (so repeating a change, or an older one arriving late, changes nothing). Messages
+   * beyond the newest one held are new: they are added. Changed messages older than what is
+   * held are not stored (that would leave a hole in the local history; history pages bring
+   * them in their current state), but may still update the chat-list preview.
+   */
+  applyChanges(list: readonly Message[], opts: { detectGaps?: boolean } = {}): AddResult {
+    const replaced: Message[] = [];
+    const fresh: Message[] = [];
+    const maxBefore = new Map<number, number>();
+    for (const m of list) {
+      if (!m || typeof m.conversation_id !== 'number' || typeof m.seq !== 'number') continue;
+      const cid = m.conversation_id;
+      if (!maxBefore.has(cid)) maxBefore.set(cid, this.maxSeq(cid));
+      if (this.hasMessage(cid, m.seq)) {
+        const r = this.replaceMessage(m);
+        if (r) replaced.push(r);
+      } else if (m.seq > maxBefore.get(cid)! || (m.seq > this.minSeq(cid) && this.minSeq(cid) > 0)) {
+        fresh.push(m);
+      } else {
+        this.replaceMessage(m); // not held: only the preview may follow
+      }
+    }
+    const r = this.addMessages(fresh, opts);
+    r.replaced.push(...replaced);
+    return r;
+  }
+
+  /** A `message_hidden` event (or an own "delete for me"): the message disappears for this user. */
+  applyHidden(conversationId: number, seq: number, version?: number): boolean {
+    const held = this.msgs.get(conversationId)?.get(seq);
+    const lm = this.convs.get(conversationId)?.last_message;
+    const base = held ?? (lm && lm.seq === seq ? lm : undefined);
+    if (!base || base.hidden) return false;
+    const hidden: Message = { ...base, text: '', hidden: true };
+    if (version !== undefined) hidden.version = Math.max(version, base.version ?? 0);
+    delete hidden.system;
+    if (held) return !!this.replaceMessage(hidden);
+    this.replaceMessage(hidden);
+    return true;
+  }
+
+  /**
+   * The message the chat list previews: the last one, or when the user hid it, the newest
+   * held one before it that is not hidden (null when there is none).
+   */
+  previewMessage(conversationId: number): Message | null {
+    const c = this.convs.get(conversationId);
+    if (!c) return null;
+    const bucket = this.msgs.get(conversationId);
+    const last = bucket?.get(c.last_seq) ?? c.last_message;
+    if (!last || !last.hidden) return last ?? null;
+    for (let s = Math.min(c.last_seq, this.maxSeq(conversationId)); s >= 1; s--) {
+      const m = bucket?.get(s);
+      if (!m) break;
+      if (!m.hidden) return m;
+    }
+    return null;
+  }
+
+  /** One held message. */
+  message(conversationId: number, seq: number): Message | undefined {
+    return this.msgs.get(conversationId)?.get(seq);
   }
 
   /**

@@ -1,10 +1,12 @@
 import type { ChatStore } from './store';
-import type { HistoryPage, SyncPage } from './types';
+import type { ChangesPage, HistoryPage, SyncPage } from './types';
 
-/** The two reads sync needs; the app implements them over the WebSocket. */
+/** The reads sync needs; the app implements them over the WebSocket. */
 export interface SyncTransport {
   sync(since: number, limit: number): Promise<SyncPage>;
   history(conversationId: number, params: { after?: number; before?: number; limit: number }): Promise<HistoryPage>;
+  /** New and changed messages of a conversation after a version (edits, deletions, hides). */
+  changes?(conversationId: number, since: number, limit: number): Promise<ChangesPage>;
 }
 
 export interface SyncOptions {
@@ -12,6 +14,33 @@ export interface SyncOptions {
   historyPageSize?: number;
   /** Newest messages to fetch for a conversation of which nothing is held locally. */
   initialPageSize?: number;
+  changesPageSize?: number;
+}
+
+/**
+ * Applies every new or changed message of one conversation after version `since`: `changes`
+ * pages in version order until the server says there is no more. Returns how many messages
+ * the pages held.
+ */
+export async function applyChangesSince(
+  t: SyncTransport,
+  store: ChatStore,
+  conversationId: number,
+  since: number,
+  limit = 200,
+): Promise<number> {
+  if (!t.changes) return 0;
+  let cursor = since;
+  let total = 0;
+  for (;;) {
+    const page = await t.changes(conversationId, cursor, limit);
+    store.applyChanges(page.messages, { detectGaps: false });
+    total += page.messages.length;
+    const last = page.messages.reduce((v, m) => Math.max(v, m.version ?? 0), cursor);
+    if (!page.has_more || last <= cursor) break;
+    cursor = last;
+  }
+  return total;
 }
 
 /**
@@ -40,8 +69,10 @@ export async function catchUp(
 
 /**
  * One sync round: `sync since=<stored version>` pages, merging each changed conversation;
- * then for each one with messages beyond what is held locally, history `after=<local max seq>`
- * (or the newest page when nothing is held yet: older ones load as the user scrolls up).
+ * then for each one: when messages are held locally, `changes since=<stored version>` (the
+ * new messages and the edits, deletions and hides of older ones, in one list), falling back
+ * to history `after=<local max seq>` for anything still missing; when nothing is held yet,
+ * the newest history page (older ones load as the user scrolls up).
  * Returns the version to store; the caller stores it only after this resolved, so an
  * interrupted sync is repeated from the old cursor.
  */
@@ -67,7 +98,11 @@ export async function runSync(
   for (const id of changed) {
     const c = store.conversation(id);
     if (!c) continue;
-    const localMax = store.maxSeq(id);
+    let localMax = store.maxSeq(id);
+    if (localMax > 0 && since > 0 && t.changes) {
+      await applyChangesSince(t, store, id, since, opts.changesPageSize ?? 200);
+      localMax = store.maxSeq(id);
+    }
     if (c.last_seq <= localMax) continue;
     if (localMax === 0) {
       const page = await t.history(id, { limit: opts.initialPageSize ?? 50 });

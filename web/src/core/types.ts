@@ -17,6 +17,15 @@ export interface Message {
   ts: number;
   /** Present on `kind: "system"` messages: a change to a group. */
   system?: SystemEvent;
+  /** Version of the newest change to the message as this user sees it (sending, edit, deletion, hide). */
+  version?: number;
+  /** Set once the message was edited: time of the last edit. */
+  edited_at?: number;
+  /** Deleted for everyone: `text` is "". */
+  deleted?: boolean;
+  deleted_at?: number;
+  /** Hidden by this user ("delete for me"): `text` is "", not shown. */
+  hidden?: boolean;
 }
 
 /** The `system` object of a group's system message (docs/protocol.md, "Objects"). */
@@ -114,6 +123,30 @@ export interface SyncPage {
   version: number;
   has_more: boolean;
   conversations: Conversation[];
+}
+
+/** GET /conversations/{id}/changes and the `changes` frame: new and changed messages by version. */
+export interface ChangesPage {
+  messages: Message[];
+  has_more: boolean;
+}
+
+/** One piece of a search snippet; `match` marks the matched words. */
+export interface SearchSegment {
+  text: string;
+  match?: boolean;
+}
+
+export interface SearchResult {
+  message: Message;
+  snippet: SearchSegment[];
+  rank?: number;
+}
+
+export interface SearchPage {
+  results: SearchResult[];
+  has_more: boolean;
+  next_offset?: number;
 }
 
 export interface HistoryPage {

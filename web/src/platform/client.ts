@@ -7,6 +7,7 @@ import { ChatStore } from '../core/store';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
 import {
   ApiError,
+  type ChangesPage,
   type Conversation,
   type HistoryPage,
   type Member,
@@ -14,6 +15,7 @@ import {
   type MessageReceipt,
   type OutboxEntry,
   type Role,
+  type SearchPage,
   type SyncPage,
   type User,
 } from '../core/types';
@@ -167,6 +169,7 @@ export class ParleyClient {
   private transport: SyncTransport = {
     sync: (since, limit) => this.conn.request<SyncPage>({ type: 'sync', since, limit }),
     history: (conversation_id, p) => this.conn.request<HistoryPage>({ type: 'history', conversation_id, ...p }),
+    changes: (conversation_id, since, limit) => this.conn.request<ChangesPage>({ type: 'changes', conversation_id, since, limit }),
   };
 
   private afterConnect(): void {
@@ -251,6 +254,19 @@ export class ParleyClient {
       case 'typing':
         if (this.typing.apply(f, Date.now())) this.emit();
         this.scheduleTypingExpiry();
+        return;
+      case 'message_changed': {
+        const m = f.message as Message;
+        if (!m || typeof m.conversation_id !== 'number' || typeof m.seq !== 'number') return;
+        const r = this.store.applyChanges([m]);
+        for (const g of r.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
+        if (r.unknown.length) void this.sync();
+        this.emit();
+        return;
+      }
+      case 'message_hidden':
+        if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number') return;
+        if (this.store.applyHidden(f.conversation_id, f.seq, typeof f.version === 'number' ? f.version : undefined)) this.emit();
         return;
       case 'conversation':
         if (f.conversation && this.store.upsertConversation(f.conversation)) this.emit();
@@ -439,6 +455,59 @@ export class ParleyClient {
       void this.loadOlder(r.conversation.id).catch(() => undefined);
     }
     return r.conversation.id;
+  }
+
+  // ---------- editing, deleting, searching ----------
+
+  /** Edits an own text message (the server allows it for 15 minutes). Throws ApiError. */
+  async editMessage(conversationId: number, seq: number, text: string): Promise<void> {
+    const r = await http<{ message: Message; changed: boolean }>(
+      'PATCH',
+      `/conversations/${conversationId}/messages/${seq}`,
+      { text },
+      this.session.token,
+    );
+    if (r?.message) this.store.applyChanges([r.message]);
+    this.emit();
+  }
+
+  /**
+   * "Delete for me" (any message; hidden on all of this user's devices) or "delete for
+   * everyone" (own messages, 48 hours). The local copy changes at once; the server's event
+   * with the new version follows. Throws ApiError.
+   */
+  async deleteMessage(conversationId: number, seq: number, scope: 'me' | 'everyone'): Promise<void> {
+    await http('DELETE', `/conversations/${conversationId}/messages/${seq}?for=${scope}`, undefined, this.session.token);
+    if (scope === 'me') {
+      this.store.applyHidden(conversationId, seq);
+    } else {
+      const held = this.store.message(conversationId, seq);
+      if (held) this.store.applyChanges([{ ...held, text: '', deleted: true, deleted_at: Date.now() }]);
+    }
+    this.emit();
+  }
+
+  /** Full-text search over all chats, or one (`conversationId`). Needs the server. */
+  search(q: string, opts: { conversationId?: number; offset?: number; limit?: number } = {}): Promise<SearchPage> {
+    const p = new URLSearchParams({ q, limit: String(opts.limit ?? 20) });
+    if (opts.conversationId !== undefined) p.set('conversation_id', String(opts.conversationId));
+    if (opts.offset) p.set('offset', String(opts.offset));
+    return http<SearchPage>('GET', `/search?${p}`, undefined, this.session.token);
+  }
+
+  /**
+   * Makes sure the message `seq` of a conversation is held locally (a search result may be
+   * older than what was loaded): history pages before the oldest held message until it is.
+   */
+  async loadUntil(conversationId: number, seq: number): Promise<void> {
+    if (!this.store.conversation(conversationId)) await this.refreshConversation(conversationId);
+    if (this.store.maxSeq(conversationId) === 0) await this.loadOlder(conversationId);
+    for (let i = 0; i < 50; i++) {
+      const min = this.store.minSeq(conversationId);
+      if (min === 0 || min <= seq || this.olderExhausted.has(conversationId)) break;
+      await this.loadOlder(conversationId, Math.min(200, min - seq + 20));
+    }
+    if (seq > this.store.maxSeq(conversationId)) await this.fetchNew(conversationId);
   }
 
   // ---------- groups ----------

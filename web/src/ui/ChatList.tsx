@@ -86,10 +86,13 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
             preview = pending.text;
             status = pendingStatus(pending);
             time = Math.max(time, pending.created_at);
-          } else if (c.last_message) {
-            const lm = c.last_message;
-            preview = previewText(c, lm, me);
-            if (lm.sender_id === me && lm.kind !== 'system') status = messageStatus(c, lm.seq, lm.ts, me);
+          } else {
+            // The last message, or the one before it when the user deleted it for themselves.
+            const lm = store.previewMessage(c.id);
+            if (lm) {
+              preview = previewText(c, lm, me);
+              if (lm.sender_id === me && lm.kind !== 'system' && !lm.deleted) status = messageStatus(c, lm.seq, lm.ts, me);
+            }
           }
           const selected = c.id === openId;
           const label = `${name}${online ? ', online' : ''}${unread ? `, ${unread} unread message${unread === 1 ? '' : 's'}` : ''}`;
@@ -124,7 +127,7 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
                     ) : (
                       <span class="row-preview">
                         {status && <StatusIcon status={status} />}
-                        <span class="preview-text">{preview || (c.last_seq === 0 ? 'No messages yet' : '')}</span>
+                        <span class={`preview-text${store.previewMessage(c.id)?.deleted && !pending ? ' deleted' : ''}`}>{preview || (c.last_seq === 0 ? 'No messages yet' : '')}</span>
                       </span>
                     )}
                     {unread > 0 && (

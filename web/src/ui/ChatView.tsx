@@ -5,12 +5,16 @@ import { isGroup, nameIn, senderColour, systemEvent, systemText } from '../core/
 import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
-import type { MessageStatus } from '../core/types';
+import { DELETED_TEXT } from '../core/edits';
+import type { Message, MessageStatus } from '../core/types';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SendIcon, StatusIcon } from './icons';
+import { Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { MessageInfo } from './MessageInfo';
+import { MessageSearch } from './MessageSearch';
+import { SidePanel } from './SidePanel';
 
 interface Row {
   key: string;
@@ -26,11 +30,28 @@ interface Row {
   error?: string;
   /** The line a system message shows. */
   system?: string;
+  /** The stored message (sent messages only). */
+  message?: Message;
+  deleted?: boolean;
+  edited?: boolean;
 }
 
-type Panel = { type: 'group' } | { type: 'message'; seq: number } | null;
+type Panel = { type: 'group' } | { type: 'message'; seq: number } | { type: 'search' } | null;
 
-export function ChatView({ client, conversationId, onBack }: { client: ParleyClient; conversationId: number; onBack: () => void }) {
+export function ChatView({
+  client,
+  conversationId,
+  onBack,
+  focusSeq,
+  focusKey,
+}: {
+  client: ParleyClient;
+  conversationId: number;
+  onBack: () => void;
+  /** A message to scroll to and highlight (a search result); focusKey changes for each request. */
+  focusSeq?: number;
+  focusKey?: number;
+}) {
   const { store, outbox } = client;
   const me = client.session.user.id;
   const conv = store.conversation(conversationId)!;
@@ -58,8 +79,14 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const [olderError, setOlderError] = useState('');
   const stick = useRef(true);
   const anchor = useRef<{ seq: number; offset: number } | null>(null);
+  const [menuSeq, setMenuSeq] = useState<number | null>(null);
+  const [editSeq, setEditSeq] = useState<number | null>(null);
+  const [deleteSeq, setDeleteSeq] = useState<number | null>(null);
+  const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
+  const [highlight, setHighlight] = useState<number | null>(null);
+  const scrollTo = useRef<number | null>(null);
 
-  const rows: Row[] = store.messages(conversationId).map((m) => {
+  const rows: Row[] = store.messages(conversationId).filter((m) => !m.hidden).map((m) => {
     if (m.kind === 'system') {
       const ev = systemEvent(m);
       return {
@@ -75,7 +102,10 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     }
     return {
       key: `s${m.seq}`,
-      text: m.kind === 'text' ? m.text : 'Unsupported message',
+      text: m.deleted ? DELETED_TEXT : m.kind === 'text' ? m.text : 'Unsupported message',
+      message: m,
+      deleted: !!m.deleted,
+      edited: m.edited_at !== undefined && !m.deleted,
       kind: m.kind,
       mine: m.sender_id === me,
       sender: m.sender_id,
@@ -111,10 +141,40 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     }
   }
 
+  useEffect(() => {
+    if (focusSeq !== undefined) setFocus((f) => ({ seq: focusSeq, key: (f?.key ?? 0) + 1 }));
+  }, [focusKey]);
+
+  // A search result to show: load history back to it, then scroll to it and highlight it.
+  useEffect(() => {
+    if (!focus) return;
+    let live = true;
+    const seq = focus.seq;
+    stick.current = false;
+    scrollTo.current = seq;
+    setHighlight(seq);
+    // Loading emits a change, and the re-render scrolls to the message once it is there.
+    void client.loadUntil(conversationId, seq).catch(() => undefined);
+    const t = setTimeout(() => live && setHighlight((h) => (h === seq ? null : h)), 4000);
+    return () => {
+      live = false;
+      clearTimeout(t);
+    };
+  }, [focus?.key]);
+
   // Keep the view pinned to the bottom for new messages, and steady when older ones are added above.
   useLayoutEffect(() => {
     const el = listRef.current;
     if (!el) return;
+    if (scrollTo.current !== null) {
+      const target = el.querySelector<HTMLElement>(`.msg[data-seq="${scrollTo.current}"]`);
+      if (target) {
+        target.scrollIntoView({ block: 'center' });
+        scrollTo.current = null;
+        anchor.current = null;
+        return;
+      }
+    }
     const first = el.querySelector<HTMLElement>('.msg[data-seq]');
     if (anchor.current && first && Number(first.dataset.seq) !== anchor.current.seq) {
       const old = el.querySelector<HTMLElement>(`.msg[data-seq="${anchor.current.seq}"]`);
@@ -229,6 +289,17 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                   : `${conv.members.length} members`}
           </p>
         </div>
+        <button
+          type="button"
+          class="icon-button"
+          aria-label="Search in chat"
+          title="Search in chat"
+          aria-expanded={panel?.type === 'search'}
+          aria-controls="side-panel"
+          onClick={() => (panel?.type === 'search' ? closePanel() : setPanel({ type: 'search' }))}
+        >
+          <SearchIcon />
+        </button>
         {direct && peer && (
           <div class="menu-wrap">
             <button
@@ -309,11 +380,20 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
             <Fragment key={r.key}>
               {day}
               <div
-                class={`msg ${r.mine ? 'out' : 'in'}${grouped ? ' grouped' : ''}${r.status === 'failed' ? ' failed' : ''}`}
+                class={`msg ${r.mine ? 'out' : 'in'}${grouped ? ' grouped' : ''}${r.status === 'failed' ? ' failed' : ''}${r.deleted ? ' deleted' : ''}${r.seq !== undefined && r.seq === highlight ? ' highlighted' : ''}${group && !conv.left && r.mine && r.seq !== undefined ? ' has-info' : ''}`}
                 data-seq={r.seq}
                 data-status={r.status}
+                onContextMenu={
+                  r.message && !r.deleted && editSeq !== r.seq
+                    ? (e) => {
+                        e.preventDefault();
+                        setMenuSeq(r.seq!);
+                      }
+                    : undefined
+                }
+                {...(r.message && !r.deleted && editSeq !== r.seq ? longPress(() => setMenuSeq(r.seq!)) : {})}
               >
-                <div class={`bubble${r.kind !== 'text' ? ' unsupported' : ''}`}>
+                <div class={`bubble${r.kind !== 'text' || r.deleted ? ' unsupported' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
                     <span class="sender" style={{ color: senderColour(r.sender) }}>
                       {memberName(r.sender)}
@@ -321,8 +401,13 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                   ) : (
                     <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
                   )}
-                  <span class="text">{r.text}</span>
+                  {editSeq !== null && r.seq === editSeq && r.message ? (
+                    <MessageEditor client={client} message={r.message} onDone={() => setEditSeq(null)} />
+                  ) : (
+                    <span class="text">{r.text}</span>
+                  )}
                   <span class="meta">
+                    {r.edited && <span class="edited">edited</span>}
                     <time dateTime={new Date(r.ts).toISOString()}>{clockTime(r.ts)}</time>
                     {r.status && <StatusIcon status={r.status} />}
                   </span>
@@ -337,6 +422,17 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                     >
                       <ChevronIcon />
                     </button>
+                  )}
+                  {r.message && !r.deleted && editSeq !== r.seq && (
+                    <MessageActions
+                      message={r.message}
+                      me={me}
+                      left={!!conv.left}
+                      open={menuSeq === r.seq}
+                      onOpenChange={(o) => setMenuSeq(o ? r.seq! : null)}
+                      onEdit={() => setEditSeq(r.seq!)}
+                      onDelete={() => setDeleteSeq(r.seq!)}
+                    />
                   )}
                 </div>
                 {r.status === 'failed' && r.clientId && r.error === 'forbidden' && (
@@ -410,6 +506,22 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     </section>
     {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
+    {panel?.type === 'search' && (
+      <SidePanel title="Search" onClose={closePanel}>
+        <MessageSearch
+          client={client}
+          conversationId={conversationId}
+          autoFocus
+          onOpen={(_, seq) => {
+            if (window.matchMedia?.('(max-width: 720px)').matches) setPanel(null);
+            setFocus((f) => ({ seq, key: (f?.key ?? 0) + 1 }));
+          }}
+        />
+      </SidePanel>
+    )}
+    {deleteSeq !== null && store.message(conversationId, deleteSeq) && (
+      <DeleteDialog client={client} message={store.message(conversationId, deleteSeq)!} onClose={() => setDeleteSeq(null)} />
+    )}
     {dialog === 'contact' && peer && <ContactDialog client={client} user={peer} onClose={closeDialog} />}
     {(dialog === 'block' || dialog === 'unblock') && peer && (
       <BlockDialog client={client} user={peer} unblock={dialog === 'unblock'} onClose={closeDialog} />

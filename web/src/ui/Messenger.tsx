@@ -4,6 +4,7 @@ import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
+import { MessageSearch } from './MessageSearch';
 import { Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
 import { Settings } from './Settings';
@@ -20,6 +21,9 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   const [openId, setOpenId] = useState<number | null>(routeConversation);
   const [visible, setVisible] = useState(document.visibilityState === 'visible');
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [searching, setSearching] = useState(false);
+  /** A message to show in the open chat (a search result); key changes for each request. */
+  const [focus, setFocus] = useState<{ id: number; seq: number; key: number } | null>(null);
   const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
 
   useEffect(() => {
@@ -94,7 +98,9 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     document.title = titleFor(unread);
   }, [unread]);
 
-  function open(id: number | null) {
+  function open(id: number | null, keepFocus = false) {
+    // Opening a chat normally (not from a search result) shows its newest messages.
+    if (!keepFocus) setFocus(null);
     if (id === openId) return;
     if (id === null) {
       if (history.state?.fromList) history.back();
@@ -105,6 +111,13 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     if (openId === null) history.pushState({ fromList: true }, '', `/c/${id}`);
     else history.replaceState(history.state, '', `/c/${id}`);
     setOpenId(id);
+  }
+
+  function openMessage(id: number, seq: number) {
+    setFocus((f) => ({ id, seq, key: (f?.key ?? 0) + 1 }));
+    // A result from a chat this device does not know yet (its list is still syncing).
+    if (client && !client.store.conversation(id)) void client.refreshConversation(id).catch(() => undefined);
+    open(id, true);
   }
 
   async function logout() {
@@ -184,9 +197,10 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
             </button>
           </div>
         )}
-        {client && <NewChat client={client} onOpen={open} />}
+        {client && <MessageSearch client={client} onOpen={openMessage} onActive={setSearching} />}
+        {client && !searching && <NewChat client={client} onOpen={open} />}
         {client ? (
-          <ChatList client={client} openId={openId} onOpen={open} />
+          !searching && <ChatList client={client} openId={openId} onOpen={open} />
         ) : (
           <p class="muted pad" role="status">
             Loading…
@@ -197,7 +211,14 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
       </aside>
       <main class="main" aria-label="Conversation">
         {client && openId !== null && openConv ? (
-          <ChatView key={openId} client={client} conversationId={openId} onBack={() => open(null)} />
+          <ChatView
+            key={openId}
+            client={client}
+            conversationId={openId}
+            onBack={() => open(null)}
+            focusSeq={focus?.id === openId ? focus.seq : undefined}
+            focusKey={focus?.id === openId ? focus.key : undefined}
+          />
         ) : client && openId !== null ? (
           <div class="empty">
             <p role="status">This chat is not available on this device.</p>

@@ -138,3 +138,12 @@ export function SettingsIcon() {
     </svg>
   );
 }
+
+export function SearchIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+      <circle cx="10.5" cy="10.5" r="6" fill="none" stroke="currentColor" stroke-width="2" />
+      <path d="M15 15l5 5" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+    </svg>
+  );
+}
