@@ -78,7 +78,8 @@ asio::awaitable<void> catch_up(Shard& shard, const Target& target, const XmppEnd
                                uint64_t deadline, Ledger& led) {
   auto left = [deadline] { return std::chrono::nanoseconds(static_cast<int64_t>(deadline - std::min(deadline, now_ns()))); };
   XmppSession s(shard.io.get_executor(), target, ep);
-  auto r = co_await s.login(XmppLogin{c.name, kXmppPassword, false, true}, left());
+  const XmppLogin login{c.name, kXmppPassword, false, true};  // named: see xmpp_connect_all
+  auto r = co_await s.login(login, left());
   if (!r) co_return shard.stats.error("reconnect: " + r.error().message);
   bool dropped = false;
   s.on_stanza(

@@ -14,7 +14,7 @@ std::string open_frame(const std::string& domain) {
 bool counted(std::string_view name) { return name == "message" || name == "presence" || name == "iq"; }
 
 // The first part of a frame for error messages.
-std::string quote(std::string_view f) { return std::string(f.substr(0, 200)); }
+std::string quote(std::string_view f) { return std::string(f.substr(0, 600)); }
 
 }  // namespace
 

@@ -57,7 +57,10 @@ parley::Result<std::vector<std::unique_ptr<XmppSession>>> xmpp_connect_all(Runti
       std::size_t i = mine[k];
       auto s = std::make_unique<XmppSession>(shard.io.get_executor(), target, ep);
       uint64_t t0 = now_ns();
-      auto r = co_await s->login(XmppLogin{names[i], kXmppPassword, stream_management, true}, std::chrono::seconds(30));
+      // A named object, not a temporary in the co_await expression: GCC 12 destroys such
+      // aggregate temporaries twice.
+      const XmppLogin login{names[i], kXmppPassword, stream_management, true};
+      auto r = co_await s->login(login, std::chrono::seconds(30));
       if (!r) {
         errors[shard.index] = "login " + std::to_string(i) + ": " + r.error().message;
         co_return;
