@@ -26,6 +26,7 @@ SENDERS=${SENDERS:-50}
 OUT=${OUT:-$root/build/bench-compare}
 JOBS=${JOBS:-1}
 EJABBERD_PORT=${EJABBERD_PORT:-15280}
+EJABBERD_DB=${EJABBERD_DB:-sql}     # ejabberd's archive and offline store: sql (SQLite) or mnesia
 DOMAIN=bench.local
 
 bench/peers/ejabberd/install.sh || exit 3
@@ -79,7 +80,7 @@ start_parleyd() {
 start_ejabberd() {
   ejabberd_dir=$(mktemp -d)
   local line
-  line=$(bench/peers/ejabberd/start.sh --dir "$ejabberd_dir" --port "$EJABBERD_PORT" --domain "$DOMAIN" --fresh)
+  line=$(bench/peers/ejabberd/start.sh --dir "$ejabberd_dir" --port "$EJABBERD_PORT" --domain "$DOMAIN" --db "$EJABBERD_DB" --fresh)
   server_pid=$(sed -n 's/.*pid=\([0-9]*\).*/\1/p' <<<"$line")
   port=$EJABBERD_PORT
 }
@@ -147,13 +148,15 @@ for s in "${scenarios[@]}"; do
       row connections "server CPU per connection-second (us)" .server_cpu_us_per_conn_s
       okrow connections ;;
     direct)
-      both direct-flat direct --users "$USERS" --rate 0 --duration "$DURATION"
+      # --drain 120: flat out, 8 sends in flight on each of USERS connections can be minutes
+      # of work for a slow server; the drain waits for every acknowledgement and delivery.
+      both direct-flat direct --users "$USERS" --rate 0 --duration "$DURATION" --drain 120
       rate=$RATE
       if [[ -z $rate ]]; then
         rate=$(jq -s -r '[.[].delivered_per_s] | min * 0.7 | floor' "$OUT/direct-flat-parley.json" \
           "$OUT/direct-flat-ejabberd.json")
       fi
-      both direct-rate direct --users "$USERS" --rate "$rate" --duration "$DURATION"
+      both direct-rate direct --users "$USERS" --rate "$rate" --duration "$DURATION" --drain 120
       for r in direct-flat direct-rate; do
         row $r "sent (msgs/s)" .sent_per_s
         row $r "delivered in the window (msgs/s)" .delivered_per_s

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs Debian's ejabberd package when it is missing, without starting or enabling the
-# system service. Exit status 0: ejabberd is installed; 3: it is not and cannot be.
+# Installs Debian's ejabberd package and its SQLite driver (erlang-p1-sqlite3) when they
+# are missing, without starting or enabling the system service. Exit status 0: both are
+# installed; 3: they are not and cannot be.
 set -euo pipefail
-if command -v ejabberdctl >/dev/null 2>&1 || [[ -x /usr/sbin/ejabberdctl ]]; then exit 0; fi
+pkgs=(ejabberd erlang-p1-sqlite3)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
 if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
-  echo "ejabberd is not installed and cannot be installed here (needs root and apt-get)" >&2
+  echo "missing ${missing[*]}, which cannot be installed here (needs root and apt-get)" >&2
   exit 3
 fi
 # policy-rc.d exit status 101 keeps the package's postinst from starting the system service.
@@ -14,11 +20,11 @@ if [[ ! -e $policy ]]; then
   printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=true
 fi
 status=0
-{ DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ejabberd ||
-  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ejabberd; }; } >&2 ||
+{ DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; }; } >&2 ||
   status=$?
 $made_policy && rm -f "$policy"
 if [[ $status -ne 0 ]]; then
-  echo "apt-get could not install ejabberd" >&2
+  echo "apt-get could not install ${missing[*]}" >&2
   exit 3
 fi

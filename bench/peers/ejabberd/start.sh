@@ -3,9 +3,10 @@
 # spool (mnesia), logs, Erlang node name and port under DIR, bound to 127.0.0.1. Not the
 # system service, and it does not touch /etc/ejabberd or /var/lib/ejabberd.
 #
-#   bench/peers/ejabberd/start.sh [--dir DIR] [--port PORT] [--domain DOMAIN] [--fresh]
+#   bench/peers/ejabberd/start.sh [--dir DIR] [--port PORT] [--domain DOMAIN] [--db sql|mnesia] [--fresh]
 #
-# Defaults: DIR=${TMPDIR:-/tmp}/parley-ejabberd-PORT, PORT=5280, DOMAIN=bench.local.
+# Defaults: DIR=${TMPDIR:-/tmp}/parley-ejabberd-PORT, PORT=5280, DOMAIN=bench.local, --db sql
+# (message archive and offline store in SQLite, DIR/spool/ejabberd.db; mnesia: in mnesia).
 # --fresh empties DIR first (a new mnesia database). Installs the ejabberd package with apt
 # when it is missing (needs root; exits 3 when it cannot). Prints one line
 #   ejabberd pid=PID port=PORT domain=DOMAIN dir=DIR
@@ -15,14 +16,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 port=5280
 domain=bench.local
 dir=
+db=sql
 fresh=false
 while [[ $# -gt 0 ]]; do
   case $1 in
     --dir) dir=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --domain) domain=$2; shift 2 ;;
+    --db) db=$2; shift 2 ;;
     --fresh) fresh=true; shift ;;
-    *) echo "usage: $0 [--dir DIR] [--port PORT] [--domain DOMAIN] [--fresh]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--dir DIR] [--port PORT] [--domain DOMAIN] [--db sql|mnesia] [--fresh]" >&2; exit 2 ;;
   esac
 done
 dir=${dir:-${TMPDIR:-/tmp}/parley-ejabberd-$port}
@@ -38,7 +41,9 @@ fi
 mkdir -p "$dir/etc" "$dir/spool" "$dir/log"
 # inetrc: name resolution of the Erlang VM (the package's file: hosts file, then DNS).
 cp /etc/ejabberd/inetrc "$dir/etc/inetrc" 2>/dev/null || echo '{lookup,["file","native"]}.' >"$dir/etc/inetrc"
-sed -e "s/@DOMAIN@/$domain/g" -e "s/@PORT@/$port/g" "$here/ejabberd.yml" >"$dir/etc/ejabberd.yml"
+[[ $db == sql || $db == mnesia ]] || { echo "--db is sql or mnesia" >&2; exit 2; }
+sed -e "s/@DOMAIN@/$domain/g" -e "s/@PORT@/$port/g" -e "s/@DB@/$db/g" -e "s|@SQLITE@|$dir/spool/ejabberd.db|g" \
+  "$here/ejabberd.yml" >"$dir/etc/ejabberd.yml"
 node="parleybench$port@localhost"
 # ejabberdctl's settings for this instance (sourced by the script). The scheduler
 # busy-wait flags keep idle spinning out of the CPU figures parley-bench reads from /proc.
@@ -75,6 +80,17 @@ else
     echo "ejabberd did not start (logs in $dir/log)" >&2
     exit 1
   fi
+fi
+# With --db sql, ejabberd starts the SQLite pool (and creates the schema) shortly after
+# `status` answers; logins before that fail in mod_mam and mod_offline. A harmless archive
+# query answers once the pool is up.
+if [[ $db == sql ]]; then
+  ok=false
+  for _ in $(seq 1 60); do
+    if "${ctl[@]}" delete_old_mam_messages chat 36500 >/dev/null 2>&1; then ok=true; break; fi
+    sleep 0.5
+  done
+  $ok || { echo "ejabberd's SQLite pool did not come up (logs in $dir/log)" >&2; exit 1; }
 fi
 pid=
 for _ in $(seq 1 100); do

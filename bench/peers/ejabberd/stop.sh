@@ -13,6 +13,13 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n $dir ]] || { echo "usage: $0 --dir DIR [--clean]" >&2; exit 2; }
 [[ -d $dir ]] || exit 0
+ctl=("$dir/ejabberdctl" --config-dir "$dir/etc" --config "$dir/etc/ejabberd.yml"
+  --ctl-config "$dir/etc/ejabberdctl.cfg" --spool "$dir/spool" --logs "$dir/log")
+if [[ ! -f $dir/instance.env && -x $dir/ejabberdctl ]]; then
+  # start.sh failed after starting the node: stop it by name.
+  "${ctl[@]}" stop >/dev/null 2>&1 || true
+  "${ctl[@]}" stopped >/dev/null 2>&1 || true
+fi
 if [[ -f $dir/instance.env ]]; then
   # shellcheck disable=SC1091
   . "$dir/instance.env"
