@@ -7,8 +7,10 @@
 #   bench/compare.sh direct                   # only these
 #   CONNECTIONS=10000 USERS=1000 DURATION=30 CLIENTS=1000 MESSAGES=50 bench/compare.sh
 #
-# direct runs flat out against each server, then both at the same fixed rate: RATE, or 70%
-# of the lower of the two flat-out delivery rates. JSON of every run and the table
+# direct runs flat out (WINDOW sends in flight per connection, default 1) against each
+# server, then both at the same fixed rate: RATE, or 70% of the lower of the two flat-out
+# delivery rates. (With 8 in flight on 1,000 connections ejabberd falls minutes behind and
+# ends sessions whose stream-management acks it cannot process within its 60 s ack timeout.) JSON of every run and the table
 # (compare.md) go to $OUT (default build/bench-compare). ejabberd is installed with apt
 # when missing (needs root); without it the script stops with exit status 3.
 set -euo pipefail
@@ -20,6 +22,7 @@ PROCS=${PROCS:-1}
 USERS=${USERS:-1000}
 DURATION=${DURATION:-20}
 RATE=${RATE:-}
+WINDOW=${WINDOW:-1}                 # direct flat out: sends in flight per connection
 CLIENTS=${CLIENTS:-1000}
 MESSAGES=${MESSAGES:-50}
 SENDERS=${SENDERS:-50}
@@ -148,9 +151,9 @@ for s in "${scenarios[@]}"; do
       row connections "server CPU per connection-second (us)" .server_cpu_us_per_conn_s
       okrow connections ;;
     direct)
-      # --drain 120: flat out, 8 sends in flight on each of USERS connections can be minutes
-      # of work for a slow server; the drain waits for every acknowledgement and delivery.
-      both direct-flat direct --users "$USERS" --rate 0 --duration "$DURATION" --drain 120
+      # --drain 120: flat out, the sends in flight on USERS connections can be minutes of
+      # work for a slow server; the drain waits for every acknowledgement and delivery.
+      both direct-flat direct --users "$USERS" --rate 0 --window "$WINDOW" --duration "$DURATION" --drain 120
       rate=$RATE
       if [[ -z $rate ]]; then
         rate=$(jq -s -r '[.[].delivered_per_s] | min * 0.7 | floor' "$OUT/direct-flat-parley.json" \

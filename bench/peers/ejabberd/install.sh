@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs Debian's ejabberd package and its SQLite driver (erlang-p1-sqlite3) when they
-# are missing, without starting or enabling the system service. Exit status 0: both are
+# Installs Debian's ejabberd package, its SQLite driver (erlang-p1-sqlite3) and the sqlite3
+# shell (start.sh makes the database with it) when they are missing, without starting or enabling the system service. Exit status 0: both are
 # installed; 3: they are not and cannot be.
 set -euo pipefail
-pkgs=(ejabberd erlang-p1-sqlite3)
+pkgs=(ejabberd erlang-p1-sqlite3 sqlite3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,10 +3,14 @@
 # spool (mnesia), logs, Erlang node name and port under DIR, bound to 127.0.0.1. Not the
 # system service, and it does not touch /etc/ejabberd or /var/lib/ejabberd.
 #
-#   bench/peers/ejabberd/start.sh [--dir DIR] [--port PORT] [--domain DOMAIN] [--db sql|mnesia] [--fresh]
+#   bench/peers/ejabberd/start.sh [--dir DIR] [--port PORT] [--domain DOMAIN] [--db sql|mnesia]
+#                                 [--sqlite-journal wal|delete] [--fresh]
 #
 # Defaults: DIR=${TMPDIR:-/tmp}/parley-ejabberd-PORT, PORT=5280, DOMAIN=bench.local, --db sql
-# (message archive and offline store in SQLite, DIR/spool/ejabberd.db; mnesia: in mnesia).
+# (message archive and offline store in SQLite, DIR/spool/ejabberd.db; mnesia: in mnesia),
+# --sqlite-journal wal (the database is created before the start, in WAL mode, from
+# ejabberd's own lite.sql; delete: ejabberd creates it, in SQLite's default rollback-journal
+# mode).
 # --fresh empties DIR first (a new mnesia database). Installs the ejabberd package with apt
 # when it is missing (needs root; exits 3 when it cannot). Prints one line
 #   ejabberd pid=PID port=PORT domain=DOMAIN dir=DIR
@@ -17,6 +21,7 @@ port=5280
 domain=bench.local
 dir=
 db=sql
+journal=wal
 fresh=false
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -24,8 +29,9 @@ while [[ $# -gt 0 ]]; do
     --port) port=$2; shift 2 ;;
     --domain) domain=$2; shift 2 ;;
     --db) db=$2; shift 2 ;;
+    --sqlite-journal) journal=$2; shift 2 ;;
     --fresh) fresh=true; shift ;;
-    *) echo "usage: $0 [--dir DIR] [--port PORT] [--domain DOMAIN] [--db sql|mnesia] [--fresh]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--dir DIR] [--port PORT] [--domain DOMAIN] [--db sql|mnesia] [--sqlite-journal wal|delete] [--fresh]" >&2; exit 2 ;;
   esac
 done
 dir=${dir:-${TMPDIR:-/tmp}/parley-ejabberd-$port}
@@ -44,6 +50,15 @@ cp /etc/ejabberd/inetrc "$dir/etc/inetrc" 2>/dev/null || echo '{lookup,["file","
 [[ $db == sql || $db == mnesia ]] || { echo "--db is sql or mnesia" >&2; exit 2; }
 sed -e "s/@DOMAIN@/$domain/g" -e "s/@PORT@/$port/g" -e "s/@DB@/$db/g" -e "s|@SQLITE@|$dir/spool/ejabberd.db|g" \
   "$here/ejabberd.yml" >"$dir/etc/ejabberd.yml"
+[[ $journal == wal || $journal == delete ]] || { echo "--sqlite-journal is wal or delete" >&2; exit 2; }
+# WAL is a property of the database file, so it is set when the file is made; ejabberd then
+# works in WAL mode with its connection's default synchronous=FULL (an fsync of the log per
+# commit), as parleyd's store does.
+if [[ $db == sql && $journal == wal && ! -s $dir/spool/ejabberd.db ]]; then
+  schema=$(ls /usr/lib/*/ejabberd-*/priv/sql/lite.sql /usr/share/ejabberd/sql/lite.sql 2>/dev/null | head -n1)
+  [[ -n $schema ]] || { echo "ejabberd's lite.sql not found" >&2; exit 1; }
+  sqlite3 "$dir/spool/ejabberd.db" "PRAGMA journal_mode=WAL;" ".read $schema" >/dev/null
+fi
 node="parleybench$port@localhost"
 # ejabberdctl's settings for this instance (sourced by the script). The scheduler
 # busy-wait flags keep idle spinning out of the CPU figures parley-bench reads from /proc.
