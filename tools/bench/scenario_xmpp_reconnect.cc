@@ -48,6 +48,9 @@ asio::awaitable<void> pile(Shard& shard, Sender& s, std::vector<Client>& clients
       s.pending.emplace_back(n, s.next++);
     }
   };
+  // Woken by the callbacks below when the last ack arrives or the session ends; no polling,
+  // which with thousands of coroutines would take the CPU the server needs.
+  asio::steady_timer wake(shard.io.get_executor());
   s.session->on_ack([&](uint64_t h) {
     while (!s.pending.empty() && s.pending.front().first <= h) {
       std::size_t m = s.pending.front().second;
@@ -58,19 +61,29 @@ asio::awaitable<void> pile(Shard& shard, Sender& s, std::vector<Client>& clients
       s.pending.pop_front();
     }
     fill();
+    if (s.acked == total) wake.cancel();
   });
   s.session->on_stanza(
       [&shard](const Stanza& st) {
         if (st.name == "message" && st.attr("type") == "error")
           shard.stats.error("error stanza while piling: " + std::string(st.frame.substr(0, 200)));
       },
-      [&shard](const std::string& why) {
+      [&shard, &wake](const std::string& why) {
         if (!why.empty()) shard.stats.error("sender dropped: " + why);
+        wake.cancel();
       });
   fill();
-  while (s.acked < total && s.session->open() && now_ns() < deadline) co_await sleep_for(std::chrono::milliseconds(2));
+  while (s.acked < total && s.session->open() && now_ns() < deadline) {
+    wake.expires_after(std::chrono::seconds(1));
+    co_await wake.async_wait(kAwait);
+  }
   if (s.acked < total) shard.stats.error("sender: " + std::to_string(total - s.acked) + " messages never acknowledged");
+  // The session outlives this coroutine: nothing of its frame may stay in the callbacks.
   s.session->on_ack(nullptr);
+  s.session->on_stanza([](const Stanza&) {},
+                       [&shard](const std::string& why) {
+                         if (!why.empty()) shard.stats.error("sender dropped: " + why);
+                       });
 }
 
 // One client coming back: login, presence, then every stored message.
@@ -82,6 +95,7 @@ asio::awaitable<void> catch_up(Shard& shard, const Target& target, const XmppEnd
   auto r = co_await s.login(login, left());
   if (!r) co_return shard.stats.error("reconnect: " + r.error().message);
   bool dropped = false;
+  asio::steady_timer wake(shard.io.get_executor());  // woken when done or closed, as in pile()
   s.on_stanza(
       [&](const Stanza& st) {
         if (st.name != "message") return;
@@ -94,11 +108,20 @@ asio::awaitable<void> catch_up(Shard& shard, const Target& target, const XmppEnd
           return shard.stats.error("message without a bench id: " + std::string(st.frame.substr(0, 160)));
         led.received.push_back({static_cast<int64_t>(conv), static_cast<int64_t>(seq), c.id});
         c.order.observe(static_cast<int64_t>(conv), static_cast<int64_t>(seq), shard.stats);
-        if (++c.got == c.expected) c.done_ns = now_ns();
+        if (++c.got == c.expected) {
+          c.done_ns = now_ns();
+          wake.cancel();
+        }
       },
-      [&dropped](const std::string& why) { dropped = !why.empty(); });
+      [&dropped, &wake](const std::string& why) {
+        dropped = !why.empty();
+        wake.cancel();
+      });
   if (c.expected == 0) c.done_ns = now_ns();
-  while (c.done_ns == 0 && s.open() && now_ns() < deadline) co_await sleep_for(std::chrono::milliseconds(2));
+  while (c.done_ns == 0 && s.open() && now_ns() < deadline) {
+    wake.expires_after(std::chrono::seconds(1));
+    co_await wake.async_wait(kAwait);
+  }
   if (c.done_ns != 0) {
     uint64_t took = c.done_ns - t0;
     shard.stats.hist("catchup_us").record(took / 1000);
