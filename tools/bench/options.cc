@@ -62,7 +62,7 @@ const std::vector<Flag>& flags() {
        }},
       {"protocol", "all",
        "parley (default), or xmpp: drive an XMPP server over WebSocket (RFC 7395) instead of parleyd; "
-       "connections, direct and reconnect only (see XMPP below)",
+       "connections, direct and reconnect only (see XMPP above)",
        [](Options& o, const std::string& v) {
          if (v != "parley" && v != "xmpp") return false;
          o.protocol = v;
