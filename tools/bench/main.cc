@@ -83,6 +83,11 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "parley-bench: unknown scenario '%s' (see --help)\n", opt.scenario.c_str());
     return 2;
   }
+  if (opt.protocol == "xmpp") {
+    if (opt.scenario == "connections") worker = xmpp_connections_worker;
+    else if (opt.scenario == "direct") worker = xmpp_direct_worker;
+    else if (opt.scenario == "reconnect") worker = xmpp_reconnect_worker;
+  }
   raise_fd_limit();
   if (opt.prefix.empty()) opt.prefix = random_prefix();
   if (opt.server_pid == 0) opt.server_pid = find_listener_pid(opt.port);
@@ -98,7 +103,7 @@ int run(int argc, char** argv) {
     return 1;
   }
 
-  Report report("parley-bench " + opt.scenario);
+  Report report("parley-bench " + opt.scenario + (opt.protocol == "xmpp" ? " (xmpp)" : ""));
   reporter(opt, run, report);
   const Stats& s = run.stats;
   report.value("client_cpu_s", "parley-bench CPU time (all workers)", s.get("client_cpu_s"), "s", 2);
@@ -110,6 +115,7 @@ int run(int argc, char** argv) {
   if (!opt.json_file.empty()) {
     boost::json::object& j = report.json();
     j["scenario"] = opt.scenario;
+    j["protocol"] = opt.protocol;
     j["ok"] = errors == 0;
     j["errors"] = boost::json::value_from(s.errors);
     boost::json::object counters;

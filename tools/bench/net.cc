@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <deque>
+#include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -173,7 +174,8 @@ namespace {
 
 class WsConnImpl final : public WsConn {
  public:
-  WsConnImpl(asio::any_io_executor ex, Target t) : ws_(tcp::socket(ex)), target_(std::move(t)) {}
+  WsConnImpl(asio::any_io_executor ex, Target t, std::optional<WsEndpoint> plain)
+      : ws_(tcp::socket(ex)), target_(std::move(t)), plain_(std::move(plain)) {}
 
   asio::awaitable<parley::Result<json::value>> connect(std::string token, std::chrono::milliseconds timeout) override {
     auto self = shared_from_this();
@@ -182,12 +184,13 @@ class WsConnImpl final : public WsConn {
     websocket::stream_base::timeout t = websocket::stream_base::timeout::suggested(beast::role_type::client);
     t.handshake_timeout = timeout;
     ws_.set_option(t);
-    ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-      req.set(http::field::authorization, "Bearer " + token);
-    }));
     ws_.text(true);
     ws_.auto_fragment(false);
     auto host = target_.host + ":" + std::to_string(target_.port);
+    if (plain_) co_return co_await connect_plain(host);
+    ws_.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+      req.set(http::field::authorization, "Bearer " + token);
+    }));
     auto [hec] = co_await ws_.async_handshake(host, "/api/v1/ws", kAwait);
     if (hec) co_return make_error("handshake: " + hec.message());
     auto [rec, n] = co_await ws_.async_read(buffer_, kAwait);
@@ -235,6 +238,21 @@ class WsConnImpl final : public WsConn {
   }
 
  private:
+  asio::awaitable<parley::Result<json::value>> connect_plain(const std::string& host) {
+    std::string sub = plain_->subprotocol;
+    if (!sub.empty())
+      ws_.set_option(websocket::stream_base::decorator([sub](websocket::request_type& req) {
+        req.set(http::field::sec_websocket_protocol, sub);
+      }));
+    websocket::response_type res;
+    auto [hec] = co_await ws_.async_handshake(res, host, plain_->path, kAwait);
+    if (hec) co_return make_error("handshake: " + hec.message());
+    if (!sub.empty() && res[http::field::sec_websocket_protocol] != sub)
+      co_return make_error("handshake: the server did not accept subprotocol " + sub);
+    open_ = true;
+    co_return json::value();
+  }
+
   asio::awaitable<void> read_loop(std::shared_ptr<WsConn> self) {
     std::string why;
     for (;;) {
@@ -274,6 +292,7 @@ class WsConnImpl final : public WsConn {
 
   websocket::stream<tcp::socket> ws_;
   Target target_;
+  std::optional<WsEndpoint> plain_;  // set: a peer's endpoint, not parleyd's
   beast::flat_buffer buffer_;
   std::deque<std::string> queue_;
   OnFrame on_frame_;
@@ -286,7 +305,11 @@ class WsConnImpl final : public WsConn {
 }  // namespace
 
 std::shared_ptr<WsConn> WsConn::make(asio::any_io_executor ex, Target target) {
-  return std::make_shared<WsConnImpl>(ex, std::move(target));
+  return std::make_shared<WsConnImpl>(ex, std::move(target), std::nullopt);
+}
+
+std::shared_ptr<WsConn> WsConn::make_plain(asio::any_io_executor ex, Target target, WsEndpoint endpoint) {
+  return std::make_shared<WsConnImpl>(ex, std::move(target), std::move(endpoint));
 }
 
 }  // namespace bench

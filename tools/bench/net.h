@@ -121,17 +121,28 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// One WebSocket connection to /api/v1/ws.
+// Where a WebSocket of another server (a benchmark peer such as ejabberd) is upgraded:
+// the request target and the subprotocol asked for in Sec-WebSocket-Protocol.
+struct WsEndpoint {
+  std::string path;
+  std::string subprotocol;
+};
+
+// One WebSocket connection: to parleyd's /api/v1/ws (make), or to a peer's endpoint
+// (make_plain), where the connection carries that server's protocol as text frames.
 class WsConn : public std::enable_shared_from_this<WsConn> {
  public:
   using OnFrame = std::function<void(std::string_view frame)>;
   using OnClose = std::function<void(const std::string& why)>;
 
   static std::shared_ptr<WsConn> make(asio::any_io_executor ex, Target target);
+  static std::shared_ptr<WsConn> make_plain(asio::any_io_executor ex, Target target, WsEndpoint endpoint);
   virtual ~WsConn() = default;
 
   // TCP connect (bounded by `timeout`), upgrade with `Authorization: Bearer token`, then
-  // reads the first frame, which must be `ready`; returns it.
+  // reads the first frame, which must be `ready`; returns it. A make_plain connection
+  // ignores `token`, fails when the server does not accept the subprotocol, reads nothing
+  // and returns null.
   virtual asio::awaitable<parley::Result<boost::json::value>> connect(std::string token,
                                                                     std::chrono::milliseconds timeout) = 0;
   // Starts the read loop. on_close runs once, when the connection ends for any reason

@@ -48,7 +48,7 @@ Setter text(std::string Options::*field) {
 
 const std::vector<Flag>& flags() {
   static const std::vector<Flag> kFlags = {
-      {"server", "all", "HOST:PORT of parleyd (default 127.0.0.1:8080; a 127/8 or numeric address)",
+      {"server", "all", "HOST:PORT of parleyd or the XMPP server (default 127.0.0.1:8080; a 127/8 or numeric address)",
        [](Options& o, const std::string& v) {
          auto colon = v.rfind(':');
          if (colon == std::string::npos || colon == 0) return false;
@@ -60,13 +60,23 @@ const std::vector<Flag>& flags() {
          o.port = static_cast<uint16_t>(port);
          return true;
        }},
+      {"protocol", "all",
+       "parley (default), or xmpp: drive an XMPP server over WebSocket (RFC 7395) instead of parleyd; "
+       "connections, direct and reconnect only (see XMPP above)",
+       [](Options& o, const std::string& v) {
+         if (v != "parley" && v != "xmpp") return false;
+         o.protocol = v;
+         return true;
+       }},
+      {"xmpp-domain", "xmpp", "XMPP domain of the accounts (default bench.local)", text(&Options::xmpp_domain)},
+      {"xmpp-path", "xmpp", "WebSocket request target of the XMPP server (default /ws)", text(&Options::ws_path)},
       {"duration", "all", "seconds of measured load (default 10); reconnect: the catch-up deadline",
        number<double>(&Options::duration_s, 0.1, 86400)},
       {"procs", "all", "worker processes (default 1); worker i binds source address 127.0.0.(2+i)",
        number<int>(&Options::procs, 1, 200)},
       {"threads", "all", "event-loop threads per worker process (default 1)", number<int>(&Options::threads, 1, 64)},
       {"json", "all", "also write the results as JSON to FILE", text(&Options::json_file)},
-      {"server-pid", "all", "pid of parleyd for memory/CPU figures (default: found by the port)",
+      {"server-pid", "all", "pid of the server for memory/CPU figures (default: found by the port)",
        number<int64_t>(&Options::server_pid, 1, 1 << 30)},
       {"setup-concurrency", "all", "parallel HTTP setup requests per thread (default 16)",
        number<int>(&Options::setup_concurrency, 1, 1024)},
@@ -155,6 +165,18 @@ std::string usage() {
       "  --insecure-fast-password-hashing true --rate-register-per-min 1000000\n"
       "  --rate-login-per-min 1000000 --rate-send-per-sec 0\n"
       "so that account setup and the per-user send bucket are not what is measured.\n\n"
+      "XMPP (--protocol xmpp), for side-by-side runs against ejabberd (bench/peers/ejabberd):\n"
+      "  the bench registers its accounts in-band (XEP-0077), logs in with SASL PLAIN, binds a\n"
+      "  resource and sends initial presence. Messages are <message type='chat'> stanzas to the\n"
+      "  peer's bare JID. \"Acknowledged\" means the server's XEP-0198 stream-management answer\n"
+      "  <a h='N'/> to the <r/> sent after each message: the server's session process has\n"
+      "  routed it (handed it to the recipient's session, or stored it offline). Each message\n"
+      "  carries its conversation and a per-sender seq in its id, so the exactly-once and order\n"
+      "  checks are the same as against parleyd. connections: logged-in idle sessions with\n"
+      "  XEP-0199 pings; direct: as above, --receipts makes messages ask for XEP-0184 receipts\n"
+      "  and recipients send them; reconnect: the --clients have never been online, the messages\n"
+      "  go to ejabberd's offline store, and each client's catch-up is login + presence until\n"
+      "  every message arrived.\n\n"
       "Options (scope in brackets):\n";
   for (const auto& f : flags()) {
     std::string line = std::string("  --") + f.name + " V";
@@ -190,6 +212,9 @@ parley::Result<Options> parse_options(int argc, char** argv) {
     if (!flag) return Error::make(Errc::kInvalidArgument, "unknown option --" + name + " (see --help)");
     if (!flag->set(o, value)) return Error::make(Errc::kInvalidArgument, "bad value '" + value + "' for --" + name);
   }
+  if (o.protocol == "xmpp" && o.scenario != "connections" && o.scenario != "direct" && o.scenario != "reconnect" &&
+      !o.scenario.empty())
+    return Error::make(Errc::kInvalidArgument, "--protocol xmpp supports connections, direct and reconnect");
   for (char c : o.prefix)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) || o.prefix.size() > 12)
       return Error::make(Errc::kInvalidArgument, "--prefix wants up to 12 characters of a-z0-9");

@@ -12,6 +12,9 @@ namespace bench {
 struct Options {
   std::string scenario;  // connections, direct, reconnect, history, group
   // common
+  std::string protocol = "parley";  // parley, or xmpp (a peer such as ejabberd)
+  std::string xmpp_domain = "bench.local";
+  std::string ws_path = "/ws";  // xmpp: WebSocket request target
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   double duration_s = 10;

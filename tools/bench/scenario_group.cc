@@ -165,7 +165,8 @@ asio::awaitable<void> pace(Run& run, Shard& shard, ShardState& st, double rate, 
   uint64_t k = 0;
   double interval = 1e9 / rate;
   while (now_ns() < run.deadline_ns) {
-    uint64_t due = static_cast<uint64_t>(static_cast<double>(now_ns() - start) / interval);
+    // Sends k = 0, 1, ... are due at start + k * interval: those up to now are floor(elapsed / interval) + 1.
+    uint64_t due = static_cast<uint64_t>(static_cast<double>(now_ns() - start) / interval) + 1;
     for (; k < due; ++k) {
       uint64_t scheduled = start + static_cast<uint64_t>(static_cast<double>(k) * interval);
       if (scheduled >= run.deadline_ns) break;

@@ -32,6 +32,12 @@ void history_report(const Options& opt, const RunResult& run, Report& report);
 void group_worker(WorkerContext& ctx);
 void group_report(const Options& opt, const RunResult& run, Report& report);
 
+// The same scenarios against an XMPP server (--protocol xmpp); they report with the
+// functions above.
+void xmpp_connections_worker(WorkerContext& ctx);
+void xmpp_direct_worker(WorkerContext& ctx);
+void xmpp_reconnect_worker(WorkerContext& ctx);
+
 // A fatal setup failure in a worker: recorded as an error, and the worker skips to the end
 // (it still passes every remaining barrier so that the others are not stuck).
 void fail_setup(Stats& stats, const std::string& what);
