@@ -301,6 +301,10 @@ test('search: ranked, paginated, highlighted, accents and other scripts, confine
   assert.deepEqual(await searchTexts(server, bob.token, '東京'), ['我明天去東京看朋友'], 'a chinese word inside a sentence');
   assert.deepEqual(await searchTexts(server, bob.token, '天気'), ['きょうはとてもいい天気ですね'], 'japanese');
   assert.deepEqual(await searchTexts(server, bob.token, 'بالعالم'), ['مرحبا بالعالم'], 'arabic');
+  // The last word matches as a prefix unless prefix=0.
+  assert.equal((await searchTexts(server, bob.token, 'tonig')).length, 1, 'prefix by default');
+  assert.deepEqual(await searchTexts(server, bob.token, 'tonig', { prefix: 0 }), [], 'whole words with prefix=0');
+  assert.equal((await searchTexts(server, bob.token, 'tonight', { prefix: 0 })).length, 1);
   // Every word must match; FTS syntax in the query is just text.
   assert.deepEqual(await searchTexts(server, bob.token, 'pizza corner'), []);
   assert.equal((await search(server, bob.token, 'pizza" OR "x')).status, 200, 'quotes are not syntax');

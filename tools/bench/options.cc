@@ -119,6 +119,8 @@ const std::vector<Flag>& flags() {
        "fraction of queries that are full-text searches (default 0); when above 0 the seeded texts are "
        "words from a Zipf-distributed vocabulary and searches ask for one such word",
        number<double>(&Options::search_share, 0, 1)},
+      {"search-prefix", "history", "searches also match the word as a prefix, as while typing (true/false, default true)",
+       boolean(&Options::search_prefix)},
       {"groups", "group", "groups (default 1); each worker process takes whole groups",
        number<int64_t>(&Options::groups, 1, 1000000)},
       {"group-size", "group", "members per group, creator included (default 100; parleyd allows 256)",

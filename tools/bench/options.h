@@ -46,7 +46,8 @@ struct Options {
   int64_t conversations = 10;
   int64_t queriers = 8;
   int page_limit = 50;
-  double search_share = 0;  // history: fraction of queries that are searches (seeds words)
+  double search_share = 0;
+  bool search_prefix = true;  // history: searches match the word as a prefix too  // history: fraction of queries that are searches (seeds words)
   // group
   int64_t groups = 1;
   int64_t group_size = 100;

@@ -43,7 +43,7 @@ std::string check_search(const json::object& answer, int64_t conv, const std::st
 
 // Fetches pages (and, with search_share, searches) until the deadline; checks each one.
 asio::awaitable<void> query_loop(Shard& shard, std::shared_ptr<WsConn> conn, int64_t conv, int64_t size, int limit,
-                                 double search_share, uint64_t deadline, uint64_t seed) {
+                                 double search_share, bool search_prefix, uint64_t deadline, uint64_t seed) {
   Rpc rpc(conn, nullptr);
   bool dropped = false;
   rpc.start([&dropped](const std::string& why) { dropped = !why.empty(); });
@@ -53,7 +53,9 @@ asio::awaitable<void> query_loop(Shard& shard, std::shared_ptr<WsConn> conn, int
     if (search_share > 0 && coin(rng) < search_share) {
       const std::string word = vocab_word(zipf_index(rng()));
       uint64_t t = now_ns();
-      auto r = co_await rpc.call(R"({"type":"search","q":")" + word + R"(","limit":20})", std::chrono::seconds(30));
+      auto r = co_await rpc.call(R"({"type":"search","q":")" + word + R"(","limit":20,"prefix":)" +
+                                     (search_prefix ? "true" : "false") + "}",
+                                 std::chrono::seconds(30));
       if (!r) {
         shard.stats.error("search: " + r.error().message);
         break;
@@ -159,7 +161,7 @@ void history_worker(WorkerContext& ctx) {
             shard.io,
             [&, i]() -> asio::awaitable<void> {
               co_await query_loop(shard, queriers[i], conv_ids[i % c], per_conv, opt.page_limit,
-                                  opt.search_share, deadline, ctx.link.index() * 100000 + i + 1);
+                                  opt.search_share, opt.search_prefix, deadline, ctx.link.index() * 100000 + i + 1);
               wg.done();
             },
             asio::detached);

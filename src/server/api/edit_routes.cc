@@ -51,6 +51,9 @@ bool Api::route_edits(const chat::Principal& who, HttpRequest& req,
     if (!offset) return fail(offset.error());
     sq.limit = static_cast<int>(*limit);
     sq.offset = static_cast<int>(*offset);
+    auto prefix = q.get_int("prefix", 1, 0, 1);
+    if (!prefix) return fail(prefix.error());
+    sq.prefix = *prefix == 1;
     auto page = chat_.search(who, sq);
     if (!page) return fail(page.error());
     done(json_response(200, search_page_json(*page, sq.offset)));

@@ -28,6 +28,10 @@ bool WsChannel::dispatch_edits(const std::string& type, json::object& f, json::v
     q.conversation_id = *conv;
     q.limit = static_cast<int>(limit->value_or(20));
     q.offset = static_cast<int>(offset->value_or(0));
+    if (const auto* p = f.if_contains("prefix")) {
+      if (!p->is_bool()) return send_error(id, Error::make(Errc::kBadRequest, "field 'prefix' must be true or false")), true;
+      q.prefix = p->as_bool();
+    }
     if (!begin_request(id)) return true;
     api_.worker().post([self, who, id, q] {
       auto page = self->api_.chat().search(who, q);

@@ -169,6 +169,9 @@ struct SearchQuery {
   std::optional<int64_t> conversation_id;  // only this conversation
   int limit = 20;                          // 1..100
   int offset = 0;                          // 0..1000, pagination by rank
+  // The last word also matches as a prefix (search as you type). Costs more on a large
+  // store: a prefix reads the postings of every word it starts, across all conversations.
+  bool prefix = true;
 };
 
 struct SearchHit {

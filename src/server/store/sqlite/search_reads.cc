@@ -23,7 +23,7 @@ constexpr std::size_t kMaxQueryWords = 16;
 // A user's words as an FTS5 query: each word a quoted string (so nothing the user types
 // is FTS syntax), all required, the last one also as a prefix (search as you type).
 // Words are split at whitespace and at ASCII punctuation; the tokenizer splits further.
-std::string match_words(std::string_view text) {
+std::string match_words(std::string_view text, bool prefix) {
   std::vector<std::string> words;
   std::string word;
   auto flush = [&] {
@@ -49,7 +49,7 @@ std::string match_words(std::string_view text) {
       query += c;
     }
     query += '"';
-    if (i + 1 == words.size()) query += '*';
+    if (prefix && i + 1 == words.size()) query += '*';
   }
   return query;
 }
@@ -133,7 +133,7 @@ Result<Page<MessageRecord>> SqliteStore::message_changes(int64_t user_id, int64_
 Result<Page<SearchHit>> SqliteStore::search(int64_t user_id, const SearchQuery& query) {
   if (query.limit < 1) return Error::make(Errc::kInvalidArgument, "limit must be at least 1");
   if (query.offset < 0) return Error::make(Errc::kInvalidArgument, "offset must not be negative");
-  std::string words = match_words(query.text);
+  std::string words = match_words(query.text, query.prefix);
   if (words.empty()) return Error::make(Errc::kInvalidArgument, "the query has no words");
   return read([&](Db& db) -> Result<Page<SearchHit>> {
     // The conversations to search, as index terms.
