@@ -61,6 +61,8 @@ MessageRecord read_message(const Stmt& stmt, int first) {
   message.text = stmt.text(first + 6);
   message.ts = stmt.i64(first + 7);
   message.version = stmt.i64(first + 8);
+  if (!stmt.is_null(first + 9)) message.media_id = stmt.text(first + 9);
+  if (!stmt.is_null(first + 10)) message.attachment = stmt.text(first + 10);
   return message;
 }
 

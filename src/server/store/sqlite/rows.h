@@ -67,12 +67,13 @@ UserRecord read_user(const Stmt& stmt, int first = 0);
   PARLEY_STORE_VIEW_ACTIVITY " AS seen_activity, " PARLEY_STORE_VIEW_VERSION              \
   " AS seen_version, c.name, c.description, "                                            \
   "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "    \
-  "lm.ts, lm.version"
+  "lm.ts, lm.version, lm.media_id, lm.attachment"
 ConversationRecord read_conversation(const Stmt& stmt);
 
-// id, conversation_id, seq, sender_id, client_id, kind, text, ts, version from column `first`.
+// id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, media_id,
+// attachment from column `first`.
 #define PARLEY_STORE_MESSAGE_COLUMNS \
-  "id, conversation_id, seq, sender_id, client_id, kind, text, ts, version"
+  "id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, media_id, attachment"
 MessageRecord read_message(const Stmt& stmt, int first = 0);
 
 }  // namespace parley::store::sqlite

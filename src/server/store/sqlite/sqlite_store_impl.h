@@ -52,6 +52,10 @@ class SqliteStore final : public Store {
   Result<std::vector<int64_t>> block_relations(int64_t user_id,
                                                const std::vector<int64_t>& user_ids) override;
   Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) override;
+  // Media (media_store.cc).
+  Result<std::optional<MediaRecord>> media_for_user(std::string_view media_id,
+                                                    int64_t user_id) override;
+  Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) override;
 
   // Diagnostics for tests: a PRAGMA's value as the writer connection sees it. Must not be
   // called concurrently with write().

@@ -58,6 +58,11 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) override;
   Status set_last_seen(int64_t user_id, int64_t ts) override;
   Status set_hide_last_seen(int64_t user_id, bool hide) override;
+  // Media (media_store.cc).
+  Status insert_media(const MediaRecord& media) override;
+  Result<std::optional<MediaRecord>> find_media(std::string_view media_id) override;
+  Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
+                                                             int limit) override;
 
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.
@@ -115,6 +120,9 @@ class SqliteWriteTxn final : public WriteTxn {
   // `other` as the second user of a pair with `self` (a contact, a block): kInvalidArgument
   // when both are the same user, kNotFound when either does not exist.
   Result<UserRecord> find_other_user(int64_t self, int64_t other);
+
+  Status do_insert_media(const MediaRecord& media);
+  Result<std::vector<std::string>> do_delete_unreferenced_media(int64_t created_before, int limit);
 
   // Shared writes.
   Status set_conversation_version(int64_t conversation_id, int64_t version);
