@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "server/chat/attachments.h"
+
 namespace parley::api::wire {
 
 namespace json = boost::json;
@@ -22,7 +24,17 @@ json::object message(const store::MessageRecord& m) {
     json::value v = json::parse(m.text, ec);
     if (!ec && v.is_object()) o["system"] = std::move(v);
   }
+  if (!m.attachment.empty()) {
+    // Written by the domain at send time (chat/attachments.h).
+    boost::system::error_code ec;
+    json::value v = json::parse(m.attachment, ec);
+    if (!ec && v.is_object()) o["image"] = std::move(v);
+  }
   return o;
+}
+
+json::object media(const store::MediaRecord& m) {
+  return json::parse(chat::image_attachment(m)).as_object();
 }
 
 json::object member(const store::MemberRecord& m) {
