@@ -5,11 +5,13 @@ import { isGroup, nameIn, senderColour, systemEvent, systemText } from '../core/
 import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
-import type { MessageStatus } from '../core/types';
+import type { ImageInfo, MessageStatus } from '../core/types';
+import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SendIcon, StatusIcon } from './icons';
+import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
 import { MessageInfo } from './MessageInfo';
 
 interface Row {
@@ -26,6 +28,10 @@ interface Row {
   error?: string;
   /** The line a system message shows. */
   system?: string;
+  /** A photo message (text is its caption). */
+  image?: ImageInfo;
+  /** A photo still uploading: its local upload id. */
+  upload?: number;
 }
 
 type Panel = { type: 'group' } | { type: 'message'; seq: number } | null;
@@ -56,6 +62,10 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const [draft, setDraft] = useState('');
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState('');
+  const [viewing, setViewing] = useState<{ image: ImageInfo; caption: string } | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const [photoError, setPhotoError] = useState('');
+  const fileRef = useRef<HTMLInputElement>(null);
   const stick = useRef(true);
   const anchor = useRef<{ seq: number; offset: number } | null>(null);
 
@@ -73,10 +83,12 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
         system: ev ? systemText(ev, me, memberName) : 'Unsupported message',
       };
     }
+    const photo = m.kind === 'image' && m.image ? m.image : undefined;
     return {
       key: `s${m.seq}`,
-      text: m.kind === 'text' ? m.text : 'Unsupported message',
-      kind: m.kind,
+      text: m.kind === 'text' || photo ? m.text : 'Unsupported message',
+      image: photo,
+      kind: photo ? 'image' : m.kind === 'image' ? 'unsupported' : m.kind,
       mine: m.sender_id === me,
       sender: m.sender_id,
       ts: m.ts,
@@ -88,7 +100,11 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: 'text', mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : 'text', image: e.image, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error });
+  }
+  const uploads = client.uploads.filter((u) => u.conversation_id === conversationId);
+  for (const u of uploads) {
+    rows.push({ key: `u${u.id}`, text: u.caption, kind: 'image', mine: true, sender: me, ts: u.created_at, upload: u.id });
   }
 
   async function loadOlder() {
@@ -205,11 +221,49 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     inputRef.current?.focus();
   }
 
+  /** Sends picked, pasted or dropped files as photos; the draft becomes the first one's caption. */
+  function sendFiles(files: Iterable<File>) {
+    let caption = draft.trim();
+    let sent = 0;
+    for (const f of files) {
+      const problem = uploadProblem(f);
+      if (problem) {
+        setPhotoError(problem);
+        continue;
+      }
+      client.sendPhoto(conversationId, f, caption);
+      caption = '';
+      sent += 1;
+    }
+    if (sent) {
+      setPhotoError('');
+      setDraft('');
+      stick.current = true;
+    }
+  }
+
   const tooLong = new TextEncoder().encode(draft).length > 16384;
 
   return (
     <div class={`chat-wrap${panel ? ' has-panel' : ''}`}>
-    <section class="chat" aria-labelledby="chat-title">
+    <section
+      class={`chat${dragging ? ' dragging' : ''}`}
+      aria-labelledby="chat-title"
+      onDragOver={(e) => {
+        if (conv.left || !e.dataTransfer?.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={(e) => {
+        setDragging(false);
+        if (conv.left || !e.dataTransfer?.files.length) return;
+        e.preventDefault();
+        sendFiles(e.dataTransfer.files);
+      }}
+    >
       <header class="bar chat-bar">
         <button type="button" class="icon-button back" onClick={onBack} aria-label="Back to chats">
           <BackIcon />
@@ -313,7 +367,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                 data-seq={r.seq}
                 data-status={r.status}
               >
-                <div class={`bubble${r.kind !== 'text' ? ' unsupported' : ''}`}>
+                <div class={`bubble${r.kind !== 'text' && r.kind !== 'image' ? ' unsupported' : ''}${r.kind === 'image' ? ' has-photo' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
                     <span class="sender" style={{ color: senderColour(r.sender) }}>
                       {memberName(r.sender)}
@@ -321,7 +375,23 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
                   ) : (
                     <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
                   )}
-                  <span class="text">{r.text}</span>
+                  {r.image && (
+                    <PhotoBubble client={client} image={r.image} caption={r.text} onOpen={() => setViewing({ image: r.image!, caption: r.text })} />
+                  )}
+                  {r.upload !== undefined &&
+                    (() => {
+                      const u = uploads.find((x) => x.id === r.upload)!;
+                      return (
+                        <UploadBubble
+                          preview={u.preview}
+                          loaded={u.loaded}
+                          total={u.total}
+                          error={u.error ? uploadErrorText(u.error) : undefined}
+                          onDismiss={() => client.dismissUpload(u.id)}
+                        />
+                      );
+                    })()}
+                  {(r.kind !== 'image' || r.text) && <span class="text">{r.text}</span>}
                   <span class="meta">
                     <time dateTime={new Date(r.ts).toISOString()}>{clockTime(r.ts)}</time>
                     {r.status && <StatusIcon status={r.status} />}
@@ -374,6 +444,22 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
           send();
         }}
       >
+        <input
+          ref={fileRef}
+          type="file"
+          accept={ACCEPTED_TYPES}
+          multiple
+          hidden
+          data-testid="photo-input"
+          onChange={(e) => {
+            const files = e.currentTarget.files;
+            if (files) sendFiles([...files]);
+            e.currentTarget.value = '';
+          }}
+        />
+        <button type="button" class="icon-button attach" aria-label="Attach photo" title="Attach photo" onClick={() => fileRef.current?.click()}>
+          <AttachIcon />
+        </button>
         <label for="composer-input" class="visually-hidden">
           Message {name}
         </label>
@@ -390,6 +476,12 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
             client.typingInput(conversationId, v.trim() !== '');
           }}
           onBlur={() => client.typingStop(conversationId)}
+          onPaste={(e) => {
+            const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+            if (!files.length) return;
+            e.preventDefault();
+            sendFiles(files);
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
@@ -402,6 +494,11 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
         </button>
       </form>
       )}
+      {photoError && !conv.left && (
+        <p class="form-error composer-error" role="alert">
+          {photoError}
+        </p>
+      )}
       {tooLong && !conv.left && (
         <p class="form-error composer-error" role="alert">
           This message is longer than 16 KB.
@@ -410,6 +507,7 @@ export function ChatView({ client, conversationId, onBack }: { client: ParleyCli
     </section>
     {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
+    {viewing && <PhotoViewer client={client} image={viewing.image} caption={viewing.caption} onClose={() => setViewing(null)} />}
     {dialog === 'contact' && peer && <ContactDialog client={client} user={peer} onClose={closeDialog} />}
     {(dialog === 'block' || dialog === 'unblock') && peer && (
       <BlockDialog client={client} user={peer} unblock={dialog === 'unblock'} onClose={closeDialog} />
