@@ -17,6 +17,15 @@
 #include "server/net/server.h"
 #include "server/store/sqlite/sqlite_store.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+// LeakSanitizer (the ASan build) would fail every exit on what libvips and GLib keep for
+// the life of the process (type registrations, thread pools, caches): not ours, not leaks.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libvips.so\nleak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libgio-2.0.so\n"
+         "leak:libgmodule-2.0.so\nleak:libheif.so\nleak:libfontconfig.so\n";
+}
+#endif
+
 namespace {
 
 // "host:port" or "[v6]:port".

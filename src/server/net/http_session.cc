@@ -227,7 +227,8 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
   if (head.content_length() && *head.content_length() > limit) {
     auto res = too_large();
     auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
-    if (!wec) co_await drain_briefly(stream);
+    // A response that closes the connection completes with end_of_stream.
+    if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
     co_return false;
   }
   auto [sink, refusal] = co_await async_begin_upload(*shared.api, api_request(h, remote_address),
@@ -256,7 +257,8 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
       sink.reset();
       auto res = too_large();
       auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
-      if (!wec) co_await drain_briefly(stream);
+      // A response that closes the connection completes with end_of_stream.
+    if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
       co_return false;
     }
     if (ec) co_return false;
@@ -284,24 +286,17 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
 template <class Stream>
 asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address) {
   beast::flat_buffer buffer;
-  const uint64_t upload_limit = shared.api->upload_limit();
   for (;;) {
     // The head comes first, so that an upload route can stream its body (serve_upload).
-    // Until the route is known the larger limit applies to a declared length; every
-    // other route then applies its own.
+    // No body limit until the route is known; each route then applies its own.
     http::request_parser<http::empty_body> head;
     head.header_limit(16 * 1024);
-    head.body_limit(std::max<uint64_t>(shared.options.http_body_max_bytes, upload_limit));
+    head.body_limit(boost::none);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, head, kAwait);
     auto too_large = [&]() {
       return json_response(11, false, 413, error_json("payload_too_large", "request body above 64 KiB"));
     };
-    if (hec == http::error::body_limit) {
-      auto res = too_large();
-      co_await http::async_write(stream, res, kAwait);
-      break;
-    }
     if (hec) break;
     {
       const auto& h = head.get();
@@ -314,7 +309,8 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
     }
     if (head.content_length() && *head.content_length() > shared.options.http_body_max_bytes) {
       auto res = too_large();
-      co_await http::async_write(stream, res, kAwait);
+      auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+      if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
       break;
     }
     http::request_parser<http::string_body> parser{std::move(head)};
