@@ -5,9 +5,10 @@ set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libsodium-dev libssl-dev
-      libspdlog-dev libtomlplusplus-dev libgtest-dev)
+      libspdlog-dev libtomlplusplus-dev libgtest-dev libvips-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(sqlite3 chromium)
+  # libvips-tools and exiftool make the test images (tests/node/media.test.mjs).
+  pkgs+=(sqlite3 chromium libvips-tools libimage-exiftool-perl)
 fi
 # The web client and the black-box tests need Node.js and npm; keep an existing install.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -17,6 +17,9 @@ std::string_view errc_name(Errc code) {
     case Errc::kGroupFull: return "group_full";
     case Errc::kWindowExpired: return "window_expired";
     case Errc::kPayloadTooLarge: return "payload_too_large";
+    case Errc::kUnsupportedMedia: return "unsupported_media";
+    case Errc::kCorruptMedia: return "corrupt_media";
+    case Errc::kImageTooLarge: return "image_too_large";
     case Errc::kRateLimited: return "rate_limited";
     case Errc::kInternal: return "internal";
     case Errc::kUnavailable: return "unavailable";
@@ -39,6 +42,9 @@ int errc_http_status(Errc code) {
     case Errc::kGroupFull: return 409;
     case Errc::kWindowExpired: return 403;
     case Errc::kPayloadTooLarge: return 413;
+    case Errc::kUnsupportedMedia: return 415;
+    case Errc::kCorruptMedia:
+    case Errc::kImageTooLarge: return 422;
     case Errc::kRateLimited: return 429;
     case Errc::kInternal: return 500;
     case Errc::kUnavailable: return 503;

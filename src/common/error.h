@@ -22,6 +22,9 @@ enum class Errc {
   kGroupFull,
   kWindowExpired,
   kPayloadTooLarge,
+  kUnsupportedMedia,  // an upload that is not an image type the server decodes
+  kCorruptMedia,      // an image that fails to decode
+  kImageTooLarge,     // an image whose dimensions exceed the pixel limits
   kRateLimited,
   kInternal,
   kUnavailable,

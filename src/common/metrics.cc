@@ -52,7 +52,8 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
 Metrics::Metrics()
     : send_to_durable_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
       commit_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
-      commit_batch_size({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}) {}
+      commit_batch_size({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}),
+      media_processing_seconds({0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}) {}
 
 std::string Metrics::render(std::size_t subscribers) const {
   std::string out;
@@ -82,6 +83,8 @@ std::string Metrics::render(std::size_t subscribers) const {
   send_to_durable_seconds.render(out, "parley_send_to_durable_seconds", "From a send being parsed to its commit.");
   commit_seconds.render(out, "parley_commit_seconds", "Duration of one group-commit transaction.");
   commit_batch_size.render(out, "parley_commit_batch_size", "Operations per group-commit transaction.");
+  media_processing_seconds.render(out, "parley_media_processing_seconds",
+                                  "Processing one upload: decode, full image, thumbnail, placeholder.");
   return out;
 }
 

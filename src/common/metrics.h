@@ -60,10 +60,11 @@ struct Metrics {
   Counter rate_limited;
   Counter presence_changes;        // users going online or offline (after coalescing)
   Counter presence_frames;         // presence frames handed to subscribed devices
-  std::array<Counter, 32> errors;  // by Errc
+  std::array<Counter, 32> errors;  // by Errc (room for codes still to come)
   Histogram send_to_durable_seconds;   // send frame parsed -> committed
   Histogram commit_seconds;            // one batch's transaction
   Histogram commit_batch_size;         // ops per batch
+  Histogram media_processing_seconds;  // one upload decoded, re-encoded and stored
 
   void count_error(Errc code) { errors[static_cast<std::size_t>(code)].add(); }
   // The whole exposition; `subscribers` is the bus's current device count.

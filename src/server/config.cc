@@ -97,6 +97,20 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::presence_last_seen_write_ms, 0, 3600000)},
       {"commit-batch-max", "most writes in one group commit (default 1024)",
        number<int64_t>(&Config::commit_batch_max, 1, 100000)},
+      {"max-upload-bytes", "largest photo upload; larger ones get 413 (default 26214400)",
+       number<int64_t>(&Config::max_upload_bytes, 1024, 1LL << 32)},
+      {"media-max-pixels", "largest photo in pixels, checked before decoding (default 40000000)",
+       number<int64_t>(&Config::media_max_pixels, 1, 1LL << 31)},
+      {"media-threads", "threads processing photos (default 1)",
+       number<int64_t>(&Config::media_threads, 1, 64)},
+      {"media-unreferenced-ttl-s", "delete uploads no message uses after this long (default 86400)",
+       number<int64_t>(&Config::media_unreferenced_ttl_s, 0, 365LL * 86400)},
+      {"media-gc-interval-ms", "how often unreferenced uploads are collected (default 60000)",
+       number<int64_t>(&Config::media_gc_interval_ms, 100, 86400000)},
+      {"media-link-ttl-s", "lifetime of signed photo links (default 600)",
+       number<int64_t>(&Config::media_link_ttl_s, 10, 7 * 86400)},
+      {"media-signing-key", "64 hex digits signing photo links (default: DATA_DIR/media/signing.key)",
+       text(&Config::media_signing_key)},
   };
   return kOptions;
 }

@@ -36,6 +36,14 @@ struct Config {
   int64_t erase_purge_delay_ms = 5000;
   int64_t presence_offline_grace_ms = 5000;
   int64_t presence_last_seen_write_ms = 60000;
+  // Photos (src/server/media).
+  int64_t max_upload_bytes = 25LL << 20;
+  int64_t media_max_pixels = 40'000'000;
+  int64_t media_threads = 1;
+  int64_t media_unreferenced_ttl_s = 86400;
+  int64_t media_gc_interval_ms = 60000;
+  int64_t media_link_ttl_s = 600;
+  std::string media_signing_key;  // 64 hex digits; empty: DATA_DIR/media/signing.key
   // Benchmarks only: hash new passwords with libsodium's minimum argon2id cost so that
   // thousands of benchmark accounts can be registered quickly. Never for real users.
   bool insecure_fast_password_hashing = false;

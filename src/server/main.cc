@@ -11,8 +11,20 @@
 #include "server/bus/local_bus.h"
 #include "server/chat/service.h"
 #include "server/config.h"
+#include "server/media/fs_media_store.h"
+#include "server/media/image_processor.h"
+#include "server/media/media_service.h"
 #include "server/net/server.h"
 #include "server/store/sqlite/sqlite_store.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+// LeakSanitizer (the ASan build) would fail every exit on what libvips and GLib keep for
+// the life of the process (type registrations, thread pools, caches): not ours, not leaks.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libvips.so\nleak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libgio-2.0.so\n"
+         "leak:libgmodule-2.0.so\nleak:libheif.so\nleak:libfontconfig.so\n";
+}
+#endif
 
 namespace {
 
@@ -106,12 +118,42 @@ int main(int argc, char** argv) {
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;
   ao.login_burst = std::max(1.0, std::min(c.rate_login_per_min, 20.0));
+  media::init_image_processing(argv[0], 1);
+  std::string media_dir = (std::filesystem::path(c.data_dir) / "media").string();
+  auto blobs = media::open_fs_media_store(media_dir);
+  if (!blobs) {
+    spdlog::critical("cannot open the media store in {}: {}", media_dir, blobs.error().message);
+    return 1;
+  }
+  media::MediaOptions mo;
+  mo.max_upload_bytes = static_cast<uint64_t>(c.max_upload_bytes);
+  mo.limits.max_pixels = c.media_max_pixels;
+  mo.threads = static_cast<int>(c.media_threads);
+  mo.unreferenced_ttl_ms = c.media_unreferenced_ttl_s * 1000;
+  mo.gc_interval_ms = c.media_gc_interval_ms;
+  mo.link_ttl_s = c.media_link_ttl_s;
+  if (!c.media_signing_key.empty()) {
+    if (!media::parse_key(c.media_signing_key, mo.signing_key)) {
+      std::fprintf(stderr, "parleyd: --media-signing-key wants 64 hex digits\n");
+      return 2;
+    }
+  } else {
+    auto key = media::load_or_create_signing_key(media_dir + "/signing.key");
+    if (!key) {
+      spdlog::critical("{}", key.error().message);
+      return 1;
+    }
+    mo.signing_key = *key;
+  }
+  media::MediaService media_service(**db, chat.committer(), **blobs, mo);
+  media_service.on_processed = [&metrics](double s) { metrics.media_processing_seconds.observe(s); };
+
   api::PresenceHub presence_hub(metrics);
   chat::PresenceOptions po;
   po.offline_grace_ms = c.presence_offline_grace_ms;
   po.last_seen_write_ms = c.presence_last_seen_write_ms;
   chat::PresenceTracker presence(**db, chat.committer(), presence_hub, po);
-  api::Api api(chat, bus, server.worker(), metrics, presence, presence_hub, ao);
+  api::Api api(chat, bus, server.worker(), metrics, presence, presence_hub, media_service, ao);
 
   if (Status s = server.start(api); !s) {
     spdlog::critical("{}", s.error().message);
@@ -121,7 +163,8 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd listening on {}://{}:{} (data in {}, web client from {})",
                so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat, &publisher, &presence] {
+  server.run([&chat, &publisher, &presence, &media_service] {
+    media_service.stop();  // its commits go through chat's committer, stopped next
     presence.stop();  // queues the last-seen writes, which chat.stop() then commits
     chat.stop();
     publisher.stop();  // flush coalesced receipts before connections close

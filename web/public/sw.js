@@ -4,6 +4,8 @@
  *   so the app opens offline on any client-side route.
  * - Hashed build assets (/assets/...) are served from the cache first (they never change).
  * - Nothing under /api/ is ever cached here: data lives in IndexedDB, managed by the app.
+ * - Nor photos (/media/...): their signed links change every few minutes and the browser's
+ *   HTTP cache already keeps them as long as their Cache-Control allows.
  */
 const CACHE = 'parley-shell-v1';
 const SHELL = ['/', '/index.html', '/icon.svg', '/manifest.webmanifest'];
@@ -74,7 +76,8 @@ self.addEventListener('fetch', (event) => {
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/api/') || url.pathname === '/healthz' || url.pathname === '/readyz') return;
+  if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/media/')) return;
+  if (url.pathname === '/healthz' || url.pathname === '/readyz') return;
   if (req.mode === 'navigate') {
     event.respondWith(networkFirstShell(req));
   } else if (url.pathname.startsWith('/assets/')) {

@@ -20,6 +20,7 @@
 #include "server/bus/bus.h"
 #include "server/chat/rate_limiter.h"
 #include "server/chat/service.h"
+#include "server/media/media_service.h"
 
 namespace parley::api {
 
@@ -33,11 +34,25 @@ struct ApiOptions {
 class Api {
  public:
   Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metrics,
-      chat::PresenceTracker& presence, PresenceHub& hub, ApiOptions options);
+      chat::PresenceTracker& presence, PresenceHub& hub, media::MediaService& media,
+      ApiOptions options);
 
   // Answers one HTTP request (healthz, readyz, metrics and everything under /api/).
   // `done` is called exactly once, from any thread. Thread-safe.
   void handle_http(HttpRequest request, HttpDone done);
+
+  // ---- streamed uploads (media_routes.cc) ----------------------------------------------
+  // An upload route takes its body as a stream: after reading the head, net/ asks
+  // is_upload; if so it calls begin_upload, feeds the body (at most upload_limit() bytes)
+  // to the sink as it arrives, and calls finish_upload once it is complete. Thread-safe.
+  bool is_upload(std::string_view method, std::string_view path) const;
+  uint64_t upload_limit() const;
+  // Authenticates the head (on a worker). `done` gets a sink to go on with, or a null sink
+  // and the answer to send. Called exactly once, from any thread.
+  using UploadStarted = std::function<void(std::unique_ptr<UploadSink>, HttpResponse)>;
+  void begin_upload(HttpRequest head, UploadStarted done);
+  // The whole body has arrived: process it and answer (`done` exactly once, any thread).
+  void finish_upload(std::unique_ptr<UploadSink> sink, HttpDone done);
 
   // Whether a WebSocket upgrade from `origin` (may be empty: no Origin header) to a
   // server addressed as `host` (the Host header) may proceed. Thread-safe.
@@ -74,6 +89,11 @@ class Api {
   // Contacts, blocks, user search, privacy (social_routes.cc); false when not one of them.
   bool route_social(const chat::Principal& who, HttpRequest& request,
                     const std::vector<std::string_view>& seg, HttpDone& done);
+  // Image metadata and downloads (media_routes.cc); false when not one of them.
+  bool route_media(const chat::Principal& who, HttpRequest& request,
+                   const std::vector<std::string_view>& seg, HttpDone& done);
+  // GET /media/{id}/{variant}?u=&e=&s= : downloads by signed link, without a token.
+  void route_signed_media(HttpRequest& request, HttpDone& done);
 
   chat::ChatService& chat_;
   bus::Bus& bus_;
@@ -81,6 +101,7 @@ class Api {
   Metrics& metrics_;
   chat::PresenceTracker& presence_;
   PresenceHub& hub_;
+  media::MediaService& media_;
   const ApiOptions options_;
   chat::RateLimiter register_limiter_;
   chat::RateLimiter login_limiter_;

@@ -34,13 +34,15 @@ json::object login_body(const chat::LoginResult& r) {
 }  // namespace
 
 Api::Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metrics,
-         chat::PresenceTracker& presence, PresenceHub& hub, ApiOptions options)
+         chat::PresenceTracker& presence, PresenceHub& hub, media::MediaService& media,
+         ApiOptions options)
     : chat_(chat),
       bus_(bus),
       worker_(worker),
       metrics_(metrics),
       presence_(presence),
       hub_(hub),
+      media_(media),
       options_(std::move(options)),
       register_limiter_(options_.register_per_min / 60.0, options_.register_burst),
       login_limiter_(options_.login_per_min / 60.0, options_.login_burst),
@@ -111,6 +113,7 @@ void Api::route(HttpRequest& req, HttpDone& done) {
                                                      std::move(*password), device->value_or("")},
                                finish);
   }
+  if (path.rfind("/media/", 0) == 0) return route_signed_media(req, done);
   if (path.rfind("/api/", 0) != 0) return done(error_response(route_not_found()));
 
   auto who = chat_.authenticate(bearer_token(req.authorization));
@@ -185,6 +188,7 @@ void Api::route_authenticated(const chat::Principal& who, HttpRequest& req, Http
   if (route_edits(who, req, seg, done)) return;
   if (route_groups(who, req, seg, done)) return;
   if (route_social(who, req, seg, done)) return;
+  if (route_media(who, req, seg, done)) return;
   if (seg[0] != "conversations") return fail(route_not_found());
 
   if (seg.size() == 1) {
@@ -253,9 +257,15 @@ void Api::route_authenticated(const chat::Principal& who, HttpRequest& req, Http
     if (!body) return fail(body.error());
     auto client_id = protocol::required_string(*body, "client_id");
     if (!client_id) return fail(client_id.error());
-    auto text = protocol::required_string(*body, "text");
+    auto media_id = protocol::optional_string(*body, "media_id");
+    if (!media_id) return fail(media_id.error());
+    // With a photo the text is its caption and may be left out.
+    auto text = protocol::optional_string(*body, "text");
+    if (text && !text->has_value() && !media_id->has_value())
+      text = Error::make(Errc::kBadRequest, "field 'text' is required");
     if (!text) return fail(text.error());
-    return chat_.send(who, chat::SendRequest{*conv_id, std::move(*client_id), std::move(*text)}, 0,
+    return chat_.send(who, chat::SendRequest{*conv_id, std::move(*client_id), text->value_or(""),
+                                             media_id->value_or("")}, 0,
                       [done](Result<store::AppendOutcome> r) {
                         if (!r) return done(error_response(r.error()));
                         done(json_response(200, {{"message", wire::message(r->message)},

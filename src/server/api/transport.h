@@ -9,8 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
+#include "common/result.h"
 
 namespace parley::api {
 
@@ -21,6 +24,18 @@ struct HttpRequest {
   std::string authorization;   // the Authorization header, or empty
   std::string body;
   std::string remote_address;  // the peer's IP address, for per-address rate limits
+  std::string range;           // the Range header, or empty
+  std::string if_none_match;   // the If-None-Match header, or empty
+};
+
+// Bytes a response streams instead of holding them in `body` (a stored image). net/
+// reads it in chunks while writing, on the connection's strand.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  virtual uint64_t size() const = 0;
+  // Up to n bytes at offset; 0 only at the end. Errors: kInternal.
+  virtual Result<std::size_t> read(uint64_t offset, char* out, std::size_t n) = 0;
 };
 
 struct HttpResponse {
@@ -28,6 +43,21 @@ struct HttpResponse {
   std::string body;            // JSON
   int64_t retry_after_s = 0;   // > 0: send a Retry-After header
   std::optional<Errc> error;   // set on error answers (for metrics)
+  std::string content_type;    // empty: application/json
+  std::vector<std::pair<std::string, std::string>> headers;  // extra or overriding headers
+  // When set, the body is `stream_length` bytes of `stream` from `stream_offset`.
+  std::shared_ptr<BodySource> stream;
+  uint64_t stream_offset = 0;
+  uint64_t stream_length = 0;
+};
+
+// The body of a streamed upload, fed by net/ chunk by chunk on the connection's strand.
+// Destroying it before Api::finish_upload discards everything received.
+class UploadSink {
+ public:
+  virtual ~UploadSink() = default;
+  // Errors: kPayloadTooLarge (past the upload limit), kInternal.
+  virtual Status write(std::string_view bytes) = 0;
 };
 
 // Called exactly once per request, from any thread.

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "server/chat/attachments.h"
+
 namespace parley::api::wire {
 
 namespace json = boost::json;
@@ -28,6 +30,12 @@ json::object message(const store::MessageRecord& m) {
     boost::system::error_code ec;
     json::value v = json::parse(m.text, ec);
     if (!ec && v.is_object()) o["system"] = std::move(v);
+  }
+  if (!m.attachment.empty()) {
+    // Written by the domain at send time (chat/attachments.h).
+    boost::system::error_code ec;
+    json::value v = json::parse(m.attachment, ec);
+    if (!ec && v.is_object()) o["image"] = std::move(v);
   }
   return o;
 }
@@ -56,6 +64,10 @@ json::object search_hit(const store::SearchHit& hit) {
   }
   flush();
   return {{"message", message(hit.message)}, {"snippet", std::move(segments)}, {"rank", hit.rank}};
+}
+
+json::object media(const store::MediaRecord& m) {
+  return json::parse(chat::image_attachment(m)).as_object();
 }
 
 json::object member(const store::MemberRecord& m) {

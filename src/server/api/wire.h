@@ -15,6 +15,8 @@ namespace parley::api::wire {
 
 boost::json::object user(const store::UserRecord& u);
 boost::json::object message(const store::MessageRecord& m);
+// The image object of an upload, the same as a message's "image".
+boost::json::object media(const store::MediaRecord& m);
 boost::json::object member(const store::MemberRecord& m);
 // {"message", "snippet": [{"text", "match"?}...], "rank"}
 boost::json::object search_hit(const store::SearchHit& hit);

@@ -138,12 +138,18 @@ void WsChannel::dispatch(const std::string& type, json::object& f, json::value i
     if (!conv) return send_error(id, conv.error());
     auto client_id = protocol::required_string(f, "client_id");
     if (!client_id) return send_error(id, client_id.error());
-    auto text = protocol::required_string(f, "text");
+    auto media_id = protocol::optional_string(f, "media_id");
+    if (!media_id) return send_error(id, media_id.error());
+    // With a photo the text is its caption and may be left out.
+    auto text = protocol::optional_string(f, "text");
+    if (text && !text->has_value() && !media_id->has_value())
+      text = Error::make(Errc::kBadRequest, "field 'text' is required");
     if (!text) return send_error(id, text.error());
     if (!begin_request(id)) return;
     auto started = std::chrono::steady_clock::now();
     return api_.chat().send(
-        who, chat::SendRequest{*conv, std::move(*client_id), std::move(*text)}, connection_id_,
+        who, chat::SendRequest{*conv, std::move(*client_id), text->value_or(""), media_id->value_or("")},
+        connection_id_,
         [self, id, started](Result<store::AppendOutcome> r) {
           self->end_request();
           if (!r) return self->send_error(id, r.error());

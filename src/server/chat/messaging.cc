@@ -3,6 +3,7 @@
 
 #include "common/clock.h"
 #include "protocol/validate.h"
+#include "server/chat/attachments.h"
 #include "server/chat/service.h"
 
 namespace parley::chat {
@@ -86,7 +87,11 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
                        Callback<store::AppendOutcome> done) {
   if (r.conversation_id <= 0) return done(not_found());
   if (auto s = protocol::validate_client_id(r.client_id); !s) return done(s.error());
-  if (auto s = protocol::validate_text(r.text, limits_.max_text_bytes); !s) return done(s.error());
+  if (!r.media_id.empty() && !valid_media_id(r.media_id))
+    return done(Error::make(Errc::kNotFound, "no such upload"));
+  // A photo may go without a caption; any other message needs text.
+  if (!(r.text.empty() && !r.media_id.empty()))
+    if (auto s = protocol::validate_text(r.text, limits_.max_text_bytes); !s) return done(s.error());
   if (int64_t wait = send_limiter_.acquire(std::to_string(who.user.id), steady_ms()); wait > 0) {
     Error e = Error::make(Errc::kRateLimited, "too many messages; slow down");
     e.retry_after_ms = wait;
@@ -96,8 +101,9 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
   m.conversation_id = r.conversation_id;
   m.sender_id = who.user.id;
   m.client_id = std::move(r.client_id);
-  m.kind = "text";
+  m.kind = r.media_id.empty() ? "text" : "image";
   m.text = std::move(r.text);
+  m.media_id = std::move(r.media_id);
   committer_.submit(make_op<store::AppendOutcome>(
       [m = std::move(m)](store::WriteTxn& txn) mutable {
         // A retry of a message stored before a block still gets its original ack; only new
@@ -109,6 +115,15 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
           auto blocked = txn.blocked_in_direct(m.conversation_id, m.sender_id);
           if (!blocked) return Result<store::AppendOutcome>(blocked.error());
           if (*blocked) return Result<store::AppendOutcome>(blocked_error());
+          // Looked up inside the transaction, so that garbage collection (which runs
+          // through the same committer) cannot remove the upload in between.
+          if (!m.media_id.empty()) {
+            auto media = txn.find_media(m.media_id);
+            if (!media) return Result<store::AppendOutcome>(media.error());
+            if (!media->has_value() || (*media)->owner_id != m.sender_id)
+              return Result<store::AppendOutcome>(Error::make(Errc::kNotFound, "no such upload"));
+            m.attachment = image_attachment(**media);
+          }
         }
         // The time is taken inside the transaction so that it is the commit's time.
         m.ts = now_ms();

@@ -62,7 +62,8 @@ struct RegisterRequest {
 struct SendRequest {
   int64_t conversation_id = 0;
   std::string client_id;
-  std::string text;
+  std::string text;      // with media_id: the caption, may be empty
+  std::string media_id;  // non-empty: a message of kind "image" showing this upload
 };
 
 struct GroupChange;  // groups.cc
@@ -132,6 +133,8 @@ class ChatService {
   // ---- messages and receipts ------------------------------------------------------
   // Validates, rate-limits (kRateLimited with retry_after_ms), then commits. Resending a
   // client_id returns the original message with duplicate=true.
+  // With a media_id the message is of kind "image": the upload must be the sender's own
+  // (else kNotFound, "no such upload") and the text is an optional caption.
   // Errors: kInvalidArgument, kInvalidUtf8, kMessageTooLong, kRateLimited, kNotFound,
   // kUnavailable, kInternal.
   void send(const Principal& who, SendRequest request, uint64_t origin_connection,

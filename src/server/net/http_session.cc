@@ -35,6 +35,46 @@ auto async_api(api::Api& api, api::HttpRequest req, Token&& token) {
       token, std::move(req));
 }
 
+// The same bridge for the upload calls of the Api.
+template <class Token>
+auto async_begin_upload(api::Api& api, api::HttpRequest req, Token&& token) {
+  return asio::async_initiate<Token, void(std::unique_ptr<api::UploadSink>, api::HttpResponse)>(
+      [&api](auto handler, api::HttpRequest req) {
+        using Handler = decltype(handler);
+        auto h = std::make_shared<Handler>(std::move(handler));
+        auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(
+            asio::get_associated_executor(*h));
+        api.begin_upload(std::move(req), [h, work](std::unique_ptr<api::UploadSink> sink,
+                                                   api::HttpResponse r) {
+          auto ex = asio::get_associated_executor(*h);
+          asio::post(ex, [h, work, sink = std::move(sink), r = std::move(r)]() mutable {
+            std::move (*h)(std::move(sink), std::move(r));
+            work->reset();
+          });
+        });
+      },
+      token, std::move(req));
+}
+
+template <class Token>
+auto async_finish_upload(api::Api& api, std::unique_ptr<api::UploadSink> sink, Token&& token) {
+  return asio::async_initiate<Token, void(api::HttpResponse)>(
+      [&api](auto handler, std::unique_ptr<api::UploadSink> sink) {
+        using Handler = decltype(handler);
+        auto h = std::make_shared<Handler>(std::move(handler));
+        auto work = std::make_shared<asio::executor_work_guard<asio::any_io_executor>>(
+            asio::get_associated_executor(*h));
+        api.finish_upload(std::move(sink), [h, work](api::HttpResponse r) {
+          auto ex = asio::get_associated_executor(*h);
+          asio::post(ex, [h, work, r = std::move(r)]() mutable {
+            std::move (*h)(std::move(r));
+            work->reset();
+          });
+        });
+      },
+      token, std::move(sink));
+}
+
 StringResponse json_response(unsigned version, bool keep_alive, int status, std::string body) {
   StringResponse res{static_cast<http::status>(status), version};
   res.set(http::field::server, "parleyd");
@@ -81,7 +121,164 @@ http::message_generator serve_file(const http::request<Body>& req, const std::st
 }
 
 bool is_api_path(std::string_view path) {
-  return path.rfind("/api/", 0) == 0 || path == "/healthz" || path == "/readyz" || path == "/metrics";
+  return path.rfind("/api/", 0) == 0 || path.rfind("/media/", 0) == 0 || path == "/healthz" ||
+         path == "/readyz" || path == "/metrics";
+}
+
+constexpr std::size_t kChunkBytes = 64 * 1024;
+
+// Writes an Api answer; a streamed body (an image) goes out in chunks read from its
+// source, so no response holds a whole image in memory. True when the connection may
+// carry another request.
+template <class Stream>
+asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool keep_alive,
+                                         api::HttpResponse r, std::string_view path) {
+  if (r.stream) {
+    http::response<http::buffer_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "parleyd");
+    res.set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) res.set(name, value);
+    res.keep_alive(keep_alive);
+    res.content_length(r.stream_length);
+    res.body().data = nullptr;
+    res.body().more = true;
+    http::response_serializer<http::buffer_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, kAwait);
+    if (hec) co_return false;
+    std::vector<char> chunk(kChunkBytes);
+    uint64_t at = r.stream_offset, left = r.stream_length;
+    do {
+      std::size_t got = 0;
+      if (left > 0) {
+        auto n = r.stream->read(at, chunk.data(), static_cast<std::size_t>(std::min<uint64_t>(left, chunk.size())));
+        // The length is promised in the header: a short read can only cut the connection.
+        if (!n || *n == 0) co_return false;
+        got = *n;
+      }
+      at += got;
+      left -= got;
+      res.body().data = got ? chunk.data() : nullptr;
+      res.body().size = got;
+      res.body().more = left > 0;
+      auto [wec, wn] = co_await http::async_write(stream, sr, kAwait);
+      if (wec == http::error::need_buffer) wec = {};
+      if (wec) co_return false;
+    } while (!sr.is_done());
+    co_return keep_alive;
+  }
+  auto res = json_response(version, keep_alive, r.status, std::move(r.body));
+  if (path == "/metrics") res.set(http::field::content_type, "text/plain; version=0.0.4");
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) res.set(name, value);
+  if (r.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(r.retry_after_s));
+  auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+  co_return !wec && keep_alive;
+}
+
+template <class Head>
+api::HttpRequest api_request(const Head& req, const std::string& remote_address) {
+  std::string_view target(req.target().data(), req.target().size());
+  api::HttpRequest ar;
+  ar.method = std::string(req.method_string());
+  ar.path = std::string(target.substr(0, target.find('?')));
+  if (auto q = target.find('?'); q != std::string_view::npos) ar.query = std::string(target.substr(q + 1));
+  ar.authorization = std::string(req[http::field::authorization]);
+  ar.range = std::string(req[http::field::range]);
+  ar.if_none_match = std::string(req[http::field::if_none_match]);
+  ar.remote_address = remote_address;
+  return ar;
+}
+
+// After refusing a body that is still arriving, reads and discards what the client keeps
+// sending for a short while (2 s, 8 MiB at most) before the connection closes: closing on
+// unread data makes the kernel send a reset, which can destroy the refusal before the
+// client has read it.
+template <class Stream>
+asio::awaitable<void> drain_briefly(Stream& stream) {
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+  std::vector<char> sink(kChunkBytes);
+  for (std::size_t total = 0; total < (8u << 20);) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kAwait);
+    if (ec) break;
+    total += n;
+  }
+}
+
+// An upload route: authenticate from the head, then move the body to the Api's sink
+// chunk by chunk as it arrives, never holding it whole. A body over the limit is cut
+// off with 413 (a declared Content-Length before a byte is read) and the connection
+// closed; the sink, and everything it received, is dropped. True when the connection
+// may carry another request.
+template <class Stream>
+asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
+                                   http::request_parser<http::empty_body>& head, Shared& shared,
+                                   const std::string& remote_address) {
+  const auto& h = head.get();
+  const unsigned version = h.version();
+  const bool keep_alive = h.keep_alive();
+  const uint64_t limit = shared.api->upload_limit();
+  std::string path = std::string(h.target().substr(0, h.target().find('?')));
+  auto too_large = [&]() {
+    return json_response(version, false, 413,
+                         error_json("payload_too_large", "the upload is above the size limit"));
+  };
+  if (head.content_length() && *head.content_length() > limit) {
+    auto res = too_large();
+    auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+    // A response that closes the connection completes with end_of_stream.
+    if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
+    co_return false;
+  }
+  auto [sink, refusal] = co_await async_begin_upload(*shared.api, api_request(h, remote_address),
+                                                     asio::use_awaitable);
+  if (!sink) {
+    // The body was not read, so the connection cannot carry another request.
+    co_await write_api_response(stream, version, false, std::move(refusal), path);
+    co_await drain_briefly(stream);
+    co_return false;
+  }
+  if (beast::iequals(h[http::field::expect], "100-continue")) {
+    http::response<http::empty_body> go_on{http::status::continue_, version};
+    auto [cec, cn] = co_await http::async_write(stream, go_on, kAwait);
+    if (cec) co_return false;
+  }
+  http::request_parser<http::buffer_body> body{std::move(head)};
+  body.body_limit(limit);
+  std::vector<char> chunk(kChunkBytes);
+  while (!body.is_done()) {
+    body.get().body().data = chunk.data();
+    body.get().body().size = chunk.size();
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    auto [ec, n] = co_await http::async_read(stream, buffer, body, kAwait);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::body_limit) {
+      sink.reset();
+      auto res = too_large();
+      auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+      // A response that closes the connection completes with end_of_stream.
+    if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
+      co_return false;
+    }
+    if (ec) co_return false;
+    std::size_t got = chunk.size() - body.get().body().size;
+    if (got == 0) continue;
+    if (Status s = sink->write(std::string_view(chunk.data(), got)); !s) {
+      sink.reset();
+      api::HttpResponse r;
+      r.status = errc_http_status(s.error().code);
+      r.body = error_json(std::string(errc_name(s.error().code)).c_str(),
+                          s.error().code == Errc::kPayloadTooLarge ? "the upload is above the size limit"
+                                                                   : "the upload could not be stored");
+      r.error = s.error().code;
+      co_await write_api_response(stream, version, false, std::move(r), path);
+      co_return false;
+    }
+  }
+  beast::get_lowest_layer(stream).expires_never();
+  api::HttpResponse r = co_await async_finish_upload(*shared.api, std::move(sink), asio::use_awaitable);
+  co_return co_await write_api_response(stream, version, keep_alive, std::move(r), path);
 }
 
 }  // namespace
@@ -90,13 +287,37 @@ template <class Stream>
 asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address) {
   beast::flat_buffer buffer;
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(shared.options.http_body_max_bytes);
-    parser.header_limit(16 * 1024);
+    // The head comes first, so that an upload route can stream its body (serve_upload).
+    // No body limit until the route is known; each route then applies its own.
+    http::request_parser<http::empty_body> head;
+    head.header_limit(16 * 1024);
+    head.body_limit(boost::none);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    auto [hec, hn] = co_await http::async_read_header(stream, buffer, head, kAwait);
+    auto too_large = [&]() {
+      return json_response(11, false, 413, error_json("payload_too_large", "request body above 64 KiB"));
+    };
+    if (hec) break;
+    {
+      const auto& h = head.get();
+      std::string_view t(h.target().data(), h.target().size());
+      if (shared.api->is_upload(std::string_view(h.method_string().data(), h.method_string().size()),
+                                t.substr(0, t.find('?')))) {
+        if (!co_await serve_upload(stream, buffer, head, shared, remote_address)) break;
+        continue;
+      }
+    }
+    if (head.content_length() && *head.content_length() > shared.options.http_body_max_bytes) {
+      auto res = too_large();
+      auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+      if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
+      break;
+    }
+    http::request_parser<http::string_body> parser{std::move(head)};
+    parser.body_limit(shared.options.http_body_max_bytes);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, kAwait);
     if (ec == http::error::body_limit) {
-      auto res = json_response(11, false, 413, error_json("payload_too_large", "request body above 64 KiB"));
+      auto res = too_large();
       co_await http::async_write(stream, res, kAwait);
       break;
     }
@@ -135,19 +356,10 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
 
     bool keep_alive = req.keep_alive();
     if (is_api_path(path)) {
-      api::HttpRequest ar;
-      ar.method = std::string(req.method_string());
-      ar.path = std::string(path);
-      if (auto q = target.find('?'); q != std::string_view::npos) ar.query = std::string(target.substr(q + 1));
-      ar.authorization = std::string(req[http::field::authorization]);
+      api::HttpRequest ar = api_request(req, remote_address);
       ar.body = std::move(req.body());
-      ar.remote_address = remote_address;
       api::HttpResponse r = co_await async_api(*shared.api, std::move(ar), asio::use_awaitable);
-      auto res = json_response(req.version(), keep_alive, r.status, std::move(r.body));
-      if (path == "/metrics") res.set(http::field::content_type, "text/plain; version=0.0.4");
-      if (r.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(r.retry_after_s));
-      auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
-      if (wec || !keep_alive) break;
+      if (!co_await write_api_response(stream, req.version(), keep_alive, std::move(r), path)) break;
       continue;
     }
     if (req.method() != http::verb::get && req.method() != http::verb::head) {

@@ -55,8 +55,8 @@ struct MessageRecord {
   int64_t seq = 0;              // 1, 2, 3... gap-free within the conversation
   int64_t sender_id = 0;
   std::string client_id;        // unique per sender
-  std::string kind;             // "text" | "system" (group events, JSON in text)
-  std::string text;             // empty once deleted for everyone
+  std::string kind;             // "text" | "system" (group events, JSON in text) | "image"
+  std::string text;             // kind "image": the caption, may be empty; empty once deleted
   int64_t ts = 0;               // server time of the commit, ms since epoch
   int64_t version = 0;          // the version of the newest change to the message
   std::optional<int64_t> edited_at;   // time of the last edit
@@ -64,6 +64,9 @@ struct MessageRecord {
   // Per viewer: the viewer hid it with "delete for me" (reads that take a user id set it;
   // the text is then left out).
   bool hidden = false;
+  std::string media_id;         // kind "image": the upload shown (MediaRecord::id); else empty
+  std::string attachment;       // kind "image": the image object as compact JSON; empty
+                                // otherwise and once deleted for everyone
 };
 
 struct MemberRecord {
@@ -129,6 +132,29 @@ struct NewMessage {
   std::string kind;
   std::string text;
   int64_t ts = 0;
+  std::string media_id;    // see MessageRecord
+  std::string attachment;
+};
+
+// An uploaded image after processing (src/server/media). Its bytes live in a media store
+// as blobs named by the lower-case hex SHA-256 of their content, so identical images share
+// one blob; the record is per upload and per owner.
+struct MediaRecord {
+  std::string id;              // random and unguessable (32 hex digits)
+  int64_t owner_id = 0;        // the uploader
+  std::string source_sha256;   // of the bytes as uploaded: an identical upload reuses the work
+  std::string mime;            // of the full image: "image/jpeg" or "image/webp"
+  std::string sha256;          // blob of the full image
+  int64_t size = 0;            // bytes
+  int64_t width = 0;           // after applying the EXIF orientation
+  int64_t height = 0;
+  std::string thumb_mime;
+  std::string thumb_sha256;    // blob of the thumbnail
+  int64_t thumb_size = 0;
+  int64_t thumb_width = 0;
+  int64_t thumb_height = 0;
+  std::string placeholder;     // a tiny blurred preview as a data: URI
+  int64_t created_at = 0;      // ms since epoch
 };
 
 struct AppendOutcome {
@@ -327,6 +353,16 @@ class WriteTxn {
   // Errors: kNotFound (no such message or the user cannot see it).
   virtual Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id,
                                            int64_t seq) = 0;
+
+  // ---- media (uploads) ------------------------------------------------------------------
+  // Records a processed upload. Errors: kInvalidArgument when the id is taken.
+  virtual Status insert_media(const MediaRecord& media) = 0;
+  virtual Result<std::optional<MediaRecord>> find_media(std::string_view media_id) = 0;
+  // Deletes at most `limit` uploads created before `created_before` that no message
+  // references. Returns the blob keys (sha256 values) that no remaining upload uses: the
+  // caller removes those blobs after the commit.
+  virtual Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
+                                                                     int limit) = 0;
 };
 
 // One unit of work in a write batch. The store calls apply() inside the transaction;
@@ -431,6 +467,15 @@ class Store {
   // word of the query must match; the last one also matches as a prefix. Case and
   // diacritics are ignored. An empty query (no words) is kInvalidArgument.
   virtual Result<Page<SearchHit>> search(int64_t user_id, const SearchQuery& query) = 0;
+
+  // ---- media --------------------------------------------------------------------------
+  // The upload if `user_id` may fetch it, else nullopt (absent and forbidden look alike).
+  // May fetch: the uploader while no message references it yet; anyone who can see (by the
+  // visibility rules above) a message that references it.
+  virtual Result<std::optional<MediaRecord>> media_for_user(std::string_view media_id,
+                                                            int64_t user_id) = 0;
+  // Any upload of these exact bytes (by source_sha256), to reuse its processing.
+  virtual Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) = 0;
 };
 
 }  // namespace parley::store

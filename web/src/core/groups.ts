@@ -86,7 +86,7 @@ export function previewText(c: Conversation, m: Message, me: number): string {
   const ev = systemEvent(m);
   if (m.kind === 'system') return ev ? systemText(ev, me, (id) => nameIn(c, id)) : 'Unsupported message';
   if (m.deleted) return m.sender_id === me ? 'You deleted this message' : DELETED_TEXT;
-  const text = m.kind === 'text' ? m.text : 'Unsupported message';
+  const text = m.kind === 'text' ? m.text : m.kind === 'image' ? photoPreview(m.text) : 'Unsupported message';
   if (isGroup(c) && m.sender_id !== me) return `${nameIn(c, m.sender_id)}: ${text}`;
   return text;
 }
@@ -98,6 +98,11 @@ function raise(m: Member, delivered: number, read: number): boolean {
   m.delivered_seq = d;
   m.read_seq = r;
   return true;
+}
+
+/** How a photo message reads in the chat list. */
+export function photoPreview(caption: string): string {
+  return caption ? `Photo: ${caption}` : 'Photo';
 }
 
 /** Raises one member's watermarks in a roster. Returns "changed", "same" or "unknown" (not in it). */

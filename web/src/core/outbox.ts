@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff';
-import { TRANSIENT_CODES, type OutboxEntry } from './types';
+import { TRANSIENT_CODES, type ImageInfo, type OutboxEntry } from './types';
 
 /** Where outbox changes are written (IndexedDB in the app, a recorder in tests). */
 export interface OutboxPersistence {
@@ -46,7 +46,7 @@ export class Outbox {
   }
 
   /** Writes a new message into the outbox and returns its entry. */
-  add(conversationId: number, text: string): OutboxEntry {
+  add(conversationId: number, text: string, image?: ImageInfo): OutboxEntry {
     const entry: OutboxEntry = {
       client_id: this.newId(),
       conversation_id: conversationId,
@@ -56,6 +56,7 @@ export class Outbox {
       state: 'pending',
       attempts: 0,
     };
+    if (image) entry.image = image;
     this.entries.set(entry.client_id, entry);
     this.persist?.put(entry);
     return { ...entry };

@@ -26,6 +26,20 @@ export interface Message {
   deleted_at?: number;
   /** Hidden by this user ("delete for me"): `text` is "", not shown. */
   hidden?: boolean;
+  /** Present on `kind: "image"` messages: the photo (`text` is its caption). */
+  image?: ImageInfo;
+}
+
+/** The image object of a photo message or an upload (docs/protocol.md, "Photos"). */
+export interface ImageInfo {
+  media_id: string;
+  mime: string;
+  width: number;
+  height: number;
+  size: number;
+  /** A tiny JPEG as a data: URI, shown blurred until the thumbnail arrives. */
+  placeholder: string;
+  thumbnail: { mime: string; width: number; height: number; size: number };
 }
 
 /** The `system` object of a group's system message (docs/protocol.md, "Objects"). */
@@ -169,6 +183,8 @@ export interface OutboxEntry {
   state: 'pending' | 'failed';
   attempts: number;
   error?: string;
+  /** A photo already uploaded: the message is of kind "image" and `text` its caption. */
+  image?: ImageInfo;
 }
 
 /** Error codes after which a send is worth retrying with the same client_id. */

@@ -37,6 +37,29 @@ export async function http<T>(method: string, path: string, body?: unknown, toke
   return data as T;
 }
 
+/**
+ * Uploads a file as the raw request body (POST API + path), reporting progress. Resolves
+ * with the JSON answer; failures become ApiError like http().
+ */
+export function uploadFile<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', API + path);
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () => {
+      const data = xhr.response;
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
+      const err = data?.error;
+      reject(new ApiError(err?.code ?? (xhr.status >= 500 ? 'unavailable' : 'bad_request'), err?.message ?? `HTTP ${xhr.status}`, xhr.status));
+    };
+    xhr.onerror = () => reject(new ApiError('network', 'The server cannot be reached. Check your connection.'));
+    xhr.send(file);
+  });
+}
+
 export function deviceName(): string {
   const ua = navigator.userAgent;
   const browser = /Edg\//.test(ua)

@@ -10,6 +10,7 @@ import {
   type ChangesPage,
   type Conversation,
   type HistoryPage,
+  type ImageInfo,
   type Member,
   type Message,
   type MessageReceipt,
@@ -19,7 +20,8 @@ import {
   type SyncPage,
   type User,
 } from '../core/types';
-import { http } from './api';
+import { http, uploadFile } from './api';
+import { LinkCache, type Links } from '../core/media';
 import { Connection, type ConnState } from './connection';
 import { LocalDb } from './db';
 
@@ -30,6 +32,20 @@ export interface Session {
 }
 
 type Owed = Record<string, { delivered?: number; read?: number }>;
+
+/** A photo on its way up (docs/protocol.md, "POST /api/v1/media"). */
+export interface PhotoUpload {
+  id: number;
+  conversation_id: number;
+  caption: string;
+  loaded: number;
+  total: number;
+  created_at: number;
+  /** An object URL of the local file, shown while it uploads. */
+  preview: string;
+  /** The error code when the upload failed. */
+  error?: string;
+}
 
 /**
  * Glue between the state logic, the local database and the network. The UI reads the
@@ -78,6 +94,12 @@ export class ParleyClient {
   private typingIdleTimers = new Map<number, ReturnType<typeof setTimeout>>();
   private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
   private presenceRecheck: ReturnType<typeof setTimeout> | undefined;
+
+  // ---- photos ----
+  /** Photos being uploaded (before they become outbox entries), in the order picked. */
+  uploads: PhotoUpload[] = [];
+  private nextUploadId = 1;
+  private readonly links = new LinkCache((id) => http<{ links: Links }>('GET', `/media/${id}`, undefined, this.session.token).then((r) => r.links));
 
   private constructor(
     readonly session: Session,
@@ -286,6 +308,51 @@ export class ParleyClient {
     this.pump();
   }
 
+  /**
+   * Uploads a photo (showing progress in `uploads`), then sends it like a message with
+   * `caption` as its text. A failed upload stays in `uploads` with its error until dismissed.
+   */
+  sendPhoto(conversationId: number, file: Blob, caption: string): void {
+    const up: PhotoUpload = {
+      id: this.nextUploadId++,
+      conversation_id: conversationId,
+      caption,
+      loaded: 0,
+      total: file.size,
+      created_at: Date.now(),
+      preview: URL.createObjectURL(file),
+    };
+    this.uploads = [...this.uploads, up];
+    this.emit();
+    const update = (patch: Partial<PhotoUpload>) => {
+      this.uploads = this.uploads.map((u) => (u.id === up.id ? { ...u, ...patch } : u));
+      this.emit();
+    };
+    uploadFile<{ media: ImageInfo }>('/media', file, this.session.token, (loaded, total) => update({ loaded, total })).then(
+      (r) => {
+        this.dismissUpload(up.id);
+        this.typingStop(conversationId);
+        this.outbox.add(conversationId, caption, r.media);
+        this.emit();
+        this.pump();
+      },
+      (err: unknown) => update({ error: err instanceof ApiError ? err.code : 'internal' }),
+    );
+  }
+
+  dismissUpload(id: number): void {
+    const up = this.uploads.find((u) => u.id === id);
+    if (!up) return;
+    URL.revokeObjectURL(up.preview);
+    this.uploads = this.uploads.filter((u) => u.id !== id);
+    this.emit();
+  }
+
+  /** Signed links for a photo (cached until shortly before they expire). */
+  photoLinks(mediaId: string): Promise<Links> {
+    return this.links.get(mediaId);
+  }
+
   retry(clientId: string): void {
     if (this.outbox.retry(clientId)) {
       this.emit();
@@ -309,6 +376,7 @@ export class ParleyClient {
           conversation_id: e.conversation_id,
           client_id: e.client_id,
           text: e.text,
+          ...(e.image ? { media_id: e.image.media_id } : {}),
         })
         .then(
           (ack) => {

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { conversationName, listTime } from '../core/format';
 import { typingText } from '../core/typing';
-import { isGroup, previewText } from '../core/groups';
+import { isGroup, photoPreview, previewText } from '../core/groups';
 import { messageStatus, pendingStatus, storedStatus } from '../core/status';
 import type { ParleyClient } from '../platform/client';
 import { Avatar, StatusIcon } from './icons';
@@ -83,7 +83,7 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
           let status = null as ReturnType<typeof storedStatus> | null;
           let time = c.last_seq > 0 ? c.last_activity : 0;
           if (pending) {
-            preview = pending.text;
+            preview = pending.image ? photoPreview(pending.text) : pending.text;
             status = pendingStatus(pending);
             time = Math.max(time, pending.created_at);
           } else {

@@ -6,12 +6,14 @@ import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
 import { DELETED_TEXT } from '../core/edits';
-import type { Message, MessageStatus } from '../core/types';
+import type { ImageInfo, Message, MessageStatus } from '../core/types';
+import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
+import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
@@ -34,6 +36,10 @@ interface Row {
   message?: Message;
   deleted?: boolean;
   edited?: boolean;
+  /** A photo message (text is its caption). */
+  image?: ImageInfo;
+  /** A photo still uploading: its local upload id. */
+  upload?: number;
 }
 
 type Panel = { type: 'group' } | { type: 'message'; seq: number } | { type: 'search' } | null;
@@ -77,6 +83,10 @@ export function ChatView({
   const [draft, setDraft] = useState('');
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState('');
+  const [viewing, setViewing] = useState<{ image: ImageInfo; caption: string } | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const [photoError, setPhotoError] = useState('');
+  const fileRef = useRef<HTMLInputElement>(null);
   const stick = useRef(true);
   const anchor = useRef<{ seq: number; offset: number } | null>(null);
   const [menuSeq, setMenuSeq] = useState<number | null>(null);
@@ -100,13 +110,15 @@ export function ChatView({
         system: ev ? systemText(ev, me, memberName) : 'Unsupported message',
       };
     }
+    const photo = m.kind === 'image' && m.image ? m.image : undefined;
     return {
       key: `s${m.seq}`,
-      text: m.deleted ? DELETED_TEXT : m.kind === 'text' ? m.text : 'Unsupported message',
+      text: m.deleted ? DELETED_TEXT : m.kind === 'text' || photo ? m.text : 'Unsupported message',
       message: m,
       deleted: !!m.deleted,
       edited: m.edited_at !== undefined && !m.deleted,
-      kind: m.kind,
+      image: m.deleted ? undefined : photo,
+      kind: m.deleted ? m.kind : photo ? 'image' : m.kind === 'image' ? 'unsupported' : m.kind,
       mine: m.sender_id === me,
       sender: m.sender_id,
       ts: m.ts,
@@ -118,7 +130,11 @@ export function ChatView({
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: 'text', mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : 'text', image: e.image, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error });
+  }
+  const uploads = client.uploads.filter((u) => u.conversation_id === conversationId);
+  for (const u of uploads) {
+    rows.push({ key: `u${u.id}`, text: u.caption, kind: 'image', mine: true, sender: me, ts: u.created_at, upload: u.id });
   }
 
   async function loadOlder() {
@@ -265,11 +281,49 @@ export function ChatView({
     inputRef.current?.focus();
   }
 
+  /** Sends picked, pasted or dropped files as photos; the draft becomes the first one's caption. */
+  function sendFiles(files: Iterable<File>) {
+    let caption = draft.trim();
+    let sent = 0;
+    for (const f of files) {
+      const problem = uploadProblem(f);
+      if (problem) {
+        setPhotoError(problem);
+        continue;
+      }
+      client.sendPhoto(conversationId, f, caption);
+      caption = '';
+      sent += 1;
+    }
+    if (sent) {
+      setPhotoError('');
+      setDraft('');
+      stick.current = true;
+    }
+  }
+
   const tooLong = new TextEncoder().encode(draft).length > 16384;
 
   return (
     <div class={`chat-wrap${panel ? ' has-panel' : ''}`}>
-    <section class="chat" aria-labelledby="chat-title">
+    <section
+      class={`chat${dragging ? ' dragging' : ''}`}
+      aria-labelledby="chat-title"
+      onDragOver={(e) => {
+        if (conv.left || !e.dataTransfer?.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={(e) => {
+        setDragging(false);
+        if (conv.left || !e.dataTransfer?.files.length) return;
+        e.preventDefault();
+        sendFiles(e.dataTransfer.files);
+      }}
+    >
       <header class="bar chat-bar">
         <button type="button" class="icon-button back" onClick={onBack} aria-label="Back to chats">
           <BackIcon />
@@ -393,7 +447,7 @@ export function ChatView({
                 }
                 {...(r.message && !r.deleted && editSeq !== r.seq ? longPress(() => setMenuSeq(r.seq!)) : {})}
               >
-                <div class={`bubble${r.kind !== 'text' || r.deleted ? ' unsupported' : ''}`}>
+                <div class={`bubble${(r.kind !== 'text' && r.kind !== 'image') || r.deleted ? ' unsupported' : ''}${r.image ? ' has-photo' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
                     <span class="sender" style={{ color: senderColour(r.sender) }}>
                       {memberName(r.sender)}
@@ -401,10 +455,26 @@ export function ChatView({
                   ) : (
                     <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
                   )}
+                  {r.image && (
+                    <PhotoBubble client={client} image={r.image} caption={r.text} onOpen={() => setViewing({ image: r.image!, caption: r.text })} />
+                  )}
+                  {r.upload !== undefined &&
+                    (() => {
+                      const u = uploads.find((x) => x.id === r.upload)!;
+                      return (
+                        <UploadBubble
+                          preview={u.preview}
+                          loaded={u.loaded}
+                          total={u.total}
+                          error={u.error ? uploadErrorText(u.error) : undefined}
+                          onDismiss={() => client.dismissUpload(u.id)}
+                        />
+                      );
+                    })()}
                   {editSeq !== null && r.seq === editSeq && r.message ? (
                     <MessageEditor client={client} message={r.message} onDone={() => setEditSeq(null)} />
                   ) : (
-                    <span class="text">{r.text}</span>
+                    (r.kind !== 'image' || r.text) && <span class="text">{r.text}</span>
                   )}
                   <span class="meta">
                     {r.edited && <span class="edited">edited</span>}
@@ -470,6 +540,22 @@ export function ChatView({
           send();
         }}
       >
+        <input
+          ref={fileRef}
+          type="file"
+          accept={ACCEPTED_TYPES}
+          multiple
+          hidden
+          data-testid="photo-input"
+          onChange={(e) => {
+            const files = e.currentTarget.files;
+            if (files) sendFiles([...files]);
+            e.currentTarget.value = '';
+          }}
+        />
+        <button type="button" class="icon-button attach" aria-label="Attach photo" title="Attach photo" onClick={() => fileRef.current?.click()}>
+          <AttachIcon />
+        </button>
         <label for="composer-input" class="visually-hidden">
           Message {name}
         </label>
@@ -486,6 +572,12 @@ export function ChatView({
             client.typingInput(conversationId, v.trim() !== '');
           }}
           onBlur={() => client.typingStop(conversationId)}
+          onPaste={(e) => {
+            const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+            if (!files.length) return;
+            e.preventDefault();
+            sendFiles(files);
+          }}
           onKeyDown={(e) => {
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
@@ -497,6 +589,11 @@ export function ChatView({
           <SendIcon />
         </button>
       </form>
+      )}
+      {photoError && !conv.left && (
+        <p class="form-error composer-error" role="alert">
+          {photoError}
+        </p>
       )}
       {tooLong && !conv.left && (
         <p class="form-error composer-error" role="alert">
@@ -522,6 +619,7 @@ export function ChatView({
     {deleteSeq !== null && store.message(conversationId, deleteSeq) && (
       <DeleteDialog client={client} message={store.message(conversationId, deleteSeq)!} onClose={() => setDeleteSeq(null)} />
     )}
+    {viewing && <PhotoViewer client={client} image={viewing.image} caption={viewing.caption} onClose={() => setViewing(null)} />}
     {dialog === 'contact' && peer && <ContactDialog client={client} user={peer} onClose={closeDialog} />}
     {(dialog === 'block' || dialog === 'unblock') && peer && (
       <BlockDialog client={client} user={peer} unblock={dialog === 'unblock'} onClose={closeDialog} />

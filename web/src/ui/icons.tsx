@@ -58,6 +58,14 @@ export function SendIcon() {
   );
 }
 
+export function AttachIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+      <path d="M16.5 6.5v10.1a4.5 4.5 0 0 1-9 0V5.8a3 3 0 0 1 6 0v9.9a1.5 1.5 0 0 1-3 0V6.5H9v9.2a3 3 0 0 0 6 0V5.8a4.5 4.5 0 0 0-9 0v10.8a6 6 0 0 0 12 0V6.5h-1.5z" fill="currentColor" />
+    </svg>
+  );
+}
+
 export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
   // Stable colour per name; all colours keep white text above 4.5:1.
   const palette = ['#00695c', '#1565c0', '#6a1b9a', '#ad1457', '#c62828', '#4e342e', '#37474f', '#2e7d32'];

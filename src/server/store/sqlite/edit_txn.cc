@@ -98,11 +98,14 @@ Result<MessageChange> SqliteWriteTxn::do_erase_message(int64_t conversation_id, 
   // Out of the index first: it needs the text that was indexed.
   PARLEY_STORE_TRY(unindex_message(message.id, conversation_id, message.text));
   message.text.clear();
+  message.attachment.clear();  // its placeholder is a picture of the content
   message.deleted_at = now;
   message.version = ++version_;
   {
-    PARLEY_STORE_ASSIGN(Stmt update, db_.prepare("UPDATE messages SET text = '', deleted_at = ?,"
-                                                 " version = ? WHERE id = ?"));
+    // media_id stays: it keeps the upload's access closed (media_for_user) until garbage
+    // collection removes the upload and lets go of it.
+    PARLEY_STORE_ASSIGN(Stmt update, db_.prepare("UPDATE messages SET text = '', attachment = NULL,"
+                                                 " deleted_at = ?, version = ? WHERE id = ?"));
     update.bind_all(now, message.version, message.id);
     PARLEY_STORE_TRY(update.run());
   }

@@ -235,8 +235,52 @@ INSERT INTO message_search (rowid, text, conv)
   SELECT id, text, conv FROM message_search_source;
 )sql";
 
+
+// Schema, version 5: media (photo attachments).
+//
+// media          one row per processed upload, owned by its uploader; the id is random.
+//                sha256 / thumb_sha256 name the blobs in the media store (content-
+//                addressed: identical images share a blob, so a blob may have several
+//                rows). media_by_source (source_sha256) finds an earlier upload of the same
+//                bytes, whose processing is reused. media_by_blob and media_by_thumb answer
+//                "does any row still use this blob" after garbage collection deletes rows;
+//                media_by_age (created_at) lets the collector find old uploads in order.
+// messages       media_id: the upload a message of kind 'image' shows (NULL otherwise);
+//                attachment: its image object as compact JSON, written once at send time
+//                so that history never joins media. messages_by_media (media_id) serves the
+//                access check ("a message referencing this upload visible to the user")
+//                and "is this upload referenced" for garbage collection.
+const char* const kMigration5 = R"sql(
+CREATE TABLE media (
+  id            TEXT PRIMARY KEY,
+  owner_id      INTEGER NOT NULL REFERENCES users (id),
+  source_sha256 TEXT NOT NULL,
+  mime          TEXT NOT NULL,
+  sha256        TEXT NOT NULL,
+  size          INTEGER NOT NULL,
+  width         INTEGER NOT NULL,
+  height        INTEGER NOT NULL,
+  thumb_mime    TEXT NOT NULL,
+  thumb_sha256  TEXT NOT NULL,
+  thumb_size    INTEGER NOT NULL,
+  thumb_width   INTEGER NOT NULL,
+  thumb_height  INTEGER NOT NULL,
+  placeholder   TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX media_by_source ON media (source_sha256);
+CREATE INDEX media_by_blob ON media (sha256);
+CREATE INDEX media_by_thumb ON media (thumb_sha256);
+CREATE INDEX media_by_age ON media (created_at);
+
+ALTER TABLE messages ADD COLUMN media_id TEXT NULL REFERENCES media (id);
+ALTER TABLE messages ADD COLUMN attachment TEXT NULL;
+CREATE INDEX messages_by_media ON messages (media_id) WHERE media_id IS NOT NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                   kMigration5};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

@@ -162,7 +162,7 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
         page.has_more = true;
         break;
       }
-      page.items.push_back(read_message(stmt, 0, 11));
+      page.items.push_back(read_message(stmt, 0, kMessageColumns));
     }
     return page;
   });

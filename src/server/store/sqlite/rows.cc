@@ -63,9 +63,12 @@ MessageRecord read_message(const Stmt& stmt, int first, int hidden_column) {
   message.version = stmt.i64(first + 8);
   if (!stmt.is_null(first + 9)) message.edited_at = stmt.i64(first + 9);
   if (!stmt.is_null(first + 10)) message.deleted_at = stmt.i64(first + 10);
+  if (!stmt.is_null(first + 11)) message.media_id = stmt.text(first + 11);
+  if (!stmt.is_null(first + 12)) message.attachment = stmt.text(first + 12);
   if (hidden_column >= 0 && stmt.i64(hidden_column) != 0) {
     message.hidden = true;
     message.text.clear();
+    message.attachment.clear();
   }
   return message;
 }
@@ -80,7 +83,7 @@ ConversationRecord read_conversation(const Stmt& stmt) {
   conversation.version = stmt.i64(5);
   conversation.name = stmt.text(6);
   conversation.description = stmt.text(7);
-  if (!stmt.is_null(8)) conversation.last_message = read_message(stmt, 8, 19);
+  if (!stmt.is_null(8)) conversation.last_message = read_message(stmt, 8, 8 + kMessageColumns);
   return conversation;
 }
 

@@ -81,7 +81,7 @@ Result<Page<MessageRecord>> SqliteStore::message_changes(int64_t user_id, int64_
       for (;;) {
         PARLEY_STORE_ASSIGN(bool row, stmt.step());
         if (!row) break;
-        changed.push_back(read_message(stmt, 0, 11));
+        changed.push_back(read_message(stmt, 0, kMessageColumns));
       }
       if (static_cast<int64_t>(changed.size()) == fetch) more = true;
     }
@@ -100,7 +100,7 @@ Result<Page<MessageRecord>> SqliteStore::message_changes(int64_t user_id, int64_
         MessageRecord message = read_message(stmt);
         message.hidden = true;
         message.text.clear();
-        message.version = std::max(message.version, stmt.i64(11));
+        message.version = std::max(message.version, stmt.i64(kMessageColumns));
         changed.push_back(std::move(message));
         ++hides;
       }
@@ -192,8 +192,8 @@ Result<Page<SearchHit>> SqliteStore::search(int64_t user_id, const SearchQuery& 
       }
       SearchHit hit;
       hit.message = read_message(stmt);
-      hit.snippet = stmt.text(11);
-      hit.rank = stmt.f64(12);
+      hit.snippet = stmt.text(kMessageColumns);
+      hit.rank = stmt.f64(kMessageColumns + 1);
       page.items.push_back(std::move(hit));
     }
     return page;

@@ -59,6 +59,10 @@ class SqliteStore final : public Store {
   Result<Page<MessageRecord>> message_changes(int64_t user_id, int64_t conversation_id,
                                               int64_t since, int limit) override;
   Result<Page<SearchHit>> search(int64_t user_id, const SearchQuery& query) override;
+  // Media (media_store.cc).
+  Result<std::optional<MediaRecord>> media_for_user(std::string_view media_id,
+                                                    int64_t user_id) override;
+  Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) override;
 
   // Diagnostics for tests: a PRAGMA's value as the writer connection sees it. Must not be
   // called concurrently with write().

@@ -257,15 +257,18 @@ Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& messag
   stored.text = message.text;
   stored.ts = message.ts;
   stored.version = ++version_;
+  stored.media_id = message.media_id;
+  stored.attachment = message.attachment;
 
   {
     PARLEY_STORE_ASSIGN(Stmt insert,
                         db_.prepare("INSERT INTO messages (conversation_id, seq, sender_id,"
-                                    " client_id, kind, text, ts, version)"
-                                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                                    " client_id, kind, text, ts, version, media_id, attachment)"
+                                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))"
                                     " ON CONFLICT (sender_id, client_id) DO NOTHING"));
     insert.bind_all(stored.conversation_id, stored.seq, stored.sender_id, stored.client_id,
-                    stored.kind, stored.text, stored.ts, stored.version);
+                    stored.kind, stored.text, stored.ts, stored.version, stored.media_id,
+                    stored.attachment);
     PARLEY_STORE_TRY(insert.run());
     if (db_.changes() == 0) {
       // A retry: nothing was written, so the version is not taken.

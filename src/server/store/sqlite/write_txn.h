@@ -67,6 +67,11 @@ class SqliteWriteTxn final : public WriteTxn {
   // Whether this transaction erased message text (the store then schedules the purge of
   // its traces from the search index and the WAL).
   bool erased() const { return erased_; }
+  // Media (media_store.cc).
+  Status insert_media(const MediaRecord& media) override;
+  Result<std::optional<MediaRecord>> find_media(std::string_view media_id) override;
+  Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
+                                                             int limit) override;
 
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.
@@ -134,6 +139,8 @@ class SqliteWriteTxn final : public WriteTxn {
   // with must be given: the index is external-content).
   Status index_message(int64_t id, int64_t conversation_id, std::string_view text);
   Status unindex_message(int64_t id, int64_t conversation_id, std::string_view text);
+  Status do_insert_media(const MediaRecord& media);
+  Result<std::vector<std::string>> do_delete_unreferenced_media(int64_t created_before, int limit);
 
   // Shared writes.
   Status set_conversation_version(int64_t conversation_id, int64_t version);

@@ -1,0 +1,252 @@
+// Image routes of docs/protocol.md ("Photos"): streamed uploads, metadata with signed
+// links, and downloads (by token or by signed link) with ranges and cache validators.
+// Downloads run on the Worker (one store read for the access check); the bytes are
+// streamed by net/ from the media store.
+#include <boost/json/object.hpp>
+
+#include "common/clock.h"
+#include "server/api/api.h"
+#include "server/api/http_reply.h"
+#include "server/api/query.h"
+#include "server/api/wire.h"
+#include "server/chat/attachments.h"
+
+namespace parley::api {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kUploadPath = "/api/v1/media";
+
+Error no_such_image() { return Error::make(Errc::kNotFound, "no such image"); }
+
+std::string bearer(std::string_view authorization) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (authorization.size() > kPrefix.size() && authorization.substr(0, kPrefix.size()) == kPrefix)
+    return std::string(authorization.substr(kPrefix.size()));
+  return {};
+}
+
+class MediaUploadSink final : public UploadSink {
+ public:
+  explicit MediaUploadSink(std::unique_ptr<media::Upload> upload) : upload_(std::move(upload)) {}
+  Status write(std::string_view bytes) override { return upload_->write(bytes); }
+  std::unique_ptr<media::Upload> take() { return std::move(upload_); }
+
+ private:
+  std::unique_ptr<media::Upload> upload_;
+};
+
+class BlobSource final : public BodySource {
+ public:
+  explicit BlobSource(std::unique_ptr<media::BlobReader> reader) : reader_(std::move(reader)) {}
+  uint64_t size() const override { return reader_->size(); }
+  Result<std::size_t> read(uint64_t offset, char* out, std::size_t n) override {
+    return reader_->read(offset, out, n);
+  }
+
+ private:
+  std::unique_ptr<media::BlobReader> reader_;
+};
+
+std::optional<media::Variant> parse_variant(std::string_view s) {
+  if (s == "full") return media::Variant::kFull;
+  if (s == "thumbnail") return media::Variant::kThumbnail;
+  return std::nullopt;
+}
+
+struct ByteRange {
+  uint64_t first = 0;
+  uint64_t length = 0;
+};
+
+// One "bytes=" range of RFC 9110 against a body of `size` bytes. nullopt: serve the whole
+// body (no Range, a malformed one, or several ranges, which we may ignore). An empty
+// optional inside: unsatisfiable (416).
+std::optional<std::optional<ByteRange>> parse_range(std::string_view header, uint64_t size) {
+  constexpr std::string_view kUnit = "bytes=";
+  if (header.substr(0, kUnit.size()) != kUnit) return std::nullopt;
+  std::string_view spec = header.substr(kUnit.size());
+  if (spec.find(',') != std::string_view::npos) return std::nullopt;
+  auto dash = spec.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view s) -> std::optional<uint64_t> {
+    if (s.empty() || s.size() > 18) return std::nullopt;
+    uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return v;
+  };
+  std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
+  if (a.empty()) {  // the last N bytes
+    auto n = number(b);
+    if (!n) return std::nullopt;
+    if (*n == 0 || size == 0) return std::optional<ByteRange>();
+    uint64_t len = std::min(*n, size);
+    return std::optional<ByteRange>(ByteRange{size - len, len});
+  }
+  auto first = number(a);
+  if (!first) return std::nullopt;
+  uint64_t last = size == 0 ? 0 : size - 1;
+  if (!b.empty()) {
+    auto l = number(b);
+    if (!l || *l < *first) return std::nullopt;
+    last = std::min(*l, last);
+  }
+  if (*first >= size) return std::optional<ByteRange>();
+  return std::optional<ByteRange>(ByteRange{*first, last - *first + 1});
+}
+
+// The bytes of one variant with validators and, when asked, one range of them.
+HttpResponse serve(media::MediaService& service, const store::MediaRecord& m, media::Variant variant,
+                   const HttpRequest& req, std::string cache_control) {
+  auto reader = service.open(m, variant);
+  if (!reader) return error_response(reader.error().code == Errc::kNotFound ? no_such_image() : reader.error());
+  const std::string& sha = variant == media::Variant::kFull ? m.sha256 : m.thumb_sha256;
+  std::string etag = "\"" + sha + "\"";
+  HttpResponse r;
+  r.headers = {{"ETag", etag},
+               {"Cache-Control", std::move(cache_control)},
+               {"Accept-Ranges", "bytes"},
+               {"X-Content-Type-Options", "nosniff"},
+               {"Content-Security-Policy", "default-src 'none'; sandbox"}};
+  if (!req.if_none_match.empty() &&
+      (req.if_none_match == "*" || req.if_none_match.find(etag) != std::string::npos)) {
+    r.status = 304;
+    return r;
+  }
+  r.content_type = variant == media::Variant::kFull ? m.mime : m.thumb_mime;
+  auto source = std::make_shared<BlobSource>(std::move(*reader));
+  uint64_t size = source->size();
+  r.status = 200;
+  r.stream_offset = 0;
+  r.stream_length = size;
+  if (!req.range.empty()) {
+    if (auto range = parse_range(req.range, size)) {
+      if (!range->has_value()) {
+        HttpResponse bad = error_response(Error::make(Errc::kBadRequest, "range not satisfiable"));
+        bad.status = 416;
+        bad.headers = {{"Content-Range", "bytes */" + std::to_string(size)}};
+        return bad;
+      }
+      r.status = 206;
+      r.stream_offset = (*range)->first;
+      r.stream_length = (*range)->length;
+      r.headers.emplace_back("Content-Range", "bytes " + std::to_string(r.stream_offset) + "-" +
+                                                  std::to_string(r.stream_offset + r.stream_length - 1) +
+                                                  "/" + std::to_string(size));
+    }
+  }
+  r.stream = std::move(source);
+  return r;
+}
+
+}  // namespace
+
+bool Api::is_upload(std::string_view method, std::string_view path) const {
+  return method == "POST" && path == kUploadPath;
+}
+
+uint64_t Api::upload_limit() const { return media_.options().max_upload_bytes; }
+
+void Api::begin_upload(HttpRequest head, UploadStarted done) {
+  metrics_.http_requests.add();
+  worker_.post([this, head = std::move(head), done = std::move(done)]() {
+    auto fail = [&](const Error& e) {
+      metrics_.count_error(e.code);
+      done(nullptr, error_response(e));
+    };
+    auto who = chat_.authenticate(bearer(head.authorization));
+    if (!who) return fail(who.error());
+    auto upload = media_.begin_upload(who->user.id);
+    if (!upload) return fail(upload.error());
+    done(std::make_unique<MediaUploadSink>(std::move(*upload)), HttpResponse{});
+  });
+}
+
+void Api::finish_upload(std::unique_ptr<UploadSink> sink, HttpDone done) {
+  auto upload = static_cast<MediaUploadSink&>(*sink).take();
+  int64_t started = steady_ms();
+  media_.finish_upload(std::move(upload), [this, started, done = std::move(done)](Result<store::MediaRecord> r) {
+    if (!r) {
+      metrics_.count_error(r.error().code);
+      return done(error_response(r.error()));
+    }
+    HttpResponse res = json_response(201, {{"media", wire::media(*r)}});
+    // From the last byte received to the record committed: queueing, decoding, the
+    // thumbnail and placeholder, storing. For clients and benchmarks (bench/photos.mjs).
+    res.headers.emplace_back("Server-Timing", "process;dur=" + std::to_string(steady_ms() - started));
+    done(std::move(res));
+  });
+}
+
+bool Api::route_media(const chat::Principal& who, HttpRequest& req,
+                      const std::vector<std::string_view>& seg, HttpDone& done) {
+  if (seg[0] != "media") return false;
+  auto fail = [&](const Error& e) { done(error_response(e)); };
+  if (seg.size() == 1) {
+    // POST bodies are streamed by net/ (begin_upload); anything reaching here is not.
+    fail(method_not_allowed());
+    return true;
+  }
+  if (seg.size() > 3 || !chat::valid_media_id(seg[1])) {
+    fail(no_such_image());
+    return true;
+  }
+  if (req.method != "GET") {
+    fail(method_not_allowed());
+    return true;
+  }
+  auto m = media_.find(who.user.id, seg[1]);
+  if (!m) {
+    fail(m.error());
+    return true;
+  }
+  if (seg.size() == 2) {
+    auto links = media_.links(who.user.id, *m, now_ms() / 1000);
+    done(json_response(200, {{"media", wire::media(*m)},
+                             {"links", json::object{{"full", links.full},
+                                                    {"thumbnail", links.thumbnail},
+                                                    {"expires_at", links.expires_s * 1000}}}}));
+    return true;
+  }
+  auto variant = parse_variant(seg[2]);
+  if (!variant) {
+    fail(no_such_image());
+    return true;
+  }
+  // The bytes behind an id never change (content-addressed): cache them for good, but
+  // only privately, since they were fetched with someone's token.
+  done(serve(media_, *m, *variant, req, "private, max-age=31536000, immutable"));
+  return true;
+}
+
+void Api::route_signed_media(HttpRequest& req, HttpDone& done) {
+  auto seg = split_path(req.path);  // {"media", id, variant}
+  if (req.method != "GET") return done(error_response(method_not_allowed()));
+  if (seg.size() != 3 || !chat::valid_media_id(seg[1])) return done(error_response(no_such_image()));
+  auto variant = parse_variant(seg[2]);
+  if (!variant) return done(error_response(no_such_image()));
+  Query q(req.query);
+  auto user = q.get_int("u", 0, 1);
+  auto expires = q.get_int("e", 0, 1);
+  auto signature = q.get("s");
+  Error refused = Error::make(Errc::kForbidden, "the link is invalid or has expired");
+  if (!user || !expires || !signature) return done(error_response(refused));
+  media::SignedRequest signed_request{std::string(seg[1]), std::string(seg[2]), *user, *expires};
+  int64_t now_s = now_ms() / 1000;
+  if (!media_.verify_link(signed_request, *signature, now_s)) return done(error_response(refused));
+  // The link proves who it was issued to; whether they may still see the image is asked
+  // again now (the message may be gone, or they may have left).
+  auto m = media_.find(*user, seg[1]);
+  if (!m) return done(error_response(m.error()));
+  // Shared caches may keep it, but not past the link's expiry.
+  std::string cache = "public, max-age=" + std::to_string(std::max<int64_t>(0, *expires - now_s)) +
+                      ", immutable";
+  done(serve(media_, *m, *variant, req, std::move(cache)));
+}
+
+}  // namespace parley::api

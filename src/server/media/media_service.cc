@@ -1,0 +1,242 @@
+#include "server/media/media_service.h"
+
+#include <chrono>
+#include <future>
+
+#include <spdlog/spdlog.h>
+
+#include "common/clock.h"
+
+namespace parley::media {
+namespace {
+
+std::string hex(const unsigned char* bytes, std::size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += kDigits[bytes[i] >> 4];
+    out += kDigits[bytes[i] & 15];
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return hex(digest, sizeof digest);
+}
+
+std::string new_media_id() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  return hex(bytes, sizeof bytes);
+}
+
+}  // namespace
+
+// ---- Upload -----------------------------------------------------------------------
+
+Upload::Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged)
+    : owner_id_(owner_id), limit_(limit), staged_(std::move(staged)) {
+  crypto_hash_sha256_init(&sha_);
+}
+
+Status Upload::write(std::string_view bytes) {
+  if (staged_->size() + bytes.size() > limit_)
+    return Error::make(Errc::kPayloadTooLarge,
+                       "uploads are limited to " + std::to_string(limit_) + " bytes");
+  crypto_hash_sha256_update(&sha_, reinterpret_cast<const unsigned char*>(bytes.data()),
+                            bytes.size());
+  return staged_->write(bytes);
+}
+
+// ---- MediaService -------------------------------------------------------------------
+
+MediaService::MediaService(store::Store& store, chat::Committer& committer, MediaStore& blobs,
+                           MediaOptions options)
+    : store_(store), committer_(committer), blobs_(blobs), options_(std::move(options)) {
+  for (int i = 0; i < std::max(1, options_.threads); ++i) workers_.emplace_back([this] { work_loop(); });
+  if (options_.gc_interval_ms > 0) collector_ = std::thread([this] { gc_loop(); });
+}
+
+MediaService::~MediaService() { stop(); }
+
+void MediaService::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && workers_.empty()) return;
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  gc_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  if (collector_.joinable()) collector_.join();
+}
+
+void MediaService::work_loop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is done
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+void MediaService::gc_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    gc_cv_.wait_for(lock, std::chrono::milliseconds(options_.gc_interval_ms));
+    if (stopping_) break;
+    lock.unlock();
+    auto removed = collect_garbage(now_ms());
+    if (!removed) spdlog::warn("media: garbage collection failed: {}", removed.error().message);
+    lock.lock();
+  }
+}
+
+Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id) {
+  auto staged = blobs_.stage();
+  if (!staged) return staged.error();
+  return std::unique_ptr<Upload>(new Upload(owner_id, options_.max_upload_bytes, std::move(*staged)));
+}
+
+void MediaService::finish_upload(std::unique_ptr<Upload> upload,
+                                 chat::Callback<store::MediaRecord> done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_ && queue_.size() < options_.queue_limit) {
+      // std::function needs a copyable callable: the upload travels in a shared_ptr.
+      auto shared = std::make_shared<std::unique_ptr<Upload>>(std::move(upload));
+      queue_.push_back([this, shared, done] { process(std::move(*shared), done); });
+      work_cv_.notify_one();
+      return;
+    }
+  }
+  done(Error::make(Errc::kUnavailable, "too many uploads are being processed; retry shortly"));
+}
+
+template <class T>
+Result<T> MediaService::commit(std::function<Result<T>(store::WriteTxn&)> op) {
+  std::promise<Result<T>> promise;
+  auto future = promise.get_future();
+  committer_.submit(chat::make_op<T>(std::move(op), chat::Callback<T>([&promise](Result<T> r) {
+                                       promise.set_value(std::move(r));
+                                     })));
+  return future.get();
+}
+
+void MediaService::process(std::unique_ptr<Upload> upload,
+                           const chat::Callback<store::MediaRecord>& done) {
+  if (Status s = upload->staged_->close(); !s) return done(s.error());
+  if (upload->size() == 0) return done(Error::make(Errc::kBadRequest, "the upload is empty"));
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&upload->sha_, digest);
+  store::MediaRecord record;
+  record.id = new_media_id();
+  record.owner_id = upload->owner_id_;
+  record.source_sha256 = hex(digest, sizeof digest);
+  auto insert = [this](const store::MediaRecord& r) {
+    return commit<chat::Done>([r](store::WriteTxn& txn) -> Result<chat::Done> {
+      if (Status s = txn.insert_media(r); !s) return s.error();
+      return chat::Done{};
+    });
+  };
+
+  // The same bytes uploaded before (by anyone): its results, and its blobs, serve again.
+  {
+    std::lock_guard lock(blob_mu_);
+    auto earlier = store_.media_by_source(record.source_sha256);
+    if (!earlier) return done(earlier.error());
+    if (earlier->has_value()) {
+      store::MediaRecord reused = **earlier;
+      reused.id = record.id;
+      reused.owner_id = record.owner_id;
+      reused.created_at = now_ms();
+      auto r = insert(reused);
+      if (!r) return done(r.error());
+      return done(std::move(reused));
+    }
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  auto image = process_image(upload->staged_->local_path(), options_.limits);
+  upload.reset();  // the original, with whatever metadata it had, is gone from here on
+  if (!image) return done(image.error());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (on_processed) on_processed(seconds);
+  spdlog::debug("media: processed {} in {:.1f} ms", record.id, seconds * 1000);
+
+  record.mime = image->full.mime;
+  record.sha256 = sha256_hex(image->full.bytes);
+  record.size = static_cast<int64_t>(image->full.bytes.size());
+  record.width = image->full.width;
+  record.height = image->full.height;
+  record.thumb_mime = image->thumbnail.mime;
+  record.thumb_sha256 = sha256_hex(image->thumbnail.bytes);
+  record.thumb_size = static_cast<int64_t>(image->thumbnail.bytes.size());
+  record.thumb_width = image->thumbnail.width;
+  record.thumb_height = image->thumbnail.height;
+  record.placeholder = std::move(image->placeholder);
+
+  std::lock_guard lock(blob_mu_);
+  if (Status s = blobs_.put(record.sha256, image->full.bytes); !s) return done(s.error());
+  if (Status s = blobs_.put(record.thumb_sha256, image->thumbnail.bytes); !s) return done(s.error());
+  record.created_at = now_ms();
+  auto r = insert(record);
+  if (!r) return done(r.error());
+  done(std::move(record));
+}
+
+Result<store::MediaRecord> MediaService::find(int64_t user_id, std::string_view media_id) {
+  auto m = store_.media_for_user(media_id, user_id);
+  if (!m) return m.error();
+  if (!m->has_value()) return Error::make(Errc::kNotFound, "no such image");
+  return std::move(**m);
+}
+
+Result<std::unique_ptr<BlobReader>> MediaService::open(const store::MediaRecord& media,
+                                                       Variant variant) {
+  return blobs_.open(variant == Variant::kFull ? media.sha256 : media.thumb_sha256);
+}
+
+MediaService::Links MediaService::links(int64_t user_id, const store::MediaRecord& media,
+                                        int64_t now_s) const {
+  Links l;
+  // Rounded up to a whole minute, so that links issued within the same minute are the
+  // same URL and caches (the browser's, a CDN's) can reuse what they fetched.
+  l.expires_s = (now_s + options_.link_ttl_s + 59) / 60 * 60;
+  l.full = signed_path(options_.signing_key, SignedRequest{media.id, "full", user_id, l.expires_s});
+  l.thumbnail =
+      signed_path(options_.signing_key, SignedRequest{media.id, "thumbnail", user_id, l.expires_s});
+  return l;
+}
+
+bool MediaService::verify_link(const SignedRequest& request, std::string_view signature,
+                               int64_t now_s) const {
+  return verify(options_.signing_key, request, signature, now_s);
+}
+
+Result<std::size_t> MediaService::collect_garbage(int64_t now) {
+  std::lock_guard lock(blob_mu_);
+  int64_t before = now - options_.unreferenced_ttl_ms;
+  auto unused = commit<std::vector<std::string>>(
+      [before](store::WriteTxn& txn) { return txn.delete_unreferenced_media(before, 1000); });
+  if (!unused) return unused.error();
+  std::size_t removed = 0;
+  for (const auto& key : *unused) {
+    if (Status s = blobs_.remove(key); !s)
+      spdlog::warn("media: removing blob {}: {}", key, s.error().message);
+    else
+      ++removed;
+  }
+  if (removed) spdlog::info("media: collected {} unreferenced blobs", removed);
+  return removed;
+}
+
+}  // namespace parley::media

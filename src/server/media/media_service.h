@@ -1,0 +1,137 @@
+// Photo uploads: receiving, processing, storing, access, signed links and garbage
+// collection. The bytes live in a MediaStore (media_store.h); the records in the system
+// of record (store::Store, written through the chat committer). Knows no sockets or HTTP.
+//
+// Lifecycle of an upload:
+//   begin_upload -> Upload::write (each chunk as it arrives; hashed as it goes)
+//   -> finish_upload (queued to a media worker: process_image, put blobs, insert the row)
+//   -> a message of kind "image" references it (ChatService::send)
+//   An upload no message references after `unreferenced_ttl_ms` is deleted, and its blobs
+//   with it when no other upload uses them.
+//
+// Threading: begin_upload and Upload::write may run on any thread (net/ calls them on a
+// connection's strand; writes go to a local file). finish_upload returns at once; the work
+// runs on one of `threads` media workers (a bounded queue; beyond it kUnavailable), and
+// `done` is called there. find/open/links are store reads: call them from a worker.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sodium.h>
+
+#include "server/chat/committer.h"
+#include "server/media/image_processor.h"
+#include "server/media/media_store.h"
+#include "server/media/signed_url.h"
+#include "server/store/store.h"
+
+namespace parley::media {
+
+struct MediaOptions {
+  uint64_t max_upload_bytes = 25 << 20;     // larger bodies are cut off (payload_too_large)
+  ImageLimits limits;
+  int threads = 1;                          // media workers (image processing)
+  std::size_t queue_limit = 16;             // uploads waiting for a worker
+  int64_t unreferenced_ttl_ms = 24LL * 3600 * 1000;
+  int64_t gc_interval_ms = 60'000;          // how often the collector runs; 0: never
+  int64_t link_ttl_s = 600;                 // lifetime of signed links
+  SigningKey signing_key{};
+};
+
+enum class Variant { kFull, kThumbnail };
+
+// An upload being received. Owned by whoever feeds it; destroying it discards the bytes.
+class Upload {
+ public:
+  // Appends a chunk. Errors: kPayloadTooLarge (past max_upload_bytes; the upload is
+  // then useless), kInternal.
+  Status write(std::string_view bytes);
+  uint64_t size() const { return staged_->size(); }
+
+ private:
+  friend class MediaService;
+  Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged);
+  int64_t owner_id_;
+  uint64_t limit_;
+  std::unique_ptr<StagedUpload> staged_;
+  crypto_hash_sha256_state sha_;
+};
+
+class MediaService {
+ public:
+  MediaService(store::Store& store, chat::Committer& committer, MediaStore& blobs,
+               MediaOptions options);
+  ~MediaService();  // stop()s
+
+  // Stops the collector and the workers, after they finish the uploads already queued
+  // (at most queue_limit). Later finish_upload calls fail with kUnavailable.
+  void stop();
+
+  // Errors: kInternal (no staging space).
+  Result<std::unique_ptr<Upload>> begin_upload(int64_t owner_id);
+
+  // Processes a completely received upload and records it. Errors: kUnsupportedMedia,
+  // kCorruptMedia, kImageTooLarge (image_processor.h), kBadRequest (empty body),
+  // kUnavailable (too many uploads waiting), kInternal.
+  void finish_upload(std::unique_ptr<Upload> upload, chat::Callback<store::MediaRecord> done);
+
+  // The upload if `user_id` may fetch it (store::Store::media_for_user). Errors: kNotFound.
+  Result<store::MediaRecord> find(int64_t user_id, std::string_view media_id);
+
+  // The bytes of one variant. Errors: kNotFound, kInternal.
+  Result<std::unique_ptr<BlobReader>> open(const store::MediaRecord& media, Variant variant);
+
+  struct Links {
+    std::string full;       // path and query, e.g. /media/{id}/full?u=..&e=..&s=..
+    std::string thumbnail;
+    int64_t expires_s = 0;  // Unix seconds
+  };
+  Links links(int64_t user_id, const store::MediaRecord& media, int64_t now_s) const;
+  // Whether a signed link is authentic and unexpired (access is checked separately).
+  bool verify_link(const SignedRequest& request, std::string_view signature, int64_t now_s) const;
+
+  // Deletes unreferenced uploads older than the TTL and the blobs nobody uses any more.
+  // Returns how many blobs were removed. Runs by itself every gc_interval_ms.
+  Result<std::size_t> collect_garbage(int64_t now_ms);
+
+  const MediaOptions& options() const { return options_; }
+
+  // Told the seconds each processed upload took (metrics). Set before the first upload.
+  std::function<void(double)> on_processed;
+
+ private:
+  void work_loop();
+  void gc_loop();
+  void process(std::unique_ptr<Upload> upload, const chat::Callback<store::MediaRecord>& done);
+  // Commits `op` through the committer and waits for the result.
+  template <class T>
+  Result<T> commit(std::function<Result<T>(store::WriteTxn&)> op);
+
+  store::Store& store_;
+  chat::Committer& committer_;
+  MediaStore& blobs_;
+  const MediaOptions options_;
+
+  // Held from writing blobs to committing their row, and from deleting rows to removing
+  // their blobs: a blob is never removed between an upload writing it and its row
+  // appearing. (A shared store across nodes would need a grace period instead.)
+  std::mutex blob_mu_;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // workers wait here for uploads
+  std::condition_variable gc_cv_;    // the collector sleeps here between runs
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::vector<std::thread> workers_;
+  std::thread collector_;
+};
+
+}  // namespace parley::media

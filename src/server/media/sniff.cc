@@ -1,0 +1,57 @@
+#include "server/media/sniff.h"
+
+#include <array>
+#include <cstdint>
+
+namespace parley::media {
+namespace {
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
+}
+
+bool heif_brand(std::string_view brand) {
+  static constexpr std::array<std::string_view, 10> kBrands = {
+      "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1", "avif", "avis"};
+  for (auto b : kBrands)
+    if (brand == b) return true;
+  return false;
+}
+
+bool is_heif(std::string_view head) {
+  if (head.size() < 16 || head.substr(4, 4) != "ftyp") return false;
+  auto byte = [&](std::size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(head[i])); };
+  uint32_t box = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
+  if (box < 16) return false;
+  if (heif_brand(head.substr(8, 4))) return true;
+  // Compatible brands follow the major brand and its version.
+  std::size_t end = std::min<std::size_t>(box, head.size());
+  for (std::size_t at = 16; at + 4 <= end; at += 4)
+    if (heif_brand(head.substr(at, 4))) return true;
+  return false;
+}
+
+}  // namespace
+
+std::optional<ImageType> sniff_image(std::string_view head) {
+  if (starts_with(head, "\xFF\xD8\xFF")) return ImageType::kJpeg;
+  if (starts_with(head, std::string_view("\x89PNG\r\n\x1A\n", 8))) return ImageType::kPng;
+  if (starts_with(head, "GIF87a") || starts_with(head, "GIF89a")) return ImageType::kGif;
+  if (head.size() >= 12 && starts_with(head, "RIFF") && head.substr(8, 4) == "WEBP")
+    return ImageType::kWebp;
+  if (is_heif(head)) return ImageType::kHeif;
+  return std::nullopt;
+}
+
+std::string_view image_type_name(ImageType type) {
+  switch (type) {
+    case ImageType::kJpeg: return "jpeg";
+    case ImageType::kPng: return "png";
+    case ImageType::kWebp: return "webp";
+    case ImageType::kGif: return "gif";
+    case ImageType::kHeif: return "heif";
+  }
+  return "unknown";
+}
+
+}  // namespace parley::media

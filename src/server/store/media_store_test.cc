@@ -1,0 +1,138 @@
+// The media rows of the store, through the Store interface: who may fetch an upload
+// (media_for_user) and what garbage collection deletes and reports.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "server/store/sqlite/sqlite_store.h"
+#include "server/store/store_test_support.h"
+
+namespace parley::store {
+namespace {
+
+using test::in_txn;
+
+class MediaStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = open_sqlite_store(SqliteOptions{dir_.file("parley.db"), 2, true});
+    ASSERT_TRUE(opened.ok());
+    store_ = std::move(opened).value();
+    for (const char* name : {"alice", "bob", "carol", "dave"})
+      users_.push_back(in_txn(*store_, [&](WriteTxn& t) { return t.create_user(name, name, "hash", 1); }).value());
+  }
+
+  int64_t id(int i) const { return users_[i].id; }
+
+  MediaRecord media(const std::string& hex_id, int64_t owner, const std::string& blob, int64_t at) {
+    MediaRecord m;
+    m.id = hex_id;
+    m.owner_id = owner;
+    m.source_sha256 = "src-" + hex_id;
+    m.mime = m.thumb_mime = "image/jpeg";
+    m.sha256 = blob;
+    m.thumb_sha256 = "thumb-" + blob;
+    m.width = 4;
+    m.height = 3;
+    m.created_at = at;
+    EXPECT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.insert_media(m); }).ok());
+    return m;
+  }
+
+  MessageRecord send(int64_t conversation, int64_t sender, const std::string& media_id) {
+    static int n = 0;
+    NewMessage m;
+    m.conversation_id = conversation;
+    m.sender_id = sender;
+    m.client_id = "c" + std::to_string(++n);
+    m.kind = media_id.empty() ? "text" : "image";
+    m.text = "x";
+    m.ts = 10;
+    m.media_id = media_id;
+    m.attachment = media_id.empty() ? "" : "{}";
+    auto r = in_txn(*store_, [&](WriteTxn& t) { return t.append_message(m); });
+    EXPECT_TRUE(r.ok());
+    return r->message;
+  }
+
+  bool may_fetch(const std::string& media_id, int user) {
+    auto r = store_->media_for_user(media_id, id(user));
+    EXPECT_TRUE(r.ok());
+    return r->has_value();
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<Store> store_;
+  std::vector<UserRecord> users_;
+};
+
+const std::string kA(32, 'a'), kB(32, 'b'), kC(32, 'c');
+
+TEST_F(MediaStoreTest, OnlyTheUploaderUntilItIsSent) {
+  media(kA, id(0), "blob-a", 1);
+  EXPECT_TRUE(may_fetch(kA, 0));
+  EXPECT_FALSE(may_fetch(kA, 1));
+  EXPECT_FALSE(may_fetch(std::string(32, 'f'), 0));
+}
+
+TEST_F(MediaStoreTest, MembersWhoCanSeeTheMessageMayFetchStrangersMayNot) {
+  media(kA, id(0), "blob-a", 1);
+  auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
+  auto msg = send(direct->conversation.id, id(0), kA);
+  EXPECT_EQ(msg.media_id, kA);
+  EXPECT_EQ(msg.attachment, "{}");
+  EXPECT_TRUE(may_fetch(kA, 0));
+  EXPECT_TRUE(may_fetch(kA, 1));
+  EXPECT_FALSE(may_fetch(kA, 2));
+  auto page = store_->history(id(1), HistoryQuery{direct->conversation.id, {}, {}, 10});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items.at(0).media_id, kA);
+}
+
+TEST_F(MediaStoreTest, GroupMembersWithinTheirHistoryWindow) {
+  auto group = in_txn(*store_, [&](WriteTxn& t) { return t.create_group(id(0), "g", "", 1); });
+  int64_t g = group->id;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.add_member(g, id(1), "member", 0, 1); }).ok());
+  media(kA, id(0), "blob-a", 1);
+  media(kB, id(0), "blob-b", 1);
+  auto before = send(g, id(0), kA);
+  // Carol joins after the first photo; Bob is removed before the second.
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.add_member(g, id(2), "member", before.seq, 2); }).ok());
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.remove_member(g, id(1), before.seq); }).ok());
+  send(g, id(0), kB);
+  EXPECT_TRUE(may_fetch(kA, 1));   // seen while a member
+  EXPECT_FALSE(may_fetch(kB, 1));  // sent after the removal
+  EXPECT_FALSE(may_fetch(kA, 2));  // sent before the join
+  EXPECT_TRUE(may_fetch(kB, 2));
+  EXPECT_FALSE(may_fetch(kB, 3));  // never a member
+}
+
+TEST_F(MediaStoreTest, CollectionDeletesOldUnreferencedUploadsAndReportsUnusedBlobs) {
+  auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
+  media(kA, id(0), "blob-shared", 1);  // old, unreferenced, but its blob is shared with kB
+  media(kB, id(1), "blob-shared", 1);
+  send(direct->conversation.id, id(1), kB);  // referenced: kept
+  media(kC, id(0), "blob-c", 1);             // old, unreferenced: goes with its blobs
+  media(std::string(32, 'd'), id(0), "blob-d", 100);  // too young
+  auto unused = in_txn(*store_, [&](WriteTxn& t) { return t.delete_unreferenced_media(50, 100); });
+  ASSERT_TRUE(unused.ok());
+  std::vector<std::string> keys = *unused;
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"blob-c", "thumb-blob-c"}));
+  EXPECT_FALSE(may_fetch(kA, 0));
+  EXPECT_FALSE(may_fetch(kC, 0));
+  EXPECT_TRUE(may_fetch(kB, 0));
+  EXPECT_TRUE(may_fetch(std::string(32, 'd'), 0));
+}
+
+TEST_F(MediaStoreTest, IdenticalBytesAreFoundBySourceHash) {
+  media(kA, id(0), "blob-a", 1);
+  auto found = store_->media_by_source("src-" + kA);
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->sha256, "blob-a");
+  EXPECT_FALSE(store_->media_by_source("nothing")->has_value());
+}
+
+}  // namespace
+}  // namespace parley::store

@@ -1,0 +1,130 @@
+// Real test images, made on the spot with the `vips` CLI (libvips-tools) and `exiftool`
+// (libimage-exiftool-perl), plus hostile files built byte by byte: corrupt, truncated,
+// decompression bombs and pixel floods.
+
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+export function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-images-'));
+  if (t) t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function run(cmd, args) {
+  return execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+}
+
+/** Whether libvips on this machine can write `ext` (e.g. 'avif', 'heic'). */
+export function canWrite(dir, ext) {
+  try {
+    const probe = path.join(dir, `probe.${ext}`);
+    run('vips', ['black', probe, '8', '8']);
+    return fs.statSync(probe).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A noisy RGB (or RGBA with `alpha`) image of width x height saved as `name` (its extension
+ * picks the format). Noise makes every image different and hard to compress, like a photo.
+ */
+export function makeImage(dir, name, width, height, { alpha = false, seed = 1 } = {}) {
+  const out = path.join(dir, name);
+  const noise = path.join(dir, `noise-${seed}-${width}x${height}.v`);
+  const grey = path.join(dir, `grey-${seed}-${width}x${height}.v`);
+  const rgb = path.join(dir, `rgb-${seed}-${width}x${height}-${alpha ? 4 : 3}.v`);
+  if (!fs.existsSync(rgb)) {
+    run('vips', ['gaussnoise', noise, String(width), String(height), '--mean', String(100 + seed), '--sigma', '40']);
+    run('vips', ['cast', noise, grey, 'uchar']);
+    const bands = alpha ? [grey, grey, grey, grey] : [grey, grey, grey];
+    run('vips', ['bandjoin', bands.join(' '), rgb]);
+  }
+  run('vips', ['copy', rgb, out]);
+  return out;
+}
+
+/** Sets EXIF tags with exiftool, e.g. {Orientation: 6} (numeric values, -n). */
+export function setExif(file, tags) {
+  const args = ['-q', '-n', '-overwrite_original'];
+  for (const [k, v] of Object.entries(tags)) args.push(`-${k}=${v}`);
+  args.push(file);
+  run('exiftool', args);
+}
+
+/** exiftool's view of a file or a buffer: every tag, as an object. */
+export function exifOf(dir, bytes) {
+  const file = path.join(dir, `inspect-${crypto.randomUUID()}`);
+  fs.writeFileSync(file, bytes);
+  const [tags] = JSON.parse(run('exiftool', ['-json', '-a', '-G1', file]));
+  fs.rmSync(file);
+  return tags;
+}
+
+// ---- hostile files ------------------------------------------------------------------
+
+function crc32(buf) {
+  let c;
+  const table = crc32.table ?? (crc32.table = Array.from({ length: 256 }, (_, n) => {
+    c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  }));
+  let crc = 0xffffffff;
+  for (const b of buf) crc = table[(crc ^ b) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/**
+ * A decompression bomb: a valid 1-bit greyscale PNG of side x side pixels, all zero. The
+ * file is tens of KB; decoded it is side*side pixels (side=25000: 625 megapixels).
+ */
+export function pngBomb(side) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr[8] = 1; // bit depth
+  ihdr[9] = 0; // greyscale
+  // Each row is a filter byte and side/8 bytes of pixels, all zero (~80 MB for 25000).
+  const raw = Buffer.alloc((1 + Math.ceil(side / 8)) * side);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/**
+ * A pixel flood: a small valid JPEG whose frame header (SOF) is rewritten to claim
+ * width x height pixels (at most 65535 each), the classic "lottapixel" attack.
+ */
+export function jpegPixelFlood(smallJpeg, width, height) {
+  const b = Buffer.from(smallJpeg);
+  for (let i = 2; i + 9 < b.length;) {
+    if (b[i] !== 0xff) { i += 1; continue; }
+    const marker = b[i + 1];
+    const len = b.readUInt16BE(i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      b.writeUInt16BE(height, i + 5);
+      b.writeUInt16BE(width, i + 7);
+      return b;
+    }
+    i += 2 + len;
+  }
+  throw new Error('no SOF marker found');
+}
