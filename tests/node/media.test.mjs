@@ -394,3 +394,35 @@ test('uploads that no message uses are collected after the configured time', asy
   // A collected upload cannot be sent any more.
   assertError(await api(server, 'POST', `/api/v1/conversations/${conversation.id}/messages`, { token: alice.token, body: { client_id: cid(), media_id: dropped.media_id } }), 404, 'not_found', 'send collected');
 });
+
+test('a photo deleted for everyone is served to nobody, leaves the message, and its files are collected', async (t) => {
+  const server = await startServer(t, { args: [...MEDIA_ARGS, '--media-unreferenced-ttl-s', '2', '--media-gc-interval-ms', '200'] });
+  const dir = tempDir(t);
+  const [alice, bob] = await Promise.all(['alice', 'bob'].map((u) => register(server, u)));
+  const ac = await connect(t, server, alice.token);
+  const bc = await connect(t, server, bob.token);
+  const { conversation } = await openConversation(server, alice.token, 'bob');
+  const media = await uploadOk(server, alice.token, fs.readFileSync(makeImage(dir, 'oops.jpg', 400, 300, { seed: 11 })));
+  const ack = await ac.call({ type: 'send', conversation_id: conversation.id, client_id: cid(), text: 'wrong chat', media_id: media.media_id }, 'ack');
+  const bobLinks = await links(server, bob.token, media.media_id);
+  assertStatus(await download(server, bobLinks.full), 200, 'before the delete');
+
+  await ac.call({ type: 'delete', conversation_id: conversation.id, seq: ack.message.seq, for: 'everyone' }, 'ok');
+  const ev = await bc.event('message_changed', (f) => f.message.seq === ack.message.seq);
+  assert.equal(ev.message.deleted, true);
+  assert.equal(ev.message.text, '', 'the caption is erased');
+  assert.equal(ev.message.image, undefined, 'no image object (its placeholder is a picture of it)');
+  for (const [who, token] of [['alice, the uploader', alice.token], ['bob', bob.token]]) {
+    for (const p of [`/api/v1/media/${media.media_id}`, `/api/v1/media/${media.media_id}/full`, `/api/v1/media/${media.media_id}/thumbnail`]) {
+      assertError(await api(server, 'GET', p, { token }), 404, 'not_found', `${who} ${p}`);
+    }
+  }
+  assertError(await api(server, 'GET', bobLinks.full), 404, 'not_found', 'a link issued before the delete');
+  const hist = await fullHistory(server, bob.token, conversation.id);
+  assert.equal(hist.find((m) => m.seq === ack.message.seq).image, undefined);
+
+  // With nothing else using it, the upload and its blobs are collected like any unused one.
+  const deadline = Date.now() + T(15000);
+  while (blobFiles(server).length > 0 && Date.now() < deadline) await sleep(100);
+  assert.equal(blobFiles(server).length, 0, 'the deleted photo\'s files are gone');
+});

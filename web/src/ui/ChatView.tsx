@@ -13,6 +13,7 @@ import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
 import { AttachIcon, Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
+import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
@@ -214,40 +215,8 @@ export function ChatView({
     return () => client.typingStop(conversationId);
   }, [conversationId]);
 
-  // The header menu: focus its first item when it opens; close on a click elsewhere.
-  useEffect(() => {
-    if (!menuOpen) return;
-    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-    const onDown = (e: MouseEvent) => {
-      if (!(e.target instanceof Node)) return;
-      if (menuRef.current?.contains(e.target) || menuButtonRef.current?.contains(e.target)) return;
-      setMenuOpen(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [menuOpen]);
-
-  function menuKey(e: KeyboardEvent) {
-    const items = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const i = items.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape' || e.key === 'Tab') {
-      if (e.key === 'Escape') e.preventDefault();
-      setMenuOpen(false);
-      menuButtonRef.current?.focus();
-    } else if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      items[(i + 1) % items.length]?.focus();
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      items[(i - 1 + items.length) % items.length]?.focus();
-    } else if (e.key === 'Home') {
-      e.preventDefault();
-      items[0]?.focus();
-    } else if (e.key === 'End') {
-      e.preventDefault();
-      items[items.length - 1]?.focus();
-    }
-  }
+  // The header menu.
+  const menuKey = useMenu(menuOpen, () => setMenuOpen(false), menuRef, menuButtonRef);
 
   function pick(d: 'contact' | 'block' | 'unblock') {
     setMenuOpen(false);

@@ -3,6 +3,7 @@ import { canDeleteForEveryone, canEdit, changeErrorText } from '../core/edits';
 import { ApiError, type Message } from '../core/types';
 import type { ParleyClient } from '../platform/client';
 import { ChevronIcon } from './icons';
+import { useMenu } from './menu';
 import { Modal } from './Modal';
 
 /**
@@ -32,33 +33,7 @@ export function MessageActions({
   const editable = !left && canEdit(message, me, Date.now());
   const id = `msg-menu-${message.seq}`;
 
-  useEffect(() => {
-    if (!open) return;
-    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
-    const onDown = (e: MouseEvent) => {
-      if (!(e.target instanceof Node)) return;
-      if (menuRef.current?.contains(e.target) || buttonRef.current?.contains(e.target)) return;
-      onOpenChange(false);
-    };
-    document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
-  }, [open]);
-
-  function key(e: KeyboardEvent) {
-    const items = [...(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
-    const i = items.indexOf(document.activeElement as HTMLElement);
-    if (e.key === 'Escape' || e.key === 'Tab') {
-      if (e.key === 'Escape') e.preventDefault();
-      onOpenChange(false);
-      buttonRef.current?.focus();
-    } else if (e.key === 'ArrowDown') {
-      e.preventDefault();
-      items[(i + 1) % items.length]?.focus();
-    } else if (e.key === 'ArrowUp') {
-      e.preventDefault();
-      items[(i - 1 + items.length) % items.length]?.focus();
-    }
-  }
+  const key = useMenu(open, () => onOpenChange(false), menuRef, buttonRef);
 
   function pick(fn: () => void) {
     onOpenChange(false);
