@@ -22,7 +22,7 @@ struct Config {
   int64_t io_threads = 2;
   int64_t worker_threads = 2;
   std::string log_level = "info";
-  int64_t session_ttl_days = 30;
+  double session_ttl_days = 30;  // fractions allowed (tests use seconds)
   double rate_register_per_min = 10;
   double rate_login_per_min = 20;
   double rate_send_per_sec = 30;

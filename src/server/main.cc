@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   chat::ChatLimits limits;
   limits.send_per_sec = c.rate_send_per_sec;
   limits.send_burst = c.rate_send_burst;
-  limits.session_ttl_ms = c.session_ttl_days * 24 * 3600 * 1000;
+  limits.session_ttl_ms = static_cast<int64_t>(c.session_ttl_days * 24 * 3600 * 1000);
   limits.commit_batch_max = static_cast<std::size_t>(c.commit_batch_max);
   limits.max_group_members = static_cast<std::size_t>(c.max_group_members);
   limits.edit_window_ms = c.edit_window_sec * 1000;

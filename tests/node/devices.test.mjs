@@ -305,3 +305,25 @@ test('many open sockets of one user each get every event, in order', async (t) =
   await sleep(100);
   for (const [i, s] of sockets.entries()) if (!(i % 2)) assert.ok(s.isOpen, `laptop socket ${i} stays open`);
 });
+
+test('an expired session ends its open sockets at their next frame or event', async (t) => {
+  const ttlMs = T(4000);
+  const server = await startServer(t, { args: ['--session-ttl-days', String(ttlMs / 86400000)] });
+  const alice = await register(server, 'alice');
+  await register(server, 'bob');
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+  const talking = await connect(t, server, alice.token);
+  const idle = await connect(t, server, alice.token);
+  assert.equal((await talking.call({ type: 'ping' }, 'pong')).type, 'pong', 'works before expiry');
+
+  await sleep(ttlMs + 300);
+  assertError(await api(server, 'GET', '/api/v1/me', { token: alice.token }), 401, 'unauthenticated', 'HTTP after expiry');
+  // A frame on an expired session is refused and the socket closed.
+  assertWsError(await talking.request({ type: 'ping' }), 'unauthenticated', 'a frame after expiry');
+  assert.equal((await talking.waitClose()).code, 4001);
+  // An idle socket is closed by the first event for it, which it does not get.
+  const bob = await login(server, 'bob');
+  assertStatus(await api(server, 'POST', `/api/v1/conversations/${ab.id}/messages`, { token: bob.token, body: { client_id: cid(), text: 'are you there?' } }), 200, 'bob sends');
+  assert.equal((await idle.waitClose()).code, 4001);
+  assert.equal(idle.received((f) => f.type === 'message').length, 0, 'no event after expiry');
+});

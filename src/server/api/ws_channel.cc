@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "common/clock.h"
 #include "protocol/json_fields.h"
 #include "server/api/wire.h"
 
@@ -110,7 +111,16 @@ void WsChannel::on_text(std::string_view text) {
     if (auto c = connection_.lock()) c->close(4001, "unauthenticated");
     return;
   }
+  if (session_expired()) {
+    send_error(id, Error::make(Errc::kUnauthenticated, "the session expired; log in again"));
+    if (auto c = connection_.lock()) c->close(4001, "session expired");
+    return;
+  }
   dispatch(*type, *frame, std::move(id));
+}
+
+bool WsChannel::session_expired() const {
+  return principal_ && principal_->expires_at > 0 && now_ms() >= principal_->expires_at;
 }
 
 bool WsChannel::begin_request(const json::value& id) {
@@ -234,7 +244,12 @@ void WsChannel::on_close() {
 }
 
 void WsChannel::deliver(const std::shared_ptr<const std::string>& frame) {
-  if (auto c = connection_.lock()) c->send(frame);
+  auto c = connection_.lock();
+  if (!c) return;
+  // An expired session gets no more events: the connection ends at the first one (or at
+  // the client's next frame, see on_text), as a revoked one does.
+  if (session_expired()) return c->close(4001, "session expired");
+  c->send(frame);
 }
 
 void WsChannel::revoke() {

@@ -49,6 +49,8 @@ class WsChannel final : public WsHandler,
   // Bounds the requests in flight; false (and an error sent) when over the limit.
   bool begin_request(const boost::json::value& id);
   void end_request() { inflight_.fetch_sub(1); }
+  // The session's lifetime is over (checked at every client frame and every event).
+  bool session_expired() const;
 
   Api& api_;
   const std::weak_ptr<WsConnection> connection_;

@@ -103,7 +103,7 @@ Result<Principal> ChatService::authenticate(std::string_view token) {
   auto user = store_.find_user(s.user_id);
   if (!user) return user.error();
   if (!user->has_value()) return unauthenticated();
-  return Principal{std::move(**user), s.id};
+  return Principal{std::move(**user), s.id, s.expires_at};
 }
 
 void ChatService::logout(const Principal& who, Callback<Done> done) {

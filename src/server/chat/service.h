@@ -43,6 +43,7 @@ struct ChatLimits {
 struct Principal {
   store::UserRecord user;
   int64_t session_id = 0;
+  int64_t expires_at = 0;  // when the session ends (ms since epoch; 0: unknown, never checked)
 };
 
 struct LoginResult {
