@@ -11,9 +11,9 @@ namespace {
 
 Error no_message() { return Error::make(Errc::kNotFound, "no such message"); }
 
-// The message as its sender may change it now: it exists, the user is an active member
-// and sent it, and the window since sending is open. kind_check runs before the window,
-// so that a repeat of a change already made is answered as such however late it comes.
+// The message as its sender may change it: it exists and the user, an active member, sent
+// it. The callers check the time window after looking at the message, so that a repeat of a
+// change already made is answered as such however late it comes.
 Result<store::MessageRecord> own_message(store::WriteTxn& txn, int64_t conversation_id,
                                          int64_t seq, int64_t user_id) {
   auto member = txn.member(conversation_id, user_id);

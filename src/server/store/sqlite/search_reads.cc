@@ -88,7 +88,7 @@ Result<Page<MessageRecord>> SqliteStore::message_changes(int64_t user_id, int64_
     {
       PARLEY_STORE_ASSIGN(
           Stmt stmt,
-          db.prepare("SELECT " PARLEY_STORE_MSG_COLUMNS ", h.version FROM hidden_messages h"
+          db.prepare("SELECT " PARLEY_STORE_MSG_COLUMNS ", 1, h.version FROM hidden_messages h"
                      " JOIN messages msg ON msg.id = h.message_id"
                      " WHERE h.user_id = ?1 AND h.conversation_id = ?2 AND h.version > ?3"
                      " ORDER BY h.version LIMIT ?4"));
@@ -97,10 +97,9 @@ Result<Page<MessageRecord>> SqliteStore::message_changes(int64_t user_id, int64_
       for (;;) {
         PARLEY_STORE_ASSIGN(bool row, stmt.step());
         if (!row) break;
-        MessageRecord message = read_message(stmt);
-        message.hidden = true;
-        message.text.clear();
-        message.version = std::max(message.version, stmt.i64(kMessageColumns));
+        // Column kMessageColumns is the constant 1: hidden, so read_message drops the content.
+        MessageRecord message = read_message(stmt, 0, kMessageColumns);
+        message.version = std::max(message.version, stmt.i64(kMessageColumns + 1));
         changed.push_back(std::move(message));
         ++hides;
       }
