@@ -83,6 +83,14 @@ Result<int64_t> required_int(const json::object& o, std::string_view key, int64_
   return **r;
 }
 
+Result<json::value> frame_id(const json::object& frame) {
+  const json::value* v = frame.if_contains("id");
+  if (!v || v->is_null()) return json::value(nullptr);
+  if ((v->is_string() && v->as_string().size() <= 64) || v->is_int64() || v->is_uint64()) return *v;
+  return Error::make(Errc::kBadRequest,
+                     "'id' must be a string of at most 64 characters or an integer");
+}
+
 Result<int64_t> parse_int(std::string_view text, std::string_view name, int64_t min,
                           int64_t max) {
   int64_t n = 0;

@@ -29,6 +29,20 @@ TEST(Fields, MissingIsBadRequestWrongTypeIsBadRequestRangeIsInvalidArgument) {
   EXPECT_FALSE(optional_int(o, "missing").value().has_value());
 }
 
+TEST(FrameId, AbsentOrNullIsNullShortStringOrIntegerPassesElseBadRequest) {
+  EXPECT_TRUE(frame_id(parse_object(R"({"type":"ping"})").value()).value().is_null());
+  EXPECT_TRUE(frame_id(parse_object(R"({"id":null})").value()).value().is_null());
+  EXPECT_EQ(frame_id(parse_object(R"({"id":"r7"})").value()).value().as_string(), "r7");
+  EXPECT_EQ(frame_id(parse_object(R"({"id":18446744073709551615})").value()).value().as_uint64(),
+            18446744073709551615u);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":-3})").value()).value().as_int64(), -3);
+  std::string long_id = R"({"id":")" + std::string(65, 'x') + R"("})";
+  EXPECT_EQ(frame_id(parse_object(long_id).value()).error().code, Errc::kBadRequest);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":1.5})").value()).error().code, Errc::kBadRequest);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":[1]})").value()).error().code, Errc::kBadRequest);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":true})").value()).error().code, Errc::kBadRequest);
+}
+
 TEST(ParseInt, RejectsJunk) {
   EXPECT_EQ(parse_int("42", "x").value(), 42);
   EXPECT_FALSE(parse_int("4x", "x").ok());
