@@ -36,7 +36,8 @@ Result<std::optional<int64_t>> to_int(const json::value& v, std::string_view key
     n = static_cast<int64_t>(v.as_uint64());
   } else if (v.is_double()) {
     double d = v.as_double();
-    if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 9.0e15 || d < -9.0e15)
+    // The range test comes first: converting a double outside int64's range is undefined.
+    if (!(d >= -9.0e15 && d <= 9.0e15) || d != static_cast<double>(static_cast<int64_t>(d)))
       return wrong_type(key, "an integer");
     n = static_cast<int64_t>(d);
   } else {

@@ -29,6 +29,15 @@ TEST(Fields, MissingIsBadRequestWrongTypeIsBadRequestRangeIsInvalidArgument) {
   EXPECT_FALSE(optional_int(o, "missing").value().has_value());
 }
 
+TEST(Fields, WholeDoublesAreIntegersButHugeOrFractionalOnesAreBadRequest) {
+  auto o = parse_object(R"({"whole":7.0,"huge":1e300,"tiny":5e-324,"neg":-1e19,"edge":9e15})").value();
+  EXPECT_EQ(required_int(o, "whole").value(), 7);
+  EXPECT_EQ(required_int(o, "edge").value(), 9000000000000000);
+  EXPECT_EQ(required_int(o, "huge").error().code, Errc::kBadRequest);
+  EXPECT_EQ(required_int(o, "tiny").error().code, Errc::kBadRequest);
+  EXPECT_EQ(required_int(o, "neg", INT64_MIN).error().code, Errc::kBadRequest);
+}
+
 TEST(FrameId, AbsentOrNullIsNullShortStringOrIntegerPassesElseBadRequest) {
   EXPECT_TRUE(frame_id(parse_object(R"({"type":"ping"})").value()).value().is_null());
   EXPECT_TRUE(frame_id(parse_object(R"({"id":null})").value()).value().is_null());
