@@ -2,10 +2,12 @@
 // them: Beast's request_parser for the head with a 16 KiB header limit and no body limit,
 // a declared body above 64 KiB refused, then the body with the 64 KiB limit; the target is
 // then cut into path and query at the first '?' and goes through the API's parsing
-// (api/query.h: split_path, percent_decode, Query, and the integer segments of the routes).
+// (api/query.h: split_path, percent_decode, Query, and the integer segments of the routes),
+// and its Range header through api::parse_range.
 // Properties: no crash, no sanitizer report; a completed request keeps both limits; path
 // segments are non-empty views into the path that together hold all of it but its
-// slashes; decoding never grows a string; integers come back within their bounds.
+// slashes; decoding never grows a string; integers come back within their bounds; a range
+// lies inside the body.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -18,6 +20,7 @@
 
 #include "check.h"
 #include "protocol/json_fields.h"
+#include "server/api/byte_range.h"
 #include "server/api/query.h"
 
 namespace {
@@ -56,6 +59,18 @@ void check_query(std::string_view query) {
       FUZZ_CHECK(*n >= 1 && *n <= 200, "Query::get_int out of range");
     else
       FUZZ_CHECK(n.error().code == Errc::kInvalidArgument && q.has(key), "Query::get_int: undocumented error");
+  }
+}
+
+// A download's Range header against bodies of several sizes: a range served always lies
+// inside the body.
+void check_range(std::string_view header) {
+  for (uint64_t size : {uint64_t{0}, uint64_t{1}, uint64_t{1000}, UINT64_MAX}) {
+    auto range = api::parse_range(header, size);
+    if (!range || !*range) continue;
+    const api::ByteRange& r = **range;
+    FUZZ_CHECK(r.length >= 1 && r.first < size && r.length <= size - r.first,
+               "parse_range: a range outside the body");
   }
 }
 
@@ -102,9 +117,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& h = head.get();
   check_target(std::string_view(h.target().data(), h.target().size()));
   // The fields the server reads from a head, as it reads them.
-  for (auto field : {http::field::authorization, http::field::range, http::field::if_none_match,
-                     http::field::origin, http::field::host, http::field::expect})
+  for (auto field : {http::field::authorization, http::field::if_none_match, http::field::origin,
+                     http::field::host, http::field::expect})
     (void)std::string(h[field]);
+  check_range(std::string(h[http::field::range]));
   (void)h.keep_alive();
 
   if (head.content_length() && *head.content_length() > kBodyLimit) return 0;  // 413
