@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh fuzz_http ...    only these
 # PARLEY_FUZZ_SECONDS: how long each target runs (default 60).
 # Exits non-zero when a target finds a crash, a sanitizer report or a broken property;
-# the input that did it is kept in build/fuzz/findings/<target>/ and printed in base64.
+# the input that did it is kept in build/fuzz/findings/<target>/ and printed in base64
+# (the fuzzer's log beside it, <target>.log).
 # Replay one: build/fuzz/bin/<target> build/fuzz/findings/<target>/crash-...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,8 @@ report() {
   status=1
   printf '%-12s FOUND A PROBLEM (exit %d)\n' "$t" "$rc"
   grep -E 'ERROR: |runtime error|property violated|SUMMARY|outside the web root' "$work/$t/log" | head -20 | sed 's/^/    /'
+  cp "$work/$t/log" "$findings/$t.log"
+  printf '    whole log: %s\n' "$findings/$t.log"
   for f in "$findings/$t"/*; do
     [[ -f "$f" ]] || continue
     printf '    input: %s\n    base64: %s\n' "$f" "$(base64 -w0 <"$f")"
@@ -69,7 +72,9 @@ reap_one() {
 }
 for t in "${targets[@]}"; do
   [[ -x "build/fuzz/bin/$t" ]] || { echo "no such fuzz target: $t" >&2; exit 2; }
-  rm -rf "${findings:?}/$t"
+done
+for t in "${targets[@]}"; do
+  rm -rf "${findings:?}/$t" "$findings/$t.log"
   ((${#target_of[@]} < 2)) || reap_one
   echo "fuzzing $t for ${seconds}s"
   run_one "$t" &
