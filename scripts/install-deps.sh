@@ -9,6 +9,8 @@ pkgs=(build-essential cmake ninja-build ccache pkg-config git
 if [[ "${1:-}" == "--test" ]]; then
   # libvips-tools and exiftool make the test images (tests/node/media.test.mjs).
   pkgs+=(sqlite3 chromium libvips-tools libimage-exiftool-perl)
+  # clang and its libFuzzer runtime build the fuzz targets (scripts/fuzz.sh).
+  pkgs+=(clang libclang-rt-14-dev)
 fi
 # The web client and the black-box tests need Node.js and npm; keep an existing install.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

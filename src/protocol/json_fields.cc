@@ -36,7 +36,8 @@ Result<std::optional<int64_t>> to_int(const json::value& v, std::string_view key
     n = static_cast<int64_t>(v.as_uint64());
   } else if (v.is_double()) {
     double d = v.as_double();
-    if (d != static_cast<double>(static_cast<int64_t>(d)) || d > 9.0e15 || d < -9.0e15)
+    // The range test comes first: converting a double outside int64's range is undefined.
+    if (!(d >= -9.0e15 && d <= 9.0e15) || d != static_cast<double>(static_cast<int64_t>(d)))
       return wrong_type(key, "an integer");
     n = static_cast<int64_t>(d);
   } else {
@@ -81,6 +82,14 @@ Result<int64_t> required_int(const json::object& o, std::string_view key, int64_
   if (!r->has_value())
     return Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' is required");
   return **r;
+}
+
+Result<json::value> frame_id(const json::object& frame) {
+  const json::value* v = frame.if_contains("id");
+  if (!v || v->is_null()) return json::value(nullptr);
+  if ((v->is_string() && v->as_string().size() <= 64) || v->is_int64() || v->is_uint64()) return *v;
+  return Error::make(Errc::kBadRequest,
+                     "'id' must be a string of at most 64 characters or an integer");
 }
 
 Result<int64_t> parse_int(std::string_view text, std::string_view name, int64_t min,

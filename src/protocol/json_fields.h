@@ -28,6 +28,11 @@ Result<int64_t> required_int(const boost::json::object& o, std::string_view key,
 Result<std::optional<int64_t>> optional_int(const boost::json::object& o, std::string_view key,
                                             int64_t min = 0, int64_t max = INT64_MAX);
 
+// The "id" of a client WebSocket frame (docs/protocol.md): absent or null gives null; a
+// string of at most 64 bytes or an integer is returned as it is; anything else is
+// kBadRequest.
+Result<boost::json::value> frame_id(const boost::json::object& frame);
+
 // Parses a decimal integer from a query-string value (kInvalidArgument when malformed).
 Result<int64_t> parse_int(std::string_view text, std::string_view name, int64_t min = 0,
                           int64_t max = INT64_MAX);

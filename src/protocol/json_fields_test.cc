@@ -29,6 +29,29 @@ TEST(Fields, MissingIsBadRequestWrongTypeIsBadRequestRangeIsInvalidArgument) {
   EXPECT_FALSE(optional_int(o, "missing").value().has_value());
 }
 
+TEST(Fields, WholeDoublesAreIntegersButHugeOrFractionalOnesAreBadRequest) {
+  auto o = parse_object(R"({"whole":7.0,"huge":1e300,"tiny":5e-324,"neg":-1e19,"edge":9e15})").value();
+  EXPECT_EQ(required_int(o, "whole").value(), 7);
+  EXPECT_EQ(required_int(o, "edge").value(), 9000000000000000);
+  EXPECT_EQ(required_int(o, "huge").error().code, Errc::kBadRequest);
+  EXPECT_EQ(required_int(o, "tiny").error().code, Errc::kBadRequest);
+  EXPECT_EQ(required_int(o, "neg", INT64_MIN).error().code, Errc::kBadRequest);
+}
+
+TEST(FrameId, AbsentOrNullIsNullShortStringOrIntegerPassesElseBadRequest) {
+  EXPECT_TRUE(frame_id(parse_object(R"({"type":"ping"})").value()).value().is_null());
+  EXPECT_TRUE(frame_id(parse_object(R"({"id":null})").value()).value().is_null());
+  EXPECT_EQ(frame_id(parse_object(R"({"id":"r7"})").value()).value().as_string(), "r7");
+  EXPECT_EQ(frame_id(parse_object(R"({"id":18446744073709551615})").value()).value().as_uint64(),
+            18446744073709551615u);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":-3})").value()).value().as_int64(), -3);
+  std::string long_id = R"({"id":")" + std::string(65, 'x') + R"("})";
+  EXPECT_EQ(frame_id(parse_object(long_id).value()).error().code, Errc::kBadRequest);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":1.5})").value()).error().code, Errc::kBadRequest);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":[1]})").value()).error().code, Errc::kBadRequest);
+  EXPECT_EQ(frame_id(parse_object(R"({"id":true})").value()).error().code, Errc::kBadRequest);
+}
+
 TEST(ParseInt, RejectsJunk) {
   EXPECT_EQ(parse_int("42", "x").value(), 42);
   EXPECT_FALSE(parse_int("4x", "x").ok());

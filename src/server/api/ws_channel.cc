@@ -84,15 +84,9 @@ void WsChannel::on_text(std::string_view text) {
     return;
   }
   if (!frame) return send_error(nullptr, frame.error());
-  json::value id = nullptr;
-  if (auto* v = frame->if_contains("id")) {
-    if (v->is_string() && v->as_string().size() <= 64)
-      id = *v;
-    else if (v->is_int64() || v->is_uint64())
-      id = *v;
-    else if (!v->is_null())
-      return send_error(nullptr, bad("'id' must be a string of at most 64 characters or an integer"));
-  }
+  auto frame_id = protocol::frame_id(*frame);
+  if (!frame_id) return send_error(nullptr, frame_id.error());
+  json::value id = std::move(*frame_id);
   auto type = protocol::required_string(*frame, "type");
   if (!type) return send_error(id, type.error());
 
