@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { startServer, sleep } from './lib/server.mjs';
 import { api, assertError, assertStatus, register, T } from './lib/client.mjs';
@@ -65,4 +66,85 @@ test('the pixel limit binds every supported type, checked from the header of the
     const at = fs.readFileSync(makeImage(dir, `at.${ext}`, 100, 100));
     assertStatus(await upload(server, alice.token, at), 201, `${ext} 100x100`);
   }
+});
+
+/**
+ * Starts an upload of `body` with `Expect: 100-continue` and resolves once the server has
+ * accepted to read it (the upload then holds one of its user's slots), with
+ * {send(): Promise<answer>} to send the body and read the answer. Rejects with the answer
+ * if the server refuses the upload before reading the body.
+ */
+function beginUpload(server, token, body) {
+  return new Promise((resolve, reject) => {
+    const url = new URL(`${server.url}/api/v1/media`);
+    let answer;
+    const answered = new Promise((ok, fail) => {
+      const req = http.request({
+        host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: false,
+        headers: { authorization: `Bearer ${token}`, 'content-length': String(body.length), expect: '100-continue' },
+      }, (res) => {
+        const parts = [];
+        res.on('data', (c) => parts.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString();
+          ok({ status: res.statusCode, headers: res.headers, body: JSON.parse(text), text });
+        });
+        res.on('error', fail);
+      });
+      req.on('error', fail);
+      req.setTimeout(T(30000), () => req.destroy(new Error('no answer')));
+      req.on('continue', () => resolve({ send: () => { req.end(body); return answered; } }));
+      answer = req;
+    });
+    answered.then((res) => reject(Object.assign(new Error(`refused before the body: ${res.status} ${res.text}`), { res })), () => {});
+    void answer;
+  });
+}
+
+/** An upload answered before its body was read (node:http, as fetch gives up then). */
+async function refusedUpload(server, token, body) {
+  try {
+    const started = await beginUpload(server, token, body);
+    return { accepted: true, res: await started.send() };
+  } catch (e) {
+    if (!e.res) throw e;
+    return { accepted: false, res: e.res };
+  }
+}
+
+test('one user cannot take photo processing from others: a per-user cap answered with 429 to that user only', async (t) => {
+  const dir = tempDir(t);
+  const server = await startServer(t, { args: [...MEDIA_ARGS, '--media-threads', '1', '--media-uploads-per-user', '1'] });
+  const [alice, bob] = await Promise.all([register(server, 'alice'), register(server, 'bob')]);
+  const photo = fs.readFileSync(makeImage(dir, 'photo.jpg', 400, 300));
+
+  // Alice's first upload is under way (the server has agreed to read it): her share is used.
+  const first = await beginUpload(server, alice.token, photo);
+  const second = await refusedUpload(server, alice.token, photo);
+  assert.equal(second.accepted, false, 'her second upload is refused before its body is read');
+  assert.equal(second.res.status, 429, second.res.text);
+  assert.equal(second.res.body.error.code, 'rate_limited');
+  assert.match(String(second.res.headers['retry-after']), /^[1-9][0-9]*$/, 'Retry-After in seconds');
+
+  // Bob is not affected.
+  const bobs = await upload(server, bob.token, photo);
+  assertStatus(bobs, 201, 'bob uploads while alice is at her cap');
+
+  // Alice's upload completes, and her slot is free again.
+  assertStatus(await first.send(), 201, 'alice\'s first upload');
+  assertStatus(await upload(server, alice.token, photo), 201, 'alice again, once her upload is done');
+});
+
+test('uploads per user per minute are limited; other users are not', async (t) => {
+  const dir = tempDir(t);
+  const server = await startServer(t, { args: [...MEDIA_ARGS, '--rate-upload-per-min', '2'] });
+  const [alice, bob] = await Promise.all([register(server, 'alice'), register(server, 'bob')]);
+  const photo = fs.readFileSync(makeImage(dir, 'photo.jpg', 200, 150));
+  assertStatus(await upload(server, alice.token, photo), 201, 'alice 1');
+  assertStatus(await upload(server, alice.token, photo), 201, 'alice 2');
+  const third = await refusedUpload(server, alice.token, photo);
+  assert.equal(third.res.status, 429, third.res.text);
+  assert.equal(third.res.body.error.code, 'rate_limited');
+  assert.ok(Number(third.res.headers['retry-after']) >= 1, 'Retry-After in seconds');
+  assertStatus(await upload(server, bob.token, photo), 201, 'bob');
 });
