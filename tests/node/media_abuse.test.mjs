@@ -148,3 +148,25 @@ test('uploads per user per minute are limited; other users are not', async (t) =
   assert.ok(Number(third.res.headers['retry-after']) >= 1, 'Retry-After in seconds');
   assertStatus(await upload(server, bob.token, photo), 201, 'bob');
 });
+
+test('an upload answer does not tell whether the same bytes were uploaded before', async (t) => {
+  const dir = tempDir(t);
+  const server = await startServer(t, { args: MEDIA_ARGS });
+  const [alice, mallory] = await Promise.all([register(server, 'alice'), register(server, 'mallory')]);
+  const photo = fs.readFileSync(makeImage(dir, 'private.jpg', 300, 200, { seed: 7 }));
+  const other = fs.readFileSync(makeImage(dir, 'other.jpg', 300, 200, { seed: 8 }));
+  assertStatus(await upload(server, alice.token, photo), 201, 'alice uploads a photo');
+
+  // Mallory guesses alice's photo, and uploads bytes nobody uploaded.
+  const known = await upload(server, mallory.token, photo);
+  const fresh = await upload(server, mallory.token, other);
+  assertStatus(known, 201, 'bytes stored before');
+  assertStatus(fresh, 201, 'new bytes');
+  const headers = (res) => Object.fromEntries([...res.headers].filter(([k]) => !['date', 'content-length'].includes(k)));
+  assert.deepEqual(headers(known), headers(fresh), 'the same headers, with the same values');
+  assert.equal(known.headers.get('server-timing'), null, 'no Server-Timing header');
+  const keys = (o) => Object.keys(o).sort();
+  assert.deepEqual(keys(known.body.media), keys(fresh.body.media), 'the same fields');
+  assert.deepEqual(keys(known.body.media.thumbnail), keys(fresh.body.media.thumbnail));
+  assert.notEqual(known.body.media.media_id, fresh.body.media.media_id);
+});
