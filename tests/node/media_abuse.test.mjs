@@ -149,7 +149,13 @@ test('uploads per user per minute are limited; other users are not', async (t) =
   assertStatus(await upload(server, bob.token, photo), 201, 'bob');
 });
 
-test('an upload answer does not tell whether the same bytes were uploaded before', async (t) => {
+/** How many uploads the server has processed (decoded and re-encoded), from /metrics. */
+async function processedCount(server) {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^parley_media_processing_seconds_count (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+test('an upload answer does not tell whether the same bytes were uploaded before: same headers, same work', async (t) => {
   const dir = tempDir(t);
   const server = await startServer(t, { args: MEDIA_ARGS });
   const [alice, mallory] = await Promise.all([register(server, 'alice'), register(server, 'mallory')]);
@@ -158,9 +164,13 @@ test('an upload answer does not tell whether the same bytes were uploaded before
   assertStatus(await upload(server, alice.token, photo), 201, 'alice uploads a photo');
 
   // Mallory guesses alice's photo, and uploads bytes nobody uploaded.
+  const processedBefore = await processedCount(server);
   const known = await upload(server, mallory.token, photo);
-  const fresh = await upload(server, mallory.token, other);
   assertStatus(known, 201, 'bytes stored before');
+  // Known bytes are processed like new ones (so the answer takes as long): the work is
+  // counted in /metrics.
+  assert.equal(await processedCount(server), processedBefore + 1, 'the known bytes were processed again');
+  const fresh = await upload(server, mallory.token, other);
   assertStatus(fresh, 201, 'new bytes');
   const headers = (res) => Object.fromEntries([...res.headers].filter(([k]) => !['date', 'content-length'].includes(k)));
   assert.deepEqual(headers(known), headers(fresh), 'the same headers, with the same values');

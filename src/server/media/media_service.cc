@@ -181,21 +181,10 @@ void MediaService::process(std::unique_ptr<Upload> upload,
     });
   };
 
-  // The same bytes uploaded before (by anyone): its results, and its blobs, serve again.
-  {
-    std::lock_guard lock(blob_mu_);
-    auto earlier = store_.media_by_source(record.source_sha256);
-    if (!earlier) return reply(earlier.error());
-    if (earlier->has_value()) {
-      store::MediaRecord reused = **earlier;
-      reused.id = record.id;
-      reused.owner_id = record.owner_id;
-      reused.created_at = now_ms();
-      auto r = insert(reused);
-      if (!r) return reply(r.error());
-      return reply(std::move(reused));
-    }
-  }
+  // Bytes uploaded before (by anyone) are processed again rather than looked up by
+  // source_sha256: a lookup would answer in a millisecond, telling the uploader that someone
+  // has this photo. Processing is deterministic, so the blobs are shared all the same (they
+  // are stored by the SHA-256 of what is served).
 
   auto started = std::chrono::steady_clock::now();
   auto image = process_image(upload->staged_->local_path(), options_.limits);
