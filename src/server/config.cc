@@ -104,7 +104,7 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::media_max_pixels, 1, 1LL << 31)},
       {"media-threads", "threads processing photos (default 1)",
        number<int64_t>(&Config::media_threads, 1, 64)},
-      {"media-uploads-per-user", "photo uploads one user may have in progress; more get 429 (default 4)",
+      {"media-uploads-per-user", "photo uploads one user may have in progress; more get 429 (default 6)",
        number<int64_t>(&Config::media_uploads_per_user, 1, 1000)},
       {"rate-upload-per-min", "photo uploads per user per minute, bursts as many (default 30; 0 = unlimited)",
        number<double>(&Config::rate_upload_per_min, 0, 1e9)},

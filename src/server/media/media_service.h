@@ -48,7 +48,7 @@ struct MediaOptions {
   ImageLimits limits;
   int threads = 1;                          // media workers (image processing)
   std::size_t queue_limit = 16;             // uploads waiting for a worker, all users
-  int uploads_per_user = 4;                 // in progress per user (receiving, waiting, processing)
+  int uploads_per_user = 6;                 // in progress per user (receiving, waiting, processing)
   double uploads_per_min = 30;              // begun per user per minute, bursts as many; 0: no limit
   int64_t unreferenced_ttl_ms = 24LL * 3600 * 1000;
   int64_t gc_interval_ms = 60'000;          // how often the collector runs; 0: never
