@@ -40,6 +40,8 @@ struct Config {
   int64_t max_upload_bytes = 25LL << 20;
   int64_t media_max_pixels = 40'000'000;
   int64_t media_threads = 1;
+  int64_t media_uploads_per_user = 6;  // uploads in progress per user
+  double rate_upload_per_min = 30;     // uploads begun per user per minute; 0: unlimited
   int64_t media_unreferenced_ttl_s = 86400;
   int64_t media_gc_interval_ms = 60000;
   int64_t media_link_ttl_s = 600;

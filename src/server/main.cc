@@ -129,6 +129,8 @@ int main(int argc, char** argv) {
   mo.max_upload_bytes = static_cast<uint64_t>(c.max_upload_bytes);
   mo.limits.max_pixels = c.media_max_pixels;
   mo.threads = static_cast<int>(c.media_threads);
+  mo.uploads_per_user = static_cast<int>(c.media_uploads_per_user);
+  mo.uploads_per_min = c.rate_upload_per_min;
   mo.unreferenced_ttl_ms = c.media_unreferenced_ttl_s * 1000;
   mo.gc_interval_ms = c.media_gc_interval_ms;
   mo.link_ttl_s = c.media_link_ttl_s;

@@ -126,17 +126,14 @@ void Api::begin_upload(HttpRequest head, UploadStarted done) {
 
 void Api::finish_upload(std::unique_ptr<UploadSink> sink, HttpDone done) {
   auto upload = static_cast<MediaUploadSink&>(*sink).take();
-  int64_t started = steady_ms();
-  media_.finish_upload(std::move(upload), [this, started, done = std::move(done)](Result<store::MediaRecord> r) {
+  media_.finish_upload(std::move(upload), [this, done = std::move(done)](Result<store::MediaRecord> r) {
     if (!r) {
       metrics_.count_error(r.error().code);
       return done(error_response(r.error()));
     }
-    HttpResponse res = json_response(201, {{"media", wire::media(*r)}});
-    // From the last byte received to the record committed: queueing, decoding, the
-    // thumbnail and placeholder, storing. For clients and benchmarks (bench/photos.mjs).
-    res.headers.emplace_back("Server-Timing", "process;dur=" + std::to_string(steady_ms() - started));
-    done(std::move(res));
+    // No timing header: how long processing took would tell the uploader whether the same
+    // bytes had been uploaded before (by anyone). Operators see it in /metrics.
+    done(json_response(201, {{"media", wire::media(*r)}}));
   });
 }
 

@@ -1,9 +1,11 @@
 // Turning an untrusted upload into the images Parley serves, with libvips.
 //
 // Every byte is treated as hostile: the type comes from the magic bytes (sniff.h) and
-// only that type's loader runs; the pixel count and side lengths are checked from the
-// header before anything is decoded (decompression bombs, pixel floods); decoding fails on
-// the first error or truncation. What is served is always re-encoded from pixels with all
+// only that type's loader runs (the file is never handed to an API that sniffs it again,
+// and every other libvips loader is blocked process-wide); the pixel count and side
+// lengths are checked from that loader's header before anything is decoded (decompression
+// bombs, pixel floods), and the image checked is the image decoded; decoding fails on the
+// first error or truncation. What is served is always re-encoded from pixels with all
 // metadata stripped (EXIF, GPS, XMP, IPTC, ICC), after applying the EXIF orientation:
 //   full image   long edge at most kFullMaxSide (never enlarged)
 //   thumbnail    long edge at most kThumbMaxSide
@@ -46,8 +48,9 @@ struct ProcessedImage {
 };
 
 // Once per process, before any process_image: starts libvips with `threads` threads per
-// pipeline and no operation cache (uploads are never processed twice). Throws on failure
-// (start-up only).
+// pipeline and no operation cache (uploads are never processed twice), and blocks every
+// libvips loader but those of JPEG, PNG, WebP, GIF and HEIF (ImageMagick, PDF, SVG, TIFF...
+// can then not be reached from anywhere in the process). Throws on failure (start-up only).
 void init_image_processing(const char* argv0, int threads);
 
 // Processes the file at `path`. Errors: kUnsupportedMedia (not JPEG, PNG, WebP, GIF,

@@ -36,8 +36,9 @@ std::string new_media_id() {
 
 // ---- Upload -----------------------------------------------------------------------
 
-Upload::Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged)
-    : owner_id_(owner_id), limit_(limit), staged_(std::move(staged)) {
+Upload::Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged,
+               std::unique_ptr<UserSlots::Slot> slot)
+    : owner_id_(owner_id), limit_(limit), staged_(std::move(staged)), slot_(std::move(slot)) {
   crypto_hash_sha256_init(&sha_);
 }
 
@@ -54,7 +55,12 @@ Status Upload::write(std::string_view bytes) {
 
 MediaService::MediaService(store::Store& store, chat::Committer& committer, MediaStore& blobs,
                            MediaOptions options)
-    : store_(store), committer_(committer), blobs_(blobs), options_(std::move(options)) {
+    : store_(store),
+      committer_(committer),
+      blobs_(blobs),
+      options_(std::move(options)),
+      slots_(UserSlots::make(std::max(1, options_.uploads_per_user))),
+      upload_rate_(options_.uploads_per_min / 60.0, std::max(1.0, options_.uploads_per_min)) {
   for (int i = 0; i < std::max(1, options_.threads); ++i) workers_.emplace_back([this] { work_loop(); });
   if (options_.gc_interval_ms > 0) collector_ = std::thread([this] { gc_loop(); });
 }
@@ -81,8 +87,7 @@ void MediaService::work_loop() {
       std::unique_lock lock(mu_);
       work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is done
-      job = std::move(queue_.front());
-      queue_.pop_front();
+      job = std::move(*queue_.pop());
     }
     job();
   }
@@ -101,9 +106,29 @@ void MediaService::gc_loop() {
 }
 
 Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return Error::make(Errc::kUnavailable, "the server is shutting down");
+  }
+  auto slot = slots_->acquire(owner_id);
+  if (!slot) {
+    // No estimate of when one of them ends is honest; a second is a polite pace.
+    Error e = Error::make(Errc::kRateLimited,
+                          "you have " + std::to_string(options_.uploads_per_user) +
+                              " uploads in progress; retry when one of them is done");
+    e.retry_after_ms = kSlotRetryMs;
+    return e;
+  }
+  // Taken only once a slot is: a refused upload does not count against the rate.
+  if (int64_t wait = upload_rate_.acquire(std::to_string(owner_id), steady_ms()); wait > 0) {
+    Error e = Error::make(Errc::kRateLimited, "too many uploads; retry later");
+    e.retry_after_ms = wait;
+    return e;
+  }
   auto staged = blobs_.stage();
   if (!staged) return staged.error();
-  return std::unique_ptr<Upload>(new Upload(owner_id, options_.max_upload_bytes, std::move(*staged)));
+  return std::unique_ptr<Upload>(
+      new Upload(owner_id, options_.max_upload_bytes, std::move(*staged), std::move(slot)));
 }
 
 void MediaService::finish_upload(std::unique_ptr<Upload> upload,
@@ -111,13 +136,15 @@ void MediaService::finish_upload(std::unique_ptr<Upload> upload,
   {
     std::lock_guard lock(mu_);
     if (!stopping_ && queue_.size() < options_.queue_limit) {
+      int64_t owner = upload->owner_id_;
       // std::function needs a copyable callable: the upload travels in a shared_ptr.
       auto shared = std::make_shared<std::unique_ptr<Upload>>(std::move(upload));
-      queue_.push_back([this, shared, done] { process(std::move(*shared), done); });
+      queue_.push(owner, [this, shared, done] { process(std::move(*shared), done); });
       work_cv_.notify_one();
       return;
     }
   }
+  upload.reset();  // frees the owner's slot before they hear back
   done(Error::make(Errc::kUnavailable, "too many uploads are being processed; retry shortly"));
 }
 
@@ -133,8 +160,14 @@ Result<T> MediaService::commit(std::function<Result<T>(store::WriteTxn&)> op) {
 
 void MediaService::process(std::unique_ptr<Upload> upload,
                            const chat::Callback<store::MediaRecord>& done) {
-  if (Status s = upload->staged_->close(); !s) return done(s.error());
-  if (upload->size() == 0) return done(Error::make(Errc::kBadRequest, "the upload is empty"));
+  // The upload (its staged file and its owner's slot) is released before the owner hears
+  // back, so that an answer always means the slot is free again.
+  auto reply = [&upload, &done](Result<store::MediaRecord> r) {
+    upload.reset();
+    done(std::move(r));
+  };
+  if (Status s = upload->staged_->close(); !s) return reply(s.error());
+  if (upload->size() == 0) return reply(Error::make(Errc::kBadRequest, "the upload is empty"));
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&upload->sha_, digest);
   store::MediaRecord record;
@@ -148,26 +181,15 @@ void MediaService::process(std::unique_ptr<Upload> upload,
     });
   };
 
-  // The same bytes uploaded before (by anyone): its results, and its blobs, serve again.
-  {
-    std::lock_guard lock(blob_mu_);
-    auto earlier = store_.media_by_source(record.source_sha256);
-    if (!earlier) return done(earlier.error());
-    if (earlier->has_value()) {
-      store::MediaRecord reused = **earlier;
-      reused.id = record.id;
-      reused.owner_id = record.owner_id;
-      reused.created_at = now_ms();
-      auto r = insert(reused);
-      if (!r) return done(r.error());
-      return done(std::move(reused));
-    }
-  }
+  // Bytes uploaded before (by anyone) are processed again rather than looked up by
+  // source_sha256: a lookup would answer in a millisecond, telling the uploader that someone
+  // has this photo. Processing is deterministic, so the blobs are shared all the same (they
+  // are stored by the SHA-256 of what is served).
 
   auto started = std::chrono::steady_clock::now();
   auto image = process_image(upload->staged_->local_path(), options_.limits);
   upload.reset();  // the original, with whatever metadata it had, is gone from here on
-  if (!image) return done(image.error());
+  if (!image) return reply(image.error());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (on_processed) on_processed(seconds);
   spdlog::debug("media: processed {} in {:.1f} ms", record.id, seconds * 1000);
@@ -185,12 +207,12 @@ void MediaService::process(std::unique_ptr<Upload> upload,
   record.placeholder = std::move(image->placeholder);
 
   std::lock_guard lock(blob_mu_);
-  if (Status s = blobs_.put(record.sha256, image->full.bytes); !s) return done(s.error());
-  if (Status s = blobs_.put(record.thumb_sha256, image->thumbnail.bytes); !s) return done(s.error());
+  if (Status s = blobs_.put(record.sha256, image->full.bytes); !s) return reply(s.error());
+  if (Status s = blobs_.put(record.thumb_sha256, image->thumbnail.bytes); !s) return reply(s.error());
   record.created_at = now_ms();
   auto r = insert(record);
-  if (!r) return done(r.error());
-  done(std::move(record));
+  if (!r) return reply(r.error());
+  reply(std::move(record));
 }
 
 Result<store::MediaRecord> MediaService::find(int64_t user_id, std::string_view media_id) {

