@@ -39,9 +39,37 @@ export async function http<T>(method: string, path: string, body?: unknown, toke
 
 /**
  * Uploads a file as the raw request body (POST API + path), reporting progress. Resolves
- * with the JSON answer; failures become ApiError like http().
+ * with the JSON answer; failures become ApiError like http(). An upload refused for now
+ * (429 `rate_limited`: too many of this user's uploads in progress or per minute; 503: the
+ * processing queue is full) is sent again after the server's Retry-After, at most
+ * `UPLOAD_ATTEMPTS` times in all, so a user who drops ten photos at once sees them all go.
  */
-export function uploadFile<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
+export async function uploadFile<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await uploadOnce<T>(path, file, token, onProgress);
+    } catch (e) {
+      if (!(e instanceof ApiError) || !uploadRetryable(e) || attempt >= UPLOAD_ATTEMPTS) throw e;
+      onProgress(0, file.size);
+      await new Promise((resolve) => setTimeout(resolve, uploadRetryDelayMs(e, attempt)));
+    }
+  }
+}
+
+export const UPLOAD_ATTEMPTS = 8;
+
+/** Whether a failed upload is worth sending again unchanged. */
+export function uploadRetryable(e: ApiError): boolean {
+  return e.status === 429 || e.status === 503;
+}
+
+/** How long to wait before attempt `attempt + 1`: the server's Retry-After, else 1 s doubling; capped at 30 s. */
+export function uploadRetryDelayMs(e: ApiError, attempt: number): number {
+  const base = e.retryAfterMs ?? 1000 * 2 ** (attempt - 1);
+  return Math.min(30_000, Math.max(250, base)) * (0.8 + 0.4 * Math.random());
+}
+
+function uploadOnce<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', API + path);
@@ -53,7 +81,15 @@ export function uploadFile<T>(path: string, file: Blob, token: string, onProgres
       const data = xhr.response;
       if (xhr.status >= 200 && xhr.status < 300) return resolve(data as T);
       const err = data?.error;
-      reject(new ApiError(err?.code ?? (xhr.status >= 500 ? 'unavailable' : 'bad_request'), err?.message ?? `HTTP ${xhr.status}`, xhr.status));
+      const retry = Number(xhr.getResponseHeader('Retry-After'));
+      reject(
+        new ApiError(
+          err?.code ?? (xhr.status >= 500 ? 'unavailable' : 'bad_request'),
+          err?.message ?? `HTTP ${xhr.status}`,
+          xhr.status,
+          Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined,
+        ),
+      );
     };
     xhr.onerror = () => reject(new ApiError('network', 'The server cannot be reached. Check your connection.'));
     xhr.send(file);
