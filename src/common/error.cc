@@ -20,6 +20,7 @@ std::string_view errc_name(Errc code) {
     case Errc::kUnsupportedMedia: return "unsupported_media";
     case Errc::kCorruptMedia: return "corrupt_media";
     case Errc::kImageTooLarge: return "image_too_large";
+    case Errc::kUnsupportedContentType: return "unsupported_content_type";
     case Errc::kRateLimited: return "rate_limited";
     case Errc::kInternal: return "internal";
     case Errc::kUnavailable: return "unavailable";
@@ -42,7 +43,8 @@ int errc_http_status(Errc code) {
     case Errc::kGroupFull: return 409;
     case Errc::kWindowExpired: return 403;
     case Errc::kPayloadTooLarge: return 413;
-    case Errc::kUnsupportedMedia: return 415;
+    case Errc::kUnsupportedMedia:
+    case Errc::kUnsupportedContentType: return 415;
     case Errc::kCorruptMedia:
     case Errc::kImageTooLarge: return 422;
     case Errc::kRateLimited: return 429;

@@ -32,6 +32,24 @@ std::function<Status(Config&, const std::string&)> number(T Config::*field, T mi
   };
 }
 
+// A comma-separated list; empty entries are dropped.
+std::function<Status(Config&, const std::string&)> list(std::vector<std::string> Config::*field) {
+  return [field](Config& c, const std::string& v) -> Status {
+    (c.*field).clear();
+    std::size_t i = 0;
+    while (i <= v.size()) {
+      std::size_t j = v.find(',', i);
+      if (j == std::string::npos) j = v.size();
+      std::size_t a = i, b = j;
+      while (a < b && v[a] == ' ') ++a;
+      while (b > a && v[b - 1] == ' ') --b;
+      if (b > a) (c.*field).push_back(v.substr(a, b - a));
+      i = j + 1;
+    }
+    return {};
+  };
+}
+
 std::function<Status(Config&, const std::string&)> text(std::string Config::*field) {
   return [field](Config& c, const std::string& v) -> Status {
     c.*field = v;
@@ -44,18 +62,14 @@ const std::vector<Option>& options() {
       {"listen", "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)", text(&Config::listen)},
       {"data-dir", "directory for the database (parley.db) (default ./data)", text(&Config::data_dir)},
       {"web-root", "directory of the built web client (default web/dist)", text(&Config::web_root)},
-      {"allowed-origins", "comma-separated extra origins allowed to open WebSockets",
-       [](Config& c, const std::string& v) -> Status {
-         c.allowed_origins.clear();
-         std::size_t i = 0;
-         while (i <= v.size()) {
-           std::size_t j = v.find(',', i);
-           if (j == std::string::npos) j = v.size();
-           if (j > i) c.allowed_origins.push_back(v.substr(i, j - i));
-           i = j + 1;
-         }
-         return {};
-       }},
+      {"public-origin",
+       "comma-separated origins the web client is served from, e.g. https://chat.example.com "
+       "(default: none, then only loopback origins)",
+       list(&Config::public_origins)},
+      {"allowed-origins", "comma-separated other origins whose pages may use the server from a browser",
+       list(&Config::allowed_origins)},
+      {"metrics-allow", "comma-separated client address ranges (CIDR) that may read /metrics "
+       "(default 127.0.0.0/8,::1)", text(&Config::metrics_allow)},
       {"tls-cert", "PEM certificate chain; with --tls-key serves HTTPS/WSS", text(&Config::tls_cert)},
       {"tls-key", "PEM private key", text(&Config::tls_key)},
       {"io-threads", "event-loop threads (default 2)", number<int64_t>(&Config::io_threads, 1, 256)},

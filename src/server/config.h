@@ -16,7 +16,9 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "data";
   std::string web_root = "web/dist";
-  std::vector<std::string> allowed_origins;
+  std::vector<std::string> public_origins;   // where the web client is served from
+  std::vector<std::string> allowed_origins;  // other origins whose pages may use the server
+  std::string metrics_allow = "127.0.0.0/8,::1";
   std::string tls_cert;
   std::string tls_key;
   int64_t io_threads = 2;

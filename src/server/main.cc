@@ -66,6 +66,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "parleyd: --listen wants HOST:PORT, got '%s'\n", c.listen.c_str());
     return 2;
   }
+  auto origins = api::OriginPolicy::make(c.public_origins, c.allowed_origins);
+  if (!origins) {
+    std::fprintf(stderr, "parleyd: %s\n", origins.error().message.c_str());
+    return 2;
+  }
+  auto metrics_allow = api::AddressList::parse(c.metrics_allow);
+  if (!metrics_allow) {
+    std::fprintf(stderr, "parleyd: --metrics-allow: %s\n", metrics_allow.error().message.c_str());
+    return 2;
+  }
   so.io_threads = static_cast<int>(c.io_threads);
   so.worker_threads = static_cast<int>(c.worker_threads);
   so.web_root = c.web_root;
@@ -113,7 +123,8 @@ int main(int argc, char** argv) {
   };
 
   api::ApiOptions ao;
-  ao.allowed_origins = c.allowed_origins;
+  ao.origins = std::move(*origins);
+  ao.metrics_allow = std::move(*metrics_allow);
   ao.register_per_min = c.rate_register_per_min;
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;

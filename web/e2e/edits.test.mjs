@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, api, eventually, startBrowser, startServer } from './harness.mjs';
+import { ARTIFACTS, api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -334,5 +334,9 @@ describe('Editing, deleting and searching messages', () => {
     } finally {
       await phone.close();
     }
+  });
+
+  it('ran all of the above without a Content-Security-Policy violation', () => {
+    assertNoCspViolations(assert);
   });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, api, eventually, startBrowser, startServer } from './harness.mjs';
+import { ARTIFACTS, api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -356,5 +356,9 @@ describe('Parley group chats', () => {
     const row = alice.page.locator('.chat-row', { hasText: GROUP });
     await eventually(async () => (await row.locator('.preview-text').textContent()) === 'Bob left', { message: 'preview "Bob left"' });
     await eventually(async () => (await alice.page.locator('#chat-sub').textContent()) === '1 member', { message: '"1 member"' });
+  });
+
+  it('ran all of the above without a Content-Security-Policy violation', () => {
+    assertNoCspViolations(assert);
   });
 });

@@ -113,12 +113,43 @@ export async function startServer({ extraArgs = [] } = {}) {
   };
 }
 
+/**
+ * Content-Security-Policy violations seen in any page of a browser from startBrowser():
+ * `securitypolicyviolation` events and Chromium's own "Refused to ..." console errors.
+ * Each test file ends with an `it` asserting (assertNoCspViolations) that none happened while
+ * its flows ran, so a client change that needs a looser policy fails here, not in production.
+ */
+export const cspViolations = [];
+
+const CSP_REPORTER = `document.addEventListener('securitypolicyviolation', (e) => {
+  console.error('[csp] ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+});`;
+
+function watchCsp(context) {
+  void context.addInitScript({ content: CSP_REPORTER });
+  const watchPage = (page) => page.on('console', (msg) => {
+    const text = msg.text();
+    if (msg.type() === 'error' && (text.startsWith('[csp] ') || /Content Security Policy/i.test(text)))
+      cspViolations.push(`${page.url()}: ${text}`);
+  });
+  context.pages().forEach(watchPage);
+  context.on('page', watchPage);
+  return context;
+}
+
+export function assertNoCspViolations(assert) {
+  assert.deepEqual(cspViolations, [], 'Content-Security-Policy violations');
+}
+
 export async function startBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_ARGS,
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => watchCsp(await newContext(...args));
+  return browser;
 }
 
 export async function api(base, method, path, body, token) {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, REPO_DIR, api, eventually, startBrowser, startServer } from './harness.mjs';
+import { ARTIFACTS, REPO_DIR, api, eventually, startBrowser, startServer, assertNoCspViolations, cspViolations } from './harness.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -81,6 +81,34 @@ after(async () => {
 });
 
 describe('Parley web client', () => {
+  it('is served with a strict Content-Security-Policy that the browser enforces', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    try {
+      const page = await context.newPage();
+      const res = await page.goto(server.base + '/');
+      const headers = res.headers();
+      const csp = headers['content-security-policy'] ?? '';
+      for (const d of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'",
+        "base-uri 'none'", "frame-ancestors 'none'"]) assert.ok(csp.includes(d), `CSP has ${d}: ${csp}`);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.equal(headers['x-frame-options'], 'DENY');
+      assert.equal(headers['x-content-type-options'], 'nosniff');
+      assert.equal(headers['referrer-policy'], 'no-referrer');
+      // The policy is live and the watcher sees breaches: an injected inline script is
+      // refused and reported (that expected report is then removed from the list).
+      await page.getByRole('tab', { name: 'Create account' }).waitFor();
+      const before = cspViolations.length;
+      await page.addScriptTag({ content: 'window.__inlineRan = true;' }).catch(() => undefined);
+      assert.equal(await page.evaluate(() => window.__inlineRan === true), false, 'inline script must not run');
+      const reported = () => cspViolations.slice(before);
+      await eventually(() => reported().some((v) => v.includes('[csp] script-src')) &&
+        reported().some((v) => /Content Security Policy/.test(v)), { message: 'the inline script to be reported' });
+      cspViolations.splice(before);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('two users register, find each other, chat, and see sent -> delivered -> read', async () => {
     alice = await newUser();
     bob = await newUser();
@@ -410,5 +438,9 @@ describe('Parley web client', () => {
     assert.equal(await bob.page.evaluate(() => localStorage.getItem('parley.session')), null);
     const dbs = await bob.page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
     assert.ok(!dbs.some((n) => n?.startsWith('parley-')), `local data removed, found ${dbs}`);
+  });
+
+  it('ran all of the above without a Content-Security-Policy violation', () => {
+    assertNoCspViolations(assert);
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARTIFACTS, eventually, startBrowser, startServer } from './harness.mjs';
+import { ARTIFACTS, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
 
 let server;
 let browser;
@@ -111,5 +111,9 @@ describe('photos', () => {
     }
     await alice.context.close();
     await bob.context.close();
+  });
+
+  it('ran all of the above without a Content-Security-Policy violation', () => {
+    assertNoCspViolations(assert);
   });
 });

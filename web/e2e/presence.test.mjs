@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, api, eventually, startBrowser, startServer } from './harness.mjs';
+import { ARTIFACTS, api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -265,5 +265,9 @@ describe('presence, typing, contacts and blocking', () => {
     await alice.page.getByRole('button', { name: 'Chat menu' }).click();
     await alice.page.getByRole('menuitem', { name: 'Block' }).waitFor();
     await alice.page.keyboard.press('Escape');
+  });
+
+  it('ran all of the above without a Content-Security-Policy violation', () => {
+    assertNoCspViolations(assert);
   });
 });

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/metrics.h"
+#include "server/api/address_list.h"
+#include "server/api/origin.h"
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
 #include "server/api/transport.h"
@@ -25,7 +27,8 @@
 namespace parley::api {
 
 struct ApiOptions {
-  std::vector<std::string> allowed_origins;  // besides the server's own origin
+  OriginPolicy origins;        // which browser pages may change state or open WebSockets
+  AddressList metrics_allow;   // peers that may read /metrics (default: none)
   double register_per_min = 10, register_burst = 10;
   double login_per_min = 20, login_burst = 20;
   std::size_t max_inflight_per_connection = 256;
@@ -55,8 +58,9 @@ class Api {
   void finish_upload(std::unique_ptr<UploadSink> sink, HttpDone done);
 
   // Whether a WebSocket upgrade from `origin` (may be empty: no Origin header) to a
-  // server addressed as `host` (the Host header) may proceed. Thread-safe.
-  bool origin_allowed(std::string_view origin, std::string_view host) const;
+  // server addressed as `host` (the Host header), arrived as `arrival`, may proceed
+  // (OriginPolicy::allows). Thread-safe.
+  bool origin_allowed(std::string_view origin, std::string_view host, Arrival arrival) const;
 
   // The handler of a newly upgraded connection. A non-empty `bearer_token` (from the
   // upgrade's Authorization header) authenticates it at once; otherwise the first frame
@@ -79,6 +83,10 @@ class Api {
 
  private:
   void route(HttpRequest& request, HttpDone& done);
+  // The cross-site request check of a state-changing request (any method but GET and HEAD):
+  // its Origin must be allowed (kForbidden), and with `json_body` a body must be declared
+  // application/json (kUnsupportedContentType). Reads pass. In origin.cc.
+  Status check_cross_site(const HttpRequest& request, bool json_body) const;
   void route_authenticated(const chat::Principal& who, HttpRequest& request, HttpDone& done);
   // Group routes (group_routes.cc); false when `seg` is not one of them.
   bool route_groups(const chat::Principal& who, HttpRequest& request,

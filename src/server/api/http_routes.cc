@@ -74,6 +74,9 @@ void Api::route(HttpRequest& req, HttpDone& done) {
     return done(json_response(200, {{"status", "ready"}}));
   }
   if (path == "/metrics") {
+    // Behind a reverse proxy the peer is the proxy: see docs/protocol.md.
+    if (!options_.metrics_allow.contains(req.remote_address))
+      return done(error_response(Error::make(Errc::kForbidden, "this address may not read metrics")));
     std::string text = metrics_.render(bus_.subscriber_count());
     const store::StoreStats stats = chat_.store_stats();
     text += "# HELP parley_store_erase_purges_total Purges of erased message text from the search index and WAL.\n"
@@ -84,6 +87,8 @@ void Api::route(HttpRequest& req, HttpDone& done) {
             "parley_store_erase_pending " + std::to_string(stats.erase_pending ? 1 : 0) + "\n";
     return done(HttpResponse{200, std::move(text), 0, std::nullopt});
   }
+  if (path.rfind("/api/", 0) == 0)
+    if (Status s = check_cross_site(req, true); !s) return done(error_response(s.error()));
   if (path == "/api/v1/register" || path == "/api/v1/login") {
     if (req.method != "POST") return done(error_response(method_not_allowed()));
     bool is_register = path == "/api/v1/register";

@@ -69,7 +69,7 @@ HttpResponse serve(media::MediaService& service, const store::MediaRecord& m, me
                {"Cache-Control", std::move(cache_control)},
                {"Accept-Ranges", "bytes"},
                {"X-Content-Type-Options", "nosniff"},
-               {"Content-Security-Policy", "default-src 'none'; sandbox"}};
+               {"Content-Security-Policy", "default-src 'none'; sandbox; frame-ancestors 'none'"}};
   if (!req.if_none_match.empty() &&
       (req.if_none_match == "*" || req.if_none_match.find(etag) != std::string::npos)) {
     r.status = 304;
@@ -116,6 +116,8 @@ void Api::begin_upload(HttpRequest head, UploadStarted done) {
       metrics_.count_error(e.code);
       done(nullptr, error_response(e));
     };
+    // An image body, not JSON: only the Origin is checked.
+    if (Status s = check_cross_site(head, false); !s) return fail(s.error());
     auto who = chat_.authenticate(bearer(head.authorization));
     if (!who) return fail(who.error());
     auto upload = media_.begin_upload(who->user.id);

@@ -26,6 +26,11 @@ struct HttpRequest {
   std::string remote_address;  // the peer's IP address, for per-address rate limits
   std::string range;           // the Range header, or empty
   std::string if_none_match;   // the If-None-Match header, or empty
+  std::string content_type;    // the Content-Type header, or empty
+  std::string origin;          // the Origin header, or empty (not sent by native clients)
+  std::string host;            // the Host header, or empty
+  bool tls = false;            // arrived over TLS
+  uint16_t local_port = 0;     // the listening port it arrived on
 };
 
 // Bytes a response streams instead of holding them in `body` (a stored image). net/

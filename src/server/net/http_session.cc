@@ -1,9 +1,12 @@
 #include "server/net/http_session.h"
 
+#include <type_traits>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "server/net/security_headers.h"
 #include "server/net/static_files.h"
 #include "server/net/ws_session.h"
 
@@ -80,6 +83,7 @@ StringResponse json_response(unsigned version, bool keep_alive, int status, std:
   res.set(http::field::server, "parleyd");
   res.set(http::field::content_type, "application/json");
   res.set(http::field::cache_control, "no-store");
+  set_security_headers(res, false);
   res.keep_alive(keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
@@ -105,7 +109,7 @@ http::message_generator serve_file(const http::request<Body>& req, const std::st
       res.set(http::field::content_type, file->content_type);
       res.set(http::field::cache_control,
               file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
-      res.set("X-Content-Type-Options", "nosniff");
+      set_security_headers(res, true);
       res.keep_alive(req.keep_alive());
       res.body() = std::move(body);
       res.prepare_payload();
@@ -137,6 +141,7 @@ asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool 
     http::response<http::buffer_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "parleyd");
     res.set(http::field::content_type, r.content_type);
+    set_security_headers(res, false);
     for (const auto& [name, value] : r.headers) res.set(name, value);
     res.keep_alive(keep_alive);
     res.content_length(r.stream_length);
@@ -167,7 +172,7 @@ asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool 
     co_return keep_alive;
   }
   auto res = json_response(version, keep_alive, r.status, std::move(r.body));
-  if (path == "/metrics") res.set(http::field::content_type, "text/plain; version=0.0.4");
+  if (path == "/metrics" && r.status == 200) res.set(http::field::content_type, "text/plain; version=0.0.4");
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
   for (const auto& [name, value] : r.headers) res.set(name, value);
   if (r.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(r.retry_after_s));
@@ -175,8 +180,17 @@ asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool 
   co_return !wec && keep_alive;
 }
 
+// How requests on a connection of this stream type arrived (api::OriginPolicy compares a
+// browser's Origin with it).
+template <class Stream>
+api::Arrival arrival_of(Stream& stream) {
+  beast::error_code ec;
+  auto local = beast::get_lowest_layer(stream).socket().local_endpoint(ec);
+  return api::Arrival{!std::is_same_v<Stream, beast::tcp_stream>, ec ? uint16_t{0} : local.port()};
+}
+
 template <class Head>
-api::HttpRequest api_request(const Head& req, const std::string& remote_address) {
+api::HttpRequest api_request(const Head& req, const std::string& remote_address, api::Arrival arrival) {
   std::string_view target(req.target().data(), req.target().size());
   api::HttpRequest ar;
   ar.method = std::string(req.method_string());
@@ -185,6 +199,11 @@ api::HttpRequest api_request(const Head& req, const std::string& remote_address)
   ar.authorization = std::string(req[http::field::authorization]);
   ar.range = std::string(req[http::field::range]);
   ar.if_none_match = std::string(req[http::field::if_none_match]);
+  ar.content_type = std::string(req[http::field::content_type]);
+  ar.origin = std::string(req[http::field::origin]);
+  ar.host = std::string(req[http::field::host]);
+  ar.tls = arrival.tls;
+  ar.local_port = arrival.port;
   ar.remote_address = remote_address;
   return ar;
 }
@@ -214,7 +233,7 @@ asio::awaitable<void> drain_briefly(Stream& stream) {
 template <class Stream>
 asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
                                    http::request_parser<http::empty_body>& head, Shared& shared,
-                                   const std::string& remote_address) {
+                                   const std::string& remote_address, api::Arrival arrival) {
   const auto& h = head.get();
   const unsigned version = h.version();
   const bool keep_alive = h.keep_alive();
@@ -231,7 +250,7 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
     if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
     co_return false;
   }
-  auto [sink, refusal] = co_await async_begin_upload(*shared.api, api_request(h, remote_address),
+  auto [sink, refusal] = co_await async_begin_upload(*shared.api, api_request(h, remote_address, arrival),
                                                      asio::use_awaitable);
   if (!sink) {
     // The body was not read, so the connection cannot carry another request.
@@ -286,6 +305,7 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
 template <class Stream>
 asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address) {
   beast::flat_buffer buffer;
+  const api::Arrival arrival = arrival_of(stream);
   for (;;) {
     // The head comes first, so that an upload route can stream its body (serve_upload).
     // No body limit until the route is known; each route then applies its own.
@@ -303,7 +323,7 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
       std::string_view t(h.target().data(), h.target().size());
       if (shared.api->is_upload(std::string_view(h.method_string().data(), h.method_string().size()),
                                 t.substr(0, t.find('?')))) {
-        if (!co_await serve_upload(stream, buffer, head, shared, remote_address)) break;
+        if (!co_await serve_upload(stream, buffer, head, shared, remote_address, arrival)) break;
         continue;
       }
     }
@@ -334,7 +354,7 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
       if (path != "/api/v1/ws") {
         status = 404;
         body = error_json("not_found", "no such route");
-      } else if (!shared.api->origin_allowed(origin, host)) {
+      } else if (!shared.api->origin_allowed(origin, host, arrival)) {
         status = 403;
         body = error_json("forbidden", "origin not allowed");
       }
@@ -356,7 +376,7 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
 
     bool keep_alive = req.keep_alive();
     if (is_api_path(path)) {
-      api::HttpRequest ar = api_request(req, remote_address);
+      api::HttpRequest ar = api_request(req, remote_address, arrival);
       ar.body = std::move(req.body());
       api::HttpResponse r = co_await async_api(*shared.api, std::move(ar), asio::use_awaitable);
       if (!co_await write_api_response(stream, req.version(), keep_alive, std::move(r), path)) break;

@@ -343,6 +343,7 @@ export function openSocket(server, { headers = {}, origin, timeoutMs = T(5000), 
         const text = Buffer.concat(chunks).toString('utf8');
         const err = new Error(`upgrade refused with ${res.statusCode}: ${text}`);
         err.statusCode = res.statusCode;
+        err.headers = res.headers;
         err.body = text;
         try { err.json = JSON.parse(text); } catch { /* not JSON */ }
         ws.terminate();
