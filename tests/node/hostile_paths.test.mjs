@@ -5,41 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer } from './lib/server.mjs';
-import { register, T } from './lib/client.mjs';
-
-/** Sends `head` as is and resolves with {status, headers, body} (body as a string) or {status: 0}. */
-function rawRequest(server, head, { timeoutMs = T(10000) } = {}) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(server.port, '127.0.0.1');
-    const chunks = [];
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no answer to ${JSON.stringify(head.slice(0, 200))}`)); }, timeoutMs);
-    socket.on('connect', () => socket.write(head));
-    socket.on('data', (c) => chunks.push(c));
-    const finish = () => {
-      clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString('latin1');
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      const split = text.indexOf('\r\n\r\n');
-      const headers = {};
-      for (const line of text.slice(0, split < 0 ? text.length : split).split('\r\n').slice(1)) {
-        const i = line.indexOf(':');
-        if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
-      }
-      resolve({ status: m ? Number(m[1]) : 0, headers, body: split < 0 ? '' : text.slice(split + 4), raw: text });
-    };
-    socket.on('end', finish);
-    socket.on('close', () => { if (timer) finish(); });
-    socket.on('error', () => {});
-  });
-}
-
-function get(target) {
-  return `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`;
-}
+import { register } from './lib/client.mjs';
+import { rawGet as get, rawRequest } from './lib/raw.mjs';
 
 test('no request path reads a file outside the web root', async (t) => {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-web-'));

@@ -297,6 +297,13 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
     auto too_large = [&]() {
       return json_response(11, false, 413, error_json("payload_too_large", "request body above 64 KiB"));
     };
+    if (hec == http::error::header_limit) {
+      auto res = json_response(11, false, 431,
+                               error_json("headers_too_large", "request line and headers above 16 KiB"));
+      auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+      if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
+      break;
+    }
     if (hec) break;
     {
       const auto& h = head.get();
