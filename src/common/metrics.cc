@@ -74,6 +74,8 @@ std::string Metrics::render(std::size_t subscribers) const {
   counter("parley_messages_committed_total", "New messages made durable.", messages_committed.value());
   counter("parley_message_events_total", "Message events queued to recipients' devices.", message_events.value());
   counter("parley_slow_client_disconnects_total", "Connections closed because their write queue overflowed.", slow_client_disconnects.value());
+  counter("parley_connections_refused_total", "Connections closed at accept because a connection cap was reached.", connections_refused.value());
+  counter("parley_connections_shed_total", "Idle connections closed to make room for new ones.", connections_shed.value());
   counter("parley_rate_limited_total", "Requests refused by a rate limit.", rate_limited.value());
   counter("parley_presence_changes_total", "Users announced online or offline.", presence_changes.value());
   counter("parley_presence_frames_total", "Presence frames sent to subscribed devices.", presence_frames.value());

@@ -57,6 +57,8 @@ struct Metrics {
   Counter messages_committed;      // new messages made durable
   Counter message_events;          // message frames handed to recipients' queues
   Counter slow_client_disconnects; // write queue overflowed
+  Counter connections_refused;     // closed at accept: a connection cap was reached
+  Counter connections_shed;        // idle connections closed to make room for new ones
   Counter rate_limited;
   Counter presence_changes;        // users going online or offline (after coalescing)
   Counter presence_frames;         // presence frames handed to subscribed devices

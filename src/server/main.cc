@@ -73,6 +73,9 @@ int main(int argc, char** argv) {
   so.tls_key_file = c.tls_key;
   so.ws_idle_timeout_ms = c.ws_idle_timeout_ms;
   so.ws_auth_timeout_ms = c.ws_auth_timeout_ms;
+  so.max_connections = static_cast<std::size_t>(c.max_connections);
+  so.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_address);
+  so.fd_reserve = static_cast<std::size_t>(c.fd_reserve);
 
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
@@ -114,6 +117,7 @@ int main(int argc, char** argv) {
 
   api::ApiOptions ao;
   ao.allowed_origins = c.allowed_origins;
+  ao.max_ws_per_user = static_cast<std::size_t>(c.max_websockets_per_user);
   ao.register_per_min = c.rate_register_per_min;
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;

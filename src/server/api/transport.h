@@ -76,6 +76,9 @@ class WsConnection {
   virtual void close(uint16_t code, std::string reason) = 0;
   // Runs `fn` on the connection's strand (where WsHandler calls happen).
   virtual void post(std::function<void()> fn) = 0;
+  // The device has authenticated: the connection is no longer one that may be shed to make
+  // room for new ones (docs/protocol.md, "Connection limits"). Call on the strand.
+  virtual void on_authenticated() = 0;
 };
 
 // The API side of a connection. All calls happen on the connection's strand.

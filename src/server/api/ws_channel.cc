@@ -61,6 +61,12 @@ void WsChannel::start_auth(std::string token, json::value id) {
       }
       self->principal_ = std::move(*who);
       self->session_id_.store(self->principal_->session_id);
+      if (auto c = self->connection_.lock()) {
+        c->on_authenticated();
+        // Beyond the account's cap its oldest connections give way to this one.
+        for (auto& old : self->api_.user_connections().add(self->principal_->user.id, self->connection_id_, c))
+          old->close(4009, "too many connections for this account");
+      }
       self->api_.bus().subscribe(self->principal_->user.id, self);
       self->api_.presence().connected(self->principal_->user.id);
       json::object ready{{"type", "ready"},
@@ -238,6 +244,7 @@ void WsChannel::dispatch(const std::string& type, json::object& f, json::value i
 void WsChannel::on_close() {
   closed_ = true;
   if (!principal_) return;
+  api_.user_connections().remove(principal_->user.id, connection_id_);
   api_.bus().unsubscribe(principal_->user.id, connection_id_);
   api_.presence_hub().drop(connection_id_);
   api_.presence().disconnected(principal_->user.id);

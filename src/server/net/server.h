@@ -30,6 +30,14 @@ struct ServerOptions {
   std::size_t ws_queue_max_bytes = 8u << 20;
   std::size_t ws_frame_max_bytes = 64u << 10;
   std::size_t http_body_max_bytes = 64u << 10;
+  // Connection limits (docs/protocol.md, "Connection limits"). At start the soft limit on
+  // open descriptors is raised to the hard one; connections may use all of them but
+  // fd_reserve. max_connections lowers that further (0: no lower cap). A connection beyond
+  // a cap is closed at accept; at the server-wide cap the oldest idle connection (no
+  // request in progress, not authenticated) is closed instead, if there is one.
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_address = 1024;  // 0: no limit
+  std::size_t fd_reserve = 128;
 };
 
 class Server {

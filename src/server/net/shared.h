@@ -9,6 +9,7 @@
 
 #include "common/metrics.h"
 #include "server/api/api.h"
+#include "server/net/connection_limits.h"
 #include "server/net/server.h"
 
 namespace parley::net {
@@ -46,11 +47,12 @@ class SessionRegistry {
   std::unordered_map<uint64_t, std::weak_ptr<ClosableSession>> sessions_;  // guarded by mu_
 };
 
-// Constant after Server::start, except the registry and the id counter.
+// Constant after Server::start, except the registry, the limits and the id counter.
 struct Shared {
   ServerOptions options;
   api::Api* api = nullptr;
   Metrics* metrics = nullptr;
+  std::unique_ptr<ConnectionLimits> limits;  // set by Server::start; thread-safe
   SessionRegistry registry;
   std::atomic<uint64_t> next_connection_id{1};
 };

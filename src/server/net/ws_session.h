@@ -35,11 +35,12 @@ class WsSession final : public api::WsConnection,
                         public ClosableSession,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Stream&& stream, Shared& shared)
+  WsSession(Stream&& stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket)
       : ws_(std::move(stream)),
         shared_(shared),
         id_(shared.next_connection_id.fetch_add(1)),
-        auth_timer_(ws_.get_executor()) {}
+        auth_timer_(ws_.get_executor()),
+        ticket_(std::move(ticket)) {}
 
   auto executor() { return ws_.get_executor(); }
 
@@ -47,6 +48,11 @@ class WsSession final : public api::WsConnection,
   asio::awaitable<void> run(http::request<http::string_body> req, std::string bearer_token) {
     auto self = this->shared_from_this();
     const ServerOptions& o = shared_.options;
+    // Until it authenticates, the connection may be shed to make room for others.
+    ticket_->set_idle(true);
+    ticket_->set_closer([weak = this->weak_from_this()] {
+      if (auto s = weak.lock()) asio::post(s->executor(), [s] { s->cut(); });
+    });
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);
     t.idle_timeout = std::chrono::milliseconds(o.ws_idle_timeout_ms);
@@ -108,20 +114,28 @@ class WsSession final : public api::WsConnection,
   void post(std::function<void()> fn) override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] { fn(); });
   }
+  void on_authenticated() override { ticket_->set_idle(false); }
   void shutdown_close() override { close(1001, "server shutting down"); }
 
  private:
+  // Drops the queue and closes the TCP connection at once (no close frame could get past
+  // unread data). Strand only.
+  void cut() {
+    if (dead_) return;
+    dead_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
   void enqueue(std::shared_ptr<const std::string> frame) {
     if (dead_ || closing_) return;
     const ServerOptions& o = shared_.options;
     if (queue_.size() >= o.ws_queue_max_frames || queued_bytes_ + frame->size() > o.ws_queue_max_bytes) {
       shared_.metrics->slow_client_disconnects.add();
-      dead_ = true;
-      queue_.clear();
-      queued_bytes_ = 0;
-      beast::error_code ignored;
-      beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-      beast::get_lowest_layer(ws_).close();
+      cut();
       return;
     }
     queued_bytes_ += frame->size();
@@ -169,6 +183,7 @@ class WsSession final : public api::WsConnection,
   const uint64_t id_;
   asio::steady_timer auth_timer_;
   std::shared_ptr<api::WsHandler> handler_;
+  const std::unique_ptr<ConnectionLimits::Ticket> ticket_;
   // Strand-only state.
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
