@@ -33,6 +33,9 @@ struct Config {
   int64_t max_connections_per_address = 1024;
   int64_t fd_reserve = 128;
   int64_t max_websockets_per_user = 16;
+  int64_t ws_queue_max_bytes = 8LL << 20;
+  int64_t ws_queued_bytes_budget = 256LL << 20;
+  int64_t ws_busy_queued_bytes = 1LL << 20;
   int64_t commit_batch_max = 1024;
   int64_t max_group_members = 256;
   int64_t edit_window_sec = 15 * 60;

@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
   so.max_connections = static_cast<std::size_t>(c.max_connections);
   so.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_address);
   so.fd_reserve = static_cast<std::size_t>(c.fd_reserve);
+  so.ws_queue_max_bytes = static_cast<std::size_t>(c.ws_queue_max_bytes);
+  so.ws_queued_bytes_budget = static_cast<std::size_t>(c.ws_queued_bytes_budget);
 
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
@@ -118,6 +120,7 @@ int main(int argc, char** argv) {
   api::ApiOptions ao;
   ao.allowed_origins = c.allowed_origins;
   ao.max_ws_per_user = static_cast<std::size_t>(c.max_websockets_per_user);
+  ao.busy_queued_bytes = static_cast<std::size_t>(c.ws_busy_queued_bytes);
   ao.register_per_min = c.rate_register_per_min;
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;

@@ -130,6 +130,15 @@ bool WsChannel::session_expired() const {
 }
 
 bool WsChannel::begin_request(const json::value& id) {
+  // A client that does not read what it asked for gets no more to not read: the reply
+  // would only grow its queue (and the server's memory).
+  const std::size_t busy = api_.options().busy_queued_bytes;
+  if (auto c = connection_.lock(); c && busy > 0 && c->queued_bytes() > busy) {
+    Error e = Error::make(Errc::kRateLimited, "too much unread data on this connection; read it first");
+    e.retry_after_ms = 1000;
+    send_error(id, e);
+    return false;
+  }
   if (inflight_.fetch_add(1) >= api_.options().max_inflight_per_connection) {
     inflight_.fetch_sub(1);
     Error e = Error::make(Errc::kRateLimited, "too many requests in flight on this connection");

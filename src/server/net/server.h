@@ -28,6 +28,10 @@ struct ServerOptions {
   int64_t ws_auth_timeout_ms = 10000;
   std::size_t ws_queue_max_frames = 1024;
   std::size_t ws_queue_max_bytes = 8u << 20;
+  // Bytes queued for all WebSocket clients together; 0: no limit. A frame that would take
+  // the total over it first cuts the connections holding the most queued bytes (the one it
+  // is for, if that one holds the most), as ws_queue_max_bytes does for one connection.
+  std::size_t ws_queued_bytes_budget = 256u << 20;
   std::size_t ws_frame_max_bytes = 64u << 10;
   std::size_t http_body_max_bytes = 64u << 10;
   // Connection limits (docs/protocol.md, "Connection limits"). At start the soft limit on
