@@ -81,7 +81,7 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::max_connections_per_address, 0, 1LL << 30)},
       {"fd-reserve", "descriptors kept free of connections for the store, photos, logs (default 128)",
        number<int64_t>(&Config::fd_reserve, 16, 1LL << 20)},
-      {"max-websockets-per-user", "authenticated WebSockets per account; the oldest gets 4009; 0 = no limit (default 16)",
+      {"max-websockets-per-user", "authenticated WebSockets per account; the oldest gets 4009; 0 = no limit (default 32)",
        number<int64_t>(&Config::max_websockets_per_user, 0, 1LL << 20)},
       {"ws-queue-max-bytes", "bytes queued for one WebSocket client before it is cut (default 8388608)",
        number<int64_t>(&Config::ws_queue_max_bytes, 65536, 1LL << 40)},

@@ -32,7 +32,7 @@ struct Config {
   int64_t max_connections = 0;  // 0: descriptors minus fd_reserve
   int64_t max_connections_per_address = 1024;
   int64_t fd_reserve = 128;
-  int64_t max_websockets_per_user = 16;
+  int64_t max_websockets_per_user = 32;
   int64_t ws_queue_max_bytes = 8LL << 20;
   int64_t ws_queued_bytes_budget = 256LL << 20;
   int64_t ws_busy_queued_bytes = 1LL << 20;

@@ -30,7 +30,7 @@ struct ApiOptions {
   double register_per_min = 10, register_burst = 10;
   double login_per_min = 20, login_burst = 20;
   std::size_t max_inflight_per_connection = 256;
-  std::size_t max_ws_per_user = 16;  // authenticated WebSockets per account; 0: no limit
+  std::size_t max_ws_per_user = 32;  // authenticated WebSockets per account; 0: no limit
   // A request (a frame with a reply) on a connection that holds more queued, unread bytes
   // than this is refused with rate_limited instead of adding its reply; 0: never.
   std::size_t busy_queued_bytes = 1u << 20;
