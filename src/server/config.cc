@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -194,7 +195,7 @@ std::string usage() {
       "  --config FILE                 TOML configuration file (env PARLEY_CONFIG)\n";
   for (const auto& o : options()) {
     std::string flag = std::string("  --") + o.name + " V";
-    if (flag.size() < 32) flag.resize(32, ' ');
+    flag.resize(std::max<std::size_t>(flag.size() + 1, 32), ' ');
     u += flag + o.help + "\n";
   }
   u += "  --help                        this text\n";
