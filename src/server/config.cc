@@ -92,6 +92,9 @@ const std::vector<Option>& options() {
       {"ws-busy-queued-bytes",
        "a connection holding more unread bytes gets rate_limited for its requests; 0 = never (default 1048576)",
        number<int64_t>(&Config::ws_busy_queued_bytes, 0, 1LL << 40)},
+      {"ws-busy-queued-bytes-per-user",
+       "the same over all of an account's WebSockets; 0 = never (default 8388608)",
+       number<int64_t>(&Config::ws_busy_queued_bytes_per_user, 0, 1LL << 40)},
       {"insecure-fast-password-hashing",
        "BENCHMARKS ONLY: weakest argon2id for new accounts (true/false, default false)",
        [](Config& c, const std::string& v) -> Status {

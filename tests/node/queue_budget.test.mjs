@@ -32,30 +32,47 @@ async function bigConversation(t, server) {
   return { alice, bob, conv };
 }
 
+/**
+ * Pauses `reader` and asks for big pages until the server holds more than `threshold` bytes
+ * queued (the kernel's socket buffers take the first bytes). Returns the answers' promises.
+ */
+async function fillQueue(server, reader, conv, threshold) {
+  reader.ws._socket.pause();
+  const answers = [];
+  for (;;) {
+    const { queued } = await queuedBytes(server);
+    if (queued > threshold) return answers;
+    assert.ok(answers.length < 20, `the queue never grew past ${threshold} (${queued} bytes queued)`);
+    answers.push(reader.request({ type: 'history', conversation_id: conv.id, limit: 200 }, T(60000)));
+    for (let i = 0; i < 20 && (await queuedBytes(server)).queued <= threshold; ++i) await sleep(100);
+  }
+}
+
+/** Waits until the server holds at most `threshold` queued bytes. */
+async function drained(server, threshold) {
+  for (const until = Date.now() + T(20000); ; await sleep(50)) {
+    if ((await queuedBytes(server)).queued <= threshold) return;
+    assert.ok(Date.now() < until, 'the queue did not drain');
+  }
+}
+
+/** Waits until the server has answered `n` requests with rate_limited in all. */
+async function rateLimitedErrors(server, n) {
+  for (const until = Date.now() + T(20000); ; await sleep(50)) {
+    const { text } = await queuedBytes(server);
+    if (counter(text, 'parley_errors_total\\{code="rate_limited"\\}') >= n) return;
+    assert.ok(Date.now() < until, 'the request was not refused');
+  }
+}
+
 test('a request on a connection holding too much unread data is refused with rate_limited', async (t) => {
   const server = await startServer(t, { args: ['--ws-busy-queued-bytes', '1000000'] });
   const { alice, conv } = await bigConversation(t, server);
   const reader = await connect(t, server, alice.token);
-  reader.ws._socket.pause();
-  // Ask for pages until the server holds more than the threshold for this connection (the
-  // kernel's socket buffers take the first bytes).
-  let asked = 0;
-  const answers = [];
-  for (;;) {
-    const { queued } = await queuedBytes(server);
-    if (queued > 1000000) break;
-    assert.ok(asked < 20, `the queue never grew past the threshold (${queued} bytes queued)`);
-    answers.push(reader.request({ type: 'history', conversation_id: conv.id, limit: 200 }, T(60000)));
-    asked += 1;
-    for (let i = 0; i < 20 && (await queuedBytes(server)).queued <= 1000000; ++i) await sleep(100);
-  }
+  const answers = await fillQueue(server, reader, conv, 1000000);
   const refused = reader.request({ type: 'history', conversation_id: conv.id, limit: 200 }, T(60000));
   // Once the server has refused it (its error counter says so), read everything.
-  for (const until = Date.now() + T(20000); ; await sleep(50)) {
-    const { text } = await queuedBytes(server);
-    if (counter(text, 'parley_errors_total\\{code="rate_limited"\\}') >= 1) break;
-    assert.ok(Date.now() < until, 'the request on the busy connection was not refused');
-  }
+  await rateLimitedErrors(server, 1);
   reader.ws._socket.resume();
   const last = await refused;
   assert.equal(last.type, 'error', JSON.stringify(last).slice(0, 300));
@@ -63,7 +80,29 @@ test('a request on a connection holding too much unread data is refused with rat
   assert.ok(last.retry_after_ms > 0);
   for (const a of await Promise.all(answers)) assert.equal(a.type, 'history');
   // Once read, requests are served again.
+  await drained(server, 1000000);
   assert.equal((await reader.request({ type: 'history', conversation_id: conv.id, limit: 5 })).type, 'history');
+});
+
+test('an account holding too much unread data over all its connections gets rate_limited on each', async (t) => {
+  const server = await startServer(t, {
+    args: ['--ws-busy-queued-bytes', '0', '--ws-busy-queued-bytes-per-user', '1000000'],
+  });
+  const { alice, bob, conv } = await bigConversation(t, server);
+  const paused = await connect(t, server, alice.token);
+  const other = await connect(t, server, alice.token);
+  const wb = await connect(t, server, bob.token);
+  const answers = await fillQueue(server, paused, conv, 1000000);
+  // alice's other connection reads, but her account holds too much: refused.
+  const refused = await other.request({ type: 'history', conversation_id: conv.id, limit: 5 });
+  assert.equal(refused.type, 'error', JSON.stringify(refused).slice(0, 300));
+  assert.equal(refused.code, 'rate_limited');
+  // bob is not affected.
+  assert.equal((await wb.request({ type: 'history', conversation_id: conv.id, limit: 5 })).type, 'history');
+  paused.ws._socket.resume();
+  for (const a of await Promise.all(answers)) assert.equal(a.type, 'history');
+  await drained(server, 1000000);
+  assert.equal((await other.request({ type: 'history', conversation_id: conv.id, limit: 5 })).type, 'history');
 });
 
 test('many paused readers stay within the server-wide budget; the biggest are cut and others chat on', async (t) => {

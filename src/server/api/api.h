@@ -34,6 +34,8 @@ struct ApiOptions {
   // A request (a frame with a reply) on a connection that holds more queued, unread bytes
   // than this is refused with rate_limited instead of adding its reply; 0: never.
   std::size_t busy_queued_bytes = 1u << 20;
+  // The same for the sum over all of an account's connections; 0: never.
+  std::size_t busy_queued_bytes_per_user = 8u << 20;
 };
 
 class Api {

@@ -33,4 +33,14 @@ std::size_t UserConnections::count(int64_t user_id) const {
   return it == users_.end() ? 0 : it->second.size();
 }
 
+std::size_t UserConnections::queued_bytes(int64_t user_id) const {
+  std::lock_guard lock(mu_);
+  auto it = users_.find(user_id);
+  if (it == users_.end()) return 0;
+  std::size_t total = 0;
+  for (const auto& [id, weak] : it->second)
+    if (auto c = weak.lock()) total += c->queued_bytes();
+  return total;
+}
+
 }  // namespace parley::api

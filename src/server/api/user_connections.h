@@ -29,6 +29,8 @@ class UserConnections {
   // The connection closed (no-op if it was never added or already evicted).
   void remove(int64_t user_id, uint64_t connection_id);
   std::size_t count(int64_t user_id) const;
+  // Bytes queued, unread, for all of the user's authenticated connections.
+  std::size_t queued_bytes(int64_t user_id) const;
 
  private:
   const std::size_t max_per_user_;

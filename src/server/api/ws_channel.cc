@@ -133,8 +133,11 @@ bool WsChannel::begin_request(const json::value& id) {
   // A client that does not read what it asked for gets no more to not read: the reply
   // would only grow its queue (and the server's memory).
   const std::size_t busy = api_.options().busy_queued_bytes;
-  if (auto c = connection_.lock(); c && busy > 0 && c->queued_bytes() > busy) {
-    Error e = Error::make(Errc::kRateLimited, "too much unread data on this connection; read it first");
+  const std::size_t busy_user = api_.options().busy_queued_bytes_per_user;
+  auto c = connection_.lock();
+  if ((c && busy > 0 && c->queued_bytes() > busy) ||
+      (principal_ && busy_user > 0 && api_.user_connections().queued_bytes(principal_->user.id) > busy_user)) {
+    Error e = Error::make(Errc::kRateLimited, "too much unread data on this connection or account; read it first");
     e.retry_after_ms = 1000;
     send_error(id, e);
     return false;
