@@ -63,6 +63,8 @@ std::string Metrics::render(std::size_t subscribers) const {
   };
   header(out, "parley_ws_connections", "gauge", "Open WebSocket connections.");
   line(out, "parley_ws_connections", static_cast<uint64_t>(std::max<int64_t>(0, ws_connections.value())));
+  header(out, "parley_ws_queued_bytes", "gauge", "Bytes queued for WebSocket clients, not yet written.");
+  line(out, "parley_ws_queued_bytes", static_cast<uint64_t>(std::max<int64_t>(0, ws_queued_bytes.value())));
   header(out, "parley_subscribed_devices", "gauge", "Authenticated devices receiving events.");
   line(out, "parley_subscribed_devices", subscribers);
   counter("parley_ws_connections_total", "WebSocket connections accepted.", ws_connections_total.value());
@@ -74,6 +76,9 @@ std::string Metrics::render(std::size_t subscribers) const {
   counter("parley_messages_committed_total", "New messages made durable.", messages_committed.value());
   counter("parley_message_events_total", "Message events queued to recipients' devices.", message_events.value());
   counter("parley_slow_client_disconnects_total", "Connections closed because their write queue overflowed.", slow_client_disconnects.value());
+  counter("parley_connections_refused_total", "Connections closed at accept because a connection cap was reached.", connections_refused.value());
+  counter("parley_connections_shed_total", "Idle connections closed to make room for new ones.", connections_shed.value());
+  counter("parley_queue_budget_disconnects_total", "Connections cut because the server-wide queue budget was full.", queue_budget_disconnects.value());
   counter("parley_rate_limited_total", "Requests refused by a rate limit.", rate_limited.value());
   counter("parley_presence_changes_total", "Users announced online or offline.", presence_changes.value());
   counter("parley_presence_frames_total", "Presence frames sent to subscribed devices.", presence_frames.value());

@@ -27,6 +27,13 @@ class Gauge {
  public:
   void add(int64_t n) { v_.fetch_add(n, std::memory_order_relaxed); }
   int64_t value() const { return v_.load(std::memory_order_relaxed); }
+  // Adds n only if the value stays at or below `max`; false (and nothing added) otherwise.
+  bool try_add(int64_t n, int64_t max) {
+    int64_t v = v_.load(std::memory_order_relaxed);
+    while (v + n <= max)
+      if (v_.compare_exchange_weak(v, v + n, std::memory_order_relaxed)) return true;
+    return false;
+  }
 
  private:
   std::atomic<int64_t> v_{0};
@@ -57,6 +64,10 @@ struct Metrics {
   Counter messages_committed;      // new messages made durable
   Counter message_events;          // message frames handed to recipients' queues
   Counter slow_client_disconnects; // write queue overflowed
+  Counter connections_refused;     // closed at accept: a connection cap was reached
+  Counter connections_shed;        // idle connections closed to make room for new ones
+  Gauge ws_queued_bytes;           // bytes queued for all WebSocket clients (the budget's use)
+  Counter queue_budget_disconnects; // connections cut because the server-wide budget was full
   Counter rate_limited;
   Counter presence_changes;        // users going online or offline (after coalescing)
   Counter presence_frames;         // presence frames handed to subscribed devices

@@ -1,5 +1,6 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <functional>
@@ -89,6 +90,25 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::ws_idle_timeout_ms, 1000, 3600000)},
       {"ws-auth-timeout-ms", "time allowed for the auth frame (default 10000)",
        number<int64_t>(&Config::ws_auth_timeout_ms, 100, 600000)},
+      {"max-connections", "most open connections; 0 = descriptor limit minus fd-reserve (default 0)",
+       number<int64_t>(&Config::max_connections, 0, 1LL << 30)},
+      {"max-connections-per-address", "most open connections from one client address; 0 = no limit (default 1024)",
+       number<int64_t>(&Config::max_connections_per_address, 0, 1LL << 30)},
+      {"fd-reserve", "descriptors kept free of connections for the store, photos, logs (default 128)",
+       number<int64_t>(&Config::fd_reserve, 16, 1LL << 20)},
+      {"max-websockets-per-user", "authenticated WebSockets per account; the oldest gets 4009; 0 = no limit (default 32)",
+       number<int64_t>(&Config::max_websockets_per_user, 0, 1LL << 20)},
+      {"ws-queue-max-bytes", "bytes queued for one WebSocket client before it is cut (default 8388608)",
+       number<int64_t>(&Config::ws_queue_max_bytes, 65536, 1LL << 40)},
+      {"ws-queued-bytes-budget",
+       "bytes queued for all WebSocket clients; beyond it the biggest holders are cut; 0 = no limit (default 268435456)",
+       number<int64_t>(&Config::ws_queued_bytes_budget, 0, 1LL << 40)},
+      {"ws-busy-queued-bytes",
+       "a connection holding more unread bytes gets rate_limited for its requests; 0 = never (default 1048576)",
+       number<int64_t>(&Config::ws_busy_queued_bytes, 0, 1LL << 40)},
+      {"ws-busy-queued-bytes-per-user",
+       "the same over all of an account's WebSockets; 0 = never (default 8388608)",
+       number<int64_t>(&Config::ws_busy_queued_bytes_per_user, 0, 1LL << 40)},
       {"insecure-fast-password-hashing",
        "BENCHMARKS ONLY: weakest argon2id for new accounts (true/false, default false)",
        [](Config& c, const std::string& v) -> Status {
@@ -196,7 +216,7 @@ std::string usage() {
       "  --config FILE                 TOML configuration file (env PARLEY_CONFIG)\n";
   for (const auto& o : options()) {
     std::string flag = std::string("  --") + o.name + " V";
-    if (flag.size() < 32) flag.resize(32, ' ');
+    flag.resize(std::max<std::size_t>(flag.size() + 1, 32), ' ');
     u += flag + o.help + "\n";
   }
   u += "  --help                        this text\n";

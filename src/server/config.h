@@ -31,6 +31,14 @@ struct Config {
   double rate_send_burst = 60;
   int64_t ws_idle_timeout_ms = 40000;
   int64_t ws_auth_timeout_ms = 10000;
+  int64_t max_connections = 0;  // 0: descriptors minus fd_reserve
+  int64_t max_connections_per_address = 1024;
+  int64_t fd_reserve = 128;
+  int64_t max_websockets_per_user = 32;
+  int64_t ws_queue_max_bytes = 8LL << 20;
+  int64_t ws_queued_bytes_budget = 256LL << 20;
+  int64_t ws_busy_queued_bytes = 1LL << 20;
+  int64_t ws_busy_queued_bytes_per_user = 8LL << 20;
   int64_t commit_batch_max = 1024;
   int64_t max_group_members = 256;
   int64_t edit_window_sec = 15 * 60;

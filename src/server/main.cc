@@ -83,6 +83,11 @@ int main(int argc, char** argv) {
   so.tls_key_file = c.tls_key;
   so.ws_idle_timeout_ms = c.ws_idle_timeout_ms;
   so.ws_auth_timeout_ms = c.ws_auth_timeout_ms;
+  so.max_connections = static_cast<std::size_t>(c.max_connections);
+  so.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_address);
+  so.fd_reserve = static_cast<std::size_t>(c.fd_reserve);
+  so.ws_queue_max_bytes = static_cast<std::size_t>(c.ws_queue_max_bytes);
+  so.ws_queued_bytes_budget = static_cast<std::size_t>(c.ws_queued_bytes_budget);
 
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
@@ -125,6 +130,9 @@ int main(int argc, char** argv) {
   api::ApiOptions ao;
   ao.origins = std::move(*origins);
   ao.metrics_allow = std::move(*metrics_allow);
+  ao.max_ws_per_user = static_cast<std::size_t>(c.max_websockets_per_user);
+  ao.busy_queued_bytes = static_cast<std::size_t>(c.ws_busy_queued_bytes);
+  ao.busy_queued_bytes_per_user = static_cast<std::size_t>(c.ws_busy_queued_bytes_per_user);
   ao.register_per_min = c.rate_register_per_min;
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;

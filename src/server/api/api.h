@@ -19,6 +19,7 @@
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
 #include "server/api/transport.h"
+#include "server/api/user_connections.h"
 #include "server/bus/bus.h"
 #include "server/chat/rate_limiter.h"
 #include "server/chat/service.h"
@@ -32,6 +33,12 @@ struct ApiOptions {
   double register_per_min = 10, register_burst = 10;
   double login_per_min = 20, login_burst = 20;
   std::size_t max_inflight_per_connection = 256;
+  std::size_t max_ws_per_user = 32;  // authenticated WebSockets per account; 0: no limit
+  // A request (a frame with a reply) on a connection that holds more queued, unread bytes
+  // than this is refused with rate_limited instead of adding its reply; 0: never.
+  std::size_t busy_queued_bytes = 1u << 20;
+  // The same for the sum over all of an account's connections; 0: never.
+  std::size_t busy_queued_bytes_per_user = 8u << 20;
 };
 
 class Api {
@@ -80,6 +87,7 @@ class Api {
   PresenceHub& presence_hub() { return hub_; }
   chat::RateLimiter& typing_limiter() { return typing_limiter_; }
   const ApiOptions& options() const { return options_; }
+  UserConnections& user_connections() { return user_connections_; }
 
  private:
   void route(HttpRequest& request, HttpDone& done);
@@ -115,6 +123,7 @@ class Api {
   chat::RateLimiter login_limiter_;
   chat::RateLimiter typing_limiter_;  // per user and conversation
   std::atomic<bool> ready_{false};
+  UserConnections user_connections_{options_.max_ws_per_user};
 };
 
 // The domain's Notifier: encodes each committed change once and publishes it on the bus.

@@ -74,13 +74,20 @@ class WsConnection {
   virtual ~WsConnection() = default;
   // Unique for the process lifetime.
   virtual uint64_t id() const = 0;
-  // Queues a text frame. If the bounded queue overflows the connection is closed
-  // (docs/protocol.md: 1,024 frames or 8 MiB, close 4008).
+  // Queues a text frame. If the bounded queue overflows (docs/protocol.md: 1,024 frames
+  // or 8 MiB), or the server-wide budget of queued bytes is full and this connection holds
+  // the most, the connection is cut (TCP closed).
   virtual void send(std::shared_ptr<const std::string> frame) = 0;
   // Closes with `code` after the frames queued so far.
   virtual void close(uint16_t code, std::string reason) = 0;
   // Runs `fn` on the connection's strand (where WsHandler calls happen).
   virtual void post(std::function<void()> fn) = 0;
+  // The device has authenticated: the connection is no longer one that may be shed to make
+  // room for new ones (docs/protocol.md, "Connection limits"). Call on the strand.
+  virtual void on_authenticated() = 0;
+  // Bytes queued for the client and not yet written (0 once the connection is cut). A
+  // reply to a connection holding a lot would only grow it: see WsChannel.
+  virtual std::size_t queued_bytes() const = 0;
 };
 
 // The API side of a connection. All calls happen on the connection's strand.

@@ -61,6 +61,12 @@ void WsChannel::start_auth(std::string token, json::value id) {
       }
       self->principal_ = std::move(*who);
       self->session_id_.store(self->principal_->session_id);
+      if (auto c = self->connection_.lock()) {
+        c->on_authenticated();
+        // Beyond the account's cap its oldest connections give way to this one.
+        for (auto& old : self->api_.user_connections().add(self->principal_->user.id, self->connection_id_, c))
+          old->close(4009, "too many connections for this account");
+      }
       self->api_.bus().subscribe(self->principal_->user.id, self);
       self->api_.presence().connected(self->principal_->user.id);
       json::object ready{{"type", "ready"},
@@ -118,6 +124,18 @@ bool WsChannel::session_expired() const {
 }
 
 bool WsChannel::begin_request(const json::value& id) {
+  // A client that does not read what it asked for gets no more to not read: the reply
+  // would only grow its queue (and the server's memory).
+  const std::size_t busy = api_.options().busy_queued_bytes;
+  const std::size_t busy_user = api_.options().busy_queued_bytes_per_user;
+  auto c = connection_.lock();
+  if ((c && busy > 0 && c->queued_bytes() > busy) ||
+      (principal_ && busy_user > 0 && api_.user_connections().queued_bytes(principal_->user.id) > busy_user)) {
+    Error e = Error::make(Errc::kRateLimited, "too much unread data on this connection or account; read it first");
+    e.retry_after_ms = 1000;
+    send_error(id, e);
+    return false;
+  }
   if (inflight_.fetch_add(1) >= api_.options().max_inflight_per_connection) {
     inflight_.fetch_sub(1);
     Error e = Error::make(Errc::kRateLimited, "too many requests in flight on this connection");
@@ -232,6 +250,7 @@ void WsChannel::dispatch(const std::string& type, json::object& f, json::value i
 void WsChannel::on_close() {
   closed_ = true;
   if (!principal_) return;
+  api_.user_connections().remove(principal_->user.id, connection_id_);
   api_.bus().unsubscribe(principal_->user.id, connection_id_);
   api_.presence_hub().drop(connection_id_);
   api_.presence().disconnected(principal_->user.id);

@@ -46,7 +46,9 @@ class WsChannel final : public WsHandler,
   bool dispatch_edits(const std::string& type, boost::json::object& frame, boost::json::value id);
   void send_error(const boost::json::value& id, const Error& e);
   void send_json(const boost::json::object& o);
-  // Bounds the requests in flight; false (and an error sent) when over the limit.
+  // Bounds the requests in flight, and refuses requests while the connection (or all the
+  // account's connections) hold more than ApiOptions::busy_queued_bytes(_per_user) unread;
+  // false (and an error sent) when refused.
   bool begin_request(const boost::json::value& id);
   void end_request() { inflight_.fetch_sub(1); }
   // The session's lifetime is over (checked at every client frame and every event).

@@ -1,6 +1,7 @@
 #include "server/net/http_session.h"
 
 #include <type_traits>
+#include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -303,9 +304,11 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
 }  // namespace
 
 template <class Stream>
-asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address) {
+asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address,
+                                 std::unique_ptr<ConnectionLimits::Ticket> ticket) {
   beast::flat_buffer buffer;
   const api::Arrival arrival = arrival_of(stream);
+  std::optional<SheddableStream<Stream>> sheddable(std::in_place, stream, *ticket);
   for (;;) {
     // The head comes first, so that an upload route can stream its body (serve_upload).
     // No body limit until the route is known; each route then applies its own.
@@ -313,10 +316,20 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
     head.header_limit(16 * 1024);
     head.body_limit(boost::none);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    // Waiting for a request, the connection may be shed to make room for others.
+    ticket->set_idle(true);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, head, kAwait);
+    ticket->set_idle(false);
     auto too_large = [&]() {
       return json_response(11, false, 413, error_json("payload_too_large", "request body above 64 KiB"));
     };
+    if (hec == http::error::header_limit) {
+      auto res = json_response(11, false, 431,
+                               error_json("headers_too_large", "request line and headers above 16 KiB"));
+      auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+      if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
+      break;
+    }
     if (hec) break;
     {
       const auto& h = head.get();
@@ -366,7 +379,8 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
       std::string auth(req[http::field::authorization]);
       std::string bearer = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : std::string();
       beast::get_lowest_layer(stream).expires_never();
-      auto session = std::make_shared<WsSession<Stream>>(std::move(stream), shared);
+      sheddable.reset();  // the session takes the stream, and sets its own closer
+      auto session = std::make_shared<WsSession<Stream>>(std::move(stream), shared, std::move(ticket));
       // The session runs as its own coroutine so that this one — its read buffer and
       // parser — is freed now instead of living as long as the connection.
       auto ex = session->executor();
@@ -394,8 +408,9 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
   beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
-template asio::awaitable<void> serve_http<beast::tcp_stream>(beast::tcp_stream, Shared&, std::string);
+template asio::awaitable<void> serve_http<beast::tcp_stream>(beast::tcp_stream, Shared&, std::string,
+                                                            std::unique_ptr<ConnectionLimits::Ticket>);
 template asio::awaitable<void> serve_http<beast::ssl_stream<beast::tcp_stream>>(
-    beast::ssl_stream<beast::tcp_stream>, Shared&, std::string);
+    beast::ssl_stream<beast::tcp_stream>, Shared&, std::string, std::unique_ptr<ConnectionLimits::Ticket>);
 
 }  // namespace parley::net

@@ -1,5 +1,9 @@
 #include "server/net/server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <thread>
 #include <vector>
 
@@ -30,6 +34,19 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+// Raises the soft limit on open descriptors to the hard limit; returns the soft limit in
+// force afterwards.
+std::size_t raise_descriptor_limit() {
+  constexpr rlim_t kCeiling = 1 << 20;  // what "unlimited" is taken to mean
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  rlim_t want = rl.rlim_max == RLIM_INFINITY ? kCeiling : rl.rlim_max;
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want) return static_cast<std::size_t>(std::min(rl.rlim_cur, kCeiling));
+  rlimit raised{want, rl.rlim_max};
+  if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) return static_cast<std::size_t>(want);
+  return static_cast<std::size_t>(rl.rlim_cur);
+}
+
 class PoolWorker final : public api::Worker {
  public:
   explicit PoolWorker(int threads) : pool_(static_cast<std::size_t>(threads)) {}
@@ -55,31 +72,51 @@ struct Server::Impl {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), await);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
-        // Out of descriptors or a transient error: back off instead of spinning.
+        // Out of descriptors (the reserve is spent) or a transient error: free an idle
+        // connection's descriptor if there is one, and back off instead of spinning.
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+            ec.value() == ENFILE) {
+          if (shared.limits->shed_oldest_idle()) shared.metrics->connections_shed.add();
+        }
         spdlog::warn("accept failed: {}", ec.message());
         asio::steady_timer t(ioc, std::chrono::milliseconds(100));
         co_await t.async_wait(await);
         continue;
       }
       beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
       std::string remote = socket.remote_endpoint(ignored).address().to_string();
+      auto admission = shared.limits->admit(remote);
+      if (admission.shed_one) shared.metrics->connections_shed.add();
+      if (!admission.ticket) {
+        // Closed at once, without reading or answering: the cheapest refusal.
+        shared.metrics->connections_refused.add();
+        socket.close(ignored);
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ignored);
       auto ex = socket.get_executor();
       if (use_tls) {
-        asio::co_spawn(ex, serve_tls(beast::tcp_stream(std::move(socket)), std::move(remote)), asio::detached);
+        asio::co_spawn(ex, serve_tls(beast::tcp_stream(std::move(socket)), std::move(remote),
+                                     std::move(admission.ticket)),
+                       asio::detached);
       } else {
-        asio::co_spawn(ex, serve_http(beast::tcp_stream(std::move(socket)), shared, std::move(remote)),
+        asio::co_spawn(ex, serve_http(beast::tcp_stream(std::move(socket)), shared, std::move(remote),
+                                      std::move(admission.ticket)),
                        asio::detached);
       }
     }
   }
 
-  asio::awaitable<void> serve_tls(beast::tcp_stream tcp_stream, std::string remote) {
+  asio::awaitable<void> serve_tls(beast::tcp_stream tcp_stream, std::string remote,
+                                  std::unique_ptr<ConnectionLimits::Ticket> ticket) {
     beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(15));
-    auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    co_await serve_http(std::move(stream), shared, std::move(remote));
+    {
+      SheddableStream<beast::ssl_stream<beast::tcp_stream>> sheddable(stream, *ticket);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(15));
+      auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+    }
+    co_await serve_http(std::move(stream), shared, std::move(remote), std::move(ticket));
   }
 
   asio::io_context ioc;
@@ -124,6 +161,20 @@ Status Server::start(api::Api& api) {
     if (ec) return fail("TLS key " + o.tls_key_file + ": " + ec.message());
     m.use_tls = true;
   }
+
+  // Connections may use every descriptor but a reserve, which keeps the store, photo files
+  // and logs working and lets accept go on (to shed or refuse) when connections are full.
+  const std::size_t descriptors = raise_descriptor_limit();
+  if (descriptors < o.fd_reserve + 16)
+    return fail("the descriptor limit (" + std::to_string(descriptors) + ") leaves no room for connections " +
+                "beside the reserve of " + std::to_string(o.fd_reserve) + " (raise ulimit -n or lower --fd-reserve)");
+  ConnectionLimits::Limits limits;
+  limits.max_total = descriptors - o.fd_reserve;
+  if (o.max_connections > 0) limits.max_total = std::min(limits.max_total, o.max_connections);
+  limits.max_per_address = o.max_connections_per_address;
+  m.shared.limits = std::make_unique<ConnectionLimits>(limits);
+  spdlog::info("up to {} connections ({} per client address; descriptor limit {}, reserve {})",
+               limits.max_total, limits.max_per_address, descriptors, o.fd_reserve);
 
   beast::error_code ec;
   auto address = asio::ip::make_address(o.host, ec);

@@ -28,8 +28,20 @@ struct ServerOptions {
   int64_t ws_auth_timeout_ms = 10000;
   std::size_t ws_queue_max_frames = 1024;
   std::size_t ws_queue_max_bytes = 8u << 20;
+  // Bytes queued for all WebSocket clients together; 0: no limit. A frame that would take
+  // the total over it first cuts the connections holding the most queued bytes (the one it
+  // is for, if that one holds the most), as ws_queue_max_bytes does for one connection.
+  std::size_t ws_queued_bytes_budget = 256u << 20;
   std::size_t ws_frame_max_bytes = 64u << 10;
   std::size_t http_body_max_bytes = 64u << 10;
+  // Connection limits (docs/protocol.md, "Connection limits"). At start the soft limit on
+  // open descriptors is raised to the hard one; connections may use all of them but
+  // fd_reserve. max_connections lowers that further (0: no lower cap). A connection beyond
+  // a cap is closed at accept; at the server-wide cap the oldest idle connection (no
+  // request in progress, not authenticated) is closed instead, if there is one.
+  std::size_t max_connections = 0;
+  std::size_t max_connections_per_address = 1024;  // 0: no limit
+  std::size_t fd_reserve = 128;
 };
 
 class Server {

@@ -5,8 +5,14 @@
 // options.ws_queue_max_frames frames or ws_queue_max_bytes bytes, the connection is cut
 // (TCP closed: a close frame could not get past the unread data) and counted as a slow-
 // client disconnect. Nobody else waits for it: publishers only enqueue.
+//
+// Every queued byte is also counted in the server-wide budget (options.ws_queued_bytes_budget,
+// the metrics gauge ws_queued_bytes), which never goes over it: a frame that does not fit
+// first cuts the connection holding the most queued bytes, this one included, until it fits.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <string>
 
@@ -35,11 +41,12 @@ class WsSession final : public api::WsConnection,
                         public ClosableSession,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Stream&& stream, Shared& shared)
+  WsSession(Stream&& stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket)
       : ws_(std::move(stream)),
         shared_(shared),
         id_(shared.next_connection_id.fetch_add(1)),
-        auth_timer_(ws_.get_executor()) {}
+        auth_timer_(ws_.get_executor()),
+        ticket_(std::move(ticket)) {}
 
   auto executor() { return ws_.get_executor(); }
 
@@ -47,6 +54,11 @@ class WsSession final : public api::WsConnection,
   asio::awaitable<void> run(http::request<http::string_body> req, std::string bearer_token) {
     auto self = this->shared_from_this();
     const ServerOptions& o = shared_.options;
+    // Until it authenticates, the connection may be shed to make room for others.
+    ticket_->set_idle(true);
+    ticket_->set_closer([weak = this->weak_from_this()] {
+      if (auto s = weak.lock()) asio::post(s->executor(), [s] { s->cut(); });
+    });
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);
     t.idle_timeout = std::chrono::milliseconds(o.ws_idle_timeout_ms);
@@ -88,6 +100,7 @@ class WsSession final : public api::WsConnection,
     dead_ = true;
     auth_timer_.cancel();
     queue_.clear();
+    give_back_budget();
     handler_->on_close();
     shared_.registry.remove(id_);
     shared_.metrics->ws_connections.add(-1);
@@ -108,20 +121,95 @@ class WsSession final : public api::WsConnection,
   void post(std::function<void()> fn) override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] { fn(); });
   }
+  void on_authenticated() override { ticket_->set_idle(false); }
+  std::size_t queued_bytes() const override { return budget_bytes(); }
+
+  // ClosableSession
   void shutdown_close() override { close(1001, "server shutting down"); }
+  std::size_t budget_bytes() const override {
+    std::size_t held = budget_held_.load();
+    return held == kCut ? 0 : held;
+  }
+  bool cut_for_budget() override {
+    if (!give_back_budget()) return false;
+    shared_.metrics->queue_budget_disconnects.add();
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->cut(); });
+    return true;
+  }
 
  private:
+  static constexpr std::size_t kCut = static_cast<std::size_t>(-1);
+
+  // Returns every byte this connection holds to the budget, for good; false if it already
+  // had. Thread-safe.
+  bool give_back_budget() {
+    std::size_t held = budget_held_.exchange(kCut);
+    if (held == kCut) return false;
+    shared_.metrics->ws_queued_bytes.add(-static_cast<int64_t>(held));
+    return true;
+  }
+
+  // Takes n bytes of the server-wide budget for a frame of this connection. When they do
+  // not fit, the connections holding the most are cut until they do; false when that is
+  // this one (or it was cut meanwhile). Strand only.
+  bool take_budget(std::size_t n) {
+    const std::size_t budget = shared_.options.ws_queued_bytes_budget;
+    const auto max = budget == 0 ? INT64_MAX : static_cast<int64_t>(budget);
+    Gauge& total = shared_.metrics->ws_queued_bytes;
+    if (static_cast<int64_t>(n) > max) {  // could only fit by cutting everyone else
+      if (give_back_budget()) shared_.metrics->queue_budget_disconnects.add();
+      return false;
+    }
+    while (!total.try_add(static_cast<int64_t>(n), max)) {
+      auto [largest, most] = shared_.registry.largest_holder();
+      if (!largest || largest.get() == static_cast<ClosableSession*>(this) || most <= budget_bytes() + n) {
+        if (give_back_budget()) shared_.metrics->queue_budget_disconnects.add();
+        return false;
+      }
+      largest->cut_for_budget();
+    }
+    std::size_t held = budget_held_.load();
+    do {
+      if (held == kCut) {
+        total.add(-static_cast<int64_t>(n));
+        return false;
+      }
+    } while (!budget_held_.compare_exchange_weak(held, held + n));
+    return true;
+  }
+
+  // A frame of n bytes was written: its bytes go back to the budget. Strand only.
+  void return_budget(std::size_t n) {
+    std::size_t held = budget_held_.load();
+    do {
+      if (held == kCut) return;
+    } while (!budget_held_.compare_exchange_weak(held, held - n));
+    shared_.metrics->ws_queued_bytes.add(-static_cast<int64_t>(n));
+  }
+
+  // Drops the queue and closes the TCP connection at once (no close frame could get past
+  // unread data). Strand only.
+  void cut() {
+    give_back_budget();
+    if (dead_) return;
+    dead_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws_).close();
+  }
+
   void enqueue(std::shared_ptr<const std::string> frame) {
     if (dead_ || closing_) return;
     const ServerOptions& o = shared_.options;
     if (queue_.size() >= o.ws_queue_max_frames || queued_bytes_ + frame->size() > o.ws_queue_max_bytes) {
       shared_.metrics->slow_client_disconnects.add();
-      dead_ = true;
-      queue_.clear();
-      queued_bytes_ = 0;
-      beast::error_code ignored;
-      beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-      beast::get_lowest_layer(ws_).close();
+      cut();
+      return;
+    }
+    if (!take_budget(frame->size())) {
+      cut();
       return;
     }
     queued_bytes_ += frame->size();
@@ -154,6 +242,7 @@ class WsSession final : public api::WsConnection,
       if (dead_) break;  // cut while writing: the queue was already dropped
       queue_.pop_front();
       queued_bytes_ -= f->size();
+      return_budget(f->size());
       shared_.metrics->frames_out.add();
       shared_.metrics->bytes_out.add(n);
     }
@@ -169,9 +258,12 @@ class WsSession final : public api::WsConnection,
   const uint64_t id_;
   asio::steady_timer auth_timer_;
   std::shared_ptr<api::WsHandler> handler_;
+  const std::unique_ptr<ConnectionLimits::Ticket> ticket_;
   // Strand-only state.
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
+  // Any thread: the bytes of queue_ counted in the budget; kCut once they were given back.
+  std::atomic<std::size_t> budget_held_{0};
   bool writing_ = false;
   bool closing_ = false;
   bool close_sent_ = false;

@@ -152,6 +152,13 @@ export class Connection {
         this.h.onAuthFailed();
         return;
       }
+      if (ev.code === 4009) {
+        // Too many connections for this account: a newer tab or device took this one's place.
+        // Reconnecting would only close that one in turn; start() (a reload) takes it back.
+        this.stopped = true;
+        this.setState('offline');
+        return;
+      }
       this.scheduleReconnect();
     };
     ws.onerror = () => {
