@@ -367,19 +367,26 @@ class WriteTxn {
 
 // One unit of work in a write batch. The store calls apply() inside the transaction;
 // the caller (not the store) delivers the outcome after write() returns.
+//
+// Each op is all-or-nothing: when apply() returns an error, everything it wrote is undone
+// (the store takes a savepoint before each op and rolls back to it) and the versions it
+// took are given back, while the other ops of the batch commit as usual. So an op may
+// write first and discover later that it cannot finish (a group with one unknown member)
+// without leaving half of itself behind.
 class WriteOp {
  public:
   virtual ~WriteOp() = default;
-  virtual void apply(WriteTxn& txn) = 0;
+  [[nodiscard]] virtual Status apply(WriteTxn& txn) = 0;
 };
 
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Runs every op's apply() in one transaction and commits it durably. Returns an error
-  // (and rolls everything back) if the transaction could not be committed or a storage
-  // failure happened inside it; then no op's effects are stored. Single thread only.
+  // Runs every op's apply() in one transaction and commits it durably; an op whose
+  // apply() returned an error leaves no trace (see WriteOp). Returns an error (and rolls
+  // everything back) if the transaction could not be committed or a storage failure
+  // happened inside it; then no op's effects are stored. Single thread only.
   virtual Status write(std::span<WriteOp* const> ops) = 0;
 
   // ---- reads: thread-safe, snapshot-consistent -------------------------------------

@@ -2037,6 +2037,84 @@ TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   EXPECT_EQ(member(now, bob.id).delivered_seq, 0);
 }
 
+TEST_P(StoreConformance, OpThatFailsAfterWritingLeavesNoTraceAndSparesItsBatch) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  const int64_t nobody = alice.id + bob.id + carol.id + 100;
+  ConversationRecord d = direct(alice.id, bob.id);
+  ConversationRecord g = group(alice.id, "Team");
+  const ConversationRecord group_before = seen_by(g.id, alice.id);
+  const auto chats_before = store().list_conversations(alice.id, std::nullopt, 100);
+  ASSERT_TRUE(chats_before.ok());
+
+  std::optional<MessageRecord> first, last;
+  std::vector<Errc> errors;
+  auto failed = [&](Status s) {
+    errors.push_back(s.ok() ? Errc::kInternal : s.error().code);
+    return s;
+  };
+  Status status = test::write_ops(
+      store(),
+      {[&](WriteTxn& t) -> Status {
+         first = t.append_message({d.id, alice.id, "m1", "text", "one", 1}).value().message;
+         return {};
+       },
+       // A group created, a member added, then an unknown member: the whole op fails.
+       [&](WriteTxn& t) -> Status {
+         auto created = t.create_group(alice.id, "Half", "", 1);
+         if (!created) return failed(created.error());
+         if (Status s = t.add_member(created->id, bob.id, "member", 0, 1); !s) return failed(s);
+         if (auto m = t.append_message({created->id, alice.id, "sys", "system", "{}", 1}); !m)
+           return failed(m.error());
+         return failed(t.add_member(created->id, nobody, "member", 0, 1));
+       },
+       // Carol added to an existing group, then an unknown user: carol is not added.
+       [&](WriteTxn& t) -> Status {
+         if (Status s = t.add_member(g.id, carol.id, "member", 0, 1); !s) return failed(s);
+         if (auto m = t.append_message({g.id, alice.id, "sys2", "system", "{}", 1}); !m)
+           return failed(m.error());
+         return failed(t.add_member(g.id, nobody, "member", 0, 1));
+       },
+       [&](WriteTxn& t) -> Status {
+         last = t.append_message({d.id, alice.id, "m2", "text", "two", 1}).value().message;
+         return {};
+       }});
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(errors, (std::vector<Errc>{Errc::kNotFound, Errc::kNotFound}));
+  ASSERT_TRUE(first.has_value() && last.has_value());
+  EXPECT_EQ(first->seq, 1);
+  EXPECT_EQ(last->seq, 2);
+  // The versions the failed ops took were given back: the last commit has the newest.
+  EXPECT_EQ(version(), last->version);
+  EXPECT_EQ(last->version, first->version + 1);
+
+  // No stray group, member, or message.
+  auto chats = store().list_conversations(alice.id, std::nullopt, 100);
+  ASSERT_TRUE(chats.ok());
+  auto sorted_ids = [](const Page<ConversationRecord>& page) {
+    std::vector<int64_t> out = ids(page.items);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(sorted_ids(*chats), sorted_ids(*chats_before));
+  auto bobs = store().list_conversations(bob.id, std::nullopt, 100);
+  ASSERT_TRUE(bobs.ok());
+  EXPECT_EQ(ids(bobs->items), (std::vector<int64_t>{d.id}));
+  EXPECT_FALSE(store().conversation_for_member(g.id, carol.id)->has_value());
+  EXPECT_EQ(member_ids(*store().group_members(g.id, alice.id)), (std::vector<int64_t>{alice.id}));
+  const ConversationRecord group_after = seen_by(g.id, alice.id);
+  EXPECT_EQ(group_after.version, group_before.version);
+  EXPECT_EQ(group_after.last_seq, 0);
+  EXPECT_TRUE(visible_seqs(alice.id, g.id).empty());
+  EXPECT_EQ(visible_seqs(bob.id, d.id), (std::vector<int64_t>{1, 2}));
+
+  // The next group gets on as if nothing had happened.
+  ConversationRecord next = group(alice.id, "Next");
+  EXPECT_EQ(seen_by(next.id, alice.id).last_seq, 0);
+  EXPECT_EQ(next.version, last->version + 1);
+}
+
 TEST_P(StoreConformance, EmptyBatchCommitsAndChangesNothing) {
   const int64_t v = version();
   EXPECT_TRUE(store().write({}).ok());
