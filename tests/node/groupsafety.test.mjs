@@ -62,3 +62,72 @@ test('a half-valid group creation or member addition does nothing at all, and co
   assert.equal(view.body.conversation.member_count, 2);
   assert.equal((await fullHistory(server, bob.token, direct.id)).length, 30);
 });
+
+test('a user who blocked you, or whose privacy says so, cannot be put in a group by you; nothing is done', async (t) => {
+  const server = await startServer(t);
+  const [mallory, bob, carol, dave, alice] = await Promise.all(['mallory', 'bob', 'carol', 'dave', 'alice'].map((u) => register(server, u)));
+  const bb = await connect(t, server, bob.token);
+  assertStatus(await api(server, 'PUT', `/api/v1/blocks/${mallory.user.id}`, { token: bob.token }), 200, 'bob blocks mallory');
+
+  const refused = await api(server, 'POST', '/api/v1/groups', { token: mallory.token, body: { name: 'Trap', member_ids: [bob.user.id, dave.user.id] } });
+  assertError(refused, 403, 'forbidden', 'mallory puts bob in a group');
+  assert.deepEqual(refused.body.error.user_ids, [bob.user.id]);
+  assert.ok(!(await chatList(server, mallory.token)).some((c) => c.kind === 'group'), 'no group was created');
+  assert.ok(!(await chatList(server, dave.token)).some((c) => c.kind === 'group'), 'dave was not put anywhere');
+
+  const own = await api(server, 'POST', '/api/v1/groups', { token: mallory.token, body: { name: 'Own', member_ids: [dave.user.id] } });
+  assertStatus(own, 201, 'mallory creates a group without bob');
+  const gid = own.body.conversation.id;
+  const add = await api(server, 'POST', `/api/v1/conversations/${gid}/members`, { token: mallory.token, body: { user_ids: [bob.user.id] } });
+  assertError(add, 403, 'forbidden', 'mallory adds bob');
+  assert.deepEqual(add.body.error.user_ids, [bob.user.id]);
+  await assertNoFrame(bb, (f) => f.type === 'conversation' || f.type === 'message', T(300), 'anything reaching bob');
+
+  // The privacy setting: everyone (default), contacts, nobody.
+  const initial = await api(server, 'GET', '/api/v1/me/privacy', { token: carol.token });
+  assertStatus(initial, 200);
+  assert.equal(initial.body.groups_add, 'everyone');
+  assert.equal(initial.body.hide_last_seen, false);
+  assertError(await api(server, 'PATCH', '/api/v1/me/privacy', { token: carol.token, body: { groups_add: 'friends' } }), 400, 'invalid_argument', 'unknown value');
+  const nobody = await api(server, 'PATCH', '/api/v1/me/privacy', { token: carol.token, body: { groups_add: 'nobody' } });
+  assertStatus(nobody, 200, 'carol: nobody');
+  assert.deepEqual(nobody.body, { hide_last_seen: false, groups_add: 'nobody' });
+
+  const mixed = await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'Mixed', member_ids: [dave.user.id, carol.user.id] } });
+  assertError(mixed, 403, 'forbidden', 'alice adds carol (nobody)');
+  assert.deepEqual(mixed.body.error.user_ids, [carol.user.id]);
+  assert.ok(!(await chatList(server, alice.token)).some((c) => c.kind === 'group'));
+
+  assertStatus(await api(server, 'PATCH', '/api/v1/me/privacy', { token: carol.token, body: { groups_add: 'contacts' } }), 200, 'carol: contacts');
+  assertError(await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'Stranger', member_ids: [carol.user.id] } }), 403, 'forbidden', 'alice is not carol\'s contact');
+  // Alice having carol as a contact is not enough: carol must have alice.
+  assertStatus(await api(server, 'PUT', `/api/v1/contacts/${carol.user.id}`, { token: alice.token, body: {} }), 200);
+  assertError(await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'One-sided', member_ids: [carol.user.id] } }), 403, 'forbidden', 'one-sided contact');
+  assertStatus(await api(server, 'PUT', `/api/v1/contacts/${alice.user.id}`, { token: carol.token, body: {} }), 200);
+  assertStatus(await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'Friends', member_ids: [carol.user.id] } }), 201, 'carol has alice as a contact');
+  // Setting one field leaves the other alone.
+  const both = await api(server, 'PATCH', '/api/v1/me/privacy', { token: carol.token, body: { hide_last_seen: true } });
+  assert.deepEqual(both.body, { hide_last_seen: true, groups_add: 'contacts' });
+});
+
+test('group creations and member additions are rate-limited per user with 429 and Retry-After', async (t) => {
+  const server = await startServer(t, { args: ['--rate-group-create-per-min', '1', '--rate-group-create-burst', '2', '--rate-group-add-per-min', '1', '--rate-group-add-burst', '3'] });
+  const [alice, bob, carol, dave, erin] = await Promise.all(['alice', 'bob', 'carol', 'dave', 'erin'].map((u) => register(server, u)));
+  const g1 = await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'One', member_ids: [bob.user.id] } });
+  assertStatus(g1, 201);
+  assertStatus(await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'Two' } }), 201);
+  const third = await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'Three' } });
+  assertError(third, 429, 'rate_limited', 'third creation');
+  assert.ok(Number(third.headers.get('retry-after')) >= 1, 'Retry-After is given');
+  assert.equal((await chatList(server, alice.token)).filter((c) => c.kind === 'group').length, 2);
+  // Another user has their own allowance.
+  assertStatus(await api(server, 'POST', '/api/v1/groups', { token: bob.token, body: { name: 'Bob\'s' } }), 201);
+
+  // Additions: bob took 1 of alice's 3; adding 3 more exceeds what is left, and adds nobody.
+  const gid = g1.body.conversation.id;
+  const many = await api(server, 'POST', `/api/v1/conversations/${gid}/members`, { token: alice.token, body: { user_ids: [carol.user.id, dave.user.id, erin.user.id] } });
+  assertError(many, 429, 'rate_limited', 'three additions');
+  const members = await api(server, 'GET', `/api/v1/conversations/${gid}/members`, { token: alice.token });
+  assert.equal(members.body.members.length, 2);
+  assertStatus(await api(server, 'POST', `/api/v1/conversations/${gid}/members`, { token: alice.token, body: { user_ids: [carol.user.id, dave.user.id] } }), 200, 'two additions fit');
+});

@@ -18,6 +18,8 @@ ChatService::ChatService(store::Store& store, Notifier& notifier, ChatLimits lim
       notifier_(notifier),
       limits_(limits),
       send_limiter_(limits.send_per_sec, limits.send_burst),
+      group_create_limiter_(limits.group_create_per_min / 60.0, limits.group_create_burst),
+      group_add_limiter_(limits.group_add_per_min / 60.0, limits.group_add_burst),
       committer_(store, limits.commit_queue_limit, limits.commit_batch_max) {}
 
 ChatService::~ChatService() { stop(); }

@@ -125,6 +125,13 @@ struct PresenceRecord {
   bool hide_last_seen = false;
 };
 
+// A user's privacy settings. groups_add: who may add them to groups: "everyone",
+// "contacts" (users they have as a contact) or "nobody".
+struct PrivacySettings {
+  bool hide_last_seen = false;
+  std::string groups_add = "everyone";
+};
+
 struct NewMessage {
   int64_t conversation_id = 0;
   int64_t sender_id = 0;
@@ -333,6 +340,15 @@ class WriteTxn {
   virtual Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) = 0;
   virtual Status set_last_seen(int64_t user_id, int64_t ts) = 0;
   virtual Status set_hide_last_seen(int64_t user_id, bool hide) = 0;
+  // Errors: kInvalidArgument (not "everyone", "contacts" or "nobody"), kNotFound.
+  virtual Status set_groups_add(int64_t user_id, std::string_view who) = 0;
+  // Errors: kNotFound (no such user).
+  virtual Result<PrivacySettings> privacy(int64_t user_id) = 0;
+  // Of `candidates`, those who do not let `actor_id` add them to a group, ascending: a
+  // block between the two in either direction, groups_add "nobody", or "contacts" while
+  // the candidate does not have the actor as a contact. Unknown ids are left out.
+  virtual Result<std::vector<int64_t>> group_add_refusals(
+      int64_t actor_id, const std::vector<int64_t>& candidates) = 0;
 
   // ---- edits and deletions: primitives; the domain checks sender, kind and windows ----
   // The message at (conversation_id, seq), or nullopt.
@@ -460,6 +476,8 @@ class Store {
                                                        const std::vector<int64_t>& user_ids) = 0;
   // Last-seen data of the given users (unknown ids are left out).
   virtual Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) = 0;
+  // The user's privacy settings; nullopt for an unknown user.
+  virtual Result<std::optional<PrivacySettings>> privacy_settings(int64_t user_id) = 0;
 
   // ---- changes and search ---------------------------------------------------------------
   // The messages of one conversation, visible to user_id, whose version > since, plus

@@ -1723,6 +1723,50 @@ TEST_P(StoreConformance, BlockRelationsAreSymmetric) {
   EXPECT_TRUE(sorted(store().block_relations(alice.id, {})).empty());
 }
 
+TEST_P(StoreConformance, GroupAddRefusalsFollowBlocksAndPrivacy) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  UserRecord dave = user("dave");
+  UserRecord erin = user("erin");
+  const int64_t nobody = erin.id + 100;
+  auto refusals = [&](int64_t actor, std::vector<int64_t> candidates) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.group_add_refusals(actor, candidates); });
+  };
+  auto settings = [&](int64_t id) {
+    auto s = store().privacy_settings(id);
+    EXPECT_TRUE(s.ok() && s->has_value());
+    return s.ok() && s->has_value() ? **s : PrivacySettings{};
+  };
+  EXPECT_EQ(settings(bob.id).groups_add, "everyone");
+  EXPECT_FALSE(settings(bob.id).hide_last_seen);
+  EXPECT_FALSE(store().privacy_settings(nobody)->has_value());
+  EXPECT_EQ(sorted(refusals(alice.id, {bob.id, carol.id, dave.id, nobody, alice.id})),
+            (std::vector<int64_t>{}));
+
+  ASSERT_TRUE(block(bob.id, alice.id).ok());    // bob blocked alice
+  ASSERT_TRUE(block(alice.id, erin.id).ok());   // alice blocked erin
+  auto set = [&](int64_t id, std::string_view who) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.set_groups_add(id, who); });
+  };
+  ASSERT_TRUE(set(carol.id, "nobody").ok());
+  ASSERT_TRUE(set(dave.id, "contacts").ok());
+  EXPECT_EQ(set(dave.id, "friends").error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(set(nobody, "nobody").error().code, Errc::kNotFound);
+  EXPECT_EQ(settings(dave.id).groups_add, "contacts");
+  EXPECT_EQ(refusals(alice.id, {bob.id, carol.id, dave.id, erin.id, nobody}).value(),
+            (std::vector<int64_t>{bob.id, carol.id, dave.id, erin.id}));
+  // "contacts" is dave's address book, not alice's.
+  ASSERT_TRUE(contact(alice.id, dave.id).ok());
+  EXPECT_EQ(refusals(alice.id, {dave.id}).value(), (std::vector<int64_t>{dave.id}));
+  ASSERT_TRUE(contact(dave.id, alice.id).ok());
+  EXPECT_EQ(refusals(alice.id, {dave.id}).value(), (std::vector<int64_t>{}));
+  EXPECT_EQ(refusals(bob.id, {dave.id}).value(), (std::vector<int64_t>{dave.id}));
+  auto both = in_txn(store(), [&](WriteTxn& t) { return t.privacy(dave.id); });
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->groups_add, "contacts");
+}
+
 TEST_P(StoreConformance, LastSeenAndHideFlagAreStoredAndRead) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -101,6 +101,18 @@ Result<std::optional<UserRecord>> load_user_by_name(Db& db, std::string_view use
   return one_user(stmt);
 }
 
+Result<std::optional<PrivacySettings>> load_privacy(Db& db, int64_t user_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt,
+                      db.prepare("SELECT hide_last_seen, groups_add FROM users WHERE id = ?"));
+  stmt.bind_all(user_id);
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<PrivacySettings>();
+  PrivacySettings settings;
+  settings.hide_last_seen = stmt.i64(0) != 0;
+  settings.groups_add = stmt.text(1);
+  return std::optional<PrivacySettings>(std::move(settings));
+}
+
 Result<std::optional<MessageRecord>> load_message_by_client_id(Db& db, int64_t sender_id,
                                                                std::string_view client_id) {
   PARLEY_STORE_ASSIGN(Stmt stmt,

@@ -203,4 +203,8 @@ Result<std::vector<PresenceRecord>> SqliteStore::presence(const std::vector<int6
   });
 }
 
+Result<std::optional<PrivacySettings>> SqliteStore::privacy_settings(int64_t user_id) {
+  return read([&](Db& db) { return load_privacy(db, user_id); });
+}
+
 }  // namespace parley::store::sqlite
