@@ -467,8 +467,8 @@ class Store {
   // True when `blocker_id` has blocked `blocked_id`.
   virtual Result<bool> is_blocked(int64_t blocker_id, int64_t blocked_id) = 0;
   // Of `targets`, those whose presence `viewer_id` may see: they share a conversation in
-  // which both are active members, or either has the other as a contact; and neither has
-  // blocked the other. The viewer never appears in the result.
+  // which both are active members, or each has the other as a contact (one side alone is
+  // not enough); and neither has blocked the other. The viewer never appears in the result.
   virtual Result<std::vector<int64_t>> presence_audience(int64_t viewer_id,
                                                          const std::vector<int64_t>& targets) = 0;
   // Users among `user_ids` with a block between them and `user_id` in either direction.

@@ -1630,26 +1630,29 @@ TEST_P(StoreConformance, BlockedInDirectOnlyForTheBlockedSenderAndNotInGroups) {
   EXPECT_FALSE(blocked_in(d.id, alice.id));
 }
 
-TEST_P(StoreConformance, PresenceAudienceNeedsSharedActiveConversationOrContact) {
+TEST_P(StoreConformance, PresenceAudienceNeedsSharedActiveConversationOrMutualContact) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");      // direct conversation with alice
   UserRecord carol = user("carol");  // in a group with alice
-  UserRecord dave = user("dave");    // has alice as a contact
-  UserRecord erin = user("erin");    // alice has erin as a contact
+  UserRecord dave = user("dave");    // has alice as a contact, and alice has dave
+  UserRecord erin = user("erin");    // alice has erin as a contact, not the other way
   UserRecord frank = user("frank");  // nothing in common
-  const int64_t nobody = frank.id + 100;
+  UserRecord gina = user("gina");    // has alice as a contact, not the other way
+  const int64_t nobody = gina.id + 100;
   direct(alice.id, bob.id);
   ConversationRecord g = group(alice.id);
   ASSERT_TRUE(add(g.id, carol.id, 0).ok());
   ASSERT_TRUE(contact(dave.id, alice.id).ok());
+  ASSERT_TRUE(contact(alice.id, dave.id).ok());
   ASSERT_TRUE(contact(alice.id, erin.id).ok());
+  ASSERT_TRUE(contact(gina.id, alice.id).ok());
 
-  const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id, erin.id, frank.id, nobody};
-  EXPECT_EQ(audience(alice.id, everyone),
-            (std::vector<int64_t>{bob.id, carol.id, dave.id, erin.id}));
-  // Either direction of a contact counts.
+  const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id, erin.id, frank.id, gina.id, nobody};
+  EXPECT_EQ(audience(alice.id, everyone), (std::vector<int64_t>{bob.id, carol.id, dave.id}));
+  // A mutual contact counts; a one-sided one, in either direction, does not.
   EXPECT_EQ(audience(dave.id, everyone), (std::vector<int64_t>{alice.id}));
-  EXPECT_EQ(audience(erin.id, everyone), (std::vector<int64_t>{alice.id}));
+  EXPECT_TRUE(audience(erin.id, everyone).empty());
+  EXPECT_TRUE(audience(gina.id, everyone).empty());
   // Sharing a conversation with alice is not sharing one with each other.
   EXPECT_EQ(audience(bob.id, everyone), (std::vector<int64_t>{alice.id}));
   EXPECT_TRUE(audience(frank.id, everyone).empty());
@@ -1668,6 +1671,7 @@ TEST_P(StoreConformance, PresenceAudienceExcludesBlocksInEitherDirection) {
   ASSERT_TRUE(add(g.id, bob.id, 0).ok());
   ASSERT_TRUE(add(g.id, carol.id, 0).ok());
   ASSERT_TRUE(contact(alice.id, dave.id).ok());
+  ASSERT_TRUE(contact(dave.id, alice.id).ok());  // mutual
   const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id};
   EXPECT_EQ(audience(alice.id, everyone), (std::vector<int64_t>{bob.id, carol.id, dave.id}));
 
