@@ -131,3 +131,35 @@ test('group creations and member additions are rate-limited per user with 429 an
   assert.equal(members.body.members.length, 2);
   assertStatus(await api(server, 'POST', `/api/v1/conversations/${gid}/members`, { token: alice.token, body: { user_ids: [carol.user.id, dave.user.id] } }), 200, 'two additions fit');
 });
+
+test('a removed member sees no receipts made after their removal', async (t) => {
+  const server = await startServer(t);
+  const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((u) => register(server, u)));
+  const created = await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'Receipts', member_ids: [bob.user.id, carol.user.id] } });
+  assertStatus(created, 201);
+  const gid = created.body.conversation.id;
+  const ac = await connect(t, server, alice.token);
+  const bb = await connect(t, server, bob.token);
+  const cc = await connect(t, server, carol.token);
+  const sent = await ac.sendMessage(gid, cid(), 'read me');
+  const seq = sent.message?.seq ?? sent.seq;
+  assertStatus(await api(server, 'DELETE', `/api/v1/conversations/${gid}/members/${bob.user.id}`, { token: alice.token }), 200, 'remove bob');
+  await bb.event('message', (f) => f.message.kind === 'system' && f.message.system.event === 'member_removed');
+
+  // Carol reads after bob's removal; alice sees it, bob must not.
+  assertStatus(await api(server, 'POST', `/api/v1/conversations/${gid}/receipts`, { token: carol.token, body: { read_seq: seq + 1 } }), 200, 'carol reads (the removal event too)');
+  await ac.next((f) => (f.type === 'receipt' || f.type === 'receipts') && f.conversation_id === gid, T(5000), 'alice gets carol\'s receipt');
+  const forAlice = await api(server, 'GET', `/api/v1/conversations/${gid}/messages/${seq}/receipts`, { token: alice.token });
+  assertStatus(forAlice, 200);
+  assert.ok(Number.isInteger(forAlice.body.receipts.find((r) => r.user.id === carol.user.id).read_at));
+
+  assertError(await api(server, 'GET', `/api/v1/conversations/${gid}/messages/${seq}/receipts`, { token: bob.token }), 404, 'not_found', 'bob asks for receipts');
+  const view = await api(server, 'GET', `/api/v1/conversations/${gid}`, { token: bob.token });
+  assertStatus(view, 200);
+  assert.equal(view.body.conversation.left, true);
+  assert.ok(view.body.conversation.min_read_seq < seq, `bob's view shows no read after his removal: ${view.body.conversation.min_read_seq}`);
+  const list = (await chatList(server, bob.token)).find((c) => c.id === gid);
+  assert.ok(list.min_read_seq < seq, 'nor does his chat list');
+  await assertNoFrame(bb, (f) => f.type === 'receipt' || f.type === 'receipts', T(300), 'a receipt frame to bob');
+  void cc;
+});

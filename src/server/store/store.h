@@ -100,6 +100,7 @@ struct ConversationRecord {
   int64_t member_count = 0;     // active members (direct: 2)
   // The lowest delivered_seq / read_seq over the active members: every message with
   // seq <= min_delivered_seq has been delivered to all of them ("delivered to all").
+  // 0 for a viewer who left: they see no receipts made after their removal.
   int64_t min_delivered_seq = 0;
   int64_t min_read_seq = 0;
 };
@@ -451,8 +452,8 @@ class Store {
                                                           int64_t viewer_id) = 0;
 
   // For the message at `seq`: each other active member's delivery and read time (the
-  // first receipt whose watermark reached seq). Errors: kNotFound (no such message or the
-  // viewer cannot see it).
+  // first receipt whose watermark reached seq). Errors: kNotFound (no such message, the
+  // viewer cannot see it, or the viewer is no longer an active member).
   virtual Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id,
                                                                int64_t seq, int64_t viewer_id) = 0;
 

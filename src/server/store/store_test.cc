@@ -1316,6 +1316,32 @@ TEST_P(StoreConformance, MessageReceiptsGiveFirstDeliveryAndReadTimes) {
   }
 }
 
+TEST_P(StoreConformance, RemovedMemberSeesNoReceiptsMadeAfterRemoval) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  send(g.id, alice.id, "a1");
+  MessageRecord removal = system(g.id, alice.id, "rm", "member_removed");
+  ASSERT_TRUE(remove(g.id, bob.id, removal.seq).ok());
+  ASSERT_TRUE(receipt(g.id, carol.id, removal.seq, removal.seq)->changed);
+
+  EXPECT_EQ(seen_by(g.id, alice.id).min_read_seq, removal.seq);  // alice and carol read all
+  const ConversationRecord bobs = seen_by(g.id, bob.id);
+  EXPECT_EQ(bobs.min_read_seq, 0);
+  EXPECT_EQ(bobs.min_delivered_seq, 0);
+  auto listed = store().list_conversations(bob.id, std::nullopt, 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 1u);
+  EXPECT_EQ(listed->items[0].min_read_seq, 0);
+  auto receipts = store().message_receipts(g.id, 1, bob.id);
+  ASSERT_FALSE(receipts.ok());
+  EXPECT_EQ(receipts.error().code, Errc::kNotFound);
+  EXPECT_TRUE(store().message_receipts(g.id, 1, alice.id).ok());
+}
+
 TEST_P(StoreConformance, SystemMessagesTakeSeqsLikeAnyOther) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -164,9 +164,15 @@ Status load_details(Db& db, std::vector<ConversationRecord>& conversations, int6
     PARLEY_STORE_ASSIGN(bool row, totals.step());
     if (!row) return Error::make(Errc::kInternal, "aggregate returned no row");
     conversation.member_count = totals.i64(0);
-    // A viewer who left sees nothing past left_seq, so nothing "delivered to all" past it.
-    conversation.min_delivered_seq = std::min(totals.i64(1), conversation.last_seq);
-    conversation.min_read_seq = std::min(totals.i64(2), conversation.last_seq);
+    // A viewer who left sees nothing past left_seq, so nothing "delivered to all" past it;
+    // and no receipts at all: the active members' watermarks keep moving after the
+    // removal, and would tell them who read what since.
+    const bool viewer_left = std::any_of(conversation.members.begin(), conversation.members.end(),
+                                         [&](const MemberRecord& m) {
+                                           return m.user.id == viewer_id && m.left_seq;
+                                         });
+    conversation.min_delivered_seq = viewer_left ? 0 : std::min(totals.i64(1), conversation.last_seq);
+    conversation.min_read_seq = viewer_left ? 0 : std::min(totals.i64(2), conversation.last_seq);
   }
   return Status{};
 }
