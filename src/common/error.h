@@ -14,6 +14,7 @@ enum class Errc {
   kInvalidArgument,
   kInvalidUtf8,
   kMessageTooLong,
+  kWeakPassword,  // a password on the common-password list, blank, or the username
   kUnauthenticated,
   kInvalidCredentials,
   kForbidden,

@@ -1,6 +1,7 @@
 // ChatService: accounts and sessions.
 #include "common/clock.h"
 #include "protocol/validate.h"
+#include "server/chat/password_policy.h"
 #include "server/chat/service.h"
 
 namespace parley::chat {
@@ -31,6 +32,7 @@ void ChatService::register_user(RegisterRequest r, Callback<LoginResult> done) {
   if (!name) return done(name.error());
   if (auto s = protocol::validate_display_name(r.display_name); !s) return done(s.error());
   if (auto s = protocol::validate_password(r.password); !s) return done(s.error());
+  if (auto s = check_password_strength(r.password, *name); !s) return done(s.error());
   if (auto s = protocol::validate_device_name(r.device_name); !s) return done(s.error());
 
   // A taken name fails here, before the deliberately slow hash; the unique constraint in
