@@ -37,16 +37,14 @@ Status validate_group_name(std::string_view name) {
   std::size_t n = protocol::utf8_length(name);
   if (n < 1 || n > kMaxGroupNameChars)
     return Error::make(Errc::kInvalidArgument, "group name must be 1 to 100 characters");
-  for (unsigned char c : name)
-    if (c < 0x20) return Error::make(Errc::kInvalidArgument, "group name must not contain control characters");
-  return {};
+  return protocol::validate_visible(name, "group name");
 }
 
 Status validate_description(std::string_view d) {
   if (!protocol::is_valid_utf8(d)) return Error::make(Errc::kInvalidUtf8, "description is not valid UTF-8");
   if (protocol::utf8_length(d) > kMaxDescriptionChars)
     return Error::make(Errc::kInvalidArgument, "description must be at most 512 characters");
-  return {};
+  return protocol::validate_visible(d, "description", /*allow_newline=*/true);
 }
 
 json::object user_json(const store::UserRecord& u) {

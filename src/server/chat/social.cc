@@ -15,7 +15,7 @@ Error blocked_error() {
 void ChatService::add_contact(const Principal& who, int64_t user_id, std::string nickname,
                               Callback<store::ContactRecord> done) {
   if (auto s = protocol::validate_device_name(nickname); !s)  // same rules: 0..64, no controls
-    return done(Error::make(s.error().code, "nickname must be 0 to 64 characters without control characters"));
+    return done(Error::make(s.error().code, "nickname must be 0 to 64 characters without control, direction or invisible characters"));
   int64_t owner = who.user.id;
   committer_.submit(make_op<store::ContactRecord>(
       [owner, user_id, nickname = std::move(nickname)](store::WriteTxn& txn) {
