@@ -27,6 +27,8 @@ struct Config {
   double rate_login_per_min = 20;
   double rate_send_per_sec = 30;
   double rate_send_burst = 60;
+  double rate_other_per_sec = 100;
+  double rate_other_burst = 1000;
   double rate_group_create_per_min = 5;
   double rate_group_create_burst = 10;
   double rate_group_add_per_min = 60;

@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
   chat::ChatLimits limits;
   limits.send_per_sec = c.rate_send_per_sec;
   limits.send_burst = c.rate_send_burst;
+  limits.other_per_sec = c.rate_other_per_sec;
+  limits.other_burst = c.rate_other_burst;
   limits.group_create_per_min = c.rate_group_create_per_min;
   limits.group_create_burst = c.rate_group_create_burst;
   limits.group_add_per_min = c.rate_group_add_per_min;

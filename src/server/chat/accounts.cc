@@ -19,6 +19,7 @@ ChatService::ChatService(store::Store& store, Notifier& notifier, ChatLimits lim
       notifier_(notifier),
       limits_(limits),
       send_limiter_(limits.send_per_sec, limits.send_burst),
+      other_limiter_(limits.other_per_sec, limits.other_burst),
       group_create_limiter_(limits.group_create_per_min / 60.0, limits.group_create_burst),
       group_add_limiter_(limits.group_add_per_min / 60.0, limits.group_add_burst),
       committer_(store, limits.commit_queue_limit, limits.commit_batch_max) {}

@@ -35,6 +35,8 @@ struct ChatLimits {
   std::size_t commit_batch_max = 1024;
   HashStrength password_strength = HashStrength::kInteractive;  // kBenchmark: benchmarks only
   std::size_t max_group_members = 256;
+  double other_per_sec = 100;        // requests other than sends, per user (admit_request)
+  double other_burst = 1000;
   double group_create_per_min = 5;   // group creations per user
   double group_create_burst = 10;
   double group_add_per_min = 60;     // users added to groups (creation included) per user
@@ -229,6 +231,12 @@ class ChatService {
   // minus anyone with a block between them. Errors: kNotFound (not an active member).
   Result<std::vector<int64_t>> typing_recipients(const Principal& who, int64_t conversation_id);
 
+  // Takes one token from the user's bucket for requests other than sends (all devices and
+  // both transports together; limits.other_per_sec, other_burst). kRateLimited with
+  // retry_after_ms when it is empty: the transport then answers without doing anything.
+  // Thread-safe; cheap (no I/O).
+  [[nodiscard]] Status admit_request(const Principal& who);
+
   // Resolves usernames to ids (kNotFound naming the first unknown one).
   Result<std::vector<int64_t>> user_ids(const std::vector<std::string>& usernames);
 
@@ -246,6 +254,7 @@ class ChatService {
   Notifier& notifier_;
   const ChatLimits limits_;
   RateLimiter send_limiter_;
+  RateLimiter other_limiter_;
   RateLimiter group_create_limiter_;
   RateLimiter group_add_limiter_;
   Committer committer_;
