@@ -1,5 +1,7 @@
 #include "protocol/validate.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -66,7 +68,7 @@ std::vector<uint32_t> code_points(std::string_view s) {
     uint32_t cp = extra == 0 ? c : extra == 1 ? (c & 0x1F) : extra == 2 ? (c & 0x0F) : (c & 0x07);
     for (int i = 1; i <= extra && p + i < end; ++i) cp = (cp << 6) | (p[i] & 0x3F);
     out.push_back(cp);
-    p += extra + 1;
+    p += std::min<std::ptrdiff_t>(extra + 1, end - p);
   }
   return out;
 }
