@@ -82,7 +82,8 @@ async function startServer(dataDir) {
   const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--web-root', '', '--log-level', 'warn',
     '--insecure-fast-password-hashing', 'true', '--rate-register-per-min', '1000000',
     // One user uploads everything: lift the per-user upload limits.
-    '--rate-upload-per-min', '0', '--media-uploads-per-user', '1000'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    '--rate-upload-per-min', '0', '--media-uploads-per-user', '1000',
+    '--rate-other-per-sec', '0'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {

@@ -56,7 +56,8 @@ start_server() {
   tmp=$(mktemp -d)
   "$parleyd" --listen 127.0.0.1:0 --data-dir "$tmp/data" --web-root "" --log-level warn \
     --insecure-fast-password-hashing true --rate-register-per-min 1000000 \
-    --rate-login-per-min 1000000 --rate-send-per-sec 0 --max-connections-per-address 0 >"$tmp/server.log" 2>&1 &
+    --rate-login-per-min 1000000 --rate-send-per-sec 0 --rate-other-per-sec 0 \
+    --rate-group-create-per-min 0 --rate-group-add-per-min 0 --max-connections-per-address 0 >"$tmp/server.log" 2>&1 &
   server_pid=$!
   port=
   for _ in $(seq 1 200); do

@@ -8,6 +8,7 @@ std::string_view errc_name(Errc code) {
     case Errc::kInvalidArgument: return "invalid_argument";
     case Errc::kInvalidUtf8: return "invalid_utf8";
     case Errc::kMessageTooLong: return "message_too_long";
+    case Errc::kWeakPassword: return "weak_password";
     case Errc::kUnauthenticated: return "unauthenticated";
     case Errc::kInvalidCredentials: return "invalid_credentials";
     case Errc::kForbidden: return "forbidden";
@@ -33,7 +34,8 @@ int errc_http_status(Errc code) {
     case Errc::kBadRequest:
     case Errc::kInvalidArgument:
     case Errc::kInvalidUtf8:
-    case Errc::kMessageTooLong: return 400;
+    case Errc::kMessageTooLong:
+    case Errc::kWeakPassword: return 400;
     case Errc::kUnauthenticated:
     case Errc::kInvalidCredentials: return 401;
     case Errc::kForbidden: return 403;

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace parley {
 
@@ -13,6 +14,7 @@ enum class Errc {
   kInvalidArgument,
   kInvalidUtf8,
   kMessageTooLong,
+  kWeakPassword,  // a password on the common-password list, blank, or the username
   kUnauthenticated,
   kInvalidCredentials,
   kForbidden,
@@ -38,13 +40,20 @@ std::string_view errc_name(Errc code);
 int errc_http_status(Errc code);
 
 // An expected failure: a code for programs and a sentence for people.
-// `retry_after_ms` is set only for kRateLimited.
+// `retry_after_ms` is set only for kRateLimited. `user_ids` is set only for a kForbidden
+// group change: the users who may not be added by the one asking (sent as "user_ids").
 struct Error {
   Errc code = Errc::kInternal;
   std::string message;
   long long retry_after_ms = 0;
+  std::vector<long long> user_ids;
 
-  static Error make(Errc code, std::string message) { return Error{code, std::move(message), 0}; }
+  static Error make(Errc code, std::string message) {
+    Error e;
+    e.code = code;
+    e.message = std::move(message);
+    return e;
+  }
 };
 
 }  // namespace parley

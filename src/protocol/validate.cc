@@ -1,6 +1,9 @@
 #include "protocol/validate.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace parley::protocol {
 
@@ -54,6 +57,62 @@ Result<std::string> normalize_username(std::string_view raw) {
 
 namespace {
 
+// Decodes well-formed UTF-8 (checked by the caller) into code points.
+std::vector<uint32_t> code_points(std::string_view s) {
+  std::vector<uint32_t> out;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    int extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : 3;
+    uint32_t cp = extra == 0 ? c : extra == 1 ? (c & 0x1F) : extra == 2 ? (c & 0x0F) : (c & 0x07);
+    for (int i = 1; i <= extra && p + i < end; ++i) cp = (cp << 6) | (p[i] & 0x3F);
+    out.push_back(cp);
+    p += std::min<std::ptrdiff_t>(extra + 1, end - p);
+  }
+  return out;
+}
+
+bool is_control(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
+
+bool is_direction_control(uint32_t cp) {
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool is_invisible(uint32_t cp) {
+  return cp == 0x200B || cp == 0x2060 || cp == 0xFEFF || cp == 0x2028 || cp == 0x2029;
+}
+
+bool is_joiner(uint32_t cp) { return cp == 0x200C || cp == 0x200D; }
+
+// A neighbour that makes a joiner legitimate: a visible character outside ASCII.
+bool joinable(uint32_t cp) {
+  return cp >= 0x80 && !is_control(cp) && !is_direction_control(cp) && !is_invisible(cp) &&
+         !is_joiner(cp);
+}
+
+}  // namespace
+
+Status validate_visible(std::string_view s, std::string_view what, bool allow_newline) {
+  auto refuse = [&](const char* kind) {
+    return Error::make(Errc::kInvalidArgument,
+                       std::string(what) + " must not contain " + kind);
+  };
+  const std::vector<uint32_t> cps = code_points(s);
+  for (std::size_t i = 0; i < cps.size(); ++i) {
+    const uint32_t cp = cps[i];
+    if (is_control(cp) && !(allow_newline && cp == '\n')) return refuse("control characters");
+    if (is_direction_control(cp)) return refuse("text direction controls");
+    if (is_invisible(cp)) return refuse("invisible characters");
+    if (is_joiner(cp) && !(i > 0 && i + 1 < cps.size() && joinable(cps[i - 1]) && joinable(cps[i + 1])))
+      return refuse("invisible characters");
+  }
+  return {};
+}
+
+namespace {
+
 Status validate_name(std::string_view name, std::size_t min_chars, std::size_t max_chars,
                      const char* what) {
   if (!is_valid_utf8(name))
@@ -63,11 +122,7 @@ Status validate_name(std::string_view name, std::size_t min_chars, std::size_t m
     return Error::make(Errc::kInvalidArgument, std::string(what) + " must be " +
                                                    std::to_string(min_chars) + " to " +
                                                    std::to_string(max_chars) + " characters");
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7F)
-      return Error::make(Errc::kInvalidArgument,
-                         std::string(what) + " must not contain control characters");
-  return {};
+  return validate_visible(name, what);
 }
 
 }  // namespace

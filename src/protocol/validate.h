@@ -28,10 +28,26 @@ std::size_t utf8_length(std::string_view s);
 // first a letter. Returns the normalised name or kInvalidArgument.
 Result<std::string> normalize_username(std::string_view raw);
 
-// 1..64 characters, valid UTF-8, no control characters (kInvalidArgument / kInvalidUtf8).
+// Checks user-chosen names and descriptions (valid UTF-8 expected) for characters that
+// hide text or change its direction, so that what one user types cannot make another's
+// screen show something else ("Bob\u202Egnp.exe", an invisible name, a forged admin).
+// kInvalidArgument naming `what` when `s` contains:
+//  - a C0 control (U+0000..U+001F; with allow_newline, '\n' is kept), DEL or a C1
+//    control (U+0080..U+009F);
+//  - a direction control: U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069;
+//  - an invisible character: U+200B, U+2060, U+FEFF, or the line/paragraph separators
+//    U+2028, U+2029;
+//  - a zero-width non-joiner or joiner (U+200C, U+200D) unless it stands between two
+//    characters that are neither ASCII nor invisible: Persian and Indic words and emoji
+//    sequences need them there, while "ad\u200Dmin" or a name made only of them is refused.
+// Refused, never stripped: what is stored is exactly what the user sent.
+Status validate_visible(std::string_view s, std::string_view what, bool allow_newline = false);
+
+// 1..64 characters, valid UTF-8, no control, direction or invisible characters
+// (validate_visible) (kInvalidArgument / kInvalidUtf8).
 Status validate_display_name(std::string_view name);
 
-// 0..64 characters, valid UTF-8, no control characters.
+// 0..64 characters, valid UTF-8, same characters refused as in display names.
 Status validate_device_name(std::string_view name);
 
 // kMinPasswordBytes..kMaxPasswordBytes bytes (kInvalidArgument).

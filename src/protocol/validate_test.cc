@@ -54,5 +54,43 @@ TEST(DisplayName, CountsCharactersNotBytesAndRejectsControls) {
   EXPECT_FALSE(validate_display_name("tab\there").ok());
 }
 
+TEST(Visible, RefusesDirectionControlsEverywhere) {
+  for (const char* bad : {"Bob\u202Egnp.exe", "\u202Ax", "\u202Bx", "\u202Cx", "\u202Dx",
+                          "\u2066x", "\u2067x", "\u2068x", "x\u2069", "Ad\u200Emin",
+                          "Ad\u200Fmin", "x\u061Cy"}) {
+    EXPECT_EQ(validate_display_name(bad).error().code, Errc::kInvalidArgument) << bad;
+    EXPECT_EQ(validate_visible(bad, "description", true).error().code, Errc::kInvalidArgument) << bad;
+  }
+}
+
+TEST(Visible, RefusesInvisibleCharactersAndStrayJoiners) {
+  for (const char* bad : {"Bo\u200Bb", "\uFEFFBob", "Bob\u2060", "a\u2028b", "a\u2029b",
+                          "\u200C", "\u200D", "ad\u200Dmin", "\u200D\u05D0", "\u05D0\u200D",
+                          "\u05D0\u200D\u200D\u05D1"}) {
+    EXPECT_EQ(validate_display_name(bad).error().code, Errc::kInvalidArgument) << bad;
+  }
+}
+
+TEST(Visible, KeepsJoinersThatScriptsAndEmojiNeed) {
+  EXPECT_TRUE(validate_display_name("\U0001F468\u200D\U0001F469\u200D\U0001F467").ok());  // family
+  EXPECT_TRUE(validate_display_name("\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645").ok());  // Persian
+  EXPECT_TRUE(validate_display_name("\u0915\u094D\u200D\u0937").ok());  // Devanagari
+  EXPECT_TRUE(validate_display_name("\u05E9\u05DC\u05D5\u05DD Shalom").ok());  // RTL text itself is fine
+}
+
+TEST(Visible, RefusesC0AndC1ControlsKeepingNewlinesOnlyWhereAsked) {
+  EXPECT_FALSE(validate_display_name("a\nb").ok());
+  EXPECT_FALSE(validate_display_name("a\x7F").ok());
+  EXPECT_FALSE(validate_display_name("Bob\u0085").ok());
+  EXPECT_FALSE(validate_display_name("x\u009By").ok());
+  EXPECT_FALSE(validate_device_name("Phone\u202E").ok());
+  EXPECT_TRUE(validate_visible("line one\nline two", "description", true).ok());
+  EXPECT_FALSE(validate_visible("line one\nline two", "group name").ok());
+  EXPECT_FALSE(validate_visible("ring\abell", "description", true).ok());
+  EXPECT_FALSE(validate_visible("tab\there", "description", true).ok());
+  EXPECT_EQ(validate_visible("x\u202E", "group name").error().message,
+            "group name must not contain text direction controls");
+}
+
 }  // namespace
 }  // namespace parley::protocol

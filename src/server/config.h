@@ -29,6 +29,12 @@ struct Config {
   double rate_login_per_min = 20;
   double rate_send_per_sec = 30;
   double rate_send_burst = 60;
+  double rate_other_per_sec = 100;
+  double rate_other_burst = 1000;
+  double rate_group_create_per_min = 5;
+  double rate_group_create_burst = 10;
+  double rate_group_add_per_min = 60;
+  double rate_group_add_burst = 256;
   int64_t ws_idle_timeout_ms = 40000;
   int64_t ws_auth_timeout_ms = 10000;
   int64_t max_connections = 0;  // 0: descriptors minus fd_reserve

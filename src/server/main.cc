@@ -112,6 +112,12 @@ int main(int argc, char** argv) {
   chat::ChatLimits limits;
   limits.send_per_sec = c.rate_send_per_sec;
   limits.send_burst = c.rate_send_burst;
+  limits.other_per_sec = c.rate_other_per_sec;
+  limits.other_burst = c.rate_other_burst;
+  limits.group_create_per_min = c.rate_group_create_per_min;
+  limits.group_create_burst = c.rate_group_create_burst;
+  limits.group_add_per_min = c.rate_group_add_per_min;
+  limits.group_add_burst = c.rate_group_add_burst;
   limits.session_ttl_ms = static_cast<int64_t>(c.session_ttl_days * 24 * 3600 * 1000);
   limits.commit_batch_max = static_cast<std::size_t>(c.commit_batch_max);
   limits.max_group_members = static_cast<std::size_t>(c.max_group_members);

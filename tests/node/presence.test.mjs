@@ -65,6 +65,7 @@ test('subscriptions are scoped: strangers learn nothing, hidden last seen works 
   const [alice, bob, carol, mallory] = await Promise.all(['alice', 'bob', 'carol', 'mallory'].map((u) => register(server, u)));
   await openConversation(server, alice.token, 'bob');
   assertStatus(await api(server, 'PUT', `/api/v1/contacts/${carol.user.id}`, { token: alice.token, body: { nickname: 'Caz' } }), 200, 'carol as contact');
+  assertStatus(await api(server, 'PUT', `/api/v1/contacts/${alice.user.id}`, { token: carol.token, body: {} }), 200, 'alice as carol\'s contact');
 
   const bc = await connect(t, server, bob.token);
   const cc = await connect(t, server, carol.token);
@@ -79,7 +80,7 @@ test('subscriptions are scoped: strangers learn nothing, hidden last seen works 
   await assertNoFrame(mc, (f) => f.type === 'presence', T(500), 'presence to a stranger');
 
   const view = await subscribe(ac, [bob.user.id, carol.user.id, mallory.user.id]);
-  assert.deepEqual(view.users.map((u) => u.user_id).sort(), [bob.user.id, carol.user.id].sort(), 'conversation partner and contact');
+  assert.deepEqual(view.users.map((u) => u.user_id).sort(), [bob.user.id, carol.user.id].sort(), 'conversation partner and mutual contact');
   assert.ok(view.users.every((u) => Number.isInteger(u.last_seen)));
 
   // Bob hides his last seen: alice no longer sees it.
@@ -257,4 +258,23 @@ test('hiding last seen and blocking apply at once to subscriptions already open'
   ac.close();
   await sleep(T(1200));
   assert.equal(bc.received((f) => f.type === 'presence' && f.user_id === alice.user.id).length, seenByBob, 'bob learns nothing of alice after the block');
+});
+
+test('adding someone as a contact on one side only shows presence to neither', async (t) => {
+  const server = await startServer(t, { args: FAST });
+  const [alice, mallory] = await Promise.all(['alice', 'mallory'].map((u) => register(server, u)));
+  assertStatus(await api(server, 'PUT', `/api/v1/contacts/${alice.user.id}`, { token: mallory.token, body: {} }), 200, 'mallory adds alice');
+  const mc = await connect(t, server, mallory.token);
+  const seen = await subscribe(mc, [alice.user.id]);
+  assert.deepEqual(seen.users, [], 'a one-sided contact is still a stranger');
+  const ac = await connect(t, server, alice.token);
+  await assertNoFrame(mc, (f) => f.type === 'presence', T(500), 'alice coming online');
+  const back = await subscribe(ac, [mallory.user.id]);
+  assert.deepEqual(back.users, [], 'nor the other way round');
+
+  // Once alice adds mallory too, each sees the other.
+  assertStatus(await api(server, 'PUT', `/api/v1/contacts/${mallory.user.id}`, { token: alice.token, body: {} }), 200, 'alice adds mallory');
+  const mutual = await subscribe(mc, [alice.user.id]);
+  assert.deepEqual(mutual.users.map((u) => u.user_id), [alice.user.id]);
+  assert.equal(mutual.users[0].online, true);
 });

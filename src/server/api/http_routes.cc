@@ -17,6 +17,15 @@ namespace {
 
 Error route_not_found() { return Error::make(Errc::kNotFound, "no such route"); }
 
+// POST /api/v1/conversations/{id}/messages: limited by the send limit, not the one for
+// other requests.
+bool is_message_send(const HttpRequest& req) {
+  if (req.method != "POST") return false;
+  std::vector<std::string_view> seg = split_path(req.path);
+  return seg.size() == 5 && seg[0] == "api" && seg[1] == "v1" && seg[2] == "conversations" &&
+         seg[4] == "messages";
+}
+
 std::string bearer_token(std::string_view authorization) {
   constexpr std::string_view kPrefix = "Bearer ";
   if (authorization.size() > kPrefix.size() && authorization.substr(0, kPrefix.size()) == kPrefix)
@@ -123,6 +132,9 @@ void Api::route(HttpRequest& req, HttpDone& done) {
 
   auto who = chat_.authenticate(bearer_token(req.authorization));
   if (!who) return done(error_response(who.error()));
+  // Sending a message has its own limit; every other authenticated request is counted.
+  if (!is_message_send(req))
+    if (Status admitted = chat_.admit_request(*who); !admitted) return done(error_response(admitted.error()));
   route_authenticated(*who, req, done);
 }
 

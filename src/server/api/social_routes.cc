@@ -49,24 +49,32 @@ bool Api::route_social(const chat::Principal& who, HttpRequest& req,
     return true;
   }
   if (seg.size() == 2 && seg[0] == "me" && seg[1] == "privacy") {
+    auto settings_json = [](const store::PrivacySettings& s) {
+      return json::object{{"hide_last_seen", s.hide_last_seen}, {"groups_add", s.groups_add}};
+    };
     if (m == "GET") {
-      auto hide = chat_.hides_last_seen(who);
-      if (!hide) return fail(hide.error());
-      done(json_response(200, {{"hide_last_seen", *hide}}));
+      auto settings = chat_.privacy(who);
+      if (!settings) return fail(settings.error());
+      done(json_response(200, settings_json(*settings)));
       return true;
     }
     if (m != "PATCH") return fail(method_not_allowed());
     auto body = protocol::parse_object(req.body);
     if (!body) return fail(body.error());
-    auto* v = body->if_contains("hide_last_seen");
-    if (!v || !v->is_bool()) return fail(Error::make(Errc::kBadRequest, "field 'hide_last_seen' must be true or false"));
-    bool hide = v->as_bool();
+    std::optional<bool> hide;
+    if (auto* v = body->if_contains("hide_last_seen")) {
+      if (!v->is_bool()) return fail(Error::make(Errc::kBadRequest, "field 'hide_last_seen' must be true or false"));
+      hide = v->as_bool();
+    }
+    auto groups_add = protocol::optional_string(*body, "groups_add");
+    if (!groups_add) return fail(groups_add.error());
     const int64_t me = who.user.id;
-    chat_.set_hide_last_seen(who, hide, [this, me, done, hide](Result<chat::Done> r) {
-      if (r) hub_.privacy_changed(me, hide);
-      if (!r) return done(error_response(r.error()));
-      done(json_response(200, {{"hide_last_seen", hide}}));
-    });
+    chat_.set_privacy(who, hide, std::move(*groups_add),
+                      [this, me, done, hide, settings_json](Result<store::PrivacySettings> r) {
+                        if (r && hide) hub_.privacy_changed(me, *hide);
+                        if (!r) return done(error_response(r.error()));
+                        done(json_response(200, settings_json(*r)));
+                      });
     return true;
   }
   bool contacts = !seg.empty() && seg[0] == "contacts";

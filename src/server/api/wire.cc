@@ -1,6 +1,7 @@
 #include "server/api/wire.h"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/value_from.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "server/chat/attachments.h"
@@ -136,12 +137,14 @@ json::array messages(const std::vector<store::MessageRecord>& ms) {
 
 std::string error_body(const Error& e) {
   json::object err{{"code", errc_name(e.code)}, {"message", e.message}};
+  if (!e.user_ids.empty()) err["user_ids"] = json::value_from(e.user_ids);
   return json::serialize(json::object{{"error", std::move(err)}});
 }
 
 std::string error_frame(const json::value& id, const Error& e) {
   json::object o{{"type", "error"}, {"id", id}, {"code", errc_name(e.code)}, {"message", e.message}};
   if (e.code == Errc::kRateLimited) o["retry_after_ms"] = e.retry_after_ms;
+  if (!e.user_ids.empty()) o["user_ids"] = json::value_from(e.user_ids);
   return json::serialize(o);
 }
 

@@ -150,6 +150,10 @@ void WsChannel::dispatch(const std::string& type, json::object& f, json::value i
   const chat::Principal& who = *principal_;
   auto self = shared_from_this();
 
+  // Sends have their own limit (in ChatService::send); every other frame, even one of an
+  // unknown type, takes a token from the user's bucket for other requests.
+  if (type != "send")
+    if (Status admitted = api_.chat().admit_request(who); !admitted) return send_error(id, admitted.error());
   if (type == "ping") {
     json::object pong{{"type", "pong"}};
     if (!id.is_null()) pong["id"] = id;

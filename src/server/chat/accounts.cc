@@ -1,6 +1,7 @@
 // ChatService: accounts and sessions.
 #include "common/clock.h"
 #include "protocol/validate.h"
+#include "server/chat/password_policy.h"
 #include "server/chat/service.h"
 
 namespace parley::chat {
@@ -18,6 +19,9 @@ ChatService::ChatService(store::Store& store, Notifier& notifier, ChatLimits lim
       notifier_(notifier),
       limits_(limits),
       send_limiter_(limits.send_per_sec, limits.send_burst),
+      other_limiter_(limits.other_per_sec, limits.other_burst),
+      group_create_limiter_(limits.group_create_per_min / 60.0, limits.group_create_burst),
+      group_add_limiter_(limits.group_add_per_min / 60.0, limits.group_add_burst),
       committer_(store, limits.commit_queue_limit, limits.commit_batch_max) {}
 
 ChatService::~ChatService() { stop(); }
@@ -29,6 +33,7 @@ void ChatService::register_user(RegisterRequest r, Callback<LoginResult> done) {
   if (!name) return done(name.error());
   if (auto s = protocol::validate_display_name(r.display_name); !s) return done(s.error());
   if (auto s = protocol::validate_password(r.password); !s) return done(s.error());
+  if (auto s = check_password_strength(r.password, *name); !s) return done(s.error());
   if (auto s = protocol::validate_device_name(r.device_name); !s) return done(s.error());
 
   // A taken name fails here, before the deliberately slow hash; the unique constraint in

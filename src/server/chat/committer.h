@@ -38,7 +38,13 @@ template <class T, class ApplyFn>
 class FunctionOp final : public PendingOp {
  public:
   FunctionOp(ApplyFn apply, Callback<T> done) : apply_(std::move(apply)), done_(std::move(done)) {}
-  void apply(store::WriteTxn& txn) override { result_.emplace(apply_(txn)); }
+  // An error result undoes the op's writes (store::WriteOp): an operation of the domain
+  // commits completely or not at all, whatever it wrote before it failed.
+  Status apply(store::WriteTxn& txn) override {
+    result_.emplace(apply_(txn));
+    if (!result_->ok()) return result_->error();
+    return {};
+  }
   void finish(const Status& commit) override {
     if (!commit.ok())
       done_(commit.error());

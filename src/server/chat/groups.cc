@@ -37,16 +37,14 @@ Status validate_group_name(std::string_view name) {
   std::size_t n = protocol::utf8_length(name);
   if (n < 1 || n > kMaxGroupNameChars)
     return Error::make(Errc::kInvalidArgument, "group name must be 1 to 100 characters");
-  for (unsigned char c : name)
-    if (c < 0x20) return Error::make(Errc::kInvalidArgument, "group name must not contain control characters");
-  return {};
+  return protocol::validate_visible(name, "group name");
 }
 
 Status validate_description(std::string_view d) {
   if (!protocol::is_valid_utf8(d)) return Error::make(Errc::kInvalidUtf8, "description is not valid UTF-8");
   if (protocol::utf8_length(d) > kMaxDescriptionChars)
     return Error::make(Errc::kInvalidArgument, "description must be at most 512 characters");
-  return {};
+  return protocol::validate_visible(d, "description", /*allow_newline=*/true);
 }
 
 json::object user_json(const store::UserRecord& u) {
@@ -104,6 +102,19 @@ Status add_and_announce(store::WriteTxn& txn, GroupChange& change, int64_t conve
   return {};
 }
 
+// kForbidden naming the users among `candidates` who do not let `actor` add them to a
+// group; ok when there are none. Read inside the change, so a block or a privacy change
+// committed before it is always seen.
+Status check_refusals(store::WriteTxn& txn, int64_t actor, const std::vector<int64_t>& candidates) {
+  auto refused = txn.group_add_refusals(actor, candidates);
+  if (!refused) return refused.error();
+  if (refused->empty()) return {};
+  Error e = Error::make(Errc::kForbidden,
+                        "these users cannot be added to a group by you; nobody was added");
+  e.user_ids.assign(refused->begin(), refused->end());
+  return e;
+}
+
 // Finishes a change with the actor's view of the group as its result.
 Status finish_with_view(store::WriteTxn& txn, GroupChange& change, int64_t conversation_id,
                         int64_t actor) {
@@ -125,6 +136,26 @@ Result<std::vector<int64_t>> ChatService::user_ids(const std::vector<std::string
   return ids;
 }
 
+Status ChatService::throttle_group_change(int64_t actor, bool creating, std::size_t adding) {
+  const std::string key = std::to_string(actor);
+  const int64_t now = steady_ms();
+  if (creating) {
+    if (int64_t wait = group_create_limiter_.acquire(key, now); wait > 0) {
+      Error e = Error::make(Errc::kRateLimited, "too many groups created; slow down");
+      e.retry_after_ms = wait;
+      return e;
+    }
+  }
+  if (adding > 0) {
+    if (int64_t wait = group_add_limiter_.acquire(key, now, static_cast<double>(adding)); wait > 0) {
+      Error e = Error::make(Errc::kRateLimited, "too many people added to groups; slow down");
+      e.retry_after_ms = wait;
+      return e;
+    }
+  }
+  return {};
+}
+
 // Runs a group change in the committer and announces its effects after the commit.
 #define PARLEY_TRY(expr)                         \
   do {                                           \
@@ -143,8 +174,10 @@ void ChatService::create_group(const Principal& who, std::string name, std::stri
                                                    std::to_string(limits_.max_group_members) + " members"));
   int64_t creator = who.user.id;
   std::vector<int64_t> others(unique.begin(), unique.end());
+  if (auto s = throttle_group_change(creator, true, others.size()); !s) return done(s.error());
   run_group_change(
       [=](store::WriteTxn& txn, GroupChange& change) -> Status {
+        PARLEY_TRY(check_refusals(txn, creator, others));
         int64_t now = now_ms();
         auto group = txn.create_group(creator, name, description, now);
         if (!group) return group.error();
@@ -161,6 +194,9 @@ void ChatService::add_members(const Principal& who, int64_t conversation_id,
   if (user_ids.empty()) return done(Error::make(Errc::kBadRequest, "no users to add"));
   int64_t actor = who.user.id;
   std::size_t limit = limits_.max_group_members;
+  std::set<int64_t> named(user_ids.begin(), user_ids.end());
+  named.erase(actor);
+  if (auto s = throttle_group_change(actor, false, named.size()); !s) return done(s.error());
   run_group_change(
       [=](store::WriteTxn& txn, GroupChange& change) -> Status {
         auto me = active_membership(txn, conversation_id, actor);
@@ -176,6 +212,7 @@ void ChatService::add_members(const Principal& who, int64_t conversation_id,
         if (present.size() + fresh.size() > limit)
           return Error::make(Errc::kGroupFull, "a group has at most " + std::to_string(limit) + " members");
         if (!fresh.empty()) {
+          PARLEY_TRY(check_refusals(txn, actor, fresh));
           auto view = txn.conversation(conversation_id, actor);
           if (!view) return view.error();
           int64_t joined_seq = (*view)->last_seq;  // the event that adds them is visible to them

@@ -155,4 +155,13 @@ void ChatService::mark(const Principal& who, int64_t conversation_id, int64_t de
       })));
 }
 
+Status ChatService::admit_request(const Principal& who) {
+  if (int64_t wait = other_limiter_.acquire(std::to_string(who.user.id), steady_ms()); wait > 0) {
+    Error e = Error::make(Errc::kRateLimited, "too many requests; slow down");
+    e.retry_after_ms = wait;
+    return e;
+  }
+  return {};
+}
+
 }  // namespace parley::chat

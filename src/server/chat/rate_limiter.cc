@@ -26,8 +26,9 @@ void RateLimiter::sweep(Shard& shard, int64_t now_ms) {
   shard.sweep_at = std::max(kSweepAbove, shard.buckets.size() * 2);
 }
 
-int64_t RateLimiter::acquire(std::string_view key, int64_t now_ms) {
-  if (rate_per_ms_ <= 0) return 0;
+int64_t RateLimiter::acquire(std::string_view key, int64_t now_ms, double tokens) {
+  if (rate_per_ms_ <= 0 || tokens <= 0) return 0;
+  const double want = std::min(tokens, burst_);
   Shard& shard = shards_[std::hash<std::string_view>{}(key) % kShards];
   std::lock_guard lock(shard.mu);
   if (shard.buckets.size() > shard.sweep_at) sweep(shard, now_ms);
@@ -35,11 +36,11 @@ int64_t RateLimiter::acquire(std::string_view key, int64_t now_ms) {
   Bucket& b = it->second;
   b.tokens = refill(b, now_ms);
   b.updated_ms = now_ms;
-  if (b.tokens >= 1.0) {
-    b.tokens -= 1.0;
+  if (b.tokens >= want) {
+    b.tokens -= want;
     return 0;
   }
-  return static_cast<int64_t>(std::ceil((1.0 - b.tokens) / rate_per_ms_));
+  return static_cast<int64_t>(std::ceil((want - b.tokens) / rate_per_ms_));
 }
 
 }  // namespace parley::chat

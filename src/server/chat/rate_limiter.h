@@ -19,7 +19,9 @@ class RateLimiter {
 
   // Takes one token for `key` at monotonic time `now_ms`. Returns 0 when allowed, else the
   // milliseconds until a token will be available (nothing is taken then).
-  int64_t acquire(std::string_view key, int64_t now_ms);
+  int64_t acquire(std::string_view key, int64_t now_ms) { return acquire(key, now_ms, 1.0); }
+  // Takes `tokens` at once (all or none; more than the burst counts as the burst).
+  int64_t acquire(std::string_view key, int64_t now_ms, double tokens);
 
  private:
   struct Bucket {

@@ -15,6 +15,15 @@ TEST(RateLimiter, AllowsTheBurstThenRefusesWithTheWaitUntilTheNextToken) {
   EXPECT_GT(limiter.acquire("u1", 1500), 0);
 }
 
+TEST(RateLimiter, SeveralTokensAreTakenAllOrNone) {
+  RateLimiter limiter(1, 4);  // 1 per second, bursts of 4
+  EXPECT_EQ(limiter.acquire("u", 0, 3), 0);
+  EXPECT_EQ(limiter.acquire("u", 0, 2), 1000);  // one left: nothing taken, wait for one more
+  EXPECT_EQ(limiter.acquire("u", 0, 1), 0);     // the one left is still there
+  EXPECT_EQ(limiter.acquire("u", 0, 100), 4000);  // beyond the burst counts as the burst
+  EXPECT_EQ(limiter.acquire("u", 4000, 100), 0);
+}
+
 TEST(RateLimiter, KeysAreIndependent) {
   RateLimiter limiter(1, 1);
   EXPECT_EQ(limiter.acquire("a", 0), 0);

@@ -35,6 +35,12 @@ struct ChatLimits {
   std::size_t commit_batch_max = 1024;
   HashStrength password_strength = HashStrength::kInteractive;  // kBenchmark: benchmarks only
   std::size_t max_group_members = 256;
+  double other_per_sec = 100;        // requests other than sends, per user (admit_request)
+  double other_burst = 1000;
+  double group_create_per_min = 5;   // group creations per user
+  double group_create_burst = 10;
+  double group_add_per_min = 60;     // users added to groups (creation included) per user
+  double group_add_burst = 256;
   int64_t edit_window_ms = 15LL * 60 * 1000;          // a sender may edit this long after sending
   int64_t delete_window_ms = 48LL * 3600 * 1000;      // ... and delete for everyone
 };
@@ -167,8 +173,12 @@ class ChatService {
 
   // ---- groups (groups.cc) -----------------------------------------------------------
   // Every change is also appended to the group's history as a "system" message, so all
-  // devices show it in order. Errors: kForbidden (not an admin), kNotFound (no such group
-  // or user, or not an active member), kGroupFull, kInvalidArgument.
+  // devices show it in order. Each is all or nothing. Errors: kForbidden (not an admin),
+  // kNotFound (no such group or user, or not an active member), kGroupFull,
+  // kInvalidArgument.
+  // Creating and adding also refuse, with kForbidden listing them in Error::user_ids, the
+  // users who do not let the actor add them (store::WriteTxn::group_add_refusals), and
+  // are rate-limited per actor (kRateLimited): one creation, and one unit per user added.
   void create_group(const Principal& who, std::string name, std::string description,
                     std::vector<int64_t> member_ids, Callback<store::ConversationRecord> done);
   void add_members(const Principal& who, int64_t conversation_id, std::vector<int64_t> user_ids,
@@ -199,6 +209,12 @@ class ChatService {
   Result<std::vector<store::UserRecord>> blocked_users(const Principal& who);
   void set_hide_last_seen(const Principal& who, bool hide, Callback<Done> done);
   Result<bool> hides_last_seen(const Principal& who);
+  // Changes the given settings (at least one) in one write; the result is all of them.
+  // Errors: kBadRequest (none given), kInvalidArgument (groups_add not "everyone",
+  // "contacts" or "nobody").
+  void set_privacy(const Principal& who, std::optional<bool> hide_last_seen,
+                   std::optional<std::string> groups_add, Callback<store::PrivacySettings> done);
+  Result<store::PrivacySettings> privacy(const Principal& who);
 
   // ---- presence and typing (social.cc) ------------------------------------------------
   struct PresenceGrant {
@@ -215,6 +231,12 @@ class ChatService {
   // minus anyone with a block between them. Errors: kNotFound (not an active member).
   Result<std::vector<int64_t>> typing_recipients(const Principal& who, int64_t conversation_id);
 
+  // Takes one token from the user's bucket for requests other than sends (all devices and
+  // both transports together; limits.other_per_sec, other_burst). kRateLimited with
+  // retry_after_ms when it is empty: the transport then answers without doing anything.
+  // Thread-safe; cheap (no I/O).
+  [[nodiscard]] Status admit_request(const Principal& who);
+
   // Resolves usernames to ids (kNotFound naming the first unknown one).
   Result<std::vector<int64_t>> user_ids(const std::vector<std::string>& usernames);
 
@@ -225,11 +247,16 @@ class ChatService {
   void run_group_change(std::function<Status(store::WriteTxn&, GroupChange&)> apply,
                         Callback<store::ConversationRecord> done);
   void create_session(store::UserRecord user, std::string device_name, Callback<LoginResult> done);
+  // kRateLimited when the actor may not create a group (creating) or add `adding` users now.
+  Status throttle_group_change(int64_t actor, bool creating, std::size_t adding);
 
   store::Store& store_;
   Notifier& notifier_;
   const ChatLimits limits_;
   RateLimiter send_limiter_;
+  RateLimiter other_limiter_;
+  RateLimiter group_create_limiter_;
+  RateLimiter group_add_limiter_;
   Committer committer_;
 };
 

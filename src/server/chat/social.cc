@@ -15,7 +15,7 @@ Error blocked_error() {
 void ChatService::add_contact(const Principal& who, int64_t user_id, std::string nickname,
                               Callback<store::ContactRecord> done) {
   if (auto s = protocol::validate_device_name(nickname); !s)  // same rules: 0..64, no controls
-    return done(Error::make(s.error().code, "nickname must be 0 to 64 characters without control characters"));
+    return done(Error::make(s.error().code, "nickname must be 0 to 64 characters without control, direction or invisible characters"));
   int64_t owner = who.user.id;
   committer_.submit(make_op<store::ContactRecord>(
       [owner, user_id, nickname = std::move(nickname)](store::WriteTxn& txn) {
@@ -71,6 +71,34 @@ void ChatService::set_hide_last_seen(const Principal& who, bool hide, Callback<D
         return Done{};
       },
       std::move(done)));
+}
+
+void ChatService::set_privacy(const Principal& who, std::optional<bool> hide_last_seen,
+                              std::optional<std::string> groups_add,
+                              Callback<store::PrivacySettings> done) {
+  if (!hide_last_seen && !groups_add)
+    return done(Error::make(Errc::kBadRequest, "hide_last_seen or groups_add is required"));
+  if (groups_add && *groups_add != "everyone" && *groups_add != "contacts" && *groups_add != "nobody")
+    return done(Error::make(Errc::kInvalidArgument,
+                            "groups_add must be \"everyone\", \"contacts\" or \"nobody\""));
+  int64_t me = who.user.id;
+  committer_.submit(make_op<store::PrivacySettings>(
+      [me, hide_last_seen, groups_add = std::move(groups_add)](store::WriteTxn& txn)
+          -> Result<store::PrivacySettings> {
+        if (hide_last_seen)
+          if (Status s = txn.set_hide_last_seen(me, *hide_last_seen); !s) return s.error();
+        if (groups_add)
+          if (Status s = txn.set_groups_add(me, *groups_add); !s) return s.error();
+        return txn.privacy(me);
+      },
+      std::move(done)));
+}
+
+Result<store::PrivacySettings> ChatService::privacy(const Principal& who) {
+  auto settings = store_.privacy_settings(who.user.id);
+  if (!settings) return settings.error();
+  if (!*settings) return Error::make(Errc::kNotFound, "no such user");
+  return std::move(**settings);
 }
 
 Result<bool> ChatService::hides_last_seen(const Principal& who) {

@@ -100,6 +100,7 @@ struct ConversationRecord {
   int64_t member_count = 0;     // active members (direct: 2)
   // The lowest delivered_seq / read_seq over the active members: every message with
   // seq <= min_delivered_seq has been delivered to all of them ("delivered to all").
+  // 0 for a viewer who left: they see no receipts made after their removal.
   int64_t min_delivered_seq = 0;
   int64_t min_read_seq = 0;
 };
@@ -123,6 +124,13 @@ struct PresenceRecord {
   int64_t user_id = 0;
   std::optional<int64_t> last_seen_at;  // ms since epoch; absent: never recorded
   bool hide_last_seen = false;
+};
+
+// A user's privacy settings. groups_add: who may add them to groups: "everyone",
+// "contacts" (users they have as a contact) or "nobody".
+struct PrivacySettings {
+  bool hide_last_seen = false;
+  std::string groups_add = "everyone";
 };
 
 struct NewMessage {
@@ -333,6 +341,15 @@ class WriteTxn {
   virtual Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) = 0;
   virtual Status set_last_seen(int64_t user_id, int64_t ts) = 0;
   virtual Status set_hide_last_seen(int64_t user_id, bool hide) = 0;
+  // Errors: kInvalidArgument (not "everyone", "contacts" or "nobody"), kNotFound.
+  virtual Status set_groups_add(int64_t user_id, std::string_view who) = 0;
+  // Errors: kNotFound (no such user).
+  virtual Result<PrivacySettings> privacy(int64_t user_id) = 0;
+  // Of `candidates`, those who do not let `actor_id` add them to a group, ascending: a
+  // block between the two in either direction, groups_add "nobody", or "contacts" while
+  // the candidate does not have the actor as a contact. Unknown ids are left out.
+  virtual Result<std::vector<int64_t>> group_add_refusals(
+      int64_t actor_id, const std::vector<int64_t>& candidates) = 0;
 
   // ---- edits and deletions: primitives; the domain checks sender, kind and windows ----
   // The message at (conversation_id, seq), or nullopt.
@@ -367,19 +384,26 @@ class WriteTxn {
 
 // One unit of work in a write batch. The store calls apply() inside the transaction;
 // the caller (not the store) delivers the outcome after write() returns.
+//
+// Each op is all-or-nothing: when apply() returns an error, everything it wrote is undone
+// (the store takes a savepoint before each op and rolls back to it) and the versions it
+// took are given back, while the other ops of the batch commit as usual. So an op may
+// write first and discover later that it cannot finish (a group with one unknown member)
+// without leaving half of itself behind.
 class WriteOp {
  public:
   virtual ~WriteOp() = default;
-  virtual void apply(WriteTxn& txn) = 0;
+  [[nodiscard]] virtual Status apply(WriteTxn& txn) = 0;
 };
 
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Runs every op's apply() in one transaction and commits it durably. Returns an error
-  // (and rolls everything back) if the transaction could not be committed or a storage
-  // failure happened inside it; then no op's effects are stored. Single thread only.
+  // Runs every op's apply() in one transaction and commits it durably; an op whose
+  // apply() returned an error leaves no trace (see WriteOp). Returns an error (and rolls
+  // everything back) if the transaction could not be committed or a storage failure
+  // happened inside it; then no op's effects are stored. Single thread only.
   virtual Status write(std::span<WriteOp* const> ops) = 0;
 
   // ---- reads: thread-safe, snapshot-consistent -------------------------------------
@@ -428,8 +452,8 @@ class Store {
                                                           int64_t viewer_id) = 0;
 
   // For the message at `seq`: each other active member's delivery and read time (the
-  // first receipt whose watermark reached seq). Errors: kNotFound (no such message or the
-  // viewer cannot see it).
+  // first receipt whose watermark reached seq). Errors: kNotFound (no such message, the
+  // viewer cannot see it, or the viewer is no longer an active member).
   virtual Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id,
                                                                int64_t seq, int64_t viewer_id) = 0;
 
@@ -444,8 +468,8 @@ class Store {
   // True when `blocker_id` has blocked `blocked_id`.
   virtual Result<bool> is_blocked(int64_t blocker_id, int64_t blocked_id) = 0;
   // Of `targets`, those whose presence `viewer_id` may see: they share a conversation in
-  // which both are active members, or either has the other as a contact; and neither has
-  // blocked the other. The viewer never appears in the result.
+  // which both are active members, or each has the other as a contact (one side alone is
+  // not enough); and neither has blocked the other. The viewer never appears in the result.
   virtual Result<std::vector<int64_t>> presence_audience(int64_t viewer_id,
                                                          const std::vector<int64_t>& targets) = 0;
   // Users among `user_ids` with a block between them and `user_id` in either direction.
@@ -453,6 +477,8 @@ class Store {
                                                        const std::vector<int64_t>& user_ids) = 0;
   // Last-seen data of the given users (unknown ids are left out).
   virtual Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) = 0;
+  // The user's privacy settings; nullopt for an unknown user.
+  virtual Result<std::optional<PrivacySettings>> privacy_settings(int64_t user_id) = 0;
 
   // ---- changes and search ---------------------------------------------------------------
   // The messages of one conversation, visible to user_id, whose version > since, plus

@@ -1316,6 +1316,32 @@ TEST_P(StoreConformance, MessageReceiptsGiveFirstDeliveryAndReadTimes) {
   }
 }
 
+TEST_P(StoreConformance, RemovedMemberSeesNoReceiptsMadeAfterRemoval) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  send(g.id, alice.id, "a1");
+  MessageRecord removal = system(g.id, alice.id, "rm", "member_removed");
+  ASSERT_TRUE(remove(g.id, bob.id, removal.seq).ok());
+  ASSERT_TRUE(receipt(g.id, carol.id, removal.seq, removal.seq)->changed);
+
+  EXPECT_EQ(seen_by(g.id, alice.id).min_read_seq, removal.seq);  // alice and carol read all
+  const ConversationRecord bobs = seen_by(g.id, bob.id);
+  EXPECT_EQ(bobs.min_read_seq, 0);
+  EXPECT_EQ(bobs.min_delivered_seq, 0);
+  auto listed = store().list_conversations(bob.id, std::nullopt, 10);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->items.size(), 1u);
+  EXPECT_EQ(listed->items[0].min_read_seq, 0);
+  auto receipts = store().message_receipts(g.id, 1, bob.id);
+  ASSERT_FALSE(receipts.ok());
+  EXPECT_EQ(receipts.error().code, Errc::kNotFound);
+  EXPECT_TRUE(store().message_receipts(g.id, 1, alice.id).ok());
+}
+
 TEST_P(StoreConformance, SystemMessagesTakeSeqsLikeAnyOther) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");
@@ -1630,26 +1656,29 @@ TEST_P(StoreConformance, BlockedInDirectOnlyForTheBlockedSenderAndNotInGroups) {
   EXPECT_FALSE(blocked_in(d.id, alice.id));
 }
 
-TEST_P(StoreConformance, PresenceAudienceNeedsSharedActiveConversationOrContact) {
+TEST_P(StoreConformance, PresenceAudienceNeedsSharedActiveConversationOrMutualContact) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");      // direct conversation with alice
   UserRecord carol = user("carol");  // in a group with alice
-  UserRecord dave = user("dave");    // has alice as a contact
-  UserRecord erin = user("erin");    // alice has erin as a contact
+  UserRecord dave = user("dave");    // has alice as a contact, and alice has dave
+  UserRecord erin = user("erin");    // alice has erin as a contact, not the other way
   UserRecord frank = user("frank");  // nothing in common
-  const int64_t nobody = frank.id + 100;
+  UserRecord gina = user("gina");    // has alice as a contact, not the other way
+  const int64_t nobody = gina.id + 100;
   direct(alice.id, bob.id);
   ConversationRecord g = group(alice.id);
   ASSERT_TRUE(add(g.id, carol.id, 0).ok());
   ASSERT_TRUE(contact(dave.id, alice.id).ok());
+  ASSERT_TRUE(contact(alice.id, dave.id).ok());
   ASSERT_TRUE(contact(alice.id, erin.id).ok());
+  ASSERT_TRUE(contact(gina.id, alice.id).ok());
 
-  const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id, erin.id, frank.id, nobody};
-  EXPECT_EQ(audience(alice.id, everyone),
-            (std::vector<int64_t>{bob.id, carol.id, dave.id, erin.id}));
-  // Either direction of a contact counts.
+  const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id, erin.id, frank.id, gina.id, nobody};
+  EXPECT_EQ(audience(alice.id, everyone), (std::vector<int64_t>{bob.id, carol.id, dave.id}));
+  // A mutual contact counts; a one-sided one, in either direction, does not.
   EXPECT_EQ(audience(dave.id, everyone), (std::vector<int64_t>{alice.id}));
-  EXPECT_EQ(audience(erin.id, everyone), (std::vector<int64_t>{alice.id}));
+  EXPECT_TRUE(audience(erin.id, everyone).empty());
+  EXPECT_TRUE(audience(gina.id, everyone).empty());
   // Sharing a conversation with alice is not sharing one with each other.
   EXPECT_EQ(audience(bob.id, everyone), (std::vector<int64_t>{alice.id}));
   EXPECT_TRUE(audience(frank.id, everyone).empty());
@@ -1668,6 +1697,7 @@ TEST_P(StoreConformance, PresenceAudienceExcludesBlocksInEitherDirection) {
   ASSERT_TRUE(add(g.id, bob.id, 0).ok());
   ASSERT_TRUE(add(g.id, carol.id, 0).ok());
   ASSERT_TRUE(contact(alice.id, dave.id).ok());
+  ASSERT_TRUE(contact(dave.id, alice.id).ok());  // mutual
   const std::vector<int64_t> everyone{alice.id, bob.id, carol.id, dave.id};
   EXPECT_EQ(audience(alice.id, everyone), (std::vector<int64_t>{bob.id, carol.id, dave.id}));
 
@@ -1721,6 +1751,50 @@ TEST_P(StoreConformance, BlockRelationsAreSymmetric) {
   EXPECT_EQ(sorted(store().block_relations(alice.id, {bob.id, bob.id})),
             (std::vector<int64_t>{bob.id}));
   EXPECT_TRUE(sorted(store().block_relations(alice.id, {})).empty());
+}
+
+TEST_P(StoreConformance, GroupAddRefusalsFollowBlocksAndPrivacy) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  UserRecord dave = user("dave");
+  UserRecord erin = user("erin");
+  const int64_t nobody = erin.id + 100;
+  auto refusals = [&](int64_t actor, std::vector<int64_t> candidates) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.group_add_refusals(actor, candidates); });
+  };
+  auto settings = [&](int64_t id) {
+    auto s = store().privacy_settings(id);
+    EXPECT_TRUE(s.ok() && s->has_value());
+    return s.ok() && s->has_value() ? **s : PrivacySettings{};
+  };
+  EXPECT_EQ(settings(bob.id).groups_add, "everyone");
+  EXPECT_FALSE(settings(bob.id).hide_last_seen);
+  EXPECT_FALSE(store().privacy_settings(nobody)->has_value());
+  EXPECT_EQ(sorted(refusals(alice.id, {bob.id, carol.id, dave.id, nobody, alice.id})),
+            (std::vector<int64_t>{}));
+
+  ASSERT_TRUE(block(bob.id, alice.id).ok());    // bob blocked alice
+  ASSERT_TRUE(block(alice.id, erin.id).ok());   // alice blocked erin
+  auto set = [&](int64_t id, std::string_view who) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.set_groups_add(id, who); });
+  };
+  ASSERT_TRUE(set(carol.id, "nobody").ok());
+  ASSERT_TRUE(set(dave.id, "contacts").ok());
+  EXPECT_EQ(set(dave.id, "friends").error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(set(nobody, "nobody").error().code, Errc::kNotFound);
+  EXPECT_EQ(settings(dave.id).groups_add, "contacts");
+  EXPECT_EQ(refusals(alice.id, {bob.id, carol.id, dave.id, erin.id, nobody}).value(),
+            (std::vector<int64_t>{bob.id, carol.id, dave.id, erin.id}));
+  // "contacts" is dave's address book, not alice's.
+  ASSERT_TRUE(contact(alice.id, dave.id).ok());
+  EXPECT_EQ(refusals(alice.id, {dave.id}).value(), (std::vector<int64_t>{dave.id}));
+  ASSERT_TRUE(contact(dave.id, alice.id).ok());
+  EXPECT_EQ(refusals(alice.id, {dave.id}).value(), (std::vector<int64_t>{}));
+  EXPECT_EQ(refusals(bob.id, {dave.id}).value(), (std::vector<int64_t>{dave.id}));
+  auto both = in_txn(store(), [&](WriteTxn& t) { return t.privacy(dave.id); });
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->groups_add, "contacts");
 }
 
 TEST_P(StoreConformance, LastSeenAndHideFlagAreStoredAndRead) {
@@ -2035,6 +2109,84 @@ TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   ConversationRecord now = seen_by(c.id, bob.id);
   EXPECT_EQ(now.last_seq, 1);
   EXPECT_EQ(member(now, bob.id).delivered_seq, 0);
+}
+
+TEST_P(StoreConformance, OpThatFailsAfterWritingLeavesNoTraceAndSparesItsBatch) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  const int64_t nobody = alice.id + bob.id + carol.id + 100;
+  ConversationRecord d = direct(alice.id, bob.id);
+  ConversationRecord g = group(alice.id, "Team");
+  const ConversationRecord group_before = seen_by(g.id, alice.id);
+  const auto chats_before = store().list_conversations(alice.id, std::nullopt, 100);
+  ASSERT_TRUE(chats_before.ok());
+
+  std::optional<MessageRecord> first, last;
+  std::vector<Errc> errors;
+  auto failed = [&](Status s) {
+    errors.push_back(s.ok() ? Errc::kInternal : s.error().code);
+    return s;
+  };
+  Status status = test::write_ops(
+      store(),
+      {[&](WriteTxn& t) -> Status {
+         first = t.append_message({d.id, alice.id, "m1", "text", "one", 1}).value().message;
+         return {};
+       },
+       // A group created, a member added, then an unknown member: the whole op fails.
+       [&](WriteTxn& t) -> Status {
+         auto created = t.create_group(alice.id, "Half", "", 1);
+         if (!created) return failed(created.error());
+         if (Status s = t.add_member(created->id, bob.id, "member", 0, 1); !s) return failed(s);
+         if (auto m = t.append_message({created->id, alice.id, "sys", "system", "{}", 1}); !m)
+           return failed(m.error());
+         return failed(t.add_member(created->id, nobody, "member", 0, 1));
+       },
+       // Carol added to an existing group, then an unknown user: carol is not added.
+       [&](WriteTxn& t) -> Status {
+         if (Status s = t.add_member(g.id, carol.id, "member", 0, 1); !s) return failed(s);
+         if (auto m = t.append_message({g.id, alice.id, "sys2", "system", "{}", 1}); !m)
+           return failed(m.error());
+         return failed(t.add_member(g.id, nobody, "member", 0, 1));
+       },
+       [&](WriteTxn& t) -> Status {
+         last = t.append_message({d.id, alice.id, "m2", "text", "two", 1}).value().message;
+         return {};
+       }});
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(errors, (std::vector<Errc>{Errc::kNotFound, Errc::kNotFound}));
+  ASSERT_TRUE(first.has_value() && last.has_value());
+  EXPECT_EQ(first->seq, 1);
+  EXPECT_EQ(last->seq, 2);
+  // The versions the failed ops took were given back: the last commit has the newest.
+  EXPECT_EQ(version(), last->version);
+  EXPECT_EQ(last->version, first->version + 1);
+
+  // No stray group, member, or message.
+  auto chats = store().list_conversations(alice.id, std::nullopt, 100);
+  ASSERT_TRUE(chats.ok());
+  auto sorted_ids = [](const Page<ConversationRecord>& page) {
+    std::vector<int64_t> out = ids(page.items);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(sorted_ids(*chats), sorted_ids(*chats_before));
+  auto bobs = store().list_conversations(bob.id, std::nullopt, 100);
+  ASSERT_TRUE(bobs.ok());
+  EXPECT_EQ(ids(bobs->items), (std::vector<int64_t>{d.id}));
+  EXPECT_FALSE(store().conversation_for_member(g.id, carol.id)->has_value());
+  EXPECT_EQ(member_ids(*store().group_members(g.id, alice.id)), (std::vector<int64_t>{alice.id}));
+  const ConversationRecord group_after = seen_by(g.id, alice.id);
+  EXPECT_EQ(group_after.version, group_before.version);
+  EXPECT_EQ(group_after.last_seq, 0);
+  EXPECT_TRUE(visible_seqs(alice.id, g.id).empty());
+  EXPECT_EQ(visible_seqs(bob.id, d.id), (std::vector<int64_t>{1, 2}));
+
+  // The next group gets on as if nothing had happened.
+  ConversationRecord next = group(alice.id, "Next");
+  EXPECT_EQ(seen_by(next.id, alice.id).last_seq, 0);
+  EXPECT_EQ(next.version, last->version + 1);
 }
 
 TEST_P(StoreConformance, EmptyBatchCommitsAndChangesNothing) {

@@ -19,13 +19,20 @@
 
 namespace parley::store::test {
 
+// An op from a function; a function returning Status reports the op's outcome (an error
+// undoes what it wrote), one returning nothing always succeeds.
 class FnOp final : public WriteOp {
  public:
-  explicit FnOp(std::function<void(WriteTxn&)> fn) : fn_(std::move(fn)) {}
-  void apply(WriteTxn& txn) override { fn_(txn); }
+  explicit FnOp(std::function<void(WriteTxn&)> fn)
+      : fn_([fn = std::move(fn)](WriteTxn& txn) {
+          fn(txn);
+          return Status{};
+        }) {}
+  explicit FnOp(std::function<Status(WriteTxn&)> fn) : fn_(std::move(fn)) {}
+  Status apply(WriteTxn& txn) override { return fn_(txn); }
 
  private:
-  std::function<void(WriteTxn&)> fn_;
+  std::function<Status(WriteTxn&)> fn_;
 };
 
 // Runs fn(txn) as a batch of one and returns what it returned. The batch must commit.
@@ -42,6 +49,16 @@ auto in_txn(Store& store, Fn fn) -> std::invoke_result_t<Fn&, WriteTxn&> {
 
 // Runs several ops as one batch.
 inline Status write_batch(Store& store, std::vector<std::function<void(WriteTxn&)>> fns) {
+  std::vector<FnOp> ops;
+  ops.reserve(fns.size());
+  for (auto& fn : fns) ops.emplace_back(std::move(fn));
+  std::vector<WriteOp*> pointers;
+  for (auto& op : ops) pointers.push_back(&op);
+  return store.write(pointers);
+}
+
+// Runs several ops that report their outcome as one batch.
+inline Status write_ops(Store& store, std::vector<std::function<Status(WriteTxn&)>> fns) {
   std::vector<FnOp> ops;
   ops.reserve(fns.size());
   for (auto& fn : fns) ops.emplace_back(std::move(fn));

@@ -25,6 +25,9 @@ import { LinkCache, type Links } from '../core/media';
 import { Connection, type ConnState } from './connection';
 import { LocalDb } from './db';
 
+/** Who may add a user to groups (docs/protocol.md, privacy). */
+export type GroupsAdd = 'everyone' | 'contacts' | 'nobody';
+
 export interface Session {
   token: string;
   user: User;
@@ -87,6 +90,8 @@ export class ParleyClient {
   blocked: User[] = [];
   /** The "hide my last seen" setting; undefined until loaded. */
   hideLastSeen: boolean | undefined;
+  /** Who may add this user to groups (privacy); undefined until loaded. */
+  groupsAdd: GroupsAdd | undefined;
   private visibleConvs: number[] = [];
   private subSent: number[] | null = null;
   private subBusy = false;
@@ -909,8 +914,15 @@ export class ParleyClient {
   }
 
   async loadPrivacy(): Promise<void> {
-    const r = await http<{ hide_last_seen: boolean }>('GET', '/me/privacy', undefined, this.session.token);
+    const r = await http<{ hide_last_seen: boolean; groups_add?: GroupsAdd }>('GET', '/me/privacy', undefined, this.session.token);
     this.hideLastSeen = !!r.hide_last_seen;
+    this.groupsAdd = r.groups_add ?? 'everyone';
+    this.emit();
+  }
+
+  async setGroupsAdd(value: GroupsAdd): Promise<void> {
+    const r = await http<{ groups_add?: GroupsAdd }>('PATCH', '/me/privacy', { groups_add: value }, this.session.token);
+    this.groupsAdd = r?.groups_add ?? value;
     this.emit();
   }
 

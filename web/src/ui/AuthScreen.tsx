@@ -7,6 +7,7 @@ import type { Session } from '../platform/client';
 const MESSAGES: Record<string, string> = {
   invalid_credentials: 'Wrong username or password.',
   username_taken: 'That username is taken. Try another one.',
+  weak_password: 'That password is too easy to guess. Choose a longer, less common one.',
   rate_limited: 'Too many attempts. Wait a minute and try again.',
   network: 'The server cannot be reached. Check your connection.',
 };

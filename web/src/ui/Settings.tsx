@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type User } from '../core/types';
-import type { ParleyClient } from '../platform/client';
+import type { GroupsAdd, ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { Avatar, BackIcon } from './icons';
 
@@ -11,7 +11,7 @@ function errorText(err: unknown): string {
 
 /**
  * Settings, in place of the chat list (as in WhatsApp's drawer): privacy ("Hide my last
- * seen"), contacts with their nicknames (rename, remove, message) and blocked users (unblock).
+ * seen", who can add me to groups), contacts with their nicknames (rename, remove, message) and blocked users (unblock).
  */
 export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient; onClose: () => void; onOpenChat: (id: number) => void }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -39,6 +39,15 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
     } finally {
       setBusy(false);
       setHidePending(undefined);
+    }
+  }
+
+  async function changeGroupsAdd(value: GroupsAdd) {
+    setError('');
+    try {
+      await client.setGroupsAdd(value);
+    } catch (e) {
+      setError(errorText(e));
     }
   }
 
@@ -109,6 +118,18 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
           <p id="hide-last-seen-help" class="muted small-pad">
             Nobody sees when you were last online, and you don't see theirs. Whether you are online now still shows.
           </p>
+          <label class="switch-row">
+            <span>Who can add me to groups</span>
+            <select
+              value={client.groupsAdd ?? 'everyone'}
+              disabled={client.groupsAdd === undefined}
+              onChange={(e) => void changeGroupsAdd(e.currentTarget.value as GroupsAdd)}
+            >
+              <option value="everyone">Everyone</option>
+              <option value="contacts">My contacts</option>
+              <option value="nobody">Nobody</option>
+            </select>
+          </label>
         </section>
         <section class="panel-section" aria-labelledby="contacts-title">
           <h3 class="section-title" id="contacts-title">

@@ -278,9 +278,19 @@ ALTER TABLE messages ADD COLUMN attachment TEXT NULL;
 CREATE INDEX messages_by_media ON messages (media_id) WHERE media_id IS NOT NULL;
 )sql";
 
+// Schema, version 6: who may add a user to groups.
+//
+// users          groups_add: 'everyone' (the default, as before), 'contacts' (only users
+//                the row's user has as a contact) or 'nobody'. Read with the candidates'
+//                rows when a group is created or members are added, inside that write.
+const char* const kMigration6 = R"sql(
+ALTER TABLE users ADD COLUMN groups_add TEXT NOT NULL DEFAULT 'everyone'
+  CHECK (groups_add IN ('everyone', 'contacts', 'nobody'));
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5};
+                                   kMigration5, kMigration6};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

@@ -215,8 +215,9 @@ Result<std::vector<MessageReceipt>> SqliteStore::message_receipts(int64_t conver
                                                                   int64_t viewer_id) {
   return read([&](Db& db) -> Result<std::vector<MessageReceipt>> {
     PARLEY_STORE_ASSIGN(auto viewer, load_member(db, conversation_id, viewer_id));
-    const bool visible = viewer && viewer->joined_seq < seq &&
-                         seq <= viewer->left_seq.value_or(std::numeric_limits<int64_t>::max());
+    // Only active members: receipt times are made by the members of today, so a member who
+    // left would learn of reads made after their removal.
+    const bool visible = viewer && !viewer->left_seq && viewer->joined_seq < seq;
     if (!visible) return Error::make(Errc::kNotFound, "no such message");
     int64_t sender_id = 0;
     {

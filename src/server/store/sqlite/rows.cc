@@ -101,6 +101,18 @@ Result<std::optional<UserRecord>> load_user_by_name(Db& db, std::string_view use
   return one_user(stmt);
 }
 
+Result<std::optional<PrivacySettings>> load_privacy(Db& db, int64_t user_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt,
+                      db.prepare("SELECT hide_last_seen, groups_add FROM users WHERE id = ?"));
+  stmt.bind_all(user_id);
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<PrivacySettings>();
+  PrivacySettings settings;
+  settings.hide_last_seen = stmt.i64(0) != 0;
+  settings.groups_add = stmt.text(1);
+  return std::optional<PrivacySettings>(std::move(settings));
+}
+
 Result<std::optional<MessageRecord>> load_message_by_client_id(Db& db, int64_t sender_id,
                                                                std::string_view client_id) {
   PARLEY_STORE_ASSIGN(Stmt stmt,
@@ -152,9 +164,15 @@ Status load_details(Db& db, std::vector<ConversationRecord>& conversations, int6
     PARLEY_STORE_ASSIGN(bool row, totals.step());
     if (!row) return Error::make(Errc::kInternal, "aggregate returned no row");
     conversation.member_count = totals.i64(0);
-    // A viewer who left sees nothing past left_seq, so nothing "delivered to all" past it.
-    conversation.min_delivered_seq = std::min(totals.i64(1), conversation.last_seq);
-    conversation.min_read_seq = std::min(totals.i64(2), conversation.last_seq);
+    // A viewer who left sees nothing past left_seq, so nothing "delivered to all" past it;
+    // and no receipts at all: the active members' watermarks keep moving after the
+    // removal, and would tell them who read what since.
+    const bool viewer_left = std::any_of(conversation.members.begin(), conversation.members.end(),
+                                         [&](const MemberRecord& m) {
+                                           return m.user.id == viewer_id && m.left_seq;
+                                         });
+    conversation.min_delivered_seq = viewer_left ? 0 : std::min(totals.i64(1), conversation.last_seq);
+    conversation.min_read_seq = viewer_left ? 0 : std::min(totals.i64(2), conversation.last_seq);
   }
   return Status{};
 }

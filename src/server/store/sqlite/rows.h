@@ -14,6 +14,8 @@ namespace parley::store::sqlite {
 
 Result<std::optional<UserRecord>> load_user(Db& db, int64_t user_id);
 Result<std::optional<UserRecord>> load_user_by_name(Db& db, std::string_view username);
+// The user's privacy settings; nullopt for an unknown user.
+Result<std::optional<PrivacySettings>> load_privacy(Db& db, int64_t user_id);
 
 Result<std::optional<MessageRecord>> load_message_by_client_id(Db& db, int64_t sender_id,
                                                                std::string_view client_id);

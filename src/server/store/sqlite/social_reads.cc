@@ -140,7 +140,8 @@ Result<std::vector<int64_t>> SqliteStore::presence_audience(int64_t viewer_id,
   const std::string list = json_ids(targets);
   return read([&](Db& db) -> Result<std::vector<int64_t>> {
     // Per distinct target, cheapest first: two seeks into blocks (one per direction), two
-    // into contacts, then the shared conversation, which walks the viewer's active
+    // into contacts (a contact counts only when it is mutual: adding someone on one side
+    // must not reveal their presence), then the shared conversation, which walks the viewer's active
     // memberships on members_active_by_user and seeks the target's membership in each
     // until one is active. Conversations themselves are never read.
     PARLEY_STORE_ASSIGN(
@@ -151,8 +152,8 @@ Result<std::vector<int64_t>> SqliteStore::presence_audience(int64_t viewer_id,
                    " WHERE blocker_id = ?2 AND blocked_id = t.id)"
                    " AND NOT EXISTS (SELECT 1 FROM blocks"
                    " WHERE blocker_id = t.id AND blocked_id = ?2)"
-                   " AND (EXISTS (SELECT 1 FROM contacts WHERE owner_id = ?2 AND contact_id = t.id)"
-                   " OR EXISTS (SELECT 1 FROM contacts WHERE owner_id = t.id AND contact_id = ?2)"
+                   " AND ((EXISTS (SELECT 1 FROM contacts WHERE owner_id = ?2 AND contact_id = t.id)"
+                   " AND EXISTS (SELECT 1 FROM contacts WHERE owner_id = t.id AND contact_id = ?2))"
                    " OR EXISTS (SELECT 1 FROM members mv JOIN members mt"
                    " ON mt.conversation_id = mv.conversation_id"
                    " WHERE mv.user_id = ?2 AND mv.left_seq IS NULL"
@@ -201,6 +202,10 @@ Result<std::vector<PresenceRecord>> SqliteStore::presence(const std::vector<int6
     }
     return records;
   });
+}
+
+Result<std::optional<PrivacySettings>> SqliteStore::privacy_settings(int64_t user_id) {
+  return read([&](Db& db) { return load_privacy(db, user_id); });
 }
 
 }  // namespace parley::store::sqlite

@@ -51,6 +51,25 @@ Status SqliteWriteTxn::set_hide_last_seen(int64_t user_id, bool hide) {
   return guard(do_set_hide_last_seen(user_id, hide));
 }
 
+Status SqliteWriteTxn::set_groups_add(int64_t user_id, std::string_view who) {
+  if (failed()) return failed_error();
+  return guard(do_set_groups_add(user_id, who));
+}
+
+Result<PrivacySettings> SqliteWriteTxn::privacy(int64_t user_id) {
+  if (failed()) return failed_error();
+  auto settings = guard(load_privacy(db_, user_id));
+  if (!settings) return settings.error();
+  if (!*settings) return Error::make(Errc::kNotFound, "no such user");
+  return std::move(**settings);
+}
+
+Result<std::vector<int64_t>> SqliteWriteTxn::group_add_refusals(
+    int64_t actor_id, const std::vector<int64_t>& candidates) {
+  if (failed()) return failed_error();
+  return guard(do_group_add_refusals(actor_id, candidates));
+}
+
 // ---- checks -----------------------------------------------------------------------------
 
 Result<UserRecord> SqliteWriteTxn::find_other_user(int64_t self, int64_t other) {
@@ -161,6 +180,49 @@ Status SqliteWriteTxn::do_set_hide_last_seen(int64_t user_id, bool hide) {
                       db_.prepare("UPDATE users SET hide_last_seen = ? WHERE id = ?"));
   update.bind_all(hide ? 1 : 0, user_id);
   return update.run();
+}
+
+Status SqliteWriteTxn::do_set_groups_add(int64_t user_id, std::string_view who) {
+  if (who != "everyone" && who != "contacts" && who != "nobody") {
+    return Error::make(Errc::kInvalidArgument,
+                       "groups_add must be \"everyone\", \"contacts\" or \"nobody\"");
+  }
+  PARLEY_STORE_ASSIGN(auto user, load_user(db_, user_id));
+  if (!user) return Error::make(Errc::kNotFound, "no such user");
+  PARLEY_STORE_ASSIGN(Stmt update, db_.prepare("UPDATE users SET groups_add = ? WHERE id = ?"));
+  update.bind_all(who, user_id);
+  return update.run();
+}
+
+Result<std::vector<int64_t>> SqliteWriteTxn::do_group_add_refusals(
+    int64_t actor_id, const std::vector<int64_t>& candidates) {
+  std::vector<int64_t> refused;
+  if (candidates.empty()) return refused;
+  std::string list = "[";
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (i > 0) list += ',';
+    list += std::to_string(candidates[i]);
+  }
+  list += ']';
+  // Per distinct candidate: its users row, two seeks into blocks (one per direction) and,
+  // for "contacts", one into contacts.
+  PARLEY_STORE_ASSIGN(
+      Stmt stmt,
+      db_.prepare("SELECT u.id FROM users u"
+                  " WHERE u.id IN (SELECT value FROM json_each(?1)) AND u.id <> ?2"
+                  " AND (u.groups_add = 'nobody'"
+                  " OR (u.groups_add = 'contacts' AND NOT EXISTS (SELECT 1 FROM contacts"
+                  " WHERE owner_id = u.id AND contact_id = ?2))"
+                  " OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = u.id AND blocked_id = ?2)"
+                  " OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = u.id))"
+                  " ORDER BY u.id"));
+  stmt.bind_all(list, actor_id);
+  for (;;) {
+    PARLEY_STORE_ASSIGN(bool row, stmt.step());
+    if (!row) break;
+    refused.push_back(stmt.i64(0));
+  }
+  return refused;
 }
 
 }  // namespace parley::store::sqlite

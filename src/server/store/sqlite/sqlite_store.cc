@@ -218,14 +218,35 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
                                   .count();
   SqliteWriteTxn txn(*writer_, version_, commit_time);
   for (WriteOp* op : ops) {
+    // Each op runs inside its own savepoint, so an op that fails after writing part of its
+    // work is undone on its own (WriteOp's contract) and the rest of the batch commits.
+    // Once the transaction failed, the ops left still run (every call is refused) so that
+    // each learns of the failure, and no savepoint is needed: all of it rolls back.
+    const bool guarded = !txn.failed();
+    if (guarded) {
+      if (Status s = writer_->run("SAVEPOINT op"); !s.ok()) txn.fail(s.error());
+    }
+    const int64_t before = version_;
+    Status outcome;
     // An op that throws may have done only part of its work: the batch cannot be trusted.
     try {
-      op->apply(txn);
+      outcome = op->apply(txn);
     } catch (const std::exception& e) {
       txn.fail(Error::make(Errc::kInternal, std::string("write op threw: ") + e.what()));
     } catch (...) {
       txn.fail(Error::make(Errc::kInternal, "write op threw a non-standard exception"));
     }
+    if (!guarded || txn.failed()) continue;
+    if (!outcome.ok()) {
+      // The versions it took were never seen by anyone: given back, so that what commits
+      // stays gap-free.
+      if (Status s = writer_->run("ROLLBACK TO op"); !s.ok()) {
+        txn.fail(s.error());
+        continue;
+      }
+      version_ = before;
+    }
+    if (Status s = writer_->run("RELEASE op"); !s.ok()) txn.fail(s.error());
   }
 
   Status status = txn.failed() ? Status(txn.failure()) : Status{};

@@ -55,6 +55,7 @@ class SqliteStore final : public Store {
   Result<std::vector<int64_t>> block_relations(int64_t user_id,
                                                const std::vector<int64_t>& user_ids) override;
   Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) override;
+  Result<std::optional<PrivacySettings>> privacy_settings(int64_t user_id) override;
   // Changes and search (search_reads.cc).
   Result<Page<MessageRecord>> message_changes(int64_t user_id, int64_t conversation_id,
                                               int64_t since, int limit) override;

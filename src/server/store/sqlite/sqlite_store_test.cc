@@ -307,6 +307,8 @@ TEST(SqliteStore, MigrationFromVersion2KeepsData) {
   }
   EXPECT_TRUE(store->contacts(1)->empty());
   EXPECT_TRUE(store->blocked_users(1)->empty());
+  // ... and anyone may add them to groups, as before the setting existed.
+  EXPECT_EQ(store->privacy_settings(1).value()->groups_add, "everyone");
   ASSERT_EQ(store->search_users("ca", 5)->size(), 1u);
 
   // The old memberships drive presence: carol left the only conversation she shared.
@@ -316,6 +318,7 @@ TEST(SqliteStore, MigrationFromVersion2KeepsData) {
 
   // The new features work on the old rows, and none of them moves the version.
   ASSERT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.upsert_contact(1, 3, "Caz", 40); }).ok());
+  ASSERT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.upsert_contact(3, 1, "", 40); }).ok());
   ASSERT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.set_block(2, 1, true, 41); }).ok());
   ASSERT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.set_last_seen(3, 42); }).ok());
   EXPECT_TRUE(in_txn(*store, [](WriteTxn& t) { return t.blocked_in_direct(7, 1); }).value());

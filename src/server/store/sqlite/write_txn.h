@@ -58,6 +58,10 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) override;
   Status set_last_seen(int64_t user_id, int64_t ts) override;
   Status set_hide_last_seen(int64_t user_id, bool hide) override;
+  Status set_groups_add(int64_t user_id, std::string_view who) override;
+  Result<PrivacySettings> privacy(int64_t user_id) override;
+  Result<std::vector<int64_t>> group_add_refusals(int64_t actor_id,
+                                                  const std::vector<int64_t>& candidates) override;
   Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
   Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
                                      int64_t now) override;
@@ -126,6 +130,9 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> do_blocked_in_direct(int64_t conversation_id, int64_t sender_id);
   Status do_set_last_seen(int64_t user_id, int64_t ts);
   Status do_set_hide_last_seen(int64_t user_id, bool hide);
+  Status do_set_groups_add(int64_t user_id, std::string_view who);
+  Result<std::vector<int64_t>> do_group_add_refusals(int64_t actor_id,
+                                                     const std::vector<int64_t>& candidates);
   // `other` as the second user of a pair with `self` (a contact, a block): kInvalidArgument
   // when both are the same user, kNotFound when either does not exist.
   Result<UserRecord> find_other_user(int64_t self, int64_t other);
