@@ -15,7 +15,8 @@ root=$PWD
 
 scripts/install-deps.sh --test
 
-step() { printf '\n==== %s\n' "$*"; }
+started=$SECONDS
+step() { printf '\n==== %s (at %dm%02ds)\n' "$*" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)); }
 
 step "debug build"
 cmake --preset debug >/dev/null
@@ -49,3 +50,4 @@ if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
 fi
 
 step "all tests passed"
+echo "test command took $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"

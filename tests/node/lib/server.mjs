@@ -36,6 +36,15 @@ export const BASE_ARGS = [
   '--rate-login-per-min', '100000',
   '--rate-send-per-sec', '100000',
   '--rate-send-burst', '100000',
+  // Tests that poll (sync loops, receipts) must not depend on how fast the machine answers:
+  // every per-user bucket is lifted unless a test sets its own.
+  '--rate-other-per-sec', '100000',
+  '--rate-other-burst', '100000',
+  '--rate-group-create-per-min', '100000',
+  '--rate-group-create-burst', '100000',
+  '--rate-group-add-per-min', '100000',
+  '--rate-group-add-burst', '100000',
+  '--rate-upload-per-min', '100000',
 ];
 
 const live = new Set();
