@@ -113,6 +113,7 @@ describe('Parley group chats', () => {
     await dialog.getByLabel('Add members by username').fill('nobody_here');
     await dialog.getByRole('button', { name: 'Add', exact: true }).click();
     await dialog.getByRole('alert').filter({ hasText: 'No user named' }).waitFor();
+    // Entered back to back: the second lookup starts before the first returns, and both must stay.
     for (const u of ['bob', 'carol']) {
       await dialog.getByLabel('Add members by username').fill(u);
       await page.keyboard.press('Enter');

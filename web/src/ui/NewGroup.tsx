@@ -27,7 +27,8 @@ export function MemberPicker({
 }: {
   client: ParleyClient;
   picked: User[];
-  onPick: (users: User[]) => void;
+  /** Receives an update of the list, never a copy of it: two lookups may finish in either order. */
+  onPick: (update: (users: User[]) => User[]) => void;
   exclude?: number[];
   idPrefix: string;
 }) {
@@ -59,8 +60,9 @@ export function MemberPicker({
         setError(`${user.display_name} is in the group already.`);
         return;
       }
-      onPick([...picked, user]);
-      setName('');
+      onPick((cur) => (cur.some((p) => p.id === user.id) ? cur : [...cur, user]));
+      // Keep whatever was typed while the lookup ran.
+      setName((cur) => (normalizeUsername(cur) === u ? '' : cur));
     } catch (err) {
       setError(err instanceof ApiError && err.code === 'not_found' ? `No user named “${u}”.` : errorText(err, 'Could not look up that user.'));
     } finally {
@@ -112,7 +114,7 @@ export function MemberPicker({
                 class="chip-remove"
                 aria-label={`Remove ${u.display_name}`}
                 onClick={() => {
-                  onPick(picked.filter((p) => p.id !== u.id));
+                  onPick((cur) => cur.filter((p) => p.id !== u.id));
                   inputRef.current?.focus();
                 }}
               >
