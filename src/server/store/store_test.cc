@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "server/store/postgres/pg_store.h"
+#include "server/store/postgres/test_postgres.h"
 #include "server/store/sqlite/sqlite_store.h"
 #include "server/store/store.h"
 #include "server/store/store_test_support.h"
@@ -33,6 +35,7 @@ struct StoreFactory {
   std::string name;
   std::function<std::unique_ptr<StoreHarness>()> make;
 };
+void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
 
 std::vector<int64_t> seqs(const std::vector<MessageRecord>& messages) {
   std::vector<int64_t> out;
@@ -2265,9 +2268,32 @@ class SqliteHarness final : public StoreHarness {
   test::TempDir dir_;
 };
 
+// A fresh database on the test PostgreSQL (test_postgres.h) per test.
+class PostgresHarness final : public StoreHarness {
+ public:
+  std::unique_ptr<Store> open() override {
+    if (uri_.empty()) {
+      auto server = test::TestPostgres::instance();
+      EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().message);
+      if (!server.ok()) return nullptr;
+      auto uri = (*server)->create_database();
+      EXPECT_TRUE(uri.ok()) << (uri.ok() ? "" : uri.error().message);
+      if (!uri.ok()) return nullptr;
+      uri_ = *uri;
+    }
+    auto opened = open_pg_store(PgOptions{uri_, 4});
+    EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
+    return opened.ok() ? std::move(opened).value() : nullptr;
+  }
+
+ private:
+  std::string uri_;
+};
+
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreConformance,
-    ::testing::Values(StoreFactory{"Sqlite", [] { return std::make_unique<SqliteHarness>(); }}),
+    ::testing::Values(StoreFactory{"Sqlite", [] { return std::make_unique<SqliteHarness>(); }},
+                      StoreFactory{"Postgres", [] { return std::make_unique<PostgresHarness>(); }}),
     [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
 
 }  // namespace

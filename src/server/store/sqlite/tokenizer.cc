@@ -1,5 +1,6 @@
 #include "server/store/sqlite/tokenizer.h"
 
+#include <memory>
 #include <string>
 
 namespace parley::store::sqlite {
@@ -158,6 +159,66 @@ Status register_tokenizer(sqlite3* db) {
     return Error::make(Errc::kInternal, std::string("registering the tokenizer: ") + sqlite3_errmsg(db));
   }
   return Status{};
+}
+
+namespace {
+
+// A private in-memory connection with the tokenizer registered, and one instance of it.
+struct ThreadTokenizer {
+  sqlite3* db = nullptr;
+  fts5_tokenizer api{};
+  Fts5Tokenizer* instance = nullptr;
+  ~ThreadTokenizer() {
+    if (instance) api.xDelete(instance);
+    if (db) sqlite3_close_v2(db);
+  }
+};
+
+Result<ThreadTokenizer*> thread_tokenizer() {
+  thread_local std::unique_ptr<ThreadTokenizer> cached;
+  if (cached) return cached.get();
+  auto made = std::make_unique<ThreadTokenizer>();
+  if (sqlite3_open_v2(":memory:", &made->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Error::make(Errc::kInternal, "opening an in-memory SQLite for the tokenizer");
+  }
+  if (Status registered = register_tokenizer(made->db); !registered.ok()) {
+    return registered.error();
+  }
+  fts5_api* api = nullptr;
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(made->db, "SELECT fts5(?1)", -1, &stmt, nullptr);
+  sqlite3_bind_pointer(stmt, 1, &api, "fts5_api_ptr", nullptr);
+  sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  void* user_data = nullptr;
+  if (api == nullptr ||
+      api->xFindTokenizer(api, "parley", &user_data, &made->api) != SQLITE_OK ||
+      made->api.xCreate(user_data, nullptr, 0, &made->instance) != SQLITE_OK) {
+    return Error::make(Errc::kInternal, "the search tokenizer is not available");
+  }
+  cached = std::move(made);
+  return cached.get();
+}
+
+int collect(void* out, int, const char* token, int n, int start, int end) {
+  static_cast<std::vector<SearchToken>*>(out)->push_back(
+      SearchToken{std::string(token, static_cast<size_t>(n)), start, end});
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+Result<std::vector<SearchToken>> search_tokens(std::string_view text) {
+  auto tokenizer = thread_tokenizer();
+  if (!tokenizer.ok()) return tokenizer.error();
+  std::vector<SearchToken> tokens;
+  ThreadTokenizer& t = **tokenizer;
+  if (t.api.xTokenize(t.instance, &tokens, FTS5_TOKENIZE_DOCUMENT, text.data(),
+                      static_cast<int>(text.size()), collect) != SQLITE_OK) {
+    return Error::make(Errc::kInternal, "tokenizing text for search failed");
+  }
+  return tokens;
 }
 
 }  // namespace parley::store::sqlite

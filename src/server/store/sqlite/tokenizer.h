@@ -10,10 +10,28 @@
 
 #include <sqlite3.h>
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "common/result.h"
 
 namespace parley::store::sqlite {
 
 Status register_tokenizer(sqlite3* db);
+
+// One token of the "parley" tokenizer: its folded text and the bytes [start, end) of the
+// source text it came from.
+struct SearchToken {
+  std::string text;
+  int start = 0;
+  int end = 0;
+};
+
+// The tokens the search index stores for `text` (valid UTF-8), in order. For stores that
+// keep their own index (the PostgreSQL store), so that both stores find the same words.
+// Thread-safe: each thread tokenizes on its own in-memory SQLite connection. Errors:
+// kInternal when SQLite's FTS5 is unavailable.
+Result<std::vector<SearchToken>> search_tokens(std::string_view text);
 
 }  // namespace parley::store::sqlite

@@ -1,0 +1,159 @@
+// Edits, "delete for everyone", "delete for me" and the search index, inside a write
+// transaction. Same rules as write_txn.cc: check first, write last; every change takes one
+// new version.
+#include <string>
+
+#include "server/store/postgres/rows.h"
+#include "server/store/postgres/search_text.h"
+#include "server/store/postgres/write_txn.h"
+
+namespace parley::store::pg {
+namespace {
+
+Result<std::optional<MessageRecord>> load_message_at(Conn& db, int64_t conversation_id,
+                                                     int64_t seq) {
+  PARLEY_PG_ASSIGN(Stmt stmt,
+                      db.prepare("SELECT " PARLEY_PG_MESSAGE_COLUMNS
+                                 " FROM messages WHERE conversation_id = ? AND seq = ?"));
+  stmt.bind_all(conversation_id, seq);
+  PARLEY_PG_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<MessageRecord>();
+  return std::optional<MessageRecord>(read_message(stmt));
+}
+
+Error no_message() { return Error::make(Errc::kNotFound, "no such message"); }
+
+}  // namespace
+
+Result<std::optional<MessageRecord>> PgWriteTxn::message_at(int64_t conversation_id,
+                                                                int64_t seq) {
+  if (failed()) return failed_error();
+  return guard(load_message_at(db_, conversation_id, seq));
+}
+
+Result<MessageChange> PgWriteTxn::edit_message(int64_t conversation_id, int64_t seq,
+                                                   std::string_view text, int64_t now) {
+  if (failed()) return failed_error();
+  return guard(do_edit_message(conversation_id, seq, text, now));
+}
+
+Result<MessageChange> PgWriteTxn::erase_message(int64_t conversation_id, int64_t seq,
+                                                    int64_t now) {
+  if (failed()) return failed_error();
+  return guard(do_erase_message(conversation_id, seq, now));
+}
+
+Result<HideOutcome> PgWriteTxn::hide_message(int64_t user_id, int64_t conversation_id,
+                                                 int64_t seq) {
+  if (failed()) return failed_error();
+  return guard(do_hide_message(user_id, conversation_id, seq));
+}
+
+Result<MessageChange> PgWriteTxn::do_edit_message(int64_t conversation_id, int64_t seq,
+                                                      std::string_view text, int64_t now) {
+  PARLEY_PG_ASSIGN(auto found, load_message_at(db_, conversation_id, seq));
+  if (!found) return no_message();
+  MessageChange change;
+  change.message = std::move(*found);
+  MessageRecord& message = change.message;
+  if (message.deleted_at) {
+    return Error::make(Errc::kInvalidArgument, "the message was deleted");
+  }
+  if (message.kind != "text") {
+    return Error::make(Errc::kInvalidArgument, "only text messages can be edited");
+  }
+  PARLEY_PG_ASSIGN(change.member_ids, load_member_ids(db_, conversation_id));
+  if (message.text == text) return change;  // nothing to do: idempotent
+
+  PARLEY_PG_ASSIGN(std::string words, tsvector_literal(text));
+  message.text = std::string(text);
+  message.edited_at = now;
+  message.version = ++version_;
+  {
+    // The new words replace the old ones in the same row, so the index follows the edit.
+    PARLEY_PG_ASSIGN(Stmt update, db_.prepare("UPDATE messages SET text = ?, edited_at = ?,"
+                                              " version = ?, search = ?::TSVECTOR WHERE id = ?"));
+    update.bind_all(message.text, now, message.version, words, message.id);
+    PARLEY_PG_TRY(update.run());
+  }
+  PARLEY_PG_TRY(set_conversation_version(conversation_id, message.version));
+  change.changed = true;
+  return change;
+}
+
+Result<MessageChange> PgWriteTxn::do_erase_message(int64_t conversation_id, int64_t seq,
+                                                       int64_t now) {
+  PARLEY_PG_ASSIGN(auto found, load_message_at(db_, conversation_id, seq));
+  if (!found) return no_message();
+  MessageChange change;
+  change.message = std::move(*found);
+  MessageRecord& message = change.message;
+  if (message.kind == "system") {
+    return Error::make(Errc::kInvalidArgument, "group events cannot be deleted");
+  }
+  PARLEY_PG_ASSIGN(change.member_ids, load_member_ids(db_, conversation_id));
+  if (message.deleted_at) return change;  // already deleted: idempotent
+
+  message.text.clear();
+  message.attachment.clear();  // its placeholder is a picture of the content
+  message.deleted_at = now;
+  message.version = ++version_;
+  {
+    // media_id stays: it keeps the upload's access closed (media_for_user) until garbage
+    // collection removes the upload and lets go of it.
+    // search = NULL takes its words out of the index in the same transaction.
+    PARLEY_PG_ASSIGN(Stmt update, db_.prepare("UPDATE messages SET text = '', attachment = NULL,"
+                                              " search = NULL, deleted_at = ?, version = ?"
+                                              " WHERE id = ?"));
+    update.bind_all(now, message.version, message.id);
+    PARLEY_PG_TRY(update.run());
+  }
+  PARLEY_PG_TRY(set_conversation_version(conversation_id, message.version));
+  erased_ = true;
+  change.changed = true;
+  return change;
+}
+
+Result<HideOutcome> PgWriteTxn::do_hide_message(int64_t user_id, int64_t conversation_id,
+                                                    int64_t seq) {
+  PARLEY_PG_ASSIGN(auto member, load_member(db_, conversation_id, user_id));
+  if (!member) return no_message();
+  if (seq <= member->joined_seq || (member->left_seq && seq > *member->left_seq)) {
+    return no_message();
+  }
+  PARLEY_PG_ASSIGN(auto found, load_message_at(db_, conversation_id, seq));
+  if (!found) return no_message();
+  HideOutcome outcome;
+  outcome.user_id = user_id;
+  outcome.conversation_id = conversation_id;
+  outcome.seq = seq;
+  {
+    PARLEY_PG_ASSIGN(Stmt existing, db_.prepare("SELECT version FROM hidden_messages"
+                                                   " WHERE user_id = ? AND message_id = ?"));
+    existing.bind_all(user_id, found->id);
+    PARLEY_PG_ASSIGN(bool row, existing.step());
+    if (row) {
+      outcome.version = existing.i64(0);
+      return outcome;  // already hidden: idempotent
+    }
+  }
+  outcome.version = ++version_;
+  {
+    PARLEY_PG_ASSIGN(Stmt insert,
+                        db_.prepare("INSERT INTO hidden_messages (user_id, message_id,"
+                                    " conversation_id, version) VALUES (?, ?, ?, ?)"));
+    insert.bind_all(user_id, found->id, conversation_id, outcome.version);
+    PARLEY_PG_TRY(insert.run());
+  }
+  {
+    // Only this member's view of the conversation changes (sync of their devices).
+    PARLEY_PG_ASSIGN(Stmt touch, db_.prepare("UPDATE members SET own_version = ?"
+                                                " WHERE conversation_id = ? AND user_id = ?"));
+    touch.bind_all(outcome.version, conversation_id, user_id);
+    PARLEY_PG_TRY(touch.run());
+  }
+  outcome.changed = true;
+  return outcome;
+}
+
+}  // namespace parley::store::pg

@@ -1,0 +1,152 @@
+#include "server/store/postgres/pg_store.h"
+
+#include <chrono>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "server/store/postgres/migrations.h"
+#include "server/store/postgres/pg_store_impl.h"
+#include "server/store/postgres/write_txn.h"
+
+namespace parley::store {
+namespace pg {
+namespace {
+
+// Settings every connection needs, per session.
+//  - synchronous_commit on: COMMIT returns once the WAL is flushed (and, with synchronous
+//    standbys configured on the server, once they have it too), so an acknowledged
+//    message survives a crash or a failover.
+//  - lock_timeout bounds how long a batch waits for the version lock (a stuck writer in
+//    another process): the batch fails with kInternal and its senders retry.
+Status configure(Conn& conn) {
+  return conn.exec(
+      "SET synchronous_commit = on; SET lock_timeout = '30s';"
+      " SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = warning");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PgStore>> PgStore::open(const PgOptions& options) {
+  if (options.uri.empty()) return Error::make(Errc::kInternal, "PostgreSQL URI is empty");
+  std::unique_ptr<PgStore> store(new PgStore());
+  store->uri_ = options.uri;
+  PARLEY_PG_ASSIGN(store->writer_, Conn::open(options.uri));
+  PARLEY_PG_TRY(configure(*store->writer_));
+  PARLEY_PG_TRY(migrate(*store->writer_));
+  const int readers = options.reader_connections < 1 ? 1 : options.reader_connections;
+  for (int i = 0; i < readers; ++i) {
+    PARLEY_PG_ASSIGN(std::unique_ptr<Conn> reader, Conn::open(options.uri));
+    PARLEY_PG_TRY(configure(*reader));
+    store->idle_readers_.push_back(std::move(reader));
+  }
+  return store;
+}
+
+Status PgStore::ensure_connected(Conn& conn) {
+  if (conn.healthy()) return Status{};
+  PARLEY_PG_TRY(conn.reconnect());
+  return configure(conn);
+}
+
+StoreStats PgStore::stats() const { return StoreStats{}; }
+
+Status PgStore::write(std::span<WriteOp* const> ops) {
+  PARLEY_PG_TRY(ensure_connected(*writer_));
+  Status status = write_batch(ops);
+  if (!status.ok() && writer_->in_transaction()) (void)writer_->exec("ROLLBACK");
+  return status;
+}
+
+Status PgStore::write_batch(std::span<WriteOp* const> ops) {
+  // The version lock: the meta row, locked until COMMIT. Every batch of every process
+  // takes it before it assigns a version or a seq, so batches that take versions run one
+  // at a time and commit in version order: a reader's snapshot that contains version V
+  // contains every version below it (no in-flight hole), seq is last_seq + 1 of a row
+  // nobody else can be writing, and the idempotency check sees every earlier send. The
+  // statements after it run in READ COMMITTED, so they see everything committed before
+  // the lock was granted.
+  PARLEY_PG_ASSIGN(std::string locked,
+                   writer_->query_text("BEGIN; SELECT value FROM meta WHERE key = 'version'"
+                                       " FOR UPDATE; SAVEPOINT op"));
+  if (locked.empty()) return Error::make(Errc::kInternal, "meta has no 'version' row");
+  int64_t version = std::stoll(locked);
+  const int64_t committed = version;
+
+  // One clock reading per batch: everything in it commits together, at this time.
+  const int64_t commit_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  PgWriteTxn txn(*writer_, version, commit_time);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    // Each op runs inside its own savepoint (WriteOp's contract); releasing one and taking
+    // the next is one round trip. Once the transaction failed, the ops left still run
+    // (every call is refused) so that each learns of the failure.
+    const bool guarded = !txn.failed();
+    const int64_t before = version;
+    Status outcome;
+    try {
+      outcome = ops[i]->apply(txn);
+    } catch (const std::exception& e) {
+      txn.fail(Error::make(Errc::kInternal, std::string("write op threw: ") + e.what()));
+    } catch (...) {
+      txn.fail(Error::make(Errc::kInternal, "write op threw a non-standard exception"));
+    }
+    if (!guarded || txn.failed()) continue;
+    std::string next;
+    if (!outcome.ok()) {
+      // The versions it took were never seen by anyone: given back, so that what commits
+      // stays gap-free.
+      next = "ROLLBACK TO SAVEPOINT op; ";
+      version = before;
+    }
+    next += i + 1 < ops.size() ? "RELEASE SAVEPOINT op; SAVEPOINT op" : "RELEASE SAVEPOINT op";
+    if (Status s = writer_->exec(next); !s.ok()) txn.fail(s.error());
+  }
+  if (txn.failed()) return txn.failure();
+  // COMMIT of a failed transaction "succeeds" as a ROLLBACK: never let that pass as a
+  // commit (an op that carried on after an error it was given would cause it).
+  if (PQtransactionStatus(writer_->handle()) == PQTRANS_INERROR) {
+    return Error::make(Errc::kInternal, "write transaction aborted by an earlier error");
+  }
+  // COMMIT returns after the WAL flush (synchronous_commit); only then does the caller
+  // acknowledge anything. If the connection drops during COMMIT the outcome is unknown
+  // and reported as a failure: clients resend, and (sender, client_id) makes that safe.
+  std::string finish;
+  if (version != committed) {
+    finish = "UPDATE meta SET value = " + std::to_string(version) + " WHERE key = 'version'; ";
+  }
+  finish += "COMMIT";
+  if (ops.empty()) finish = "RELEASE SAVEPOINT op; " + finish;
+  return writer_->exec(finish);
+}
+
+std::unique_ptr<Conn> PgStore::checkout() {
+  std::unique_lock lock(pool_mutex_);
+  pool_cv_.wait(lock, [this] { return !idle_readers_.empty(); });
+  std::unique_ptr<Conn> conn = std::move(idle_readers_.back());
+  idle_readers_.pop_back();
+  return conn;
+}
+
+void PgStore::checkin(std::unique_ptr<Conn> conn) {
+  {
+    std::lock_guard lock(pool_mutex_);
+    idle_readers_.push_back(std::move(conn));
+  }
+  pool_cv_.notify_one();
+}
+
+}  // namespace pg
+
+bool is_pg_uri(const std::string& store) {
+  return store.rfind("postgresql://", 0) == 0 || store.rfind("postgres://", 0) == 0;
+}
+
+Result<std::unique_ptr<Store>> open_pg_store(const PgOptions& options) {
+  auto opened = pg::PgStore::open(options);
+  if (!opened.ok()) return opened.error();
+  return std::unique_ptr<Store>(std::move(opened).value());
+}
+
+}  // namespace parley::store

@@ -1,0 +1,265 @@
+// The read side of PgStore. Each method is one snapshot (PgStore::read).
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "server/store/postgres/rows.h"
+#include "server/store/postgres/pg_store_impl.h"
+
+namespace parley::store::pg {
+namespace {
+
+SessionRecord read_session(const Stmt& stmt) {
+  SessionRecord session;
+  session.id = stmt.i64(0);
+  session.user_id = stmt.i64(1);
+  session.device_name = stmt.text(2);
+  session.created_at = stmt.i64(3);
+  session.expires_at = stmt.i64(4);
+  session.revoked = stmt.i64(5) != 0;
+  return session;
+}
+
+#define PARLEY_PG_SESSION_COLUMNS "id, user_id, device_name, created_at, expires_at, revoked"
+
+Error bad_limit() { return Error::make(Errc::kInvalidArgument, "limit must be at least 1"); }
+
+// Reads up to `limit` + 1 conversation rows of `stmt` (already bound), so that the extra
+// row tells has_more without a count, then fills their members as the viewer sees them.
+Result<Page<ConversationRecord>> conversation_page(Conn& db, Stmt& stmt, int limit,
+                                                   int64_t viewer_id) {
+  Page<ConversationRecord> page;
+  for (;;) {
+    PARLEY_PG_ASSIGN(bool row, stmt.step());
+    if (!row) break;
+    if (static_cast<int>(page.items.size()) == limit) {
+      page.has_more = true;
+      break;
+    }
+    page.items.push_back(read_conversation(stmt));
+  }
+  PARLEY_PG_TRY(load_details(db, page.items, viewer_id));
+  return page;
+}
+
+}  // namespace
+
+Result<std::optional<Credentials>> PgStore::find_credentials(std::string_view username) {
+  return read([&](Conn& db) -> Result<std::optional<Credentials>> {
+    PARLEY_PG_ASSIGN(Stmt stmt,
+                        db.prepare("SELECT id, username, display_name, created_at, password_hash"
+                                   " FROM users WHERE username = ?"));
+    stmt.bind_all(username);
+    PARLEY_PG_ASSIGN(bool row, stmt.step());
+    if (!row) return std::optional<Credentials>();
+    Credentials credentials;
+    credentials.user.id = stmt.i64(0);
+    credentials.user.username = stmt.text(1);
+    credentials.user.display_name = stmt.text(2);
+    credentials.user.created_at = stmt.i64(3);
+    credentials.password_hash = stmt.text(4);
+    return std::optional<Credentials>(std::move(credentials));
+  });
+}
+
+Result<std::optional<UserRecord>> PgStore::find_user(int64_t user_id) {
+  return read([&](Conn& db) { return load_user(db, user_id); });
+}
+
+Result<std::optional<UserRecord>> PgStore::find_user_by_name(std::string_view username) {
+  return read([&](Conn& db) { return load_user_by_name(db, username); });
+}
+
+Result<std::optional<SessionRecord>> PgStore::find_session_by_token_hash(
+    std::string_view token_hash) {
+  return read([&](Conn& db) -> Result<std::optional<SessionRecord>> {
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_SESSION_COLUMNS
+                                              " FROM sessions WHERE token_hash = ?"));
+    stmt.bind_all(token_hash);
+    PARLEY_PG_ASSIGN(bool row, stmt.step());
+    if (!row) return std::optional<SessionRecord>();
+    return std::optional<SessionRecord>(read_session(stmt));
+  });
+}
+
+Result<std::vector<SessionRecord>> PgStore::live_sessions(int64_t user_id, int64_t now) {
+  return read([&](Conn& db) -> Result<std::vector<SessionRecord>> {
+    // Session ids grow with creation time, so id order is oldest first and rides the
+    // (user_id, id) index.
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_SESSION_COLUMNS
+                                              " FROM sessions WHERE user_id = ? AND revoked = 0"
+                                              " AND expires_at > ? ORDER BY id"));
+    stmt.bind_all(user_id, now);
+    std::vector<SessionRecord> sessions;
+    for (;;) {
+      PARLEY_PG_ASSIGN(bool row, stmt.step());
+      if (!row) break;
+      sessions.push_back(read_session(stmt));
+    }
+    return sessions;
+  });
+}
+
+Result<std::optional<ConversationRecord>> PgStore::conversation_for_member(
+    int64_t conversation_id, int64_t user_id) {
+  return read([&](Conn& db) -> Result<std::optional<ConversationRecord>> {
+    return load_conversation(db, conversation_id, user_id);
+  });
+}
+
+Result<Page<ConversationRecord>> PgStore::list_conversations(
+    int64_t user_id, std::optional<int64_t> before_activity, int limit) {
+  if (limit < 1) return bad_limit();
+  return read([&](Conn& db) -> Result<Page<ConversationRecord>> {
+    // From members_by_user to each conversation by primary key (and its last visible
+    // message by (conversation_id, seq)), then a sort of the user's conversations.
+    PARLEY_PG_ASSIGN(
+        Stmt stmt,
+        db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
+                   " WHERE m.user_id = ? AND " PARLEY_PG_VIEW_ACTIVITY " < ?"
+                   " ORDER BY seen_activity DESC, c.id DESC LIMIT ?"));
+    stmt.bind_all(user_id, before_activity.value_or(std::numeric_limits<int64_t>::max()),
+                  static_cast<int64_t>(limit) + 1);
+    return conversation_page(db, stmt, limit, user_id);
+  });
+}
+
+Result<Page<MessageRecord>> PgStore::history(int64_t user_id, const HistoryQuery& query) {
+  if (query.limit < 1) return bad_limit();
+  if (query.before && query.after) {
+    return Error::make(Errc::kInvalidArgument, "at most one of before and after");
+  }
+  return read([&](Conn& db) -> Result<Page<MessageRecord>> {
+    PARLEY_PG_ASSIGN(auto member, load_member(db, query.conversation_id, user_id));
+    if (!member) return Error::make(Errc::kNotFound, "no such conversation");
+
+    // The member's window is joined_seq < seq <= left_seq. Every variant is one range scan
+    // of UNIQUE (conversation_id, seq), in index order, within that window.
+    const int64_t low = member->joined_seq;  // exclusive
+    const int64_t high = member->left_seq.value_or(std::numeric_limits<int64_t>::max());
+    const char* sql = nullptr;
+    int64_t after = low;
+    int64_t before = std::numeric_limits<int64_t>::max();
+    if (query.after) {
+      sql = "SELECT " PARLEY_PG_MSG_COLUMNS ", " PARLEY_PG_MSG_HIDDEN " FROM messages msg"
+            " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
+            " ORDER BY msg.seq ASC LIMIT ?";
+      after = std::max(low, *query.after);
+    } else {
+      sql = "SELECT " PARLEY_PG_MSG_COLUMNS ", " PARLEY_PG_MSG_HIDDEN " FROM messages msg"
+            " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
+            " ORDER BY msg.seq DESC LIMIT ?";
+      before = query.before.value_or(before);
+    }
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare(sql));
+    stmt.bind_all(user_id, query.conversation_id, after, high, before,
+                  static_cast<int64_t>(query.limit) + 1);
+    Page<MessageRecord> page;
+    for (;;) {
+      PARLEY_PG_ASSIGN(bool row, stmt.step());
+      if (!row) break;
+      if (static_cast<int>(page.items.size()) == query.limit) {
+        page.has_more = true;
+        break;
+      }
+      page.items.push_back(read_message(stmt, 0, kMessageColumns));
+    }
+    return page;
+  });
+}
+
+Result<SyncPage> PgStore::changes_since(int64_t user_id, int64_t since, int limit) {
+  if (limit < 1) return bad_limit();
+  return read([&](Conn& db) -> Result<SyncPage> {
+    // O(user's conversations): members_by_user, a primary-key probe each, filter, sort.
+    // A conversation the user left keeps the version of their removal, so it is reported
+    // once more (showing them as left) and then never again.
+    PARLEY_PG_ASSIGN(
+        Stmt stmt,
+        db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
+                   " WHERE m.user_id = ? AND " PARLEY_PG_VIEW_VERSION " > ?"
+                   " ORDER BY seen_version ASC LIMIT ?"));
+    stmt.bind_all(user_id, since, static_cast<int64_t>(limit) + 1);
+    PARLEY_PG_ASSIGN(Page<ConversationRecord> page,
+                        conversation_page(db, stmt, limit, user_id));
+    SyncPage sync;
+    sync.has_more = page.has_more;
+    sync.conversations = std::move(page.items);
+    if (sync.has_more) {
+      sync.version = sync.conversations.back().version;
+    } else {
+      // Read in the same snapshot as the rows: nothing committed after it can hide
+      // behind the returned cursor.
+      PARLEY_PG_ASSIGN(int64_t current, load_version(db));
+      sync.version = std::max(current, since);
+    }
+    return sync;
+  });
+}
+
+Result<int64_t> PgStore::current_version() {
+  return read([](Conn& db) { return load_version(db); });
+}
+
+Result<std::vector<MemberRecord>> PgStore::group_members(int64_t conversation_id,
+                                                             int64_t viewer_id) {
+  return read([&](Conn& db) -> Result<std::vector<MemberRecord>> {
+    PARLEY_PG_ASSIGN(auto viewer, load_member(db, conversation_id, viewer_id));
+    if (!viewer || viewer->left_seq) return Error::make(Errc::kNotFound, "no such conversation");
+    return load_active_members(db, conversation_id);
+  });
+}
+
+Result<std::vector<MessageReceipt>> PgStore::message_receipts(int64_t conversation_id,
+                                                                  int64_t seq,
+                                                                  int64_t viewer_id) {
+  return read([&](Conn& db) -> Result<std::vector<MessageReceipt>> {
+    PARLEY_PG_ASSIGN(auto viewer, load_member(db, conversation_id, viewer_id));
+    // Only active members: receipt times are made by the members of today, so a member who
+    // left would learn of reads made after their removal.
+    const bool visible = viewer && !viewer->left_seq && viewer->joined_seq < seq;
+    if (!visible) return Error::make(Errc::kNotFound, "no such message");
+    int64_t sender_id = 0;
+    {
+      PARLEY_PG_ASSIGN(Stmt find, db.prepare("SELECT sender_id FROM messages"
+                                                " WHERE conversation_id = ? AND seq = ?"));
+      find.bind_all(conversation_id, seq);
+      PARLEY_PG_ASSIGN(bool row, find.step());
+      if (!row) return Error::make(Errc::kNotFound, "no such message");
+      sender_id = find.i64(0);
+    }
+    PARLEY_PG_ASSIGN(std::vector<MemberRecord> members,
+                        load_active_members(db, conversation_id));
+    // Per member and watermark, one seek into receipt_log: watermarks only grow, so the
+    // entry with the lowest watermark at or above seq (earliest first among equals) is
+    // when it was first reached. O(members * log(entries)), from the indexes alone.
+    auto first_reached = [&](const char* sql, int64_t user_id) -> Result<std::optional<int64_t>> {
+      PARLEY_PG_ASSIGN(Stmt stmt, db.prepare(sql));
+      stmt.bind_all(conversation_id, user_id, seq);
+      PARLEY_PG_ASSIGN(bool row, stmt.step());
+      if (!row) return std::optional<int64_t>();
+      return std::optional<int64_t>(stmt.i64(0));
+    };
+    std::vector<MessageReceipt> receipts;
+    for (MemberRecord& member : members) {
+      // The sender has it by definition; a member who joined after it never received it.
+      if (member.user.id == sender_id || member.joined_seq >= seq) continue;
+      MessageReceipt receipt;
+      PARLEY_PG_ASSIGN(receipt.delivered_at,
+                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                        " AND user_id = ? AND delivered_seq >= ?"
+                                        " ORDER BY delivered_seq, ts LIMIT 1",
+                                        member.user.id));
+      PARLEY_PG_ASSIGN(receipt.read_at,
+                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                        " AND user_id = ? AND read_seq >= ?"
+                                        " ORDER BY read_seq, ts LIMIT 1",
+                                        member.user.id));
+      receipt.user = std::move(member.user);
+      receipts.push_back(std::move(receipt));
+    }
+    return receipts;
+  });
+}
+
+}  // namespace parley::store::pg

@@ -1,0 +1,95 @@
+// Row loaders of the PostgreSQL store, shared by the read side and the write transaction. Every function runs on
+// the connection it is given and sees whatever that connection's current transaction sees.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "server/store/postgres/conn.h"
+#include "server/store/store.h"
+
+namespace parley::store::pg {
+
+Result<std::optional<UserRecord>> load_user(Conn& db, int64_t user_id);
+Result<std::optional<UserRecord>> load_user_by_name(Conn& db, std::string_view username);
+// The user's privacy settings; nullopt for an unknown user.
+Result<std::optional<PrivacySettings>> load_privacy(Conn& db, int64_t user_id);
+
+Result<std::optional<MessageRecord>> load_message_by_client_id(Conn& db, int64_t sender_id,
+                                                               std::string_view client_id);
+
+// The conversation as `viewer_id` sees it (store.h visibility rules), with its members
+// (direct: both; group: the viewer's own entry), counts and last visible message; nullopt
+// when it does not exist or the viewer never was a member.
+Result<std::optional<ConversationRecord>> load_conversation(Conn& db, int64_t conversation_id,
+                                                            int64_t viewer_id);
+
+// Fills members, member_count and min_* of records read with the view columns below, as
+// `viewer_id` sees them: a few indexed queries per conversation.
+Status load_details(Conn& db, std::vector<ConversationRecord>& conversations, int64_t viewer_id);
+
+// One member row (active or not), with its user; nullopt if the user never was a member.
+Result<std::optional<MemberRecord>> load_member(Conn& db, int64_t conversation_id, int64_t user_id);
+// Active members ordered by (joined_at, user id).
+Result<std::vector<MemberRecord>> load_active_members(Conn& db, int64_t conversation_id);
+// Active member ids ordered by user id (fan-out lists).
+Result<std::vector<int64_t>> load_member_ids(Conn& db, int64_t conversation_id);
+
+// The last committed version as recorded in meta.
+Result<int64_t> load_version(Conn& db);
+
+// ---- raw row decoding, for queries built on the column lists below ----
+
+// u.id, u.username, u.display_name, u.created_at (users aliased as u) from column `first`.
+#define PARLEY_PG_USER_COLUMNS "u.id, u.username, u.display_name, u.created_at"
+UserRecord read_user(const Stmt& stmt, int first = 0);
+
+// The conversation as the member row `m` sees it. While m is active that is the
+// conversation itself; once m.left_seq is set it stops at left_seq: last_seq, the last
+// message and its activity are those of left_seq, and the version is that of the removal
+// (m.version; a left member's row is never written again until a re-add). The last message
+// is only shown when the viewer may see it (seq > joined_seq).
+#define PARLEY_PG_VIEW_SEQ \
+  "(CASE WHEN m.left_seq IS NULL THEN c.last_seq ELSE LEAST(c.last_seq, m.left_seq) END)"
+#define PARLEY_PG_VIEW_ACTIVITY \
+  "(CASE WHEN m.left_seq IS NULL THEN c.last_activity ELSE coalesce(lm.ts, c.created_at) END)"
+// A member's own changes (messages they hid) count too: GREATEST(..., m.own_version).
+#define PARLEY_PG_VIEW_VERSION \
+  "GREATEST(CASE WHEN m.left_seq IS NULL THEN c.version ELSE m.version END, m.own_version)"
+// FROM clause for the columns below: filter on m.user_id (the viewer).
+#define PARLEY_PG_CONVERSATION_VIEW                                         \
+  " FROM members m JOIN conversations c ON c.id = m.conversation_id"          \
+  " LEFT JOIN messages lm ON lm.conversation_id = c.id"                       \
+  " AND lm.seq = " PARLEY_PG_VIEW_SEQ " AND lm.seq > m.joined_seq"
+// c.id, c.kind, c.created_at, seen_last_seq, seen_activity, seen_version, c.name,
+// c.description, then the last visible message's columns (NULL when there is none).
+#define PARLEY_PG_CONVERSATION_COLUMNS                                                \
+  "c.id, c.kind, c.created_at, " PARLEY_PG_VIEW_SEQ " AS seen_last_seq, "            \
+  PARLEY_PG_VIEW_ACTIVITY " AS seen_activity, " PARLEY_PG_VIEW_VERSION              \
+  " AS seen_version, c.name, c.description, "                                            \
+  "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "    \
+  "lm.ts, lm.version, lm.edited_at, lm.deleted_at, lm.media_id, lm.attachment, "         \
+  "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = m.user_id"                  \
+  " AND h.message_id = lm.id)"
+ConversationRecord read_conversation(const Stmt& stmt);
+
+// id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at,
+// deleted_at, media_id, attachment from column `first` (kMessageColumns of them); with
+// `hidden_column` >= 0, that column says whether the viewer hid it (then the text and
+// attachment are left out).
+#define PARLEY_PG_MESSAGE_COLUMNS                                                    \
+  "id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at, " \
+  "deleted_at, media_id, attachment"
+inline constexpr int kMessageColumns = 13;
+// The same, qualified by the alias msg.
+#define PARLEY_PG_MSG_COLUMNS                                                        \
+  "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.client_id, msg.kind, msg.text, " \
+  "msg.ts, msg.version, msg.edited_at, msg.deleted_at, msg.media_id, msg.attachment"
+// Whether the viewer (bound as a parameter) hid msg.
+#define PARLEY_PG_MSG_HIDDEN \
+  "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?1 AND h.message_id = msg.id)"
+MessageRecord read_message(const Stmt& stmt, int first = 0, int hidden_column = -1);
+
+}  // namespace parley::store::pg

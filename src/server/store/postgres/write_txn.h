@@ -1,0 +1,162 @@
+// The WriteTxn of the PostgreSQL store: the operations of one write batch, run on the
+// writer connection inside one transaction that holds the version lock (PgStore::write).
+//
+// Every method checks first and writes last, so an expected failure (kNotFound,
+// kUsernameTaken, kInvalidArgument) has written nothing. A value the server refuses as
+// malformed (SQLSTATE class 22) is kInvalidArgument for that op alone (write() rolls back
+// to the op's savepoint). Any other PostgreSQL failure is a storage failure: the
+// transaction is marked failed, the method returns kInternal, every later
+// call returns kInternal without touching the database, and write() rolls back.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "server/store/postgres/conn.h"
+#include "server/store/store.h"
+
+namespace parley::store::pg {
+
+class PgWriteTxn final : public WriteTxn {
+ public:
+  // `version` is the writer's in-memory counter; each change takes ++version. The caller
+  // restores it when the transaction does not commit. `commit_time` (ms since epoch) is
+  // the time logged with receipt changes: the batch's time, taken once at its start.
+  PgWriteTxn(Conn& db, int64_t& version, int64_t commit_time)
+      : db_(db), version_(version), commit_time_(commit_time) {}
+
+  Result<UserRecord> create_user(std::string_view username, std::string_view display_name,
+                                 std::string_view password_hash, int64_t now) override;
+  Result<SessionRecord> create_session(int64_t user_id, std::string_view token_hash,
+                                       std::string_view device_name, int64_t now,
+                                       int64_t expires_at) override;
+  Result<bool> revoke_session(int64_t user_id, int64_t session_id) override;
+  Result<std::vector<int64_t>> revoke_other_sessions(int64_t user_id,
+                                                     int64_t keep_session_id) override;
+  Result<DirectOutcome> get_or_create_direct(int64_t a, int64_t b, int64_t now) override;
+  Result<AppendOutcome> append_message(const NewMessage& message) override;
+  Result<std::optional<MessageRecord>> find_sent_message(int64_t sender_id,
+                                                         std::string_view client_id) override;
+  Result<ReceiptOutcome> advance_receipt(int64_t conversation_id, int64_t user_id,
+                                         int64_t delivered_seq, int64_t read_seq) override;
+  Result<ConversationRecord> create_group(int64_t creator_id, std::string_view name,
+                                          std::string_view description, int64_t now) override;
+  Result<std::optional<ConversationRecord>> conversation(int64_t conversation_id,
+                                                         int64_t viewer_id) override;
+  Result<std::optional<MemberRecord>> member(int64_t conversation_id, int64_t user_id) override;
+  Result<std::vector<MemberRecord>> active_members(int64_t conversation_id) override;
+  Status add_member(int64_t conversation_id, int64_t user_id, std::string_view role,
+                    int64_t joined_seq, int64_t now) override;
+  Status set_role(int64_t conversation_id, int64_t user_id, std::string_view role) override;
+  Status remove_member(int64_t conversation_id, int64_t user_id, int64_t left_seq) override;
+  Status set_group_info(int64_t conversation_id, std::string_view name,
+                        std::string_view description) override;
+  Result<ContactRecord> upsert_contact(int64_t owner_id, int64_t contact_id,
+                                       std::string_view nickname, int64_t now) override;
+  Result<bool> remove_contact(int64_t owner_id, int64_t contact_id) override;
+  Result<bool> set_block(int64_t blocker_id, int64_t blocked_id, bool on, int64_t now) override;
+  Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) override;
+  Status set_last_seen(int64_t user_id, int64_t ts) override;
+  Status set_hide_last_seen(int64_t user_id, bool hide) override;
+  Status set_groups_add(int64_t user_id, std::string_view who) override;
+  Result<PrivacySettings> privacy(int64_t user_id) override;
+  Result<std::vector<int64_t>> group_add_refusals(int64_t actor_id,
+                                                  const std::vector<int64_t>& candidates) override;
+  Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
+  Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
+                                     int64_t now) override;
+  Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq, int64_t now) override;
+  Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id, int64_t seq) override;
+
+  // Whether this transaction erased message text (the store then schedules the purge of
+  // its traces from the search index and the WAL).
+  bool erased() const { return erased_; }
+  // Media (media_store.cc).
+  Status insert_media(const MediaRecord& media) override;
+  Result<std::optional<MediaRecord>> find_media(std::string_view media_id) override;
+  Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
+                                                             int limit) override;
+
+  // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
+  // op throws.
+  void fail(Error error);
+  bool failed() const { return failure_.has_value(); }
+  const Error& failure() const { return *failure_; }
+
+ private:
+  // Records a kInternal result as the transaction's failure; passes everything through.
+  template <class T>
+  Result<T> guard(Result<T> result) {
+    if (!result.ok() && result.error().code == Errc::kInternal) fail(result.error());
+    return result;
+  }
+  Status guard(Status status) {
+    if (!status.ok() && status.error().code == Errc::kInternal) fail(status.error());
+    return status;
+  }
+  Error failed_error() const;
+
+  Result<UserRecord> do_create_user(std::string_view username, std::string_view display_name,
+                                    std::string_view password_hash, int64_t now);
+  Result<SessionRecord> do_create_session(int64_t user_id, std::string_view token_hash,
+                                          std::string_view device_name, int64_t now,
+                                          int64_t expires_at);
+  Result<bool> do_revoke_session(int64_t user_id, int64_t session_id);
+  Result<std::vector<int64_t>> do_revoke_other_sessions(int64_t user_id, int64_t keep);
+  Result<DirectOutcome> do_get_or_create_direct(int64_t a, int64_t b, int64_t now);
+  Result<AppendOutcome> do_append_message(const NewMessage& message);
+  Result<ReceiptOutcome> do_advance_receipt(int64_t conversation_id, int64_t user_id,
+                                            int64_t delivered_seq, int64_t read_seq);
+
+  // Groups (group_txn.cc).
+  Result<ConversationRecord> do_create_group(int64_t creator_id, std::string_view name,
+                                             std::string_view description, int64_t now);
+  Status do_add_member(int64_t conversation_id, int64_t user_id, std::string_view role,
+                       int64_t joined_seq, int64_t now);
+  Status do_set_role(int64_t conversation_id, int64_t user_id, std::string_view role);
+  Status do_remove_member(int64_t conversation_id, int64_t user_id, int64_t left_seq);
+  Status do_set_group_info(int64_t conversation_id, std::string_view name,
+                           std::string_view description);
+  // The group's last_seq; kNotFound when there is no such conversation or it is direct.
+  Result<int64_t> find_group(int64_t conversation_id);
+  // The member's row if they are an active member of the group, else kNotFound.
+  Result<MemberRecord> find_active_member(int64_t conversation_id, int64_t user_id);
+
+  // Contacts, blocking, presence (social_txn.cc).
+  Result<ContactRecord> do_upsert_contact(int64_t owner_id, int64_t contact_id,
+                                          std::string_view nickname, int64_t now);
+  Result<bool> do_remove_contact(int64_t owner_id, int64_t contact_id);
+  Result<bool> do_set_block(int64_t blocker_id, int64_t blocked_id, bool on, int64_t now);
+  Result<bool> do_blocked_in_direct(int64_t conversation_id, int64_t sender_id);
+  Status do_set_last_seen(int64_t user_id, int64_t ts);
+  Status do_set_hide_last_seen(int64_t user_id, bool hide);
+  Status do_set_groups_add(int64_t user_id, std::string_view who);
+  Result<std::vector<int64_t>> do_group_add_refusals(int64_t actor_id,
+                                                     const std::vector<int64_t>& candidates);
+  // `other` as the second user of a pair with `self` (a contact, a block): kInvalidArgument
+  // when both are the same user, kNotFound when either does not exist.
+  Result<UserRecord> find_other_user(int64_t self, int64_t other);
+
+  // Edits, deletions, hides and the search index (edit_txn.cc).
+  Result<MessageChange> do_edit_message(int64_t conversation_id, int64_t seq,
+                                        std::string_view text, int64_t now);
+  Result<MessageChange> do_erase_message(int64_t conversation_id, int64_t seq, int64_t now);
+  Result<HideOutcome> do_hide_message(int64_t user_id, int64_t conversation_id, int64_t seq);
+  Status do_insert_media(const MediaRecord& media);
+  Result<std::vector<std::string>> do_delete_unreferenced_media(int64_t created_before, int limit);
+
+  // Shared writes.
+  Status set_conversation_version(int64_t conversation_id, int64_t version);
+  Status log_receipt(int64_t conversation_id, int64_t user_id, int64_t delivered_seq,
+                     int64_t read_seq, int64_t ts);
+
+  Conn& db_;
+  int64_t& version_;
+  const int64_t commit_time_;
+  std::optional<Error> failure_;
+  bool erased_ = false;
+};
+
+}  // namespace parley::store::pg
