@@ -62,6 +62,21 @@ const std::vector<Option>& options() {
   static const std::vector<Option> kOptions = {
       {"listen", "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 picks a free one)", text(&Config::listen)},
       {"data-dir", "directory for the database (parley.db) (default ./data)", text(&Config::data_dir)},
+      {"store",
+       "where the data lives: sqlite (embedded, in --data-dir; the default) or a PostgreSQL URI "
+       "such as postgresql://parley@db:5432/parley",
+       [](Config& c, const std::string& v) -> Status {
+         const bool pg = v.rfind("postgresql://", 0) == 0 || v.rfind("postgres://", 0) == 0;
+         if (v != "sqlite" && !pg) {
+           return Error::make(Errc::kInvalidArgument,
+                              "store must be \"sqlite\" or a postgresql:// URI");
+         }
+         c.store = v;
+         return {};
+       }},
+      {"store-connections",
+       "PostgreSQL: reader connections per process, besides the one writer (default 8)",
+       number<int64_t>(&Config::store_connections, 1, 256)},
       {"web-root", "directory of the built web client (default web/dist)", text(&Config::web_root)},
       {"public-origin",
        "comma-separated origins the web client is served from, e.g. https://chat.example.com "

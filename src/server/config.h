@@ -15,6 +15,11 @@ namespace parley {
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "data";
+  // "sqlite" (the embedded store in data_dir, the default) or a PostgreSQL URI
+  // (postgresql://USER@HOST:PORT/DB; several hosts and target_session_attrs=read-write
+  // for failover). Media blobs stay in data_dir either way.
+  std::string store = "sqlite";
+  int64_t store_connections = 8;  // PostgreSQL: reader connections per process
   std::string web_root = "web/dist";
   std::vector<std::string> public_origins;   // where the web client is served from
   std::vector<std::string> allowed_origins;  // other origins whose pages may use the server

@@ -1,6 +1,7 @@
 // parleyd: wires the layers together and runs until SIGTERM/SIGINT.
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,7 @@
 #include "server/media/image_processor.h"
 #include "server/media/media_service.h"
 #include "server/net/server.h"
+#include "server/store/postgres/pg_store.h"
 #include "server/store/sqlite/sqlite_store.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -42,6 +44,34 @@ bool split_listen(const std::string& listen, std::string& host, uint16_t& port) 
     return false;
   }
   return !host.empty();
+}
+
+// The configured store: the embedded SQLite file in data_dir, or PostgreSQL. nullopt
+// (logged) when it cannot be opened.
+std::optional<std::unique_ptr<parley::store::Store>> open_store(const parley::Config& c) {
+  using namespace parley;
+  if (store::is_pg_uri(c.store)) {
+    store::PgOptions pg;
+    pg.uri = c.store;
+    pg.reader_connections = static_cast<int>(c.store_connections);
+    auto opened = store::open_pg_store(pg);
+    if (!opened) {
+      // The URI may hold a password: name the store, not the string.
+      spdlog::critical("cannot open the PostgreSQL store: {}", opened.error().message);
+      return std::nullopt;
+    }
+    spdlog::info("store: PostgreSQL");
+    return std::move(opened).value();
+  }
+  store::SqliteOptions sqlite;
+  sqlite.path = (std::filesystem::path(c.data_dir) / "parley.db").string();
+  sqlite.erase_purge_delay_ms = static_cast<int>(c.erase_purge_delay_ms);
+  auto opened = store::open_sqlite_store(sqlite);
+  if (!opened) {
+    spdlog::critical("cannot open {}: {}", sqlite.path, opened.error().message);
+    return std::nullopt;
+  }
+  return std::move(opened).value();
 }
 
 }  // namespace
@@ -95,14 +125,8 @@ int main(int argc, char** argv) {
     spdlog::critical("cannot create data directory {}: {}", c.data_dir, ec.message());
     return 1;
   }
-  store::SqliteOptions sqlite;
-  sqlite.path = (std::filesystem::path(c.data_dir) / "parley.db").string();
-  sqlite.erase_purge_delay_ms = static_cast<int>(c.erase_purge_delay_ms);
-  auto db = store::open_sqlite_store(sqlite);
-  if (!db) {
-    spdlog::critical("cannot open {}: {}", sqlite.path, db.error().message);
-    return 1;
-  }
+  auto db = open_store(c);
+  if (!db) return 1;
 
   Metrics metrics;
   bus::LocalBus bus;

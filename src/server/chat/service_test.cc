@@ -5,16 +5,16 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
 
-#include "server/store/sqlite/sqlite_store.h"
+#include "server/store/test_stores.h"
 
 namespace parley::chat {
 namespace {
 
-namespace fs = std::filesystem;
 
 // Records what the service announced, in order.
 class RecordingNotifier : public Notifier {
@@ -65,29 +65,25 @@ Result<T> wait_for(Fn&& start) {
   return f.get();
 }
 
-class ChatServiceTest : public ::testing::Test {
+// Parameterised over the store kinds (store/test_stores.h); a TEST_F written against this
+// fixture runs on the embedded store.
+class ChatServiceTest : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() { init_crypto(); }
 
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("parley-chat-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    open();
-  }
+  void SetUp() override { open(); }
   void TearDown() override {
     service_.reset();
     store_.reset();
-    fs::remove_all(dir_);
   }
   void open(ChatLimits limits = fast_limits()) {
     service_.reset();
     store_.reset();
-    store::SqliteOptions o;
-    o.path = (dir_ / "parley.db").string();
-    auto s = store::open_sqlite_store(o);
+    if (!backing_) {
+      const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+      backing_.emplace(info->value_param() != nullptr ? GetParam() : std::string("sqlite"));
+    }
+    auto s = backing_->open(4);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
     service_ = std::make_unique<ChatService>(*store_, notifier_, limits);
@@ -120,13 +116,13 @@ class ChatServiceTest : public ::testing::Test {
     });
   }
 
-  fs::path dir_;
+  std::optional<store::test::TestStore> backing_;  // the data, kept across open()
   RecordingNotifier notifier_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ChatService> service_;
 };
 
-TEST_F(ChatServiceTest, RegisterLogsInAndTheTokenAuthenticatesUntilLogout) {
+TEST_P(ChatServiceTest, RegisterLogsInAndTheTokenAuthenticatesUntilLogout) {
   LoginResult alice = make_user("alice");
   EXPECT_EQ(alice.token.size(), 43u);
   auto who = service_->authenticate(alice.token);
@@ -138,14 +134,14 @@ TEST_F(ChatServiceTest, RegisterLogsInAndTheTokenAuthenticatesUntilLogout) {
   EXPECT_EQ(notifier_.revoked, std::vector<int64_t>{alice.session_id});
 }
 
-TEST_F(ChatServiceTest, UsernamesAreUniqueCaseInsensitively) {
+TEST_P(ChatServiceTest, UsernamesAreUniqueCaseInsensitively) {
   make_user("alice");
   auto r = wait_for<LoginResult>(
       [&](auto cb) { service_->register_user({"ALICE", "Other", "password-x", ""}, cb); });
   EXPECT_EQ(r.error().code, Errc::kUsernameTaken);
 }
 
-TEST_F(ChatServiceTest, WrongPasswordAndUnknownUserAreTheSameError) {
+TEST_P(ChatServiceTest, WrongPasswordAndUnknownUserAreTheSameError) {
   make_user("alice");
   auto wrong = wait_for<LoginResult>([&](auto cb) { service_->login("alice", "nope-nope", "", cb); });
   auto unknown = wait_for<LoginResult>([&](auto cb) { service_->login("zed", "nope-nope", "", cb); });
@@ -155,7 +151,7 @@ TEST_F(ChatServiceTest, WrongPasswordAndUnknownUserAreTheSameError) {
   EXPECT_TRUE(ok.ok());
 }
 
-TEST_F(ChatServiceTest, SendAssignsGapFreeSeqsAndAnnouncesEachMessageOnceInOrder) {
+TEST_P(ChatServiceTest, SendAssignsGapFreeSeqsAndAnnouncesEachMessageOnceInOrder) {
   auto a = make_user("alice"), b = make_user("bob");
   int64_t conv = direct(a, b);
   // Many concurrent senders: the committer batches them; seqs must still be 1..N.
@@ -172,7 +168,7 @@ TEST_F(ChatServiceTest, SendAssignsGapFreeSeqsAndAnnouncesEachMessageOnceInOrder
     EXPECT_EQ(notifier_.messages[i].seq, static_cast<int64_t>(i + 1));
 }
 
-TEST_F(ChatServiceTest, ResendIsIdempotentAcrossARestart) {
+TEST_P(ChatServiceTest, ResendIsIdempotentAcrossARestart) {
   auto a = make_user("alice"), b = make_user("bob");
   int64_t conv = direct(a, b);
   auto first = send(a, conv, "c-1", "hello", 7);
@@ -189,7 +185,7 @@ TEST_F(ChatServiceTest, ResendIsIdempotentAcrossARestart) {
   EXPECT_EQ(notifier_.messages.size(), 1u);  // the duplicate announced nothing
 }
 
-TEST_F(ChatServiceTest, BadMessagesAreRejectedBeforeAnythingIsStored) {
+TEST_P(ChatServiceTest, BadMessagesAreRejectedBeforeAnythingIsStored) {
   auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
   int64_t conv = direct(a, b);
   EXPECT_EQ(send(a, conv, "", "x").error().code, Errc::kInvalidArgument);
@@ -204,7 +200,7 @@ TEST_F(ChatServiceTest, BadMessagesAreRejectedBeforeAnythingIsStored) {
   EXPECT_TRUE(notifier_.messages.empty());
 }
 
-TEST_F(ChatServiceTest, SendRateLimitAnswersWithRetryAfter) {
+TEST_P(ChatServiceTest, SendRateLimitAnswersWithRetryAfter) {
   ChatLimits l = fast_limits();
   l.send_per_sec = 1;
   l.send_burst = 2;
@@ -220,7 +216,7 @@ TEST_F(ChatServiceTest, SendRateLimitAnswersWithRetryAfter) {
   EXPECT_TRUE(send(b, conv, "b1", "bob is not limited by alice").ok());
 }
 
-TEST_F(ChatServiceTest, ReceiptsMoveForwardOnlyAndAreAnnouncedWhenTheyMove) {
+TEST_P(ChatServiceTest, ReceiptsMoveForwardOnlyAndAreAnnouncedWhenTheyMove) {
   auto a = make_user("alice"), b = make_user("bob");
   int64_t conv = direct(a, b);
   ASSERT_TRUE(send(a, conv, "m1", "1").ok());
@@ -243,7 +239,7 @@ TEST_F(ChatServiceTest, ReceiptsMoveForwardOnlyAndAreAnnouncedWhenTheyMove) {
   EXPECT_EQ(notifier_.receipts.size(), 2u);
 }
 
-TEST_F(ChatServiceTest, OpeningADirectChatTwiceGivesTheSameConversation) {
+TEST_P(ChatServiceTest, OpeningADirectChatTwiceGivesTheSameConversation) {
   auto a = make_user("alice"), b = make_user("bob");
   int64_t first = direct(a, b);
   int64_t second = direct(b, a);
@@ -254,7 +250,7 @@ TEST_F(ChatServiceTest, OpeningADirectChatTwiceGivesTheSameConversation) {
   EXPECT_EQ(self.error().code, Errc::kInvalidArgument);
 }
 
-TEST_F(ChatServiceTest, WritesAfterStopFailAsUnavailable) {
+TEST_P(ChatServiceTest, WritesAfterStopFailAsUnavailable) {
   auto a = make_user("alice"), b = make_user("bob");
   int64_t conv = direct(a, b);
   service_->stop();
@@ -302,7 +298,7 @@ class GroupTest : public ChatServiceTest {
   }
 };
 
-TEST_F(GroupTest, CreatorIsAdminAndTheCreationIsTheFirstMessage) {
+TEST_P(GroupTest, CreatorIsAdminAndTheCreationIsTheFirstMessage) {
   auto a = make_user("alice"), b = make_user("bob");
   auto g = make_group(a, {b.user.id});
   EXPECT_EQ(g.kind, "group");
@@ -313,7 +309,7 @@ TEST_F(GroupTest, CreatorIsAdminAndTheCreationIsTheFirstMessage) {
   ASSERT_EQ(notifier_.conversations.size(), 1u);  // bob's devices learn of the group
 }
 
-TEST_F(GroupTest, OnlyAdminsManageMembersAndNonMembersSeeNothing) {
+TEST_P(GroupTest, OnlyAdminsManageMembersAndNonMembersSeeNothing) {
   auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol"), d = make_user("dave");
   auto g = make_group(a, {b.user.id});
   EXPECT_EQ(add(b, g.id, {c.user.id}).error().code, Errc::kForbidden);
@@ -326,7 +322,7 @@ TEST_F(GroupTest, OnlyAdminsManageMembersAndNonMembersSeeNothing) {
   EXPECT_EQ(service_->group_members(principal(c), g.id)->size(), 3u);
 }
 
-TEST_F(GroupTest, LateJoinerSeesHistoryFromTheirJoinOnward) {
+TEST_P(GroupTest, LateJoinerSeesHistoryFromTheirJoinOnward) {
   auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
   auto g = make_group(a, {b.user.id});
   ASSERT_TRUE(send(a, g.id, "before", "secret plans").ok());
@@ -342,7 +338,7 @@ TEST_F(GroupTest, LateJoinerSeesHistoryFromTheirJoinOnward) {
   EXPECT_EQ(page->items[1].text, "welcome carol");
 }
 
-TEST_F(GroupTest, RemovedMemberKeepsHistoryUpToRemovalAndCannotSend) {
+TEST_P(GroupTest, RemovedMemberKeepsHistoryUpToRemovalAndCannotSend) {
   auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
   auto g = make_group(a, {b.user.id, c.user.id});
   ASSERT_TRUE(send(a, g.id, "m1", "one").ok());
@@ -370,7 +366,7 @@ TEST_F(GroupTest, RemovedMemberKeepsHistoryUpToRemovalAndCannotSend) {
   EXPECT_TRUE(reaches_carol(last - 1));
 }
 
-TEST_F(GroupTest, WhenTheLastAdminLeavesTheLongestStandingMemberIsPromoted) {
+TEST_P(GroupTest, WhenTheLastAdminLeavesTheLongestStandingMemberIsPromoted) {
   auto a = make_user("alice"), b = make_user("bob"), c = make_user("carol");
   auto g = make_group(a, {b.user.id});
   ASSERT_TRUE(add(a, g.id, {c.user.id}).ok());
@@ -387,7 +383,7 @@ TEST_F(GroupTest, WhenTheLastAdminLeavesTheLongestStandingMemberIsPromoted) {
   EXPECT_EQ(events.back(), "admin_promoted");
 }
 
-TEST_F(GroupTest, TheMemberLimitIsEnforcedAndChangesNothing) {
+TEST_P(GroupTest, TheMemberLimitIsEnforcedAndChangesNothing) {
   ChatLimits l = fast_limits();
   l.max_group_members = 3;
   open(l);
@@ -401,7 +397,7 @@ TEST_F(GroupTest, TheMemberLimitIsEnforcedAndChangesNothing) {
   EXPECT_EQ(service_->group_members(principal(a), g.id)->size(), 3u);
 }
 
-TEST_F(GroupTest, AGroupAlwaysKeepsAnAdmin) {
+TEST_P(GroupTest, AGroupAlwaysKeepsAnAdmin) {
   auto a = make_user("alice"), b = make_user("bob");
   auto g = make_group(a, {b.user.id});
   EXPECT_EQ(set_role(a, g.id, a.user.id, "member").error().code, Errc::kInvalidArgument);
@@ -409,6 +405,12 @@ TEST_F(GroupTest, AGroupAlwaysKeepsAnAdmin) {
   EXPECT_TRUE(set_role(a, g.id, a.user.id, "member").ok());
   EXPECT_EQ(system_events(b, g.id).back(), "admin_demoted");
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, ChatServiceTest,
+                         ::testing::ValuesIn(store::test::store_kinds()),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Stores, GroupTest, ::testing::ValuesIn(store::test::store_kinds()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace parley::chat

@@ -4,19 +4,20 @@
 
 #include <algorithm>
 
-#include "server/store/sqlite/sqlite_store.h"
 #include "server/store/store_test_support.h"
+#include "server/store/test_stores.h"
 
 namespace parley::store {
 namespace {
 
 using test::in_txn;
 
-class MediaStoreTest : public ::testing::Test {
+// Runs against every store (test_stores.h).
+class MediaStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto opened = open_sqlite_store(SqliteOptions{dir_.file("parley.db"), 2, true});
-    ASSERT_TRUE(opened.ok());
+    auto opened = backing_.open();
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(opened).value();
     for (const char* name : {"alice", "bob", "carol", "dave"})
       users_.push_back(in_txn(*store_, [&](WriteTxn& t) { return t.create_user(name, name, "hash", 1); }).value());
@@ -61,21 +62,21 @@ class MediaStoreTest : public ::testing::Test {
     return r->has_value();
   }
 
-  test::TempDir dir_;
+  test::TestStore backing_{GetParam()};
   std::unique_ptr<Store> store_;
   std::vector<UserRecord> users_;
 };
 
 const std::string kA(32, 'a'), kB(32, 'b'), kC(32, 'c');
 
-TEST_F(MediaStoreTest, OnlyTheUploaderUntilItIsSent) {
+TEST_P(MediaStoreTest, OnlyTheUploaderUntilItIsSent) {
   media(kA, id(0), "blob-a", 1);
   EXPECT_TRUE(may_fetch(kA, 0));
   EXPECT_FALSE(may_fetch(kA, 1));
   EXPECT_FALSE(may_fetch(std::string(32, 'f'), 0));
 }
 
-TEST_F(MediaStoreTest, MembersWhoCanSeeTheMessageMayFetchStrangersMayNot) {
+TEST_P(MediaStoreTest, MembersWhoCanSeeTheMessageMayFetchStrangersMayNot) {
   media(kA, id(0), "blob-a", 1);
   auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
   auto msg = send(direct->conversation.id, id(0), kA);
@@ -89,7 +90,7 @@ TEST_F(MediaStoreTest, MembersWhoCanSeeTheMessageMayFetchStrangersMayNot) {
   EXPECT_EQ(page->items.at(0).media_id, kA);
 }
 
-TEST_F(MediaStoreTest, GroupMembersWithinTheirHistoryWindow) {
+TEST_P(MediaStoreTest, GroupMembersWithinTheirHistoryWindow) {
   auto group = in_txn(*store_, [&](WriteTxn& t) { return t.create_group(id(0), "g", "", 1); });
   int64_t g = group->id;
   ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.add_member(g, id(1), "member", 0, 1); }).ok());
@@ -107,7 +108,7 @@ TEST_F(MediaStoreTest, GroupMembersWithinTheirHistoryWindow) {
   EXPECT_FALSE(may_fetch(kB, 3));  // never a member
 }
 
-TEST_F(MediaStoreTest, CollectionDeletesOldUnreferencedUploadsAndReportsUnusedBlobs) {
+TEST_P(MediaStoreTest, CollectionDeletesOldUnreferencedUploadsAndReportsUnusedBlobs) {
   auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
   media(kA, id(0), "blob-shared", 1);  // old, unreferenced, but its blob is shared with kB
   media(kB, id(1), "blob-shared", 1);
@@ -125,7 +126,7 @@ TEST_F(MediaStoreTest, CollectionDeletesOldUnreferencedUploadsAndReportsUnusedBl
   EXPECT_TRUE(may_fetch(std::string(32, 'd'), 0));
 }
 
-TEST_F(MediaStoreTest, IdenticalBytesAreFoundBySourceHash) {
+TEST_P(MediaStoreTest, IdenticalBytesAreFoundBySourceHash) {
   media(kA, id(0), "blob-a", 1);
   auto found = store_->media_by_source("src-" + kA);
   ASSERT_TRUE(found.ok());
@@ -133,6 +134,9 @@ TEST_F(MediaStoreTest, IdenticalBytesAreFoundBySourceHash) {
   EXPECT_EQ((*found)->sha256, "blob-a");
   EXPECT_FALSE(store_->media_by_source("nothing")->has_value());
 }
+
+INSTANTIATE_TEST_SUITE_P(Stores, MediaStoreTest, ::testing::ValuesIn(test::store_kinds()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace parley::store
