@@ -2063,6 +2063,21 @@ TEST_P(StoreConformance, SearchFindsWordsInEveryScript) {
   EXPECT_EQ(snippet->items[0].snippet, "我明天去\xFF東京\xFE看朋友") << "highlights the word";
 }
 
+TEST_P(StoreConformance, AVeryLongWordIsStoredAndFoundWhole) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  std::string word;
+  for (int i = 0; i < 4000; ++i) word += "\xC3\xA9";  // "é", 8000 bytes
+  send(c.id, a.id, "long", 1000, word + " tail");
+  auto found = store().search(b.id, SearchQuery{word, std::nullopt, 20, 0});
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_EQ(found->items.size(), 1u);
+  EXPECT_EQ(found->items[0].message.text, word + " tail");
+  auto tail = store().search(b.id, SearchQuery{"tail", std::nullopt, 20, 0});
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(tail->items.size(), 1u);
+}
+
 TEST_P(StoreConformance, SearchHonoursMembershipBoundaries) {
   auto a = user("alice"), b = user("bob"), d = user("dave");
   auto g = group(a.id);

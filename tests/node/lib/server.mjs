@@ -8,11 +8,15 @@
 //   await server.kill('SIGKILL') // any signal, wait for the exit
 //   await server.restart()       // same port, same data directory
 //
+// PARLEY_TEST_STORE=postgresql://USER@HOST:PORT/DB (a PostgreSQL server, e.g. from
+// scripts/pg-test-server.sh) runs every server on PostgreSQL instead: each gets a fresh
+// database on that server (created with psql), kept across restart().
+//
 // Passing the test context `t` registers cleanup with t.after(): the server is always stopped
 // (also when the test fails) and its data directory removed. A server that died by itself, or
 // that does not exit cleanly on SIGTERM at the end, fails the test with the tail of its log.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -210,6 +214,19 @@ class ServerProcess {
   }
 }
 
+let databases = 0;
+
+/** ['--store', URI] of a fresh PostgreSQL database when PARLEY_TEST_STORE is set, else []. */
+function storeArgs() {
+  const server = process.env.PARLEY_TEST_STORE;
+  if (!server) return [];
+  const name = `parley_node_${process.pid}_${databases++}`;
+  execFileSync('psql', [server, '-qAtc', `CREATE DATABASE ${name}`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return ['--store', url.toString()];
+}
+
 /**
  * Starts a server. `t` (the node:test context) is optional but recommended: with it the server is
  * destroyed in t.after().
@@ -217,7 +234,7 @@ class ServerProcess {
 export async function startServer(t, { args = [] } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-test-'));
   const port = await freePort();
-  const server = new ServerProcess({ port, dataDir, args });
+  const server = new ServerProcess({ port, dataDir, args: [...storeArgs(), ...args] });
   if (t) t.after(() => server.destroy());
   try {
     await server.start();

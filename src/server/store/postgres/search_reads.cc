@@ -100,12 +100,13 @@ Result<Page<SearchHit>> PgStore::search(int64_t user_id, const SearchQuery& quer
     if (words->empty()) return page;  // words without a single token match nothing
     // The GIN index finds the messages with every word; the membership join applies the
     // history boundaries (joined_seq < seq <= left_seq); deleted messages have no words.
-    // ts_rank counts how often and how close the words occur, normalised by the
-    // message's length (flag 1); unlike bm25 it knows nothing of how rare a word is.
+    // ts_rank_cd (cover density) rewards messages where the words occur often and close
+    // together, normalised by 1 + log(length) (flag 1); unlike SQLite's bm25 it knows
+    // nothing of how rare a word is across the store (docs/architecture.md).
     PARLEY_PG_ASSIGN(
         Stmt stmt,
         db.prepare("SELECT " PARLEY_PG_MSG_COLUMNS ","
-                   " -ts_rank(msg.search, ?2::TSQUERY, 1) AS score"
+                   " -ts_rank_cd(msg.search, ?2::TSQUERY, 1) AS score"
                    " FROM messages msg"
                    " JOIN members m ON m.conversation_id = msg.conversation_id AND m.user_id = ?1"
                    " WHERE msg.search @@ ?2::TSQUERY AND msg.deleted_at IS NULL"

@@ -15,8 +15,19 @@ constexpr size_t kMaxQueryWords = 16;
 constexpr int kMaxPosition = 16383;
 constexpr int kSnippetTokens = 16;
 
-// A token inside single quotes, as tsvector and tsquery input read it.
+// PostgreSQL's longest lexeme, in bytes.
+constexpr size_t kMaxLexemeBytes = 2046;
+
+// A token inside single quotes, as tsvector and tsquery input read it. A token longer
+// than a lexeme may be is cut at a character boundary, on both the indexing and the
+// query side, so a longer word still finds itself (and, rarely, another word sharing its
+// first 2046 bytes).
 void append_quoted(std::string& out, std::string_view token) {
+  if (token.size() > kMaxLexemeBytes) {
+    size_t cut = kMaxLexemeBytes;
+    while (cut > 0 && (static_cast<unsigned char>(token[cut]) & 0xC0) == 0x80) --cut;
+    token = token.substr(0, cut);
+  }
   out += '\'';
   for (char c : token) {
     if (c == '\'' || c == '\\') out += c == '\'' ? '\'' : '\\';
