@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test:
 #   1. unit tests (CTest) on the debug build,
-#   2. black-box protocol tests (Node + the `ws` client) against the real parleyd,
+#   2. black-box protocol tests (Node + the `ws` client) against the real parleyd, on the
+#      embedded store and (at the same time) the core suites on PostgreSQL,
 #   3. the web client's unit tests (Vitest) and end-to-end tests (Playwright + Chromium),
 #   4. the fuzz targets, each for a bounded time (scripts/fuzz.sh; PARLEY_FUZZ_SECONDS),
 #   5. the unit and black-box tests again on the AddressSanitizer+UBSan build.
@@ -18,15 +19,43 @@ scripts/install-deps.sh --test
 started=$SECONDS
 step() { printf '\n==== %s (at %dm%02ds)\n' "$*" $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)); }
 
+# One PostgreSQL 15 for the whole run: the store tests and the node suites on PostgreSQL
+# each make their own databases on it. Stopped (and its directory removed) at exit.
+pg_dir="${TMPDIR:-/tmp}/parley-test-pg-$$"
+trap 'scripts/pg-test-server.sh stop "$pg_dir"' EXIT
+step "PostgreSQL for the tests"
+PARLEY_TEST_PG_URI=$(scripts/pg-test-server.sh start "$pg_dir")
+export PARLEY_TEST_PG_URI
+echo "$PARLEY_TEST_PG_URI"
+
 step "debug build"
 cmake --preset debug >/dev/null
 cmake --build --preset debug
-step "unit tests (debug)"
+step "unit tests (debug; the store suites on SQLite and PostgreSQL)"
 ctest --preset debug
 
-step "black-box protocol tests (debug parleyd)"
-(cd tests/node && npm ci --no-audit --no-fund --loglevel=error &&
-  PARLEYD="$root/build/debug/bin/parleyd" npm test)
+step "black-box protocol tests (debug parleyd; core suites on PostgreSQL alongside)"
+(cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+# The suites that exercise the store, on PostgreSQL, in the background while the full
+# set runs on the embedded store. The erasure test reads SQLite's files, so it is left
+# out here (the pattern also excludes the runner's root test, whose name would match).
+pg_log="$pg_dir/node-suites.log"
+(cd tests/node && PARLEY_TEST_STORE="$PARLEY_TEST_PG_URI" PARLEYD="$root/build/debug/bin/parleyd" \
+  node --test --test-concurrency=1 --test-name-pattern='^(?!deleted content is erased|<root>|$)' \
+  chat.test.mjs groups.test.mjs presence.test.mjs edits.test.mjs media.test.mjs \
+  badinput.test.mjs idempotency.test.mjs sync.test.mjs >"$pg_log" 2>&1) &
+pg_suites=$!
+(cd tests/node && PARLEYD="$root/build/debug/bin/parleyd" npm test)
+if ! wait "$pg_suites"; then
+  cat "$pg_log"
+  echo "black-box suites on PostgreSQL failed" >&2
+  exit 1
+fi
+grep -E '^# (tests|pass|fail)' "$pg_log" | sed 's/^/on PostgreSQL: /'
+
+step "cluster: 3 parleyd processes on one PostgreSQL database"
+(cd tests/node && PARLEY_TEST_STORE="$PARLEY_TEST_PG_URI" PARLEYD="$root/build/debug/bin/parleyd" \
+  node --test --test-concurrency=1 ../cluster/cluster.test.mjs)
 
 if [[ -f web/package.json ]]; then
   step "web client: build, unit tests, end-to-end tests"
