@@ -58,19 +58,31 @@ Status PgStore::write(std::span<WriteOp* const> ops) {
   return status;
 }
 
-Status PgStore::write_batch(std::span<WriteOp* const> ops) {
+Result<int64_t> PgStore::begin_batch() {
   // The version lock: the meta row, locked until COMMIT. Every batch of every process
   // takes it before it assigns a version or a seq, so batches that take versions run one
   // at a time and commit in version order: a reader's snapshot that contains version V
   // contains every version below it (no in-flight hole), seq is last_seq + 1 of a row
   // nobody else can be writing, and the idempotency check sees every earlier send. The
   // statements after it run in READ COMMITTED, so they see everything committed before
-  // the lock was granted.
-  PARLEY_PG_ASSIGN(std::string locked,
-                   writer_->query_text("BEGIN; SELECT value FROM meta WHERE key = 'version'"
-                                       " FOR UPDATE; SAVEPOINT op"));
-  if (locked.empty()) return Error::make(Errc::kInternal, "meta has no 'version' row");
-  int64_t version = std::stoll(locked);
+  // the lock was granted. The savepoint comes after the lock: rolling back to it must
+  // never release the lock.
+  const std::string begin =
+      "BEGIN; SELECT value FROM meta WHERE key = 'version' FOR UPDATE; SAVEPOINT op";
+  auto locked = writer_->query_text(begin);
+  if (!locked.ok() && !writer_->healthy()) {
+    // The server ended the session while the connection sat idle (a restart, a failover):
+    // nothing of this batch was done yet, so it is safe to connect again and retry.
+    PARLEY_PG_TRY(ensure_connected(*writer_));
+    locked = writer_->query_text(begin);
+  }
+  if (!locked.ok()) return locked.error();
+  if (locked->empty()) return Error::make(Errc::kInternal, "meta has no 'version' row");
+  return std::stoll(*locked);
+}
+
+Status PgStore::write_batch(std::span<WriteOp* const> ops) {
+  PARLEY_PG_ASSIGN(int64_t version, begin_batch());
   const int64_t committed = version;
 
   // One clock reading per batch: everything in it commits together, at this time.

@@ -74,6 +74,9 @@ class PgStore final : public Store {
   Status ensure_connected(Conn& conn);
   // The batch's body, inside BEGIN ... COMMIT on the writer connection.
   Status write_batch(std::span<WriteOp* const> ops);
+  // BEGIN and the version lock; the current version. Reconnects once when the server
+  // ended the idle session. Errors: kUnavailable, kInternal.
+  Result<int64_t> begin_batch();
 
   std::unique_ptr<Conn> checkout();
   void checkin(std::unique_ptr<Conn> conn);
@@ -101,10 +104,14 @@ auto PgStore::read(Fn&& fn) -> std::invoke_result_t<Fn&, Conn&> {
     }
   } give_back{this, conn};
   if (Status up = ensure_connected(*conn); !up.ok()) return up.error();
-  if (Status begun = conn->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      !begun.ok()) {
-    return begun.error();
+  const std::string begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  Status begun = conn->exec(begin);
+  if (!begun.ok() && !conn->healthy()) {
+    // The server ended the idle session (a restart, a failover): connect again and retry.
+    if (Status up = ensure_connected(*conn); !up.ok()) return up.error();
+    begun = conn->exec(begin);
   }
+  if (!begun.ok()) return begun.error();
   auto result = fn(*conn);
   if (!result.ok()) return result;
   if (Status done = conn->exec("COMMIT"); !done.ok()) return done.error();
