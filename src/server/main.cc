@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
@@ -16,6 +17,7 @@
 #include "server/media/image_processor.h"
 #include "server/media/media_service.h"
 #include "server/net/server.h"
+#include "server/store/postgres/import_sqlite.h"
 #include "server/store/postgres/pg_store.h"
 #include "server/store/sqlite/sqlite_store.h"
 
@@ -74,10 +76,43 @@ std::optional<std::unique_ptr<parley::store::Store>> open_store(const parley::Co
   return std::move(opened).value();
 }
 
+// `parleyd migrate --from DATA_DIR --to postgresql://...` (postgres/import_sqlite.h):
+// prints a line per table copied, then per table the rows and checksums of both sides.
+// Exit status 0 when every table matches, 1 when not, 2 on a usage error.
+int run_migrate(int argc, char** argv) {
+  std::string from;
+  std::string to;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--from") from = argv[i + 1];
+    if (flag == "--to") to = argv[i + 1];
+  }
+  if (from.empty() || !parley::store::is_pg_uri(to) || argc != 6) {
+    std::fputs("usage: parleyd migrate --from DATA_DIR --to postgresql://USER@HOST:PORT/DB\n",
+               stderr);
+    return 2;
+  }
+  auto report = parley::store::import_sqlite(
+      from, to, [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+  if (!report) {
+    std::fprintf(stderr, "parleyd migrate: %s\n", report.error().message.c_str());
+    return 1;
+  }
+  std::printf("%-16s %12s %12s  %s\n", "table", "source rows", "target rows", "checksum");
+  for (const auto& t : report->tables) {
+    std::printf("%-16s %12lld %12lld  %s %s\n", t.table.c_str(),
+                static_cast<long long>(t.source_rows), static_cast<long long>(t.target_rows),
+                t.target_checksum.substr(0, 16).c_str(), t.matches() ? "ok" : "MISMATCH");
+  }
+  std::printf(report->verified() ? "verified: the copy matches\n" : "the copy does NOT match\n");
+  return report->verified() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace parley;
+  if (argc > 1 && std::string(argv[1]) == "migrate") return run_migrate(argc, argv);
   auto config = load_config(argc, argv);
   if (!config) {
     std::fprintf(stderr, "parleyd: %s\n", config.error().message.c_str());

@@ -175,6 +175,17 @@ Status Conn::exec(const std::string& sql) {
   return check(result.get(), sql.size() > 80 ? sql.substr(0, 80) + "..." : sql);
 }
 
+Status Conn::exec_params(const std::string& sql,
+                         const std::vector<std::optional<std::string>>& params) {
+  std::vector<const char*> values(params.size());
+  for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
+  std::unique_ptr<PGresult, void (*)(PGresult*)> result(
+      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+                   nullptr, nullptr, 0),
+      PQclear);
+  return check(result.get(), sql.size() > 80 ? sql.substr(0, 80) + "..." : sql);
+}
+
 Result<std::string> Conn::query_text(const std::string& sql) {
   if (PQsendQuery(conn_, sql.c_str()) == 0) {
     return Error::make(Errc::kInternal, std::string("sending query: ") + PQerrorMessage(conn_));

@@ -109,6 +109,9 @@ class Conn {
   Result<Stmt> prepare(std::string_view sql);
   // Runs one or more statements without parameters or preparation (DDL, BEGIN, COMMIT).
   Status exec(const std::string& sql);
+  // Runs one statement with parameters ("$N" placeholders; nullopt is NULL) without
+  // preparing it, for statements whose text changes from call to call.
+  Status exec_params(const std::string& sql, const std::vector<std::optional<std::string>>& params);
   // The first column of the first row `sql` returns ("" when there is no row). `sql` may
   // hold several statements (one round trip); the first that returns rows answers, and
   // the first failure is the result.
