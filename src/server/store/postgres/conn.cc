@@ -28,7 +28,8 @@ std::string rewrite_placeholders(std::string_view sql) {
     }
     size_t j = i + 1;
     int number = 0;
-    while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') number = number * 10 + (sql[j++] - '0');
+    while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9')
+      number = number * 10 + (sql[j++] - '0');
     if (j == i + 1) number = highest + 1;
     if (number > highest) highest = number;
     out += '$';

@@ -12,9 +12,8 @@ namespace {
 
 Result<std::optional<MessageRecord>> load_message_at(Conn& db, int64_t conversation_id,
                                                      int64_t seq) {
-  PARLEY_PG_ASSIGN(Stmt stmt,
-                      db.prepare("SELECT " PARLEY_PG_MESSAGE_COLUMNS
-                                 " FROM messages WHERE conversation_id = ? AND seq = ?"));
+  PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_MESSAGE_COLUMNS
+                                         " FROM messages WHERE conversation_id = ? AND seq = ?"));
   stmt.bind_all(conversation_id, seq);
   PARLEY_PG_ASSIGN(bool row, stmt.step());
   if (!row) return std::optional<MessageRecord>();
@@ -25,32 +24,30 @@ Error no_message() { return Error::make(Errc::kNotFound, "no such message"); }
 
 }  // namespace
 
-Result<std::optional<MessageRecord>> PgWriteTxn::message_at(int64_t conversation_id,
-                                                                int64_t seq) {
+Result<std::optional<MessageRecord>> PgWriteTxn::message_at(int64_t conversation_id, int64_t seq) {
   if (failed()) return failed_error();
   return guard(load_message_at(db_, conversation_id, seq));
 }
 
 Result<MessageChange> PgWriteTxn::edit_message(int64_t conversation_id, int64_t seq,
-                                                   std::string_view text, int64_t now) {
+                                               std::string_view text, int64_t now) {
   if (failed()) return failed_error();
   return guard(do_edit_message(conversation_id, seq, text, now));
 }
 
-Result<MessageChange> PgWriteTxn::erase_message(int64_t conversation_id, int64_t seq,
-                                                    int64_t now) {
+Result<MessageChange> PgWriteTxn::erase_message(int64_t conversation_id, int64_t seq, int64_t now) {
   if (failed()) return failed_error();
   return guard(do_erase_message(conversation_id, seq, now));
 }
 
 Result<HideOutcome> PgWriteTxn::hide_message(int64_t user_id, int64_t conversation_id,
-                                                 int64_t seq) {
+                                             int64_t seq) {
   if (failed()) return failed_error();
   return guard(do_hide_message(user_id, conversation_id, seq));
 }
 
 Result<MessageChange> PgWriteTxn::do_edit_message(int64_t conversation_id, int64_t seq,
-                                                      std::string_view text, int64_t now) {
+                                                  std::string_view text, int64_t now) {
   PARLEY_PG_ASSIGN(auto found, load_message_at(db_, conversation_id, seq));
   if (!found) return no_message();
   MessageChange change;
@@ -82,7 +79,7 @@ Result<MessageChange> PgWriteTxn::do_edit_message(int64_t conversation_id, int64
 }
 
 Result<MessageChange> PgWriteTxn::do_erase_message(int64_t conversation_id, int64_t seq,
-                                                       int64_t now) {
+                                                   int64_t now) {
   PARLEY_PG_ASSIGN(auto found, load_message_at(db_, conversation_id, seq));
   if (!found) return no_message();
   MessageChange change;
@@ -115,7 +112,7 @@ Result<MessageChange> PgWriteTxn::do_erase_message(int64_t conversation_id, int6
 }
 
 Result<HideOutcome> PgWriteTxn::do_hide_message(int64_t user_id, int64_t conversation_id,
-                                                    int64_t seq) {
+                                                int64_t seq) {
   PARLEY_PG_ASSIGN(auto member, load_member(db_, conversation_id, user_id));
   if (!member) return no_message();
   if (seq <= member->joined_seq || (member->left_seq && seq > *member->left_seq)) {
@@ -129,7 +126,7 @@ Result<HideOutcome> PgWriteTxn::do_hide_message(int64_t user_id, int64_t convers
   outcome.seq = seq;
   {
     PARLEY_PG_ASSIGN(Stmt existing, db_.prepare("SELECT version FROM hidden_messages"
-                                                   " WHERE user_id = ? AND message_id = ?"));
+                                                " WHERE user_id = ? AND message_id = ?"));
     existing.bind_all(user_id, found->id);
     PARLEY_PG_ASSIGN(bool row, existing.step());
     if (row) {
@@ -139,16 +136,15 @@ Result<HideOutcome> PgWriteTxn::do_hide_message(int64_t user_id, int64_t convers
   }
   outcome.version = ++version_;
   {
-    PARLEY_PG_ASSIGN(Stmt insert,
-                        db_.prepare("INSERT INTO hidden_messages (user_id, message_id,"
-                                    " conversation_id, version) VALUES (?, ?, ?, ?)"));
+    PARLEY_PG_ASSIGN(Stmt insert, db_.prepare("INSERT INTO hidden_messages (user_id, message_id,"
+                                              " conversation_id, version) VALUES (?, ?, ?, ?)"));
     insert.bind_all(user_id, found->id, conversation_id, outcome.version);
     PARLEY_PG_TRY(insert.run());
   }
   {
     // Only this member's view of the conversation changes (sync of their devices).
     PARLEY_PG_ASSIGN(Stmt touch, db_.prepare("UPDATE members SET own_version = ?"
-                                                " WHERE conversation_id = ? AND user_id = ?"));
+                                             " WHERE conversation_id = ? AND user_id = ?"));
     touch.bind_all(outcome.version, conversation_id, user_id);
     PARLEY_PG_TRY(touch.run());
   }

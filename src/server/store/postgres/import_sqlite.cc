@@ -33,25 +33,44 @@ struct TableSpec {
 // In foreign-key order.
 const std::vector<TableSpec>& tables() {
   static const std::vector<TableSpec> kTables = {
-      {"users", {"id", "username", "display_name", "password_hash", "created_at", "last_seen_at",
-                 "hide_last_seen", "groups_add"}, {"id"}, true},
-      {"sessions", {"id", "user_id", "token_hash", "device_name", "created_at", "expires_at",
-                    "revoked"}, {"id"}, true},
-      {"media", {"id", "owner_id", "source_sha256", "mime", "sha256", "size", "width", "height",
-                 "thumb_mime", "thumb_sha256", "thumb_size", "thumb_width", "thumb_height",
-                 "placeholder", "created_at"}, {"id"}},
-      {"conversations", {"id", "kind", "direct_key", "created_at", "last_seq", "last_activity",
-                         "last_message_id", "version", "name", "description"}, {"id"}, true},
-      {"members", {"conversation_id", "user_id", "delivered_seq", "read_seq", "joined_at",
-                   "version", "role", "joined_seq", "left_seq", "own_version"},
+      {"users",
+       {"id", "username", "display_name", "password_hash", "created_at", "last_seen_at",
+        "hide_last_seen", "groups_add"},
+       {"id"},
+       true},
+      {"sessions",
+       {"id", "user_id", "token_hash", "device_name", "created_at", "expires_at", "revoked"},
+       {"id"},
+       true},
+      {"media",
+       {"id", "owner_id", "source_sha256", "mime", "sha256", "size", "width", "height",
+        "thumb_mime", "thumb_sha256", "thumb_size", "thumb_width", "thumb_height", "placeholder",
+        "created_at"},
+       {"id"}},
+      {"conversations",
+       {"id", "kind", "direct_key", "created_at", "last_seq", "last_activity", "last_message_id",
+        "version", "name", "description"},
+       {"id"},
+       true},
+      {"members",
+       {"conversation_id", "user_id", "delivered_seq", "read_seq", "joined_at", "version", "role",
+        "joined_seq", "left_seq", "own_version"},
        {"conversation_id", "user_id"}},
-      {"messages", {"id", "conversation_id", "seq", "sender_id", "client_id", "kind", "text", "ts",
-                    "version", "edited_at", "deleted_at", "media_id", "attachment"}, {"id"}, true},
-      {"receipt_log", {"id", "conversation_id", "user_id", "delivered_seq", "read_seq", "ts"},
-       {"id"}, true},
-      {"contacts", {"owner_id", "contact_id", "nickname", "created_at"}, {"owner_id", "contact_id"}},
+      {"messages",
+       {"id", "conversation_id", "seq", "sender_id", "client_id", "kind", "text", "ts", "version",
+        "edited_at", "deleted_at", "media_id", "attachment"},
+       {"id"},
+       true},
+      {"receipt_log",
+       {"id", "conversation_id", "user_id", "delivered_seq", "read_seq", "ts"},
+       {"id"},
+       true},
+      {"contacts",
+       {"owner_id", "contact_id", "nickname", "created_at"},
+       {"owner_id", "contact_id"}},
       {"blocks", {"blocker_id", "blocked_id", "created_at"}, {"blocker_id", "blocked_id"}},
-      {"hidden_messages", {"user_id", "message_id", "conversation_id", "version"},
+      {"hidden_messages",
+       {"user_id", "message_id", "conversation_id", "version"},
        {"user_id", "message_id"}},
   };
   return kTables;
@@ -164,7 +183,8 @@ Result<std::pair<int64_t, std::string>> checksum(const TableSpec& t, Fetch fetch
     if (!rows.ok()) return rows.error();
     for (const Row& row : *rows) {
       std::string line;
-      for (const Value& v : row) line += (v ? "v" + std::to_string(v->size()) + ":" + *v : "n") + "|";
+      for (const Value& v : row)
+        line += (v ? "v" + std::to_string(v->size()) + ":" + *v : "n") + "|";
       line += '\n';
       crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(line.data()),
                                 line.size());
@@ -223,14 +243,17 @@ Status claim_target(pg::Conn& target) {
 Status finish(sqlite::Db& source, pg::Conn& target) {
   auto version = source.query_text("SELECT value FROM meta WHERE key = 'version'");
   if (!version.ok()) return version.error();
-  std::string sql = "BEGIN; UPDATE meta SET value = " + (version->empty() ? "0" : *version) +
-                    " WHERE key = 'version'; UPDATE meta SET value = 1 WHERE key = 'sqlite_import';";
+  std::string sql =
+      "BEGIN; UPDATE meta SET value = " + (version->empty() ? "0" : *version) +
+      " WHERE key = 'version'; UPDATE meta SET value = 1 WHERE key = 'sqlite_import';";
   // New rows continue after the copied ids.
   for (const auto& t : tables()) {
     if (!t.identity) continue;
     const std::string name = t.name;
-    sql += " SELECT setval(pg_get_serial_sequence('" + name + "', 'id'), coalesce(max(id), 0) + 1,"
-           " false) FROM " + name + ";";
+    sql += " SELECT setval(pg_get_serial_sequence('" + name +
+           "', 'id'), coalesce(max(id), 0) + 1,"
+           " false) FROM " +
+           name + ";";
   }
   return target.exec(sql + " COMMIT");
 }
@@ -250,10 +273,10 @@ Result<ImportReport> import_sqlite(const std::string& data_dir, const std::strin
   auto version = db.query_text("PRAGMA user_version");
   if (!version.ok()) return version.error();
   if (*version != std::to_string(sqlite::latest_schema_version())) {
-    return Error::make(Errc::kInvalidArgument,
-                       "the embedded database has schema version " + *version + ", this build " +
-                           std::to_string(sqlite::latest_schema_version()) +
-                           ": start this parleyd on it once first");
+    return Error::make(Errc::kInvalidArgument, "the embedded database has schema version " +
+                                                   *version + ", this build " +
+                                                   std::to_string(sqlite::latest_schema_version()) +
+                                                   ": start this parleyd on it once first");
   }
   {
     // Creates (or updates) the target's schema.

@@ -25,9 +25,7 @@ struct TableReport {
   int64_t target_rows = 0;
   std::string source_checksum;  // over every row in key order, as text (SHA-256, hex)
   std::string target_checksum;
-  bool matches() const {
-    return source_rows == target_rows && source_checksum == target_checksum;
-  }
+  bool matches() const { return source_rows == target_rows && source_checksum == target_checksum; }
 };
 
 struct ImportReport {

@@ -1,5 +1,7 @@
 // parleyd migrate: an embedded store in which every feature was used, copied into
 // PostgreSQL, must answer every read exactly as the original does, and go on from there.
+#include "server/store/postgres/import_sqlite.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -7,7 +9,6 @@
 #include <vector>
 
 #include "server/store/postgres/conn.h"
-#include "server/store/postgres/import_sqlite.h"
 #include "server/store/postgres/pg_store.h"
 #include "server/store/postgres/test_postgres.h"
 #include "server/store/sqlite/sqlite_store.h"
@@ -30,16 +31,21 @@ NewMessage text(int64_t conv, int64_t sender, const std::string& client_id, cons
 std::vector<int64_t> populate(Store& s) {
   std::vector<int64_t> users;
   for (const char* name : {"alice", "bob", "carol", "dave"}) {
-    users.push_back(in_txn(s, [&](WriteTxn& t) { return t.create_user(name, name, "hash", 10); })->id);
+    users.push_back(
+        in_txn(s, [&](WriteTxn& t) { return t.create_user(name, name, "hash", 10); })->id);
   }
   const int64_t a = users[0], b = users[1], c = users[2], d = users[3];
-  auto session = in_txn(s, [&](WriteTxn& t) { return t.create_session(a, "tok-a1", "phone", 20, 9999999); });
-  (void)in_txn(s, [&](WriteTxn& t) { return t.create_session(a, "tok-a2", "laptop", 21, 9999999); });
+  auto session =
+      in_txn(s, [&](WriteTxn& t) { return t.create_session(a, "tok-a1", "phone", 20, 9999999); });
+  (void)in_txn(s,
+               [&](WriteTxn& t) { return t.create_session(a, "tok-a2", "laptop", 21, 9999999); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.revoke_session(a, session->id); });
-  const int64_t ab = in_txn(s, [&](WriteTxn& t) { return t.get_or_create_direct(a, b, 30); })->conversation.id;
+  const int64_t ab =
+      in_txn(s, [&](WriteTxn& t) { return t.get_or_create_direct(a, b, 30); })->conversation.id;
   for (int i = 0; i < 30; ++i) {
     (void)in_txn(s, [&](WriteTxn& t) {
-      return t.append_message(text(ab, i % 2 ? a : b, "d" + std::to_string(i), "hello number " + std::to_string(i), 100 + i));
+      return t.append_message(text(ab, i % 2 ? a : b, "d" + std::to_string(i),
+                                   "hello number " + std::to_string(i), 100 + i));
     });
   }
   (void)in_txn(s, [&](WriteTxn& t) { return t.advance_receipt(ab, a, 28, 25); });
@@ -60,15 +66,22 @@ std::vector<int64_t> populate(Store& s) {
   m.created_at = 300;
   EXPECT_TRUE(in_txn(s, [&](WriteTxn& t) { return t.insert_media(m); }).ok());
 
-  const int64_t g = in_txn(s, [&](WriteTxn& t) { return t.create_group(a, "Team", "About", 40); })->id;
-  (void)in_txn(s, [&](WriteTxn& t) { return t.append_message({g, a, "g0", "system", "{\"event\":\"group_created\"}", 41, "", ""}); });
+  const int64_t g =
+      in_txn(s, [&](WriteTxn& t) { return t.create_group(a, "Team", "About", 40); })->id;
+  (void)in_txn(s, [&](WriteTxn& t) {
+    return t.append_message({g, a, "g0", "system", "{\"event\":\"group_created\"}", 41, "", ""});
+  });
   (void)in_txn(s, [&](WriteTxn& t) { return t.add_member(g, b, "member", 1, 42); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.add_member(g, c, "admin", 1, 43); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.add_member(g, d, "member", 1, 44); });
-  (void)in_txn(s, [&](WriteTxn& t) { return t.append_message({g, a, "g1", "image", "a photo", 45, m.id, "{\"w\":4}"}); });
-  (void)in_txn(s, [&](WriteTxn& t) { return t.append_message(text(g, c, "g2", "walrus talk", 46)); });
+  (void)in_txn(s, [&](WriteTxn& t) {
+    return t.append_message({g, a, "g1", "image", "a photo", 45, m.id, "{\"w\":4}"});
+  });
+  (void)in_txn(s,
+               [&](WriteTxn& t) { return t.append_message(text(g, c, "g2", "walrus talk", 46)); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.remove_member(g, d, 3); });
-  (void)in_txn(s, [&](WriteTxn& t) { return t.append_message(text(g, b, "g3", "after dave left", 47)); });
+  (void)in_txn(
+      s, [&](WriteTxn& t) { return t.append_message(text(g, b, "g3", "after dave left", 47)); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.add_member(g, d, "member", 4, 48); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.set_role(g, b, "admin"); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.set_group_info(g, "Team 2", "New about"); });
@@ -85,8 +98,8 @@ std::vector<int64_t> populate(Store& s) {
 
 std::string describe(const MessageRecord& m) {
   std::ostringstream out;
-  out << m.id << ',' << m.conversation_id << ',' << m.seq << ',' << m.sender_id << ',' << m.client_id
-      << ',' << m.kind << ',' << m.text << ',' << m.ts << ',' << m.version << ','
+  out << m.id << ',' << m.conversation_id << ',' << m.seq << ',' << m.sender_id << ','
+      << m.client_id << ',' << m.kind << ',' << m.text << ',' << m.ts << ',' << m.version << ','
       << m.edited_at.value_or(-1) << ',' << m.deleted_at.value_or(-1) << ',' << m.hidden << ','
       << m.media_id << ',' << m.attachment << ';';
   return out.str();
@@ -120,21 +133,26 @@ std::string everything_seen_by(Store& s, int64_t user) {
       for (const auto& m : *members) out << m.user.id << '/' << m.role << ' ';
     auto receipts = s.message_receipts(c.id, 1, user);
     if (receipts.ok())
-      for (const auto& r : *receipts) out << r.user.id << '@' << r.delivered_at.value_or(-1) << '/' << r.read_at.value_or(-1) << ' ';
+      for (const auto& r : *receipts)
+        out << r.user.id << '@' << r.delivered_at.value_or(-1) << '/' << r.read_at.value_or(-1)
+            << ' ';
   }
   auto sync = s.changes_since(user, 0, 100);
   out << "sync " << sync->version << ' ' << sync->conversations.size() << '\n';
   // Each Result is kept alive for its loop (a range-for over *temporary would dangle).
   auto contacts = s.contacts(user);
-  for (const auto& contact : *contacts) out << contact.user.id << contact.nickname << contact.created_at << ' ';
+  for (const auto& contact : *contacts)
+    out << contact.user.id << contact.nickname << contact.created_at << ' ';
   auto blocked_users = s.blocked_users(user);
   for (const auto& blocked : *blocked_users) out << "blocked " << blocked.id << ' ';
   auto privacy = s.privacy_settings(user);
   out << "privacy " << (*privacy)->hide_last_seen << (*privacy)->groups_add << '\n';
   auto presence = s.presence({1, 2, 3, 4});
-  for (const auto& p : *presence) out << p.user_id << '=' << p.last_seen_at.value_or(-1) << p.hide_last_seen << ' ';
+  for (const auto& p : *presence)
+    out << p.user_id << '=' << p.last_seen_at.value_or(-1) << p.hide_last_seen << ' ';
   auto sessions = s.live_sessions(user, 100);
-  for (const auto& session : *sessions) out << "session " << session.id << session.device_name << ' ';
+  for (const auto& session : *sessions)
+    out << "session " << session.id << session.device_name << ' ';
   for (const char* q : {"hello", "東京", "walrus", "numb"}) {
     auto hits = s.search(user, SearchQuery{q, std::nullopt, 50, 0});
     for (const auto& h : hits->items) out << "hit " << h.message.id << ' ';
@@ -190,7 +208,8 @@ TEST_F(ImportSqliteTest, ACopiedStoreAnswersEveryReadAsTheOriginalAndGoesOnFromT
   auto erin = in_txn(**copy, [](WriteTxn& t) { return t.create_user("erin", "erin", "hash", 70); });
   ASSERT_TRUE(erin.ok()) << erin.error().message;
   EXPECT_EQ(erin->id, 5);
-  auto next = in_txn(**copy, [&](WriteTxn& t) { return t.append_message(text(1, users[0], "new", "later", 80)); });
+  auto next = in_txn(
+      **copy, [&](WriteTxn& t) { return t.append_message(text(1, users[0], "new", "later", 80)); });
   ASSERT_TRUE(next.ok()) << next.error().message;
   EXPECT_EQ(next->message.seq, 31);
   EXPECT_EQ(next->message.version, *version + 1);
@@ -208,8 +227,10 @@ TEST_F(ImportSqliteTest, AnInterruptedCopyResumesAndCopiesNothingTwice) {
     // As if the run had stopped in the middle of the messages.
     auto conn = pg::Conn::open(uri_);
     ASSERT_TRUE(conn.ok());
-    ASSERT_TRUE((*conn)->exec("DELETE FROM receipt_log; DELETE FROM messages WHERE id > 20;"
-                              " UPDATE meta SET value = 0 WHERE key = 'sqlite_import'").ok());
+    ASSERT_TRUE((*conn)
+                    ->exec("DELETE FROM receipt_log; DELETE FROM messages WHERE id > 20;"
+                           " UPDATE meta SET value = 0 WHERE key = 'sqlite_import'")
+                    .ok());
   }
   auto second = import_sqlite(dir(), uri_, [](const std::string&) {});
   ASSERT_TRUE(second.ok()) << second.error().message;
@@ -227,7 +248,8 @@ TEST_F(ImportSqliteTest, ATargetInUseIsRefused) {
   {
     auto live = open_pg_store(PgOptions{uri_, 1});
     ASSERT_TRUE(live.ok());
-    ASSERT_TRUE(in_txn(**live, [](WriteTxn& t) { return t.create_user("zed", "Zed", "h", 1); }).ok());
+    ASSERT_TRUE(
+        in_txn(**live, [](WriteTxn& t) { return t.create_user("zed", "Zed", "h", 1); }).ok());
   }
   auto refused = import_sqlite(dir(), uri_, [](const std::string&) {});
   ASSERT_FALSE(refused.ok());

@@ -4,16 +4,16 @@
 #include <utility>
 #include <vector>
 
-#include "server/store/postgres/rows.h"
 #include "server/store/postgres/pg_store_impl.h"
+#include "server/store/postgres/rows.h"
 #include "server/store/postgres/write_txn.h"
 
 namespace parley::store::pg {
 namespace {
 
-#define PARLEY_PG_MEDIA_COLUMNS                                                      \
-  "md.id, md.owner_id, md.source_sha256, md.mime, md.sha256, md.size, md.width,"       \
-  " md.height, md.thumb_mime, md.thumb_sha256, md.thumb_size, md.thumb_width,"         \
+#define PARLEY_PG_MEDIA_COLUMNS                                                  \
+  "md.id, md.owner_id, md.source_sha256, md.mime, md.sha256, md.size, md.width," \
+  " md.height, md.thumb_mime, md.thumb_sha256, md.thumb_size, md.thumb_width,"   \
   " md.thumb_height, md.placeholder, md.created_at"
 
 MediaRecord read_media(const Stmt& stmt) {
@@ -43,16 +43,17 @@ Result<std::optional<MediaRecord>> one_media(Stmt& stmt) {
 }
 
 Result<std::optional<MediaRecord>> load_media(Conn& db, std::string_view media_id) {
-  PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_MEDIA_COLUMNS
-                                            " FROM media md WHERE md.id = ?"));
+  PARLEY_PG_ASSIGN(Stmt stmt,
+                   db.prepare("SELECT " PARLEY_PG_MEDIA_COLUMNS " FROM media md WHERE md.id = ?"));
   stmt.bind_all(media_id);
   return one_media(stmt);
 }
 
 // Whether any upload still uses the blob `key`, as full image or thumbnail.
 Result<bool> blob_in_use(Conn& db, const std::string& key) {
-  PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?1)"
-                                            " OR EXISTS (SELECT 1 FROM media WHERE thumb_sha256 = ?1)"));
+  PARLEY_PG_ASSIGN(Stmt stmt,
+                   db.prepare("SELECT EXISTS (SELECT 1 FROM media WHERE sha256 = ?1)"
+                              " OR EXISTS (SELECT 1 FROM media WHERE thumb_sha256 = ?1)"));
   stmt.bind_all(key);
   PARLEY_PG_ASSIGN(bool row, stmt.step());
   return row && stmt.i64(0) != 0;
@@ -73,18 +74,18 @@ Result<std::optional<MediaRecord>> PgWriteTxn::find_media(std::string_view media
 }
 
 Result<std::vector<std::string>> PgWriteTxn::delete_unreferenced_media(int64_t created_before,
-                                                                           int limit) {
+                                                                       int limit) {
   if (failed()) return failed_error();
   return guard(do_delete_unreferenced_media(created_before, limit));
 }
 
 Status PgWriteTxn::do_insert_media(const MediaRecord& m) {
   PARLEY_PG_ASSIGN(Stmt stmt,
-                      db_.prepare("INSERT INTO media (id, owner_id, source_sha256, mime, sha256,"
-                                  " size, width, height, thumb_mime, thumb_sha256, thumb_size,"
-                                  " thumb_width, thumb_height, placeholder, created_at)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                                  " ON CONFLICT (id) DO NOTHING"));
+                   db_.prepare("INSERT INTO media (id, owner_id, source_sha256, mime, sha256,"
+                               " size, width, height, thumb_mime, thumb_sha256, thumb_size,"
+                               " thumb_width, thumb_height, placeholder, created_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                               " ON CONFLICT (id) DO NOTHING"));
   stmt.bind_all(m.id, m.owner_id, m.source_sha256, m.mime, m.sha256, m.size, m.width, m.height,
                 m.thumb_mime, m.thumb_sha256, m.thumb_size, m.thumb_width, m.thumb_height,
                 m.placeholder, m.created_at);
@@ -93,17 +94,16 @@ Status PgWriteTxn::do_insert_media(const MediaRecord& m) {
   return Status{};
 }
 
-Result<std::vector<std::string>> PgWriteTxn::do_delete_unreferenced_media(
-    int64_t created_before, int limit) {
+Result<std::vector<std::string>> PgWriteTxn::do_delete_unreferenced_media(int64_t created_before,
+                                                                          int limit) {
   std::vector<MediaRecord> doomed;
   {
     // media_by_age in order; each candidate costs one seek of messages_by_media.
-    PARLEY_PG_ASSIGN(Stmt stmt,
-                        db_.prepare("SELECT " PARLEY_PG_MEDIA_COLUMNS " FROM media md"
-                                    " WHERE md.created_at < ? AND NOT EXISTS"
-                                    " (SELECT 1 FROM messages x WHERE x.media_id = md.id"
-                                    "  AND x.deleted_at IS NULL)"
-                                    " ORDER BY md.created_at LIMIT ?"));
+    PARLEY_PG_ASSIGN(Stmt stmt, db_.prepare("SELECT " PARLEY_PG_MEDIA_COLUMNS " FROM media md"
+                                            " WHERE md.created_at < ? AND NOT EXISTS"
+                                            " (SELECT 1 FROM messages x WHERE x.media_id = md.id"
+                                            "  AND x.deleted_at IS NULL)"
+                                            " ORDER BY md.created_at LIMIT ?"));
     stmt.bind_all(created_before, static_cast<int64_t>(limit));
     for (;;) {
       PARLEY_PG_ASSIGN(bool row, stmt.step());
@@ -115,7 +115,7 @@ Result<std::vector<std::string>> PgWriteTxn::do_delete_unreferenced_media(
     // Messages deleted for everyone still name the upload (so that its uploader's access
     // stays closed); they let go of it with the row.
     PARLEY_PG_ASSIGN(Stmt release, db_.prepare("UPDATE messages SET media_id = NULL"
-                                                  " WHERE media_id = ? AND deleted_at IS NOT NULL"));
+                                               " WHERE media_id = ? AND deleted_at IS NOT NULL"));
     release.bind_all(m.id);
     PARLEY_PG_TRY(release.run());
     PARLEY_PG_ASSIGN(Stmt del, db_.prepare("DELETE FROM media WHERE id = ?"));
@@ -138,7 +138,7 @@ Result<std::vector<std::string>> PgWriteTxn::do_delete_unreferenced_media(
 // ---- reads --------------------------------------------------------------------------
 
 Result<std::optional<MediaRecord>> PgStore::media_for_user(std::string_view media_id,
-                                                               int64_t user_id) {
+                                                           int64_t user_id) {
   return read([&](Conn& db) -> Result<std::optional<MediaRecord>> {
     // One query: the uploader before the upload is sent anywhere, or a member who can see
     // a message that references it (the same window as history: joined_seq < seq <=
@@ -164,7 +164,7 @@ Result<std::optional<MediaRecord>> PgStore::media_for_user(std::string_view medi
 Result<std::optional<MediaRecord>> PgStore::media_by_source(std::string_view source_sha256) {
   return read([&](Conn& db) -> Result<std::optional<MediaRecord>> {
     PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_MEDIA_COLUMNS
-                                              " FROM media md WHERE md.source_sha256 = ? LIMIT 1"));
+                                           " FROM media md WHERE md.source_sha256 = ? LIMIT 1"));
     stmt.bind_all(source_sha256);
     return one_media(stmt);
   });

@@ -1,6 +1,8 @@
 // What only the PostgreSQL store promises beyond the conformance suite: several stores
 // (several parleyd processes) writing one database at once, and surviving the server
 // ending its sessions. Runs on the test PostgreSQL (test_postgres.h).
+#include "server/store/postgres/pg_store.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +15,6 @@
 
 #include "server/store/postgres/conn.h"
 #include "server/store/postgres/migrations.h"
-#include "server/store/postgres/pg_store.h"
 #include "server/store/postgres/test_postgres.h"
 #include "server/store/store_test_support.h"
 
@@ -165,7 +166,8 @@ TEST_F(PgStoreTest, WritesAndReadsCarryOnAfterTheServerEndsEverySession) {
   auto database = uri_.substr(uri_.rfind('/') + 1);
   ASSERT_TRUE((*admin)
                   ->query_text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                               " WHERE datname = '" + database + "'")
+                               " WHERE datname = '" +
+                               database + "'")
                   .ok());
   auto found = store->find_user(alice->id);
   ASSERT_TRUE(found.ok()) << found.error().message;

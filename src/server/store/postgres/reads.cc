@@ -3,8 +3,8 @@
 #include <limits>
 #include <utility>
 
-#include "server/store/postgres/rows.h"
 #include "server/store/postgres/pg_store_impl.h"
+#include "server/store/postgres/rows.h"
 
 namespace parley::store::pg {
 namespace {
@@ -47,8 +47,8 @@ Result<Page<ConversationRecord>> conversation_page(Conn& db, Stmt& stmt, int lim
 Result<std::optional<Credentials>> PgStore::find_credentials(std::string_view username) {
   return read([&](Conn& db) -> Result<std::optional<Credentials>> {
     PARLEY_PG_ASSIGN(Stmt stmt,
-                        db.prepare("SELECT id, username, display_name, created_at, password_hash"
-                                   " FROM users WHERE username = ?"));
+                     db.prepare("SELECT id, username, display_name, created_at, password_hash"
+                                " FROM users WHERE username = ?"));
     stmt.bind_all(username);
     PARLEY_PG_ASSIGN(bool row, stmt.step());
     if (!row) return std::optional<Credentials>();
@@ -74,7 +74,7 @@ Result<std::optional<SessionRecord>> PgStore::find_session_by_token_hash(
     std::string_view token_hash) {
   return read([&](Conn& db) -> Result<std::optional<SessionRecord>> {
     PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_SESSION_COLUMNS
-                                              " FROM sessions WHERE token_hash = ?"));
+                                           " FROM sessions WHERE token_hash = ?"));
     stmt.bind_all(token_hash);
     PARLEY_PG_ASSIGN(bool row, stmt.step());
     if (!row) return std::optional<SessionRecord>();
@@ -87,8 +87,8 @@ Result<std::vector<SessionRecord>> PgStore::live_sessions(int64_t user_id, int64
     // Session ids grow with creation time, so id order is oldest first and rides the
     // (user_id, id) index.
     PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_SESSION_COLUMNS
-                                              " FROM sessions WHERE user_id = ? AND revoked = 0"
-                                              " AND expires_at > ? ORDER BY id"));
+                                           " FROM sessions WHERE user_id = ? AND revoked = 0"
+                                           " AND expires_at > ? ORDER BY id"));
     stmt.bind_all(user_id, now);
     std::vector<SessionRecord> sessions;
     for (;;) {
@@ -100,24 +100,24 @@ Result<std::vector<SessionRecord>> PgStore::live_sessions(int64_t user_id, int64
   });
 }
 
-Result<std::optional<ConversationRecord>> PgStore::conversation_for_member(
-    int64_t conversation_id, int64_t user_id) {
+Result<std::optional<ConversationRecord>> PgStore::conversation_for_member(int64_t conversation_id,
+                                                                           int64_t user_id) {
   return read([&](Conn& db) -> Result<std::optional<ConversationRecord>> {
     return load_conversation(db, conversation_id, user_id);
   });
 }
 
-Result<Page<ConversationRecord>> PgStore::list_conversations(
-    int64_t user_id, std::optional<int64_t> before_activity, int limit) {
+Result<Page<ConversationRecord>> PgStore::list_conversations(int64_t user_id,
+                                                             std::optional<int64_t> before_activity,
+                                                             int limit) {
   if (limit < 1) return bad_limit();
   return read([&](Conn& db) -> Result<Page<ConversationRecord>> {
     // From members_by_user to each conversation by primary key (and its last visible
     // message by (conversation_id, seq)), then a sort of the user's conversations.
-    PARLEY_PG_ASSIGN(
-        Stmt stmt,
-        db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
-                   " WHERE m.user_id = ? AND " PARLEY_PG_VIEW_ACTIVITY " < ?"
-                   " ORDER BY seen_activity DESC, c.id DESC LIMIT ?"));
+    PARLEY_PG_ASSIGN(Stmt stmt,
+                     db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
+                                " WHERE m.user_id = ? AND " PARLEY_PG_VIEW_ACTIVITY " < ?"
+                                " ORDER BY seen_activity DESC, c.id DESC LIMIT ?"));
     stmt.bind_all(user_id, before_activity.value_or(std::numeric_limits<int64_t>::max()),
                   static_cast<int64_t>(limit) + 1);
     return conversation_page(db, stmt, limit, user_id);
@@ -141,12 +141,14 @@ Result<Page<MessageRecord>> PgStore::history(int64_t user_id, const HistoryQuery
     int64_t after = low;
     int64_t before = std::numeric_limits<int64_t>::max();
     if (query.after) {
-      sql = "SELECT " PARLEY_PG_MSG_COLUMNS ", " PARLEY_PG_MSG_HIDDEN " FROM messages msg"
+      sql = "SELECT " PARLEY_PG_MSG_COLUMNS ", " PARLEY_PG_MSG_HIDDEN
+            " FROM messages msg"
             " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
             " ORDER BY msg.seq ASC LIMIT ?";
       after = std::max(low, *query.after);
     } else {
-      sql = "SELECT " PARLEY_PG_MSG_COLUMNS ", " PARLEY_PG_MSG_HIDDEN " FROM messages msg"
+      sql = "SELECT " PARLEY_PG_MSG_COLUMNS ", " PARLEY_PG_MSG_HIDDEN
+            " FROM messages msg"
             " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
             " ORDER BY msg.seq DESC LIMIT ?";
       before = query.before.value_or(before);
@@ -174,14 +176,12 @@ Result<SyncPage> PgStore::changes_since(int64_t user_id, int64_t since, int limi
     // O(user's conversations): members_by_user, a primary-key probe each, filter, sort.
     // A conversation the user left keeps the version of their removal, so it is reported
     // once more (showing them as left) and then never again.
-    PARLEY_PG_ASSIGN(
-        Stmt stmt,
-        db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
-                   " WHERE m.user_id = ? AND " PARLEY_PG_VIEW_VERSION " > ?"
-                   " ORDER BY seen_version ASC LIMIT ?"));
+    PARLEY_PG_ASSIGN(Stmt stmt,
+                     db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
+                                " WHERE m.user_id = ? AND " PARLEY_PG_VIEW_VERSION " > ?"
+                                " ORDER BY seen_version ASC LIMIT ?"));
     stmt.bind_all(user_id, since, static_cast<int64_t>(limit) + 1);
-    PARLEY_PG_ASSIGN(Page<ConversationRecord> page,
-                        conversation_page(db, stmt, limit, user_id));
+    PARLEY_PG_ASSIGN(Page<ConversationRecord> page, conversation_page(db, stmt, limit, user_id));
     SyncPage sync;
     sync.has_more = page.has_more;
     sync.conversations = std::move(page.items);
@@ -202,7 +202,7 @@ Result<int64_t> PgStore::current_version() {
 }
 
 Result<std::vector<MemberRecord>> PgStore::group_members(int64_t conversation_id,
-                                                             int64_t viewer_id) {
+                                                         int64_t viewer_id) {
   return read([&](Conn& db) -> Result<std::vector<MemberRecord>> {
     PARLEY_PG_ASSIGN(auto viewer, load_member(db, conversation_id, viewer_id));
     if (!viewer || viewer->left_seq) return Error::make(Errc::kNotFound, "no such conversation");
@@ -210,9 +210,8 @@ Result<std::vector<MemberRecord>> PgStore::group_members(int64_t conversation_id
   });
 }
 
-Result<std::vector<MessageReceipt>> PgStore::message_receipts(int64_t conversation_id,
-                                                                  int64_t seq,
-                                                                  int64_t viewer_id) {
+Result<std::vector<MessageReceipt>> PgStore::message_receipts(int64_t conversation_id, int64_t seq,
+                                                              int64_t viewer_id) {
   return read([&](Conn& db) -> Result<std::vector<MessageReceipt>> {
     PARLEY_PG_ASSIGN(auto viewer, load_member(db, conversation_id, viewer_id));
     // Only active members: receipt times are made by the members of today, so a member who
@@ -222,14 +221,13 @@ Result<std::vector<MessageReceipt>> PgStore::message_receipts(int64_t conversati
     int64_t sender_id = 0;
     {
       PARLEY_PG_ASSIGN(Stmt find, db.prepare("SELECT sender_id FROM messages"
-                                                " WHERE conversation_id = ? AND seq = ?"));
+                                             " WHERE conversation_id = ? AND seq = ?"));
       find.bind_all(conversation_id, seq);
       PARLEY_PG_ASSIGN(bool row, find.step());
       if (!row) return Error::make(Errc::kNotFound, "no such message");
       sender_id = find.i64(0);
     }
-    PARLEY_PG_ASSIGN(std::vector<MemberRecord> members,
-                        load_active_members(db, conversation_id));
+    PARLEY_PG_ASSIGN(std::vector<MemberRecord> members, load_active_members(db, conversation_id));
     // Per member and watermark, one seek into receipt_log: watermarks only grow, so the
     // entry with the lowest watermark at or above seq (earliest first among equals) is
     // when it was first reached. O(members * log(entries)), from the indexes alone.
@@ -246,15 +244,15 @@ Result<std::vector<MessageReceipt>> PgStore::message_receipts(int64_t conversati
       if (member.user.id == sender_id || member.joined_seq >= seq) continue;
       MessageReceipt receipt;
       PARLEY_PG_ASSIGN(receipt.delivered_at,
-                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
-                                        " AND user_id = ? AND delivered_seq >= ?"
-                                        " ORDER BY delivered_seq, ts LIMIT 1",
-                                        member.user.id));
+                       first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                     " AND user_id = ? AND delivered_seq >= ?"
+                                     " ORDER BY delivered_seq, ts LIMIT 1",
+                                     member.user.id));
       PARLEY_PG_ASSIGN(receipt.read_at,
-                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
-                                        " AND user_id = ? AND read_seq >= ?"
-                                        " ORDER BY read_seq, ts LIMIT 1",
-                                        member.user.id));
+                       first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                     " AND user_id = ? AND read_seq >= ?"
+                                     " ORDER BY read_seq, ts LIMIT 1",
+                                     member.user.id));
       receipt.user = std::move(member.user);
       receipts.push_back(std::move(receipt));
     }

@@ -7,8 +7,8 @@ namespace parley::store::pg {
 namespace {
 
 // The member columns joined with their user, for read_member.
-#define PARLEY_PG_MEMBER_COLUMNS                                        \
-  "u.id, u.username, u.display_name, u.created_at, m.delivered_seq, "      \
+#define PARLEY_PG_MEMBER_COLUMNS                                      \
+  "u.id, u.username, u.display_name, u.created_at, m.delivered_seq, " \
   "m.read_seq, m.joined_at, m.role, m.joined_seq, m.left_seq"
 
 MemberRecord read_member(const Stmt& stmt) {
@@ -89,21 +89,21 @@ ConversationRecord read_conversation(const Stmt& stmt) {
 
 Result<std::optional<UserRecord>> load_user(Conn& db, int64_t user_id) {
   PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT id, username, display_name, created_at "
-                                            "FROM users WHERE id = ?"));
+                                         "FROM users WHERE id = ?"));
   stmt.bind_all(user_id);
   return one_user(stmt);
 }
 
 Result<std::optional<UserRecord>> load_user_by_name(Conn& db, std::string_view username) {
   PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT id, username, display_name, created_at "
-                                            "FROM users WHERE username = ?"));
+                                         "FROM users WHERE username = ?"));
   stmt.bind_all(username);
   return one_user(stmt);
 }
 
 Result<std::optional<PrivacySettings>> load_privacy(Conn& db, int64_t user_id) {
   PARLEY_PG_ASSIGN(Stmt stmt,
-                      db.prepare("SELECT hide_last_seen, groups_add FROM users WHERE id = ?"));
+                   db.prepare("SELECT hide_last_seen, groups_add FROM users WHERE id = ?"));
   stmt.bind_all(user_id);
   PARLEY_PG_ASSIGN(bool row, stmt.step());
   if (!row) return std::optional<PrivacySettings>();
@@ -115,9 +115,8 @@ Result<std::optional<PrivacySettings>> load_privacy(Conn& db, int64_t user_id) {
 
 Result<std::optional<MessageRecord>> load_message_by_client_id(Conn& db, int64_t sender_id,
                                                                std::string_view client_id) {
-  PARLEY_PG_ASSIGN(Stmt stmt,
-                      db.prepare("SELECT " PARLEY_PG_MESSAGE_COLUMNS
-                                 " FROM messages WHERE sender_id = ? AND client_id = ?"));
+  PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_MESSAGE_COLUMNS
+                                         " FROM messages WHERE sender_id = ? AND client_id = ?"));
   stmt.bind_all(sender_id, client_id);
   PARLEY_PG_ASSIGN(bool row, stmt.step());
   if (!row) return std::optional<MessageRecord>();
@@ -128,9 +127,9 @@ Result<std::optional<ConversationRecord>> load_conversation(Conn& db, int64_t co
                                                             int64_t viewer_id) {
   std::vector<ConversationRecord> found;
   {
-    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS
-                                              PARLEY_PG_CONVERSATION_VIEW
-                                              " WHERE m.conversation_id = ? AND m.user_id = ?"));
+    PARLEY_PG_ASSIGN(Stmt stmt,
+                     db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
+                                " WHERE m.conversation_id = ? AND m.user_id = ?"));
     stmt.bind_all(conversation_id, viewer_id);
     PARLEY_PG_ASSIGN(bool row, stmt.step());
     if (!row) return std::optional<ConversationRecord>();
@@ -145,8 +144,8 @@ Status load_details(Conn& db, std::vector<ConversationRecord>& conversations, in
     if (conversation.kind == "direct") {
       // Both members, on the clustered primary key.
       PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_MEMBER_COLUMNS
-                                                " FROM members m JOIN users u ON u.id = m.user_id"
-                                                " WHERE m.conversation_id = ? ORDER BY m.user_id"));
+                                             " FROM members m JOIN users u ON u.id = m.user_id"
+                                             " WHERE m.conversation_id = ? ORDER BY m.user_id"));
       stmt.bind_all(conversation.id);
       PARLEY_PG_ASSIGN(conversation.members, all_members(stmt));
     } else {
@@ -156,10 +155,9 @@ Status load_details(Conn& db, std::vector<ConversationRecord>& conversations, in
       if (mine) conversation.members.push_back(std::move(*mine));
     }
     // One range of the active-members index (or of the clustered key) per conversation.
-    PARLEY_PG_ASSIGN(Stmt totals,
-                        db.prepare("SELECT count(*), coalesce(min(delivered_seq), 0),"
-                                   " coalesce(min(read_seq), 0) FROM members"
-                                   " WHERE conversation_id = ? AND left_seq IS NULL"));
+    PARLEY_PG_ASSIGN(Stmt totals, db.prepare("SELECT count(*), coalesce(min(delivered_seq), 0),"
+                                             " coalesce(min(read_seq), 0) FROM members"
+                                             " WHERE conversation_id = ? AND left_seq IS NULL"));
     totals.bind_all(conversation.id);
     PARLEY_PG_ASSIGN(bool row, totals.step());
     if (!row) return Error::make(Errc::kInternal, "aggregate returned no row");
@@ -167,11 +165,11 @@ Status load_details(Conn& db, std::vector<ConversationRecord>& conversations, in
     // A viewer who left sees nothing past left_seq, so nothing "delivered to all" past it;
     // and no receipts at all: the active members' watermarks keep moving after the
     // removal, and would tell them who read what since.
-    const bool viewer_left = std::any_of(conversation.members.begin(), conversation.members.end(),
-                                         [&](const MemberRecord& m) {
-                                           return m.user.id == viewer_id && m.left_seq;
-                                         });
-    conversation.min_delivered_seq = viewer_left ? 0 : std::min(totals.i64(1), conversation.last_seq);
+    const bool viewer_left =
+        std::any_of(conversation.members.begin(), conversation.members.end(),
+                    [&](const MemberRecord& m) { return m.user.id == viewer_id && m.left_seq; });
+    conversation.min_delivered_seq =
+        viewer_left ? 0 : std::min(totals.i64(1), conversation.last_seq);
     conversation.min_read_seq = viewer_left ? 0 : std::min(totals.i64(2), conversation.last_seq);
   }
   return Status{};
@@ -180,8 +178,8 @@ Status load_details(Conn& db, std::vector<ConversationRecord>& conversations, in
 Result<std::optional<MemberRecord>> load_member(Conn& db, int64_t conversation_id,
                                                 int64_t user_id) {
   PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_MEMBER_COLUMNS
-                                            " FROM members m JOIN users u ON u.id = m.user_id"
-                                            " WHERE m.conversation_id = ? AND m.user_id = ?"));
+                                         " FROM members m JOIN users u ON u.id = m.user_id"
+                                         " WHERE m.conversation_id = ? AND m.user_id = ?"));
   stmt.bind_all(conversation_id, user_id);
   PARLEY_PG_ASSIGN(bool row, stmt.step());
   if (!row) return std::optional<MemberRecord>();
@@ -191,17 +189,17 @@ Result<std::optional<MemberRecord>> load_member(Conn& db, int64_t conversation_i
 Result<std::vector<MemberRecord>> load_active_members(Conn& db, int64_t conversation_id) {
   // members_active is in exactly this order: no sort, and those who left are not visited.
   PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_MEMBER_COLUMNS
-                                            " FROM members m JOIN users u ON u.id = m.user_id"
-                                            " WHERE m.conversation_id = ? AND m.left_seq IS NULL"
-                                            " ORDER BY m.joined_at, m.user_id"));
+                                         " FROM members m JOIN users u ON u.id = m.user_id"
+                                         " WHERE m.conversation_id = ? AND m.left_seq IS NULL"
+                                         " ORDER BY m.joined_at, m.user_id"));
   stmt.bind_all(conversation_id);
   return all_members(stmt);
 }
 
 Result<std::vector<int64_t>> load_member_ids(Conn& db, int64_t conversation_id) {
   PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT user_id FROM members"
-                                            " WHERE conversation_id = ? AND left_seq IS NULL"
-                                            " ORDER BY user_id"));
+                                         " WHERE conversation_id = ? AND left_seq IS NULL"
+                                         " ORDER BY user_id"));
   stmt.bind_all(conversation_id);
   std::vector<int64_t> ids;
   for (;;) {

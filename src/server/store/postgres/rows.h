@@ -1,5 +1,6 @@
-// Row loaders of the PostgreSQL store, shared by the read side and the write transaction. Every function runs on
-// the connection it is given and sees whatever that connection's current transaction sees.
+// Row loaders of the PostgreSQL store, shared by the read side and the write transaction. Every
+// function runs on the connection it is given and sees whatever that connection's current
+// transaction sees.
 #pragma once
 
 #include <cstdint>
@@ -59,19 +60,19 @@ UserRecord read_user(const Stmt& stmt, int first = 0);
 #define PARLEY_PG_VIEW_VERSION \
   "GREATEST(CASE WHEN m.left_seq IS NULL THEN c.version ELSE m.version END, m.own_version)"
 // FROM clause for the columns below: filter on m.user_id (the viewer).
-#define PARLEY_PG_CONVERSATION_VIEW                                         \
-  " FROM members m JOIN conversations c ON c.id = m.conversation_id"          \
-  " LEFT JOIN messages lm ON lm.conversation_id = c.id"                       \
+#define PARLEY_PG_CONVERSATION_VIEW                                  \
+  " FROM members m JOIN conversations c ON c.id = m.conversation_id" \
+  " LEFT JOIN messages lm ON lm.conversation_id = c.id"              \
   " AND lm.seq = " PARLEY_PG_VIEW_SEQ " AND lm.seq > m.joined_seq"
 // c.id, c.kind, c.created_at, seen_last_seq, seen_activity, seen_version, c.name,
 // c.description, then the last visible message's columns (NULL when there is none).
-#define PARLEY_PG_CONVERSATION_COLUMNS                                                \
-  "c.id, c.kind, c.created_at, " PARLEY_PG_VIEW_SEQ " AS seen_last_seq, "            \
-  PARLEY_PG_VIEW_ACTIVITY " AS seen_activity, " PARLEY_PG_VIEW_VERSION              \
-  " AS seen_version, c.name, c.description, "                                            \
-  "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "    \
-  "lm.ts, lm.version, lm.edited_at, lm.deleted_at, lm.media_id, lm.attachment, "         \
-  "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = m.user_id"                  \
+#define PARLEY_PG_CONVERSATION_COLUMNS                                                            \
+  "c.id, c.kind, c.created_at, " PARLEY_PG_VIEW_SEQ " AS seen_last_seq, " PARLEY_PG_VIEW_ACTIVITY \
+  " AS seen_activity, " PARLEY_PG_VIEW_VERSION                                                    \
+  " AS seen_version, c.name, c.description, "                                                     \
+  "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "             \
+  "lm.ts, lm.version, lm.edited_at, lm.deleted_at, lm.media_id, lm.attachment, "                  \
+  "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = m.user_id"                           \
   " AND h.message_id = lm.id)"
 ConversationRecord read_conversation(const Stmt& stmt);
 
@@ -79,12 +80,12 @@ ConversationRecord read_conversation(const Stmt& stmt);
 // deleted_at, media_id, attachment from column `first` (kMessageColumns of them); with
 // `hidden_column` >= 0, that column says whether the viewer hid it (then the text and
 // attachment are left out).
-#define PARLEY_PG_MESSAGE_COLUMNS                                                    \
+#define PARLEY_PG_MESSAGE_COLUMNS                                                        \
   "id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at, " \
   "deleted_at, media_id, attachment"
 inline constexpr int kMessageColumns = 13;
 // The same, qualified by the alias msg.
-#define PARLEY_PG_MSG_COLUMNS                                                        \
+#define PARLEY_PG_MSG_COLUMNS                                                                \
   "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.client_id, msg.kind, msg.text, " \
   "msg.ts, msg.version, msg.edited_at, msg.deleted_at, msg.media_id, msg.attachment"
 // Whether the viewer (bound as a parameter) hid msg.

@@ -14,7 +14,7 @@
 namespace parley::store::pg {
 
 Result<Page<MessageRecord>> PgStore::message_changes(int64_t user_id, int64_t conversation_id,
-                                                         int64_t since, int limit) {
+                                                     int64_t since, int limit) {
   if (limit < 1) return Error::make(Errc::kInvalidArgument, "limit must be at least 1");
   return read([&](Conn& db) -> Result<Page<MessageRecord>> {
     PARLEY_PG_ASSIGN(auto member, load_member(db, conversation_id, user_id));

@@ -5,8 +5,8 @@
 #include <string>
 #include <utility>
 
-#include "server/store/postgres/rows.h"
 #include "server/store/postgres/pg_store_impl.h"
+#include "server/store/postgres/rows.h"
 
 namespace parley::store::pg {
 namespace {
@@ -94,12 +94,12 @@ Result<std::vector<ContactRecord>> PgStore::contacts(int64_t owner_id) {
     // sort of one user's contacts. Folding ASCII letters only, as the embedded store's
     // NOCASE does, whatever the database's locale.
     PARLEY_PG_ASSIGN(Stmt stmt,
-                        db.prepare("SELECT " PARLEY_PG_USER_COLUMNS ", c.nickname, c.created_at"
-                                   " FROM contacts c JOIN users u ON u.id = c.contact_id"
-                                   " WHERE c.owner_id = ?"
-                                   " ORDER BY translate((CASE WHEN c.nickname <> '' THEN c.nickname"
-                                   " ELSE u.display_name END), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
-                                   " 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\", u.id"));
+                     db.prepare("SELECT " PARLEY_PG_USER_COLUMNS ", c.nickname, c.created_at"
+                                " FROM contacts c JOIN users u ON u.id = c.contact_id"
+                                " WHERE c.owner_id = ?"
+                                " ORDER BY translate((CASE WHEN c.nickname <> '' THEN c.nickname"
+                                " ELSE u.display_name END), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',"
+                                " 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\", u.id"));
     stmt.bind_all(owner_id);
     std::vector<ContactRecord> contacts;
     for (;;) {
@@ -126,14 +126,14 @@ Result<std::vector<UserRecord>> PgStore::search_users(std::string_view prefix, i
     // entries visited, however many users there are.
     if (end) {
       PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_USER_COLUMNS
-                                                " FROM users u WHERE u.username >= ?"
-                                                " AND u.username < ? ORDER BY u.username LIMIT ?"));
+                                             " FROM users u WHERE u.username >= ?"
+                                             " AND u.username < ? ORDER BY u.username LIMIT ?"));
       stmt.bind_all(prefix, *end, limit);
       return all_users(stmt);
     }
-    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_USER_COLUMNS
-                                              " FROM users u WHERE u.username >= ?"
-                                              " ORDER BY u.username LIMIT ?"));
+    PARLEY_PG_ASSIGN(
+        Stmt stmt, db.prepare("SELECT " PARLEY_PG_USER_COLUMNS " FROM users u WHERE u.username >= ?"
+                              " ORDER BY u.username LIMIT ?"));
     stmt.bind_all(prefix, limit);
     return all_users(stmt);
   });
@@ -144,9 +144,9 @@ Result<std::vector<UserRecord>> PgStore::blocked_users(int64_t blocker_id) {
     // The blocker's range of the clustered key, sorted: block lists are short. Blocks made
     // in the same millisecond come newest-id first.
     PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_USER_COLUMNS
-                                              " FROM blocks b JOIN users u ON u.id = b.blocked_id"
-                                              " WHERE b.blocker_id = ?"
-                                              " ORDER BY b.created_at DESC, b.blocked_id DESC"));
+                                           " FROM blocks b JOIN users u ON u.id = b.blocked_id"
+                                           " WHERE b.blocker_id = ?"
+                                           " ORDER BY b.created_at DESC, b.blocked_id DESC"));
     stmt.bind_all(blocker_id);
     return all_users(stmt);
   });
@@ -155,54 +155,56 @@ Result<std::vector<UserRecord>> PgStore::blocked_users(int64_t blocker_id) {
 Result<bool> PgStore::is_blocked(int64_t blocker_id, int64_t blocked_id) {
   return read([&](Conn& db) -> Result<bool> {
     PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT 1 FROM blocks"
-                                              " WHERE blocker_id = ? AND blocked_id = ?"));
+                                           " WHERE blocker_id = ? AND blocked_id = ?"));
     stmt.bind_all(blocker_id, blocked_id);
     return stmt.step();
   });
 }
 
 Result<std::vector<int64_t>> PgStore::presence_audience(int64_t viewer_id,
-                                                            const std::vector<int64_t>& targets) {
+                                                        const std::vector<int64_t>& targets) {
   if (targets.empty()) return std::vector<int64_t>();
   const std::string list = array_ids(targets);
   return read([&](Conn& db) -> Result<std::vector<int64_t>> {
     // Per distinct target, cheapest first: two seeks into blocks (one per direction), two
     // into contacts (a contact counts only when it is mutual: adding someone on one side
-    // must not reveal their presence), then the shared conversation, which walks the viewer's active
-    // memberships on members_active_by_user and seeks the target's membership in each
-    // until one is active. Conversations themselves are never read.
+    // must not reveal their presence), then the shared conversation, which walks the viewer's
+    // active memberships on members_active_by_user and seeks the target's membership in each until
+    // one is active. Conversations themselves are never read.
     PARLEY_PG_ASSIGN(
         Stmt stmt,
-        db.prepare("SELECT t.id FROM (SELECT DISTINCT id FROM unnest(?1::BIGINT[]) AS id) t"
-                   " WHERE t.id <> ?2"
-                   " AND NOT EXISTS (SELECT 1 FROM blocks"
-                   " WHERE blocker_id = ?2 AND blocked_id = t.id)"
-                   " AND NOT EXISTS (SELECT 1 FROM blocks"
-                   " WHERE blocker_id = t.id AND blocked_id = ?2)"
-                   " AND ((EXISTS (SELECT 1 FROM contacts WHERE owner_id = ?2 AND contact_id = t.id)"
-                   " AND EXISTS (SELECT 1 FROM contacts WHERE owner_id = t.id AND contact_id = ?2))"
-                   " OR EXISTS (SELECT 1 FROM members mv JOIN members mt"
-                   " ON mt.conversation_id = mv.conversation_id"
-                   " WHERE mv.user_id = ?2 AND mv.left_seq IS NULL"
-                   " AND mt.user_id = t.id AND mt.left_seq IS NULL))"
-                   " ORDER BY t.id"));
+        db.prepare(
+            "SELECT t.id FROM (SELECT DISTINCT id FROM unnest(?1::BIGINT[]) AS id) t"
+            " WHERE t.id <> ?2"
+            " AND NOT EXISTS (SELECT 1 FROM blocks"
+            " WHERE blocker_id = ?2 AND blocked_id = t.id)"
+            " AND NOT EXISTS (SELECT 1 FROM blocks"
+            " WHERE blocker_id = t.id AND blocked_id = ?2)"
+            " AND ((EXISTS (SELECT 1 FROM contacts WHERE owner_id = ?2 AND contact_id = t.id)"
+            " AND EXISTS (SELECT 1 FROM contacts WHERE owner_id = t.id AND contact_id = ?2))"
+            " OR EXISTS (SELECT 1 FROM members mv JOIN members mt"
+            " ON mt.conversation_id = mv.conversation_id"
+            " WHERE mv.user_id = ?2 AND mv.left_seq IS NULL"
+            " AND mt.user_id = t.id AND mt.left_seq IS NULL))"
+            " ORDER BY t.id"));
     stmt.bind_all(list, viewer_id);
     return all_ids(stmt);
   });
 }
 
 Result<std::vector<int64_t>> PgStore::block_relations(int64_t user_id,
-                                                          const std::vector<int64_t>& user_ids) {
+                                                      const std::vector<int64_t>& user_ids) {
   if (user_ids.empty()) return std::vector<int64_t>();
   const std::string list = array_ids(user_ids);
   return read([&](Conn& db) -> Result<std::vector<int64_t>> {
     // Two seeks per distinct id: the primary key one way, blocks_by_blocked the other.
     PARLEY_PG_ASSIGN(
         Stmt stmt,
-        db.prepare("SELECT t.id FROM (SELECT DISTINCT id FROM unnest(?1::BIGINT[]) AS id) t"
-                   " WHERE EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = t.id)"
-                   " OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = t.id AND blocked_id = ?2)"
-                   " ORDER BY t.id"));
+        db.prepare(
+            "SELECT t.id FROM (SELECT DISTINCT id FROM unnest(?1::BIGINT[]) AS id) t"
+            " WHERE EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?2 AND blocked_id = t.id)"
+            " OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = t.id AND blocked_id = ?2)"
+            " ORDER BY t.id"));
     stmt.bind_all(list, user_id);
     return all_ids(stmt);
   });
@@ -213,9 +215,8 @@ Result<std::vector<PresenceRecord>> PgStore::presence(const std::vector<int64_t>
   const std::string list = array_ids(user_ids);
   return read([&](Conn& db) -> Result<std::vector<PresenceRecord>> {
     // One primary-key seek per distinct id.
-    PARLEY_PG_ASSIGN(Stmt stmt,
-                        db.prepare("SELECT id, last_seen_at, hide_last_seen FROM users"
-                                   " WHERE id = ANY (?::BIGINT[]) ORDER BY id"));
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT id, last_seen_at, hide_last_seen FROM users"
+                                           " WHERE id = ANY (?::BIGINT[]) ORDER BY id"));
     stmt.bind_all(list);
     std::vector<PresenceRecord> records;
     for (;;) {

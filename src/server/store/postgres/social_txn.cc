@@ -14,7 +14,7 @@ namespace parley::store::pg {
 // ---- public entry points: refuse after a failure, record storage failures ----------
 
 Result<ContactRecord> PgWriteTxn::upsert_contact(int64_t owner_id, int64_t contact_id,
-                                                     std::string_view nickname, int64_t now) {
+                                                 std::string_view nickname, int64_t now) {
   if (failed()) return failed_error();
   return guard(do_upsert_contact(owner_id, contact_id, nickname, now));
 }
@@ -24,14 +24,13 @@ Result<bool> PgWriteTxn::remove_contact(int64_t owner_id, int64_t contact_id) {
   return guard(do_remove_contact(owner_id, contact_id));
 }
 
-Result<bool> PgWriteTxn::set_block(int64_t blocker_id, int64_t blocked_id, bool on,
-                                       int64_t now) {
+Result<bool> PgWriteTxn::set_block(int64_t blocker_id, int64_t blocked_id, bool on, int64_t now) {
   if (failed()) return failed_error();
   return guard(do_set_block(blocker_id, blocked_id, on, now));
 }
 
 Result<std::optional<MessageRecord>> PgWriteTxn::find_sent_message(int64_t sender_id,
-                                                                      std::string_view client_id) {
+                                                                   std::string_view client_id) {
   if (failed()) return failed_error();
   return guard(load_message_by_client_id(db_, sender_id, client_id));
 }
@@ -84,12 +83,12 @@ Result<UserRecord> PgWriteTxn::find_other_user(int64_t self, int64_t other) {
 // ---- contacts ---------------------------------------------------------------------------
 
 Result<ContactRecord> PgWriteTxn::do_upsert_contact(int64_t owner_id, int64_t contact_id,
-                                                        std::string_view nickname, int64_t now) {
+                                                    std::string_view nickname, int64_t now) {
   PARLEY_PG_ASSIGN(UserRecord user, find_other_user(owner_id, contact_id));
   std::optional<int64_t> created_at;
   {
     PARLEY_PG_ASSIGN(Stmt find, db_.prepare("SELECT created_at FROM contacts"
-                                               " WHERE owner_id = ? AND contact_id = ?"));
+                                            " WHERE owner_id = ? AND contact_id = ?"));
     find.bind_all(owner_id, contact_id);
     PARLEY_PG_ASSIGN(bool row, find.step());
     if (row) created_at = find.i64(0);
@@ -97,13 +96,13 @@ Result<ContactRecord> PgWriteTxn::do_upsert_contact(int64_t owner_id, int64_t co
   if (created_at) {
     // A rename keeps the entry's age: "added on" is when it was first added.
     PARLEY_PG_ASSIGN(Stmt update, db_.prepare("UPDATE contacts SET nickname = ?"
-                                                 " WHERE owner_id = ? AND contact_id = ?"));
+                                              " WHERE owner_id = ? AND contact_id = ?"));
     update.bind_all(nickname, owner_id, contact_id);
     PARLEY_PG_TRY(update.run());
   } else {
     PARLEY_PG_ASSIGN(Stmt insert,
-                        db_.prepare("INSERT INTO contacts (owner_id, contact_id, nickname,"
-                                    " created_at) VALUES (?, ?, ?, ?)"));
+                     db_.prepare("INSERT INTO contacts (owner_id, contact_id, nickname,"
+                                 " created_at) VALUES (?, ?, ?, ?)"));
     insert.bind_all(owner_id, contact_id, nickname, now);
     PARLEY_PG_TRY(insert.run());
   }
@@ -116,7 +115,7 @@ Result<ContactRecord> PgWriteTxn::do_upsert_contact(int64_t owner_id, int64_t co
 
 Result<bool> PgWriteTxn::do_remove_contact(int64_t owner_id, int64_t contact_id) {
   PARLEY_PG_ASSIGN(Stmt remove,
-                      db_.prepare("DELETE FROM contacts WHERE owner_id = ? AND contact_id = ?"));
+                   db_.prepare("DELETE FROM contacts WHERE owner_id = ? AND contact_id = ?"));
   remove.bind_all(owner_id, contact_id);
   PARLEY_PG_TRY(remove.run());
   return remove.changes() == 1;
@@ -125,14 +124,14 @@ Result<bool> PgWriteTxn::do_remove_contact(int64_t owner_id, int64_t contact_id)
 // ---- blocking ---------------------------------------------------------------------------
 
 Result<bool> PgWriteTxn::do_set_block(int64_t blocker_id, int64_t blocked_id, bool on,
-                                          int64_t now) {
+                                      int64_t now) {
   PARLEY_PG_TRY(find_other_user(blocker_id, blocked_id));
   // One statement either way; a repeat (block twice, unblock when not blocked) changes no
   // row, and the first block's time is kept (blocked_users orders by it).
   PARLEY_PG_ASSIGN(Stmt change,
-                      db_.prepare(on ? "INSERT INTO blocks (blocker_id, blocked_id, created_at)"
-                                       " VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
-                                     : "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?"));
+                   db_.prepare(on ? "INSERT INTO blocks (blocker_id, blocked_id, created_at)"
+                                    " VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+                                  : "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?"));
   if (on) {
     change.bind_all(blocker_id, blocked_id, now);
   } else {
@@ -147,15 +146,14 @@ Result<bool> PgWriteTxn::do_blocked_in_direct(int64_t conversation_id, int64_t s
   // of the primary key, then one primary-key seek into blocks.
   // A sender who is not a member has no "other member": false (append_message then
   // reports kNotFound).
-  PARLEY_PG_ASSIGN(Stmt find,
-                      db_.prepare("SELECT EXISTS (SELECT 1 FROM conversations c"
-                                  " JOIN members me ON me.conversation_id = c.id"
-                                  " AND me.user_id = ?2"
-                                  " JOIN members other ON other.conversation_id = c.id"
-                                  " AND other.user_id <> ?2"
-                                  " JOIN blocks b ON b.blocker_id = other.user_id"
-                                  " AND b.blocked_id = ?2"
-                                  " WHERE c.id = ?1 AND c.kind = 'direct')"));
+  PARLEY_PG_ASSIGN(Stmt find, db_.prepare("SELECT EXISTS (SELECT 1 FROM conversations c"
+                                          " JOIN members me ON me.conversation_id = c.id"
+                                          " AND me.user_id = ?2"
+                                          " JOIN members other ON other.conversation_id = c.id"
+                                          " AND other.user_id <> ?2"
+                                          " JOIN blocks b ON b.blocker_id = other.user_id"
+                                          " AND b.blocked_id = ?2"
+                                          " WHERE c.id = ?1 AND c.kind = 'direct')"));
   find.bind_all(conversation_id, sender_id);
   PARLEY_PG_ASSIGN(bool row, find.step());
   if (!row) return Error::make(Errc::kInternal, "EXISTS returned no row");
@@ -175,8 +173,7 @@ Status PgWriteTxn::do_set_last_seen(int64_t user_id, int64_t ts) {
 Status PgWriteTxn::do_set_hide_last_seen(int64_t user_id, bool hide) {
   PARLEY_PG_ASSIGN(auto user, load_user(db_, user_id));
   if (!user) return Error::make(Errc::kNotFound, "no such user");
-  PARLEY_PG_ASSIGN(Stmt update,
-                      db_.prepare("UPDATE users SET hide_last_seen = ? WHERE id = ?"));
+  PARLEY_PG_ASSIGN(Stmt update, db_.prepare("UPDATE users SET hide_last_seen = ? WHERE id = ?"));
   update.bind_all(hide ? 1 : 0, user_id);
   return update.run();
 }

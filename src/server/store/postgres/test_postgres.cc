@@ -88,16 +88,15 @@ Status TestPostgres::start() {
   const std::string data = dir_ + "/data";
   const std::string log = dir_ + "/log";
   const std::string initdb = run_as_ + bin_ + "/initdb -D " + data +
-                             " -U parley -A trust -E UTF8 --locale=C --no-sync > " + log +
-                             " 2>&1";
+                             " -U parley -A trust -E UTF8 --locale=C --no-sync > " + log + " 2>&1";
   if (std::system(initdb.c_str()) != 0) {
     return Error::make(Errc::kUnavailable, "initdb failed: " + read_file(log));
   }
   const std::string options = "-p " + std::to_string(port) + " -k " + dir_ +
                               " -c listen_addresses=127.0.0.1 -c fsync=off"
                               " -c max_connections=200 -c shared_buffers=32MB";
-  const std::string start = run_as_ + bin_ + "/pg_ctl -D " + data + " -o \"" + options +
-                            "\" -l " + dir_ + "/server.log -w -t 60 start >> " + log + " 2>&1";
+  const std::string start = run_as_ + bin_ + "/pg_ctl -D " + data + " -o \"" + options + "\" -l " +
+                            dir_ + "/server.log -w -t 60 start >> " + log + " 2>&1";
   if (std::system(start.c_str()) != 0) {
     return Error::make(Errc::kUnavailable,
                        "pg_ctl start failed: " + read_file(log) + read_file(dir_ + "/server.log"));
@@ -109,7 +108,8 @@ Status TestPostgres::start() {
 
 TestPostgres::~TestPostgres() {
   if (dir_.empty()) return;
-  const std::string stop = run_as_ + bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop"
+  const std::string stop = run_as_ + bin_ + "/pg_ctl -D " + dir_ +
+                           "/data -m immediate -w stop"
                            " > /dev/null 2>&1";
   (void)std::system(stop.c_str());
   std::error_code ignored;

@@ -37,7 +37,7 @@ class TestPostgres {
   std::string base_uri_;  // without the database name
   std::string dir_;       // empty when an outside server is used
   std::string bin_;
-  std::string run_as_;    // "runuser -u postgres -- " when root
+  std::string run_as_;  // "runuser -u postgres -- " when root
 };
 
 }  // namespace parley::store::test

@@ -22,16 +22,15 @@ Error PgWriteTxn::failed_error() const {
 
 // ---- public entry points: refuse after a failure, record storage failures ----------
 
-Result<UserRecord> PgWriteTxn::create_user(std::string_view username,
-                                               std::string_view display_name,
-                                               std::string_view password_hash, int64_t now) {
+Result<UserRecord> PgWriteTxn::create_user(std::string_view username, std::string_view display_name,
+                                           std::string_view password_hash, int64_t now) {
   if (failed()) return failed_error();
   return guard(do_create_user(username, display_name, password_hash, now));
 }
 
 Result<SessionRecord> PgWriteTxn::create_session(int64_t user_id, std::string_view token_hash,
-                                                     std::string_view device_name, int64_t now,
-                                                     int64_t expires_at) {
+                                                 std::string_view device_name, int64_t now,
+                                                 int64_t expires_at) {
   if (failed()) return failed_error();
   return guard(do_create_session(user_id, token_hash, device_name, now, expires_at));
 }
@@ -42,7 +41,7 @@ Result<bool> PgWriteTxn::revoke_session(int64_t user_id, int64_t session_id) {
 }
 
 Result<std::vector<int64_t>> PgWriteTxn::revoke_other_sessions(int64_t user_id,
-                                                                   int64_t keep_session_id) {
+                                                               int64_t keep_session_id) {
   if (failed()) return failed_error();
   return guard(do_revoke_other_sessions(user_id, keep_session_id));
 }
@@ -58,7 +57,7 @@ Result<AppendOutcome> PgWriteTxn::append_message(const NewMessage& message) {
 }
 
 Result<ReceiptOutcome> PgWriteTxn::advance_receipt(int64_t conversation_id, int64_t user_id,
-                                                       int64_t delivered_seq, int64_t read_seq) {
+                                                   int64_t delivered_seq, int64_t read_seq) {
   if (failed()) return failed_error();
   return guard(do_advance_receipt(conversation_id, user_id, delivered_seq, read_seq));
 }
@@ -66,13 +65,13 @@ Result<ReceiptOutcome> PgWriteTxn::advance_receipt(int64_t conversation_id, int6
 // ---- accounts -------------------------------------------------------------------------
 
 Result<UserRecord> PgWriteTxn::do_create_user(std::string_view username,
-                                                  std::string_view display_name,
-                                                  std::string_view password_hash, int64_t now) {
+                                              std::string_view display_name,
+                                              std::string_view password_hash, int64_t now) {
   PARLEY_PG_ASSIGN(auto existing, load_user_by_name(db_, username));
   if (existing) return Error::make(Errc::kUsernameTaken, "username is taken");
   PARLEY_PG_ASSIGN(Stmt insert,
-                      db_.prepare("INSERT INTO users (username, display_name, password_hash,"
-                                  " created_at) VALUES (?, ?, ?, ?) RETURNING id"));
+                   db_.prepare("INSERT INTO users (username, display_name, password_hash,"
+                               " created_at) VALUES (?, ?, ?, ?) RETURNING id"));
   insert.bind_all(username, display_name, password_hash, now);
   PARLEY_PG_ASSIGN(bool inserted, insert.step());
   if (!inserted) return Error::make(Errc::kInternal, "INSERT RETURNING gave no row");
@@ -84,10 +83,9 @@ Result<UserRecord> PgWriteTxn::do_create_user(std::string_view username,
   return user;
 }
 
-Result<SessionRecord> PgWriteTxn::do_create_session(int64_t user_id,
-                                                        std::string_view token_hash,
-                                                        std::string_view device_name,
-                                                        int64_t now, int64_t expires_at) {
+Result<SessionRecord> PgWriteTxn::do_create_session(int64_t user_id, std::string_view token_hash,
+                                                    std::string_view device_name, int64_t now,
+                                                    int64_t expires_at) {
   PARLEY_PG_ASSIGN(auto user, load_user(db_, user_id));
   if (!user) return Error::make(Errc::kNotFound, "no such user");
   {
@@ -98,8 +96,8 @@ Result<SessionRecord> PgWriteTxn::do_create_session(int64_t user_id,
     if (exists) return Error::make(Errc::kInvalidArgument, "token hash already in use");
   }
   PARLEY_PG_ASSIGN(Stmt insert,
-                      db_.prepare("INSERT INTO sessions (user_id, token_hash, device_name,"
-                                  " created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id"));
+                   db_.prepare("INSERT INTO sessions (user_id, token_hash, device_name,"
+                               " created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id"));
   insert.bind_all(user_id, token_hash, device_name, now, expires_at);
   PARLEY_PG_ASSIGN(bool inserted, insert.step());
   if (!inserted) return Error::make(Errc::kInternal, "INSERT RETURNING gave no row");
@@ -114,18 +112,17 @@ Result<SessionRecord> PgWriteTxn::do_create_session(int64_t user_id,
 
 Result<bool> PgWriteTxn::do_revoke_session(int64_t user_id, int64_t session_id) {
   PARLEY_PG_ASSIGN(Stmt update, db_.prepare("UPDATE sessions SET revoked = 1"
-                                               " WHERE id = ? AND user_id = ? AND revoked = 0"));
+                                            " WHERE id = ? AND user_id = ? AND revoked = 0"));
   update.bind_all(session_id, user_id);
   PARLEY_PG_TRY(update.run());
   return update.changes() == 1;
 }
 
-Result<std::vector<int64_t>> PgWriteTxn::do_revoke_other_sessions(int64_t user_id,
-                                                                      int64_t keep) {
+Result<std::vector<int64_t>> PgWriteTxn::do_revoke_other_sessions(int64_t user_id, int64_t keep) {
   // One statement, so it is all or nothing without a savepoint.
   PARLEY_PG_ASSIGN(Stmt update,
-                      db_.prepare("UPDATE sessions SET revoked = 1"
-                                  " WHERE user_id = ? AND revoked = 0 AND id <> ? RETURNING id"));
+                   db_.prepare("UPDATE sessions SET revoked = 1"
+                               " WHERE user_id = ? AND revoked = 0 AND id <> ? RETURNING id"));
   update.bind_all(user_id, keep);
   std::vector<int64_t> ids;
   for (;;) {
@@ -163,18 +160,17 @@ Result<DirectOutcome> PgWriteTxn::do_get_or_create_direct(int64_t a, int64_t b, 
   // Creating the conversation and adding its members is one change: one version.
   const int64_t version = ++version_;
   PARLEY_PG_ASSIGN(Stmt insert,
-                      db_.prepare("INSERT INTO conversations (kind, direct_key, created_at,"
-                                  " last_seq, last_activity, version)"
-                                  " VALUES ('direct', ?, ?, 0, ?, ?) RETURNING id"));
+                   db_.prepare("INSERT INTO conversations (kind, direct_key, created_at,"
+                               " last_seq, last_activity, version)"
+                               " VALUES ('direct', ?, ?, 0, ?, ?) RETURNING id"));
   insert.bind_all(key, now, now, version);
   PARLEY_PG_ASSIGN(bool inserted, insert.step());
   if (!inserted) return Error::make(Errc::kInternal, "INSERT RETURNING gave no row");
   const int64_t id = insert.i64(0);
   for (int64_t user_id : {low, high}) {
-    PARLEY_PG_ASSIGN(Stmt member,
-                        db_.prepare("INSERT INTO members (conversation_id, user_id,"
-                                    " delivered_seq, read_seq, joined_at, version)"
-                                    " VALUES (?, ?, 0, 0, ?, ?)"));
+    PARLEY_PG_ASSIGN(Stmt member, db_.prepare("INSERT INTO members (conversation_id, user_id,"
+                                              " delivered_seq, read_seq, joined_at, version)"
+                                              " VALUES (?, ?, 0, 0, ?, ?)"));
     member.bind_all(id, user_id, now, version);
     PARLEY_PG_TRY(member.run());
   }
@@ -202,10 +198,10 @@ struct ActiveView {
 
 Result<ActiveView> load_active_view(Conn& db, int64_t conversation_id, int64_t user_id) {
   PARLEY_PG_ASSIGN(Stmt find,
-                      db.prepare("SELECT c.last_seq, m.user_id, m.delivered_seq, m.read_seq,"
-                                 " m.version FROM conversations c JOIN members m"
-                                 " ON m.conversation_id = c.id"
-                                 " WHERE c.id = ? AND m.left_seq IS NULL ORDER BY m.user_id"));
+                   db.prepare("SELECT c.last_seq, m.user_id, m.delivered_seq, m.read_seq,"
+                              " m.version FROM conversations c JOIN members m"
+                              " ON m.conversation_id = c.id"
+                              " WHERE c.id = ? AND m.left_seq IS NULL ORDER BY m.user_id"));
   find.bind_all(conversation_id);
   ActiveView view;
   for (;;) {
@@ -241,11 +237,11 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   // UNIQUE (sender_id, client_id) index is checked there anyway); the explicit lookup only
   // runs when the insert finds a conflict or the send would otherwise be refused.
   PARLEY_PG_ASSIGN(ActiveView view,
-                      load_active_view(db_, message.conversation_id, message.sender_id));
+                   load_active_view(db_, message.conversation_id, message.sender_id));
   // A member who left is refused like a stranger: nothing says the conversation exists.
   if (!view.is_member) {
     PARLEY_PG_ASSIGN(auto original,
-                        load_message_by_client_id(db_, message.sender_id, message.client_id));
+                     load_message_by_client_id(db_, message.sender_id, message.client_id));
     if (original) return duplicate_of(db_, std::move(*original));
     return Error::make(Errc::kNotFound, "no such conversation");
   }
@@ -270,12 +266,13 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   }
 
   {
-    PARLEY_PG_ASSIGN(Stmt insert,
-                        db_.prepare("INSERT INTO messages (conversation_id, seq, sender_id,"
-                                    " client_id, kind, text, ts, version, media_id, attachment, search)"
-                                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''),"
-                                    " ?::TSVECTOR)"
-                                    " ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id"));
+    PARLEY_PG_ASSIGN(
+        Stmt insert,
+        db_.prepare("INSERT INTO messages (conversation_id, seq, sender_id,"
+                    " client_id, kind, text, ts, version, media_id, attachment, search)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''),"
+                    " ?::TSVECTOR)"
+                    " ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id"));
     insert.bind_all(stored.conversation_id, stored.seq, stored.sender_id, stored.client_id,
                     stored.kind, stored.text, stored.ts, stored.version, stored.media_id,
                     stored.attachment);
@@ -289,7 +286,7 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
       // A retry: nothing was written, so the version is not taken.
       --version_;
       PARLEY_PG_ASSIGN(auto original,
-                          load_message_by_client_id(db_, message.sender_id, message.client_id));
+                       load_message_by_client_id(db_, message.sender_id, message.client_id));
       if (!original) return Error::make(Errc::kInternal, "conflicting message not found");
       return duplicate_of(db_, std::move(*original));
     }
@@ -297,16 +294,16 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   }
   {
     PARLEY_PG_ASSIGN(Stmt update,
-                        db_.prepare("UPDATE conversations SET last_seq = ?, last_activity = ?,"
-                                    " last_message_id = ?, version = ? WHERE id = ?"));
+                     db_.prepare("UPDATE conversations SET last_seq = ?, last_activity = ?,"
+                                 " last_message_id = ?, version = ? WHERE id = ?"));
     update.bind_all(stored.seq, stored.ts, stored.id, stored.version, stored.conversation_id);
     PARLEY_PG_TRY(update.run());
   }
   {
     // The sender has delivered and read everything up to their own message.
     PARLEY_PG_ASSIGN(Stmt update,
-                        db_.prepare("UPDATE members SET delivered_seq = ?, read_seq = ?,"
-                                    " version = ? WHERE conversation_id = ? AND user_id = ?"));
+                     db_.prepare("UPDATE members SET delivered_seq = ?, read_seq = ?,"
+                                 " version = ? WHERE conversation_id = ? AND user_id = ?"));
     update.bind_all(stored.seq, stored.seq, stored.version, stored.conversation_id,
                     stored.sender_id);
     PARLEY_PG_TRY(update.run());
@@ -315,16 +312,15 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   // the sender about it); a send that also covers others' messages the sender had not yet
   // marked is when the sender first had them, at the message's time.
   if (view.read_seq < last_seq) {
-    PARLEY_PG_TRY(log_receipt(stored.conversation_id, stored.sender_id, stored.seq,
-                                 stored.seq, stored.ts));
+    PARLEY_PG_TRY(
+        log_receipt(stored.conversation_id, stored.sender_id, stored.seq, stored.seq, stored.ts));
   }
   outcome.member_ids = std::move(view.member_ids);
   return outcome;
 }
 
-Result<ReceiptOutcome> PgWriteTxn::do_advance_receipt(int64_t conversation_id,
-                                                          int64_t user_id, int64_t delivered_seq,
-                                                          int64_t read_seq) {
+Result<ReceiptOutcome> PgWriteTxn::do_advance_receipt(int64_t conversation_id, int64_t user_id,
+                                                      int64_t delivered_seq, int64_t read_seq) {
   ReceiptOutcome outcome;
   outcome.conversation_id = conversation_id;
   outcome.user_id = user_id;
@@ -338,9 +334,8 @@ Result<ReceiptOutcome> PgWriteTxn::do_advance_receipt(int64_t conversation_id,
     return Error::make(Errc::kInvalidArgument, "seq must not be negative");
   }
   if (delivered_seq > last_seq || read_seq > last_seq) {
-    return Error::make(Errc::kInvalidArgument,
-                       "seq is beyond the conversation's last message (" +
-                           std::to_string(last_seq) + ")");
+    return Error::make(Errc::kInvalidArgument, "seq is beyond the conversation's last message (" +
+                                                   std::to_string(last_seq) + ")");
   }
   const int64_t new_read = std::max(outcome.read_seq, read_seq);
   const int64_t new_delivered = std::max({outcome.delivered_seq, delivered_seq, new_read});
@@ -351,8 +346,8 @@ Result<ReceiptOutcome> PgWriteTxn::do_advance_receipt(int64_t conversation_id,
     outcome.changed = true;
     {
       PARLEY_PG_ASSIGN(Stmt update,
-                          db_.prepare("UPDATE members SET delivered_seq = ?, read_seq = ?,"
-                                      " version = ? WHERE conversation_id = ? AND user_id = ?"));
+                       db_.prepare("UPDATE members SET delivered_seq = ?, read_seq = ?,"
+                                   " version = ? WHERE conversation_id = ? AND user_id = ?"));
       update.bind_all(new_delivered, new_read, outcome.version, conversation_id, user_id);
       PARLEY_PG_TRY(update.run());
     }
@@ -371,11 +366,11 @@ Status PgWriteTxn::set_conversation_version(int64_t conversation_id, int64_t ver
   return touch.run();
 }
 
-Status PgWriteTxn::log_receipt(int64_t conversation_id, int64_t user_id,
-                                   int64_t delivered_seq, int64_t read_seq, int64_t ts) {
+Status PgWriteTxn::log_receipt(int64_t conversation_id, int64_t user_id, int64_t delivered_seq,
+                               int64_t read_seq, int64_t ts) {
   PARLEY_PG_ASSIGN(Stmt insert,
-                      db_.prepare("INSERT INTO receipt_log (conversation_id, user_id,"
-                                  " delivered_seq, read_seq, ts) VALUES (?, ?, ?, ?, ?)"));
+                   db_.prepare("INSERT INTO receipt_log (conversation_id, user_id,"
+                               " delivered_seq, read_seq, ts) VALUES (?, ?, ?, ?, ?)"));
   insert.bind_all(conversation_id, user_id, delivered_seq, read_seq, ts);
   return insert.run();
 }

@@ -140,8 +140,8 @@ class PgWriteTxn final : public WriteTxn {
   Result<UserRecord> find_other_user(int64_t self, int64_t other);
 
   // Edits, deletions, hides and the search index (edit_txn.cc).
-  Result<MessageChange> do_edit_message(int64_t conversation_id, int64_t seq,
-                                        std::string_view text, int64_t now);
+  Result<MessageChange> do_edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
+                                        int64_t now);
   Result<MessageChange> do_erase_message(int64_t conversation_id, int64_t seq, int64_t now);
   Result<HideOutcome> do_hide_message(int64_t user_id, int64_t conversation_id, int64_t seq);
   Status do_insert_media(const MediaRecord& media);
