@@ -231,26 +231,66 @@ Result<AppendOutcome> duplicate_of(Conn& db, MessageRecord original) {
 
 }  // namespace
 
-Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
-  // Idempotency: a retry is answered with the original even if its text (or conversation)
-  // differs. The common case, a new message, is found out by the INSERT itself (the
-  // UNIQUE (sender_id, client_id) index is checked there anyway); the explicit lookup only
-  // runs when the insert finds a conflict or the send would otherwise be refused.
-  PARLEY_PG_ASSIGN(ActiveView view,
-                   load_active_view(db_, message.conversation_id, message.sender_id));
-  // A member who left is refused like a stranger: nothing says the conversation exists.
-  if (!view.is_member) {
-    PARLEY_PG_ASSIGN(auto original,
-                     load_message_by_client_id(db_, message.sender_id, message.client_id));
-    if (original) return duplicate_of(db_, std::move(*original));
-    return Error::make(Errc::kNotFound, "no such conversation");
-  }
-  const int64_t last_seq = view.last_seq;
+namespace {
 
+// "{1,2,3}" (a BIGINT[] in text form) as ids; "" (NULL) as none.
+std::vector<int64_t> parse_ids(const std::string& array) {
+  std::vector<int64_t> ids;
+  int64_t value = 0;
+  bool digits = false;
+  for (char c : array) {
+    if (c >= '0' && c <= '9') {
+      value = value * 10 + (c - '0');
+      digits = true;
+    } else if (digits) {
+      ids.push_back(value);
+      value = 0;
+      digits = false;
+    }
+  }
+  return ids;
+}
+
+// The whole append as one statement, one round trip (the embedded store's five steps:
+// the sender's membership and last_seq, the insert, the conversation, the sender's
+// watermarks, the receipt log). Every part is conditional on the parts before it, so
+// when the sender is not an active member, or (sender, client_id) exists already,
+// nothing is written; the first two columns tell which. Parameters: conversation,
+// sender, client_id, kind, text, ts, version, media_id, attachment, search words.
+constexpr const char* kAppendSql =
+    "WITH me AS ("
+    "  SELECT c.last_seq, m.read_seq FROM conversations c JOIN members m"
+    "  ON m.conversation_id = c.id WHERE c.id = ?1 AND m.user_id = ?2 AND m.left_seq IS NULL),"
+    " ins AS ("
+    "  INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, text, ts,"
+    "   version, media_id, attachment, search)"
+    "  SELECT ?1, me.last_seq + 1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''), NULLIF(?9, ''),"
+    "   ?10::TSVECTOR FROM me"
+    "  ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id, seq),"
+    " conv AS ("
+    "  UPDATE conversations SET last_seq = ins.seq, last_activity = ?6,"
+    "   last_message_id = ins.id, version = ?7 FROM ins WHERE conversations.id = ?1),"
+    // The sender has delivered and read everything up to their own message.
+    " mine AS ("
+    "  UPDATE members SET delivered_seq = ins.seq, read_seq = ins.seq, version = ?7"
+    "  FROM ins WHERE members.conversation_id = ?1 AND members.user_id = ?2),"
+    // Covering only the sender's own message needs no log entry (message_receipts never
+    // asks the sender about it); a send that also covers others' messages the sender had
+    // not yet marked is when the sender first had them, at the message's time.
+    " logged AS ("
+    "  INSERT INTO receipt_log (conversation_id, user_id, delivered_seq, read_seq, ts)"
+    "  SELECT ?1, ?2, ins.seq, ins.seq, ?6 FROM ins, me WHERE me.read_seq < me.last_seq)"
+    " SELECT (SELECT count(*) FROM me), ins.id, ins.seq,"
+    "  (SELECT array_agg(user_id ORDER BY user_id) FROM members"
+    "   WHERE conversation_id = ?1 AND left_seq IS NULL)"
+    " FROM (SELECT 1) AS one LEFT JOIN ins ON true";
+
+}  // namespace
+
+Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   AppendOutcome outcome;
   MessageRecord& stored = outcome.message;
   stored.conversation_id = message.conversation_id;
-  stored.seq = last_seq + 1;
   stored.sender_id = message.sender_id;
   stored.client_id = message.client_id;
   stored.kind = message.kind;
@@ -264,58 +304,31 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   if (stored.kind != "system") {
     PARLEY_PG_ASSIGN(words, tsvector_literal(stored.text));
   }
-
-  {
-    PARLEY_PG_ASSIGN(
-        Stmt insert,
-        db_.prepare("INSERT INTO messages (conversation_id, seq, sender_id,"
-                    " client_id, kind, text, ts, version, media_id, attachment, search)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''),"
-                    " ?::TSVECTOR)"
-                    " ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id"));
-    insert.bind_all(stored.conversation_id, stored.seq, stored.sender_id, stored.client_id,
-                    stored.kind, stored.text, stored.ts, stored.version, stored.media_id,
-                    stored.attachment);
-    if (words) {
-      insert.bind(11, *words);
-    } else {
-      insert.bind(11, std::nullopt);
-    }
-    PARLEY_PG_ASSIGN(bool inserted, insert.step());
-    if (!inserted) {
-      // A retry: nothing was written, so the version is not taken.
-      --version_;
-      PARLEY_PG_ASSIGN(auto original,
-                       load_message_by_client_id(db_, message.sender_id, message.client_id));
-      if (!original) return Error::make(Errc::kInternal, "conflicting message not found");
-      return duplicate_of(db_, std::move(*original));
-    }
-    stored.id = insert.i64(0);
+  PARLEY_PG_ASSIGN(Stmt append, db_.prepare(kAppendSql));
+  append.bind_all(stored.conversation_id, stored.sender_id, stored.client_id, stored.kind,
+                  stored.text, stored.ts, stored.version, stored.media_id, stored.attachment);
+  if (words) {
+    append.bind(10, *words);
+  } else {
+    append.bind(10, std::nullopt);
   }
-  {
-    PARLEY_PG_ASSIGN(Stmt update,
-                     db_.prepare("UPDATE conversations SET last_seq = ?, last_activity = ?,"
-                                 " last_message_id = ?, version = ? WHERE id = ?"));
-    update.bind_all(stored.seq, stored.ts, stored.id, stored.version, stored.conversation_id);
-    PARLEY_PG_TRY(update.run());
+  PARLEY_PG_ASSIGN(bool row, append.step());
+  if (!row) return Error::make(Errc::kInternal, "append returned no row");
+  const bool is_member = append.i64(0) > 0;
+  if (append.is_null(1)) {
+    // Nothing was written, so the version is not taken. Idempotency: a retry is answered
+    // with the original even if its text (or conversation) differs, and even when the
+    // sender has left since; a member who left is otherwise refused like a stranger.
+    --version_;
+    PARLEY_PG_ASSIGN(auto original,
+                     load_message_by_client_id(db_, message.sender_id, message.client_id));
+    if (original) return duplicate_of(db_, std::move(*original));
+    if (!is_member) return Error::make(Errc::kNotFound, "no such conversation");
+    return Error::make(Errc::kInternal, "conflicting message not found");
   }
-  {
-    // The sender has delivered and read everything up to their own message.
-    PARLEY_PG_ASSIGN(Stmt update,
-                     db_.prepare("UPDATE members SET delivered_seq = ?, read_seq = ?,"
-                                 " version = ? WHERE conversation_id = ? AND user_id = ?"));
-    update.bind_all(stored.seq, stored.seq, stored.version, stored.conversation_id,
-                    stored.sender_id);
-    PARLEY_PG_TRY(update.run());
-  }
-  // Covering only the sender's own message needs no log entry (message_receipts never asks
-  // the sender about it); a send that also covers others' messages the sender had not yet
-  // marked is when the sender first had them, at the message's time.
-  if (view.read_seq < last_seq) {
-    PARLEY_PG_TRY(
-        log_receipt(stored.conversation_id, stored.sender_id, stored.seq, stored.seq, stored.ts));
-  }
-  outcome.member_ids = std::move(view.member_ids);
+  stored.id = append.i64(1);
+  stored.seq = append.i64(2);
+  outcome.member_ids = parse_ids(append.text(3));
   return outcome;
 }
 
