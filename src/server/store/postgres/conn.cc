@@ -69,8 +69,13 @@ Status Stmt::execute() {
   for (size_t i = 0; i < params_.size(); ++i) {
     values[i] = params_[i] ? params_[i]->c_str() : nullptr;
   }
-  PGresult* raw = PQexecPrepared(conn_->conn_, name_->c_str(), static_cast<int>(values.size()),
-                                 values.data(), nullptr, nullptr, 0);
+  PGresult* raw = nullptr;
+  if (conn_->deferred_.empty()) {
+    raw = PQexecPrepared(conn_->conn_, name_->c_str(), static_cast<int>(values.size()),
+                         values.data(), nullptr, nullptr, 0);
+  } else {
+    PARLEY_PG_ASSIGN(raw, conn_->execute_pipelined(*name_, values));
+  }
   result_.reset(raw);
   PARLEY_PG_TRY(conn_->check(raw, *name_));
   rows_ = PQntuples(raw);
@@ -171,13 +176,88 @@ Result<Stmt> Conn::prepare(std::string_view sql) {
   return Stmt(*this, it->second.name, it->second.params);
 }
 
+Status Conn::flush_deferred() {
+  if (deferred_.empty()) return Status{};
+  std::string sql;
+  for (const std::string& statement : deferred_) sql += statement + "; ";
+  deferred_.clear();
+  std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQexec(conn_, sql.c_str()), PQclear);
+  return check(result.get(), sql);
+}
+
+Result<PGresult*> Conn::execute_pipelined(const std::string& name,
+                                          const std::vector<const char*>& values) {
+  std::vector<std::string> ahead = std::move(deferred_);
+  deferred_.clear();
+  if (PQenterPipelineMode(conn_) != 1) {
+    return Error::make(Errc::kInternal, std::string("pipeline mode: ") + PQerrorMessage(conn_));
+  }
+  bool sent = true;
+  for (const std::string& statement : ahead) {
+    sent = sent && PQsendQueryParams(conn_, statement.c_str(), 0, nullptr, nullptr, nullptr,
+                                     nullptr, 0) == 1;
+  }
+  sent = sent && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
+                                     values.data(), nullptr, nullptr, 0) == 1;
+  sent = sent && PQpipelineSync(conn_) == 1;
+  // Every result is read, up to the sync, whatever failed: the connection must leave
+  // pipeline mode clean. One result per query, each followed by a null; then the sync.
+  Status status = sent ? Status{}
+                       : Error::make(Errc::kInternal,
+                                     std::string("sending a pipeline: ") + PQerrorMessage(conn_));
+  PGresult* statement_result = nullptr;
+  for (size_t query = 0; query <= ahead.size(); ++query) {
+    PGresult* first = nullptr;
+    while (PGresult* raw = PQgetResult(conn_)) {
+      if (first == nullptr) {
+        first = raw;
+      } else {
+        PQclear(raw);
+      }
+    }
+    const bool is_statement = query == ahead.size();
+    if (status.ok() && PQresultStatus(first) != PGRES_PIPELINE_ABORTED) {
+      Status checked = check(first, is_statement ? name : ahead[query]);
+      if (!checked.ok() && !is_statement) status = checked;
+    }
+    if (is_statement && status.ok()) {
+      statement_result = first;
+    } else {
+      PQclear(first);
+    }
+  }
+  while (PGresult* raw = PQgetResult(conn_)) {
+    const bool sync = PQresultStatus(raw) == PGRES_PIPELINE_SYNC;
+    PQclear(raw);
+    if (sync) break;
+  }
+  if (PQexitPipelineMode(conn_) != 1 && status.ok()) {
+    status = Error::make(Errc::kInternal,
+                         std::string("leaving pipeline mode: ") + PQerrorMessage(conn_));
+  }
+  if (!status.ok()) {
+    PQclear(statement_result);
+    return status.error();
+  }
+  return statement_result;
+}
+
 Status Conn::exec(const std::string& sql) {
+  if (!deferred_.empty()) {
+    // One simple-protocol message: the deferred statements, then `sql`; the first failure
+    // stops the rest and is what PQexec reports.
+    std::string all;
+    for (const std::string& statement : deferred_) all += statement + "; ";
+    deferred_.clear();
+    return exec(all + sql);
+  }
   std::unique_ptr<PGresult, void (*)(PGresult*)> result(PQexec(conn_, sql.c_str()), PQclear);
   return check(result.get(), sql.size() > 80 ? sql.substr(0, 80) + "..." : sql);
 }
 
 Status Conn::exec_params(const std::string& sql,
                          const std::vector<std::optional<std::string>>& params) {
+  PARLEY_PG_TRY(flush_deferred());
   std::vector<const char*> values(params.size());
   for (size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
   std::unique_ptr<PGresult, void (*)(PGresult*)> result(
@@ -188,6 +268,7 @@ Status Conn::exec_params(const std::string& sql,
 }
 
 Result<std::string> Conn::query_text(const std::string& sql) {
+  PARLEY_PG_TRY(flush_deferred());
   if (PQsendQuery(conn_, sql.c_str()) == 0) {
     return Error::make(Errc::kInternal, std::string("sending query: ") + PQerrorMessage(conn_));
   }

@@ -107,7 +107,17 @@ class Conn {
 
   // A statement for `sql`, prepared on the server the first time this connection sees it.
   Result<Stmt> prepare(std::string_view sql);
-  // Runs one or more statements without parameters or preparation (DDL, BEGIN, COMMIT).
+  // Queues a statement without parameters (SAVEPOINT, RELEASE) to be sent with the next
+  // prepared statement in one round trip (libpq's pipeline mode), or by the next exec(),
+  // query_text(), exec_params() or flush_deferred(), whichever comes first. Its failure is
+  // reported by that call; the statement sent with it then fails too.
+  void defer(std::string sql) { deferred_.push_back(std::move(sql)); }
+  // Runs the queued statements now (one round trip; none queued: no round trip).
+  Status flush_deferred();
+  // Forgets the queued statements (their transaction failed and is being rolled back).
+  void discard_deferred() { deferred_.clear(); }
+  // Runs one or more statements without parameters or preparation (DDL, BEGIN, COMMIT),
+  // after the deferred ones, in the same round trip.
   Status exec(const std::string& sql);
   // Runs one statement with parameters ("$N" placeholders; nullopt is NULL) without
   // preparing it, for statements whose text changes from call to call.
@@ -134,6 +144,10 @@ class Conn {
   explicit Conn(PGconn* conn) : conn_(conn) {}
   // Turns a finished command's result into a Status, remembering its SQLSTATE.
   Status check(PGresult* result, std::string_view what);
+  // Sends the deferred statements and then the prepared statement `name` in one pipeline;
+  // the statement's result (null when the pipeline failed before it).
+  Result<PGresult*> execute_pipelined(const std::string& name,
+                                      const std::vector<const char*>& values);
 
   struct Prepared {
     std::string name;
@@ -145,6 +159,7 @@ class Conn {
   };
   PGconn* conn_;
   std::unordered_map<std::string, Prepared, Hash, std::equal_to<>> prepared_;
+  std::vector<std::string> deferred_;  // see defer()
   std::string last_sqlstate_;
 };
 

@@ -54,7 +54,11 @@ StoreStats PgStore::stats() const { return StoreStats{}; }
 Status PgStore::write(std::span<WriteOp* const> ops) {
   PARLEY_PG_TRY(ensure_connected(*writer_));
   Status status = write_batch(ops);
-  if (!status.ok() && writer_->in_transaction()) (void)writer_->exec("ROLLBACK");
+  if (!status.ok()) {
+    // Statements queued for a transaction that failed would only fail in turn.
+    writer_->discard_deferred();
+    if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK");
+  }
   return status;
 }
 
@@ -105,19 +109,24 @@ Status PgStore::write_batch(std::span<WriteOp* const> ops) {
       txn.fail(Error::make(Errc::kInternal, "write op threw a non-standard exception"));
     }
     if (!guarded || txn.failed()) continue;
-    std::string next;
     if (!outcome.ok()) {
       // The versions it took were never seen by anyone: given back, so that what commits
-      // stays gap-free.
-      next = "ROLLBACK TO SAVEPOINT op; ";
+      // stays gap-free. (exec sends whatever was deferred first, so the savepoint exists.)
       version = before;
+      if (Status s = writer_->exec("ROLLBACK TO SAVEPOINT op"); !s.ok()) {
+        txn.fail(s.error());
+        continue;
+      }
     }
-    next += i + 1 < ops.size() ? "RELEASE SAVEPOINT op; SAVEPOINT op" : "RELEASE SAVEPOINT op";
-    if (Status s = writer_->exec(next); !s.ok()) txn.fail(s.error());
+    // Releasing this op's savepoint and taking the next op's travel with the next op's
+    // first statement (or with COMMIT): no round trip of their own.
+    writer_->defer("RELEASE SAVEPOINT op");
+    if (i + 1 < ops.size()) writer_->defer("SAVEPOINT op");
   }
   if (txn.failed()) return txn.failure();
   // COMMIT of a failed transaction "succeeds" as a ROLLBACK: never let that pass as a
-  // commit (an op that carried on after an error it was given would cause it).
+  // commit (an op that carried on after an error it was given would cause it). The
+  // queued RELEASE of the last op goes in the same round trip as the COMMIT.
   if (PQtransactionStatus(writer_->handle()) == PQTRANS_INERROR) {
     return Error::make(Errc::kInternal, "write transaction aborted by an earlier error");
   }

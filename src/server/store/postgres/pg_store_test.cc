@@ -48,6 +48,30 @@ class PgStoreTest : public ::testing::Test {
   std::string uri_;
 };
 
+TEST_F(PgStoreTest, DeferredStatementsRunBeforeTheNextStatementAndReportTheirFailure) {
+  auto conn = pg::Conn::open(uri_);
+  ASSERT_TRUE(conn.ok());
+  pg::Conn& c = **conn;
+  ASSERT_TRUE(c.exec("BEGIN").ok());
+  c.defer("SAVEPOINT a");
+  auto one = c.prepare("SELECT ?::BIGINT + 1");
+  ASSERT_TRUE(one.ok());
+  one->bind_all(int64_t{41});
+  ASSERT_TRUE(one->step().value());
+  EXPECT_EQ(one->i64(0), 42) << "the statement sent with the deferred one answers";
+  EXPECT_TRUE(c.exec("ROLLBACK TO SAVEPOINT a").ok()) << "the deferred savepoint exists";
+
+  c.defer("RELEASE SAVEPOINT no_such_savepoint");
+  auto two = c.prepare("SELECT 2");
+  ASSERT_TRUE(two.ok());
+  auto failed = two->step();
+  ASSERT_FALSE(failed.ok()) << "a failed deferred statement fails the one sent with it";
+  EXPECT_NE(failed.error().message.find("no_such_savepoint"), std::string::npos);
+  c.discard_deferred();
+  EXPECT_TRUE(c.exec("ROLLBACK").ok());
+  EXPECT_FALSE(c.in_transaction());
+}
+
 TEST_F(PgStoreTest, StoresStartingTogetherOnAnEmptyDatabaseMigrateItOnce) {
   std::vector<std::thread> threads;
   std::atomic<int> opened{0};
