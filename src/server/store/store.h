@@ -1,10 +1,12 @@
 // The system of record, as the domain sees it: plain structs in, plain structs out.
-// No SQL, no sockets. Implementations: sqlite/ (embedded default). A PostgreSQL store
-// implements the same interface and passes the same conformance suite (store_test.cc).
+// No SQL, no sockets. Implementations: sqlite/ (embedded, the default) and postgres/
+// (several processes on one database); both pass the same conformance suite
+// (store_test.cc).
 //
 // Threading contract:
 //  - write() is called from one thread only (the domain's committer thread). Each call is
-//    one durable transaction holding a batch of operations (group commit).
+//    one durable transaction holding a batch of operations (group commit). Several stores
+//    (processes) may share one PostgreSQL database; each still has one writer thread.
 //  - Every read method is thread-safe, may be called from any thread concurrently with
 //    write(), and sees a consistent snapshot of committed data.
 //
