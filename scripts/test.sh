@@ -44,6 +44,8 @@ if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   step "unit tests (ASan+UBSan)"
+  # Leaks inside third-party libraries are suppressed, each with its reason, in lsan.supp.
+  export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp"
   ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
   step "black-box protocol tests (ASan+UBSan parleyd)"
   (cd tests/node && PARLEYD="$root/build/asan/bin/parleyd" PARLEY_TEST_SLOW=1 npm test)
