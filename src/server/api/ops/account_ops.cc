@@ -166,15 +166,15 @@ void add_account_ops(std::vector<Operation>& ops) {
                  Bucket::kNone, false, parser<Register>()});
   ops.push_back({"login", "", "", "POST", "/api/v1/login", Runs::kWorker, Body::kRequired, Bucket::kNone,
                  false, parser<Login>()});
-  ops.push_back({"logout", "", "", "POST", "/api/v1/logout", Runs::kInline, Body::kNone, Bucket::kOther,
+  ops.push_back({"logout", "", "", "POST", "/api/v1/logout", Runs::kCommitter, Body::kNone, Bucket::kOther,
                  true, parser<Logout>()});
-  ops.push_back({"logout_others", "", "", "POST", "/api/v1/logout-others", Runs::kInline, Body::kNone,
+  ops.push_back({"logout_others", "", "", "POST", "/api/v1/logout-others", Runs::kCommitter, Body::kNone,
                  Bucket::kOther, true, parser<LogoutOthers>()});
   ops.push_back({"sessions", "", "", "GET", "/api/v1/sessions", Runs::kWorker, Body::kNone, Bucket::kOther,
                  true, parser<Sessions>()});
-  ops.push_back({"revoke_session", "", "", "DELETE", "/api/v1/sessions/{session_id}", Runs::kInline,
+  ops.push_back({"revoke_session", "", "", "DELETE", "/api/v1/sessions/{session_id}", Runs::kCommitter,
                  Body::kNone, Bucket::kOther, true, parser<RevokeSession>()});
-  ops.push_back({"me", "", "", "GET", "/api/v1/me", Runs::kInline, Body::kNone, Bucket::kOther, true,
+  ops.push_back({"me", "", "", "GET", "/api/v1/me", Runs::kIoThread, Body::kNone, Bucket::kOther, true,
                  parser<Me>()});
   ops.push_back({"find_user", "", "", "GET", "/api/v1/users/{username}", Runs::kWorker, Body::kNone,
                  Bucket::kOther, true, parser<FindUser>()});

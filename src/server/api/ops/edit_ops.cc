@@ -111,9 +111,9 @@ struct Search {
 
 void add_edit_ops(std::vector<Operation>& ops) {
   ops.push_back({"edit", "edit", "edited", "PATCH", "/api/v1/conversations/{conversation_id}/messages/{seq}",
-                 Runs::kInline, Body::kRequired, Bucket::kOther, true, parser<Edit>()});
+                 Runs::kCommitter, Body::kRequired, Bucket::kOther, true, parser<Edit>()});
   ops.push_back({"delete", "delete", "ok", "DELETE", "/api/v1/conversations/{conversation_id}/messages/{seq}",
-                 Runs::kInline, Body::kNone, Bucket::kOther, true, parser<Delete>()});
+                 Runs::kCommitter, Body::kNone, Bucket::kOther, true, parser<Delete>()});
   ops.push_back({"changes", "changes", "changes", "GET", "/api/v1/conversations/{conversation_id}/changes",
                  Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<Changes>()});
   ops.push_back({"search", "search", "search", "GET", "/api/v1/search", Runs::kWorker, Body::kNone,

@@ -204,17 +204,17 @@ void add_group_ops(std::vector<Operation>& ops) {
     ops.push_back({name, "", "", method, path, runs, body, Bucket::kOther, true, std::move(parse)});
   };
   add("create_group", "POST", "/api/v1/groups", Runs::kWorker, Body::kRequired, parser<CreateGroup>());
-  add("update_group", "PATCH", "/api/v1/conversations/{conversation_id}", Runs::kInline, Body::kRequired,
+  add("update_group", "PATCH", "/api/v1/conversations/{conversation_id}", Runs::kCommitter, Body::kRequired,
       parser<UpdateGroup>());
-  add("leave_group", "POST", "/api/v1/conversations/{conversation_id}/leave", Runs::kInline, Body::kNone,
+  add("leave_group", "POST", "/api/v1/conversations/{conversation_id}/leave", Runs::kCommitter, Body::kNone,
       parser<Leave>());
   add("members", "GET", "/api/v1/conversations/{conversation_id}/members", Runs::kWorker, Body::kNone,
       parser<Members>());
   add("add_members", "POST", "/api/v1/conversations/{conversation_id}/members", Runs::kWorker, Body::kRequired,
       parser<AddMembers>());
-  add("remove_member", "DELETE", "/api/v1/conversations/{conversation_id}/members/{user_id}", Runs::kInline,
+  add("remove_member", "DELETE", "/api/v1/conversations/{conversation_id}/members/{user_id}", Runs::kCommitter,
       Body::kNone, parser<RemoveMember>());
-  add("set_role", "PATCH", "/api/v1/conversations/{conversation_id}/members/{user_id}", Runs::kInline,
+  add("set_role", "PATCH", "/api/v1/conversations/{conversation_id}/members/{user_id}", Runs::kCommitter,
       Body::kRequired, parser<SetRole>());
   add("message_receipts", "GET", "/api/v1/conversations/{conversation_id}/messages/{seq}/receipts", Runs::kWorker,
       Body::kNone, parser<MessageReceipts>());

@@ -199,19 +199,19 @@ struct Sync {
 void add_messaging_ops(std::vector<Operation>& ops) {
   ops.push_back({"conversations", "conversations", "conversations", "GET", "/api/v1/conversations", Runs::kWorker,
                  Body::kNone, Bucket::kOther, true, parser<ChatList>()});
-  ops.push_back({"open_direct", "", "", "POST", "/api/v1/conversations", Runs::kInline, Body::kRequired,
+  ops.push_back({"open_direct", "", "", "POST", "/api/v1/conversations", Runs::kCommitter, Body::kRequired,
                  Bucket::kOther, true, parser<OpenDirect>()});
   ops.push_back({"conversation", "", "", "GET", "/api/v1/conversations/{conversation_id}", Runs::kWorker,
                  Body::kNone, Bucket::kOther, true, parser<GetConversation>()});
   ops.push_back({"history", "history", "history", "GET", "/api/v1/conversations/{conversation_id}/messages",
                  Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<History>()});
   ops.push_back({"send", "send", "ack", "POST", "/api/v1/conversations/{conversation_id}/messages",
-                 Runs::kInline, Body::kRequired, Bucket::kSend, true, parser<Send>()});
-  ops.push_back({"receipts", "", "", "POST", "/api/v1/conversations/{conversation_id}/receipts", Runs::kInline,
+                 Runs::kCommitter, Body::kRequired, Bucket::kSend, true, parser<Send>()});
+  ops.push_back({"receipts", "", "", "POST", "/api/v1/conversations/{conversation_id}/receipts", Runs::kCommitter,
                  Body::kRequired, Bucket::kOther, true, parser<Receipts>()});
-  ops.push_back({"delivered", "delivered", "ok", "", "", Runs::kInline, Body::kNone, Bucket::kOther, true,
+  ops.push_back({"delivered", "delivered", "ok", "", "", Runs::kCommitter, Body::kNone, Bucket::kOther, true,
                  parser<Delivered>()});
-  ops.push_back({"read", "read", "ok", "", "", Runs::kInline, Body::kNone, Bucket::kOther, true, parser<Read>()});
+  ops.push_back({"read", "read", "ok", "", "", Runs::kCommitter, Body::kNone, Bucket::kOther, true, parser<Read>()});
   ops.push_back({"sync", "sync", "sync", "GET", "/api/v1/sync", Runs::kWorker, Body::kNone, Bucket::kOther, true,
                  parser<Sync>()});
 }

@@ -57,9 +57,13 @@ using Reply = std::function<void(Result<Answer>)>;
 // A request whose fields were read: produces the answer.
 using Bound = std::function<void(const Call&, Reply)>;
 
+// Where an operation's work happens (docs/protocol.md, "Index of operations"). kIoThread and
+// kCommitter run at once on the calling thread (over the WebSocket: the connection's strand);
+// kWorker is posted to the worker pool first. HTTP calls all run on a worker.
 enum class Runs {
-  kInline,     // at once, on the calling thread (cheap, or queued to the committer)
-  kWorker,     // on the worker pool (store reads, password hashing)
+  kIoThread,   // cheap, touches no store
+  kWorker,     // reads the store or hashes a password
+  kCommitter,  // validates, then queues a write; answers once the committer has committed it
 };
 enum class Body { kNone, kRequired, kOptional };  // an HTTP JSON body: ignored, required, if any
 enum class Bucket { kOther, kSend, kNone };        // which per-user rate limit counts it
@@ -70,7 +74,7 @@ struct Operation {
   std::string_view answer;  // WebSocket answer type (e.g. "ack"); empty with frame
   std::string_view method;  // HTTP method; empty: WebSocket only
   std::string_view path;    // HTTP path with {parameters}, e.g. "/api/v1/conversations/{conversation_id}"
-  Runs runs = Runs::kInline;
+  Runs runs = Runs::kIoThread;
   Body body = Body::kNone;
   Bucket bucket = Bucket::kOther;
   bool authenticated = true;

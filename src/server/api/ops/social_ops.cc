@@ -137,13 +137,13 @@ void add_social_ops(std::vector<Operation>& ops) {
     ops.push_back({name, "", "", method, path, runs, body, Bucket::kOther, true, std::move(parse)});
   };
   add("contacts", "GET", "/api/v1/contacts", Runs::kWorker, Body::kNone, parser<Contacts>());
-  add("put_contact", "PUT", "/api/v1/contacts/{user_id}", Runs::kInline, Body::kOptional, parser<PutContact>());
-  add("delete_contact", "DELETE", "/api/v1/contacts/{user_id}", Runs::kInline, Body::kNone, parser<DeleteContact>());
+  add("put_contact", "PUT", "/api/v1/contacts/{user_id}", Runs::kCommitter, Body::kOptional, parser<PutContact>());
+  add("delete_contact", "DELETE", "/api/v1/contacts/{user_id}", Runs::kCommitter, Body::kNone, parser<DeleteContact>());
   add("blocks", "GET", "/api/v1/blocks", Runs::kWorker, Body::kNone, parser<Blocks>());
-  add("block", "PUT", "/api/v1/blocks/{user_id}", Runs::kInline, Body::kNone, parser<Block>());
-  add("unblock", "DELETE", "/api/v1/blocks/{user_id}", Runs::kInline, Body::kNone, parser<Unblock>());
+  add("block", "PUT", "/api/v1/blocks/{user_id}", Runs::kCommitter, Body::kNone, parser<Block>());
+  add("unblock", "DELETE", "/api/v1/blocks/{user_id}", Runs::kCommitter, Body::kNone, parser<Unblock>());
   add("privacy", "GET", "/api/v1/me/privacy", Runs::kWorker, Body::kNone, parser<Privacy>());
-  add("set_privacy", "PATCH", "/api/v1/me/privacy", Runs::kInline, Body::kRequired, parser<SetPrivacy>());
+  add("set_privacy", "PATCH", "/api/v1/me/privacy", Runs::kCommitter, Body::kRequired, parser<SetPrivacy>());
 }
 
 }  // namespace parley::api::ops

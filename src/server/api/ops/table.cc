@@ -24,6 +24,12 @@ const Operation* find_frame(std::string_view type) {
   return nullptr;
 }
 
+const std::vector<TransportFrame>& transport_frames() {
+  static const std::vector<TransportFrame> frames = {{"auth", "ready", Runs::kWorker},
+                                                            {"ping", "pong", Runs::kIoThread}};
+  return frames;
+}
+
 const std::vector<std::string_view>& raw_routes() {
   static const std::vector<std::string_view> routes = {
       "GET /healthz",
@@ -34,8 +40,7 @@ const std::vector<std::string_view>& raw_routes() {
       "GET /api/v1/media/{media_id}",
       "GET /api/v1/media/{media_id}/full",
       "GET /api/v1/media/{media_id}/thumbnail",
-      "GET /media/{media_id}/full",
-      "GET /media/{media_id}/thumbnail",
+      "GET /media/{media_id}/{variant}",
   };
   return routes;
 }

@@ -15,6 +15,13 @@ const std::vector<Operation>& table();
 // The operation a WebSocket frame type names, or null.
 const Operation* find_frame(std::string_view type);
 
+// Frames the WebSocket itself answers, outside the table: {type, answer}.
+struct TransportFrame {
+  std::string_view frame, answer;
+  Runs runs;
+};
+const std::vector<TransportFrame>& transport_frames();  // auth -> ready, ping -> pong
+
 // The HTTP routes served outside the table, as "METHOD /path" with {parameters}: the
 // operational endpoints, the WebSocket upgrade and photos (their bodies stream).
 const std::vector<std::string_view>& raw_routes();
