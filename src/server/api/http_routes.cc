@@ -17,13 +17,6 @@ namespace {
 
 Error route_not_found() { return Error::make(Errc::kNotFound, "no such route"); }
 
-std::string bearer_token(std::string_view authorization) {
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (authorization.size() > kPrefix.size() && authorization.substr(0, kPrefix.size()) == kPrefix)
-    return std::string(authorization.substr(kPrefix.size()));
-  return {};
-}
-
 // Reads the operation's fields from the path, query and body, and runs it (the caller is
 // already on a worker). `done` gets the answer.
 void run_operation(const ops::Operation& op, const ops::Call& call, const ops::Args::PathParams& params,

@@ -1,6 +1,7 @@
 // Accounts and sessions (docs/protocol.md, "Accounts and sessions"): register, login,
 // logout, sessions, the user's own record, finding users.
 #include "common/clock.h"
+#include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
 
@@ -32,15 +33,11 @@ struct Register {
     chat::RegisterRequest fields;
   };
   static Result<Request> parse(const Args& a) {
-    auto username = a.required_string("username");
-    if (!username) return username.error();
-    auto password = a.required_string("password");
-    if (!password) return password.error();
-    auto device = a.optional_string("device_name");
-    if (!device) return device.error();
-    auto display = a.required_string("display_name");
-    if (!display) return display.error();
-    return Request{{std::move(*username), std::move(*display), std::move(*password), device->value_or("")}};
+    PARLEY_ARG(auto username, a.required_string("username"));
+    PARLEY_ARG(auto password, a.required_string("password"));
+    PARLEY_ARG(auto device, a.optional_string("device_name"));
+    PARLEY_ARG(auto display, a.required_string("display_name"));
+    return Request{{std::move(username), std::move(display), std::move(password), device.value_or("")}};
   }
   static void run(const Call& c, Request r, Reply reply) {
     if (Status s = admit_address(c.services->register_limiter, c.remote_address); !s) return reply(s.error());
@@ -55,24 +52,16 @@ struct Login {
     std::string username, password, device_name;
   };
   static Result<Request> parse(const Args& a) {
-    auto username = a.required_string("username");
-    if (!username) return username.error();
-    auto password = a.required_string("password");
-    if (!password) return password.error();
-    auto device = a.optional_string("device_name");
-    if (!device) return device.error();
-    return Request{std::move(*username), std::move(*password), device->value_or("")};
+    PARLEY_ARG(auto username, a.required_string("username"));
+    PARLEY_ARG(auto password, a.required_string("password"));
+    PARLEY_ARG(auto device, a.optional_string("device_name"));
+    return Request{std::move(username), std::move(password), device.value_or("")};
   }
   static void run(const Call& c, Request r, Reply reply) {
     if (Status s = admit_address(c.services->login_limiter, c.remote_address); !s) return reply(s.error());
     c.services->chat.login(std::move(r.username), std::move(r.password), std::move(r.device_name),
                            replying<chat::LoginResult>(std::move(reply), [](const auto& x) { return ok(login_body(x)); }));
   }
-};
-
-struct NoFields {
-  struct Request {};
-  static Result<Request> parse(const Args&) { return Request{}; }
 };
 
 struct Logout : NoFields {
@@ -109,9 +98,8 @@ struct RevokeSession {
     int64_t session_id;
   };
   static Result<Request> parse(const Args& a) {
-    auto id = a.required_int("session_id", 1);
-    if (!id) return id.error();
-    return Request{*id};
+    PARLEY_ARG(auto id, a.required_int("session_id", 1));
+    return Request{id};
   }
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.revoke_session(c.who, r.session_id, replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
@@ -127,9 +115,8 @@ struct FindUser {
     std::string username;
   };
   static Result<Request> parse(const Args& a) {
-    auto name = a.required_string("username");
-    if (!name) return name.error();
-    return Request{std::move(*name)};
+    PARLEY_ARG(auto name, a.required_string("username"));
+    return Request{std::move(name)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     auto u = c.services->chat.find_user(r.username);
@@ -144,11 +131,9 @@ struct SearchUsers {
     int limit;
   };
   static Result<Request> parse(const Args& a) {
-    auto prefix = a.required_string("prefix");
-    if (!prefix) return prefix.error();
-    auto limit = a.optional_int("limit", 1, 50);
-    if (!limit) return limit.error();
-    return Request{std::move(*prefix), static_cast<int>(limit->value_or(20))};
+    PARLEY_ARG(auto prefix, a.required_string("prefix"));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 50));
+    return Request{std::move(prefix), static_cast<int>(limit.value_or(20))};
   }
   static void run(const Call& c, Request r, Reply reply) {
     auto users = c.services->chat.search_users(r.prefix, r.limit);

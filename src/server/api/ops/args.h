@@ -20,6 +20,16 @@
 #include "common/result.h"
 #include "server/api/query.h"
 
+// Declares `decl` from the value of a Result expression, or returns its error:
+//   PARLEY_ARG(auto limit, args.optional_int("limit", 1, 200));
+#define PARLEY_ARG(decl, expr) PARLEY_ARG_IMPL(PARLEY_ARG_CONCAT(parley_arg_, __LINE__), decl, expr)
+#define PARLEY_ARG_CONCAT(a, b) PARLEY_ARG_CONCAT_INNER(a, b)
+#define PARLEY_ARG_CONCAT_INNER(a, b) a##b
+#define PARLEY_ARG_IMPL(tmp, decl, expr) \
+  auto tmp = (expr);                     \
+  if (!tmp) return tmp.error();          \
+  decl = std::move(*tmp)
+
 namespace parley::api::ops {
 
 class Args {

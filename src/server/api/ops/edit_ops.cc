@@ -1,5 +1,6 @@
 // Editing, deleting, message changes and search (docs/protocol.md, "Editing and deleting",
 // "Search").
+#include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
 
@@ -11,20 +12,16 @@ namespace {
 
 struct Edit {
   struct Request {
-    int64_t conversation_id, seq;
+    AtMessage::Request at;
     std::string text;
   };
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto seq = a.required_int("seq", 1);
-    if (!seq) return seq.error();
-    auto text = a.required_string("text");
-    if (!text) return text.error();
-    return Request{*conv, *seq, std::move(*text)};
+    PARLEY_ARG(auto at, AtMessage::parse(a));
+    PARLEY_ARG(auto text, a.required_string("text"));
+    return Request{at, std::move(text)};
   }
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.edit_message(c.who, r.conversation_id, r.seq, std::move(r.text),
+    c.services->chat.edit_message(c.who, r.at.conversation_id, r.at.seq, std::move(r.text),
                                   replying<store::MessageChange>(std::move(reply), [](const auto& x) {
                                     return ok({{"message", wire::message(x.message)}, {"changed", x.changed}});
                                   }));
@@ -33,22 +30,18 @@ struct Edit {
 
 struct Delete {
   struct Request {
-    int64_t conversation_id, seq;
+    AtMessage::Request at;
     chat::DeleteScope scope;
   };
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto seq = a.required_int("seq", 1);
-    if (!seq) return seq.error();
-    auto scope = a.required_string("for");
-    if (!scope) return scope.error();
-    if (*scope == "me") return Request{*conv, *seq, chat::DeleteScope::kForMe};
-    if (*scope == "everyone") return Request{*conv, *seq, chat::DeleteScope::kForEveryone};
+    PARLEY_ARG(auto at, AtMessage::parse(a));
+    PARLEY_ARG(auto scope, a.required_string("for"));
+    if (scope == "me") return Request{at, chat::DeleteScope::kForMe};
+    if (scope == "everyone") return Request{at, chat::DeleteScope::kForEveryone};
     return Error::make(Errc::kInvalidArgument, "'for' must be \"me\" or \"everyone\"");
   }
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.delete_message(c.who, r.conversation_id, r.seq, r.scope,
+    c.services->chat.delete_message(c.who, r.at.conversation_id, r.at.seq, r.scope,
                                     replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
   }
 };
@@ -59,13 +52,10 @@ struct Changes {
     int limit;
   };
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto since = a.optional_int("since", 0);
-    if (!since) return since.error();
-    auto limit = a.optional_int("limit", 1, 200);
-    if (!limit) return limit.error();
-    return Request{*conv, since->value_or(0), static_cast<int>(limit->value_or(100))};
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto since, a.optional_int("since", 0));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
+    return Request{conv, since.value_or(0), static_cast<int>(limit.value_or(100))};
   }
   static void run(const Call& c, Request r, Reply reply) {
     auto page = c.services->chat.message_changes(c.who, r.conversation_id, r.since, r.limit);
@@ -78,21 +68,16 @@ struct Search {
   using Request = store::SearchQuery;
   static Result<Request> parse(const Args& a) {
     Request q;
-    auto text = a.required_string("q");
-    if (!text) return text.error();
-    auto conv = a.optional_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto limit = a.optional_int("limit", 1, 100);
-    if (!limit) return limit.error();
-    auto offset = a.optional_int("offset", 0, 1000);
-    if (!offset) return offset.error();
-    auto prefix = a.optional_bool("prefix");
-    if (!prefix) return prefix.error();
-    q.text = std::move(*text);
-    q.conversation_id = *conv;
-    q.limit = static_cast<int>(limit->value_or(20));
-    q.offset = static_cast<int>(offset->value_or(0));
-    q.prefix = prefix->value_or(true);
+    PARLEY_ARG(auto text, a.required_string("q"));
+    PARLEY_ARG(auto conv, a.optional_int("conversation_id", 1));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 100));
+    PARLEY_ARG(auto offset, a.optional_int("offset", 0, 1000));
+    PARLEY_ARG(auto prefix, a.optional_bool("prefix"));
+    q.text = std::move(text);
+    q.conversation_id = conv;
+    q.limit = static_cast<int>(limit.value_or(20));
+    q.offset = static_cast<int>(offset.value_or(0));
+    q.prefix = prefix.value_or(true);
     return q;
   }
   static void run(const Call& c, Request q, Reply reply) {

@@ -1,5 +1,6 @@
 // Groups (docs/protocol.md, "Groups"): creating, members, roles, leaving, renaming, and
 // per-message receipts.
+#include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
 
@@ -15,11 +16,9 @@ struct UserList {
   std::vector<std::string> usernames;
 
   static Result<UserList> parse(const Args& a, const std::string& prefix) {
-    auto ids = a.optional_ids(prefix + "_ids");
-    if (!ids) return ids.error();
-    auto names = a.optional_strings(prefix + "_usernames");
-    if (!names) return names.error();
-    UserList l{ids->value_or(std::vector<int64_t>{}), names->value_or(std::vector<std::string>{})};
+    PARLEY_ARG(auto ids, a.optional_ids(prefix + "_ids"));
+    PARLEY_ARG(auto names, a.optional_strings(prefix + "_usernames"));
+    UserList l{ids.value_or(std::vector<int64_t>{}), names.value_or(std::vector<std::string>{})};
     if (l.ids.size() + l.usernames.size() > 1024)
       return Error::make(Errc::kInvalidArgument, "too many users in one request");
     return l;
@@ -51,13 +50,10 @@ struct CreateGroup {
     UserList members;
   };
   static Result<Request> parse(const Args& a) {
-    auto name = a.required_string("name");
-    if (!name) return name.error();
-    auto description = a.optional_string("description");
-    if (!description) return description.error();
-    auto members = UserList::parse(a, "member");
-    if (!members) return members.error();
-    return Request{std::move(*name), description->value_or(""), std::move(*members)};
+    PARLEY_ARG(auto name, a.required_string("name"));
+    PARLEY_ARG(auto description, a.optional_string("description"));
+    PARLEY_ARG(auto members, UserList::parse(a, "member"));
+    return Request{std::move(name), description.value_or(""), std::move(members)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     auto members = std::move(r.members).resolve(c.services->chat);
@@ -67,30 +63,16 @@ struct CreateGroup {
   }
 };
 
-struct ConversationOnly {
-  struct Request {
-    int64_t conversation_id;
-  };
-  static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    return Request{*conv};
-  }
-};
-
 struct UpdateGroup {
   struct Request {
     int64_t conversation_id;
     std::optional<std::string> name, description;
   };
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto name = a.optional_string("name");
-    if (!name) return name.error();
-    auto description = a.optional_string("description");
-    if (!description) return description.error();
-    return Request{*conv, std::move(*name), std::move(*description)};
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto name, a.optional_string("name"));
+    PARLEY_ARG(auto description, a.optional_string("description"));
+    return Request{conv, std::move(name), std::move(description)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.update_group(c.who, r.conversation_id, std::move(r.name), std::move(r.description),
@@ -98,13 +80,13 @@ struct UpdateGroup {
   }
 };
 
-struct Leave : ConversationOnly {
+struct Leave : InConversation {
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.leave_group(c.who, r.conversation_id, replying<chat::Done>(std::move(reply), empty_answer()));
   }
 };
 
-struct Members : ConversationOnly {
+struct Members : InConversation {
   static void run(const Call& c, Request r, Reply reply) {
     auto members = c.services->chat.group_members(c.who, r.conversation_id);
     if (!members) return reply(members.error());
@@ -120,11 +102,9 @@ struct AddMembers {
     UserList users;
   };
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto users = UserList::parse(a, "user");
-    if (!users) return users.error();
-    return Request{*conv, std::move(*users)};
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto users, UserList::parse(a, "user"));
+    return Request{conv, std::move(users)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     auto users = std::move(r.users).resolve(c.services->chat);
@@ -134,20 +114,7 @@ struct AddMembers {
   }
 };
 
-struct OneMember {
-  struct Request {
-    int64_t conversation_id, user_id;
-  };
-  static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto user = a.required_int("user_id", 1);
-    if (!user) return user.error();
-    return Request{*conv, *user};
-  }
-};
-
-struct RemoveMember : OneMember {
+struct RemoveMember : MemberOf {
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.remove_member(c.who, r.conversation_id, r.user_id, replying<chat::Done>(std::move(reply), empty_answer()));
   }
@@ -159,11 +126,9 @@ struct SetRole {
     std::string role;
   };
   static Result<Request> parse(const Args& a) {
-    auto member = OneMember::parse(a);
-    if (!member) return member.error();
-    auto role = a.required_string("role");
-    if (!role) return role.error();
-    return Request{member->conversation_id, member->user_id, std::move(*role)};
+    PARLEY_ARG(auto member, MemberOf::parse(a));
+    PARLEY_ARG(auto role, a.required_string("role"));
+    return Request{member.conversation_id, member.user_id, std::move(role)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.set_member_role(c.who, r.conversation_id, r.user_id, std::move(r.role),
@@ -171,17 +136,7 @@ struct SetRole {
   }
 };
 
-struct MessageReceipts {
-  struct Request {
-    int64_t conversation_id, seq;
-  };
-  static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto seq = a.required_int("seq", 1);
-    if (!seq) return seq.error();
-    return Request{*conv, *seq};
-  }
+struct MessageReceipts : AtMessage {
   static void run(const Call& c, Request r, Reply reply) {
     auto receipts = c.services->chat.message_receipts(c.who, r.conversation_id, r.seq);
     if (!receipts) return reply(receipts.error());

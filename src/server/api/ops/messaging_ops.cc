@@ -2,6 +2,7 @@
 // history", "Sending a message", "Receipts", "Sync").
 #include <chrono>
 
+#include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
 
@@ -17,16 +18,13 @@ struct ChatList {
     int limit;
   };
   static Result<Request> parse(const Args& a) {
-    auto limit = a.optional_int("limit", 1, 200);
-    if (!limit) return limit.error();
-    auto before = a.optional_int("before", 0);
-    if (!before) return before.error();
-    auto before_id = a.optional_int("before_id", 1);
-    if (!before_id) return before_id.error();
-    if (*before_id && !*before)
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
+    PARLEY_ARG(auto before, a.optional_int("before", 0));
+    PARLEY_ARG(auto before_id, a.optional_int("before_id", 1));
+    if (before_id && !before)
       return Error::make(Errc::kInvalidArgument, "'before_id' needs 'before' (the last row's last_activity)");
-    Request r{std::nullopt, static_cast<int>(limit->value_or(50))};
-    if (*before) r.before = store::ChatListCursor{**before, before_id->value_or(0)};
+    Request r{std::nullopt, static_cast<int>(limit.value_or(50))};
+    if (before) r.before = store::ChatListCursor{*before, before_id.value_or(0)};
     return r;
   }
   static void run(const Call& c, Request r, Reply reply) {
@@ -42,11 +40,9 @@ struct OpenDirect {
     std::optional<std::string> peer_username;
   };
   static Result<Request> parse(const Args& a) {
-    auto peer_id = a.optional_int("peer_id", 1);
-    if (!peer_id) return peer_id.error();
-    auto peer_name = a.optional_string("peer_username");
-    if (!peer_name) return peer_name.error();
-    return Request{*peer_id, std::move(*peer_name)};
+    PARLEY_ARG(auto peer_id, a.optional_int("peer_id", 1));
+    PARLEY_ARG(auto peer_name, a.optional_string("peer_username"));
+    return Request{peer_id, std::move(peer_name)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     const int64_t viewer = c.who.user.id;
@@ -59,15 +55,7 @@ struct OpenDirect {
   }
 };
 
-struct GetConversation {
-  struct Request {
-    int64_t conversation_id;
-  };
-  static Result<Request> parse(const Args& a) {
-    auto id = a.required_int("conversation_id", 1);
-    if (!id) return id.error();
-    return Request{*id};
-  }
+struct GetConversation : InConversation {
   static void run(const Call& c, Request r, Reply reply) {
     auto conv = c.services->chat.conversation(c.who, r.conversation_id);
     if (!conv) return reply(conv.error());
@@ -78,19 +66,15 @@ struct GetConversation {
 struct History {
   using Request = store::HistoryQuery;
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto before = a.optional_int("before", 0);
-    if (!before) return before.error();
-    auto after = a.optional_int("after", 0);
-    if (!after) return after.error();
-    auto limit = a.optional_int("limit", 1, 200);
-    if (!limit) return limit.error();
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto before, a.optional_int("before", 0));
+    PARLEY_ARG(auto after, a.optional_int("after", 0));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
     Request q;
-    q.conversation_id = *conv;
-    q.before = *before;
-    q.after = *after;
-    q.limit = static_cast<int>(limit->value_or(50));
+    q.conversation_id = conv;
+    q.before = before;
+    q.after = after;
+    q.limit = static_cast<int>(limit.value_or(50));
     return q;
   }
   static void run(const Call& c, Request q, Reply reply) {
@@ -103,18 +87,14 @@ struct History {
 struct Send {
   using Request = chat::SendRequest;
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto client_id = a.required_string("client_id");
-    if (!client_id) return client_id.error();
-    auto media_id = a.optional_string("media_id");
-    if (!media_id) return media_id.error();
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto client_id, a.required_string("client_id"));
+    PARLEY_ARG(auto media_id, a.optional_string("media_id"));
     // With a photo the text is its caption and may be left out.
-    auto text = a.optional_string("text");
-    if (!text) return text.error();
-    if (!text->has_value() && !media_id->has_value())
+    PARLEY_ARG(auto text, a.optional_string("text"));
+    if (!text.has_value() && !media_id.has_value())
       return Error::make(Errc::kBadRequest, "field 'text' is required");
-    return Request{*conv, std::move(*client_id), text->value_or(""), media_id->value_or("")};
+    return Request{conv, std::move(client_id), text.value_or(""), media_id.value_or("")};
   }
   static void run(const Call& c, Request r, Reply reply) {
     const auto started = std::chrono::steady_clock::now();
@@ -141,35 +121,20 @@ struct Receipts {
     int64_t conversation_id, delivered, read;
   };
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto delivered = a.optional_int("delivered_seq", 1);
-    if (!delivered) return delivered.error();
-    auto read = a.optional_int("read_seq", 1);
-    if (!read) return read.error();
-    if (!delivered->has_value() && !read->has_value())
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto delivered, a.optional_int("delivered_seq", 1));
+    PARLEY_ARG(auto read, a.optional_int("read_seq", 1));
+    if (!delivered.has_value() && !read.has_value())
       return Error::make(Errc::kBadRequest, "delivered_seq or read_seq is required");
-    return Request{*conv, delivered->value_or(0), read->value_or(0)};
+    return Request{conv, delivered.value_or(0), read.value_or(0)};
   }
   static void run(const Call& c, Request r, Reply reply) { mark(c, r.conversation_id, r.delivered, r.read, std::move(reply)); }
 };
 
-struct Watermark {
-  struct Request {
-    int64_t conversation_id, seq;
-  };
-  static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto seq = a.required_int("seq", 1);
-    if (!seq) return seq.error();
-    return Request{*conv, *seq};
-  }
-};
-struct Delivered : Watermark {
+struct Delivered : AtMessage {
   static void run(const Call& c, Request r, Reply reply) { mark(c, r.conversation_id, r.seq, 0, std::move(reply)); }
 };
-struct Read : Watermark {
+struct Read : AtMessage {
   static void run(const Call& c, Request r, Reply reply) { mark(c, r.conversation_id, 0, r.seq, std::move(reply)); }
 };
 
@@ -179,11 +144,9 @@ struct Sync {
     int limit;
   };
   static Result<Request> parse(const Args& a) {
-    auto since = a.optional_int("since", 0);
-    if (!since) return since.error();
-    auto limit = a.optional_int("limit", 1, 200);
-    if (!limit) return limit.error();
-    return Request{since->value_or(0), static_cast<int>(limit->value_or(100))};
+    PARLEY_ARG(auto since, a.optional_int("since", 0));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
+    return Request{since.value_or(0), static_cast<int>(limit.value_or(100))};
   }
   static void run(const Call& c, Request r, Reply reply) {
     auto page = c.services->chat.sync(c.who, r.since, r.limit);

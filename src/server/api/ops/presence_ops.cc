@@ -20,10 +20,9 @@ struct Subscribe {
     std::vector<int64_t> user_ids;  // sorted, unique
   };
   static Result<Request> parse(const Args& a) {
-    auto ids = a.optional_ids("user_ids");
-    if (!ids) return ids.error();
-    if (!ids->has_value()) return Error::make(Errc::kBadRequest, "field 'user_ids' must be an array of integers");
-    std::vector<int64_t> targets = std::move(**ids);
+    PARLEY_ARG(auto ids, a.optional_ids("user_ids"));
+    if (!ids.has_value()) return Error::make(Errc::kBadRequest, "field 'user_ids' must be an array of integers");
+    std::vector<int64_t> targets = std::move(*ids);
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     if (targets.size() > kMaxPresenceTargets)
@@ -59,13 +58,11 @@ struct Typing {
     bool start;
   };
   static Result<Request> parse(const Args& a) {
-    auto conv = a.required_int("conversation_id", 1);
-    if (!conv) return conv.error();
-    auto state = a.required_string("state");
-    if (!state) return state.error();
-    if (*state != "start" && *state != "stop")
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto state, a.required_string("state"));
+    if (state != "start" && state != "stop")
       return Error::make(Errc::kInvalidArgument, "state must be 'start' or 'stop'");
-    return Request{*conv, *state == "start"};
+    return Request{conv, state == "start"};
   }
   static void run(const Call& c, Request r, Reply reply) {
     Services& s = *c.services;

@@ -1,4 +1,5 @@
 // Contacts, blocking and privacy (docs/protocol.md, "Contacts, blocking and privacy").
+#include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
 
@@ -16,22 +17,6 @@ json::object privacy_json(const store::PrivacySettings& s) {
   return {{"hide_last_seen", s.hide_last_seen}, {"groups_add", s.groups_add}};
 }
 
-struct NoFields {
-  struct Request {};
-  static Result<Request> parse(const Args&) { return Request{}; }
-};
-
-struct OtherUser {
-  struct Request {
-    int64_t user_id;
-  };
-  static Result<Request> parse(const Args& a) {
-    auto id = a.required_int("user_id", 1);
-    if (!id) return id.error();
-    return Request{*id};
-  }
-};
-
 struct Contacts : NoFields {
   static void run(const Call& c, Request, Reply reply) {
     auto list = c.services->chat.contacts(c.who);
@@ -48,11 +33,9 @@ struct PutContact {
     std::string nickname;
   };
   static Result<Request> parse(const Args& a) {
-    auto id = a.required_int("user_id", 1);
-    if (!id) return id.error();
-    auto nick = a.optional_string("nickname");
-    if (!nick) return nick.error();
-    return Request{*id, nick->value_or("")};
+    PARLEY_ARG(auto id, a.required_int("user_id", 1));
+    PARLEY_ARG(auto nick, a.optional_string("nickname"));
+    return Request{id, nick.value_or("")};
   }
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.add_contact(c.who, r.user_id, std::move(r.nickname),
@@ -62,7 +45,7 @@ struct PutContact {
   }
 };
 
-struct DeleteContact : OtherUser {
+struct DeleteContact : ToUser {
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.remove_contact(c.who, r.user_id, replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
   }
@@ -78,7 +61,7 @@ struct Blocks : NoFields {
   }
 };
 
-struct Block : OtherUser {
+struct Block : ToUser {
   static void run(const Call& c, Request r, Reply reply) {
     PresenceHub& hub = c.services->hub;
     const int64_t me = c.who.user.id;
@@ -90,7 +73,7 @@ struct Block : OtherUser {
   }
 };
 
-struct Unblock : OtherUser {
+struct Unblock : ToUser {
   static void run(const Call& c, Request r, Reply reply) {
     c.services->chat.set_block(c.who, r.user_id, false, replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
   }
@@ -110,11 +93,9 @@ struct SetPrivacy {
     std::optional<std::string> groups_add;
   };
   static Result<Request> parse(const Args& a) {
-    auto hide = a.optional_bool("hide_last_seen");
-    if (!hide) return hide.error();
-    auto groups_add = a.optional_string("groups_add");
-    if (!groups_add) return groups_add.error();
-    return Request{*hide, std::move(*groups_add)};
+    PARLEY_ARG(auto hide, a.optional_bool("hide_last_seen"));
+    PARLEY_ARG(auto groups_add, a.optional_string("groups_add"));
+    return Request{hide, std::move(groups_add)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     PresenceHub& hub = c.services->hub;
