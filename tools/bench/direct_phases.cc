@@ -47,6 +47,13 @@ std::vector<std::pair<std::size_t, std::size_t>> direct_pairs(std::size_t n, int
   return pairs;
 }
 
+std::function<void(const std::string&)> report_drop(const DirectState& state, Shard& shard, std::size_t i) {
+  return [&state, &shard, i](const std::string& why) {
+    if (!state.connected_phase_over.load())
+      shard.stats.error("connection of user " + std::to_string(i) + " dropped: " + why);
+  };
+}
+
 void assign_shards(DirectState& state, Runtime& rt, std::size_t users, bool ok) {
   state.shards.resize(rt.shards().size());
   for (std::size_t i = 0; ok && i < users; ++i) state.shards[i % state.shards.size()].users.push_back(i);

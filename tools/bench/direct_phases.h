@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <random>
 #include <utility>
 #include <vector>
@@ -51,6 +53,9 @@ class DirectTransport {
 
 // The 1:1 pairs of `n` users: each user with the next peers/2 users (mod n), each pair once.
 std::vector<std::pair<std::size_t, std::size_t>> direct_pairs(std::size_t n, int peers);
+
+// A connection's close handler for user `i`: an error while the phases run, then nothing.
+std::function<void(const std::string&)> report_drop(const DirectState& state, Shard& shard, std::size_t i);
 
 // Splits `users` over the runtime's shards; with !ok, none.
 void assign_shards(DirectState& state, Runtime& rt, std::size_t users, bool ok);

@@ -119,10 +119,7 @@ class WsDirect final : public DirectTransport {
     User& u = run_.users[i];
     Run& run = run_;
     u.conn->start([&run, &u, &shard, &st, &rng](std::string_view f) { on_frame(run, u, shard, st, rng, f); },
-                  [&shard, &run, i](const std::string& why) {
-                    if (!run.connected_phase_over.load())
-                      shard.stats.error("connection of user " + std::to_string(i) + " dropped: " + why);
-                  });
+                  report_drop(run, shard, i));
   }
   void send_one(std::size_t i, Shard& shard, uint64_t scheduled, std::mt19937_64& rng) override {
     bench::send_one(run_, run_.users[i], shard, scheduled, rng);

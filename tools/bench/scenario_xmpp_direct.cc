@@ -129,10 +129,7 @@ class XmppDirect final : public DirectTransport {
     Run& run = run_;
     u.session->on_ack([&run, &u, &shard, &st, &rng](uint64_t h) { on_ack(run, u, shard, st, rng, h); });
     u.session->on_stanza([&run, &u, &shard, &st](const Stanza& s) { on_stanza(run, u, shard, st, s); },
-                         [&shard, &run, i](const std::string& why) {
-                           if (!run.connected_phase_over.load())
-                             shard.stats.error("connection of user " + std::to_string(i) + " dropped: " + why);
-                         });
+                         report_drop(run, shard, i));
   }
   void send_one(std::size_t i, Shard& shard, uint64_t scheduled, std::mt19937_64& rng) override {
     bench::send_one(run_, run_.users[i], shard, scheduled, rng);
