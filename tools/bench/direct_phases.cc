@@ -70,12 +70,14 @@ Stats run_direct_phases(WorkerContext& ctx, Runtime& rt, DirectState& state, Dir
     double shard_rate = opt.rate / static_cast<double>(opt.procs * opt.threads);
     rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
       DirectShard& st = state.shards[static_cast<std::size_t>(shard.index)];
-      auto rng = std::make_shared<std::mt19937_64>(static_cast<uint64_t>(ctx.link.index() * 1000 + shard.index + 1));
+      auto rng =
+          std::make_shared<std::mt19937_64>(static_cast<uint64_t>(ctx.link.index() * 1000 + shard.index + 1));
       for (std::size_t i : st.users) t.start(i, shard, st, *rng);
       if (opt.rate == 0) {
         for (std::size_t i : st.users)
           for (int w = 0; w < opt.window; ++w) t.send_one(i, shard, now_ns(), *rng);
-        co_await sleep_for(std::chrono::nanoseconds(state.deadline_ns - std::min(state.deadline_ns, now_ns())));
+        co_await sleep_for(
+            std::chrono::nanoseconds(state.deadline_ns - std::min(state.deadline_ns, now_ns())));
       } else if (!st.users.empty()) {
         co_await pace(state, t, shard, st, shard_rate, *rng);
       }
@@ -105,7 +107,8 @@ Stats run_direct_phases(WorkerContext& ctx, Runtime& rt, DirectState& state, Dir
     for (std::size_t i : st.users) {
       const std::size_t left = t.unacknowledged(i);
       if (left > 0)
-        shard.stats.error("user " + std::to_string(i) + ": " + std::to_string(left) + " sends never acknowledged");
+        shard.stats.error("user " + std::to_string(i) + ": " + std::to_string(left) +
+                          " sends never acknowledged");
       shard.stats.add("unacknowledged", static_cast<double>(left));
       t.close(i);
     }

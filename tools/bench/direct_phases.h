@@ -28,9 +28,9 @@ struct DirectShard {
 // The state the phases share with a transport's callbacks.
 struct DirectState {
   std::vector<DirectShard> shards;
-  uint64_t deadline_ns = 0;                     // end of the send phase
-  std::atomic<bool> sending{false};             // flat out: acks refill the window while set
-  std::atomic<int64_t> acked{0}, delivered{0};  // drain ends once delivered catches up
+  uint64_t deadline_ns = 0;                       // end of the send phase
+  std::atomic<bool> sending{false};               // flat out: acks refill the window while set
+  std::atomic<int64_t> acked{0}, delivered{0};    // drain ends once delivered catches up
   std::atomic<bool> connected_phase_over{false};  // dropped connections stop being errors
 };
 

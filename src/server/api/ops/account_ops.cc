@@ -41,9 +41,9 @@ struct Register {
   }
   static void run(const Call& c, Request r, Reply reply) {
     if (Status s = admit_address(c.services->register_limiter, c.remote_address); !s) return reply(s.error());
-    c.services->chat.register_user(std::move(r.fields), replying<chat::LoginResult>(std::move(reply), [](const auto& x) {
-      return ok(login_body(x), 201);
-    }));
+    c.services->chat.register_user(
+        std::move(r.fields),
+        replying<chat::LoginResult>(std::move(reply), [](const auto& x) { return ok(login_body(x), 201); }));
   }
 };
 
@@ -59,8 +59,9 @@ struct Login {
   }
   static void run(const Call& c, Request r, Reply reply) {
     if (Status s = admit_address(c.services->login_limiter, c.remote_address); !s) return reply(s.error());
-    c.services->chat.login(std::move(r.username), std::move(r.password), std::move(r.device_name),
-                           replying<chat::LoginResult>(std::move(reply), [](const auto& x) { return ok(login_body(x)); }));
+    c.services->chat.login(
+        std::move(r.username), std::move(r.password), std::move(r.device_name),
+        replying<chat::LoginResult>(std::move(reply), [](const auto& x) { return ok(login_body(x)); }));
   }
 };
 
@@ -73,8 +74,8 @@ struct Logout : NoFields {
 struct LogoutOthers : NoFields {
   static void run(const Call& c, Request, Reply reply) {
     c.services->chat.logout_others(c.who, replying<int64_t>(std::move(reply), [](int64_t n) {
-      return ok({{"revoked", n}});
-    }));
+                                     return ok({{"revoked", n}});
+                                   }));
   }
 };
 
@@ -102,7 +103,8 @@ struct RevokeSession {
     return Request{id};
   }
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.revoke_session(c.who, r.session_id, replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
+    c.services->chat.revoke_session(c.who, r.session_id,
+                                    replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
   }
 };
 
@@ -159,8 +161,8 @@ void add_account_ops(std::vector<Operation>& ops) {
                  true, parser<Sessions>()});
   ops.push_back({"revoke_session", "", "", "DELETE", "/api/v1/sessions/{session_id}", Runs::kCommitter,
                  Body::kNone, Bucket::kOther, true, parser<RevokeSession>()});
-  ops.push_back({"me", "", "", "GET", "/api/v1/me", Runs::kIoThread, Body::kNone, Bucket::kOther, true,
-                 parser<Me>()});
+  ops.push_back(
+      {"me", "", "", "GET", "/api/v1/me", Runs::kIoThread, Body::kNone, Bucket::kOther, true, parser<Me>()});
   ops.push_back({"find_user", "", "", "GET", "/api/v1/users/{username}", Runs::kWorker, Body::kNone,
                  Bucket::kOther, true, parser<FindUser>()});
   ops.push_back({"search_users", "", "", "GET", "/api/v1/users", Runs::kWorker, Body::kNone, Bucket::kOther,

@@ -32,8 +32,7 @@ bool Args::has(std::string_view key) const {
   return path_param(key) || (query_ && query_->has(key)) || (body_ && body_->contains(key));
 }
 
-Result<std::optional<int64_t>> Args::optional_int(std::string_view key, int64_t min,
-                                                  int64_t max) const {
+Result<std::optional<int64_t>> Args::optional_int(std::string_view key, int64_t min, int64_t max) const {
   if (const std::string_view* raw = path_param(key)) {
     auto n = protocol::parse_int(*raw, key, std::max<int64_t>(min, 1), max);
     if (!n) return Error::make(Errc::kNotFound, "no such " + std::string(noun(key)));
@@ -77,14 +76,16 @@ Result<std::optional<bool>> Args::optional_bool(std::string_view key) const {
   }
   const json::value* v = body_ ? body_->if_contains(key) : nullptr;
   if (!v) return std::optional<bool>();
-  if (!v->is_bool()) return Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' must be true or false");
+  if (!v->is_bool())
+    return Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' must be true or false");
   return std::optional<bool>(v->as_bool());
 }
 
 Result<std::optional<std::vector<int64_t>>> Args::optional_ids(std::string_view key) const {
   const json::value* v = body_ ? body_->if_contains(key) : nullptr;
   if (!v) return std::optional<std::vector<int64_t>>();
-  const Error wrong = Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' must be an array of integers");
+  const Error wrong =
+      Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' must be an array of integers");
   if (!v->is_array()) return wrong;
   std::vector<int64_t> ids;
   for (const auto& x : v->as_array()) {
@@ -97,7 +98,8 @@ Result<std::optional<std::vector<int64_t>>> Args::optional_ids(std::string_view 
 Result<std::optional<std::vector<std::string>>> Args::optional_strings(std::string_view key) const {
   const json::value* v = body_ ? body_->if_contains(key) : nullptr;
   if (!v) return std::optional<std::vector<std::string>>();
-  const Error wrong = Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' must be an array of strings");
+  const Error wrong =
+      Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' must be an array of strings");
   if (!v->is_array()) return wrong;
   std::vector<std::string> out;
   for (const auto& x : v->as_array()) {

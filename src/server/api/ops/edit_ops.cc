@@ -21,10 +21,11 @@ struct Edit {
     return Request{at, std::move(text)};
   }
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.edit_message(c.who, r.at.conversation_id, r.at.seq, std::move(r.text),
-                                  replying<store::MessageChange>(std::move(reply), [](const auto& x) {
-                                    return ok({{"message", wire::message(x.message)}, {"changed", x.changed}});
-                                  }));
+    c.services->chat.edit_message(
+        c.who, r.at.conversation_id, r.at.seq, std::move(r.text),
+        replying<store::MessageChange>(std::move(reply), [](const auto& x) {
+          return ok({{"message", wire::message(x.message)}, {"changed", x.changed}});
+        }));
   }
 };
 

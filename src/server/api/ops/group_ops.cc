@@ -58,8 +58,9 @@ struct CreateGroup {
   static void run(const Call& c, Request r, Reply reply) {
     auto members = std::move(r.members).resolve(c.services->chat);
     if (!members) return reply(members.error());
-    c.services->chat.create_group(c.who, std::move(r.name), std::move(r.description), std::move(*members),
-                                  replying<store::ConversationRecord>(std::move(reply), conversation_answer(c.who.user.id, 201)));
+    c.services->chat.create_group(
+        c.who, std::move(r.name), std::move(r.description), std::move(*members),
+        replying<store::ConversationRecord>(std::move(reply), conversation_answer(c.who.user.id, 201)));
   }
 };
 
@@ -75,14 +76,16 @@ struct UpdateGroup {
     return Request{conv, std::move(name), std::move(description)};
   }
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.update_group(c.who, r.conversation_id, std::move(r.name), std::move(r.description),
-                                  replying<store::ConversationRecord>(std::move(reply), conversation_answer(c.who.user.id, 200)));
+    c.services->chat.update_group(
+        c.who, r.conversation_id, std::move(r.name), std::move(r.description),
+        replying<store::ConversationRecord>(std::move(reply), conversation_answer(c.who.user.id, 200)));
   }
 };
 
 struct Leave : InConversation {
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.leave_group(c.who, r.conversation_id, replying<chat::Done>(std::move(reply), empty_answer()));
+    c.services->chat.leave_group(c.who, r.conversation_id,
+                                 replying<chat::Done>(std::move(reply), empty_answer()));
   }
 };
 
@@ -109,14 +112,16 @@ struct AddMembers {
   static void run(const Call& c, Request r, Reply reply) {
     auto users = std::move(r.users).resolve(c.services->chat);
     if (!users) return reply(users.error());
-    c.services->chat.add_members(c.who, r.conversation_id, std::move(*users),
-                                 replying<store::ConversationRecord>(std::move(reply), conversation_answer(c.who.user.id, 200)));
+    c.services->chat.add_members(
+        c.who, r.conversation_id, std::move(*users),
+        replying<store::ConversationRecord>(std::move(reply), conversation_answer(c.who.user.id, 200)));
   }
 };
 
 struct RemoveMember : MemberOf {
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.remove_member(c.who, r.conversation_id, r.user_id, replying<chat::Done>(std::move(reply), empty_answer()));
+    c.services->chat.remove_member(c.who, r.conversation_id, r.user_id,
+                                   replying<chat::Done>(std::move(reply), empty_answer()));
   }
 };
 
@@ -165,14 +170,14 @@ void add_group_ops(std::vector<Operation>& ops) {
       parser<Leave>());
   add("members", "GET", "/api/v1/conversations/{conversation_id}/members", Runs::kWorker, Body::kNone,
       parser<Members>());
-  add("add_members", "POST", "/api/v1/conversations/{conversation_id}/members", Runs::kWorker, Body::kRequired,
-      parser<AddMembers>());
-  add("remove_member", "DELETE", "/api/v1/conversations/{conversation_id}/members/{user_id}", Runs::kCommitter,
-      Body::kNone, parser<RemoveMember>());
+  add("add_members", "POST", "/api/v1/conversations/{conversation_id}/members", Runs::kWorker,
+      Body::kRequired, parser<AddMembers>());
+  add("remove_member", "DELETE", "/api/v1/conversations/{conversation_id}/members/{user_id}",
+      Runs::kCommitter, Body::kNone, parser<RemoveMember>());
   add("set_role", "PATCH", "/api/v1/conversations/{conversation_id}/members/{user_id}", Runs::kCommitter,
       Body::kRequired, parser<SetRole>());
-  add("message_receipts", "GET", "/api/v1/conversations/{conversation_id}/messages/{seq}/receipts", Runs::kWorker,
-      Body::kNone, parser<MessageReceipts>());
+  add("message_receipts", "GET", "/api/v1/conversations/{conversation_id}/messages/{seq}/receipts",
+      Runs::kWorker, Body::kNone, parser<MessageReceipts>());
 }
 
 }  // namespace parley::api::ops

@@ -30,7 +30,8 @@ struct ChatList {
   static void run(const Call& c, Request r, Reply reply) {
     auto page = c.services->chat.conversations(c.who, r.before, r.limit);
     if (!page) return reply(page.error());
-    reply(ok({{"conversations", wire::conversations(page->items, c.who.user.id)}, {"has_more", page->has_more}}));
+    reply(ok(
+        {{"conversations", wire::conversations(page->items, c.who.user.id)}, {"has_more", page->has_more}}));
   }
 };
 
@@ -46,12 +47,12 @@ struct OpenDirect {
   }
   static void run(const Call& c, Request r, Reply reply) {
     const int64_t viewer = c.who.user.id;
-    c.services->chat.open_direct(c.who, r.peer_id, std::move(r.peer_username),
-                                 replying<store::DirectOutcome>(std::move(reply), [viewer](const auto& x) {
-                                   return ok({{"conversation", wire::conversation(x.conversation, viewer)},
-                                              {"created", x.created}},
-                                             x.created ? 201 : 200);
-                                 }));
+    c.services->chat.open_direct(
+        c.who, r.peer_id, std::move(r.peer_username),
+        replying<store::DirectOutcome>(std::move(reply), [viewer](const auto& x) {
+          return ok({{"conversation", wire::conversation(x.conversation, viewer)}, {"created", x.created}},
+                    x.created ? 201 : 200);
+        }));
   }
 };
 
@@ -99,14 +100,15 @@ struct Send {
   static void run(const Call& c, Request r, Reply reply) {
     const auto started = std::chrono::steady_clock::now();
     Metrics& metrics = c.services->metrics;
-    c.services->chat.send(c.who, std::move(r), c.connection_id,
-                          [reply = std::move(reply), started, &metrics](Result<store::AppendOutcome> x) {
-                            if (!x) return reply(x.error());
-                            if (!x->duplicate)
-                              metrics.send_to_durable_seconds.observe(
-                                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-                            reply(ok({{"duplicate", x->duplicate}, {"message", wire::message(x->message)}}));
-                          });
+    c.services->chat.send(
+        c.who, std::move(r), c.connection_id,
+        [reply = std::move(reply), started, &metrics](Result<store::AppendOutcome> x) {
+          if (!x) return reply(x.error());
+          if (!x->duplicate)
+            metrics.send_to_durable_seconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          reply(ok({{"duplicate", x->duplicate}, {"message", wire::message(x->message)}}));
+        });
   }
 };
 
@@ -128,14 +130,20 @@ struct Receipts {
       return Error::make(Errc::kBadRequest, "delivered_seq or read_seq is required");
     return Request{conv, delivered.value_or(0), read.value_or(0)};
   }
-  static void run(const Call& c, Request r, Reply reply) { mark(c, r.conversation_id, r.delivered, r.read, std::move(reply)); }
+  static void run(const Call& c, Request r, Reply reply) {
+    mark(c, r.conversation_id, r.delivered, r.read, std::move(reply));
+  }
 };
 
 struct Delivered : AtMessage {
-  static void run(const Call& c, Request r, Reply reply) { mark(c, r.conversation_id, r.seq, 0, std::move(reply)); }
+  static void run(const Call& c, Request r, Reply reply) {
+    mark(c, r.conversation_id, r.seq, 0, std::move(reply));
+  }
 };
 struct Read : AtMessage {
-  static void run(const Call& c, Request r, Reply reply) { mark(c, r.conversation_id, 0, r.seq, std::move(reply)); }
+  static void run(const Call& c, Request r, Reply reply) {
+    mark(c, r.conversation_id, 0, r.seq, std::move(reply));
+  }
 };
 
 struct Sync {
@@ -160,8 +168,8 @@ struct Sync {
 }  // namespace
 
 void add_messaging_ops(std::vector<Operation>& ops) {
-  ops.push_back({"conversations", "conversations", "conversations", "GET", "/api/v1/conversations", Runs::kWorker,
-                 Body::kNone, Bucket::kOther, true, parser<ChatList>()});
+  ops.push_back({"conversations", "conversations", "conversations", "GET", "/api/v1/conversations",
+                 Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<ChatList>()});
   ops.push_back({"open_direct", "", "", "POST", "/api/v1/conversations", Runs::kCommitter, Body::kRequired,
                  Bucket::kOther, true, parser<OpenDirect>()});
   ops.push_back({"conversation", "", "", "GET", "/api/v1/conversations/{conversation_id}", Runs::kWorker,
@@ -170,13 +178,14 @@ void add_messaging_ops(std::vector<Operation>& ops) {
                  Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<History>()});
   ops.push_back({"send", "send", "ack", "POST", "/api/v1/conversations/{conversation_id}/messages",
                  Runs::kCommitter, Body::kRequired, Bucket::kSend, true, parser<Send>()});
-  ops.push_back({"receipts", "", "", "POST", "/api/v1/conversations/{conversation_id}/receipts", Runs::kCommitter,
-                 Body::kRequired, Bucket::kOther, true, parser<Receipts>()});
+  ops.push_back({"receipts", "", "", "POST", "/api/v1/conversations/{conversation_id}/receipts",
+                 Runs::kCommitter, Body::kRequired, Bucket::kOther, true, parser<Receipts>()});
   ops.push_back({"delivered", "delivered", "ok", "", "", Runs::kCommitter, Body::kNone, Bucket::kOther, true,
                  parser<Delivered>()});
-  ops.push_back({"read", "read", "ok", "", "", Runs::kCommitter, Body::kNone, Bucket::kOther, true, parser<Read>()});
-  ops.push_back({"sync", "sync", "sync", "GET", "/api/v1/sync", Runs::kWorker, Body::kNone, Bucket::kOther, true,
-                 parser<Sync>()});
+  ops.push_back(
+      {"read", "read", "ok", "", "", Runs::kCommitter, Body::kNone, Bucket::kOther, true, parser<Read>()});
+  ops.push_back({"sync", "sync", "sync", "GET", "/api/v1/sync", Runs::kWorker, Body::kNone, Bucket::kOther,
+                 true, parser<Sync>()});
 }
 
 }  // namespace parley::api::ops

@@ -66,7 +66,7 @@ enum class Runs {
   kCommitter,  // validates, then queues a write; answers once the committer has committed it
 };
 enum class Body { kNone, kRequired, kOptional };  // an HTTP JSON body: ignored, required, if any
-enum class Bucket { kOther, kSend, kNone };        // which per-user rate limit counts it
+enum class Bucket { kOther, kSend, kNone };       // which per-user rate limit counts it
 
 struct Operation {
   std::string_view name;    // for documentation and tests, e.g. "send"

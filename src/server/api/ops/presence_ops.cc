@@ -21,7 +21,8 @@ struct Subscribe {
   };
   static Result<Request> parse(const Args& a) {
     PARLEY_ARG(auto ids, a.optional_ids("user_ids"));
-    if (!ids.has_value()) return Error::make(Errc::kBadRequest, "field 'user_ids' must be an array of integers");
+    if (!ids.has_value())
+      return Error::make(Errc::kBadRequest, "field 'user_ids' must be an array of integers");
     std::vector<int64_t> targets = std::move(*ids);
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
@@ -89,8 +90,8 @@ struct Typing {
 void add_presence_ops(std::vector<Operation>& ops) {
   ops.push_back({"presence_subscribe", "presence_subscribe", "presence_subscribed", "", "", Runs::kWorker,
                  Body::kNone, Bucket::kOther, true, parser<Subscribe>()});
-  ops.push_back({"typing", "typing", "ok", "", "", Runs::kWorker, Body::kNone, Bucket::kOther, true,
-                 parser<Typing>()});
+  ops.push_back(
+      {"typing", "typing", "ok", "", "", Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<Typing>()});
 }
 
 }  // namespace parley::api::ops

@@ -47,7 +47,8 @@ struct PutContact {
 
 struct DeleteContact : ToUser {
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.remove_contact(c.who, r.user_id, replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
+    c.services->chat.remove_contact(c.who, r.user_id,
+                                    replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
   }
 };
 
@@ -65,17 +66,19 @@ struct Block : ToUser {
   static void run(const Call& c, Request r, Reply reply) {
     PresenceHub& hub = c.services->hub;
     const int64_t me = c.who.user.id;
-    c.services->chat.set_block(c.who, r.user_id, true, [&hub, me, other = r.user_id, reply = std::move(reply)](Result<chat::Done> x) {
-      if (!x) return reply(x.error());
-      hub.blocked(me, other);  // watches between the two end at once
-      reply(ok());
-    });
+    c.services->chat.set_block(c.who, r.user_id, true,
+                               [&hub, me, other = r.user_id, reply = std::move(reply)](Result<chat::Done> x) {
+                                 if (!x) return reply(x.error());
+                                 hub.blocked(me, other);  // watches between the two end at once
+                                 reply(ok());
+                               });
   }
 };
 
 struct Unblock : ToUser {
   static void run(const Call& c, Request r, Reply reply) {
-    c.services->chat.set_block(c.who, r.user_id, false, replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
+    c.services->chat.set_block(c.who, r.user_id, false,
+                               replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
   }
 };
 
@@ -101,12 +104,13 @@ struct SetPrivacy {
     PresenceHub& hub = c.services->hub;
     const int64_t me = c.who.user.id;
     const std::optional<bool> hide = r.hide_last_seen;
-    c.services->chat.set_privacy(c.who, hide, std::move(r.groups_add),
-                                 [&hub, me, hide, reply = std::move(reply)](Result<store::PrivacySettings> x) {
-                                   if (!x) return reply(x.error());
-                                   if (hide) hub.privacy_changed(me, *hide);  // open watches follow at once
-                                   reply(ok(privacy_json(*x)));
-                                 });
+    c.services->chat.set_privacy(
+        c.who, hide, std::move(r.groups_add),
+        [&hub, me, hide, reply = std::move(reply)](Result<store::PrivacySettings> x) {
+          if (!x) return reply(x.error());
+          if (hide) hub.privacy_changed(me, *hide);  // open watches follow at once
+          reply(ok(privacy_json(*x)));
+        });
   }
 };
 
@@ -118,8 +122,10 @@ void add_social_ops(std::vector<Operation>& ops) {
     ops.push_back({name, "", "", method, path, runs, body, Bucket::kOther, true, std::move(parse)});
   };
   add("contacts", "GET", "/api/v1/contacts", Runs::kWorker, Body::kNone, parser<Contacts>());
-  add("put_contact", "PUT", "/api/v1/contacts/{user_id}", Runs::kCommitter, Body::kOptional, parser<PutContact>());
-  add("delete_contact", "DELETE", "/api/v1/contacts/{user_id}", Runs::kCommitter, Body::kNone, parser<DeleteContact>());
+  add("put_contact", "PUT", "/api/v1/contacts/{user_id}", Runs::kCommitter, Body::kOptional,
+      parser<PutContact>());
+  add("delete_contact", "DELETE", "/api/v1/contacts/{user_id}", Runs::kCommitter, Body::kNone,
+      parser<DeleteContact>());
   add("blocks", "GET", "/api/v1/blocks", Runs::kWorker, Body::kNone, parser<Blocks>());
   add("block", "PUT", "/api/v1/blocks/{user_id}", Runs::kCommitter, Body::kNone, parser<Block>());
   add("unblock", "DELETE", "/api/v1/blocks/{user_id}", Runs::kCommitter, Body::kNone, parser<Unblock>());

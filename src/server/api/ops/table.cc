@@ -26,7 +26,7 @@ const Operation* find_frame(std::string_view type) {
 
 const std::vector<TransportFrame>& transport_frames() {
   static const std::vector<TransportFrame> frames = {{"auth", "ready", Runs::kWorker},
-                                                            {"ping", "pong", Runs::kIoThread}};
+                                                     {"ping", "pong", Runs::kIoThread}};
   return frames;
 }
 

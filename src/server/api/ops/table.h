@@ -29,7 +29,7 @@ const std::vector<std::string_view>& raw_routes();
 struct RouteMatch {
   const Operation* op = nullptr;         // null: no route has this path with this method
   const Operation* same_path = nullptr;  // an operation with this path (another method: 405)
-  Args::PathParams params;        // views into the path
+  Args::PathParams params;               // views into the path
 };
 // The operation of an HTTP request; `path` is the raw path ("/api/v1/...").
 RouteMatch find_route(std::string_view method, std::string_view path);

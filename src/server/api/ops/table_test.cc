@@ -51,9 +51,12 @@ std::vector<std::vector<std::string>> rows(const std::string& text) {
 
 std::string_view runs_name(Runs r) {
   switch (r) {
-    case Runs::kIoThread: return "I/O thread";
-    case Runs::kWorker: return "worker";
-    case Runs::kCommitter: return "committer";
+    case Runs::kIoThread:
+      return "I/O thread";
+    case Runs::kWorker:
+      return "worker";
+    case Runs::kCommitter:
+      return "committer";
   }
   return "?";
 }
@@ -74,12 +77,12 @@ TEST(OperationTable, IsExactlyTheIndexOfOperationsInProtocolMd) {
   }
   for (const Operation& op : table()) {
     std::string route = op.method.empty() ? "" : std::string(op.method) + " " + std::string(op.path);
-    served.insert(std::string(op.name) + " | " + std::string(op.frame) + " | " + std::string(op.answer) + " | " +
-                  route + " | " + std::string(runs_name(op.runs)));
+    served.insert(std::string(op.name) + " | " + std::string(op.frame) + " | " + std::string(op.answer) +
+                  " | " + route + " | " + std::string(runs_name(op.runs)));
   }
   for (const TransportFrame& f : transport_frames())
-    served.insert(std::string(f.frame) + " | " + std::string(f.frame) + " | " + std::string(f.answer) + " |  | " +
-                  std::string(runs_name(f.runs)));
+    served.insert(std::string(f.frame) + " | " + std::string(f.frame) + " | " + std::string(f.answer) +
+                  " |  | " + std::string(runs_name(f.runs)));
   for (const auto& d : documented) EXPECT_TRUE(served.count(d)) << "documented, not served: " << d;
   for (const auto& s : served) EXPECT_TRUE(documented.count(s)) << "served, not in the index: " << s;
 }
@@ -99,7 +102,8 @@ TEST(OperationTable, EveryRouteTheDocumentMentionsIsServedAndEveryServedRouteIsM
   for (const Operation& op : table())
     if (!op.method.empty()) served.insert(std::string(op.method) + " " + normalized(std::string(op.path)));
   for (std::string_view r : raw_routes()) served.insert(normalized(std::string(r)));
-  for (const auto& m : mentioned) EXPECT_TRUE(served.count(m)) << "the document mentions an unserved route: " << m;
+  for (const auto& m : mentioned)
+    EXPECT_TRUE(served.count(m)) << "the document mentions an unserved route: " << m;
   for (const auto& s : served) EXPECT_TRUE(mentioned.count(s)) << "served but never mentioned: " << s;
 }
 
@@ -121,7 +125,8 @@ TEST(OperationTable, FramesAndRoutesAreUnique) {
   for (const Operation& op : table()) {
     EXPECT_TRUE(names.insert(std::string(op.name)).second) << op.name;
     if (!op.frame.empty()) EXPECT_TRUE(frames.insert(std::string(op.frame)).second) << op.frame;
-    if (!op.method.empty()) EXPECT_TRUE(routes.insert(std::string(op.method) + " " + std::string(op.path)).second) << op.path;
+    if (!op.method.empty())
+      EXPECT_TRUE(routes.insert(std::string(op.method) + " " + std::string(op.path)).second) << op.path;
     EXPECT_EQ(op.frame.empty(), op.answer.empty()) << op.name << ": a frame needs an answer type";
     EXPECT_TRUE(op.parse) << op.name;
   }
