@@ -62,7 +62,7 @@ Result<store::ConversationRecord> ChatService::conversation(const Principal& who
 }
 
 Result<store::Page<store::ConversationRecord>> ChatService::conversations(
-    const Principal& who, std::optional<int64_t> before, int limit) {
+    const Principal& who, std::optional<store::ChatListCursor> before, int limit) {
   if (auto s = check_limit(limit); !s) return s.error();
   return store_.list_conversations(who.user.id, before, limit);
 }
