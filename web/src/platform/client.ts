@@ -4,6 +4,7 @@ import { presenceSubscription, sameIds, type Presence } from '../core/presence';
 import { TypingSender, TypingState } from '../core/typing';
 import { Outbox } from '../core/outbox';
 import { ChatStore } from '../core/store';
+import { Drafts } from '../core/drafts';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
 import {
   ApiError,
@@ -57,6 +58,8 @@ export interface PhotoUpload {
 export class ParleyClient {
   readonly store: ChatStore;
   readonly outbox: Outbox;
+  /** Unsent text per chat, kept across chat switches and reloads. */
+  readonly drafts: Drafts;
   connState: ConnState = 'offline';
   syncing = false;
   /** Set when the server says the session is gone. */
@@ -118,6 +121,7 @@ export class ParleyClient {
     blocked: User[],
   ) {
     this.store = new ChatStore(session.user.id);
+    this.drafts = new Drafts(localStorage, session.user.id);
     this.typing = new TypingState(session.user.id);
     for (const c of contacts) this.contacts.set(c.user.id, c);
     this.blocked = blocked;
@@ -939,6 +943,7 @@ export class ParleyClient {
   private signedOut(): void {
     if (this.closed) return;
     this.close();
+    this.drafts.clear();
     void LocalDb.remove(this.session.user.id).finally(() => this.onSignedOut?.());
   }
 
@@ -949,6 +954,7 @@ export class ParleyClient {
       /* offline or already revoked: forget the session locally anyway */
     }
     this.close();
+    this.drafts.clear();
     await LocalDb.remove(this.session.user.id);
   }
 

@@ -111,7 +111,7 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
                 }}
               >
                 <span class="avatar-wrap">
-                  <Avatar name={name} size={48} />
+                  <Avatar name={name} seed={peer ? `u${peer.id}` : `c${c.id}`} size={48} />
                   {online && <span class="online-dot" aria-hidden="true" />}
                 </span>
                 <span class="row-main">

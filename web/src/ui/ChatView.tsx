@@ -11,7 +11,7 @@ import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { AttachIcon, Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
@@ -81,7 +81,11 @@ export function ChatView({
   const infoButtonRef = useRef<HTMLButtonElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
-  const [draft, setDraft] = useState('');
+  const [draft, setDraftState] = useState(() => client.drafts.get(conversationId));
+  const setDraft = (text: string) => {
+    setDraftState(text);
+    client.drafts.set(conversationId, text);
+  };
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState('');
   const [viewing, setViewing] = useState<{ image: ImageInfo; caption: string } | null>(null);
@@ -297,7 +301,7 @@ export function ChatView({
         <button type="button" class="icon-button back" onClick={onBack} aria-label="Back to chats">
           <BackIcon />
         </button>
-        <Avatar name={name} />
+        <Avatar name={name} seed={direct && peer ? `u${peer.id}` : `c${conversationId}`} />
         <div class={`chat-heading${group ? ' clickable' : ''}`} onClick={group ? () => setPanel({ type: 'group' }) : undefined}>
           <h2 id="chat-title">{name}</h2>
           <p class={`chat-sub${typingLine ? ' typing' : ''}`} id="chat-sub" data-slot="presence" aria-live="polite">
@@ -459,7 +463,7 @@ export function ChatView({
                       aria-controls="side-panel"
                       onClick={() => setPanel({ type: 'message', seq: r.seq! })}
                     >
-                      <ChevronIcon />
+                      <InfoIcon size={16} />
                     </button>
                   )}
                   {r.message && !r.deleted && editSeq !== r.seq && (
@@ -471,6 +475,7 @@ export function ChatView({
                       onOpenChange={(o) => setMenuSeq(o ? r.seq! : null)}
                       onEdit={() => setEditSeq(r.seq!)}
                       onDelete={() => setDeleteSeq(r.seq!)}
+                      onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
                     />
                   )}
                 </div>

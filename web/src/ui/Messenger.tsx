@@ -159,7 +159,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
         ) : (
         <>
         <header class="bar sidebar-bar">
-          <Avatar name={session.user.display_name} />
+          <Avatar name={session.user.display_name} seed={`u${session.user.id}`} />
           <div class="me">
             <span class="me-name">{session.user.display_name}</span>
             <span class="me-user">@{session.user.username}</span>

@@ -141,7 +141,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             <ul class="people" aria-labelledby="contacts-title">
               {contacts.map((c) => (
                 <li class="person contact" key={c.user.id} data-user={c.user.id}>
-                  <Avatar name={client.nameOf(c.user)} size={36} />
+                  <Avatar name={client.nameOf(c.user)} seed={`u${c.user.id}`} size={36} />
                   <span class="person-main">
                     <span class="person-name">{client.nameOf(c.user)}</span>
                     <span class="person-sub">
@@ -174,7 +174,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             <ul class="people" aria-labelledby="blocked-title">
               {client.blocked.map((u) => (
                 <li class="person blocked" key={u.id} data-user={u.id}>
-                  <Avatar name={client.nameOf(u)} size={36} />
+                  <Avatar name={client.nameOf(u)} seed={`u${u.id}`} size={36} />
                   <span class="person-main">
                     <span class="person-name">{client.nameOf(u)}</span>
                     <span class="person-sub">@{u.username}</span>

@@ -66,11 +66,14 @@ export function AttachIcon() {
   );
 }
 
-export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
-  // Stable colour per name; all colours keep white text above 4.5:1.
+/**
+ * Initials on a coloured disc. The colour follows `seed` (a user or conversation id, so renaming
+ * a group or a contact keeps it), else the name; all colours keep white text above 4.5:1.
+ */
+export function Avatar({ name, seed, size = 40 }: { name: string; seed?: string; size?: number }) {
   const palette = ['#00695c', '#1565c0', '#6a1b9a', '#ad1457', '#c62828', '#4e342e', '#37474f', '#2e7d32'];
   let h = 0;
-  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  for (const ch of seed ?? name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
   const initials = name
     .trim()
     .split(/\s+/)
@@ -97,9 +100,9 @@ export function GroupIcon() {
   );
 }
 
-export function InfoIcon() {
+export function InfoIcon({ size = 22 }: { size?: number } = {}) {
   return (
-    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+    <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true">
       <circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" stroke-width="2" />
       <path d="M12 11v6" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
       <circle cx="12" cy="7.6" r="1.3" fill="currentColor" />
