@@ -34,7 +34,7 @@ async function logIn(page, username) {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD[username]);
   await page.getByRole('button', { name: 'Log in' }).last().click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 async function openChat(page, name) {
@@ -126,7 +126,8 @@ describe('web client defects (issue #18)', () => {
     await openChat(page, 'Bob Builder');
     assert.equal(await composer(page).inputValue(), '', 'a sent draft is gone');
     // Logging out forgets every draft of the account.
-    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Main menu' }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
     await page.getByRole('tab', { name: 'Log in' }).waitFor();
     assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('parley.drafts.')).length), 0);
     await page.context().close();
@@ -187,6 +188,33 @@ describe('web client defects (issue #18)', () => {
       assert.deepEqual([await colour(), await rowColour()], before, `colour after renaming to ${name}`);
     }
     await page.context().close();
+  });
+
+  it('the delete dialog has one column of equal buttons; "Log out" is a menu item', async () => {
+    for (const phone of [true, false]) {
+      const page = await newPage({ phone });
+      await logIn(page, 'alice');
+      assert.equal(await page.getByRole('button', { name: 'Log out' }).count(), 0, 'no "Log out" button in the header');
+      await page.getByRole('button', { name: 'Main menu' }).click();
+      await page.getByRole('menuitem', { name: 'Log out' }).waitFor();
+      await page.keyboard.press('Escape');
+      await eventually(async () => (await page.getByRole('menu', { name: 'Main menu' }).count()) === 0, { message: 'menu closed' });
+      await openChat(page, 'Book club');
+      const mine = page.locator('.msg.out', { hasText: 'Chapter one tonight' });
+      await mine.click({ button: 'right' });
+      await page.getByRole('menuitem', { name: 'Delete' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Delete message?' });
+      await dialog.waitFor();
+      const boxes = [];
+      for (const name of ['Delete for everyone', 'Delete for me', 'Cancel']) boxes.push(await dialog.getByRole('button', { name }).boundingBox());
+      for (const b of boxes) {
+        assert.ok(Math.abs(b.x - boxes[0].x) < 1 && Math.abs(b.width - boxes[0].width) < 1, `ragged buttons: ${JSON.stringify(boxes)}`);
+      }
+      assert.ok(boxes[0].y < boxes[1].y && boxes[1].y < boxes[2].y, 'everyone, me, cancel from top to bottom');
+      await page.screenshot({ path: join(ARTIFACTS, `delete-dialog-${phone ? 'phone' : 'desktop'}.png`) });
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await page.context().close();
+    }
   });
 
   it('ran all of the above without a Content-Security-Policy violation', () => {

@@ -29,7 +29,7 @@ async function register(page, username, displayName, password) {
   await page.getByLabel('Your name').fill(displayName);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).last().click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 const composer = (page) => page.getByRole('textbox', { name: /^Message / });
@@ -56,7 +56,7 @@ async function aliceReturns(path = '/') {
   alice.page = await alice.context.newPage();
   alice.page.on('pageerror', (e) => console.error('[page error]', e.message));
   await alice.page.goto(server.base + path);
-  await alice.page.getByRole('button', { name: 'Log out' }).waitFor();
+  await alice.page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 before(async () => {
@@ -233,7 +233,7 @@ describe('presence, typing, contacts and blocking', () => {
     await eventually(async () => (await alice.page.locator('dialog[open]').count()) === 0, { message: 'dialog closed' });
     // Alice looks at another chat, so a message from Bob would count as unread.
     await alice.page.goto(server.base + '/');
-    await alice.page.getByRole('button', { name: 'Log out' }).waitFor();
+    await alice.page.getByRole('button', { name: 'Main menu' }).waitFor();
 
     await composer(bob.page).fill('Are you there?');
     await bob.page.keyboard.press('Enter');
@@ -265,7 +265,7 @@ describe('presence, typing, contacts and blocking', () => {
     assert.equal(await bob.page.locator('.msg.out', { hasText: 'Are you there?' }).getAttribute('data-status'), 'sent');
     assert.equal((await sub(bob.page).textContent()).trim(), '');
     await alice.page.reload();
-    await alice.page.getByRole('button', { name: 'Log out' }).waitFor();
+    await alice.page.getByRole('button', { name: 'Main menu' }).waitFor();
     await alice.page.waitForTimeout(1000);
     assert.equal(await alice.page.locator('.chat-row', { hasText: 'Bob Builder' }).locator('.badge').count(), 0, 'no unread after reload');
     assert.equal(await alice.page.title(), 'Parley');

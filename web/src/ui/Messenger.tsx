@@ -4,6 +4,7 @@ import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
+import { MainMenu } from './MainMenu';
 import { MessageSearch } from './MessageSearch';
 import { Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
@@ -175,9 +176,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           >
             <SettingsIcon />
           </button>
-          <button type="button" class="text-button" onClick={logout}>
-            Log out
-          </button>
+          <MainMenu onLogout={logout} />
         </header>
         {conn !== 'online' && (
           <div class="banner banner-offline" role="status" data-conn={conn}>

@@ -4,7 +4,7 @@ import { useEffect } from 'preact/hooks';
 /**
  * The behaviour of a drop-down menu (role="menu" with role="menuitem" entries) opened by a
  * button: while open, its first item has the focus and a click anywhere outside the menu
- * and the button closes it. Returns the menu's keydown handler: arrows, Home and End move
+ * and the button, or Escape anywhere, closes it. Returns the menu's keydown handler: arrows, Home and End move
  * between items; Escape and Tab close it and give the focus back to the button.
  */
 export function useMenu(
@@ -21,8 +21,20 @@ export function useMenu(
       if (menuRef.current?.contains(e.target) || buttonRef.current?.contains(e.target)) return;
       close();
     };
+    // Escape closes it even when the focus has moved elsewhere meanwhile (a list that
+    // finished loading, a click into the page).
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      e.preventDefault();
+      close();
+      buttonRef.current?.focus();
+    };
     document.addEventListener('mousedown', onDown);
-    return () => document.removeEventListener('mousedown', onDown);
+    document.addEventListener('keydown', onKey);
+    return () => {
+      document.removeEventListener('mousedown', onDown);
+      document.removeEventListener('keydown', onKey);
+    };
   }, [open]);
 
   return (e: KeyboardEvent) => {
