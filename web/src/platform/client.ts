@@ -102,6 +102,8 @@ export class ParleyClient {
   private typingIdleTimers = new Map<number, ReturnType<typeof setTimeout>>();
   private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
   private presenceRecheck: ReturnType<typeof setTimeout> | undefined;
+  private visibleTimer: ReturnType<typeof setTimeout> | undefined;
+  static readonly VISIBLE_SETTLE_MS = 250;
 
   // ---- photos ----
   /** Photos being uploaded (before they become outbox entries), in the order picked. */
@@ -183,16 +185,27 @@ export class ParleyClient {
     return () => this.listeners.delete(fn);
   }
 
-  /** Persists what changed and re-renders, once per tick. */
+  /**
+   * Persists what changed and re-renders, at most once per frame: a burst of events (a sync,
+   * a hundred receipt answers) costs one render, not one each. A hidden page has no frames, so
+   * there a zero-delay timer stands in (the title's unread count must still follow).
+   */
   private emit(): void {
     const ch = this.store.takeChanges();
     if (ch.conversations.length || ch.messages.length) void this.db.save(ch.conversations, ch.messages);
     if (this.emitQueued) return;
     this.emitQueued = true;
-    queueMicrotask(() => {
+    const run = () => {
+      if (!this.emitQueued) return;
       this.emitQueued = false;
       for (const fn of this.listeners) fn();
-    });
+    };
+    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
+      requestAnimationFrame(run);
+      setTimeout(run, 100); // a frame that never comes (a page hidden meanwhile) must not stall
+    } else {
+      setTimeout(run, 0);
+    }
   }
 
   // ---------- connection lifecycle ----------
@@ -441,28 +454,32 @@ export class ParleyClient {
     const entries = Object.entries(this.owed);
     if (entries.length === 0) return;
     this.receiptsBusy = true;
+    // One watermark per conversation and kind (owe() keeps only the highest), all of them
+    // in flight at once: after a long absence that is one round trip, not one per chat.
+    const one = async (key: string, o: { read?: number; delivered?: number }) => {
+      const id = Number(key);
+      for (const kind of ['read', 'delivered'] as const) {
+        const seq = o[kind];
+        if (seq === undefined) continue;
+        if (kind === 'delivered' && (o.read ?? 0) >= seq) {
+          delete o.delivered; // read counts as delivered
+          continue;
+        }
+        try {
+          await this.conn.request({ type: kind, conversation_id: id, seq });
+          if (o[kind] === seq) delete o[kind];
+          this.store.markOwn(id, kind, seq);
+        } catch (e) {
+          if (e instanceof ApiError && (e.code === 'invalid_argument' || e.code === 'not_found')) delete o[kind];
+          else throw e;
+        }
+      }
+      if (o.read === undefined && o.delivered === undefined) delete this.owed[key];
+    };
     void (async () => {
       try {
-        for (const [key, o] of entries) {
-          const id = Number(key);
-          for (const kind of ['read', 'delivered'] as const) {
-            const seq = o[kind];
-            if (seq === undefined) continue;
-            if (kind === 'delivered' && (o.read ?? 0) >= seq) {
-              delete o.delivered; // read counts as delivered
-              continue;
-            }
-            try {
-              await this.conn.request({ type: kind, conversation_id: id, seq });
-              if (o[kind] === seq) delete o[kind];
-              this.store.markOwn(id, kind, seq);
-            } catch (e) {
-              if (e instanceof ApiError && (e.code === 'invalid_argument' || e.code === 'not_found')) delete o[kind];
-              else throw e;
-            }
-          }
-          if (o.read === undefined && o.delivered === undefined) delete this.owed[key];
-        }
+        const results = await Promise.allSettled(entries.map(([key, o]) => one(key, o)));
+        if (results.some((r) => r.status === 'rejected')) throw new Error('receipts: retried on the next connection');
       } catch {
         /* retried on the next connection */
       } finally {
@@ -735,10 +752,14 @@ export class ParleyClient {
 
   // ---------- presence ----------
 
-  /** The conversations whose rows are visible in the chat list. */
+  /**
+   * The conversations whose rows are visible in the chat list. Scrolling changes them many
+   * times a second: the subscription follows once the rows stay put for a moment.
+   */
   setVisibleConversations(ids: number[]): void {
     this.visibleConvs = ids;
-    this.updatePresence();
+    clearTimeout(this.visibleTimer);
+    this.visibleTimer = setTimeout(() => this.updatePresence(), ParleyClient.VISIBLE_SETTLE_MS);
   }
 
   /** The other user of a direct conversation (undefined for groups). */
@@ -966,6 +987,7 @@ export class ParleyClient {
     clearTimeout(this.wakeTimer);
     clearTimeout(this.typingExpiryTimer);
     clearTimeout(this.presenceRecheck);
+    clearTimeout(this.visibleTimer);
     for (const t of this.typingIdleTimers.values()) clearTimeout(t);
     this.conn.stop();
     this.db.close();
