@@ -15,6 +15,7 @@ import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon,
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
+import { MessageText } from './MessageText';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
@@ -447,7 +448,7 @@ export function ChatView({
                   {editSeq !== null && r.seq === editSeq && r.message ? (
                     <MessageEditor client={client} message={r.message} onDone={() => setEditSeq(null)} />
                   ) : (
-                    (r.kind !== 'image' || r.text) && <span class="text">{r.text}</span>
+                    (r.kind !== 'image' || r.text) && <MessageText text={r.text} plain={r.deleted || r.kind === 'system' || r.kind === 'unsupported'} />
                   )}
                   <span class="meta">
                     {r.edited && <span class="edited">edited</span>}
