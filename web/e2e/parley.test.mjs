@@ -132,7 +132,7 @@ describe('Parley web client', () => {
     await bob.page.goto(server.base + '/');
     const row = bob.page.locator('.chat-row', { hasText: 'Alice Liddell' });
     await row.waitFor();
-    assert.equal((await row.locator('.badge').textContent()).trim(), '1');
+    assert.equal((await row.locator('.badge').textContent()).trim(), ', 1 unread message');
     assert.match(await row.locator('.preview-text').textContent(), /Hello Bob/);
     await waitStatus(alice.page, 'Hello Bob', 'delivered');
     assert.equal(await bob.page.title(), '(1) Parley');
@@ -255,7 +255,7 @@ describe('Parley web client', () => {
     await page.goto(server.base + '/');
     const row = page.locator('.chat-row', { hasText: 'Carol Chen' });
     await row.waitFor();
-    await eventually(async () => (await row.locator('.badge').textContent())?.trim() === '130', { message: 'badge 130' });
+    await eventually(async () => (await row.locator('.badge').textContent())?.trim() === ', 130 unread messages', { message: 'badge 130' });
     assert.equal(await page.title(), '(130) Parley');
     // The newest chat is on top.
     assert.match(await page.locator('.chat-row .row-name').first().textContent(), /Carol Chen/);

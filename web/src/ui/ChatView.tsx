@@ -46,6 +46,9 @@ interface Row {
 
 type Panel = { type: 'group' } | { type: 'message'; seq: number } | { type: 'search' } | null;
 
+/** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
+const RENDER_STEP = 100;
+
 export function ChatView({
   client,
   conversationId,
@@ -101,6 +104,9 @@ export function ChatView({
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const scrollTo = useRef<number | null>(null);
+  // How many of the newest rows are in the page. A chat can hold thousands of messages; only
+  // the newest are drawn at first, and more as the user scrolls up (before asking the server).
+  const [limit, setLimit] = useState(RENDER_STEP);
 
   const rows: Row[] = store.messages(conversationId).filter((m) => !m.hidden).map((m) => {
     if (m.kind === 'system') {
@@ -145,16 +151,18 @@ export function ChatView({
 
   async function loadOlder() {
     if (loadingOlder || !client.hasOlder(conversationId)) return;
-    const el = listRef.current;
-    const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
     // Remember where the oldest shown message is, to keep it in place when older ones arrive above.
-    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: first.offsetTop - el.scrollTop };
+    holdAnchor();
     setLoadingOlder(true);
     setOlderError('');
     try {
       const before = client.store.minSeq(conversationId);
+      const held = client.store.messages(conversationId).length;
       await client.loadOlder(conversationId);
       if (client.store.minSeq(conversationId) === before) anchor.current = null;
+      // What arrived is drawn (the limit counts from the newest row).
+      const added = client.store.messages(conversationId).length - held;
+      if (added > 0) setLimit((l) => l + added);
     } catch {
       setOlderError('Older messages cannot be loaded while offline.');
       anchor.current = null;
@@ -189,6 +197,11 @@ export function ChatView({
     const el = listRef.current;
     if (!el) return;
     if (scrollTo.current !== null) {
+      const at = rows.findIndex((r) => r.seq === scrollTo.current);
+      if (at >= 0 && at < hiddenAbove) {
+        setLimit(rows.length - at + RENDER_STEP / 2); // draw down to it; scrolled to on the next render
+        return;
+      }
       const target = el.querySelector<HTMLElement>(`.msg[data-seq="${scrollTo.current}"]`);
       if (target) {
         target.scrollIntoView({ block: 'center' });
@@ -212,7 +225,7 @@ export function ChatView({
   // If the first screen is not full, fetch older messages until it is (or there are none).
   useEffect(() => {
     const el = listRef.current;
-    if (el && el.scrollHeight <= el.clientHeight + 40 && client.hasOlder(conversationId) && !loadingOlder && !olderError) void loadOlder();
+    if (el && el.scrollHeight <= el.clientHeight + 40 && (hiddenAbove > 0 || (client.hasOlder(conversationId) && !loadingOlder && !olderError))) showOlder();
   });
 
   useEffect(() => {
@@ -238,11 +251,31 @@ export function ChatView({
     requestAnimationFrame(() => (infoButtonRef.current ?? inputRef.current)?.focus({ preventScroll: true }));
   }
 
+  const hiddenAbove = Math.max(0, rows.length - limit);
+  const shown = hiddenAbove > 0 ? rows.slice(hiddenAbove) : rows;
+
   function onScroll() {
     const el = listRef.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-    if (el.scrollTop < 120) void loadOlder();
+    if (el.scrollTop < 120) showOlder();
+  }
+
+  /** Keeps the oldest shown message in place while rows are added above it. */
+  function holdAnchor() {
+    const el = listRef.current;
+    const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
+    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: first.offsetTop - el.scrollTop };
+  }
+
+  /** Draws more of the held rows, or, when all are drawn, loads older ones from the server. */
+  function showOlder() {
+    if (hiddenAbove > 0) {
+      holdAnchor();
+      setLimit((l) => l + RENDER_STEP);
+    } else {
+      void loadOlder();
+    }
   }
 
   function send() {
@@ -323,7 +356,7 @@ export function ChatView({
           aria-label="Search in chat"
           title="Search in chat"
           aria-expanded={panel?.type === 'search'}
-          aria-controls="side-panel"
+          aria-controls={panel ? 'side-panel' : undefined}
           onClick={() => (panel?.type === 'search' ? closePanel() : setPanel({ type: 'search' }))}
         >
           <SearchIcon />
@@ -365,7 +398,7 @@ export function ChatView({
             ref={infoButtonRef}
             aria-label="Group info"
             aria-expanded={panel?.type === 'group'}
-            aria-controls="side-panel"
+            aria-controls={panel ? 'side-panel' : undefined}
             onClick={() => (panel?.type === 'group' ? closePanel() : setPanel({ type: 'group' }))}
           >
             <InfoIcon />
@@ -373,20 +406,20 @@ export function ChatView({
         )}
       </header>
       <div class="messages" ref={listRef} onScroll={onScroll} role="log" aria-live="polite" aria-label={group ? `Messages in ${name}` : `Messages with ${name}`} tabIndex={0}>
-        {client.hasOlder(conversationId) && (
+        {(hiddenAbove > 0 || client.hasOlder(conversationId)) && (
           <div class="older">
             {loadingOlder ? (
               <span role="status">Loading older messages…</span>
             ) : (
-              <button type="button" class="text-button" onClick={loadOlder}>
+              <button type="button" class="text-button" onClick={showOlder}>
                 {olderError || 'Load older messages'}
               </button>
             )}
           </div>
         )}
         {rows.length === 0 && <p class="chat-empty">No messages yet. Say hello!</p>}
-        {rows.map((r, i) => {
-          const prev = rows[i - 1];
+        {shown.map((r, i) => {
+          const prev = i > 0 ? shown[i - 1] : rows[hiddenAbove - 1];
           const newDay = !prev || !sameDay(prev.ts, r.ts);
           const grouped = !!prev && !newDay && prev.sender === r.sender && prev.kind !== 'system' && r.kind !== 'system';
           const day = newDay && (
@@ -461,7 +494,7 @@ export function ChatView({
                       class="msg-action"
                       aria-label="Message info"
                       title="Message info"
-                      aria-controls="side-panel"
+                      aria-controls={panel ? 'side-panel' : undefined}
                       onClick={() => setPanel({ type: 'message', seq: r.seq! })}
                     >
                       <InfoIcon size={16} />

@@ -209,7 +209,7 @@ export function GroupInfo({ client, conversationId, onClose }: { client: ParleyC
                       class="text-button small"
                       disabled={busy}
                       onClick={() => void run(() => client.setRole(conversationId, m.user.id, isAdmin ? 'member' : 'admin'), 'Could not change the role.')}
-                      aria-label={isAdmin ? `Dismiss ${m.user.display_name} as admin` : `Make ${m.user.display_name} group admin`}
+                      aria-label={isAdmin ? `Dismiss as admin: ${m.user.display_name}` : `Make admin: ${m.user.display_name}`}
                     >
                       {isAdmin ? 'Dismiss as admin' : 'Make admin'}
                     </button>
