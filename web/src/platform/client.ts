@@ -70,6 +70,8 @@ export class ParleyClient {
   private conn: Connection;
   private listeners = new Set<() => void>();
   private emitQueued = false;
+  private lastRender = -Infinity;
+  static readonly FRAME_MS = 16;
   private version = 0;
   private openId: number | null = null;
   private visible = true;
@@ -186,8 +188,10 @@ export class ParleyClient {
   }
 
   /**
-   * Persists what changed and re-renders, at most once per frame: a burst of events (a sync,
-   * a hundred receipt answers) costs one render, not one each. A hidden page has no frames, so
+   * Persists what changed and re-renders. A change after a quiet moment renders at once (in a
+   * microtask), so every state a user can see is drawn; changes that follow within the same
+   * frame are batched into one render at the next frame, so a burst of events (a sync, a
+   * hundred receipt answers) costs a few renders, not one each. A hidden page has no frames:
    * there a zero-delay timer stands in (the title's unread count must still follow).
    */
   private emit(): void {
@@ -198,9 +202,12 @@ export class ParleyClient {
     const run = () => {
       if (!this.emitQueued) return;
       this.emitQueued = false;
+      this.lastRender = performance.now();
       for (const fn of this.listeners) fn();
     };
-    if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
+    if (performance.now() - this.lastRender > ParleyClient.FRAME_MS) {
+      queueMicrotask(run);
+    } else if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
       requestAnimationFrame(run);
       setTimeout(run, 100); // a frame that never comes (a page hidden meanwhile) must not stall
     } else {

@@ -21,19 +21,21 @@ export function useMenu(
       if (menuRef.current?.contains(e.target) || buttonRef.current?.contains(e.target)) return;
       close();
     };
-    // Escape closes it even when the focus has moved elsewhere meanwhile (a list that
-    // finished loading, a click into the page).
+    // While a menu is open, Escape is the menu's, even when the focus has moved elsewhere
+    // meanwhile (a list that finished loading, a search box that handles Escape itself):
+    // caught before any element sees it.
     const onKey = (e: KeyboardEvent) => {
-      if (e.key !== 'Escape' || e.defaultPrevented) return;
+      if (e.key !== 'Escape') return;
       e.preventDefault();
+      e.stopPropagation();
       close();
       buttonRef.current?.focus();
     };
     document.addEventListener('mousedown', onDown);
-    document.addEventListener('keydown', onKey);
+    document.addEventListener('keydown', onKey, true);
     return () => {
       document.removeEventListener('mousedown', onDown);
-      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('keydown', onKey, true);
     };
   }, [open]);
 
