@@ -1,6 +1,7 @@
 // End-to-end: axe-core (WCAG 2.1 A and AA rules) finds no violation on the main screens:
 // sign-in, chat list, a direct chat, a group chat with its info panel and message info,
-// settings, search results and the delete dialog, at a desktop and a phone size.
+// settings, search results, the delete and the keyboard shortcuts dialogs, at a desktop and
+// a phone size.
 // axe is evaluated through the DevTools protocol, not as a <script> (the strict
 // Content-Security-Policy stays on and is checked at the end).
 import assert from 'node:assert/strict';
@@ -97,6 +98,11 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
       await page.keyboard.press('Escape');
 
       if (label === 'phone') await page.getByRole('button', { name: 'Back to chats' }).click();
+      await page.getByRole('button', { name: 'Main menu' }).click();
+      await page.getByRole('menuitem', { name: 'Keyboard shortcuts' }).click();
+      await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+      await axe(page, 'keyboard shortcuts dialog');
+      await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
       await page.getByRole('button', { name: 'Settings and contacts' }).click();
       await page.getByRole('button', { name: 'Close settings' }).waitFor();
       await axe(page, 'settings');

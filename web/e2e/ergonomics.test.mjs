@@ -1,5 +1,6 @@
 // End-to-end: how messages read (issue #18, "Ergonomics and polish"): links are clickable
-// and safe, emoji-only messages are large. At a desktop and a phone size.
+// and safe, emoji-only messages are large (at a desktop and a phone size); keyboard
+// shortcuts work and are listed in a dialog.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
@@ -24,6 +25,10 @@ before(async () => {
   await send(bob.token, conv.id, 'Tickets at https://example.com/tickets?day=2 (or www.example.org), not javascript:alert(1)');
   await send(bob.token, conv.id, '👍🎉');
   await send(bob.token, conv.id, 'ok 👍');
+  await send(alice.token, conv.id, 'My last words');
+  const carol = (await api(server.base, 'POST', '/register', { username: 'carol', display_name: 'Carol Singer', password: 'pw-carol-12' })).data;
+  const other = (await api(server.base, 'POST', '/conversations', { peer_username: 'alice' }, carol.token)).data.conversation;
+  await send(carol.token, other.id, 'Hi from Carol');
 });
 
 after(async () => {
@@ -63,6 +68,61 @@ describe('messages: links and big emoji', () => {
       await context.close();
     });
   }
+
+  it('keyboard: Ctrl+K searches, Alt+Down/Up move between chats, Up edits the last own message, ? lists the shortcuts', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    await page.goto(server.base + '/');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('pw-alice-123');
+    await page.getByRole('button', { name: 'Log in' }).last().click();
+    await page.locator('.chat-row', { hasText: 'Bob Builder' }).waitFor();
+    await page.locator('.chat-row', { hasText: 'Carol Singer' }).waitFor();
+    const order = await page.locator('.chat-row .row-name').allTextContents();
+    assert.deepEqual(order, ['Carol Singer', 'Bob Builder'], 'newest chat first');
+
+    await page.locator('body').click({ position: { x: 900, y: 450 } });
+    await page.keyboard.press('Control+k');
+    await page.waitForFunction(() => document.activeElement?.id === 'search-all');
+
+    const title = page.locator('#chat-title');
+    await page.keyboard.press('Alt+ArrowDown');
+    await title.filter({ hasText: 'Carol Singer' }).waitFor();
+    await page.keyboard.press('Alt+ArrowDown');
+    await title.filter({ hasText: 'Bob Builder' }).waitFor();
+    await page.keyboard.press('Alt+ArrowUp');
+    await title.filter({ hasText: 'Carol Singer' }).waitFor();
+    await page.keyboard.press('Alt+ArrowDown');
+    await title.filter({ hasText: 'Bob Builder' }).waitFor();
+
+    // Up in the empty message box edits the last own message.
+    await page.getByRole('textbox', { name: /^Message / }).click();
+    await page.keyboard.press('ArrowUp');
+    const editor = page.getByLabel('Edit message');
+    await editor.waitFor();
+    assert.equal(await editor.inputValue(), 'My last words');
+    await editor.press('Escape');
+    await editor.waitFor({ state: 'detached' });
+
+    // "?" outside a text field, and the main menu, open the list of shortcuts.
+    await title.click();
+    await page.keyboard.press('Shift+?');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await dialog.waitFor();
+    const listed = await dialog.locator('dd').allTextContents();
+    for (const does of ['Search messages', 'Next / previous chat', 'Edit your last message', 'Close a menu, panel or dialog']) {
+      assert.ok(listed.includes(does), `${does} in ${listed}`);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'shortcuts-desktop.png') });
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Main menu' }).click();
+    await page.getByRole('menuitem', { name: 'Keyboard shortcuts' }).click();
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await context.close();
+  });
 
   it('ran all of the above without a Content-Security-Policy violation', () => {
     assertNoCspViolations(assert);

@@ -5,7 +5,7 @@ import { isGroup, nameIn, senderColour, systemEvent, systemText } from '../core/
 import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
-import { DELETED_TEXT } from '../core/edits';
+import { DELETED_TEXT, canEdit } from '../core/edits';
 import type { ImageInfo, Message, MessageStatus } from '../core/types';
 import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
 import type { ParleyClient } from '../platform/client';
@@ -590,6 +590,13 @@ export function ChatView({
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               send();
+            } else if (e.key === 'ArrowUp' && !e.altKey && !e.ctrlKey && !e.metaKey && draft === '') {
+              // Up in an empty box edits the last own message, if it may still be edited.
+              const last = [...rows].reverse().find((r) => r.mine && r.message && !r.deleted);
+              if (last?.message && !conv.left && canEdit(last.message, me, Date.now())) {
+                e.preventDefault();
+                setEditSeq(last.message.seq);
+              }
             }
           }}
         />

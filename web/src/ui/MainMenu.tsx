@@ -4,9 +4,9 @@ import { useMenu } from './menu';
 
 /**
  * The "Main menu" button of the chat list's header and its drop-down: account actions that
- * are rarely needed ("Log out") live here rather than as buttons competing with the chats.
+ * are rarely needed ("Keyboard shortcuts", "Log out") live here rather than as buttons competing with the chats.
  */
-export function MainMenu({ onLogout, disabled = false }: { onLogout: () => void; disabled?: boolean }) {
+export function MainMenu({ onLogout, onShortcuts, disabled = false }: { onLogout: () => void; onShortcuts: () => void; disabled?: boolean }) {
   const [open, setOpen] = useState(false);
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLUListElement>(null);
@@ -30,6 +30,19 @@ export function MainMenu({ onLogout, disabled = false }: { onLogout: () => void;
       </button>
       {open && (
         <ul class="menu" id="main-menu" role="menu" aria-label="Main menu" ref={menuRef} onKeyDown={key}>
+          <li role="none">
+            <button
+              type="button"
+              role="menuitem"
+              tabIndex={-1}
+              onClick={() => {
+                setOpen(false);
+                onShortcuts();
+              }}
+            >
+              Keyboard shortcuts
+            </button>
+          </li>
           <li role="none">
             <button
               type="button"

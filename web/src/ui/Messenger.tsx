@@ -5,6 +5,8 @@ import { ParleyClient, type Session } from '../platform/client';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
 import { MainMenu } from './MainMenu';
+import { ShortcutsDialog } from './ShortcutsDialog';
+import { neighbourChat, shortcutFor } from '../core/shortcuts';
 import { MessageSearch } from './MessageSearch';
 import { Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
@@ -23,6 +25,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   const [visible, setVisible] = useState(document.visibilityState === 'visible');
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [searching, setSearching] = useState(false);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
   /** A message to show in the open chat (a search result); key changes for each request. */
   const [focus, setFocus] = useState<{ id: number; seq: number; key: number } | null>(null);
   const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
@@ -114,6 +117,31 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     setOpenId(id);
   }
 
+  // App-wide keyboard shortcuts (core/shortcuts.ts).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
+      const t = e.target as HTMLElement | null;
+      const inText = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      const action = shortcutFor(e, inText);
+      if (!action || !client) return;
+      e.preventDefault();
+      if (action === 'search') {
+        setSettingsOpen(false);
+        if (openId !== null && window.matchMedia('(max-width: 720px)').matches) open(null);
+        requestAnimationFrame(() => document.getElementById('search-all')?.focus());
+      } else if (action === 'help') {
+        setShortcutsOpen(true);
+      } else {
+        const order = client.store.sortedConversations().map((c) => c.id);
+        const next = neighbourChat(order, openId, action === 'next-chat' ? 1 : -1);
+        if (next !== null) open(next);
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  });
+
   function openMessage(id: number, seq: number) {
     setFocus((f) => ({ id, seq, key: (f?.key ?? 0) + 1 }));
     // A result from a chat this device does not know yet (its list is still syncing).
@@ -176,7 +204,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           >
             <SettingsIcon />
           </button>
-          <MainMenu onLogout={logout} />
+          <MainMenu onLogout={logout} onShortcuts={() => setShortcutsOpen(true)} />
         </header>
         {conn !== 'online' && (
           <div class="banner banner-offline" role="status" data-conn={conn}>
@@ -233,6 +261,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           </div>
         )}
       </main>
+      {shortcutsOpen && <ShortcutsDialog onClose={() => setShortcutsOpen(false)} />}
     </div>
   );
 }
