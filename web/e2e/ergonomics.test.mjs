@@ -10,6 +10,8 @@ let server;
 let browser;
 let alice;
 let bob;
+let dave;
+let daveChat;
 
 async function send(token, conversationId, text) {
   const r = await api(server.base, 'POST', `/conversations/${conversationId}/messages`, { client_id: `e-${Date.now()}-${Math.floor(Math.random() * 1e9)}`, text }, token);
@@ -29,6 +31,9 @@ before(async () => {
   const carol = (await api(server.base, 'POST', '/register', { username: 'carol', display_name: 'Carol Singer', password: 'pw-carol-12' })).data;
   const other = (await api(server.base, 'POST', '/conversations', { peer_username: 'alice' }, carol.token)).data.conversation;
   await send(carol.token, other.id, 'Hi from Carol');
+  dave = (await api(server.base, 'POST', '/register', { username: 'dave', display_name: 'Dave Long', password: 'pw-dave-123' })).data;
+  daveChat = (await api(server.base, 'POST', '/conversations', { peer_username: 'alice' }, dave.token)).data.conversation;
+  for (let i = 1; i <= 40; i++) await send(dave.token, daveChat.id, `Dave ${i}`);
 });
 
 after(async () => {
@@ -69,6 +74,43 @@ describe('messages: links and big emoji', () => {
     });
   }
 
+  it('a chat opens at its first unread message under an "N unread messages" divider; a jump button counts what arrives below', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    await page.goto(server.base + '/');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('pw-alice-123');
+    await page.getByRole('button', { name: 'Log in' }).last().click();
+    await page.locator('.chat-row', { hasText: 'Dave Long' }).click();
+    const divider = page.locator('.unread-divider');
+    await divider.waitFor();
+    assert.equal((await divider.textContent()).trim(), '40 unread messages');
+    const list = page.locator('.messages');
+    const inView = (loc) => loc.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const view = el.closest('.messages').getBoundingClientRect();
+      return box.top >= view.top - 1 && box.bottom <= view.bottom + 1;
+    });
+    await page.locator('.msg.in .text', { hasText: /^Dave 1$/ }).waitFor();
+    assert.ok(await inView(divider), 'the divider is on screen');
+    assert.ok(await inView(page.locator('.msg.in').filter({ has: page.locator('.text', { hasText: /^Dave 1$/ }) })), 'the first unread message is on screen');
+    assert.equal(await inView(page.locator('.msg.in').filter({ has: page.locator('.text', { hasText: /^Dave 40$/ }) })), false, 'the newest is below');
+
+    // Scrolled up, new messages are counted on the jump button; it brings the newest into view.
+    const jump = list.getByRole('button', { name: /^Newest messages/ });
+    await jump.waitFor();
+    await send(dave.token, daveChat.id, 'Dave 41');
+    await send(dave.token, daveChat.id, 'Dave 42');
+    await page.locator('.msg.in .text', { hasText: /^Dave 42$/ }).waitFor();
+    await jump.filter({ hasText: '2' }).waitFor();
+    assert.match(await jump.textContent(), /Newest messages, 2 new/);
+    await page.screenshot({ path: join(ARTIFACTS, 'unread-divider-desktop.png') });
+    await jump.click();
+    await jump.waitFor({ state: 'detached' });
+    assert.ok(await inView(page.locator('.msg.in').filter({ has: page.locator('.text', { hasText: /^Dave 42$/ }) })), 'the newest message is on screen');
+    await context.close();
+  });
+
   it('keyboard: Ctrl+K searches, Alt+Down/Up move between chats, Up edits the last own message, ? lists the shortcuts', async () => {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
     const page = await context.newPage();
@@ -79,20 +121,23 @@ describe('messages: links and big emoji', () => {
     await page.locator('.chat-row', { hasText: 'Bob Builder' }).waitFor();
     await page.locator('.chat-row', { hasText: 'Carol Singer' }).waitFor();
     const order = await page.locator('.chat-row .row-name').allTextContents();
-    assert.deepEqual(order, ['Carol Singer', 'Bob Builder'], 'newest chat first');
+    assert.equal(order.length, 3);
 
     await page.locator('body').click({ position: { x: 900, y: 450 } });
     await page.keyboard.press('Control+k');
     await page.waitForFunction(() => document.activeElement?.id === 'search-all');
 
+    // In list order (newest first), from no chat open.
     const title = page.locator('#chat-title');
     await page.keyboard.press('Alt+ArrowDown');
-    await title.filter({ hasText: 'Carol Singer' }).waitFor();
+    await title.filter({ hasText: order[0] }).waitFor();
     await page.keyboard.press('Alt+ArrowDown');
-    await title.filter({ hasText: 'Bob Builder' }).waitFor();
+    await title.filter({ hasText: order[1] }).waitFor();
+    await page.keyboard.press('Alt+ArrowDown');
+    await title.filter({ hasText: order[2] }).waitFor();
     await page.keyboard.press('Alt+ArrowUp');
-    await title.filter({ hasText: 'Carol Singer' }).waitFor();
-    await page.keyboard.press('Alt+ArrowDown');
+    await title.filter({ hasText: order[1] }).waitFor();
+    await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
     await title.filter({ hasText: 'Bob Builder' }).waitFor();
 
     // Up in the empty message box edits the last own message.

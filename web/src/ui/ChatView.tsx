@@ -11,7 +11,7 @@ import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
@@ -107,6 +107,16 @@ export function ChatView({
   // How many of the newest rows are in the page. A chat can hold thousands of messages; only
   // the newest are drawn at first, and more as the user scrolls up (before asking the server).
   const [limit, setLimit] = useState(RENDER_STEP);
+  // Where the unread messages began when the chat was opened: the divider stays there while
+  // the chat is open, even though opening it marks them read.
+  const [unreadFrom] = useState(() => {
+    const read = store.myMember(conversationId)?.read_seq ?? 0;
+    return conv.last_seq > read ? read : null;
+  });
+  const openedAtUnread = useRef(false);
+  // Scrolled up: the jump-to-bottom button shows, with the number of messages from others
+  // that arrived since (those beyond the newest seq held when the user left the bottom).
+  const [awayFrom, setAwayFrom] = useState<number | null>(null);
 
   const rows: Row[] = store.messages(conversationId).filter((m) => !m.hidden).map((m) => {
     if (m.kind === 'system') {
@@ -210,6 +220,17 @@ export function ChatView({
         return;
       }
     }
+    // (Once the first unread message is held: right after a login it may still be loading.)
+    if (!openedAtUnread.current && (unreadFrom === null || firstUnread >= 0)) {
+      openedAtUnread.current = true;
+      const divider = el.querySelector<HTMLElement>('.unread-divider');
+      if (divider && divider.offsetTop < el.scrollHeight - el.clientHeight) {
+        // Open at the first unread message, under its divider, unless it is in view at the bottom anyway.
+        el.scrollTop = divider.offsetTop - 8;
+        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        return;
+      }
+    }
     const first = el.querySelector<HTMLElement>('.msg[data-seq]');
     if (anchor.current && first && Number(first.dataset.seq) !== anchor.current.seq) {
       const old = el.querySelector<HTMLElement>(`.msg[data-seq="${anchor.current.seq}"]`);
@@ -251,13 +272,18 @@ export function ChatView({
     requestAnimationFrame(() => (infoButtonRef.current ?? inputRef.current)?.focus({ preventScroll: true }));
   }
 
-  const hiddenAbove = Math.max(0, rows.length - limit);
+  const firstUnread = unreadFrom === null ? -1 : rows.findIndex((r) => r.seq !== undefined && r.seq > unreadFrom && !r.mine);
+  const unreadCount = firstUnread < 0 ? 0 : rows.slice(firstUnread).filter((r) => r.seq !== undefined && !r.mine).length;
+  const newBelow = awayFrom === null ? 0 : rows.filter((r) => r.seq !== undefined && r.seq > awayFrom && !r.mine).length;
+  const hiddenAbove = Math.max(0, rows.length - Math.max(limit, firstUnread >= 0 && !openedAtUnread.current ? rows.length - firstUnread + 10 : 0));
   const shown = hiddenAbove > 0 ? rows.slice(hiddenAbove) : rows;
 
   function onScroll() {
     const el = listRef.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (stick.current && awayFrom !== null) setAwayFrom(null);
+    else if (!stick.current && awayFrom === null) setAwayFrom(store.maxSeq(conversationId));
     if (el.scrollTop < 120) showOlder();
   }
 
@@ -422,10 +448,21 @@ export function ChatView({
           const prev = i > 0 ? shown[i - 1] : rows[hiddenAbove - 1];
           const newDay = !prev || !sameDay(prev.ts, r.ts);
           const grouped = !!prev && !newDay && prev.sender === r.sender && prev.kind !== 'system' && r.kind !== 'system';
-          const day = newDay && (
-            <div class="day">
-              <span>{dayLabel(r.ts)}</span>
-            </div>
+          const day = (
+            <>
+              {newDay && (
+                <div class="day">
+                  <span>{dayLabel(r.ts)}</span>
+                </div>
+              )}
+              {hiddenAbove + i === firstUnread && (
+                <div class="unread-divider" role="separator">
+                  <span>
+                    {unreadCount} unread message{unreadCount === 1 ? '' : 's'}
+                  </span>
+                </div>
+              )}
+            </>
           );
           if (r.system !== undefined) {
             return (
@@ -535,6 +572,28 @@ export function ChatView({
             </Fragment>
           );
         })}
+        {awayFrom !== null && (
+          <button
+            type="button"
+            class="jump-bottom"
+            onClick={() => {
+              const el = listRef.current;
+              if (el) el.scrollTop = el.scrollHeight;
+              stick.current = true;
+              setAwayFrom(null);
+            }}
+          >
+            <span class="visually-hidden">Newest messages</span>
+            <ChevronIcon />
+            {newBelow > 0 && (
+              <span class="badge">
+                <span class="visually-hidden">, </span>
+                {newBelow > 99 ? '99+' : newBelow}
+                <span class="visually-hidden"> new</span>
+              </span>
+            )}
+          </button>
+        )}
       </div>
       {conv.left ? (
         <div class="composer composer-left" role="note">

@@ -1,4 +1,4 @@
-import { useEffect, useReducer, useState } from 'preact/hooks';
+import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { conversationName, titleFor } from '../core/format';
 import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
@@ -117,9 +117,13 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     setOpenId(id);
   }
 
-  // App-wide keyboard shortcuts (core/shortcuts.ts).
+  // App-wide keyboard shortcuts (core/shortcuts.ts). Registered once and reading the current
+  // render's values through a ref: a key pressed right after a chat opened must see that chat.
+  const current = useRef({ client, openId, open });
+  current.current = { client, openId, open };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      const { client, openId, open } = current.current;
       if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
       const t = e.target as HTMLElement | null;
       const inText = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
@@ -140,7 +144,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  });
+  }, []);
 
   function openMessage(id: number, seq: number) {
     setFocus((f) => ({ id, seq, key: (f?.key ?? 0) + 1 }));
