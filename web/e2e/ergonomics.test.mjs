@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
-import { ARTIFACTS, api, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
+import { ARTIFACTS, api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
 
 let server;
 let browser;
@@ -42,6 +42,18 @@ after(async () => {
 });
 
 describe('messages: links and big emoji', () => {
+  it('is installable: the manifest lists PNG icons 192, 512 and a maskable one, all served', async () => {
+    const manifest = await (await fetch(server.base + '/manifest.webmanifest')).json();
+    const pngs = manifest.icons.filter((i) => i.type === 'image/png');
+    assert.deepEqual(pngs.map((i) => `${i.sizes} ${i.purpose}`), ['192x192 any', '512x512 any', '512x512 maskable']);
+    for (const src of [...pngs.map((i) => i.src), '/apple-touch-icon.png']) {
+      const r = await fetch(server.base + src);
+      assert.equal(r.status, 200, src);
+      assert.equal(r.headers.get('content-type'), 'image/png', src);
+      assert.deepEqual([...new Uint8Array(await r.arrayBuffer()).slice(1, 4)], [0x50, 0x4e, 0x47], `${src} is a PNG`);
+    }
+  });
+
   for (const [label, options] of [
     ['desktop', { viewport: { width: 1440, height: 900 } }],
     ['phone', { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }],
@@ -54,6 +66,12 @@ describe('messages: links and big emoji', () => {
       await page.getByLabel('Username').fill('alice');
       await page.getByLabel('Password').fill('pw-alice-123');
       await page.getByRole('button', { name: 'Log in' }).last().click();
+      await page.locator('.chat-row', { hasText: 'Bob Builder' }).waitFor();
+      if (label === 'desktop') {
+        // Unread messages: the count in the title and as a badge drawn on the favicon.
+        await eventually(async () => /^\(\d+\) Parley$/.test(await page.title()), { message: 'unread count in the title' });
+        await eventually(async () => (await page.locator('link[rel="icon"]').getAttribute('href')).startsWith('data:image/png;base64,'), { message: 'a badge on the favicon' });
+      }
       await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
       const msg = page.locator('.msg.in', { hasText: 'Tickets at' });
       await msg.waitFor();

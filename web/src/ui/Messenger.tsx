@@ -6,6 +6,7 @@ import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
 import { MainMenu } from './MainMenu';
 import { ShortcutsDialog } from './ShortcutsDialog';
+import { useFaviconBadge } from './favicon';
 import { neighbourChat, shortcutFor } from '../core/shortcuts';
 import { MessageSearch } from './MessageSearch';
 import { Avatar, SettingsIcon } from './icons';
@@ -101,6 +102,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   useEffect(() => {
     document.title = titleFor(unread);
   }, [unread]);
+  useFaviconBadge(unread);
 
   function open(id: number | null, keepFocus = false) {
     // Opening a chat normally (not from a search result) shows its newest messages.
