@@ -1,4 +1,5 @@
-// End-to-end: axe-core (WCAG 2.1 A and AA rules) finds no violation on the main screens:
+// End-to-end: axe-core (WCAG 2.1 A and AA rules) finds no violation on the main screens, in
+// the light and the dark theme (the system's, and the one picked in settings):
 // sign-in, chat list, a direct chat, a group chat with its info panel and message info,
 // settings, search results, the delete and the keyboard shortcuts dialogs, at a desktop and
 // a phone size.
@@ -55,8 +56,10 @@ after(async () => {
 });
 
 describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
-  for (const [label, options] of SIZES) {
-    it(`the main screens have no violation (${label})`, async () => {
+  for (const [size, sizeOptions] of SIZES) for (const scheme of ['light', 'dark']) {
+    const label = size;
+    const options = { ...sizeOptions, colorScheme: scheme };
+    it(`the main screens have no violation (${size}, system theme ${scheme})`, async () => {
       const context = await browser.newContext({ ...options, locale: 'en-GB', timezoneId: 'UTC' });
       const page = await context.newPage();
       page.on('pageerror', (e) => console.error('[page error]', e.message));
@@ -106,6 +109,21 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
       await page.getByRole('button', { name: 'Settings and contacts' }).click();
       await page.getByRole('button', { name: 'Close settings' }).waitFor();
       await axe(page, 'settings');
+      const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      const dark = (rgb) => rgb.match(/\d+/g).slice(0, 3).reduce((a, b) => a + Number(b), 0) < 200;
+      assert.equal(dark(await background()), scheme === 'dark', `the system's ${scheme} theme is followed`);
+      // The theme picked in settings wins over the system's, also after a reload.
+      const pick = scheme === 'dark' ? 'light' : 'dark';
+      await page.getByLabel('Theme').selectOption(pick);
+      assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), pick);
+      assert.equal(dark(await background()), pick === 'dark');
+      await axe(page, `settings with the ${pick} theme picked`);
+      await page.reload();
+      await page.getByRole('button', { name: 'Main menu' }).waitFor();
+      assert.equal(dark(await background()), pick === 'dark', 'the picked theme after a reload');
+      await page.getByRole('button', { name: 'Settings and contacts' }).click();
+      await page.getByLabel('Theme').selectOption('system');
+      assert.equal(dark(await background()), scheme === 'dark');
       await context.close();
     });
   }

@@ -1,7 +1,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { clockTime, conversationName, dayLabel, sameDay } from '../core/format';
-import { isGroup, nameIn, senderColour, systemEvent, systemText } from '../core/groups';
+import { isGroup, nameIn, senderColourVar, systemEvent, systemText } from '../core/groups';
 import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
@@ -493,7 +493,7 @@ export function ChatView({
               >
                 <div class={`bubble${(r.kind !== 'text' && r.kind !== 'image') || r.deleted ? ' unsupported' : ''}${r.image ? ' has-photo' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
-                    <span class="sender" style={{ color: senderColour(r.sender) }}>
+                    <span class="sender" style={{ color: senderColourVar(r.sender) }}>
                       {memberName(r.sender)}
                     </span>
                   ) : (

@@ -1,5 +1,5 @@
 import type { RefObject } from 'preact';
-import { useEffect } from 'preact/hooks';
+import { useLayoutEffect } from 'preact/hooks';
 
 /**
  * The behaviour of a drop-down menu (role="menu" with role="menuitem" entries) opened by a
@@ -13,7 +13,8 @@ export function useMenu(
   menuRef: RefObject<HTMLElement>,
   buttonRef: RefObject<HTMLElement>,
 ): (e: KeyboardEvent) => void {
-  useEffect(() => {
+  // A layout effect: the focus and the listeners are in place as soon as the menu is on screen.
+  useLayoutEffect(() => {
     if (!open) return;
     menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
     const onDown = (e: MouseEvent) => {
