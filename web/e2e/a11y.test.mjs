@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { api, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
+import { join } from 'node:path';
+import { ARTIFACTS, api, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SIZES = [
@@ -85,6 +86,7 @@ describe('accessibility (axe-core, WCAG 2.1 AA)', () => {
       await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
       await page.locator('.msg.in', { hasText: 'Lunch at' }).waitFor();
       await axe(page, 'direct chat');
+      await page.screenshot({ path: join(ARTIFACTS, `chat-${size}-${scheme}.png`) });
       await page.locator('.msg.out', { hasText: 'Yes, lunch' }).click({ button: 'right' });
       await page.getByRole('menuitem', { name: 'Delete' }).click();
       await page.getByRole('dialog', { name: 'Delete message?' }).waitFor();
