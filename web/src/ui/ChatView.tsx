@@ -11,11 +11,12 @@ import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { AttachIcon, Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
 import { MessageText } from './MessageText';
+import { JumpToNewest, UnreadDivider } from './ChatMarkers';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
@@ -455,13 +456,7 @@ export function ChatView({
                   <span>{dayLabel(r.ts)}</span>
                 </div>
               )}
-              {hiddenAbove + i === firstUnread && (
-                <div class="unread-divider" role="separator">
-                  <span>
-                    {unreadCount} unread message{unreadCount === 1 ? '' : 's'}
-                  </span>
-                </div>
-              )}
+              {hiddenAbove + i === firstUnread && <UnreadDivider count={unreadCount} />}
             </>
           );
           if (r.system !== undefined) {
@@ -573,26 +568,15 @@ export function ChatView({
           );
         })}
         {awayFrom !== null && (
-          <button
-            type="button"
-            class="jump-bottom"
-            onClick={() => {
+          <JumpToNewest
+            count={newBelow}
+            onJump={() => {
               const el = listRef.current;
               if (el) el.scrollTop = el.scrollHeight;
               stick.current = true;
               setAwayFrom(null);
             }}
-          >
-            <span class="visually-hidden">Newest messages</span>
-            <ChevronIcon />
-            {newBelow > 0 && (
-              <span class="badge">
-                <span class="visually-hidden">, </span>
-                {newBelow > 99 ? '99+' : newBelow}
-                <span class="visually-hidden"> new</span>
-              </span>
-            )}
-          </button>
+          />
         )}
       </div>
       {conv.left ? (
