@@ -1,0 +1,40 @@
+#include "client/core.h"
+
+#include <future>
+
+#include <boost/asio/post.hpp>
+
+#include "client/engine.h"
+
+namespace parley::client {
+
+Core::Core()
+    : work_(boost::asio::make_work_guard(io_)), engine_(std::make_unique<Engine>(io_, out_)) {
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+Core::~Core() {
+  // Let the engine close its connection on its own thread, then stop the loop. Handlers still
+  // pending are destroyed with the io_context, after the engine, without running.
+  std::promise<void> closed;
+  boost::asio::post(io_, [this, &closed] {
+    engine_->shutdown();
+    closed.set_value();
+  });
+  closed.get_future().wait();
+  work_.reset();
+  io_.stop();
+  thread_.join();
+  engine_.reset();
+  out_.close();
+}
+
+void Core::send(std::string request) {
+  boost::asio::post(io_, [this, request = std::move(request)] { engine_->handle(request); });
+}
+
+std::optional<std::string> Core::receive(std::chrono::milliseconds timeout) {
+  return out_.pop(timeout);
+}
+
+}  // namespace parley::client
