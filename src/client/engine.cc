@@ -77,6 +77,7 @@ void Engine::dispatch(const std::string& type, const json::object& req, const An
   if (type == "open_direct") return open_direct(req, answer);
   if (type == "create_group") return create_group(req, answer);
   if (type == "send_message") return send_message(req, answer);
+  if (type == "leave_group") return leave_group(req, answer);
   if (type == "get_history") return get_history(req, answer);
   if (type == "mark_read") return mark_read(req, answer);
   if (type == "get_chats") {
@@ -237,6 +238,21 @@ void Engine::create_group(const json::object& req, const Answer& answer) {
          apply_conversation(r->at("conversation").as_object());
          auto chat = store_->chat(r->at("conversation").at("id").to_number<int64_t>());
          answer({{"type", "chat"}, {"chat", chat_view(*chat)}});
+       });
+}
+
+void Engine::leave_group(const json::object& req, const Answer& answer) {
+  auto chat_id = protocol::required_int(req, "chat_id", 1);
+  if (!chat_id) return answer(error_object(chat_id.error()));
+  http("POST", "/api/v1/conversations/" + std::to_string(*chat_id) + "/leave", {},
+       [this, answer, id = *chat_id](Result<json::object> r) {
+         if (!r) return answer(error_object(r.error()));
+         if (auto chat = store_->chat(id)) {
+           chat->left = true;
+           (void)store_->put_chat(*chat);
+         }
+         answer({{"type", "ok"}});
+         emit_chat(id);
        });
 }
 

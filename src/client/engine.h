@@ -53,6 +53,7 @@ class Engine {
   void logout(const Answer& answer);
   void open_direct(const boost::json::object& req, const Answer& answer);
   void create_group(const boost::json::object& req, const Answer& answer);
+  void leave_group(const boost::json::object& req, const Answer& answer);
   void send_message(const boost::json::object& req, const Answer& answer);
   void get_history(const boost::json::object& req, const Answer& answer);
   void mark_read(const boost::json::object& req, const Answer& answer);

@@ -1,0 +1,181 @@
+// Two and three libparley cores against a real parleyd: messages, their states, receipts,
+// unread counts and groups.
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "client/testing/server_process.h"
+#include "client/testing/test_client.h"
+
+namespace parley::client::testing {
+namespace {
+
+namespace json = boost::json;
+
+// The states the sender's core reports for one message, in order, until `last` (or timeout).
+std::vector<std::string> states_until(TestClient& c, const std::string& client_id, const std::string& last) {
+  std::vector<std::string> states;
+  for (;;) {
+    auto u = c.wait_for([&](const Update& x) {
+      return str(x, "type") == "message_state" && str(x, "client_id") == client_id;
+    });
+    if (str(u, "type") == "timeout") return states;
+    states.push_back(str(u, "state"));
+    if (states.back() == last) return states;
+  }
+}
+
+Update new_message_with(TestClient& c, const std::string& text) {
+  return c.wait_for([&](const Update& u) {
+    return str(u, "type") == "new_message" && str(u.at("message").as_object(), "text") == text;
+  });
+}
+
+Update chat_of(TestClient& c, int64_t chat_id) {
+  auto a = c.call({{"type", "get_chat"}, {"chat_id", chat_id}});
+  return a.contains("chat") ? a.at("chat").as_object() : a;
+}
+
+class ClientChatTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.start()); }
+  std::unique_ptr<TestClient> client(const std::string& name) {
+    auto c = std::make_unique<TestClient>(server_.url(), server_.scratch() + "/" + name + ".db");
+    c->register_user(name);
+    return c;
+  }
+  ServerProcess server_;
+};
+
+TEST_F(ClientChatTest, TheSenderSeesSendingSentDeliveredReadInOrder) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  const int64_t chat = alice->open_direct("bob");
+  const std::string cid = alice->send_text(chat, "hello bob");
+
+  auto got = new_message_with(*bob, "hello bob");
+  ASSERT_EQ(str(got, "type"), "new_message");
+  const auto& m = got.at("message").as_object();
+  EXPECT_EQ(num(m, "chat_id"), chat);
+  EXPECT_EQ(num(m, "seq"), 1);
+  EXPECT_EQ(str(m, "sender"), "alice");
+
+  EXPECT_EQ((states_until(*alice, cid, "delivered")), (std::vector<std::string>{"sending", "sent", "delivered"}));
+  EXPECT_EQ(str(bob->call({{"type", "mark_read"}, {"chat_id", chat}}), "type"), "ok");
+  EXPECT_EQ((states_until(*alice, cid, "read")), (std::vector<std::string>{"read"}));
+
+  auto history = alice->call({{"type", "get_history"}, {"chat_id", chat}});
+  ASSERT_EQ(history.at("messages").as_array().size(), 1u);
+  EXPECT_EQ(str(history.at("messages").as_array()[0].as_object(), "state"), "read");
+}
+
+TEST_F(ClientChatTest, ReadReceiptsMoveUnreadCountsAndOnlyTheReadMessagesBecomeRead) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  const int64_t chat = alice->open_direct("bob");
+  std::vector<std::string> cids;
+  for (int i = 1; i <= 3; ++i) cids.push_back(alice->send_text(chat, "m" + std::to_string(i)));
+  ASSERT_EQ(str(new_message_with(*bob, "m3"), "type"), "new_message");
+  EXPECT_EQ(num(chat_of(*bob, chat), "unread"), 3);
+
+  EXPECT_EQ(str(bob->call({{"type", "mark_read"}, {"chat_id", chat}, {"seq", 2}}), "type"), "ok");
+  EXPECT_EQ(num(chat_of(*bob, chat), "unread"), 1);  // at once, from the local store
+  EXPECT_EQ((states_until(*alice, cids[1], "read")).back(), "read");
+
+  auto history = alice->call({{"type", "get_history"}, {"chat_id", chat}});
+  const auto& msgs = history.at("messages").as_array();
+  ASSERT_EQ(msgs.size(), 3u);
+  EXPECT_EQ(str(msgs[0].as_object(), "state"), "read");
+  EXPECT_EQ(str(msgs[1].as_object(), "state"), "read");
+  EXPECT_NE(str(msgs[2].as_object(), "state"), "read");
+  EXPECT_EQ(num(chat_of(*alice, chat), "min_read_seq"), 2);
+}
+
+TEST_F(ClientChatTest, AReplyArrivesAndTheChatListPutsTheLatestActivityFirst) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  auto carol = client("carol");
+  const int64_t with_bob = alice->open_direct("bob");
+  const int64_t with_carol = alice->open_direct("carol");
+  alice->send_text(with_bob, "to bob");
+  ASSERT_EQ(str(new_message_with(*bob, "to bob"), "type"), "new_message");
+  alice->send_text(with_carol, "to carol");
+  ASSERT_EQ(str(new_message_with(*carol, "to carol"), "type"), "new_message");
+  bob->send_text(with_bob, "reply from bob");
+  ASSERT_EQ(str(new_message_with(*alice, "reply from bob"), "type"), "new_message");
+
+  auto chats = alice->call({{"type", "get_chats"}}).at("chats").as_array();
+  ASSERT_EQ(chats.size(), 2u);
+  EXPECT_EQ(num(chats[0].as_object(), "id"), with_bob);
+  EXPECT_EQ(num(chats[0].as_object(), "unread"), 1);
+  EXPECT_EQ(str(chats[0].as_object().at("last_message").as_object(), "text"), "reply from bob");
+  EXPECT_EQ(num(chats[1].as_object(), "id"), with_carol);
+  EXPECT_EQ(num(chats[1].as_object(), "unread"), 0);
+}
+
+TEST_F(ClientChatTest, GroupMessagesReachEveryMemberAndAreReadOnlyWhenEveryoneRead) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  auto carol = client("carol");
+  auto created = alice->call({{"type", "create_group"}, {"name", "Climbing"}, {"members", json::array{"bob", "carol"}}});
+  ASSERT_EQ(str(created, "type"), "chat") << json::serialize(created);
+  const int64_t group = num(created.at("chat").as_object(), "id");
+  EXPECT_EQ(str(created.at("chat").as_object(), "title"), "Climbing");
+  EXPECT_EQ(str(created.at("chat").as_object(), "kind"), "group");
+
+  const std::string cid = alice->send_text(group, "saturday?");
+  ASSERT_EQ(str(new_message_with(*bob, "saturday?"), "type"), "new_message");
+  ASSERT_EQ(str(new_message_with(*carol, "saturday?"), "type"), "new_message");
+  EXPECT_EQ((states_until(*alice, cid, "delivered")).back(), "delivered");
+
+  EXPECT_EQ(str(bob->call({{"type", "mark_read"}, {"chat_id", group}}), "type"), "ok");
+  // Only bob has read it: not "read" (by all) yet.
+  auto history = alice->call({{"type", "get_history"}, {"chat_id", group}});
+  for (const auto& m : history.at("messages").as_array()) {
+    if (str(m.as_object(), "client_id") == cid) {
+      EXPECT_NE(str(m.as_object(), "state"), "read");
+    }
+  }
+  EXPECT_EQ(str(carol->call({{"type", "mark_read"}, {"chat_id", group}}), "type"), "ok");
+  EXPECT_EQ((states_until(*alice, cid, "read")).back(), "read");
+
+  // The group, with its "alice created the group" line, is in everyone's list.
+  auto carols = carol->call({{"type", "get_history"}, {"chat_id", group}}).at("messages").as_array();
+  ASSERT_EQ(carols.size(), 2u);
+  EXPECT_EQ(str(carols[0].as_object(), "kind"), "system");
+  EXPECT_EQ(str(carols[1].as_object(), "text"), "saturday?");
+}
+
+TEST_F(ClientChatTest, APermanentErrorFailsTheMessageAndLaterMessagesStillGo) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  auto created = alice->call({{"type", "create_group"}, {"name", "Gone"}, {"members", json::array{"bob"}}});
+  const int64_t group = num(created.at("chat").as_object(), "id");
+  EXPECT_EQ(str(alice->call({{"type", "leave_group"}, {"chat_id", group}}), "type"), "ok");
+  const int64_t chat = alice->open_direct("bob");
+  // Sent to a group alice has left: the server refuses it for good (not_found).
+  const std::string bad = alice->send_text(group, "into the void");
+  const std::string good = alice->send_text(chat, "good one");
+  auto failed = alice->wait_for([&](const Update& u) {
+    return str(u, "type") == "message_state" && str(u, "client_id") == bad && str(u, "state") == "failed";
+  });
+  EXPECT_EQ(str(failed, "error"), "not_found") << json::serialize(failed);
+  ASSERT_EQ(str(new_message_with(*bob, "good one"), "type"), "new_message");
+  auto history = alice->call({{"type", "get_history"}, {"chat_id", group}});
+  ASSERT_EQ(history.at("outbox").as_array().size(), 1u);
+  EXPECT_EQ(str(history.at("outbox").as_array()[0].as_object(), "state"), "failed");
+  EXPECT_TRUE(chat_of(*alice, group).at("left").as_bool());
+}
+
+TEST_F(ClientChatTest, RequestsWithBadFieldsAreAnsweredWithProtocolErrors) {
+  auto alice = client("alice");
+  EXPECT_EQ(str(alice->call({{"type", "send_message"}, {"chat_id", 999}, {"text", "x"}}), "code"), "not_found");
+  EXPECT_EQ(str(alice->call({{"type", "send_message"}, {"chat_id", "x"}}), "code"), "bad_request");
+  EXPECT_EQ(str(alice->call({{"type", "no_such_request"}}), "code"), "bad_request");
+  EXPECT_EQ(str(alice->call({{"type", "open_direct"}, {"username", "nobody_here"}}), "code"), "not_found");
+  EXPECT_EQ(str(alice->call({{"type", "login"}, {"username", "alice"}, {"password", "wrong-password"}}), "code"),
+            "invalid_credentials");
+}
+
+}  // namespace
+}  // namespace parley::client::testing
