@@ -48,7 +48,9 @@ void Engine::emit(json::object update) { out_.push(json::serialize(update)); }
 void Engine::handle(const std::string& request_text) {
   auto parsed = protocol::parse_object(request_text);
   if (!parsed) {
-    emit(error_object(parsed.error()));
+    json::object e = error_object(parsed.error());
+    e["id"] = nullptr;  // no id could be read: the app matches it as "the request it garbled"
+    emit(std::move(e));
     return;
   }
   json::object req = std::move(parsed.value());

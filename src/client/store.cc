@@ -150,7 +150,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<Store> store(new Store(db));
-  if (Status s = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) return s.error();
+  if (Status s = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"); !s) return s.error();
   if (Status s = store->migrate(); !s) return s.error();
   return store;
 }
