@@ -146,12 +146,19 @@ void Engine::start(const json::object& req, const Answer& answer) {
   if (!path) return answer(error_object(path.error()));
   auto device = protocol::optional_string(req, "device_name");
   if (!device) return answer(error_object(device.error()));
+  auto base = protocol::optional_int(req, "reconnect_base_ms", 1, 60000);
+  if (!base) return answer(error_object(base.error()));
+  auto cap = protocol::optional_int(req, "reconnect_cap_ms", 1, 3600000);
+  if (!cap) return answer(error_object(cap.error()));
   auto endpoint = parse_server_url(*server);
   if (!endpoint) return answer(error_object(endpoint.error()));
   auto store = Store::open(*path);
   if (!store) return answer(error_object(store.error()));
   store_ = std::move(store.value());
   server_ = *endpoint;
+  backoff_ = Backoff(Backoff::Ms(base->value_or(Backoff::kDefaultBase.count())),
+                     Backoff::Ms(std::max(cap->value_or(Backoff::kDefaultCap.count()),
+                                          base->value_or(Backoff::kDefaultBase.count()))));
   device_name_ = device->value_or("parley native client");
   token_ = store_->setting("token");
   const std::string me = store_->setting("me");

@@ -19,9 +19,11 @@ int64_t num(const Update& u, const char* key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
-TestClient::TestClient(const std::string& server_url, const std::string& database)
+TestClient::TestClient(const std::string& server_url, const std::string& database, const Update& options)
     : client_(parley_client_create()) {
-  auto a = call({{"type", "start"}, {"server", server_url}, {"database", database}});
+  Update start{{"type", "start"}, {"server", server_url}, {"database", database}};
+  for (const auto& kv : options) start[kv.key()] = kv.value();
+  auto a = call(std::move(start));
   EXPECT_EQ(str(a, "type"), "started") << json::serialize(a);
 }
 

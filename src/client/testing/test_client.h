@@ -19,8 +19,9 @@ using Update = boost::json::object;
 
 class TestClient {
  public:
-  // Creates the client and sends "start" with this server and database; asserts the answer.
-  TestClient(const std::string& server_url, const std::string& database);
+  // Creates the client and sends "start" with this server and database (and the fields of
+  // `options`); asserts the answer.
+  TestClient(const std::string& server_url, const std::string& database, const Update& options = {});
   ~TestClient();  // parley_client_destroy
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
