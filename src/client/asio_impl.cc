@@ -2,3 +2,4 @@
 // instead of in every translation unit that uses them.
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>

@@ -150,8 +150,11 @@ void Engine::start(const json::object& req, const Answer& answer) {
   if (!base) return answer(error_object(base.error()));
   auto cap = protocol::optional_int(req, "reconnect_cap_ms", 1, 3600000);
   if (!cap) return answer(error_object(cap.error()));
+  auto ca_file = protocol::optional_string(req, "ca_file");
+  if (!ca_file) return answer(error_object(ca_file.error()));
   auto endpoint = parse_server_url(*server);
   if (!endpoint) return answer(error_object(endpoint.error()));
+  endpoint->ca_file = ca_file->value_or("");
   auto store = Store::open(*path);
   if (!store) return answer(error_object(store.error()));
   store_ = std::move(store.value());

@@ -7,11 +7,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace parley::client {
 namespace {
@@ -19,25 +22,53 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr auto kHttpTimeout = std::chrono::seconds(30);
+constexpr auto kConnectTimeout = std::chrono::seconds(10);
 
 Error unavailable(std::string_view what, const boost::system::error_code& ec) {
   return Error::make(Errc::kUnavailable, std::string(what) + ": " + ec.message());
 }
 
-asio::awaitable<Result<HttpAnswer>> do_http(Endpoint server, std::string method, std::string target,
-                                            std::string token, std::string body) {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
+// A client TLS context that verifies the peer: TLS 1.2 or later, the system's roots or only
+// `ca_file`. Throws only on a broken OpenSSL installation (a bug-class failure).
+std::shared_ptr<ssl::context> make_tls_context(const Endpoint& server, boost::system::error_code& ec) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  ctx->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                   ssl::context::no_tlsv1_1);
+  ctx->set_verify_mode(ssl::verify_peer);
+  if (server.ca_file.empty()) {
+    ctx->set_default_verify_paths(ec);
+  } else {
+    ctx->load_verify_file(server.ca_file, ec);
+  }
+  return ctx;
+}
+
+// Sets the name the certificate must carry (and SNI) on a TLS stream before its handshake.
+bool expect_host(TlsStream& stream, const std::string& host) {
+  if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) return false;
+  stream.set_verify_callback(ssl::host_name_verification(host));
+  return true;
+}
+
+// Connects `layer` (a tcp_stream) to the server; errors are values.
+asio::awaitable<boost::system::error_code> connect_tcp(beast::tcp_stream& layer, const Endpoint& server) {
+  tcp::resolver resolver(co_await asio::this_coro::executor);
   auto [rec, results] = co_await resolver.async_resolve(server.host, server.port, kAwait);
-  if (rec) co_return unavailable("resolve", rec);
-  beast::tcp_stream stream(executor);
-  stream.expires_after(kHttpTimeout);
-  auto [cec, ep] = co_await stream.async_connect(results, kAwait);
-  if (cec) co_return unavailable("connect", cec);
+  if (rec) co_return rec;
+  layer.expires_after(kConnectTimeout);
+  auto [cec, ep] = co_await layer.async_connect(results, kAwait);
+  co_return cec;
+}
+
+template <class Stream>
+asio::awaitable<Result<HttpAnswer>> exchange(Stream& stream, const Endpoint& server, std::string method,
+                                             std::string target, std::string token, std::string body) {
   http::request<http::string_body> req(http::string_to_verb(method), target, 11);
   req.set(http::field::host, server.host + ":" + server.port);
   req.set(http::field::user_agent, "libparley");
@@ -45,28 +76,53 @@ asio::awaitable<Result<HttpAnswer>> do_http(Endpoint server, std::string method,
   if (!body.empty()) req.set(http::field::content_type, "application/json");
   req.body() = std::move(body);
   req.prepare_payload();
+  beast::get_lowest_layer(stream).expires_after(kHttpTimeout);
   auto [wec, wn] = co_await http::async_write(stream, req, kAwait);
   if (wec) co_return unavailable("write", wec);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   auto [hec, hn] = co_await http::async_read(stream, buffer, res, kAwait);
   if (hec) co_return unavailable("read", hec);
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   co_return HttpAnswer{static_cast<int>(res.result_int()), std::move(res.body())};
 }
 
-class BeastWs final : public WsConnection, public std::enable_shared_from_this<BeastWs> {
+asio::awaitable<Result<HttpAnswer>> do_http(Endpoint server, std::string method, std::string target,
+                                            std::string token, std::string body) {
+  auto executor = co_await asio::this_coro::executor;
+  if (!server.tls) {
+    beast::tcp_stream stream(executor);
+    if (auto ec = co_await connect_tcp(stream, server)) co_return unavailable("connect", ec);
+    auto answer = co_await exchange(stream, server, std::move(method), std::move(target), std::move(token),
+                                    std::move(body));
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_return answer;
+  }
+  boost::system::error_code ec;
+  auto ctx = make_tls_context(server, ec);
+  if (ec) co_return unavailable("trusted certificates", ec);
+  TlsStream stream(executor, *ctx);
+  if (!expect_host(stream, server.host)) co_return Error::make(Errc::kUnavailable, "TLS: bad host name");
+  if (auto cec = co_await connect_tcp(beast::get_lowest_layer(stream), server)) co_return unavailable("connect", cec);
+  auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kAwait);
+  if (hec) co_return unavailable("TLS handshake", hec);
+  co_return co_await exchange(stream, server, std::move(method), std::move(target), std::move(token),
+                              std::move(body));
+}
+
+// One WebSocket over `Next` (beast::tcp_stream or TlsStream).
+template <class Next>
+class BeastWs final : public WsConnection, public std::enable_shared_from_this<BeastWs<Next>> {
  public:
-  BeastWs(asio::io_context& io, Endpoint server, std::string token, Handlers handlers)
-      : io_(io), server_(std::move(server)), token_(std::move(token)),
-        handlers_(std::move(handlers)), ws_(io), wake_(io) {
+  template <class... NextArgs>
+  BeastWs(asio::io_context& io, Endpoint server, std::string token, Handlers handlers,
+          std::shared_ptr<ssl::context> ctx, NextArgs&&... next_args)
+      : io_(io), server_(std::move(server)), token_(std::move(token)), handlers_(std::move(handlers)),
+        ctx_(std::move(ctx)), ws_(io, std::forward<NextArgs>(next_args)...), wake_(io) {
     wake_.expires_at(std::chrono::steady_clock::time_point::max());
   }
 
-  void start() {
-    asio::co_spawn(io_, run(shared_from_this()), asio::detached);
-  }
+  void start() { asio::co_spawn(io_, run(this->shared_from_this()), asio::detached); }
 
   void send(std::string frame) override {
     if (closed_) return;
@@ -86,16 +142,25 @@ class BeastWs final : public WsConnection, public std::enable_shared_from_this<B
  private:
   static asio::awaitable<void> run(std::shared_ptr<BeastWs> self) { co_await self->session(); }
 
+  // The TLS handshake, when there is TLS.
+  asio::awaitable<boost::system::error_code> secure() {
+    if constexpr (std::is_same_v<Next, TlsStream>) {
+      if (!expect_host(ws_.next_layer(), server_.host)) co_return asio::error::invalid_argument;
+      auto [ec] = co_await ws_.next_layer().async_handshake(ssl::stream_base::client, kAwait);
+      co_return ec;
+    } else {
+      co_return boost::system::error_code{};
+    }
+  }
+
   asio::awaitable<void> session() {
     auto executor = co_await asio::this_coro::executor;
-    tcp::resolver resolver(executor);
-    auto [rec, results] = co_await resolver.async_resolve(server_.host, server_.port, kAwait);
-    if (rec || closing_) co_return finish(0, rec ? rec.message() : "closed");
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(10));
-    auto [cec, ep] = co_await beast::get_lowest_layer(ws_).async_connect(results, kAwait);
-    if (cec || closing_) co_return finish(0, cec ? cec.message() : "closed");
+    if (auto ec = co_await connect_tcp(beast::get_lowest_layer(ws_), server_); ec || closing_) {
+      co_return finish(0, ec ? ec.message() : "closed");
+    }
+    if (auto ec = co_await secure(); ec || closing_) co_return finish(0, ec ? "TLS: " + ec.message() : "closed");
     beast::get_lowest_layer(ws_).expires_never();
-    // The server pings after 20 s of silence; a connection silent for 60 s is dead.
+    // The server pings after 20 s of silence; a connection silent for 30 s more is dead.
     websocket::stream_base::timeout timeouts{};
     timeouts.handshake_timeout = std::chrono::seconds(10);
     timeouts.idle_timeout = std::chrono::seconds(30);
@@ -110,14 +175,14 @@ class BeastWs final : public WsConnection, public std::enable_shared_from_this<B
     if (hec || closing_) co_return finish(0, hec ? hec.message() : "closed");
     open_ = true;
     handlers_.on_open();
-    asio::co_spawn(executor, write_loop(shared_from_this()), asio::detached);
+    asio::co_spawn(executor, write_loop(this->shared_from_this()), asio::detached);
     beast::flat_buffer buffer;
     for (;;) {
       auto [ec, n] = co_await ws_.async_read(buffer, kAwait);
       if (ec) {
-        const int code = ec == websocket::error::closed ? static_cast<int>(ws_.reason().code) : 0;
-        co_return finish(code, ec == websocket::error::closed ? std::string(ws_.reason().reason.c_str())
-                                                              : ec.message());
+        const bool closed = ec == websocket::error::closed;
+        co_return finish(closed ? static_cast<int>(ws_.reason().code) : 0,
+                         closed ? std::string(ws_.reason().reason.c_str()) : ec.message());
       }
       std::string frame = beast::buffers_to_string(buffer.data());
       buffer.consume(buffer.size());
@@ -162,7 +227,8 @@ class BeastWs final : public WsConnection, public std::enable_shared_from_this<B
   Endpoint server_;
   std::string token_;
   Handlers handlers_;
-  websocket::stream<beast::tcp_stream> ws_;
+  std::shared_ptr<ssl::context> ctx_;  // outlives ws_ (declared before it)
+  websocket::stream<Next> ws_;
   asio::steady_timer wake_;
   std::deque<std::string> queue_;
   bool open_ = false;
@@ -170,25 +236,43 @@ class BeastWs final : public WsConnection, public std::enable_shared_from_this<B
   bool closed_ = false;
 };
 
+// A connection that failed before it began (no trusted roots): reports on_closed once, later.
+class FailedWs final : public WsConnection {
+ public:
+  void send(std::string) override {}
+  void close() override {}
+};
+
 }  // namespace
 
 Result<Endpoint> parse_server_url(std::string_view url) {
-  constexpr std::string_view kHttp = "http://";
-  if (url.substr(0, kHttp.size()) != kHttp) {
-    return Error::make(Errc::kInvalidArgument, "the server must be an http://HOST:PORT address");
+  const Error bad = Error::make(Errc::kInvalidArgument, "the server must be http://HOST[:PORT] or https://HOST[:PORT]");
+  Endpoint e;
+  std::string_view rest;
+  if (url.substr(0, 7) == "http://") {
+    rest = url.substr(7);
+  } else if (url.substr(0, 8) == "https://") {
+    rest = url.substr(8);
+    e.tls = true;
+  } else {
+    return bad;
   }
-  std::string_view rest = url.substr(kHttp.size());
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  if (rest.empty() || rest.find('/') != std::string_view::npos) {
-    return Error::make(Errc::kInvalidArgument, "the server must be an http://HOST:PORT address");
-  }
+  if (rest.empty() || rest.find('/') != std::string_view::npos) return bad;
+  e.port = e.tls ? "443" : "80";
   const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos) return Endpoint{std::string(rest), "80"};
+  if (colon == std::string_view::npos) {
+    e.host = std::string(rest);
+    return e;
+  }
   std::string port(rest.substr(colon + 1));
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
     return Error::make(Errc::kInvalidArgument, "bad port in the server address");
   }
-  return Endpoint{std::string(rest.substr(0, colon)), port};
+  e.host = std::string(rest.substr(0, colon));
+  e.port = port;
+  if (e.host.empty()) return bad;
+  return e;
 }
 
 void http_request(asio::io_context& io, const Endpoint& server, std::string method, std::string target,
@@ -205,7 +289,19 @@ void http_request(asio::io_context& io, const Endpoint& server, std::string meth
 
 std::shared_ptr<WsConnection> WsConnection::connect(asio::io_context& io, const Endpoint& server,
                                                     std::string token, Handlers handlers) {
-  auto ws = std::make_shared<BeastWs>(io, server, std::move(token), std::move(handlers));
+  if (!server.tls) {
+    auto ws = std::make_shared<BeastWs<beast::tcp_stream>>(io, server, std::move(token), std::move(handlers), nullptr);
+    ws->start();
+    return ws;
+  }
+  boost::system::error_code ec;
+  auto ctx = make_tls_context(server, ec);
+  if (ec) {
+    asio::post(io, [on_closed = handlers.on_closed, message = ec.message()] { on_closed(0, "TLS: " + message); });
+    return std::make_shared<FailedWs>();
+  }
+  auto& ctx_ref = *ctx;
+  auto ws = std::make_shared<BeastWs<TlsStream>>(io, server, std::move(token), std::move(handlers), std::move(ctx), ctx_ref);
   ws->start();
   return ws;
 }

@@ -1,5 +1,5 @@
 // The client side of the wire: one-shot HTTP requests and one WebSocket connection, over
-// plain TCP (http:// servers). Beast stays inside transport.cc; this header needs only Asio's
+// TCP or TLS (https:// servers, certificates verified). Beast stays inside transport.cc; this header needs only Asio's
 // core. Everything here runs on the io_context's single thread and calls back on it.
 #pragma once
 
@@ -14,13 +14,18 @@
 
 namespace parley::client {
 
+// Where the server is. With `tls`, connections use TLS 1.2+ and verify the server's
+// certificate chain (against the system's trusted roots, or only against the PEM file
+// `ca_file` when it is set) and that the certificate names `host`.
 struct Endpoint {
   std::string host;
   std::string port;
+  bool tls = false;
+  std::string ca_file;
 };
 
-// "http://HOST:PORT" (port defaults to 80; a trailing "/" is allowed). https:// is
-// kInvalidArgument for now: TLS is not implemented by this client.
+// "http://HOST[:PORT]" (port 80 by default) or "https://HOST[:PORT]" (443); a trailing "/"
+// is allowed, nothing else after the port. kInvalidArgument otherwise.
 Result<Endpoint> parse_server_url(std::string_view url);
 
 struct HttpAnswer {
@@ -30,8 +35,8 @@ struct HttpAnswer {
 
 // Sends one request on a new connection (Content-Type application/json when `body` is not
 // empty; `Authorization: Bearer token` when `token` is not empty) and calls `done` once with
-// the answer, whatever its status, or kUnavailable when the server could not be reached or
-// did not answer within 30 s.
+// the answer, whatever its status, or kUnavailable when the server could not be reached, its
+// certificate was not trusted, or it did not answer within 30 s.
 void http_request(boost::asio::io_context& io, const Endpoint& server, std::string method,
                   std::string target, std::string token, std::string body,
                   std::function<void(Result<HttpAnswer>)> done);

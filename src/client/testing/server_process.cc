@@ -51,6 +51,9 @@ bool ServerProcess::start() {
       "--rate-login-per-min", "1000000", "--rate-send-per-sec", "0", "--rate-other-per-sec", "0",
       "--rate-group-create-per-min", "0", "--rate-group-add-per-min", "0",
       "--max-connections-per-address", "0", "--presence-offline-grace-ms", "0"};
+  if (!tls_cert_.empty()) {
+    for (const std::string& a : {std::string("--tls-cert"), tls_cert_, std::string("--tls-key"), tls_key_}) args.push_back(a);
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -70,7 +73,7 @@ bool ServerProcess::start() {
     std::stringstream text;
     text << in.rdbuf();
     const std::string s = text.str();
-    const std::string marker = "listening on http://127.0.0.1:";
+    const std::string marker = tls_cert_.empty() ? "listening on http://127.0.0.1:" : "listening on https://127.0.0.1:";
     if (auto at = s.find(marker); at != std::string::npos) {
       port_ = std::atoi(s.c_str() + at + marker.size());
       return true;

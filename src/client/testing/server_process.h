@@ -23,13 +23,24 @@ class ServerProcess {
   void stop();
   bool running() const { return pid_ > 0; }
 
+  // Serve HTTPS/WSS with this certificate and key (PEM) from the next start().
+  void use_tls(std::string cert, std::string key) {
+    tls_cert_ = std::move(cert);
+    tls_key_ = std::move(key);
+  }
+
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // http://127.0.0.1:PORT, or with TLS https://localhost:PORT (the certificate's name).
+  std::string url() const {
+    return (tls_cert_.empty() ? "http://127.0.0.1:" : "https://localhost:") + std::to_string(port_);
+  }
   // A directory the test may use for its own files (client stores); removed at the end.
   const std::string& scratch() const { return dir_; }
 
  private:
   std::string dir_;
+  std::string tls_cert_;
+  std::string tls_key_;
   int port_ = 0;
   pid_t pid_ = -1;
 };
