@@ -167,6 +167,56 @@ TEST_F(ClientChatTest, APermanentErrorFailsTheMessageAndLaterMessagesStillGo) {
   EXPECT_TRUE(chat_of(*alice, group).at("left").as_bool());
 }
 
+TEST_F(ClientChatTest, EditsAndDeletionsReachTheOtherCoreAndItsLocalSearch) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  const int64_t chat = alice->open_direct("bob");
+  alice->send_text(chat, "meet at noon");
+  ASSERT_EQ(str(new_message_with(*bob, "meet at noon"), "type"), "new_message");
+  auto edited = alice->call({{"type", "edit_message"}, {"chat_id", chat}, {"seq", 1}, {"text", "meet at dusk"}});
+  ASSERT_EQ(str(edited, "type"), "message") << json::serialize(edited);
+  EXPECT_TRUE(edited.at("changed").as_bool());
+  auto changed = bob->wait_for([](const Update& u) {
+    return str(u, "type") == "message_updated" && str(u.at("message").as_object(), "text") == "meet at dusk";
+  });
+  ASSERT_EQ(str(changed, "type"), "message_updated");
+  EXPECT_GT(num(changed.at("message").as_object(), "edited_at"), 0);
+  EXPECT_TRUE(bob->call({{"type", "search"}, {"query", "noon"}}).at("results").as_array().empty());
+  EXPECT_EQ(bob->call({{"type", "search"}, {"query", "dusk"}}).at("results").as_array().size(), 1u);
+
+  EXPECT_EQ(str(alice->call({{"type", "delete_message"}, {"chat_id", chat}, {"seq", 1}, {"for", "everyone"}}), "type"), "ok");
+  auto deleted = bob->wait_for([](const Update& u) {
+    return str(u, "type") == "message_updated" && u.at("message").as_object().contains("deleted");
+  });
+  ASSERT_EQ(str(deleted, "type"), "message_updated");
+  EXPECT_EQ(str(deleted.at("message").as_object(), "text"), "");
+  EXPECT_TRUE(bob->call({{"type", "search"}, {"query", "dusk"}}).at("results").as_array().empty());
+  // Someone else's message cannot be edited.
+  bob->send_text(chat, "mine");
+  ASSERT_EQ(str(new_message_with(*alice, "mine"), "type"), "new_message");
+  EXPECT_EQ(str(alice->call({{"type", "edit_message"}, {"chat_id", chat}, {"seq", 2}, {"text", "x"}}), "code"), "forbidden");
+}
+
+TEST_F(ClientChatTest, TypingAndPresenceReachThePeer) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  const int64_t alice_id = num(alice->call({{"type", "get_state"}}), "user_id");
+  const int64_t chat = alice->open_direct("bob");
+  // Bob is online once he learned of the chat (from the server's event or his sync).
+  ASSERT_EQ(str(bob->wait_for([&](const Update& u) {
+    return str(u, "type") == "chat_updated" && num(u.at("chat").as_object(), "id") == chat;
+  }), "type"), "chat_updated");
+  EXPECT_EQ(str(alice->call({{"type", "send_typing"}, {"chat_id", chat}, {"state", "start"}}), "type"), "ok");
+  auto typing = bob->wait_for_type("typing");
+  EXPECT_EQ(num(typing, "user_id"), alice_id);
+  EXPECT_EQ(num(typing, "chat_id"), chat);
+  EXPECT_EQ(str(typing, "state"), "start");
+  auto presence = bob->call({{"type", "subscribe_presence"}, {"user_ids", json::array{alice_id}}});
+  ASSERT_EQ(str(presence, "type"), "presence") << json::serialize(presence);
+  ASSERT_EQ(presence.at("users").as_array().size(), 1u);
+  EXPECT_TRUE(presence.at("users").as_array()[0].as_object().at("online").as_bool());
+}
+
 TEST_F(ClientChatTest, RequestsWithBadFieldsAreAnsweredWithProtocolErrors) {
   auto alice = client("alice");
   EXPECT_EQ(str(alice->call({{"type", "send_message"}, {"chat_id", 999}, {"text", "x"}}), "code"), "not_found");

@@ -80,6 +80,10 @@ void Engine::dispatch(const std::string& type, const json::object& req, const An
   if (type == "create_group") return create_group(req, answer);
   if (type == "send_message") return send_message(req, answer);
   if (type == "leave_group") return leave_group(req, answer);
+  if (type == "edit_message") return edit_message(req, answer);
+  if (type == "delete_message") return delete_message(req, answer);
+  if (type == "send_typing") return send_typing(req, answer);
+  if (type == "subscribe_presence") return subscribe_presence(req, answer);
   if (type == "get_history") return get_history(req, answer);
   if (type == "mark_read") return mark_read(req, answer);
   if (type == "get_chats") {

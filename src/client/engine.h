@@ -4,7 +4,8 @@
 //
 // Threading: every method runs on the io_context's one thread; nothing here is thread-safe.
 // Output goes to the UpdateQueue, which is. One feature per file: engine.cc (requests),
-// engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON of store rows).
+// engine_actions.cc, engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON
+// of store rows).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,12 @@ class Engine {
   void send_message(const boost::json::object& req, const Answer& answer);
   void get_history(const boost::json::object& req, const Answer& answer);
   void mark_read(const boost::json::object& req, const Answer& answer);
+  // --- engine_actions.cc: online-only actions
+  void edit_message(const boost::json::object& req, const Answer& answer);
+  void delete_message(const boost::json::object& req, const Answer& answer);
+  void send_typing(const boost::json::object& req, const Answer& answer);
+  void subscribe_presence(const boost::json::object& req, const Answer& answer);
+
   void http(std::string method, std::string target, boost::json::object body,
             std::function<void(Result<boost::json::object>)> done);
   void emit(boost::json::object update);

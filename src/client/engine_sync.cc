@@ -68,12 +68,15 @@ void Engine::fetch_changes(std::vector<int64_t> chats, std::function<void()> don
             }
             int64_t last_version = 0;
             int64_t delivered = 0;
+            // A page is one transaction: a large catch-up costs one disk sync per 200 messages.
+            const bool batched = store_->begin_batch().ok();
             for (const json::value& v : a.at("messages").as_array()) {
               apply_message(v, false);
               const json::object& m = v.as_object();
               last_version = std::max(last_version, int_field(m, "version"));
               if (int_field(m, "sender_id") != me_) delivered = std::max(delivered, int_field(m, "seq"));
             }
+            if (batched) (void)store_->end_batch();
             if (delivered > 0) acknowledge_delivery(chat_id, delivered);
             const bool has_more = bool_field(a, "has_more");
             // Everything up to the chat's version as sync saw it is now stored.
@@ -195,7 +198,11 @@ void Engine::apply_event(const std::string& type, const json::object& frame) {
     sync();
   } else if (type == "typing") {
     emit({{"type", "typing"}, {"chat_id", int_field(frame, "conversation_id")},
-          {"user_id", int_field(frame, "user_id")}, {"state", string_field(frame, "state")}});
+          {"user_id", int_field(frame, "user_id")}, {"state", string_field(frame, "state")},
+          {"expires_ms", int_field(frame, "expires_ms", 6000)}});
+  } else if (type == "presence") {
+    emit({{"type", "presence"}, {"user_id", int_field(frame, "user_id")}, {"online", bool_field(frame, "online")},
+          {"last_seen", frame.contains("last_seen") ? frame.at("last_seen") : json::value(nullptr)}});
   }
 }
 

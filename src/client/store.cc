@@ -175,6 +175,9 @@ Status Store::migrate() {
   return {};
 }
 
+Status Store::begin_batch() { return exec(db_, "BEGIN"); }
+Status Store::end_batch() { return exec(db_, "COMMIT"); }
+
 std::string Store::setting(std::string_view key) const {
   Stmt q(db_, "SELECT value FROM settings WHERE key = ?");
   q.bind(key);

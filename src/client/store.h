@@ -90,6 +90,11 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // Groups the writes until end_batch() into one transaction (one disk sync instead of one
+  // per write). Batches do not nest; a failed write inside keeps the others.
+  Status begin_batch();
+  Status end_batch();
+
   // Small named values: "token", "server", "me", "sync_version"... Empty when absent.
   std::string setting(std::string_view key) const;
   Status set_setting(std::string_view key, std::string_view value);
