@@ -7,10 +7,42 @@
 #include "client/engine.h"
 
 namespace parley::client {
+namespace {
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 Core::Core()
     : work_(boost::asio::make_work_guard(io_)), engine_(std::make_unique<Engine>(io_, out_)) {
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    // A handler that throws is a bug (for example a server answer of an unexpected shape);
+    // it must not take the app down: report it and keep the loop running.
+    for (;;) {
+      try {
+        io_.run();
+        return;
+      } catch (const std::exception& e) {
+        out_.push(std::string(R"({"type":"error","id":null,"code":"internal","message":"core: )") +
+                  json_escape(e.what()) + "\"}");
+      } catch (...) {
+        out_.push(R"({"type":"error","id":null,"code":"internal","message":"core: unknown exception"})");
+      }
+    }
+  });
 }
 
 Core::~Core() {

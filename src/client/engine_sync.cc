@@ -144,6 +144,7 @@ void Engine::apply_message(const json::value& value, bool live) {
   auto chat_before = store_->chat(m.chat_id);
   const bool own = m.sender_id == me_;
   const bool was_queued = own && store_->outbox_entry(m.client_id).has_value();
+  const auto stored_before = store_->message(m.chat_id, m.seq);
   auto put = store_->put_message(m);
   if (!put) return;
   auto chat = store_->chat(m.chat_id);
@@ -160,9 +161,12 @@ void Engine::apply_message(const json::value& value, bool live) {
   if (*put) {
     emit({{"type", "new_message"}, {"message", message_view(m, chat ? &*chat : nullptr)}});
     if (live && !own) acknowledge_delivery(m.chat_id, m.seq);
-  } else {
-    auto stored = store_->message(m.chat_id, m.seq);
-    emit({{"type", "message_updated"}, {"message", message_view(stored ? *stored : m, chat ? &*chat : nullptr)}});
+  } else if (auto stored = store_->message(m.chat_id, m.seq);
+             stored && stored_before &&
+             (stored->text != stored_before->text || stored->edited_at != stored_before->edited_at ||
+              stored->deleted != stored_before->deleted || stored->hidden != stored_before->hidden)) {
+    // Only a real change is news: sync and history repeat messages already stored.
+    emit({{"type", "message_updated"}, {"message", message_view(*stored, chat ? &*chat : nullptr)}});
   }
   if (live) emit_chat(m.chat_id);
 }

@@ -20,8 +20,10 @@ as() {  # as USER COMMAND...: run parley with USER's XDG directories
 expect() {  # expect FILE TEXT
   grep -qF -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "expected '$2' in $1"; }
 }
+chat_pid=
 cleanup() {
   [[ -n $tail_pid ]] && kill "$tail_pid" 2>/dev/null || true
+  [[ -n $chat_pid ]] && kill "$chat_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -70,6 +72,30 @@ expect "$out/alice-history" "alice: hello bob [read]"
 expect "$out/alice-history" "bob: yes, here"
 as alice chats >"$out/alice-chats" 2>&1
 expect "$out/alice-chats" "1 unread"
+
+echo "== bob chats interactively in a pseudo-terminal: types a line, sees alice's reply arrive"
+mkfifo "$dir/keys"
+XDG_CONFIG_HOME=$dir/bob/config XDG_DATA_HOME=$dir/bob/data \
+  script -qfec "$parley chat alice" /dev/null <"$dir/keys" >"$out/chat" 2>&1 &
+chat_pid=$!
+exec 3>"$dir/keys"
+for _ in $(seq 1 300); do grep -q "/quit to leave" "$out/chat" 2>/dev/null && break; sleep 0.1; done
+expect "$out/chat" "alice: are you there?"
+echo "typed in the chat screen" >&3
+for _ in $(seq 1 60); do
+  as alice history bob >"$out/alice-sees" 2>&1 || true
+  grep -q "bob: typed in the chat screen" "$out/alice-sees" && break
+  sleep 0.5
+done
+expect "$out/alice-sees" "bob: typed in the chat screen"
+as alice send bob "welcome to the chat screen" >"$out/send3" 2>&1
+for _ in $(seq 1 300); do grep -q "alice: welcome to the chat screen" "$out/chat" && break; sleep 0.1; done
+expect "$out/chat" "alice: welcome to the chat screen"
+expect "$out/chat" "your message 4 [sent]"
+echo "/quit" >&3
+exec 3>&-
+wait "$chat_pid" || fail "the chat screen did not quit cleanly"
+chat_pid=
 
 echo "== offline: the server is stopped; reading and searching still work, sending queues"
 kill "$PARLEY_TEST_SERVER_PID"

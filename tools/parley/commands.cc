@@ -1,5 +1,7 @@
 #include "commands.h"
 
+#include "chat_view.h"
+
 #include <termios.h>
 #include <unistd.h>
 
@@ -47,52 +49,6 @@ std::string join(const Args& args, size_t from) {
   std::string out;
   for (size_t i = from; i < args.size(); ++i) out += (i > from ? " " : "") + args[i];
   return out;
-}
-
-std::string clock_time(int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
-
-// Ticks as in the other clients: ... sending, ✓ sent, ✓✓ delivered, ✓✓ read, ! failed.
-std::string ticks(const std::string& state) {
-  if (state == "sending") return " [sending]";
-  if (state == "sent") return " [sent]";
-  if (state == "delivered") return " [delivered]";
-  if (state == "read") return " [read]";
-  if (state == "failed") return " [failed]";
-  return "";
-}
-
-std::string message_line(const json::object& m) {
-  std::string who = m.contains("sender") ? str(m, "sender") : "?";
-  std::string text = str(m, "text");
-  if (str(m, "kind") == "system") {
-    who = "*";
-  } else if (m.contains("deleted")) {
-    text = "(this message was deleted)";
-  } else if (str(m, "kind") != "text") {
-    text = "(unsupported message)";
-  }
-  return clock_time(num(m, "ts")) + " " + who + ": " + text + ticks(str(m, "state"));
-}
-
-// The chat called `name`: a group's name, or the peer's username or display name.
-std::optional<json::object> find_chat(Session& s, const std::string& name) {
-  Json a = s.call({{"type", "get_chats"}, {"limit", 100000}});
-  if (!a.contains("chats")) return std::nullopt;
-  for (const json::value& v : a.at("chats").as_array()) {
-    const json::object& c = v.as_object();
-    if (str(c, "title") == name) return c;
-    if (const json::value* peer = c.if_contains("peer"); peer && peer->is_object()) {
-      if (str(peer->as_object(), "username") == name) return c;
-    }
-  }
-  return std::nullopt;
 }
 
 int authenticate(Session& s, const Args& args, bool is_register) {

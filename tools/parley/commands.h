@@ -22,5 +22,6 @@ int cmd_history(Session& s, const Args& args);
 int cmd_tail(Session& s, const Args& args);
 int cmd_search(Session& s, const Args& args);
 int cmd_read(Session& s, const Args& args);
+int cmd_chat(Session& s, const Args& args);  // chat_mode.cc
 
 }  // namespace parley::cli

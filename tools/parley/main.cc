@@ -20,6 +20,7 @@ constexpr const char* kUsage = R"(usage: parley [--server http://HOST:PORT] COMM
   tail                               print messages as they arrive (Ctrl-C to stop)
   search WORDS...                    search the messages stored on this device
   read CHAT                          mark a chat read
+  chat USER|GROUP                    interactive: messages live with ticks, type to send
 
 Works offline on the local store. Files: $XDG_CONFIG_HOME/parley/config (the server),
 $XDG_DATA_HOME/parley/parley.db (the store, with the session; never printed).
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(Session&, const Args&)> kCommands = {
       {"register", cmd_register}, {"login", cmd_login}, {"logout", cmd_logout},
       {"chats", cmd_chats},       {"send", cmd_send},   {"history", cmd_history},
-      {"tail", cmd_tail},         {"search", cmd_search}, {"read", cmd_read}};
+      {"tail", cmd_tail},         {"search", cmd_search}, {"read", cmd_read}, {"chat", cmd_chat}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     std::cerr << "parley: unknown command " << command << "\n" << kUsage;
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     // Synced when the server is reachable; otherwise everything comes from the store.
-    if (!session.settle(std::chrono::seconds(10)) && command != "tail") {
+    if (!session.settle(std::chrono::seconds(10)) && command != "tail" && command != "chat") {
       std::cerr << "(offline: showing what this device has stored)\n";
     }
   }

@@ -69,6 +69,20 @@ Json Session::wait(const std::function<bool(const Json&)>& pred, std::chrono::mi
   }
 }
 
+void Session::poll(const std::function<void(const Json&)>& handler, std::chrono::milliseconds timeout) {
+  while (!updates_.empty()) {
+    Json u = std::move(updates_.front());
+    updates_.pop_front();
+    handler(u);
+  }
+  auto wait = timeout;
+  while (auto got = receive(wait)) {
+    if (str(*got, "type") == "connection_state") online_ = str(*got, "state") == "ready";
+    if (!got->contains("id") || got->at("id").is_null()) handler(*got);
+    wait = std::chrono::milliseconds(0);
+  }
+}
+
 bool Session::settle(std::chrono::milliseconds timeout) {
   if (!logged_in_) return false;
   Json u = wait([](const Json& x) {

@@ -31,6 +31,9 @@ class Session {
   // Updates that do not match are passed to `other` (if set) and dropped.
   Json wait(const std::function<bool(const Json&)>& pred, std::chrono::milliseconds timeout,
             const std::function<void(const Json&)>& other = {});
+  // Hands every update that arrives within `timeout` (and those already received) to
+  // `handler`; returns after `timeout` or as soon as no more are pending after the first.
+  void poll(const std::function<void(const Json&)>& handler, std::chrono::milliseconds timeout);
   // Waits until the first sync after start finished (true) or the server was found unreachable
   // or the session invalid (false), at most `timeout`.
   bool settle(std::chrono::milliseconds timeout);
