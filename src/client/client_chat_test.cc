@@ -217,6 +217,40 @@ TEST_F(ClientChatTest, TypingAndPresenceReachThePeer) {
   EXPECT_TRUE(presence.at("users").as_array()[0].as_object().at("online").as_bool());
 }
 
+TEST_F(ClientChatTest, ContactsAndBlockingWorkAndABlockFailsTheBlockedSendersMessage) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  const int64_t alice_id = num(alice->call({{"type", "get_state"}}), "user_id");
+  auto found = alice->call({{"type", "find_users"}, {"prefix", "bo"}});
+  ASSERT_EQ(str(found, "type"), "users") << json::serialize(found);
+  ASSERT_EQ(found.at("users").as_array().size(), 1u);
+  const int64_t bob_id = num(found.at("users").as_array()[0].as_object(), "id");
+  auto added = alice->call({{"type", "add_contact"}, {"user_id", bob_id}, {"nickname", "Bobby"}});
+  ASSERT_EQ(str(added, "type"), "contact") << json::serialize(added);
+  auto contacts = alice->call({{"type", "get_contacts"}}).at("contacts").as_array();
+  ASSERT_EQ(contacts.size(), 1u);
+  EXPECT_EQ(str(contacts[0].as_object(), "nickname"), "Bobby");
+  EXPECT_EQ(str(alice->call({{"type", "remove_contact"}, {"user_id", bob_id}}), "type"), "ok");
+  EXPECT_TRUE(alice->call({{"type", "get_contacts"}}).at("contacts").as_array().empty());
+
+  const int64_t chat = alice->open_direct("bob");
+  EXPECT_EQ(str(bob->call({{"type", "block_user"}, {"user_id", alice_id}}), "type"), "ok");
+  EXPECT_EQ(bob->call({{"type", "get_blocked"}}).at("users").as_array().size(), 1u);
+  const std::string cid = alice->send_text(chat, "can you hear me?");
+  auto failed = alice->wait_for([&](const Update& u) {
+    return str(u, "type") == "message_state" && str(u, "client_id") == cid && str(u, "state") != "sending";
+  });
+  EXPECT_EQ(str(failed, "state"), "failed");
+  EXPECT_EQ(str(failed, "error"), "forbidden");
+  // Unblocked, the same message goes when the user retries it.
+  EXPECT_EQ(str(bob->call({{"type", "unblock_user"}, {"user_id", alice_id}}), "type"), "ok");
+  EXPECT_EQ(str(alice->call({{"type", "retry_message"}, {"client_id", cid}}), "type"), "ok");
+  auto got = bob->wait_for([](const Update& u) {
+    return str(u, "type") == "new_message" && str(u.at("message").as_object(), "text") == "can you hear me?";
+  });
+  EXPECT_EQ(str(got, "type"), "new_message");
+}
+
 TEST_F(ClientChatTest, RequestsWithBadFieldsAreAnsweredWithProtocolErrors) {
   auto alice = client("alice");
   EXPECT_EQ(str(alice->call({{"type", "send_message"}, {"chat_id", 999}, {"text", "x"}}), "code"), "not_found");

@@ -84,6 +84,10 @@ void Engine::dispatch(const std::string& type, const json::object& req, const An
   if (type == "delete_message") return delete_message(req, answer);
   if (type == "send_typing") return send_typing(req, answer);
   if (type == "subscribe_presence") return subscribe_presence(req, answer);
+  if (type == "find_users" || type == "get_contacts" || type == "add_contact" || type == "remove_contact" ||
+      type == "get_blocked" || type == "block_user" || type == "unblock_user") {
+    return people_request(type, req, answer);
+  }
   if (type == "get_history") return get_history(req, answer);
   if (type == "mark_read") return mark_read(req, answer);
   if (type == "get_chats") {

@@ -4,7 +4,7 @@
 //
 // Threading: every method runs on the io_context's one thread; nothing here is thread-safe.
 // Output goes to the UpdateQueue, which is. One feature per file: engine.cc (requests),
-// engine_actions.cc, engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON
+// engine_actions.cc, engine_people.cc, engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON
 // of store rows).
 #pragma once
 
@@ -63,6 +63,9 @@ class Engine {
   void delete_message(const boost::json::object& req, const Answer& answer);
   void send_typing(const boost::json::object& req, const Answer& answer);
   void subscribe_presence(const boost::json::object& req, const Answer& answer);
+
+  // --- engine_people.cc: find_users, contacts, blocking (HTTP passthrough)
+  void people_request(const std::string& type, const boost::json::object& req, const Answer& answer);
 
   void http(std::string method, std::string target, boost::json::object body,
             std::function<void(Result<boost::json::object>)> done);
