@@ -1,7 +1,8 @@
 #include "client/engine.h"
 
 #include <chrono>
-#include <filesystem>
+#include <map>
+#include <set>
 #include <random>
 
 #include <boost/json/parse.hpp>
@@ -72,79 +73,38 @@ void Engine::handle(const std::string& request_text) {
 }
 
 void Engine::dispatch(const std::string& type, const json::object& req, const Answer& answer) {
-  if (type == "start") return start(req, answer);
-  if (type == "register") return authenticate(true, req, answer);
-  if (type == "login") return authenticate(false, req, answer);
-  if (type == "logout") return logout(answer);
-  if (type == "open_direct") return open_direct(req, answer);
-  if (type == "create_group") return create_group(req, answer);
-  if (type == "send_message") return send_message(req, answer);
-  if (type == "leave_group") return leave_group(req, answer);
-  if (type == "edit_message") return edit_message(req, answer);
-  if (type == "delete_message") return delete_message(req, answer);
-  if (type == "send_typing") return send_typing(req, answer);
-  if (type == "subscribe_presence") return subscribe_presence(req, answer);
-  if (type == "find_users" || type == "get_contacts" || type == "add_contact" || type == "remove_contact" ||
-      type == "get_blocked" || type == "block_user" || type == "unblock_user") {
-    return people_request(type, req, answer);
-  }
-  if (type == "get_history") return get_history(req, answer);
-  if (type == "mark_read") return mark_read(req, answer);
-  if (type == "get_chats") {
-    auto limit = protocol::optional_int(req, "limit", 1, 100000);
-    if (!limit) return answer(error_object(limit.error()));
-    json::array chats;
-    for (const Chat& c : store_->chats(static_cast<int>(limit->value_or(100)))) chats.push_back(chat_view(c));
-    return answer({{"type", "chats"}, {"chats", std::move(chats)}});
-  }
-  if (type == "get_chat") {
-    auto chat_id = protocol::required_int(req, "chat_id", 1);
-    if (!chat_id) return answer(error_object(chat_id.error()));
-    auto chat = store_->chat(*chat_id);
-    if (!chat) return answer(error_object(Error::make(Errc::kNotFound, "no such chat")));
-    return answer({{"type", "chat"}, {"chat", chat_view(*chat)}});
-  }
-  if (type == "search") {
-    auto query = protocol::required_string(req, "query");
-    if (!query) return answer(error_object(query.error()));
-    auto chat_id = protocol::optional_int(req, "chat_id", 1);
-    if (!chat_id) return answer(error_object(chat_id.error()));
-    auto limit = protocol::optional_int(req, "limit", 1, 1000);
-    if (!limit) return answer(error_object(limit.error()));
-    json::array results;
-    for (const SearchHit& hit : store_->search(*query, chat_id->value_or(0), static_cast<int>(limit->value_or(20)))) {
-      auto chat = store_->chat(hit.message.chat_id);
-      results.push_back({{"message", message_view(hit.message, chat ? &*chat : nullptr)},
-                         {"snippet", hit.snippet}});
-    }
-    return answer({{"type", "search_results"}, {"results", std::move(results)}});
-  }
-  if (type == "retry_message") {
-    auto client_id = protocol::required_string(req, "client_id");
-    if (!client_id) return answer(error_object(client_id.error()));
-    if (Status s = store_->retry(*client_id); !s) return answer(error_object(s.error()));
-    auto entry = store_->outbox_entry(*client_id);
-    emit({{"type", "message_state"}, {"chat_id", entry->chat_id}, {"client_id", *client_id},
-          {"state", "sending"}});
-    answer({{"type", "ok"}});
-    return pump_outbox();
-  }
-  if (type == "network_changed") {
-    // The app says the network came back (or changed): try now instead of waiting.
-    replaced_ = false;
-    if (!ready_ && !token_.empty()) {
-      reconnect_timer_.cancel();
-      backoff_.reset();
-      if (!ws_) connect();
-    }
-    return answer({{"type", "ok"}});
-  }
-  if (type == "get_state") {
-    return answer({{"type", "state"}, {"connected", ready_}, {"logged_in", !token_.empty()},
-                   {"user_id", me_}, {"sync_version", store_->setting("sync_version")}});
-  }
+  using Handler = void (Engine::*)(const json::object&, const Answer&);
+  static const std::map<std::string, Handler, std::less<>> kHandlers = {
+      {"start", &Engine::start},
+      {"register", &Engine::register_account},
+      {"login", &Engine::login},
+      {"logout", &Engine::logout},
+      {"open_direct", &Engine::open_direct},
+      {"create_group", &Engine::create_group},
+      {"leave_group", &Engine::leave_group},
+      {"send_message", &Engine::send_message},
+      {"retry_message", &Engine::retry_message},
+      {"get_history", &Engine::get_history},
+      {"mark_read", &Engine::mark_read},
+      {"get_chats", &Engine::get_chats},
+      {"get_chat", &Engine::get_chat},
+      {"search", &Engine::search},
+      {"edit_message", &Engine::edit_message},
+      {"delete_message", &Engine::delete_message},
+      {"send_typing", &Engine::send_typing},
+      {"subscribe_presence", &Engine::subscribe_presence},
+      {"network_changed", &Engine::network_changed},
+      {"get_state", &Engine::get_state},
+  };
+  static const std::set<std::string, std::less<>> kPeople = {
+      "find_users", "get_contacts", "add_contact", "remove_contact", "get_blocked", "block_user", "unblock_user"};
+  if (auto it = kHandlers.find(type); it != kHandlers.end()) return (this->*(it->second))(req, answer);
+  if (kPeople.count(type) != 0) return people_request(type, req, answer);
   answer(error_object(Error::make(Errc::kBadRequest, "unknown request type " + type)));
 }
+
+void Engine::register_account(const json::object& req, const Answer& answer) { authenticate(true, req, answer); }
+void Engine::login(const json::object& req, const Answer& answer) { authenticate(false, req, answer); }
 
 void Engine::start(const json::object& req, const Answer& answer) {
   if (store_) return answer(error_object(Error::make(Errc::kBadRequest, "already started")));
@@ -214,7 +174,7 @@ void Engine::authenticate(bool is_register, const json::object& req, const Answe
        });
 }
 
-void Engine::logout(const Answer& answer) {
+void Engine::logout(const json::object&, const Answer& answer) {
   if (token_.empty()) return answer(error_object(Error::make(Errc::kUnauthenticated, "not logged in")));
   http("POST", "/api/v1/logout", {}, [this, answer](Result<json::object> r) {
     // Offline, or the session already revoked: forgetting the token locally is what matters.

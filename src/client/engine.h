@@ -3,9 +3,10 @@
 // the server, drains the outbox and turns server events into updates for the app.
 //
 // Threading: every method runs on the io_context's one thread; nothing here is thread-safe.
-// Output goes to the UpdateQueue, which is. One feature per file: engine.cc (requests),
-// engine_actions.cc, engine_people.cc, engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON
-// of store rows).
+// Output goes to the UpdateQueue, which is. One feature per file: engine.cc (dispatch,
+// accounts, chats, sending, history), engine_local.cc (answered from the store),
+// engine_actions.cc (edits, typing, presence), engine_people.cc (contacts, blocking),
+// engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON of store rows).
 #pragma once
 
 #include <cstdint>
@@ -50,14 +51,24 @@ class Engine {
   // --- engine.cc: requests
   void dispatch(const std::string& type, const boost::json::object& req, const Answer& answer);
   void start(const boost::json::object& req, const Answer& answer);
+  void register_account(const boost::json::object& req, const Answer& answer);
+  void login(const boost::json::object& req, const Answer& answer);
   void authenticate(bool is_register, const boost::json::object& req, const Answer& answer);
-  void logout(const Answer& answer);
+  void logout(const boost::json::object& req, const Answer& answer);
   void open_direct(const boost::json::object& req, const Answer& answer);
   void create_group(const boost::json::object& req, const Answer& answer);
   void leave_group(const boost::json::object& req, const Answer& answer);
   void send_message(const boost::json::object& req, const Answer& answer);
   void get_history(const boost::json::object& req, const Answer& answer);
   void mark_read(const boost::json::object& req, const Answer& answer);
+  // --- engine_local.cc: answered from the store
+  void get_chats(const boost::json::object& req, const Answer& answer);
+  void get_chat(const boost::json::object& req, const Answer& answer);
+  void search(const boost::json::object& req, const Answer& answer);
+  void retry_message(const boost::json::object& req, const Answer& answer);
+  void network_changed(const boost::json::object& req, const Answer& answer);
+  void get_state(const boost::json::object& req, const Answer& answer);
+
   // --- engine_actions.cc: online-only actions
   void edit_message(const boost::json::object& req, const Answer& answer);
   void delete_message(const boost::json::object& req, const Answer& answer);
