@@ -95,6 +95,9 @@ void Engine::dispatch(const std::string& type, const json::object& req, const An
       {"subscribe_presence", &Engine::subscribe_presence},
       {"network_changed", &Engine::network_changed},
       {"get_state", &Engine::get_state},
+      {"upload_photo", &Engine::upload_photo},
+      {"send_photo", &Engine::send_photo},
+      {"get_thumbnail", &Engine::get_thumbnail},
   };
   static const std::set<std::string, std::less<>> kPeople = {
       "find_users", "get_contacts", "add_contact", "remove_contact", "get_blocked", "block_user", "unblock_user"};
@@ -120,6 +123,8 @@ void Engine::start(const json::object& req, const Answer& answer) {
   if (!cap) return answer(error_object(cap.error()));
   auto ca_file = protocol::optional_string(req, "ca_file");
   if (!ca_file) return answer(error_object(ca_file.error()));
+  auto cache_bytes = protocol::optional_int(req, "thumbnail_cache_bytes", 0, int64_t{1} << 40);
+  if (!cache_bytes) return answer(error_object(cache_bytes.error()));
   auto endpoint = parse_server_url(*server);
   if (!endpoint) return answer(error_object(endpoint.error()));
   endpoint->ca_file = ca_file->value_or("");
@@ -127,6 +132,8 @@ void Engine::start(const json::object& req, const Answer& answer) {
   if (!store) return answer(error_object(store.error()));
   store_ = std::move(store.value());
   server_ = *endpoint;
+  thumbnail_dir_ = *path + ".thumbnails";
+  thumbnail_cache_bytes_ = static_cast<uintmax_t>(cache_bytes->value_or(64 << 20));
   backoff_ = Backoff(Backoff::Ms(base->value_or(Backoff::kDefaultBase.count())),
                      Backoff::Ms(std::max(cap->value_or(Backoff::kDefaultCap.count()),
                                           base->value_or(Backoff::kDefaultBase.count()))));
@@ -244,12 +251,17 @@ void Engine::send_message(const json::object& req, const Answer& answer) {
   if (text->empty() || text->size() > 16384) {
     return answer(error_object(Error::make(Errc::kMessageTooLong, "text must be 1 to 16384 bytes")));
   }
-  auto entry = store_->enqueue(*chat_id, new_client_id(), *text, now_ms());
+  enqueue_and_send(*chat_id, *text, "", answer);
+}
+
+void Engine::enqueue_and_send(int64_t chat_id, const std::string& text, const std::string& media_id,
+                              const Answer& answer) {
+  auto entry = store_->enqueue(chat_id, new_client_id(), text, now_ms(), media_id);
   if (!entry) return answer(error_object(entry.error()));
   answer({{"type", "queued"}, {"message", outbox_view(*entry)}});
   emit({{"type", "message_state"}, {"chat_id", entry->chat_id}, {"client_id", entry->client_id},
         {"state", "sending"}});
-  emit_chat(*chat_id);
+  emit_chat(chat_id);
   pump_outbox();
 }
 

@@ -6,10 +6,12 @@
 // Output goes to the UpdateQueue, which is. One feature per file: engine.cc (dispatch,
 // accounts, chats, sending, history), engine_local.cc (answered from the store),
 // engine_actions.cc (edits, typing, presence), engine_people.cc (contacts, blocking),
+// engine_photos.cc (uploads, thumbnail cache),
 // engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON of store rows).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -75,6 +77,16 @@ class Engine {
   void send_typing(const boost::json::object& req, const Answer& answer);
   void subscribe_presence(const boost::json::object& req, const Answer& answer);
 
+  // --- engine_photos.cc
+  void upload_photo(const boost::json::object& req, const Answer& answer);
+  void send_photo(const boost::json::object& req, const Answer& answer);
+  void get_thumbnail(const boost::json::object& req, const Answer& answer);
+  // Removes the least recently used thumbnails until the cache fits its bound.
+  void trim_thumbnail_cache(const std::filesystem::path& keep);
+  // Queues a message (or a photo with its caption) and reports it as send_message does.
+  void enqueue_and_send(int64_t chat_id, const std::string& text, const std::string& media_id,
+                        const Answer& answer);
+
   // --- engine_people.cc: find_users, contacts, blocking (HTTP passthrough)
   void people_request(const std::string& type, const boost::json::object& req, const Answer& answer);
 
@@ -123,6 +135,8 @@ class Engine {
   std::unique_ptr<Store> store_;
   Endpoint server_;
   std::string device_name_;
+  std::string thumbnail_dir_;             // <database>.thumbnails
+  uintmax_t thumbnail_cache_bytes_ = 64u << 20;
   std::string token_;
   int64_t me_ = 0;
 

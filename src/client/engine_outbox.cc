@@ -36,8 +36,10 @@ void Engine::pump_outbox() {
       continue;
     }
     sending_ = true;
-    request({{"type", "send"}, {"conversation_id", entry.chat_id}, {"client_id", entry.client_id},
-             {"text", entry.text}},
+    json::object frame{{"type", "send"}, {"conversation_id", entry.chat_id}, {"client_id", entry.client_id}};
+    if (!entry.media_id.empty()) frame["media_id"] = entry.media_id;
+    if (!entry.text.empty() || entry.media_id.empty()) frame["text"] = entry.text;
+    request(std::move(frame),
             [this, entry](const json::object& answer) {
               sending_ = false;
               on_send_answer(entry, answer);

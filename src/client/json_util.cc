@@ -1,5 +1,7 @@
 #include "client/json_util.h"
 
+#include <boost/json/serialize.hpp>
+
 namespace parley::client {
 
 namespace json = boost::json;
@@ -70,6 +72,9 @@ Message message_from_json(const json::object& o) {
   m.deleted = bool_field(o, "deleted");
   m.hidden = bool_field(o, "hidden");
   m.version = int_field(o, "version");
+  if (const json::value* image = o.if_contains("image"); image && image->is_object()) {
+    m.image = json::serialize(*image);
+  }
   return m;
 }
 

@@ -47,15 +47,20 @@ CREATE TABLE outbox (
   client_id TEXT NOT NULL UNIQUE, text TEXT NOT NULL, state TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL);
 )sql",
+    // 2: photos. An outbox entry may send an uploaded photo; a message keeps its image object.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN media_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN image TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr const char* kChatColumns =
     "id, kind, title, peer_id, last_seq, last_activity, read_seq, local_read_seq, "
     "min_delivered_seq, min_read_seq, member_count, left, version, changes_cursor";
 constexpr const char* kMessageColumns =
-    "chat_id, seq, id, sender_id, client_id, kind, text, ts, edited_at, deleted, hidden, version";
+    "chat_id, seq, id, sender_id, client_id, kind, text, ts, edited_at, deleted, hidden, version, image";
 constexpr const char* kOutboxColumns =
-    "local_id, chat_id, client_id, text, state, attempts, error, created_at";
+    "local_id, chat_id, client_id, text, state, attempts, error, created_at, media_id";
 
 Chat read_chat(const Stmt& q, int c = 0) {
   Chat chat;
@@ -91,6 +96,7 @@ Message read_message(const Stmt& q, int c = 0) {
   m.deleted = q.i(c++) != 0;
   m.hidden = q.i(c++) != 0;
   m.version = q.i(c++);
+  m.image = q.s(c++);
   return m;
 }
 
@@ -104,6 +110,7 @@ OutboxEntry read_outbox(const Stmt& q) {
   e.attempts = static_cast<int>(q.i(5));
   e.error = q.s(6);
   e.created_at = q.i(7);
+  e.media_id = q.s(8);
   return e;
 }
 
@@ -289,15 +296,15 @@ Result<bool> Store::put_message(const Message& m) {
     existed = q.step();
   }
   Status s = Stmt(db_, std::string("INSERT INTO messages(") + kMessageColumns +
-                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                            "ON CONFLICT(chat_id, seq) DO UPDATE SET text = excluded.text, "
                            "edited_at = excluded.edited_at, deleted = excluded.deleted, "
-                           "hidden = excluded.hidden, version = excluded.version "
+                           "hidden = excluded.hidden, version = excluded.version, image = excluded.image "
                            "WHERE excluded.version >= messages.version")
                  .bind(m.chat_id).bind(m.seq).bind(m.id).bind(m.sender_id).bind(m.client_id)
                  .bind(m.kind).bind(m.text).bind(m.ts).bind(m.edited_at)
                  .bind(static_cast<int64_t>(m.deleted)).bind(static_cast<int64_t>(m.hidden))
-                 .bind(m.version).run();
+                 .bind(m.version).bind(m.image).run();
   if (s.ok()) {
     s = Stmt(db_, "UPDATE chats SET last_seq = max(last_seq, ?), last_activity = max(last_activity, ?) "
                   "WHERE id = ?")
@@ -363,7 +370,7 @@ std::vector<SearchHit> Store::search(std::string_view query, int64_t chat_id, in
   if (match.empty()) return out;
   std::string sql = "SELECT ";
   for (std::string_view col : {"chat_id", "seq", "id", "sender_id", "client_id", "kind", "text",
-                               "ts", "edited_at", "deleted", "hidden", "version"}) {
+                               "ts", "edited_at", "deleted", "hidden", "version", "image"}) {
     sql += "m." + std::string(col) + ", ";
   }
   sql += "snippet(messages_fts, 0, '[', ']', '...', 12) FROM messages_fts "
@@ -375,16 +382,16 @@ std::vector<SearchHit> Store::search(std::string_view query, int64_t chat_id, in
   q.bind(match);
   if (chat_id != 0) q.bind(chat_id);
   q.bind(static_cast<int64_t>(limit));
-  while (q.step()) out.push_back(SearchHit{read_message(q), q.s(12)});
+  while (q.step()) out.push_back(SearchHit{read_message(q), q.s(13)});
   return out;
 }
 
 Result<OutboxEntry> Store::enqueue(int64_t chat_id, std::string_view client_id, std::string_view text,
-                                   int64_t now_ms) {
+                                   int64_t now_ms, std::string_view media_id) {
   if (!chat(chat_id)) return Error::make(Errc::kNotFound, "no such chat");
-  Status s = Stmt(db_, "INSERT INTO outbox(chat_id, client_id, text, state, created_at) "
-                       "VALUES (?, ?, ?, 'sending', ?)")
-                 .bind(chat_id).bind(client_id).bind(text).bind(now_ms).run();
+  Status s = Stmt(db_, "INSERT INTO outbox(chat_id, client_id, text, state, created_at, media_id) "
+                       "VALUES (?, ?, ?, 'sending', ?, ?)")
+                 .bind(chat_id).bind(client_id).bind(text).bind(now_ms).bind(media_id).run();
   if (!s) return s.error();
   auto entry = outbox_entry(client_id);
   if (!entry) return Error::make(Errc::kInternal, "outbox entry vanished");

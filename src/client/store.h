@@ -62,6 +62,7 @@ struct Message {
   bool deleted = false;
   bool hidden = false;
   int64_t version = 0;
+  std::string image;  // the "image" object of a photo message, as JSON text; empty otherwise
 };
 
 // A message the user sent that the server has not acknowledged. `local_id` orders the outbox.
@@ -74,6 +75,7 @@ struct OutboxEntry {
   int attempts = 0;
   std::string error;  // the last error code, for "failed"
   int64_t created_at = 0;
+  std::string media_id;  // an uploaded photo to send (text is then its caption), or empty
 };
 
 struct SearchHit {
@@ -132,9 +134,10 @@ class Store {
   // best match first. chat_id 0: every chat. Hidden and deleted messages are not found.
   std::vector<SearchHit> search(std::string_view query, int64_t chat_id, int limit) const;
 
-  // Adds a message to the end of the outbox in state "sending", durably, before returning.
+  // Adds a message (a photo when `media_id` is set) to the end of the outbox in state
+  // "sending", durably, before returning. kNotFound for an unknown chat.
   Result<OutboxEntry> enqueue(int64_t chat_id, std::string_view client_id, std::string_view text,
-                              int64_t now_ms);
+                              int64_t now_ms, std::string_view media_id = {});
   // Entries in state "sending", in the order they were queued.
   std::vector<OutboxEntry> sendable() const;
   // Every entry of a chat (sending and failed), in order.

@@ -129,6 +129,26 @@ TEST_F(StoreTest, StoringTheSameMessageTwiceIsIdempotentAndNewerVersionsWin) {
   EXPECT_EQ(store_->message(1, 1)->text, "edited");
 }
 
+TEST_F(StoreTest, APhotoInTheOutboxKeepsItsMediaIdAndCaption) {
+  add_chat(1, 100);
+  ASSERT_TRUE(store_->enqueue(1, "p", "caption", 10, "0123456789abcdef0123456789abcdef").ok());
+  store_ = open();
+  auto e = store_->outbox_entry("p");
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->media_id, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(e->text, "caption");
+}
+
+TEST_F(StoreTest, APhotoMessageKeepsItsImageObject) {
+  add_chat(1, 100);
+  Message m = msg(1, 1, 2, "look");
+  m.kind = "image";
+  m.image = R"({"media_id":"ab","width":4})";
+  ASSERT_TRUE(store_->put_message(m).ok());
+  EXPECT_EQ(store_->message(1, 1)->image, m.image);
+  EXPECT_EQ(store_->search("look", 0, 5).at(0).message.image, m.image);
+}
+
 TEST_F(StoreTest, FailedEntriesAreNotSentUntilRetried) {
   add_chat(1, 100);
   ASSERT_TRUE(store_->enqueue(1, "a", "x", 10).ok());

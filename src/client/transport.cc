@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <deque>
+#include <sstream>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -66,19 +67,43 @@ asio::awaitable<boost::system::error_code> connect_tcp(beast::tcp_stream& layer,
   co_return cec;
 }
 
+// One request. `body` is sent as `content_type` (when not empty); `progress`, when set, is
+// told how many body bytes were written after every 64 KiB.
+struct Outgoing {
+  std::string method;
+  std::string target;
+  std::string token;
+  std::string body;
+  std::string content_type = "application/json";
+  std::function<void(size_t sent, size_t total)> progress;
+};
+
 template <class Stream>
-asio::awaitable<Result<HttpAnswer>> exchange(Stream& stream, const Endpoint& server, std::string method,
-                                             std::string target, std::string token, std::string body) {
-  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+asio::awaitable<Result<HttpAnswer>> exchange(Stream& stream, const Endpoint& server, Outgoing out) {
+  http::request<http::string_body> req(http::string_to_verb(out.method), out.target, 11);
   req.set(http::field::host, server.host + ":" + server.port);
   req.set(http::field::user_agent, "libparley");
-  if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
-  req.body() = std::move(body);
+  if (!out.token.empty()) req.set(http::field::authorization, "Bearer " + out.token);
+  if (!out.body.empty()) req.set(http::field::content_type, out.content_type);
+  const size_t total = out.body.size();
+  req.body() = std::move(out.body);
   req.prepare_payload();
+  const size_t header_size = [&] {
+    std::ostringstream header;
+    header << req.base();
+    return header.str().size();
+  }();
   beast::get_lowest_layer(stream).expires_after(kHttpTimeout);
-  auto [wec, wn] = co_await http::async_write(stream, req, kAwait);
-  if (wec) co_return unavailable("write", wec);
+  http::request_serializer<http::string_body> serializer(req);
+  serializer.limit(64 * 1024);
+  size_t written = 0;
+  while (!serializer.is_done()) {
+    auto [wec, n] = co_await http::async_write_some(stream, serializer, kAwait);
+    if (wec) co_return unavailable("write", wec);
+    written += n;
+    beast::get_lowest_layer(stream).expires_after(kHttpTimeout);
+    if (out.progress && written > header_size) out.progress(std::min(written - header_size, total), total);
+  }
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   auto [hec, hn] = co_await http::async_read(stream, buffer, res, kAwait);
@@ -86,14 +111,12 @@ asio::awaitable<Result<HttpAnswer>> exchange(Stream& stream, const Endpoint& ser
   co_return HttpAnswer{static_cast<int>(res.result_int()), std::move(res.body())};
 }
 
-asio::awaitable<Result<HttpAnswer>> do_http(Endpoint server, std::string method, std::string target,
-                                            std::string token, std::string body) {
+asio::awaitable<Result<HttpAnswer>> do_http(Endpoint server, Outgoing out) {
   auto executor = co_await asio::this_coro::executor;
   if (!server.tls) {
     beast::tcp_stream stream(executor);
     if (auto ec = co_await connect_tcp(stream, server)) co_return unavailable("connect", ec);
-    auto answer = co_await exchange(stream, server, std::move(method), std::move(target), std::move(token),
-                                    std::move(body));
+    auto answer = co_await exchange(stream, server, std::move(out));
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     co_return answer;
@@ -106,8 +129,17 @@ asio::awaitable<Result<HttpAnswer>> do_http(Endpoint server, std::string method,
   if (auto cec = co_await connect_tcp(beast::get_lowest_layer(stream), server)) co_return unavailable("connect", cec);
   auto [hec] = co_await stream.async_handshake(ssl::stream_base::client, kAwait);
   if (hec) co_return unavailable("TLS handshake", hec);
-  co_return co_await exchange(stream, server, std::move(method), std::move(target), std::move(token),
-                              std::move(body));
+  co_return co_await exchange(stream, server, std::move(out));
+}
+
+void spawn_http(asio::io_context& io, const Endpoint& server, Outgoing out,
+                std::function<void(Result<HttpAnswer>)> done) {
+  asio::co_spawn(
+      io,
+      [server, out = std::move(out), done = std::move(done)]() mutable -> asio::awaitable<void> {
+        done(co_await do_http(server, std::move(out)));
+      },
+      asio::detached);
 }
 
 // One WebSocket over `Next` (beast::tcp_stream or TlsStream).
@@ -277,14 +309,25 @@ Result<Endpoint> parse_server_url(std::string_view url) {
 
 void http_request(asio::io_context& io, const Endpoint& server, std::string method, std::string target,
                   std::string token, std::string body, std::function<void(Result<HttpAnswer>)> done) {
-  asio::co_spawn(
-      io,
-      [server, method = std::move(method), target = std::move(target), token = std::move(token),
-       body = std::move(body), done = std::move(done)]() mutable -> asio::awaitable<void> {
-        done(co_await do_http(server, std::move(method), std::move(target), std::move(token),
-                              std::move(body)));
-      },
-      asio::detached);
+  Outgoing out;
+  out.method = std::move(method);
+  out.target = std::move(target);
+  out.token = std::move(token);
+  out.body = std::move(body);
+  spawn_http(io, server, std::move(out), std::move(done));
+}
+
+void http_upload(asio::io_context& io, const Endpoint& server, std::string target, std::string token,
+                 std::string bytes, std::function<void(size_t, size_t)> progress,
+                 std::function<void(Result<HttpAnswer>)> done) {
+  Outgoing out;
+  out.method = "POST";
+  out.target = std::move(target);
+  out.token = std::move(token);
+  out.body = std::move(bytes);
+  out.content_type = "application/octet-stream";
+  out.progress = std::move(progress);
+  spawn_http(io, server, std::move(out), std::move(done));
 }
 
 std::shared_ptr<WsConnection> WsConnection::connect(asio::io_context& io, const Endpoint& server,

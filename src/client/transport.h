@@ -41,6 +41,12 @@ void http_request(boost::asio::io_context& io, const Endpoint& server, std::stri
                   std::string target, std::string token, std::string body,
                   std::function<void(Result<HttpAnswer>)> done);
 
+// Like http_request, a POST of raw bytes (Content-Type application/octet-stream), calling
+// `progress(sent, total)` as body bytes are written (after every 64 KiB and at the end).
+void http_upload(boost::asio::io_context& io, const Endpoint& server, std::string target,
+                 std::string token, std::string bytes, std::function<void(size_t sent, size_t total)> progress,
+                 std::function<void(Result<HttpAnswer>)> done);
+
 // One WebSocket to /api/v1/ws, authenticated by the `Authorization` header.
 // Frames are sent in order through an internal queue (its size is bounded by the caller: the
 // core keeps few requests in flight). `on_open` is called once the upgrade succeeded (the

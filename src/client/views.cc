@@ -2,6 +2,8 @@
 
 #include "client/json_util.h"
 
+#include <boost/json/parse.hpp>
+
 namespace parley::client {
 
 namespace json = boost::json;
@@ -43,6 +45,11 @@ json::object Engine::message_view(const Message& m, const Chat* chat) const {
   if (m.edited_at > 0) o["edited_at"] = m.edited_at;
   if (m.deleted) o["deleted"] = true;
   if (m.hidden) o["hidden"] = true;
+  if (!m.image.empty()) {
+    boost::system::error_code ec;
+    json::value image = json::parse(m.image, ec);
+    if (!ec) o["image"] = std::move(image);
+  }
   if (m.sender_id == me_ && chat != nullptr) o["state"] = own_state(m, *chat);
   return o;
 }
@@ -52,6 +59,7 @@ json::object Engine::outbox_view(const OutboxEntry& e) const {
                  {"state", e.state}, {"attempts", e.attempts}, {"created_at", e.created_at},
                  {"outgoing", true}};
   if (!e.error.empty()) o["error"] = e.error;
+  if (!e.media_id.empty()) o["media_id"] = e.media_id;
   return o;
 }
 
