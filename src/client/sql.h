@@ -22,7 +22,8 @@ class Stmt {
   // Binds parameters 1, 2, ... in order.
   Stmt& bind(int64_t v) { sqlite3_bind_int64(stmt_, ++next_, v); return *this; }
   Stmt& bind(std::string_view v) {
-    sqlite3_bind_text(stmt_, ++next_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    // An empty view may have no data pointer, which SQLite would bind as NULL: bind "".
+    sqlite3_bind_text(stmt_, ++next_, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
   // True while a row is available; false at the end or on error (see status()).
