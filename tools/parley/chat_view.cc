@@ -31,6 +31,13 @@ std::string message_line(const json::object& m) {
     who = "*";
   } else if (m.contains("deleted")) {
     text = "(this message was deleted)";
+  } else if (str(m, "kind") == "image") {
+    const json::value* image = m.if_contains("image");
+    std::string size;
+    if (image && image->is_object()) {
+      size = " " + std::to_string(num(image->as_object(), "width")) + "x" + std::to_string(num(image->as_object(), "height"));
+    }
+    text = "[photo" + size + "]" + (text.empty() ? "" : " " + text);
   } else if (str(m, "kind") != "text") {
     text = "(unsupported message)";
   }

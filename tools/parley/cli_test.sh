@@ -73,6 +73,25 @@ expect "$out/alice-history" "bob: yes, here"
 as alice chats >"$out/alice-chats" 2>&1
 expect "$out/alice-chats" "1 unread"
 
+echo "== a photo with a caption"
+printf '\x89PNG\r\n\x1a\n' >"$dir/bad.png"
+as alice send-photo bob "$dir/bad.png" >"$out/bad-photo" 2>&1 && fail "a broken image was sent"
+expect "$out/bad-photo" "corrupt_media"
+python3 - "$dir/photo.png" <<'PY'
+import struct, sys, zlib
+w, h = 40, 30
+rows = b"".join(b"\0" + b"".join(bytes((x * 6 % 256, y * 8 % 256, 128)) for x in range(w)) for y in range(h))
+def chunk(t, d):
+    return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) \
+    + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+PY
+as alice send-photo bob "$dir/photo.png" our holiday >"$out/photo" 2>&1
+expect "$out/photo" "sent"
+as bob history alice >"$out/photo-history" 2>&1
+expect "$out/photo-history" "alice: [photo 40x30] our holiday"
+
 echo "== bob chats interactively in a pseudo-terminal: types a line, sees alice's reply arrive"
 mkfifo "$dir/keys"
 XDG_CONFIG_HOME=$dir/bob/config XDG_DATA_HOME=$dir/bob/data \
@@ -91,7 +110,7 @@ expect "$out/alice-sees" "bob: typed in the chat screen"
 as alice send bob "welcome to the chat screen" >"$out/send3" 2>&1
 for _ in $(seq 1 300); do grep -q "alice: welcome to the chat screen" "$out/chat" && break; sleep 0.1; done
 expect "$out/chat" "alice: welcome to the chat screen"
-expect "$out/chat" "your message 4 [sent]"
+expect "$out/chat" "your message 5 [sent]"
 echo "/quit" >&3
 exec 3>&-
 wait "$chat_pid" || fail "the chat screen did not quit cleanly"

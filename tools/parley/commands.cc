@@ -129,6 +129,36 @@ int cmd_send(Session& s, const Args& args) {
   return 0;
 }
 
+int cmd_send_photo(Session& s, const Args& args) {
+  if (args.size() < 2) {
+    std::cerr << "usage: parley send-photo USER|GROUP FILE [CAPTION...]\n";
+    return 2;
+  }
+  auto chat = find_chat(s, args[0]);
+  if (!chat) {
+    Json a = s.call({{"type", "open_direct"}, {"username", args[0]}});
+    if (str(a, "type") != "chat") return fail(a);
+    chat = a.at("chat").as_object();
+  }
+  Json up = s.call({{"type", "upload_photo"}, {"path", args[1]}});
+  if (str(up, "type") != "photo") return fail(up);
+  Json req{{"type", "send_photo"}, {"chat_id", num(*chat, "id")},
+           {"media_id", str(up.at("media").as_object(), "media_id")}};
+  if (args.size() > 2) req["caption"] = join(args, 2);
+  Json a = s.call(std::move(req));
+  if (str(a, "type") != "queued") return fail(a);
+  const std::string client_id = str(a.at("message").as_object(), "client_id");
+  Json state = s.wait([&](const Json& u) {
+    return str(u, "type") == "message_state" && str(u, "client_id") == client_id && str(u, "state") != "sending";
+  }, std::chrono::seconds(15));
+  if (str(state, "state") == "failed") {
+    std::cerr << "parley: not sent: " << str(state, "error") << "\n";
+    return 1;
+  }
+  std::cout << (str(state, "type") == "message_state" ? "sent\n" : "queued; it will be sent when the server is reachable\n");
+  return 0;
+}
+
 int cmd_history(Session& s, const Args& args) {
   if (args.empty()) {
     std::cerr << "usage: parley history CHAT [LIMIT]\n";

@@ -18,6 +18,7 @@ int cmd_login(Session& s, const Args& args);
 int cmd_logout(Session& s, const Args& args);
 int cmd_chats(Session& s, const Args& args);
 int cmd_send(Session& s, const Args& args);
+int cmd_send_photo(Session& s, const Args& args);
 int cmd_history(Session& s, const Args& args);
 int cmd_tail(Session& s, const Args& args);
 int cmd_search(Session& s, const Args& args);

@@ -16,6 +16,7 @@ constexpr const char* kUsage = R"(usage: parley [--server http://HOST:PORT] COMM
   logout                             end this device's session
   chats                              chats, most recent first, with unread counts
   send USER|GROUP TEXT...            send a message (queued when offline)
+  send-photo USER|GROUP FILE [TEXT]  upload a photo and send it with an optional caption
   history CHAT [LIMIT]               the latest messages of a chat
   tail                               print messages as they arrive (Ctrl-C to stop)
   search WORDS...                    search the messages stored on this device
@@ -51,7 +52,7 @@ int main(int argc, char** argv) {
   const Args args(argv + i, argv + argc);
   static const std::map<std::string, int (*)(Session&, const Args&)> kCommands = {
       {"register", cmd_register}, {"login", cmd_login}, {"logout", cmd_logout},
-      {"chats", cmd_chats},       {"send", cmd_send},   {"history", cmd_history},
+      {"chats", cmd_chats},       {"send", cmd_send},   {"send-photo", cmd_send_photo},   {"history", cmd_history},
       {"tail", cmd_tail},         {"search", cmd_search}, {"read", cmd_read}, {"chat", cmd_chat}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
