@@ -314,6 +314,11 @@ Result<bool> Store::put_message(const Message& m) {
     const std::string me = setting("me");
     if (!me.empty() && std::to_string(m.sender_id) == me) {
       s = Stmt(db_, "DELETE FROM outbox WHERE client_id = ?").bind(m.client_id).run();
+      // Sending marks everything before it read for the sender (as the server does), so an
+      // own message never shows as unread, even before the next sync.
+      if (s.ok()) {
+        s = Stmt(db_, "UPDATE chats SET read_seq = max(read_seq, ?) WHERE id = ?").bind(m.seq).bind(m.chat_id).run();
+      }
     }
   }
   if (!s.ok()) {

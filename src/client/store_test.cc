@@ -110,6 +110,14 @@ TEST_F(StoreTest, AnAcknowledgedOwnMessageLeavesTheOutbox) {
   EXPECT_EQ(store_->chat(1)->last_seq, 1);
 }
 
+TEST_F(StoreTest, AnOwnMessageIsNeverUnread) {
+  add_chat(1, 100, 3, 1);
+  ASSERT_TRUE(store_->put_message(msg(1, 4, 1, "mine")).ok());
+  EXPECT_EQ(store_->chat(1)->unread, 0);
+  ASSERT_TRUE(store_->put_message(msg(1, 5, 2, "theirs")).ok());
+  EXPECT_EQ(store_->chat(1)->unread, 1);
+}
+
 TEST_F(StoreTest, SomeoneElsesMessageWithTheSameClientIdLeavesTheOutboxAlone) {
   add_chat(1, 100);
   ASSERT_TRUE(store_->enqueue(1, "same", "hi", 10).ok());

@@ -17,6 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+: >"$tmp/server.log"  # exists before the server starts, so the port search below can read it
 "$parleyd" --listen 127.0.0.1:0 --data-dir "$tmp/data" --web-root "" \
   --insecure-fast-password-hashing true --rate-register-per-min 1000000 \
   --rate-login-per-min 1000000 --rate-send-per-sec 0 --rate-other-per-sec 0 \
@@ -25,7 +26,7 @@ trap cleanup EXIT
 server_pid=$!
 port=
 for _ in $(seq 1 300); do
-  port=$(sed -n 's/.*listening on http:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$tmp/server.log" | head -n1)
+  port=$(sed -n 's/.*listening on http:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$tmp/server.log" | head -n1 || true)
   [[ -n $port ]] && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log"; echo "parleyd exited"; exit 1; }
   sleep 0.1
