@@ -146,6 +146,37 @@ TEST_F(ClientChatTest, GroupMessagesReachEveryMemberAndAreReadOnlyWhenEveryoneRe
   EXPECT_EQ(str(carols[1].as_object(), "text"), "saturday?");
 }
 
+TEST_F(ClientChatTest, AnAdminAddsRenamesAndRemovesAndEveryCoreFollows) {
+  auto alice = client("alice");
+  auto bob = client("bob");
+  auto carol = client("carol");
+  auto created = alice->call({{"type", "create_group"}, {"name", "Climbing"}, {"members", json::array{"bob"}}});
+  const int64_t group = num(created.at("chat").as_object(), "id");
+  auto added = alice->call({{"type", "add_members"}, {"chat_id", group}, {"members", json::array{"carol"}}});
+  ASSERT_EQ(str(added, "type"), "chat") << json::serialize(added);
+  EXPECT_EQ(num(added.at("chat").as_object(), "member_count"), 3);
+  auto carol_sees = carol->wait_for([&](const Update& u) {
+    return str(u, "type") == "chat_updated" && num(u.at("chat").as_object(), "id") == group;
+  });
+  EXPECT_EQ(str(carol_sees.at("chat").as_object(), "title"), "Climbing");
+
+  ASSERT_EQ(str(alice->call({{"type", "rename_group"}, {"chat_id", group}, {"name", "Bouldering"}}), "type"), "chat");
+  auto renamed = bob->wait_for([&](const Update& u) {
+    return str(u, "type") == "chat_updated" && str(u.at("chat").as_object(), "title") == "Bouldering";
+  });
+  EXPECT_EQ(str(renamed, "type"), "chat_updated") << "bob's core did not learn the new name";
+
+  const int64_t bob_id = num(bob->call({{"type", "get_state"}}), "user_id");
+  EXPECT_EQ(str(alice->call({{"type", "remove_member"}, {"chat_id", group}, {"user_id", bob_id}}), "type"), "ok");
+  auto left = bob->wait_for([&](const Update& u) {
+    return str(u, "type") == "chat_updated" && num(u.at("chat").as_object(), "id") == group &&
+           u.at("chat").as_object().at("left").as_bool();
+  });
+  EXPECT_EQ(str(left, "type"), "chat_updated") << "bob's core did not learn he was removed";
+  // Carol, not an admin, cannot rename.
+  EXPECT_EQ(str(carol->call({{"type", "rename_group"}, {"chat_id", group}, {"name", "Mine"}}), "code"), "forbidden");
+}
+
 TEST_F(ClientChatTest, APermanentErrorFailsTheMessageAndLaterMessagesStillGo) {
   auto alice = client("alice");
   auto bob = client("bob");

@@ -6,7 +6,7 @@
 // Output goes to the UpdateQueue, which is. One feature per file: engine.cc (dispatch,
 // accounts, chats, sending, history), engine_local.cc (answered from the store),
 // engine_actions.cc (edits, typing, presence), engine_people.cc (contacts, blocking),
-// engine_photos.cc (uploads, thumbnail cache),
+// engine_photos.cc (uploads, thumbnail cache), engine_groups.cc (group administration),
 // engine_connection.cc, engine_sync.cc, engine_outbox.cc, views.cc (JSON of store rows).
 #pragma once
 
@@ -86,6 +86,12 @@ class Engine {
   // Queues a message (or a photo with its caption) and reports it as send_message does.
   void enqueue_and_send(int64_t chat_id, const std::string& text, const std::string& media_id,
                         const Answer& answer);
+
+  // --- engine_groups.cc
+  void add_members(const boost::json::object& req, const Answer& answer);
+  void remove_member(const boost::json::object& req, const Answer& answer);
+  void rename_group(const boost::json::object& req, const Answer& answer);
+  void answer_with_conversation(Result<boost::json::object> r, const Answer& answer);
 
   // --- engine_people.cc: find_users, contacts, blocking (HTTP passthrough)
   void people_request(const std::string& type, const boost::json::object& req, const Answer& answer);

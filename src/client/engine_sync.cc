@@ -158,6 +158,9 @@ void Engine::apply_message(const json::value& value, bool live) {
     emit({{"type", "message_state"}, {"chat_id", m.chat_id}, {"client_id", m.client_id},
           {"seq", m.seq}, {"state", "sent"}});
   }
+  if (*put && live && m.kind == "system") {
+    sync();  // a group event: the group's name, members or roles changed
+  }
   if (*put) {
     emit({{"type", "new_message"}, {"message", message_view(m, chat ? &*chat : nullptr)}});
     if (live && !own) acknowledge_delivery(m.chat_id, m.seq);
