@@ -3,7 +3,7 @@
 #   1. unit tests (CTest) on the debug build,
 #   2. black-box protocol tests (Node + the `ws` client) against the real parleyd,
 #   3. the web client's unit tests (Vitest) and end-to-end tests (Playwright + Chromium),
-#   4. the fuzz targets, each for a bounded time (scripts/fuzz.sh; PARLEY_FUZZ_SECONDS),
+#   4. the Debian package (tests/package/package_test.sh) and the fuzz targets, each for a bounded time (scripts/fuzz.sh; PARLEY_FUZZ_SECONDS),
 #   5. the unit and black-box tests again on the AddressSanitizer+UBSan build.
 # PARLEY_SKIP_FUZZ=1 skips step 4 and PARLEY_SKIP_ASAN=1 step 5 (for quick local
 # iterations; CI never sets them).
@@ -32,6 +32,11 @@ if [[ -f web/package.json ]]; then
   step "web client: build, unit tests, end-to-end tests"
   (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test &&
     PARLEYD="$root/build/debug/bin/parleyd" npm run e2e)
+fi
+
+if [[ -d web/dist ]]; then
+  step "Debian package: build, unpack, start from the systemd unit's command line"
+  tests/package/package_test.sh build/debug
 fi
 
 if [[ "${PARLEY_SKIP_FUZZ:-0}" != "1" ]]; then
