@@ -398,7 +398,8 @@ describe('Parley web client', () => {
       const [n] = await page.evaluate(() => window.__notifications);
       assert.equal(n.title, 'Bob Builder');
       assert.equal(n.body, 'Are you there?');
-      assert.equal(await page.title(), '(1) Parley');
+      // The title follows the next render (renders are batched to animation frames).
+      await eventually(async () => (await page.title()) === '(1) Parley', { message: 'unread count in the title' });
       // Delivered to Alice's device, but not read while her tab is hidden.
       await waitStatus(bob.page, 'Are you there?', 'delivered');
       await bob.page.waitForTimeout(800);
