@@ -33,53 +33,19 @@ EJABBERD_DB=${EJABBERD_DB:-sql}     # ejabberd's archive and offline store: sql 
 DOMAIN=bench.local
 
 bench/peers/ejabberd/install.sh || exit 3
-cmake --preset release >/dev/null
-if [[ -n ${PARLEYD:-} ]]; then
-  ninja -C build/release -j"$JOBS" parley-bench
-  parleyd=$PARLEYD
-else
-  ninja -C build/release -j"$JOBS" parleyd parley-bench
-  parleyd=$root/build/release/bin/parleyd
-fi
-bench=$root/build/release/bin/parley-bench
+source bench/lib/parleyd.sh
+build_release
 mkdir -p "$OUT"
 
-tmp=
-server_pid=
-port=
 ejabberd_dir=
 stop_servers() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  tmp=
+  stop_parleyd
   if [[ -n $ejabberd_dir ]]; then
     bench/peers/ejabberd/stop.sh --dir "$ejabberd_dir" --clean || true
     ejabberd_dir=
   fi
 }
 trap stop_servers EXIT
-
-start_parleyd() {
-  tmp=$(mktemp -d)
-  "$parleyd" --listen 127.0.0.1:0 --data-dir "$tmp/data" --web-root "" --log-level warn \
-    --insecure-fast-password-hashing true --rate-register-per-min 1000000 \
-    --rate-login-per-min 1000000 --rate-send-per-sec 0 --rate-other-per-sec 0 \
-    --rate-group-create-per-min 0 --rate-group-add-per-min 0 --max-connections-per-address 0 >"$tmp/server.log" 2>&1 &
-  server_pid=$!
-  port=
-  for _ in $(seq 1 200); do
-    port=$(ss -ltnpH 2>/dev/null | sed -n "s/.*127\.0\.0\.1:\([0-9]*\) .*pid=$server_pid,.*/\1/p" | head -n1)
-    [[ -n $port ]] && return 0
-    sleep 0.1
-  done
-  cat "$tmp/server.log"
-  echo "parleyd did not start" >&2
-  exit 1
-}
 
 start_ejabberd() {
   ejabberd_dir=$(mktemp -d)

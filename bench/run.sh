@@ -28,47 +28,10 @@ GROUP_RATE=${GROUP_RATE:-}          # group at a fixed rate (msgs/s); empty: 70%
 OUT=${OUT:-$root/build/bench-results}
 JOBS=${JOBS:-1}
 
-cmake --preset release >/dev/null
-if [[ -n ${PARLEYD:-} ]]; then
-  ninja -C build/release -j"$JOBS" parley-bench
-  parleyd=$PARLEYD
-else
-  ninja -C build/release -j"$JOBS" parleyd parley-bench
-  parleyd=$root/build/release/bin/parleyd
-fi
-bench=$root/build/release/bin/parley-bench
+source bench/lib/parleyd.sh
+build_release
 mkdir -p "$OUT"
-
-tmp=
-server_pid=
-stop_server() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
-  [[ -n $tmp ]] && rm -rf "$tmp"
-  tmp=
-}
-trap stop_server EXIT
-
-start_server() {
-  tmp=$(mktemp -d)
-  "$parleyd" --listen 127.0.0.1:0 --data-dir "$tmp/data" --web-root "" --log-level warn \
-    --insecure-fast-password-hashing true --rate-register-per-min 1000000 \
-    --rate-login-per-min 1000000 --rate-send-per-sec 0 --rate-other-per-sec 0 \
-    --rate-group-create-per-min 0 --rate-group-add-per-min 0 --max-connections-per-address 0 >"$tmp/server.log" 2>&1 &
-  server_pid=$!
-  port=
-  for _ in $(seq 1 200); do
-    port=$(ss -ltnpH 2>/dev/null | sed -n "s/.*127\.0\.0\.1:\([0-9]*\) .*pid=$server_pid,.*/\1/p" | head -n1)
-    [[ -n $port ]] && return 0
-    sleep 0.1
-  done
-  cat "$tmp/server.log"
-  echo "parleyd did not start" >&2
-  exit 1
-}
+trap stop_parleyd EXIT
 
 bench() {
   local name=$1
@@ -83,46 +46,46 @@ scenarios=("$@")
 for s in "${scenarios[@]}"; do
   case $s in
     connections)
-      start_server
+      start_parleyd
       bench connections connections --connections "$CONNECTIONS" --procs "$PROCS" --duration "$DURATION"
-      stop_server ;;
+      stop_parleyd ;;
     direct)
-      start_server
+      start_parleyd
       bench direct-flat direct --users "$USERS" --rate 0 --duration "$DURATION"
-      stop_server
+      stop_parleyd
       rate=$RATE
       if [[ -z $rate ]]; then
         rate=$(sed -n 's/.*"delivered_per_s":\([0-9.eE+-]*\).*/\1/p' "$OUT/direct-flat.json" |
           awk '{ printf "%d", $1 * 0.7 }')
       fi
-      start_server
+      start_parleyd
       bench direct-rate direct --users "$USERS" --rate "$rate" --duration "$DURATION"
-      stop_server ;;
+      stop_parleyd ;;
     reconnect)
-      start_server
+      start_parleyd
       bench reconnect reconnect --clients "$CLIENTS" --messages "$MESSAGES" --duration 120
-      stop_server ;;
+      stop_parleyd ;;
     history)
-      start_server
+      start_parleyd
       bench history history --store-messages "$STORE" --conversations "$HISTORY_CONVERSATIONS" --queriers 16 \
         --search-share "$SEARCH_SHARE" --duration "$DURATION"
-      stop_server ;;
+      stop_parleyd ;;
     group)
-      start_server
+      start_parleyd
       bench group-flat group --groups 1 --group-size "$GROUP_SIZE" --rate 0 --duration "$DURATION"
-      stop_server
+      stop_parleyd
       rate=$GROUP_RATE
       if [[ -z $rate ]]; then
         rate=$(sed -n 's/.*"acked_per_s":\([0-9.eE+-]*\).*/\1/p' "$OUT/group-flat.json" |
           awk '{ printf "%d", $1 * 0.7 }')
       fi
-      start_server
+      start_parleyd
       bench group-rate group --groups 1 --group-size "$GROUP_SIZE" --rate "$rate" --duration "$DURATION"
-      stop_server
-      start_server
+      stop_parleyd
+      start_parleyd
       bench group-many group --groups "$GROUP_COUNT" --group-size "$GROUP_SIZE" --rate 0 --window 1 --drain 60 \
         --duration "$DURATION"
-      stop_server ;;
+      stop_parleyd ;;
     *)
       echo "unknown scenario $s" >&2
       exit 2 ;;

@@ -1,7 +1,7 @@
 // Fuzz target: a client's WebSocket text frame, as WsChannel::on_text reads it before
 // dispatch: protocol::parse_object (with its depth limit), protocol::frame_id, the "type",
 // then each frame type's fields through the same extractors, with the same keys and
-// ranges, as WsChannel::dispatch (ws_channel.cc, ws_edits.cc, ws_social.cc), and the
+// ranges, as the operations' parsers (server/api/ops/*_ops.cc, through ops::Args), and the
 // validators the domain applies to the strings.
 // Properties: no crash, no sanitizer report; every answer is either a value within its
 // documented range or one of the documented error codes; a parsed frame serialises and
@@ -207,7 +207,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto frame = protocol::parse_object(text);
   if (!frame) {
-    FUZZ_CHECK(frame.error().code == Errc::kBadRequest, "parse_object: undocumented error");
+    // invalid_utf8 exactly when the bytes are not UTF-8 or a \u escape is an unpaired
+    // surrogate (docs/protocol.md, "Errors"); any other failure is bad_request.
+    const Errc code = frame.error().code;
+    FUZZ_CHECK(code == Errc::kBadRequest || code == Errc::kInvalidUtf8, "parse_object: undocumented error");
+    if (code == Errc::kBadRequest)
+      FUZZ_CHECK(protocol::is_valid_utf8(text), "parse_object: bytes that are not UTF-8 must be invalid_utf8");
     return 0;
   }
 

@@ -14,6 +14,10 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(postgresql-15 postgresql-client-15)
   # clang and its libFuzzer runtime build the fuzz targets (scripts/fuzz.sh).
   pkgs+=(clang libclang-rt-14-dev)
+  # Prometheus and promtool check deploy/prometheus and deploy/grafana against parleyd.
+  pkgs+=(prometheus)
+  # curl drives the package test (tests/package/package_test.sh).
+  pkgs+=(curl)
 fi
 # The web client and the black-box tests need Node.js and npm; keep an existing install.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

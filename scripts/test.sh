@@ -4,7 +4,7 @@
 #   2. black-box protocol tests (Node + the `ws` client) against the real parleyd, on the
 #      embedded store and (at the same time) the core suites on PostgreSQL,
 #   3. the web client's unit tests (Vitest) and end-to-end tests (Playwright + Chromium),
-#   4. the fuzz targets, each for a bounded time (scripts/fuzz.sh; PARLEY_FUZZ_SECONDS),
+#   4. the Debian package (tests/package/package_test.sh) and the fuzz targets, each for a bounded time (scripts/fuzz.sh; PARLEY_FUZZ_SECONDS),
 #   5. the unit and black-box tests again on the AddressSanitizer+UBSan build.
 # PARLEY_SKIP_FUZZ=1 skips step 4 and PARLEY_SKIP_ASAN=1 step 5 (for quick local
 # iterations; CI never sets them).
@@ -63,6 +63,11 @@ if [[ -f web/package.json ]]; then
     PARLEYD="$root/build/debug/bin/parleyd" npm run e2e)
 fi
 
+if [[ -d web/dist ]]; then
+  step "Debian package: build, unpack, start from the systemd unit's command line"
+  tests/package/package_test.sh build/debug
+fi
+
 if [[ "${PARLEY_SKIP_FUZZ:-0}" != "1" ]]; then
   step "fuzz targets (libFuzzer + ASan/UBSan, ${PARLEY_FUZZ_SECONDS:-60}s each)"
   scripts/fuzz.sh
@@ -73,6 +78,8 @@ if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   step "unit tests (ASan+UBSan)"
+  # Leaks inside third-party libraries are suppressed, each with its reason, in lsan.supp.
+  export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp"
   ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
   step "black-box protocol tests (ASan+UBSan parleyd)"
   (cd tests/node && PARLEYD="$root/build/asan/bin/parleyd" PARLEY_TEST_SLOW=1 npm test)

@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { bundleBudget } from './budget.ts';
 
 // Preact's automatic JSX runtime is selected in tsconfig.json (jsxImportSource);
 // Vite's transformer reads it from there, so no framework plugin is needed.
 export default defineConfig({
   base: '/',
+  plugins: [bundleBudget()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -5,15 +5,64 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include "protocol/validate.h"
+
 namespace parley::protocol {
 
 namespace json = boost::json;
+
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of a \uXXXX escape starting at text[i] (the backslash), or -1.
+int escaped_unit(std::string_view text, std::size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int unit = 0;
+  for (std::size_t k = i + 2; k < i + 6; ++k) {
+    int d = hex_digit(text[k]);
+    if (d < 0) return -1;
+    unit = unit * 16 + d;
+  }
+  return unit;
+}
+
+// True when `text` has a \u escape of a UTF-16 surrogate that is not part of a pair
+// (Boost.JSON reports some as syntax errors, others as surrogate errors).
+bool has_unpaired_surrogate_escape(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    const int unit = escaped_unit(text, i);
+    if (unit < 0) {
+      ++i;  // another escape (\\, \", ...): skip its second character
+      continue;
+    }
+    if (unit >= 0xDC00 && unit <= 0xDFFF) return true;  // a low half without a high one
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const int next = escaped_unit(text, i + 6);
+      if (next < 0xDC00 || next > 0xDFFF) return true;
+      i += 6;  // the pair's low half
+    }
+    i += 5;
+  }
+  return false;
+}
+
+}  // namespace
 
 Result<json::object> parse_object(std::string_view text) {
   json::parse_options options;
   options.max_depth = 16;  // deep nesting is never legitimate here and costs stack
   boost::system::error_code ec;
   json::value v = json::parse(text, ec, {}, options);
+  // Text that is not UTF-8 is invalid JSON too (RFC 8259), but the protocol names the cause.
+  if (ec && (!is_valid_utf8(text) || has_unpaired_surrogate_escape(text)))
+    return Error::make(Errc::kInvalidUtf8, "the text is not valid UTF-8 (or has an unpaired surrogate escape)");
   if (ec) return Error::make(Errc::kBadRequest, "body is not valid JSON: " + ec.message());
   if (!v.is_object()) return Error::make(Errc::kBadRequest, "body must be a JSON object");
   return std::move(v.as_object());

@@ -15,7 +15,9 @@
 
 namespace parley::protocol {
 
-// Parses `text` as one JSON object (kBadRequest otherwise). Nesting depth is limited.
+// Parses `text` as one JSON object. Errors: kInvalidUtf8 when it does not parse because its
+// bytes are not UTF-8 (or contain NUL) or it escapes an unpaired UTF-16 surrogate
+// ("\ud800"); otherwise kBadRequest (not JSON, not an object, nested deeper than 16).
 Result<boost::json::object> parse_object(std::string_view text);
 
 Result<std::string> required_string(const boost::json::object& o, std::string_view key);

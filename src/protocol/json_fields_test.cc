@@ -11,6 +11,26 @@ TEST(ParseObject, RejectsNonObjectsAndGarbage) {
   EXPECT_TRUE(parse_object("{\"a\":1}").ok());
 }
 
+TEST(ParseObject, TextThatIsNotUtf8IsInvalidUtf8NotBadRequest) {
+  EXPECT_EQ(parse_object("{\"a\":\"\xff\xfe\"}").error().code, Errc::kInvalidUtf8);
+  EXPECT_EQ(parse_object("{\"a\":\"\xc3\x28\"}").error().code, Errc::kInvalidUtf8);
+  EXPECT_EQ(parse_object("{\"a\":\"\xff").error().code, Errc::kInvalidUtf8);  // truncated too
+  EXPECT_EQ(parse_object(R"({"a":"\ud800"})").error().code, Errc::kInvalidUtf8);
+  EXPECT_EQ(parse_object(R"({"a":"x\udc00"})").error().code, Errc::kInvalidUtf8);
+  EXPECT_EQ(parse_object(R"({"a":"\ud800\u0041"})").error().code, Errc::kInvalidUtf8);
+  EXPECT_EQ(parse_object(R"({"a":"\uD83D"})").error().code, Errc::kInvalidUtf8);
+}
+
+TEST(ParseObject, PairedSurrogatesAndEscapedBackslashesAreFine) {
+  auto o = parse_object(R"({"a":"\ud83d\ude00","b":"\\ud800"})");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->at("a").as_string(), "\xf0\x9f\x98\x80");
+  EXPECT_EQ(o->at("b").as_string(), "\\ud800");
+  // Broken JSON whose escapes are all well-formed stays bad_request.
+  EXPECT_EQ(parse_object(R"({"a":"\\ud800)").error().code, Errc::kBadRequest);
+  EXPECT_EQ(parse_object(R"({"a":"\ud83d\ude00",)").error().code, Errc::kBadRequest);
+}
+
 TEST(ParseObject, RejectsDeepNesting) {
   std::string deep(100, '[');
   deep = "{\"a\":" + deep + std::string(100, ']') + "}";

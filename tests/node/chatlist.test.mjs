@@ -174,3 +174,71 @@ test('the recent-chats list pages with limit and before', async (t) => {
   const max = await chatList(server, alice.token, '?limit=200');
   assert.equal(max.conversations.length, 5);
 });
+
+/** Pages through the whole list with `limit`, passing the last row's (last_activity, id) on. */
+async function pageAll(fetchPage, limit) {
+  const rows = [];
+  let cursor = null;
+  for (let pages = 0; pages < 100; pages += 1) {
+    const page = await fetchPage(limit, cursor);
+    rows.push(...page.conversations);
+    if (!page.has_more) return rows;
+    assert.equal(page.conversations.length, limit, 'a page with has_more is full');
+    const last = page.conversations[page.conversations.length - 1];
+    cursor = { before: last.last_activity, before_id: last.id };
+  }
+  throw new Error('paging did not end');
+}
+
+test('paging with before and before_id returns every conversation once, also when many share a last_activity', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice');
+  const convs = [];
+  for (let i = 0; i < 20; i += 1) {
+    const peer = await register(server, `peer${i}`);
+    convs.push((await openConversation(server, peer.token, 'alice')).conversation);
+  }
+  // Twenty sends in flight at once: the committer stores them in few batches, and a batch's
+  // messages share a millisecond, so many conversations tie on last_activity.
+  const wa = await connect(t, server, alice.token);
+  await Promise.all(convs.map((c, i) => wa.sendMessage(c.id, cid(`b${i}`), `batch ${i}`)));
+
+  const full = await chatList(server, alice.token, '?limit=200');
+  assert.equal(full.conversations.length, 20);
+  // Equal last_activity: the higher id first.
+  for (let i = 1; i < full.conversations.length; i += 1) {
+    const [a, b] = [full.conversations[i - 1], full.conversations[i]];
+    assert.ok(a.last_activity > b.last_activity || (a.last_activity === b.last_activity && a.id > b.id),
+      `order at ${i}: ${JSON.stringify([a.last_activity, a.id])} then ${JSON.stringify([b.last_activity, b.id])}`);
+  }
+  const ties = full.conversations.length - new Set(full.conversations.map((c) => c.last_activity)).size;
+  t.diagnostic(`${ties} of 20 conversations share a last_activity with another`);
+  const expected = full.conversations.map((c) => c.id);
+
+  const overHttp = await pageAll((limit, cursor) => {
+    const q = cursor ? `?limit=${limit}&before=${cursor.before}&before_id=${cursor.before_id}` : `?limit=${limit}`;
+    return chatList(server, alice.token, q);
+  }, 3);
+  assert.deepEqual(overHttp.map((c) => c.id), expected, 'HTTP pages of 3');
+
+  const overWs = await pageAll(async (limit, cursor) => {
+    const answer = await wa.call({ type: 'conversations', limit, ...(cursor ?? {}) }, 'conversations');
+    assert.equal(typeof answer.has_more, 'boolean');
+    return answer;
+  }, 3);
+  assert.deepEqual(overWs.map((c) => c.id), expected, 'WebSocket pages of 3');
+
+  // before alone keeps its meaning: strictly earlier than T (ties at T are left out).
+  const t0 = full.conversations[0].last_activity;
+  const older = await chatList(server, alice.token, `?limit=200&before=${t0}`);
+  assert.deepEqual(older.conversations.map((c) => c.id), full.conversations.filter((c) => c.last_activity < t0).map((c) => c.id));
+
+  // before_id needs before; values must be integers in range.
+  for (const q of ['?before_id=5', '?before=1&before_id=0', '?before=abc', '?limit=3.5', '?limit=x']) {
+    assertError(await api(server, 'GET', `/api/v1/conversations${q}`, { token: alice.token }), 400, 'invalid_argument', `GET /conversations${q}`);
+  }
+  const noBefore = await wa.request({ type: 'conversations', before_id: 5 });
+  assert.equal(noBefore.code, 'invalid_argument', JSON.stringify(noBefore));
+  const wrongType = await wa.request({ type: 'conversations', limit: '3' });
+  assert.equal(wrongType.code, 'bad_request', `a limit of the wrong JSON type: ${JSON.stringify(wrongType)}`);
+});

@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "direct_phases.h"
 #include "frames.h"
 #include "ledger.h"
 #include "scenarios.h"
@@ -36,22 +37,12 @@ struct User {
   OrderCheck order;
 };
 
-struct ShardState {
-  Ledger ledger;
-  std::vector<std::size_t> users;  // indices of the users on this shard
-};
-
-struct Run {
+struct Run : DirectState {
   explicit Run(const Options& o) : opt(o) {}
   const Options& opt;
   std::vector<User> users;
   std::vector<int64_t> conv_ids;
   std::vector<SendFrame> frames;  // per conversation
-  std::vector<ShardState> shards;
-  uint64_t deadline_ns = 0;
-  std::atomic<bool> sending{false};
-  std::atomic<int64_t> acked{0}, delivered{0};
-  std::atomic<bool> connected_phase_over{false};
 };
 
 void send_one(Run& run, User& u, Shard& shard, uint64_t scheduled, std::mt19937_64& rng) {
@@ -63,7 +54,7 @@ void send_one(Run& run, User& u, Shard& shard, uint64_t scheduled, std::mt19937_
   shard.stats.add("sent");
 }
 
-void on_frame(Run& run, User& u, Shard& shard, ShardState& st, std::mt19937_64& rng, std::string_view f) {
+void on_frame(Run& run, User& u, Shard& shard, DirectShard& st, std::mt19937_64& rng, std::string_view f) {
   unsigned char buf[8192];
   json::monotonic_resource mr(buf, sizeof buf);
   json::value v;
@@ -120,27 +111,29 @@ void on_frame(Run& run, User& u, Shard& shard, ShardState& st, std::mt19937_64& 
   }
 }
 
-// Open loop: this shard's share of --rate, at scheduled instants, to random users.
-asio::awaitable<void> pace(Run& run, Shard& shard, ShardState& st, double rate, std::mt19937_64& rng) {
-  uint64_t start = now_ns();
-  uint64_t k = 0;
-  double interval = 1e9 / rate;
-  while (now_ns() < run.deadline_ns) {
-    // Sends k = 0, 1, ... are due at start + k * interval: those up to now are floor(elapsed / interval) + 1.
-    uint64_t due = static_cast<uint64_t>(static_cast<double>(now_ns() - start) / interval) + 1;
-    for (; k < due; ++k) {
-      uint64_t scheduled = start + static_cast<uint64_t>(static_cast<double>(k) * interval);
-      if (scheduled >= run.deadline_ns) break;
-      User& u = run.users[st.users[rng() % st.users.size()]];
-      if (u.in_flight >= kMaxInFlight || !u.conn->open()) {
-        shard.stats.add("skipped_backlogged");
-        continue;
-      }
-      send_one(run, u, shard, scheduled, rng);
-    }
-    co_await sleep_for(std::chrono::microseconds(500));
+// The WebSocket side of the phases: JSON frames, acks by request id.
+class WsDirect final : public DirectTransport {
+ public:
+  explicit WsDirect(Run& run) : run_(run) {}
+  void start(std::size_t i, Shard& shard, DirectShard& st, std::mt19937_64& rng) override {
+    User& u = run_.users[i];
+    Run& run = run_;
+    u.conn->start([&run, &u, &shard, &st, &rng](std::string_view f) { on_frame(run, u, shard, st, rng, f); },
+                  report_drop(run, shard, i));
   }
-}
+  void send_one(std::size_t i, Shard& shard, uint64_t scheduled, std::mt19937_64& rng) override {
+    bench::send_one(run_, run_.users[i], shard, scheduled, rng);
+  }
+  bool can_send(std::size_t i) const override {
+    const User& u = run_.users[i];
+    return u.in_flight < kMaxInFlight && u.conn->open();
+  }
+  std::size_t unacknowledged(std::size_t i) const override { return run_.users[i].pending.size(); }
+  void close(std::size_t i) override { run_.users[i].conn->close(); }
+
+ private:
+  Run& run_;
+};
 
 }  // namespace
 
@@ -156,14 +149,7 @@ void direct_worker(WorkerContext& ctx) {
   if (!accounts) ok = false, fail_setup(setup_stats, accounts.error().message);
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
   if (ok) {
-    std::set<std::pair<std::size_t, std::size_t>> seen;
-    int half = std::max(1, opt.peers / 2);
-    for (std::size_t i = 0; i < n; ++i)
-      for (int d = 1; d <= half; ++d) {
-        std::size_t j = (i + static_cast<std::size_t>(d)) % n;
-        auto p = std::minmax(i, j);
-        if (i != j && seen.insert(p).second) pairs.push_back(p);
-      }
+    pairs = direct_pairs(n, opt.peers);
     auto convs = create_conversations(rt, ctx.target, *accounts, pairs, opt.setup_concurrency);
     if (!convs) ok = false, fail_setup(setup_stats, convs.error().message);
     else run.conv_ids = std::move(*convs);
@@ -185,72 +171,9 @@ void direct_worker(WorkerContext& ctx) {
     else
       for (std::size_t i = 0; i < n; ++i) run.users[i].conn = (*conns)[i];
   }
-  run.shards.resize(rt.shards().size());
-  for (std::size_t i = 0; ok && i < n; ++i) run.shards[i % run.shards.size()].users.push_back(i);
-  ctx.link.barrier("connected");
-
-  run.deadline_ns = now_ns() + static_cast<uint64_t>(opt.duration_s * 1e9);
-  run.sending = true;
-  std::atomic<int> dropped{0};
-  if (ok) {
-    double shard_rate = opt.rate / static_cast<double>(opt.procs * opt.threads);
-    rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
-      ShardState& st = run.shards[static_cast<std::size_t>(shard.index)];
-      auto rng = std::make_shared<std::mt19937_64>(static_cast<uint64_t>(ctx.link.index() * 1000 + shard.index + 1));
-      for (std::size_t i : st.users) {
-        User& u = run.users[i];
-        u.conn->start([&run, &u, &shard, &st, rng](std::string_view f) { on_frame(run, u, shard, st, *rng, f); },
-                      [&shard, &dropped, &run, i](const std::string& why) {
-                        if (!run.connected_phase_over.load()) {
-                          shard.stats.error("connection of user " + std::to_string(i) + " dropped: " + why);
-                          dropped.fetch_add(1);
-                        }
-                      });
-      }
-      if (opt.rate == 0) {
-        for (std::size_t i : st.users)
-          for (int w = 0; w < opt.window; ++w) send_one(run, run.users[i], shard, now_ns(), *rng);
-        co_await sleep_for(std::chrono::nanoseconds(run.deadline_ns - std::min(run.deadline_ns, now_ns())));
-      } else if (!st.users.empty()) {
-        co_await pace(run, shard, st, shard_rate, *rng);
-      }
-    });
-  } else {
-    std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<int64_t>(opt.duration_s * 1e9)));
-  }
-  run.sending = false;
-  ctx.link.barrier("sent");
-
-  // Drain: every pending ack, and every acked message delivered (or the drain deadline).
-  uint64_t drain_end = now_ns() + static_cast<uint64_t>(opt.drain_s * 1e9);
-  rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
-    ShardState& st = run.shards[static_cast<std::size_t>(shard.index)];
-    while (now_ns() < drain_end) {
-      bool pending = false;
-      for (std::size_t i : st.users) pending = pending || !run.users[i].pending.empty();
-      if (!pending && run.acked.load() <= run.delivered.load()) break;
-      co_await sleep_for(std::chrono::milliseconds(5));
-    }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // late duplicates show up here
-  ctx.link.barrier("drained");
-  run.connected_phase_over = true;
-  rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
-    ShardState& st = run.shards[static_cast<std::size_t>(shard.index)];
-    for (std::size_t i : st.users) {
-      User& u = run.users[i];
-      if (!u.pending.empty())
-        shard.stats.error("user " + std::to_string(i) + ": " + std::to_string(u.pending.size()) + " sends never acknowledged");
-      shard.stats.add("unacknowledged", static_cast<double>(u.pending.size()));
-      u.conn->close();
-    }
-    co_await sleep_for(std::chrono::milliseconds(300));
-  });
-  Stats stats = rt.merged_stats();
-  stats.merge(setup_stats);
-  Ledger all;
-  for (auto& st : run.shards) all.merge(std::move(st.ledger));
-  check_ledger(all, stats);
+  assign_shards(run, rt, n, ok);
+  WsDirect transport(run);
+  Stats stats = run_direct_phases(ctx, rt, run, transport, ok, std::move(setup_stats));
   stats.add("users", static_cast<double>(run.users.size()));
   stats.add("conversations", static_cast<double>(run.conv_ids.size()));
   ctx.link.send_result(stats);

@@ -4,30 +4,15 @@
 set -euo pipefail
 parleyd=$1
 bench=$2
-tmp=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-"$parleyd" --listen 127.0.0.1:0 --data-dir "$tmp/data" --web-root "" \
-  --insecure-fast-password-hashing true --rate-register-per-min 1000000 \
-  --rate-login-per-min 1000000 --rate-send-per-sec 0 --rate-other-per-sec 0 \
-  --rate-group-create-per-min 0 --rate-group-add-per-min 0 --max-connections-per-address 0 >"$tmp/server.log" 2>&1 &
-server_pid=$!
-port=
-for _ in $(seq 1 200); do
-  port=$(sed -n 's/.*listening on http:\/\/[0-9.]*:\([0-9]*\).*/\1/p' "$tmp/server.log" | head -n1)
-  [[ -n $port ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log"; echo "parleyd exited"; exit 1; }
-  sleep 0.1
-done
-[[ -n $port ]] || { cat "$tmp/server.log"; echo "parleyd did not start"; exit 1; }
+# The server comes from the shared test launcher (fresh data directory, free port, limits
+# lifted); this script runs again under it.
+if [[ -z ${PARLEY_TEST_SERVER:-} ]]; then
+  here=$(cd "$(dirname "$0")" && pwd)
+  exec "$here/../../src/client/testing/with_parleyd.sh" "$parleyd" "$here/smoke_test.sh" "$parleyd" "$bench"
+fi
+tmp=$PARLEY_TEST_DIR
+server_pid=$PARLEY_TEST_SERVER_PID
+port=${PARLEY_TEST_SERVER##*:}
 
 common=(--server "127.0.0.1:$port" --server-pid "$server_pid" --duration 2)
 run() {

@@ -28,7 +28,7 @@ async function register(page, username, displayName, password) {
   await page.getByLabel('Your name').fill(displayName);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).last().click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 async function sendText(page, text) {

@@ -30,7 +30,7 @@ async function register(page, username, displayName, password) {
   await page.getByLabel('Your name').fill(displayName);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).last().click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 async function sendText(page, text) {
@@ -293,11 +293,11 @@ describe('Parley group chats', () => {
     await waitSystemLine(bob.page, 'Alice changed the group description');
     await eventually(async () => (await panel.locator('.group-description').textContent()) === 'Saturdays and Sundays', { message: 'new description' });
 
-    await panel.getByRole('button', { name: 'Make Bob group admin' }).click();
+    await panel.getByRole('button', { name: 'Make admin: Bob' }).click();
     await waitSystemLine(bob.page, 'Alice made you an admin');
     await waitSystemLine(carol.page, 'Alice made Bob an admin');
     await panel.locator('.person[data-user="bob"] .role-badge').waitFor();
-    await panel.getByRole('button', { name: 'Dismiss Bob as admin' }).click();
+    await panel.getByRole('button', { name: 'Dismiss as admin: Bob' }).click();
     await waitSystemLine(carol.page, 'Bob is no longer an admin');
     await waitSystemLine(bob.page, "You're no longer an admin");
     await eventually(async () => (await panel.locator('.person[data-user="bob"] .role-badge').count()) === 0, { message: 'badge gone' });

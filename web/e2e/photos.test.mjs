@@ -27,7 +27,7 @@ async function register(page, username, displayName) {
   await page.getByLabel('Your name').fill(displayName);
   await page.getByLabel('Password').fill(`pw-${username}-123`);
   await page.getByRole('button', { name: 'Create account' }).last().click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 before(async () => {
@@ -109,6 +109,20 @@ describe('photos', () => {
       assert.equal(f.body.indexOf('GPS'), -1, `${f.url} carries GPS`);
       assert.equal(f.body.indexOf('Exif'), -1, `${f.url} carries EXIF`);
     }
+    // Issue #18, defect 2: Alice goes offline and reloads (the app comes from the service
+    // worker, the photo only as its placeholder); back online, the thumbnail loads without
+    // another reload.
+    const mine = alice.page.locator('.msg.out .photo[data-media-id]');
+    await eventually(async () => (await mine.getAttribute('data-state')) === 'thumbnail', { message: 'her thumbnail' });
+    await eventually(() => alice.page.evaluate(() => !!navigator.serviceWorker?.controller), { message: 'service worker control' });
+    await alice.context.setOffline(true);
+    await alice.page.reload();
+    await mine.waitFor();
+    await alice.page.waitForTimeout(500);
+    assert.equal(await mine.getAttribute('data-state'), 'placeholder', 'offline: only the placeholder');
+    await alice.context.setOffline(false);
+    await eventually(async () => (await mine.getAttribute('data-state')) === 'thumbnail', { message: 'the thumbnail once back online', timeout: 20_000 });
+
     await alice.context.close();
     await bob.context.close();
   });

@@ -29,7 +29,7 @@ async function register(page, username, displayName, password) {
   await page.getByLabel('Your name').fill(displayName);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).last().click();
-  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 const composer = (page) => page.getByRole('textbox', { name: /^Message / });
@@ -56,7 +56,7 @@ async function aliceReturns(path = '/') {
   alice.page = await alice.context.newPage();
   alice.page.on('pageerror', (e) => console.error('[page error]', e.message));
   await alice.page.goto(server.base + path);
-  await alice.page.getByRole('button', { name: 'Log out' }).waitFor();
+  await alice.page.getByRole('button', { name: 'Main menu' }).waitFor();
 }
 
 before(async () => {
@@ -110,7 +110,7 @@ describe('presence, typing, contacts and blocking', () => {
     // The green dot on Alice's avatar in Bob's list.
     const row = bob.page.locator('.chat-row', { hasText: 'Alice Liddell' });
     await row.locator('.online-dot').waitFor();
-    assert.match(await row.getAttribute('aria-label'), /online/);
+    assert.match(await row.textContent(), /, online/, 'the row\'s accessible name says online');
     await bob.page.screenshot({ path: join(ARTIFACTS, 'presence-online-desktop.png') });
   });
 
@@ -219,7 +219,7 @@ describe('presence, typing, contacts and blocking', () => {
     await alice.page.getByRole('button', { name: 'Close settings' }).click();
   });
 
-  it('after Alice blocks Bob his next message is "not delivered" and never reaches her', async () => {
+  it('after Alice blocks Bob his next message looks sent (one tick) to him and never reaches her', async () => {
     await alice.page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
     await alice.page.getByRole('button', { name: 'Chat menu' }).click();
     await alice.page.getByRole('menuitem', { name: 'Block' }).click();
@@ -231,27 +231,51 @@ describe('presence, typing, contacts and blocking', () => {
     assert.match(await alice.page.locator('#block-title').textContent(), /^Block Bob Builder\?$/);
     await alice.page.getByRole('dialog').getByRole('button', { name: 'Block', exact: true }).click();
     await eventually(async () => (await alice.page.locator('dialog[open]').count()) === 0, { message: 'dialog closed' });
+    // Alice looks at another chat, so a message from Bob would count as unread.
+    await alice.page.goto(server.base + '/');
+    await alice.page.getByRole('button', { name: 'Main menu' }).waitFor();
 
     await composer(bob.page).fill('Are you there?');
     await bob.page.keyboard.press('Enter');
-    const failed = bob.page.locator('.msg.out.failed', { hasText: 'Are you there?' });
-    await failed.waitFor();
-    assert.equal(await failed.getAttribute('data-status'), 'failed');
-    assert.equal((await failed.locator('.undelivered').textContent()).trim(), 'This message could not be delivered');
-    assert.doesNotMatch(await failed.textContent(), /block/i);
-    // No retry loop: it stays failed.
+    const mine = bob.page.locator('.msg.out', { hasText: 'Are you there?' });
+    await eventually(async () => (await mine.getAttribute('data-status')) === 'sent', { message: 'one tick: sent' });
+    assert.equal(await mine.locator('.undelivered').count(), 0, 'nothing says it failed');
+    assert.doesNotMatch(await mine.textContent(), /block|deliver/i);
+    // It stays at one tick: never delivered, never read.
     await bob.page.waitForTimeout(1500);
-    assert.equal(await bob.page.locator('.msg.out', { hasText: 'Are you there?' }).getAttribute('data-status'), 'failed');
-    assert.equal(await alice.page.locator('.msg', { hasText: 'Are you there?' }).count(), 0);
+    assert.equal(await mine.getAttribute('data-status'), 'sent');
+
+    // Alice sees nothing: no message, no unread badge, no "(1)" in the title.
+    const aliceRow = alice.page.locator('.chat-row', { hasText: 'Bob Builder' });
+    assert.equal(await aliceRow.locator('.badge').count(), 0, 'no unread badge');
+    assert.doesNotMatch(await aliceRow.textContent(), /Are you there/);
+    assert.equal(await alice.page.title(), 'Parley');
     const login = await api(server.base, 'POST', '/login', { username: 'alice', password: 'pw-alice-123' });
-    const convId = Number(/\/c\/(\d+)/.exec(alice.page.url())[1]);
+    const convId = Number(/\/c\/(\d+)/.exec(aliceChatPath)[1]);
     const hist = await api(server.base, 'GET', `/conversations/${convId}/messages?limit=50`, undefined, login.data.token);
-    assert.ok(!hist.data.messages.some((m) => m.text === 'Are you there?'), 'not stored on the server');
-    // A fresh subscription (Bob reloads) shows none of Alice's presence; the message stays undelivered.
+    assert.ok(!hist.data.messages.some((m) => m.text === 'Are you there?'), 'its text never reaches her');
+    const listed = await api(server.base, 'GET', '/conversations', undefined, login.data.token);
+    assert.equal(listed.data.conversations.find((c) => c.id === convId).unread, 0);
+
+    // After reloads on both sides nothing changes: Bob keeps one tick and sees none of Alice's
+    // presence; Alice (whose client now fetches the withheld seq, hidden) still has no unread.
     await bob.page.reload();
-    await bob.page.locator('.msg.out.failed', { hasText: 'Are you there?' }).waitFor();
+    await bob.page.locator('.msg.out', { hasText: 'Are you there?' }).waitFor();
     await bob.page.waitForTimeout(1000);
+    assert.equal(await bob.page.locator('.msg.out', { hasText: 'Are you there?' }).getAttribute('data-status'), 'sent');
     assert.equal((await sub(bob.page).textContent()).trim(), '');
+    await alice.page.reload();
+    await alice.page.getByRole('button', { name: 'Main menu' }).waitFor();
+    await alice.page.waitForTimeout(1000);
+    assert.equal(await alice.page.locator('.chat-row', { hasText: 'Bob Builder' }).locator('.badge').count(), 0, 'no unread after reload');
+    assert.equal(await alice.page.title(), 'Parley');
+    await alice.page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    await alice.page.locator('#chat-title').waitFor();
+    await alice.page.waitForTimeout(500);
+    assert.equal(await alice.page.locator('.msg', { hasText: 'Are you there?' }).count(), 0);
+    // Her open chat sends read receipts; they cannot pass what was withheld.
+    await bob.page.waitForTimeout(1000);
+    assert.equal(await bob.page.locator('.msg.out', { hasText: 'Are you there?' }).getAttribute('data-status'), 'sent');
 
     // Alice unblocks Bob from her settings; the menu offers "Block" again.
     await alice.page.getByRole('button', { name: 'Settings and contacts' }).click();

@@ -1,6 +1,9 @@
 import { render } from 'preact';
 import { App } from './ui/App';
 import './styles.css';
+import { applyTheme, loadTheme } from './ui/theme';
+
+applyTheme(loadTheme());
 
 render(<App />, document.getElementById('app')!);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/core/backoff';
-import { conversationName, initials, isValidUsername, listTime, normalizeUsername, titleFor } from '../src/core/format';
+import { clockTime, conversationName, dayLabel, initials, isValidUsername, listTime, normalizeUsername, shortDate, titleFor } from '../src/core/format';
 
 describe('format helpers', () => {
   it('titles the tab with the unread count', () => {
@@ -50,3 +50,33 @@ describe('conversationName', () => {
     expect(conversationName({ kind: 'other', members: [m(1, 'A')] }, 1)).toBe('Unknown');
   });
 });
+
+describe('date formatters', () => {
+  it('build one Intl.DateTimeFormat per locale and format, however many times they format', () => {
+    const real = Intl.DateTimeFormat;
+    let made = 0;
+    const counting = function (this: unknown, ...args: ConstructorParameters<typeof Intl.DateTimeFormat>) {
+      made += 1;
+      return new real(...args);
+    } as unknown as typeof Intl.DateTimeFormat;
+    Intl.DateTimeFormat = counting;
+    try {
+      const now = Date.UTC(2026, 10, 20, 12, 0);
+      for (let i = 0; i < 1000; i++) {
+        clockTime(now - i * 60_000, 'en-US');
+        listTime(now - i * 3_600_000, now, 'en-US');
+        dayLabel(now - i * 86_400_000, now, 'en-US');
+      }
+      expect(made).toBeLessThanOrEqual(4); // clock, weekday, short date, long date
+    } finally {
+      Intl.DateTimeFormat = real;
+    }
+  });
+
+  it('format exactly as toLocale*String does', () => {
+    const ts = Date.UTC(2026, 0, 5, 7, 9);
+    expect(clockTime(ts, 'en-GB')).toBe(new Date(ts).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false }));
+    expect(shortDate(ts, 'de-DE')).toBe(new Date(ts).toLocaleDateString('de-DE', { year: 'numeric', month: '2-digit', day: '2-digit' }));
+  });
+});
+

@@ -50,6 +50,23 @@ describe('ChatStore merge', () => {
     expect(s.totalUnread()).toBe(0);
   });
 
+  it('does not count messages that arrive hidden (withheld from this user) as last message or unread', () => {
+    const s = new ChatStore(ALICE.id);
+    s.upsertConversation(conv(7, 2, { aliceRead: 2 }));
+    s.addMessages([msg(7, 1), msg(7, 2)]);
+    s.addMessages([{ ...msg(7, 3), text: '', hidden: true }, { ...msg(7, 4), text: '', hidden: true }]);
+    expect(s.conversation(7)!.last_seq).toBe(2);
+    expect(s.conversation(7)!.last_message!.text).toBe('m2');
+    expect(s.unread(7)).toBe(0);
+    expect(s.maxSeq(7)).toBe(4);  // still held, so history and changes go on after them
+    // After a reload the cached hidden messages do not count either.
+    const fresh = new ChatStore(ALICE.id);
+    fresh.addMessages([msg(7, 1), msg(7, 2), { ...msg(7, 3), text: '', hidden: true }]);
+    fresh.upsertConversation(conv(7, 2, { aliceRead: 2 }));
+    expect(fresh.conversation(7)!.last_seq).toBe(2);
+    expect(fresh.unread(7)).toBe(0);
+  });
+
   it('merges conversations field-wise and never goes backwards', () => {
     const s = new ChatStore(ALICE.id);
     s.upsertConversation(conv(7, 5, { bobRead: 4, version: 50 }));

@@ -1,5 +1,7 @@
 // The API: HTTP routes and WebSocket frames of docs/protocol.md mapped onto the domain.
-// Transport-agnostic: net/ feeds it requests and frames through transport.h.
+// Transport-agnostic: net/ feeds it requests and frames through transport.h. Every
+// operation is defined once in ops/ (ops/table.h); HTTP (http_routes.cc) and the WebSocket
+// (ws_channel.cc) only wrap it.
 #pragma once
 
 #include <atomic>
@@ -15,6 +17,7 @@
 
 #include "common/metrics.h"
 #include "server/api/address_list.h"
+#include "server/api/ops/operation.h"
 #include "server/api/origin.h"
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
@@ -85,7 +88,8 @@ class Api {
   Metrics& metrics() { return metrics_; }
   chat::PresenceTracker& presence() { return presence_; }
   PresenceHub& presence_hub() { return hub_; }
-  chat::RateLimiter& typing_limiter() { return typing_limiter_; }
+  // What operations use (ops/operation.h).
+  ops::Services& services() { return services_; }
   const ApiOptions& options() const { return options_; }
   UserConnections& user_connections() { return user_connections_; }
 
@@ -95,16 +99,6 @@ class Api {
   // its Origin must be allowed (kForbidden), and with `json_body` a body must be declared
   // application/json (kUnsupportedContentType). Reads pass. In origin.cc.
   Status check_cross_site(const HttpRequest& request, bool json_body) const;
-  void route_authenticated(const chat::Principal& who, HttpRequest& request, HttpDone& done);
-  // Group routes (group_routes.cc); false when `seg` is not one of them.
-  bool route_groups(const chat::Principal& who, HttpRequest& request,
-                    const std::vector<std::string_view>& seg, HttpDone& done);
-  // Edits, deletions, message changes and search (edit_routes.cc); false when not one.
-  bool route_edits(const chat::Principal& who, HttpRequest& request,
-                   const std::vector<std::string_view>& seg, HttpDone& done);
-  // Contacts, blocks, user search, privacy (social_routes.cc); false when not one of them.
-  bool route_social(const chat::Principal& who, HttpRequest& request,
-                    const std::vector<std::string_view>& seg, HttpDone& done);
   // Image metadata and downloads (media_routes.cc); false when not one of them.
   bool route_media(const chat::Principal& who, HttpRequest& request,
                    const std::vector<std::string_view>& seg, HttpDone& done);
@@ -122,6 +116,7 @@ class Api {
   chat::RateLimiter register_limiter_;
   chat::RateLimiter login_limiter_;
   chat::RateLimiter typing_limiter_;  // per user and conversation
+  ops::Services services_;            // references to the above
   std::atomic<bool> ready_{false};
   UserConnections user_connections_{options_.max_ws_per_user};
 };

@@ -19,6 +19,14 @@ inline HttpResponse error_response(const Error& e) {
   return r;
 }
 
+// The token of an "Authorization: Bearer <token>" header, or empty.
+inline std::string bearer_token(std::string_view authorization) {
+  constexpr std::string_view kPrefix = "Bearer ";
+  if (authorization.size() > kPrefix.size() && authorization.substr(0, kPrefix.size()) == kPrefix)
+    return std::string(authorization.substr(kPrefix.size()));
+  return {};
+}
+
 inline Error method_not_allowed() {
   return Error::make(Errc::kMethodNotAllowed, "this route does not take that method");
 }

@@ -22,13 +22,6 @@ constexpr std::string_view kUploadPath = "/api/v1/media";
 
 Error no_such_image() { return Error::make(Errc::kNotFound, "no such image"); }
 
-std::string bearer(std::string_view authorization) {
-  constexpr std::string_view kPrefix = "Bearer ";
-  if (authorization.size() > kPrefix.size() && authorization.substr(0, kPrefix.size()) == kPrefix)
-    return std::string(authorization.substr(kPrefix.size()));
-  return {};
-}
-
 class MediaUploadSink final : public UploadSink {
  public:
   explicit MediaUploadSink(std::unique_ptr<media::Upload> upload) : upload_(std::move(upload)) {}
@@ -118,7 +111,7 @@ void Api::begin_upload(HttpRequest head, UploadStarted done) {
     };
     // An image body, not JSON: only the Origin is checked.
     if (Status s = check_cross_site(head, false); !s) return fail(s.error());
-    auto who = chat_.authenticate(bearer(head.authorization));
+    auto who = chat_.authenticate(bearer_token(head.authorization));
     if (!who) return fail(who.error());
     auto upload = media_.begin_upload(who->user.id);
     if (!upload) return fail(upload.error());

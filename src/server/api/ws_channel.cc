@@ -1,11 +1,10 @@
 #include "server/api/ws_channel.h"
 
-#include <chrono>
-
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.h"
 #include "protocol/json_fields.h"
+#include "server/api/ops/table.h"
 #include "server/api/wire.h"
 
 namespace parley::api {
@@ -146,109 +145,33 @@ bool WsChannel::begin_request(const json::value& id) {
   return true;
 }
 
-void WsChannel::dispatch(const std::string& type, json::object& f, json::value id) {
-  const chat::Principal& who = *principal_;
-  auto self = shared_from_this();
-
+void WsChannel::dispatch(const std::string& type, const json::object& f, json::value id) {
+  const ops::Operation* op = ops::find_frame(type);
   // Sends have their own limit (in ChatService::send); every other frame, even one of an
   // unknown type, takes a token from the user's bucket for other requests.
-  if (type != "send")
-    if (Status admitted = api_.chat().admit_request(who); !admitted) return send_error(id, admitted.error());
-  if (type == "ping") {
-    json::object pong{{"type", "pong"}};
-    if (!id.is_null()) pong["id"] = id;
-    return send_json(pong);
-  }
-  if (type == "send") {
-    auto conv = protocol::required_int(f, "conversation_id", 1);
-    if (!conv) return send_error(id, conv.error());
-    auto client_id = protocol::required_string(f, "client_id");
-    if (!client_id) return send_error(id, client_id.error());
-    auto media_id = protocol::optional_string(f, "media_id");
-    if (!media_id) return send_error(id, media_id.error());
-    // With a photo the text is its caption and may be left out.
-    auto text = protocol::optional_string(f, "text");
-    if (text && !text->has_value() && !media_id->has_value())
-      text = Error::make(Errc::kBadRequest, "field 'text' is required");
-    if (!text) return send_error(id, text.error());
-    if (!begin_request(id)) return;
-    auto started = std::chrono::steady_clock::now();
-    return api_.chat().send(
-        who, chat::SendRequest{*conv, std::move(*client_id), text->value_or(""), media_id->value_or("")},
-        connection_id_,
-        [self, id, started](Result<store::AppendOutcome> r) {
-          self->end_request();
-          if (!r) return self->send_error(id, r.error());
-          if (!r->duplicate)
-            self->api_.metrics().send_to_durable_seconds.observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-          self->send_json({{"type", "ack"},
-                           {"id", id},
-                           {"duplicate", r->duplicate},
-                           {"message", wire::message(r->message)}});
-        });
-  }
-  if (type == "delivered" || type == "read") {
-    auto conv = protocol::required_int(f, "conversation_id", 1);
-    if (!conv) return send_error(id, conv.error());
-    auto seq = protocol::required_int(f, "seq", 1);
-    if (!seq) return send_error(id, seq.error());
-    if (!begin_request(id)) return;
-    bool read = type == "read";
-    return api_.chat().mark(who, *conv, read ? 0 : *seq, read ? *seq : 0,
-                            [self, id](Result<store::ReceiptOutcome> r) {
-                              self->end_request();
-                              if (!r) return self->send_error(id, r.error());
-                              self->send_json({{"type", "ok"}, {"id", id}});
-                            });
-  }
-  if (type == "sync") {
-    auto since = protocol::optional_int(f, "since", 0);
-    if (!since) return send_error(id, since.error());
-    auto limit = protocol::optional_int(f, "limit", 1, 200);
-    if (!limit) return send_error(id, limit.error());
-    if (!begin_request(id)) return;
-    return api_.worker().post([self, who, id, since = since->value_or(0), limit = limit->value_or(100)] {
-      auto page = self->api_.chat().sync(who, since, static_cast<int>(limit));
-      self->end_request();
-      if (!page) return self->send_error(id, page.error());
-      self->send_json({{"type", "sync"},
-                       {"id", id},
-                       {"version", page->version},
-                       {"has_more", page->has_more},
-                       {"conversations", wire::conversations(page->conversations, who.user.id)}});
-    });
-  }
-  if (type == "history") {
-    store::HistoryQuery q;
-    auto conv = protocol::required_int(f, "conversation_id", 1);
-    if (!conv) return send_error(id, conv.error());
-    auto before = protocol::optional_int(f, "before", 0);
-    if (!before) return send_error(id, before.error());
-    auto after = protocol::optional_int(f, "after", 0);
-    if (!after) return send_error(id, after.error());
-    auto limit = protocol::optional_int(f, "limit", 1, 200);
-    if (!limit) return send_error(id, limit.error());
-    q.conversation_id = *conv;
-    q.before = *before;
-    q.after = *after;
-    q.limit = static_cast<int>(limit->value_or(50));
-    if (!begin_request(id)) return;
-    return api_.worker().post([self, who, id, q] {
-      auto page = self->api_.chat().history(who, q);
-      self->end_request();
-      if (!page) return self->send_error(id, page.error());
-      self->send_json({{"type", "history"},
-                       {"id", id},
-                       {"messages", wire::messages(page->items)},
-                       {"has_more", page->has_more}});
-    });
-  }
-  if (type == "presence_subscribe") return subscribe_presence(f, std::move(id));
-  if (type == "typing") return typing(f, std::move(id));
-  if (dispatch_edits(type, f, id)) return;
+  if (!op || op->bucket != ops::Bucket::kSend)
+    if (Status admitted = api_.chat().admit_request(*principal_); !admitted) return send_error(id, admitted.error());
+  if (type == "ping") return send_json({{"type", "pong"}, {"id", id}});
   if (type == "auth") return send_error(id, bad("already authenticated"));
-  send_error(id, bad("unknown frame type '" + type + "'"));
+  if (!op) return send_error(id, bad("unknown frame type '" + type + "'"));
+
+  auto bound = op->parse(ops::Args(f));
+  if (!bound) return send_error(id, bound.error());
+  if (!begin_request(id)) return;
+  auto self = shared_from_this();
+  ops::Call call{&api_.services(), *principal_, connection_id_, self, {}};
+  ops::Reply reply = [self, id, answer = op->answer](Result<ops::Answer> r) {
+    self->end_request();
+    if (!r) return self->send_error(id, r.error());
+    json::object frame{{"type", answer}, {"id", id}};
+    for (auto& field : r->body) frame.insert(std::move(field));
+    self->send_json(frame);
+  };
+  if (op->runs == ops::Runs::kWorker)
+    return api_.worker().post([bound = std::move(*bound), call = std::move(call), reply = std::move(reply)] {
+      bound(call, reply);
+    });
+  (*bound)(call, std::move(reply));
 }
 
 void WsChannel::on_close() {

@@ -1,5 +1,6 @@
-// One WebSocket device as the API sees it: parses client frames, authenticates, turns
-// requests into domain calls, and receives bus events (as a bus::Subscriber).
+// One WebSocket device as the API sees it: parses client frames, authenticates, runs the
+// operation a frame names (ops/table.h) and wraps its answer with `type` and `id`, and
+// receives bus events (as a bus::Subscriber).
 // on_text/on_close run on the connection's strand; deliver/revoke and completion
 // callbacks arrive from other threads and only enqueue through WsConnection.
 #pragma once
@@ -39,11 +40,8 @@ class WsChannel final : public WsHandler,
 
  private:
   void start_auth(std::string token, boost::json::value id);
-  void dispatch(const std::string& type, boost::json::object& frame, boost::json::value id);
-  void subscribe_presence(boost::json::object& frame, boost::json::value id);
-  void typing(boost::json::object& frame, boost::json::value id);
-  // edit, delete, changes, search (ws_edits.cc); false: not one of these types.
-  bool dispatch_edits(const std::string& type, boost::json::object& frame, boost::json::value id);
+  // An authenticated frame: ping, or the operation its type names.
+  void dispatch(const std::string& type, const boost::json::object& frame, boost::json::value id);
   void send_error(const boost::json::value& id, const Error& e);
   void send_json(const boost::json::object& o);
   // Bounds the requests in flight, and refuses requests while the connection (or all the

@@ -1,10 +1,12 @@
 // ChatService: conversations, history, sync, messages and receipts.
+#include <algorithm>
 #include <string>
 
 #include "common/clock.h"
 #include "protocol/validate.h"
 #include "server/chat/attachments.h"
 #include "server/chat/service.h"
+#include "server/chat/withheld.h"
 
 namespace parley::chat {
 
@@ -43,8 +45,11 @@ void ChatService::open_direct(const Principal& who, std::optional<int64_t> peer_
   if (*blocked) return done(blocked_error());
   committer_.submit(make_op<store::DirectOutcome>(
       [me, other](store::WriteTxn& txn) { return txn.get_or_create_direct(me, other, now_ms()); },
-      Callback<store::DirectOutcome>([this, done = std::move(done)](Result<store::DirectOutcome> r) {
+      Callback<store::DirectOutcome>([this, me, done = std::move(done)](Result<store::DirectOutcome> r) {
         if (!r) return done(r.error());
+        // An existing conversation may end in messages withheld from the caller.
+        if (!r->created)
+          if (Status s = trim_hidden_tail(store_, me, r->conversation); !s) return done(s.error());
         // Events go out before the answer, as for every write: whoever sees the answer
         // can rely on the events being queued already.
         if (r->created)
@@ -58,13 +63,18 @@ Result<store::ConversationRecord> ChatService::conversation(const Principal& who
   auto c = store_.conversation_for_member(conversation_id, who.user.id);
   if (!c) return c.error();
   if (!c->has_value()) return not_found();
+  if (Status s = trim_hidden_tail(store_, who.user.id, **c); !s) return s.error();
   return std::move(**c);
 }
 
 Result<store::Page<store::ConversationRecord>> ChatService::conversations(
-    const Principal& who, std::optional<int64_t> before, int limit) {
+    const Principal& who, std::optional<store::ChatListCursor> before, int limit) {
   if (auto s = check_limit(limit); !s) return s.error();
-  return store_.list_conversations(who.user.id, before, limit);
+  auto page = store_.list_conversations(who.user.id, before, limit);
+  if (!page) return page;
+  for (auto& c : page->items)
+    if (Status s = trim_hidden_tail(store_, who.user.id, c); !s) return s.error();
+  return page;
 }
 
 Result<store::Page<store::MessageRecord>> ChatService::history(const Principal& who,
@@ -78,7 +88,11 @@ Result<store::Page<store::MessageRecord>> ChatService::history(const Principal& 
 Result<store::SyncPage> ChatService::sync(const Principal& who, int64_t since, int limit) {
   if (auto s = check_limit(limit); !s) return s.error();
   if (since < 0) return Error::make(Errc::kInvalidArgument, "since must be >= 0");
-  return store_.changes_since(who.user.id, since, limit);
+  auto page = store_.changes_since(who.user.id, since, limit);
+  if (!page) return page;
+  for (auto& c : page->conversations)
+    if (Status s = trim_hidden_tail(store_, who.user.id, c); !s) return s.error();
+  return page;
 }
 
 Result<int64_t> ChatService::current_version() { return store_.current_version(); }
@@ -106,15 +120,17 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
   m.media_id = std::move(r.media_id);
   committer_.submit(make_op<store::AppendOutcome>(
       [m = std::move(m)](store::WriteTxn& txn) mutable {
-        // A retry of a message stored before a block still gets its original ack; only new
-        // messages are refused. Checked inside the transaction, so a block and a send
-        // cannot race.
+        // A message to someone who blocked the sender is stored but withheld from her
+        // (withheld.h), so the sender sees an ordinary send. Checked inside the
+        // transaction, so a block and a send cannot race; a retry of a message stored
+        // before a block gets its original ack and stays delivered.
+        bool withheld = false;
         auto sent = txn.find_sent_message(m.sender_id, m.client_id);
         if (!sent) return Result<store::AppendOutcome>(sent.error());
         if (!sent->has_value()) {
           auto blocked = txn.blocked_in_direct(m.conversation_id, m.sender_id);
           if (!blocked) return Result<store::AppendOutcome>(blocked.error());
-          if (*blocked) return Result<store::AppendOutcome>(blocked_error());
+          withheld = *blocked;
           // Looked up inside the transaction, so that garbage collection (which runs
           // through the same committer) cannot remove the upload in between.
           if (!m.media_id.empty()) {
@@ -127,7 +143,10 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
         }
         // The time is taken inside the transaction so that it is the commit's time.
         m.ts = now_ms();
-        return txn.append_message(m);
+        auto outcome = txn.append_message(m);
+        if (outcome && withheld && !outcome->duplicate)
+          if (Status s = withhold(txn, *outcome); !s) return Result<store::AppendOutcome>(s.error());
+        return outcome;
       },
       Callback<store::AppendOutcome>(
           [this, origin_connection, done = std::move(done)](Result<store::AppendOutcome> r) {
@@ -146,7 +165,20 @@ void ChatService::mark(const Principal& who, int64_t conversation_id, int64_t de
     return done(Error::make(Errc::kInvalidArgument, "seq must be >= 1"));
   int64_t user_id = who.user.id;
   committer_.submit(make_op<store::ReceiptOutcome>(
-      [conversation_id, user_id, delivered_seq, read_seq](store::WriteTxn& txn) {
+      [this, conversation_id, user_id, delivered_seq, read_seq](store::WriteTxn& txn) mutable
+          -> Result<store::ReceiptOutcome> {
+        // Watermarks never pass a message withheld from this user (withheld.h), so its
+        // sender never sees it delivered or read.
+        auto c = txn.conversation(conversation_id, user_id);
+        if (!c) return c.error();
+        if (c->has_value()) {
+          const int64_t stored_last = (*c)->last_seq;
+          if (Status s = trim_hidden_tail(store_, user_id, **c); !s) return s.error();
+          if ((*c)->last_seq < stored_last) {  // beyond the stored last_seq stays an error
+            delivered_seq = std::min(delivered_seq, (*c)->last_seq);
+            read_seq = std::min(read_seq, (*c)->last_seq);
+          }
+        }
         return txn.advance_receipt(conversation_id, user_id, delivered_seq, read_seq);
       },
       Callback<store::ReceiptOutcome>([this, done = std::move(done)](Result<store::ReceiptOutcome> r) {

@@ -129,9 +129,9 @@ class ChatService {
                    std::optional<std::string> peer_username, Callback<store::DirectOutcome> done);
   // Errors: kNotFound (absent or not a member).
   Result<store::ConversationRecord> conversation(const Principal& who, int64_t conversation_id);
-  Result<store::Page<store::ConversationRecord>> conversations(const Principal& who,
-                                                               std::optional<int64_t> before,
-                                                               int limit);
+  // The chat list, most recent first; after `before` in that order when given.
+  Result<store::Page<store::ConversationRecord>> conversations(
+      const Principal& who, std::optional<store::ChatListCursor> before, int limit);
   Result<store::Page<store::MessageRecord>> history(const Principal& who,
                                                     const store::HistoryQuery& query);
   Result<store::SyncPage> sync(const Principal& who, int64_t since, int limit);

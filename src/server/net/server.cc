@@ -23,6 +23,7 @@
 #include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/address_key.h"
 #include "server/net/http_session.h"
 
 namespace parley::net {
@@ -85,7 +86,7 @@ struct Server::Impl {
       }
       beast::error_code ignored;
       std::string remote = socket.remote_endpoint(ignored).address().to_string();
-      auto admission = shared.limits->admit(remote);
+      auto admission = shared.limits->admit(address_key(remote));
       if (admission.shed_one) shared.metrics->connections_shed.add();
       if (!admission.ticket) {
         // Closed at once, without reading or answering: the cheapest refusal.

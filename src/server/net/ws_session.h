@@ -9,8 +9,15 @@
 // Every queued byte is also counted in the server-wide budget (options.ws_queued_bytes_budget,
 // the metrics gauge ws_queued_bytes), which never goes over it: a frame that does not fit
 // first cuts the connection holding the most queued bytes, this one included, until it fits.
+//
+// Incoming messages are limited to options.ws_frame_max_bytes. A larger one is read to its
+// end and discarded (never held), then the connection is closed with 1009: closing while
+// the client is still sending would make the TCP stack reset the connection and lose the
+// close frame. Beyond kDiscardMaxBytes Beast refuses the frame at its header (best effort:
+// the client may see 1006), so a hostile client cannot make the server read forever.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -64,7 +71,7 @@ class WsSession final : public api::WsConnection,
     t.idle_timeout = std::chrono::milliseconds(o.ws_idle_timeout_ms);
     t.keep_alive_pings = true;
     ws_.set_option(t);
-    ws_.read_message_max(o.ws_frame_max_bytes);
+    ws_.read_message_max(std::max<std::size_t>(kDiscardMaxBytes, o.ws_frame_max_bytes));
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "parleyd"); }));
     auto [ec] = co_await ws_.async_accept(req, kAwait);
@@ -82,17 +89,29 @@ class WsSession final : public api::WsConnection,
     });
 
     beast::flat_buffer buffer;
+    std::size_t message_bytes = 0;  // of the message being read
+    bool oversized = false;         // the message being read is over the limit: discard it
     for (;;) {
-      auto [rec, n] = co_await ws_.async_read(buffer, kAwait);
+      auto [rec, n] = co_await ws_.async_read_some(buffer, kReadChunkBytes, kAwait);
       if (rec) break;
-      shared_.metrics->frames_in.add();
+      message_bytes += n;
       shared_.metrics->bytes_in.add(n);
-      if (!ws_.got_text()) {
+      if (message_bytes > o.ws_frame_max_bytes) {
+        oversized = true;
+        buffer.consume(buffer.size());
+      }
+      if (!ws_.is_message_done()) continue;
+      shared_.metrics->frames_in.add();
+      if (oversized) {
+        begin_close(1009, "frame too large");
+      } else if (!ws_.got_text()) {
         begin_close(1003, "binary frames are not accepted");
       } else if (!closing_) {
         auto data = buffer.cdata();
         handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
       }
+      message_bytes = 0;
+      oversized = false;
       buffer.consume(buffer.size());
       // An idle connection should not keep the capacity of its largest frame.
       if (buffer.capacity() > 4096) buffer.shrink_to_fit();
@@ -139,6 +158,9 @@ class WsSession final : public api::WsConnection,
 
  private:
   static constexpr std::size_t kCut = static_cast<std::size_t>(-1);
+  // The most of one oversized message read (and discarded) so that its sender gets 1009.
+  static constexpr std::size_t kDiscardMaxBytes = 16u << 20;
+  static constexpr std::size_t kReadChunkBytes = 64u << 10;
 
   // Returns every byte this connection holds to the budget, for good; false if it already
   // had. Thread-safe.

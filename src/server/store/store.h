@@ -241,6 +241,12 @@ struct SyncPage {
   bool has_more = false;
 };
 
+// A position in a user's chat list (last_activity descending, then id descending).
+struct ChatListCursor {
+  int64_t last_activity = 0;
+  int64_t id = 0;  // 0 with last_activity T: every conversation active at T is before it
+};
+
 // History query: at most one of before/after. Neither: newest `limit`, newest first.
 // before=S: seq < S newest first. after=S: seq > S oldest first.
 struct HistoryQuery {
@@ -430,9 +436,10 @@ class Store {
       int64_t conversation_id, int64_t user_id) = 0;
 
   // The user's conversations ordered by last_activity descending (ties: id descending),
-  // only those with last_activity < before_activity when given.
+  // only those after `before` in that order when given: last_activity < before.last_activity,
+  // or equal with id < before.id. A total order, so paging never skips or repeats a row.
   virtual Result<Page<ConversationRecord>> list_conversations(
-      int64_t user_id, std::optional<int64_t> before_activity, int limit) = 0;
+      int64_t user_id, std::optional<ChatListCursor> before, int limit) = 0;
 
   // A page of history. Errors: kNotFound when the conversation does not exist or user_id
   // is not a member.

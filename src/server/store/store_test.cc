@@ -747,12 +747,16 @@ TEST_P(StoreConformance, ChatListOrderedByLastActivity) {
   auto first_page = store().list_conversations(me.id, std::nullopt, 1);
   EXPECT_EQ(ids(first_page->items), (std::vector<int64_t>{cs[2].id}));
   EXPECT_TRUE(first_page->has_more);
-  auto next = store().list_conversations(me.id, 5000, 2);
+  auto next = store().list_conversations(me.id, ChatListCursor{5000, 0}, 2);
   EXPECT_EQ(ids(next->items), (std::vector<int64_t>{cs[3].id, cs[0].id}));
   EXPECT_TRUE(next->has_more);
-  auto last = store().list_conversations(me.id, 3000, 2);
+  auto last = store().list_conversations(me.id, ChatListCursor{3000, 0}, 2);
   EXPECT_EQ(ids(last->items), (std::vector<int64_t>{cs[1].id}));
   EXPECT_FALSE(last->has_more);
+  // A cursor inside a tie continues with the lower ids of the same activity.
+  auto tie = store().list_conversations(me.id, ChatListCursor{3000, cs[3].id}, 1);
+  EXPECT_EQ(ids(tie->items), (std::vector<int64_t>{cs[0].id}));
+  EXPECT_TRUE(tie->has_more);
 
   // Only the user's conversations.
   auto peer = store().list_conversations(cs[0].members[1].user.id, std::nullopt, 10);
@@ -997,7 +1001,7 @@ TEST_P(StoreConformance, RemovedMemberKeepsHistoryUpToRemovalAndNothingAfter) {
   auto list = store().list_conversations(bob.id, std::nullopt, 10);
   EXPECT_EQ(ids(list->items), (std::vector<int64_t>{d.id, g.id}));
   EXPECT_EQ(list->items[1].last_seq, 3);
-  auto older = store().list_conversations(bob.id, 35, 10);
+  auto older = store().list_conversations(bob.id, ChatListCursor{35, 0}, 10);
   EXPECT_EQ(ids(older->items), (std::vector<int64_t>{g.id}));
 }
 

@@ -1,4 +1,4 @@
-import type { Message, SearchSegment } from './types';
+import type { Message } from './types';
 
 /** Editing is allowed for this long after sending (docs/protocol.md, "Limits"); the server enforces it. */
 export const EDIT_WINDOW_MS = 15 * 60 * 1000;
@@ -63,7 +63,3 @@ export function changeErrorText(code: string, what: 'edit' | 'delete'): string {
   }
 }
 
-/** Search snippet segments as plain text (for labels). */
-export function snippetText(segments: readonly SearchSegment[]): string {
-  return segments.map((s) => s.text).join('');
-}

@@ -1,3 +1,29 @@
+/**
+ * One Intl.DateTimeFormat per locale and format, made on first use and reused: building a
+ * formatter costs ~100x formatting with one (toLocale*String builds one per call), and a chat
+ * list formats a time per row on every render.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const CLOCK: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit', hour12: false };
+const WEEKDAY: Intl.DateTimeFormatOptions = { weekday: 'long' };
+const SHORT_DATE: Intl.DateTimeFormatOptions = { year: 'numeric', month: '2-digit', day: '2-digit' };
+const LONG_DATE: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'long', day: 'numeric' };
+
+export function dateFormatter(locale: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, options);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** "12/11/2026" in the user's locale. */
+export function shortDate(ts: number, locale?: string): string {
+  return dateFormatter(locale, SHORT_DATE).format(ts);
+}
+
 /** Time shown in the chat list: today "14:05", yesterday "Yesterday", this week the weekday, else a date. */
 export function listTime(ts: number, now: number = Date.now(), locale?: string): string {
   const d = new Date(ts);
@@ -6,12 +32,12 @@ export function listTime(ts: number, now: number = Date.now(), locale?: string):
   const day = 24 * 60 * 60 * 1000;
   if (ts >= startOfToday) return clockTime(ts, locale);
   if (ts >= startOfToday - day) return 'Yesterday';
-  if (ts >= startOfToday - 6 * day) return d.toLocaleDateString(locale, { weekday: 'long' });
-  return d.toLocaleDateString(locale, { year: 'numeric', month: '2-digit', day: '2-digit' });
+  if (ts >= startOfToday - 6 * day) return dateFormatter(locale, WEEKDAY).format(d);
+  return shortDate(ts, locale);
 }
 
 export function clockTime(ts: number, locale?: string): string {
-  return new Date(ts).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', hour12: false });
+  return dateFormatter(locale, CLOCK).format(ts);
 }
 
 /** Day separator label inside a chat. */
@@ -21,7 +47,7 @@ export function dayLabel(ts: number, now: number = Date.now(), locale?: string):
   const day = 24 * 60 * 60 * 1000;
   if (ts >= startOfToday) return 'Today';
   if (ts >= startOfToday - day) return 'Yesterday';
-  return new Date(ts).toLocaleDateString(locale, { year: 'numeric', month: 'long', day: 'numeric' });
+  return dateFormatter(locale, LONG_DATE).format(ts);
 }
 
 export function sameDay(a: number, b: number): boolean {

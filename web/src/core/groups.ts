@@ -244,3 +244,9 @@ export function senderColour(userId: number): string {
   const n = SENDER_COLOURS.length;
   return SENDER_COLOURS[((userId % n) + n) % n];
 }
+
+/** The same colour as a CSS variable (`--sender-0`..`--sender-9`), which the dark theme lightens. */
+export function senderColourVar(userId: number): string {
+  const n = SENDER_COLOURS.length;
+  return `var(--sender-${((userId % n) + n) % n})`;
+}

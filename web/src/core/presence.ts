@@ -1,4 +1,4 @@
-import { clockTime } from './format';
+import { clockTime, shortDate } from './format';
 
 /** What the server last told about one user (live only, never stored). */
 export interface Presence {
@@ -24,8 +24,7 @@ export function lastSeenText(p: Presence | undefined, now: number = Date.now(), 
   // A clock slightly ahead of ours still counts as today.
   if (ts >= startOfToday) return `last seen today at ${clockTime(ts, locale)}`;
   if (ts >= startOfYesterday) return `last seen yesterday at ${clockTime(ts, locale)}`;
-  const d = new Date(ts).toLocaleDateString(locale, { year: 'numeric', month: '2-digit', day: '2-digit' });
-  return `last seen ${d}`;
+  return `last seen ${shortDate(ts, locale)}`;
 }
 
 /**

@@ -77,6 +77,18 @@ export class ChatStore {
     return max;
   }
 
+  /**
+   * Highest seq held locally that counts for the conversation's last message and unread: not
+   * hidden from this user (a message withheld from them arrives hidden, see docs/protocol.md
+   * "Blocking"). 0 when none.
+   */
+  maxCountedSeq(conversationId: number): number {
+    const m = this.msgs.get(conversationId);
+    let max = 0;
+    if (m) for (const [s, msg] of m) if (s > max && !msg.hidden) max = s;
+    return max;
+  }
+
   /** Lowest seq held locally (0 when none). */
   minSeq(conversationId: number): number {
     const m = this.msgs.get(conversationId);
@@ -115,7 +127,7 @@ export class ChatStore {
   /** Merges a conversation object from the server (sync, list, event). Returns true if anything changed. */
   upsertConversation(incoming: Conversation): boolean {
     const cur = this.convs.get(incoming.id);
-    const localMax = this.maxSeq(incoming.id);
+    const localMax = this.maxCountedSeq(incoming.id);
     if (!cur) {
       const c: Conversation = structuredClone(incoming);
       delete c.unread;
@@ -265,12 +277,14 @@ export class ChatStore {
         continue;
       }
       let changed = false;
-      if (msg.seq > c.last_seq || (msg.seq === c.last_seq && !c.last_message)) {
+      // A message that arrives already hidden (withheld from this user, or hidden on
+      // another device) moves neither the last message nor the unread count.
+      if (!msg.hidden && (msg.seq > c.last_seq || (msg.seq === c.last_seq && !c.last_message))) {
         c.last_seq = msg.seq;
         c.last_message = copy;
         changed = true;
       }
-      if (msg.ts > c.last_activity && msg.seq >= c.last_seq) {
+      if (!msg.hidden && msg.ts > c.last_activity && msg.seq >= c.last_seq) {
         c.last_activity = msg.ts;
         changed = true;
       }

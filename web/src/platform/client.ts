@@ -4,6 +4,7 @@ import { presenceSubscription, sameIds, type Presence } from '../core/presence';
 import { TypingSender, TypingState } from '../core/typing';
 import { Outbox } from '../core/outbox';
 import { ChatStore } from '../core/store';
+import { Drafts } from '../core/drafts';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
 import {
   ApiError,
@@ -57,6 +58,8 @@ export interface PhotoUpload {
 export class ParleyClient {
   readonly store: ChatStore;
   readonly outbox: Outbox;
+  /** Unsent text per chat, kept across chat switches and reloads. */
+  readonly drafts: Drafts;
   connState: ConnState = 'offline';
   syncing = false;
   /** Set when the server says the session is gone. */
@@ -67,6 +70,8 @@ export class ParleyClient {
   private conn: Connection;
   private listeners = new Set<() => void>();
   private emitQueued = false;
+  private lastRender = -Infinity;
+  static readonly FRAME_MS = 16;
   private version = 0;
   private openId: number | null = null;
   private visible = true;
@@ -99,6 +104,8 @@ export class ParleyClient {
   private typingIdleTimers = new Map<number, ReturnType<typeof setTimeout>>();
   private typingExpiryTimer: ReturnType<typeof setTimeout> | undefined;
   private presenceRecheck: ReturnType<typeof setTimeout> | undefined;
+  private visibleTimer: ReturnType<typeof setTimeout> | undefined;
+  static readonly VISIBLE_SETTLE_MS = 250;
 
   // ---- photos ----
   /** Photos being uploaded (before they become outbox entries), in the order picked. */
@@ -118,6 +125,7 @@ export class ParleyClient {
     blocked: User[],
   ) {
     this.store = new ChatStore(session.user.id);
+    this.drafts = new Drafts(localStorage, session.user.id);
     this.typing = new TypingState(session.user.id);
     for (const c of contacts) this.contacts.set(c.user.id, c);
     this.blocked = blocked;
@@ -179,16 +187,32 @@ export class ParleyClient {
     return () => this.listeners.delete(fn);
   }
 
-  /** Persists what changed and re-renders, once per tick. */
+  /**
+   * Persists what changed and re-renders. A change after a quiet moment renders at once (in a
+   * microtask), so every state a user can see is drawn; changes that follow within the same
+   * frame are batched into one render at the next frame, so a burst of events (a sync, a
+   * hundred receipt answers) costs a few renders, not one each. A hidden page has no frames:
+   * there a zero-delay timer stands in (the title's unread count must still follow).
+   */
   private emit(): void {
     const ch = this.store.takeChanges();
     if (ch.conversations.length || ch.messages.length) void this.db.save(ch.conversations, ch.messages);
     if (this.emitQueued) return;
     this.emitQueued = true;
-    queueMicrotask(() => {
+    const run = () => {
+      if (!this.emitQueued) return;
       this.emitQueued = false;
+      this.lastRender = performance.now();
       for (const fn of this.listeners) fn();
-    });
+    };
+    if (performance.now() - this.lastRender > ParleyClient.FRAME_MS) {
+      queueMicrotask(run);
+    } else if (typeof requestAnimationFrame === 'function' && document.visibilityState === 'visible') {
+      requestAnimationFrame(run);
+      setTimeout(run, 100); // a frame that never comes (a page hidden meanwhile) must not stall
+    } else {
+      setTimeout(run, 0);
+    }
   }
 
   // ---------- connection lifecycle ----------
@@ -437,28 +461,32 @@ export class ParleyClient {
     const entries = Object.entries(this.owed);
     if (entries.length === 0) return;
     this.receiptsBusy = true;
+    // One watermark per conversation and kind (owe() keeps only the highest), all of them
+    // in flight at once: after a long absence that is one round trip, not one per chat.
+    const one = async (key: string, o: { read?: number; delivered?: number }) => {
+      const id = Number(key);
+      for (const kind of ['read', 'delivered'] as const) {
+        const seq = o[kind];
+        if (seq === undefined) continue;
+        if (kind === 'delivered' && (o.read ?? 0) >= seq) {
+          delete o.delivered; // read counts as delivered
+          continue;
+        }
+        try {
+          await this.conn.request({ type: kind, conversation_id: id, seq });
+          if (o[kind] === seq) delete o[kind];
+          this.store.markOwn(id, kind, seq);
+        } catch (e) {
+          if (e instanceof ApiError && (e.code === 'invalid_argument' || e.code === 'not_found')) delete o[kind];
+          else throw e;
+        }
+      }
+      if (o.read === undefined && o.delivered === undefined) delete this.owed[key];
+    };
     void (async () => {
       try {
-        for (const [key, o] of entries) {
-          const id = Number(key);
-          for (const kind of ['read', 'delivered'] as const) {
-            const seq = o[kind];
-            if (seq === undefined) continue;
-            if (kind === 'delivered' && (o.read ?? 0) >= seq) {
-              delete o.delivered; // read counts as delivered
-              continue;
-            }
-            try {
-              await this.conn.request({ type: kind, conversation_id: id, seq });
-              if (o[kind] === seq) delete o[kind];
-              this.store.markOwn(id, kind, seq);
-            } catch (e) {
-              if (e instanceof ApiError && (e.code === 'invalid_argument' || e.code === 'not_found')) delete o[kind];
-              else throw e;
-            }
-          }
-          if (o.read === undefined && o.delivered === undefined) delete this.owed[key];
-        }
+        const results = await Promise.allSettled(entries.map(([key, o]) => one(key, o)));
+        if (results.some((r) => r.status === 'rejected')) throw new Error('receipts: retried on the next connection');
       } catch {
         /* retried on the next connection */
       } finally {
@@ -731,10 +759,14 @@ export class ParleyClient {
 
   // ---------- presence ----------
 
-  /** The conversations whose rows are visible in the chat list. */
+  /**
+   * The conversations whose rows are visible in the chat list. Scrolling changes them many
+   * times a second: the subscription follows once the rows stay put for a moment.
+   */
   setVisibleConversations(ids: number[]): void {
     this.visibleConvs = ids;
-    this.updatePresence();
+    clearTimeout(this.visibleTimer);
+    this.visibleTimer = setTimeout(() => this.updatePresence(), ParleyClient.VISIBLE_SETTLE_MS);
   }
 
   /** The other user of a direct conversation (undefined for groups). */
@@ -939,6 +971,7 @@ export class ParleyClient {
   private signedOut(): void {
     if (this.closed) return;
     this.close();
+    this.drafts.clear();
     void LocalDb.remove(this.session.user.id).finally(() => this.onSignedOut?.());
   }
 
@@ -949,6 +982,7 @@ export class ParleyClient {
       /* offline or already revoked: forget the session locally anyway */
     }
     this.close();
+    this.drafts.clear();
     await LocalDb.remove(this.session.user.id);
   }
 
@@ -960,6 +994,7 @@ export class ParleyClient {
     clearTimeout(this.wakeTimer);
     clearTimeout(this.typingExpiryTimer);
     clearTimeout(this.presenceRecheck);
+    clearTimeout(this.visibleTimer);
     for (const t of this.typingIdleTimers.values()) clearTimeout(t);
     this.conn.stop();
     this.db.close();

@@ -41,6 +41,12 @@ export function AuthScreen({ onAuth }: { onAuth: (s: Session) => void }) {
     }
   }
 
+  // An error belongs to the tab it happened on: a wrong password says nothing about a new account.
+  function switchTo(next: 'login' | 'register') {
+    if (next !== mode) setError('');
+    setMode(next);
+  }
+
   const isReg = mode === 'register';
   return (
     <main class="auth">
@@ -50,10 +56,10 @@ export function AuthScreen({ onAuth }: { onAuth: (s: Session) => void }) {
           <h1>Parley</h1>
         </div>
         <div class="tabs" role="tablist" aria-label="Account">
-          <button role="tab" id="tab-login" aria-controls="auth-panel" type="button" aria-selected={!isReg} class={!isReg ? 'active' : ''} onClick={() => setMode('login')}>
+          <button role="tab" id="tab-login" aria-controls="auth-panel" type="button" aria-selected={!isReg} class={!isReg ? 'active' : ''} onClick={() => switchTo('login')}>
             Log in
           </button>
-          <button role="tab" id="tab-register" aria-controls="auth-panel" type="button" aria-selected={isReg} class={isReg ? 'active' : ''} onClick={() => setMode('register')}>
+          <button role="tab" id="tab-register" aria-controls="auth-panel" type="button" aria-selected={isReg} class={isReg ? 'active' : ''} onClick={() => switchTo('register')}>
             Create account
           </button>
         </div>

@@ -1,10 +1,16 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { conversationName, listTime } from '../core/format';
 import { typingText } from '../core/typing';
 import { isGroup, photoPreview, previewText } from '../core/groups';
 import { messageStatus, pendingStatus, storedStatus } from '../core/status';
 import type { ParleyClient } from '../platform/client';
 import { Avatar, StatusIcon } from './icons';
+
+/** Beyond this many chats only the rows in view (and a margin) are in the page. */
+const WINDOW_FROM = 60;
+const OVERSCAN = 10;
+/** Height of one row before one was measured (avatar 48 + padding 20 + border 1). */
+const ROW_GUESS = 69;
 
 export function ChatList({ client, openId, onOpen }: { client: ParleyClient; openId: number | null; onOpen: (id: number) => void }) {
   const { store, outbox } = client;
@@ -21,6 +27,22 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
   const observer = useRef<IntersectionObserver | null>(null);
   const visible = useRef(new Set<number>());
   const reported = useRef('');
+  const rowHeight = useRef(ROW_GUESS);
+  const [view, setView] = useState({ top: 0, height: 900 });
+  const windowed = convs.length > WINDOW_FROM;
+  const first = windowed ? Math.max(0, Math.floor(view.top / rowHeight.current) - OVERSCAN) : 0;
+  const last = windowed ? Math.min(convs.length, Math.ceil((view.top + view.height) / rowHeight.current) + OVERSCAN) : convs.length;
+  function onScroll() {
+    const el = navRef.current;
+    if (!el || !windowed) return;
+    const row = el.querySelector<HTMLElement>('li');
+    if (row && row.offsetHeight > 0) rowHeight.current = row.offsetHeight;
+    const top = el.scrollTop;
+    const height = el.clientHeight || 900;
+    // Re-render only when the rendered slice would change.
+    const h = rowHeight.current;
+    if (Math.floor(top / h) !== Math.floor(view.top / h) || height !== view.height) setView({ top, height });
+  }
 
   // Tell the client which rows are on screen, for the presence subscription.
   function report() {
@@ -66,9 +88,9 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
   }
 
   return (
-    <nav class="chat-list" aria-label="Recent chats" ref={navRef}>
-      <ul>
-        {convs.map((c) => {
+    <nav class="chat-list" aria-label="Recent chats" ref={navRef} onScroll={onScroll}>
+      <ul style={windowed ? { paddingTop: `${first * rowHeight.current}px`, paddingBottom: `${(convs.length - last) * rowHeight.current}px` } : undefined}>
+        {convs.slice(first, last).map((c) => {
           const group = isGroup(c);
           const peer = client.directPeer(c.id);
           const name = peer ? client.nameOf(peer) : conversationName(c, me);
@@ -95,14 +117,12 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
             }
           }
           const selected = c.id === openId;
-          const label = `${name}${online ? ', online' : ''}${unread ? `, ${unread} unread message${unread === 1 ? '' : 's'}` : ''}`;
           return (
             <li key={c.id}>
               <a
                 href={`/c/${c.id}`}
                 class={`chat-row${selected ? ' selected' : ''}${unread ? ' has-unread' : ''}`}
                 aria-current={selected ? 'page' : undefined}
-                aria-label={label}
                 data-conversation={c.id}
                 data-kind={group ? 'group' : 'direct'}
                 onClick={(e) => {
@@ -111,12 +131,14 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
                 }}
               >
                 <span class="avatar-wrap">
-                  <Avatar name={name} size={48} />
+                  <Avatar name={name} seed={peer ? `u${peer.id}` : `c${c.id}`} size={48} />
                   {online && <span class="online-dot" aria-hidden="true" />}
                 </span>
                 <span class="row-main">
                   <span class="row-top">
                     <span class="row-name">{name}</span>
+                    {/* The link's name is its visible text (WCAG 2.5.3), plus what only the dot and the badge show. */}
+                    {online && <span class="visually-hidden">, online</span>}
                     {time > 0 && <span class="row-time">{listTime(time, now)}</span>}
                   </span>
                   <span class="row-bottom">
@@ -131,8 +153,10 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
                       </span>
                     )}
                     {unread > 0 && (
-                      <span class="badge" aria-hidden="true">
+                      <span class="badge">
+                        <span class="visually-hidden">, </span>
                         {unread > 999 ? '999+' : unread}
+                        <span class="visually-hidden"> unread message{unread === 1 ? '' : 's'}</span>
                       </span>
                     )}
                   </span>

@@ -1,20 +1,22 @@
 import { Fragment } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { clockTime, conversationName, dayLabel, sameDay } from '../core/format';
-import { isGroup, nameIn, senderColour, systemEvent, systemText } from '../core/groups';
+import { isGroup, nameIn, senderColourVar, systemEvent, systemText } from '../core/groups';
 import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
-import { DELETED_TEXT } from '../core/edits';
+import { DELETED_TEXT, canEdit } from '../core/edits';
 import type { ImageInfo, Message, MessageStatus } from '../core/types';
 import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { AttachIcon, Avatar, BackIcon, ChevronIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
+import { MessageText } from './MessageText';
+import { JumpToNewest, UnreadDivider } from './ChatMarkers';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
@@ -44,6 +46,9 @@ interface Row {
 }
 
 type Panel = { type: 'group' } | { type: 'message'; seq: number } | { type: 'search' } | null;
+
+/** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
+const RENDER_STEP = 100;
 
 export function ChatView({
   client,
@@ -81,7 +86,11 @@ export function ChatView({
   const infoButtonRef = useRef<HTMLButtonElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
-  const [draft, setDraft] = useState('');
+  const [draft, setDraftState] = useState(() => client.drafts.get(conversationId));
+  const setDraft = (text: string) => {
+    setDraftState(text);
+    client.drafts.set(conversationId, text);
+  };
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState('');
   const [viewing, setViewing] = useState<{ image: ImageInfo; caption: string } | null>(null);
@@ -96,6 +105,19 @@ export function ChatView({
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const scrollTo = useRef<number | null>(null);
+  // How many of the newest rows are in the page. A chat can hold thousands of messages; only
+  // the newest are drawn at first, and more as the user scrolls up (before asking the server).
+  const [limit, setLimit] = useState(RENDER_STEP);
+  // Where the unread messages began when the chat was opened: the divider stays there while
+  // the chat is open, even though opening it marks them read.
+  const [unreadFrom] = useState(() => {
+    const read = store.myMember(conversationId)?.read_seq ?? 0;
+    return conv.last_seq > read ? read : null;
+  });
+  const openedAtUnread = useRef(false);
+  // Scrolled up: the jump-to-bottom button shows, with the number of messages from others
+  // that arrived since (those beyond the newest seq held when the user left the bottom).
+  const [awayFrom, setAwayFrom] = useState<number | null>(null);
 
   const rows: Row[] = store.messages(conversationId).filter((m) => !m.hidden).map((m) => {
     if (m.kind === 'system') {
@@ -140,16 +162,18 @@ export function ChatView({
 
   async function loadOlder() {
     if (loadingOlder || !client.hasOlder(conversationId)) return;
-    const el = listRef.current;
-    const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
     // Remember where the oldest shown message is, to keep it in place when older ones arrive above.
-    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: first.offsetTop - el.scrollTop };
+    holdAnchor();
     setLoadingOlder(true);
     setOlderError('');
     try {
       const before = client.store.minSeq(conversationId);
+      const held = client.store.messages(conversationId).length;
       await client.loadOlder(conversationId);
       if (client.store.minSeq(conversationId) === before) anchor.current = null;
+      // What arrived is drawn (the limit counts from the newest row).
+      const added = client.store.messages(conversationId).length - held;
+      if (added > 0) setLimit((l) => l + added);
     } catch {
       setOlderError('Older messages cannot be loaded while offline.');
       anchor.current = null;
@@ -184,11 +208,27 @@ export function ChatView({
     const el = listRef.current;
     if (!el) return;
     if (scrollTo.current !== null) {
+      const at = rows.findIndex((r) => r.seq === scrollTo.current);
+      if (at >= 0 && at < hiddenAbove) {
+        setLimit(rows.length - at + RENDER_STEP / 2); // draw down to it; scrolled to on the next render
+        return;
+      }
       const target = el.querySelector<HTMLElement>(`.msg[data-seq="${scrollTo.current}"]`);
       if (target) {
         target.scrollIntoView({ block: 'center' });
         scrollTo.current = null;
         anchor.current = null;
+        return;
+      }
+    }
+    // (Once the first unread message is held: right after a login it may still be loading.)
+    if (!openedAtUnread.current && (unreadFrom === null || firstUnread >= 0)) {
+      openedAtUnread.current = true;
+      const divider = el.querySelector<HTMLElement>('.unread-divider');
+      if (divider && divider.offsetTop < el.scrollHeight - el.clientHeight) {
+        // Open at the first unread message, under its divider, unless it is in view at the bottom anyway.
+        el.scrollTop = divider.offsetTop - 8;
+        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
         return;
       }
     }
@@ -207,7 +247,7 @@ export function ChatView({
   // If the first screen is not full, fetch older messages until it is (or there are none).
   useEffect(() => {
     const el = listRef.current;
-    if (el && el.scrollHeight <= el.clientHeight + 40 && client.hasOlder(conversationId) && !loadingOlder && !olderError) void loadOlder();
+    if (el && el.scrollHeight <= el.clientHeight + 40 && (hiddenAbove > 0 || (client.hasOlder(conversationId) && !loadingOlder && !olderError))) showOlder();
   });
 
   useEffect(() => {
@@ -233,11 +273,36 @@ export function ChatView({
     requestAnimationFrame(() => (infoButtonRef.current ?? inputRef.current)?.focus({ preventScroll: true }));
   }
 
+  const firstUnread = unreadFrom === null ? -1 : rows.findIndex((r) => r.seq !== undefined && r.seq > unreadFrom && !r.mine);
+  const unreadCount = firstUnread < 0 ? 0 : rows.slice(firstUnread).filter((r) => r.seq !== undefined && !r.mine).length;
+  const newBelow = awayFrom === null ? 0 : rows.filter((r) => r.seq !== undefined && r.seq > awayFrom && !r.mine).length;
+  const hiddenAbove = Math.max(0, rows.length - Math.max(limit, firstUnread >= 0 && !openedAtUnread.current ? rows.length - firstUnread + 10 : 0));
+  const shown = hiddenAbove > 0 ? rows.slice(hiddenAbove) : rows;
+
   function onScroll() {
     const el = listRef.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-    if (el.scrollTop < 120) void loadOlder();
+    if (stick.current && awayFrom !== null) setAwayFrom(null);
+    else if (!stick.current && awayFrom === null) setAwayFrom(store.maxSeq(conversationId));
+    if (el.scrollTop < 120) showOlder();
+  }
+
+  /** Keeps the oldest shown message in place while rows are added above it. */
+  function holdAnchor() {
+    const el = listRef.current;
+    const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
+    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: first.offsetTop - el.scrollTop };
+  }
+
+  /** Draws more of the held rows, or, when all are drawn, loads older ones from the server. */
+  function showOlder() {
+    if (hiddenAbove > 0) {
+      holdAnchor();
+      setLimit((l) => l + RENDER_STEP);
+    } else {
+      void loadOlder();
+    }
   }
 
   function send() {
@@ -297,7 +362,7 @@ export function ChatView({
         <button type="button" class="icon-button back" onClick={onBack} aria-label="Back to chats">
           <BackIcon />
         </button>
-        <Avatar name={name} />
+        <Avatar name={name} seed={direct && peer ? `u${peer.id}` : `c${conversationId}`} />
         <div class={`chat-heading${group ? ' clickable' : ''}`} onClick={group ? () => setPanel({ type: 'group' }) : undefined}>
           <h2 id="chat-title">{name}</h2>
           <p class={`chat-sub${typingLine ? ' typing' : ''}`} id="chat-sub" data-slot="presence" aria-live="polite">
@@ -318,7 +383,7 @@ export function ChatView({
           aria-label="Search in chat"
           title="Search in chat"
           aria-expanded={panel?.type === 'search'}
-          aria-controls="side-panel"
+          aria-controls={panel ? 'side-panel' : undefined}
           onClick={() => (panel?.type === 'search' ? closePanel() : setPanel({ type: 'search' }))}
         >
           <SearchIcon />
@@ -360,7 +425,7 @@ export function ChatView({
             ref={infoButtonRef}
             aria-label="Group info"
             aria-expanded={panel?.type === 'group'}
-            aria-controls="side-panel"
+            aria-controls={panel ? 'side-panel' : undefined}
             onClick={() => (panel?.type === 'group' ? closePanel() : setPanel({ type: 'group' }))}
           >
             <InfoIcon />
@@ -368,26 +433,31 @@ export function ChatView({
         )}
       </header>
       <div class="messages" ref={listRef} onScroll={onScroll} role="log" aria-live="polite" aria-label={group ? `Messages in ${name}` : `Messages with ${name}`} tabIndex={0}>
-        {client.hasOlder(conversationId) && (
+        {(hiddenAbove > 0 || client.hasOlder(conversationId)) && (
           <div class="older">
             {loadingOlder ? (
               <span role="status">Loading older messages…</span>
             ) : (
-              <button type="button" class="text-button" onClick={loadOlder}>
+              <button type="button" class="text-button" onClick={showOlder}>
                 {olderError || 'Load older messages'}
               </button>
             )}
           </div>
         )}
         {rows.length === 0 && <p class="chat-empty">No messages yet. Say hello!</p>}
-        {rows.map((r, i) => {
-          const prev = rows[i - 1];
+        {shown.map((r, i) => {
+          const prev = i > 0 ? shown[i - 1] : rows[hiddenAbove - 1];
           const newDay = !prev || !sameDay(prev.ts, r.ts);
           const grouped = !!prev && !newDay && prev.sender === r.sender && prev.kind !== 'system' && r.kind !== 'system';
-          const day = newDay && (
-            <div class="day">
-              <span>{dayLabel(r.ts)}</span>
-            </div>
+          const day = (
+            <>
+              {newDay && (
+                <div class="day">
+                  <span>{dayLabel(r.ts)}</span>
+                </div>
+              )}
+              {hiddenAbove + i === firstUnread && <UnreadDivider count={unreadCount} />}
+            </>
           );
           if (r.system !== undefined) {
             return (
@@ -418,7 +488,7 @@ export function ChatView({
               >
                 <div class={`bubble${(r.kind !== 'text' && r.kind !== 'image') || r.deleted ? ' unsupported' : ''}${r.image ? ' has-photo' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
-                    <span class="sender" style={{ color: senderColour(r.sender) }}>
+                    <span class="sender" style={{ color: senderColourVar(r.sender) }}>
                       {memberName(r.sender)}
                     </span>
                   ) : (
@@ -443,7 +513,7 @@ export function ChatView({
                   {editSeq !== null && r.seq === editSeq && r.message ? (
                     <MessageEditor client={client} message={r.message} onDone={() => setEditSeq(null)} />
                   ) : (
-                    (r.kind !== 'image' || r.text) && <span class="text">{r.text}</span>
+                    (r.kind !== 'image' || r.text) && <MessageText text={r.text} plain={r.deleted || r.kind === 'system' || r.kind === 'unsupported'} />
                   )}
                   <span class="meta">
                     {r.edited && <span class="edited">edited</span>}
@@ -456,10 +526,10 @@ export function ChatView({
                       class="msg-action"
                       aria-label="Message info"
                       title="Message info"
-                      aria-controls="side-panel"
+                      aria-controls={panel ? 'side-panel' : undefined}
                       onClick={() => setPanel({ type: 'message', seq: r.seq! })}
                     >
-                      <ChevronIcon />
+                      <InfoIcon size={16} />
                     </button>
                   )}
                   {r.message && !r.deleted && editSeq !== r.seq && (
@@ -471,6 +541,7 @@ export function ChatView({
                       onOpenChange={(o) => setMenuSeq(o ? r.seq! : null)}
                       onEdit={() => setEditSeq(r.seq!)}
                       onDelete={() => setDeleteSeq(r.seq!)}
+                      onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
                     />
                   )}
                 </div>
@@ -496,6 +567,17 @@ export function ChatView({
             </Fragment>
           );
         })}
+        {awayFrom !== null && (
+          <JumpToNewest
+            count={newBelow}
+            onJump={() => {
+              const el = listRef.current;
+              if (el) el.scrollTop = el.scrollHeight;
+              stick.current = true;
+              setAwayFrom(null);
+            }}
+          />
+        )}
       </div>
       {conv.left ? (
         <div class="composer composer-left" role="note">
@@ -551,6 +633,13 @@ export function ChatView({
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               send();
+            } else if (e.key === 'ArrowUp' && !e.altKey && !e.ctrlKey && !e.metaKey && draft === '') {
+              // Up in an empty box edits the last own message, if it may still be edited.
+              const last = [...rows].reverse().find((r) => r.mine && r.message && !r.deleted);
+              if (last?.message && !conv.left && canEdit(last.message, me, Date.now())) {
+                e.preventDefault();
+                setEditSeq(last.message.seq);
+              }
             }
           }}
         />

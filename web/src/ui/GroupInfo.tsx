@@ -88,7 +88,7 @@ export function GroupInfo({ client, conversationId, onClose }: { client: ParleyC
   return (
     <SidePanel title="Group info" onClose={onClose}>
       <section class="group-head" aria-label="Group">
-        <Avatar name={conv.name || 'Group'} size={96} />
+        <Avatar name={conv.name || 'Group'} seed={`c${conv.id}`} size={96} />
         {editing === 'name' ? (
           <form class="inline-edit" onSubmit={saveEdit}>
             <label for="group-name-input" class="visually-hidden">
@@ -196,7 +196,7 @@ export function GroupInfo({ client, conversationId, onClose }: { client: ParleyC
             const isAdmin = m.role === 'admin';
             return (
               <li key={m.user.id} class="person" data-user={m.user.username}>
-                <Avatar name={m.user.display_name} size={40} />
+                <Avatar name={m.user.display_name} seed={`u${m.user.id}`} size={40} />
                 <span class="person-main">
                   <span class="person-name">{self ? 'You' : m.user.display_name}</span>
                   <span class="person-sub">@{m.user.username}</span>
@@ -209,7 +209,7 @@ export function GroupInfo({ client, conversationId, onClose }: { client: ParleyC
                       class="text-button small"
                       disabled={busy}
                       onClick={() => void run(() => client.setRole(conversationId, m.user.id, isAdmin ? 'member' : 'admin'), 'Could not change the role.')}
-                      aria-label={isAdmin ? `Dismiss ${m.user.display_name} as admin` : `Make ${m.user.display_name} group admin`}
+                      aria-label={isAdmin ? `Dismiss as admin: ${m.user.display_name}` : `Make admin: ${m.user.display_name}`}
                     >
                       {isAdmin ? 'Dismiss as admin' : 'Make admin'}
                     </button>

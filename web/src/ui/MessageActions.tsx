@@ -8,7 +8,7 @@ import { Modal } from './Modal';
 
 /**
  * The menu of one message (the chevron next to its bubble, or a right click on it): "Edit"
- * for own text messages in the edit window, and "Delete".
+ * for own text messages in the edit window, "Message info" for own messages in groups, and "Delete".
  */
 export function MessageActions({
   message,
@@ -18,6 +18,7 @@ export function MessageActions({
   onOpenChange,
   onEdit,
   onDelete,
+  onInfo,
 }: {
   message: Message;
   me: number;
@@ -27,6 +28,8 @@ export function MessageActions({
   onOpenChange: (open: boolean) => void;
   onEdit: () => void;
   onDelete: () => void;
+  /** Own messages in groups: "Message info" (who received and read it). */
+  onInfo?: () => void;
 }) {
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLUListElement>(null);
@@ -57,6 +60,13 @@ export function MessageActions({
       </button>
       {open && (
         <ul class="menu msg-menu" id={id} role="menu" aria-label="Actions for the message" ref={menuRef} onKeyDown={key}>
+          {onInfo && (
+            <li role="none">
+              <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onInfo)}>
+                Message info
+              </button>
+            </li>
+          )}
           {editable && (
             <li role="none">
               <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onEdit)}>
@@ -223,6 +233,9 @@ export function DeleteDialog({
 /** The one press in progress (a re-render during it must not lose its timer). */
 let press: { timer: ReturnType<typeof setTimeout>; x: number; y: number } | null = null;
 
+/** The press in progress opened the menu: its touchend must not turn into a click. */
+let fired = false;
+
 function cancelPress() {
   if (press) clearTimeout(press.timer);
   press = null;
@@ -236,6 +249,7 @@ export function longPress(fire: () => void) {
   return {
     onTouchStart: (e: TouchEvent) => {
       cancelPress();
+      fired = false;
       if (e.touches.length !== 1) return;
       const t = e.touches[0];
       press = {
@@ -243,6 +257,7 @@ export function longPress(fire: () => void) {
         y: t.clientY,
         timer: setTimeout(() => {
           press = null;
+          fired = true;
           fire();
         }, 500),
       };
@@ -251,7 +266,16 @@ export function longPress(fire: () => void) {
       const t = e.touches[0];
       if (press && t && Math.hypot(t.clientX - press.x, t.clientY - press.y) > 10) cancelPress();
     },
-    onTouchEnd: cancelPress,
-    onTouchCancel: cancelPress,
+    onTouchEnd: (e: TouchEvent) => {
+      // The finger lifting after the menu opened must not become a click (the browser's
+      // compatibility mouse events), which would close the menu at once as an outside click.
+      if (fired) e.preventDefault();
+      fired = false;
+      cancelPress();
+    },
+    onTouchCancel: () => {
+      fired = false;
+      cancelPress();
+    },
   };
 }

@@ -92,7 +92,7 @@ function ReceiptList({ title, kind, items, time }: { title: string; kind: string
         <ul class="people">
           {items.map((r) => (
             <li key={r.user.id} class="person" data-user={r.user.username}>
-              <Avatar name={r.user.display_name} size={36} />
+              <Avatar name={r.user.display_name} seed={`u${r.user.id}`} size={36} />
               <span class="person-main">
                 <span class="person-name">{r.user.display_name}</span>
                 {time && (

@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { conversationName, listTime } from '../core/format';
 import { nameIn } from '../core/groups';
-import { snippetText } from '../core/edits';
 import { ApiError, type SearchResult, type SearchSegment } from '../core/types';
 import type { ParleyClient } from '../platform/client';
 
@@ -163,7 +162,6 @@ export function MessageSearch({
                       class="search-result"
                       data-conversation={m.conversation_id}
                       data-seq={m.seq}
-                      aria-label={`${scope === 'all' ? `${title(m.conversation_id)}, ` : ''}${who}: ${snippetText(r.snippet)}`}
                       onClick={() => onOpen(m.conversation_id, m.seq)}
                     >
                       <span class="row-top">

@@ -1,9 +1,13 @@
-import { useEffect, useReducer, useState } from 'preact/hooks';
+import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { conversationName, titleFor } from '../core/format';
 import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
+import { MainMenu } from './MainMenu';
+import { ShortcutsDialog } from './ShortcutsDialog';
+import { useFaviconBadge } from './favicon';
+import { neighbourChat, shortcutFor } from '../core/shortcuts';
 import { MessageSearch } from './MessageSearch';
 import { Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
@@ -22,6 +26,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   const [visible, setVisible] = useState(document.visibilityState === 'visible');
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [searching, setSearching] = useState(false);
+  const [shortcutsOpen, setShortcutsOpen] = useState(false);
   /** A message to show in the open chat (a search result); key changes for each request. */
   const [focus, setFocus] = useState<{ id: number; seq: number; key: number } | null>(null);
   const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
@@ -97,6 +102,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   useEffect(() => {
     document.title = titleFor(unread);
   }, [unread]);
+  useFaviconBadge(unread);
 
   function open(id: number | null, keepFocus = false) {
     // Opening a chat normally (not from a search result) shows its newest messages.
@@ -112,6 +118,35 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
     else history.replaceState(history.state, '', `/c/${id}`);
     setOpenId(id);
   }
+
+  // App-wide keyboard shortcuts (core/shortcuts.ts). Registered once and reading the current
+  // render's values through a ref: a key pressed right after a chat opened must see that chat.
+  const current = useRef({ client, openId, open });
+  current.current = { client, openId, open };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const { client, openId, open } = current.current;
+      if (e.defaultPrevented || document.querySelector('dialog[open]')) return;
+      const t = e.target as HTMLElement | null;
+      const inText = !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      const action = shortcutFor(e, inText);
+      if (!action || !client) return;
+      e.preventDefault();
+      if (action === 'search') {
+        setSettingsOpen(false);
+        if (openId !== null && window.matchMedia('(max-width: 720px)').matches) open(null);
+        requestAnimationFrame(() => document.getElementById('search-all')?.focus());
+      } else if (action === 'help') {
+        setShortcutsOpen(true);
+      } else {
+        const order = client.store.sortedConversations().map((c) => c.id);
+        const next = neighbourChat(order, openId, action === 'next-chat' ? 1 : -1);
+        if (next !== null) open(next);
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
 
   function openMessage(id: number, seq: number) {
     setFocus((f) => ({ id, seq, key: (f?.key ?? 0) + 1 }));
@@ -159,7 +194,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
         ) : (
         <>
         <header class="bar sidebar-bar">
-          <Avatar name={session.user.display_name} />
+          <Avatar name={session.user.display_name} seed={`u${session.user.id}`} />
           <div class="me">
             <span class="me-name">{session.user.display_name}</span>
             <span class="me-user">@{session.user.username}</span>
@@ -175,9 +210,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           >
             <SettingsIcon />
           </button>
-          <button type="button" class="text-button" onClick={logout}>
-            Log out
-          </button>
+          <MainMenu onLogout={logout} onShortcuts={() => setShortcutsOpen(true)} />
         </header>
         {conn !== 'online' && (
           <div class="banner banner-offline" role="status" data-conn={conn}>
@@ -234,6 +267,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           </div>
         )}
       </main>
+      {shortcutsOpen && <ShortcutsDialog onClose={() => setShortcutsOpen(false)} />}
     </div>
   );
 }

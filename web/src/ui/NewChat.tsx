@@ -154,7 +154,7 @@ export function NewChat({ client, onOpen }: { client: ParleyClient; onOpen: (id:
               onMouseDown={(e) => e.preventDefault()}
               onClick={() => choose(u)}
             >
-              <Avatar name={client.nameOf(u)} size={32} />
+              <Avatar name={client.nameOf(u)} seed={`u${u.id}`} size={32} />
               <span class="person-main">
                 <span class="person-name">{client.nameOf(u)}</span>
                 <span class="person-sub">@{u.username}</span>

@@ -107,7 +107,7 @@ export function MemberPicker({
         <ul class="chips" aria-label="People to add">
           {picked.map((u) => (
             <li key={u.id} class="chip">
-              <Avatar name={u.display_name} size={24} />
+              <Avatar name={u.display_name} seed={`u${u.id}`} size={24} />
               <span>{u.display_name}</span>
               <button
                 type="button"

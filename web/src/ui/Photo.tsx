@@ -13,16 +13,20 @@ export function PhotoBubble({ client, image, caption, onOpen }: { client: Parley
   const box = fitBox(image.width, image.height, 280, 320);
   const [thumb, setThumb] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
+  // Asked again whenever the connection comes back while the thumbnail is still missing
+  // (offline the link cannot be fetched, or the image itself failed to load).
+  const retry = loaded ? 'done' : client.connState === 'online';
   useEffect(() => {
+    if (loaded) return;
     let live = true;
     client.photoLinks(image.media_id).then(
       (l) => live && setThumb(l.thumbnail),
-      () => undefined, // offline: the placeholder stays
+      () => undefined, // offline: the placeholder stays until the connection is back
     );
     return () => {
       live = false;
     };
-  }, [image.media_id]);
+  }, [image.media_id, retry]);
   return (
     <button
       type="button"
@@ -34,7 +38,7 @@ export function PhotoBubble({ client, image, caption, onOpen }: { client: Parley
       data-state={loaded ? 'thumbnail' : 'placeholder'}
     >
       <img class="photo-placeholder" src={image.placeholder} alt="" aria-hidden="true" />
-      {thumb && <img class={`photo-thumb${loaded ? ' loaded' : ''}`} src={thumb} alt="" onLoad={() => setLoaded(true)} />}
+      {thumb && <img class={`photo-thumb${loaded ? ' loaded' : ''}`} src={thumb} alt="" onLoad={() => setLoaded(true)} onError={() => setThumb(null)} />}
     </button>
   );
 }

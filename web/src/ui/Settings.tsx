@@ -3,6 +3,7 @@ import { ApiError, type User } from '../core/types';
 import type { GroupsAdd, ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { Avatar, BackIcon } from './icons';
+import { loadTheme, saveTheme, type Theme } from './theme';
 
 function errorText(err: unknown): string {
   if (err instanceof ApiError && err.code === 'network') return 'You are offline. Try again when the connection returns.';
@@ -17,6 +18,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  const [theme, setTheme] = useState<Theme>(loadTheme);
   /** The switch's new position while the change is being saved. */
   const [hidePending, setHidePending] = useState<boolean | undefined>(undefined);
   const [editing, setEditing] = useState<User | null>(null);
@@ -97,6 +99,26 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             {error}
           </p>
         )}
+        <section class="panel-section" aria-labelledby="appearance-title">
+          <h3 class="section-title" id="appearance-title">
+            Appearance
+          </h3>
+          <label class="switch-row">
+            <span>Theme</span>
+            <select
+              value={theme}
+              onChange={(e) => {
+                const t = e.currentTarget.value as Theme;
+                setTheme(t);
+                saveTheme(t);
+              }}
+            >
+              <option value="system">Same as the system</option>
+              <option value="light">Light</option>
+              <option value="dark">Dark</option>
+            </select>
+          </label>
+        </section>
         <section class="panel-section" aria-labelledby="privacy-title">
           <h3 class="section-title" id="privacy-title">
             Privacy
@@ -141,7 +163,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             <ul class="people" aria-labelledby="contacts-title">
               {contacts.map((c) => (
                 <li class="person contact" key={c.user.id} data-user={c.user.id}>
-                  <Avatar name={client.nameOf(c.user)} size={36} />
+                  <Avatar name={client.nameOf(c.user)} seed={`u${c.user.id}`} size={36} />
                   <span class="person-main">
                     <span class="person-name">{client.nameOf(c.user)}</span>
                     <span class="person-sub">
@@ -174,7 +196,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             <ul class="people" aria-labelledby="blocked-title">
               {client.blocked.map((u) => (
                 <li class="person blocked" key={u.id} data-user={u.id}>
-                  <Avatar name={client.nameOf(u)} size={36} />
+                  <Avatar name={client.nameOf(u)} seed={`u${u.id}`} size={36} />
                   <span class="person-main">
                     <span class="person-name">{client.nameOf(u)}</span>
                     <span class="person-sub">@{u.username}</span>

@@ -66,11 +66,14 @@ export function AttachIcon() {
   );
 }
 
-export function Avatar({ name, size = 40 }: { name: string; size?: number }) {
-  // Stable colour per name; all colours keep white text above 4.5:1.
+/**
+ * Initials on a coloured disc. The colour follows `seed` (a user or conversation id, so renaming
+ * a group or a contact keeps it), else the name; all colours keep white text above 4.5:1.
+ */
+export function Avatar({ name, seed, size = 40 }: { name: string; seed?: string; size?: number }) {
   const palette = ['#00695c', '#1565c0', '#6a1b9a', '#ad1457', '#c62828', '#4e342e', '#37474f', '#2e7d32'];
   let h = 0;
-  for (const ch of name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  for (const ch of seed ?? name) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
   const initials = name
     .trim()
     .split(/\s+/)
@@ -97,9 +100,9 @@ export function GroupIcon() {
   );
 }
 
-export function InfoIcon() {
+export function InfoIcon({ size = 22 }: { size?: number } = {}) {
   return (
-    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+    <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true">
       <circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" stroke-width="2" />
       <path d="M12 11v6" stroke="currentColor" stroke-width="2" stroke-linecap="round" />
       <circle cx="12" cy="7.6" r="1.3" fill="currentColor" />
@@ -133,15 +136,14 @@ export function MenuIcon() {
   );
 }
 
+/** A cog (not a sun): eight square teeth around a hole. */
 export function SettingsIcon() {
   return (
     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-      <circle cx="12" cy="12" r="3.2" fill="none" stroke="currentColor" stroke-width="2" />
       <path
-        d="M12 2.8v2.6M12 18.6v2.6M2.8 12h2.6M18.6 12h2.6M5.5 5.5l1.9 1.9M16.6 16.6l1.9 1.9M5.5 18.5l1.9-1.9M16.6 7.4l1.9-1.9"
-        stroke="currentColor"
-        stroke-width="2"
-        stroke-linecap="round"
+        fill="currentColor"
+        fill-rule="evenodd"
+        d="M19.23 10.41 L21.93 10.81 L21.93 13.19 L19.23 13.59 L18.23 15.99 L19.86 18.18 L18.18 19.86 L15.99 18.23 L13.59 19.23 L13.19 21.93 L10.81 21.93 L10.41 19.23 L8.01 18.23 L5.82 19.86 L4.14 18.18 L5.77 15.99 L4.77 13.59 L2.07 13.19 L2.07 10.81 L4.77 10.41 L5.77 8.01 L4.14 5.82 L5.82 4.14 L8.01 5.77 L10.41 4.77 L10.81 2.07 L13.19 2.07 L13.59 4.77 L15.99 5.77 L18.18 4.14 L19.86 5.82 L18.23 8.01Z M12 8.6 a3.4 3.4 0 1 0 0.001 0Z"
       />
     </svg>
   );

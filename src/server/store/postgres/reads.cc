@@ -107,19 +107,21 @@ Result<std::optional<ConversationRecord>> PgStore::conversation_for_member(int64
   });
 }
 
-Result<Page<ConversationRecord>> PgStore::list_conversations(int64_t user_id,
-                                                             std::optional<int64_t> before_activity,
-                                                             int limit) {
+Result<Page<ConversationRecord>> PgStore::list_conversations(
+    int64_t user_id, std::optional<ChatListCursor> before, int limit) {
   if (limit < 1) return bad_limit();
   return read([&](Conn& db) -> Result<Page<ConversationRecord>> {
     // From members_by_user to each conversation by primary key (and its last visible
-    // message by (conversation_id, seq)), then a sort of the user's conversations.
+    // message by (conversation_id, seq)), then a sort of the user's conversations. The
+    // cursor is total: (last_activity, id), so conversations sharing a millisecond are
+    // neither skipped nor repeated between pages.
     PARLEY_PG_ASSIGN(Stmt stmt,
                      db.prepare("SELECT " PARLEY_PG_CONVERSATION_COLUMNS PARLEY_PG_CONVERSATION_VIEW
-                                " WHERE m.user_id = ? AND " PARLEY_PG_VIEW_ACTIVITY " < ?"
+                                " WHERE m.user_id = ? AND (" PARLEY_PG_VIEW_ACTIVITY ", c.id) < (?, ?)"
                                 " ORDER BY seen_activity DESC, c.id DESC LIMIT ?"));
-    stmt.bind_all(user_id, before_activity.value_or(std::numeric_limits<int64_t>::max()),
-                  static_cast<int64_t>(limit) + 1);
+    const ChatListCursor from =
+        before.value_or(ChatListCursor{std::numeric_limits<int64_t>::max(), 0});
+    stmt.bind_all(user_id, from.last_activity, from.id, static_cast<int64_t>(limit) + 1);
     return conversation_page(db, stmt, limit, user_id);
   });
 }

@@ -108,7 +108,7 @@ Result<std::optional<ConversationRecord>> SqliteStore::conversation_for_member(
 }
 
 Result<Page<ConversationRecord>> SqliteStore::list_conversations(
-    int64_t user_id, std::optional<int64_t> before_activity, int limit) {
+    int64_t user_id, std::optional<ChatListCursor> before, int limit) {
   if (limit < 1) return bad_limit();
   return read([&](Db& db) -> Result<Page<ConversationRecord>> {
     // From members_by_user to each conversation by primary key (and its last visible
@@ -116,10 +116,10 @@ Result<Page<ConversationRecord>> SqliteStore::list_conversations(
     PARLEY_STORE_ASSIGN(
         Stmt stmt,
         db.prepare("SELECT " PARLEY_STORE_CONVERSATION_COLUMNS PARLEY_STORE_CONVERSATION_VIEW
-                   " WHERE m.user_id = ? AND " PARLEY_STORE_VIEW_ACTIVITY " < ?"
+                   " WHERE m.user_id = ? AND (" PARLEY_STORE_VIEW_ACTIVITY ", c.id) < (?, ?)"
                    " ORDER BY seen_activity DESC, c.id DESC LIMIT ?"));
-    stmt.bind_all(user_id, before_activity.value_or(std::numeric_limits<int64_t>::max()),
-                  static_cast<int64_t>(limit) + 1);
+    const ChatListCursor from = before.value_or(ChatListCursor{std::numeric_limits<int64_t>::max(), 0});
+    stmt.bind_all(user_id, from.last_activity, from.id, static_cast<int64_t>(limit) + 1);
     return conversation_page(db, stmt, limit, user_id);
   });
 }

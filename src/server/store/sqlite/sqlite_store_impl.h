@@ -35,7 +35,7 @@ class SqliteStore final : public Store {
   Result<std::optional<ConversationRecord>> conversation_for_member(int64_t conversation_id,
                                                                     int64_t user_id) override;
   Result<Page<ConversationRecord>> list_conversations(int64_t user_id,
-                                                      std::optional<int64_t> before_activity,
+                                                      std::optional<ChatListCursor> before,
                                                       int limit) override;
   Result<Page<MessageRecord>> history(int64_t user_id, const HistoryQuery& query) override;
   Result<SyncPage> changes_since(int64_t user_id, int64_t since, int limit) override;

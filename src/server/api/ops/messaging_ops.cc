@@ -1,0 +1,191 @@
+// Conversations, history, sending, receipts and sync (docs/protocol.md, "Conversations and
+// history", "Sending a message", "Receipts", "Sync").
+#include <chrono>
+
+#include "server/api/ops/requests.h"
+#include "server/api/ops/table.h"
+#include "server/api/wire.h"
+
+namespace parley::api::ops {
+
+namespace json = boost::json;
+
+namespace {
+
+struct ChatList {
+  struct Request {
+    std::optional<store::ChatListCursor> before;
+    int limit;
+  };
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
+    PARLEY_ARG(auto before, a.optional_int("before", 0));
+    PARLEY_ARG(auto before_id, a.optional_int("before_id", 1));
+    if (before_id && !before)
+      return Error::make(Errc::kInvalidArgument, "'before_id' needs 'before' (the last row's last_activity)");
+    Request r{std::nullopt, static_cast<int>(limit.value_or(50))};
+    if (before) r.before = store::ChatListCursor{*before, before_id.value_or(0)};
+    return r;
+  }
+  static void run(const Call& c, Request r, Reply reply) {
+    auto page = c.services->chat.conversations(c.who, r.before, r.limit);
+    if (!page) return reply(page.error());
+    reply(ok(
+        {{"conversations", wire::conversations(page->items, c.who.user.id)}, {"has_more", page->has_more}}));
+  }
+};
+
+struct OpenDirect {
+  struct Request {
+    std::optional<int64_t> peer_id;
+    std::optional<std::string> peer_username;
+  };
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto peer_id, a.optional_int("peer_id", 1));
+    PARLEY_ARG(auto peer_name, a.optional_string("peer_username"));
+    return Request{peer_id, std::move(peer_name)};
+  }
+  static void run(const Call& c, Request r, Reply reply) {
+    const int64_t viewer = c.who.user.id;
+    c.services->chat.open_direct(
+        c.who, r.peer_id, std::move(r.peer_username),
+        replying<store::DirectOutcome>(std::move(reply), [viewer](const auto& x) {
+          return ok({{"conversation", wire::conversation(x.conversation, viewer)}, {"created", x.created}},
+                    x.created ? 201 : 200);
+        }));
+  }
+};
+
+struct GetConversation : InConversation {
+  static void run(const Call& c, Request r, Reply reply) {
+    auto conv = c.services->chat.conversation(c.who, r.conversation_id);
+    if (!conv) return reply(conv.error());
+    reply(ok({{"conversation", wire::conversation(*conv, c.who.user.id)}}));
+  }
+};
+
+struct History {
+  using Request = store::HistoryQuery;
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto before, a.optional_int("before", 0));
+    PARLEY_ARG(auto after, a.optional_int("after", 0));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
+    Request q;
+    q.conversation_id = conv;
+    q.before = before;
+    q.after = after;
+    q.limit = static_cast<int>(limit.value_or(50));
+    return q;
+  }
+  static void run(const Call& c, Request q, Reply reply) {
+    auto page = c.services->chat.history(c.who, q);
+    if (!page) return reply(page.error());
+    reply(ok({{"messages", wire::messages(page->items)}, {"has_more", page->has_more}}));
+  }
+};
+
+struct Send {
+  using Request = chat::SendRequest;
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto client_id, a.required_string("client_id"));
+    PARLEY_ARG(auto media_id, a.optional_string("media_id"));
+    // With a photo the text is its caption and may be left out.
+    PARLEY_ARG(auto text, a.optional_string("text"));
+    if (!text.has_value() && !media_id.has_value())
+      return Error::make(Errc::kBadRequest, "field 'text' is required");
+    return Request{conv, std::move(client_id), text.value_or(""), media_id.value_or("")};
+  }
+  static void run(const Call& c, Request r, Reply reply) {
+    const auto started = std::chrono::steady_clock::now();
+    Metrics& metrics = c.services->metrics;
+    c.services->chat.send(
+        c.who, std::move(r), c.connection_id,
+        [reply = std::move(reply), started, &metrics](Result<store::AppendOutcome> x) {
+          if (!x) return reply(x.error());
+          if (!x->duplicate)
+            metrics.send_to_durable_seconds.observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+          reply(ok({{"duplicate", x->duplicate}, {"message", wire::message(x->message)}}));
+        });
+  }
+};
+
+// Raises the caller's watermarks: the HTTP receipts route and the delivered/read frames.
+void mark(const Call& c, int64_t conversation_id, int64_t delivered, int64_t read, Reply reply) {
+  c.services->chat.mark(c.who, conversation_id, delivered, read,
+                        replying<store::ReceiptOutcome>(std::move(reply), [](const auto&) { return ok(); }));
+}
+
+struct Receipts {
+  struct Request {
+    int64_t conversation_id, delivered, read;
+  };
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto delivered, a.optional_int("delivered_seq", 1));
+    PARLEY_ARG(auto read, a.optional_int("read_seq", 1));
+    if (!delivered.has_value() && !read.has_value())
+      return Error::make(Errc::kBadRequest, "delivered_seq or read_seq is required");
+    return Request{conv, delivered.value_or(0), read.value_or(0)};
+  }
+  static void run(const Call& c, Request r, Reply reply) {
+    mark(c, r.conversation_id, r.delivered, r.read, std::move(reply));
+  }
+};
+
+struct Delivered : AtMessage {
+  static void run(const Call& c, Request r, Reply reply) {
+    mark(c, r.conversation_id, r.seq, 0, std::move(reply));
+  }
+};
+struct Read : AtMessage {
+  static void run(const Call& c, Request r, Reply reply) {
+    mark(c, r.conversation_id, 0, r.seq, std::move(reply));
+  }
+};
+
+struct Sync {
+  struct Request {
+    int64_t since;
+    int limit;
+  };
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto since, a.optional_int("since", 0));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
+    return Request{since.value_or(0), static_cast<int>(limit.value_or(100))};
+  }
+  static void run(const Call& c, Request r, Reply reply) {
+    auto page = c.services->chat.sync(c.who, r.since, r.limit);
+    if (!page) return reply(page.error());
+    reply(ok({{"version", page->version},
+              {"has_more", page->has_more},
+              {"conversations", wire::conversations(page->conversations, c.who.user.id)}}));
+  }
+};
+
+}  // namespace
+
+void add_messaging_ops(std::vector<Operation>& ops) {
+  ops.push_back({"conversations", "conversations", "conversations", "GET", "/api/v1/conversations",
+                 Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<ChatList>()});
+  ops.push_back({"open_direct", "", "", "POST", "/api/v1/conversations", Runs::kCommitter, Body::kRequired,
+                 Bucket::kOther, true, parser<OpenDirect>()});
+  ops.push_back({"conversation", "", "", "GET", "/api/v1/conversations/{conversation_id}", Runs::kWorker,
+                 Body::kNone, Bucket::kOther, true, parser<GetConversation>()});
+  ops.push_back({"history", "history", "history", "GET", "/api/v1/conversations/{conversation_id}/messages",
+                 Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<History>()});
+  ops.push_back({"send", "send", "ack", "POST", "/api/v1/conversations/{conversation_id}/messages",
+                 Runs::kCommitter, Body::kRequired, Bucket::kSend, true, parser<Send>()});
+  ops.push_back({"receipts", "", "", "POST", "/api/v1/conversations/{conversation_id}/receipts",
+                 Runs::kCommitter, Body::kRequired, Bucket::kOther, true, parser<Receipts>()});
+  ops.push_back({"delivered", "delivered", "ok", "", "", Runs::kCommitter, Body::kNone, Bucket::kOther, true,
+                 parser<Delivered>()});
+  ops.push_back(
+      {"read", "read", "ok", "", "", Runs::kCommitter, Body::kNone, Bucket::kOther, true, parser<Read>()});
+  ops.push_back({"sync", "sync", "sync", "GET", "/api/v1/sync", Runs::kWorker, Body::kNone, Bucket::kOther,
+                 true, parser<Sync>()});
+}
+
+}  // namespace parley::api::ops
