@@ -92,6 +92,12 @@ const std::vector<Option>& options() {
       {"worker-threads", "threads for store reads and password hashing (default 2)",
        number<int64_t>(&Config::worker_threads, 1, 256)},
       {"log-level", "trace, debug, info, warn, error (default info)", text(&Config::log_level)},
+      {"log-format", "text (default) or json: one JSON object per line, for log shippers",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "text" && v != "json") return Error::make(Errc::kInvalidArgument, "'" + v + "' is not text or json");
+         c.log_format = v;
+         return {};
+       }},
       {"session-ttl-days", "lifetime of a login in days, fractions allowed (default 30)",
        number<double>(&Config::session_ttl_days, 0.00001, 3650)},
       {"rate-register-per-min", "registrations per client address per minute (default 10)",
@@ -246,6 +252,7 @@ std::string usage() {
     flag.resize(std::max<std::size_t>(flag.size() + 1, 32), ' ');
     u += flag + o.help + "\n";
   }
+  u += "  --version                     print the version and commit, and exit\n";
   u += "  --help                        this text\n";
   return u;
 }
@@ -259,6 +266,10 @@ Result<Config> load_config(int argc, char** argv) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       c.help = true;
+      return c;
+    }
+    if (arg == "--version") {
+      c.version = true;
       return c;
     }
     if (arg.rfind("--", 0) != 0)

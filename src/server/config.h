@@ -29,6 +29,7 @@ struct Config {
   int64_t io_threads = 2;
   int64_t worker_threads = 2;
   std::string log_level = "info";
+  std::string log_format = "text";  // "text" or "json" (one object per line)
   double session_ttl_days = 30;  // fractions allowed (tests use seconds)
   double rate_register_per_min = 10;
   double rate_login_per_min = 20;
@@ -70,7 +71,8 @@ struct Config {
   // Benchmarks only: hash new passwords with libsodium's minimum argon2id cost so that
   // thousands of benchmark accounts can be registered quickly. Never for real users.
   bool insecure_fast_password_hashing = false;
-  bool help = false;  // --help was given: print usage() and exit
+  bool help = false;     // --help was given: print usage() and exit
+  bool version = false;  // --version was given: print the version and commit, and exit
 };
 
 // Builds the configuration from argv and the environment. Errors: kInvalidArgument with

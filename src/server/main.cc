@@ -6,7 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/logging.h"
 #include "common/metrics.h"
+#include "common/version.h"
 #include "server/api/api.h"
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
@@ -122,8 +124,15 @@ int main(int argc, char** argv) {
     std::fputs(usage().c_str(), stdout);
     return 0;
   }
+  if (config->version) {
+    std::printf("parleyd %s (commit %s)\n", build_version(), build_commit());
+    return 0;
+  }
   const Config& c = *config;
-  spdlog::set_level(spdlog::level::from_str(c.log_level));
+  if (Status s = configure_logging(c.log_level, c.log_format); !s) {
+    std::fprintf(stderr, "parleyd: %s\n", s.error().message.c_str());
+    return 2;
+  }
   chat::init_crypto();
 
   net::ServerOptions so;
@@ -246,8 +255,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   api.set_ready(true);
-  spdlog::info("parleyd listening on {}://{}:{} (data in {}, web client from {})",
-               so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
+  spdlog::info("parleyd {} (commit {}) listening on {}://{}:{} (data in {}, web client from {})",
+               build_version(), build_commit(), so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
   server.run([&chat, &publisher, &presence, &media_service] {
     media_service.stop();  // its commits go through chat's committer, stopped next

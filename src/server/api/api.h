@@ -20,6 +20,7 @@
 #include "server/api/ops/operation.h"
 #include "server/api/origin.h"
 #include "server/api/presence_hub.h"
+#include "server/api/request_log.h"
 #include "server/chat/presence.h"
 #include "server/api/transport.h"
 #include "server/api/user_connections.h"
@@ -118,6 +119,7 @@ class Api {
   chat::RateLimiter typing_limiter_;  // per user and conversation
   ops::Services services_;            // references to the above
   std::atomic<bool> ready_{false};
+  RequestLog request_log_;
   UserConnections user_connections_{options_.max_ws_per_user};
 };
 

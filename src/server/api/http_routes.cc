@@ -56,12 +56,14 @@ Api::Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metric
 
 void Api::handle_http(HttpRequest request, HttpDone done) {
   metrics_.http_requests.add();
-  // Wrap `done` so that every error answer is counted once, whoever produced it.
-  HttpDone counted = [this, done = std::move(done)](HttpResponse r) {
+  // Wrap `done` so that every error answer is counted once, whoever produced it, and
+  // every answer carries the request id and is logged once.
+  HttpDone counted = [this, entry = request_log_.begin(request), done = std::move(done)](HttpResponse r) {
     if (r.error) {
       metrics_.count_error(*r.error);
       if (*r.error == Errc::kRateLimited) metrics_.rate_limited.add();
     }
+    RequestLog::finish(entry, r);
     done(std::move(r));
   };
   worker_.post([this, request = std::move(request), done = std::move(counted)]() mutable {

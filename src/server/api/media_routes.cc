@@ -24,12 +24,15 @@ Error no_such_image() { return Error::make(Errc::kNotFound, "no such image"); }
 
 class MediaUploadSink final : public UploadSink {
  public:
-  explicit MediaUploadSink(std::unique_ptr<media::Upload> upload) : upload_(std::move(upload)) {}
+  MediaUploadSink(std::unique_ptr<media::Upload> upload, RequestLog::Entry entry)
+      : upload_(std::move(upload)), entry_(std::move(entry)) {}
   Status write(std::string_view bytes) override { return upload_->write(bytes); }
   std::unique_ptr<media::Upload> take() { return std::move(upload_); }
+  const RequestLog::Entry& entry() const { return entry_; }
 
  private:
   std::unique_ptr<media::Upload> upload_;
+  RequestLog::Entry entry_;  // the upload's request, logged when it is answered
 };
 
 class BlobSource final : public BodySource {
@@ -105,9 +108,12 @@ uint64_t Api::upload_limit() const { return media_.options().max_upload_bytes; }
 void Api::begin_upload(HttpRequest head, UploadStarted done) {
   metrics_.http_requests.add();
   worker_.post([this, head = std::move(head), done = std::move(done)]() {
+    RequestLog::Entry entry = request_log_.begin(head);
     auto fail = [&](const Error& e) {
       metrics_.count_error(e.code);
-      done(nullptr, error_response(e));
+      HttpResponse r = error_response(e);
+      RequestLog::finish(entry, r);
+      done(nullptr, std::move(r));
     };
     // An image body, not JSON: only the Origin is checked.
     if (Status s = check_cross_site(head, false); !s) return fail(s.error());
@@ -115,20 +121,27 @@ void Api::begin_upload(HttpRequest head, UploadStarted done) {
     if (!who) return fail(who.error());
     auto upload = media_.begin_upload(who->user.id);
     if (!upload) return fail(upload.error());
-    done(std::make_unique<MediaUploadSink>(std::move(*upload)), HttpResponse{});
+    done(std::make_unique<MediaUploadSink>(std::move(*upload), std::move(entry)), HttpResponse{});
   });
 }
 
 void Api::finish_upload(std::unique_ptr<UploadSink> sink, HttpDone done) {
-  auto upload = static_cast<MediaUploadSink&>(*sink).take();
-  media_.finish_upload(std::move(upload), [this, done = std::move(done)](Result<store::MediaRecord> r) {
+  auto& media_sink = static_cast<MediaUploadSink&>(*sink);
+  auto upload = media_sink.take();
+  media_.finish_upload(std::move(upload), [this, entry = media_sink.entry(),
+                                           done = std::move(done)](Result<store::MediaRecord> r) {
+    // No timing header: how long processing took would tell the uploader whether the same
+    // bytes had been uploaded before (by anyone). Operators see it in /metrics (and the
+    // access log, which only they read).
+    HttpResponse answer;
     if (!r) {
       metrics_.count_error(r.error().code);
-      return done(error_response(r.error()));
+      answer = error_response(r.error());
+    } else {
+      answer = json_response(201, {{"media", wire::media(*r)}});
     }
-    // No timing header: how long processing took would tell the uploader whether the same
-    // bytes had been uploaded before (by anyone). Operators see it in /metrics.
-    done(json_response(201, {{"media", wire::media(*r)}}));
+    RequestLog::finish(entry, answer);
+    done(std::move(answer));
   });
 }
 

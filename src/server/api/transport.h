@@ -29,6 +29,7 @@ struct HttpRequest {
   std::string content_type;    // the Content-Type header, or empty
   std::string origin;          // the Origin header, or empty (not sent by native clients)
   std::string host;            // the Host header, or empty
+  std::string request_id;      // the X-Request-Id header, or empty (request_log.h)
   bool tls = false;            // arrived over TLS
   uint16_t local_port = 0;     // the listening port it arrived on
 };

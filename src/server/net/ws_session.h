@@ -1,4 +1,5 @@
-// One WebSocket connection (internal to net/; included only by http_session.cc).
+// One WebSocket connection (internal to net/; included only by ws_session_tcp.cc and
+// ws_session_tls.cc, which instantiate start_ws_session for each stream).
 //
 // One strand (the socket's executor), one read loop, one write loop. Outgoing frames go
 // through a bounded queue: when a client stops reading and the queue reaches
@@ -34,6 +35,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "server/net/shared.h"
+#include "server/net/ws_start.h"
 
 namespace parley::net {
 
@@ -292,5 +294,17 @@ class WsSession final : public api::WsConnection,
   bool dead_ = false;
   websocket::close_reason close_reason_;
 };
+
+}  // namespace parley::net
+
+namespace parley::net {
+
+template <class Stream>
+void start_ws_session(Stream stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket,
+                      http::request<http::string_body> req, std::string bearer_token) {
+  auto session = std::make_shared<WsSession<Stream>>(std::move(stream), shared, std::move(ticket));
+  auto ex = session->executor();
+  asio::co_spawn(ex, session->run(std::move(req), std::move(bearer_token)), asio::detached);
+}
 
 }  // namespace parley::net

@@ -1,6 +1,8 @@
 // Accounts and sessions (docs/protocol.md, "Accounts and sessions"): register, login,
 // logout, sessions, the user's own record, finding users.
+#include "common/address_key.h"
 #include "common/clock.h"
+#include "common/version.h"
 #include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
@@ -18,9 +20,10 @@ json::object login_body(const chat::LoginResult& r) {
           {"expires_at", r.expires_at}};
 }
 
-// The per-address limit of register and login; an error when it is exhausted.
+// The per-address limit of register and login; an error when it is exhausted. Counted
+// under address_key(): an IPv6 client's whole /64 shares one bucket.
 Status admit_address(chat::RateLimiter& limiter, const std::string& address) {
-  if (int64_t wait = limiter.acquire(address, steady_ms()); wait > 0) {
+  if (int64_t wait = limiter.acquire(address_key(address), steady_ms()); wait > 0) {
     Error e = Error::make(Errc::kRateLimited, "too many attempts from this address");
     e.retry_after_ms = wait;
     return e;
@@ -146,9 +149,19 @@ struct SearchUsers {
   }
 };
 
+struct Version {
+  struct Request {};
+  static Result<Request> parse(const Args&) { return Request{}; }
+  static void run(const Call&, Request, Reply reply) {
+    reply(ok({{"version", build_version()}, {"commit", build_commit()}}));
+  }
+};
+
 }  // namespace
 
 void add_account_ops(std::vector<Operation>& ops) {
+  ops.push_back({"version", "", "", "GET", "/api/v1/version", Runs::kIoThread, Body::kNone, Bucket::kNone,
+                 false, parser<Version>()});
   ops.push_back({"register", "", "", "POST", "/api/v1/register", Runs::kWorker, Body::kRequired,
                  Bucket::kNone, false, parser<Register>()});
   ops.push_back({"login", "", "", "POST", "/api/v1/login", Runs::kWorker, Body::kRequired, Bucket::kNone,

@@ -1,19 +1,38 @@
+// The definition of serve_http (internal to net/): included only by http_session_tcp.cc and
+// http_session_tls.cc, which instantiate it for a plain and a TLS stream. The WebSocket
+// session is instantiated in ws_session_tcp.cc / ws_session_tls.cc (start_ws_session), so
+// the four heaviest instantiations of the server compile in parallel.
+#pragma once
+
 #include "server/net/http_session.h"
 
 #include <type_traits>
 #include <optional>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "server/net/security_headers.h"
 #include "server/net/static_files.h"
-#include "server/net/ws_session.h"
+#include "server/net/ws_start.h"
 
 namespace parley::net {
 
 namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 using StringResponse = http::response<http::string_body>;
 
@@ -203,6 +222,7 @@ api::HttpRequest api_request(const Head& req, const std::string& remote_address,
   ar.content_type = std::string(req[http::field::content_type]);
   ar.origin = std::string(req[http::field::origin]);
   ar.host = std::string(req[http::field::host]);
+  ar.request_id = std::string(req["X-Request-Id"]);
   ar.tls = arrival.tls;
   ar.local_port = arrival.port;
   ar.remote_address = remote_address;
@@ -380,11 +400,9 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
       std::string bearer = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : std::string();
       beast::get_lowest_layer(stream).expires_never();
       sheddable.reset();  // the session takes the stream, and sets its own closer
-      auto session = std::make_shared<WsSession<Stream>>(std::move(stream), shared, std::move(ticket));
       // The session runs as its own coroutine so that this one — its read buffer and
       // parser — is freed now instead of living as long as the connection.
-      auto ex = session->executor();
-      asio::co_spawn(ex, session->run(std::move(req), std::move(bearer)), asio::detached);
+      start_ws_session(std::move(stream), shared, std::move(ticket), std::move(req), std::move(bearer));
       co_return;
     }
 
@@ -407,10 +425,5 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
   beast::error_code ignored;
   beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
-
-template asio::awaitable<void> serve_http<beast::tcp_stream>(beast::tcp_stream, Shared&, std::string,
-                                                            std::unique_ptr<ConnectionLimits::Ticket>);
-template asio::awaitable<void> serve_http<beast::ssl_stream<beast::tcp_stream>>(
-    beast::ssl_stream<beast::tcp_stream>, Shared&, std::string, std::unique_ptr<ConnectionLimits::Ticket>);
 
 }  // namespace parley::net
