@@ -11,6 +11,7 @@ std::string_view errc_name(Errc code) {
     case Errc::kWeakPassword: return "weak_password";
     case Errc::kUnauthenticated: return "unauthenticated";
     case Errc::kInvalidCredentials: return "invalid_credentials";
+    case Errc::kAccountDisabled: return "account_disabled";
     case Errc::kForbidden: return "forbidden";
     case Errc::kNotFound: return "not_found";
     case Errc::kMethodNotAllowed: return "method_not_allowed";
@@ -38,7 +39,8 @@ int errc_http_status(Errc code) {
     case Errc::kWeakPassword: return 400;
     case Errc::kUnauthenticated:
     case Errc::kInvalidCredentials: return 401;
-    case Errc::kForbidden: return 403;
+    case Errc::kForbidden:
+    case Errc::kAccountDisabled: return 403;
     case Errc::kNotFound: return 404;
     case Errc::kMethodNotAllowed: return 405;
     case Errc::kUsernameTaken:

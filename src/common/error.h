@@ -17,6 +17,7 @@ enum class Errc {
   kWeakPassword,  // a password on the common-password list, blank, or the username
   kUnauthenticated,
   kInvalidCredentials,
+  kAccountDisabled,  // the right password for an account an operator disabled
   kForbidden,
   kNotFound,
   kMethodNotAllowed,

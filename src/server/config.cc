@@ -86,6 +86,10 @@ const std::vector<Option>& options() {
        list(&Config::allowed_origins)},
       {"metrics-allow", "comma-separated client address ranges (CIDR) that may read /metrics "
        "(default 127.0.0.0/8,::1)", text(&Config::metrics_allow)},
+      {"admin-allow", "comma-separated client address ranges (CIDR) that may use the admin API "
+       "(default 127.0.0.0/8,::1)", text(&Config::admin_allow)},
+      {"admin-token-file", "file holding the admin API's token (default DATA_DIR/admin.token, "
+       "created at first start)", text(&Config::admin_token_file)},
       {"tls-cert", "PEM certificate chain; with --tls-key serves HTTPS/WSS", text(&Config::tls_cert)},
       {"tls-key", "PEM private key", text(&Config::tls_key)},
       {"io-threads", "event-loop threads (default 2)", number<int64_t>(&Config::io_threads, 1, 256)},

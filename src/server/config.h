@@ -24,6 +24,8 @@ struct Config {
   std::vector<std::string> public_origins;   // where the web client is served from
   std::vector<std::string> allowed_origins;  // other origins whose pages may use the server
   std::string metrics_allow = "127.0.0.0/8,::1";
+  std::string admin_allow = "127.0.0.0/8,::1";  // who may use the admin API (/admin/v1)
+  std::string admin_token_file;  // empty: DATA_DIR/admin.token, created at first start
   std::string tls_cert;
   std::string tls_key;
   int64_t io_threads = 2;

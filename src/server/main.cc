@@ -14,7 +14,9 @@
 #include "server/chat/presence.h"
 #include "server/bus/local_bus.h"
 #include "server/chat/service.h"
+#include "server/admin_cli.h"
 #include "server/config.h"
+#include "server/data_dir_lock.h"
 #include "server/media/fs_media_store.h"
 #include "server/media/image_processor.h"
 #include "server/media/media_service.h"
@@ -115,6 +117,7 @@ int run_migrate(int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace parley;
   if (argc > 1 && std::string(argv[1]) == "migrate") return run_migrate(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "admin") return run_admin(argc, argv);
   auto config = load_config(argc, argv);
   if (!config) {
     std::fprintf(stderr, "parleyd: %s\n", config.error().message.c_str());
@@ -150,6 +153,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "parleyd: --metrics-allow: %s\n", metrics_allow.error().message.c_str());
     return 2;
   }
+  auto admin_allow = api::AddressList::parse(c.admin_allow);
+  if (!admin_allow) {
+    std::fprintf(stderr, "parleyd: --admin-allow: %s\n", admin_allow.error().message.c_str());
+    return 2;
+  }
   so.io_threads = static_cast<int>(c.io_threads);
   so.worker_threads = static_cast<int>(c.worker_threads);
   so.web_root = c.web_root;
@@ -168,6 +176,16 @@ int main(int argc, char** argv) {
   if (ec) {
     spdlog::critical("cannot create data directory {}: {}", c.data_dir, ec.message());
     return 1;
+  }
+  // One server per embedded data directory (the lock dies with the process).
+  std::optional<DataDirLock> data_lock;
+  if (!store::is_pg_uri(c.store)) {
+    auto lock = DataDirLock::acquire(c.data_dir);
+    if (!lock) {
+      spdlog::critical("{}", lock.error().message);
+      return 1;
+    }
+    data_lock.emplace(std::move(*lock));
   }
   auto db = open_store(c);
   if (!db) return 1;
@@ -204,6 +222,23 @@ int main(int argc, char** argv) {
   api::ApiOptions ao;
   ao.origins = std::move(*origins);
   ao.metrics_allow = std::move(*metrics_allow);
+  ao.admin_allow = std::move(*admin_allow);
+  {
+    // The admin API's token: a 256-bit secret in a 0600 file (parleyd admin reads it).
+    const std::string path = c.admin_token_file.empty()
+                                 ? (std::filesystem::path(c.data_dir) / "admin.token").string()
+                                 : c.admin_token_file;
+    auto secret = media::load_or_create_signing_key(path);
+    if (!secret) {
+      spdlog::critical("admin token: {}", secret.error().message);
+      return 1;
+    }
+    static const char* kHex = "0123456789abcdef";
+    for (uint8_t b : *secret) {
+      ao.admin_token += kHex[b >> 4];
+      ao.admin_token += kHex[b & 15];
+    }
+  }
   ao.max_ws_per_user = static_cast<std::size_t>(c.max_websockets_per_user);
   ao.busy_queued_bytes = static_cast<std::size_t>(c.ws_busy_queued_bytes);
   ao.busy_queued_bytes_per_user = static_cast<std::size_t>(c.ws_busy_queued_bytes_per_user);

@@ -34,6 +34,8 @@ namespace parley::api {
 struct ApiOptions {
   OriginPolicy origins;        // which browser pages may change state or open WebSockets
   AddressList metrics_allow;   // peers that may read /metrics (default: none)
+  AddressList admin_allow;     // peers that may use /admin/v1 (default: none)
+  std::string admin_token;     // the admin API's bearer token; empty: no admin API
   double register_per_min = 10, register_burst = 10;
   double login_per_min = 20, login_burst = 20;
   std::size_t max_inflight_per_connection = 256;
@@ -105,6 +107,9 @@ class Api {
                    const std::vector<std::string_view>& seg, HttpDone& done);
   // GET /media/{id}/{variant}?u=&e=&s= : downloads by signed link, without a token.
   void route_signed_media(HttpRequest& request, HttpDone& done);
+  // /admin/v1/... (admin_routes.cc).
+  void route_admin(HttpRequest& request, HttpDone& done);
+  bool admin_token_matches(std::string_view authorization) const;
 
   chat::ChatService& chat_;
   bus::Bus& bus_;

@@ -96,6 +96,7 @@ void Api::route(HttpRequest& req, HttpDone& done) {
     return done(HttpResponse{200, std::move(text), 0, std::nullopt});
   }
   if (path.rfind("/media/", 0) == 0) return route_signed_media(req, done);
+  if (path.rfind("/admin/", 0) == 0) return route_admin(req, done);
   if (path.rfind("/api/", 0) != 0) return done(error_response(route_not_found()));
   if (Status s = check_cross_site(req, true); !s) return done(error_response(s.error()));
 

@@ -91,6 +91,11 @@ void ChatService::create_session(store::UserRecord user, std::string device_name
   committer_.submit(make_op<LoginResult>(
       [user = std::move(user), device = std::move(device_name), token = std::move(token),
        th = std::move(th), now, expires](store::WriteTxn& txn) -> Result<LoginResult> {
+        // Read in the transaction that creates the session: a login racing a disable
+        // either commits first (and the disable revokes its session) or fails here.
+        auto disabled = txn.account_disabled(user.id);
+        if (!disabled) return disabled.error();
+        if (*disabled) return Error::make(Errc::kAccountDisabled, "this account is disabled");
         auto session = txn.create_session(user.id, th, device, now, expires);
         if (!session) return session.error();
         return LoginResult{user, token, session->id, expires};

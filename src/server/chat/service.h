@@ -122,6 +122,29 @@ class ChatService {
   // Errors: kNotFound.
   Result<store::UserRecord> find_user(std::string_view username);
 
+  // ---- administration (admin.cc; the operator's, never a user's: api/admin_routes.cc) --
+  struct AdminUser {
+    store::UserRecord user;
+    std::optional<int64_t> disabled_at;         // absent: enabled
+    std::vector<store::SessionRecord> sessions;  // live, oldest first
+  };
+  // Errors: kNotFound.
+  Result<AdminUser> admin_user(std::string_view username);
+  // Creates an account (the password rules of register_user apply) without a session and
+  // without the per-address limit. Errors: those of register_user.
+  void admin_create_user(std::string username, std::string display_name, std::string password,
+                         Callback<store::UserRecord> done);
+  // Replaces the password and revokes every session of the account (its sockets close).
+  // Result: the number of sessions revoked. Errors: kNotFound, the password rules.
+  void admin_set_password(std::string_view username, std::string password, Callback<int64_t> done);
+  // Disables the account, revoking every session at once, or enables it; a disabled
+  // account's logins fail with kAccountDisabled. Result: the number of sessions revoked.
+  // Errors: kNotFound.
+  void admin_set_disabled(std::string_view username, bool disabled, Callback<int64_t> done);
+  // Revokes every session of the account. Result: how many. Errors: kNotFound.
+  void admin_revoke_sessions(std::string_view username, Callback<int64_t> done);
+  Result<store::StoreCounts> admin_counts();
+
   // ---- conversations and history --------------------------------------------------
   // The direct conversation with a peer given by id or username, created if absent.
   // Errors: kNotFound (no such user), kInvalidArgument (yourself).

@@ -145,7 +145,8 @@ http::message_generator serve_file(const http::request<Body>& req, const std::st
 }
 
 bool is_api_path(std::string_view path) {
-  return path.rfind("/api/", 0) == 0 || path.rfind("/media/", 0) == 0 || path == "/healthz" ||
+  return path.rfind("/api/", 0) == 0 || path.rfind("/media/", 0) == 0 || path.rfind("/admin/", 0) == 0 ||
+         path == "/healthz" ||
          path == "/readyz" || path == "/metrics";
 }
 

@@ -128,6 +128,15 @@ struct PresenceRecord {
   bool hide_last_seen = false;
 };
 
+// What `parleyd admin stats` shows of the store.
+struct StoreCounts {
+  int64_t users = 0;
+  int64_t disabled_users = 0;
+  int64_t live_sessions = 0;  // unrevoked, not expired
+  int64_t conversations = 0;
+  int64_t messages = 0;
+};
+
 // A user's privacy settings. groups_add: who may add them to groups: "everyone",
 // "contacts" (users they have as a contact) or "nobody".
 struct PrivacySettings {
@@ -279,6 +288,16 @@ class WriteTxn {
   // Revokes every unrevoked session of user_id except keep_session_id; returns their ids.
   virtual Result<std::vector<int64_t>> revoke_other_sessions(int64_t user_id,
                                                              int64_t keep_session_id) = 0;
+
+  // ---- administration (parleyd admin) ----
+  // Disables (with the time) or enables the account. Result: whether anything changed.
+  // Errors: kNotFound when the user does not exist. Sessions are not touched: revoke them
+  // in the same transaction (revoke_other_sessions with keep_session_id 0).
+  virtual Result<bool> set_account_disabled(int64_t user_id, bool disabled, int64_t now) = 0;
+  // Whether the account is disabled, read inside this transaction.
+  virtual Result<bool> account_disabled(int64_t user_id) = 0;
+  // Replaces the password hash. Errors: kNotFound when the user does not exist.
+  virtual Status set_password_hash(int64_t user_id, std::string_view password_hash) = 0;
 
   // The one direct conversation of users a and b (a != b, both exist), created if absent.
   // Errors: kNotFound when a user does not exist.
@@ -472,6 +491,11 @@ class Store {
   // Users whose username starts with `prefix` (already lower-case), ordered by username,
   // at most `limit` (1..50).
   virtual Result<std::vector<UserRecord>> search_users(std::string_view prefix, int limit) = 0;
+
+  // When the account was disabled; nullopt when it is not.
+  virtual Result<std::optional<int64_t>> disabled_at(int64_t user_id) = 0;
+  // Totals for the operator (parleyd admin stats): each a COUNT over its table.
+  virtual Result<StoreCounts> counts(int64_t now) = 0;
   // Users the blocker has blocked, most recent first.
   virtual Result<std::vector<UserRecord>> blocked_users(int64_t blocker_id) = 0;
   // True when `blocker_id` has blocked `blocked_id`.

@@ -367,6 +367,60 @@ TEST_P(StoreConformance, RevokeOtherSessionsKeepsCurrent) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(StoreConformance, AccountsAreDisabledAndEnabledOnceAndCounted) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  EXPECT_FALSE(store().disabled_at(alice.id)->has_value());
+  EXPECT_FALSE(in_txn(store(), [&](WriteTxn& t) { return t.account_disabled(alice.id); }).value());
+
+  auto off = in_txn(store(), [&](WriteTxn& t) { return t.set_account_disabled(alice.id, true, 1234); });
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(*off);
+  // Again: no change, and the first time stays.
+  EXPECT_FALSE(in_txn(store(), [&](WriteTxn& t) { return t.set_account_disabled(alice.id, true, 9999); }).value());
+  EXPECT_EQ(store().disabled_at(alice.id)->value_or(0), 1234);
+  EXPECT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.account_disabled(alice.id); }).value());
+  EXPECT_FALSE(in_txn(store(), [&](WriteTxn& t) { return t.account_disabled(bob.id); }).value());
+
+  auto live = in_txn(store(), [&](WriteTxn& t) { return t.create_session(bob.id, "tb", "d", 10, 1000); });
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.create_session(bob.id, "tc", "d", 10, 20); }).ok());
+  auto counts = store().counts(100);
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->users, 2);
+  EXPECT_EQ(counts->disabled_users, 1);
+  EXPECT_EQ(counts->live_sessions, 1);  // the other one expired at 20
+  EXPECT_EQ(counts->conversations, 0);
+  EXPECT_EQ(counts->messages, 0);
+
+  auto on = in_txn(store(), [&](WriteTxn& t) { return t.set_account_disabled(alice.id, false, 0); });
+  ASSERT_TRUE(on.ok());
+  EXPECT_TRUE(*on);
+  EXPECT_FALSE(in_txn(store(), [&](WriteTxn& t) { return t.set_account_disabled(alice.id, false, 0); }).value());
+  EXPECT_FALSE(store().disabled_at(alice.id)->has_value());
+
+  auto unknown = in_txn(store(), [&](WriteTxn& t) { return t.set_account_disabled(alice.id + bob.id + 100, true, 1); });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, PasswordHashIsReplaced) {
+  UserRecord alice = user("alice");
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) -> Result<bool> {
+                if (Status st = t.set_password_hash(alice.id, "$argon2id$new"); !st) return st.error();
+                return true;
+              }).ok());
+  auto creds = store().find_credentials("alice");
+  ASSERT_TRUE(creds.ok() && creds->has_value());
+  EXPECT_EQ((*creds)->password_hash, "$argon2id$new");
+  auto unknown = in_txn(store(), [&](WriteTxn& t) -> Result<bool> {
+    if (Status st = t.set_password_hash(alice.id + 100, "x"); !st) return st.error();
+    return true;
+  });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+}
+
 // ---- conversations ----------------------------------------------------------------------
 
 TEST_P(StoreConformance, NewDirectConversationIsEmptyWithBothMembersByUserId) {

@@ -6,6 +6,7 @@ import type { Session } from '../platform/client';
 
 const MESSAGES: Record<string, string> = {
   invalid_credentials: 'Wrong username or password.',
+  account_disabled: 'This account has been disabled by the server\'s operator.',
   username_taken: 'That username is taken. Try another one.',
   weak_password: 'That password is too easy to guess. Choose a longer, less common one.',
   rate_limited: 'Too many attempts. Wait a minute and try again.',

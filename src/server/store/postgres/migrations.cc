@@ -175,8 +175,16 @@ ALTER TABLE messages ADD COLUMN search TSVECTOR NULL;
 CREATE INDEX messages_search ON messages USING GIN (search) WITH (fastupdate = off);
 )sql";
 
+// Schema, version 3: accounts an operator disabled (as the embedded store's version 7).
+const char* const kMigration3 = R"sql(
+CREATE TABLE disabled_accounts (
+  user_id     BIGINT PRIMARY KEY REFERENCES users (id),
+  disabled_at BIGINT NOT NULL
+);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

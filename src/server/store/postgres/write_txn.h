@@ -35,6 +35,10 @@ class PgWriteTxn final : public WriteTxn {
   Result<bool> revoke_session(int64_t user_id, int64_t session_id) override;
   Result<std::vector<int64_t>> revoke_other_sessions(int64_t user_id,
                                                      int64_t keep_session_id) override;
+  // Administration: in admin.cc.
+  Result<bool> set_account_disabled(int64_t user_id, bool disabled, int64_t now) override;
+  Result<bool> account_disabled(int64_t user_id) override;
+  Status set_password_hash(int64_t user_id, std::string_view password_hash) override;
   Result<DirectOutcome> get_or_create_direct(int64_t a, int64_t b, int64_t now) override;
   Result<AppendOutcome> append_message(const NewMessage& message) override;
   Result<std::optional<MessageRecord>> find_sent_message(int64_t sender_id,

@@ -288,9 +288,21 @@ ALTER TABLE users ADD COLUMN groups_add TEXT NOT NULL DEFAULT 'everyone'
   CHECK (groups_add IN ('everyone', 'contacts', 'nobody'));
 )sql";
 
+// Schema, version 7: accounts an operator disabled (parleyd admin disable).
+//
+// disabled_accounts  one row per disabled account; enabling deletes it. Read by login
+//                    inside its write transaction, so a login racing a disable either
+//                    commits first (and its session is revoked by the disable) or fails.
+const char* const kMigration7 = R"sql(
+CREATE TABLE disabled_accounts (
+  user_id     INTEGER PRIMARY KEY REFERENCES users (id),
+  disabled_at INTEGER NOT NULL
+);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5, kMigration6};
+                                   kMigration5, kMigration6, kMigration7};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

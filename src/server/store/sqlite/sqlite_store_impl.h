@@ -48,6 +48,9 @@ class SqliteStore final : public Store {
   // Contacts, blocking, presence (social_reads.cc).
   Result<std::vector<ContactRecord>> contacts(int64_t owner_id) override;
   Result<std::vector<UserRecord>> search_users(std::string_view prefix, int limit) override;
+  // Administration: in admin.cc.
+  Result<std::optional<int64_t>> disabled_at(int64_t user_id) override;
+  Result<StoreCounts> counts(int64_t now) override;
   Result<std::vector<UserRecord>> blocked_users(int64_t blocker_id) override;
   Result<bool> is_blocked(int64_t blocker_id, int64_t blocked_id) override;
   Result<std::vector<int64_t>> presence_audience(int64_t viewer_id,
