@@ -72,6 +72,7 @@ const std::vector<TableSpec>& tables() {
       {"hidden_messages",
        {"user_id", "message_id", "conversation_id", "version"},
        {"user_id", "message_id"}},
+      {"disabled_accounts", {"user_id", "disabled_at"}, {"user_id"}},
   };
   return kTables;
 }

@@ -27,7 +27,7 @@ NewMessage text(int64_t conv, int64_t sender, const std::string& client_id, cons
 // Uses every feature of the store once or more: accounts and sessions, direct and group
 // conversations with members leaving and coming back, text, system and image messages,
 // receipts, edits, deletions for everyone and for one user, contacts, blocks, privacy and
-// last seen, uploads.
+// last seen, uploads, a disabled account.
 std::vector<int64_t> populate(Store& s) {
   std::vector<int64_t> users;
   for (const char* name : {"alice", "bob", "carol", "dave"}) {
@@ -40,6 +40,7 @@ std::vector<int64_t> populate(Store& s) {
   (void)in_txn(s,
                [&](WriteTxn& t) { return t.create_session(a, "tok-a2", "laptop", 21, 9999999); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.revoke_session(a, session->id); });
+  (void)in_txn(s, [&](WriteTxn& t) { return t.set_account_disabled(d, true, 25); });
   const int64_t ab =
       in_txn(s, [&](WriteTxn& t) { return t.get_or_create_direct(a, b, 30); })->conversation.id;
   for (int i = 0; i < 30; ++i) {
@@ -192,7 +193,7 @@ TEST_F(ImportSqliteTest, ACopiedStoreAnswersEveryReadAsTheOriginalAndGoesOnFromT
   auto report = import_sqlite(dir(), uri_, [&](const std::string& line) { lines.push_back(line); });
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_TRUE(report->verified());
-  EXPECT_EQ(report->tables.size(), 10u);
+  EXPECT_EQ(report->tables.size(), 11u);
   for (const auto& t : report->tables) {
     EXPECT_TRUE(t.matches()) << t.table;
     EXPECT_GT(t.source_rows, 0) << t.table << ": every feature was used";
