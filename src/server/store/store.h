@@ -80,7 +80,14 @@ struct MemberRecord {
   // History boundary: the member sees messages with joined_seq < seq (<= left_seq).
   int64_t joined_seq = 0;
   std::optional<int64_t> left_seq;   // set once removed or left: no longer an active member
+  // Mute (push notifications): no push for this conversation to this member until then,
+  // ms since epoch; 0: not muted; kMutedAlways: until unmuted. Private to the member.
+  int64_t muted_until = 0;
 };
+
+// muted_until of a conversation muted "always": 2^53 - 1, the largest integer every JSON
+// reader (JavaScript's numbers included) keeps exactly.
+inline constexpr int64_t kMutedAlways = 9007199254740991;
 
 // A conversation as one user (the viewer) may see it. Reads that take a user id return
 // it from that user's point of view: for a member who has left, last_seq, last_activity
@@ -396,6 +403,15 @@ class WriteTxn {
   virtual Result<int64_t> delete_push_address(std::string_view kind, std::string_view app_id,
                                               std::string_view endpoint) = 0;
 
+  // Mutes the conversation for an active member until `muted_until` (0: unmutes). Only this
+  // member's view changes: it takes the next version as the member's own change, so sync
+  // reports the conversation to their devices. Returns that version.
+  // Errors: kNotFound (not an active member).
+  virtual Result<int64_t> set_muted_until(int64_t conversation_id, int64_t user_id, int64_t muted_until) = 0;
+  // The user's notification preview: "full" (sender and text) or "hidden" ("New message").
+  // Errors: kInvalidArgument (another value), kNotFound (no such user).
+  virtual Status set_notification_preview(int64_t user_id, std::string_view preview) = 0;
+
   // ---- edits and deletions: primitives; the domain checks sender, kind and windows ----
   // The message at (conversation_id, seq), or nullopt.
   virtual Result<std::optional<MessageRecord>> message_at(int64_t conversation_id,
@@ -548,6 +564,12 @@ class Store {
   // ordered by (user_id, id).
   virtual Result<std::vector<PushSubscriptionRecord>> push_targets(const std::vector<int64_t>& user_ids,
                                                                    int64_t now) = 0;
+
+  // The user's notification preview ("full" or "hidden"); nullopt for an unknown user.
+  virtual Result<std::optional<std::string>> notification_preview(int64_t user_id) = 0;
+  // The user's unread messages over their active memberships: the sum of last_seq - read_seq
+  // (the badge of a push).
+  virtual Result<int64_t> unread_total(int64_t user_id) = 0;
 
   // ---- media --------------------------------------------------------------------------
   // The upload if `user_id` may fetch it, else nullopt (absent and forbidden look alike).

@@ -2341,6 +2341,61 @@ TEST_P(StoreConformance, PushTargetsAreLiveSessionsAndRevocationDeletesSubscript
   EXPECT_EQ(endpoints({bob.id}).size(), 1u);
 }
 
+TEST_P(StoreConformance, MuteIsPrivateToTheMemberAndSyncsToTheirDevices) {
+  UserRecord alice = user("alice"), bob = user("bob"), eve = user("eve");
+  ConversationRecord c = direct(alice.id, bob.id);
+  send(c.id, alice.id, "m1");
+  const int64_t cursor = version();
+  auto muted = in_txn(store(), [&](WriteTxn& t) { return t.set_muted_until(c.id, bob.id, kMutedAlways); });
+  ASSERT_TRUE(muted.ok());
+  EXPECT_GT(*muted, cursor);
+  EXPECT_EQ(version(), *muted);
+
+  // Bob's devices see the change by sync; Alice's view has not changed.
+  auto bobs = store().changes_since(bob.id, cursor, 10);
+  ASSERT_TRUE(bobs.ok());
+  ASSERT_EQ(bobs->conversations.size(), 1u);
+  EXPECT_TRUE(store().changes_since(alice.id, cursor, 10)->conversations.empty());
+  auto seen = store().conversation_for_member(c.id, bob.id).value().value();
+  for (const auto& m : seen.members) EXPECT_EQ(m.muted_until, m.user.id == bob.id ? kMutedAlways : 0) << m.user.id;
+
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_muted_until(c.id, bob.id, 0); }).ok());
+  seen = store().conversation_for_member(c.id, bob.id).value().value();
+  for (const auto& m : seen.members) EXPECT_EQ(m.muted_until, 0);
+
+  auto outsider = in_txn(store(), [&](WriteTxn& t) { return t.set_muted_until(c.id, eve.id, 5); });
+  ASSERT_FALSE(outsider.ok());
+  EXPECT_EQ(outsider.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, NotificationPreviewDefaultsToFullAndRefusesOtherValues) {
+  UserRecord alice = user("alice");
+  EXPECT_EQ(store().notification_preview(alice.id).value(), std::optional<std::string>("full"));
+  EXPECT_FALSE(store().notification_preview(alice.id + 100).value().has_value());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_notification_preview(alice.id, "hidden"); }).ok());
+  EXPECT_EQ(store().notification_preview(alice.id).value(), std::optional<std::string>("hidden"));
+  auto bad = in_txn(store(), [&](WriteTxn& t) { return t.set_notification_preview(alice.id, "some"); });
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(in_txn(store(), [&](WriteTxn& t) { return t.set_notification_preview(alice.id + 100, "full"); }).error().code,
+            Errc::kNotFound);
+  EXPECT_EQ(store().notification_preview(alice.id).value(), std::optional<std::string>("hidden"));
+}
+
+TEST_P(StoreConformance, UnreadTotalSumsTheUsersActiveConversations) {
+  UserRecord alice = user("alice"), bob = user("bob"), carol = user("carol");
+  ConversationRecord ab = direct(alice.id, bob.id), cb = direct(carol.id, bob.id);
+  EXPECT_EQ(store().unread_total(bob.id).value(), 0);
+  for (int i = 0; i < 3; ++i) send(ab.id, alice.id, "a" + std::to_string(i));
+  for (int i = 0; i < 2; ++i) send(cb.id, carol.id, "c" + std::to_string(i));
+  send(ab.id, bob.id, "b0");  // own messages are read
+  EXPECT_EQ(store().unread_total(bob.id).value(), 2);  // b0 moved bob's watermark in ab past a0..a2
+  send(ab.id, alice.id, "a3");
+  EXPECT_EQ(store().unread_total(bob.id).value(), 3);
+  ASSERT_TRUE(receipt(cb.id, bob.id, 0, 1).ok());
+  EXPECT_EQ(store().unread_total(bob.id).value(), 2);
+  EXPECT_EQ(store().unread_total(alice.id).value(), 0);
+}
+
 // ---- threads ----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, ConcurrentReadersDuringWrites) {

@@ -58,4 +58,27 @@ Result<std::vector<PushSubscriptionRecord>> PgStore::push_targets(const std::vec
   });
 }
 
+Result<std::optional<std::string>> PgStore::notification_preview(int64_t user_id) {
+  return read([&](Conn& db) -> Result<std::optional<std::string>> {
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT notification_preview FROM users WHERE id = ?"));
+    stmt.bind_all(user_id);
+    PARLEY_PG_ASSIGN(bool row, stmt.step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(stmt.text(0));
+  });
+}
+
+Result<int64_t> PgStore::unread_total(int64_t user_id) {
+  return read([&](Conn& db) -> Result<int64_t> {
+    // The user's membership rows (members_by_user) and each conversation by primary key.
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT coalesce(sum(CASE WHEN c.last_seq > m.read_seq"
+                                            " THEN c.last_seq - m.read_seq ELSE 0 END), 0)::BIGINT"
+                                            " FROM members m JOIN conversations c ON c.id = m.conversation_id"
+                                            " WHERE m.user_id = ? AND m.left_seq IS NULL"));
+    stmt.bind_all(user_id);
+    PARLEY_PG_ASSIGN(bool row, stmt.step());
+    return row ? stmt.i64(0) : int64_t{0};
+  });
+}
+
 }  // namespace parley::store::pg

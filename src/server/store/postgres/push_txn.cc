@@ -94,4 +94,30 @@ Result<PushSubscriptionRecord> PgWriteTxn::do_put_push_subscription(const PushSu
   return r;
 }
 
+Result<int64_t> PgWriteTxn::set_muted_until(int64_t conversation_id, int64_t user_id, int64_t muted_until) {
+  if (failed()) return failed_error();
+  // Only this member's view changes: their own_version, as "delete for me" does.
+  const int64_t version = version_ + 1;
+  auto update = guard(db_.prepare("UPDATE members SET muted_until = ?, own_version = ?"
+                                  " WHERE conversation_id = ? AND user_id = ? AND left_seq IS NULL"));
+  if (!update) return update.error();
+  update->bind_all(muted_until, version, conversation_id, user_id);
+  if (Status s = guard(update->run()); !s) return s.error();
+  if (update->changes() != 1) return Error::make(Errc::kNotFound, "no such conversation");
+  version_ = version;
+  return version;
+}
+
+Status PgWriteTxn::set_notification_preview(int64_t user_id, std::string_view preview) {
+  if (failed()) return failed_error();
+  if (preview != "full" && preview != "hidden")
+    return Error::make(Errc::kInvalidArgument, "preview must be \"full\" or \"hidden\"");
+  auto update = guard(db_.prepare("UPDATE users SET notification_preview = ? WHERE id = ?"));
+  if (!update) return update.error();
+  update->bind_all(preview, user_id);
+  if (Status s = guard(update->run()); !s) return s.error();
+  if (update->changes() != 1) return Error::make(Errc::kNotFound, "no such user");
+  return {};
+}
+
 }  // namespace parley::store::pg

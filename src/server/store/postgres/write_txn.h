@@ -69,6 +69,8 @@ class PgWriteTxn final : public WriteTxn {
   Result<bool> delete_push_subscription(int64_t user_id, int64_t session_id, int64_t id) override;
   Result<int64_t> delete_push_address(std::string_view kind, std::string_view app_id,
                                       std::string_view endpoint) override;
+  Result<int64_t> set_muted_until(int64_t conversation_id, int64_t user_id, int64_t muted_until) override;
+  Status set_notification_preview(int64_t user_id, std::string_view preview) override;
   Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
   Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
                                      int64_t now) override;

@@ -295,7 +295,8 @@ ALTER TABLE users ADD COLUMN groups_add TEXT NOT NULL DEFAULT 'everyone'
 //                     session's list, the per-session limit and the deletion on revocation;
 //                     by_address the deletion of an address a push service refused.
 // members             muted_until: no push for this member's conversation until then (ms
-//                     since epoch); 0: not muted; 9223372036854775807 (INT64_MAX): "always".
+//                     since epoch); 0: not muted; 9007199254740991 (2^53 - 1, store.h's
+//                     kMutedAlways): "always".
 //                     Kept apart from the other per-member settings on purpose.
 // users               notification_preview: 'full' (sender and text in a push) or 'hidden'
 //                     (only "New message").
