@@ -86,7 +86,8 @@ Result<std::string> Vapid::authorization(std::string_view endpoint, int64_t now_
   const std::string aud = url_origin(endpoint);
   if (aud.empty()) return Error::make(Errc::kInvalidArgument, "the endpoint has no origin");
   boost::json::object header{{"typ", "JWT"}, {"alg", "ES256"}};
-  boost::json::object claims{{"aud", aud}, {"exp", now_s + kTokenLifetimeS}, {"sub", subject_}};
+  boost::json::object claims{{"aud", aud}, {"exp", now_s + kTokenLifetimeS}};
+  if (!subject_.empty()) claims["sub"] = subject_;
   std::string signing_input = base64url_encode(boost::json::serialize(header));
   signing_input.push_back('.');
   signing_input.append(base64url_encode(boost::json::serialize(claims)));

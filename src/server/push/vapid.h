@@ -32,7 +32,7 @@ class Vapid {
 
   // The Authorization header value for a push to `endpoint` (an absolute https or http URL):
   // "vapid t=<ES256 JWT>, k=<public key>", the JWT's aud the endpoint's origin, exp
-  // `now_s` + 12 hours, sub the subject. Errors: kInvalidArgument (no origin in endpoint),
+  // `now_s` + 12 hours, sub the subject (left out when empty). Errors: kInvalidArgument (no origin in endpoint),
   // kInternal.
   Result<std::string> authorization(std::string_view endpoint, int64_t now_s) const;
 
