@@ -74,6 +74,7 @@ struct Config {
   std::string push_gateway_url;        // empty: no gateway registrations
   std::string push_ca_file;            // extra trusted CAs (PEM) for push services and the gateway
   bool push_allow_insecure_loopback = false;  // tests: accept http:// endpoints on loopback
+  bool push_allow_private_endpoints = false;  // tests: let endpoints reach loopback/private addresses
   int64_t push_max_per_session = 10;
   int64_t push_max_per_user = 50;
   int64_t push_collapse_ms = 2000;

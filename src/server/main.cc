@@ -211,6 +211,9 @@ int main(int argc, char** argv) {
     push::HttpsClientOptions ho;
     ho.ca_file = c.push_ca_file;
     ho.timeout = std::chrono::milliseconds(c.push_timeout_ms);
+    ho.allow_private_addresses = c.push_allow_private_endpoints;
+    if (c.push_allow_private_endpoints || c.push_allow_insecure_loopback)
+      spdlog::warn("push: endpoints may reach loopback/private addresses or use http: for tests only");
     auto client = push::HttpsClient::make(ho);
     if (!client) {
       spdlog::critical("push: {}", client.error().message);

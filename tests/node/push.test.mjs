@@ -20,12 +20,14 @@ import {
 
 const GRACE = T(300);
 
-async function setup(t, { answer, args = [] } = {}) {
+// The fake push service listens on loopback, which a client's endpoint may reach only with
+// --push-allow-private-endpoints (tests only; see the last test for the default).
+async function setup(t, { answer, args = [], privateEndpoints = true } = {}) {
   const certs = selfSignedCert(t);
   const service = await fakePushService(t, certs, answer);
   const server = await startServer(t, {
     args: ['--push-ca-file', certs.cert, '--push-collapse-ms', '1000', '--push-retry-base-ms', '50',
-      '--push-max-attempts', '3', ...args],
+      '--push-max-attempts', '3', ...(privateEndpoints ? ['--push-allow-private-endpoints', 'true'] : []), ...args],
   });
   return { server, service };
 }
@@ -351,4 +353,15 @@ test('hostile registrations are refused and store nothing', async (t) => {
   const refused = await ws.request({ type: 'push_subscribe', ...good, endpoint: 'ftp://x' });
   assert.equal(refused.type, 'error');
   assert.equal(refused.code, 'invalid_argument');
+});
+
+test('an endpoint on the server\'s own network is never contacted (no SSRF through registrations)', async (t) => {
+  const { server, service } = await setup(t, { privateEndpoints: false });
+  const [alice, bob] = await Promise.all(['alice', 'bob'].map((u) => register(server, u)));
+  const ab = (await openConversation(server, alice.token, 'bob')).conversation;
+  await subscribe(server, bob.token, service, '/internal');  // registering is allowed: the host may be public later
+  await httpSend(server, alice.token, ab.id, cid(), 'knock knock');
+  // Refused before connecting, like a connection failure: retried, then given up.
+  await waitMetric(server, 'parley_push_failed_total', 1);
+  assert.equal(service.requests.length, 0, 'the loopback service never saw a request');
 });

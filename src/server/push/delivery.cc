@@ -231,6 +231,7 @@ HttpPost Delivery::request_for(const Slot& slot, int64_t now, bool& ok) const {
     auto authorization = vapid_.authorization(s.endpoint, now / 1000);
     if (!body || !authorization) return post;
     post.url = s.endpoint;
+    post.public_only = true;  // the endpoint is the client's word
     post.body = std::move(*body);
     post.headers = {{"Content-Type", "application/octet-stream"},
                     {"Content-Encoding", "aes128gcm"},

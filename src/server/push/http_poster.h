@@ -12,6 +12,10 @@ namespace parley::push {
 
 struct HttpPost {
   std::string url;  // absolute http:// or https:// URL
+  // The URL came from a client (a Web Push endpoint): connect only to public addresses, never
+  // to loopback, private, link-local or other special ranges (no requests into the server's
+  // own network on a client's say-so), unless the client allows them for tests.
+  bool public_only = false;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
 };

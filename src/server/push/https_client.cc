@@ -1,6 +1,7 @@
 #include "server/push/https_client.h"
 
 #include <thread>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -68,6 +69,24 @@ std::optional<Url> parse_url(const std::string& url) {
 
 }  // namespace
 
+bool is_public_address(const std::string& text) {
+  boost::system::error_code ec;
+  auto a = asio::ip::make_address(text, ec);
+  if (ec) return false;
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4()) {
+    const uint32_t v = a.to_v4().to_uint();
+    const auto in = [v](uint32_t net, int bits) { return (v >> (32 - bits)) == (net >> (32 - bits)); };
+    return !(in(0x00000000, 8) || in(0x0A000000, 8) || in(0x7F000000, 8) || in(0xA9FE0000, 16) ||
+             in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10) || in(0xE0000000, 4) ||
+             in(0xF0000000, 4));
+  }
+  const auto v6 = a.to_v6();
+  const auto b = v6.to_bytes();
+  return !(v6.is_unspecified() || v6.is_loopback() || v6.is_link_local() || v6.is_multicast() ||
+           (b[0] & 0xFE) == 0xFC || v6.is_site_local());
+}
+
 struct HttpsClient::Impl {
   HttpsClientOptions options;
   asio::io_context ioc{1};
@@ -101,7 +120,12 @@ struct HttpsClient::Impl {
     tcp_stream.expires_after(options.timeout);
     auto [e1, endpoints] = co_await resolver.async_resolve(u->host, u->port, asio::as_tuple(asio::use_awaitable));
     if (e1) co_return HttpAnswer{0, {}, "resolve: " + e1.message()};
-    auto [e2, ep] = co_await tcp_stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    std::vector<tcp::endpoint> allowed;
+    for (const auto& entry : endpoints)
+      if (!p.public_only || options.allow_private_addresses || is_public_address(entry.endpoint().address().to_string()))
+        allowed.push_back(entry.endpoint());
+    if (allowed.empty()) co_return HttpAnswer{0, {}, "refused: the endpoint's host has no public address"};
+    auto [e2, ep] = co_await tcp_stream.async_connect(allowed, asio::as_tuple(asio::use_awaitable));
     if (e2) co_return HttpAnswer{0, {}, "connect: " + e2.message()};
     if (!u->tls) {
       HttpAnswer a = co_await exchange(tcp_stream, *u, p);

@@ -17,7 +17,15 @@ namespace parley::push {
 struct HttpsClientOptions {
   std::string ca_file;  // PEM file of extra trusted CAs (tests: a self-signed push service)
   std::chrono::milliseconds timeout{10000};
+  // TESTS ONLY: let HttpPost::public_only requests reach special addresses too (a fake push
+  // service on loopback).
+  bool allow_private_addresses = false;
 };
+
+// Whether an address is one a client-supplied URL may reach: not unspecified, loopback,
+// private (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), link-local (169.254/16,
+// fe80::/10), multicast, 0/8, 240/4 or broadcast; IPv4-mapped IPv6 is judged as IPv4.
+bool is_public_address(const std::string& address);
 
 class HttpsClient final : public HttpPoster {
  public:
