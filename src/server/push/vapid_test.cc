@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <string>
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -15,8 +17,8 @@ namespace {
 struct TempDir {
   std::filesystem::path path;
   TempDir() {
-    char tmpl[] = "/tmp/parley-vapid-XXXXXX";
-    path = ::mkdtemp(tmpl);
+    std::string tmpl = (std::filesystem::temp_directory_path() / "parley-vapid-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
   }
   ~TempDir() { std::filesystem::remove_all(path); }
 };
