@@ -365,3 +365,26 @@ test('an endpoint on the server\'s own network is never contacted (no SSRF throu
   await waitMetric(server, 'parley_push_failed_total', 1);
   assert.equal(service.requests.length, 0, 'the loopback service never saw a request');
 });
+
+test('in a group: normal urgency, the group\'s name, and a recipient\'s block holds', async (t) => {
+  const ctx = await trio(t);
+  const created = await api(ctx.server, 'POST', '/api/v1/groups', {
+    token: ctx.alice.token, body: { name: 'Climbing', member_usernames: ['bob', 'carol'] },
+  });
+  assertStatus(created, 201, 'group');
+  const g = created.body.conversation;
+  await httpSend(ctx.server, ctx.carol.token, g.id, cid(), 'saturday?');
+  const req = await ctx.service.waitFor('/bob', (r) => decrypt(r, ctx.keys).conversation_id === g.id);
+  const p = decrypt(req, ctx.keys);
+  assert.equal(p.kind, 'group');
+  assert.equal(p.conversation_name, 'Climbing');
+  assert.equal(p.sender.username, 'carol');
+  assert.equal(req.headers.urgency, 'normal');
+  assert.equal(req.headers.topic, `c${g.id}`);
+
+  assertStatus(await api(ctx.server, 'PUT', `/api/v1/blocks/${ctx.alice.user.id}`, { token: ctx.bob.token }), 200, 'block');
+  const before = pushesAbout(ctx, g.id).length;
+  await httpSend(ctx.server, ctx.alice.token, g.id, cid(), 'from the blocked one');
+  await sentinel(ctx);
+  assert.equal(pushesAbout(ctx, g.id).length, before, 'no push from a blocked sender in a group');
+});
