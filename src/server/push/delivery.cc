@@ -27,6 +27,31 @@ std::string cut_utf8(const std::string& text, std::size_t max) {
 
 std::string tag_of(int64_t conversation_id) { return "c" + std::to_string(conversation_id); }
 
+// The Web Push payload of docs/protocol.md ("Web Push payload") for one recipient `me` of `m`.
+json::object payload(const store::MessageRecord& m, bool changed, const store::ConversationRecord& c,
+                     const store::MemberRecord& me, const store::UserRecord& sender, bool full, int64_t badge,
+                     std::size_t max_text_bytes) {
+  const std::string tag = tag_of(m.conversation_id);
+  if (changed && m.deleted_at)
+    return json::object{{"type", "withdraw"}, {"tag", tag}, {"conversation_id", m.conversation_id}, {"seq", m.seq}};
+  json::object content{{"type", changed ? "message_changed" : "message"},
+                       {"tag", tag},
+                       {"conversation_id", m.conversation_id},
+                       {"seq", m.seq},
+                       {"count", std::max<int64_t>(1, c.last_seq - me.read_seq)},
+                       {"badge", badge},
+                       {"kind", c.kind},
+                       {"ts", m.ts}};
+  if (full) {
+    content["conversation_name"] = c.name;
+    content["sender"] =
+        json::object{{"id", sender.id}, {"username", sender.username}, {"display_name", sender.display_name}};
+    content["text"] = cut_utf8(m.text, max_text_bytes);
+    if (m.kind == "image") content["media"] = true;
+  }
+  return content;
+}
+
 }  // namespace
 
 Delivery::Delivery(store::Store& store, chat::Committer& committer, const Vapid& vapid, HttpPoster& poster,
@@ -145,29 +170,8 @@ std::vector<Delivery::Planned> Delivery::examine(const Job& job) {
     auto badge = store_.unread_total(user);
     const bool full = preview && *preview && **preview == "full";
 
-    json::object content{{"tag", tag_of(m.conversation_id)},
-                         {"conversation_id", m.conversation_id},
-                         {"seq", m.seq},
-                         {"count", std::max<int64_t>(1, c.last_seq - me->read_seq)},
-                         {"badge", badge ? *badge : 0},
-                         {"kind", c.kind},
-                         {"ts", m.ts}};
-    if (job.changed && m.deleted_at) {
-      content = json::object{{"type", "withdraw"},
-                             {"tag", tag_of(m.conversation_id)},
-                             {"conversation_id", m.conversation_id},
-                             {"seq", m.seq}};
-    } else {
-      content["type"] = job.changed ? "message_changed" : "message";
-      if (full) {
-        content["conversation_name"] = c.name;
-        content["sender"] = json::object{{"id", (*sender)->id},
-                                         {"username", (*sender)->username},
-                                         {"display_name", (*sender)->display_name}};
-        content["text"] = cut_utf8(m.text, options_.max_text_bytes);
-        if (m.kind == "image") content["media"] = true;
-      }
-    }
+    const json::object content =
+        payload(m, job.changed, c, *me, **sender, full, badge ? *badge : 0, options_.max_text_bytes);
     for (auto s = first; s != last; ++s) {
       if (s->kind == "gateway" && options_.gateway_url.empty()) continue;
       if (connected_ && connected_(user, s->session_id)) continue;
