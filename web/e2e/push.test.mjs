@@ -86,6 +86,20 @@ describe('push notifications in the browser', () => {
     assert.equal(other.body, 'another chat');
     assert.equal((await notifications()).filter((n) => n.tag === `c${conv.id}`).length, 0, 'none for the visible chat');
 
+    // The chat's menu mutes it; the server keeps it, and the menu then offers to unmute.
+    await page.getByRole('button', { name: 'Chat menu' }).click();
+    await page.getByRole('menuitem', { name: 'Mute for 8 hours' }).click();
+    const bob = (await api(server.base, 'POST', '/login', { username: 'bob', password: 'bob-password-1' })).data;
+    const muted = await eventually(async () => {
+      const c = (await api(server.base, 'GET', `/conversations/${conv.id}`, undefined, bob.token)).data.conversation;
+      return c.muted_until > Date.now() ? c.muted_until : null;
+    }, { message: 'the conversation muted on the server' });
+    assert.ok(muted - Date.now() <= 8 * 3600 * 1000);
+    await page.getByRole('button', { name: 'Chat menu' }).click();
+    await page.getByRole('menuitem', { name: 'Unmute notifications' }).click();
+    await eventually(async () => (await api(server.base, 'GET', `/conversations/${conv.id}`, undefined, bob.token)).data.conversation.muted_until === 0,
+      { message: 'unmuted on the server' });
+
     // The opt-in is in Settings.
     await page.getByRole('button', { name: 'Settings and contacts' }).click();
     const toggle = page.getByRole('switch', { name: 'Notifications on this device' });
