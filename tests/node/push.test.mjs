@@ -8,6 +8,8 @@
 // messages in commit order, so once the sentinel's push has arrived the first message has been
 // decided on; a short grace covers a request already in flight.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib/server.mjs';
@@ -387,4 +389,17 @@ test('in a group: normal urgency, the group\'s name, and a recipient\'s block ho
   await httpSend(ctx.server, ctx.alice.token, g.id, cid(), 'from the blocked one');
   await sentinel(ctx);
   assert.equal(pushesAbout(ctx, g.id).length, before, 'no push from a blocked sender in a group');
+});
+
+test('the VAPID key is created once, private to the server, and kept across restarts', async (t) => {
+  const server = await startServer(t);
+  const bob = await register(server, 'bob');
+  const first = (await api(server, 'GET', '/api/v1/push/config', { token: bob.token })).body.vapid_public_key;
+  const file = path.join(server.dataDir, 'vapid.pem');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600, 'vapid.pem is readable by the server only');
+  await server.restart();
+  const again = await login(server, 'bob');
+  const second = (await api(server, 'GET', '/api/v1/push/config', { token: again.token })).body.vapid_public_key;
+  assert.equal(second, first, 'browsers subscribed with the old key keep working');
+  assertError(await api(server, 'GET', '/api/v1/push/config'), 401, 'unauthenticated');
 });
