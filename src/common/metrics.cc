@@ -82,6 +82,11 @@ std::string Metrics::render(std::size_t subscribers) const {
   counter("parley_rate_limited_total", "Requests refused by a rate limit.", rate_limited.value());
   counter("parley_presence_changes_total", "Users announced online or offline.", presence_changes.value());
   counter("parley_presence_frames_total", "Presence frames sent to subscribed devices.", presence_frames.value());
+  counter("parley_push_sent_total", "Pushes accepted by a push service or the gateway.", push_sent.value());
+  counter("parley_push_failed_total", "Pushes given up.", push_failed.value());
+  counter("parley_push_retried_total", "Push attempts retried after a 429, 5xx or timeout.", push_retried.value());
+  counter("parley_push_subscriptions_removed_total", "Push registrations removed on 404/410 or a gateway's rejection.",
+          push_subscriptions_removed.value());
   header(out, "parley_errors_total", "counter", "Error answers by protocol error code.");
   for (std::size_t i = 0; i <= static_cast<std::size_t>(Errc::kUnavailable); ++i)
     line(out, std::string("parley_errors_total{code=\"") + std::string(errc_name(static_cast<Errc>(i))) + "\"}", errors[i].value());

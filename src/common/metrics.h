@@ -71,6 +71,10 @@ struct Metrics {
   Counter rate_limited;
   Counter presence_changes;        // users going online or offline (after coalescing)
   Counter presence_frames;         // presence frames handed to subscribed devices
+  Counter push_sent;               // pushes a push service or the gateway accepted
+  Counter push_failed;             // pushes given up (attempts exhausted, refused, queues full)
+  Counter push_retried;            // push attempts scheduled again after a 429, 5xx or timeout
+  Counter push_subscriptions_removed;  // registrations deleted on 404/410 or a gateway's rejection
   std::array<Counter, 32> errors;  // by Errc (room for codes still to come)
   Histogram send_to_durable_seconds;   // send frame parsed -> committed
   Histogram commit_seconds;            // one batch's transaction

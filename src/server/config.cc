@@ -51,6 +51,15 @@ std::function<Status(Config&, const std::string&)> list(std::vector<std::string>
   };
 }
 
+std::function<Status(Config&, const std::string&)> boolean(bool Config::*field) {
+  return [field](Config& c, const std::string& v) -> Status {
+    if (v == "true" || v == "1") c.*field = true;
+    else if (v == "false" || v == "0") c.*field = false;
+    else return Error::make(Errc::kInvalidArgument, "'" + v + "' is not true or false");
+    return {};
+  };
+}
+
 std::function<Status(Config&, const std::string&)> text(std::string Config::*field) {
   return [field](Config& c, const std::string& v) -> Status {
     c.*field = v;
@@ -187,6 +196,32 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::media_link_ttl_s, 10, 7 * 86400)},
       {"media-signing-key", "64 hex digits signing photo links (default: DATA_DIR/media/signing.key)",
        text(&Config::media_signing_key)},
+      {"push-enabled", "push notifications (true/false, default true)", boolean(&Config::push_enabled)},
+      {"push-vapid-private-key", "VAPID private key, base64url (default: DATA_DIR/vapid.pem, created once)",
+       text(&Config::push_vapid_private_key)},
+      {"push-vapid-subject", "VAPID contact, mailto: or https: URL (default: none)", text(&Config::push_vapid_subject)},
+      {"push-gateway-url", "push gateway for native apps (default: none)", text(&Config::push_gateway_url)},
+      {"push-ca-file", "extra trusted CA certificates (PEM) for push services (default: none)",
+       text(&Config::push_ca_file)},
+      {"push-allow-insecure-loopback", "TESTS ONLY: accept http:// push endpoints on loopback (default false)",
+       boolean(&Config::push_allow_insecure_loopback)},
+      {"push-allow-private-endpoints",
+       "TESTS ONLY: let Web Push endpoints reach loopback and private addresses (default false)",
+       boolean(&Config::push_allow_private_endpoints)},
+      {"push-max-per-session", "push registrations per session (default 10)",
+       number<int64_t>(&Config::push_max_per_session, 1, 1000)},
+      {"push-max-per-user", "push registrations per user (default 50)",
+       number<int64_t>(&Config::push_max_per_user, 1, 10000)},
+      {"push-collapse-ms", "least time between two pushes for one conversation to one device (default 2000)",
+       number<int64_t>(&Config::push_collapse_ms, 0, 3600000)},
+      {"push-max-attempts", "attempts per push before giving up (default 5)",
+       number<int64_t>(&Config::push_max_attempts, 1, 20)},
+      {"push-retry-base-ms", "first retry delay, doubled each time (default 1000)",
+       number<int64_t>(&Config::push_retry_base_ms, 1, 3600000)},
+      {"push-ttl-s", "TTL of a push at the push service (default 86400)",
+       number<int64_t>(&Config::push_ttl_s, 0, 28 * 86400)},
+      {"push-timeout-ms", "deadline of one request to a push service (default 10000)",
+       number<int64_t>(&Config::push_timeout_ms, 100, 120000)},
   };
   return kOptions;
 }

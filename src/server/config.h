@@ -70,6 +70,21 @@ struct Config {
   int64_t media_gc_interval_ms = 60000;
   int64_t media_link_ttl_s = 600;
   std::string media_signing_key;  // 64 hex digits; empty: DATA_DIR/media/signing.key
+  // Push notifications (src/server/push; docs/protocol.md, "Push notifications").
+  bool push_enabled = true;
+  std::string push_vapid_private_key;  // base64url P-256 scalar; empty: DATA_DIR/vapid.pem
+  std::string push_vapid_subject;      // "mailto:..." or "https://...": the JWT's sub
+  std::string push_gateway_url;        // empty: no gateway registrations
+  std::string push_ca_file;            // extra trusted CAs (PEM) for push services and the gateway
+  bool push_allow_insecure_loopback = false;  // tests: accept http:// endpoints on loopback
+  bool push_allow_private_endpoints = false;  // tests: let endpoints reach loopback/private addresses
+  int64_t push_max_per_session = 10;
+  int64_t push_max_per_user = 50;
+  int64_t push_collapse_ms = 2000;
+  int64_t push_max_attempts = 5;
+  int64_t push_retry_base_ms = 1000;
+  int64_t push_ttl_s = 86400;
+  int64_t push_timeout_ms = 10000;
   // Benchmarks only: hash new passwords with libsodium's minimum argon2id cost so that
   // thousands of benchmark accounts can be registered quickly. Never for real users.
   bool insecure_fast_password_hashing = false;

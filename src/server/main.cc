@@ -1,6 +1,8 @@
 // parleyd: wires the layers together and runs until SIGTERM/SIGINT.
 #include <cstdio>
 #include <filesystem>
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -21,6 +23,13 @@
 #include "server/media/image_processor.h"
 #include "server/media/media_service.h"
 #include "server/net/server.h"
+#include "server/push/delivery.h"
+#include "server/push/https_client.h"
+#include "server/push/notifier.h"
+#include "server/push/preferences.h"
+#include "server/push/push_api.h"
+#include "server/push/registrations.h"
+#include "server/push/vapid.h"
 #include "server/store/postgres/import_sqlite.h"
 #include "server/store/postgres/pg_store.h"
 #include "server/store/sqlite/sqlite_store.h"
@@ -213,7 +222,35 @@ int main(int argc, char** argv) {
     limits.password_strength = chat::HashStrength::kBenchmark;
     spdlog::warn("insecure fast password hashing is on: for benchmarks only");
   }
-  chat::ChatService chat(**db, publisher, limits);
+  // Push notifications: the VAPID key, the HTTPS client and the delivery thread, which hears
+  // of messages through a notifier placed in front of the event publisher.
+  std::optional<push::Vapid> vapid;
+  std::unique_ptr<push::HttpsClient> push_client;
+  if (c.push_enabled) {
+    auto v = c.push_vapid_private_key.empty()
+                 ? push::Vapid::load_or_create(c.data_dir, c.push_vapid_subject)
+                 : push::Vapid::from_private_base64url(c.push_vapid_private_key, c.push_vapid_subject);
+    if (!v) {
+      spdlog::critical("push: the VAPID key: {}", v.error().message);
+      return 1;
+    }
+    vapid.emplace(std::move(*v));
+    push::HttpsClientOptions ho;
+    ho.ca_file = c.push_ca_file;
+    ho.timeout = std::chrono::milliseconds(c.push_timeout_ms);
+    ho.allow_private_addresses = c.push_allow_private_endpoints;
+    if (c.push_allow_private_endpoints || c.push_allow_insecure_loopback)
+      spdlog::warn("push: endpoints may reach loopback/private addresses or use http: for tests only");
+    auto client = push::HttpsClient::make(ho);
+    if (!client) {
+      spdlog::critical("push: {}", client.error().message);
+      return 1;
+    }
+    push_client = std::move(*client);
+  }
+  push::PushNotifier push_notifier(publisher);
+  chat::Notifier* notifier = vapid ? static_cast<chat::Notifier*>(&push_notifier) : &publisher;
+  chat::ChatService chat(**db, *notifier, limits);
   chat.committer().on_batch = [&metrics](std::size_t n, uint64_t us) {
     metrics.commit_batch_size.observe(static_cast<double>(n));
     metrics.commit_seconds.observe(static_cast<double>(us) / 1e6);
@@ -285,6 +322,36 @@ int main(int argc, char** argv) {
   chat::PresenceTracker presence(**db, chat.committer(), presence_hub, po);
   api::Api api(chat, bus, server.worker(), metrics, presence, presence_hub, media_service, ao);
 
+  std::optional<push::Registrations> registrations;
+  std::optional<push::Preferences> preferences;
+  std::optional<push::PushApi> push_api;
+  std::optional<push::Delivery> delivery;
+  if (vapid) {
+    push::RegistrationPolicy policy;
+    policy.allow_insecure_loopback = c.push_allow_insecure_loopback;
+    policy.gateway_configured = !c.push_gateway_url.empty();
+    policy.limits.per_session = static_cast<int>(c.push_max_per_session);
+    policy.limits.per_user = static_cast<int>(c.push_max_per_user);
+    registrations.emplace(**db, chat.committer(), policy);
+    preferences.emplace(**db, chat.committer());
+    push_api.emplace(push::PushApi{*registrations, *preferences, vapid->public_key()});
+    api.services().push = &*push_api;
+    push::DeliveryOptions dopt;
+    dopt.collapse_ms = c.push_collapse_ms;
+    dopt.max_attempts = static_cast<int>(c.push_max_attempts);
+    dopt.retry_base_ms = c.push_retry_base_ms;
+    dopt.ttl_s = c.push_ttl_s;
+    dopt.gateway_url = c.push_gateway_url;
+    api::UserConnections& connections = api.user_connections();
+    delivery.emplace(**db, chat.committer(), *vapid, *push_client, metrics,
+                     [&connections](int64_t user, int64_t session) {
+                       return connections.session_connected(user, session);
+                     },
+                     dopt);
+    push_notifier.attach(&*delivery);
+    spdlog::info("push: VAPID public key {}", vapid->public_key());
+  }
+
   if (Status s = server.start(api); !s) {
     spdlog::critical("{}", s.error().message);
     return 1;
@@ -293,11 +360,13 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd {} (commit {}) listening on {}://{}:{} (data in {}, web client from {})",
                build_version(), build_commit(), so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat, &publisher, &presence, &media_service] {
+  server.run([&chat, &publisher, &presence, &media_service, &push_notifier, &delivery] {
     media_service.stop();  // its commits go through chat's committer, stopped next
     presence.stop();  // queues the last-seen writes, which chat.stop() then commits
     chat.stop();
     publisher.stop();  // flush coalesced receipts before connections close
+    push_notifier.attach(nullptr);
+    if (delivery) delivery->stop();  // pending pushes are dropped (docs/protocol.md)
   });
   spdlog::info("parleyd stopped");
   return 0;

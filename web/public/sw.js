@@ -6,6 +6,9 @@
  * - Nothing under /api/ is ever cached here: data lives in IndexedDB, managed by the app.
  * - Nor photos (/media/...): their signed links change every few minutes and the browser's
  *   HTTP cache already keeps them as long as their Cache-Control allows.
+ * - Push messages (docs/protocol.md, "Web Push payload") become notifications, one per chat
+ *   (the payload's tag), except while that chat is open in a visible window; a "withdraw"
+ *   closes the chat's notification. Clicking a notification opens its chat.
  */
 const CACHE = 'parley-shell-v1';
 const SHELL = ['/', '/index.html', '/icon.svg', '/manifest.webmanifest'];
@@ -103,4 +106,51 @@ self.addEventListener('notificationclick', (event) => {
       await self.clients.openWindow(target);
     })(),
   );
+});
+
+function notificationFor(p) {
+  const media = p.media ? (p.text ? '\u{1F4F7} ' + p.text : '\u{1F4F7} Photo') : p.text;
+  if (!p.sender) return { title: 'Parley', body: p.count > 1 ? p.count + ' new messages' : 'New message' };
+  const who = p.sender.display_name || p.sender.username;
+  const title = p.kind === 'group' && p.conversation_name ? p.conversation_name : who;
+  let body = p.kind === 'group' ? who + ': ' + media : media;
+  if (p.count > 1) body += ' (' + p.count + ' new messages)';
+  return { title, body };
+}
+
+async function chatVisible(conversationId) {
+  const all = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  return all.some((c) => c.visibilityState === 'visible' && new URL(c.url).pathname === '/c/' + conversationId);
+}
+
+async function onPush(p) {
+  if (!p || typeof p.conversation_id !== 'number' || typeof p.tag !== 'string') return;
+  if (typeof p.badge === 'number' && self.navigator.setAppBadge) {
+    await self.navigator.setAppBadge(p.badge).catch(() => undefined);
+  }
+  if (p.type === 'withdraw') {
+    for (const n of await self.registration.getNotifications({ tag: p.tag })) n.close();
+    return;
+  }
+  if (await chatVisible(p.conversation_id)) return;
+  const { title, body } = notificationFor(p);
+  await self.registration.showNotification(title, {
+    body,
+    tag: p.tag,
+    renotify: p.type === 'message',
+    icon: '/icon-192.png',
+    badge: '/icon-192.png',
+    timestamp: typeof p.ts === 'number' ? p.ts : Date.now(),
+    data: { url: '/c/' + p.conversation_id, conversation_id: p.conversation_id, seq: p.seq },
+  });
+}
+
+self.addEventListener('push', (event) => {
+  let payload = null;
+  try {
+    payload = event.data ? event.data.json() : null;
+  } catch (e) {
+    payload = null;
+  }
+  event.waitUntil(onPush(payload));
 });

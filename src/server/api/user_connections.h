@@ -21,22 +21,30 @@ class UserConnections {
  public:
   explicit UserConnections(std::size_t max_per_user) : max_per_user_(max_per_user) {}
 
-  // Records that `connection` authenticated as `user_id`. Returns the connections of the
+  // Records that `connection` authenticated as `user_id` with session `session_id`. Returns the connections of the
   // user that are now beyond the cap (oldest first), already forgotten here; the caller
   // closes them. A cap of 0 means no limit.
-  std::vector<std::shared_ptr<WsConnection>> add(int64_t user_id, uint64_t connection_id,
+  std::vector<std::shared_ptr<WsConnection>> add(int64_t user_id, int64_t session_id, uint64_t connection_id,
                                                  std::weak_ptr<WsConnection> connection);
   // The connection closed (no-op if it was never added or already evicted).
   void remove(int64_t user_id, uint64_t connection_id);
   std::size_t count(int64_t user_id) const;
+  // Whether the session has an authenticated WebSocket here (push: a connected device gets
+  // events, not pushes).
+  bool session_connected(int64_t user_id, int64_t session_id) const;
   // Bytes queued, unread, for all of the user's authenticated connections.
   std::size_t queued_bytes(int64_t user_id) const;
 
  private:
   const std::size_t max_per_user_;
   mutable std::mutex mu_;
+  struct Entry {
+    uint64_t connection_id;
+    int64_t session_id;
+    std::weak_ptr<WsConnection> connection;
+  };
   // Guarded by mu_: per user, connections in the order they authenticated.
-  std::unordered_map<int64_t, std::deque<std::pair<uint64_t, std::weak_ptr<WsConnection>>>> users_;
+  std::unordered_map<int64_t, std::deque<Entry>> users_;
 };
 
 }  // namespace parley::api

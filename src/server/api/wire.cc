@@ -85,6 +85,7 @@ json::object conversation(const store::ConversationRecord& c, int64_t viewer_id)
   int64_t my_read = 0;
   std::string my_role = "member";
   bool left = false;
+  int64_t my_muted_until = 0;  // private to the viewer: never shown for other members
   for (const auto& m : c.members) {
     members.push_back(json::object{{"user", user(m.user)},
                                    {"role", m.role},
@@ -94,6 +95,7 @@ json::object conversation(const store::ConversationRecord& c, int64_t viewer_id)
       my_read = m.read_seq;
       my_role = m.role;
       left = m.left_seq.has_value();
+      my_muted_until = m.muted_until;
     } else if (c.kind == "direct") {
       peer = user(m.user);
     }
@@ -112,6 +114,7 @@ json::object conversation(const store::ConversationRecord& c, int64_t viewer_id)
                  {"member_count", c.member_count},
                  {"role", my_role},
                  {"left", left},
+                 {"muted_until", my_muted_until},
                  {"min_delivered_seq", c.min_delivered_seq},
                  {"min_read_seq", c.min_read_seq}};
   if (c.last_message)

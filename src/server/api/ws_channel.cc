@@ -63,7 +63,9 @@ void WsChannel::start_auth(std::string token, json::value id) {
       if (auto c = self->connection_.lock()) {
         c->on_authenticated();
         // Beyond the account's cap its oldest connections give way to this one.
-        for (auto& old : self->api_.user_connections().add(self->principal_->user.id, self->connection_id_, c))
+        for (auto& old : self->api_.user_connections().add(self->principal_->user.id,
+                                                                     self->principal_->session_id,
+                                                                     self->connection_id_, c))
           old->close(4009, "too many connections for this account");
       }
       self->api_.bus().subscribe(self->principal_->user.id, self);

@@ -80,7 +80,14 @@ struct MemberRecord {
   // History boundary: the member sees messages with joined_seq < seq (<= left_seq).
   int64_t joined_seq = 0;
   std::optional<int64_t> left_seq;   // set once removed or left: no longer an active member
+  // Mute (push notifications): no push for this conversation to this member until then,
+  // ms since epoch; 0: not muted; kMutedAlways: until unmuted. Private to the member.
+  int64_t muted_until = 0;
 };
+
+// muted_until of a conversation muted "always": 2^53 - 1, the largest integer every JSON
+// reader (JavaScript's numbers included) keeps exactly.
+inline constexpr int64_t kMutedAlways = 9007199254740991;
 
 // A conversation as one user (the viewer) may see it. Reads that take a user id return
 // it from that user's point of view: for a member who has left, last_seq, last_activity
@@ -142,6 +149,26 @@ struct StoreCounts {
 struct PrivacySettings {
   bool hide_last_seen = false;
   std::string groups_add = "everyone";
+};
+
+// A device's registration for push notifications (src/server/push). It belongs to one
+// session and dies with it: revoking a session deletes its subscriptions.
+struct PushSubscriptionRecord {
+  int64_t id = 0;
+  int64_t user_id = 0;
+  int64_t session_id = 0;
+  std::string kind;      // "webpush" (RFC 8030) | "gateway" (the operator's push gateway)
+  std::string endpoint;  // webpush: the push service URL; gateway: the device's push key
+  std::string app_id;    // gateway: the app the push key belongs to; webpush: empty
+  std::string p256dh;    // webpush: the browser's public key, base64url; gateway: empty
+  std::string auth;      // webpush: the browser's auth secret, base64url; gateway: empty
+  int64_t created_at = 0;
+};
+
+// Bounds on push subscriptions, checked inside the write that adds one.
+struct PushSubscriptionLimits {
+  int per_session = 10;
+  int per_user = 50;
 };
 
 struct NewMessage {
@@ -282,10 +309,12 @@ class WriteTxn {
                                                std::string_view device_name, int64_t now,
                                                int64_t expires_at) = 0;
 
-  // Revokes a live session of user_id. Result false when it is not theirs or already revoked.
+  // Revokes a live session of user_id and deletes its push subscriptions. Result false when
+  // it is not theirs or already revoked.
   virtual Result<bool> revoke_session(int64_t user_id, int64_t session_id) = 0;
 
-  // Revokes every unrevoked session of user_id except keep_session_id; returns their ids.
+  // Revokes every unrevoked session of user_id except keep_session_id (deleting their push
+  // subscriptions); returns their ids.
   virtual Result<std::vector<int64_t>> revoke_other_sessions(int64_t user_id,
                                                              int64_t keep_session_id) = 0;
 
@@ -377,6 +406,30 @@ class WriteTxn {
   // the candidate does not have the actor as a contact. Unknown ids are left out.
   virtual Result<std::vector<int64_t>> group_add_refusals(
       int64_t actor_id, const std::vector<int64_t>& candidates) = 0;
+
+  // ---- push subscriptions (push_txn.cc) --------------------------------------------------
+  // Adds a subscription for (user_id, session_id). Subscriptions are keyed by (user_id,
+  // kind, app_id, endpoint): registering a key the user already has moves it to this session
+  // and replaces its keys (a browser re-subscribing, or a new login on the same device) and
+  // returns it with its original id and created_at. A new key beyond the limits is
+  // kForbidden and writes nothing. Errors: kForbidden.
+  virtual Result<PushSubscriptionRecord> put_push_subscription(const PushSubscriptionRecord& subscription,
+                                                               const PushSubscriptionLimits& limits) = 0;
+  // Deletes one subscription of the session. False when there was none with that id.
+  virtual Result<bool> delete_push_subscription(int64_t user_id, int64_t session_id, int64_t id) = 0;
+  // Deletes every subscription with this address, whoever registered it (a push service
+  // answered 404/410, or a gateway reported the key rejected). Returns how many.
+  virtual Result<int64_t> delete_push_address(std::string_view kind, std::string_view app_id,
+                                              std::string_view endpoint) = 0;
+
+  // Mutes the conversation for an active member until `muted_until` (0: unmutes). Only this
+  // member's view changes: it takes the next version as the member's own change, so sync
+  // reports the conversation to their devices. Returns that version.
+  // Errors: kNotFound (not an active member).
+  virtual Result<int64_t> set_muted_until(int64_t conversation_id, int64_t user_id, int64_t muted_until) = 0;
+  // The user's notification preview: "full" (sender and text) or "hidden" ("New message").
+  // Errors: kInvalidArgument (another value), kNotFound (no such user).
+  virtual Status set_notification_preview(int64_t user_id, std::string_view preview) = 0;
 
   // ---- edits and deletions: primitives; the domain checks sender, kind and windows ----
   // The message at (conversation_id, seq), or nullopt.
@@ -526,6 +579,21 @@ class Store {
   // word of the query must match; the last one also matches as a prefix. Case and
   // diacritics are ignored. An empty query (no words) is kInvalidArgument.
   virtual Result<Page<SearchHit>> search(int64_t user_id, const SearchQuery& query) = 0;
+
+  // ---- push subscriptions (push_reads.cc) ------------------------------------------------
+  // The session's subscriptions, oldest first.
+  virtual Result<std::vector<PushSubscriptionRecord>> push_subscriptions(int64_t user_id,
+                                                                         int64_t session_id) = 0;
+  // The subscriptions of the given users' live sessions (unrevoked, expires_at > now),
+  // ordered by (user_id, id).
+  virtual Result<std::vector<PushSubscriptionRecord>> push_targets(const std::vector<int64_t>& user_ids,
+                                                                   int64_t now) = 0;
+
+  // The user's notification preview ("full" or "hidden"); nullopt for an unknown user.
+  virtual Result<std::optional<std::string>> notification_preview(int64_t user_id) = 0;
+  // The user's unread messages over their active memberships: the sum of last_seq - read_seq
+  // (the badge of a push).
+  virtual Result<int64_t> unread_total(int64_t user_id) = 0;
 
   // ---- media --------------------------------------------------------------------------
   // The upload if `user_id` may fetch it, else nullopt (absent and forbidden look alike).

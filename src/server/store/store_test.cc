@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -2269,6 +2270,184 @@ TEST_P(StoreConformance, EmptyBatchCommitsAndChangesNothing) {
   const int64_t v = version();
   EXPECT_TRUE(store().write({}).ok());
   EXPECT_EQ(version(), v);
+}
+
+// ---- push subscriptions -----------------------------------------------------------------
+
+namespace {
+PushSubscriptionRecord web_subscription(int64_t user_id, int64_t session_id, std::string endpoint) {
+  PushSubscriptionRecord s;
+  s.user_id = user_id;
+  s.session_id = session_id;
+  s.kind = "webpush";
+  s.endpoint = std::move(endpoint);
+  s.p256dh = "key-" + s.endpoint;
+  s.auth = "auth";
+  s.created_at = 500;
+  return s;
+}
+}  // namespace
+
+TEST_P(StoreConformance, PushSubscriptionsAreListedPerSessionAndReRegisteringMovesThem) {
+  UserRecord alice = user("alice");
+  auto session = [&](const std::string& token) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.create_session(alice.id, token, "d", 10, 10'000); }).value();
+  };
+  SessionRecord phone = session("p"), laptop = session("l");
+  PushSubscriptionLimits limits;
+  auto a = in_txn(store(), [&](WriteTxn& t) {
+    return t.put_push_subscription(web_subscription(alice.id, phone.id, "https://push.example/a"), limits);
+  });
+  ASSERT_TRUE(a.ok());
+  PushSubscriptionRecord gateway;
+  gateway.user_id = alice.id;
+  gateway.session_id = phone.id;
+  gateway.kind = "gateway";
+  gateway.app_id = "org.example.app";
+  gateway.endpoint = "pushkey-1";
+  gateway.created_at = 600;
+  auto g = in_txn(store(), [&](WriteTxn& t) { return t.put_push_subscription(gateway, limits); });
+  ASSERT_TRUE(g.ok());
+  EXPECT_NE(a->id, g->id);
+
+  auto listed = store().push_subscriptions(alice.id, phone.id).value();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].endpoint, "https://push.example/a");
+  EXPECT_EQ(listed[0].p256dh, "key-https://push.example/a");
+  EXPECT_EQ(listed[1].kind, "gateway");
+  EXPECT_EQ(listed[1].app_id, "org.example.app");
+  EXPECT_TRUE(store().push_subscriptions(alice.id, laptop.id)->empty());
+
+  // The same endpoint from another session of the user: moved, same id, new keys.
+  auto moved_in = web_subscription(alice.id, laptop.id, "https://push.example/a");
+  moved_in.p256dh = "new-key";
+  auto moved = in_txn(store(), [&](WriteTxn& t) { return t.put_push_subscription(moved_in, limits); });
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->id, a->id);
+  EXPECT_EQ(moved->created_at, 500);
+  EXPECT_EQ(store().push_subscriptions(alice.id, phone.id)->size(), 1u);
+  ASSERT_EQ(store().push_subscriptions(alice.id, laptop.id)->size(), 1u);
+  EXPECT_EQ(store().push_subscriptions(alice.id, laptop.id)->at(0).p256dh, "new-key");
+
+  // Deleting needs the right session.
+  EXPECT_FALSE(in_txn(store(), [&](WriteTxn& t) { return t.delete_push_subscription(alice.id, phone.id, a->id); }).value());
+  EXPECT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.delete_push_subscription(alice.id, laptop.id, a->id); }).value());
+  EXPECT_TRUE(store().push_subscriptions(alice.id, laptop.id)->empty());
+}
+
+TEST_P(StoreConformance, PushSubscriptionLimitsRefuseNewKeysAndWriteNothing) {
+  UserRecord alice = user("alice");
+  auto s1 = in_txn(store(), [&](WriteTxn& t) { return t.create_session(alice.id, "a", "d", 10, 10'000); }).value();
+  auto s2 = in_txn(store(), [&](WriteTxn& t) { return t.create_session(alice.id, "b", "d", 10, 10'000); }).value();
+  PushSubscriptionLimits limits{2, 3};
+  auto put = [&](int64_t session, const std::string& e) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.put_push_subscription(web_subscription(alice.id, session, e), limits); });
+  };
+  ASSERT_TRUE(put(s1.id, "https://p/1").ok());
+  ASSERT_TRUE(put(s1.id, "https://p/2").ok());
+  auto third = put(s1.id, "https://p/3");
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, Errc::kForbidden);
+  EXPECT_TRUE(put(s1.id, "https://p/2").ok());  // an existing key is not a new one
+  ASSERT_TRUE(put(s2.id, "https://p/4").ok());
+  EXPECT_EQ(put(s2.id, "https://p/5").error().code, Errc::kForbidden);  // the user's limit
+  EXPECT_EQ(store().push_subscriptions(alice.id, s1.id)->size(), 2u);
+  EXPECT_EQ(store().push_subscriptions(alice.id, s2.id)->size(), 1u);
+}
+
+TEST_P(StoreConformance, PushTargetsAreLiveSessionsAndRevocationDeletesSubscriptions) {
+  UserRecord alice = user("alice"), bob = user("bob");
+  auto session = [&](int64_t uid, const std::string& token, int64_t expires) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.create_session(uid, token, "d", 10, expires); }).value();
+  };
+  SessionRecord a1 = session(alice.id, "a1", 10'000), a2 = session(alice.id, "a2", 10'000);
+  SessionRecord a_old = session(alice.id, "a3", 100), b1 = session(bob.id, "b1", 10'000);
+  PushSubscriptionLimits limits;
+  for (auto [uid, sid, e] : std::vector<std::tuple<int64_t, int64_t, std::string>>{
+           {alice.id, a1.id, "https://p/a1"}, {alice.id, a2.id, "https://p/a2"},
+           {alice.id, a_old.id, "https://p/old"}, {bob.id, b1.id, "https://p/b1"}, {bob.id, b1.id, "https://p/shared"},
+           {alice.id, a2.id, "https://p/shared"}}) {
+    ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.put_push_subscription(web_subscription(uid, sid, e), limits); }).ok());
+  }
+  auto endpoints = [&](std::vector<int64_t> users) {
+    std::vector<std::string> out;
+    auto targets = store().push_targets(users, 1000);
+    EXPECT_TRUE(targets.ok());
+    for (const auto& s : targets.value()) out.push_back(s.endpoint);
+    return out;
+  };
+  // The expired session's subscription is not a target.
+  EXPECT_EQ(endpoints({alice.id}), (std::vector<std::string>{"https://p/a1", "https://p/a2", "https://p/shared"}));
+  EXPECT_EQ(endpoints({bob.id, alice.id}).size(), 5u);
+  EXPECT_TRUE(endpoints({}).empty());
+
+  // A refused address goes for everyone who registered it.
+  EXPECT_EQ(in_txn(store(), [&](WriteTxn& t) { return t.delete_push_address("webpush", "", "https://p/shared"); }).value(), 2);
+  EXPECT_EQ(endpoints({bob.id}), (std::vector<std::string>{"https://p/b1"}));
+
+  // Logging one session out deletes its subscriptions; so does "log out other devices".
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.revoke_session(alice.id, a1.id); }).value());
+  EXPECT_TRUE(store().push_subscriptions(alice.id, a1.id)->empty());
+  EXPECT_EQ(endpoints({alice.id}), (std::vector<std::string>{"https://p/a2"}));
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.revoke_other_sessions(alice.id, a1.id); }).ok());
+  EXPECT_TRUE(endpoints({alice.id}).empty());
+  EXPECT_TRUE(store().push_subscriptions(alice.id, a_old.id)->empty());
+  EXPECT_EQ(endpoints({bob.id}).size(), 1u);
+}
+
+TEST_P(StoreConformance, MuteIsPrivateToTheMemberAndSyncsToTheirDevices) {
+  UserRecord alice = user("alice"), bob = user("bob"), eve = user("eve");
+  ConversationRecord c = direct(alice.id, bob.id);
+  send(c.id, alice.id, "m1");
+  const int64_t cursor = version();
+  auto muted = in_txn(store(), [&](WriteTxn& t) { return t.set_muted_until(c.id, bob.id, kMutedAlways); });
+  ASSERT_TRUE(muted.ok());
+  EXPECT_GT(*muted, cursor);
+  EXPECT_EQ(version(), *muted);
+
+  // Bob's devices see the change by sync; Alice's view has not changed.
+  auto bobs = store().changes_since(bob.id, cursor, 10);
+  ASSERT_TRUE(bobs.ok());
+  ASSERT_EQ(bobs->conversations.size(), 1u);
+  EXPECT_TRUE(store().changes_since(alice.id, cursor, 10)->conversations.empty());
+  auto seen = store().conversation_for_member(c.id, bob.id).value().value();
+  for (const auto& m : seen.members) EXPECT_EQ(m.muted_until, m.user.id == bob.id ? kMutedAlways : 0) << m.user.id;
+
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_muted_until(c.id, bob.id, 0); }).ok());
+  seen = store().conversation_for_member(c.id, bob.id).value().value();
+  for (const auto& m : seen.members) EXPECT_EQ(m.muted_until, 0);
+
+  auto outsider = in_txn(store(), [&](WriteTxn& t) { return t.set_muted_until(c.id, eve.id, 5); });
+  ASSERT_FALSE(outsider.ok());
+  EXPECT_EQ(outsider.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, NotificationPreviewDefaultsToFullAndRefusesOtherValues) {
+  UserRecord alice = user("alice");
+  EXPECT_EQ(store().notification_preview(alice.id).value(), std::optional<std::string>("full"));
+  EXPECT_FALSE(store().notification_preview(alice.id + 100).value().has_value());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_notification_preview(alice.id, "hidden"); }).ok());
+  EXPECT_EQ(store().notification_preview(alice.id).value(), std::optional<std::string>("hidden"));
+  auto bad = in_txn(store(), [&](WriteTxn& t) { return t.set_notification_preview(alice.id, "some"); });
+  EXPECT_EQ(bad.error().code, Errc::kInvalidArgument);
+  EXPECT_EQ(in_txn(store(), [&](WriteTxn& t) { return t.set_notification_preview(alice.id + 100, "full"); }).error().code,
+            Errc::kNotFound);
+  EXPECT_EQ(store().notification_preview(alice.id).value(), std::optional<std::string>("hidden"));
+}
+
+TEST_P(StoreConformance, UnreadTotalSumsTheUsersActiveConversations) {
+  UserRecord alice = user("alice"), bob = user("bob"), carol = user("carol");
+  ConversationRecord ab = direct(alice.id, bob.id), cb = direct(carol.id, bob.id);
+  EXPECT_EQ(store().unread_total(bob.id).value(), 0);
+  for (int i = 0; i < 3; ++i) send(ab.id, alice.id, "a" + std::to_string(i));
+  for (int i = 0; i < 2; ++i) send(cb.id, carol.id, "c" + std::to_string(i));
+  send(ab.id, bob.id, "b0");  // own messages are read
+  EXPECT_EQ(store().unread_total(bob.id).value(), 2);  // b0 moved bob's watermark in ab past a0..a2
+  send(ab.id, alice.id, "a3");
+  EXPECT_EQ(store().unread_total(bob.id).value(), 3);
+  ASSERT_TRUE(receipt(cb.id, bob.id, 0, 1).ok());
+  EXPECT_EQ(store().unread_total(bob.id).value(), 2);
+  EXPECT_EQ(store().unread_total(alice.id).value(), 0);
 }
 
 // ---- threads ----------------------------------------------------------------------------

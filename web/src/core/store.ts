@@ -125,6 +125,15 @@ export class ChatStore {
   // ---- merging ----
 
   /** Merges a conversation object from the server (sync, list, event). Returns true if anything changed. */
+  /** Sets the viewer's mute of a known conversation (the `muted` event, or the answer to a mute). */
+  setMuted(id: number, mutedUntil: number): boolean {
+    const cur = this.convs.get(id);
+    if (!cur || cur.muted_until === mutedUntil) return false;
+    cur.muted_until = mutedUntil;
+    this.changedConvs.add(id);
+    return true;
+  }
+
   upsertConversation(incoming: Conversation): boolean {
     const cur = this.convs.get(incoming.id);
     const localMax = this.maxCountedSeq(incoming.id);
@@ -151,6 +160,11 @@ export class ChatStore {
       return true;
     }
     let changed = false;
+    // The mute is the viewer's own setting: a newer server object carries the current value.
+    if (typeof incoming.muted_until === 'number' && incoming.version >= cur.version && incoming.muted_until !== cur.muted_until) {
+      cur.muted_until = incoming.muted_until;
+      changed = true;
+    }
     const groupFresh = isGroup(incoming) && incoming.last_seq >= (cur.state_seq ?? 0);
     for (const im of incoming.members) {
       const m = cur.members.find((x) => x.user.id === im.user.id);

@@ -84,6 +84,8 @@ export interface Conversation {
   left?: boolean;
   min_delivered_seq?: number;
   min_read_seq?: number;
+  /** Push notifications muted until then (ms since epoch); 0 or absent: not muted; MUTED_ALWAYS: until unmuted. Private to the viewer. */
+  muted_until?: number;
   // ---- client-side only (kept in IndexedDB with the conversation) ----
   /** last_seq of the server object or system message the group fields above come from. */
   state_seq?: number;
@@ -201,3 +203,6 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 }
+
+/** muted_until of a conversation muted "always" (docs/protocol.md, "Mute"). */
+export const MUTED_ALWAYS = 9007199254740991;

@@ -315,6 +315,9 @@ export class ParleyClient {
         this.emit();
         return;
       }
+      case 'muted':
+        if (typeof f.conversation_id === 'number' && typeof f.muted_until === 'number' && this.store.setMuted(f.conversation_id, f.muted_until)) this.emit();
+        return;
       case 'message_hidden':
         if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number') return;
         if (this.store.applyHidden(f.conversation_id, f.seq, typeof f.version === 'number' ? f.version : undefined)) this.emit();
@@ -950,6 +953,12 @@ export class ParleyClient {
     this.hideLastSeen = !!r.hide_last_seen;
     this.groupsAdd = r.groups_add ?? 'everyone';
     this.emit();
+  }
+
+  /** Mutes a conversation's push notifications on every device: "8h", "1w", "always" or "off". */
+  async mute(conversationId: number, duration: '8h' | '1w' | 'always' | 'off'): Promise<void> {
+    const r = await http<{ muted_until: number }>('PUT', `/conversations/${conversationId}/mute`, { duration }, this.session.token);
+    if (this.store.setMuted(conversationId, r.muted_until)) this.emit();
   }
 
   async setGroupsAdd(value: GroupsAdd): Promise<void> {

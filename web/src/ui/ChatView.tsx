@@ -258,6 +258,14 @@ export function ChatView({
   // The header menu.
   const menuKey = useMenu(menuOpen, () => setMenuOpen(false), menuRef, menuButtonRef);
 
+  const muted = (conv.muted_until ?? 0) > Date.now();
+
+  function mute(duration: '8h' | '1w' | 'always' | 'off') {
+    setMenuOpen(false);
+    void client.mute(conversationId, duration).catch(() => undefined);
+    requestAnimationFrame(() => menuButtonRef.current?.focus({ preventScroll: true }));
+  }
+
   function pick(d: 'contact' | 'block' | 'unblock') {
     setMenuOpen(false);
     setDialog(d);
@@ -388,7 +396,7 @@ export function ChatView({
         >
           <SearchIcon />
         </button>
-        {direct && peer && (
+        {((direct && peer) || (group && !conv.left)) && (
           <div class="menu-wrap">
             <button
               type="button"
@@ -404,16 +412,35 @@ export function ChatView({
             </button>
             {menuOpen && (
               <ul class="menu" id="chat-menu" role="menu" aria-label="Chat menu" ref={menuRef} onKeyDown={menuKey}>
-                <li role="none">
-                  <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick('contact')}>
-                    {client.contacts.has(peer.id) ? 'Edit contact' : 'Add to contacts'}
-                  </button>
-                </li>
-                <li role="none">
-                  <button type="button" role="menuitem" tabIndex={-1} class="danger" onClick={() => pick(client.isBlocked(peer.id) ? 'unblock' : 'block')}>
-                    {client.isBlocked(peer.id) ? 'Unblock' : 'Block'}
-                  </button>
-                </li>
+                {muted ? (
+                  <li role="none">
+                    <button type="button" role="menuitem" tabIndex={-1} onClick={() => mute('off')}>
+                      Unmute notifications
+                    </button>
+                  </li>
+                ) : (
+                  ([['8h', 'Mute for 8 hours'], ['1w', 'Mute for 1 week'], ['always', 'Mute always']] as const).map(([d, label]) => (
+                    <li role="none" key={d}>
+                      <button type="button" role="menuitem" tabIndex={-1} onClick={() => mute(d)}>
+                        {label}
+                      </button>
+                    </li>
+                  ))
+                )}
+                {direct && peer && (
+                  <li role="none">
+                    <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick('contact')}>
+                      {client.contacts.has(peer.id) ? 'Edit contact' : 'Add to contacts'}
+                    </button>
+                  </li>
+                )}
+                {direct && peer && (
+                  <li role="none">
+                    <button type="button" role="menuitem" tabIndex={-1} class="danger" onClick={() => pick(client.isBlocked(peer.id) ? 'unblock' : 'block')}>
+                      {client.isBlocked(peer.id) ? 'Unblock' : 'Block'}
+                    </button>
+                  </li>
+                )}
               </ul>
             )}
           </div>

@@ -74,6 +74,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   }, [client, openId, visible]);
 
   // Notifications for messages arriving while the tab is hidden.
+  // Same tag as a push for the chat (docs/protocol.md, "Web Push payload"), so the two replace each other.
   useEffect(() => {
     if (!client) return;
     client.onIncoming = (m, conv) => {
@@ -83,7 +84,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
       const title = conv?.kind === 'group' ? conversationName(conv, session.user.id) : peer ? client.nameOf(peer) : 'Parley';
       const body = conv ? previewText(conv, m, session.user.id) : m.kind === 'text' ? m.text : 'Unsupported message';
       try {
-        const n = new Notification(title, { body, tag: `conv-${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } });
+        const n = new Notification(title, { body, tag: `c${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } });
         n.onclick = () => {
           window.focus();
           open(m.conversation_id);
@@ -92,7 +93,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
       } catch {
         // Some browsers only allow notifications from a service worker.
         void navigator.serviceWorker?.ready.then((reg) =>
-          reg.showNotification(title, { body, tag: `conv-${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } }),
+          reg.showNotification(title, { body, tag: `c${m.conversation_id}`, icon: '/icon.svg', data: { url: `/c/${m.conversation_id}` } }),
         );
       }
     };

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type User } from '../core/types';
 import type { GroupsAdd, ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
+import { NotificationSettings } from './NotificationSettings';
 import { Avatar, BackIcon } from './icons';
 import { loadTheme, saveTheme, type Theme } from './theme';
 
@@ -119,6 +120,7 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             </select>
           </label>
         </section>
+        <NotificationSettings token={client.session.token} userId={client.session.user.id} />
         <section class="panel-section" aria-labelledby="privacy-title">
           <h3 class="section-title" id="privacy-title">
             Privacy

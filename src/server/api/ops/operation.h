@@ -23,6 +23,10 @@
 #include "server/chat/rate_limiter.h"
 #include "server/chat/service.h"
 
+namespace parley::push {
+struct PushApi;
+}
+
 namespace parley::api::ops {
 
 // What operations may use. Constant after construction; every member is thread-safe.
@@ -36,6 +40,9 @@ struct Services {
   chat::RateLimiter& typing_limiter;    // per user and conversation
   chat::RateLimiter& register_limiter;  // per client address
   chat::RateLimiter& login_limiter;     // per client address
+  // Push notifications (src/server/push); null when the server runs without them (the push
+  // operations then answer `unavailable`). Set once by main before serving.
+  const push::PushApi* push = nullptr;
 };
 
 // Who is calling, and over what.

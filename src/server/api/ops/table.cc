@@ -13,6 +13,7 @@ const std::vector<Operation>& table() {
     add_group_ops(all);
     add_social_ops(all);
     add_presence_ops(all);
+    add_push_ops(all);
     return all;
   }();
   return ops;

@@ -41,5 +41,6 @@ void add_edit_ops(std::vector<Operation>& ops);
 void add_group_ops(std::vector<Operation>& ops);
 void add_social_ops(std::vector<Operation>& ops);
 void add_presence_ops(std::vector<Operation>& ops);
+void add_push_ops(std::vector<Operation>& ops);
 
 }  // namespace parley::api::ops

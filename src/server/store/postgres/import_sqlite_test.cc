@@ -27,7 +27,7 @@ NewMessage text(int64_t conv, int64_t sender, const std::string& client_id, cons
 // Uses every feature of the store once or more: accounts and sessions, direct and group
 // conversations with members leaving and coming back, text, system and image messages,
 // receipts, edits, deletions for everyone and for one user, contacts, blocks, privacy and
-// last seen, uploads, a disabled account.
+// last seen, uploads, push subscriptions, mute, the notification preview and a disabled account.
 std::vector<int64_t> populate(Store& s) {
   std::vector<int64_t> users;
   for (const char* name : {"alice", "bob", "carol", "dave"}) {
@@ -41,6 +41,17 @@ std::vector<int64_t> populate(Store& s) {
                [&](WriteTxn& t) { return t.create_session(a, "tok-a2", "laptop", 21, 9999999); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.revoke_session(a, session->id); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.set_account_disabled(d, true, 25); });
+  const int64_t laptop = s.live_sessions(a, 100)->front().id;
+  PushSubscriptionRecord push;
+  push.user_id = a;
+  push.session_id = laptop;
+  push.kind = "webpush";
+  push.endpoint = "https://push.example/a";
+  push.p256dh = "key";
+  push.auth = "auth";
+  push.created_at = 22;
+  (void)in_txn(s, [&](WriteTxn& t) { return t.put_push_subscription(push, PushSubscriptionLimits{}); });
+  (void)in_txn(s, [&](WriteTxn& t) { return t.set_notification_preview(b, "hidden"); });
   const int64_t ab =
       in_txn(s, [&](WriteTxn& t) { return t.get_or_create_direct(a, b, 30); })->conversation.id;
   for (int i = 0; i < 30; ++i) {
@@ -53,6 +64,7 @@ std::vector<int64_t> populate(Store& s) {
   (void)in_txn(s, [&](WriteTxn& t) { return t.edit_message(ab, 2, "hello edited 東京", 200); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.erase_message(ab, 3, 201); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.hide_message(b, ab, 4); });
+  (void)in_txn(s, [&](WriteTxn& t) { return t.set_muted_until(ab, b, kMutedAlways); });
 
   MediaRecord m;
   m.id = "0123456789abcdef0123456789abcdef";
@@ -113,7 +125,7 @@ std::string describe(const ConversationRecord& c) {
       << c.min_delivered_seq << ',' << c.min_read_seq << ',';
   for (const auto& m : c.members) {
     out << m.user.id << ':' << m.delivered_seq << ':' << m.read_seq << ':' << m.role << ':'
-        << m.joined_seq << ':' << m.left_seq.value_or(-1) << ':' << m.joined_at << ' ';
+        << m.joined_seq << ':' << m.left_seq.value_or(-1) << ':' << m.joined_at << ':' << m.muted_until << ' ';
   }
   if (c.last_message) out << describe(*c.last_message);
   return out.str() + '\n';
@@ -148,6 +160,10 @@ std::string everything_seen_by(Store& s, int64_t user) {
   for (const auto& blocked : *blocked_users) out << "blocked " << blocked.id << ' ';
   auto privacy = s.privacy_settings(user);
   out << "privacy " << (*privacy)->hide_last_seen << (*privacy)->groups_add << '\n';
+  out << "preview " << s.notification_preview(user)->value_or("?") << " unread " << *s.unread_total(user) << '\n';
+  for (const auto& session : *s.live_sessions(user, 100))
+    for (const auto& p : *s.push_subscriptions(user, session.id))
+      out << "push " << p.id << p.kind << p.endpoint << p.p256dh << p.auth << p.created_at << ' ';
   auto presence = s.presence({1, 2, 3, 4});
   for (const auto& p : *presence)
     out << p.user_id << '=' << p.last_seen_at.value_or(-1) << p.hide_last_seen << ' ';
@@ -193,7 +209,7 @@ TEST_F(ImportSqliteTest, ACopiedStoreAnswersEveryReadAsTheOriginalAndGoesOnFromT
   auto report = import_sqlite(dir(), uri_, [&](const std::string& line) { lines.push_back(line); });
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_TRUE(report->verified());
-  EXPECT_EQ(report->tables.size(), 11u);
+  EXPECT_EQ(report->tables.size(), 12u);
   for (const auto& t : report->tables) {
     EXPECT_TRUE(t.matches()) << t.table;
     EXPECT_GT(t.source_rows, 0) << t.table << ": every feature was used";

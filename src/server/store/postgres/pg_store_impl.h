@@ -55,6 +55,11 @@ class PgStore final : public Store {
                                                const std::vector<int64_t>& user_ids) override;
   Result<std::vector<PresenceRecord>> presence(const std::vector<int64_t>& user_ids) override;
   Result<std::optional<PrivacySettings>> privacy_settings(int64_t user_id) override;
+  Result<std::vector<PushSubscriptionRecord>> push_subscriptions(int64_t user_id, int64_t session_id) override;
+  Result<std::optional<std::string>> notification_preview(int64_t user_id) override;
+  Result<int64_t> unread_total(int64_t user_id) override;
+  Result<std::vector<PushSubscriptionRecord>> push_targets(const std::vector<int64_t>& user_ids,
+                                                           int64_t now) override;
   // Changes and search (search_reads.cc).
   Result<Page<MessageRecord>> message_changes(int64_t user_id, int64_t conversation_id,
                                               int64_t since, int limit) override;

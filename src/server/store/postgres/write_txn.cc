@@ -115,6 +115,12 @@ Result<bool> PgWriteTxn::do_revoke_session(int64_t user_id, int64_t session_id) 
                                             " WHERE id = ? AND user_id = ? AND revoked = 0"));
   update.bind_all(session_id, user_id);
   PARLEY_PG_TRY(update.run());
+  {
+    // A session's push subscriptions die with it (store.h).
+    PARLEY_PG_ASSIGN(Stmt unsubscribe, db_.prepare("DELETE FROM push_subscriptions WHERE session_id = ? AND user_id = ?"));
+    unsubscribe.bind_all(session_id, user_id);
+    PARLEY_PG_TRY(unsubscribe.run());
+  }
   return update.changes() == 1;
 }
 
@@ -129,6 +135,11 @@ Result<std::vector<int64_t>> PgWriteTxn::do_revoke_other_sessions(int64_t user_i
     PARLEY_PG_ASSIGN(bool row, update.step());
     if (!row) break;
     ids.push_back(update.i64(0));
+  }
+  {
+    PARLEY_PG_ASSIGN(Stmt unsubscribe, db_.prepare("DELETE FROM push_subscriptions WHERE user_id = ? AND session_id <> ?"));
+    unsubscribe.bind_all(user_id, keep);
+    PARLEY_PG_TRY(unsubscribe.run());
   }
   std::sort(ids.begin(), ids.end());  // RETURNING order is unspecified
   return ids;

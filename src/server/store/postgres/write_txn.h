@@ -68,6 +68,13 @@ class PgWriteTxn final : public WriteTxn {
   Result<PrivacySettings> privacy(int64_t user_id) override;
   Result<std::vector<int64_t>> group_add_refusals(int64_t actor_id,
                                                   const std::vector<int64_t>& candidates) override;
+  Result<PushSubscriptionRecord> put_push_subscription(const PushSubscriptionRecord& subscription,
+                                                       const PushSubscriptionLimits& limits) override;
+  Result<bool> delete_push_subscription(int64_t user_id, int64_t session_id, int64_t id) override;
+  Result<int64_t> delete_push_address(std::string_view kind, std::string_view app_id,
+                                      std::string_view endpoint) override;
+  Result<int64_t> set_muted_until(int64_t conversation_id, int64_t user_id, int64_t muted_until) override;
+  Status set_notification_preview(int64_t user_id, std::string_view preview) override;
   Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
   Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
                                      int64_t now) override;
@@ -142,6 +149,10 @@ class PgWriteTxn final : public WriteTxn {
   // `other` as the second user of a pair with `self` (a contact, a block): kInvalidArgument
   // when both are the same user, kNotFound when either does not exist.
   Result<UserRecord> find_other_user(int64_t self, int64_t other);
+
+  // Push subscriptions (push_txn.cc).
+  Result<PushSubscriptionRecord> do_put_push_subscription(const PushSubscriptionRecord& subscription,
+                                                          const PushSubscriptionLimits& limits);
 
   // Edits, deletions, hides and the search index (edit_txn.cc).
   Result<MessageChange> do_edit_message(int64_t conversation_id, int64_t seq, std::string_view text,

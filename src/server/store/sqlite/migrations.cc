@@ -300,9 +300,41 @@ CREATE TABLE disabled_accounts (
 );
 )sql";
 
+// Schema, version 8: push notifications (src/server/push).
+//
+// push_subscriptions  one row per device registration; the key (user_id, kind, app_id,
+//                     endpoint) makes re-registering idempotent; by_session serves the
+//                     session's list, the per-session limit and the deletion on revocation;
+//                     by_address the deletion of an address a push service refused.
+// members             muted_until: no push for this member's conversation until then (ms
+//                     since epoch); 0: not muted; 9007199254740991 (2^53 - 1, store.h's
+//                     kMutedAlways): "always".
+//                     Kept apart from the other per-member settings on purpose.
+// users               notification_preview: 'full' (sender and text in a push) or 'hidden'
+//                     (only "New message").
+const char* const kMigration8 = R"sql(
+CREATE TABLE push_subscriptions (
+  id         INTEGER PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users (id),
+  session_id INTEGER NOT NULL REFERENCES sessions (id),
+  kind       TEXT NOT NULL CHECK (kind IN ('webpush', 'gateway')),
+  endpoint   TEXT NOT NULL,
+  app_id     TEXT NOT NULL,
+  p256dh     TEXT NOT NULL,
+  auth       TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (user_id, kind, app_id, endpoint)
+);
+CREATE INDEX push_subscriptions_by_session ON push_subscriptions (session_id);
+CREATE INDEX push_subscriptions_by_address ON push_subscriptions (kind, app_id, endpoint);
+ALTER TABLE members ADD COLUMN muted_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN notification_preview TEXT NOT NULL DEFAULT 'full'
+  CHECK (notification_preview IN ('full', 'hidden'));
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5, kMigration6, kMigration7};
+                                   kMigration5, kMigration6, kMigration7, kMigration8};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

@@ -9,7 +9,7 @@ namespace {
 // The member columns joined with their user, for read_member.
 #define PARLEY_STORE_MEMBER_COLUMNS                                        \
   "u.id, u.username, u.display_name, u.created_at, m.delivered_seq, "      \
-  "m.read_seq, m.joined_at, m.role, m.joined_seq, m.left_seq"
+  "m.read_seq, m.joined_at, m.role, m.joined_seq, m.left_seq, m.muted_until"
 
 MemberRecord read_member(const Stmt& stmt) {
   MemberRecord member;
@@ -20,6 +20,7 @@ MemberRecord read_member(const Stmt& stmt) {
   member.role = stmt.text(7);
   member.joined_seq = stmt.i64(8);
   if (!stmt.is_null(9)) member.left_seq = stmt.i64(9);
+  member.muted_until = stmt.i64(10);
   return member;
 }
 

@@ -114,7 +114,14 @@ Result<bool> SqliteWriteTxn::do_revoke_session(int64_t user_id, int64_t session_
                                                " WHERE id = ? AND user_id = ? AND revoked = 0"));
   update.bind_all(session_id, user_id);
   PARLEY_STORE_TRY(update.run());
-  return db_.changes() == 1;
+  const bool revoked = db_.changes() == 1;
+  {
+    // A session's push subscriptions die with it (store.h).
+    PARLEY_STORE_ASSIGN(Stmt unsubscribe, db_.prepare("DELETE FROM push_subscriptions WHERE session_id = ? AND user_id = ?"));
+    unsubscribe.bind_all(session_id, user_id);
+    PARLEY_STORE_TRY(unsubscribe.run());
+  }
+  return revoked;
 }
 
 Result<std::vector<int64_t>> SqliteWriteTxn::do_revoke_other_sessions(int64_t user_id,
@@ -129,6 +136,11 @@ Result<std::vector<int64_t>> SqliteWriteTxn::do_revoke_other_sessions(int64_t us
     PARLEY_STORE_ASSIGN(bool row, update.step());
     if (!row) break;
     ids.push_back(update.i64(0));
+  }
+  {
+    PARLEY_STORE_ASSIGN(Stmt unsubscribe, db_.prepare("DELETE FROM push_subscriptions WHERE user_id = ? AND session_id <> ?"));
+    unsubscribe.bind_all(user_id, keep);
+    PARLEY_STORE_TRY(unsubscribe.run());
   }
   std::sort(ids.begin(), ids.end());  // RETURNING order is unspecified
   return ids;

@@ -1,0 +1,125 @@
+// Push delivery: turns committed messages into Web Push and gateway requests
+// (docs/protocol.md, "When a push is sent"). The committer thread only queues; one
+// delivery thread examines each message (store reads: who gets a push, with what), keeps one
+// slot per (registration, conversation) and sends what is due through an HttpPoster.
+//
+// Bounded everywhere: at most `max_jobs` messages wait to be examined, `max_slots` slots
+// exist and `max_in_flight` requests run at once; beyond the first two, new pushes are
+// dropped and counted as failed, so a dead push service costs a fixed amount of memory.
+// Nothing is persisted: pushes pending at shutdown are dropped (the messages are not; devices
+// learn of them by sync). Only the process that committed a message hears of it
+// (chat::Notifier), so in a cluster each push is sent once.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "common/metrics.h"
+#include "server/chat/committer.h"
+#include "server/push/http_poster.h"
+#include "server/push/vapid.h"
+#include "server/store/store.h"
+
+namespace parley::push {
+
+struct DeliveryOptions {
+  int64_t collapse_ms = 2000;    // after a push, the next one to the same registration and conversation waits this long
+  int max_attempts = 5;          // per push, the first included
+  int64_t retry_base_ms = 1000;  // backoff: base, 2 base, 4 base, ...
+  int64_t ttl_s = 86400;         // TTL header: how long a push service keeps an undelivered push
+  std::size_t max_jobs = 10000;
+  std::size_t max_slots = 10000;
+  std::size_t max_in_flight = 16;
+  std::size_t max_text_bytes = 1000;  // message text in a payload is cut to this
+  std::string gateway_url;            // empty: gateway registrations are not notified
+};
+
+class Delivery {
+ public:
+  // Whether a session has a WebSocket open to this process (it then gets events, no push).
+  using Connected = std::function<bool(int64_t user_id, int64_t session_id)>;
+
+  Delivery(store::Store& store, chat::Committer& committer, const Vapid& vapid, HttpPoster& poster,
+           Metrics& metrics, Connected connected, DeliveryOptions options);
+  ~Delivery();  // stop()s
+
+  // A new message was committed. Quick (queues a copy); any thread.
+  void on_message(const store::AppendOutcome& outcome);
+  // A message was edited or deleted for everyone. Quick; any thread.
+  void on_message_changed(const store::MessageChange& change);
+  // Stops examining and sending; pending pushes are dropped. Requests in flight finish
+  // into nothing. Idempotent.
+  void stop();
+
+ private:
+  struct Job {
+    bool changed = false;  // an edit or deletion rather than a new message
+    store::MessageRecord message;
+    std::vector<int64_t> member_ids;
+  };
+  struct Key {
+    int64_t subscription = 0;
+    int64_t conversation = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<int64_t>()(k.subscription) * 31 + std::hash<int64_t>()(k.conversation);
+    }
+  };
+  // One registration's pushes for one conversation.
+  struct Slot {
+    store::PushSubscriptionRecord subscription;
+    boost::json::object content;  // what to send next; empty: nothing waiting
+    int64_t seq = 0;              // the message `content` is about
+    bool direct = false;          // urgency
+    int attempts = 0;             // of `content`
+    int64_t due = 0;              // ms since epoch
+    bool in_flight = false;
+    int64_t last_sent = 0;        // when a push last went through (the collapse window)
+    int64_t sent_seq = 0;         // the message the last push that went through was about
+  };
+  // A push the examination decided on.
+  struct Planned {
+    store::PushSubscriptionRecord subscription;
+    boost::json::object content;
+    int64_t seq = 0;
+    bool direct = false;
+  };
+
+  void loop();
+  std::vector<Planned> examine(const Job& job);
+  void place(Planned p, bool changed, bool deleted, int64_t now);  // mu_ held
+  void send_due(int64_t now);                                      // mu_ held
+  HttpPost request_for(const Slot& slot, int64_t now, bool& ok) const;
+  void finished(Key key, boost::json::object content, int64_t seq, HttpAnswer answer);
+  void remove_address(const store::PushSubscriptionRecord& s);
+
+  store::Store& store_;
+  chat::Committer& committer_;
+  const Vapid& vapid_;
+  HttpPoster& poster_;
+  Metrics& metrics_;
+  const Connected connected_;
+  const DeliveryOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;                            // guarded by mu_
+  std::unordered_map<Key, Slot, KeyHash> slots_;    // guarded by mu_
+  std::size_t in_flight_ = 0;                       // guarded by mu_
+  bool stopping_ = false;                           // guarded by mu_
+  bool wake_ = false;                               // guarded by mu_: a request finished
+  std::thread thread_;
+};
+
+}  // namespace parley::push

@@ -1,0 +1,111 @@
+// End-to-end: the service worker's push handler in Chromium. Chromium's DevTools protocol
+// hands a push message to the service worker (ServiceWorker.deliverPushMessage) as a push
+// service would after decryption; the test reads the notifications the worker shows.
+// Also: the notification opt-in lives in Settings and asks nothing on page load.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
+
+let server;
+let browser;
+
+describe('push notifications in the browser', () => {
+  before(async () => {
+    server = await startServer();
+    browser = await startBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows a notification per chat, not while that chat is visible, and withdraws it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    await context.grantPermissions(['notifications'], { origin: server.base });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('[page error]', e.message));
+    let prompts = 0;
+    page.on('dialog', () => (prompts += 1));
+
+    const alice = (await api(server.base, 'POST', '/register', { username: 'alice', display_name: 'Alice', password: 'alice-password-1' })).data;
+    await page.goto(server.base + '/');
+    await page.getByRole('tab', { name: 'Create account' }).click();
+    await page.getByLabel('Username').fill('bob');
+    await page.getByLabel('Your name').fill('Bob');
+    await page.getByLabel('Password').fill('bob-password-1');
+    await page.getByRole('button', { name: 'Create account' }).last().click();
+    await page.getByRole('button', { name: 'Main menu' }).waitFor();
+    const conv = (await api(server.base, 'POST', '/conversations', { peer_username: 'bob' }, alice.token)).data.conversation;
+    await api(server.base, 'POST', `/conversations/${conv.id}/messages`, { client_id: 'e2e-1', text: 'hello bob' }, alice.token);
+    assert.equal(prompts, 0, 'no prompt on load');
+
+    // The service worker is running; find its registration for the DevTools protocol.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    const cdp = await context.newCDPSession(page);
+    const registrations = new Map();
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+      for (const r of e.registrations) registrations.set(r.scopeURL, r.registrationId);
+    });
+    await cdp.send('ServiceWorker.enable');
+    const registrationId = await eventually(() => registrations.get(server.base + '/'), { message: 'the worker registration' });
+    const deliver = (payload) =>
+      cdp.send('ServiceWorker.deliverPushMessage', { origin: server.base, registrationId, data: JSON.stringify(payload) });
+    const notifications = () =>
+      page.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, url: n.data?.url })),
+      );
+    const push = {
+      type: 'message', tag: `c${conv.id}`, conversation_id: conv.id, seq: 2, count: 2, badge: 2, kind: 'direct',
+      conversation_name: '', sender: { id: alice.user.id, username: 'alice', display_name: 'Alice' }, text: 'are you there?', ts: Date.now(),
+    };
+
+    // The chat list is showing, not the chat: a notification, titled by the sender.
+    await deliver(push);
+    const shown = await eventually(async () => (await notifications()).find((n) => n.tag === `c${conv.id}`), { message: 'a notification' });
+    assert.deepEqual(shown, { title: 'Alice', body: 'are you there? (2 new messages)', tag: `c${conv.id}`, url: `/c/${conv.id}` });
+
+    // A withdraw closes it.
+    await deliver({ type: 'withdraw', tag: `c${conv.id}`, conversation_id: conv.id, seq: 2 });
+    await eventually(async () => (await notifications()).length === 0, { message: 'the notification withdrawn' });
+
+    // "Only New message": no sender, no text.
+    await deliver({ type: 'message', tag: `c${conv.id}`, conversation_id: conv.id, seq: 3, count: 1, badge: 1, kind: 'direct' });
+    const hidden = await eventually(async () => (await notifications())[0], { message: 'a hidden-preview notification' });
+    assert.equal(hidden.title, 'Parley');
+    assert.equal(hidden.body, 'New message');
+    await deliver({ type: 'withdraw', tag: `c${conv.id}`, conversation_id: conv.id, seq: 3 });
+    await eventually(async () => (await notifications()).length === 0, { message: 'withdrawn again' });
+
+    // With the chat open and visible, nothing is shown; a push for another chat still is.
+    await page.goto(`${server.base}/c/${conv.id}`);
+    await page.getByRole('button', { name: 'Main menu' }).waitFor();
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await deliver({ ...push, seq: 4, text: 'visible chat' });
+    await deliver({ ...push, tag: 'c999', conversation_id: 999, seq: 1, count: 1, text: 'another chat' });
+    const other = await eventually(async () => (await notifications()).find((n) => n.tag === 'c999'), { message: 'the other chat\'s notification' });
+    assert.equal(other.body, 'another chat');
+    assert.equal((await notifications()).filter((n) => n.tag === `c${conv.id}`).length, 0, 'none for the visible chat');
+
+    // The chat's menu mutes it; the server keeps it, and the menu then offers to unmute.
+    await page.getByRole('button', { name: 'Chat menu' }).click();
+    await page.getByRole('menuitem', { name: 'Mute for 8 hours' }).click();
+    const bob = (await api(server.base, 'POST', '/login', { username: 'bob', password: 'bob-password-1' })).data;
+    const muted = await eventually(async () => {
+      const c = (await api(server.base, 'GET', `/conversations/${conv.id}`, undefined, bob.token)).data.conversation;
+      return c.muted_until > Date.now() ? c.muted_until : null;
+    }, { message: 'the conversation muted on the server' });
+    assert.ok(muted - Date.now() <= 8 * 3600 * 1000);
+    await page.getByRole('button', { name: 'Chat menu' }).click();
+    await page.getByRole('menuitem', { name: 'Unmute notifications' }).click();
+    await eventually(async () => (await api(server.base, 'GET', `/conversations/${conv.id}`, undefined, bob.token)).data.conversation.muted_until === 0,
+      { message: 'unmuted on the server' });
+
+    // The opt-in is in Settings.
+    await page.getByRole('button', { name: 'Settings and contacts' }).click();
+    const toggle = page.getByRole('switch', { name: 'Notifications on this device' });
+    await toggle.waitFor();
+    assert.equal(await toggle.isChecked(), false, 'off until the user opts in');
+    assertNoCspViolations(assert);
+    await context.close();
+  });
+});
