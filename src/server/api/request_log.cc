@@ -40,9 +40,12 @@ bool RequestLog::acceptable(std::string_view offered) {
 
 std::string RequestLog::request_id(std::string_view offered) {
   if (acceptable(offered)) return std::string(offered);
+  // Random, not a counter: consecutive ids would tell any client how much traffic the
+  // server carries between two of its requests.
+  uint64_t r = 0;
+  randombytes_buf(&r, sizeof r);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%s-%llx", prefix_.c_str(),
-                static_cast<unsigned long long>(counter_.fetch_add(1, std::memory_order_relaxed) + 1));
+  std::snprintf(buf, sizeof buf, "%s-%016llx", prefix_.c_str(), static_cast<unsigned long long>(r));
   return buf;
 }
 

@@ -1,6 +1,6 @@
 // Request ids and the access log. Every HTTP request gets an id: the client's (or the
 // load balancer's) X-Request-Id when it is 1-64 characters of [A-Za-z0-9._-], otherwise a
-// new one ("<8 hex digits of this process>-<counter>"). The answer carries it back in
+// new one ("<8 hex digits of this process>-<16 random hex digits>"). The answer carries it back in
 // X-Request-Id, and one info line records the request:
 //   http req=3fa2c1d0-1f method=GET path=/api/v1/conversations status=200 ms=1.8 from=127.0.0.1
 // with error=<code> on error answers. The path is logged without its query string (signed
@@ -42,7 +42,6 @@ class RequestLog {
 
  private:
   std::string prefix_;  // random per process, so ids of several nodes do not collide
-  std::atomic<uint64_t> counter_{0};
 };
 
 }  // namespace parley::api
