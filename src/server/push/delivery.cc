@@ -38,7 +38,9 @@ json::object payload(const store::MessageRecord& m, bool changed, const store::C
                        {"tag", tag},
                        {"conversation_id", m.conversation_id},
                        {"seq", m.seq},
-                       {"count", std::max<int64_t>(1, c.last_seq - me.read_seq)},
+                       // Unread up to and including this message, so the text and the count of one
+                       // push agree even when it is examined after later messages committed.
+                       {"count", std::max<int64_t>(1, (changed ? c.last_seq : m.seq) - me.read_seq)},
                        {"badge", badge},
                        {"kind", c.kind},
                        {"ts", m.ts}};
