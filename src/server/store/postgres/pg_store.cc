@@ -93,9 +93,9 @@ bool PgStore::purge_erased() {
   if (!ensure_connected(conn).ok()) return false;
   // VACUUM cannot run inside a transaction block: one statement per call. The rewrite
   // needs an ACCESS EXCLUSIVE lock on messages; waiting for it queues every later reader
-  // and writer behind it, so it gives up after a few seconds (a long read holds the table)
-  // and the purge is retried.
-  if (!conn.exec("SET lock_timeout = '5s'").ok()) return false;
+  // and writer behind it, so it gives up after a second (a long read holds the table) and
+  // the purge is retried.
+  if (!conn.exec("SET lock_timeout = '1s'").ok()) return false;
   // The new files hold the live row versions only; the old files (with the dead versions,
   // the freed space they left, and the GIN keys of erased words) are deleted at commit.
   if (!conn.exec("VACUUM (FULL) messages").ok()) return false;
@@ -135,8 +135,9 @@ Status PgStore::write(std::span<WriteOp* const> ops) {
     // Statements queued for a transaction that failed would only fail in turn.
     writer_->discard_deferred();
     if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK");
-    return status;
   }
+  // Set only once COMMIT was sent: when its answer was lost the erase may have committed
+  // (and a resent delete finds it done and erases nothing), so it is purged either way.
   if (batch_erased_) {
     {
       std::lock_guard lock(purge_mutex_);
