@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer } from './lib/server.mjs';
 import {
   api, assertError, assertNoFrame, assertStatus, assertWsError, assertGapFree, cid, connect, fullHistory,
@@ -282,8 +284,8 @@ test('deleted content is erased from the database files', {
  */
 async function ownPostgres(t) {
   const script = new URL('../../scripts/pg-test-server.sh', import.meta.url).pathname;
-  const base = `/tmp/parley-erase-${process.pid}`;
   // Reachable by the server's user when the tests run as root (the script's rule).
+  const base = path.join(os.tmpdir(), `parley-erase-${process.pid}`);
   fs.mkdirSync(base, { recursive: true, mode: 0o755 });
   const dir = `${base}/pg`;
   t.after(() => {
