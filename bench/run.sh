@@ -8,6 +8,8 @@
 #   CONNECTIONS=19000 PROCS=2 bench/run.sh connections
 #   GROUP_SIZE=100 GROUP_COUNT=10 bench/run.sh group   # 1 group flat out, 1 at 70% of that, GROUP_COUNT flat out
 #   PARLEYD=/path/to/parleyd bench/run.sh      # use that server binary, build only the bench
+#   PG_SERVER=postgresql://USER@HOST:PORT/postgres bench/run.sh direct   # parleyd on PostgreSQL
+#                                   # (a fresh database on that server per scenario)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

@@ -9,7 +9,8 @@
 # The URI names the "postgres" database of user "parley" (trust authentication, listening
 # on 127.0.0.1 only). PostgreSQL refuses to run as root, so as root the server runs as the
 # user "postgres" (created by Debian's package), and DIR's parents must let it through.
-# fsync is off: for tests only.
+# fsync is off: for tests only. PARLEY_PG_OPTIONS (e.g. "-c wal_keep_size=0") adds server
+# options after these, so they win.
 set -euo pipefail
 bin=${PARLEY_PG_BIN:-/usr/lib/postgresql/15/bin}
 usage="usage: pg-test-server.sh start|standby|crash|promote|stop DIR [URI]"
@@ -24,7 +25,7 @@ free_port() {
 # Every server can be a primary for a standby (wal_level replica is the default).
 server_options() {
   echo "-p $1 -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
-    "-c max_wal_senders=4 -c wal_keep_size=256MB"
+    "-c max_wal_senders=4 -c wal_keep_size=256MB ${PARLEY_PG_OPTIONS:-}"
 }
 
 prepare_dir() {

@@ -5,6 +5,10 @@
 #   build_release            # sets $parleyd (or uses $PARLEYD) and $bench; uses $JOBS
 #   start_parleyd            # sets $server_pid, $port, $tmp (its data and log directory)
 #   stop_parleyd             # stops it (if running) and removes $tmp
+#
+# With PG_SERVER=postgresql://USER@HOST:PORT/DB (a PostgreSQL 15 server; DB is only used to
+# connect) each start_parleyd runs parleyd on a fresh database created on that server
+# (--store), and stop_parleyd drops it.
 
 build_release() {
   cmake --preset release >/dev/null
@@ -21,11 +25,18 @@ build_release() {
 tmp=
 server_pid=
 port=
+pg_db=
 
 # The benchmark's flags: fast password hashing, every rate limit lifted, a free port.
 start_parleyd() {
   tmp=$(mktemp -d)
-  "$parleyd" --listen 127.0.0.1:0 --data-dir "$tmp/data" --web-root "" --log-level warn \
+  local store=()
+  if [[ -n ${PG_SERVER:-} ]]; then
+    pg_db=parley_bench_$$_$RANDOM
+    psql "$PG_SERVER" -qAtc "CREATE DATABASE $pg_db"
+    store=(--store "${PG_SERVER%/*}/$pg_db")
+  fi
+  "$parleyd" "${store[@]}" --listen 127.0.0.1:0 --data-dir "$tmp/data" --web-root "" --log-level warn \
     --insecure-fast-password-hashing true --rate-register-per-min 1000000 \
     --rate-login-per-min 1000000 --rate-send-per-sec 0 --rate-other-per-sec 0 \
     --rate-group-create-per-min 0 --rate-group-add-per-min 0 --max-connections-per-address 0 >"$tmp/server.log" 2>&1 &
@@ -49,4 +60,8 @@ stop_parleyd() {
   fi
   [[ -n $tmp ]] && rm -rf "$tmp"
   tmp=
+  if [[ -n $pg_db ]]; then
+    psql "$PG_SERVER" -qAtc "DROP DATABASE $pg_db" || true
+    pg_db=
+  fi
 }

@@ -69,6 +69,7 @@ std::optional<std::unique_ptr<parley::store::Store>> open_store(const parley::Co
     store::PgOptions pg;
     pg.uri = c.store;
     pg.reader_connections = static_cast<int>(c.store_connections);
+    pg.erase_purge_delay_ms = static_cast<int>(c.erase_purge_delay_ms);
     auto opened = store::open_pg_store(pg);
     if (!opened) {
       // The URI may hold a password: name the store, not the string.

@@ -3,7 +3,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startServer } from './lib/server.mjs';
 import {
   api, assertError, assertNoFrame, assertStatus, assertWsError, assertGapFree, cid, connect, fullHistory,
@@ -220,8 +223,26 @@ test('delete for me hides a message on all of my devices and nobody else\'s', as
   assertError(await api(server, 'DELETE', `/api/v1/conversations/${conv.id}/messages/${m2.seq}?for=me`, { token: eve.token }), 404, 'not_found', 'eve');
 });
 
-test('deleted content is erased from the database files', async (t) => {
-  const server = await startServer(t, { args: ['--erase-purge-delay-ms', '200'] });
+// On SQLite the files are the database and its WAL in the data directory. On PostgreSQL
+// (PARLEY_TEST_STORE set) the test starts a server of its own, configured as
+// docs/architecture.md ("Erasure on PostgreSQL") tells operators to (wal_recycle off,
+// wal_keep_size 0), and the files are the database's directory under base/ and pg_wal/.
+test('deleted content is erased from the database files', {
+  skip: process.env.PARLEY_TEST_STORE && !fs.existsSync('/usr/lib/postgresql/15/bin/initdb')
+    ? 'PostgreSQL 15 is not installed' : false,
+}, async (t) => {
+  let storeFiles;
+  let args = ['--erase-purge-delay-ms', '200'];
+  if (process.env.PARLEY_TEST_STORE) {
+    const pg = await ownPostgres(t);
+    args = [...args, '--store', pg.uri];
+    storeFiles = () => [...filesUnder(pg.databaseDir), ...filesUnder(pg.walDir)];
+  }
+  const server = await startServer(t, { args });
+  if (!storeFiles) {
+    storeFiles = () => fs.readdirSync(server.dataDir).filter((f) => f.startsWith('parley.db'))
+      .map((f) => `${server.dataDir}/${f}`);
+  }
   const [alice, bob] = await Promise.all([register(server, 'alice'), register(server, 'bob')]);
   const conv = (await openConversation(server, alice.token, 'bob')).conversation;
   const ac = await connect(t, server, alice.token);
@@ -233,23 +254,68 @@ test('deleted content is erased from the database files', async (t) => {
   await ac.sendMessage(conv.id, cid(), `the other word is ${kept} ok`);
   // Fill a few pages and edits so the secret is not only in the newest page.
   for (let i = 0; i < 50; i += 1) await ac.sendMessage(conv.id, cid(), `filler message ${i} with some words`);
-  assert.deepEqual(await searchTexts(server, bob.token, secret.toLowerCase()), [`the code word is ${secret} ok`]);
+  // And once more in the newest row: on PostgreSQL its old version is then the lowest tuple
+  // on its page, whose bytes a plain VACUUM would leave in the page's free space.
+  const m2 = (await ac.sendMessage(conv.id, cid(), `again ${secret}`)).message;
+  assert.deepEqual((await searchTexts(server, bob.token, secret.toLowerCase())).sort(),
+    [`the code word is ${secret} ok`, `again ${secret}`].sort());
 
   const purgesBefore = await purges(server);
   await ac.call({ type: 'delete', conversation_id: conv.id, seq: m1.seq, for: 'everyone' }, 'ok');
+  await ac.call({ type: 'delete', conversation_id: conv.id, seq: m2.seq, for: 'everyone' }, 'ok');
   const deadline = Date.now() + T(15000);
-  while ((await purges(server)) <= purgesBefore) {
+  // Both erases purged: a purge ran, and none is pending (the second erase may have
+  // committed while the first purge ran, and then gets a purge of its own).
+  while ((await purges(server)) <= purgesBefore || (await erasePending(server))) {
     assert.ok(Date.now() < deadline, 'the erase purge ran');
     await sleep(100);
   }
-  const files = fs.readdirSync(server.dataDir).filter((f) => f.startsWith('parley.db'));
-  const bytes = Buffer.concat(files.map((f) => fs.readFileSync(`${server.dataDir}/${f}`)));
-  const haystack = bytes.toString('latin1').toLowerCase();
-  assert.ok(haystack.includes(kept.toLowerCase()), 'the control word is found in the files');
-  assert.ok(!haystack.includes(secret.toLowerCase()), 'the deleted word is nowhere in the files');
-  assert.ok(!haystack.includes('quartzsecret'), 'not even as the tail of an index term');
+  const contents = storeFiles().map((f) => ({ f, text: fs.readFileSync(f).toString('latin1').toLowerCase() }));
+  const holding = (word) => contents.filter((c) => c.text.includes(word)).map((c) => c.f);
+  assert.ok(holding(kept.toLowerCase()).length > 0, 'the control word is found in the files');
+  assert.deepEqual(holding(secret.toLowerCase()), [], 'the deleted word is nowhere in the files');
+  assert.deepEqual(holding('quartzsecret'), [], 'not even as the tail of an index term');
   assert.deepEqual(await searchTexts(server, bob.token, secret.toLowerCase()), []);
 });
+
+/**
+ * A PostgreSQL 15 server of the test's own (scripts/pg-test-server.sh) with one database:
+ * {uri, databaseDir, walDir}. Stopped and removed after the test.
+ */
+async function ownPostgres(t) {
+  const script = new URL('../../scripts/pg-test-server.sh', import.meta.url).pathname;
+  // Reachable by the server's user when the tests run as root (the script's rule).
+  const base = path.join(os.tmpdir(), `parley-erase-${process.pid}`);
+  fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+  const dir = `${base}/pg`;
+  t.after(() => {
+    try { execFileSync(script, ['stop', dir]); } catch { /* already gone */ }
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+  // Segments a checkpoint retires are deleted rather than renamed for reuse (a renamed one
+  // keeps its old bytes until overwritten), and none are kept for standbys.
+  const server = execFileSync(script, ['start', dir], {
+    encoding: 'utf8', env: { ...process.env, PARLEY_PG_OPTIONS: '-c wal_recycle=off -c wal_keep_size=0' },
+  }).trim();
+  const psql = (uri, sql) => execFileSync('psql', [uri, '-qAtc', sql], { encoding: 'utf8' }).trim();
+  psql(server, 'CREATE DATABASE parley_erase');
+  const url = new URL(server);
+  url.pathname = '/parley_erase';
+  const dataDir = psql(server, 'SHOW data_directory');
+  const oid = psql(server, "SELECT oid FROM pg_database WHERE datname = 'parley_erase'");
+  return { uri: url.toString(), databaseDir: `${dataDir}/base/${oid}`, walDir: `${dataDir}/pg_wal` };
+}
+
+function filesUnder(dir) {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile()).map((e) => `${e.parentPath ?? e.path}/${e.name}`);
+}
+
+async function erasePending(server) {
+  const m = /^parley_store_erase_pending (\d+)$/m.exec((await api(server, 'GET', '/metrics')).text);
+  assert.ok(m, 'the pending gauge is exported');
+  return m[1] === '1';
+}
 
 async function purges(server) {
   const res = await api(server, 'GET', '/metrics');

@@ -1,5 +1,6 @@
 #include "server/store/postgres/pg_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <string>
@@ -40,7 +41,84 @@ Result<std::unique_ptr<PgStore>> PgStore::open(const PgOptions& options) {
     PARLEY_PG_TRY(configure(*reader));
     store->idle_readers_.push_back(std::move(reader));
   }
+  store->erase_purge_delay_ms_ = std::max(0, options.erase_purge_delay_ms);
+  PARLEY_PG_ASSIGN(store->purger_, Conn::open(options.uri));
+  PARLEY_PG_TRY(configure(*store->purger_));
+  store->purge_thread_ = std::thread([s = store.get()] { s->purge_loop(); });
   return store;
+}
+
+PgStore::~PgStore() { stop_purger(); }
+
+void PgStore::stop_purger() {
+  {
+    std::lock_guard lock(purge_mutex_);
+    purge_stopping_ = true;
+  }
+  purge_cv_.notify_one();
+  if (purge_thread_.joinable()) purge_thread_.join();
+}
+
+void PgStore::purge_loop() {
+  for (;;) {
+    {
+      std::unique_lock lock(purge_mutex_);
+      // Re-evaluated after every wake-up: a write may have set the due time.
+      for (;;) {
+        if (purge_stopping_) return;
+        if (erase_due_ && *erase_due_ <= std::chrono::steady_clock::now()) break;
+        if (erase_due_) {
+          purge_cv_.wait_until(lock, *erase_due_);
+        } else {
+          purge_cv_.wait(lock);
+        }
+      }
+      // Erases committed after this point set a new due time and get their own purge.
+      erase_due_.reset();
+    }
+    const bool purged = purge_erased();
+    std::lock_guard lock(purge_mutex_);
+    if (purged) {
+      erase_purges_.fetch_add(1);
+      if (!erase_due_) erase_pending_.store(false);
+    } else {
+      auto retry = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      if (!erase_due_ || *erase_due_ > retry) erase_due_ = retry;
+    }
+  }
+}
+
+bool PgStore::purge_erased() {
+  Conn& conn = *purger_;
+  if (!ensure_connected(conn).ok()) return false;
+  // VACUUM cannot run inside a transaction block: one statement per call. The rewrite
+  // needs an ACCESS EXCLUSIVE lock on messages; waiting for it queues every later reader
+  // and writer behind it, so it gives up after a second (a long read holds the table) and
+  // the purge is retried.
+  if (!conn.exec("SET lock_timeout = '1s'").ok()) return false;
+  // The new files hold the live row versions only; the old files (with the dead versions,
+  // the freed space they left, and the GIN keys of erased words) are deleted at commit.
+  if (!conn.exec("VACUUM (FULL) messages").ok()) return false;
+  // WAL written before the erase still holds the text. The first checkpoint makes the
+  // rewrite durable in the data files, the switch closes the current segment, and the
+  // second checkpoint, whose redo point lies in the new segment, removes (or, with
+  // wal_recycle on, renames for reuse) every older one that replication and wal_keep_size
+  // do not hold. CHECKPOINT needs the pg_checkpoint role and pg_switch_wal() an EXECUTE
+  // grant (or a superuser); without them the segments retire with the server's own
+  // checkpoints instead, which this purge does not wait for.
+  if (Status s = conn.exec("CHECKPOINT"); !s.ok()) return conn.last_sqlstate() == "42501";
+  if (Status s = conn.exec("SELECT pg_switch_wal()"); !s.ok()) {
+    return conn.last_sqlstate() == "42501";
+  }
+  if (Status s = conn.exec("CHECKPOINT"); !s.ok()) return conn.last_sqlstate() == "42501";
+  return true;
+}
+
+StoreStats PgStore::stats() const {
+  StoreStats stats;
+  stats.erase_purges = erase_purges_.load();
+  stats.erase_pending = erase_pending_.load();
+  return stats;
 }
 
 Status PgStore::ensure_connected(Conn& conn) {
@@ -49,15 +127,27 @@ Status PgStore::ensure_connected(Conn& conn) {
   return configure(conn);
 }
 
-StoreStats PgStore::stats() const { return StoreStats{}; }
-
 Status PgStore::write(std::span<WriteOp* const> ops) {
   PARLEY_PG_TRY(ensure_connected(*writer_));
+  batch_erased_ = false;
   Status status = write_batch(ops);
   if (!status.ok()) {
     // Statements queued for a transaction that failed would only fail in turn.
     writer_->discard_deferred();
     if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK");
+  }
+  // Set only once COMMIT was sent: when its answer was lost the erase may have committed
+  // (and a resent delete finds it done and erases nothing), so it is purged either way.
+  if (batch_erased_) {
+    {
+      std::lock_guard lock(purge_mutex_);
+      erase_pending_.store(true);
+      if (!erase_due_) {
+        erase_due_ = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(erase_purge_delay_ms_);
+      }
+    }
+    purge_cv_.notify_one();
   }
   return status;
 }
@@ -139,6 +229,7 @@ Status PgStore::write_batch(std::span<WriteOp* const> ops) {
   }
   finish += "COMMIT";
   if (ops.empty()) finish = "RELEASE SAVEPOINT op; " + finish;
+  batch_erased_ = txn.erased();
   return writer_->exec(finish);
 }
 

@@ -2,12 +2,15 @@
 // everyone else uses open_pg_store() and the Store interface.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -19,6 +22,7 @@ namespace parley::store::pg {
 class PgStore final : public Store {
  public:
   static Result<std::unique_ptr<PgStore>> open(const PgOptions& options);
+  ~PgStore() override;
 
   Status write(std::span<WriteOp* const> ops) override;
 
@@ -86,6 +90,14 @@ class PgStore final : public Store {
   // ended the idle session. Errors: kUnavailable, kInternal.
   Result<int64_t> begin_batch();
 
+  // The erase purge (PgOptions::erase_purge_delay_ms): the purger thread waits for a due
+  // time set by write() after a batch that erased text, then runs purge_erased().
+  void purge_loop();
+  // VACUUM (FULL) messages, then CHECKPOINT, pg_switch_wal(), CHECKPOINT on purger_.
+  // False when a step failed (the caller retries).
+  bool purge_erased();
+  void stop_purger();
+
   std::unique_ptr<Conn> checkout();
   void checkin(std::unique_ptr<Conn> conn);
 
@@ -93,6 +105,18 @@ class PgStore final : public Store {
   std::string uri_;
   // Used by write() only (one thread, store.h).
   std::unique_ptr<Conn> writer_;
+  bool batch_erased_ = false;  // the last write_batch() erased text (writer's thread only)
+
+  // Used by the purger thread only.
+  std::unique_ptr<Conn> purger_;
+  std::thread purge_thread_;
+  int erase_purge_delay_ms_ = 5000;  // constant after open()
+  std::mutex purge_mutex_;
+  std::condition_variable purge_cv_;
+  std::optional<std::chrono::steady_clock::time_point> erase_due_;  // guarded by purge_mutex_
+  bool purge_stopping_ = false;                                      // guarded by purge_mutex_
+  std::atomic<bool> erase_pending_{false};
+  std::atomic<uint64_t> erase_purges_{0};
 
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;
