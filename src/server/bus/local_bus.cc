@@ -51,6 +51,12 @@ std::size_t LocalBus::publish(const Envelope& envelope) {
   return targets.size();
 }
 
+bool LocalBus::has_devices(int64_t user_id) const {
+  const Shard& s = shard_for(user_id);
+  std::lock_guard lock(s.mu);
+  return s.devices.count(user_id) > 0;
+}
+
 std::size_t LocalBus::subscriber_count() const {
   std::size_t n = 0;
   for (const Shard& s : shards_) {
