@@ -77,6 +77,15 @@ const std::vector<Option>& options() {
       {"store-connections",
        "PostgreSQL: reader connections per process, besides the one writer (default 8)",
        number<int64_t>(&Config::store_connections, 1, 256)},
+      {"bus",
+       "how events reach devices on other nodes: local (one process, the default) or "
+       "nats://HOST:PORT[,HOST:PORT...] (a NATS cluster shared by every node)",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "local" && v.rfind("nats://", 0) != 0)
+           return Error::make(Errc::kInvalidArgument, "bus must be \"local\" or nats://HOST:PORT[,...]");
+         c.bus = v;
+         return {};
+       }},
       {"web-root", "directory of the built web client (default web/dist)", text(&Config::web_root)},
       {"public-origin",
        "comma-separated origins the web client is served from, e.g. https://chat.example.com "

@@ -20,6 +20,9 @@ struct Config {
   // for failover). Media blobs stay in data_dir either way.
   std::string store = "sqlite";
   int64_t store_connections = 8;  // PostgreSQL: reader connections per process
+  // "local" (events reach only this process's devices, the default) or the NATS cluster
+  // that carries them between nodes: nats://HOST:PORT[,HOST:PORT...] (src/server/bus).
+  std::string bus = "local";
   std::string web_root = "web/dist";
   std::vector<std::string> public_origins;   // where the web client is served from
   std::vector<std::string> allowed_origins;  // other origins whose pages may use the server

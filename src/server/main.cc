@@ -11,6 +11,7 @@
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
 #include "server/bus/local_bus.h"
+#include "server/bus/nats_bus.h"
 #include "server/chat/service.h"
 #include "server/config.h"
 #include "server/media/fs_media_store.h"
@@ -141,6 +142,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "parleyd: --metrics-allow: %s\n", metrics_allow.error().message.c_str());
     return 2;
   }
+  Result<std::vector<std::string>> nats_servers = std::vector<std::string>{};
+  if (c.bus != "local") nats_servers = bus::parse_nats_servers(c.bus);
+  if (!nats_servers) {
+    std::fprintf(stderr, "parleyd: --bus: %s\n", nats_servers.error().message.c_str());
+    return 2;
+  }
   so.io_threads = static_cast<int>(c.io_threads);
   so.worker_threads = static_cast<int>(c.worker_threads);
   so.web_root = c.web_root;
@@ -164,7 +171,22 @@ int main(int argc, char** argv) {
   if (!db) return 1;
 
   Metrics metrics;
-  bus::LocalBus bus;
+  std::unique_ptr<bus::Bus> bus_owner;
+  if (c.bus == "local") {
+    bus_owner = std::make_unique<bus::LocalBus>();
+  } else {
+    bus::NatsBusOptions bo;
+    bo.servers = *nats_servers;
+    auto opened = bus::NatsBus::open(bo);
+    if (!opened) {
+      spdlog::critical("{}", opened.error().message);
+      return 1;
+    }
+    spdlog::info("bus: NATS ({} server{}), node {:016x}", bo.servers.size(), bo.servers.size() == 1 ? "" : "s",
+                 (*opened)->node_id());
+    bus_owner = std::move(opened).value();
+  }
+  bus::Bus& bus = *bus_owner;
   api::EventPublisher publisher(bus, metrics);
   net::Server server(so);
 
