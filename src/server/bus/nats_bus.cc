@@ -29,6 +29,16 @@ uint64_t random_node_id() {
   return id;
 }
 
+int64_t steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+const std::shared_ptr<const std::string>& resync_frame() {
+  static const auto kFrame = std::make_shared<const std::string>(R"({"type":"resync"})");
+  return kFrame;
+}
+
 std::string nats_error(natsStatus s) {
   const char* last = nats_GetLastError(nullptr);
   return std::string(natsStatus_GetText(s)) + (last && *last ? std::string(": ") + last : "");
@@ -53,11 +63,15 @@ struct NatsCallbacks {
     if (user) bus->on_remote(*user, natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
     else bus->received_invalid_.fetch_add(1, std::memory_order_relaxed);
   }
-  static void error(NatsBus* bus, natsStatus err) {
+  static void error(NatsBus* bus, natsSubscription* sub, natsStatus err) {
     bus->async_errors_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("bus: NATS asynchronous error: {}", natsStatus_GetText(err));
+    if (err == NATS_SLOW_CONSUMER && sub) {
+      if (auto user = subject_user(natsSubscription_GetSubject(sub))) bus->on_slow_consumer(*user);
+    }
   }
   static void disconnected(NatsBus* bus) {
+    bus->disconnected_at_ = steady_now_ms();
     bus->connected_ = false;
     bus->disconnects_.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("bus: disconnected from NATS; reconnecting");
@@ -68,6 +82,7 @@ struct NatsCallbacks {
     char url[256] = {0};
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     spdlog::info("bus: reconnected to NATS at {}", url);
+    bus->on_reconnected();
   }
 };
 
@@ -82,8 +97,8 @@ static void parley_nats_on_sub_complete(void* closure) {
   --impl->live_subscriptions;
   impl->cv.notify_all();
 }
-static void parley_nats_on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
-  NatsCallbacks::error(static_cast<NatsBus*>(closure), err);
+static void parley_nats_on_error(natsConnection*, natsSubscription* sub, natsStatus err, void* closure) {
+  NatsCallbacks::error(static_cast<NatsBus*>(closure), sub, err);
 }
 static void parley_nats_on_disconnected(natsConnection*, void* closure) {
   NatsCallbacks::disconnected(static_cast<NatsBus*>(closure));
@@ -199,12 +214,12 @@ void NatsBus::enqueue(Work w, bool droppable) {
 
 void NatsBus::subscribe(int64_t user_id, const std::shared_ptr<Subscriber>& subscriber) {
   local_.subscribe(user_id, subscriber);
-  enqueue(Work{user_id, true, nullptr}, false);
+  enqueue(Work{Work::Kind::kInterest, user_id, nullptr}, false);
 }
 
 void NatsBus::unsubscribe(int64_t user_id, uint64_t connection_id) {
   local_.unsubscribe(user_id, connection_id);
-  enqueue(Work{user_id, true, nullptr}, false);
+  enqueue(Work{Work::Kind::kInterest, user_id, nullptr}, false);
 }
 
 std::size_t NatsBus::publish(const Envelope& envelope) {
@@ -220,14 +235,17 @@ std::size_t NatsBus::publish(const Envelope& envelope) {
   }
   // Encoded once, shared by the publications to every recipient's subject.
   auto bytes = std::make_shared<const std::string>(encode_remote(r));
+  const int64_t now = steady_now_ms();
   {
     std::lock_guard lock(mu_);
     for (int64_t user : envelope.user_ids) {
+      recent_.emplace_back(now, user);
+      if (recent_.size() > kRecentMax) recent_.pop_front();
       if (queue_.size() >= options_.queue_max) {
         publish_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      queue_.push_back(Work{user, false, bytes});
+      queue_.push_back(Work{Work::Kind::kPublish, user, bytes});
     }
   }
   cv_.notify_one();
@@ -244,8 +262,12 @@ void NatsBus::run() {
     in_flight_ = batch.size();
     lock.unlock();
     for (Work& w : batch) {
-      if (w.interest_changed) {
+      if (w.kind == Work::Kind::kInterest) {
         reconcile(w.user_id);
+        continue;
+      }
+      if (w.kind == Work::Kind::kResync) {
+        resync_after_reconnect();
         continue;
       }
       const std::string subject = user_subject(w.user_id);
@@ -318,6 +340,39 @@ void NatsBus::on_remote(int64_t user_id, const char* data, int len) {
   delivered_.fetch_add(local_.publish(e), std::memory_order_relaxed);
 }
 
+void NatsBus::on_reconnected() { enqueue(Work{Work::Kind::kResync, 0, nullptr}, false); }
+
+void NatsBus::on_slow_consumer(int64_t user_id) {
+  Envelope e;
+  e.user_ids = {user_id};
+  e.frame = resync_frame();
+  resyncs_.fetch_add(local_.publish(e), std::memory_order_relaxed);
+}
+
+void NatsBus::resync_after_reconnect() {
+  // Our devices may have missed what other nodes published while we were away.
+  resyncs_.fetch_add(local_.deliver_all(resync_frame()), std::memory_order_relaxed);
+  // What we published shortly before the disconnection may have died with the server.
+  const int64_t since = disconnected_at_.load() - kRecentWindowMs;
+  std::unordered_set<int64_t> users;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = recent_.rbegin(); it != recent_.rend() && it->first >= since; ++it) users.insert(it->second);
+  }
+  RemoteEnvelope r;
+  r.origin_node = node_id_;
+  r.frame = resync_frame();
+  const std::string bytes = encode_remote(r);
+  for (int64_t user : users) {
+    const std::string subject = user_subject(user);
+    if (natsConnection_Publish(impl_->conn, subject.c_str(), bytes.data(), static_cast<int>(bytes.size())) == NATS_OK)
+      resyncs_.fetch_add(1, std::memory_order_relaxed);
+    else
+      publish_errors_.fetch_add(1, std::memory_order_relaxed);
+  }
+  spdlog::info("bus: after reconnecting, told local devices and {} recent recipients to sync", users.size());
+}
+
 bool NatsBus::flush(int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   {
@@ -340,6 +395,7 @@ NatsBusStats NatsBus::stats() const {
   st.disconnects = disconnects_.load();
   st.reconnects = reconnects_.load();
   st.async_errors = async_errors_.load();
+  st.resyncs = resyncs_.load();
   st.user_subscriptions = user_subscriptions_.load();
   st.connected = connected_.load();
   {
@@ -370,6 +426,9 @@ std::string NatsBus::metrics_text() const {
   add("parley_bus_reconnects_total", "counter", "Reconnections to NATS.", st.reconnects);
   add("parley_bus_async_errors_total", "counter", "Asynchronous NATS errors (slow consumer and others).",
       st.async_errors);
+  add("parley_bus_resyncs_total", "counter",
+      "Resync frames sent after a reconnection or a slow-consumer loss (local devices and remote users).",
+      st.resyncs);
   add("parley_bus_user_subscriptions", "gauge", "Users this node subscribes to (it holds a device of each).",
       st.user_subscriptions);
   add("parley_bus_queued", "gauge", "Events and subscription changes waiting for the bus thread.", st.queued);

@@ -15,6 +15,13 @@
 // docs/protocol.md). Messages from NATS arrive on the client library's delivery thread,
 // which hands them to LocalBus (deliver() only enqueues).
 //
+// Losses: core NATS delivers at most once. What a node can notice, it repairs by telling
+// devices to sync ({"type":"resync"}, docs/protocol.md): after a reconnection every local
+// device (their node may have missed events meanwhile) and, through the bus, every user it
+// published to in the 10 s before the disconnection (those events may have died in the
+// NATS server that went away); on a slow-consumer error, the devices of that user. Other
+// losses show up to clients as a seq gap.
+//
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
@@ -57,6 +64,7 @@ struct NatsBusStats {
   uint64_t disconnects = 0;
   uint64_t reconnects = 0;
   uint64_t async_errors = 0;      // slow consumer and other asynchronous errors
+  uint64_t resyncs = 0;           // resync frames handed to devices (local) or users (remote)
   uint64_t user_subscriptions = 0;  // users this node currently has interest in
   uint64_t queued = 0;
   bool connected = false;
@@ -91,15 +99,19 @@ class NatsBus final : public Bus {
 
   // One unit of work for the bus thread.
   struct Work {
-    int64_t user_id = 0;
-    bool interest_changed = false;            // reconcile the subscription of user_id
-    std::shared_ptr<const std::string> bytes;  // else: publish these to user_id's subject
+    enum class Kind { kPublish, kInterest, kResync };
+    Kind kind = Kind::kPublish;
+    int64_t user_id = 0;                       // kPublish, kInterest
+    std::shared_ptr<const std::string> bytes;  // kPublish: to user_id's subject
   };
 
   void run();
   void enqueue(Work w, bool droppable);
   void reconcile(int64_t user_id);
+  void resync_after_reconnect();
   void on_remote(int64_t user_id, const char* data, int len);
+  void on_reconnected();
+  void on_slow_consumer(int64_t user_id);
 
   // Constant after construction.
   const NatsBusOptions options_;
@@ -114,10 +126,16 @@ class NatsBus final : public Bus {
   bool stopping_ = false;   // guarded by mu_
   uint64_t in_flight_ = 0;  // guarded by mu_: popped, not yet handed to NATS
 
+  // The users published to lately, oldest first (steady ms, user); bounded.
+  static constexpr std::size_t kRecentMax = 1 << 16;
+  static constexpr int64_t kRecentWindowMs = 10000;
+  std::deque<std::pair<int64_t, int64_t>> recent_;  // guarded by mu_
+  std::atomic<int64_t> disconnected_at_{0};          // steady ms of the last disconnection
+
   std::unordered_map<int64_t, void*> subscriptions_;  // bus thread only: user -> natsSubscription*
 
   std::atomic<uint64_t> published_{0}, publish_dropped_{0}, publish_errors_{0}, received_{0},
-      received_invalid_{0}, delivered_{0}, disconnects_{0}, reconnects_{0}, async_errors_{0},
+      received_invalid_{0}, delivered_{0}, disconnects_{0}, reconnects_{0}, async_errors_{0}, resyncs_{0},
       user_subscriptions_{0};
   std::atomic<bool> connected_{false};
 

@@ -193,21 +193,32 @@ TEST_F(NatsBusTest, ANodeStopsReceivingAUserWhenItsLastDeviceLeaves) {
   EXPECT_EQ(b_->stats().received, 0u);
 }
 
-TEST_F(NatsBusTest, SubscriptionsSurviveARestartOfTheServer) {
-  auto on_b = std::make_shared<FakeDevice>(1, 1);
+TEST_F(NatsBusTest, AfterARestartOfTheServerDevicesAreToldToSyncAndRoutingResumes) {
+  auto on_a = std::make_shared<FakeDevice>(1, 1), on_b = std::make_shared<FakeDevice>(1, 2);
+  a_->subscribe(6, on_a);
   b_->subscribe(4, on_b);
   ASSERT_TRUE(b_->flush(10000));
+  a_->publish(frame_to({4}, 0, "before"));
+  ASSERT_TRUE(eventually([&] { return on_b->frames().size() == 1; }));
   server_->stop();
   ASSERT_TRUE(eventually([&] { return !a_->stats().connected && !b_->stats().connected; }));
   server_->start();
   ASSERT_TRUE(eventually([&] { return a_->stats().connected && b_->stats().connected; }));
   EXPECT_GE(b_->stats().reconnects, 1u);
+  const std::string resync = R"({"type":"resync"})";
+  // Every local device of both nodes hears it; user 4 (A published to it just before the
+  // disconnection) also hears it from A, through the bus.
+  ASSERT_TRUE(eventually([&] { return on_a->frames().size() == 1; }));
+  EXPECT_EQ(on_a->frames()[0], resync);
+  ASSERT_TRUE(eventually([&] { return on_b->frames().size() >= 2; }));
+  EXPECT_EQ(on_b->frames()[1], resync);
   // The subscription was replayed on reconnect: a publication after it arrives.
   ASSERT_TRUE(b_->flush(10000));
   a_->publish(frame_to({4}, 0, "after"));
-  ASSERT_TRUE(eventually([&] { return on_b->frames().size() == 1; }));
-  EXPECT_EQ(on_b->frames()[0], "after");
+  ASSERT_TRUE(eventually([&] { return !on_b->frames().empty() && on_b->frames().back() == "after"; }));
+  for (std::size_t i = 1; i + 1 < on_b->frames().size(); ++i) EXPECT_EQ(on_b->frames()[i], resync);
   EXPECT_NE(a_->metrics_text().find("parley_bus_reconnects_total 1"), std::string::npos);
+  EXPECT_GE(a_->stats().resyncs, 2u);  // on_a locally, user 4 remotely
 }
 
 TEST(ParseNatsServers, AcceptsAListAndRefusesGarbage) {
