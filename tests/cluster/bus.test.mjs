@@ -4,21 +4,12 @@
 //
 //   cd tests/node && PARLEY_TEST_STORE=postgresql://... node --test ../cluster/bus.test.mjs
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 
 import { api, assertStatus, connect, openConversation, register, T } from '../node/lib/client.mjs';
 import { startServer } from '../node/lib/server.mjs';
+import { freshDatabase } from './db.mjs';
 import { startNats } from './nats.mjs';
-
-export function freshDatabase(name) {
-  const serverUri = process.env.PARLEY_TEST_STORE;
-  assert.ok(serverUri, 'PARLEY_TEST_STORE must name a PostgreSQL server (scripts/pg-test-server.sh start DIR)');
-  execFileSync('psql', [serverUri, '-qAtc', `CREATE DATABASE ${name}`], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = new URL(serverUri);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
 
 async function metric(server, name) {
   const res = await fetch(`${server.url}/metrics`);

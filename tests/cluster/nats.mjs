@@ -20,8 +20,9 @@ function reachable(port) {
 }
 
 class NatsNode {
-  constructor(port, clusterPort, routes) {
+  constructor(port, clusterPort, routes, monitorPort) {
     this.port = port;
+    this.monitorPort = monitorPort;
     this.clusterPort = clusterPort;
     this.routes = routes;
     this.child = null;
@@ -30,7 +31,7 @@ class NatsNode {
   }
 
   async start(timeoutMs = 20000) {
-    const args = ['-a', '127.0.0.1', '-p', String(this.port)];
+    const args = ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort)];
     if (this.clusterPort) {
       args.push('--cluster_name', 'parley', '--cluster', `nats://127.0.0.1:${this.clusterPort}`,
         '--routes', this.routes.join(','));
@@ -49,6 +50,12 @@ class NatsNode {
     throw new Error(`nats-server on ${this.port} did not start:\n${this.log.join('').slice(-2000)}`);
   }
 
+  /** Client connections (parleyd nodes) this server holds, from its monitoring port. */
+  async clientConnections() {
+    const res = await fetch(`http://127.0.0.1:${this.monitorPort}/connz`);
+    return (await res.json()).num_connections;
+  }
+
   async kill(signal = 'SIGKILL') {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill(signal);
@@ -59,9 +66,11 @@ class NatsNode {
 /** Starts `nodes` nats-servers (routed into one cluster when more than one). */
 export async function startNats(t, { nodes = 1 } = {}) {
   const ports = [];
-  for (let i = 0; i < nodes; i += 1) ports.push({ client: await freePort(), cluster: nodes > 1 ? await freePort() : 0 });
+  for (let i = 0; i < nodes; i += 1) {
+    ports.push({ client: await freePort(), cluster: nodes > 1 ? await freePort() : 0, monitor: await freePort() });
+  }
   const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`);
-  const list = ports.map((p) => new NatsNode(p.client, p.cluster, routes));
+  const list = ports.map((p) => new NatsNode(p.client, p.cluster, routes, p.monitor));
   if (t) t.after(() => Promise.all(list.map((n) => n.kill())));
   await Promise.all(list.map((n) => n.start()));
   return {
