@@ -10,6 +10,7 @@
 #include "server/api/api.h"
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
+#include "server/bus/cluster_presence.h"
 #include "server/bus/local_bus.h"
 #include "server/bus/nats_bus.h"
 #include "server/chat/service.h"
@@ -172,6 +173,7 @@ int main(int argc, char** argv) {
 
   Metrics metrics;
   std::unique_ptr<bus::Bus> bus_owner;
+  bus::NatsBus* nats = nullptr;  // set when the bus is NATS
   if (c.bus == "local") {
     bus_owner = std::make_unique<bus::LocalBus>();
   } else {
@@ -184,6 +186,7 @@ int main(int argc, char** argv) {
     }
     spdlog::info("bus: NATS ({} server{}), node {:016x}", bo.servers.size(), bo.servers.size() == 1 ? "" : "s",
                  (*opened)->node_id());
+    nats = opened->get();
     bus_owner = std::move(opened).value();
   }
   bus::Bus& bus = *bus_owner;
@@ -260,7 +263,19 @@ int main(int argc, char** argv) {
   chat::PresenceOptions po;
   po.offline_grace_ms = c.presence_offline_grace_ms;
   po.last_seen_write_ms = c.presence_last_seen_write_ms;
-  chat::PresenceTracker presence(**db, chat.committer(), presence_hub, po);
+  // Several nodes: presence goes through the cluster's view (bus/cluster_presence.h).
+  std::unique_ptr<bus::ClusterPresence> cluster_presence;
+  chat::PresenceListener* presence_listener = &presence_hub;
+  if (nats) {
+    cluster_presence = std::make_unique<bus::ClusterPresence>(*nats, presence_hub);
+    if (Status s = cluster_presence->start(); !s) {
+      spdlog::critical("cluster presence: {}", s.error().message);
+      return 1;
+    }
+    po.online_elsewhere = [cp = cluster_presence.get()](int64_t user) { return cp->online_elsewhere(user); };
+    presence_listener = cluster_presence.get();
+  }
+  chat::PresenceTracker presence(**db, chat.committer(), *presence_listener, po);
   api::Api api(chat, bus, server.worker(), metrics, presence, presence_hub, media_service, ao);
 
   if (Status s = server.start(api); !s) {
@@ -271,9 +286,10 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd listening on {}://{}:{} (data in {}, web client from {})",
                so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat, &publisher, &presence, &media_service] {
+  server.run([&chat, &publisher, &presence, &media_service, &cluster_presence] {
     media_service.stop();  // its commits go through chat's committer, stopped next
     presence.stop();  // queues the last-seen writes, which chat.stop() then commits
+    if (cluster_presence) cluster_presence->stop();  // the other nodes drop our users now
     chat.stop();
     publisher.stop();  // flush coalesced receipts before connections close
   });

@@ -10,6 +10,14 @@
 
 namespace parley::bus {
 
+struct NatsBus::RawSubscription {
+  RawHandler handler;
+  natsSubscription* sub = nullptr;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool complete = false;  // guarded by mu: the handler can no longer run
+};
+
 struct NatsBus::Impl {
   natsOptions* opts = nullptr;
   natsConnection* conn = nullptr;
@@ -50,6 +58,8 @@ std::string nats_error(natsStatus s) {
 extern "C" {
 static void parley_nats_on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
 static void parley_nats_on_sub_complete(void* closure);
+static void parley_nats_on_raw(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+static void parley_nats_on_raw_complete(void* closure);
 static void parley_nats_on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure);
 static void parley_nats_on_disconnected(natsConnection*, void* closure);
 static void parley_nats_on_reconnected(natsConnection*, void* closure);
@@ -90,6 +100,17 @@ extern "C" {
 static void parley_nats_on_msg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   NatsCallbacks::message(static_cast<NatsBus*>(closure), msg);
   natsMsg_Destroy(msg);
+}
+static void parley_nats_on_raw(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* raw = static_cast<NatsBus::RawSubscription*>(closure);
+  raw->handler(std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+  natsMsg_Destroy(msg);
+}
+static void parley_nats_on_raw_complete(void* closure) {
+  auto* raw = static_cast<NatsBus::RawSubscription*>(closure);
+  std::lock_guard lock(raw->mu);
+  raw->complete = true;
+  raw->cv.notify_all();
 }
 static void parley_nats_on_sub_complete(void* closure) {
   auto* impl = static_cast<NatsBus::Impl*>(closure);
@@ -184,6 +205,12 @@ NatsBus::~NatsBus() {
     thread_.join();
   }
   Impl& im = *impl_;
+  std::vector<uint64_t> raw_ids;
+  {
+    std::lock_guard lock(raw_mu_);
+    for (const auto& [id, raw] : raw_) raw_ids.push_back(id);
+  }
+  for (uint64_t id : raw_ids) unsubscribe_raw(id);
   for (auto& [user, sub] : subscriptions_) {
     natsSubscription_Unsubscribe(static_cast<natsSubscription*>(sub));
     natsSubscription_Destroy(static_cast<natsSubscription*>(sub));
@@ -214,12 +241,12 @@ void NatsBus::enqueue(Work w, bool droppable) {
 
 void NatsBus::subscribe(int64_t user_id, const std::shared_ptr<Subscriber>& subscriber) {
   local_.subscribe(user_id, subscriber);
-  enqueue(Work{Work::Kind::kInterest, user_id, nullptr}, false);
+  enqueue(Work{Work::Kind::kInterest, user_id, nullptr, {}}, false);
 }
 
 void NatsBus::unsubscribe(int64_t user_id, uint64_t connection_id) {
   local_.unsubscribe(user_id, connection_id);
-  enqueue(Work{Work::Kind::kInterest, user_id, nullptr}, false);
+  enqueue(Work{Work::Kind::kInterest, user_id, nullptr, {}}, false);
 }
 
 std::size_t NatsBus::publish(const Envelope& envelope) {
@@ -245,7 +272,7 @@ std::size_t NatsBus::publish(const Envelope& envelope) {
         publish_dropped_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
-      queue_.push_back(Work{Work::Kind::kPublish, user, bytes});
+      queue_.push_back(Work{Work::Kind::kPublish, user, bytes, {}});
     }
   }
   cv_.notify_one();
@@ -268,6 +295,12 @@ void NatsBus::run() {
       }
       if (w.kind == Work::Kind::kResync) {
         resync_after_reconnect();
+        continue;
+      }
+      if (w.kind == Work::Kind::kPublishRaw) {
+        if (natsConnection_Publish(impl_->conn, w.subject.c_str(), w.bytes->data(), static_cast<int>(w.bytes->size())) !=
+            NATS_OK)
+          publish_errors_.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       const std::string subject = user_subject(w.user_id);
@@ -340,7 +373,57 @@ void NatsBus::on_remote(int64_t user_id, const char* data, int len) {
   delivered_.fetch_add(local_.publish(e), std::memory_order_relaxed);
 }
 
-void NatsBus::on_reconnected() { enqueue(Work{Work::Kind::kResync, 0, nullptr}, false); }
+Result<uint64_t> NatsBus::subscribe_raw(const std::string& subject, RawHandler handler) {
+  auto raw = std::make_unique<RawSubscription>();
+  raw->handler = std::move(handler);
+  natsStatus s = natsConnection_Subscribe(&raw->sub, impl_->conn, subject.c_str(), parley_nats_on_raw, raw.get());
+  if (s != NATS_OK) return Error::make(Errc::kUnavailable, "cannot subscribe to " + subject + ": " + nats_error(s));
+  if (natsSubscription_SetOnCompleteCB(raw->sub, parley_nats_on_raw_complete, raw.get()) != NATS_OK) {
+    natsSubscription_Destroy(raw->sub);
+    return Error::make(Errc::kUnavailable, "cannot watch the subscription to " + subject);
+  }
+  natsSubscription_SetPendingLimits(raw->sub, -1, 64 * 1024 * 1024);
+  std::lock_guard lock(raw_mu_);
+  const uint64_t id = next_raw_id_++;
+  raw_.emplace(id, std::move(raw));
+  return id;
+}
+
+void NatsBus::unsubscribe_raw(uint64_t id) {
+  std::unique_ptr<RawSubscription> raw;
+  {
+    std::lock_guard lock(raw_mu_);
+    auto it = raw_.find(id);
+    if (it == raw_.end()) return;
+    raw = std::move(it->second);
+    raw_.erase(it);
+  }
+  natsSubscription_Unsubscribe(raw->sub);
+  {
+    std::unique_lock lock(raw->mu);
+    raw->cv.wait_for(lock, std::chrono::seconds(5), [&] { return raw->complete; });
+  }
+  natsSubscription_Destroy(raw->sub);
+}
+
+void NatsBus::publish_raw(std::string subject, std::string bytes) {
+  Work w;
+  w.kind = Work::Kind::kPublishRaw;
+  w.subject = std::move(subject);
+  w.bytes = std::make_shared<const std::string>(std::move(bytes));
+  enqueue(std::move(w), true);
+}
+
+void NatsBus::on_reconnected() {
+  enqueue(Work{Work::Kind::kResync, 0, nullptr, {}}, false);
+  std::lock_guard lock(reconnect_mu_);
+  for (auto& f : on_reconnect_) f();
+}
+
+void NatsBus::add_reconnect_hook(std::function<void()> hook) {
+  std::lock_guard lock(reconnect_mu_);
+  on_reconnect_.push_back(std::move(hook));
+}
 
 void NatsBus::on_slow_consumer(int64_t user_id) {
   Envelope e;

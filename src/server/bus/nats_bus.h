@@ -29,9 +29,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -85,13 +87,27 @@ class NatsBus final : public Bus {
   std::size_t subscriber_count() const override { return local_.subscriber_count(); }
   std::string metrics_text() const override;
 
+  // Raw subjects, for services beside event delivery (cluster presence). A handler runs
+  // on the library's delivery thread and must not block; it gets the message's bytes.
+  using RawHandler = std::function<void(std::string_view data)>;
+  // Subscribes to `subject` (NATS wildcards allowed) until unsubscribe_raw(). Fails with
+  // kUnavailable when the connection is closed for good.
+  Result<uint64_t> subscribe_raw(const std::string& subject, RawHandler handler);
+  // Ends the subscription and waits until its handler can no longer run. Unknown ids: no-op.
+  void unsubscribe_raw(uint64_t id);
+  // Queues a publication (never blocks); dropped and counted when the queue is full.
+  void publish_raw(std::string subject, std::string bytes);
+  // Runs `hook` (on the library's thread, must not block) after every reconnection.
+  void add_reconnect_hook(std::function<void()> hook);
+
   NatsBusStats stats() const;
   uint64_t node_id() const { return node_id_; }
   // Blocks until every queued operation has been handed to NATS and the server has
   // acknowledged it (a PING round trip), or timeout_ms passes. For tests and shutdown.
   bool flush(int timeout_ms);
 
-  struct Impl;  // the NATS handles; callbacks from the library reach it
+  struct Impl;             // the NATS handles; callbacks from the library reach it
+  struct RawSubscription;  // one subscribe_raw()
 
  private:
   friend struct NatsCallbacks;
@@ -99,10 +115,11 @@ class NatsBus final : public Bus {
 
   // One unit of work for the bus thread.
   struct Work {
-    enum class Kind { kPublish, kInterest, kResync };
+    enum class Kind { kPublish, kInterest, kResync, kPublishRaw };
     Kind kind = Kind::kPublish;
     int64_t user_id = 0;                       // kPublish, kInterest
-    std::shared_ptr<const std::string> bytes;  // kPublish: to user_id's subject
+    std::shared_ptr<const std::string> bytes;  // kPublish: to user_id's subject; kPublishRaw
+    std::string subject;                       // kPublishRaw
   };
 
   void run();
@@ -133,6 +150,11 @@ class NatsBus final : public Bus {
   std::atomic<int64_t> disconnected_at_{0};          // steady ms of the last disconnection
 
   std::unordered_map<int64_t, void*> subscriptions_;  // bus thread only: user -> natsSubscription*
+  std::mutex reconnect_mu_;
+  std::vector<std::function<void()>> on_reconnect_;  // guarded by reconnect_mu_
+  std::mutex raw_mu_;
+  uint64_t next_raw_id_ = 1;                                           // guarded by raw_mu_
+  std::unordered_map<uint64_t, std::unique_ptr<RawSubscription>> raw_;  // guarded by raw_mu_
 
   std::atomic<uint64_t> published_{0}, publish_dropped_{0}, publish_errors_{0}, received_{0},
       received_invalid_{0}, delivered_{0}, disconnects_{0}, reconnects_{0}, async_errors_{0}, resyncs_{0},
