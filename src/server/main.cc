@@ -268,6 +268,12 @@ int main(int argc, char** argv) {
   chat::PresenceListener* presence_listener = &presence_hub;
   if (nats) {
     cluster_presence = std::make_unique<bus::ClusterPresence>(*nats, presence_hub);
+    cluster_presence->on_remote_blocked = [&presence_hub](int64_t a, int64_t b) { presence_hub.apply_blocked(a, b); };
+    cluster_presence->on_remote_privacy_changed = [&presence_hub](int64_t u, bool h) {
+      presence_hub.apply_privacy_changed(u, h);
+    };
+    presence_hub.set_relay({[cp = cluster_presence.get()](int64_t a, int64_t b) { cp->publish_blocked(a, b); },
+                            [cp = cluster_presence.get()](int64_t u, bool h) { cp->publish_privacy_changed(u, h); }});
     if (Status s = cluster_presence->start(); !s) {
       spdlog::critical("cluster presence: {}", s.error().message);
       return 1;

@@ -91,3 +91,33 @@ test('presence is the cluster-wide state, and a dead node takes its users offlin
   bobA.close();
   console.log(`# presence figures ${JSON.stringify(figures)}`);
 });
+
+test('a block made on one node ends the presence watches on the others', async (t) => {
+  const nats = await startNats(t);
+  const uri = freshDatabase(`parley_presence_block_${process.pid}`);
+  const args = ['--store', uri, '--store-connections', '2', '--bus', nats.busArg, '--presence-offline-grace-ms', String(GRACE_MS)];
+  const [a, b] = await Promise.all([startServer(t, { args }), startServer(t, { args })]);
+  const alice = await register(a, 'alice');
+  const carol = await register(a, 'carol');
+  const bob = await register(b, 'bob');
+  await openConversation(a, alice.token, 'bob');
+  await openConversation(a, carol.token, 'bob');
+  const aliceA = await connect(t, a, alice.token);
+  const carolA = await connect(t, a, carol.token);  // the control: same watch, no block
+  await subscribe(aliceA, [bob.user.id]);
+  await subscribe(carolA, [bob.user.id]);
+  const bob1 = await connect(t, b, bob.token);
+  await aliceA.event('presence', (f) => f.user_id === bob.user.id && f.online === true, T(10000));
+  await carolA.event('presence', (f) => f.user_id === bob.user.id && f.online === true, T(10000));
+
+  // Bob blocks Alice through B; then goes offline. Carol (on A) hears it, Alice (on A) not.
+  const res = await fetch(`${b.url}/api/v1/blocks/${alice.user.id}`, {
+    method: 'PUT', headers: { authorization: `Bearer ${bob.token}` },
+  });
+  assert.equal(res.status, 200);
+  // The block and the presence change travel on the same connection from B, in order.
+  bob1.close();
+  await carolA.event('presence', (f) => f.user_id === bob.user.id && f.online === false, T(10000));
+  assert.equal(aliceA.received((f) => f.type === 'presence' && f.user_id === bob.user.id && f.online === false).length, 0,
+    'the watch of the blocked user ended on the other node');
+});

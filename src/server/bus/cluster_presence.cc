@@ -18,6 +18,8 @@ constexpr const char* kChange = "parley.presence.change";  // + user i64, online
 constexpr const char* kHeartbeat = "parley.presence.hb";
 constexpr const char* kHello = "parley.presence.hello";
 constexpr const char* kBye = "parley.presence.bye";
+constexpr const char* kBlock = "parley.presence.block";      // + a i64, b i64
+constexpr const char* kPrivacy = "parley.presence.privacy";  // + user i64, hides u8
 constexpr const char* kSnapshotPrefix = "parley.presence.snap.";  // + node hex; + count u32, users i64
 constexpr std::size_t kSnapshotChunk = 16384;
 
@@ -78,6 +80,7 @@ Status ClusterPresence::start() {
   const std::pair<std::string, void (ClusterPresence::*)(std::string_view)> subs[] = {
       {kChange, &ClusterPresence::on_change},         {kHeartbeat, &ClusterPresence::on_heartbeat},
       {kHello, &ClusterPresence::on_hello},           {kBye, &ClusterPresence::on_bye},
+      {kBlock, &ClusterPresence::on_block},           {kPrivacy, &ClusterPresence::on_privacy},
       {snapshot_subject(self_), &ClusterPresence::on_snapshot}};
   for (const auto& [subject, fn] : subs) {
     auto id = bus_.subscribe_raw(subject, [this, fn = fn](std::string_view b) { (this->*fn)(b); });
@@ -256,6 +259,40 @@ void ClusterPresence::on_bye(std::string_view bytes) {
     drop_node(node, now_ms(), out);
   }
   announce(out);
+}
+
+void ClusterPresence::publish_blocked(int64_t a, int64_t b) {
+  std::string msg = header(self_);
+  put64(msg, static_cast<uint64_t>(a));
+  put64(msg, static_cast<uint64_t>(b));
+  bus_.publish_raw(kBlock, std::move(msg));
+}
+
+void ClusterPresence::publish_privacy_changed(int64_t user_id, bool hides) {
+  std::string msg = header(self_);
+  put64(msg, static_cast<uint64_t>(user_id));
+  msg.push_back(hides ? 1 : 0);
+  bus_.publish_raw(kPrivacy, std::move(msg));
+}
+
+void ClusterPresence::on_block(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != kVersion) return;
+  const uint64_t node = r.u64();
+  const auto a = static_cast<int64_t>(r.u64());
+  const auto b = static_cast<int64_t>(r.u64());
+  if (!r.done() || node == self_ || !on_remote_blocked) return;
+  on_remote_blocked(a, b);
+}
+
+void ClusterPresence::on_privacy(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.u8() != kVersion) return;
+  const uint64_t node = r.u64();
+  const auto user = static_cast<int64_t>(r.u64());
+  const bool hides = r.u8() != 0;
+  if (!r.done() || node == self_ || !on_remote_privacy_changed) return;
+  on_remote_privacy_changed(user, hides);
 }
 
 void ClusterPresence::run() {

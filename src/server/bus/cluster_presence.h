@@ -21,6 +21,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -56,6 +57,14 @@ class ClusterPresence final : public chat::PresenceListener {
   // Whether a device of the user is online on another live node.
   bool online_elsewhere(int64_t user_id) const;
 
+  // Changes that end or alter presence watches (a block, hiding last seen), made on this
+  // node: published so that the other nodes apply them to their watches too.
+  void publish_blocked(int64_t a, int64_t b);
+  void publish_privacy_changed(int64_t user_id, bool hides);
+  // Where the other nodes' such changes go (the node's PresenceHub). Set before start().
+  std::function<void(int64_t, int64_t)> on_remote_blocked;
+  std::function<void(int64_t, bool)> on_remote_privacy_changed;
+
  private:
   struct Node {
     int64_t last_heard_steady = 0;
@@ -74,6 +83,8 @@ class ClusterPresence final : public chat::PresenceListener {
   void on_hello(std::string_view bytes);
   void on_snapshot(std::string_view bytes);
   void on_bye(std::string_view bytes);
+  void on_block(std::string_view bytes);
+  void on_privacy(std::string_view bytes);
   void send_hello();
   void run();
 
