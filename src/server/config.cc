@@ -184,8 +184,10 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::media_gc_interval_ms, 100, 86400000)},
       {"media-link-ttl-s", "lifetime of signed photo links (default 600)",
        number<int64_t>(&Config::media_link_ttl_s, 10, 7 * 86400)},
-      {"media-signing-key", "64 hex digits signing photo links (default: DATA_DIR/media/signing.key)",
+      {"media-signing-key", "64 hex digits signing photo links (default: MEDIA_DIR/signing.key)",
        text(&Config::media_signing_key)},
+      {"media-dir", "directory of photo blobs, shared by every node of a cluster (default DATA_DIR/media)",
+       text(&Config::media_dir)},
   };
   return kOptions;
 }

@@ -69,7 +69,10 @@ struct Config {
   int64_t media_unreferenced_ttl_s = 86400;
   int64_t media_gc_interval_ms = 60000;
   int64_t media_link_ttl_s = 600;
-  std::string media_signing_key;  // 64 hex digits; empty: DATA_DIR/media/signing.key
+  std::string media_signing_key;  // 64 hex digits; empty: MEDIA_DIR/signing.key
+  // Where photo blobs live; empty: DATA_DIR/media. Several nodes share one (a shared
+  // file system) so that a photo uploaded through one is served by all.
+  std::string media_dir;
   // Benchmarks only: hash new passwords with libsodium's minimum argon2id cost so that
   // thousands of benchmark accounts can be registered quickly. Never for real users.
   bool insecure_fast_password_hashing = false;

@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
   ao.login_per_min = c.rate_login_per_min;
   ao.login_burst = std::max(1.0, std::min(c.rate_login_per_min, 20.0));
   media::init_image_processing(argv[0], 1);
-  std::string media_dir = (std::filesystem::path(c.data_dir) / "media").string();
+  std::string media_dir =
+      c.media_dir.empty() ? (std::filesystem::path(c.data_dir) / "media").string() : c.media_dir;
   auto blobs = media::open_fs_media_store(media_dir);
   if (!blobs) {
     spdlog::critical("cannot open the media store in {}: {}", media_dir, blobs.error().message);
