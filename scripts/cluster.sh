@@ -19,7 +19,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 
 parleyd=${PARLEYD:-}
 if [[ -z "$parleyd" ]]; then
-  scripts/install-deps.sh --test
+  scripts/install-deps.sh --cluster
   cmake --preset release >/dev/null
   cmake --build --preset release --target parleyd
   if [[ -f web/package.json ]]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what building (and, with --test, testing) Parley needs on Debian 12.
+# Installs what building (and, with --test, testing; with --cluster, scripts/cluster.sh)
+# Parley needs on Debian 12.
 # Idempotent: asks apt only for packages that are missing. Needs root (or sudo).
 set -euo pipefail
 
@@ -20,6 +21,10 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(prometheus)
   # curl drives the package test (tests/package/package_test.sh).
   pkgs+=(curl)
+fi
+if [[ "${1:-}" == "--cluster" ]]; then
+  # scripts/cluster.sh: PostgreSQL (primary and standby), NATS, haproxy.
+  pkgs+=(postgresql-15 postgresql-client-15 nats-server haproxy)
 fi
 # The web client and the black-box tests need Node.js and npm; keep an existing install.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
