@@ -18,9 +18,10 @@
 // Losses: core NATS delivers at most once. What a node can notice, it repairs by telling
 // devices to sync ({"type":"resync"}, docs/protocol.md): after a reconnection every local
 // device (their node may have missed events meanwhile) and, through the bus, every user it
-// published to in the 10 s before the disconnection (those events may have died in the
-// NATS server that went away); on a slow-consumer error, the devices of that user. Other
-// losses show up to clients as a seq gap.
+// published to in the 30 s before the disconnection was noticed (the last 65,536
+// recipients at most; those events may have died in the NATS server that went away); on a
+// slow-consumer error, the devices of that user. Other losses show up to clients as a seq
+// gap.
 //
 // Thread-safety: every public method may be called from any thread.
 #pragma once
@@ -145,7 +146,7 @@ class NatsBus final : public Bus {
 
   // The users published to lately, oldest first (steady ms, user); bounded.
   static constexpr std::size_t kRecentMax = 1 << 16;
-  static constexpr int64_t kRecentWindowMs = 10000;
+  static constexpr int64_t kRecentWindowMs = 30000;
   std::deque<std::pair<int64_t, int64_t>> recent_;  // guarded by mu_
   std::atomic<int64_t> disconnected_at_{0};          // steady ms of the last disconnection
 
