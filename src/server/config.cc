@@ -79,7 +79,7 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::store_connections, 1, 256)},
       {"bus",
        "how events reach devices on other nodes: local (one process, the default) or "
-       "nats://HOST:PORT[,HOST:PORT...] (a NATS cluster shared by every node)",
+       "nats://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...] (a NATS cluster shared by every node)",
        [](Config& c, const std::string& v) -> Status {
          if (v != "local" && v.rfind("nats://", 0) != 0)
            return Error::make(Errc::kInvalidArgument, "bus must be \"local\" or nats://HOST:PORT[,...]");

@@ -146,13 +146,21 @@ Result<std::vector<std::string>> parse_nats_servers(const std::string& spec) {
     while (!entry.empty() && entry.front() == ' ') entry.erase(entry.begin());
     while (!entry.empty() && entry.back() == ' ') entry.pop_back();
     if (entry.rfind("nats://", 0) == 0) entry = entry.substr(7);
+    // Optional credentials for a NATS cluster with authorization: USER:PASSWORD@ or TOKEN@.
+    std::string userinfo;
+    if (const auto at = entry.rfind('@'); at != std::string::npos) {
+      userinfo = entry.substr(0, at + 1);
+      entry = entry.substr(at + 1);
+      if (userinfo.size() < 2 || userinfo.find_first_of("/ ") != std::string::npos)
+        return Error::make(Errc::kInvalidArgument, "bus wants nats://[USER:PASSWORD@]HOST:PORT[,...]");
+    }
     const auto colon = entry.rfind(':');
     bool ok = colon != std::string::npos && colon > 0 && colon + 1 < entry.size() && colon + 6 >= entry.size();
     for (std::size_t k = colon + 1; ok && k < entry.size(); ++k) ok = entry[k] >= '0' && entry[k] <= '9';
     if (ok) ok = std::stoi(entry.substr(colon + 1)) <= 65535;
     if (!ok || entry.find_first_of("/@ ") != std::string::npos)
-      return Error::make(Errc::kInvalidArgument, "bus wants nats://HOST:PORT[,HOST:PORT...]");
-    out.push_back("nats://" + entry);
+      return Error::make(Errc::kInvalidArgument, "bus wants nats://[USER:PASSWORD@]HOST:PORT[,...]");
+    out.push_back("nats://" + userinfo + entry);
   }
   return out;
 }

@@ -165,8 +165,9 @@ class NatsBus final : public Bus {
   std::thread thread_;  // last: started once everything above exists
 };
 
-// Splits "nats://h1:4222,h2:4222" (scheme optional after the first) into URLs.
-// Fails with kInvalidArgument when an entry is empty or not HOST:PORT.
+// Splits "nats://h1:4222,h2:4222" (scheme optional after the first) into URLs; an entry
+// may carry credentials (USER:PASSWORD@HOST:PORT or TOKEN@HOST:PORT). Fails with
+// kInvalidArgument when an entry is empty or not [USERINFO@]HOST:PORT.
 Result<std::vector<std::string>> parse_nats_servers(const std::string& spec);
 
 }  // namespace parley::bus

@@ -76,12 +76,17 @@ bool eventually(const std::function<bool()>& done) {
 
 class NatsServer {
  public:
-  explicit NatsServer(int port) : port_(port) { start(); }
+  explicit NatsServer(int port, std::vector<std::string> extra = {}) : port_(port), extra_(std::move(extra)) {
+    start();
+  }
   ~NatsServer() { stop(); }
   void start() {
-    const std::string p = std::to_string(port_);
-    const char* argv[] = {"nats-server", "-a", "127.0.0.1", "-p", p.c_str(), nullptr};
-    if (posix_spawnp(&pid_, "nats-server", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) pid_ = 0;
+    std::vector<std::string> args = {"nats-server", "-a", "127.0.0.1", "-p", std::to_string(port_)};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, "nats-server", nullptr, nullptr, argv.data(), environ) != 0) pid_ = 0;
   }
   void stop() {
     if (pid_ <= 0) return;
@@ -94,6 +99,7 @@ class NatsServer {
 
  private:
   int port_;
+  std::vector<std::string> extra_;
   pid_t pid_ = 0;
 };
 
@@ -221,11 +227,30 @@ TEST_F(NatsBusTest, AfterARestartOfTheServerDevicesAreToldToSyncAndRoutingResume
   EXPECT_GE(a_->stats().resyncs, 2u);  // on_a locally, user 4 remotely
 }
 
+TEST(NatsBusAuth, ConnectsWithTheCredentialsInItsUrlAndNotWithout) {
+  const int port = free_port();
+  NatsServer server(port, {"--user", "parley", "--pass", "secret"});
+  ASSERT_TRUE(server.running());
+  const std::string with = "nats://parley:secret@127.0.0.1:" + std::to_string(port);
+  std::unique_ptr<NatsBus> bus;
+  ASSERT_TRUE(eventually([&] {
+    auto opened = NatsBus::open(NatsBusOptions{{with}, "test", 1024, 50});
+    if (opened) bus = std::move(opened).value();
+    return bus != nullptr;
+  }));
+  auto refused = NatsBus::open(NatsBusOptions{{server.url()}, "test", 1024, 50});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kUnavailable);
+}
+
 TEST(ParseNatsServers, AcceptsAListAndRefusesGarbage) {
   auto ok = parse_nats_servers("nats://a:4222, b:4223,nats://127.0.0.1:1");
   ASSERT_TRUE(ok);
   EXPECT_EQ(*ok, (std::vector<std::string>{"nats://a:4222", "nats://b:4223", "nats://127.0.0.1:1"}));
-  for (const char* bad : {"", "nats://", "nats://a", "a:b", "a:99999", "nats://u:p@a:1", "a:1,,b:2", "http://a:1"})
+  auto creds = parse_nats_servers("nats://parley:secret@a:4222,tok@b:1");
+  ASSERT_TRUE(creds);
+  EXPECT_EQ(*creds, (std::vector<std::string>{"nats://parley:secret@a:4222", "nats://tok@b:1"}));
+  for (const char* bad : {"", "nats://", "nats://a", "a:b", "a:99999", "nats://@a:1", "a:1,,b:2", "http://a:1"})
     EXPECT_FALSE(parse_nats_servers(bad)) << bad;
 }
 
