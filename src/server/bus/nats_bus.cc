@@ -91,7 +91,11 @@ struct NatsCallbacks {
     bus->reconnects_.fetch_add(1, std::memory_order_relaxed);
     char url[256] = {0};
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
-    spdlog::info("bus: reconnected to NATS at {}", url);
+    // The URL may carry credentials: name the host only.
+    std::string_view where(url);
+    if (auto at = where.rfind('@'); at != std::string_view::npos) where.remove_prefix(at + 1);
+    if (where.rfind("nats://", 0) == 0) where.remove_prefix(7);
+    spdlog::info("bus: reconnected to NATS at {}", where);
     bus->on_reconnected();
   }
 };
