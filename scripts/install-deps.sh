@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Installs what building (and, with --test, testing) Parley needs on Debian 12.
+# Installs what building (and, with --test, testing; with --cluster, scripts/cluster.sh)
+# Parley needs on Debian 12.
 # Idempotent: asks apt only for packages that are missing. Needs root (or sudo).
 set -euo pipefail
 
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libsodium-dev libssl-dev
-      libspdlog-dev libtomlplusplus-dev libgtest-dev libvips-dev libpq-dev)
+      libspdlog-dev libtomlplusplus-dev libgtest-dev libvips-dev libpq-dev libnats-dev)
 if [[ "${1:-}" == "--test" ]]; then
   # libvips-tools and exiftool make the test images (tests/node/media.test.mjs).
   pkgs+=(sqlite3 chromium libvips-tools libimage-exiftool-perl)
   # A real PostgreSQL 15 for the store tests and the node suites on PostgreSQL
   # (scripts/pg-test-server.sh; psql creates their databases).
   pkgs+=(postgresql-15 postgresql-client-15)
+  # NATS (the bus between nodes) and haproxy for the cluster tests and scripts/cluster.sh.
+  pkgs+=(nats-server haproxy)
   # clang and its libFuzzer runtime build the fuzz targets (scripts/fuzz.sh).
   pkgs+=(clang libclang-rt-14-dev)
   # Prometheus and promtool check deploy/prometheus and deploy/grafana against parleyd.
   pkgs+=(prometheus)
   # curl drives the package test (tests/package/package_test.sh).
   pkgs+=(curl)
+fi
+if [[ "${1:-}" == "--cluster" ]]; then
+  # scripts/cluster.sh: PostgreSQL (primary and standby), NATS, haproxy.
+  pkgs+=(postgresql-15 postgresql-client-15 nats-server haproxy)
 fi
 # The web client and the black-box tests need Node.js and npm; keep an existing install.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -86,6 +86,15 @@ const std::vector<Option>& options() {
       {"store-connections",
        "PostgreSQL: reader connections per process, besides the one writer (default 8)",
        number<int64_t>(&Config::store_connections, 1, 256)},
+      {"bus",
+       "how events reach devices on other nodes: local (one process, the default) or "
+       "nats://[USER:PASSWORD@]HOST:PORT[,HOST:PORT...] (a NATS cluster shared by every node)",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "local" && v.rfind("nats://", 0) != 0)
+           return Error::make(Errc::kInvalidArgument, "bus must be \"local\" or nats://HOST:PORT[,...]");
+         c.bus = v;
+         return {};
+       }},
       {"web-root", "directory of the built web client (default web/dist)", text(&Config::web_root)},
       {"public-origin",
        "comma-separated origins the web client is served from, e.g. https://chat.example.com "
@@ -194,7 +203,7 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::media_gc_interval_ms, 100, 86400000)},
       {"media-link-ttl-s", "lifetime of signed photo links (default 600)",
        number<int64_t>(&Config::media_link_ttl_s, 10, 7 * 86400)},
-      {"media-signing-key", "64 hex digits signing photo links (default: DATA_DIR/media/signing.key)",
+      {"media-signing-key", "64 hex digits signing photo links (default: MEDIA_DIR/signing.key)",
        text(&Config::media_signing_key)},
       {"push-enabled", "push notifications (true/false, default true)", boolean(&Config::push_enabled)},
       {"push-vapid-private-key", "VAPID private key, base64url (default: DATA_DIR/vapid.pem, created once)",
@@ -222,6 +231,8 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::push_ttl_s, 0, 28 * 86400)},
       {"push-timeout-ms", "deadline of one request to a push service (default 10000)",
        number<int64_t>(&Config::push_timeout_ms, 100, 120000)},
+      {"media-dir", "directory of photo blobs, shared by every node of a cluster (default DATA_DIR/media)",
+       text(&Config::media_dir)},
   };
   return kOptions;
 }

@@ -20,6 +20,9 @@ struct Config {
   // for failover). Media blobs stay in data_dir either way.
   std::string store = "sqlite";
   int64_t store_connections = 8;  // PostgreSQL: reader connections per process
+  // "local" (events reach only this process's devices, the default) or the NATS cluster
+  // that carries them between nodes: nats://HOST:PORT[,HOST:PORT...] (src/server/bus).
+  std::string bus = "local";
   std::string web_root = "web/dist";
   std::vector<std::string> public_origins;   // where the web client is served from
   std::vector<std::string> allowed_origins;  // other origins whose pages may use the server
@@ -69,7 +72,6 @@ struct Config {
   int64_t media_unreferenced_ttl_s = 86400;
   int64_t media_gc_interval_ms = 60000;
   int64_t media_link_ttl_s = 600;
-  std::string media_signing_key;  // 64 hex digits; empty: DATA_DIR/media/signing.key
   // Push notifications (src/server/push; docs/protocol.md, "Push notifications").
   bool push_enabled = true;
   std::string push_vapid_private_key;  // base64url P-256 scalar; empty: DATA_DIR/vapid.pem
@@ -85,6 +87,10 @@ struct Config {
   int64_t push_retry_base_ms = 1000;
   int64_t push_ttl_s = 86400;
   int64_t push_timeout_ms = 10000;
+  std::string media_signing_key;  // 64 hex digits; empty: MEDIA_DIR/signing.key
+  // Where photo blobs live; empty: DATA_DIR/media. Several nodes share one (a shared
+  // file system) so that a photo uploaded through one is served by all.
+  std::string media_dir;
   // Benchmarks only: hash new passwords with libsodium's minimum argon2id cost so that
   // thousands of benchmark accounts can be registered quickly. Never for real users.
   bool insecure_fast_password_hashing = false;

@@ -14,7 +14,9 @@
 #include "server/api/api.h"
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
+#include "server/bus/cluster_presence.h"
 #include "server/bus/local_bus.h"
+#include "server/bus/nats_bus.h"
 #include "server/chat/service.h"
 #include "server/admin_cli.h"
 #include "server/config.h"
@@ -168,6 +170,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "parleyd: --admin-allow: %s\n", admin_allow.error().message.c_str());
     return 2;
   }
+  Result<std::vector<std::string>> nats_servers = std::vector<std::string>{};
+  if (c.bus != "local") nats_servers = bus::parse_nats_servers(c.bus);
+  if (!nats_servers) {
+    std::fprintf(stderr, "parleyd: --bus: %s\n", nats_servers.error().message.c_str());
+    return 2;
+  }
   so.io_threads = static_cast<int>(c.io_threads);
   so.worker_threads = static_cast<int>(c.worker_threads);
   so.web_root = c.web_root;
@@ -201,7 +209,24 @@ int main(int argc, char** argv) {
   if (!db) return 1;
 
   Metrics metrics;
-  bus::LocalBus bus;
+  std::unique_ptr<bus::Bus> bus_owner;
+  bus::NatsBus* nats = nullptr;  // set when the bus is NATS
+  if (c.bus == "local") {
+    bus_owner = std::make_unique<bus::LocalBus>();
+  } else {
+    bus::NatsBusOptions bo;
+    bo.servers = *nats_servers;
+    auto opened = bus::NatsBus::open(bo);
+    if (!opened) {
+      spdlog::critical("{}", opened.error().message);
+      return 1;
+    }
+    spdlog::info("bus: NATS ({} server{}), node {:016x}", bo.servers.size(), bo.servers.size() == 1 ? "" : "s",
+                 (*opened)->node_id());
+    nats = opened->get();
+    bus_owner = std::move(opened).value();
+  }
+  bus::Bus& bus = *bus_owner;
   api::EventPublisher publisher(bus, metrics);
   net::Server server(so);
 
@@ -285,7 +310,8 @@ int main(int argc, char** argv) {
   ao.login_per_min = c.rate_login_per_min;
   ao.login_burst = std::max(1.0, std::min(c.rate_login_per_min, 20.0));
   media::init_image_processing(argv[0], 1);
-  std::string media_dir = (std::filesystem::path(c.data_dir) / "media").string();
+  std::string media_dir =
+      c.media_dir.empty() ? (std::filesystem::path(c.data_dir) / "media").string() : c.media_dir;
   auto blobs = media::open_fs_media_store(media_dir);
   if (!blobs) {
     spdlog::critical("cannot open the media store in {}: {}", media_dir, blobs.error().message);
@@ -320,7 +346,25 @@ int main(int argc, char** argv) {
   chat::PresenceOptions po;
   po.offline_grace_ms = c.presence_offline_grace_ms;
   po.last_seen_write_ms = c.presence_last_seen_write_ms;
-  chat::PresenceTracker presence(**db, chat.committer(), presence_hub, po);
+  // Several nodes: presence goes through the cluster's view (bus/cluster_presence.h).
+  std::unique_ptr<bus::ClusterPresence> cluster_presence;
+  chat::PresenceListener* presence_listener = &presence_hub;
+  if (nats) {
+    cluster_presence = std::make_unique<bus::ClusterPresence>(*nats, presence_hub);
+    cluster_presence->on_remote_blocked = [&presence_hub](int64_t a, int64_t b) { presence_hub.apply_blocked(a, b); };
+    cluster_presence->on_remote_privacy_changed = [&presence_hub](int64_t u, bool h) {
+      presence_hub.apply_privacy_changed(u, h);
+    };
+    presence_hub.set_relay({[cp = cluster_presence.get()](int64_t a, int64_t b) { cp->publish_blocked(a, b); },
+                            [cp = cluster_presence.get()](int64_t u, bool h) { cp->publish_privacy_changed(u, h); }});
+    if (Status s = cluster_presence->start(); !s) {
+      spdlog::critical("cluster presence: {}", s.error().message);
+      return 1;
+    }
+    po.online_elsewhere = [cp = cluster_presence.get()](int64_t user) { return cp->online_elsewhere(user); };
+    presence_listener = cluster_presence.get();
+  }
+  chat::PresenceTracker presence(**db, chat.committer(), *presence_listener, po);
   api::Api api(chat, bus, server.worker(), metrics, presence, presence_hub, media_service, ao);
 
   std::optional<push::Registrations> registrations;
@@ -361,9 +405,10 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd {} (commit {}) listening on {}://{}:{} (data in {}, web client from {})",
                build_version(), build_commit(), so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat, &publisher, &presence, &media_service, &push_notifier, &delivery] {
+  server.run([&chat, &publisher, &presence, &media_service, &push_notifier, &delivery, &cluster_presence] {
     media_service.stop();  // its commits go through chat's committer, stopped next
     presence.stop();  // queues the last-seen writes, which chat.stop() then commits
+    if (cluster_presence) cluster_presence->stop();  // the other nodes drop our users now
     chat.stop();
     publisher.stop();  // flush coalesced receipts before connections close
     push_notifier.attach(nullptr);

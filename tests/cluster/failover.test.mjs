@@ -1,8 +1,9 @@
-// Failover: parleyd on a primary with a synchronous streaming standby. The primary
+// Failover: three parleyd nodes (on a NATS bus) on a primary with a synchronous streaming
+// standby. The primary
 // crashes (every one of its processes SIGKILLed) in the middle of a send storm and the
-// standby is promoted; parleyd, given both hosts with target_session_attrs=read-write,
+// standby is promoted; every node, given both hosts with target_session_attrs=read-write,
 // reaches the new primary without a restart, and clients resend what was not
-// acknowledged. Every acknowledged message must be on the promoted standby exactly once,
+// acknowledged, each send through the next node in turn. Every acknowledged message must be on the promoted standby exactly once,
 // with the seq its acknowledgement carried.
 //
 // Starts its own two PostgreSQL servers (scripts/pg-test-server.sh). Run from tests/node:
@@ -16,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 import { api, assertStatus, httpSend, openConversation, register } from '../node/lib/client.mjs';
 import { sleep, startServer } from '../node/lib/server.mjs';
+import { startNats } from './nats.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const script = path.resolve(here, '../../scripts/pg-test-server.sh');
@@ -56,7 +58,9 @@ test('a crash of the primary loses no acknowledged message and duplicates none',
   const p = new URL(primary);
   const s = new URL(standby);
   const store = `postgresql://parley@${p.host},${s.host}/parley?target_session_attrs=read-write&connect_timeout=2`;
-  const server = await startServer(t, { args: ['--store', store] });
+  const nats = await startNats(t);
+  const servers = await Promise.all([0, 1, 2].map(() => startServer(t, { args: ['--store', store, '--bus', nats.busArg] })));
+  const server = servers[0];
 
   const users = [];
   for (let i = 0; i < SENDERS; i += 1) users.push(await register(server, `sender${i}`));
@@ -74,7 +78,8 @@ test('a crash of the primary loses no acknowledged message and duplicates none',
       for (;;) {
         let res;
         try {
-          res = await httpSend(server, users[i].token, convs[i], clientId, `message ${k}`);
+          res = await httpSend(servers[(i + k + failedAttempts) % servers.length], users[i].token, convs[i], clientId,
+            `message ${k}`);
         } catch {
           res = null;
         }

@@ -35,7 +35,14 @@ struct User {
   int in_flight = 0;
   std::unordered_map<uint64_t, Pending> pending;
   OrderCheck order;
+  // Messages of peers this user holds, by (conversation, seq): true when fetched after a
+  // `resync` rather than pushed. A late event for a fetched one is not a second delivery.
+  std::unordered_map<uint64_t, bool> held;
 };
+
+uint64_t held_key(int64_t conv, int64_t seq) {
+  return (static_cast<uint64_t>(conv) << 32) ^ static_cast<uint64_t>(seq);
+}
 
 struct Run : DirectState {
   explicit Run(const Options& o) : opt(o) {}
@@ -90,6 +97,8 @@ void on_frame(Run& run, User& u, Shard& shard, DirectShard& st, std::mt19937_64&
     int64_t conv = int_field(*m, "conversation_id"), seq = int_field(*m, "seq");
     uint64_t stamp = text_stamp(str_field(*m, "text"));
     if (stamp && now >= stamp) shard.stats.hist("e2e_us").record((now - stamp) / 1000);
+    auto [h, fresh] = u.held.emplace(held_key(conv, seq), false);
+    if (!fresh && h->second) return;  // fetched after a resync already
     st.ledger.received.push_back({conv, seq, u.id});
     u.order.observe(conv, seq, shard.stats);
     if (now <= run.deadline_ns) shard.stats.add("delivered_in_window");
@@ -98,6 +107,27 @@ void on_frame(Run& run, User& u, Shard& shard, DirectShard& st, std::mt19937_64&
       ++u.in_flight;
       u.conn->send(R"({"type":"delivered","id":1,"conversation_id":)" + std::to_string(conv) +
                    R"(,"seq":)" + std::to_string(seq) + "}");
+    }
+  } else if (type == "resync") {
+    // docs/protocol.md, "Events lost between nodes": the server may have lost events for
+    // this device; fetch the newest page of each conversation and keep what is missing.
+    shard.stats.add("resyncs");
+    for (std::size_t c : u.convs) {
+      ++u.in_flight;
+      u.conn->send(R"({"type":"history","id":"h","conversation_id":)" + std::to_string(run.conv_ids[c]) +
+                   R"(,"limit":200})");
+    }
+  } else if (type == "history") {
+    --u.in_flight;
+    const json::value* list = o.if_contains("messages");
+    if (!list || !list->is_array()) return shard.stats.error("history answer without messages");
+    for (const json::value& mv : list->get_array()) {
+      if (!mv.is_object() || int_field(mv.get_object(), "sender_id") == u.id) continue;
+      int64_t conv = int_field(mv.get_object(), "conversation_id"), seq = int_field(mv.get_object(), "seq");
+      if (!u.held.emplace(held_key(conv, seq), true).second) continue;
+      st.ledger.received.push_back({conv, seq, u.id});
+      shard.stats.add("recovered");
+      run.delivered.fetch_add(1, std::memory_order_relaxed);
     }
   } else if (type == "ok") {
     --u.in_flight;
@@ -194,6 +224,10 @@ void direct_report(const Options& opt, const RunResult& run, Report& report) {
   if (s.hists.count("e2e_us")) report.latency("e2e_latency", "send-to-receive latency", s.hists.at("e2e_us"));
   report.value("acked_total", "acknowledged (total)", s.get("acked"), "", 0);
   report.value("delivered_total", "delivered (total)", s.get("delivered"), "", 0);
+  if (s.get("resyncs") > 0) {
+    report.value("resyncs", "resync frames (a node lost bus events)", s.get("resyncs"), "", 0);
+    report.value("recovered", "messages fetched after a resync", s.get("recovered"), "", 0);
+  }
   report.value("lost", "lost", s.get("lost"), "", 0);
   report.value("duplicates", "duplicates", s.get("duplicates"), "", 0);
   report.value("out_of_order", "out of order", s.get("out_of_order"), "", 0);

@@ -86,6 +86,7 @@ void Api::route(HttpRequest& req, HttpDone& done) {
     if (!options_.metrics_allow.contains(req.remote_address))
       return done(error_response(Error::make(Errc::kForbidden, "this address may not read metrics")));
     std::string text = metrics_.render(bus_.subscriber_count());
+    text += bus_.metrics_text();
     const store::StoreStats stats = chat_.store_stats();
     text += "# HELP parley_store_erase_purges_total Purges of erased message text from the search index and WAL.\n"
             "# TYPE parley_store_erase_purges_total counter\n"

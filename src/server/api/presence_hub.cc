@@ -45,6 +45,11 @@ void PresenceHub::drop(uint64_t watcher_id) {
 }
 
 void PresenceHub::privacy_changed(int64_t user_id, bool hides) {
+  apply_privacy_changed(user_id, hides);
+  if (relay_.privacy_changed) relay_.privacy_changed(user_id, hides);
+}
+
+void PresenceHub::apply_privacy_changed(int64_t user_id, bool hides) {
   std::lock_guard lock(mu_);
   if (auto it = by_target_.find(user_id); it != by_target_.end()) {
     for (auto& [id, w] : it->second) w.target_hides = hides;
@@ -61,6 +66,11 @@ void PresenceHub::privacy_changed(int64_t user_id, bool hides) {
 }
 
 void PresenceHub::blocked(int64_t a, int64_t b) {
+  apply_blocked(a, b);
+  if (relay_.blocked) relay_.blocked(a, b);
+}
+
+void PresenceHub::apply_blocked(int64_t a, int64_t b) {
   std::lock_guard lock(mu_);
   for (auto [viewer, target] : {std::pair{a, b}, std::pair{b, a}}) {
     auto it = by_target_.find(target);

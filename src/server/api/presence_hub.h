@@ -6,6 +6,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -42,6 +43,17 @@ class PresenceHub final : public chat::PresenceListener {
   // them (either way) end now rather than at the next subscription.
   void blocked(int64_t a, int64_t b);
 
+  // Several nodes: blocked() and privacy_changed() also hand the change to the relay, which
+  // has the other nodes call apply_*() (bus/cluster_presence.h). Set before serving.
+  struct Relay {
+    std::function<void(int64_t, int64_t)> blocked;
+    std::function<void(int64_t, bool)> privacy_changed;
+  };
+  void set_relay(Relay relay) { relay_ = std::move(relay); }
+  // The same changes made on another node: applied here only.
+  void apply_blocked(int64_t a, int64_t b);
+  void apply_privacy_changed(int64_t user_id, bool hides);
+
   // chat::PresenceListener: sends {"type":"presence",...} to the target's watchers.
   void on_presence(int64_t user_id, bool online, std::optional<int64_t> last_seen) override;
 
@@ -63,6 +75,7 @@ class PresenceHub final : public chat::PresenceListener {
   std::unordered_map<int64_t, std::unordered_map<uint64_t, Watcher>> by_target_;  // guarded by mu_
   std::unordered_map<uint64_t, Watching> by_watcher_;                             // guarded by mu_
   Metrics& metrics_;
+  Relay relay_;  // constant once serving
 };
 
 // The presence frame of one user, as one watcher may see it.

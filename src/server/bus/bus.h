@@ -1,7 +1,8 @@
 // Cross-connection (and, later, cross-node) event delivery. The domain publishes
 // envelopes; the bus hands them to the subscribers (connections) of the named users.
-// The in-process bus (local_bus.h) delivers on the publishing thread; a Redis bus will
-// carry envelopes between nodes and deliver them to each node's local subscribers.
+// The in-process bus (local_bus.h) delivers on the publishing thread; the NATS bus
+// (nats_bus.h) also carries envelopes between nodes and delivers them to each node's local
+// subscribers.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +47,8 @@ class Bus {
   virtual std::size_t publish(const Envelope& envelope) = 0;
   // Number of subscribed devices (for metrics).
   virtual std::size_t subscriber_count() const = 0;
+  // Prometheus text for the bus's own counters, appended to /metrics; empty by default.
+  virtual std::string metrics_text() const { return {}; }
 };
 
 }  // namespace parley::bus

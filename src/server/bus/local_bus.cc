@@ -51,6 +51,28 @@ std::size_t LocalBus::publish(const Envelope& envelope) {
   return targets.size();
 }
 
+std::size_t LocalBus::deliver_all(const std::shared_ptr<const std::string>& frame) {
+  std::size_t n = 0;
+  for (Shard& s : shards_) {
+    std::vector<std::shared_ptr<Subscriber>> targets;
+    {
+      std::lock_guard lock(s.mu);
+      for (const auto& [user, devices] : s.devices)
+        for (const Device& d : devices)
+          if (auto sub = d.subscriber.lock()) targets.push_back(std::move(sub));
+    }
+    for (auto& sub : targets) sub->deliver(frame);
+    n += targets.size();
+  }
+  return n;
+}
+
+bool LocalBus::has_devices(int64_t user_id) const {
+  const Shard& s = shard_for(user_id);
+  std::lock_guard lock(s.mu);
+  return s.devices.count(user_id) > 0;
+}
+
 std::size_t LocalBus::subscriber_count() const {
   std::size_t n = 0;
   for (const Shard& s : shards_) {

@@ -17,6 +17,10 @@ class LocalBus final : public Bus {
   void unsubscribe(int64_t user_id, uint64_t connection_id) override;
   std::size_t publish(const Envelope& envelope) override;
   std::size_t subscriber_count() const override;
+  // Hands `frame` to every subscribed device; returns how many.
+  std::size_t deliver_all(const std::shared_ptr<const std::string>& frame);
+  // Whether at least one device of user_id is subscribed.
+  bool has_devices(int64_t user_id) const;
 
  private:
   struct Device {
@@ -31,6 +35,7 @@ class LocalBus final : public Bus {
   static constexpr std::size_t kShards = 64;
 
   Shard& shard_for(int64_t user_id) { return shards_[static_cast<uint64_t>(user_id) % kShards]; }
+  const Shard& shard_for(int64_t user_id) const { return shards_[static_cast<uint64_t>(user_id) % kShards]; }
 
   std::array<Shard, kShards> shards_;
 };

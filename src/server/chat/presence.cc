@@ -50,7 +50,8 @@ Result<std::unordered_map<int64_t, PresenceState>> PresenceTracker::states(
     std::lock_guard lock(mu_);
     for (int64_t id : user_ids) {
       auto it = users_.find(id);
-      if (it != users_.end() && it->second.announced_online) {
+      if ((it != users_.end() && it->second.announced_online) ||
+          (options_.online_elsewhere && options_.online_elsewhere(id))) {
         out[id] = PresenceState{true, std::nullopt};
       } else if (it != users_.end() && it->second.last_seen) {
         out[id] = PresenceState{false, it->second.last_seen};

@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -28,6 +29,9 @@ namespace parley::chat {
 struct PresenceOptions {
   int64_t offline_grace_ms = 5000;
   int64_t last_seen_write_ms = 60000;
+  // Several nodes: whether the user has a device online on another node (states() then
+  // says online). Unset on a single node. Must be thread-safe and must not block.
+  std::function<bool(int64_t)> online_elsewhere;
 };
 
 class PresenceListener {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -103,8 +104,13 @@ class FsMediaStore final : public MediaStore {
     fs::create_directories(blobs_, ec);
     if (!ec) fs::create_directories(staging_, ec);
     if (ec) return Error::make(Errc::kInternal, "media directory: " + ec.message());
-    // Leftovers of uploads a crash interrupted belong to nobody.
-    for (const auto& entry : fs::directory_iterator(staging_, ec)) fs::remove(entry.path(), ec);
+    // Leftovers of uploads a crash interrupted belong to nobody. Only old ones: in a
+    // directory shared by several nodes the recent ones are other nodes' uploads in flight.
+    const auto stale_before = fs::file_time_type::clock::now() - std::chrono::hours(1);
+    for (const auto& entry : fs::directory_iterator(staging_, ec)) {
+      std::error_code ec2;
+      if (entry.last_write_time(ec2) < stale_before && !ec2) fs::remove(entry.path(), ec2);
+    }
     return {};
   }
 
@@ -188,7 +194,8 @@ Result<SigningKey> load_or_create_signing_key(const std::string& path) {
     hex[2 * i] = kDigits[key[i] >> 4];
     hex[2 * i + 1] = kDigits[key[i] & 15];
   }
-  std::string tmp = path + ".tmp";
+  // Per process: nodes sharing the directory may create the key at the same moment.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
   fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("create " + tmp);
   Status s = write_all(fd, hex + "\n");

@@ -328,6 +328,11 @@ export class ParleyClient {
           void this.refreshMembers(f.conversation.id).catch(() => undefined);
         }
         return;
+      case 'resync':
+        // The server may have lost events for this device (cluster bus): catch up as after
+        // a reconnect (docs/protocol.md, "Events lost between nodes").
+        void this.sync();
+        return;
     }
   }
 

@@ -1,0 +1,258 @@
+// The NATS bus between two "nodes" (two NatsBus instances) through a real nats-server.
+#include "server/bus/nats_bus.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace parley::bus {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeDevice : public Subscriber {
+ public:
+  FakeDevice(uint64_t conn, int64_t session) : conn_(conn), session_(session) {}
+  uint64_t connection_id() const override { return conn_; }
+  int64_t session_id() const override { return session_; }
+  void deliver(const std::shared_ptr<const std::string>& frame) override {
+    std::lock_guard lock(mu_);
+    frames_.push_back(*frame);
+  }
+  void revoke() override {
+    std::lock_guard lock(mu_);
+    ++revoked_;
+  }
+  std::vector<std::string> frames() const {
+    std::lock_guard lock(mu_);
+    return frames_;
+  }
+  int revoked() const {
+    std::lock_guard lock(mu_);
+    return revoked_;
+  }
+
+ private:
+  uint64_t conn_;
+  int64_t session_;
+  mutable std::mutex mu_;
+  std::vector<std::string> frames_;
+  int revoked_ = 0;
+};
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Polls `done` until it holds or 20 s pass (a bound, not an expectation of speed).
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return done();
+}
+
+class NatsServer {
+ public:
+  explicit NatsServer(int port, std::vector<std::string> extra = {}) : port_(port), extra_(std::move(extra)) {
+    start();
+  }
+  ~NatsServer() { stop(); }
+  void start() {
+    std::vector<std::string> args = {"nats-server", "-a", "127.0.0.1", "-p", std::to_string(port_)};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, "nats-server", nullptr, nullptr, argv.data(), environ) != 0) pid_ = 0;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = 0;
+  }
+  bool running() const { return pid_ > 0; }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int port_;
+  std::vector<std::string> extra_;
+  pid_t pid_ = 0;
+};
+
+class NatsBusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<NatsServer>(free_port());
+    ASSERT_TRUE(server_->running()) << "nats-server is not installed (scripts/install-deps.sh --test)";
+    a_ = open_node();
+    b_ = open_node();
+    ASSERT_TRUE(a_ && b_);
+  }
+
+  std::unique_ptr<NatsBus> open_node() {
+    std::unique_ptr<NatsBus> bus;
+    eventually([&] {  // the server may still be starting
+      auto opened = NatsBus::open(NatsBusOptions{{server_->url()}, "test", 1 << 16, 50});
+      if (opened) bus = std::move(opened).value();
+      return bus != nullptr;
+    });
+    return bus;
+  }
+
+  static Envelope frame_to(std::vector<int64_t> users, uint64_t exclude, std::string text) {
+    Envelope e;
+    e.user_ids = std::move(users);
+    e.exclude_connection = exclude;
+    e.frame = std::make_shared<const std::string>(std::move(text));
+    return e;
+  }
+
+  std::unique_ptr<NatsServer> server_;
+  std::unique_ptr<NatsBus> a_, b_;
+};
+
+TEST_F(NatsBusTest, AFrameReachesTheUsersDevicesOnBothNodesExactlyOnce) {
+  auto on_a = std::make_shared<FakeDevice>(1, 10), sender = std::make_shared<FakeDevice>(2, 11);
+  auto on_b = std::make_shared<FakeDevice>(1, 12);  // same connection id: ids are per node
+  a_->subscribe(7, on_a);
+  a_->subscribe(7, sender);
+  b_->subscribe(7, on_b);
+  ASSERT_TRUE(b_->flush(10000));  // B's interest is known to the server
+  EXPECT_EQ(a_->publish(frame_to({7, 8}, 2, "hello")), 1u);  // local: on_a only
+  ASSERT_TRUE(eventually([&] { return on_b->frames().size() == 1; }));
+  // A round trip through both nodes: anything still travelling has arrived.
+  ASSERT_TRUE(a_->flush(10000));
+  ASSERT_TRUE(b_->flush(10000));
+  EXPECT_EQ(on_a->frames(), std::vector<std::string>{"hello"});
+  EXPECT_EQ(on_b->frames(), std::vector<std::string>{"hello"});
+  EXPECT_TRUE(sender->frames().empty());
+  EXPECT_EQ(a_->stats().received, 0u);  // no echo of its own publication
+  EXPECT_EQ(b_->stats().received, 1u);
+  EXPECT_EQ(a_->stats().published, 2u);  // one per recipient user
+}
+
+TEST_F(NatsBusTest, FramesFromOneNodeArriveInPublishingOrder) {
+  auto on_b = std::make_shared<FakeDevice>(1, 1);
+  b_->subscribe(5, on_b);
+  ASSERT_TRUE(b_->flush(10000));
+  constexpr int kFrames = 2000;
+  for (int i = 0; i < kFrames; ++i) a_->publish(frame_to({5}, 0, std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return on_b->frames().size() == kFrames; }));
+  auto frames = on_b->frames();
+  for (int i = 0; i < kFrames; ++i) ASSERT_EQ(frames[static_cast<std::size_t>(i)], std::to_string(i));
+}
+
+TEST_F(NatsBusTest, RevocationClosesOnlyTheNamedSessionsOnTheOtherNode) {
+  auto s1 = std::make_shared<FakeDevice>(1, 100), s2 = std::make_shared<FakeDevice>(2, 200);
+  b_->subscribe(9, s1);
+  b_->subscribe(9, s2);
+  ASSERT_TRUE(b_->flush(10000));
+  Envelope e;
+  e.kind = Envelope::Kind::kRevokeSessions;
+  e.user_ids = {9};
+  e.session_ids = {100};
+  EXPECT_EQ(a_->publish(e), 0u);
+  ASSERT_TRUE(eventually([&] { return s1->revoked() == 1; }));
+  ASSERT_TRUE(a_->flush(10000));
+  ASSERT_TRUE(b_->flush(10000));
+  EXPECT_EQ(s2->revoked(), 0);
+}
+
+TEST_F(NatsBusTest, ANodeStopsReceivingAUserWhenItsLastDeviceLeaves) {
+  auto d1 = std::make_shared<FakeDevice>(1, 1), d2 = std::make_shared<FakeDevice>(2, 2);
+  b_->subscribe(3, d1);
+  b_->subscribe(3, d2);
+  ASSERT_TRUE(eventually([&] { return b_->stats().user_subscriptions == 1; }));
+  b_->unsubscribe(3, 1);
+  ASSERT_TRUE(b_->flush(10000));
+  EXPECT_EQ(b_->stats().user_subscriptions, 1u);  // d2 still there
+  b_->unsubscribe(3, 2);
+  ASSERT_TRUE(b_->flush(10000));
+  EXPECT_EQ(b_->stats().user_subscriptions, 0u);
+  a_->publish(frame_to({3}, 0, "nobody"));
+  ASSERT_TRUE(a_->flush(10000));
+  ASSERT_TRUE(b_->flush(10000));
+  EXPECT_EQ(b_->stats().received, 0u);
+}
+
+TEST_F(NatsBusTest, AfterARestartOfTheServerDevicesAreToldToSyncAndRoutingResumes) {
+  auto on_a = std::make_shared<FakeDevice>(1, 1), on_b = std::make_shared<FakeDevice>(1, 2);
+  a_->subscribe(6, on_a);
+  b_->subscribe(4, on_b);
+  ASSERT_TRUE(b_->flush(10000));
+  a_->publish(frame_to({4}, 0, "before"));
+  ASSERT_TRUE(eventually([&] { return on_b->frames().size() == 1; }));
+  server_->stop();
+  ASSERT_TRUE(eventually([&] { return !a_->stats().connected && !b_->stats().connected; }));
+  server_->start();
+  ASSERT_TRUE(eventually([&] { return a_->stats().connected && b_->stats().connected; }));
+  EXPECT_GE(b_->stats().reconnects, 1u);
+  const std::string resync = R"({"type":"resync"})";
+  // Every local device of both nodes hears it; user 4 (A published to it just before the
+  // disconnection) also hears it from A, through the bus.
+  ASSERT_TRUE(eventually([&] { return on_a->frames().size() == 1; }));
+  EXPECT_EQ(on_a->frames()[0], resync);
+  ASSERT_TRUE(eventually([&] { return on_b->frames().size() >= 2; }));
+  EXPECT_EQ(on_b->frames()[1], resync);
+  // The subscription was replayed on reconnect: a publication after it arrives.
+  ASSERT_TRUE(b_->flush(10000));
+  a_->publish(frame_to({4}, 0, "after"));
+  ASSERT_TRUE(eventually([&] { return !on_b->frames().empty() && on_b->frames().back() == "after"; }));
+  for (std::size_t i = 1; i + 1 < on_b->frames().size(); ++i) EXPECT_EQ(on_b->frames()[i], resync);
+  EXPECT_NE(a_->metrics_text().find("parley_bus_reconnects_total 1"), std::string::npos);
+  EXPECT_GE(a_->stats().resyncs, 2u);  // on_a locally, user 4 remotely
+}
+
+TEST(NatsBusAuth, ConnectsWithTheCredentialsInItsUrlAndNotWithout) {
+  const int port = free_port();
+  NatsServer server(port, {"--user", "parley", "--pass", "secret"});
+  ASSERT_TRUE(server.running());
+  const std::string with = "nats://parley:secret@127.0.0.1:" + std::to_string(port);
+  std::unique_ptr<NatsBus> bus;
+  ASSERT_TRUE(eventually([&] {
+    auto opened = NatsBus::open(NatsBusOptions{{with}, "test", 1024, 50});
+    if (opened) bus = std::move(opened).value();
+    return bus != nullptr;
+  }));
+  auto refused = NatsBus::open(NatsBusOptions{{server.url()}, "test", 1024, 50});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kUnavailable);
+}
+
+TEST(ParseNatsServers, AcceptsAListAndRefusesGarbage) {
+  auto ok = parse_nats_servers("nats://a:4222, b:4223,nats://127.0.0.1:1");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(*ok, (std::vector<std::string>{"nats://a:4222", "nats://b:4223", "nats://127.0.0.1:1"}));
+  auto creds = parse_nats_servers("nats://parley:secret@a:4222,tok@b:1");
+  ASSERT_TRUE(creds);
+  EXPECT_EQ(*creds, (std::vector<std::string>{"nats://parley:secret@a:4222", "nats://tok@b:1"}));
+  for (const char* bad : {"", "nats://", "nats://a", "a:b", "a:99999", "nats://@a:1", "a:1,,b:2", "http://a:1"})
+    EXPECT_FALSE(parse_nats_servers(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace parley::bus

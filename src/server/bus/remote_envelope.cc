@@ -1,0 +1,79 @@
+#include "server/bus/remote_envelope.h"
+
+#include <charconv>
+
+namespace parley::bus {
+
+namespace {
+
+constexpr std::string_view kUserSubjectPrefix = "parley.u.";
+
+void put_u64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t get_u64(std::string_view in) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in[static_cast<std::size_t>(i)]);
+  return v;
+}
+
+}  // namespace
+
+std::string encode_remote(const RemoteEnvelope& e) {
+  std::string out;
+  const std::size_t body = e.kind == RemoteEnvelope::Kind::kFrame
+                               ? (e.frame ? e.frame->size() : 0)
+                               : 4 + 8 * e.session_ids.size();
+  out.reserve(kRemoteHeaderBytes + body);
+  out.push_back(static_cast<char>(kRemoteEnvelopeVersion));
+  out.push_back(static_cast<char>(e.kind));
+  put_u64(out, e.origin_node);
+  if (e.kind == RemoteEnvelope::Kind::kFrame) {
+    if (e.frame) out += *e.frame;
+    return out;
+  }
+  const auto n = static_cast<uint32_t>(e.session_ids.size());
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  for (int64_t id : e.session_ids) put_u64(out, static_cast<uint64_t>(id));
+  return out;
+}
+
+std::optional<RemoteEnvelope> decode_remote(std::string_view in) {
+  if (in.size() < kRemoteHeaderBytes || static_cast<uint8_t>(in[0]) != kRemoteEnvelopeVersion)
+    return std::nullopt;
+  RemoteEnvelope e;
+  const auto kind = static_cast<uint8_t>(in[1]);
+  e.origin_node = get_u64(in.substr(2, 8));
+  std::string_view body = in.substr(kRemoteHeaderBytes);
+  if (kind == static_cast<uint8_t>(RemoteEnvelope::Kind::kFrame)) {
+    e.kind = RemoteEnvelope::Kind::kFrame;
+    e.frame = std::make_shared<const std::string>(body);
+    return e;
+  }
+  if (kind != static_cast<uint8_t>(RemoteEnvelope::Kind::kRevokeSessions) || body.size() < 4)
+    return std::nullopt;
+  e.kind = RemoteEnvelope::Kind::kRevokeSessions;
+  uint32_t n = 0;
+  for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(body[static_cast<std::size_t>(i)]);
+  body.remove_prefix(4);
+  if (body.size() != 8 * static_cast<std::size_t>(n)) return std::nullopt;
+  e.session_ids.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) e.session_ids.push_back(static_cast<int64_t>(get_u64(body.substr(8 * i, 8))));
+  return e;
+}
+
+std::string user_subject(int64_t user_id) {
+  return std::string(kUserSubjectPrefix) + std::to_string(user_id);
+}
+
+std::optional<int64_t> subject_user(std::string_view subject) {
+  if (subject.substr(0, kUserSubjectPrefix.size()) != kUserSubjectPrefix) return std::nullopt;
+  subject.remove_prefix(kUserSubjectPrefix.size());
+  int64_t id = 0;
+  auto [p, ec] = std::from_chars(subject.data(), subject.data() + subject.size(), id);
+  if (ec != std::errc() || p != subject.data() + subject.size() || subject.empty()) return std::nullopt;
+  return id;
+}
+
+}  // namespace parley::bus

@@ -1,0 +1,46 @@
+// The bytes a node puts on the cluster bus for one recipient user (nats_bus.h). Compact
+// and binary: the frame is already encoded JSON and travels as is, after a 10-byte header.
+//
+//   envelope   = version kind origin body
+//   version    = u8 (1)
+//   kind       = u8 (0 frame, 1 revoke sessions)
+//   origin     = u64 little-endian: the publishing node's id (a node ignores its own)
+//   body       = frame bytes (kind 0) | count:u32le session_id:i64le * count (kind 1)
+//
+// The recipient user is the NATS subject (parley.u.<user_id>), not part of the bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace parley::bus {
+
+struct RemoteEnvelope {
+  enum class Kind : uint8_t { kFrame = 0, kRevokeSessions = 1 };
+  Kind kind = Kind::kFrame;
+  uint64_t origin_node = 0;
+  std::shared_ptr<const std::string> frame;  // kFrame
+  std::vector<int64_t> session_ids;          // kRevokeSessions
+};
+
+inline constexpr uint8_t kRemoteEnvelopeVersion = 1;
+inline constexpr std::size_t kRemoteHeaderBytes = 10;
+
+// Encodes an envelope. Never fails.
+std::string encode_remote(const RemoteEnvelope& e);
+
+// Decodes bytes from the bus. nullopt for anything malformed: an unknown version or kind,
+// a truncated header, a session count that does not match the remaining bytes.
+std::optional<RemoteEnvelope> decode_remote(std::string_view bytes);
+
+// "parley.u.<user_id>", the subject carrying events for every device of one user.
+std::string user_subject(int64_t user_id);
+
+// The user id in a subject made by user_subject(); nullopt for any other subject.
+std::optional<int64_t> subject_user(std::string_view subject);
+
+}  // namespace parley::bus
