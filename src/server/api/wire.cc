@@ -26,6 +26,7 @@ json::object message(const store::MessageRecord& m) {
     o["deleted_at"] = *m.deleted_at;
   }
   if (m.hidden) o["hidden"] = true;
+  if (m.reply_to > 0 && !m.hidden) o["reply_to"] = m.reply_to;
   if (m.kind == "system" && !m.hidden) {
     // The domain stores a system event as compact JSON; clients get it as an object.
     boost::system::error_code ec;

@@ -71,6 +71,7 @@ struct SendRequest {
   std::string client_id;
   std::string text;      // with media_id: the caption, may be empty
   std::string media_id;  // non-empty: a message of kind "image" showing this upload
+  int64_t reply_to = 0;  // > 0: quotes the message with this seq in the same conversation
 };
 
 struct GroupChange;  // groups.cc
@@ -142,6 +143,10 @@ class ChatService {
   // client_id returns the original message with duplicate=true.
   // With a media_id the message is of kind "image": the upload must be the sender's own
   // (else kNotFound, "no such upload") and the text is an optional caption.
+  // With reply_to the message quotes that seq, which the sender must see (inside their
+  // membership window, not hidden from them: else kNotFound, "no such message to reply
+  // to") and which must be a text or image message not deleted for everyone (else
+  // kInvalidArgument). Checked in the send's transaction; a retry is not checked again.
   // Errors: kInvalidArgument, kInvalidUtf8, kMessageTooLong, kRateLimited, kNotFound,
   // kUnavailable, kInternal.
   void send(const Principal& who, SendRequest request, uint64_t origin_connection,

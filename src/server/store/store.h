@@ -69,6 +69,8 @@ struct MessageRecord {
   std::string media_id;         // kind "image": the upload shown (MediaRecord::id); else empty
   std::string attachment;       // kind "image": the image object as compact JSON; empty
                                 // otherwise and once deleted for everyone
+  int64_t reply_to = 0;         // a reply: the seq of the quoted message in the same
+                                // conversation; 0 otherwise. Kept after deletions.
 };
 
 struct MemberRecord {
@@ -144,6 +146,7 @@ struct NewMessage {
   int64_t ts = 0;
   std::string media_id;    // see MessageRecord
   std::string attachment;
+  int64_t reply_to = 0;    // see MessageRecord; the domain checks it (the store does not)
 };
 
 // An uploaded image after processing (src/server/media). Its bytes live in a media store
@@ -363,6 +366,13 @@ class WriteTxn {
   // The message at (conversation_id, seq), or nullopt.
   virtual Result<std::optional<MessageRecord>> message_at(int64_t conversation_id,
                                                           int64_t seq) = 0;
+  // The message at (conversation_id, seq) as user_id sees it: nullopt unless the user is
+  // or was a member and the seq is inside their window (joined_seq < seq, <= left_seq once
+  // they left); hidden=true (text and attachment left out) when the user hid it or it is
+  // withheld from them.
+  virtual Result<std::optional<MessageRecord>> visible_message(int64_t user_id,
+                                                               int64_t conversation_id,
+                                                               int64_t seq) = 0;
   // Replaces the text, sets edited_at = now and re-indexes it for search. Same text:
   // changed=false, nothing written. Errors: kNotFound (no such message),
   // kInvalidArgument (deleted or not a text message).

@@ -2105,6 +2105,73 @@ TEST_P(StoreConformance, SearchHonoursMembershipBoundaries) {
   EXPECT_EQ(texts(a.id), (std::vector<std::string>{"walrus early", "walrus late", "walrus latest"}));
 }
 
+TEST_P(StoreConformance, ReplyToIsStoredAndReadBackByEveryRead) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "original words");
+  const int64_t before = version();
+  NewMessage reply{c.id, b.id, "r1", "text", "answer", 1001};
+  reply.reply_to = 1;
+  auto sent = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(reply); });
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->message.reply_to, 1);
+  auto retry = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(reply); });
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->message.reply_to, 1);
+
+  auto page = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].reply_to, 0);
+  EXPECT_EQ(page->items[1].reply_to, 1);
+  auto changes = store().message_changes(a.id, c.id, before, 50);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->items.size(), 1u);
+  EXPECT_EQ(changes->items[0].reply_to, 1);
+  EXPECT_EQ(seen_by(c.id, a.id).last_message->reply_to, 1);
+
+  // The reply keeps pointing at the original through its edit and its deletion.
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.edit_message(c.id, 1, "new", 2000); }).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.erase_message(c.id, 1, 3000); }).ok());
+  page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items[1].reply_to, 1);
+  EXPECT_TRUE(page->items[0].deleted_at.has_value());
+}
+
+TEST_P(StoreConformance, VisibleMessageFollowsTheMembersWindowAndHides) {
+  auto a = user("alice"), b = user("bob"), eve = user("eve");
+  ConversationRecord g = group(a.id);
+  send(g.id, a.id, "m1", 1000, "before bob");
+  ASSERT_TRUE(add(g.id, b.id, 1).ok());
+  send(g.id, a.id, "m2", 1001, "bob sees this");
+  send(g.id, a.id, "m3", 1002, "and this");
+  ASSERT_TRUE(remove(g.id, b.id, 3).ok());
+  send(g.id, a.id, "m4", 1003, "after bob");
+  auto visible = [&](int64_t user_id, int64_t seq) {
+    auto found = in_txn(store(), [&](WriteTxn& txn) { return txn.visible_message(user_id, g.id, seq); });
+    EXPECT_TRUE(found.ok());
+    return found.ok() ? *found : std::optional<MessageRecord>();
+  };
+  EXPECT_FALSE(visible(b.id, 1).has_value());
+  ASSERT_TRUE(visible(b.id, 2).has_value());
+  EXPECT_EQ(visible(b.id, 2)->text, "bob sees this");
+  EXPECT_FALSE(visible(b.id, 2)->hidden);
+  EXPECT_TRUE(visible(b.id, 3).has_value());
+  EXPECT_FALSE(visible(b.id, 4).has_value());
+  EXPECT_FALSE(visible(b.id, 5).has_value());
+  EXPECT_FALSE(visible(eve.id, 2).has_value());
+  EXPECT_TRUE(visible(a.id, 4).has_value());
+
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.hide_message(b.id, g.id, 2); }).ok());
+  auto hidden = visible(b.id, 2);
+  ASSERT_TRUE(hidden.has_value());
+  EXPECT_TRUE(hidden->hidden);
+  EXPECT_EQ(hidden->text, "");
+  EXPECT_FALSE(visible(a.id, 2)->hidden);
+}
+
 TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -175,8 +175,16 @@ ALTER TABLE messages ADD COLUMN search TSVECTOR NULL;
 CREATE INDEX messages_search ON messages USING GIN (search) WITH (fastupdate = off);
 )sql";
 
+// Schema, version 3: replies.
+//
+// messages  reply_to: the seq of the message a reply quotes, in the same conversation
+//           (NULL: not a reply), as in the embedded store's version 7.
+const char* const kMigration3 = R"sql(
+ALTER TABLE messages ADD COLUMN reply_to BIGINT NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

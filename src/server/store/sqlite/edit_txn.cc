@@ -24,12 +24,33 @@ Result<std::optional<MessageRecord>> load_message_at(Db& db, int64_t conversatio
 
 Error no_message() { return Error::make(Errc::kNotFound, "no such message"); }
 
+// The member row decides the window; the message must lie inside it.
+Result<std::optional<MessageRecord>> load_visible_message(Db& db, int64_t user_id,
+                                                          int64_t conversation_id, int64_t seq) {
+  PARLEY_STORE_ASSIGN(Stmt stmt,
+      db.prepare("SELECT " PARLEY_STORE_MSG_COLUMNS ", " PARLEY_STORE_MSG_HIDDEN
+                 " FROM members m JOIN messages msg ON msg.conversation_id = m.conversation_id"
+                 " WHERE m.user_id = ?1 AND m.conversation_id = ?2 AND msg.seq = ?3"
+                 " AND msg.seq > m.joined_seq AND (m.left_seq IS NULL OR msg.seq <= m.left_seq)"));
+  stmt.bind_all(user_id, conversation_id, seq);
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<MessageRecord>();
+  return std::optional<MessageRecord>(read_message(stmt, 0, kMessageColumns));
+}
+
 }  // namespace
 
 Result<std::optional<MessageRecord>> SqliteWriteTxn::message_at(int64_t conversation_id,
                                                                 int64_t seq) {
   if (failed()) return failed_error();
   return guard(load_message_at(db_, conversation_id, seq));
+}
+
+Result<std::optional<MessageRecord>> SqliteWriteTxn::visible_message(int64_t user_id,
+                                                                  int64_t conversation_id,
+                                                                  int64_t seq) {
+  if (failed()) return failed_error();
+  return guard(load_visible_message(db_, user_id, conversation_id, seq));
 }
 
 Result<MessageChange> SqliteWriteTxn::edit_message(int64_t conversation_id, int64_t seq,

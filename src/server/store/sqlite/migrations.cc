@@ -288,9 +288,19 @@ ALTER TABLE users ADD COLUMN groups_add TEXT NOT NULL DEFAULT 'everyone'
   CHECK (groups_add IN ('everyone', 'contacts', 'nobody'));
 )sql";
 
+// Schema, version 7: replies.
+//
+// messages       reply_to: the seq of the message a reply quotes, in the same conversation
+//                (NULL: not a reply). A seq rather than a row id, as clients name messages;
+//                the quoted row is read where it is shown, so edits and deletions of the
+//                original show through every reply.
+const char* const kMigration7 = R"sql(
+ALTER TABLE messages ADD COLUMN reply_to INTEGER NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5, kMigration6};
+                                   kMigration5, kMigration6, kMigration7};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

@@ -63,6 +63,8 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<std::vector<int64_t>> group_add_refusals(int64_t actor_id,
                                                   const std::vector<int64_t>& candidates) override;
   Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
+  Result<std::optional<MessageRecord>> visible_message(int64_t user_id, int64_t conversation_id,
+                                                       int64_t seq) override;
   Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
                                      int64_t now) override;
   Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq, int64_t now) override;
