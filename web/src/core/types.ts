@@ -28,6 +28,8 @@ export interface Message {
   hidden?: boolean;
   /** Present on `kind: "image"` messages: the photo (`text` is its caption). */
   image?: ImageInfo;
+  /** A reply: the seq of the quoted message in the same conversation. */
+  reply_to?: number;
 }
 
 /** The image object of a photo message or an upload (docs/protocol.md, "Photos"). */
@@ -185,6 +187,8 @@ export interface OutboxEntry {
   error?: string;
   /** A photo already uploaded: the message is of kind "image" and `text` its caption. */
   image?: ImageInfo;
+  /** A reply: the seq of the quoted message (sent as `reply_to`). */
+  reply_to?: number;
 }
 
 /** Error codes after which a send is worth retrying with the same client_id. */

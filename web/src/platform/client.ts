@@ -3,6 +3,7 @@ import { isGroup } from '../core/groups';
 import { presenceSubscription, sameIds, type Presence } from '../core/presence';
 import { TypingSender, TypingState } from '../core/typing';
 import { Outbox } from '../core/outbox';
+import { isNewerMessage } from '../core/edits';
 import { ChatStore } from '../core/store';
 import { Drafts } from '../core/drafts';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
@@ -106,6 +107,10 @@ export class ParleyClient {
   private presenceRecheck: ReturnType<typeof setTimeout> | undefined;
   private visibleTimer: ReturnType<typeof setTimeout> | undefined;
   static readonly VISIBLE_SETTLE_MS = 250;
+
+  // ---- replies: quoted messages not held in the store, by "conversation:seq" ----
+  private quotes = new Map<string, Message | null>();
+  private quoteFetches = new Set<string>();
 
   // ---- photos ----
   /** Photos being uploaded (before they become outbox entries), in the order picked. */
@@ -310,6 +315,7 @@ export class ParleyClient {
         const m = f.message as Message;
         if (!m || typeof m.conversation_id !== 'number' || typeof m.seq !== 'number') return;
         const r = this.store.applyChanges([m]);
+        this.updateQuote(m);
         for (const g of r.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
         if (r.unknown.length) void this.sync();
         this.emit();
@@ -330,9 +336,10 @@ export class ParleyClient {
 
   // ---------- sending ----------
 
-  send(conversationId: number, text: string): void {
+  /** Sends a text message; with `replyTo` it quotes that seq of the conversation. */
+  send(conversationId: number, text: string, replyTo?: number): void {
     this.typingStop(conversationId);
-    this.outbox.add(conversationId, text);
+    this.outbox.add(conversationId, text, undefined, replyTo);
     this.emit();
     this.pump();
   }
@@ -406,6 +413,7 @@ export class ParleyClient {
           client_id: e.client_id,
           text: e.text,
           ...(e.image ? { media_id: e.image.media_id } : {}),
+          ...(e.reply_to ? { reply_to: e.reply_to } : {}),
         })
         .then(
           (ack) => {
@@ -609,6 +617,39 @@ export class ParleyClient {
       await this.loadOlder(conversationId, Math.min(200, min - seq + 20));
     }
     if (seq > this.store.maxSeq(conversationId)) await this.fetchNew(conversationId);
+  }
+
+  // ---------- replies ----------
+
+  /**
+   * The message a reply quotes, as this device knows it: the held copy, else one fetched once
+   * with a one-message history page (docs/protocol.md, "Replies"). `undefined` while it is
+   * being fetched (or cannot be, offline); `null` when the server has none the user can see.
+   */
+  quoted(conversationId: number, seq: number): Message | null | undefined {
+    const held = this.store.message(conversationId, seq);
+    if (held) return held;
+    const key = `${conversationId}:${seq}`;
+    if (this.quotes.has(key)) return this.quotes.get(key);
+    if (this.quoteFetches.has(key)) return undefined;
+    this.quoteFetches.add(key);
+    http<HistoryPage>('GET', `/conversations/${conversationId}/messages?before=${seq + 1}&limit=1`, undefined, this.session.token).then(
+      (page) => {
+        const m = page.messages.find((x) => x.seq === seq);
+        this.quotes.set(key, m ?? null);
+        this.emit();
+      },
+      // Offline: asked again after the next sync.
+      () => this.quoteFetches.delete(key),
+    );
+    return undefined;
+  }
+
+  /** Keeps a fetched quote in step with edits and deletions of its original. */
+  private updateQuote(m: Message): void {
+    const key = `${m.conversation_id}:${m.seq}`;
+    const held = this.quotes.get(key);
+    if (held && isNewerMessage(m, held)) this.quotes.set(key, m);
   }
 
   // ---------- groups ----------

@@ -20,6 +20,7 @@ import { JumpToNewest, UnreadDivider } from './ChatMarkers';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
+import { ReplyBar, ReplyQuote } from './ReplyQuote';
 
 interface Row {
   key: string;
@@ -43,6 +44,8 @@ interface Row {
   image?: ImageInfo;
   /** A photo still uploading: its local upload id. */
   upload?: number;
+  /** A reply: the seq it quotes. */
+  replyTo?: number;
 }
 
 type Panel = { type: 'group' } | { type: 'message'; seq: number } | { type: 'search' } | null;
@@ -102,6 +105,7 @@ export function ChatView({
   const [menuSeq, setMenuSeq] = useState<number | null>(null);
   const [editSeq, setEditSeq] = useState<number | null>(null);
   const [deleteSeq, setDeleteSeq] = useState<number | null>(null);
+  const [replySeq, setReplySeq] = useState<number | null>(null);
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const scrollTo = useRef<number | null>(null);
@@ -148,12 +152,13 @@ export function ChatView({
       seq: m.seq,
       status: m.sender_id === me ? messageStatus(conv, m.seq, m.ts, me) : undefined,
       clientId: m.client_id,
+      replyTo: m.deleted ? undefined : m.reply_to,
     };
   });
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : 'text', image: e.image, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : 'text', image: e.image, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error, replyTo: e.reply_to });
   }
   const uploads = client.uploads.filter((u) => u.conversation_id === conversationId);
   for (const u of uploads) {
@@ -309,7 +314,8 @@ export function ChatView({
     const text = draft.trim();
     if (!text) return;
     if (new TextEncoder().encode(text).length > 16384) return;
-    client.send(conversationId, text);
+    client.send(conversationId, text, replySeq ?? undefined);
+    setReplySeq(null);
     setDraft('');
     stick.current = true;
     inputRef.current?.focus();
@@ -494,6 +500,9 @@ export function ChatView({
                   ) : (
                     <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
                   )}
+                  {r.replyTo !== undefined && (
+                    <ReplyQuote client={client} conversationId={conversationId} seq={r.replyTo} nameOf={memberName} onOpen={(seq) => setFocus((f) => ({ seq, key: (f?.key ?? 0) + 1 }))} />
+                  )}
                   {r.image && (
                     <PhotoBubble client={client} image={r.image} caption={r.text} onOpen={() => setViewing({ image: r.image!, caption: r.text })} />
                   )}
@@ -542,6 +551,10 @@ export function ChatView({
                       onEdit={() => setEditSeq(r.seq!)}
                       onDelete={() => setDeleteSeq(r.seq!)}
                       onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
+                      onReply={conv.left ? undefined : () => {
+                        setReplySeq(r.seq!);
+                        inputRef.current?.focus();
+                      }}
                     />
                   )}
                 </div>
@@ -584,6 +597,13 @@ export function ChatView({
           You can't send messages to this group because you're no longer a member.
         </div>
       ) : (
+      <>
+      {replySeq !== null && (
+        <ReplyBar client={client} conversationId={conversationId} seq={replySeq} nameOf={memberName} onCancel={() => {
+          setReplySeq(null);
+          inputRef.current?.focus();
+        }} />
+      )}
       <form
         class="composer"
         onSubmit={(e) => {
@@ -633,6 +653,9 @@ export function ChatView({
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               send();
+            } else if (e.key === 'Escape' && replySeq !== null) {
+              e.preventDefault();
+              setReplySeq(null);
             } else if (e.key === 'ArrowUp' && !e.altKey && !e.ctrlKey && !e.metaKey && draft === '') {
               // Up in an empty box edits the last own message, if it may still be edited.
               const last = [...rows].reverse().find((r) => r.mine && r.message && !r.deleted);
@@ -647,6 +670,7 @@ export function ChatView({
           <SendIcon />
         </button>
       </form>
+      </>
       )}
       {photoError && !conv.left && (
         <p class="form-error composer-error" role="alert">
