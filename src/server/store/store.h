@@ -51,6 +51,13 @@ struct SessionRecord {
   bool revoked = false;
 };
 
+// One user's reaction to a message (one per user and message).
+struct Reaction {
+  int64_t user_id = 0;
+  std::string emoji;
+  int64_t created_at = 0;  // when it was set (or last replaced)
+};
+
 struct MessageRecord {
   int64_t id = 0;               // unique store-wide
   int64_t conversation_id = 0;
@@ -71,6 +78,10 @@ struct MessageRecord {
                                 // otherwise and once deleted for everyone
   int64_t reply_to = 0;         // a reply: the seq of the quoted message in the same
                                 // conversation; 0 otherwise. Kept after deletions.
+  // Reactions as the viewer sees them, oldest first (history, message_changes and a
+  // conversation's last_message fill it; other reads leave it empty): none on a message
+  // hidden from the viewer, and in a direct conversation none by a user the viewer blocked.
+  std::vector<Reaction> reactions;
 };
 
 struct MemberRecord {
@@ -190,6 +201,17 @@ struct ReceiptOutcome {
 struct MessageChange {
   MessageRecord message;             // the message after the change
   bool changed = false;              // false: it was already so (idempotent repeat)
+  std::vector<int64_t> member_ids;   // active members at commit time (for fan-out)
+};
+
+// A reaction set, replaced or removed.
+struct ReactionOutcome {
+  int64_t conversation_id = 0;
+  int64_t seq = 0;
+  int64_t user_id = 0;
+  std::string emoji;                 // empty: removed
+  int64_t version = 0;               // the message's version after the call
+  bool changed = false;              // false: it was already so, nothing written
   std::vector<int64_t> member_ids;   // active members at commit time (for fan-out)
 };
 
@@ -384,6 +406,14 @@ class WriteTxn {
   // Errors: kNotFound, kInvalidArgument (a system message).
   virtual Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq,
                                               int64_t now) = 0;
+  // Sets user_id's reaction to the message at (conversation_id, seq) to `emoji` (replacing
+  // theirs), or removes it when `emoji` is empty. A change takes a new version, which becomes
+  // the message's and the conversation's (so sync and message_changes carry it); the same
+  // emoji again, or removing none, is changed=false and writes nothing. Errors: kNotFound
+  // (no such message). The domain checks who may react to what.
+  virtual Result<ReactionOutcome> set_reaction(int64_t user_id, int64_t conversation_id,
+                                               int64_t seq, std::string_view emoji,
+                                               int64_t now) = 0;
   // Delete for me: hides the message from user_id's reads. Repeats: changed=false.
   // Errors: kNotFound (no such message or the user cannot see it).
   virtual Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id,

@@ -2172,6 +2172,102 @@ TEST_P(StoreConformance, VisibleMessageFollowsTheMembersWindowAndHides) {
   EXPECT_FALSE(visible(a.id, 2)->hidden);
 }
 
+TEST_P(StoreConformance, ReactionsAreOnePerUserAndReachHistoryChangesAndSync) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "party tonight");
+  send(c.id, a.id, "m2", 1001, "bring snacks");
+  auto react = [&](int64_t who, int64_t seq, const std::string& emoji, int64_t now) {
+    return in_txn(store(), [&](WriteTxn& txn) { return txn.set_reaction(who, c.id, seq, emoji, now); });
+  };
+  const int64_t before = version();
+  auto set = react(b.id, 1, "👍", 2000);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_TRUE(set->changed);
+  EXPECT_GT(set->version, before);
+  EXPECT_EQ(set->member_ids, (std::vector<int64_t>{a.id, b.id}));
+  auto same = react(b.id, 1, "👍", 2001);
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->changed);
+  EXPECT_EQ(same->version, set->version);
+  EXPECT_EQ(version(), set->version);
+  ASSERT_TRUE(react(a.id, 1, "🎉", 2002)->changed);
+  auto replaced = react(b.id, 1, "❤️", 2003);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_TRUE(replaced->changed);
+
+  auto page = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items[0].reactions.size(), 2u);
+  EXPECT_EQ(page->items[0].reactions[0].user_id, a.id);  // oldest first: bob's was replaced later
+  EXPECT_EQ(page->items[0].reactions[0].emoji, "🎉");
+  EXPECT_EQ(page->items[0].reactions[1].user_id, b.id);
+  EXPECT_EQ(page->items[0].reactions[1].emoji, "❤️");
+  EXPECT_EQ(page->items[0].version, replaced->version);
+  EXPECT_TRUE(page->items[1].reactions.empty());
+
+  // Offline devices: the conversation and the message changed at the reaction's version.
+  auto sync = store().changes_since(a.id, before, 50);
+  ASSERT_TRUE(sync.ok());
+  ASSERT_EQ(sync->conversations.size(), 1u);
+  EXPECT_EQ(sync->conversations[0].version, replaced->version);
+  auto changes = store().message_changes(a.id, c.id, before, 50);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->items.size(), 1u);
+  EXPECT_EQ(changes->items[0].seq, 1);
+  EXPECT_EQ(changes->items[0].reactions.size(), 2u);
+
+  // Removing: once changes, twice does nothing.
+  auto removed = react(b.id, 1, "", 2004);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(removed->changed);
+  EXPECT_FALSE(react(b.id, 1, "", 2005)->changed);
+  page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_EQ(page->items[0].reactions.size(), 1u);
+  EXPECT_EQ(page->items[0].reactions[0].user_id, a.id);
+
+  // The last message of a conversation carries its reactions too.
+  ASSERT_TRUE(react(b.id, 2, "😂", 2006)->changed);
+  auto last = seen_by(c.id, a.id).last_message;
+  ASSERT_TRUE(last.has_value());
+  ASSERT_EQ(last->reactions.size(), 1u);
+  EXPECT_EQ(last->reactions[0].emoji, "😂");
+
+  auto missing = react(b.id, 9, "👍", 2007);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, ReactionsOfABlockedUserAreHiddenFromTheBlockerInDirectChatsOnly) {
+  auto a = user("alice"), b = user("bob"), c3 = user("carol");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "hi");
+  ConversationRecord g = group(a.id);
+  ASSERT_TRUE(add(g.id, b.id, 0).ok());
+  ASSERT_TRUE(add(g.id, c3.id, 0).ok());
+  send(g.id, a.id, "g1", 1001, "hello all");
+  ASSERT_TRUE(block(a.id, b.id).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_reaction(b.id, c.id, 1, "😡", 2000); }).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_reaction(b.id, g.id, 1, "👋", 2001); }).ok());
+
+  auto alice_direct = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(alice_direct.ok());
+  EXPECT_TRUE(alice_direct->items[0].reactions.empty());
+  auto bob_direct = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_EQ(bob_direct->items[0].reactions.size(), 1u);  // he sees his own
+  auto alice_group = store().history(a.id, HistoryQuery{g.id, std::nullopt, 0, 50});
+  ASSERT_EQ(alice_group->items.back().reactions.size(), 1u);  // groups keep working
+
+  // A message hidden from the viewer shows no reactions.
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.hide_message(c3.id, g.id, 1); }).ok());
+  auto carol_group = store().history(c3.id, HistoryQuery{g.id, std::nullopt, 0, 50});
+  EXPECT_TRUE(carol_group->items.back().reactions.empty());
+
+  ASSERT_TRUE(block(a.id, b.id, false).ok());
+  alice_direct = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  EXPECT_EQ(alice_direct->items[0].reactions.size(), 1u);
+}
+
 TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -173,4 +173,53 @@ Result<HideOutcome> PgWriteTxn::do_hide_message(int64_t user_id, int64_t convers
   return outcome;
 }
 
+// ---- reactions ------------------------------------------------------------------------
+
+Result<ReactionOutcome> PgWriteTxn::set_reaction(int64_t user_id, int64_t conversation_id,
+                                              int64_t seq, std::string_view emoji, int64_t now) {
+  if (failed()) return failed_error();
+  return guard(do_set_reaction(user_id, conversation_id, seq, emoji, now));
+}
+
+Result<ReactionOutcome> PgWriteTxn::do_set_reaction(int64_t user_id, int64_t conversation_id,
+                                                 int64_t seq, std::string_view emoji, int64_t now) {
+  PARLEY_PG_ASSIGN(auto found, load_message_at(db_, conversation_id, seq));
+  if (!found) return no_message();
+  ReactionOutcome outcome;
+  outcome.conversation_id = conversation_id;
+  outcome.seq = seq;
+  outcome.user_id = user_id;
+  outcome.emoji = std::string(emoji);
+  outcome.version = found->version;
+  PARLEY_PG_ASSIGN(outcome.member_ids, load_member_ids(db_, conversation_id));
+  std::optional<std::string> current;
+  {
+    PARLEY_PG_ASSIGN(Stmt stmt, db_.prepare("SELECT emoji FROM reactions WHERE message_id = ? AND user_id = ?"));
+    stmt.bind_all(found->id, user_id);
+    PARLEY_PG_ASSIGN(bool row, stmt.step());
+    if (row) current = stmt.text(0);
+  }
+  if (emoji.empty() ? !current.has_value() : current == emoji) return outcome;  // already so
+  if (emoji.empty()) {
+    PARLEY_PG_ASSIGN(Stmt stmt, db_.prepare("DELETE FROM reactions WHERE message_id = ? AND user_id = ?"));
+    stmt.bind_all(found->id, user_id);
+    PARLEY_PG_TRY(stmt.run());
+  } else {
+    PARLEY_PG_ASSIGN(Stmt stmt, db_.prepare("INSERT INTO reactions (message_id, user_id, emoji, created_at)"
+                                " VALUES (?, ?, ?, ?) ON CONFLICT (message_id, user_id)"
+                                " DO UPDATE SET emoji = excluded.emoji, created_at = excluded.created_at"));
+    stmt.bind_all(found->id, user_id, emoji, now);
+    PARLEY_PG_TRY(stmt.run());
+  }
+  outcome.version = ++version_;
+  {
+    PARLEY_PG_ASSIGN(Stmt update, db_.prepare("UPDATE messages SET version = ? WHERE id = ?"));
+    update.bind_all(outcome.version, found->id);
+    PARLEY_PG_TRY(update.run());
+  }
+  PARLEY_PG_TRY(set_conversation_version(conversation_id, outcome.version));
+  outcome.changed = true;
+  return outcome;
+}
+
 }  // namespace parley::store::pg

@@ -183,8 +183,19 @@ const char* const kMigration3 = R"sql(
 ALTER TABLE messages ADD COLUMN reply_to BIGINT NULL;
 )sql";
 
+// Schema, version 4: reactions, as in the embedded store's version 8.
+const char* const kMigration4 = R"sql(
+CREATE TABLE reactions (
+  message_id BIGINT NOT NULL REFERENCES messages (id),
+  user_id    BIGINT NOT NULL REFERENCES users (id),
+  emoji      TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (message_id, user_id)
+);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

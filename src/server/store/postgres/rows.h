@@ -38,6 +38,11 @@ Result<std::vector<MemberRecord>> load_active_members(Conn& db, int64_t conversa
 // Active member ids ordered by user id (fan-out lists).
 Result<std::vector<int64_t>> load_member_ids(Conn& db, int64_t conversation_id);
 
+// Fills the reactions of `messages` as `viewer_id` sees them (store.h, MessageRecord):
+// none on hidden messages, and in direct conversations none by users the viewer blocked.
+// One query for all of them.
+Status load_reactions(Conn& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages);
+
 // The last committed version as recorded in meta.
 Result<int64_t> load_version(Conn& db);
 

@@ -71,6 +71,8 @@ class PgWriteTxn final : public WriteTxn {
                                      int64_t now) override;
   Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq, int64_t now) override;
   Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id, int64_t seq) override;
+  Result<ReactionOutcome> set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
+                                       std::string_view emoji, int64_t now) override;
 
   // Whether this transaction erased message text (the store then schedules the purge of
   // its traces from the search index and the WAL).
@@ -146,6 +148,8 @@ class PgWriteTxn final : public WriteTxn {
                                         int64_t now);
   Result<MessageChange> do_erase_message(int64_t conversation_id, int64_t seq, int64_t now);
   Result<HideOutcome> do_hide_message(int64_t user_id, int64_t conversation_id, int64_t seq);
+  Result<ReactionOutcome> do_set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
+                                          std::string_view emoji, int64_t now);
   Status do_insert_media(const MediaRecord& media);
   Result<std::vector<std::string>> do_delete_unreferenced_media(int64_t created_before, int limit);
 

@@ -298,9 +298,25 @@ const char* const kMigration7 = R"sql(
 ALTER TABLE messages ADD COLUMN reply_to INTEGER NULL;
 )sql";
 
+// Schema, version 8: reactions.
+//
+// reactions      one row per (message, user): that user's one emoji on the message.
+//                Setting, replacing or removing one gives the message (and its conversation)
+//                a new version, so sync and message changes carry it like an edit. The key
+//                reads a message's reactions as one range.
+const char* const kMigration8 = R"sql(
+CREATE TABLE reactions (
+  message_id INTEGER NOT NULL REFERENCES messages (id),
+  user_id    INTEGER NOT NULL REFERENCES users (id),
+  emoji      TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, user_id)
+) WITHOUT ROWID;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5, kMigration6, kMigration7};
+                                   kMigration5, kMigration6, kMigration7, kMigration8};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

@@ -37,6 +37,11 @@ Result<std::vector<MemberRecord>> load_active_members(Db& db, int64_t conversati
 // Active member ids ordered by user id (fan-out lists).
 Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id);
 
+// Fills the reactions of `messages` as `viewer_id` sees them (store.h, MessageRecord):
+// none on hidden messages, and in direct conversations none by users the viewer blocked.
+// One query for all of them.
+Status load_reactions(Db& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages);
+
 // The last committed version as recorded in meta.
 Result<int64_t> load_version(Db& db);
 
