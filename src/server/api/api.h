@@ -141,6 +141,7 @@ class EventPublisher final : public chat::Notifier {
   void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) override;
   void on_message_changed(const store::MessageChange& change) override;
   void on_message_hidden(const store::HideOutcome& outcome) override;
+  void on_reaction(const store::ReactionOutcome& outcome) override;
 
  private:
   struct PendingReceipts {

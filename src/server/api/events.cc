@@ -115,4 +115,16 @@ void EventPublisher::on_message_hidden(const store::HideOutcome& outcome) {
   bus_.publish(e);
 }
 
+void EventPublisher::on_reaction(const store::ReactionOutcome& r) {
+  bus::Envelope e;
+  e.user_ids = r.member_ids;
+  e.frame = wire::frame({{"type", "reaction"},
+                         {"conversation_id", r.conversation_id},
+                         {"seq", r.seq},
+                         {"user_id", r.user_id},
+                         {"emoji", r.emoji.empty() ? json::value(nullptr) : json::value(r.emoji)},
+                         {"version", r.version}});
+  bus_.publish(e);
+}
+
 }  // namespace parley::api

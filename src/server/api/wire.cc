@@ -27,6 +27,21 @@ json::object message(const store::MessageRecord& m) {
   }
   if (m.hidden) o["hidden"] = true;
   if (m.reply_to > 0 && !m.hidden) o["reply_to"] = m.reply_to;
+  if (!m.reactions.empty() && !m.hidden && !m.deleted_at) {
+    // Grouped by emoji in the order each emoji first appeared; users in the order they reacted.
+    json::array groups;
+    for (const store::Reaction& r : m.reactions) {
+      json::object* group = nullptr;
+      for (auto& g : groups)
+        if (g.as_object().at("emoji").as_string() == r.emoji) group = &g.as_object();
+      if (!group) {
+        groups.push_back(json::object{{"emoji", r.emoji}, {"user_ids", json::array{}}});
+        group = &groups.back().as_object();
+      }
+      group->at("user_ids").as_array().push_back(r.user_id);
+    }
+    o["reactions"] = std::move(groups);
+  }
   if (m.kind == "system" && !m.hidden) {
     // The domain stores a system event as compact JSON; clients get it as an object.
     boost::system::error_code ec;

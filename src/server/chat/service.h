@@ -92,6 +92,8 @@ class Notifier {
   virtual void on_message_changed(const store::MessageChange& change) = 0;
   // A user hid a message from their own devices ("delete for me").
   virtual void on_message_hidden(const store::HideOutcome& outcome) = 0;
+  // A reaction was set, replaced or removed (only called when something changed).
+  virtual void on_reaction(const store::ReactionOutcome& outcome) = 0;
 };
 
 enum class DeleteScope { kForMe, kForEveryone };
@@ -168,6 +170,16 @@ class ChatService {
   // kInvalidArgument (a group event cannot be deleted for everyone).
   void delete_message(const Principal& who, int64_t conversation_id, int64_t seq,
                       DeleteScope scope, Callback<Done> done);
+  // ---- reactions (reactions.cc) --------------------------------------------------------
+  // Sets the caller's one reaction on a message (replacing theirs), or removes it when
+  // `emoji` is empty; repeats change nothing. The emoji must be exactly one
+  // (protocol/emoji.h). Errors: kInvalidArgument (not one emoji, a group event, a message
+  // deleted for everyone), kNotFound (no such message, not an active member, or hidden from
+  // the caller). In a direct conversation whose other member blocked the caller it is
+  // stored and told to the caller's devices only.
+  void react(const Principal& who, int64_t conversation_id, int64_t seq, std::string emoji,
+             Callback<store::ReactionOutcome> done);
+
   // Messages of one conversation new or changed (as the user sees them) after `since`.
   Result<store::Page<store::MessageRecord>> message_changes(const Principal& who,
                                                             int64_t conversation_id,

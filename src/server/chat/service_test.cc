@@ -45,6 +45,11 @@ class RecordingNotifier : public Notifier {
     std::lock_guard lock(mu);
     hides.push_back(h);
   }
+  void on_reaction(const store::ReactionOutcome& r) override {
+    std::lock_guard lock(mu);
+    reactions.push_back(r);
+  }
+  std::vector<store::ReactionOutcome> reactions;
   std::mutex mu;
   std::vector<store::MessageChange> changes;
   std::vector<store::HideOutcome> hides;
