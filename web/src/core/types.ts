@@ -30,6 +30,14 @@ export interface Message {
   image?: ImageInfo;
   /** A reply: the seq of the quoted message in the same conversation. */
   reply_to?: number;
+  /** Reactions grouped by emoji (docs/protocol.md, "Reactions"); absent when there are none. */
+  reactions?: ReactionGroup[];
+}
+
+/** One emoji on a message and who put it there, in the order they reacted. */
+export interface ReactionGroup {
+  emoji: string;
+  user_ids: number[];
 }
 
 /** The image object of a photo message or an upload (docs/protocol.md, "Photos"). */

@@ -4,6 +4,7 @@ import { presenceSubscription, sameIds, type Presence } from '../core/presence';
 import { TypingSender, TypingState } from '../core/typing';
 import { Outbox } from '../core/outbox';
 import { isNewerMessage } from '../core/edits';
+import { applyReaction } from '../core/reactions';
 import { ChatStore } from '../core/store';
 import { Drafts } from '../core/drafts';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
@@ -321,6 +322,10 @@ export class ParleyClient {
         this.emit();
         return;
       }
+      case 'reaction':
+        if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number' || typeof f.user_id !== 'number') return;
+        if (this.applyReactionLocally(f.conversation_id, f.seq, f.user_id, typeof f.emoji === 'string' ? f.emoji : null, f.version)) this.emit();
+        return;
       case 'message_hidden':
         if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number') return;
         if (this.store.applyHidden(f.conversation_id, f.seq, typeof f.version === 'number' ? f.version : undefined)) this.emit();
@@ -617,6 +622,27 @@ export class ParleyClient {
       await this.loadOlder(conversationId, Math.min(200, min - seq + 20));
     }
     if (seq > this.store.maxSeq(conversationId)) await this.fetchNew(conversationId);
+  }
+
+  // ---------- reactions ----------
+
+  /** Sets (or with null removes) the user's one reaction on a message. Throws ApiError. */
+  async react(conversationId: number, seq: number, emoji: string | null): Promise<void> {
+    const path = `/conversations/${conversationId}/messages/${seq}/reaction`;
+    const r = emoji
+      ? await http<{ changed: boolean; version: number }>('PUT', path, { emoji }, this.session.token)
+      : await http<{ changed: boolean; version: number }>('DELETE', path, undefined, this.session.token);
+    if (this.applyReactionLocally(conversationId, seq, this.session.user.id, emoji, r?.version)) this.emit();
+  }
+
+  /** Applies one reaction change to the held message; true when something changed. */
+  private applyReactionLocally(conversationId: number, seq: number, userId: number, emoji: string | null, version?: number): boolean {
+    const held = this.store.message(conversationId, seq);
+    if (!held) return false;
+    const next = applyReaction(held, userId, emoji, typeof version === 'number' ? version : undefined);
+    // The answer and the event of one change carry the same version: whichever comes second
+    // is not newer and changes nothing.
+    return this.store.applyChanges([next]).replaced.length > 0;
   }
 
   // ---------- replies ----------

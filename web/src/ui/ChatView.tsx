@@ -21,6 +21,7 @@ import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
 import { ReplyBar, ReplyQuote } from './ReplyQuote';
+import { ReactionChips, ReactionPicker } from './Reactions';
 
 interface Row {
   key: string;
@@ -106,6 +107,7 @@ export function ChatView({
   const [editSeq, setEditSeq] = useState<number | null>(null);
   const [deleteSeq, setDeleteSeq] = useState<number | null>(null);
   const [replySeq, setReplySeq] = useState<number | null>(null);
+  const [reactSeq, setReactSeq] = useState<number | null>(null);
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const scrollTo = useRef<number | null>(null);
@@ -551,6 +553,7 @@ export function ChatView({
                       onEdit={() => setEditSeq(r.seq!)}
                       onDelete={() => setDeleteSeq(r.seq!)}
                       onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
+                      onReact={conv.left || r.kind === 'system' ? undefined : () => setReactSeq(r.seq!)}
                       onReply={conv.left ? undefined : () => {
                         setReplySeq(r.seq!);
                         inputRef.current?.focus();
@@ -558,6 +561,7 @@ export function ChatView({
                     />
                   )}
                 </div>
+                {r.message && !r.deleted && <ReactionChips client={client} message={r.message} nameOf={memberName} disabled={!!conv.left} />}
                 {r.status === 'failed' && r.clientId && r.error === 'forbidden' && (
                   <div class="failed-actions">
                     <span class="undelivered">This message could not be delivered</span>
@@ -700,6 +704,9 @@ export function ChatView({
     )}
     {deleteSeq !== null && store.message(conversationId, deleteSeq) && (
       <DeleteDialog client={client} message={store.message(conversationId, deleteSeq)!} onClose={() => setDeleteSeq(null)} />
+    )}
+    {reactSeq !== null && store.message(conversationId, reactSeq) && (
+      <ReactionPicker client={client} message={store.message(conversationId, reactSeq)!} onClose={() => setReactSeq(null)} />
     )}
     {viewing && <PhotoViewer client={client} image={viewing.image} caption={viewing.caption} onClose={() => setViewing(null)} />}
     {dialog === 'contact' && peer && <ContactDialog client={client} user={peer} onClose={closeDialog} />}

@@ -8,7 +8,7 @@ import { Modal } from './Modal';
 
 /**
  * The menu of one message (the chevron next to its bubble, or a right click on it): "Reply",
- * "Copy text" when it has text, "Edit" for own text messages in the edit window, "Message
+ * "React", "Copy text" when it has text, "Edit" for own text messages in the edit window, "Message
  * info" for own messages in groups, and "Delete".
  */
 export function MessageActions({
@@ -21,6 +21,7 @@ export function MessageActions({
   onDelete,
   onInfo,
   onReply,
+  onReact,
 }: {
   message: Message;
   me: number;
@@ -34,6 +35,8 @@ export function MessageActions({
   onInfo?: () => void;
   /** "Reply": quote this message in the next one (absent when the user cannot send). */
   onReply?: () => void;
+  /** "React": opens the reaction picker (absent when the user cannot react). */
+  onReact?: () => void;
 }) {
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLUListElement>(null);
@@ -68,6 +71,13 @@ export function MessageActions({
             <li role="none">
               <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onReply)}>
                 Reply
+              </button>
+            </li>
+          )}
+          {onReact && (
+            <li role="none">
+              <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onReact)}>
+                React
               </button>
             </li>
           )}
