@@ -27,6 +27,7 @@ json::object message(const store::MessageRecord& m) {
   }
   if (m.hidden) o["hidden"] = true;
   if (m.reply_to > 0 && !m.hidden) o["reply_to"] = m.reply_to;
+  if (m.forwarded && !m.hidden) o["forwarded"] = true;
   if (!m.reactions.empty() && !m.hidden && !m.deleted_at) {
     // Grouped by emoji in the order each emoji first appeared; users in the order they reacted.
     json::array groups;

@@ -74,6 +74,11 @@ struct SendRequest {
   int64_t reply_to = 0;  // > 0: quotes the message with this seq in the same conversation
 };
 
+// Forwarding (forwarding.cc): at most this many target conversations per request, and the
+// client_id is short enough to derive each copy's own ("{client_id}-{conversation_id}").
+inline constexpr std::size_t kMaxForwardTargets = 5;
+inline constexpr std::size_t kMaxForwardClientIdChars = 40;
+
 struct GroupChange;  // groups.cc
 
 // Told about every committed change, on the committer thread, in commit order.
@@ -170,6 +175,19 @@ class ChatService {
   // kInvalidArgument (a group event cannot be deleted for everyone).
   void delete_message(const Principal& who, int64_t conversation_id, int64_t seq,
                       DeleteScope scope, Callback<Done> done);
+  // ---- forwarding (forwarding.cc) ------------------------------------------------------
+  // Copies a text or photo message the caller sees (not deleted) into each of `targets`
+  // (1..kMaxForwardTargets distinct conversations they are an active member of) as a
+  // message marked forwarded; a photo names the same upload. All or nothing, in one
+  // transaction; each copy is idempotent under "{client_id}-{target}" and costs one send
+  // token. Copies into a direct conversation whose other member blocked the caller are
+  // withheld as sends are. Errors: kInvalidArgument (client_id, target count, a repeated
+  // target, a system or deleted source), kNotFound (the source, or a target, named in the
+  // message), kRateLimited. The results are in the order of `targets`.
+  void forward(const Principal& who, int64_t conversation_id, int64_t seq, std::vector<int64_t> targets,
+               std::string client_id, uint64_t origin_connection,
+               Callback<std::vector<store::AppendOutcome>> done);
+
   // ---- reactions (reactions.cc) --------------------------------------------------------
   // Sets the caller's one reaction on a message (replacing theirs), or removes it when
   // `emoji` is empty; repeats change nothing. The emoji must be exactly one

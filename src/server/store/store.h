@@ -78,6 +78,7 @@ struct MessageRecord {
                                 // otherwise and once deleted for everyone
   int64_t reply_to = 0;         // a reply: the seq of the quoted message in the same
                                 // conversation; 0 otherwise. Kept after deletions.
+  bool forwarded = false;       // a copy of another message, sent with "forward"
   // Reactions as the viewer sees them, oldest first (history, message_changes and a
   // conversation's last_message fill it; other reads leave it empty): none on a message
   // hidden from the viewer, and in a direct conversation none by a user the viewer blocked.
@@ -158,6 +159,7 @@ struct NewMessage {
   std::string media_id;    // see MessageRecord
   std::string attachment;
   int64_t reply_to = 0;    // see MessageRecord; the domain checks it (the store does not)
+  bool forwarded = false;  // see MessageRecord
 };
 
 // An uploaded image after processing (src/server/media). Its bytes live in a media store

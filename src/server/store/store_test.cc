@@ -2268,6 +2268,27 @@ TEST_P(StoreConformance, ReactionsOfABlockedUserAreHiddenFromTheBlockerInDirectC
   EXPECT_EQ(alice_direct->items[0].reactions.size(), 1u);
 }
 
+TEST_P(StoreConformance, ForwardedFlagIsStoredAndReadBack) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "plain");
+  NewMessage copy{c.id, a.id, "f1", "text", "passed along", 1001};
+  copy.forwarded = true;
+  auto sent = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(copy); });
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_TRUE(sent->message.forwarded);
+  auto page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_FALSE(page->items[0].forwarded);
+  EXPECT_TRUE(page->items[1].forwarded);
+  EXPECT_TRUE(seen_by(c.id, b.id).last_message->forwarded);
+  auto retry = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(copy); });
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_TRUE(retry->message.forwarded);
+}
+
 TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -58,7 +58,7 @@ const std::vector<TableSpec>& tables() {
        {"conversation_id", "user_id"}},
       {"messages",
        {"id", "conversation_id", "seq", "sender_id", "client_id", "kind", "text", "ts", "version",
-        "edited_at", "deleted_at", "media_id", "attachment", "reply_to"},
+        "edited_at", "deleted_at", "media_id", "attachment", "reply_to", "forwarded"},
        {"id"},
        true},
       {"receipt_log",

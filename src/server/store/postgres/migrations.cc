@@ -194,8 +194,14 @@ CREATE TABLE reactions (
 );
 )sql";
 
+// Schema, version 5: forwarded messages, as in the embedded store's version 9.
+const char* const kMigration5 = R"sql(
+ALTER TABLE messages ADD COLUMN forwarded BOOLEAN NOT NULL DEFAULT false;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                   kMigration5};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

@@ -68,6 +68,7 @@ MessageRecord read_message(const Stmt& stmt, int first, int hidden_column) {
   if (!stmt.is_null(first + 11)) message.media_id = stmt.text(first + 11);
   if (!stmt.is_null(first + 12)) message.attachment = stmt.text(first + 12);
   if (!stmt.is_null(first + 13)) message.reply_to = stmt.i64(first + 13);
+  message.forwarded = !stmt.is_null(first + 14) && stmt.i64(first + 14) != 0;
   if (hidden_column >= 0 && stmt.i64(hidden_column) != 0) {
     message.hidden = true;
     message.text.clear();

@@ -314,9 +314,18 @@ CREATE TABLE reactions (
 ) WITHOUT ROWID;
 )sql";
 
+// Schema, version 9: forwarded messages.
+//
+// messages       forwarded: 1 for a copy sent with "forward" (its text, photo and upload are
+//                the original's: a photo is shared, not uploaded again), else 0.
+const char* const kMigration9 = R"sql(
+ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5, kMigration6, kMigration7, kMigration8};
+                                   kMigration5, kMigration6, kMigration7, kMigration8,
+                                   kMigration9};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {
