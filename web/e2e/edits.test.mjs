@@ -85,7 +85,7 @@ describe('Editing, deleting and searching messages', () => {
     const theirs = bubble(bob.page, 'Lunch at noon?');
     await theirs.hover();
     await theirs.getByRole('button', { name: 'Open message menu' }).click();
-    assert.deepEqual(await bob.page.getByRole('menuitem').allTextContents(), ['Reply', 'React', 'Copy text', 'Delete']);
+    assert.deepEqual(await bob.page.getByRole('menuitem').allTextContents(), ['Reply', 'React', 'Forward', 'Copy text', 'Delete']);
     await bob.page.keyboard.press('Escape');
 
     await messageAction(alice.page, 'Lunch at noon?', 'Edit');

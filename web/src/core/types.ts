@@ -30,6 +30,8 @@ export interface Message {
   image?: ImageInfo;
   /** A reply: the seq of the quoted message in the same conversation. */
   reply_to?: number;
+  /** A copy sent with "forward": shown with a "Forwarded" label. */
+  forwarded?: boolean;
   /** Reactions grouped by emoji (docs/protocol.md, "Reactions"); absent when there are none. */
   reactions?: ReactionGroup[];
 }

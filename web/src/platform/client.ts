@@ -624,6 +624,25 @@ export class ParleyClient {
     if (seq > this.store.maxSeq(conversationId)) await this.fetchNew(conversationId);
   }
 
+  // ---------- forwarding ----------
+
+  /**
+   * Forwards a message into up to five conversations (all or none; docs/protocol.md,
+   * "Forwarding"). The copies are added to the local store. Throws ApiError.
+   */
+  async forward(conversationId: number, seq: number, to: number[]): Promise<void> {
+    const r = await http<{ results: { message: Message; duplicate: boolean }[] }>(
+      'POST',
+      `/conversations/${conversationId}/messages/${seq}/forward`,
+      { to, client_id: crypto.randomUUID() },
+      this.session.token,
+    );
+    const added = this.store.addMessages(r.results.map((x) => x.message));
+    for (const g of added.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
+    if (added.unknown.length) void this.sync();
+    this.emit();
+  }
+
   // ---------- reactions ----------
 
   /** Sets (or with null removes) the user's one reaction on a message. Throws ApiError. */

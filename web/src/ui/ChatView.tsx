@@ -22,6 +22,7 @@ import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
 import { ReplyBar, ReplyQuote } from './ReplyQuote';
 import { ReactionChips, ReactionPicker } from './Reactions';
+import { ForwardDialog } from './ForwardDialog';
 
 interface Row {
   key: string;
@@ -108,6 +109,7 @@ export function ChatView({
   const [deleteSeq, setDeleteSeq] = useState<number | null>(null);
   const [replySeq, setReplySeq] = useState<number | null>(null);
   const [reactSeq, setReactSeq] = useState<number | null>(null);
+  const [forwardSeq, setForwardSeq] = useState<number | null>(null);
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const scrollTo = useRef<number | null>(null);
@@ -502,6 +504,7 @@ export function ChatView({
                   ) : (
                     <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
                   )}
+                  {r.message?.forwarded && !r.deleted && <span class="forwarded-label">Forwarded</span>}
                   {r.replyTo !== undefined && (
                     <ReplyQuote client={client} conversationId={conversationId} seq={r.replyTo} nameOf={memberName} onOpen={(seq) => setFocus((f) => ({ seq, key: (f?.key ?? 0) + 1 }))} />
                   )}
@@ -554,6 +557,7 @@ export function ChatView({
                       onDelete={() => setDeleteSeq(r.seq!)}
                       onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
                       onReact={conv.left || r.kind === 'system' ? undefined : () => setReactSeq(r.seq!)}
+                      onForward={r.kind === 'text' || r.kind === 'image' ? () => setForwardSeq(r.seq!) : undefined}
                       onReply={conv.left ? undefined : () => {
                         setReplySeq(r.seq!);
                         inputRef.current?.focus();
@@ -704,6 +708,9 @@ export function ChatView({
     )}
     {deleteSeq !== null && store.message(conversationId, deleteSeq) && (
       <DeleteDialog client={client} message={store.message(conversationId, deleteSeq)!} onClose={() => setDeleteSeq(null)} />
+    )}
+    {forwardSeq !== null && store.message(conversationId, forwardSeq) && (
+      <ForwardDialog client={client} message={store.message(conversationId, forwardSeq)!} onClose={() => setForwardSeq(null)} />
     )}
     {reactSeq !== null && store.message(conversationId, reactSeq) && (
       <ReactionPicker client={client} message={store.message(conversationId, reactSeq)!} onClose={() => setReactSeq(null)} />

@@ -8,7 +8,7 @@ import { Modal } from './Modal';
 
 /**
  * The menu of one message (the chevron next to its bubble, or a right click on it): "Reply",
- * "React", "Copy text" when it has text, "Edit" for own text messages in the edit window, "Message
+ * "React", "Forward", "Copy text" when it has text, "Edit" for own text messages in the edit window, "Message
  * info" for own messages in groups, and "Delete".
  */
 export function MessageActions({
@@ -22,6 +22,7 @@ export function MessageActions({
   onInfo,
   onReply,
   onReact,
+  onForward,
 }: {
   message: Message;
   me: number;
@@ -37,6 +38,8 @@ export function MessageActions({
   onReply?: () => void;
   /** "React": opens the reaction picker (absent when the user cannot react). */
   onReact?: () => void;
+  /** "Forward": copy it into other chats. */
+  onForward?: () => void;
 }) {
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLUListElement>(null);
@@ -78,6 +81,13 @@ export function MessageActions({
             <li role="none">
               <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onReact)}>
                 React
+              </button>
+            </li>
+          )}
+          {onForward && (
+            <li role="none">
+              <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onForward)}>
+                Forward
               </button>
             </li>
           )}
