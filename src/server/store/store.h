@@ -119,6 +119,20 @@ struct ConversationRecord {
   // 0 for a viewer who left: they see no receipts made after their removal.
   int64_t min_delivered_seq = 0;
   int64_t min_read_seq = 0;
+  // The viewer's own chat-list state (never another member's): pinned since when (absent:
+  // not pinned) and archived. Set with WriteTxn::set_chat_state.
+  std::optional<int64_t> pinned_at;
+  bool archived = false;
+};
+
+// A user's pin/archive state of one conversation after set_chat_state.
+struct ChatStateOutcome {
+  int64_t conversation_id = 0;
+  int64_t user_id = 0;
+  std::optional<int64_t> pinned_at;
+  bool archived = false;
+  int64_t version = 0;   // the new version when changed (the user's view of the conversation)
+  bool changed = false;
 };
 
 // When each member received and read one message (for "message info").
@@ -416,6 +430,15 @@ class WriteTxn {
   virtual Result<ReactionOutcome> set_reaction(int64_t user_id, int64_t conversation_id,
                                                int64_t seq, std::string_view emoji,
                                                int64_t now) = 0;
+  // Pins/unpins and archives/unarchives a conversation for one user (a member, active or
+  // not); absent fields stay. Pinning sets pinned_at = now (an already pinned one keeps
+  // its time). A change takes a new version seen only by this user (sync of their
+  // devices); no change writes nothing. Errors: kNotFound (never a member),
+  // kInvalidArgument (the user would have more than max_pinned pinned conversations).
+  virtual Result<ChatStateOutcome> set_chat_state(int64_t conversation_id, int64_t user_id,
+                                                  std::optional<bool> pinned,
+                                                  std::optional<bool> archived, int max_pinned,
+                                                  int64_t now) = 0;
   // Delete for me: hides the message from user_id's reads. Repeats: changed=false.
   // Errors: kNotFound (no such message or the user cannot see it).
   virtual Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id,

@@ -2289,6 +2289,53 @@ TEST_P(StoreConformance, ForwardedFlagIsStoredAndReadBack) {
   EXPECT_TRUE(retry->message.forwarded);
 }
 
+TEST_P(StoreConformance, PinAndArchiveArePerUserAndSyncOnlyToThem) {
+  auto a = user("alice"), b = user("bob"), c3 = user("carol");
+  auto ab = direct(a.id, b.id), ac = direct(a.id, c3.id);
+  send(ab.id, a.id, "m1", 1000, "hi bob");
+  const int64_t before = version();
+  auto state = [&](int64_t conv, int64_t who, std::optional<bool> pin, std::optional<bool> arch, int max = 5) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.set_chat_state(conv, who, pin, arch, max, 5000); });
+  };
+  auto pinned = state(ab.id, a.id, true, std::nullopt);
+  ASSERT_TRUE(pinned.ok()) << pinned.error().message;
+  EXPECT_TRUE(pinned->changed);
+  EXPECT_EQ(pinned->pinned_at, 5000);
+  EXPECT_FALSE(pinned->archived);
+  EXPECT_FALSE(state(ab.id, a.id, true, std::nullopt)->changed);  // already pinned
+  EXPECT_EQ(seen_by(ab.id, a.id).pinned_at, 5000);
+  EXPECT_FALSE(seen_by(ab.id, b.id).pinned_at.has_value());   // bob's view is his own
+
+  auto alice_sync = store().changes_since(a.id, before, 50);
+  ASSERT_EQ(alice_sync->conversations.size(), 1u);
+  EXPECT_EQ(alice_sync->conversations[0].version, pinned->version);
+  EXPECT_EQ(alice_sync->conversations[0].pinned_at, 5000);
+  EXPECT_TRUE(store().changes_since(b.id, before, 50)->conversations.empty());
+
+  auto archived = state(ac.id, a.id, std::nullopt, true);
+  ASSERT_TRUE(archived.ok());
+  EXPECT_TRUE(archived->archived);
+  auto list = store().list_conversations(a.id, std::nullopt, 50);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->items.size(), 2u);
+  for (const auto& c : list->items) {
+    EXPECT_EQ(c.archived, c.id == ac.id);
+    EXPECT_EQ(c.pinned_at.has_value(), c.id == ab.id);
+  }
+  // The limit counts this user's pins only.
+  auto over = state(ac.id, a.id, true, std::nullopt, 1);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(state(ab.id, b.id, true, std::nullopt, 1)->changed);
+  auto unpinned = state(ab.id, a.id, false, false);
+  ASSERT_TRUE(unpinned.ok());
+  EXPECT_TRUE(unpinned->changed);
+  EXPECT_FALSE(seen_by(ab.id, a.id).pinned_at.has_value());
+  auto stranger = state(ab.id, c3.id, true, std::nullopt);
+  ASSERT_FALSE(stranger.ok());
+  EXPECT_EQ(stranger.error().code, Errc::kNotFound);
+}
+
 TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -222,4 +222,57 @@ Result<ReactionOutcome> PgWriteTxn::do_set_reaction(int64_t user_id, int64_t con
   return outcome;
 }
 
+// ---- pinned and archived chats -------------------------------------------------------
+
+Result<ChatStateOutcome> PgWriteTxn::set_chat_state(int64_t conversation_id, int64_t user_id,
+                                                 std::optional<bool> pinned,
+                                                 std::optional<bool> archived, int max_pinned,
+                                                 int64_t now) {
+  if (failed()) return failed_error();
+  return guard([&]() -> Result<ChatStateOutcome> {
+    ChatStateOutcome out;
+    out.conversation_id = conversation_id;
+    out.user_id = user_id;
+    {
+      PARLEY_PG_ASSIGN(Stmt stmt, db_.prepare("SELECT pinned_at, archived, own_version FROM members"
+                                  " WHERE conversation_id = ? AND user_id = ?"));
+      stmt.bind_all(conversation_id, user_id);
+      PARLEY_PG_ASSIGN(bool row, stmt.step());
+      if (!row) return Error::make(Errc::kNotFound, "no such conversation");
+      if (!stmt.is_null(0)) out.pinned_at = stmt.i64(0);
+      out.archived = stmt.i64(1) != 0;
+      out.version = stmt.i64(2);
+    }
+    const std::optional<int64_t> was_pinned = out.pinned_at;
+    const bool was_archived = out.archived;
+    if (pinned) out.pinned_at = *pinned ? std::optional<int64_t>(was_pinned.value_or(now)) : std::nullopt;
+    if (archived) out.archived = *archived;
+    if (out.pinned_at == was_pinned && out.archived == was_archived) return out;  // already so
+    if (out.pinned_at && !was_pinned) {
+      PARLEY_PG_ASSIGN(Stmt count, db_.prepare("SELECT count(*) FROM members WHERE user_id = ?"
+                                   " AND pinned_at IS NOT NULL"));
+      count.bind_all(user_id);
+      PARLEY_PG_ASSIGN(bool row, count.step());
+      if (row && count.i64(0) >= max_pinned)
+        return Error::make(Errc::kInvalidArgument,
+                           "at most " + std::to_string(max_pinned) + " chats can be pinned");
+    }
+    out.version = ++version_;
+    PARLEY_PG_ASSIGN(Stmt update, db_.prepare("UPDATE members SET pinned_at = ?, archived = ?, own_version = ?"
+                                  " WHERE conversation_id = ? AND user_id = ?"));
+    if (out.pinned_at) {
+      update.bind(1, *out.pinned_at);
+    } else {
+      update.bind(1, std::nullopt);
+    }
+    update.bind(2, out.archived);
+    update.bind(3, out.version);
+    update.bind(4, conversation_id);
+    update.bind(5, user_id);
+    PARLEY_PG_TRY(update.run());
+    out.changed = true;
+    return out;
+  }());
+}
+
 }  // namespace parley::store::pg

@@ -54,7 +54,7 @@ const std::vector<TableSpec>& tables() {
        true},
       {"members",
        {"conversation_id", "user_id", "delivered_seq", "read_seq", "joined_at", "version", "role",
-        "joined_seq", "left_seq", "own_version"},
+        "joined_seq", "left_seq", "own_version", "pinned_at", "archived"},
        {"conversation_id", "user_id"}},
       {"messages",
        {"id", "conversation_id", "seq", "sender_id", "client_id", "kind", "text", "ts", "version",

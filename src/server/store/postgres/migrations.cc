@@ -199,9 +199,16 @@ const char* const kMigration5 = R"sql(
 ALTER TABLE messages ADD COLUMN forwarded BOOLEAN NOT NULL DEFAULT false;
 )sql";
 
+// Schema, version 6: pinned and archived chats, per member, as in the embedded store's
+// version 10.
+const char* const kMigration6 = R"sql(
+ALTER TABLE members ADD COLUMN pinned_at BIGINT NULL;
+ALTER TABLE members ADD COLUMN archived BOOLEAN NOT NULL DEFAULT false;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5};
+                                   kMigration5, kMigration6};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

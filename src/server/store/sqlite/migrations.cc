@@ -322,10 +322,20 @@ const char* const kMigration9 = R"sql(
 ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Schema, version 10: pinned and archived chats, per member.
+//
+// members        pinned_at: when this member pinned the conversation (NULL: not pinned);
+//                archived: 1 when they archived it. Both are the member's own, like
+//                own_version, which a change of them moves (only their devices sync it).
+const char* const kMigration10 = R"sql(
+ALTER TABLE members ADD COLUMN pinned_at INTEGER NULL;
+ALTER TABLE members ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                    kMigration5, kMigration6, kMigration7, kMigration8,
-                                   kMigration9};
+                                   kMigration9, kMigration10};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

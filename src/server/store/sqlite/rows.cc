@@ -88,6 +88,10 @@ ConversationRecord read_conversation(const Stmt& stmt) {
   conversation.name = stmt.text(6);
   conversation.description = stmt.text(7);
   if (!stmt.is_null(8)) conversation.last_message = read_message(stmt, 8, 8 + kMessageColumns);
+  // The viewer's own pin/archive state follows the last message's columns.
+  constexpr int kState = 8 + kMessageColumns + 1;
+  if (!stmt.is_null(kState)) conversation.pinned_at = stmt.i64(kState);
+  conversation.archived = stmt.i64(kState + 1) != 0;
   return conversation;
 }
 

@@ -77,7 +77,7 @@ UserRecord read_user(const Stmt& stmt, int first = 0);
   "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "    \
   "lm.ts, lm.version, lm.edited_at, lm.deleted_at, lm.media_id, lm.attachment, lm.reply_to, lm.forwarded, "         \
   "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = m.user_id"                  \
-  " AND h.message_id = lm.id)"
+  " AND h.message_id = lm.id), m.pinned_at, m.archived"
 ConversationRecord read_conversation(const Stmt& stmt);
 
 // id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at,

@@ -69,6 +69,9 @@ class SqliteWriteTxn final : public WriteTxn {
                                      int64_t now) override;
   Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq, int64_t now) override;
   Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id, int64_t seq) override;
+  Result<ChatStateOutcome> set_chat_state(int64_t conversation_id, int64_t user_id,
+                                          std::optional<bool> pinned, std::optional<bool> archived,
+                                          int max_pinned, int64_t now) override;
   Result<ReactionOutcome> set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
                                        std::string_view emoji, int64_t now) override;
 
