@@ -265,7 +265,7 @@ Result<ChatStateOutcome> PgWriteTxn::set_chat_state(int64_t conversation_id, int
     } else {
       update.bind(1, std::nullopt);
     }
-    update.bind(2, out.archived);
+    update.bind(2, int64_t{out.archived ? 1 : 0});
     update.bind(3, out.version);
     update.bind(4, conversation_id);
     update.bind(5, user_id);

@@ -196,14 +196,14 @@ CREATE TABLE reactions (
 
 // Schema, version 5: forwarded messages, as in the embedded store's version 9.
 const char* const kMigration5 = R"sql(
-ALTER TABLE messages ADD COLUMN forwarded BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE messages ADD COLUMN forwarded SMALLINT NOT NULL DEFAULT 0 CHECK (forwarded IN (0, 1));
 )sql";
 
 // Schema, version 6: pinned and archived chats, per member, as in the embedded store's
 // version 10.
 const char* const kMigration6 = R"sql(
 ALTER TABLE members ADD COLUMN pinned_at BIGINT NULL;
-ALTER TABLE members ADD COLUMN archived BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE members ADD COLUMN archived SMALLINT NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
 )sql";
 
 // Append new migrations here; never edit one that has shipped.

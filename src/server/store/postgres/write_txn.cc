@@ -266,7 +266,7 @@ constexpr const char* kAppendSql =
     "  INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, text, ts,"
     "   version, media_id, attachment, search, reply_to, forwarded)"
     "  SELECT ?1, me.last_seq + 1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''), NULLIF(?9, ''),"
-    "   ?10::TSVECTOR, NULLIF(?11::BIGINT, 0), ?12::BIGINT <> 0 FROM me"
+    "   ?10::TSVECTOR, NULLIF(?11::BIGINT, 0), ?12::SMALLINT FROM me"
     "  ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id, seq),"
     " conv AS ("
     "  UPDATE conversations SET last_seq = ins.seq, last_activity = ?6,"
