@@ -127,4 +127,13 @@ void EventPublisher::on_reaction(const store::ReactionOutcome& r) {
   bus_.publish(e);
 }
 
+void EventPublisher::on_chat_state(const store::ChatStateOutcome& s) {
+  bus::Envelope e;
+  e.user_ids = {s.user_id};
+  e.frame = wire::frame({{"type", "chat_state_changed"}, {"conversation_id", s.conversation_id}, {"pinned", s.pinned_at.has_value()},
+                         {"pinned_at", s.pinned_at ? json::value(*s.pinned_at) : json::value(nullptr)},
+                         {"archived", s.archived}, {"version", s.version}});
+  bus_.publish(e);
+}
+
 }  // namespace parley::api

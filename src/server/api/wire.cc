@@ -130,7 +130,10 @@ json::object conversation(const store::ConversationRecord& c, int64_t viewer_id)
                  {"role", my_role},
                  {"left", left},
                  {"min_delivered_seq", c.min_delivered_seq},
-                 {"min_read_seq", c.min_read_seq}};
+                 {"min_read_seq", c.min_read_seq},
+                 {"pinned", c.pinned_at.has_value()},
+                 {"pinned_at", c.pinned_at ? json::value(*c.pinned_at) : json::value(nullptr)},
+                 {"archived", c.archived}};
   if (c.last_message)
     o["last_message"] = message(*c.last_message);
   else

@@ -79,6 +79,9 @@ struct SendRequest {
 inline constexpr std::size_t kMaxForwardTargets = 5;
 inline constexpr std::size_t kMaxForwardClientIdChars = 40;
 
+// Pinned chats per user, all devices together (chat_state.cc).
+inline constexpr std::size_t kMaxPinnedChats = 5;
+
 struct GroupChange;  // groups.cc
 
 // Told about every committed change, on the committer thread, in commit order.
@@ -99,6 +102,8 @@ class Notifier {
   virtual void on_message_hidden(const store::HideOutcome& outcome) = 0;
   // A reaction was set, replaced or removed (only called when something changed).
   virtual void on_reaction(const store::ReactionOutcome& outcome) = 0;
+  // A user pinned/unpinned or archived/unarchived a chat (only when something changed).
+  virtual void on_chat_state(const store::ChatStateOutcome& outcome) = 0;
 };
 
 enum class DeleteScope { kForMe, kForEveryone };
@@ -175,6 +180,13 @@ class ChatService {
   // kInvalidArgument (a group event cannot be deleted for everyone).
   void delete_message(const Principal& who, int64_t conversation_id, int64_t seq,
                       DeleteScope scope, Callback<Done> done);
+  // ---- pinned and archived chats (chat_state.cc) ----------------------------------------
+  // Pins/unpins and archives/unarchives a conversation for the caller only (at least one of
+  // the two given); told to all their devices. Errors: kBadRequest (neither given),
+  // kNotFound (never a member), kInvalidArgument (more than kMaxPinnedChats pinned).
+  void set_chat_state(const Principal& who, int64_t conversation_id, std::optional<bool> pinned,
+                      std::optional<bool> archived, Callback<store::ChatStateOutcome> done);
+
   // ---- forwarding (forwarding.cc) ------------------------------------------------------
   // Copies a text or photo message the caller sees (not deleted) into each of `targets`
   // (1..kMaxForwardTargets distinct conversations they are an active member of) as a

@@ -50,6 +50,11 @@ class RecordingNotifier : public Notifier {
     reactions.push_back(r);
   }
   std::vector<store::ReactionOutcome> reactions;
+  void on_chat_state(const store::ChatStateOutcome& s) override {
+    std::lock_guard lock(mu);
+    chat_states.push_back(s);
+  }
+  std::vector<store::ChatStateOutcome> chat_states;
   std::mutex mu;
   std::vector<store::MessageChange> changes;
   std::vector<store::HideOutcome> hides;

@@ -1,5 +1,6 @@
 // Reactions (docs/protocol.md, "Reactions"): set or replace one's reaction, or remove it;
-// and forwarding a message to other conversations ("Forwarding").
+// forwarding a message to other conversations ("Forwarding"); pinning and archiving a chat
+// for oneself ("Pinned and archived chats").
 #include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
@@ -60,6 +61,31 @@ struct Forward {
   }
 };
 
+struct ChatState {
+  struct Request {
+    int64_t conversation_id;
+    std::optional<bool> pinned, archived;
+  };
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto pinned, a.optional_bool("pinned"));
+    PARLEY_ARG(auto archived, a.optional_bool("archived"));
+    return Request{conv, pinned, archived};
+  }
+  static void run(const Call& c, Request r, Reply reply) {
+    c.services->chat.set_chat_state(
+        c.who, r.conversation_id, r.pinned, r.archived,
+        replying<store::ChatStateOutcome>(std::move(reply), [](const auto& x) {
+          return ok({{"conversation_id", x.conversation_id},
+                     {"pinned", x.pinned_at.has_value()},
+                     {"pinned_at", x.pinned_at ? boost::json::value(*x.pinned_at) : boost::json::value(nullptr)},
+                     {"archived", x.archived},
+                     {"changed", x.changed},
+                     {"version", x.version}});
+        }));
+  }
+};
+
 }  // namespace
 
 void add_reaction_ops(std::vector<Operation>& ops) {
@@ -72,6 +98,9 @@ void add_reaction_ops(std::vector<Operation>& ops) {
   ops.push_back({"forward", "forward", "forwarded", "POST",
                  "/api/v1/conversations/{conversation_id}/messages/{seq}/forward", Runs::kCommitter,
                  Body::kRequired, Bucket::kSend, true, parser<Forward>()});
+  ops.push_back({"chat_state", "chat_state", "chat_state", "PATCH",
+                 "/api/v1/conversations/{conversation_id}/state", Runs::kCommitter, Body::kRequired,
+                 Bucket::kOther, true, parser<ChatState>()});
 }
 
 }  // namespace parley::api::ops
