@@ -77,6 +77,10 @@ export type Role = 'admin' | 'member';
 
 export interface Conversation {
   id: number;
+  /** This user's own chat-list state (docs/protocol.md, "Pinned and archived chats"). */
+  pinned?: boolean;
+  pinned_at?: number | null;
+  archived?: boolean;
   kind: string;
   peer?: User | null;
   members: Member[];

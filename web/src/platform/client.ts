@@ -326,6 +326,10 @@ export class ParleyClient {
         if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number' || typeof f.user_id !== 'number') return;
         if (this.applyReactionLocally(f.conversation_id, f.seq, f.user_id, typeof f.emoji === 'string' ? f.emoji : null, f.version)) this.emit();
         return;
+      case 'chat_state_changed':
+        if (typeof f.conversation_id !== 'number') return;
+        if (this.store.applyChatState(f.conversation_id, f)) this.emit();
+        return;
       case 'message_hidden':
         if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number') return;
         if (this.store.applyHidden(f.conversation_id, f.seq, typeof f.version === 'number' ? f.version : undefined)) this.emit();
@@ -622,6 +626,14 @@ export class ParleyClient {
       await this.loadOlder(conversationId, Math.min(200, min - seq + 20));
     }
     if (seq > this.store.maxSeq(conversationId)) await this.fetchNew(conversationId);
+  }
+
+  // ---------- pinned and archived chats ----------
+
+  /** Pins/unpins and archives/unarchives a chat for this user (all their devices). Throws ApiError. */
+  async setChatState(conversationId: number, state: { pinned?: boolean; archived?: boolean }): Promise<void> {
+    const r = await http<{ pinned_at: number | null; archived: boolean }>('PATCH', `/conversations/${conversationId}/state`, state, this.session.token);
+    if (this.store.applyChatState(conversationId, r)) this.emit();
   }
 
   // ---------- forwarding ----------

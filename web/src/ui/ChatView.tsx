@@ -23,6 +23,7 @@ import { SidePanel } from './SidePanel';
 import { ReplyBar, ReplyQuote } from './ReplyQuote';
 import { ReactionChips, ReactionPicker } from './Reactions';
 import { ForwardDialog } from './ForwardDialog';
+import { ChatStateItems } from './ChatStateItems';
 
 interface Row {
   key: string;
@@ -398,7 +399,7 @@ export function ChatView({
         >
           <SearchIcon />
         </button>
-        {direct && peer && (
+        {!conv.left && (
           <div class="menu-wrap">
             <button
               type="button"
@@ -414,6 +415,8 @@ export function ChatView({
             </button>
             {menuOpen && (
               <ul class="menu" id="chat-menu" role="menu" aria-label="Chat menu" ref={menuRef} onKeyDown={menuKey}>
+                <ChatStateItems client={client} conv={conv} onDone={() => setMenuOpen(false)} />
+                {direct && peer && (<>
                 <li role="none">
                   <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick('contact')}>
                     {client.contacts.has(peer.id) ? 'Edit contact' : 'Add to contacts'}
@@ -424,6 +427,7 @@ export function ChatView({
                     {client.isBlocked(peer.id) ? 'Unblock' : 'Block'}
                   </button>
                 </li>
+                </>)}
               </ul>
             )}
           </div>
