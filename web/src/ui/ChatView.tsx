@@ -24,6 +24,7 @@ import { ReplyBar, ReplyQuote } from './ReplyQuote';
 import { ReactionChips, ReactionPicker } from './Reactions';
 import { ForwardDialog } from './ForwardDialog';
 import { ChatStateItems } from './ChatStateItems';
+import { ContactInfo } from './ContactInfo';
 
 interface Row {
   key: string;
@@ -51,7 +52,7 @@ interface Row {
   replyTo?: number;
 }
 
-type Panel = { type: 'group' } | { type: 'message'; seq: number } | { type: 'search' } | null;
+type Panel = { type: 'group' } | { type: 'contact' } | { type: 'message'; seq: number } | { type: 'search' } | null;
 
 /** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
 const RENDER_STEP = 100;
@@ -374,7 +375,10 @@ export function ChatView({
           <BackIcon />
         </button>
         <Avatar name={name} seed={direct && peer ? `u${peer.id}` : `c${conversationId}`} />
-        <div class={`chat-heading${group ? ' clickable' : ''}`} onClick={group ? () => setPanel({ type: 'group' }) : undefined}>
+        <div
+          class={`chat-heading${group || (direct && peer) ? ' clickable' : ''}`}
+          onClick={group ? () => setPanel({ type: 'group' }) : direct && peer ? () => setPanel({ type: 'contact' }) : undefined}
+        >
           <h2 id="chat-title">{name}</h2>
           <p class={`chat-sub${typingLine ? ' typing' : ''}`} id="chat-sub" data-slot="presence" aria-live="polite">
             {typingLine && !conv.left
@@ -432,15 +436,15 @@ export function ChatView({
             )}
           </div>
         )}
-        {group && (
+        {(group || (direct && peer)) && (
           <button
             type="button"
             class="icon-button"
             ref={infoButtonRef}
-            aria-label="Group info"
-            aria-expanded={panel?.type === 'group'}
+            aria-label={group ? 'Group info' : 'Contact info'}
+            aria-expanded={panel?.type === (group ? 'group' : 'contact')}
             aria-controls={panel ? 'side-panel' : undefined}
-            onClick={() => (panel?.type === 'group' ? closePanel() : setPanel({ type: 'group' }))}
+            onClick={() => (panel?.type === (group ? 'group' : 'contact') ? closePanel() : setPanel({ type: group ? 'group' : 'contact' }))}
           >
             <InfoIcon />
           </button>
@@ -695,6 +699,11 @@ export function ChatView({
         </p>
       )}
     </section>
+    {panel?.type === 'contact' && peer && (
+      <ContactInfo client={client} conversationId={conversationId} peer={peer} onClose={closePanel}
+        onOpenPhoto={(image, caption) => setViewing({ image, caption })}
+        onBlock={() => setDialog(client.isBlocked(peer.id) ? 'unblock' : 'block')} />
+    )}
     {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
     {panel?.type === 'search' && (
