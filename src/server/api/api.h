@@ -148,6 +148,8 @@ class EventPublisher final : public chat::Notifier {
   void on_sessions_revoked(int64_t user_id, const std::vector<int64_t>& session_ids) override;
   void on_message_changed(const store::MessageChange& change) override;
   void on_message_hidden(const store::HideOutcome& outcome) override;
+  void on_reaction(const store::ReactionOutcome& outcome) override;
+  void on_chat_state(const store::ChatStateOutcome& outcome) override;
 
  private:
   struct PendingReceipts {

@@ -115,4 +115,25 @@ void EventPublisher::on_message_hidden(const store::HideOutcome& outcome) {
   bus_.publish(e);
 }
 
+void EventPublisher::on_reaction(const store::ReactionOutcome& r) {
+  bus::Envelope e;
+  e.user_ids = r.member_ids;
+  e.frame = wire::frame({{"type", "reaction"},
+                         {"conversation_id", r.conversation_id},
+                         {"seq", r.seq},
+                         {"user_id", r.user_id},
+                         {"emoji", r.emoji.empty() ? json::value(nullptr) : json::value(r.emoji)},
+                         {"version", r.version}});
+  bus_.publish(e);
+}
+
+void EventPublisher::on_chat_state(const store::ChatStateOutcome& s) {
+  bus::Envelope e;
+  e.user_ids = {s.user_id};
+  e.frame = wire::frame({{"type", "chat_state_changed"}, {"conversation_id", s.conversation_id}, {"pinned", s.pinned_at.has_value()},
+                         {"pinned_at", s.pinned_at ? json::value(*s.pinned_at) : json::value(nullptr)},
+                         {"archived", s.archived}, {"version", s.version}});
+  bus_.publish(e);
+}
+
 }  // namespace parley::api

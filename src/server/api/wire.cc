@@ -26,6 +26,23 @@ json::object message(const store::MessageRecord& m) {
     o["deleted_at"] = *m.deleted_at;
   }
   if (m.hidden) o["hidden"] = true;
+  if (m.reply_to > 0 && !m.hidden) o["reply_to"] = m.reply_to;
+  if (m.forwarded && !m.hidden) o["forwarded"] = true;
+  if (!m.reactions.empty() && !m.hidden && !m.deleted_at) {
+    // Grouped by emoji in the order each emoji first appeared; users in the order they reacted.
+    json::array groups;
+    for (const store::Reaction& r : m.reactions) {
+      json::object* group = nullptr;
+      for (auto& g : groups)
+        if (g.as_object().at("emoji").as_string() == r.emoji) group = &g.as_object();
+      if (!group) {
+        groups.push_back(json::object{{"emoji", r.emoji}, {"user_ids", json::array{}}});
+        group = &groups.back().as_object();
+      }
+      group->at("user_ids").as_array().push_back(r.user_id);
+    }
+    o["reactions"] = std::move(groups);
+  }
   if (m.kind == "system" && !m.hidden) {
     // The domain stores a system event as compact JSON; clients get it as an object.
     boost::system::error_code ec;
@@ -116,7 +133,10 @@ json::object conversation(const store::ConversationRecord& c, int64_t viewer_id)
                  {"left", left},
                  {"muted_until", my_muted_until},
                  {"min_delivered_seq", c.min_delivered_seq},
-                 {"min_read_seq", c.min_read_seq}};
+                 {"min_read_seq", c.min_read_seq},
+                 {"pinned", c.pinned_at.has_value()},
+                 {"pinned_at", c.pinned_at ? json::value(*c.pinned_at) : json::value(nullptr)},
+                 {"archived", c.archived}};
   if (c.last_message)
     o["last_message"] = message(*c.last_message);
   else

@@ -20,6 +20,19 @@ Status check_limit(int limit) {
   return {};
 }
 
+// The message a new one quotes must be one its sender sees and may quote (service.h).
+Status check_reply_target(store::WriteTxn& txn, const store::NewMessage& m) {
+  auto target = txn.visible_message(m.sender_id, m.conversation_id, m.reply_to);
+  if (!target) return target.error();
+  if (!target->has_value() || (*target)->hidden)
+    return Error::make(Errc::kNotFound, "no such message to reply to");
+  if ((*target)->kind == "system")
+    return Error::make(Errc::kInvalidArgument, "a group event cannot be replied to");
+  if ((*target)->deleted_at)
+    return Error::make(Errc::kInvalidArgument, "a deleted message cannot be replied to");
+  return {};
+}
+
 }  // namespace
 
 void ChatService::open_direct(const Principal& who, std::optional<int64_t> peer_id,
@@ -106,6 +119,7 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
   // A photo may go without a caption; any other message needs text.
   if (!(r.text.empty() && !r.media_id.empty()))
     if (auto s = protocol::validate_text(r.text, limits_.max_text_bytes); !s) return done(s.error());
+  if (r.reply_to < 0) return done(Error::make(Errc::kInvalidArgument, "reply_to must be >= 1"));
   if (int64_t wait = send_limiter_.acquire(std::to_string(who.user.id), steady_ms()); wait > 0) {
     Error e = Error::make(Errc::kRateLimited, "too many messages; slow down");
     e.retry_after_ms = wait;
@@ -118,6 +132,7 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
   m.kind = r.media_id.empty() ? "text" : "image";
   m.text = std::move(r.text);
   m.media_id = std::move(r.media_id);
+  m.reply_to = r.reply_to;
   committer_.submit(make_op<store::AppendOutcome>(
       [m = std::move(m)](store::WriteTxn& txn) mutable {
         // A message to someone who blocked the sender is stored but withheld from her
@@ -131,6 +146,8 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
           auto blocked = txn.blocked_in_direct(m.conversation_id, m.sender_id);
           if (!blocked) return Result<store::AppendOutcome>(blocked.error());
           withheld = *blocked;
+          if (m.reply_to != 0)
+            if (Status s = check_reply_target(txn, m); !s) return Result<store::AppendOutcome>(s.error());
           // Looked up inside the transaction, so that garbage collection (which runs
           // through the same committer) cannot remove the upload in between.
           if (!m.media_id.empty()) {

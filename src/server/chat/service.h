@@ -71,7 +71,16 @@ struct SendRequest {
   std::string client_id;
   std::string text;      // with media_id: the caption, may be empty
   std::string media_id;  // non-empty: a message of kind "image" showing this upload
+  int64_t reply_to = 0;  // > 0: quotes the message with this seq in the same conversation
 };
+
+// Forwarding (forwarding.cc): at most this many target conversations per request, and the
+// client_id is short enough to derive each copy's own ("{client_id}-{conversation_id}").
+inline constexpr std::size_t kMaxForwardTargets = 5;
+inline constexpr std::size_t kMaxForwardClientIdChars = 40;
+
+// Pinned chats per user, all devices together (chat_state.cc).
+inline constexpr std::size_t kMaxPinnedChats = 5;
 
 struct GroupChange;  // groups.cc
 
@@ -91,6 +100,10 @@ class Notifier {
   virtual void on_message_changed(const store::MessageChange& change) = 0;
   // A user hid a message from their own devices ("delete for me").
   virtual void on_message_hidden(const store::HideOutcome& outcome) = 0;
+  // A reaction was set, replaced or removed (only called when something changed).
+  virtual void on_reaction(const store::ReactionOutcome& outcome) = 0;
+  // A user pinned/unpinned or archived/unarchived a chat (only when something changed).
+  virtual void on_chat_state(const store::ChatStateOutcome& outcome) = 0;
 };
 
 enum class DeleteScope { kForMe, kForEveryone };
@@ -165,6 +178,10 @@ class ChatService {
   // client_id returns the original message with duplicate=true.
   // With a media_id the message is of kind "image": the upload must be the sender's own
   // (else kNotFound, "no such upload") and the text is an optional caption.
+  // With reply_to the message quotes that seq, which the sender must see (inside their
+  // membership window, not hidden from them: else kNotFound, "no such message to reply
+  // to") and which must be a text or image message not deleted for everyone (else
+  // kInvalidArgument). Checked in the send's transaction; a retry is not checked again.
   // Errors: kInvalidArgument, kInvalidUtf8, kMessageTooLong, kRateLimited, kNotFound,
   // kUnavailable, kInternal.
   void send(const Principal& who, SendRequest request, uint64_t origin_connection,
@@ -186,6 +203,36 @@ class ChatService {
   // kInvalidArgument (a group event cannot be deleted for everyone).
   void delete_message(const Principal& who, int64_t conversation_id, int64_t seq,
                       DeleteScope scope, Callback<Done> done);
+  // ---- pinned and archived chats (chat_state.cc) ----------------------------------------
+  // Pins/unpins and archives/unarchives a conversation for the caller only (at least one of
+  // the two given); told to all their devices. Errors: kBadRequest (neither given),
+  // kNotFound (never a member), kInvalidArgument (more than kMaxPinnedChats pinned).
+  void set_chat_state(const Principal& who, int64_t conversation_id, std::optional<bool> pinned,
+                      std::optional<bool> archived, Callback<store::ChatStateOutcome> done);
+
+  // ---- forwarding (forwarding.cc) ------------------------------------------------------
+  // Copies a text or photo message the caller sees (not deleted) into each of `targets`
+  // (1..kMaxForwardTargets distinct conversations they are an active member of) as a
+  // message marked forwarded; a photo names the same upload. All or nothing, in one
+  // transaction; each copy is idempotent under "{client_id}-{target}" and costs one send
+  // token. Copies into a direct conversation whose other member blocked the caller are
+  // withheld as sends are. Errors: kInvalidArgument (client_id, target count, a repeated
+  // target, a system or deleted source), kNotFound (the source, or a target, named in the
+  // message), kRateLimited. The results are in the order of `targets`.
+  void forward(const Principal& who, int64_t conversation_id, int64_t seq, std::vector<int64_t> targets,
+               std::string client_id, uint64_t origin_connection,
+               Callback<std::vector<store::AppendOutcome>> done);
+
+  // ---- reactions (reactions.cc) --------------------------------------------------------
+  // Sets the caller's one reaction on a message (replacing theirs), or removes it when
+  // `emoji` is empty; repeats change nothing. The emoji must be exactly one
+  // (protocol/emoji.h). Errors: kInvalidArgument (not one emoji, a group event, a message
+  // deleted for everyone), kNotFound (no such message, not an active member, or hidden from
+  // the caller). In a direct conversation whose other member blocked the caller it is
+  // stored and told to the caller's devices only.
+  void react(const Principal& who, int64_t conversation_id, int64_t seq, std::string emoji,
+             Callback<store::ReactionOutcome> done);
+
   // Messages of one conversation new or changed (as the user sees them) after `since`.
   Result<store::Page<store::MessageRecord>> message_changes(const Principal& who,
                                                             int64_t conversation_id,

@@ -45,6 +45,16 @@ class RecordingNotifier : public Notifier {
     std::lock_guard lock(mu);
     hides.push_back(h);
   }
+  void on_reaction(const store::ReactionOutcome& r) override {
+    std::lock_guard lock(mu);
+    reactions.push_back(r);
+  }
+  std::vector<store::ReactionOutcome> reactions;
+  void on_chat_state(const store::ChatStateOutcome& s) override {
+    std::lock_guard lock(mu);
+    chat_states.push_back(s);
+  }
+  std::vector<store::ChatStateOutcome> chat_states;
   std::mutex mu;
   std::vector<store::MessageChange> changes;
   std::vector<store::HideOutcome> hides;

@@ -33,6 +33,9 @@ class PushNotifier final : public chat::Notifier {
     if (Delivery* d = delivery_.load()) d->on_message_changed(change);
   }
   void on_message_hidden(const store::HideOutcome& outcome) override { next_.on_message_hidden(outcome); }
+  // Reactions and chat states reach connected devices and sync only; they send no push.
+  void on_reaction(const store::ReactionOutcome& outcome) override { next_.on_reaction(outcome); }
+  void on_chat_state(const store::ChatStateOutcome& outcome) override { next_.on_chat_state(outcome); }
 
  private:
   chat::Notifier& next_;

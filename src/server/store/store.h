@@ -51,6 +51,13 @@ struct SessionRecord {
   bool revoked = false;
 };
 
+// One user's reaction to a message (one per user and message).
+struct Reaction {
+  int64_t user_id = 0;
+  std::string emoji;
+  int64_t created_at = 0;  // when it was set (or last replaced)
+};
+
 struct MessageRecord {
   int64_t id = 0;               // unique store-wide
   int64_t conversation_id = 0;
@@ -69,6 +76,13 @@ struct MessageRecord {
   std::string media_id;         // kind "image": the upload shown (MediaRecord::id); else empty
   std::string attachment;       // kind "image": the image object as compact JSON; empty
                                 // otherwise and once deleted for everyone
+  int64_t reply_to = 0;         // a reply: the seq of the quoted message in the same
+                                // conversation; 0 otherwise. Kept after deletions.
+  bool forwarded = false;       // a copy of another message, sent with "forward"
+  // Reactions as the viewer sees them, oldest first (history, message_changes and a
+  // conversation's last_message fill it; other reads leave it empty): none on a message
+  // hidden from the viewer, and in a direct conversation none by a user the viewer blocked.
+  std::vector<Reaction> reactions;
 };
 
 struct MemberRecord {
@@ -112,6 +126,20 @@ struct ConversationRecord {
   // 0 for a viewer who left: they see no receipts made after their removal.
   int64_t min_delivered_seq = 0;
   int64_t min_read_seq = 0;
+  // The viewer's own chat-list state (never another member's): pinned since when (absent:
+  // not pinned) and archived. Set with WriteTxn::set_chat_state.
+  std::optional<int64_t> pinned_at;
+  bool archived = false;
+};
+
+// A user's pin/archive state of one conversation after set_chat_state.
+struct ChatStateOutcome {
+  int64_t conversation_id = 0;
+  int64_t user_id = 0;
+  std::optional<int64_t> pinned_at;
+  bool archived = false;
+  int64_t version = 0;   // the new version when changed (the user's view of the conversation)
+  bool changed = false;
 };
 
 // When each member received and read one message (for "message info").
@@ -180,6 +208,8 @@ struct NewMessage {
   int64_t ts = 0;
   std::string media_id;    // see MessageRecord
   std::string attachment;
+  int64_t reply_to = 0;    // see MessageRecord; the domain checks it (the store does not)
+  bool forwarded = false;  // see MessageRecord
 };
 
 // An uploaded image after processing (src/server/media). Its bytes live in a media store
@@ -223,6 +253,17 @@ struct ReceiptOutcome {
 struct MessageChange {
   MessageRecord message;             // the message after the change
   bool changed = false;              // false: it was already so (idempotent repeat)
+  std::vector<int64_t> member_ids;   // active members at commit time (for fan-out)
+};
+
+// A reaction set, replaced or removed.
+struct ReactionOutcome {
+  int64_t conversation_id = 0;
+  int64_t seq = 0;
+  int64_t user_id = 0;
+  std::string emoji;                 // empty: removed
+  int64_t version = 0;               // the message's version after the call
+  bool changed = false;              // false: it was already so, nothing written
   std::vector<int64_t> member_ids;   // active members at commit time (for fan-out)
 };
 
@@ -435,6 +476,13 @@ class WriteTxn {
   // The message at (conversation_id, seq), or nullopt.
   virtual Result<std::optional<MessageRecord>> message_at(int64_t conversation_id,
                                                           int64_t seq) = 0;
+  // The message at (conversation_id, seq) as user_id sees it: nullopt unless the user is
+  // or was a member and the seq is inside their window (joined_seq < seq, <= left_seq once
+  // they left); hidden=true (text and attachment left out) when the user hid it or it is
+  // withheld from them.
+  virtual Result<std::optional<MessageRecord>> visible_message(int64_t user_id,
+                                                               int64_t conversation_id,
+                                                               int64_t seq) = 0;
   // Replaces the text, sets edited_at = now and re-indexes it for search. Same text:
   // changed=false, nothing written. Errors: kNotFound (no such message),
   // kInvalidArgument (deleted or not a text message).
@@ -446,6 +494,23 @@ class WriteTxn {
   // Errors: kNotFound, kInvalidArgument (a system message).
   virtual Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq,
                                               int64_t now) = 0;
+  // Sets user_id's reaction to the message at (conversation_id, seq) to `emoji` (replacing
+  // theirs), or removes it when `emoji` is empty. A change takes a new version, which becomes
+  // the message's and the conversation's (so sync and message_changes carry it); the same
+  // emoji again, or removing none, is changed=false and writes nothing. Errors: kNotFound
+  // (no such message). The domain checks who may react to what.
+  virtual Result<ReactionOutcome> set_reaction(int64_t user_id, int64_t conversation_id,
+                                               int64_t seq, std::string_view emoji,
+                                               int64_t now) = 0;
+  // Pins/unpins and archives/unarchives a conversation for one user (a member, active or
+  // not); absent fields stay. Pinning sets pinned_at = now (an already pinned one keeps
+  // its time). A change takes a new version seen only by this user (sync of their
+  // devices); no change writes nothing. Errors: kNotFound (never a member),
+  // kInvalidArgument (the user would have more than max_pinned pinned conversations).
+  virtual Result<ChatStateOutcome> set_chat_state(int64_t conversation_id, int64_t user_id,
+                                                  std::optional<bool> pinned,
+                                                  std::optional<bool> archived, int max_pinned,
+                                                  int64_t now) = 0;
   // Delete for me: hides the message from user_id's reads. Repeats: changed=false.
   // Errors: kNotFound (no such message or the user cannot see it).
   virtual Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id,

@@ -2160,6 +2160,237 @@ TEST_P(StoreConformance, SearchHonoursMembershipBoundaries) {
   EXPECT_EQ(texts(a.id), (std::vector<std::string>{"walrus early", "walrus late", "walrus latest"}));
 }
 
+TEST_P(StoreConformance, ReplyToIsStoredAndReadBackByEveryRead) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "original words");
+  const int64_t before = version();
+  NewMessage reply{c.id, b.id, "r1", "text", "answer", 1001};
+  reply.reply_to = 1;
+  auto sent = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(reply); });
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->message.reply_to, 1);
+  auto retry = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(reply); });
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->message.reply_to, 1);
+
+  auto page = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].reply_to, 0);
+  EXPECT_EQ(page->items[1].reply_to, 1);
+  auto changes = store().message_changes(a.id, c.id, before, 50);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->items.size(), 1u);
+  EXPECT_EQ(changes->items[0].reply_to, 1);
+  EXPECT_EQ(seen_by(c.id, a.id).last_message->reply_to, 1);
+
+  // The reply keeps pointing at the original through its edit and its deletion.
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.edit_message(c.id, 1, "new", 2000); }).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.erase_message(c.id, 1, 3000); }).ok());
+  page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items[1].reply_to, 1);
+  EXPECT_TRUE(page->items[0].deleted_at.has_value());
+}
+
+TEST_P(StoreConformance, VisibleMessageFollowsTheMembersWindowAndHides) {
+  auto a = user("alice"), b = user("bob"), eve = user("eve");
+  ConversationRecord g = group(a.id);
+  send(g.id, a.id, "m1", 1000, "before bob");
+  ASSERT_TRUE(add(g.id, b.id, 1).ok());
+  send(g.id, a.id, "m2", 1001, "bob sees this");
+  send(g.id, a.id, "m3", 1002, "and this");
+  ASSERT_TRUE(remove(g.id, b.id, 3).ok());
+  send(g.id, a.id, "m4", 1003, "after bob");
+  auto visible = [&](int64_t user_id, int64_t seq) {
+    auto found = in_txn(store(), [&](WriteTxn& txn) { return txn.visible_message(user_id, g.id, seq); });
+    EXPECT_TRUE(found.ok());
+    return found.ok() ? *found : std::optional<MessageRecord>();
+  };
+  EXPECT_FALSE(visible(b.id, 1).has_value());
+  ASSERT_TRUE(visible(b.id, 2).has_value());
+  EXPECT_EQ(visible(b.id, 2)->text, "bob sees this");
+  EXPECT_FALSE(visible(b.id, 2)->hidden);
+  EXPECT_TRUE(visible(b.id, 3).has_value());
+  EXPECT_FALSE(visible(b.id, 4).has_value());
+  EXPECT_FALSE(visible(b.id, 5).has_value());
+  EXPECT_FALSE(visible(eve.id, 2).has_value());
+  EXPECT_TRUE(visible(a.id, 4).has_value());
+
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& txn) { return txn.hide_message(b.id, g.id, 2); }).ok());
+  auto hidden = visible(b.id, 2);
+  ASSERT_TRUE(hidden.has_value());
+  EXPECT_TRUE(hidden->hidden);
+  EXPECT_EQ(hidden->text, "");
+  EXPECT_FALSE(visible(a.id, 2)->hidden);
+}
+
+TEST_P(StoreConformance, ReactionsAreOnePerUserAndReachHistoryChangesAndSync) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "party tonight");
+  send(c.id, a.id, "m2", 1001, "bring snacks");
+  auto react = [&](int64_t who, int64_t seq, const std::string& emoji, int64_t now) {
+    return in_txn(store(), [&](WriteTxn& txn) { return txn.set_reaction(who, c.id, seq, emoji, now); });
+  };
+  const int64_t before = version();
+  auto set = react(b.id, 1, "👍", 2000);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_TRUE(set->changed);
+  EXPECT_GT(set->version, before);
+  EXPECT_EQ(set->member_ids, (std::vector<int64_t>{a.id, b.id}));
+  auto same = react(b.id, 1, "👍", 2001);
+  ASSERT_TRUE(same.ok());
+  EXPECT_FALSE(same->changed);
+  EXPECT_EQ(same->version, set->version);
+  EXPECT_EQ(version(), set->version);
+  ASSERT_TRUE(react(a.id, 1, "🎉", 2002)->changed);
+  auto replaced = react(b.id, 1, "❤️", 2003);
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_TRUE(replaced->changed);
+
+  auto page = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items[0].reactions.size(), 2u);
+  EXPECT_EQ(page->items[0].reactions[0].user_id, a.id);  // oldest first: bob's was replaced later
+  EXPECT_EQ(page->items[0].reactions[0].emoji, "🎉");
+  EXPECT_EQ(page->items[0].reactions[1].user_id, b.id);
+  EXPECT_EQ(page->items[0].reactions[1].emoji, "❤️");
+  EXPECT_EQ(page->items[0].version, replaced->version);
+  EXPECT_TRUE(page->items[1].reactions.empty());
+
+  // Offline devices: the conversation and the message changed at the reaction's version.
+  auto sync = store().changes_since(a.id, before, 50);
+  ASSERT_TRUE(sync.ok());
+  ASSERT_EQ(sync->conversations.size(), 1u);
+  EXPECT_EQ(sync->conversations[0].version, replaced->version);
+  auto changes = store().message_changes(a.id, c.id, before, 50);
+  ASSERT_TRUE(changes.ok());
+  ASSERT_EQ(changes->items.size(), 1u);
+  EXPECT_EQ(changes->items[0].seq, 1);
+  EXPECT_EQ(changes->items[0].reactions.size(), 2u);
+
+  // Removing: once changes, twice does nothing.
+  auto removed = react(b.id, 1, "", 2004);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_TRUE(removed->changed);
+  EXPECT_FALSE(react(b.id, 1, "", 2005)->changed);
+  page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_EQ(page->items[0].reactions.size(), 1u);
+  EXPECT_EQ(page->items[0].reactions[0].user_id, a.id);
+
+  // The last message of a conversation carries its reactions too.
+  ASSERT_TRUE(react(b.id, 2, "😂", 2006)->changed);
+  auto last = seen_by(c.id, a.id).last_message;
+  ASSERT_TRUE(last.has_value());
+  ASSERT_EQ(last->reactions.size(), 1u);
+  EXPECT_EQ(last->reactions[0].emoji, "😂");
+
+  auto missing = react(b.id, 9, "👍", 2007);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreConformance, ReactionsOfABlockedUserAreHiddenFromTheBlockerInDirectChatsOnly) {
+  auto a = user("alice"), b = user("bob"), c3 = user("carol");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "hi");
+  ConversationRecord g = group(a.id);
+  ASSERT_TRUE(add(g.id, b.id, 0).ok());
+  ASSERT_TRUE(add(g.id, c3.id, 0).ok());
+  send(g.id, a.id, "g1", 1001, "hello all");
+  ASSERT_TRUE(block(a.id, b.id).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_reaction(b.id, c.id, 1, "😡", 2000); }).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_reaction(b.id, g.id, 1, "👋", 2001); }).ok());
+
+  auto alice_direct = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(alice_direct.ok());
+  EXPECT_TRUE(alice_direct->items[0].reactions.empty());
+  auto bob_direct = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_EQ(bob_direct->items[0].reactions.size(), 1u);  // he sees his own
+  auto alice_group = store().history(a.id, HistoryQuery{g.id, std::nullopt, 0, 50});
+  ASSERT_EQ(alice_group->items.back().reactions.size(), 1u);  // groups keep working
+
+  // A message hidden from the viewer shows no reactions.
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.hide_message(c3.id, g.id, 1); }).ok());
+  auto carol_group = store().history(c3.id, HistoryQuery{g.id, std::nullopt, 0, 50});
+  EXPECT_TRUE(carol_group->items.back().reactions.empty());
+
+  ASSERT_TRUE(block(a.id, b.id, false).ok());
+  alice_direct = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  EXPECT_EQ(alice_direct->items[0].reactions.size(), 1u);
+}
+
+TEST_P(StoreConformance, ForwardedFlagIsStoredAndReadBack) {
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  send(c.id, a.id, "m1", 1000, "plain");
+  NewMessage copy{c.id, a.id, "f1", "text", "passed along", 1001};
+  copy.forwarded = true;
+  auto sent = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(copy); });
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_TRUE(sent->message.forwarded);
+  auto page = store().history(b.id, HistoryQuery{c.id, std::nullopt, 0, 50});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_FALSE(page->items[0].forwarded);
+  EXPECT_TRUE(page->items[1].forwarded);
+  EXPECT_TRUE(seen_by(c.id, b.id).last_message->forwarded);
+  auto retry = in_txn(store(), [&](WriteTxn& txn) { return txn.append_message(copy); });
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_TRUE(retry->message.forwarded);
+}
+
+TEST_P(StoreConformance, PinAndArchiveArePerUserAndSyncOnlyToThem) {
+  auto a = user("alice"), b = user("bob"), c3 = user("carol");
+  auto ab = direct(a.id, b.id), ac = direct(a.id, c3.id);
+  send(ab.id, a.id, "m1", 1000, "hi bob");
+  const int64_t before = version();
+  auto state = [&](int64_t conv, int64_t who, std::optional<bool> pin, std::optional<bool> arch, int max = 5) {
+    return in_txn(store(), [&](WriteTxn& t) { return t.set_chat_state(conv, who, pin, arch, max, 5000); });
+  };
+  auto pinned = state(ab.id, a.id, true, std::nullopt);
+  ASSERT_TRUE(pinned.ok()) << pinned.error().message;
+  EXPECT_TRUE(pinned->changed);
+  EXPECT_EQ(pinned->pinned_at, 5000);
+  EXPECT_FALSE(pinned->archived);
+  EXPECT_FALSE(state(ab.id, a.id, true, std::nullopt)->changed);  // already pinned
+  EXPECT_EQ(seen_by(ab.id, a.id).pinned_at, 5000);
+  EXPECT_FALSE(seen_by(ab.id, b.id).pinned_at.has_value());   // bob's view is his own
+
+  auto alice_sync = store().changes_since(a.id, before, 50);
+  ASSERT_EQ(alice_sync->conversations.size(), 1u);
+  EXPECT_EQ(alice_sync->conversations[0].version, pinned->version);
+  EXPECT_EQ(alice_sync->conversations[0].pinned_at, 5000);
+  EXPECT_TRUE(store().changes_since(b.id, before, 50)->conversations.empty());
+
+  auto archived = state(ac.id, a.id, std::nullopt, true);
+  ASSERT_TRUE(archived.ok());
+  EXPECT_TRUE(archived->archived);
+  auto list = store().list_conversations(a.id, std::nullopt, 50);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->items.size(), 2u);
+  for (const auto& c : list->items) {
+    EXPECT_EQ(c.archived, c.id == ac.id);
+    EXPECT_EQ(c.pinned_at.has_value(), c.id == ab.id);
+  }
+  // The limit counts this user's pins only.
+  auto over = state(ac.id, a.id, true, std::nullopt, 1);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(state(ab.id, b.id, true, std::nullopt, 1)->changed);
+  auto unpinned = state(ab.id, a.id, false, false);
+  ASSERT_TRUE(unpinned.ok());
+  EXPECT_TRUE(unpinned->changed);
+  EXPECT_FALSE(seen_by(ab.id, a.id).pinned_at.has_value());
+  auto stranger = state(ab.id, c3.id, true, std::nullopt);
+  ASSERT_FALSE(stranger.ok());
+  EXPECT_EQ(stranger.error().code, Errc::kNotFound);
+}
+
 TEST_P(StoreConformance, FailedOpDoesNotSpoilItsBatch) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -45,8 +45,8 @@ export class Outbox {
     }
   }
 
-  /** Writes a new message into the outbox and returns its entry. */
-  add(conversationId: number, text: string, image?: ImageInfo): OutboxEntry {
+  /** Writes a new message (a reply when `replyTo` is given) into the outbox and returns its entry. */
+  add(conversationId: number, text: string, image?: ImageInfo, replyTo?: number): OutboxEntry {
     const entry: OutboxEntry = {
       client_id: this.newId(),
       conversation_id: conversationId,
@@ -57,6 +57,7 @@ export class Outbox {
       attempts: 0,
     };
     if (image) entry.image = image;
+    if (replyTo) entry.reply_to = replyTo;
     this.entries.set(entry.client_id, entry);
     this.persist?.put(entry);
     return { ...entry };

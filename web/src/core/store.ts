@@ -207,6 +207,7 @@ export class ChatStore {
         }
       }
     }
+    if (incoming.version >= cur.version && this.applyChatState(cur.id, incoming)) changed = true;
     if (incoming.last_seq > cur.last_seq) {
       cur.last_seq = incoming.last_seq;
       cur.last_message = incoming.last_message ? { ...incoming.last_message } : cur.last_message;
@@ -375,6 +376,23 @@ export class ChatStore {
     const r = this.addMessages(fresh, opts);
     r.replaced.push(...replaced);
     return r;
+  }
+
+  /**
+   * The user's pin/archive state of a conversation (a `chat_state_changed` event, an answer,
+   * or a newer conversation object). Returns true when it changed.
+   */
+  applyChatState(id: number, s: { pinned_at?: number | null; archived?: boolean }): boolean {
+    const c = this.convs.get(id);
+    if (!c) return false;
+    const pinnedAt = s.pinned_at ?? null;
+    const archived = !!s.archived;
+    if ((c.pinned_at ?? null) === pinnedAt && !!c.archived === archived) return false;
+    c.pinned_at = pinnedAt;
+    c.pinned = pinnedAt !== null;
+    c.archived = archived;
+    this.changedConvs.add(id);
+    return true;
   }
 
   /** A `message_hidden` event (or an own "delete for me"): the message disappears for this user. */

@@ -28,6 +28,18 @@ export interface Message {
   hidden?: boolean;
   /** Present on `kind: "image"` messages: the photo (`text` is its caption). */
   image?: ImageInfo;
+  /** A reply: the seq of the quoted message in the same conversation. */
+  reply_to?: number;
+  /** A copy sent with "forward": shown with a "Forwarded" label. */
+  forwarded?: boolean;
+  /** Reactions grouped by emoji (docs/protocol.md, "Reactions"); absent when there are none. */
+  reactions?: ReactionGroup[];
+}
+
+/** One emoji on a message and who put it there, in the order they reacted. */
+export interface ReactionGroup {
+  emoji: string;
+  user_ids: number[];
 }
 
 /** The image object of a photo message or an upload (docs/protocol.md, "Photos"). */
@@ -65,6 +77,10 @@ export type Role = 'admin' | 'member';
 
 export interface Conversation {
   id: number;
+  /** This user's own chat-list state (docs/protocol.md, "Pinned and archived chats"). */
+  pinned?: boolean;
+  pinned_at?: number | null;
+  archived?: boolean;
   kind: string;
   peer?: User | null;
   members: Member[];
@@ -187,6 +203,8 @@ export interface OutboxEntry {
   error?: string;
   /** A photo already uploaded: the message is of kind "image" and `text` its caption. */
   image?: ImageInfo;
+  /** A reply: the seq of the quoted message (sent as `reply_to`). */
+  reply_to?: number;
 }
 
 /** Error codes after which a send is worth retrying with the same client_id. */

@@ -3,6 +3,8 @@ import { isGroup } from '../core/groups';
 import { presenceSubscription, sameIds, type Presence } from '../core/presence';
 import { TypingSender, TypingState } from '../core/typing';
 import { Outbox } from '../core/outbox';
+import { isNewerMessage } from '../core/edits';
+import { applyReaction } from '../core/reactions';
 import { ChatStore } from '../core/store';
 import { Drafts } from '../core/drafts';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
@@ -106,6 +108,10 @@ export class ParleyClient {
   private presenceRecheck: ReturnType<typeof setTimeout> | undefined;
   private visibleTimer: ReturnType<typeof setTimeout> | undefined;
   static readonly VISIBLE_SETTLE_MS = 250;
+
+  // ---- replies: quoted messages not held in the store, by "conversation:seq" ----
+  private quotes = new Map<string, Message | null>();
+  private quoteFetches = new Set<string>();
 
   // ---- photos ----
   /** Photos being uploaded (before they become outbox entries), in the order picked. */
@@ -310,6 +316,7 @@ export class ParleyClient {
         const m = f.message as Message;
         if (!m || typeof m.conversation_id !== 'number' || typeof m.seq !== 'number') return;
         const r = this.store.applyChanges([m]);
+        this.updateQuote(m);
         for (const g of r.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
         if (r.unknown.length) void this.sync();
         this.emit();
@@ -317,6 +324,14 @@ export class ParleyClient {
       }
       case 'muted':
         if (typeof f.conversation_id === 'number' && typeof f.muted_until === 'number' && this.store.setMuted(f.conversation_id, f.muted_until)) this.emit();
+        return;
+      case 'reaction':
+        if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number' || typeof f.user_id !== 'number') return;
+        if (this.applyReactionLocally(f.conversation_id, f.seq, f.user_id, typeof f.emoji === 'string' ? f.emoji : null, f.version)) this.emit();
+        return;
+      case 'chat_state_changed':
+        if (typeof f.conversation_id !== 'number') return;
+        if (this.store.applyChatState(f.conversation_id, f)) this.emit();
         return;
       case 'message_hidden':
         if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number') return;
@@ -338,9 +353,10 @@ export class ParleyClient {
 
   // ---------- sending ----------
 
-  send(conversationId: number, text: string): void {
+  /** Sends a text message; with `replyTo` it quotes that seq of the conversation. */
+  send(conversationId: number, text: string, replyTo?: number): void {
     this.typingStop(conversationId);
-    this.outbox.add(conversationId, text);
+    this.outbox.add(conversationId, text, undefined, replyTo);
     this.emit();
     this.pump();
   }
@@ -414,6 +430,7 @@ export class ParleyClient {
           client_id: e.client_id,
           text: e.text,
           ...(e.image ? { media_id: e.image.media_id } : {}),
+          ...(e.reply_to ? { reply_to: e.reply_to } : {}),
         })
         .then(
           (ack) => {
@@ -617,6 +634,87 @@ export class ParleyClient {
       await this.loadOlder(conversationId, Math.min(200, min - seq + 20));
     }
     if (seq > this.store.maxSeq(conversationId)) await this.fetchNew(conversationId);
+  }
+
+  // ---------- pinned and archived chats ----------
+
+  /** Pins/unpins and archives/unarchives a chat for this user (all their devices). Throws ApiError. */
+  async setChatState(conversationId: number, state: { pinned?: boolean; archived?: boolean }): Promise<void> {
+    const r = await http<{ pinned_at: number | null; archived: boolean }>('PATCH', `/conversations/${conversationId}/state`, state, this.session.token);
+    if (this.store.applyChatState(conversationId, r)) this.emit();
+  }
+
+  // ---------- forwarding ----------
+
+  /**
+   * Forwards a message into up to five conversations (all or none; docs/protocol.md,
+   * "Forwarding"). The copies are added to the local store. Throws ApiError.
+   */
+  async forward(conversationId: number, seq: number, to: number[]): Promise<void> {
+    const r = await http<{ results: { message: Message; duplicate: boolean }[] }>(
+      'POST',
+      `/conversations/${conversationId}/messages/${seq}/forward`,
+      { to, client_id: crypto.randomUUID() },
+      this.session.token,
+    );
+    const added = this.store.addMessages(r.results.map((x) => x.message));
+    for (const g of added.gaps) void catchUp(this.transport, this.store, g.conversation_id, g.after).then(() => this.emit(), () => undefined);
+    if (added.unknown.length) void this.sync();
+    this.emit();
+  }
+
+  // ---------- reactions ----------
+
+  /** Sets (or with null removes) the user's one reaction on a message. Throws ApiError. */
+  async react(conversationId: number, seq: number, emoji: string | null): Promise<void> {
+    const path = `/conversations/${conversationId}/messages/${seq}/reaction`;
+    const r = emoji
+      ? await http<{ changed: boolean; version: number }>('PUT', path, { emoji }, this.session.token)
+      : await http<{ changed: boolean; version: number }>('DELETE', path, undefined, this.session.token);
+    if (this.applyReactionLocally(conversationId, seq, this.session.user.id, emoji, r?.version)) this.emit();
+  }
+
+  /** Applies one reaction change to the held message; true when something changed. */
+  private applyReactionLocally(conversationId: number, seq: number, userId: number, emoji: string | null, version?: number): boolean {
+    const held = this.store.message(conversationId, seq);
+    if (!held) return false;
+    const next = applyReaction(held, userId, emoji, typeof version === 'number' ? version : undefined);
+    // The answer and the event of one change carry the same version: whichever comes second
+    // is not newer and changes nothing.
+    return this.store.applyChanges([next]).replaced.length > 0;
+  }
+
+  // ---------- replies ----------
+
+  /**
+   * The message a reply quotes, as this device knows it: the held copy, else one fetched once
+   * with a one-message history page (docs/protocol.md, "Replies"). `undefined` while it is
+   * being fetched (or cannot be, offline); `null` when the server has none the user can see.
+   */
+  quoted(conversationId: number, seq: number): Message | null | undefined {
+    const held = this.store.message(conversationId, seq);
+    if (held) return held;
+    const key = `${conversationId}:${seq}`;
+    if (this.quotes.has(key)) return this.quotes.get(key);
+    if (this.quoteFetches.has(key)) return undefined;
+    this.quoteFetches.add(key);
+    http<HistoryPage>('GET', `/conversations/${conversationId}/messages?before=${seq + 1}&limit=1`, undefined, this.session.token).then(
+      (page) => {
+        const m = page.messages.find((x) => x.seq === seq);
+        this.quotes.set(key, m ?? null);
+        this.emit();
+      },
+      // Offline: asked again after the next sync.
+      () => this.quoteFetches.delete(key),
+    );
+    return undefined;
+  }
+
+  /** Keeps a fetched quote in step with edits and deletions of its original. */
+  private updateQuote(m: Message): void {
+    const key = `${m.conversation_id}:${m.seq}`;
+    const held = this.quotes.get(key);
+    if (held && isNewerMessage(m, held)) this.quotes.set(key, m);
   }
 
   // ---------- groups ----------

@@ -5,6 +5,8 @@ import { isGroup, photoPreview, previewText } from '../core/groups';
 import { messageStatus, pendingStatus, storedStatus } from '../core/status';
 import type { ParleyClient } from '../platform/client';
 import { Avatar, StatusIcon } from './icons';
+import { arrangeChats } from '../core/chatstate';
+import './chatstate.css';
 
 /** Beyond this many chats only the rows in view (and a margin) are in the page. */
 const WINDOW_FROM = 60;
@@ -21,7 +23,9 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
     l.push(e);
     pendingByConv.set(e.conversation_id, l);
   }
-  const convs = store.sortedConversations((id) => pendingByConv.get(id)?.at(-1)?.created_at);
+  const [archivedView, setArchivedView] = useState(false);
+  const arranged = arrangeChats(store.sortedConversations((id) => pendingByConv.get(id)?.at(-1)?.created_at), archivedView);
+  const convs = arranged.list;
   const now = Date.now();
   const navRef = useRef<HTMLElement>(null);
   const observer = useRef<IntersectionObserver | null>(null);
@@ -79,6 +83,14 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
     report();
   });
 
+  // Into and out of the archived chats; shown while there are any (or while in that view).
+  const archiveToggle = (arranged.archived > 0 || archivedView) && (
+    <button type="button" class="archive-toggle" aria-pressed={archivedView} onClick={() => setArchivedView(!archivedView)}>
+      {archivedView ? 'Back to chats' : `Archived (${arranged.archived})`}
+    </button>
+  );
+
+  if (convs.length === 0 && archiveToggle) return <nav class="chat-list" aria-label="Recent chats">{archiveToggle}</nav>;
   if (convs.length === 0) {
     return (
       <p class="muted pad" role="status">
@@ -88,7 +100,8 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
   }
 
   return (
-    <nav class="chat-list" aria-label="Recent chats" ref={navRef} onScroll={onScroll}>
+    <nav class="chat-list" aria-label={archivedView ? 'Archived chats' : 'Recent chats'} ref={navRef} onScroll={onScroll}>
+      {archiveToggle}
       <ul style={windowed ? { paddingTop: `${first * rowHeight.current}px`, paddingBottom: `${(convs.length - last) * rowHeight.current}px` } : undefined}>
         {convs.slice(first, last).map((c) => {
           const group = isGroup(c);
@@ -139,6 +152,7 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
                     <span class="row-name">{name}</span>
                     {/* The link's name is its visible text (WCAG 2.5.3), plus what only the dot and the badge show. */}
                     {online && <span class="visually-hidden">, online</span>}
+                    {c.pinned_at != null && <span class="pin-mark">Pinned</span>}
                     {time > 0 && <span class="row-time">{listTime(time, now)}</span>}
                   </span>
                   <span class="row-bottom">

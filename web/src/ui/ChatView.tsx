@@ -20,6 +20,11 @@ import { JumpToNewest, UnreadDivider } from './ChatMarkers';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
+import { ReplyBar, ReplyQuote } from './ReplyQuote';
+import { ReactionChips, ReactionPicker } from './Reactions';
+import { ForwardDialog } from './ForwardDialog';
+import { ChatStateItems } from './ChatStateItems';
+import { ContactInfo } from './ContactInfo';
 
 interface Row {
   key: string;
@@ -43,9 +48,11 @@ interface Row {
   image?: ImageInfo;
   /** A photo still uploading: its local upload id. */
   upload?: number;
+  /** A reply: the seq it quotes. */
+  replyTo?: number;
 }
 
-type Panel = { type: 'group' } | { type: 'message'; seq: number } | { type: 'search' } | null;
+type Panel = { type: 'group' } | { type: 'contact' } | { type: 'message'; seq: number } | { type: 'search' } | null;
 
 /** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
 const RENDER_STEP = 100;
@@ -102,6 +109,9 @@ export function ChatView({
   const [menuSeq, setMenuSeq] = useState<number | null>(null);
   const [editSeq, setEditSeq] = useState<number | null>(null);
   const [deleteSeq, setDeleteSeq] = useState<number | null>(null);
+  const [replySeq, setReplySeq] = useState<number | null>(null);
+  const [reactSeq, setReactSeq] = useState<number | null>(null);
+  const [forwardSeq, setForwardSeq] = useState<number | null>(null);
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const scrollTo = useRef<number | null>(null);
@@ -148,12 +158,13 @@ export function ChatView({
       seq: m.seq,
       status: m.sender_id === me ? messageStatus(conv, m.seq, m.ts, me) : undefined,
       clientId: m.client_id,
+      replyTo: m.deleted ? undefined : m.reply_to,
     };
   });
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : 'text', image: e.image, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : 'text', image: e.image, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error, replyTo: e.reply_to });
   }
   const uploads = client.uploads.filter((u) => u.conversation_id === conversationId);
   for (const u of uploads) {
@@ -317,7 +328,8 @@ export function ChatView({
     const text = draft.trim();
     if (!text) return;
     if (new TextEncoder().encode(text).length > 16384) return;
-    client.send(conversationId, text);
+    client.send(conversationId, text, replySeq ?? undefined);
+    setReplySeq(null);
     setDraft('');
     stick.current = true;
     inputRef.current?.focus();
@@ -371,7 +383,10 @@ export function ChatView({
           <BackIcon />
         </button>
         <Avatar name={name} seed={direct && peer ? `u${peer.id}` : `c${conversationId}`} />
-        <div class={`chat-heading${group ? ' clickable' : ''}`} onClick={group ? () => setPanel({ type: 'group' }) : undefined}>
+        <div
+          class={`chat-heading${group || (direct && peer) ? ' clickable' : ''}`}
+          onClick={group ? () => setPanel({ type: 'group' }) : direct && peer ? () => setPanel({ type: 'contact' }) : undefined}
+        >
           <h2 id="chat-title">{name}</h2>
           <p class={`chat-sub${typingLine ? ' typing' : ''}`} id="chat-sub" data-slot="presence" aria-live="polite">
             {typingLine && !conv.left
@@ -396,7 +411,7 @@ export function ChatView({
         >
           <SearchIcon />
         </button>
-        {((direct && peer) || (group && !conv.left)) && (
+        {!conv.left && (
           <div class="menu-wrap">
             <button
               type="button"
@@ -412,6 +427,7 @@ export function ChatView({
             </button>
             {menuOpen && (
               <ul class="menu" id="chat-menu" role="menu" aria-label="Chat menu" ref={menuRef} onKeyDown={menuKey}>
+                <ChatStateItems client={client} conv={conv} onDone={() => setMenuOpen(false)} />
                 {muted ? (
                   <li role="none">
                     <button type="button" role="menuitem" tabIndex={-1} onClick={() => mute('off')}>
@@ -427,33 +443,31 @@ export function ChatView({
                     </li>
                   ))
                 )}
-                {direct && peer && (
-                  <li role="none">
-                    <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick('contact')}>
-                      {client.contacts.has(peer.id) ? 'Edit contact' : 'Add to contacts'}
-                    </button>
-                  </li>
-                )}
-                {direct && peer && (
-                  <li role="none">
-                    <button type="button" role="menuitem" tabIndex={-1} class="danger" onClick={() => pick(client.isBlocked(peer.id) ? 'unblock' : 'block')}>
-                      {client.isBlocked(peer.id) ? 'Unblock' : 'Block'}
-                    </button>
-                  </li>
-                )}
+                {direct && peer && (<>
+                <li role="none">
+                  <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick('contact')}>
+                    {client.contacts.has(peer.id) ? 'Edit contact' : 'Add to contacts'}
+                  </button>
+                </li>
+                <li role="none">
+                  <button type="button" role="menuitem" tabIndex={-1} class="danger" onClick={() => pick(client.isBlocked(peer.id) ? 'unblock' : 'block')}>
+                    {client.isBlocked(peer.id) ? 'Unblock' : 'Block'}
+                  </button>
+                </li>
+                </>)}
               </ul>
             )}
           </div>
         )}
-        {group && (
+        {(group || (direct && peer)) && (
           <button
             type="button"
             class="icon-button"
             ref={infoButtonRef}
-            aria-label="Group info"
-            aria-expanded={panel?.type === 'group'}
+            aria-label={group ? 'Group info' : 'Contact info'}
+            aria-expanded={panel?.type === (group ? 'group' : 'contact')}
             aria-controls={panel ? 'side-panel' : undefined}
-            onClick={() => (panel?.type === 'group' ? closePanel() : setPanel({ type: 'group' }))}
+            onClick={() => (panel?.type === (group ? 'group' : 'contact') ? closePanel() : setPanel({ type: group ? 'group' : 'contact' }))}
           >
             <InfoIcon />
           </button>
@@ -521,6 +535,10 @@ export function ChatView({
                   ) : (
                     <span class="visually-hidden">{r.mine ? 'You: ' : `${memberName(r.sender)}: `}</span>
                   )}
+                  {r.message?.forwarded && !r.deleted && <span class="forwarded-label">Forwarded</span>}
+                  {r.replyTo !== undefined && (
+                    <ReplyQuote client={client} conversationId={conversationId} seq={r.replyTo} nameOf={memberName} onOpen={(seq) => setFocus((f) => ({ seq, key: (f?.key ?? 0) + 1 }))} />
+                  )}
                   {r.image && (
                     <PhotoBubble client={client} image={r.image} caption={r.text} onOpen={() => setViewing({ image: r.image!, caption: r.text })} />
                   )}
@@ -569,9 +587,16 @@ export function ChatView({
                       onEdit={() => setEditSeq(r.seq!)}
                       onDelete={() => setDeleteSeq(r.seq!)}
                       onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
+                      onReact={conv.left || r.kind === 'system' ? undefined : () => setReactSeq(r.seq!)}
+                      onForward={r.kind === 'text' || r.kind === 'image' ? () => setForwardSeq(r.seq!) : undefined}
+                      onReply={conv.left ? undefined : () => {
+                        setReplySeq(r.seq!);
+                        inputRef.current?.focus();
+                      }}
                     />
                   )}
                 </div>
+                {r.message && !r.deleted && <ReactionChips client={client} message={r.message} nameOf={memberName} disabled={!!conv.left} />}
                 {r.status === 'failed' && r.clientId && r.error === 'forbidden' && (
                   <div class="failed-actions">
                     <span class="undelivered">This message could not be delivered</span>
@@ -611,6 +636,13 @@ export function ChatView({
           You can't send messages to this group because you're no longer a member.
         </div>
       ) : (
+      <>
+      {replySeq !== null && (
+        <ReplyBar client={client} conversationId={conversationId} seq={replySeq} nameOf={memberName} onCancel={() => {
+          setReplySeq(null);
+          inputRef.current?.focus();
+        }} />
+      )}
       <form
         class="composer"
         onSubmit={(e) => {
@@ -660,6 +692,9 @@ export function ChatView({
             if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
               e.preventDefault();
               send();
+            } else if (e.key === 'Escape' && replySeq !== null) {
+              e.preventDefault();
+              setReplySeq(null);
             } else if (e.key === 'ArrowUp' && !e.altKey && !e.ctrlKey && !e.metaKey && draft === '') {
               // Up in an empty box edits the last own message, if it may still be edited.
               const last = [...rows].reverse().find((r) => r.mine && r.message && !r.deleted);
@@ -674,6 +709,7 @@ export function ChatView({
           <SendIcon />
         </button>
       </form>
+      </>
       )}
       {photoError && !conv.left && (
         <p class="form-error composer-error" role="alert">
@@ -686,6 +722,11 @@ export function ChatView({
         </p>
       )}
     </section>
+    {panel?.type === 'contact' && peer && (
+      <ContactInfo client={client} conversationId={conversationId} peer={peer} onClose={closePanel}
+        onOpenPhoto={(image, caption) => setViewing({ image, caption })}
+        onBlock={() => setDialog(client.isBlocked(peer.id) ? 'unblock' : 'block')} />
+    )}
     {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
     {panel?.type === 'search' && (
@@ -703,6 +744,12 @@ export function ChatView({
     )}
     {deleteSeq !== null && store.message(conversationId, deleteSeq) && (
       <DeleteDialog client={client} message={store.message(conversationId, deleteSeq)!} onClose={() => setDeleteSeq(null)} />
+    )}
+    {forwardSeq !== null && store.message(conversationId, forwardSeq) && (
+      <ForwardDialog client={client} message={store.message(conversationId, forwardSeq)!} onClose={() => setForwardSeq(null)} />
+    )}
+    {reactSeq !== null && store.message(conversationId, reactSeq) && (
+      <ReactionPicker client={client} message={store.message(conversationId, reactSeq)!} onClose={() => setReactSeq(null)} />
     )}
     {viewing && <PhotoViewer client={client} image={viewing.image} caption={viewing.caption} onClose={() => setViewing(null)} />}
     {dialog === 'contact' && peer && <ContactDialog client={client} user={peer} onClose={closeDialog} />}

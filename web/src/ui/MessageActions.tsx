@@ -7,8 +7,9 @@ import { useMenu } from './menu';
 import { Modal } from './Modal';
 
 /**
- * The menu of one message (the chevron next to its bubble, or a right click on it): "Edit"
- * for own text messages in the edit window, "Message info" for own messages in groups, and "Delete".
+ * The menu of one message (the chevron next to its bubble, or a right click on it): "Reply",
+ * "React", "Forward", "Copy text" when it has text, "Edit" for own text messages in the edit window, "Message
+ * info" for own messages in groups, and "Delete".
  */
 export function MessageActions({
   message,
@@ -19,6 +20,9 @@ export function MessageActions({
   onEdit,
   onDelete,
   onInfo,
+  onReply,
+  onReact,
+  onForward,
 }: {
   message: Message;
   me: number;
@@ -30,6 +34,12 @@ export function MessageActions({
   onDelete: () => void;
   /** Own messages in groups: "Message info" (who received and read it). */
   onInfo?: () => void;
+  /** "Reply": quote this message in the next one (absent when the user cannot send). */
+  onReply?: () => void;
+  /** "React": opens the reaction picker (absent when the user cannot react). */
+  onReact?: () => void;
+  /** "Forward": copy it into other chats. */
+  onForward?: () => void;
 }) {
   const buttonRef = useRef<HTMLButtonElement>(null);
   const menuRef = useRef<HTMLUListElement>(null);
@@ -60,6 +70,34 @@ export function MessageActions({
       </button>
       {open && (
         <ul class="menu msg-menu" id={id} role="menu" aria-label="Actions for the message" ref={menuRef} onKeyDown={key}>
+          {onReply && (
+            <li role="none">
+              <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onReply)}>
+                Reply
+              </button>
+            </li>
+          )}
+          {onReact && (
+            <li role="none">
+              <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onReact)}>
+                React
+              </button>
+            </li>
+          )}
+          {onForward && (
+            <li role="none">
+              <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onForward)}>
+                Forward
+              </button>
+            </li>
+          )}
+          {message.text && (
+            <li role="none">
+              <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(() => void navigator.clipboard?.writeText(message.text).catch(() => undefined))}>
+                Copy text
+              </button>
+            </li>
+          )}
           {onInfo && (
             <li role="none">
               <button type="button" role="menuitem" tabIndex={-1} onClick={() => pick(onInfo)}>

@@ -3,6 +3,9 @@ import { conversationName, listTime } from '../core/format';
 import { nameIn } from '../core/groups';
 import { ApiError, type SearchResult, type SearchSegment } from '../core/types';
 import type { ParleyClient } from '../platform/client';
+import { searchHeld } from '../core/localsearch';
+import { SearchExtras } from './SearchExtras';
+import './chatstate.css';
 
 const PAGE = 20;
 
@@ -25,6 +28,7 @@ export function MessageSearch({
   conversationId,
   onOpen,
   onActive,
+  onOpenChat,
   autoFocus = false,
 }: {
   client: ParleyClient;
@@ -32,6 +36,8 @@ export function MessageSearch({
   onOpen: (conversationId: number, seq: number) => void;
   /** Called with true while there is a query (the chat list hides itself then). */
   onActive?: (active: boolean) => void;
+  /** The search over all chats also finds chats and people by name; picking one opens it. */
+  onOpenChat?: (conversationId: number) => void;
   autoFocus?: boolean;
 }) {
   const me = client.session.user.id;
@@ -41,6 +47,8 @@ export function MessageSearch({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
   const [done, setDone] = useState(false);
+  // Offline, messages come from this device's store and say so.
+  const [offline, setOffline] = useState(false);
   const gen = useRef(0);
   const inputRef = useRef<HTMLInputElement>(null);
   const scope = conversationId === undefined ? 'all' : 'chat';
@@ -73,12 +81,21 @@ export function MessageSearch({
     try {
       const page = await client.search(query, { conversationId, offset, limit: PAGE });
       if (g !== gen.current) return;
+      setOffline(false);
       setResults((r) => (offset === 0 ? page.results : [...r, ...page.results]));
       setNext(page.has_more && typeof page.next_offset === 'number' ? page.next_offset : null);
       setDone(true);
     } catch (e) {
       if (g !== gen.current) return;
       const code = e instanceof ApiError ? e.code : 'internal';
+      if (code === 'network' && offset === 0) {
+        const ids = conversationId === undefined ? client.store.conversations().map((c) => c.id) : [conversationId];
+        setResults(searchHeld(ids.flatMap((id) => client.store.messages(id)), query));
+        setNext(null);
+        setOffline(true);
+        setDone(true);
+        return;
+      }
       setError(
         code === 'network'
           ? 'Search needs a connection. Try again when you are back online.'
@@ -125,7 +142,7 @@ export function MessageSearch({
           id={inputId}
           ref={inputRef}
           type="search"
-          placeholder={scope === 'all' ? 'Search messages' : 'Search in this chat'}
+          placeholder={scope === 'all' && onOpenChat ? 'Search chats, people and messages' : scope === 'all' ? 'Search messages' : 'Search in this chat'}
           autocomplete="off"
           value={q}
           onInput={(e) => setQ(e.currentTarget.value)}
@@ -140,6 +157,12 @@ export function MessageSearch({
       </form>
       {query && (
         <div class="search-results" aria-live="polite">
+          {scope === 'all' && onOpenChat && <SearchExtras client={client} query={query} onOpenChat={onOpenChat} />}
+          {offline && (
+            <p class="offline-note" role="note">
+              Offline: showing messages saved on this device
+            </p>
+          )}
           {error && (
             <p class="form-error pad" role="alert">
               {error}

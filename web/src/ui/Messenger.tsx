@@ -231,7 +231,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
             </button>
           </div>
         )}
-        {client && <MessageSearch client={client} onOpen={openMessage} onActive={setSearching} />}
+        {client && <MessageSearch client={client} onOpen={openMessage} onActive={setSearching} onOpenChat={(id) => open(id)} />}
         {client && !searching && <NewChat client={client} onOpen={open} />}
         {client ? (
           !searching && <ChatList client={client} openId={openId} onOpen={open} />

@@ -93,9 +93,11 @@ struct Send {
     PARLEY_ARG(auto media_id, a.optional_string("media_id"));
     // With a photo the text is its caption and may be left out.
     PARLEY_ARG(auto text, a.optional_string("text"));
+    PARLEY_ARG(auto reply_to, a.optional_int("reply_to", 1));
     if (!text.has_value() && !media_id.has_value())
       return Error::make(Errc::kBadRequest, "field 'text' is required");
-    return Request{conv, std::move(client_id), text.value_or(""), media_id.value_or("")};
+    return Request{conv, std::move(client_id), text.value_or(""), media_id.value_or(""),
+                   reply_to.value_or(0)};
   }
   static void run(const Call& c, Request r, Reply reply) {
     const auto started = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@ const std::vector<Operation>& table() {
     add_account_ops(all);
     add_messaging_ops(all);
     add_edit_ops(all);
+    add_reaction_ops(all);
     add_group_ops(all);
     add_social_ops(all);
     add_presence_ops(all);

@@ -38,6 +38,7 @@ RouteMatch find_route(std::string_view method, std::string_view path);
 void add_account_ops(std::vector<Operation>& ops);
 void add_messaging_ops(std::vector<Operation>& ops);
 void add_edit_ops(std::vector<Operation>& ops);
+void add_reaction_ops(std::vector<Operation>& ops);
 void add_group_ops(std::vector<Operation>& ops);
 void add_social_ops(std::vector<Operation>& ops);
 void add_presence_ops(std::vector<Operation>& ops);

@@ -216,8 +216,40 @@ ALTER TABLE messages ALTER COLUMN attachment SET STATISTICS 0;
 ALTER TABLE messages ALTER COLUMN search SET STATISTICS 0;
 )sql";
 
+// Schema, version 6: replies.
+//
+// messages  reply_to: the seq of the message a reply quotes, in the same conversation
+//           (NULL: not a reply), as in the embedded store's version 9.
+const char* const kMigration6 = R"sql(
+ALTER TABLE messages ADD COLUMN reply_to BIGINT NULL;
+)sql";
+
+// Schema, version 7: reactions, as in the embedded store's version 10.
+const char* const kMigration7 = R"sql(
+CREATE TABLE reactions (
+  message_id BIGINT NOT NULL REFERENCES messages (id),
+  user_id    BIGINT NOT NULL REFERENCES users (id),
+  emoji      TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (message_id, user_id)
+);
+)sql";
+
+// Schema, version 8: forwarded messages, as in the embedded store's version 11.
+const char* const kMigration8 = R"sql(
+ALTER TABLE messages ADD COLUMN forwarded SMALLINT NOT NULL DEFAULT 0 CHECK (forwarded IN (0, 1));
+)sql";
+
+// Schema, version 9: pinned and archived chats, per member, as in the embedded store's
+// version 12.
+const char* const kMigration9 = R"sql(
+ALTER TABLE members ADD COLUMN pinned_at BIGINT NULL;
+ALTER TABLE members ADD COLUMN archived SMALLINT NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
-const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5};
+const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
+                                   kMigration6, kMigration7, kMigration8, kMigration9};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

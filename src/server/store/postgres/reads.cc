@@ -168,6 +168,9 @@ Result<Page<MessageRecord>> PgStore::history(int64_t user_id, const HistoryQuery
       }
       page.items.push_back(read_message(stmt, 0, kMessageColumns));
     }
+    std::vector<MessageRecord*> all;
+    for (MessageRecord& m : page.items) all.push_back(&m);
+    PARLEY_PG_TRY(load_reactions(db, user_id, all));
     return page;
   });
 }

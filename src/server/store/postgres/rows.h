@@ -38,6 +38,11 @@ Result<std::vector<MemberRecord>> load_active_members(Conn& db, int64_t conversa
 // Active member ids ordered by user id (fan-out lists).
 Result<std::vector<int64_t>> load_member_ids(Conn& db, int64_t conversation_id);
 
+// Fills the reactions of `messages` as `viewer_id` sees them (store.h, MessageRecord):
+// none on hidden messages, and in direct conversations none by users the viewer blocked.
+// One query for all of them.
+Status load_reactions(Conn& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages);
+
 // The last committed version as recorded in meta.
 Result<int64_t> load_version(Conn& db);
 
@@ -71,23 +76,23 @@ UserRecord read_user(const Stmt& stmt, int first = 0);
   " AS seen_activity, " PARLEY_PG_VIEW_VERSION                                                    \
   " AS seen_version, c.name, c.description, "                                                     \
   "lm.id, lm.conversation_id, lm.seq, lm.sender_id, lm.client_id, lm.kind, lm.text, "             \
-  "lm.ts, lm.version, lm.edited_at, lm.deleted_at, lm.media_id, lm.attachment, "                  \
+  "lm.ts, lm.version, lm.edited_at, lm.deleted_at, lm.media_id, lm.attachment, lm.reply_to, lm.forwarded, "                  \
   "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = m.user_id"                           \
-  " AND h.message_id = lm.id)"
+  " AND h.message_id = lm.id), m.pinned_at, m.archived"
 ConversationRecord read_conversation(const Stmt& stmt);
 
 // id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at,
-// deleted_at, media_id, attachment from column `first` (kMessageColumns of them); with
+// deleted_at, media_id, attachment, reply_to, forwarded from column `first` (kMessageColumns of them); with
 // `hidden_column` >= 0, that column says whether the viewer hid it (then the text and
 // attachment are left out).
 #define PARLEY_PG_MESSAGE_COLUMNS                                                        \
   "id, conversation_id, seq, sender_id, client_id, kind, text, ts, version, edited_at, " \
-  "deleted_at, media_id, attachment"
-inline constexpr int kMessageColumns = 13;
+  "deleted_at, media_id, attachment, reply_to, forwarded"
+inline constexpr int kMessageColumns = 15;
 // The same, qualified by the alias msg.
 #define PARLEY_PG_MSG_COLUMNS                                                                \
   "msg.id, msg.conversation_id, msg.seq, msg.sender_id, msg.client_id, msg.kind, msg.text, " \
-  "msg.ts, msg.version, msg.edited_at, msg.deleted_at, msg.media_id, msg.attachment"
+  "msg.ts, msg.version, msg.edited_at, msg.deleted_at, msg.media_id, msg.attachment, msg.reply_to, msg.forwarded"
 // Whether the viewer (bound as a parameter) hid msg.
 #define PARLEY_PG_MSG_HIDDEN \
   "EXISTS (SELECT 1 FROM hidden_messages h WHERE h.user_id = ?1 AND h.message_id = msg.id)"

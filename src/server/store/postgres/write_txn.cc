@@ -267,16 +267,17 @@ std::vector<int64_t> parse_ids(const std::string& array) {
 // watermarks, the receipt log). Every part is conditional on the parts before it, so
 // when the sender is not an active member, or (sender, client_id) exists already,
 // nothing is written; the first two columns tell which. Parameters: conversation,
-// sender, client_id, kind, text, ts, version, media_id, attachment, search words.
+// sender, client_id, kind, text, ts, version, media_id, attachment, search words, reply_to,
+// forwarded.
 constexpr const char* kAppendSql =
     "WITH me AS ("
     "  SELECT c.last_seq, m.read_seq FROM conversations c JOIN members m"
     "  ON m.conversation_id = c.id WHERE c.id = ?1 AND m.user_id = ?2 AND m.left_seq IS NULL),"
     " ins AS ("
     "  INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, text, ts,"
-    "   version, media_id, attachment, search)"
+    "   version, media_id, attachment, search, reply_to, forwarded)"
     "  SELECT ?1, me.last_seq + 1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''), NULLIF(?9, ''),"
-    "   ?10::TSVECTOR FROM me"
+    "   ?10::TSVECTOR, NULLIF(?11::BIGINT, 0), ?12::SMALLINT FROM me"
     "  ON CONFLICT (sender_id, client_id) DO NOTHING RETURNING id, seq),"
     " conv AS ("
     "  UPDATE conversations SET last_seq = ins.seq, last_activity = ?6,"
@@ -310,6 +311,8 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   stored.version = ++version_;
   stored.media_id = message.media_id;
   stored.attachment = message.attachment;
+  stored.reply_to = message.reply_to;
+  stored.forwarded = message.forwarded;
   // The words for search travel with the row (system messages are JSON, not prose).
   std::optional<std::string> words;
   if (stored.kind != "system") {
@@ -323,6 +326,8 @@ Result<AppendOutcome> PgWriteTxn::do_append_message(const NewMessage& message) {
   } else {
     append.bind(10, std::nullopt);
   }
+  append.bind(11, stored.reply_to);
+  append.bind(12, int64_t{stored.forwarded ? 1 : 0});
   PARLEY_PG_ASSIGN(bool row, append.step());
   if (!row) return Error::make(Errc::kInternal, "append returned no row");
   const bool is_member = append.i64(0) > 0;

@@ -76,10 +76,17 @@ class PgWriteTxn final : public WriteTxn {
   Result<int64_t> set_muted_until(int64_t conversation_id, int64_t user_id, int64_t muted_until) override;
   Status set_notification_preview(int64_t user_id, std::string_view preview) override;
   Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
+  Result<std::optional<MessageRecord>> visible_message(int64_t user_id, int64_t conversation_id,
+                                                       int64_t seq) override;
   Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
                                      int64_t now) override;
   Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq, int64_t now) override;
   Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id, int64_t seq) override;
+  Result<ChatStateOutcome> set_chat_state(int64_t conversation_id, int64_t user_id,
+                                          std::optional<bool> pinned, std::optional<bool> archived,
+                                          int max_pinned, int64_t now) override;
+  Result<ReactionOutcome> set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
+                                       std::string_view emoji, int64_t now) override;
 
   // Whether this transaction erased message text (the store then schedules the purge of
   // its traces from the search index and the WAL).
@@ -159,6 +166,8 @@ class PgWriteTxn final : public WriteTxn {
                                         int64_t now);
   Result<MessageChange> do_erase_message(int64_t conversation_id, int64_t seq, int64_t now);
   Result<HideOutcome> do_hide_message(int64_t user_id, int64_t conversation_id, int64_t seq);
+  Result<ReactionOutcome> do_set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
+                                          std::string_view emoji, int64_t now);
   Status do_insert_media(const MediaRecord& media);
   Result<std::vector<std::string>> do_delete_unreferenced_media(int64_t created_before, int limit);
 

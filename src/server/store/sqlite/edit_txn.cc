@@ -24,12 +24,33 @@ Result<std::optional<MessageRecord>> load_message_at(Db& db, int64_t conversatio
 
 Error no_message() { return Error::make(Errc::kNotFound, "no such message"); }
 
+// The member row decides the window; the message must lie inside it.
+Result<std::optional<MessageRecord>> load_visible_message(Db& db, int64_t user_id,
+                                                          int64_t conversation_id, int64_t seq) {
+  PARLEY_STORE_ASSIGN(Stmt stmt,
+      db.prepare("SELECT " PARLEY_STORE_MSG_COLUMNS ", " PARLEY_STORE_MSG_HIDDEN
+                 " FROM members m JOIN messages msg ON msg.conversation_id = m.conversation_id"
+                 " WHERE m.user_id = ?1 AND m.conversation_id = ?2 AND msg.seq = ?3"
+                 " AND msg.seq > m.joined_seq AND (m.left_seq IS NULL OR msg.seq <= m.left_seq)"));
+  stmt.bind_all(user_id, conversation_id, seq);
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<MessageRecord>();
+  return std::optional<MessageRecord>(read_message(stmt, 0, kMessageColumns));
+}
+
 }  // namespace
 
 Result<std::optional<MessageRecord>> SqliteWriteTxn::message_at(int64_t conversation_id,
                                                                 int64_t seq) {
   if (failed()) return failed_error();
   return guard(load_message_at(db_, conversation_id, seq));
+}
+
+Result<std::optional<MessageRecord>> SqliteWriteTxn::visible_message(int64_t user_id,
+                                                                  int64_t conversation_id,
+                                                                  int64_t seq) {
+  if (failed()) return failed_error();
+  return guard(load_visible_message(db_, user_id, conversation_id, seq));
 }
 
 Result<MessageChange> SqliteWriteTxn::edit_message(int64_t conversation_id, int64_t seq,
@@ -171,6 +192,108 @@ Status SqliteWriteTxn::unindex_message(int64_t id, int64_t conversation_id,
                                   " VALUES ('delete', ?, ?, ?)"));
   remove.bind_all(id, text, conv_token(conversation_id));
   return remove.run();
+}
+
+// ---- reactions ------------------------------------------------------------------------
+
+Result<ReactionOutcome> SqliteWriteTxn::set_reaction(int64_t user_id, int64_t conversation_id,
+                                              int64_t seq, std::string_view emoji, int64_t now) {
+  if (failed()) return failed_error();
+  return guard(do_set_reaction(user_id, conversation_id, seq, emoji, now));
+}
+
+Result<ReactionOutcome> SqliteWriteTxn::do_set_reaction(int64_t user_id, int64_t conversation_id,
+                                                 int64_t seq, std::string_view emoji, int64_t now) {
+  PARLEY_STORE_ASSIGN(auto found, load_message_at(db_, conversation_id, seq));
+  if (!found) return no_message();
+  ReactionOutcome outcome;
+  outcome.conversation_id = conversation_id;
+  outcome.seq = seq;
+  outcome.user_id = user_id;
+  outcome.emoji = std::string(emoji);
+  outcome.version = found->version;
+  PARLEY_STORE_ASSIGN(outcome.member_ids, load_member_ids(db_, conversation_id));
+  std::optional<std::string> current;
+  {
+    PARLEY_STORE_ASSIGN(Stmt stmt, db_.prepare("SELECT emoji FROM reactions WHERE message_id = ? AND user_id = ?"));
+    stmt.bind_all(found->id, user_id);
+    PARLEY_STORE_ASSIGN(bool row, stmt.step());
+    if (row) current = stmt.text(0);
+  }
+  if (emoji.empty() ? !current.has_value() : current == emoji) return outcome;  // already so
+  if (emoji.empty()) {
+    PARLEY_STORE_ASSIGN(Stmt stmt, db_.prepare("DELETE FROM reactions WHERE message_id = ? AND user_id = ?"));
+    stmt.bind_all(found->id, user_id);
+    PARLEY_STORE_TRY(stmt.run());
+  } else {
+    PARLEY_STORE_ASSIGN(Stmt stmt, db_.prepare("INSERT INTO reactions (message_id, user_id, emoji, created_at)"
+                                " VALUES (?, ?, ?, ?) ON CONFLICT (message_id, user_id)"
+                                " DO UPDATE SET emoji = excluded.emoji, created_at = excluded.created_at"));
+    stmt.bind_all(found->id, user_id, emoji, now);
+    PARLEY_STORE_TRY(stmt.run());
+  }
+  outcome.version = ++version_;
+  {
+    PARLEY_STORE_ASSIGN(Stmt update, db_.prepare("UPDATE messages SET version = ? WHERE id = ?"));
+    update.bind_all(outcome.version, found->id);
+    PARLEY_STORE_TRY(update.run());
+  }
+  PARLEY_STORE_TRY(set_conversation_version(conversation_id, outcome.version));
+  outcome.changed = true;
+  return outcome;
+}
+
+// ---- pinned and archived chats -------------------------------------------------------
+
+Result<ChatStateOutcome> SqliteWriteTxn::set_chat_state(int64_t conversation_id, int64_t user_id,
+                                                 std::optional<bool> pinned,
+                                                 std::optional<bool> archived, int max_pinned,
+                                                 int64_t now) {
+  if (failed()) return failed_error();
+  return guard([&]() -> Result<ChatStateOutcome> {
+    ChatStateOutcome out;
+    out.conversation_id = conversation_id;
+    out.user_id = user_id;
+    {
+      PARLEY_STORE_ASSIGN(Stmt stmt, db_.prepare("SELECT pinned_at, archived, own_version FROM members"
+                                  " WHERE conversation_id = ? AND user_id = ?"));
+      stmt.bind_all(conversation_id, user_id);
+      PARLEY_STORE_ASSIGN(bool row, stmt.step());
+      if (!row) return Error::make(Errc::kNotFound, "no such conversation");
+      if (!stmt.is_null(0)) out.pinned_at = stmt.i64(0);
+      out.archived = stmt.i64(1) != 0;
+      out.version = stmt.i64(2);
+    }
+    const std::optional<int64_t> was_pinned = out.pinned_at;
+    const bool was_archived = out.archived;
+    if (pinned) out.pinned_at = *pinned ? std::optional<int64_t>(was_pinned.value_or(now)) : std::nullopt;
+    if (archived) out.archived = *archived;
+    if (out.pinned_at == was_pinned && out.archived == was_archived) return out;  // already so
+    if (out.pinned_at && !was_pinned) {
+      PARLEY_STORE_ASSIGN(Stmt count, db_.prepare("SELECT count(*) FROM members WHERE user_id = ?"
+                                   " AND pinned_at IS NOT NULL"));
+      count.bind_all(user_id);
+      PARLEY_STORE_ASSIGN(bool row, count.step());
+      if (row && count.i64(0) >= max_pinned)
+        return Error::make(Errc::kInvalidArgument,
+                           "at most " + std::to_string(max_pinned) + " chats can be pinned");
+    }
+    out.version = ++version_;
+    PARLEY_STORE_ASSIGN(Stmt update, db_.prepare("UPDATE members SET pinned_at = ?, archived = ?, own_version = ?"
+                                  " WHERE conversation_id = ? AND user_id = ?"));
+    if (out.pinned_at) {
+      update.bind(1, *out.pinned_at);
+    } else {
+      update.bind(1, std::nullopt);
+    }
+    update.bind(2, int64_t{out.archived ? 1 : 0});
+    update.bind(3, out.version);
+    update.bind(4, conversation_id);
+    update.bind(5, user_id);
+    PARLEY_STORE_TRY(update.run());
+    out.changed = true;
+    return out;
+  }());
 }
 
 }  // namespace parley::store::sqlite

@@ -332,9 +332,54 @@ ALTER TABLE users ADD COLUMN notification_preview TEXT NOT NULL DEFAULT 'full'
   CHECK (notification_preview IN ('full', 'hidden'));
 )sql";
 
+// Schema, version 9: replies.
+//
+// messages       reply_to: the seq of the message a reply quotes, in the same conversation
+//                (NULL: not a reply). A seq rather than a row id, as clients name messages;
+//                the quoted row is read where it is shown, so edits and deletions of the
+//                original show through every reply.
+const char* const kMigration9 = R"sql(
+ALTER TABLE messages ADD COLUMN reply_to INTEGER NULL;
+)sql";
+
+// Schema, version 10: reactions.
+//
+// reactions      one row per (message, user): that user's one emoji on the message.
+//                Setting, replacing or removing one gives the message (and its conversation)
+//                a new version, so sync and message changes carry it like an edit. The key
+//                reads a message's reactions as one range.
+const char* const kMigration10 = R"sql(
+CREATE TABLE reactions (
+  message_id INTEGER NOT NULL REFERENCES messages (id),
+  user_id    INTEGER NOT NULL REFERENCES users (id),
+  emoji      TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, user_id)
+) WITHOUT ROWID;
+)sql";
+
+// Schema, version 11: forwarded messages.
+//
+// messages       forwarded: 1 for a copy sent with "forward" (its text, photo and upload are
+//                the original's: a photo is shared, not uploaded again), else 0.
+const char* const kMigration11 = R"sql(
+ALTER TABLE messages ADD COLUMN forwarded INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+// Schema, version 12: pinned and archived chats, per member.
+//
+// members        pinned_at: when this member pinned the conversation (NULL: not pinned);
+//                archived: 1 when they archived it. Both are the member's own, like
+//                own_version, which a change of them moves (only their devices sync it).
+const char* const kMigration12 = R"sql(
+ALTER TABLE members ADD COLUMN pinned_at INTEGER NULL;
+ALTER TABLE members ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                   kMigration5, kMigration6, kMigration7, kMigration8};
+                                   kMigration5, kMigration6, kMigration7, kMigration8,
+                                   kMigration9, kMigration10, kMigration11, kMigration12};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

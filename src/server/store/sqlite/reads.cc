@@ -164,6 +164,9 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
       }
       page.items.push_back(read_message(stmt, 0, kMessageColumns));
     }
+    std::vector<MessageRecord*> all;
+    for (MessageRecord& m : page.items) all.push_back(&m);
+    PARLEY_STORE_TRY(load_reactions(db, user_id, all));
     return page;
   });
 }

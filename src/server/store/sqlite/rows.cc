@@ -1,6 +1,8 @@
 #include "server/store/sqlite/rows.h"
 
 #include <algorithm>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 namespace parley::store::sqlite {
@@ -66,6 +68,8 @@ MessageRecord read_message(const Stmt& stmt, int first, int hidden_column) {
   if (!stmt.is_null(first + 10)) message.deleted_at = stmt.i64(first + 10);
   if (!stmt.is_null(first + 11)) message.media_id = stmt.text(first + 11);
   if (!stmt.is_null(first + 12)) message.attachment = stmt.text(first + 12);
+  if (!stmt.is_null(first + 13)) message.reply_to = stmt.i64(first + 13);
+  message.forwarded = !stmt.is_null(first + 14) && stmt.i64(first + 14) != 0;
   if (hidden_column >= 0 && stmt.i64(hidden_column) != 0) {
     message.hidden = true;
     message.text.clear();
@@ -85,6 +89,10 @@ ConversationRecord read_conversation(const Stmt& stmt) {
   conversation.name = stmt.text(6);
   conversation.description = stmt.text(7);
   if (!stmt.is_null(8)) conversation.last_message = read_message(stmt, 8, 8 + kMessageColumns);
+  // The viewer's own pin/archive state follows the last message's columns.
+  constexpr int kState = 8 + kMessageColumns + 1;
+  if (!stmt.is_null(kState)) conversation.pinned_at = stmt.i64(kState);
+  conversation.archived = stmt.i64(kState + 1) != 0;
   return conversation;
 }
 
@@ -175,7 +183,10 @@ Status load_details(Db& db, std::vector<ConversationRecord>& conversations, int6
     conversation.min_delivered_seq = viewer_left ? 0 : std::min(totals.i64(1), conversation.last_seq);
     conversation.min_read_seq = viewer_left ? 0 : std::min(totals.i64(2), conversation.last_seq);
   }
-  return Status{};
+  std::vector<MessageRecord*> last_messages;
+  for (ConversationRecord& conversation : conversations)
+    if (conversation.last_message) last_messages.push_back(&*conversation.last_message);
+  return load_reactions(db, viewer_id, last_messages);
 }
 
 Result<std::optional<MemberRecord>> load_member(Db& db, int64_t conversation_id,
@@ -218,6 +229,36 @@ Result<int64_t> load_version(Db& db) {
   PARLEY_STORE_ASSIGN(bool row, stmt.step());
   if (!row) return Error::make(Errc::kInternal, "meta has no 'version' row");
   return stmt.i64(0);
+}
+
+Status load_reactions(Db& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages) {
+  std::unordered_map<int64_t, MessageRecord*> by_id;
+  std::string ids;
+  for (MessageRecord* m : messages) {
+    if (m->hidden) continue;
+    m->reactions.clear();
+    by_id.emplace(m->id, m);
+    if (!ids.empty()) ids += ',';
+    ids += std::to_string(m->id);  // integers from the store itself: safe to inline
+  }
+  if (ids.empty()) return Status{};
+  PARLEY_STORE_ASSIGN(Stmt stmt,
+      db.prepare("SELECT r.message_id, r.user_id, r.emoji, r.created_at FROM reactions r"
+                 " JOIN messages msg ON msg.id = r.message_id"
+                 " JOIN conversations c ON c.id = msg.conversation_id"
+                 " WHERE r.message_id IN (" + ids + ")"
+                 " AND NOT (c.kind = 'direct' AND EXISTS (SELECT 1 FROM blocks b"
+                 " WHERE b.blocker_id = ? AND b.blocked_id = r.user_id))"
+                 " ORDER BY r.message_id, r.created_at, r.user_id"));
+  stmt.bind_all(viewer_id);
+  for (;;) {
+    PARLEY_STORE_ASSIGN(bool row, stmt.step());
+    if (!row) break;
+    auto it = by_id.find(stmt.i64(0));
+    if (it != by_id.end())
+      it->second->reactions.push_back(Reaction{stmt.i64(1), stmt.text(2), stmt.i64(3)});
+  }
+  return Status{};
 }
 
 }  // namespace parley::store::sqlite

@@ -271,16 +271,19 @@ Result<AppendOutcome> SqliteWriteTxn::do_append_message(const NewMessage& messag
   stored.version = ++version_;
   stored.media_id = message.media_id;
   stored.attachment = message.attachment;
+  stored.reply_to = message.reply_to;
+  stored.forwarded = message.forwarded;
 
   {
     PARLEY_STORE_ASSIGN(Stmt insert,
                         db_.prepare("INSERT INTO messages (conversation_id, seq, sender_id,"
-                                    " client_id, kind, text, ts, version, media_id, attachment)"
-                                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))"
+                                    " client_id, kind, text, ts, version, media_id, attachment,"
+                                    " reply_to, forwarded) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+                                    " NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, 0), ?)"
                                     " ON CONFLICT (sender_id, client_id) DO NOTHING"));
     insert.bind_all(stored.conversation_id, stored.seq, stored.sender_id, stored.client_id,
                     stored.kind, stored.text, stored.ts, stored.version, stored.media_id,
-                    stored.attachment);
+                    stored.attachment, stored.reply_to, int64_t{stored.forwarded ? 1 : 0});
     PARLEY_STORE_TRY(insert.run());
     if (db_.changes() == 0) {
       // A retry: nothing was written, so the version is not taken.

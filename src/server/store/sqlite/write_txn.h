@@ -74,10 +74,17 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<int64_t> set_muted_until(int64_t conversation_id, int64_t user_id, int64_t muted_until) override;
   Status set_notification_preview(int64_t user_id, std::string_view preview) override;
   Result<std::optional<MessageRecord>> message_at(int64_t conversation_id, int64_t seq) override;
+  Result<std::optional<MessageRecord>> visible_message(int64_t user_id, int64_t conversation_id,
+                                                       int64_t seq) override;
   Result<MessageChange> edit_message(int64_t conversation_id, int64_t seq, std::string_view text,
                                      int64_t now) override;
   Result<MessageChange> erase_message(int64_t conversation_id, int64_t seq, int64_t now) override;
   Result<HideOutcome> hide_message(int64_t user_id, int64_t conversation_id, int64_t seq) override;
+  Result<ChatStateOutcome> set_chat_state(int64_t conversation_id, int64_t user_id,
+                                          std::optional<bool> pinned, std::optional<bool> archived,
+                                          int max_pinned, int64_t now) override;
+  Result<ReactionOutcome> set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
+                                       std::string_view emoji, int64_t now) override;
 
   // Whether this transaction erased message text (the store then schedules the purge of
   // its traces from the search index and the WAL).
@@ -157,6 +164,8 @@ class SqliteWriteTxn final : public WriteTxn {
                                         std::string_view text, int64_t now);
   Result<MessageChange> do_erase_message(int64_t conversation_id, int64_t seq, int64_t now);
   Result<HideOutcome> do_hide_message(int64_t user_id, int64_t conversation_id, int64_t seq);
+  Result<ReactionOutcome> do_set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
+                                          std::string_view emoji, int64_t now);
   // Adds a message's text to the search index / takes it out (the text it was indexed
   // with must be given: the index is external-content).
   Status index_message(int64_t id, int64_t conversation_id, std::string_view text);

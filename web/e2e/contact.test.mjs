@@ -1,0 +1,118 @@
+// End-to-end: the contact pane of a direct chat. Alice on a desktop (1440x900) and Bob on a
+// phone-sized window (390x844) open each other's pane from the chat header: name, username,
+// last seen, the photos shared in the chat, and block/unblock. Screenshots go to
+// test-artifacts/; axe-core finds nothing on the pane.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { ARTIFACTS, api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let server;
+let browser;
+let alice; // { context, page, token }
+let bob;
+let conversationId;
+
+async function newUser(viewport, username, displayName, password) {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(server.base + '/');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Your name').fill(displayName);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).last().click();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('parley.session')).token);
+  return { context, page, token };
+}
+
+async function axe(page, screen) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE + '\n;void 0');
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + n.failureSummary.split('\n').slice(0, 2).join(' ')) }));
+  });
+  assert.deepEqual(violations, [], `axe on ${screen}:\n${JSON.stringify(violations, null, 1)}`);
+}
+
+const bubble = (page, text) => page.locator('.messages .msg', { has: page.locator('.text', { hasText: text }) }).last();
+
+async function messageAction(page, text, item) {
+  const msg = bubble(page, text);
+  // A right click opens the same menu as the chevron, on any screen size.
+  await msg.locator('.bubble').click({ button: 'right' });
+  await page.getByRole('menuitem', { name: item }).click();
+}
+
+async function apiSend(token, text, extra = {}) {
+  const r = await api(server.base, 'POST', `/conversations/${conversationId}/messages`,
+    { client_id: `e2e-${Date.now()}-${Math.floor(Math.random() * 1e9)}`, text, ...extra }, token);
+  assert.equal(r.status, 200, JSON.stringify(r.data));
+  return r.data.message;
+}
+
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+});
+
+describe('Contact pane', () => {
+  it('shows who it is, last seen and the photos of the chat, on both screen sizes', async () => {
+    alice = await newUser(DESKTOP, 'alice', 'Alice Liddell', 'pw-alice-123');
+    bob = await newUser(PHONE, 'bob', 'Bob Builder', 'pw-bob-1234');
+    conversationId = (await api(server.base, 'POST', '/conversations', { peer_username: 'alice' }, bob.token)).data.conversation.id;
+    const up = await fetch(`${server.base}/api/v1/media`, { method: 'POST', headers: { authorization: `Bearer ${bob.token}`, 'content-type': 'application/octet-stream' }, body: PNG });
+    assert.equal(up.status, 201, await up.clone().text());
+    const media = (await up.json()).media;
+    await apiSend(bob.token, 'look', { media_id: media.media_id });
+    await apiSend(bob.token, 'hi alice');
+
+    await alice.page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    await alice.page.getByRole('button', { name: 'Contact info' }).click();
+    const pane = alice.page.locator('#side-panel');
+    await pane.getByRole('heading', { name: 'Contact info' }).waitFor();
+    assert.match(await pane.textContent(), /Bob Builder/);
+    assert.match(await pane.textContent(), /@bob/);
+    await eventually(async () => /online|last seen/i.test(await pane.locator('[data-slot="last-seen"]').textContent()), { message: 'last seen line' });
+    await pane.getByRole('heading', { name: 'Photos in this chat (1)' }).waitFor();
+    assert.equal(await pane.locator('.contact-photos .photo').count(), 1);
+    await alice.page.screenshot({ path: join(ARTIFACTS, 'contact-pane-desktop.png') });
+    await axe(alice.page, 'desktop, contact pane');
+
+    await bob.page.locator('.chat-row', { hasText: 'Alice Liddell' }).click();
+    await bob.page.locator('.chat-heading').click();
+    await bob.page.locator('#side-panel').getByRole('heading', { name: 'Contact info' }).waitFor();
+    assert.match(await bob.page.locator('#side-panel').textContent(), /@alice/);
+    await bob.page.screenshot({ path: join(ARTIFACTS, 'contact-pane-phone.png') });
+    await axe(bob.page, 'phone, contact pane');
+  });
+
+  it('blocks and unblocks from the pane', async () => {
+    const pane = alice.page.locator('#side-panel');
+    await pane.getByRole('button', { name: 'Block Bob Builder' }).click();
+    const dialog = alice.page.getByRole('dialog');
+    await dialog.getByRole('button', { name: /^Block/ }).last().click();
+    await pane.getByRole('button', { name: 'Unblock Bob Builder' }).waitFor();
+    const blocks = (await api(server.base, 'GET', '/blocks', undefined, alice.token)).data.users.map((u) => u.username);
+    assert.deepEqual(blocks, ['bob']);
+    await pane.getByRole('button', { name: 'Unblock Bob Builder' }).click();
+    await alice.page.getByRole('dialog').getByRole('button', { name: /^Unblock/ }).last().click();
+    await pane.getByRole('button', { name: 'Block Bob Builder' }).waitFor();
+    assertNoCspViolations(assert);
+  });
+});

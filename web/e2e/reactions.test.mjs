@@ -1,0 +1,140 @@
+// End-to-end: reactions. Two users in two browser contexts, Alice on a desktop (1440x900)
+// and Bob on a phone-sized window (390x844), against the real parleyd: the quick pick and the
+// full picker, chips with counts and who reacted, replacing and removing one's reaction,
+// and a device that was offline catching up. Screenshots go to test-artifacts/; axe-core
+// finds nothing on the picker and the chips.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { ARTIFACTS, api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let server;
+let browser;
+let alice; // { context, page, token }
+let bob;
+let conversationId;
+
+async function newUser(viewport, username, displayName, password) {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  await page.goto(server.base + '/');
+  await page.getByRole('tab', { name: 'Create account' }).click();
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Your name').fill(displayName);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).last().click();
+  await page.getByRole('button', { name: 'Main menu' }).waitFor();
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('parley.session')).token);
+  return { context, page, token };
+}
+
+async function axe(page, screen) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE + '\n;void 0');
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + n.failureSummary.split('\n').slice(0, 2).join(' ')) }));
+  });
+  assert.deepEqual(violations, [], `axe on ${screen}:\n${JSON.stringify(violations, null, 1)}`);
+}
+
+const bubble = (page, text) => page.locator('.messages .msg', { has: page.locator('.text', { hasText: text }) }).last();
+
+async function messageAction(page, text, item) {
+  const msg = bubble(page, text);
+  // A right click opens the same menu as the chevron, on any screen size.
+  await msg.locator('.bubble').click({ button: 'right' });
+  await page.getByRole('menuitem', { name: item }).click();
+}
+
+async function apiSend(token, text, extra = {}) {
+  const r = await api(server.base, 'POST', `/conversations/${conversationId}/messages`,
+    { client_id: `e2e-${Date.now()}-${Math.floor(Math.random() * 1e9)}`, text, ...extra }, token);
+  assert.equal(r.status, 200, JSON.stringify(r.data));
+  return r.data.message;
+}
+
+before(async () => {
+  server = await startServer();
+  browser = await startBrowser();
+});
+
+after(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop();
+});
+
+const chip = (page, text, emoji) => bubble(page, text).locator('.reaction-chip', { hasText: emoji });
+const chipCount = async (page, text, emoji) => {
+  const c = chip(page, text, emoji);
+  return (await c.count()) === 0 ? 0 : Number((await c.locator('.reaction-count').textContent()).trim());
+};
+
+describe('Reactions', () => {
+  it('a quick-pick reaction shows on both sides with who reacted', async () => {
+    alice = await newUser(DESKTOP, 'alice', 'Alice Liddell', 'pw-alice-123');
+    bob = await newUser(PHONE, 'bob', 'Bob Builder', 'pw-bob-1234');
+    conversationId = (await api(server.base, 'POST', '/conversations', { peer_username: 'bob' }, alice.token)).data.conversation.id;
+    await apiSend(alice.token, 'Movie night?');
+    await alice.page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    await bob.page.locator('.chat-row', { hasText: 'Alice Liddell' }).click();
+    await bob.page.locator('.msg.in', { hasText: 'Movie night?' }).waitFor();
+
+    await messageAction(bob.page, 'Movie night?', 'React');
+    const dialog = bob.page.getByRole('dialog', { name: 'React to message' });
+    await dialog.waitFor();
+    await bob.page.screenshot({ path: join(ARTIFACTS, 'reactions-picker-phone.png') });
+    await axe(bob.page, 'phone, reaction picker');
+    await dialog.getByRole('button', { name: '👍' }).click();
+    await dialog.waitFor({ state: 'detached' });
+
+    await eventually(async () => (await chipCount(bob.page, 'Movie night?', '👍')) === 1, { message: 'chip on bob' });
+    assert.equal(await chip(bob.page, 'Movie night?', '👍').getAttribute('aria-pressed'), 'true');
+    await eventually(async () => (await chipCount(alice.page, 'Movie night?', '👍')) === 1, { message: 'chip on alice' });
+    assert.equal(await chip(alice.page, 'Movie night?', '👍').getAttribute('title'), 'Bob Builder');
+    assert.equal(await chip(alice.page, 'Movie night?', '👍').getAttribute('aria-pressed'), 'false');
+
+    // Alice joins in by clicking the chip.
+    await chip(alice.page, 'Movie night?', '👍').click();
+    await eventually(async () => (await chipCount(bob.page, 'Movie night?', '👍')) === 2, { message: 'two on bob' });
+    assert.equal(await chip(alice.page, 'Movie night?', '👍').getAttribute('title'), 'Bob Builder and You');
+    await alice.page.screenshot({ path: join(ARTIFACTS, 'reactions-desktop.png') });
+    await bob.page.screenshot({ path: join(ARTIFACTS, 'reactions-phone.png') });
+    await axe(alice.page, 'desktop, reaction chips');
+    await axe(bob.page, 'phone, reaction chips');
+  });
+
+  it('the full picker replaces a reaction, and clicking one\'s own chip removes it', async () => {
+    await messageAction(bob.page, 'Movie night?', 'React');
+    const dialog = bob.page.getByRole('dialog', { name: 'React to message' });
+    await dialog.getByRole('button', { name: 'More' }).click();
+    await dialog.getByRole('group', { name: 'Things' }).waitFor();
+    await bob.page.screenshot({ path: join(ARTIFACTS, 'reactions-full-picker-phone.png') });
+    await axe(bob.page, 'phone, full reaction picker');
+    await dialog.getByRole('group', { name: 'Things' }).getByRole('button', { name: '🚀' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await eventually(async () => (await chipCount(alice.page, 'Movie night?', '🚀')) === 1 && (await chipCount(alice.page, 'Movie night?', '👍')) === 1,
+      { message: 'replaced on alice' });
+
+    await chip(bob.page, 'Movie night?', '🚀').click();
+    await eventually(async () => (await chipCount(alice.page, 'Movie night?', '🚀')) === 0, { message: 'removed on alice' });
+    const page = (await api(server.base, 'GET', `/conversations/${conversationId}/messages?limit=1`, undefined, bob.token)).data;
+    assert.deepEqual(page.messages[0].reactions, [{ emoji: '👍', user_ids: [page.messages[0].sender_id] }]);
+  });
+
+  it('a device that was offline catches up with reactions made meanwhile', async () => {
+    await alice.context.setOffline(true);
+    await alice.page.locator('.banner, [role="status"]', { hasText: /offline|connecting/i }).first().waitFor().catch(() => undefined);
+    const r = await api(server.base, 'PUT', `/conversations/${conversationId}/messages/1/reaction`, { emoji: '🎉' }, bob.token);
+    assert.equal(r.status, 200, JSON.stringify(r.data));
+    await alice.context.setOffline(false);
+    await eventually(async () => (await chipCount(alice.page, 'Movie night?', '🎉')) === 1, { timeout: 30_000, message: 'caught up after reconnecting' });
+    assertNoCspViolations(assert);
+  });
+});

@@ -1,0 +1,63 @@
+import { lastSeenText } from '../core/presence';
+import type { ImageInfo, User } from '../core/types';
+import type { ParleyClient } from '../platform/client';
+import { Avatar } from './icons';
+import { PhotoBubble } from './Photo';
+import { SidePanel } from './SidePanel';
+import './chatstate.css';
+
+/**
+ * The contact pane of a direct chat (a click on its header): who they are, when they were
+ * last seen, the photos shared in the chat that this device holds, and block/unblock.
+ */
+export function ContactInfo({
+  client,
+  conversationId,
+  peer,
+  onClose,
+  onOpenPhoto,
+  onBlock,
+}: {
+  client: ParleyClient;
+  conversationId: number;
+  peer: User;
+  onClose: () => void;
+  onOpenPhoto: (image: ImageInfo, caption: string) => void;
+  /** Opens the block (or unblock) confirmation. */
+  onBlock: () => void;
+}) {
+  const name = client.nameOf(peer);
+  const photos = client.store
+    .messages(conversationId)
+    .filter((m) => m.kind === 'image' && m.image && !m.deleted && !m.hidden)
+    .reverse();
+  const blocked = client.isBlocked(peer.id);
+  return (
+    <SidePanel title="Contact info" onClose={onClose}>
+      <div class="contact-card">
+        <Avatar name={name} seed={`u${peer.id}`} size={96} />
+        <p class="contact-name">{name}</p>
+        <p class="muted">@{peer.username}</p>
+        <p class="muted" data-slot="last-seen">{lastSeenText(client.presence.get(peer.id)) || 'Last seen unknown'}</p>
+      </div>
+      <section class="contact-section" aria-labelledby="contact-photos">
+        <h3 id="contact-photos">Photos in this chat ({photos.length})</h3>
+        {photos.length === 0 ? (
+          <p class="muted">No photos yet.</p>
+        ) : (
+          <div class="contact-photos">
+            {photos.slice(0, 24).map((m) => (
+              <PhotoBubble key={m.seq} client={client} image={m.image!} caption={m.text} onOpen={() => onOpenPhoto(m.image!, m.text)} />
+            ))}
+          </div>
+        )}
+      </section>
+      {/* Mute (for notifications) belongs here once the server has it. */}
+      <section class="contact-section" aria-label="Privacy">
+        <button type="button" class="danger-button small" onClick={onBlock}>
+          {blocked ? `Unblock ${name}` : `Block ${name}`}
+        </button>
+      </section>
+    </SidePanel>
+  );
+}
