@@ -598,7 +598,9 @@ class Store {
                                                           int64_t viewer_id) = 0;
 
   // For the message at `seq`: each other active member's delivery and read time (the
-  // first receipt whose watermark reached seq). Errors: kNotFound (no such message, the
+  // first receipt whose watermark reached seq). A member removed and re-added since seq is
+  // listed with what they received and read in the membership that held seq, and left out
+  // when that was nothing. Errors: kNotFound (no such message, the
   // viewer cannot see it, or the viewer is no longer an active member).
   virtual Result<std::vector<MessageReceipt>> message_receipts(int64_t conversation_id,
                                                                int64_t seq, int64_t viewer_id) = 0;

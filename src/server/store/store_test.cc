@@ -1404,6 +1404,55 @@ TEST_P(StoreConformance, RemovedMemberSeesNoReceiptsMadeAfterRemoval) {
   EXPECT_TRUE(store().message_receipts(g.id, 1, alice.id).ok());
 }
 
+TEST_P(StoreConformance, ReceiptsMadeBeforeARemovalSurviveTheReAdd) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  UserRecord dave = user("dave");
+  ConversationRecord g = group(alice.id);
+  ASSERT_TRUE(add(g.id, bob.id, 0).ok());
+  ASSERT_TRUE(add(g.id, carol.id, 0).ok());
+  ASSERT_TRUE(add(g.id, dave.id, 0).ok());
+  send(g.id, alice.id, "a1");
+  send(g.id, alice.id, "a2");
+  ASSERT_TRUE(receipt(g.id, bob.id, 2, 2)->changed);
+  ASSERT_TRUE(receipt(g.id, carol.id, 2, 1)->changed);  // carol read a1, only received a2
+  // dave never got either.
+  MessageRecord out = system(g.id, alice.id, "rm", "member_removed");
+  ASSERT_TRUE(remove(g.id, carol.id, out.seq).ok());
+  MessageRecord out2 = system(g.id, alice.id, "rm", "member_removed");
+  ASSERT_TRUE(remove(g.id, dave.id, out2.seq).ok());
+  MessageRecord back = system(g.id, alice.id, "add", "member_added");
+  ASSERT_TRUE(add(g.id, carol.id, back.seq).ok());
+  ASSERT_TRUE(add(g.id, dave.id, back.seq).ok());
+  // In the new membership carol reads everything: that must not count for a1/a2.
+  MessageRecord later = send(g.id, alice.id, "a-later");
+  ASSERT_TRUE(receipt(g.id, carol.id, later.seq, later.seq)->changed);
+  ASSERT_TRUE(receipt(g.id, dave.id, later.seq, later.seq)->changed);
+  ASSERT_TRUE(receipt(g.id, bob.id, later.seq, later.seq)->changed);
+
+  auto first = store().message_receipts(g.id, 1, alice.id);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->size(), 2u);  // bob and carol; dave never had it
+  EXPECT_EQ((*first)[0].user.id, bob.id);
+  EXPECT_TRUE((*first)[0].read_at.has_value());
+  EXPECT_EQ((*first)[1].user.id, carol.id);
+  EXPECT_TRUE((*first)[1].delivered_at.has_value());
+  EXPECT_TRUE((*first)[1].read_at.has_value());  // what was read stays read
+
+  auto second = store().message_receipts(g.id, 2, alice.id);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->size(), 2u);
+  EXPECT_EQ((*second)[1].user.id, carol.id);
+  EXPECT_TRUE((*second)[1].delivered_at.has_value());
+  EXPECT_FALSE((*second)[1].read_at.has_value());  // not the read of the new membership
+
+  auto newest = store().message_receipts(g.id, later.seq, alice.id);
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(newest->size(), 3u);
+  for (const MessageReceipt& r : *newest) EXPECT_TRUE(r.read_at.has_value()) << r.user.username;
+}
+
 TEST_P(StoreConformance, SystemMessagesTakeSeqsLikeAnyOther) {
   UserRecord alice = user("alice");
   UserRecord bob = user("bob");

@@ -236,28 +236,36 @@ Result<std::vector<MessageReceipt>> PgStore::message_receipts(int64_t conversati
     // Per member and watermark, one seek into receipt_log: watermarks only grow, so the
     // entry with the lowest watermark at or above seq (earliest first among equals) is
     // when it was first reached. O(members * log(entries)), from the indexes alone.
-    auto first_reached = [&](const char* sql, int64_t user_id) -> Result<std::optional<int64_t>> {
+    // Entries at most `cap`: for a member removed and re-added since seq, only those of the
+    // earlier membership (the new one's watermarks start above its joined_seq >= seq).
+    auto first_reached = [&](const char* sql, int64_t user_id, int64_t cap) -> Result<std::optional<int64_t>> {
       PARLEY_PG_ASSIGN(Stmt stmt, db.prepare(sql));
-      stmt.bind_all(conversation_id, user_id, seq);
+      stmt.bind_all(conversation_id, user_id, seq, cap);
       PARLEY_PG_ASSIGN(bool row, stmt.step());
       if (!row) return std::optional<int64_t>();
       return std::optional<int64_t>(stmt.i64(0));
     };
     std::vector<MessageReceipt> receipts;
     for (MemberRecord& member : members) {
-      // The sender has it by definition; a member who joined after it never received it.
-      if (member.user.id == sender_id || member.joined_seq >= seq) continue;
+      // The sender has it by definition.
+      if (member.user.id == sender_id) continue;
+      // A member whose current membership began after seq got it only in an earlier one,
+      // if at all; what they received or read then stays received or read.
+      const bool earlier = member.joined_seq >= seq;
+      const int64_t cap = earlier ? member.joined_seq : std::numeric_limits<int64_t>::max();
       MessageReceipt receipt;
       PARLEY_PG_ASSIGN(receipt.delivered_at,
-                       first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
-                                     " AND user_id = ? AND delivered_seq >= ?"
-                                     " ORDER BY delivered_seq, ts LIMIT 1",
-                                     member.user.id));
+                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                        " AND user_id = ? AND delivered_seq >= ? AND delivered_seq <= ?"
+                                        " ORDER BY delivered_seq, ts LIMIT 1",
+                                        member.user.id, cap));
       PARLEY_PG_ASSIGN(receipt.read_at,
-                       first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
-                                     " AND user_id = ? AND read_seq >= ?"
-                                     " ORDER BY read_seq, ts LIMIT 1",
-                                     member.user.id));
+                          first_reached("SELECT ts FROM receipt_log WHERE conversation_id = ?"
+                                        " AND user_id = ? AND read_seq >= ? AND read_seq <= ?"
+                                        " ORDER BY read_seq, ts LIMIT 1",
+                                        member.user.id, cap));
+      // Someone who joined after the message and never had it was not one of its recipients.
+      if (earlier && !receipt.delivered_at && !receipt.read_at) continue;
       receipt.user = std::move(member.user);
       receipts.push_back(std::move(receipt));
     }
