@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config';
 import { bundleBudget } from './budget.ts';
+import { precompress } from './precompress.ts';
 
 // Preact's automatic JSX runtime is selected in tsconfig.json (jsxImportSource);
 // Vite's transformer reads it from there, so no framework plugin is needed.
 export default defineConfig({
   base: '/',
-  plugins: [bundleBudget()],
+  plugins: [bundleBudget(), precompress()],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

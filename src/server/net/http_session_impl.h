@@ -120,6 +120,22 @@ http::message_generator serve_file(const http::request<Body>& req, const std::st
   std::string_view path = target.substr(0, target.find('?'));
   auto file = resolve_static(root, path);
   if (file) {
+    auto accept = req.find(http::field::accept_encoding);
+    *file = negotiate_static(root, std::move(*file),
+                             parse_accept_encoding(accept == req.end() ? std::string_view{}
+                                                                       : std::string_view(accept->value())));
+    auto inm = req.find(http::field::if_none_match);
+    if (inm != req.end() && etag_matches(std::string_view(inm->value()), file->etag)) {
+      http::response<http::empty_body> res{http::status::not_modified, req.version()};
+      res.set(http::field::server, "parleyd");
+      res.set(http::field::etag, file->etag);
+      res.set(http::field::vary, "Accept-Encoding");
+      res.set(http::field::cache_control,
+              file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      set_security_headers(res, true);
+      res.keep_alive(req.keep_alive());
+      return res;
+    }
     http::file_body::value_type body;
     beast::error_code ec;
     body.open(file->path.c_str(), beast::file_mode::scan, ec);
@@ -129,6 +145,9 @@ http::message_generator serve_file(const http::request<Body>& req, const std::st
       res.set(http::field::content_type, file->content_type);
       res.set(http::field::cache_control,
               file->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+      if (!file->encoding.empty()) res.set(http::field::content_encoding, file->encoding);
+      if (!file->etag.empty()) res.set(http::field::etag, file->etag);
+      res.set(http::field::vary, "Accept-Encoding");
       set_security_headers(res, true);
       res.keep_alive(req.keep_alive());
       res.body() = std::move(body);

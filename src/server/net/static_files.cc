@@ -1,7 +1,11 @@
 #include "server/net/static_files.h"
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <tuple>
 #include <vector>
 
 namespace parley::net {
@@ -103,6 +107,119 @@ std::optional<StaticFile> resolve_static(const std::string& root, std::string_vi
   auto index = file_inside(base, base / "index.html");
   if (!index) return std::nullopt;
   return StaticFile{index->string(), "text/html; charset=utf-8", false};
+}
+
+namespace {
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The q value of one Accept-Encoding member's parameters: 1 when absent; 0 for "q=0",
+// "q=0.0", "q=0.00", "q=0.000"; anything else that parses as a qvalue counts as accepted.
+bool q_positive(std::string_view params) {
+  while (!params.empty()) {
+    std::size_t semi = params.find(';');
+    std::string_view p = trim(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+    if (p.size() < 2 || std::tolower(static_cast<unsigned char>(p[0])) != 'q' || p[1] != '=') continue;
+    std::string_view v = trim(p.substr(2));
+    if (v.empty() || v[0] != '0') return true;
+    for (char c : v.substr(1))
+      if (c != '.' && c != '0') return true;
+    return false;
+  }
+  return true;
+}
+
+std::string etag_of(const fs::path& p, std::string_view encoding) {
+  std::error_code ec;
+  const auto size = fs::file_size(p, ec);
+  if (ec) return {};
+  const auto mtime = fs::last_write_time(p, ec);
+  if (ec) return {};
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%llx-%llx", static_cast<unsigned long long>(size),
+                static_cast<unsigned long long>(ns));
+  std::string tag = "\"";
+  tag += buf;
+  if (!encoding.empty()) {
+    tag += '-';
+    tag += encoding;
+  }
+  tag += '"';
+  return tag;
+}
+
+}  // namespace
+
+AcceptedEncodings parse_accept_encoding(std::string_view header) {
+  AcceptedEncodings a;
+  bool star = false, br_named = false, gzip_named = false;
+  while (!header.empty()) {
+    std::size_t comma = header.find(',');
+    std::string_view member = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    std::size_t semi = member.find(';');
+    std::string_view name = trim(member.substr(0, semi));
+    const bool ok = q_positive(semi == std::string_view::npos ? std::string_view{} : member.substr(semi + 1));
+    if (iequals(name, "br")) {
+      br_named = true;
+      a.br = ok;
+    } else if (iequals(name, "gzip") || iequals(name, "x-gzip")) {
+      gzip_named = true;
+      a.gzip = ok;
+    } else if (name == "*") {
+      star = ok;
+    }
+  }
+  if (star && !br_named) a.br = true;
+  if (star && !gzip_named) a.gzip = true;
+  return a;
+}
+
+StaticFile negotiate_static(const std::string& root, StaticFile file, AcceptedEncodings accepted) {
+  std::error_code ec;
+  const fs::path base = fs::canonical(root, ec);
+  if (!ec) {
+    for (auto [ok, suffix, name] : {std::tuple{accepted.br, ".br", "br"}, std::tuple{accepted.gzip, ".gz", "gzip"}}) {
+      if (!ok) continue;
+      if (auto encoded = file_inside(base, fs::path(file.path + suffix))) {
+        file.path = encoded->string();
+        file.encoding = name;
+        break;
+      }
+    }
+  }
+  file.etag = etag_of(file.path, file.encoding);
+  return file;
+}
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  if (etag.empty()) return false;
+  auto opaque = [](std::string_view t) {
+    t = trim(t);
+    if (t.size() >= 2 && t[0] == 'W' && t[1] == '/') t.remove_prefix(2);
+    return t;
+  };
+  if (trim(if_none_match) == "*") return true;
+  const std::string_view want = opaque(etag);
+  while (!if_none_match.empty()) {
+    std::size_t comma = if_none_match.find(',');
+    if (opaque(if_none_match.substr(0, comma)) == want) return true;
+    if (comma == std::string_view::npos) break;
+    if_none_match.remove_prefix(comma + 1);
+  }
+  return false;
 }
 
 }  // namespace parley::net

@@ -190,5 +190,68 @@ TEST_F(StaticFiles, NoRandomPathEverOpensAFileOutsideTheRoot) {
   }
 }
 
+TEST(AcceptEncoding, NamesQValuesAndTheWildcard) {
+  auto both = [](AcceptedEncodings a) { return std::pair{a.br, a.gzip}; };
+  EXPECT_EQ(both(parse_accept_encoding("")), std::pair(false, false));
+  EXPECT_EQ(both(parse_accept_encoding("gzip, deflate, br, zstd")), std::pair(true, true));
+  EXPECT_EQ(both(parse_accept_encoding("GZIP")), std::pair(false, true));
+  EXPECT_EQ(both(parse_accept_encoding("br;q=0, gzip;q=0.5")), std::pair(false, true));
+  EXPECT_EQ(both(parse_accept_encoding("br; q=0.000 ,gzip ; q=0.001")), std::pair(false, true));
+  EXPECT_EQ(both(parse_accept_encoding("*")), std::pair(true, true));
+  EXPECT_EQ(both(parse_accept_encoding("*, br;q=0")), std::pair(false, true));
+  EXPECT_EQ(both(parse_accept_encoding("identity")), std::pair(false, false));
+  EXPECT_EQ(both(parse_accept_encoding(",,;;br;;,")), std::pair(false, false));
+  EXPECT_EQ(both(parse_accept_encoding("x-gzip")), std::pair(false, true));
+}
+
+TEST(EntityTags, WeakComparisonOverAList) {
+  EXPECT_TRUE(etag_matches("\"a-1\"", "\"a-1\""));
+  EXPECT_TRUE(etag_matches("W/\"a-1\"", "\"a-1\""));
+  EXPECT_TRUE(etag_matches("\"x\", \"a-1\"", "\"a-1\""));
+  EXPECT_TRUE(etag_matches(" * ", "\"a-1\""));
+  EXPECT_FALSE(etag_matches("\"a-1-br\"", "\"a-1\""));
+  EXPECT_FALSE(etag_matches("a-1", "\"a-1\""));
+  EXPECT_FALSE(etag_matches("", "\"a-1\""));
+  EXPECT_FALSE(etag_matches("*", ""));
+}
+
+TEST_F(StaticFiles, PreCompressedSiblingsAreChosenByAcceptEncoding) {
+  std::ofstream(root_ / "assets" / "app-1234.js.br") << "BR";
+  std::ofstream(root_ / "assets" / "app-1234.js.gz") << "GZ";
+  std::ofstream(root_ / "sw.js.gz") << "GZ";
+  auto js = resolve_static(root_.string(), "/assets/app-1234.js");
+  ASSERT_TRUE(js);
+  StaticFile br = negotiate_static(root_.string(), *js, {true, true});
+  EXPECT_EQ(br.encoding, "br");
+  EXPECT_EQ(fs::path(br.path).filename(), "app-1234.js.br");
+  EXPECT_EQ(br.content_type, "text/javascript; charset=utf-8");  // the type of what it decodes to
+  StaticFile gz = negotiate_static(root_.string(), *js, {false, true});
+  EXPECT_EQ(gz.encoding, "gzip");
+  StaticFile plain = negotiate_static(root_.string(), *js, {});
+  EXPECT_EQ(plain.encoding, "");
+  EXPECT_EQ(fs::path(plain.path).filename(), "app-1234.js");
+  // Every variant has its own validator, and a changed file gets a new one.
+  EXPECT_FALSE(plain.etag.empty());
+  EXPECT_NE(br.etag, gz.etag);
+  EXPECT_NE(br.etag, plain.etag);
+  auto sw = resolve_static(root_.string(), "/sw.js");
+  ASSERT_TRUE(sw);
+  EXPECT_EQ(negotiate_static(root_.string(), *sw, {true, true}).encoding, "gzip");  // no .br there
+  const std::string before = negotiate_static(root_.string(), *sw, {}).etag;
+  std::ofstream(root_ / "sw.js") << "a longer body";
+  EXPECT_NE(negotiate_static(root_.string(), *sw, {}).etag, before);
+}
+
+TEST_F(StaticFiles, APreCompressedSiblingLinkedOutOfTheRootIsIgnored) {
+  fs::create_symlink(outside_ / "a.txt", root_ / "a.txt.br");
+  auto f = resolve_static(root_.string(), "/a.txt");
+  ASSERT_TRUE(f);
+  StaticFile n = negotiate_static(root_.string(), *f, {true, true});
+  EXPECT_EQ(n.encoding, "");
+  std::ifstream in(n.path);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "inside");
+}
+
 }  // namespace
 }  // namespace parley::net
