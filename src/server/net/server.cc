@@ -196,6 +196,10 @@ void Server::run(const std::function<void()>& drain) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", signal);
     m.shared.api->set_ready(false);
+    // From now on WebSockets drop new requests unexecuted (the client resends them after
+    // reconnecting elsewhere, sends with their client_id) rather than have them refused
+    // half-way through the drain; what is already queued commits and is acknowledged.
+    m.shared.draining.store(true);
     beast::error_code ignored;
     m.acceptor.close(ignored);
     // Draining blocks (it waits for the last commits), so it runs off the I/O threads;

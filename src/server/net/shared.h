@@ -67,7 +67,8 @@ class SessionRegistry {
   std::unordered_map<uint64_t, std::weak_ptr<ClosableSession>> sessions_;  // guarded by mu_
 };
 
-// Constant after Server::start, except the registry, the limits and the id counter.
+// Constant after Server::start, except the registry, the limits, the id counter and the
+// draining flag.
 struct Shared {
   ServerOptions options;
   api::Api* api = nullptr;
@@ -75,6 +76,9 @@ struct Shared {
   std::unique_ptr<ConnectionLimits> limits;  // set by Server::start; thread-safe
   SessionRegistry registry;
   std::atomic<uint64_t> next_connection_id{1};
+  // Set at SIGTERM: WebSockets stop handling new requests (they are dropped unanswered and
+  // unexecuted) while the commits already queued finish and their acks go out.
+  std::atomic<bool> draining{false};
 };
 
 }  // namespace parley::net

@@ -108,7 +108,7 @@ class WsSession final : public api::WsConnection,
         begin_close(1009, "frame too large");
       } else if (!ws_.got_text()) {
         begin_close(1003, "binary frames are not accepted");
-      } else if (!closing_) {
+      } else if (!closing_ && !shared_.draining.load(std::memory_order_relaxed)) {
         auto data = buffer.cdata();
         handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
       }
