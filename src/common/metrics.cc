@@ -53,7 +53,8 @@ Metrics::Metrics()
     : send_to_durable_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
       commit_seconds({0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}),
       commit_batch_size({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}),
-      media_processing_seconds({0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}) {}
+      media_processing_seconds({0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}),
+      event_delivery_seconds({0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5}) {}
 
 std::string Metrics::render(std::size_t subscribers) const {
   std::string out;
@@ -95,6 +96,8 @@ std::string Metrics::render(std::size_t subscribers) const {
   commit_batch_size.render(out, "parley_commit_batch_size", "Operations per group-commit transaction.");
   media_processing_seconds.render(out, "parley_media_processing_seconds",
                                   "Processing one upload: decode, full image, thumbnail, placeholder.");
+  event_delivery_seconds.render(out, "parley_event_delivery_seconds",
+                                "From an event (message, receipt, presence, ...) reaching a connection's queue to its last byte written to the socket.");
   return out;
 }
 

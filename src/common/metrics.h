@@ -80,6 +80,7 @@ struct Metrics {
   Histogram commit_seconds;            // one batch's transaction
   Histogram commit_batch_size;         // ops per batch
   Histogram media_processing_seconds;  // one upload decoded, re-encoded and stored
+  Histogram event_delivery_seconds;    // an event handed to a connection -> its last byte written
 
   void count_error(Errc code) { errors[static_cast<std::size_t>(code)].add(); }
   // The whole exposition; `subscribers` is the bus's current device count.

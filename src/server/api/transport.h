@@ -79,6 +79,10 @@ class WsConnection {
   // or 8 MiB), or the server-wide budget of queued bytes is full and this connection holds
   // the most, the connection is cut (TCP closed).
   virtual void send(std::shared_ptr<const std::string> frame) = 0;
+  // send() for an event (a frame from the bus rather than an answer): the same, and the
+  // time from this call to its last byte written is observed in
+  // Metrics::event_delivery_seconds.
+  virtual void send_event(std::shared_ptr<const std::string> frame) = 0;
   // Closes with `code` after the frames queued so far.
   virtual void close(uint16_t code, std::string reason) = 0;
   // Runs `fn` on the connection's strand (where WsHandler calls happen).

@@ -191,7 +191,7 @@ void WsChannel::deliver(const std::shared_ptr<const std::string>& frame) {
   // An expired session gets no more events: the connection ends at the first one (or at
   // the client's next frame, see on_text), as a revoked one does.
   if (session_expired()) return c->close(4001, "session expired");
-  c->send(frame);
+  c->send_event(frame);
 }
 
 void WsChannel::revoke() {

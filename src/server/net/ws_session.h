@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <chrono>
 #include <deque>
 #include <string>
 
@@ -131,7 +132,13 @@ class WsSession final : public api::WsConnection,
   uint64_t id() const override { return id_; }
   void send(std::shared_ptr<const std::string> frame) override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
-      self->enqueue(std::move(f));
+      self->enqueue(std::move(f), 0);
+    });
+  }
+  void send_event(std::shared_ptr<const std::string> frame) override {
+    const int64_t since = steady_ns();
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame), since]() mutable {
+      self->enqueue(std::move(f), since);
     });
   }
   void close(uint16_t code, std::string reason) override {
@@ -224,7 +231,13 @@ class WsSession final : public api::WsConnection,
     beast::get_lowest_layer(ws_).close();
   }
 
-  void enqueue(std::shared_ptr<const std::string> frame) {
+  static int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // `since`: when an event was handed over (steady_ns), or 0 for an answer.
+  void enqueue(std::shared_ptr<const std::string> frame, int64_t since) {
     if (dead_ || closing_) return;
     const ServerOptions& o = shared_.options;
     if (queue_.size() >= o.ws_queue_max_frames || queued_bytes_ + frame->size() > o.ws_queue_max_bytes) {
@@ -237,7 +250,7 @@ class WsSession final : public api::WsConnection,
       return;
     }
     queued_bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
+    queue_.push_back(Queued{std::move(frame), since});
     start_writing();
   }
 
@@ -257,7 +270,8 @@ class WsSession final : public api::WsConnection,
   asio::awaitable<void> write_loop() {
     auto self = this->shared_from_this();
     while (!queue_.empty() && !dead_) {
-      std::shared_ptr<const std::string> f = queue_.front();
+      std::shared_ptr<const std::string> f = queue_.front().frame;
+      const int64_t since = queue_.front().since;
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*f), kAwait);
       if (ec) {
         dead_ = true;
@@ -268,6 +282,7 @@ class WsSession final : public api::WsConnection,
       queued_bytes_ -= f->size();
       return_budget(f->size());
       shared_.metrics->frames_out.add();
+      if (since) shared_.metrics->event_delivery_seconds.observe(static_cast<double>(steady_ns() - since) / 1e9);
       shared_.metrics->bytes_out.add(n);
     }
     if (closing_ && !dead_ && !close_sent_) {
@@ -284,7 +299,11 @@ class WsSession final : public api::WsConnection,
   std::shared_ptr<api::WsHandler> handler_;
   const std::unique_ptr<ConnectionLimits::Ticket> ticket_;
   // Strand-only state.
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  struct Queued {
+    std::shared_ptr<const std::string> frame;
+    int64_t since = 0;  // steady_ns() when an event was handed over; 0 for answers
+  };
+  std::deque<Queued> queue_;
   std::size_t queued_bytes_ = 0;
   // Any thread: the bytes of queue_ counted in the budget; kCut once they were given back.
   std::atomic<std::size_t> budget_held_{0};
