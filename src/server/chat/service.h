@@ -110,6 +110,8 @@ enum class DeleteScope { kForMe, kForEveryone };
 
 // The answer to someone messaging a user who blocked them: it says no more than that.
 Error blocked_error();
+// The answer to messaging (or starting a conversation with) a deleted account.
+Error account_deleted_error();
 
 class ChatService {
  public:
@@ -129,6 +131,11 @@ class ChatService {
   Result<Principal> authenticate(std::string_view token);
   void logout(const Principal& who, Callback<Done> done);
   void logout_others(const Principal& who, Callback<int64_t> done);  // number revoked
+  // Deletes the caller's account for good (account_deletion.cc; docs/protocol.md, "Deleting
+  // an account") once `password` proves it is them: ends every session (their devices are
+  // told), leaves every group with a "member_left" event, erases the profile, contacts and
+  // blocks (WriteTxn::delete_account). Errors: kInvalidCredentials (wrong password).
+  void delete_account(const Principal& who, std::string password, Callback<Done> done);
   // Errors: kNotFound when not a live session of the user.
   void revoke_session(const Principal& who, int64_t session_id, Callback<Done> done);
   Result<std::vector<store::SessionRecord>> sessions(const Principal& who);
