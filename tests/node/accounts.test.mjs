@@ -102,7 +102,8 @@ test('deleting an account: wrong password, missing fields, other tokens and repe
   assertError(await deleteAccount(server, undefined, alice.password), 401, 'unauthenticated', 'no token');
   assertError(await deleteAccount(server, alice.token, 'not the password'), 401, 'invalid_credentials', 'wrong password');
   assertError(await deleteAccount(server, alice.token, ''), 401, 'invalid_credentials', 'empty password');
-  assertError(await deleteAccount(server, alice.token, 'x'.repeat(100000)), 401, 'invalid_credentials', 'huge password');
+  assertError(await deleteAccount(server, alice.token, 'x'.repeat(10000)), 401, 'invalid_credentials', 'long password');
+  assertError(await deleteAccount(server, alice.token, 'x'.repeat(100000)), 413, 'payload_too_large', 'huge body');
   assertError(await deleteAccount(server, alice.token), 400, 'bad_request', 'no password');
   assertError(await deleteAccount(server, alice.token, 12345), 400, 'bad_request', 'not a string');
   assertError(await api(server, 'POST', '/api/v1/me/delete', { token: alice.token, raw: '{' }), 400, 'bad_request', 'bad JSON');
@@ -121,15 +122,21 @@ test('deleting an account: wrong password, missing fields, other tokens and repe
   assertError(await deleteAccount(server, alice.token, alice.password), 401, 'unauthenticated', 'again');
   assertError(await deleteAccount(server, second.body.token, alice.password), 401, 'unauthenticated', 'again');
   assertStatus(await api(server, 'GET', '/api/v1/me', { token: bob.token }), 200, 'bob untouched');
+});
 
-  // Guessing a password through the route is held to the login limit of the address.
+test('deleting an account counts against the login limit of the address, so a stolen token cannot guess faster', async (t) => {
+  const server = await startServer(t, { args: ['--rate-login-per-min', '3'] });
+  const bob = await register(server, 'bob');
   let limited;
-  for (let i = 0; i < 30 && !limited; i += 1) {
+  for (let i = 0; i < 10 && !limited; i += 1) {
     const res = await deleteAccount(server, bob.token, `guess ${i}`);
     if (res.status === 429) limited = res;
     else assertError(res, 401, 'invalid_credentials', `guess ${i}`);
   }
-  assert.ok(limited, 'rate limited within 30 guesses');
+  assert.ok(limited, 'rate limited within 10 guesses');
   assertError(limited, 429, 'rate_limited');
-  assertStatus(await api(server, 'GET', '/api/v1/me', { token: bob.token }), 200, 'bob still untouched');
+  assert.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After');
+  // Even the right password waits its turn, and nothing was deleted.
+  assertError(await deleteAccount(server, bob.token, bob.password), 429, 'rate_limited');
+  assertStatus(await api(server, 'GET', '/api/v1/me', { token: bob.token }), 200, 'bob untouched');
 });
