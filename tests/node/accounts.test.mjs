@@ -45,6 +45,9 @@ test('deleting an account ends its sessions, leaves its groups and leaves "Delet
   assert.equal(event.users[0].id, alice.user.id);
   assert.equal(event.users[0].display_name, 'Deleted account');
   assert.equal(event.users[0].deleted, true);
+  // Bob's devices learn of the direct conversation's new look at once.
+  const changed = await bobWs.next((f) => f.type === 'conversation' && f.conversation.id === direct.id, T(5000), 'conversation');
+  assert.equal(changed.conversation.members.find((m) => m.user.id === alice.user.id).user.deleted, true);
   // Alice was the only admin: the longest-standing member is promoted.
   const members = await api(server, 'GET', `/api/v1/conversations/${team.id}/members`, { token: bob.token });
   assertStatus(members, 200);

@@ -1087,6 +1087,18 @@ export class ParleyClient {
     void LocalDb.remove(this.session.user.id).finally(() => this.onSignedOut?.());
   }
 
+  /**
+   * Deletes the account for good (protocol.md, "Deleting an account"): the server checks the
+   * password again. On success the local data is forgotten as after a logout; a wrong
+   * password rejects with ApiError `invalid_credentials` and changes nothing.
+   */
+  async deleteAccount(password: string): Promise<void> {
+    await http('POST', '/me/delete', { password }, this.session.token);
+    this.close();
+    this.drafts.clear();
+    await LocalDb.remove(this.session.user.id);
+  }
+
   async logout(): Promise<void> {
     try {
       await http('POST', '/logout', {}, this.session.token);
