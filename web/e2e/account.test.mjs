@@ -1,8 +1,9 @@
-// End-to-end: deleting one's account from Settings. A wrong password is refused in the
+// End-to-end: exporting one's data and deleting one's account from Settings. A wrong password is refused in the
 // dialog and changes nothing; the right one signs the user out to the sign-in screen, and
 // the person she talked to then sees "Deleted account" in the chat list.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, api, assertNoCspViolations, eventually, startBrowser, startServer } from './harness.mjs';
 
@@ -49,6 +50,12 @@ describe('delete account from settings', () => {
 
     const page = alice.page;
     await page.getByRole('button', { name: 'Settings and contacts' }).click();
+    // Export my data: a ZIP download holding her chat.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export my data' }).click()]);
+    assert.equal(download.suggestedFilename(), 'parley-export.zip');
+    const zip = readFileSync(await download.path());
+    assert.equal(zip.readUInt32LE(0), 0x04034b50, 'a ZIP');
+    assert.ok(zip.includes(Buffer.from('hello from alice')), 'her message is in it');
     await page.getByRole('button', { name: 'Delete account' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete your account?' });
     await dialog.waitFor();

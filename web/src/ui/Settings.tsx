@@ -36,6 +36,27 @@ export function Settings({
   const [editing, setEditing] = useState<User | null>(null);
   const [unblocking, setUnblocking] = useState<User | null>(null);
   const [deleting, setDeleting] = useState(false);
+  const [exporting, setExporting] = useState(false);
+
+  async function exportData() {
+    setExporting(true);
+    setError('');
+    try {
+      const blob = await client.exportData();
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = 'parley-export.zip';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setError(e instanceof ApiError && e.code === 'rate_limited' ? 'You exported recently. Try again later.' : errorText(e));
+    } finally {
+      setExporting(false);
+    }
+  }
 
   useEffect(() => {
     headingRef.current?.focus({ preventScroll: true });
@@ -232,6 +253,9 @@ export function Settings({
           <p class="muted small-pad">
             Signed in as @{client.session.user.username}.
           </p>
+          <button type="button" class="text-button" onClick={() => void exportData()} disabled={exporting} aria-busy={exporting || undefined}>
+            {exporting ? 'Preparing your data…' : 'Export my data'}
+          </button>
           <button type="button" class="text-button danger" onClick={() => setDeleting(true)}>
             Delete account
           </button>
