@@ -3,7 +3,9 @@
 // limits hold against a client that asks too often.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { makeImage, tempDir } from './lib/images.mjs';
 import { api, assertError, assertStatus, cid, httpSend, openConversation, register } from './lib/client.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -14,7 +16,7 @@ async function exportOf(server, token) {
 }
 
 /** The entries of a stored ZIP, read from its central directory, each CRC-checked: name -> text. */
-function unzip(buf) {
+function unzip(buf, raw = false) {
   const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   assert.ok(eocd >= 0, 'end of central directory');
   const count = buf.readUInt16LE(eocd + 10);
@@ -35,7 +37,7 @@ function unzip(buf) {
     const start = offset + 30 + buf.readUInt16LE(offset + 26) + buf.readUInt16LE(offset + 28);
     const data = buf.subarray(start, start + size);
     assert.equal(zlib.crc32(data), crc, `CRC of ${name}`);
-    files.set(name, data.toString('utf8'));
+    files.set(name, raw ? data : data.toString('utf8'));
     at += 46 + nameLen + extra + comment;
   }
   return files;
@@ -64,20 +66,40 @@ test('the export holds the profile, contacts and the chats as the user sees them
   assertStatus(await api(server, 'POST', `/api/v1/conversations/${club.id}/leave`, { token: alice.token }), 200);
   assertStatus(await httpSend(server, carol.token, club.id, cid(), 'after alice left'), 200);
   assertStatus(await api(server, 'PUT', `/api/v1/contacts/${carol.user.id}`, { token: alice.token, body: { nickname: 'Caz' } }), 200);
+  // Her own photo goes in the archive; Carol's, which she only received, does not.
+  const dir = tempDir(t);
+  const upload = async (token, file) => {
+    const res = await api(server, 'POST', '/api/v1/media', { token, raw: fs.readFileSync(file), headers: { 'content-type': 'application/octet-stream' } });
+    assertStatus(res, 201, 'upload');
+    return res.body.media;
+  };
+  const mine = await upload(alice.token, makeImage(dir, 'mine.jpg', 64, 48));
+  assertStatus(await api(server, 'POST', `/api/v1/conversations/${direct.id}/messages`,
+    { token: alice.token, body: { client_id: cid(), text: 'my photo', media_id: mine.media_id } }), 200, 'send photo');
+  const theirs = await upload(carol.token, makeImage(dir, 'theirs.jpg', 64, 48, { seed: 7 }));
+  const club2 = await api(server, 'POST', '/api/v1/groups', { token: carol.token, body: { name: 'Pics', member_usernames: ['alice'] } });
+  assertStatus(await api(server, 'POST', `/api/v1/conversations/${club2.body.conversation.id}/messages`,
+    { token: carol.token, body: { client_id: cid(), text: 'carol photo', media_id: theirs.media_id } }), 200, 'carol sends a photo');
 
   const res = await exportOf(server, alice.token);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/zip');
   assert.match(res.headers.get('content-disposition'), /^attachment; filename="parley-export\.zip"$/);
+  const rawFiles = unzip(res.bytes, true);
   const files = unzip(res.bytes);
-  assert.deepEqual([...files.keys()].sort(), ['chats/' + club.id + '.json', 'chats/' + direct.id + '.json', 'contacts.json', 'profile.json'].sort());
+  const ext = mine.mime === 'image/webp' ? 'webp' : 'jpg';
+  assert.deepEqual([...files.keys()].sort(), ['chats/' + club.id + '.json', 'chats/' + club2.body.conversation.id + '.json',
+    'chats/' + direct.id + '.json', 'contacts.json', `photos/${mine.media_id}.${ext}`, 'profile.json'].sort());
+  const full = await fetch(`${server.url}/api/v1/media/${mine.media_id}/full`, { headers: { authorization: `Bearer ${alice.token}` } });
+  assert.equal(full.status, 200);
+  assert.equal(rawFiles.get(`photos/${mine.media_id}.${ext}`).compare(Buffer.from(await full.arrayBuffer())), 0, 'the photo\'s bytes');
   const profile = JSON.parse(files.get('profile.json'));
   assert.deepEqual(profile.user, alice.user);
   assert.equal(profile.privacy.groups_add, 'everyone');
   const contacts = JSON.parse(files.get('contacts.json')).contacts;
   assert.deepEqual(contacts.map((c) => [c.user.id, c.nickname]), [[carol.user.id, 'Caz']]);
   // Each chat is what the history API shows her, oldest first.
-  for (const id of [direct.id, club.id]) {
+  for (const id of [direct.id, club.id, club2.body.conversation.id]) {
     const chat = JSON.parse(files.get(`chats/${id}.json`));
     assert.equal(chat.conversation.id, id);
     const h = await api(server, 'GET', `/api/v1/conversations/${id}/messages?after=0&limit=200`, { token: alice.token });

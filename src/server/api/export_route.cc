@@ -1,11 +1,13 @@
 // GET /api/v1/me/export (docs/protocol.md, "Exporting your data"): a ZIP of what the user
-// can see, read through the same domain calls as the API (so it holds exactly what the
+// can see and of the photos they sent, read through the same domain calls as the API (so it holds exactly what the
 // history and chat list would show them) and written page by page to an unlinked temporary
 // file, which net/ then streams. Memory stays bounded by one page of messages whatever
 // the history's size; the file disappears when the answer is done or dropped.
 #include <unistd.h>
 
 #include <cstdio>
+#include <set>
+#include <string>
 
 #include <boost/json/serialize.hpp>
 
@@ -45,9 +47,10 @@ Status write_json(ZipWriter& zip, const std::string& name, const json::value& va
   return zip.write(json::serialize(value));
 }
 
-// chats/<id>.json: {"conversation": {...}, "messages": [...oldest first...]}.
+// chats/<id>.json: {"conversation": {...}, "messages": [...oldest first...]}. Adds the
+// uploads of the user's own photo messages to `photos`.
 Status write_chat(ZipWriter& zip, chat::ChatService& chat, const chat::Principal& who,
-                  const store::ConversationRecord& c) {
+                  const store::ConversationRecord& c, std::set<std::string>& photos) {
   if (Status s = zip.begin("chats/" + std::to_string(c.id) + ".json"); !s) return s;
   if (Status s = zip.write("{\"conversation\":" + json::serialize(wire::conversation(c, who.user.id)) +
                            ",\"messages\":[");
@@ -62,13 +65,37 @@ Status write_chat(ZipWriter& zip, chat::ChatService& chat, const chat::Principal
       if (Status s = zip.write((first ? "" : ",") + json::serialize(wire::message(m))); !s) return s;
       first = false;
       after = m.seq;
+      if (m.sender_id == who.user.id && m.kind == "image" && !m.media_id.empty()) photos.insert(m.media_id);
     }
     if (!page->has_more || page->items.empty()) break;
   }
   return zip.write("]}");
 }
 
-Status write_archive(ZipWriter& zip, chat::ChatService& chat, const chat::Principal& who) {
+// photos/<media id>.jpg|.webp: the full image of each, streamed from the media store.
+Status write_photos(ZipWriter& zip, media::MediaService& media, const chat::Principal& who,
+                    const std::set<std::string>& photos) {
+  std::string buffer(64 * 1024, '\0');
+  for (const std::string& id : photos) {
+    auto record = media.find(who.user.id, id);
+    if (!record) continue;  // gone since (deleted for everyone): nothing to export
+    auto reader = media.open(*record, media::Variant::kFull);
+    if (!reader) continue;
+    const char* ext = record->mime == "image/webp" ? ".webp" : ".jpg";
+    if (Status s = zip.begin("photos/" + id + ext); !s) return s;
+    for (uint64_t at = 0;;) {
+      auto got = (*reader)->read(at, buffer.data(), buffer.size());
+      if (!got) return got.error();
+      if (*got == 0) break;
+      if (Status s = zip.write(std::string_view(buffer.data(), *got)); !s) return s;
+      at += *got;
+    }
+  }
+  return Status();
+}
+
+Status write_archive(ZipWriter& zip, chat::ChatService& chat, media::MediaService& media,
+                     const chat::Principal& who) {
   json::object profile{{"user", wire::user(who.user)},
                        {"created_at", who.user.created_at},
                        {"exported_at", now_ms()}};
@@ -86,15 +113,17 @@ Status write_archive(ZipWriter& zip, chat::ChatService& chat, const chat::Princi
     list.push_back(json::object{{"user", wire::user(c.user)}, {"nickname", c.nickname}, {"created_at", c.created_at}});
   if (Status s = write_json(zip, "contacts.json", json::object{{"contacts", std::move(list)}}); !s) return s;
 
+  std::set<std::string> photos;
   std::optional<store::ChatListCursor> cursor;
   for (;;) {
     auto page = chat.conversations(who, cursor, kPage);
     if (!page) return page.error();
     for (const auto& c : page->items)
-      if (Status s = write_chat(zip, chat, who, c); !s) return s;
+      if (Status s = write_chat(zip, chat, who, c, photos); !s) return s;
     if (!page->has_more || page->items.empty()) break;
     cursor = store::ChatListCursor{page->items.back().last_activity, page->items.back().id};
   }
+  if (Status s = write_photos(zip, media, who, photos); !s) return s;
   return zip.finish();
 }
 
@@ -134,7 +163,7 @@ bool Api::route_export(const chat::Principal& who, HttpRequest& req, const std::
     answer = error_response(Error::make(Errc::kInternal, "no room for the export"));
   } else {
     ZipWriter zip(file);
-    if (Status s = write_archive(zip, chat_, who); !s) {
+    if (Status s = write_archive(zip, chat_, media_, who); !s) {
       std::fclose(file);
       answer = error_response(s.error());
     } else {
