@@ -3,10 +3,11 @@
 // cannot do with the route.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import {
   api, assertError, assertStatus, cid, connect, fullHistory, httpSend, openConversation, register, T,
 } from './lib/client.mjs';
-import { startServer } from './lib/server.mjs';
+import { binaryPath, startServer } from './lib/server.mjs';
 
 async function group(server, token, name, usernames) {
   const res = await api(server, 'POST', '/api/v1/groups', { token, body: { name, member_usernames: usernames } });
@@ -141,5 +142,32 @@ test('deleting an account counts against the login limit of the address, so a st
   assert.ok(Number(limited.headers.get('retry-after')) > 0, 'Retry-After');
   // Even the right password waits its turn, and nothing was deleted.
   assertError(await deleteAccount(server, bob.token, bob.password), 429, 'rate_limited');
+  assertStatus(await api(server, 'GET', '/api/v1/me', { token: bob.token }), 200, 'bob untouched');
+});
+
+test('parleyd admin delete-user deletes an account as its user would, once', async (t) => {
+  const server = await startServer(t);
+  const carol = await register(server, 'carol');
+  const bob = await register(server, 'bob');
+  const direct = (await openConversation(server, bob.token, 'carol')).conversation;
+  const ws = await connect(t, server, carol.token);
+  const run = (args) => spawnSync(binaryPath(), ['admin', '--listen', `127.0.0.1:${server.port}`, '--data-dir', server.dataDir, ...args],
+    { encoding: 'utf8', timeout: T(30000) });
+  const deleted = run(['delete-user', 'carol']);
+  assert.equal(deleted.status, 0, deleted.stderr);
+  assert.equal(JSON.parse(deleted.stdout).revoked_sessions, 1);
+  await ws.next((f) => f.type === 'session_revoked', T(5000), 'session_revoked');
+  assertError(await api(server, 'GET', '/api/v1/me', { token: carol.token }), 401, 'unauthenticated');
+  assertError(await httpSend(server, bob.token, direct.id, cid(), 'hello?'), 410, 'account_deleted');
+  assert.equal((await api(server, 'GET', '/api/v1/users/carol', { token: bob.token })).body.user.deleted, true);
+  const again = run(['delete-user', 'carol']);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /not_found/);
+  const nobody = run(['delete-user', 'nobody']);
+  assert.equal(nobody.status, 1);
+  assert.match(nobody.stderr, /not_found/);
+  // Without the admin token, the route is closed.
+  assertError(await api(server, 'DELETE', '/admin/v1/users/bob'), 401, 'unauthenticated');
+  assertError(await api(server, 'DELETE', '/admin/v1/users/bob', { token: bob.token }), 401, 'unauthenticated');
   assertStatus(await api(server, 'GET', '/api/v1/me', { token: bob.token }), 200, 'bob untouched');
 });

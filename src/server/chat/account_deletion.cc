@@ -19,7 +19,8 @@ struct Deletion {
   std::vector<std::pair<store::ConversationRecord, int64_t>> peer_views;  // (as seen by, peer)
 };
 
-Result<Deletion> delete_in(store::WriteTxn& txn, int64_t user_id, int64_t now) {
+// `already`: the answer when the account is found deleted (two deletions racing).
+Result<Deletion> delete_in(store::WriteTxn& txn, int64_t user_id, int64_t now, const Error& already) {
   Deletion d;
   auto revoked = txn.revoke_other_sessions(user_id, 0);
   if (!revoked) return revoked.error();
@@ -27,7 +28,7 @@ Result<Deletion> delete_in(store::WriteTxn& txn, int64_t user_id, int64_t now) {
   auto deleted = txn.delete_account(user_id, now);
   if (!deleted) return deleted.error();
   // Two deletions racing (two devices): the second finds the account gone.
-  if (!deleted->changed) return Error::make(Errc::kUnauthenticated, "this account was deleted");
+  if (!deleted->changed) return already;
   for (int64_t group_id : deleted->active_group_ids) {
     auto me = txn.member(group_id, user_id);
     if (!me) return me.error();
@@ -58,16 +59,33 @@ void ChatService::delete_account(const Principal& who, std::string password, Cal
   auto creds = store_.find_credentials(who.user.username);
   if (!creds) return done(creds.error());
   if (!creds->has_value() || !verify_password((*creds)->password_hash, password)) return done(wrong);
-  const int64_t user_id = who.user.id;
+  submit_deletion(who.user.id, Error::make(Errc::kUnauthenticated, "this account was deleted"),
+                  Callback<int64_t>([done = std::move(done)](Result<int64_t> r) {
+                    if (!r) return done(r.error());
+                    done(Done{});
+                  }));
+}
+
+void ChatService::admin_delete_user(std::string_view username, Callback<int64_t> done) {
+  auto user = find_user(username);
+  if (!user) return done(user.error());
+  Error already = Error::make(Errc::kNotFound, "the account is already deleted");
+  if (user->deleted()) return done(already);
+  submit_deletion(user->id, std::move(already), std::move(done));
+}
+
+void ChatService::submit_deletion(int64_t user_id, Error already, Callback<int64_t> done) {
   const int64_t now = now_ms();
   committer_.submit(make_op<Deletion>(
-      [user_id, now](store::WriteTxn& txn) { return delete_in(txn, user_id, now); },
+      [user_id, now, already = std::move(already)](store::WriteTxn& txn) {
+        return delete_in(txn, user_id, now, already);
+      },
       Callback<Deletion>([this, user_id, done = std::move(done)](Result<Deletion> r) {
         if (!r) return done(r.error());
         for (const auto& e : r->groups.events) notifier_.on_message(e, 0);
         for (const auto& [view, peer] : r->peer_views) notifier_.on_conversation(view, peer);
         if (!r->revoked_sessions.empty()) notifier_.on_sessions_revoked(user_id, r->revoked_sessions);
-        done(Done{});
+        done(static_cast<int64_t>(r->revoked_sessions.size()));
       })));
 }
 

@@ -163,6 +163,9 @@ class ChatService {
   void admin_set_disabled(std::string_view username, bool disabled, Callback<int64_t> done);
   // Revokes every session of the account. Result: how many. Errors: kNotFound.
   void admin_revoke_sessions(std::string_view username, Callback<int64_t> done);
+  // Deletes the account as delete_account does, without its password; the number of
+  // sessions ended. Errors: kNotFound (no such user, or already deleted).
+  void admin_delete_user(std::string_view username, Callback<int64_t> done);
   Result<store::StoreCounts> admin_counts();
 
   // ---- conversations and history --------------------------------------------------
@@ -321,6 +324,9 @@ class ChatService {
   Committer& committer() { return committer_; }
 
  private:
+  // The deletion's write op (account_deletion.cc): `already` answers an account found
+  // deleted; `done` gets the number of sessions ended.
+  void submit_deletion(int64_t user_id, Error already, Callback<int64_t> done);
   void run_group_change(std::function<Status(store::WriteTxn&, GroupChange&)> apply,
                         Callback<store::ConversationRecord> done);
   void create_session(store::UserRecord user, std::string device_name, Callback<LoginResult> done);
