@@ -12,6 +12,7 @@ std::string_view errc_name(Errc code) {
     case Errc::kUnauthenticated: return "unauthenticated";
     case Errc::kInvalidCredentials: return "invalid_credentials";
     case Errc::kAccountDisabled: return "account_disabled";
+    case Errc::kAccountDeleted: return "account_deleted";
     case Errc::kForbidden: return "forbidden";
     case Errc::kNotFound: return "not_found";
     case Errc::kMethodNotAllowed: return "method_not_allowed";
@@ -42,6 +43,7 @@ int errc_http_status(Errc code) {
     case Errc::kForbidden:
     case Errc::kAccountDisabled: return 403;
     case Errc::kNotFound: return 404;
+    case Errc::kAccountDeleted: return 410;
     case Errc::kMethodNotAllowed: return 405;
     case Errc::kUsernameTaken:
     case Errc::kGroupFull: return 409;

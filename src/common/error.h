@@ -18,6 +18,7 @@ enum class Errc {
   kUnauthenticated,
   kInvalidCredentials,
   kAccountDisabled,  // the right password for an account an operator disabled
+  kAccountDeleted,   // the other user of a direct conversation deleted their account
   kForbidden,
   kNotFound,
   kMethodNotAllowed,

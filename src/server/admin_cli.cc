@@ -33,6 +33,7 @@ constexpr const char* kUsage =
     "  create-user USERNAME NAME       new account; the password is read from standard input\n"
     "  set-password USERNAME           new password from standard input; ends every session\n"
     "  disable USERNAME                refuse logins and end every session at once\n"
+    "  delete-user USERNAME            delete the account as its user would (no undo)\n"
     "  enable USERNAME                 allow logins again\n"
     "  revoke-sessions USERNAME        end every session (devices log in again)\n"
     "On the files (embedded store):\n"
@@ -279,6 +280,8 @@ int run_admin(int argc, char** argv) {
   }
   if ((command == "disable" || command == "enable") && want(1))
     return admin.call("POST", "/admin/v1/users/" + url_segment(args[0]) + "/" + command);
+  if (command == "delete-user" && want(1))
+    return admin.call("DELETE", "/admin/v1/users/" + url_segment(args[0]));
   if (command == "revoke-sessions" && want(1))
     return admin.call("DELETE", "/admin/v1/users/" + url_segment(args[0]) + "/sessions");
   if (command == "backup" && want(1)) return backup(*config, args[0]);

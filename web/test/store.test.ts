@@ -18,6 +18,17 @@ describe('ChatStore merge', () => {
     ]);
   });
 
+  it('shows a peer who deleted their account as the server now names them', () => {
+    const s = new ChatStore(ALICE.id);
+    s.upsertConversation(conv(7, 2, { peer: { ...BOB } }));
+    expect(s.peer(7)!.display_name).toBe(BOB.display_name);
+    const gone = { ...BOB, display_name: 'Deleted account', deleted: true };
+    const c = conv(7, 2, { peer: gone });
+    c.members = c.members.map((m) => (m.user.id === BOB.id ? { ...m, user: gone } : m));
+    expect(s.upsertConversation({ ...c, version: c.version + 1 })).toBe(true);
+    expect(s.peer(7)).toEqual(gone);
+  });
+
   it('keeps messages in seq order whatever order they arrive in', () => {
     const s = new ChatStore(ALICE.id);
     s.upsertConversation(conv(7, 0));

@@ -105,6 +105,7 @@ void Api::route_admin(HttpRequest& req, HttpDone& done) {
   }
   const std::string username = percent_decode(seg[3]);
   if (seg.size() == 4) {
+    if (m == "DELETE") return chat_.admin_delete_user(username, revoked_reply(done));
     if (m != "GET") return done(error_response(method_not_allowed()));
     auto user = chat_.admin_user(username);
     if (!user) return done(error_response(user.error()));

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <memory>
@@ -105,6 +106,9 @@ class Api {
   // Image metadata and downloads (media_routes.cc); false when not one of them.
   bool route_media(const chat::Principal& who, HttpRequest& request,
                    const std::vector<std::string_view>& seg, HttpDone& done);
+  // GET /api/v1/me/export (export_route.cc); false when not that route.
+  bool route_export(const chat::Principal& who, HttpRequest& request,
+                    const std::vector<std::string_view>& seg, HttpDone& done);
   // GET /media/{id}/{variant}?u=&e=&s= : downloads by signed link, without a token.
   void route_signed_media(HttpRequest& request, HttpDone& done);
   // /admin/v1/... (admin_routes.cc).
@@ -122,6 +126,9 @@ class Api {
   chat::RateLimiter register_limiter_;
   chat::RateLimiter login_limiter_;
   chat::RateLimiter typing_limiter_;  // per user and conversation
+  chat::RateLimiter export_limiter_;  // per user: data exports (export_route.cc)
+  std::mutex exports_mu_;
+  std::set<int64_t> exporting_;  // guarded by exports_mu_: users whose export is being written
   ops::Services services_;            // references to the above
   std::atomic<bool> ready_{false};
   RequestLog request_log_;

@@ -52,6 +52,7 @@ Api::Api(chat::ChatService& chat, bus::Bus& bus, Worker& worker, Metrics& metric
       register_limiter_(options_.register_per_min / 60.0, options_.register_burst),
       login_limiter_(options_.login_per_min / 60.0, options_.login_burst),
       typing_limiter_(1.0, 3.0),
+      export_limiter_(5.0 / 3600.0, 5.0),  // docs/protocol.md, "Limits"
       services_{chat_, metrics_, bus_, worker_, presence_, hub_, typing_limiter_, register_limiter_, login_limiter_} {}
 
 void Api::handle_http(HttpRequest request, HttpDone done) {
@@ -123,6 +124,7 @@ void Api::route(HttpRequest& req, HttpDone& done) {
   if (seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1") {
     seg.erase(seg.begin(), seg.begin() + 2);
     if (route_media(*who, req, seg, done)) return;
+    if (route_export(*who, req, seg, done)) return;
   }
   done(error_response(route_not_found()));
 }

@@ -11,6 +11,9 @@ namespace parley::api::wire {
 namespace json = boost::json;
 
 json::object user(const store::UserRecord& u) {
+  // As group events name a deleted account (chat/group_change.h).
+  if (u.deleted())
+    return {{"id", u.id}, {"username", u.username}, {"display_name", "Deleted account"}, {"deleted", true}};
   return {{"id", u.id}, {"username", u.username}, {"display_name", u.display_name}};
 }
 

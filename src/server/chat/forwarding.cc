@@ -36,6 +36,9 @@ Result<store::AppendOutcome> copy_into(store::WriteTxn& txn, const store::Messag
     original.duplicate = true;
     return original;
   }
+  auto gone = txn.direct_peer_deleted(target, user_id);
+  if (!gone) return gone.error();
+  if (*gone) return account_deleted_error();
   auto blocked = txn.blocked_in_direct(target, user_id);
   if (!blocked) return blocked.error();
   store::NewMessage m;

@@ -10,19 +10,18 @@
 
 #include "common/clock.h"
 #include "protocol/validate.h"
+#include "server/chat/group_change.h"
 #include "server/chat/service.h"
 
 namespace parley::chat {
 
 namespace json = boost::json;
 
-// What one group transaction did: the system messages it appended (to announce), the
-// users for whom the group newly appeared, and the acting user's view afterwards.
-struct GroupChange {
-  std::vector<store::AppendOutcome> events;
-  std::vector<std::pair<store::ConversationRecord, int64_t>> appeared;  // (as seen by, user)
-  std::optional<store::ConversationRecord> result;
-};
+json::object user_json(const store::UserRecord& u) {
+  if (u.deleted())
+    return {{"id", u.id}, {"username", u.username}, {"display_name", kDeletedAccountName}, {"deleted", true}};
+  return {{"id", u.id}, {"username", u.username}, {"display_name", u.display_name}};
+}
 
 namespace {
 
@@ -45,10 +44,6 @@ Status validate_description(std::string_view d) {
   if (protocol::utf8_length(d) > kMaxDescriptionChars)
     return Error::make(Errc::kInvalidArgument, "description must be at most 512 characters");
   return protocol::validate_visible(d, "description", /*allow_newline=*/true);
-}
-
-json::object user_json(const store::UserRecord& u) {
-  return {{"id", u.id}, {"username", u.username}, {"display_name", u.display_name}};
 }
 
 // Appends a system message describing `event` (sent by `sender_id`).
@@ -224,10 +219,6 @@ void ChatService::add_members(const Principal& who, int64_t conversation_id,
       std::move(done));
 }
 
-namespace {
-
-// Ends `user_id`'s membership with a system event; promotes the longest-standing member
-// if no admin would remain. `actor` is who did it (== user_id when leaving).
 Status end_membership(store::WriteTxn& txn, GroupChange& change, int64_t conversation_id,
                       int64_t actor, const store::MemberRecord& target) {
   int64_t uid = target.user.id;
@@ -248,8 +239,6 @@ Status end_membership(store::WriteTxn& txn, GroupChange& change, int64_t convers
   return append_system(txn, change, conversation_id, heir.user.id,
                        {{"event", "admin_promoted"}, {"actor_id", nullptr}, {"users", {user_json(heir.user)}}});
 }
-
-}  // namespace
 
 void ChatService::remove_member(const Principal& who, int64_t conversation_id, int64_t user_id,
                                 Callback<Done> done) {

@@ -50,6 +50,7 @@ void ChatService::open_direct(const Principal& who, std::optional<int64_t> peer_
   }
   if (!peer) return done(peer.error());
   if (!peer->has_value()) return done(Error::make(Errc::kNotFound, "no such user"));
+  if ((*peer)->deleted()) return done(account_deleted_error());
   int64_t me = who.user.id, other = (*peer)->id;
   if (me == other)
     return done(Error::make(Errc::kInvalidArgument, "a conversation needs another user"));
@@ -143,6 +144,9 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
         auto sent = txn.find_sent_message(m.sender_id, m.client_id);
         if (!sent) return Result<store::AppendOutcome>(sent.error());
         if (!sent->has_value()) {
+          auto gone = txn.direct_peer_deleted(m.conversation_id, m.sender_id);
+          if (!gone) return Result<store::AppendOutcome>(gone.error());
+          if (*gone) return Result<store::AppendOutcome>(account_deleted_error());
           auto blocked = txn.blocked_in_direct(m.conversation_id, m.sender_id);
           if (!blocked) return Result<store::AppendOutcome>(blocked.error());
           withheld = *blocked;

@@ -110,6 +110,8 @@ enum class DeleteScope { kForMe, kForEveryone };
 
 // The answer to someone messaging a user who blocked them: it says no more than that.
 Error blocked_error();
+// The answer to messaging (or starting a conversation with) a deleted account.
+Error account_deleted_error();
 
 class ChatService {
  public:
@@ -129,6 +131,11 @@ class ChatService {
   Result<Principal> authenticate(std::string_view token);
   void logout(const Principal& who, Callback<Done> done);
   void logout_others(const Principal& who, Callback<int64_t> done);  // number revoked
+  // Deletes the caller's account for good (account_deletion.cc; docs/protocol.md, "Deleting
+  // an account") once `password` proves it is them: ends every session (their devices are
+  // told), leaves every group with a "member_left" event, erases the profile, contacts and
+  // blocks (WriteTxn::delete_account). Errors: kInvalidCredentials (wrong password).
+  void delete_account(const Principal& who, std::string password, Callback<Done> done);
   // Errors: kNotFound when not a live session of the user.
   void revoke_session(const Principal& who, int64_t session_id, Callback<Done> done);
   Result<std::vector<store::SessionRecord>> sessions(const Principal& who);
@@ -156,6 +163,9 @@ class ChatService {
   void admin_set_disabled(std::string_view username, bool disabled, Callback<int64_t> done);
   // Revokes every session of the account. Result: how many. Errors: kNotFound.
   void admin_revoke_sessions(std::string_view username, Callback<int64_t> done);
+  // Deletes the account as delete_account does, without its password; the number of
+  // sessions ended. Errors: kNotFound (no such user, or already deleted).
+  void admin_delete_user(std::string_view username, Callback<int64_t> done);
   Result<store::StoreCounts> admin_counts();
 
   // ---- conversations and history --------------------------------------------------
@@ -314,6 +324,9 @@ class ChatService {
   Committer& committer() { return committer_; }
 
  private:
+  // The deletion's write op (account_deletion.cc): `already` answers an account found
+  // deleted; `done` gets the number of sessions ended.
+  void submit_deletion(int64_t user_id, Error already, Callback<int64_t> done);
   void run_group_change(std::function<Status(store::WriteTxn&, GroupChange&)> apply,
                         Callback<store::ConversationRecord> done);
   void create_session(store::UserRecord user, std::string device_name, Callback<LoginResult> done);

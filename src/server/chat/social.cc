@@ -17,6 +17,9 @@ void ChatService::add_contact(const Principal& who, int64_t user_id, std::string
   if (auto s = protocol::validate_device_name(nickname); !s)  // same rules: 0..64, no controls
     return done(Error::make(s.error().code, "nickname must be 0 to 64 characters without control, direction or invisible characters"));
   int64_t owner = who.user.id;
+  auto target = store_.find_user(user_id);
+  if (!target) return done(target.error());
+  if (target->has_value() && (*target)->deleted()) return done(account_deleted_error());
   committer_.submit(make_op<store::ContactRecord>(
       [owner, user_id, nickname = std::move(nickname)](store::WriteTxn& txn) {
         return txn.upsert_contact(owner, user_id, nickname, now_ms());

@@ -32,9 +32,12 @@ namespace parley::store {
 
 struct UserRecord {
   int64_t id = 0;
-  std::string username;      // lower-case, unique
-  std::string display_name;
+  std::string username;      // lower-case, unique; a deleted account keeps it (reserved)
+  std::string display_name;  // empty exactly when the account was deleted (delete_account):
+                             // a live account always has one (protocol/validate.h)
   int64_t created_at = 0;    // ms since epoch
+
+  bool deleted() const { return display_name.empty(); }
 };
 
 struct Credentials {
@@ -295,6 +298,16 @@ struct SearchHit {
   double rank = 0;  // lower is better (bm25)
 };
 
+// What WriteTxn::delete_account did.
+struct AccountDeletion {
+  bool changed = false;  // false: the account was already deleted, nothing was written
+  // The user's conversations at the time, for the domain to finish with: groups they are
+  // still an active member of (their membership is not ended here), and direct
+  // conversations (each took a new version, so the peer's devices sync the change).
+  std::vector<int64_t> active_group_ids;
+  std::vector<int64_t> direct_ids;
+};
+
 struct DirectOutcome {
   ConversationRecord conversation;
   bool created = false;
@@ -366,6 +379,17 @@ class WriteTxn {
   virtual Result<bool> set_account_disabled(int64_t user_id, bool disabled, int64_t now) = 0;
   // Whether the account is disabled, read inside this transaction.
   virtual Result<bool> account_disabled(int64_t user_id) = 0;
+  // Deletes the account (the user's own request): erases the profile (display name, now
+  // empty, which marks the record deleted; the password hash, so no password matches;
+  // last seen and the privacy and notification settings, back to their defaults), the
+  // user's contacts and blocks in both directions, their "delete for me" marks and their
+  // per-chat settings (pin, archive, mute); blanks the device names of their sessions
+  // (revoke them first with revoke_other_sessions); and marks their uploads that no
+  // message references as expired, so the next media sweep removes them. The username row
+  // stays (reserved). Messages and reactions are kept. The erased bytes become
+  // unrecoverable from the store's files as erase_message's do. Already deleted:
+  // changed=false, nothing written. Errors: kNotFound (no such user).
+  virtual Result<AccountDeletion> delete_account(int64_t user_id, int64_t now) = 0;
   // Replaces the password hash. Errors: kNotFound when the user does not exist.
   virtual Status set_password_hash(int64_t user_id, std::string_view password_hash) = 0;
 
@@ -433,6 +457,9 @@ class WriteTxn {
   // Blocks (on=true) or unblocks. Result: whether anything changed.
   // Errors: kNotFound (no such user), kInvalidArgument (blocker == blocked_id).
   virtual Result<bool> set_block(int64_t blocker_id, int64_t blocked_id, bool on, int64_t now) = 0;
+  // True when `conversation_id` is a direct conversation whose other member deleted their
+  // account (delete_account), so no one may message them.
+  virtual Result<bool> direct_peer_deleted(int64_t conversation_id, int64_t sender_id) = 0;
   // True when `conversation_id` is a direct conversation whose other member has blocked
   // `sender_id` (so the sender may not message them). False for groups.
   virtual Result<bool> blocked_in_direct(int64_t conversation_id, int64_t sender_id) = 0;

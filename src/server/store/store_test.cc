@@ -405,6 +405,88 @@ TEST_P(StoreConformance, AccountsAreDisabledAndEnabledOnceAndCounted) {
   EXPECT_EQ(unknown.error().code, Errc::kNotFound);
 }
 
+TEST_P(StoreConformance, DeletedAccountKeepsItsNameAndMessagesButLosesEverythingPersonal) {
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  UserRecord carol = user("carol");
+  ConversationRecord d = direct(alice.id, bob.id);
+  MessageRecord said = send(d.id, alice.id, "a1", 1000, "kept for bob");
+  ConversationRecord g = group(carol.id);
+  ASSERT_TRUE(add(g.id, alice.id, 0).ok());
+  ConversationRecord left = group(carol.id, "Old");
+  ASSERT_TRUE(add(left.id, alice.id, 0).ok());
+  ASSERT_TRUE(remove(left.id, alice.id, 0).ok());
+  ASSERT_TRUE(contact(alice.id, bob.id, "Bobby").ok());
+  ASSERT_TRUE(contact(carol.id, alice.id, "Al").ok());
+  ASSERT_TRUE(block(alice.id, carol.id).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.set_last_seen(alice.id, 777); }).ok());
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.create_session(alice.id, "ta", "Alice's phone", 10, 1000000); }).ok());
+  EXPECT_FALSE(in_txn(store(), [&](WriteTxn& t) { return t.direct_peer_deleted(d.id, bob.id); }).value());
+  MediaRecord unsent;
+  unsent.id = std::string(32, 'a');
+  unsent.owner_id = alice.id;
+  unsent.source_sha256 = unsent.sha256 = std::string(64, 'b');
+  unsent.thumb_sha256 = std::string(64, 'c');
+  unsent.mime = unsent.thumb_mime = "image/webp";
+  unsent.created_at = 4000;
+  ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.insert_media(unsent); }).ok());
+  const int64_t before = version();
+
+  auto deleted = in_txn(store(), [&](WriteTxn& t) { return t.delete_account(alice.id, 5000); });
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  EXPECT_TRUE(deleted->changed);
+  EXPECT_EQ(deleted->active_group_ids, std::vector<int64_t>{g.id});  // not the one she left
+  EXPECT_EQ(deleted->direct_ids, std::vector<int64_t>{d.id});
+
+  // The record stays, marked deleted, under the same (reserved) name; no password matches.
+  auto found = store().find_user(alice.id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_TRUE((*found)->deleted());
+  EXPECT_EQ((*found)->username, "alice");
+  auto creds = store().find_credentials("alice");
+  ASSERT_TRUE(creds.ok() && creds->has_value());
+  EXPECT_EQ((*creds)->password_hash, "");
+  auto again = in_txn(store(), [&](WriteTxn& t) { return t.create_user("alice", "Mallory", "h", 6000); });
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, Errc::kUsernameTaken);
+  // Gone from user search, contacts and blocks in both directions, and presence.
+  EXPECT_TRUE(store().search_users("alice", 5)->empty());
+  EXPECT_TRUE(contact_ids(alice.id).empty());
+  EXPECT_TRUE(contact_ids(carol.id).empty());
+  EXPECT_TRUE(store().blocked_users(alice.id)->empty());
+  auto presence = store().presence({alice.id});
+  ASSERT_TRUE(presence.ok());
+  ASSERT_EQ(presence->size(), 1u);
+  EXPECT_FALSE((*presence)[0].last_seen_at.has_value());
+  // Her messages stay for bob; the direct conversation moved on so bob's devices sync it,
+  // and nobody may message her any more; nobody may add her to a group.
+  auto history = store().history(bob.id, {d.id, std::nullopt, std::nullopt, 50});
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->items.size(), 1u);
+  EXPECT_EQ(history->items[0].text, said.text);
+  EXPECT_EQ(history->items[0].sender_id, alice.id);
+  EXPECT_GT(seen_by(d.id, bob.id).version, before);
+  EXPECT_TRUE(in_txn(store(), [&](WriteTxn& t) { return t.direct_peer_deleted(d.id, bob.id); }).value());
+  auto refused = in_txn(store(), [&](WriteTxn& t) { return t.group_add_refusals(bob.id, {alice.id}); });
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(*refused, std::vector<int64_t>{alice.id});
+  // Her upload that no message shows is due for the next media sweep, however recent.
+  auto swept = in_txn(store(), [&](WriteTxn& t) { return t.delete_unreferenced_media(1, 10); });
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->size(), 2u);  // the image and its thumbnail
+
+  // Once is enough: a second deletion changes nothing; an unknown user is not found.
+  auto twice = in_txn(store(), [&](WriteTxn& t) { return t.delete_account(alice.id, 6000); });
+  ASSERT_TRUE(twice.ok());
+  EXPECT_FALSE(twice->changed);
+  auto unknown = in_txn(store(), [&](WriteTxn& t) { return t.delete_account(carol.id + 100, 1); });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+  // Everyone else is untouched.
+  EXPECT_FALSE(store().find_user(bob.id)->value().deleted());
+  EXPECT_EQ(store().search_users("bob", 5)->size(), 1u);
+}
+
 TEST_P(StoreConformance, PasswordHashIsReplaced) {
   UserRecord alice = user("alice");
   ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) -> Result<bool> {

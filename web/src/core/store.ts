@@ -183,6 +183,11 @@ export class ChatStore {
         changed = true;
       }
     }
+    // A direct conversation's peer object changes when they delete their account.
+    if (incoming.peer && (!cur.peer || incoming.peer.display_name !== cur.peer.display_name || incoming.peer.deleted !== cur.peer.deleted)) {
+      cur.peer = { ...incoming.peer };
+      changed = true;
+    }
     if (isGroup(incoming)) {
       if (cur.kind !== incoming.kind) {
         cur.kind = incoming.kind;

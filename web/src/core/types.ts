@@ -4,6 +4,8 @@ export interface User {
   id: number;
   username: string;
   display_name: string;
+  /** Present (true) only for an account its user deleted; display_name is then "Deleted account". */
+  deleted?: boolean;
 }
 
 export interface Message {

@@ -23,7 +23,7 @@ import {
   type SyncPage,
   type User,
 } from '../core/types';
-import { http, uploadFile } from './api';
+import { API, http, uploadFile } from './api';
 import { LinkCache, type Links } from '../core/media';
 import { Connection, type ConnState } from './connection';
 import { LocalDb } from './db';
@@ -1085,6 +1085,33 @@ export class ParleyClient {
     this.close();
     this.drafts.clear();
     void LocalDb.remove(this.session.user.id).finally(() => this.onSignedOut?.());
+  }
+
+  /**
+   * Deletes the account for good (protocol.md, "Deleting an account"): the server checks the
+   * password again. On success the local data is forgotten as after a logout; a wrong
+   * password rejects with ApiError `invalid_credentials` and changes nothing.
+   */
+  async deleteAccount(password: string): Promise<void> {
+    await http('POST', '/me/delete', { password }, this.session.token);
+    this.close();
+    this.drafts.clear();
+    await LocalDb.remove(this.session.user.id);
+  }
+
+  /** The user's data as a ZIP (protocol.md, "Exporting your data"); ApiError on refusal. */
+  async exportData(): Promise<Blob> {
+    let res: Response;
+    try {
+      res = await fetch(`${API}/me/export`, { headers: { Authorization: `Bearer ${this.session.token}` }, cache: 'no-store' });
+    } catch {
+      throw new ApiError('network', 'The server cannot be reached. Check your connection.');
+    }
+    if (!res.ok) {
+      const data = await res.json().catch(() => null);
+      throw new ApiError(data?.error?.code ?? 'unavailable', data?.error?.message ?? `HTTP ${res.status}`, res.status);
+    }
+    return res.blob();
   }
 
   async logout(): Promise<void> {

@@ -191,6 +191,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
               setSettingsOpen(false);
               open(id);
             }}
+            onAccountDeleted={onSignedOut}
           />
         ) : (
         <>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type User } from '../core/types';
 import type { GroupsAdd, ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
+import { DeleteAccountDialog } from './DeleteAccount';
 import { NotificationSettings } from './NotificationSettings';
 import { Avatar, BackIcon } from './icons';
 import { loadTheme, saveTheme, type Theme } from './theme';
@@ -15,7 +16,17 @@ function errorText(err: unknown): string {
  * Settings, in place of the chat list (as in WhatsApp's drawer): privacy ("Hide my last
  * seen", who can add me to groups), contacts with their nicknames (rename, remove, message) and blocked users (unblock).
  */
-export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient; onClose: () => void; onOpenChat: (id: number) => void }) {
+export function Settings({
+  client,
+  onClose,
+  onOpenChat,
+  onAccountDeleted,
+}: {
+  client: ParleyClient;
+  onClose: () => void;
+  onOpenChat: (id: number) => void;
+  onAccountDeleted: () => void;
+}) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -24,6 +35,28 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
   const [hidePending, setHidePending] = useState<boolean | undefined>(undefined);
   const [editing, setEditing] = useState<User | null>(null);
   const [unblocking, setUnblocking] = useState<User | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [exporting, setExporting] = useState(false);
+
+  async function exportData() {
+    setExporting(true);
+    setError('');
+    try {
+      const blob = await client.exportData();
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = 'parley-export.zip';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (e) {
+      setError(e instanceof ApiError && e.code === 'rate_limited' ? 'You exported recently. Try again later.' : errorText(e));
+    } finally {
+      setExporting(false);
+    }
+  }
 
   useEffect(() => {
     headingRef.current?.focus({ preventScroll: true });
@@ -213,7 +246,22 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
             </ul>
           )}
         </section>
+        <section class="panel-section" aria-labelledby="account-title">
+          <h3 class="section-title" id="account-title">
+            Account
+          </h3>
+          <p class="muted small-pad">
+            Signed in as @{client.session.user.username}.
+          </p>
+          <button type="button" class="text-button" onClick={() => void exportData()} disabled={exporting} aria-busy={exporting || undefined}>
+            {exporting ? 'Preparing your data…' : 'Export my data'}
+          </button>
+          <button type="button" class="text-button danger" onClick={() => setDeleting(true)}>
+            Delete account
+          </button>
+        </section>
       </div>
+      {deleting && <DeleteAccountDialog client={client} onClose={() => setDeleting(false)} onDeleted={onAccountDeleted} />}
       {editing && <ContactDialog client={client} user={editing} onClose={() => setEditing(null)} />}
       {unblocking && <BlockDialog client={client} user={unblocking} unblock onClose={() => setUnblocking(null)} />}
     </section>

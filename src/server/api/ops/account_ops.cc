@@ -111,6 +111,25 @@ struct RevokeSession {
   }
 };
 
+// Over the WebSocket the answer may not arrive: the deletion ends this device's session
+// too, and its socket closes with session_revoked (docs/protocol.md, "Deleting an account").
+struct DeleteAccount {
+  struct Request {
+    std::string password;
+  };
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto password, a.required_string("password"));
+    return Request{std::move(password)};
+  }
+  static void run(const Call& c, Request r, Reply reply) {
+    // A password check like login's, and as costly: counted under the login limit, so a
+    // stolen token cannot be used to guess the password faster than logins can.
+    if (Status s = admit_address(c.services->login_limiter, c.remote_address); !s) return reply(s.error());
+    c.services->chat.delete_account(c.who, std::move(r.password),
+                                    replying<chat::Done>(std::move(reply), [](const auto&) { return ok(); }));
+  }
+};
+
 struct Me : NoFields {
   static void run(const Call& c, Request, Reply reply) { reply(ok({{"user", wire::user(c.who.user)}})); }
 };
@@ -174,6 +193,8 @@ void add_account_ops(std::vector<Operation>& ops) {
                  true, parser<Sessions>()});
   ops.push_back({"revoke_session", "", "", "DELETE", "/api/v1/sessions/{session_id}", Runs::kCommitter,
                  Body::kNone, Bucket::kOther, true, parser<RevokeSession>()});
+  ops.push_back({"delete_account", "delete_account", "ok", "POST", "/api/v1/me/delete", Runs::kWorker,
+                 Body::kRequired, Bucket::kOther, true, parser<DeleteAccount>()});
   ops.push_back(
       {"me", "", "", "GET", "/api/v1/me", Runs::kIoThread, Body::kNone, Bucket::kOther, true, parser<Me>()});
   ops.push_back({"find_user", "", "", "GET", "/api/v1/users/{username}", Runs::kWorker, Body::kNone,

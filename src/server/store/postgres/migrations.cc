@@ -247,9 +247,14 @@ ALTER TABLE members ADD COLUMN pinned_at BIGINT NULL;
 ALTER TABLE members ADD COLUMN archived SMALLINT NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
 )sql";
 
+// Schema, version 10: accounts their users deleted, as in the embedded store's version 13.
+const char* const kMigration10 = R"sql(
+ALTER TABLE users ADD COLUMN deleted_at BIGINT NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-                                   kMigration6, kMigration7, kMigration8, kMigration9};
+                                   kMigration6, kMigration7, kMigration8, kMigration9, kMigration10};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

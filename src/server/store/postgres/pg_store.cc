@@ -98,7 +98,8 @@ bool PgStore::purge_erased() {
   if (!conn.exec("SET lock_timeout = '1s'").ok()) return false;
   // The new files hold the live row versions only; the old files (with the dead versions,
   // the freed space they left, and the GIN keys of erased words) are deleted at commit.
-  if (!conn.exec("VACUUM (FULL) messages").ok()) return false;
+  // The other tables hold what an account deletion erased (write_txn.h's delete_account).
+  if (!conn.exec("VACUUM (FULL) messages, users, contacts, blocks, sessions").ok()) return false;
   // WAL written before the erase still holds the text. The first checkpoint makes the
   // rewrite durable in the data files, the switch closes the current segment, and the
   // second checkpoint, whose redo point lies in the new segment, removes (or, with

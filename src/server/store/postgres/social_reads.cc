@@ -126,13 +126,13 @@ Result<std::vector<UserRecord>> PgStore::search_users(std::string_view prefix, i
     // entries visited, however many users there are.
     if (end) {
       PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_PG_USER_COLUMNS
-                                             " FROM users u WHERE u.username >= ?"
+                                             " FROM users u WHERE u.display_name <> '' AND u.username >= ?"
                                              " AND u.username < ? ORDER BY u.username LIMIT ?"));
       stmt.bind_all(prefix, *end, limit);
       return all_users(stmt);
     }
     PARLEY_PG_ASSIGN(
-        Stmt stmt, db.prepare("SELECT " PARLEY_PG_USER_COLUMNS " FROM users u WHERE u.username >= ?"
+        Stmt stmt, db.prepare("SELECT " PARLEY_PG_USER_COLUMNS " FROM users u WHERE u.display_name <> '' AND u.username >= ?"
                               " ORDER BY u.username LIMIT ?"));
     stmt.bind_all(prefix, limit);
     return all_users(stmt);

@@ -207,7 +207,7 @@ Result<std::vector<int64_t>> PgWriteTxn::do_group_add_refusals(
       Stmt stmt,
       db_.prepare("SELECT u.id FROM users u"
                   " WHERE u.id = ANY (?1::BIGINT[]) AND u.id <> ?2"
-                  " AND (u.groups_add = 'nobody'"
+                  " AND (u.groups_add = 'nobody' OR u.display_name = ''"
                   " OR (u.groups_add = 'contacts' AND NOT EXISTS (SELECT 1 FROM contacts"
                   " WHERE owner_id = u.id AND contact_id = ?2))"
                   " OR EXISTS (SELECT 1 FROM blocks WHERE blocker_id = u.id AND blocked_id = ?2)"

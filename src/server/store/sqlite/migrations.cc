@@ -376,10 +376,20 @@ ALTER TABLE members ADD COLUMN pinned_at INTEGER NULL;
 ALTER TABLE members ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Schema, version 13: accounts their users deleted.
+//
+// users          deleted_at: when the user deleted the account (NULL: not deleted). The row
+//                stays so the username stays reserved; delete_account empties display_name
+//                (the mark every read goes by) and password_hash.
+const char* const kMigration13 = R"sql(
+ALTER TABLE users ADD COLUMN deleted_at INTEGER NULL;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                    kMigration5, kMigration6, kMigration7, kMigration8,
-                                   kMigration9, kMigration10, kMigration11, kMigration12};
+                                   kMigration9, kMigration10, kMigration11, kMigration12,
+                                   kMigration13};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

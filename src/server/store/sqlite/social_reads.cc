@@ -99,13 +99,13 @@ Result<std::vector<UserRecord>> SqliteStore::search_users(std::string_view prefi
     // under its default case-insensitive matching.)
     if (end) {
       PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_USER_COLUMNS
-                                                " FROM users u WHERE u.username >= ?"
+                                                " FROM users u WHERE u.display_name <> '' AND u.username >= ?"
                                                 " AND u.username < ? ORDER BY u.username LIMIT ?"));
       stmt.bind_all(prefix, *end, limit);
       return all_users(stmt);
     }
     PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_USER_COLUMNS
-                                              " FROM users u WHERE u.username >= ?"
+                                              " FROM users u WHERE u.display_name <> '' AND u.username >= ?"
                                               " ORDER BY u.username LIMIT ?"));
     stmt.bind_all(prefix, limit);
     return all_users(stmt);

@@ -37,6 +37,9 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> set_account_disabled(int64_t user_id, bool disabled, int64_t now) override;
   Result<bool> account_disabled(int64_t user_id) override;
   Status set_password_hash(int64_t user_id, std::string_view password_hash) override;
+  // Account deletion: in account_txn.cc.
+  Result<AccountDeletion> delete_account(int64_t user_id, int64_t now) override;
+  Result<bool> direct_peer_deleted(int64_t conversation_id, int64_t sender_id) override;
   Result<DirectOutcome> get_or_create_direct(int64_t a, int64_t b, int64_t now) override;
   Result<AppendOutcome> append_message(const NewMessage& message) override;
   Result<std::optional<MessageRecord>> find_sent_message(int64_t sender_id,
@@ -121,6 +124,9 @@ class SqliteWriteTxn final : public WriteTxn {
                                           int64_t expires_at);
   Result<bool> do_revoke_session(int64_t user_id, int64_t session_id);
   Result<std::vector<int64_t>> do_revoke_other_sessions(int64_t user_id, int64_t keep);
+  Result<AccountDeletion> do_delete_account(int64_t user_id, int64_t now);
+  // The user's direct conversations, or (groups) the groups they are an active member of.
+  Result<std::vector<int64_t>> user_conversations(int64_t user_id, bool groups);
   Result<DirectOutcome> do_get_or_create_direct(int64_t a, int64_t b, int64_t now);
   Result<AppendOutcome> do_append_message(const NewMessage& message);
   Result<ReceiptOutcome> do_advance_receipt(int64_t conversation_id, int64_t user_id,
