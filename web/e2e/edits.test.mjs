@@ -106,6 +106,27 @@ describe('Editing, deleting and searching messages', () => {
     assert.ok(m && m.edited_at > 0);
   });
 
+  it('the editor keeps a selection made the moment it shows (typing replaces it, not appends)', async () => {
+    // What a fast user (or fill()) does: select the text in the editor as soon as it is there,
+    // before the next frame. The editor placed its caret after the next paint and so undid the
+    // selection: on a busy machine the new text was appended to the old one.
+    const msg = bubble(alice.page, 'Lunch at one?');
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Open message menu' }).click();
+    const sel = await alice.page.evaluate(async () => {
+      const edit = [...document.querySelectorAll('[role="menuitem"]')].find((b) => b.textContent === 'Edit');
+      edit.click();
+      await new Promise((r) => setTimeout(r, 0)); // the render (a microtask), not the next frame
+      const box = document.querySelector('.msg-editor textarea');
+      box.setSelectionRange(0, box.value.length);
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 20))));
+      return { focused: document.activeElement === box, start: box.selectionStart, end: box.selectionEnd, length: box.value.length };
+    });
+    assert.deepEqual(sel, { focused: true, start: 0, end: 'Lunch at one?'.length, length: 'Lunch at one?'.length });
+    await alice.page.getByLabel('Edit message').press('Escape');
+    await alice.page.getByLabel('Edit message').waitFor({ state: 'detached' });
+  });
+
   it('delete for everyone shows "This message was deleted" on both sides', async () => {
     await sendText(alice.page, 'Oops, wrong chat');
     await waitSent(alice.page, 'Oops, wrong chat');

@@ -141,6 +141,21 @@ export function assertNoCspViolations(assert) {
   assert.deepEqual(cspViolations, [], 'Content-Security-Policy violations');
 }
 
+/**
+ * PARLEY_E2E_CPU_SLOWDOWN=N runs every page's main thread N times slower (Chromium's CPU
+ * throttling), to bring out on a fast machine the races a busy CI machine shows.
+ */
+const CPU_SLOWDOWN = Number(process.env.PARLEY_E2E_CPU_SLOWDOWN ?? 0);
+
+function slowDown(context) {
+  if (!(CPU_SLOWDOWN > 1)) return context;
+  const throttle = (page) =>
+    void context.newCDPSession(page).then((cdp) => cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN })).catch(() => undefined);
+  context.pages().forEach(throttle);
+  context.on('page', throttle);
+  return context;
+}
+
 export async function startBrowser() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -148,7 +163,7 @@ export async function startBrowser() {
     args: CHROMIUM_ARGS,
   });
   const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (...args) => watchCsp(await newContext(...args));
+  browser.newContext = async (...args) => slowDown(watchCsp(await newContext(...args)));
   return browser;
 }
 

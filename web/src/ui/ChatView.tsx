@@ -261,7 +261,9 @@ export function ChatView({
     if (el && el.scrollHeight <= el.clientHeight + 40 && (hiddenAbove > 0 || (client.hasOlder(conversationId) && !loadingOlder && !olderError))) showOlder();
   });
 
-  useEffect(() => {
+  // The composer takes the focus in the task that shows the chat (a layout effect), not after
+  // the next paint, where it would take it from whatever the user clicked or typed into meanwhile.
+  useLayoutEffect(() => {
     inputRef.current?.focus({ preventScroll: true });
     return () => client.typingStop(conversationId);
   }, [conversationId]);

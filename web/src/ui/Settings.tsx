@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type User } from '../core/types';
 import type { GroupsAdd, ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
@@ -25,8 +25,11 @@ export function Settings({ client, onClose, onOpenChat }: { client: ParleyClient
   const [editing, setEditing] = useState<User | null>(null);
   const [unblocking, setUnblocking] = useState<User | null>(null);
 
-  useEffect(() => {
+  // The heading takes the focus in the task that shows the panel (see SidePanel).
+  useLayoutEffect(() => {
     headingRef.current?.focus({ preventScroll: true });
+  }, []);
+  useEffect(() => {
     // Fresh lists when the panel opens (the cached ones show meanwhile).
     void Promise.allSettled([client.loadContacts(), client.loadBlocks(), client.loadPrivacy()]);
   }, []);
