@@ -147,6 +147,20 @@ export function assertNoCspViolations(assert) {
  */
 const CPU_SLOWDOWN = Number(process.env.PARLEY_E2E_CPU_SLOWDOWN ?? 0);
 
+/** PARLEY_E2E_CONSOLE=1 copies every page's console warnings and errors to stderr (for diagnosis). */
+const SHOW_CONSOLE = !!process.env.PARLEY_E2E_CONSOLE;
+
+function showConsole(context) {
+  if (!SHOW_CONSOLE) return context;
+  const watch = (page) =>
+    page.on('console', (msg) => {
+      if (msg.type() === 'warning' || msg.type() === 'error') console.error(`[${new Date().toISOString()} console.${msg.type()}] ${page.url()}: ${msg.text()}`);
+    });
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return context;
+}
+
 function slowDown(context) {
   if (!(CPU_SLOWDOWN > 1)) return context;
   const throttle = (page) =>
@@ -163,7 +177,7 @@ export async function startBrowser() {
     args: CHROMIUM_ARGS,
   });
   const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (...args) => slowDown(watchCsp(await newContext(...args)));
+  browser.newContext = async (...args) => showConsole(slowDown(watchCsp(await newContext(...args))));
   return browser;
 }
 
