@@ -106,6 +106,27 @@ describe('Editing, deleting and searching messages', () => {
     assert.ok(m && m.edited_at > 0);
   });
 
+  it('the editor keeps a selection made the moment it shows (typing replaces it, not appends)', async () => {
+    // What a fast user (or fill()) does: select the text in the editor as soon as it is there,
+    // before the next frame. The editor placed its caret after the next paint and so undid the
+    // selection: on a busy machine the new text was appended to the old one.
+    const msg = bubble(alice.page, 'Lunch at one?');
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Open message menu' }).click();
+    const sel = await alice.page.evaluate(async () => {
+      const edit = [...document.querySelectorAll('[role="menuitem"]')].find((b) => b.textContent === 'Edit');
+      edit.click();
+      await new Promise((r) => setTimeout(r, 0)); // the render (a microtask), not the next frame
+      const box = document.querySelector('.msg-editor textarea');
+      box.setSelectionRange(0, box.value.length);
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 20))));
+      return { focused: document.activeElement === box, start: box.selectionStart, end: box.selectionEnd, length: box.value.length };
+    });
+    assert.deepEqual(sel, { focused: true, start: 0, end: 'Lunch at one?'.length, length: 'Lunch at one?'.length });
+    await alice.page.getByLabel('Edit message').press('Escape');
+    await alice.page.getByLabel('Edit message').waitFor({ state: 'detached' });
+  });
+
   it('delete for everyone shows "This message was deleted" on both sides', async () => {
     await sendText(alice.page, 'Oops, wrong chat');
     await waitSent(alice.page, 'Oops, wrong chat');
@@ -238,10 +259,12 @@ describe('Editing, deleting and searching messages', () => {
     assert.equal(await page.locator('.chat-list').count(), 0);
     await page.screenshot({ path: join(ARTIFACTS, 'search-desktop.png') });
 
+    const foundSeq = await result.getAttribute('data-seq');
     await result.click();
     await page.locator('#chat-title', { hasText: 'Bob Builder' }).waitFor();
-    const target = page.locator('.msg.highlighted', { hasText: 'The pineapple pizza was great' });
-    await target.waitFor({ timeout: 20_000 });
+    await page.locator(`.msg.highlighted[data-seq="${foundSeq}"]`, { hasText: 'The pineapple pizza was great' }).waitFor({ timeout: 20_000 });
+    // The same bubble without the class: the highlight fades after a few seconds, the bubble stays.
+    const target = page.locator(`.msg[data-seq="${foundSeq}"]`);
     await eventually(() => target.isVisible(), { message: 'the found message on screen' });
     const inView = await target.evaluate((el) => {
       const r = el.getBoundingClientRect();
@@ -335,6 +358,33 @@ describe('Editing, deleting and searching messages', () => {
       assert.equal(await p.getByRole('menuitem', { name: 'Edit' }).count(), 0, "no Edit on Bob's message");
     } finally {
       await phone.close();
+    }
+  });
+
+  it('a result whose history loads slowly is still highlighted when it comes into view', async () => {
+    // The highlight used to last 4 s from the click, so on a slow connection (or a busy
+    // machine) it was gone before the message arrived. History pages are delayed here by 5 s.
+    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC', serviceWorkers: 'block' });
+    try {
+      const p = await context.newPage();
+      p.on('pageerror', (e) => console.error('[page error]', e.message));
+      await p.route(/\/api\/v1\/conversations\/\d+\/messages\?.*before=/, async (route) => {
+        await new Promise((r) => setTimeout(r, 5000));
+        await route.continue();
+      });
+      await p.goto(server.base + '/');
+      await p.getByRole('tab', { name: 'Log in' }).click();
+      await p.getByLabel('Username').fill('alice');
+      await p.getByLabel('Password').fill('pw-alice-123');
+      await p.getByRole('button', { name: 'Log in' }).last().click();
+      await p.locator('.chat-row', { hasText: 'Bob Builder' }).waitFor();
+      await p.getByLabel('Search messages').fill('pineapple');
+      const result = p.locator('.search-result').first();
+      const seq = await result.getAttribute('data-seq');
+      await result.click();
+      await p.locator(`.msg.highlighted[data-seq="${seq}"]`, { hasText: 'The pineapple pizza was great' }).waitFor({ timeout: 20_000 });
+    } finally {
+      await context.close();
     }
   });
 

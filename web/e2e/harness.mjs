@@ -141,6 +141,35 @@ export function assertNoCspViolations(assert) {
   assert.deepEqual(cspViolations, [], 'Content-Security-Policy violations');
 }
 
+/**
+ * PARLEY_E2E_CPU_SLOWDOWN=N runs every page's main thread N times slower (Chromium's CPU
+ * throttling), to bring out on a fast machine the races a busy CI machine shows.
+ */
+const CPU_SLOWDOWN = Number(process.env.PARLEY_E2E_CPU_SLOWDOWN ?? 0);
+
+/** PARLEY_E2E_CONSOLE=1 copies every page's console warnings and errors to stderr (for diagnosis). */
+const SHOW_CONSOLE = !!process.env.PARLEY_E2E_CONSOLE;
+
+function showConsole(context) {
+  if (!SHOW_CONSOLE) return context;
+  const watch = (page) =>
+    page.on('console', (msg) => {
+      if (msg.type() === 'warning' || msg.type() === 'error') console.error(`[${new Date().toISOString()} console.${msg.type()}] ${page.url()}: ${msg.text()}`);
+    });
+  context.pages().forEach(watch);
+  context.on('page', watch);
+  return context;
+}
+
+function slowDown(context) {
+  if (!(CPU_SLOWDOWN > 1)) return context;
+  const throttle = (page) =>
+    void context.newCDPSession(page).then((cdp) => cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN })).catch(() => undefined);
+  context.pages().forEach(throttle);
+  context.on('page', throttle);
+  return context;
+}
+
 export async function startBrowser() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -148,7 +177,7 @@ export async function startBrowser() {
     args: CHROMIUM_ARGS,
   });
   const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (...args) => watchCsp(await newContext(...args));
+  browser.newContext = async (...args) => showConsole(slowDown(watchCsp(await newContext(...args))));
   return browser;
 }
 

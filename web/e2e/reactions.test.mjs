@@ -71,9 +71,11 @@ after(async () => {
 });
 
 const chip = (page, text, emoji) => bubble(page, text).locator('.reaction-chip', { hasText: emoji });
+// One read of the chip's count: a chip that went away between a count() and a textContent()
+// made textContent() wait 30 s for it (past the eventually() around it).
 const chipCount = async (page, text, emoji) => {
-  const c = chip(page, text, emoji);
-  return (await c.count()) === 0 ? 0 : Number((await c.locator('.reaction-count').textContent()).trim());
+  const counts = await chip(page, text, emoji).locator('.reaction-count').allTextContents();
+  return counts.length === 0 ? 0 : Number(counts[0].trim());
 };
 
 describe('Reactions', () => {

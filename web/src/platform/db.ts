@@ -69,19 +69,35 @@ export class LocalDb {
     });
   }
 
+  private transact(stores: string[], fn: (tx: IDBTransaction) => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const tx = this.db.transaction(stores, 'readwrite');
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = () => reject(tx.error);
+      fn(tx);
+    });
+  }
+
   /** Writes are queued so they reach the database in the order they were made. */
   private write(stores: string[], fn: (tx: IDBTransaction) => void): Promise<void> {
-    const p = this.queue.then(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const tx = this.db.transaction(stores, 'readwrite');
-          tx.oncomplete = () => resolve();
-          tx.onerror = () => reject(tx.error);
-          tx.onabort = () => reject(tx.error);
-          fn(tx);
-        }),
-    );
+    const p = this.queue.then(() => this.transact(stores, fn));
     this.queue = p.catch((e) => console.warn('local database write failed', e));
+    return p;
+  }
+
+  /**
+   * A write that starts now instead of behind the queue: the outbox, which must be on disk as
+   * soon as the user pressed Send (a tab closed or reloaded right after sending must not lose
+   * the message; behind a queue of chat saves on a busy device that took long enough to lose
+   * it). Read-write transactions on the same store still run in the order they were created,
+   * so the outbox's own writes stay in order. flush() waits for these too.
+   */
+  private writeNow(stores: string[], fn: (tx: IDBTransaction) => void): Promise<void> {
+    const p = this.transact(stores, fn);
+    const logged = p.catch((e) => console.warn('local database write failed', e));
+    const before = this.queue;
+    this.queue = Promise.all([before, logged]);
     return p;
   }
 
@@ -96,11 +112,11 @@ export class LocalDb {
   }
 
   putOutbox(e: OutboxEntry): Promise<void> {
-    return this.write(['outbox'], (tx) => tx.objectStore('outbox').put(e));
+    return this.writeNow(['outbox'], (tx) => tx.objectStore('outbox').put(e));
   }
 
   deleteOutbox(clientId: string): Promise<void> {
-    return this.write(['outbox'], (tx) => tx.objectStore('outbox').delete(clientId));
+    return this.writeNow(['outbox'], (tx) => tx.objectStore('outbox').delete(clientId));
   }
 
   setMeta(key: string, value: unknown): Promise<void> {

@@ -33,6 +33,25 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
   const reported = useRef('');
   const rowHeight = useRef(ROW_GUESS);
   const [view, setView] = useState({ top: 0, height: 900 });
+  // The row a press (mouse, pen or touch) began on, and where it was. The list re-sorts when a
+  // message arrives, also while the button is down: the release then lands on another row, and
+  // the browser sends no click to the pressed one, so nothing opened. When the pressed row
+  // moved under the pointer, the release opens it; a press the user drags off a row that
+  // stayed put still opens nothing.
+  const pressed = useRef<{ id: number; top: number } | null>(null);
+  const rowAt = (t: EventTarget | null) => (t instanceof Element ? t.closest<HTMLElement>('.chat-row') : null);
+  function onPointerDown(e: PointerEvent) {
+    const row = e.button === 0 ? rowAt(e.target) : null;
+    pressed.current = row ? { id: Number(row.dataset.conversation), top: row.getBoundingClientRect().top } : null;
+  }
+  function onPointerUp(e: PointerEvent) {
+    const p = pressed.current;
+    pressed.current = null;
+    if (!p || e.button !== 0) return;
+    if (Number(rowAt(e.target)?.dataset.conversation) === p.id) return; // its own click follows
+    const row = navRef.current?.querySelector<HTMLElement>(`.chat-row[data-conversation="${p.id}"]`);
+    if (row && row.getBoundingClientRect().top !== p.top) onOpen(p.id);
+  }
   const windowed = convs.length > WINDOW_FROM;
   const first = windowed ? Math.max(0, Math.floor(view.top / rowHeight.current) - OVERSCAN) : 0;
   const last = windowed ? Math.min(convs.length, Math.ceil((view.top + view.height) / rowHeight.current) + OVERSCAN) : convs.length;
@@ -100,7 +119,15 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
   }
 
   return (
-    <nav class="chat-list" aria-label={archivedView ? 'Archived chats' : 'Recent chats'} ref={navRef} onScroll={onScroll}>
+    <nav
+      class="chat-list"
+      aria-label={archivedView ? 'Archived chats' : 'Recent chats'}
+      ref={navRef}
+      onScroll={onScroll}
+      onPointerDown={onPointerDown}
+      onPointerUp={onPointerUp}
+      onPointerCancel={() => (pressed.current = null)}
+    >
       {archiveToggle}
       <ul style={windowed ? { paddingTop: `${first * rowHeight.current}px`, paddingBottom: `${(convs.length - last) * rowHeight.current}px` } : undefined}>
         {convs.slice(first, last).map((c) => {

@@ -56,6 +56,8 @@ type Panel = { type: 'group' } | { type: 'contact' } | { type: 'message'; seq: n
 
 /** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
 const RENDER_STEP = 100;
+/** How long a message jumped to (a search result, a quote) stays highlighted once on screen. */
+const HIGHLIGHT_MS = 4000;
 
 export function ChatView({
   client,
@@ -114,6 +116,7 @@ export function ChatView({
   const [forwardSeq, setForwardSeq] = useState<number | null>(null);
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
+  const highlightTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const scrollTo = useRef<number | null>(null);
   // How many of the newest rows are in the page. A chat can hold thousands of messages; only
   // the newest are drawn at first, and more as the user scrolls up (before asking the server).
@@ -198,21 +201,19 @@ export function ChatView({
   }, [focusKey]);
 
   // A search result to show: load history back to it, then scroll to it and highlight it.
+  // The highlight lasts HIGHLIGHT_MS from when the message is scrolled into view (below), not
+  // from the request: loading history back to an old message can take longer than that.
   useEffect(() => {
     if (!focus) return;
-    let live = true;
     const seq = focus.seq;
     stick.current = false;
     scrollTo.current = seq;
+    clearTimeout(highlightTimer.current);
     setHighlight(seq);
     // Loading emits a change, and the re-render scrolls to the message once it is there.
     void client.loadUntil(conversationId, seq).catch(() => undefined);
-    const t = setTimeout(() => live && setHighlight((h) => (h === seq ? null : h)), 4000);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
   }, [focus?.key]);
+  useEffect(() => () => clearTimeout(highlightTimer.current), []);
 
   // Keep the view pinned to the bottom for new messages, and steady when older ones are added above.
   useLayoutEffect(() => {
@@ -226,9 +227,12 @@ export function ChatView({
       }
       const target = el.querySelector<HTMLElement>(`.msg[data-seq="${scrollTo.current}"]`);
       if (target) {
+        const seq = scrollTo.current;
         target.scrollIntoView({ block: 'center' });
         scrollTo.current = null;
         anchor.current = null;
+        clearTimeout(highlightTimer.current);
+        highlightTimer.current = setTimeout(() => setHighlight((h) => (h === seq ? null : h)), HIGHLIGHT_MS);
         return;
       }
     }
@@ -261,7 +265,9 @@ export function ChatView({
     if (el && el.scrollHeight <= el.clientHeight + 40 && (hiddenAbove > 0 || (client.hasOlder(conversationId) && !loadingOlder && !olderError))) showOlder();
   });
 
-  useEffect(() => {
+  // The composer takes the focus in the task that shows the chat (a layout effect), not after
+  // the next paint, where it would take it from whatever the user clicked or typed into meanwhile.
+  useLayoutEffect(() => {
     inputRef.current?.focus({ preventScroll: true });
     return () => client.typingStop(conversationId);
   }, [conversationId]);

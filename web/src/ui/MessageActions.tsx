@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { canDeleteForEveryone, canEdit, changeErrorText } from '../core/edits';
 import { ApiError, type Message } from '../core/types';
 import type { ParleyClient } from '../platform/client';
@@ -139,7 +139,10 @@ export function MessageEditor({
   const ref = useRef<HTMLTextAreaElement>(null);
   const tooLong = new TextEncoder().encode(text).length > 16384;
 
-  useEffect(() => {
+  // Focus and caret at the end in the same task that shows the editor (a layout effect), not
+  // after the next paint: a selection or typing that comes first (a quick Ctrl+A, a busy
+  // machine delaying the frame) must not be undone by a caret jumping to the end later.
+  useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
     el.focus({ preventScroll: true });

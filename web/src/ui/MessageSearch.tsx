@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { conversationName, listTime } from '../core/format';
 import { nameIn } from '../core/groups';
 import { ApiError, type SearchResult, type SearchSegment } from '../core/types';
@@ -54,9 +54,10 @@ export function MessageSearch({
   const scope = conversationId === undefined ? 'all' : 'chat';
   const inputId = `search-${scope}`;
 
-  useEffect(() => {
-    // After the panel around it took the focus for its heading.
-    if (autoFocus) requestAnimationFrame(() => inputRef.current?.focus({ preventScroll: true }));
+  // In the task that shows the box (the panel around it then leaves the focus here), so the
+  // first keys typed land in it.
+  useLayoutEffect(() => {
+    if (autoFocus) inputRef.current?.focus({ preventScroll: true });
   }, []);
 
   useEffect(() => {

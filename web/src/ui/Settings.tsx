@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type User } from '../core/types';
 import type { GroupsAdd, ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
@@ -58,8 +58,11 @@ export function Settings({
     }
   }
 
-  useEffect(() => {
+  // The heading takes the focus in the task that shows the panel (see SidePanel).
+  useLayoutEffect(() => {
     headingRef.current?.focus({ preventScroll: true });
+  }, []);
+  useEffect(() => {
     // Fresh lists when the panel opens (the cached ones show meanwhile).
     void Promise.allSettled([client.loadContacts(), client.loadBlocks(), client.loadPrivacy()]);
   }, []);
