@@ -326,8 +326,12 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
 
 template <class Stream>
 asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address,
-                                 std::unique_ptr<ConnectionLimits::Ticket> ticket) {
+                                 std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread) {
   beast::flat_buffer buffer;
+  if (!preread.empty()) {
+    buffer.commit(asio::buffer_copy(buffer.prepare(preread.size()), asio::buffer(preread)));
+    preread = {};
+  }
   const api::Arrival arrival = arrival_of(stream);
   std::optional<SheddableStream<Stream>> sheddable(std::in_place, stream, *ticket);
   for (;;) {
