@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <array>
-#include <tuple>
 #include <cerrno>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -180,9 +180,12 @@ struct Server::Impl {
       have += n;
       auto parsed = parse_proxy_header(std::string_view(buf.data(), have));
       if (!parsed) co_return parsed.error();
-      // parse_proxy_header answers for good once the buffer is full, so it never is here
-      // while the answer is "more".
-      if (!*parsed) continue;
+      if (!*parsed) {
+        // parse_proxy_header answers for good once the buffer is full; were it ever to ask
+        // for more then, a read of nothing must not spin.
+        if (have == buf.size()) co_return Error::make(Errc::kBadRequest, "PROXY header: too long");
+        continue;
+      }
       ProxyHeader h = std::move(**parsed);
       rest.assign(buf.data() + h.length, have - h.length);
       stream.expires_never();
