@@ -192,6 +192,8 @@ int main(int argc, char** argv) {
   so.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_address);
   so.fd_reserve = static_cast<std::size_t>(c.fd_reserve);
   so.trusted_proxies = std::move(*trusted_proxies);
+  if (!c.trusted_proxies.empty())
+    spdlog::info("connections from {} must start with a PROXY header naming the client", c.trusted_proxies);
   so.ws_queue_max_bytes = static_cast<std::size_t>(c.ws_queue_max_bytes);
   so.ws_queued_bytes_budget = static_cast<std::size_t>(c.ws_queued_bytes_budget);
 

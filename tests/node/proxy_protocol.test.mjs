@@ -6,11 +6,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Duplex } from 'node:stream';
-import { startServer } from './lib/server.mjs';
+import { binaryPath, startServer } from './lib/server.mjs';
 import { register, passwordFor, T, within } from './lib/client.mjs';
 import { rawRequest, rawGet } from './lib/raw.mjs';
 import { selfSignedCert } from './lib/push.mjs';
@@ -223,4 +226,15 @@ test('with TLS the PROXY header comes before the handshake, also in the same pac
   const local = await within(request(V2_LOCAL, rawGet('/metrics')), T(10000), 'no TLS answer');
   assert.match(local, /^HTTP\/1\.1 200/);
   assert.match(server.log.join(''), /path=\/metrics status=403 error=forbidden .*from=203\.0\.113\.20/);
+});
+
+test('a malformed --trusted-proxies stops parleyd at start, naming the entry', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-proxies-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const bad of ['10.0.0.0/33', '127.0.0.1,nonsense', '::1/129']) {
+    const r = spawnSync(binaryPath(), ['--listen', '127.0.0.1:0', '--data-dir', dir, '--trusted-proxies', bad],
+      { encoding: 'utf8', timeout: T(20000) });
+    assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /--trusted-proxies: /);
+  }
 });
