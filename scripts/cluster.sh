@@ -100,7 +100,7 @@ for i in 1 2 3; do
   cp -p "$dir/vapid.pem" "$dir/admin.token" "$dir/node$i/"
   "$parleyd" --listen "127.0.0.1:$((8080 + i))" --data-dir "$dir/node$i" \
     --store "$store" --bus "$bus" --media-dir "$dir/media" --web-root "$root/web/dist" \
-    --max-connections-per-address 0 >"$dir/node$i.log" 2>&1 &
+    --trusted-proxies 127.0.0.1 >"$dir/node$i.log" 2>&1 &
   pids+=($!)
 done
 for i in 1 2 3; do wait_port $((8080 + i)) "parleyd node $i" "$dir/node$i.log"; done

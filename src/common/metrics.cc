@@ -79,6 +79,8 @@ std::string Metrics::render(std::size_t subscribers) const {
   counter("parley_slow_client_disconnects_total", "Connections closed because their write queue overflowed.", slow_client_disconnects.value());
   counter("parley_connections_refused_total", "Connections closed at accept because a connection cap was reached.", connections_refused.value());
   counter("parley_connections_shed_total", "Idle connections closed to make room for new ones.", connections_shed.value());
+  counter("parley_proxy_headers_refused_total", "Connections from trusted proxies closed for a missing, malformed or late PROXY header.",
+          proxy_headers_refused.value());
   counter("parley_queue_budget_disconnects_total", "Connections cut because the server-wide queue budget was full.", queue_budget_disconnects.value());
   counter("parley_rate_limited_total", "Requests refused by a rate limit.", rate_limited.value());
   counter("parley_presence_changes_total", "Users announced online or offline.", presence_changes.value());

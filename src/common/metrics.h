@@ -66,6 +66,7 @@ struct Metrics {
   Counter slow_client_disconnects; // write queue overflowed
   Counter connections_refused;     // closed at accept: a connection cap was reached
   Counter connections_shed;        // idle connections closed to make room for new ones
+  Counter proxy_headers_refused;   // trusted proxies' connections closed: no valid PROXY header
   Gauge ws_queued_bytes;           // bytes queued for all WebSocket clients (the budget's use)
   Counter queue_budget_disconnects; // connections cut because the server-wide budget was full
   Counter rate_limited;

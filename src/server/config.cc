@@ -106,6 +106,9 @@ const std::vector<Option>& options() {
        "(default 127.0.0.0/8,::1)", text(&Config::metrics_allow)},
       {"admin-allow", "comma-separated client address ranges (CIDR) that may use the admin API "
        "(default 127.0.0.0/8,::1)", text(&Config::admin_allow)},
+      {"trusted-proxies", "comma-separated address ranges (CIDR) of reverse proxies whose connections "
+       "start with a PROXY protocol header (v1 or v2) naming the client; the client's address is then "
+       "used for every per-address limit and list (default: none)", text(&Config::trusted_proxies)},
       {"admin-token-file", "file holding the admin API's token (default DATA_DIR/admin.token, "
        "created at first start)", text(&Config::admin_token_file)},
       {"tls-cert", "PEM certificate chain; with --tls-key serves HTTPS/WSS", text(&Config::tls_cert)},

@@ -28,6 +28,9 @@ struct Config {
   std::vector<std::string> allowed_origins;  // other origins whose pages may use the server
   std::string metrics_allow = "127.0.0.0/8,::1";
   std::string admin_allow = "127.0.0.0/8,::1";  // who may use the admin API (/admin/v1)
+  // Peers whose connections start with a PROXY protocol header naming the real client
+  // (docs/protocol.md, "Client addresses behind a proxy"); empty: nobody.
+  std::string trusted_proxies;
   std::string admin_token_file;  // empty: DATA_DIR/admin.token, created at first start
   std::string tls_cert;
   std::string tls_key;

@@ -170,6 +170,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "parleyd: --admin-allow: %s\n", admin_allow.error().message.c_str());
     return 2;
   }
+  auto trusted_proxies = api::AddressList::parse(c.trusted_proxies);
+  if (!trusted_proxies) {
+    std::fprintf(stderr, "parleyd: --trusted-proxies: %s\n", trusted_proxies.error().message.c_str());
+    return 2;
+  }
   Result<std::vector<std::string>> nats_servers = std::vector<std::string>{};
   if (c.bus != "local") nats_servers = bus::parse_nats_servers(c.bus);
   if (!nats_servers) {
@@ -186,6 +191,9 @@ int main(int argc, char** argv) {
   so.max_connections = static_cast<std::size_t>(c.max_connections);
   so.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_address);
   so.fd_reserve = static_cast<std::size_t>(c.fd_reserve);
+  so.trusted_proxies = std::move(*trusted_proxies);
+  if (!c.trusted_proxies.empty())
+    spdlog::info("connections from {} must start with a PROXY header naming the client", c.trusted_proxies);
   so.ws_queue_max_bytes = static_cast<std::size_t>(c.ws_queue_max_bytes);
   so.ws_queued_bytes_budget = static_cast<std::size_t>(c.ws_queued_bytes_budget);
 

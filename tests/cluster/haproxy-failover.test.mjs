@@ -3,15 +3,18 @@
 //     proxy to the survivors and resend what was not acknowledged; every acknowledged
 //     message is delivered exactly once, and clients resume within 10 s.
 //  2. a send retried through another node returns the original message.
+//  3. the nodes count connections per real client address (haproxy's PROXY header), not
+//     per proxy: one source address at its cap leaves another one unaffected.
 //
 //   cd tests/node && PARLEY_TEST_STORE=postgresql://... node --test ../cluster/haproxy-failover.test.mjs
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { test } from 'node:test';
 
 import { api, assertStatus, connect, fullHistory, openConversation, register, T } from '../node/lib/client.mjs';
 import { sleep, startServer } from '../node/lib/server.mjs';
 import { freshDatabase } from './db.mjs';
-import { startHaproxy } from './haproxy.mjs';
+import { NODE_ARGS, startHaproxy } from './haproxy.mjs';
 import { startNats } from './nats.mjs';
 import { ResilientDevice } from './resilient.mjs';
 
@@ -25,10 +28,10 @@ async function devicesOn(server) {
   return Number(line.split(' ')[1]);
 }
 
-async function cluster(t, name) {
+async function cluster(t, name, extraArgs = []) {
   const nats = await startNats(t, { nodes: 3 });
   const uri = freshDatabase(`parley_${name}_${process.pid}`);
-  const args = ['--store', uri, '--store-connections', '2', '--bus', nats.busArg, '--max-connections-per-address', '0'];
+  const args = ['--store', uri, '--store-connections', '2', '--bus', nats.busArg, ...NODE_ARGS, ...extraArgs];
   const nodes = await Promise.all([0, 1, 2].map(() => startServer(t, { args })));
   const proxy = await startHaproxy(t, nodes);
   return { nodes, proxy };
@@ -142,6 +145,38 @@ test('the proxy refuses the metrics and the admin API, which trust loopback peer
   // Straight to a node (loopback), the admin API answers: the proxy is what keeps it in.
   const direct = await fetch(`${nodes[0].url}/admin/v1/stats`);
   assert.equal(direct.status, 401, 'a node itself asks for the token');
+});
+
+test('the per-address connection cap counts real client addresses through haproxy', async (t) => {
+  // Two connections per address on each node: one source address gets at most 2 x 3 through
+  // the proxy (leastconn spreads them), then no more, while another address is unaffected.
+  const { nodes, proxy } = await cluster(t, 'haaddr', ['--max-connections-per-address', '2']);
+  const alice = await register(proxy, 'alice');
+  const from = (localAddress) => connect(t, proxy, alice.token, { header: true, wsOptions: { localAddress } });
+  // A request from 127.0.0.3 is logged by the node that serves it as 127.0.0.3's, not the proxy's.
+  const status = await new Promise((resolve, reject) => {
+    http.get(`${proxy.url}/api/v1/me`, { localAddress: '127.0.0.3', agent: false, headers: { authorization: `Bearer ${alice.token}` } },
+      (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject);
+  });
+  assert.equal(status, 200);
+  const logs = nodes.map((n) => n.log.join(''));
+  assert.ok(logs.some((l) => /path=\/api\/v1\/me status=200 .*from=127\.0\.0\.3\b/.test(l)), 'a node logs the real client address');
+  // Only haproxy's own health checks (PROXY LOCAL) are the proxy's.
+  const asProxy = logs.flatMap((l) => l.split('\n')).filter((l) => /from=127\.0\.0\.9\b/.test(l));
+  assert.ok(asProxy.length > 0 && asProxy.every((l) => /path=\/readyz /.test(l)), asProxy.join('\n'));
+  const held = [];
+  for (let i = 0; i < 6; i += 1) held.push(await from('127.0.0.2'));
+  await assert.rejects(from('127.0.0.2'), 'a 7th WebSocket from 127.0.0.2 finds every node full');
+  const other = await from('127.0.0.3');
+  assert.equal(other.ready.type, 'ready');
+  // A closed WebSocket gives 127.0.0.2 its place back.
+  held[0].terminate();
+  let again = null;
+  for (let i = 0; i < 50 && !again; i += 1) {
+    again = await from('127.0.0.2').catch(() => null);
+    if (!again) await sleep(100);
+  }
+  assert.ok(again, '127.0.0.2 connects again after closing one');
 });
 
 test('a rolling restart of every node with SIGTERM under load: only reconnects, nothing lost', async (t) => {

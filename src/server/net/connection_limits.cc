@@ -3,7 +3,9 @@
 namespace parley::net {
 
 ConnectionLimits::ConnectionLimits(Limits limits)
-    : limits_(limits), state_(std::make_shared<State>()) {}
+    : limits_(limits), state_(std::make_shared<State>()) {
+  state_->max_per_address = limits.max_per_address;
+}
 
 std::function<void()> ConnectionLimits::take_oldest_idle(State& s) {
   if (s.idle.empty()) return nullptr;
@@ -16,20 +18,26 @@ std::function<void()> ConnectionLimits::take_oldest_idle(State& s) {
 }
 
 void ConnectionLimits::release(State& s, std::list<Entry>::iterator it, std::list<Entry>& from) {
-  auto a = s.per_address.find(it->address);
-  if (a != s.per_address.end() && --a->second == 0) s.per_address.erase(a);
+  if (it->address) {
+    auto a = s.per_address.find(*it->address);
+    if (a != s.per_address.end() && --a->second == 0) s.per_address.erase(a);
+  }
   --s.total;
   from.erase(it);
 }
 
-ConnectionLimits::Admission ConnectionLimits::admit(const std::string& address) {
+ConnectionLimits::Admission ConnectionLimits::admit(const std::string& address) { return admit_as(address); }
+
+ConnectionLimits::Admission ConnectionLimits::admit_unaddressed() { return admit_as(std::nullopt); }
+
+ConnectionLimits::Admission ConnectionLimits::admit_as(std::optional<std::string> address) {
   Admission result;
   std::function<void()> shed;
   {
     std::lock_guard lock(state_->mu);
     State& s = *state_;
-    if (limits_.max_per_address > 0) {
-      auto a = s.per_address.find(address);
+    if (address && limits_.max_per_address > 0) {
+      auto a = s.per_address.find(*address);
       if (a != s.per_address.end() && a->second >= limits_.max_per_address) {
         result.refusal = Refusal::kAddressFull;
         return result;
@@ -44,9 +52,9 @@ ConnectionLimits::Admission ConnectionLimits::admit(const std::string& address) 
       result.shed_one = true;
     }
     result.ticket.reset(new Ticket(state_));
-    s.idle.push_back(Entry{address, nullptr, result.ticket.get()});
+    if (address) ++s.per_address[*address];
+    s.idle.push_back(Entry{std::move(address), nullptr, result.ticket.get()});
     result.ticket->it_ = std::prev(s.idle.end());
-    ++s.per_address[address];
     ++s.total;
   }
   if (shed) shed();
@@ -96,6 +104,25 @@ void ConnectionLimits::Ticket::set_closer(std::function<void()> closer) {
   }
   // Shed before it could be closed: close it now.
   if (closer) closer();
+}
+
+bool ConnectionLimits::Ticket::set_address(const std::string& address) {
+  std::lock_guard lock(state_->mu);
+  State& s = *state_;
+  if (shed_) return false;
+  Entry& e = *it_;
+  if (e.address == address) return true;
+  if (s.max_per_address > 0) {
+    auto a = s.per_address.find(address);
+    if (a != s.per_address.end() && a->second >= s.max_per_address) return false;
+  }
+  if (e.address) {
+    auto old = s.per_address.find(*e.address);
+    if (old != s.per_address.end() && --old->second == 0) s.per_address.erase(old);
+  }
+  ++s.per_address[address];
+  e.address = address;
+  return true;
 }
 
 bool ConnectionLimits::Ticket::shed() const {

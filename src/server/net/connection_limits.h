@@ -14,6 +14,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -42,6 +43,11 @@ class ConnectionLimits {
   // runs (on this thread, outside the lock) and its place is given to the new one at once.
   Admission admit(const std::string& address);
 
+  // Admits a connection whose client address is not known yet (one from a trusted proxy,
+  // before its PROXY header): it counts toward max_total only, under no address, until
+  // Ticket::set_address. Refused, or sheds, as admit does at max_total.
+  Admission admit_unaddressed();
+
   // Sheds the connection idle for the longest (accept ran out of descriptors). False if
   // no connection is idle.
   bool shed_oldest_idle();
@@ -51,7 +57,7 @@ class ConnectionLimits {
 
  private:
   struct Entry {
-    std::string address;
+    std::optional<std::string> address;  // none: counted toward no address yet
     std::function<void()> closer;
     Ticket* owner = nullptr;
   };
@@ -61,7 +67,9 @@ class ConnectionLimits {
     std::list<Entry> idle, busy;
     std::unordered_map<std::string, std::size_t> per_address;
     std::size_t total = 0;
+    std::size_t max_per_address = 0;  // constant: Limits::max_per_address
   };
+  Admission admit_as(std::optional<std::string> address);
   // Removes the oldest idle entry (mu held); returns its closer.
   static std::function<void()> take_oldest_idle(State& s);
   static void release(State& s, std::list<Entry>::iterator it, std::list<Entry>& from);
@@ -86,6 +94,10 @@ class ConnectionLimits::Ticket {
   // previous closer (the stream moved to a new owner). If the connection was already shed,
   // `closer` runs at once.
   void set_closer(std::function<void()> closer);
+  // Counts the connection under `address` from now on instead of the address it had (or
+  // none). False, and nothing changes, when `address` already holds max_per_address other
+  // connections or the connection was shed: the caller closes it.
+  bool set_address(const std::string& address);
   // True once the connection was shed (its place is already free).
   bool shed() const;
 

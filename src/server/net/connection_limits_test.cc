@@ -64,6 +64,36 @@ TEST(ConnectionLimits, AConnectionShedBeforeItHasACloserIsClosedWhenItGetsOne) {
   EXPECT_TRUE(closed);
 }
 
+TEST(ConnectionLimits, AnUnaddressedConnectionCountsOnlyTowardTheTotalUntilItGetsAnAddress) {
+  ConnectionLimits limits({.max_total = 4, .max_per_address = 1});
+  // Two connections from the same proxy, neither counted under its address.
+  auto p1 = limits.admit_unaddressed(), p2 = limits.admit_unaddressed();
+  ASSERT_TRUE(p1.ticket && p2.ticket);
+  EXPECT_EQ(limits.open(), 2u);
+  EXPECT_TRUE(p1.ticket->set_address("198.51.100.1"));
+  // The claimed address is now full: a second claim, and a direct connection, are refused.
+  EXPECT_FALSE(p2.ticket->set_address("198.51.100.1"));
+  EXPECT_EQ(limits.admit("198.51.100.1").refusal, ConnectionLimits::Refusal::kAddressFull);
+  EXPECT_TRUE(p2.ticket->set_address("198.51.100.2"));
+  // Moving to another address frees the first one.
+  EXPECT_TRUE(p1.ticket->set_address("198.51.100.3"));
+  EXPECT_TRUE(limits.admit("198.51.100.1").ticket);
+  p2.ticket.reset();
+  EXPECT_TRUE(limits.admit("198.51.100.2").ticket);
+  EXPECT_EQ(limits.open(), 1u);  // p1 alone: the other tickets were dropped
+}
+
+TEST(ConnectionLimits, UnaddressedConnectionsAreShedLikeOthers) {
+  ConnectionLimits limits({.max_total = 1, .max_per_address = 0});
+  auto p = limits.admit_unaddressed();
+  auto a = limits.admit("a");
+  ASSERT_TRUE(a.ticket);
+  EXPECT_TRUE(a.shed_one);
+  EXPECT_TRUE(p.ticket->shed());
+  EXPECT_FALSE(p.ticket->set_address("b"));
+  EXPECT_EQ(limits.open(), 1u);
+}
+
 TEST(ConnectionLimits, TicketsMayOutliveTheLimits) {
   Ticket t;
   {

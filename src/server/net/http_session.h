@@ -13,11 +13,13 @@
 
 namespace parley::net {
 
-// Serves `stream` until it closes. `ticket` is the connection's place in the limits; it is
+// Serves `stream` until it closes, as the client `remote_address` (the peer's, or the one
+// a trusted proxy's header named). `ticket` is the connection's place in the limits; it is
 // idle (sheddable) while waiting for a request head, and goes to the WebSocket session.
+// `preread`: bytes of the stream already read (after a PROXY header), parsed first.
 template <class Stream>
 boost::asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address,
-                                        std::unique_ptr<ConnectionLimits::Ticket> ticket);
+                                        std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread);
 
 // Lets `ticket` close `stream` (on the stream's strand) while this guard lives; the stream
 // must not move meanwhile. Create and destroy on the stream's strand.

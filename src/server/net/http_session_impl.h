@@ -169,6 +169,16 @@ bool is_api_path(std::string_view path) {
          path == "/readyz" || path == "/metrics";
 }
 
+// Whether a read of a request head failed on bytes that are not an HTTP request (rather than
+// on the connection: closed, reset, timed out).
+bool is_malformed_request(const beast::error_code& ec) {
+  using E = http::error;
+  for (E e : {E::bad_line_ending, E::bad_method, E::bad_target, E::bad_version, E::bad_field, E::bad_value,
+              E::bad_content_length, E::bad_transfer_encoding, E::bad_obs_fold, E::multiple_content_length})
+    if (ec == e) return true;
+  return false;
+}
+
 constexpr std::size_t kChunkBytes = 64 * 1024;
 
 // Writes an Api answer; a streamed body (an image) goes out in chunks read from its
@@ -345,8 +355,12 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
 
 template <class Stream>
 asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address,
-                                 std::unique_ptr<ConnectionLimits::Ticket> ticket) {
+                                 std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread) {
   beast::flat_buffer buffer;
+  if (!preread.empty()) {
+    buffer.commit(asio::buffer_copy(buffer.prepare(preread.size()), asio::buffer(preread)));
+    preread = {};
+  }
   const api::Arrival arrival = arrival_of(stream);
   std::optional<SheddableStream<Stream>> sheddable(std::in_place, stream, *ticket);
   for (;;) {
@@ -366,6 +380,14 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
     if (hec == http::error::header_limit) {
       auto res = json_response(11, false, 431,
                                error_json("headers_too_large", "request line and headers above 16 KiB"));
+      auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
+      if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
+      break;
+    }
+    if (is_malformed_request(hec)) {
+      // Not HTTP (a request line or header that does not parse, such as a PROXY header
+      // from a peer that is no trusted proxy): answered, then closed.
+      auto res = json_response(11, false, 400, error_json("bad_request", "malformed HTTP request"));
       auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
       if (!wec || wec == http::error::end_of_stream) co_await drain_briefly(stream);
       break;

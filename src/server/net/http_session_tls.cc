@@ -4,6 +4,6 @@
 namespace parley::net {
 
 template boost::asio::awaitable<void> serve_http<boost::beast::ssl_stream<boost::beast::tcp_stream>>(boost::beast::ssl_stream<boost::beast::tcp_stream>, Shared&, std::string,
-                                                     std::unique_ptr<ConnectionLimits::Ticket>);
+                                                     std::unique_ptr<ConnectionLimits::Ticket>, std::string);
 
 }  // namespace parley::net

@@ -3,8 +3,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -25,6 +27,7 @@
 
 #include "common/address_key.h"
 #include "server/net/http_session.h"
+#include "server/net/proxy_header.h"
 
 namespace parley::net {
 
@@ -34,6 +37,14 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// How long a trusted proxy has to send a connection's PROXY header (haproxy sends it at
+// once, with the connection).
+constexpr auto kProxyHeaderTimeout = std::chrono::seconds(10);
+
+// The address of a client that a trusted proxy relays without naming it. Not an IP
+// address: it matches no allow list, and such clients share one count.
+constexpr const char* kUnknownClient = "unknown";
 
 // Raises the soft limit on open descriptors to the hard limit; returns the soft limit in
 // force afterwards.
@@ -86,7 +97,10 @@ struct Server::Impl {
       }
       beast::error_code ignored;
       std::string remote = socket.remote_endpoint(ignored).address().to_string();
-      auto admission = shared.limits->admit(address_key(remote));
+      // A trusted proxy's connection counts under no address until its PROXY header names
+      // the client (serve_proxied); any other counts under its peer's address at once.
+      const bool proxied = shared.options.trusted_proxies.contains(remote);
+      auto admission = proxied ? shared.limits->admit_unaddressed() : shared.limits->admit(address_key(remote));
       if (admission.shed_one) shared.metrics->connections_shed.add();
       if (!admission.ticket) {
         // Closed at once, without reading or answering: the cheapest refusal.
@@ -96,28 +110,107 @@ struct Server::Impl {
       }
       socket.set_option(tcp::no_delay(true), ignored);
       auto ex = socket.get_executor();
-      if (use_tls) {
-        asio::co_spawn(ex, serve_tls(beast::tcp_stream(std::move(socket)), std::move(remote),
-                                     std::move(admission.ticket)),
+      if (proxied) {
+        asio::co_spawn(ex, serve_proxied(beast::tcp_stream(std::move(socket)), std::move(remote),
+                                         std::move(admission.ticket)),
                        asio::detached);
       } else {
-        asio::co_spawn(ex, serve_http(beast::tcp_stream(std::move(socket)), shared, std::move(remote),
-                                      std::move(admission.ticket)),
+        asio::co_spawn(ex, serve(beast::tcp_stream(std::move(socket)), std::move(remote),
+                                 std::move(admission.ticket), std::string()),
                        asio::detached);
       }
     }
   }
 
+  // Serves a connection whose client is `remote`; `preread` holds bytes that arrived
+  // after the PROXY header (the start of the TLS handshake or of the first request).
+  asio::awaitable<void> serve(beast::tcp_stream stream, std::string remote,
+                              std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread) {
+    if (use_tls)
+      co_await serve_tls(std::move(stream), std::move(remote), std::move(ticket), std::move(preread));
+    else
+      co_await serve_http(std::move(stream), shared, std::move(remote), std::move(ticket), std::move(preread));
+  }
+
+  // A connection from a trusted proxy: reads its PROXY header, counts the connection under
+  // the client it names, and serves it as that client's. Closed without an answer when the
+  // header is missing, malformed or late, or when the client's address is at its cap.
+  asio::awaitable<void> serve_proxied(beast::tcp_stream stream, std::string proxy,
+                                      std::unique_ptr<ConnectionLimits::Ticket> ticket) {
+    std::string preread;
+    Result<ProxyHeader> header = Error::make(Errc::kInternal, "");
+    {
+      // Waiting for the header, the connection is idle: it may be shed like any other.
+      SheddableStream<beast::tcp_stream> sheddable(stream, *ticket);
+      header = co_await read_proxy_header(stream, preread);
+    }
+    if (!header) {
+      shared.metrics->proxy_headers_refused.add();
+      spdlog::debug("connection from proxy {} closed: {}", proxy, header.error().message);
+      co_return;
+    }
+    std::string client;
+    switch (header->source) {
+      case ProxyHeader::Source::kClient: client = header->address; break;
+      // The proxy's own connection (a health check) is the proxy's.
+      case ProxyHeader::Source::kLocal: client = proxy; break;
+      // A relayed client the proxy could not name: never the proxy's address, which could
+      // be in an allow list (a proxy on loopback would give its clients loopback's rights).
+      case ProxyHeader::Source::kUnknown: client = kUnknownClient; break;
+    }
+    if (!ticket->set_address(address_key(client))) {
+      shared.metrics->connections_refused.add();
+      co_return;
+    }
+    co_await serve(std::move(stream), std::move(client), std::move(ticket), std::move(preread));
+  }
+
+  // Reads the PROXY header at the start of `stream`, at most kProxyHeaderMaxBytes within
+  // kProxyHeaderTimeout; bytes read past it go to `rest`. Errors: kBadRequest (malformed,
+  // closed or late).
+  asio::awaitable<Result<ProxyHeader>> read_proxy_header(beast::tcp_stream& stream, std::string& rest) {
+    std::array<char, kProxyHeaderMaxBytes> buf;
+    std::size_t have = 0;
+    stream.expires_after(kProxyHeaderTimeout);
+    for (;;) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(buf.data() + have, buf.size() - have),
+                                                     asio::as_tuple(asio::use_awaitable));
+      if (ec == beast::error::timeout) co_return Error::make(Errc::kBadRequest, "PROXY header: not sent in time");
+      if (ec) co_return Error::make(Errc::kBadRequest, "PROXY header: " + ec.message());
+      have += n;
+      auto parsed = parse_proxy_header(std::string_view(buf.data(), have));
+      if (!parsed) co_return parsed.error();
+      if (!*parsed) {
+        // parse_proxy_header answers for good once the buffer is full; were it ever to ask
+        // for more then, a read of nothing must not spin.
+        if (have == buf.size()) co_return Error::make(Errc::kBadRequest, "PROXY header: too long");
+        continue;
+      }
+      ProxyHeader h = std::move(**parsed);
+      rest.assign(buf.data() + h.length, have - h.length);
+      stream.expires_never();
+      co_return h;
+    }
+  }
+
   asio::awaitable<void> serve_tls(beast::tcp_stream tcp_stream, std::string remote,
-                                  std::unique_ptr<ConnectionLimits::Ticket> ticket) {
+                                  std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread) {
     beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls);
     {
       SheddableStream<beast::ssl_stream<beast::tcp_stream>> sheddable(stream, *ticket);
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(15));
-      auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+      beast::error_code ec;
+      if (preread.empty()) {
+        std::tie(ec) = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+      } else {
+        // The handshake's first bytes came with the PROXY header.
+        std::size_t used = 0;
+        std::tie(ec, used) = co_await stream.async_handshake(ssl::stream_base::server, asio::buffer(preread),
+                                                             asio::as_tuple(asio::use_awaitable));
+      }
       if (ec) co_return;
     }
-    co_await serve_http(std::move(stream), shared, std::move(remote), std::move(ticket));
+    co_await serve_http(std::move(stream), shared, std::move(remote), std::move(ticket), std::string());
   }
 
   asio::io_context ioc;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "server/api/address_list.h"
 #include "server/api/api.h"
 
 namespace parley::net {
@@ -42,6 +43,12 @@ struct ServerOptions {
   std::size_t max_connections = 0;
   std::size_t max_connections_per_address = 1024;  // 0: no limit
   std::size_t fd_reserve = 128;
+  // Peers that announce each connection's client with a PROXY protocol header (v1 or v2,
+  // src/server/net/proxy_header.h) before anything else: from a listed peer, the header
+  // must arrive within kProxyHeaderTimeout, and the address it names replaces the peer's
+  // for every per-address limit and list; without a valid header the connection is closed.
+  // From any other peer a PROXY header is just bytes (HTTP answers 400). Empty: nobody.
+  api::AddressList trusted_proxies;
 };
 
 class Server {

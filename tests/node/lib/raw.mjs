@@ -7,10 +7,11 @@ import { T } from './client.mjs';
 /**
  * Sends `head` as is and resolves with {status, headers, body, raw} once the server closes
  * the connection; status is 0 when no HTTP answer came. Rejects after timeoutMs.
+ * `localAddress`: the source address to connect from (any of 127.0.0.0/8 on loopback).
  */
-export function rawRequest(server, head, { timeoutMs = T(10000) } = {}) {
+export function rawRequest(server, head, { timeoutMs = T(10000), localAddress } = {}) {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(server.port, '127.0.0.1');
+    const socket = net.connect({ port: server.port, host: '127.0.0.1', localAddress });
     const chunks = [];
     const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no answer to ${JSON.stringify(head.slice(0, 200))}`)); }, timeoutMs);
     socket.on('connect', () => socket.write(head));

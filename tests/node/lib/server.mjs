@@ -18,6 +18,7 @@
 
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,14 +75,28 @@ export async function freePort() {
   });
 }
 
+/** The status of a GET over HTTPS that accepts any certificate (a test's self-signed one). */
+function httpsStatus(url, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { rejectUnauthorized: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
 class ServerProcess {
   constructor({ port, dataDir, args }) {
     this.port = port;
     this.dataDir = dataDir;
     this.dbPath = path.join(dataDir, 'parley.db');
     this.args = args;
-    this.url = `http://127.0.0.1:${port}`;
-    this.wsUrl = `ws://127.0.0.1:${port}/api/v1/ws`;
+    // With --tls-cert the server speaks only HTTPS/WSS (the tests' certificates are their own).
+    this.tls = args.includes('--tls-cert');
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    this.wsUrl = `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/api/v1/ws`;
     this.child = null;
     this.exitInfo = null;
     this.expectExit = false;
@@ -127,9 +142,13 @@ class ServerProcess {
     while (Date.now() < deadline) {
       if (this.exitInfo) return false;
       try {
-        const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
-        await res.arrayBuffer();
-        if (res.status === 200) return true;
+        if (this.tls) {
+          if (await httpsStatus(`${this.url}/healthz`, 1000) === 200) return true;
+        } else {
+          const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
+          await res.arrayBuffer();
+          if (res.status === 200) return true;
+        }
       } catch { /* not listening yet */ }
       await sleep(50);
     }
