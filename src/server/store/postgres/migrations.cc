@@ -248,8 +248,15 @@ ALTER TABLE members ADD COLUMN archived SMALLINT NOT NULL DEFAULT 0 CHECK (archi
 )sql";
 
 // Append new migrations here; never edit one that has shipped.
+// media: kind and name, as SQLite migration 13 (sqlite/migrations.cc) describes them.
+const char* const kMigration10 = R"sql(
+ALTER TABLE media ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
+ALTER TABLE media ADD COLUMN name TEXT NOT NULL DEFAULT '';
+)sql";
+
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-                                   kMigration6, kMigration7, kMigration8, kMigration9};
+                                   kMigration6, kMigration7, kMigration8, kMigration9,
+                                   kMigration10};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

@@ -376,10 +376,20 @@ ALTER TABLE members ADD COLUMN pinned_at INTEGER NULL;
 ALTER TABLE members ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// media          kind: what was uploaded, "image" (processed photo), "file" (a document,
+//                stored as sent) or "voice" (an Opus recording); name: the sanitised file
+//                name of a "file" upload (media/file_name.h), empty otherwise. Uploads of
+//                any kind but "image" have no thumbnail: thumb_* repeat the full blob.
+const char* const kMigration13 = R"sql(
+ALTER TABLE media ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
+ALTER TABLE media ADD COLUMN name TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                    kMigration5, kMigration6, kMigration7, kMigration8,
-                                   kMigration9, kMigration10, kMigration11, kMigration12};
+                                   kMigration9, kMigration10, kMigration11, kMigration12,
+                                   kMigration13};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {
