@@ -53,7 +53,8 @@ json::object message(const store::MessageRecord& m) {
     // Written by the domain at send time (chat/attachments.h).
     boost::system::error_code ec;
     json::value v = json::parse(m.attachment, ec);
-    if (!ec && v.is_object()) o["image"] = std::move(v);
+    // Under the message's kind: "image", "file" or "voice".
+    if (!ec && v.is_object()) o[m.kind == "file" || m.kind == "voice" ? m.kind : "image"] = std::move(v);
   }
   return o;
 }
@@ -85,7 +86,15 @@ json::object search_hit(const store::SearchHit& hit) {
 }
 
 json::object media(const store::MediaRecord& m) {
-  return json::parse(chat::image_attachment(m)).as_object();
+  json::object o;
+  if (m.kind == "image") {
+    o = json::parse(chat::image_attachment(m)).as_object();
+  } else {
+    o = {{"media_id", m.id}, {"mime", m.mime}, {"size", m.size}};
+    if (m.kind == "file") o["name"] = m.name;
+  }
+  o["kind"] = m.kind;
+  return o;
 }
 
 json::object member(const store::MemberRecord& m) {

@@ -70,8 +70,11 @@ struct SendRequest {
   int64_t conversation_id = 0;
   std::string client_id;
   std::string text;      // with media_id: the caption, may be empty
-  std::string media_id;  // non-empty: a message of kind "image" showing this upload
+  std::string media_id;  // non-empty: a message of the upload's kind ("image", "file",
+                         // "voice") showing this upload
   int64_t reply_to = 0;  // > 0: quotes the message with this seq in the same conversation
+  int64_t duration_ms = 0;  // kind voice (required then, refused otherwise): attachments.h
+  std::string waveform;     // kind voice: base64, attachments.h
 };
 
 // Forwarding (forwarding.cc): at most this many target conversations per request, and the

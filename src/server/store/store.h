@@ -65,6 +65,7 @@ struct MessageRecord {
   int64_t sender_id = 0;
   std::string client_id;        // unique per sender
   std::string kind;             // "text" | "system" (group events, JSON in text) | "image"
+                                // | "file" | "voice" (the upload's kind)
   std::string text;             // kind "image": the caption, may be empty; empty once deleted
   int64_t ts = 0;               // server time of the commit, ms since epoch
   int64_t version = 0;          // the version of the newest change to the message
