@@ -86,14 +86,11 @@ json::object search_hit(const store::SearchHit& hit) {
 }
 
 json::object media(const store::MediaRecord& m) {
-  json::object o;
-  if (m.kind == "image") {
-    o = json::parse(chat::image_attachment(m)).as_object();
-  } else {
-    o = {{"media_id", m.id}, {"mime", m.mime}, {"size", m.size}};
-    if (m.kind == "file") o["name"] = m.name;
-  }
-  o["kind"] = m.kind;
+  // A photo's is exactly the image object its messages carry (no kind: older clients
+  // compare the two); the other kinds say what they are.
+  if (m.kind == "image") return json::parse(chat::image_attachment(m)).as_object();
+  json::object o{{"media_id", m.id}, {"kind", m.kind}, {"mime", m.mime}, {"size", m.size}};
+  if (m.kind == "file") o["name"] = m.name;
   return o;
 }
 

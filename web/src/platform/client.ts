@@ -13,6 +13,7 @@ import {
   type ChangesPage,
   type Conversation,
   type HistoryPage,
+  type FileInfo,
   type ImageInfo,
   type Member,
   type Message,
@@ -22,6 +23,7 @@ import {
   type SearchPage,
   type SyncPage,
   type User,
+  type VoiceInfo,
 } from '../core/types';
 import { http, uploadFile } from './api';
 import { LinkCache, type Links } from '../core/media';
@@ -51,6 +53,10 @@ export interface PhotoUpload {
   preview: string;
   /** The error code when the upload failed. */
   error?: string;
+  /** A document or voice clip rather than a photo (`preview` is then empty). */
+  kind?: 'file' | 'voice';
+  /** A document's file name as picked. */
+  name?: string;
 }
 
 /**
@@ -393,10 +399,59 @@ export class ParleyClient {
     );
   }
 
+  /**
+   * Uploads a document (any file) under its name, then sends it as a `file` message with
+   * `caption` as its text.
+   */
+  sendDocument(conversationId: number, file: File, caption: string): void {
+    const q = `kind=file&name=${encodeURIComponent(file.name)}`;
+    this.uploadThenSend(conversationId, file, caption, 'file', file.name, q, file.type || 'application/octet-stream', (media) => ({
+      file: { media_id: media.media_id, name: media.name ?? file.name, mime: media.mime, size: media.size },
+    }));
+  }
+
+  /**
+   * Uploads a recording (Opus in WebM or Ogg) and sends it as a `voice` message with the
+   * duration and waveform the recorder measured (docs/protocol.md: computed by the client).
+   */
+  sendVoice(conversationId: number, clip: Blob, durationMs: number, waveform: string): void {
+    this.uploadThenSend(conversationId, clip, '', 'voice', undefined, 'kind=voice', clip.type || 'audio/webm', (media) => ({
+      voice: { media_id: media.media_id, mime: media.mime, size: media.size, duration_ms: Math.max(1, Math.round(durationMs)), waveform },
+    }));
+  }
+
+  private uploadThenSend(
+    conversationId: number,
+    blob: Blob,
+    caption: string,
+    kind: 'file' | 'voice',
+    name: string | undefined,
+    query: string,
+    contentType: string,
+    attachment: (media: { media_id: string; mime: string; size: number; name?: string }) => { file?: FileInfo; voice?: VoiceInfo },
+  ): void {
+    const up: PhotoUpload = { id: this.nextUploadId++, conversation_id: conversationId, caption, loaded: 0, total: blob.size, created_at: Date.now(), preview: '', kind, name };
+    this.uploads = [...this.uploads, up];
+    this.emit();
+    const update = (patch: Partial<PhotoUpload>) => {
+      this.uploads = this.uploads.map((u) => (u.id === up.id ? { ...u, ...patch } : u));
+      this.emit();
+    };
+    uploadFile<{ media: { media_id: string; mime: string; size: number; name?: string } }>(`/media?${query}`, blob, this.session.token, (loaded, total) => update({ loaded, total }), contentType).then(
+      (r) => {
+        this.dismissUpload(up.id);
+        this.outbox.add(conversationId, caption, undefined, undefined, attachment(r.media));
+        this.emit();
+        this.pump();
+      },
+      (err: unknown) => update({ error: err instanceof ApiError ? err.code : 'internal' }),
+    );
+  }
+
   dismissUpload(id: number): void {
     const up = this.uploads.find((u) => u.id === id);
     if (!up) return;
-    URL.revokeObjectURL(up.preview);
+    if (up.preview) URL.revokeObjectURL(up.preview);
     this.uploads = this.uploads.filter((u) => u.id !== id);
     this.emit();
   }
@@ -430,6 +485,8 @@ export class ParleyClient {
           client_id: e.client_id,
           text: e.text,
           ...(e.image ? { media_id: e.image.media_id } : {}),
+          ...(e.file ? { media_id: e.file.media_id } : {}),
+          ...(e.voice ? { media_id: e.voice.media_id, duration_ms: e.voice.duration_ms, waveform: e.voice.waveform } : {}),
           ...(e.reply_to ? { reply_to: e.reply_to } : {}),
         })
         .then(
