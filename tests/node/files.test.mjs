@@ -275,3 +275,49 @@ test('documents: only members fetch them, identical bytes share one blob, delete
   while (blobFiles(server).length > 0 && Date.now() < deadline) await sleep(100);
   assert.equal(blobFiles(server).length, 0, 'collected');
 });
+
+test('played: the first play of a voice message is recorded once, shown to the sender, and refused where it makes no sense', async (t) => {
+  const server = await startServer(t, { args: ARGS });
+  const [alice, bob, carol, eve] = await Promise.all(['alice', 'bob', 'carol', 'eve'].map((u) => register(server, u)));
+  const group = await api(server, 'POST', '/api/v1/groups', { token: alice.token, body: { name: 'Band', member_usernames: ['bob', 'carol'] } });
+  assertStatus(group, 201, 'group');
+  const gid = group.body.conversation.id;
+  const ac = await connect(t, server, alice.token);
+  const bc = await connect(t, server, bob.token);
+  const cc = await connect(t, server, carol.token);
+  const clip = oggOpus(1000);
+  const voice = await uploadOk(server, alice.token, clip, { kind: 'voice', type: 'audio/ogg' });
+  const ack = await ac.call({ type: 'send', conversation_id: gid, client_id: cid(), media_id: voice.media_id, duration_ms: 1000, waveform: waveform() }, 'ack');
+  const seq = ack.message.seq;
+  const text = await ac.call({ type: 'send', conversation_id: gid, client_id: cid(), text: 'lyrics' }, 'ack');
+
+  const first = await bc.call({ type: 'played', conversation_id: gid, seq }, 'played');
+  assert.equal(first.changed, true);
+  assert.ok(first.played_at > 0);
+  const ev = await ac.event('voice_played', (f) => f.seq === seq);
+  assert.deepEqual({ ...ev, type: undefined }, { type: undefined, conversation_id: gid, seq, user_id: bob.user.id, played_at: first.played_at });
+  const again = await api(server, 'POST', `/api/v1/conversations/${gid}/messages/${seq}/played`, { token: bob.token });
+  assertStatus(again, 200, 'again over HTTP');
+  assert.deepEqual(again.body, { changed: false, played_at: first.played_at });
+
+  const info = await api(server, 'GET', `/api/v1/conversations/${gid}/messages/${seq}/receipts`, { token: alice.token });
+  assertStatus(info, 200, 'message info');
+  const byUser = Object.fromEntries(info.body.receipts.map((r) => [r.user.username, r.played_at]));
+  assert.deepEqual(byUser, { bob: first.played_at, carol: null });
+
+  for (const [client, frame, code, what] of [
+    [ac, { conversation_id: gid, seq }, 'invalid_argument', 'the sender'],
+    [cc, { conversation_id: gid, seq: text.message.seq }, 'invalid_argument', 'a text message'],
+    [cc, { conversation_id: gid, seq: 999 }, 'not_found', 'no such message'],
+    [cc, { conversation_id: gid, seq: 0 }, 'invalid_argument', 'seq 0'],
+  ]) {
+    const f = await client.request({ type: 'played', ...frame });
+    assert.equal(f.code, code, `${what}: ${JSON.stringify(f)}`);
+  }
+  assertError(await api(server, 'POST', `/api/v1/conversations/${gid}/messages/${seq}/played`, { token: eve.token }), 404, 'not_found', 'not a member');
+  const bad = await cc.request({ type: 'played', conversation_id: gid, seq: 'x' });
+  assert.equal(bad.code, 'bad_request');
+
+  await ac.call({ type: 'delete', conversation_id: gid, seq, for: 'everyone' }, 'ok');
+  assert.equal((await cc.request({ type: 'played', conversation_id: gid, seq })).code, 'invalid_argument', 'deleted for everyone');
+});

@@ -1,5 +1,5 @@
 // End-to-end: Alice records a voice message with Chromium's fake microphone and sends it;
-// Bob plays it (the player advances, the speed switches); Alice sends a PDF and Bob
+// Bob plays it (the player advances, the speed switches) and Alice sees it played; Alice sends a PDF and Bob
 // downloads it under its own name, never displayed in the page.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,6 +89,8 @@ describe('documents and voice messages', () => {
     await eventually(async () => (await voice.getAttribute('data-state')) === 'playing' || (await voice.locator('.bar.played').count()) > 0, { message: 'playback to start' });
     await eventually(async () => (await voice.locator('.bar.played').count()) > 0, { message: 'the progress to advance' });
     assert.equal(await voice.locator('audio').evaluate((a) => a.playbackRate), 2, 'played at 2×');
+    // Alice sees that Bob played it.
+    await alice.page.locator('.msg.out .voice-bubble .voice-played').waitFor();
 
     // The PDF: name and size shown; the download keeps the name and the bytes.
     const file = bob.page.locator('.msg.in .file-bubble');

@@ -162,6 +162,27 @@ TEST_P(MediaStoreTest, KindAndNameRoundTripAndASingleBlobIsReportedOnce) {
   EXPECT_EQ(*unused, (std::vector<std::string>{"blob-file"}));
 }
 
+TEST_P(MediaStoreTest, AVoiceMessageIsPlayedOncePerRecipientAndTheFirstTimeStays) {
+  auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
+  const int64_t c = direct->conversation.id;
+  auto first = in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 1, id(1), 100); });
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->changed);
+  EXPECT_EQ(first->played_at, 100);
+  auto again = in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 1, id(1), 200); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(again->played_at, 100);
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 1, id(0), 300); }).ok());
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 2, id(1), 400); }).ok());
+  auto plays = store_->voice_plays(c, 1);
+  ASSERT_TRUE(plays.ok());
+  std::vector<std::pair<int64_t, int64_t>> expected{{id(0), 300}, {id(1), 100}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*plays, expected);
+  EXPECT_TRUE(store_->voice_plays(c, 3)->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, MediaStoreTest, ::testing::ValuesIn(test::store_kinds()),
                          [](const auto& info) { return info.param; });
 

@@ -148,6 +148,7 @@ struct MessageReceipt {
   UserRecord user;
   std::optional<int64_t> delivered_at;  // ms since epoch; absent: not yet
   std::optional<int64_t> read_at;
+  std::optional<int64_t> played_at;  // voice messages: when this member first played it
 };
 
 // A user in someone's contact list, with the owner's private nickname for them.
@@ -271,6 +272,16 @@ struct ReactionOutcome {
   int64_t version = 0;               // the message's version after the call
   bool changed = false;              // false: it was already so, nothing written
   std::vector<int64_t> member_ids;   // active members at commit time (for fan-out)
+};
+
+// A voice message played by one recipient (docs/protocol.md, "Played").
+struct PlayOutcome {
+  int64_t conversation_id = 0;
+  int64_t seq = 0;
+  int64_t user_id = 0;    // who played it
+  int64_t played_at = 0;  // the first time (ms since epoch); unchanged by later plays
+  bool changed = false;   // false: it had been played before, nothing written
+  int64_t sender_id = 0;  // filled by the domain, for the event
 };
 
 // A "delete for me".
@@ -529,6 +540,10 @@ class WriteTxn {
   // Deletes at most `limit` uploads created before `created_before` that no message
   // references. Returns the blob keys (sha256 values) that no remaining upload uses: the
   // caller removes those blobs after the commit.
+  // Records that user_id played the voice message at (conversation_id, seq), unless they
+  // had (the first time stays). The domain checks who may. Errors: kInternal.
+  virtual Result<PlayOutcome> mark_played(int64_t conversation_id, int64_t seq, int64_t user_id,
+                                          int64_t now) = 0;
   virtual Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
                                                                      int limit) = 0;
 };
@@ -674,6 +689,10 @@ class Store {
                                                             int64_t user_id) = 0;
   // Any upload of these exact bytes (by source_sha256), to reuse its processing.
   virtual Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) = 0;
+  // Who played the voice message at (conversation_id, seq) and when first: (user_id,
+  // played_at) by user id. No access check (the caller made it).
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> voice_plays(int64_t conversation_id,
+                                                                       int64_t seq) = 0;
 };
 
 }  // namespace parley::store

@@ -335,6 +335,10 @@ export class ParleyClient {
         if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number' || typeof f.user_id !== 'number') return;
         if (this.applyReactionLocally(f.conversation_id, f.seq, f.user_id, typeof f.emoji === 'string' ? f.emoji : null, f.version)) this.emit();
         return;
+      case 'voice_played':
+        if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number' || typeof f.user_id !== 'number') return;
+        this.notePlayed(f.conversation_id, f.seq, f.user_id);
+        return;
       case 'chat_state_changed':
         if (typeof f.conversation_id !== 'number') return;
         if (this.store.applyChatState(f.conversation_id, f)) this.emit();
@@ -723,6 +727,34 @@ export class ParleyClient {
   // ---------- reactions ----------
 
   /** Sets (or with null removes) the user's one reaction on a message. Throws ApiError. */
+  /** Voice messages played, per "conversation:seq": who played them (from voice_played events and own plays). */
+  private played = new Map<string, Set<number>>();
+
+  private notePlayed(conversationId: number, seq: number, userId: number): void {
+    const key = `${conversationId}:${seq}`;
+    const who = this.played.get(key) ?? new Set<number>();
+    if (who.has(userId)) return;
+    who.add(userId);
+    this.played.set(key, who);
+    this.emit();
+  }
+
+  /** Whether anyone but `exceptUser` is known to have played the voice message. */
+  playedBy(conversationId: number, seq: number, exceptUser: number): boolean {
+    const who = this.played.get(`${conversationId}:${seq}`);
+    return !!who && [...who].some((u) => u !== exceptUser);
+  }
+
+  /** Tells the server the user started playing someone else's voice message ("played"). */
+  markPlayed(conversationId: number, seq: number): void {
+    const me = this.session.user.id;
+    if (this.played.get(`${conversationId}:${seq}`)?.has(me)) return;
+    http<{ changed: boolean }>('POST', `/conversations/${conversationId}/messages/${seq}/played`, undefined, this.session.token).then(
+      () => this.notePlayed(conversationId, seq, me),
+      () => undefined, // offline or refused: the next play tries again
+    );
+  }
+
   async react(conversationId: number, seq: number, emoji: string | null): Promise<void> {
     const path = `/conversations/${conversationId}/messages/${seq}/reaction`;
     const r = emoji

@@ -42,7 +42,7 @@ export function FileBubble({ client, file }: { client: ParleyClient; file: FileI
 const SPEEDS = [1, 1.5, 2];
 
 /** A voice message: play/pause, a waveform that fills as it plays (click to seek), and speed. */
-export function VoiceBubble({ client, voice }: { client: ParleyClient; voice: VoiceInfo }) {
+export function VoiceBubble({ client, voice, onPlay, played }: { client: ParleyClient; voice: VoiceInfo; onPlay?: () => void; played?: boolean }) {
   const audio = useRef<HTMLAudioElement>(null);
   const [src, setSrc] = useState<string | null>(null);
   const [playing, setPlaying] = useState(false);
@@ -80,7 +80,10 @@ export function VoiceBubble({ client, voice }: { client: ParleyClient; voice: Vo
           ref={audio}
           src={src}
           preload="metadata"
-          onPlay={() => setPlaying(true)}
+          onPlay={() => {
+            setPlaying(true);
+            onPlay?.();
+          }}
           onPause={() => setPlaying(false)}
           onEnded={() => {
             setPlaying(false);
@@ -114,6 +117,11 @@ export function VoiceBubble({ client, voice }: { client: ParleyClient; voice: Vo
         ))}
       </div>
       <span class="voice-time">{formatDuration((playing || position > 0 ? position : duration) * 1000)}</span>
+      {played && (
+        <span class="voice-played" title="Played" aria-label="Played">
+          ●
+        </span>
+      )}
       <button
         type="button"
         class="voice-speed"

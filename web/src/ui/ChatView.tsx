@@ -558,7 +558,14 @@ export function ChatView({
                     <PhotoBubble client={client} image={r.image} caption={r.text} onOpen={() => setViewing({ image: r.image!, caption: r.text })} />
                   )}
                   {r.file && <FileBubble client={client} file={r.file} />}
-                  {r.voice && <VoiceBubble client={client} voice={r.voice} />}
+                  {r.voice && (
+                    <VoiceBubble
+                      client={client}
+                      voice={r.voice}
+                      onPlay={!r.mine && r.seq !== undefined ? () => client.markPlayed(conversationId, r.seq!) : undefined}
+                      played={r.mine && r.seq !== undefined ? client.playedBy(conversationId, r.seq, me) : undefined}
+                    />
+                  )}
                   {r.upload !== undefined &&
                     (() => {
                       const u = uploads.find((x) => x.id === r.upload)!;

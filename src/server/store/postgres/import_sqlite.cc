@@ -77,6 +77,7 @@ const std::vector<TableSpec>& tables() {
        {"user_id", "message_id", "conversation_id", "version"},
        {"user_id", "message_id"}},
       {"disabled_accounts", {"user_id", "disabled_at"}, {"user_id"}},
+      {"voice_plays", {"conversation_id", "seq", "user_id", "played_at"}, {"conversation_id", "seq", "user_id"}},
   };
   return kTables;
 }

@@ -172,4 +172,42 @@ Result<std::optional<MediaRecord>> PgStore::media_by_source(std::string_view sou
   });
 }
 
+// ---- voice plays ---------------------------------------------------------------------
+
+Result<PlayOutcome> PgWriteTxn::mark_played(int64_t conversation_id, int64_t seq,
+                                                int64_t user_id, int64_t now) {
+  if (failed()) return failed_error();
+  auto run = [&]() -> Result<PlayOutcome> {
+    PlayOutcome out{conversation_id, seq, user_id, now, false, 0};
+    PARLEY_PG_ASSIGN(Stmt ins, db_.prepare("INSERT INTO voice_plays (conversation_id, seq, user_id, played_at)"
+                                              " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+    ins.bind_all(conversation_id, seq, user_id, now);
+    PARLEY_PG_TRY(ins.run());
+    out.changed = ins.changes() > 0;
+    PARLEY_PG_ASSIGN(Stmt get, db_.prepare("SELECT played_at FROM voice_plays"
+                                              " WHERE conversation_id = ? AND seq = ? AND user_id = ?"));
+    get.bind_all(conversation_id, seq, user_id);
+    PARLEY_PG_ASSIGN(bool row, get.step());
+    if (row) out.played_at = get.i64(0);
+    return out;
+  };
+  return guard(run());
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> PgStore::voice_plays(int64_t conversation_id,
+                                                                          int64_t seq) {
+  return read([&](Conn& db) -> Result<std::vector<std::pair<int64_t, int64_t>>> {
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare("SELECT user_id, played_at FROM voice_plays"
+                                              " WHERE conversation_id = ? AND seq = ? ORDER BY user_id"));
+    stmt.bind_all(conversation_id, seq);
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (;;) {
+      PARLEY_PG_ASSIGN(bool row, stmt.step());
+      if (!row) break;
+      out.emplace_back(stmt.i64(0), stmt.i64(1));
+    }
+    return out;
+  });
+}
+
 }  // namespace parley::store::pg

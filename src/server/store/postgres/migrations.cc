@@ -254,9 +254,20 @@ ALTER TABLE media ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
 ALTER TABLE media ADD COLUMN name TEXT NOT NULL DEFAULT '';
 )sql";
 
+// voice_plays, as SQLite migration 14 describes it.
+const char* const kMigration11 = R"sql(
+CREATE TABLE voice_plays (
+  conversation_id BIGINT NOT NULL REFERENCES conversations (id),
+  seq             BIGINT NOT NULL,
+  user_id         BIGINT NOT NULL REFERENCES users (id),
+  played_at       BIGINT NOT NULL,
+  PRIMARY KEY (conversation_id, seq, user_id)
+);
+)sql";
+
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
                                    kMigration6, kMigration7, kMigration8, kMigration9,
-                                   kMigration10};
+                                   kMigration10, kMigration11};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.
