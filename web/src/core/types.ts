@@ -156,6 +156,8 @@ export interface MessageReceipt {
   user: User;
   delivered_at: number | null;
   read_at: number | null;
+  /** Voice messages: when this member first played it (absent from older servers). */
+  played_at?: number | null;
 }
 
 export interface AuthResult {
