@@ -321,3 +321,25 @@ test('played: the first play of a voice message is recorded once, shown to the s
   await ac.call({ type: 'delete', conversation_id: gid, seq, for: 'everyone' }, 'ok');
   assert.equal((await cc.request({ type: 'played', conversation_id: gid, seq })).code, 'invalid_argument', 'deleted for everyone');
 });
+
+test('a document and a voice message are forwarded without a new upload; the copy grants access in its chat', async (t) => {
+  const server = await startServer(t, { args: ARGS });
+  const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((u) => register(server, u)));
+  const { conversation: ab } = await openConversation(server, alice.token, 'bob');
+  const { conversation: bc } = await openConversation(server, bob.token, 'carol');
+  const ac = await connect(t, server, alice.token);
+  const bob1 = await connect(t, server, bob.token);
+  const doc = await uploadOk(server, alice.token, Buffer.from('%PDF-1.4\nminutes\n'), { name: 'minutes.pdf' });
+  const voice = await uploadOk(server, alice.token, oggOpus(500), { kind: 'voice' });
+  const d = await ac.call({ type: 'send', conversation_id: ab.id, client_id: cid(), media_id: doc.media_id, text: 'notes' }, 'ack');
+  const v = await ac.call({ type: 'send', conversation_id: ab.id, client_id: cid(), media_id: voice.media_id, duration_ms: 500, waveform: waveform(2) }, 'ack');
+  assertError(await api(server, 'GET', `/api/v1/media/${doc.media_id}`, { token: carol.token }), 404, 'not_found', 'carol before the forward');
+  for (const [m, key] of [[d.message, 'file'], [v.message, 'voice']]) {
+    const fw = await bob1.call({ type: 'forward', conversation_id: ab.id, seq: m.seq, to: [bc.id], client_id: cid('fw') }, 'forwarded');
+    const copy = fw.results[0].message;
+    assert.equal(copy.kind, key);
+    assert.equal(copy.forwarded, true);
+    assert.deepEqual(copy[key], m[key], 'the same attachment, the same upload');
+    assertStatus(await download(server, `/api/v1/media/${m[key].media_id}/full`, { token: carol.token }), 200, `carol fetches the forwarded ${key}`);
+  }
+});
