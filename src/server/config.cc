@@ -192,6 +192,8 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::commit_batch_max, 1, 100000)},
       {"max-upload-bytes", "largest photo upload; larger ones get 413 (default 26214400)",
        number<int64_t>(&Config::max_upload_bytes, 1024, 1LL << 32)},
+      {"media-max-file-bytes", "largest document upload; larger ones get 413 (default 104857600)",
+       number<int64_t>(&Config::media_max_file_bytes, 1024, 1LL << 36)},
       {"media-max-pixels", "largest photo in pixels, checked before decoding (default 40000000)",
        number<int64_t>(&Config::media_max_pixels, 1, 1LL << 31)},
       {"media-threads", "threads processing photos (default 1)",

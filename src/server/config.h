@@ -68,6 +68,7 @@ struct Config {
   int64_t presence_last_seen_write_ms = 60000;
   // Photos (src/server/media).
   int64_t max_upload_bytes = 25LL << 20;
+  int64_t media_max_file_bytes = 100LL << 20;  // documents (kind "file")
   int64_t media_max_pixels = 40'000'000;
   int64_t media_threads = 1;
   int64_t media_uploads_per_user = 6;  // uploads in progress per user

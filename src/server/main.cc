@@ -327,6 +327,7 @@ int main(int argc, char** argv) {
   }
   media::MediaOptions mo;
   mo.max_upload_bytes = static_cast<uint64_t>(c.max_upload_bytes);
+  mo.max_file_bytes = static_cast<uint64_t>(c.media_max_file_bytes);
   mo.limits.max_pixels = c.media_max_pixels;
   mo.threads = static_cast<int>(c.media_threads);
   mo.uploads_per_user = static_cast<int>(c.media_uploads_per_user);

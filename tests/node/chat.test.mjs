@@ -197,7 +197,7 @@ test('alice and bob chat with acks, live messages and receipts', async (t) => {
   const infoPath = `/api/v1/conversations/${conv.id}/messages/1/receipts`;
   let info = await api(server, 'GET', infoPath, { token: alice.token });
   assertStatus(info, 200, 'message info');
-  assert.deepEqual(info.body.receipts, [{ user: bob.user, delivered_at: null, read_at: null }]);
+  assert.deepEqual(info.body.receipts, [{ user: bob.user, delivered_at: null, read_at: null, played_at: null }]);
   let row = (await api(server, 'GET', `/api/v1/conversations/${conv.id}`, { token: alice.token })).body.conversation;
   assert.equal(row.min_delivered_seq, 0, 'not delivered to bob yet');
   assert.equal(row.min_read_seq, 0);

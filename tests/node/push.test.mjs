@@ -19,6 +19,7 @@ import {
 import {
   browserKeys, decrypt, fakePushService, selfSignedCert, verifyVapid, waitMetric,
 } from './lib/push.mjs';
+import { oggOpus, waveform } from './lib/voice.mjs';
 
 const GRACE = T(300);
 
@@ -95,6 +96,28 @@ test('an offline device gets an encrypted, VAPID-signed push with the documented
   assert.equal(req.headers.ttl, '86400');
   verifyVapid(req, config.body.vapid_public_key, ctx.service.origin);
   await waitMetric(ctx.server, 'parley_push_sent_total', 1);
+});
+
+test('a document and a voice message are pushed with what to show instead of text', async (t) => {
+  const ctx = await trio(t);
+  const up = async (query, bytes) => {
+    const res = await api(ctx.server, 'POST', `/api/v1/media?${query}`, { token: ctx.alice.token, raw: bytes, headers: { 'content-type': 'application/octet-stream' } });
+    assertStatus(res, 201, query);
+    return res.body.media.media_id;
+  };
+  const doc = await up(`kind=file&name=${encodeURIComponent('Menu \u00e9t\u00e9.pdf')}`, Buffer.from('%PDF-1.4\n'));
+  const voice = await up('kind=voice', oggOpus(500));
+  assertStatus(await api(ctx.server, 'POST', `/api/v1/conversations/${ctx.ab.id}/messages`,
+    { token: ctx.alice.token, body: { client_id: cid(), media_id: doc, text: 'tonight' } }), 200, 'send the file');
+  const first = decrypt(await ctx.service.waitFor('/bob', (r) => decrypt(r, ctx.keys).attachment === 'file'), ctx.keys);
+  assert.equal(first.file_name, 'Menu \u00e9t\u00e9.pdf');
+  assert.equal(first.text, 'tonight');
+  assert.equal(first.media, undefined);
+  assertStatus(await api(ctx.server, 'POST', `/api/v1/conversations/${ctx.ab.id}/messages`,
+    { token: ctx.alice.token, body: { client_id: cid(), media_id: voice, duration_ms: 500, waveform: waveform() } }), 200, 'send the voice message');
+  const second = decrypt(await ctx.service.waitFor('/bob', (r) => decrypt(r, ctx.keys).attachment === 'voice'), ctx.keys);
+  assert.equal(second.text, '');
+  assert.equal(second.file_name, undefined);
 });
 
 test('the "hidden" preview leaves sender and text out', async (t) => {

@@ -170,11 +170,12 @@ function slowDown(context) {
   return context;
 }
 
-export async function startBrowser() {
+/** `extraArgs`: more Chromium flags, e.g. a fake microphone. */
+export async function startBrowser({ extraArgs = [] } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (...args) => showConsole(slowDown(watchCsp(await newContext(...args))));

@@ -109,7 +109,13 @@ self.addEventListener('notificationclick', (event) => {
 });
 
 function notificationFor(p) {
-  const media = p.media ? (p.text ? '\u{1F4F7} ' + p.text : '\u{1F4F7} Photo') : p.text;
+  const media = p.media
+    ? p.text ? '\u{1F4F7} ' + p.text : '\u{1F4F7} Photo'
+    : p.attachment === 'file'
+      ? '\u{1F4C4} ' + (p.file_name || 'File') + (p.text ? ': ' + p.text : '')
+      : p.attachment === 'voice'
+        ? '\u{1F3A4} Voice message'
+        : p.text;
   if (!p.sender) return { title: 'Parley', body: p.count > 1 ? p.count + ' new messages' : 'New message' };
   const who = p.sender.display_name || p.sender.username;
   const title = p.kind === 'group' && p.conversation_name ? p.conversation_name : who;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { fitBox, LinkCache, uploadProblem, type Links } from '../src/core/media';
+import {
+  fileUploadProblem, fitBox, formatDuration, formatSize, isPhotoFile, LinkCache, MAX_FILE_BYTES, uploadProblem, waveformLevels, waveformOf, type Links,
+} from '../src/core/media';
 import { photoPreview } from '../src/core/groups';
 
 describe('photos', () => {
@@ -36,5 +38,37 @@ describe('photos', () => {
     expect((await cache.get('x')).full).toBe('/media/x/full?n=1');
     now = 560_000; // within the last minute: fetch fresh links
     expect((await cache.get('x')).full).toBe('/media/x/full?n=2');
+  });
+});
+
+describe('documents and voice messages', () => {
+  it('tells photos from documents by type', () => {
+    expect(isPhotoFile({ type: 'image/png' })).toBe(true);
+    expect(isPhotoFile({ type: 'image/svg+xml' })).toBe(false);
+    expect(isPhotoFile({ type: 'application/pdf' })).toBe(false);
+    expect(fileUploadProblem({ size: 0 })).toMatch(/empty/);
+    expect(fileUploadProblem({ size: MAX_FILE_BYTES + 1 })).toMatch(/100 MB/);
+    expect(fileUploadProblem({ size: 5 })).toBeNull();
+  });
+
+  it('formats sizes and durations', () => {
+    expect(formatSize(512)).toBe('512 B');
+    expect(formatSize(14 * 1024)).toBe('14 KB');
+    expect(formatSize(3.4 * 1024 * 1024)).toBe('3.4 MB');
+    expect(formatDuration(7000)).toBe('0:07');
+    expect(formatDuration(723_000)).toBe('12:03');
+  });
+
+  it('computes 64 peak levels scaled to the loudest, and reads them back', () => {
+    const samples = new Float32Array(6400);
+    for (let i = 0; i < samples.length; i++) samples[i] = (i < 3200 ? 0.25 : -0.5) * ((i % 100) / 99);
+    const w = waveformOf(samples);
+    expect(w).toHaveLength(88);
+    const levels = waveformLevels(w);
+    expect(levels).toHaveLength(64);
+    expect(levels[0]).toBe(128);
+    expect(levels[63]).toBe(255);
+    expect(waveformLevels(waveformOf(new Float32Array(100)))).toEqual(new Array(64).fill(0));
+    expect(waveformLevels('not base64!')).toEqual(new Array(64).fill(0));
   });
 });

@@ -157,6 +157,7 @@ class EventPublisher final : public chat::Notifier {
   void on_message_hidden(const store::HideOutcome& outcome) override;
   void on_reaction(const store::ReactionOutcome& outcome) override;
   void on_chat_state(const store::ChatStateOutcome& outcome) override;
+  void on_played(const store::PlayOutcome& outcome) override;
 
  private:
   struct PendingReceipts {

@@ -136,4 +136,16 @@ void EventPublisher::on_chat_state(const store::ChatStateOutcome& s) {
   bus_.publish(e);
 }
 
+void EventPublisher::on_played(const store::PlayOutcome& p) {
+  // To the sender's devices (who see "played") and the player's (their other devices).
+  bus::Envelope e;
+  e.user_ids = {p.sender_id, p.user_id};
+  e.frame = wire::frame({{"type", "voice_played"},
+                         {"conversation_id", p.conversation_id},
+                         {"seq", p.seq},
+                         {"user_id", p.user_id},
+                         {"played_at", p.played_at}});
+  bus_.publish(e);
+}
+
 }  // namespace parley::api

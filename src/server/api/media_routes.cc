@@ -1,7 +1,10 @@
-// Image routes of docs/protocol.md ("Photos"): streamed uploads, metadata with signed
-// links, and downloads (by token or by signed link) with ranges and cache validators.
+// Upload routes of docs/protocol.md ("Photos", "Files and voice messages"): streamed
+// uploads, metadata with signed links, and downloads (by token or by signed link) with
+// ranges and cache validators. Anything but a photo is served as an attachment.
 // Downloads run on the Worker (one store read for the access check); the bytes are
 // streamed by net/ from the media store.
+#include <algorithm>
+
 #include <boost/json/object.hpp>
 
 #include "common/clock.h"
@@ -21,6 +24,30 @@ namespace {
 constexpr std::string_view kUploadPath = "/api/v1/media";
 
 Error no_such_image() { return Error::make(Errc::kNotFound, "no such image"); }
+
+// RFC 5987/6266 ext-value of a UTF-8 file name: attr-chars as they are, all else %XX.
+std::string rfc5987(std::string_view name) {
+  static const char* kDigits = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : name) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    if (plain) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 15];
+    }
+  }
+  return out;
+}
+
+// The name a download is saved under: the document's own, or "voice.ogg"/"voice.webm".
+std::string download_name(const store::MediaRecord& m) {
+  if (m.kind == "file") return m.name;
+  return m.mime == "audio/webm" ? "voice.webm" : "voice.ogg";
+}
 
 class MediaUploadSink final : public UploadSink {
  public:
@@ -72,6 +99,11 @@ HttpResponse serve(media::MediaService& service, const store::MediaRecord& m, me
     return r;
   }
   r.content_type = variant == media::Variant::kFull ? m.mime : m.thumb_mime;
+  // Never shown by the browser in this origin, whatever the bytes are (the CSP's sandbox
+  // and nosniff above hold as well if someone opens the link directly). <audio> plays an
+  // attachment all the same.
+  if (m.kind != "image")
+    r.headers.emplace_back("Content-Disposition", "attachment; filename*=UTF-8''" + rfc5987(download_name(m)));
   auto source = std::make_shared<BlobSource>(std::move(*reader));
   uint64_t size = source->size();
   r.status = 200;
@@ -103,7 +135,9 @@ bool Api::is_upload(std::string_view method, std::string_view path) const {
   return method == "POST" && path == kUploadPath;
 }
 
-uint64_t Api::upload_limit() const { return media_.options().max_upload_bytes; }
+uint64_t Api::upload_limit() const {
+  return std::max(media_.options().max_upload_bytes, media_.options().max_file_bytes);
+}
 
 void Api::begin_upload(HttpRequest head, UploadStarted done) {
   metrics_.http_requests.add();
@@ -119,7 +153,21 @@ void Api::begin_upload(HttpRequest head, UploadStarted done) {
     if (Status s = check_cross_site(head, false); !s) return fail(s.error());
     auto who = chat_.authenticate(bearer_token(head.authorization));
     if (!who) return fail(who.error());
-    auto upload = media_.begin_upload(who->user.id);
+    Query q(head.query);
+    media::UploadSpec spec;
+    if (auto kind = q.get("kind")) {
+      auto parsed = media::parse_upload_kind(*kind);
+      if (!parsed)
+        return fail(Error::make(Errc::kInvalidArgument, "kind must be image, file or voice"));
+      spec.kind = *parsed;
+    }
+    if (spec.kind == media::UploadKind::kFile) {
+      spec.name = q.get("name").value_or("");
+      spec.declared_mime = head.content_type;
+    } else if (q.has("name")) {
+      return fail(Error::make(Errc::kInvalidArgument, "only a file upload has a name"));
+    }
+    auto upload = media_.begin_upload(who->user.id, std::move(spec));
     if (!upload) return fail(upload.error());
     done(std::make_unique<MediaUploadSink>(std::move(*upload), std::move(entry)), HttpResponse{});
   });
@@ -169,14 +217,13 @@ bool Api::route_media(const chat::Principal& who, HttpRequest& req,
   }
   if (seg.size() == 2) {
     auto links = media_.links(who.user.id, *m, now_ms() / 1000);
-    done(json_response(200, {{"media", wire::media(*m)},
-                             {"links", json::object{{"full", links.full},
-                                                    {"thumbnail", links.thumbnail},
-                                                    {"expires_at", links.expires_s * 1000}}}}));
+    json::object l{{"full", links.full}, {"expires_at", links.expires_s * 1000}};
+    if (m->kind == "image") l["thumbnail"] = links.thumbnail;
+    done(json_response(200, {{"media", wire::media(*m)}, {"links", std::move(l)}}));
     return true;
   }
   auto variant = parse_variant(seg[2]);
-  if (!variant) {
+  if (!variant || (m->kind != "image" && *variant != media::Variant::kFull)) {
     fail(no_such_image());
     return true;
   }
@@ -205,6 +252,7 @@ void Api::route_signed_media(HttpRequest& req, HttpDone& done) {
   // again now (the message may be gone, or they may have left).
   auto m = media_.find(*user, seg[1]);
   if (!m) return done(error_response(m.error()));
+  if (m->kind != "image" && *variant != media::Variant::kFull) return done(error_response(no_such_image()));
   // Shared caches may keep it, but not past the link's expiry.
   std::string cache = "public, max-age=" + std::to_string(std::max<int64_t>(0, *expires - now_s)) +
                       ", immutable";

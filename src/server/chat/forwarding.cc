@@ -11,14 +11,14 @@ namespace parley::chat {
 
 namespace {
 
-// The source the forwarder may copy: a text or photo message they see, not deleted.
+// The source the forwarder may copy: a message (not a group event) they see, not deleted.
 Result<store::MessageRecord> forwardable(store::WriteTxn& txn, int64_t user_id, int64_t conversation_id,
                                          int64_t seq) {
   auto m = txn.visible_message(user_id, conversation_id, seq);
   if (!m) return m.error();
   if (!m->has_value() || (*m)->hidden) return Error::make(Errc::kNotFound, "no such message");
-  if ((*m)->kind != "text" && (*m)->kind != "image")
-    return Error::make(Errc::kInvalidArgument, "only text and photo messages can be forwarded");
+  if ((*m)->kind == "system")
+    return Error::make(Errc::kInvalidArgument, "only text, photo, file and voice messages can be forwarded");
   if ((*m)->deleted_at) return Error::make(Errc::kInvalidArgument, "a deleted message cannot be forwarded");
   return std::move(**m);
 }

@@ -349,7 +349,15 @@ Result<std::vector<store::MessageReceipt>> ChatService::message_receipts(const P
                                                                         int64_t conversation_id,
                                                                         int64_t seq) {
   if (seq < 1) return Error::make(Errc::kInvalidArgument, "seq must be >= 1");
-  return store_.message_receipts(conversation_id, seq, who.user.id);
+  auto receipts = store_.message_receipts(conversation_id, seq, who.user.id);
+  if (!receipts) return receipts;
+  // Voice messages: when each member first played it (the access check is done above).
+  auto plays = store_.voice_plays(conversation_id, seq);
+  if (!plays) return plays.error();
+  for (auto& r : *receipts)
+    for (const auto& [user_id, at] : *plays)
+      if (r.user.id == user_id) r.played_at = at;
+  return receipts;
 }
 
 void ChatService::run_group_change(std::function<Status(store::WriteTxn&, GroupChange&)> apply,

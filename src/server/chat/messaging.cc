@@ -117,9 +117,14 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
   if (auto s = protocol::validate_client_id(r.client_id); !s) return done(s.error());
   if (!r.media_id.empty() && !valid_media_id(r.media_id))
     return done(Error::make(Errc::kNotFound, "no such upload"));
-  // A photo may go without a caption; any other message needs text.
+  // A photo or document may go without a caption; any other message needs text.
   if (!(r.text.empty() && !r.media_id.empty()))
     if (auto s = protocol::validate_text(r.text, limits_.max_text_bytes); !s) return done(s.error());
+  const bool voice_meta = r.duration_ms != 0 || !r.waveform.empty();
+  if (voice_meta && r.media_id.empty())
+    return done(Error::make(Errc::kInvalidArgument, "only a voice message has duration_ms and waveform"));
+  if (voice_meta)
+    if (Status s = validate_voice_meta(r.duration_ms, r.waveform); !s) return done(s.error());
   if (r.reply_to < 0) return done(Error::make(Errc::kInvalidArgument, "reply_to must be >= 1"));
   if (int64_t wait = send_limiter_.acquire(std::to_string(who.user.id), steady_ms()); wait > 0) {
     Error e = Error::make(Errc::kRateLimited, "too many messages; slow down");
@@ -135,7 +140,8 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
   m.media_id = std::move(r.media_id);
   m.reply_to = r.reply_to;
   committer_.submit(make_op<store::AppendOutcome>(
-      [m = std::move(m)](store::WriteTxn& txn) mutable {
+      [m = std::move(m), voice_meta, duration_ms = r.duration_ms,
+       waveform = std::move(r.waveform)](store::WriteTxn& txn) mutable {
         // A message to someone who blocked the sender is stored but withheld from her
         // (withheld.h), so the sender sees an ordinary send. Checked inside the
         // transaction, so a block and a send cannot race; a retry of a message stored
@@ -159,7 +165,24 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
             if (!media) return Result<store::AppendOutcome>(media.error());
             if (!media->has_value() || (*media)->owner_id != m.sender_id)
               return Result<store::AppendOutcome>(Error::make(Errc::kNotFound, "no such upload"));
-            m.attachment = image_attachment(**media);
+            const store::MediaRecord& up = **media;
+            // The message takes the upload's kind; a voice clip needs its duration and
+            // waveform and has no caption, and only a voice clip has them.
+            if ((up.kind == "voice") != voice_meta)
+              return Result<store::AppendOutcome>(Error::make(
+                  Errc::kInvalidArgument, up.kind == "voice"
+                                              ? "a voice message needs duration_ms and waveform"
+                                              : "only a voice message has duration_ms and waveform"));
+            if (up.kind == "voice" && !m.text.empty())
+              return Result<store::AppendOutcome>(
+                  Error::make(Errc::kInvalidArgument, "a voice message has no text"));
+            m.kind = up.kind;
+            if (up.kind == "file")
+              m.attachment = file_attachment(up);
+            else if (up.kind == "voice")
+              m.attachment = voice_attachment(up, duration_ms, waveform);
+            else
+              m.attachment = image_attachment(up);
           }
         }
         // The time is taken inside the transaction so that it is the commit's time.

@@ -1,4 +1,4 @@
-// ChatService: reactions (docs/protocol.md, "Reactions").
+// ChatService: reactions (docs/protocol.md, "Reactions") and voice messages played ("Played").
 #include <string>
 
 #include "common/clock.h"
@@ -50,6 +50,33 @@ void ChatService::react(const Principal& who, int64_t conversation_id, int64_t s
       },
       Callback<store::ReactionOutcome>([this, done = std::move(done)](Result<store::ReactionOutcome> r) {
         if (r && r->changed) notifier_.on_reaction(*r);
+        done(std::move(r));
+      })));
+}
+
+void ChatService::mark_played(const Principal& who, int64_t conversation_id, int64_t seq,
+                              Callback<store::PlayOutcome> done) {
+  if (conversation_id <= 0 || seq <= 0) return done(no_message());
+  const int64_t user_id = who.user.id;
+  committer_.submit(make_op<store::PlayOutcome>(
+      [conversation_id, seq, user_id](store::WriteTxn& txn) -> Result<store::PlayOutcome> {
+        auto member = txn.member(conversation_id, user_id);
+        if (!member) return member.error();
+        if (!member->has_value() || (*member)->left_seq) return no_message();
+        auto message = txn.visible_message(user_id, conversation_id, seq);
+        if (!message) return message.error();
+        if (!message->has_value() || (*message)->hidden) return no_message();
+        const store::MessageRecord& m = **message;
+        if (m.kind != "voice") return Error::make(Errc::kInvalidArgument, "not a voice message");
+        if (m.deleted_at) return Error::make(Errc::kInvalidArgument, "the message was deleted");
+        if (m.sender_id == user_id)
+          return Error::make(Errc::kInvalidArgument, "your own voice message is not marked played");
+        auto outcome = txn.mark_played(conversation_id, seq, user_id, now_ms());
+        if (outcome) outcome->sender_id = m.sender_id;
+        return outcome;
+      },
+      Callback<store::PlayOutcome>([this, done = std::move(done)](Result<store::PlayOutcome> r) {
+        if (r && r->changed) notifier_.on_played(*r);
         done(std::move(r));
       })));
 }

@@ -70,8 +70,11 @@ struct SendRequest {
   int64_t conversation_id = 0;
   std::string client_id;
   std::string text;      // with media_id: the caption, may be empty
-  std::string media_id;  // non-empty: a message of kind "image" showing this upload
+  std::string media_id;  // non-empty: a message of the upload's kind ("image", "file",
+                         // "voice") showing this upload
   int64_t reply_to = 0;  // > 0: quotes the message with this seq in the same conversation
+  int64_t duration_ms = 0;  // kind voice (required then, refused otherwise): attachments.h
+  std::string waveform;     // kind voice: base64, attachments.h
 };
 
 // Forwarding (forwarding.cc): at most this many target conversations per request, and the
@@ -104,6 +107,8 @@ class Notifier {
   virtual void on_reaction(const store::ReactionOutcome& outcome) = 0;
   // A user pinned/unpinned or archived/unarchived a chat (only when something changed).
   virtual void on_chat_state(const store::ChatStateOutcome& outcome) = 0;
+  // A recipient played a voice message for the first time.
+  virtual void on_played(const store::PlayOutcome& outcome) = 0;
 };
 
 enum class DeleteScope { kForMe, kForEveryone };
@@ -232,6 +237,14 @@ class ChatService {
   void forward(const Principal& who, int64_t conversation_id, int64_t seq, std::vector<int64_t> targets,
                std::string client_id, uint64_t origin_connection,
                Callback<std::vector<store::AppendOutcome>> done);
+
+  // ---- voice messages (reactions.cc) ---------------------------------------------------
+  // Records that the caller played the voice message at seq (the first time counts; later
+  // calls change nothing and answer the same played_at). Errors: kNotFound (no such message,
+  // not an active member, or hidden from the caller), kInvalidArgument (not a voice message,
+  // deleted for everyone, or the caller's own).
+  void mark_played(const Principal& who, int64_t conversation_id, int64_t seq,
+                   Callback<store::PlayOutcome> done);
 
   // ---- reactions (reactions.cc) --------------------------------------------------------
   // Sets the caller's one reaction on a message (replacing theirs), or removes it when

@@ -55,6 +55,11 @@ class RecordingNotifier : public Notifier {
     chat_states.push_back(s);
   }
   std::vector<store::ChatStateOutcome> chat_states;
+  void on_played(const store::PlayOutcome& p) override {
+    std::lock_guard lock(mu);
+    plays.push_back(p);
+  }
+  std::vector<store::PlayOutcome> plays;
   std::mutex mu;
   std::vector<store::MessageChange> changes;
   std::vector<store::HideOutcome> hides;

@@ -1,6 +1,7 @@
 #include "server/media/media_service.h"
 
 #include <chrono>
+#include <cstdio>
 #include <future>
 
 #include <spdlog/spdlog.h>
@@ -36,9 +37,9 @@ std::string new_media_id() {
 
 // ---- Upload -----------------------------------------------------------------------
 
-Upload::Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged,
-               std::unique_ptr<UserSlots::Slot> slot)
-    : owner_id_(owner_id), limit_(limit), staged_(std::move(staged)), slot_(std::move(slot)) {
+Upload::Upload(int64_t owner_id, UploadSpec spec, uint64_t limit,
+               std::unique_ptr<StagedUpload> staged, std::unique_ptr<UserSlots::Slot> slot)
+    : owner_id_(owner_id), spec_(std::move(spec)), limit_(limit), staged_(std::move(staged)), slot_(std::move(slot)) {
   crypto_hash_sha256_init(&sha_);
 }
 
@@ -105,10 +106,17 @@ void MediaService::gc_loop() {
   }
 }
 
-Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id) {
+Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id, UploadSpec spec) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return Error::make(Errc::kUnavailable, "the server is shutting down");
+  }
+  if (spec.kind == UploadKind::kFile) {
+    auto name = sanitize_file_name(spec.name);
+    if (!name) return name.error();
+    spec.name = std::move(*name);
+  } else {
+    spec.name.clear();
   }
   auto slot = slots_->acquire(owner_id);
   if (!slot) {
@@ -127,8 +135,10 @@ Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id) {
   }
   auto staged = blobs_.stage();
   if (!staged) return staged.error();
+  const uint64_t limit =
+      spec.kind == UploadKind::kFile ? options_.max_file_bytes : options_.max_upload_bytes;
   return std::unique_ptr<Upload>(
-      new Upload(owner_id, options_.max_upload_bytes, std::move(*staged), std::move(slot)));
+      new Upload(owner_id, std::move(spec), limit, std::move(*staged), std::move(slot)));
 }
 
 void MediaService::finish_upload(std::unique_ptr<Upload> upload,
@@ -174,12 +184,24 @@ void MediaService::process(std::unique_ptr<Upload> upload,
   record.id = new_media_id();
   record.owner_id = upload->owner_id_;
   record.source_sha256 = hex(digest, sizeof digest);
+  record.kind = std::string(upload_kind_name(upload->spec_.kind));
   auto insert = [this](const store::MediaRecord& r) {
     return commit<chat::Done>([r](store::WriteTxn& txn) -> Result<chat::Done> {
       if (Status s = txn.insert_media(r); !s) return s.error();
       return chat::Done{};
     });
   };
+  if (upload->spec_.kind != UploadKind::kImage) {
+    auto stored = store_as_sent(*upload, std::move(record));
+    if (!stored) return reply(stored.error());
+    // As for photos: the blob and its row appear under blob_mu_, so the collector cannot
+    // remove the blob of an identical earlier upload between the two.
+    std::lock_guard lock(blob_mu_);
+    if (Status s = blobs_.put_staged(stored->sha256, *upload->staged_); !s) return reply(s.error());
+    stored->created_at = now_ms();
+    if (auto r = insert(*stored); !r) return reply(r.error());
+    return reply(std::move(*stored));
+  }
 
   // Bytes uploaded before (by anyone) are processed again rather than looked up by
   // source_sha256: a lookup would answer in a millisecond, telling the uploader that someone
@@ -215,10 +237,35 @@ void MediaService::process(std::unique_ptr<Upload> upload,
   reply(std::move(record));
 }
 
+Result<store::MediaRecord> MediaService::store_as_sent(Upload& upload, store::MediaRecord record) {
+  const std::string& path = upload.staged_->local_path();
+  if (upload.spec_.kind == UploadKind::kVoice) {
+    auto mime = check_voice(path);
+    if (!mime) return mime.error();
+    record.mime = std::move(*mime);
+  } else {
+    char head[64];
+    std::size_t n = 0;
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+      n = std::fread(head, 1, sizeof head, f);
+      std::fclose(f);
+    } else {
+      return Error::make(Errc::kInternal, "cannot read the upload");
+    }
+    record.mime = document_mime(std::string_view(head, n), upload.spec_.declared_mime);
+    record.name = upload.spec_.name;
+  }
+  // Stored as sent: the blob is the upload itself, named by the hash taken while it arrived.
+  record.sha256 = record.thumb_sha256 = record.source_sha256;
+  record.thumb_mime = record.mime;
+  record.size = record.thumb_size = static_cast<int64_t>(upload.size());
+  return record;
+}
+
 Result<store::MediaRecord> MediaService::find(int64_t user_id, std::string_view media_id) {
   auto m = store_.media_for_user(media_id, user_id);
   if (!m) return m.error();
-  if (!m->has_value()) return Error::make(Errc::kNotFound, "no such image");
+  if (!m->has_value()) return Error::make(Errc::kNotFound, "no such upload");
   return std::move(**m);
 }
 

@@ -1,11 +1,12 @@
-// Photo uploads: receiving, processing, storing, access, signed links and garbage
-// collection. The bytes live in a MediaStore (media_store.h); the records in the system
+// Uploads (photos, documents, voice clips): receiving, processing, storing, access, signed
+// links and garbage collection. The bytes live in a MediaStore (media_store.h); the records in the system
 // of record (store::Store, written through the chat committer). Knows no sockets or HTTP.
 //
 // Lifecycle of an upload:
 //   begin_upload -> Upload::write (each chunk as it arrives; hashed as it goes)
-//   -> finish_upload (queued to a media worker: process_image, put blobs, insert the row)
-//   -> a message of kind "image" references it (ChatService::send)
+//   -> finish_upload (queued to a media worker: process_image, put blobs, insert the row;
+//      a document or voice clip is checked (documents.h) and stored as sent instead)
+//   -> a message of kind "image", "file" or "voice" references it (ChatService::send)
 //   An upload no message references after `unreferenced_ttl_ms` is deleted, and its blobs
 //   with it when no other upload uses them.
 //
@@ -35,6 +36,7 @@
 
 #include "server/chat/committer.h"
 #include "server/chat/rate_limiter.h"
+#include "server/media/documents.h"
 #include "server/media/fair_queue.h"
 #include "server/media/image_processor.h"
 #include "server/media/media_store.h"
@@ -44,7 +46,9 @@
 namespace parley::media {
 
 struct MediaOptions {
-  uint64_t max_upload_bytes = 25 << 20;     // larger bodies are cut off (payload_too_large)
+  uint64_t max_upload_bytes = 25 << 20;     // photos and voice clips: larger bodies are cut off
+                                            // (payload_too_large)
+  uint64_t max_file_bytes = 100 << 20;      // documents: the same
   ImageLimits limits;
   int threads = 1;                          // media workers (image processing)
   std::size_t queue_limit = 16;             // uploads waiting for a worker, all users
@@ -61,6 +65,13 @@ enum class Variant { kFull, kThumbnail };
 // The delay suggested to a user refused for having uploads_per_user uploads in progress.
 inline constexpr int64_t kSlotRetryMs = 1000;
 
+// What the uploader says of an upload before its body (docs/protocol.md, "Files").
+struct UploadSpec {
+  UploadKind kind = UploadKind::kImage;
+  std::string name;           // kind file: the name as given (sanitised by begin_upload)
+  std::string declared_mime;  // the Content-Type of the upload, for documents (documents.h)
+};
+
 // An upload being received. Owned by whoever feeds it; destroying it discards the bytes.
 class Upload {
  public:
@@ -71,9 +82,10 @@ class Upload {
 
  private:
   friend class MediaService;
-  Upload(int64_t owner_id, uint64_t limit, std::unique_ptr<StagedUpload> staged,
+  Upload(int64_t owner_id, UploadSpec spec, uint64_t limit, std::unique_ptr<StagedUpload> staged,
          std::unique_ptr<UserSlots::Slot> slot);
   int64_t owner_id_;
+  UploadSpec spec_;
   uint64_t limit_;
   std::unique_ptr<StagedUpload> staged_;
   crypto_hash_sha256_state sha_;
@@ -92,11 +104,13 @@ class MediaService {
 
   // Errors: kRateLimited (the owner has uploads_per_user uploads in progress, or began
   // uploads_per_min in the last minute; retry_after_ms says when to retry), kUnavailable
-  // (stopping), kInternal (no staging space).
-  Result<std::unique_ptr<Upload>> begin_upload(int64_t owner_id);
+  // (stopping), kInternal (no staging space), kInvalidUtf8 (a document name that is not
+  // UTF-8). The body may be up to max_file_bytes for a document, max_upload_bytes else.
+  Result<std::unique_ptr<Upload>> begin_upload(int64_t owner_id, UploadSpec spec = {});
 
   // Processes a completely received upload and records it. Errors: kUnsupportedMedia,
-  // kCorruptMedia, kImageTooLarge (image_processor.h), kBadRequest (empty body),
+  // kCorruptMedia, kImageTooLarge (image_processor.h; check_voice for voice clips; a
+  // document is never refused for its content), kBadRequest (empty body),
   // kUnavailable (queue_limit uploads of all users already wait), kInternal. The upload,
   // and with it its owner's slot, is gone before `done` is called.
   void finish_upload(std::unique_ptr<Upload> upload, chat::Callback<store::MediaRecord> done);
@@ -104,7 +118,8 @@ class MediaService {
   // The upload if `user_id` may fetch it (store::Store::media_for_user). Errors: kNotFound.
   Result<store::MediaRecord> find(int64_t user_id, std::string_view media_id);
 
-  // The bytes of one variant. Errors: kNotFound, kInternal.
+  // The bytes of one variant (uploads of other kinds than image have only kFull). Errors:
+  // kNotFound, kInternal.
   Result<std::unique_ptr<BlobReader>> open(const store::MediaRecord& media, Variant variant);
 
   struct Links {
@@ -129,6 +144,8 @@ class MediaService {
   void work_loop();
   void gc_loop();
   void process(std::unique_ptr<Upload> upload, const chat::Callback<store::MediaRecord>& done);
+  // Documents and voice clips: checked and stored as sent.
+  Result<store::MediaRecord> store_as_sent(Upload& upload, store::MediaRecord record);
   // Commits `op` through the committer and waits for the result.
   template <class T>
   Result<T> commit(std::function<Result<T>(store::WriteTxn&)> op);

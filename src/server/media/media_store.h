@@ -48,6 +48,10 @@ class MediaStore {
   // Stores `bytes` as blob `key` (their hex SHA-256) unless it is already there; a blob is
   // never visible half-written. Errors: kInternal.
   virtual Status put(std::string_view key, std::string_view bytes) = 0;
+  // Stores the bytes of a closed staged upload as blob `key` (their hex SHA-256) unless
+  // it is already there, without reading them into memory (documents of up to 100 MB); the
+  // staged bytes may be moved. Errors: kInternal.
+  virtual Status put_staged(std::string_view key, StagedUpload& staged) = 0;
   // Errors: kNotFound (no such blob), kInternal.
   virtual Result<std::unique_ptr<BlobReader>> open(std::string_view key) = 0;
   // Removes a blob; removing an absent one succeeds. Errors: kInternal.

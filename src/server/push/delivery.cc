@@ -50,6 +50,15 @@ json::object payload(const store::MessageRecord& m, bool changed, const store::C
         json::object{{"id", sender.id}, {"username", sender.username}, {"display_name", sender.display_name}};
     content["text"] = cut_utf8(m.text, max_text_bytes);
     if (m.kind == "image") content["media"] = true;
+    if (m.kind == "file" || m.kind == "voice") {
+      // What to show instead of (or before) a caption: "file" with its name, or "voice".
+      content["attachment"] = m.kind;
+      boost::system::error_code ec;
+      json::value v = json::parse(m.attachment, ec);
+      if (m.kind == "file" && !ec && v.is_object() && v.as_object().contains("name") &&
+          v.as_object().at("name").is_string())
+        content["file_name"] = cut_utf8(std::string(v.as_object().at("name").as_string()), max_text_bytes);
+    }
   }
   return content;
 }

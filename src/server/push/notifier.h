@@ -36,6 +36,7 @@ class PushNotifier final : public chat::Notifier {
   // Reactions and chat states reach connected devices and sync only; they send no push.
   void on_reaction(const store::ReactionOutcome& outcome) override { next_.on_reaction(outcome); }
   void on_chat_state(const store::ChatStateOutcome& outcome) override { next_.on_chat_state(outcome); }
+  void on_played(const store::PlayOutcome& outcome) override { next_.on_played(outcome); }
 
  private:
   chat::Notifier& next_;

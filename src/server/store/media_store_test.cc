@@ -135,6 +135,54 @@ TEST_P(MediaStoreTest, IdenticalBytesAreFoundBySourceHash) {
   EXPECT_FALSE(store_->media_by_source("nothing")->has_value());
 }
 
+TEST_P(MediaStoreTest, KindAndNameRoundTripAndASingleBlobIsReportedOnce) {
+  MediaRecord m;
+  m.id = kA;
+  m.owner_id = id(0);
+  m.source_sha256 = "src-file";
+  m.mime = m.thumb_mime = "application/pdf";
+  m.sha256 = m.thumb_sha256 = "blob-file";  // a document has no thumbnail
+  m.size = m.thumb_size = 1234;
+  m.kind = "file";
+  m.name = "Report \xC3\xA9t\xC3\xA9 2026.pdf";
+  m.created_at = 1;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.insert_media(m); }).ok());
+  media(kB, id(0), "blob-b", 100);  // an image, for the default kind
+  auto found = in_txn(*store_, [&](WriteTxn& t) { return t.find_media(kA); });
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->kind, "file");
+  EXPECT_EQ((*found)->name, m.name);
+  EXPECT_EQ((*found)->mime, "application/pdf");
+  auto image = store_->media_for_user(kB, id(0));
+  ASSERT_TRUE(image.ok() && image->has_value());
+  EXPECT_EQ((*image)->kind, "image");
+  EXPECT_EQ((*image)->name, "");
+  auto unused = in_txn(*store_, [&](WriteTxn& t) { return t.delete_unreferenced_media(50, 100); });
+  ASSERT_TRUE(unused.ok());
+  EXPECT_EQ(*unused, (std::vector<std::string>{"blob-file"}));
+}
+
+TEST_P(MediaStoreTest, AVoiceMessageIsPlayedOncePerRecipientAndTheFirstTimeStays) {
+  auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
+  const int64_t c = direct->conversation.id;
+  auto first = in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 1, id(1), 100); });
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->changed);
+  EXPECT_EQ(first->played_at, 100);
+  auto again = in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 1, id(1), 200); });
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(again->played_at, 100);
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 1, id(0), 300); }).ok());
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.mark_played(c, 2, id(1), 400); }).ok());
+  auto plays = store_->voice_plays(c, 1);
+  ASSERT_TRUE(plays.ok());
+  std::vector<std::pair<int64_t, int64_t>> expected{{id(0), 300}, {id(1), 100}};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(*plays, expected);
+  EXPECT_TRUE(store_->voice_plays(c, 3)->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, MediaStoreTest, ::testing::ValuesIn(test::store_kinds()),
                          [](const auto& info) { return info.param; });
 

@@ -68,6 +68,7 @@ struct MessageRecord {
   int64_t sender_id = 0;
   std::string client_id;        // unique per sender
   std::string kind;             // "text" | "system" (group events, JSON in text) | "image"
+                                // | "file" | "voice" (the upload's kind)
   std::string text;             // kind "image": the caption, may be empty; empty once deleted
   int64_t ts = 0;               // server time of the commit, ms since epoch
   int64_t version = 0;          // the version of the newest change to the message
@@ -150,6 +151,7 @@ struct MessageReceipt {
   UserRecord user;
   std::optional<int64_t> delivered_at;  // ms since epoch; absent: not yet
   std::optional<int64_t> read_at;
+  std::optional<int64_t> played_at;  // voice messages: when this member first played it
 };
 
 // A user in someone's contact list, with the owner's private nickname for them.
@@ -215,9 +217,12 @@ struct NewMessage {
   bool forwarded = false;  // see MessageRecord
 };
 
-// An uploaded image after processing (src/server/media). Its bytes live in a media store
-// as blobs named by the lower-case hex SHA-256 of their content, so identical images share
-// one blob; the record is per upload and per owner.
+// An upload after processing (src/server/media): an image, a document or a voice clip. Its
+// bytes live in a media store as blobs named by the lower-case hex SHA-256 of their
+// content, so identical uploads share one blob; the record is per upload and per owner.
+// Kinds other than "image" are stored as uploaded, have no thumbnail (thumb_* repeat the
+// full blob: mime, sha256 and size; thumb_width/height and width/height are 0) and no
+// placeholder.
 struct MediaRecord {
   std::string id;              // random and unguessable (32 hex digits)
   int64_t owner_id = 0;        // the uploader
@@ -234,6 +239,8 @@ struct MediaRecord {
   int64_t thumb_height = 0;
   std::string placeholder;     // a tiny blurred preview as a data: URI
   int64_t created_at = 0;      // ms since epoch
+  std::string kind = "image";  // "image" | "file" | "voice"
+  std::string name;            // kind "file": the sanitised file name; else empty
 };
 
 struct AppendOutcome {
@@ -268,6 +275,16 @@ struct ReactionOutcome {
   int64_t version = 0;               // the message's version after the call
   bool changed = false;              // false: it was already so, nothing written
   std::vector<int64_t> member_ids;   // active members at commit time (for fan-out)
+};
+
+// A voice message played by one recipient (docs/protocol.md, "Played").
+struct PlayOutcome {
+  int64_t conversation_id = 0;
+  int64_t seq = 0;
+  int64_t user_id = 0;    // who played it
+  int64_t played_at = 0;  // the first time (ms since epoch); unchanged by later plays
+  bool changed = false;   // false: it had been played before, nothing written
+  int64_t sender_id = 0;  // filled by the domain, for the event
 };
 
 // A "delete for me".
@@ -550,6 +567,10 @@ class WriteTxn {
   // Deletes at most `limit` uploads created before `created_before` that no message
   // references. Returns the blob keys (sha256 values) that no remaining upload uses: the
   // caller removes those blobs after the commit.
+  // Records that user_id played the voice message at (conversation_id, seq), unless they
+  // had (the first time stays). The domain checks who may. Errors: kInternal.
+  virtual Result<PlayOutcome> mark_played(int64_t conversation_id, int64_t seq, int64_t user_id,
+                                          int64_t now) = 0;
   virtual Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
                                                                      int limit) = 0;
 };
@@ -697,6 +718,10 @@ class Store {
                                                             int64_t user_id) = 0;
   // Any upload of these exact bytes (by source_sha256), to reuse its processing.
   virtual Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) = 0;
+  // Who played the voice message at (conversation_id, seq) and when first: (user_id,
+  // played_at) by user id. No access check (the caller made it).
+  virtual Result<std::vector<std::pair<int64_t, int64_t>>> voice_plays(int64_t conversation_id,
+                                                                       int64_t seq) = 0;
 };
 
 }  // namespace parley::store

@@ -1,4 +1,5 @@
 import { DELETED_TEXT } from './edits';
+import { formatDuration } from './media';
 import type { Conversation, Member, Message, MessageStatus, SystemEvent, User } from './types';
 
 /** Group chats (kind "group"): names, system-event wording, membership and ticks. */
@@ -86,7 +87,16 @@ export function previewText(c: Conversation, m: Message, me: number): string {
   const ev = systemEvent(m);
   if (m.kind === 'system') return ev ? systemText(ev, me, (id) => nameIn(c, id)) : 'Unsupported message';
   if (m.deleted) return m.sender_id === me ? 'You deleted this message' : DELETED_TEXT;
-  const text = m.kind === 'text' ? m.text : m.kind === 'image' ? photoPreview(m.text) : 'Unsupported message';
+  const text =
+    m.kind === 'text'
+      ? m.text
+      : m.kind === 'image'
+        ? photoPreview(m.text)
+        : m.kind === 'file' && m.file
+          ? `📄 ${m.file.name}${m.text ? `: ${m.text}` : ''}`
+          : m.kind === 'voice' && m.voice
+            ? `Voice message (${formatDuration(m.voice.duration_ms)})`
+            : 'Unsupported message';
   if (isGroup(c) && m.sender_id !== me) return `${nameIn(c, m.sender_id)}: ${text}`;
   return text;
 }

@@ -85,3 +85,73 @@ export class LinkCache {
 }
 
 export type { ImageInfo };
+
+// ---- documents and voice messages (docs/protocol.md, "Files and voice messages") ----
+
+/** The server's default document limit (--media-max-file-bytes). */
+export const MAX_FILE_BYTES = 100 * 1024 * 1024;
+
+/** Why a file cannot be sent as a document, or null when it can be tried. */
+export function fileUploadProblem(file: { size: number }): string | null {
+  if (file.size === 0) return 'That file is empty.';
+  if (file.size > MAX_FILE_BYTES) return 'Files can be at most 100 MB.';
+  return null;
+}
+
+/** Whether a picked, pasted or dropped file goes as a photo (else as a document). */
+export function isPhotoFile(file: { type: string }): boolean {
+  return ACCEPTED_TYPES.split(',').includes(file.type);
+}
+
+/** "512 B", "14 KB", "3.4 MB": a file size for people. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  const mb = bytes / (1024 * 1024);
+  return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
+}
+
+/** "0:07", "12:03": a duration in ms as minutes and seconds. */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+export const WAVEFORM_LEVELS = 64;
+
+/**
+ * The waveform a voice message carries: the peak of |sample| in each of 64 equal slices,
+ * scaled so that the loudest slice is 255 (silence stays 0), as standard base64.
+ */
+export function waveformOf(samples: Float32Array): string {
+  const peaks = new Array<number>(WAVEFORM_LEVELS).fill(0);
+  const n = samples.length;
+  for (let i = 0; i < WAVEFORM_LEVELS; i++) {
+    const from = Math.floor((i * n) / WAVEFORM_LEVELS);
+    const to = Math.floor(((i + 1) * n) / WAVEFORM_LEVELS);
+    let peak = 0;
+    for (let k = from; k < to; k++) peak = Math.max(peak, Math.abs(samples[k]));
+    peaks[i] = peak;
+  }
+  const max = Math.max(...peaks);
+  const bytes = peaks.map((p) => (max > 0 ? Math.round((p / max) * 255) : 0));
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** The 64 levels (0..255) of a waveform as sent; all zero when it is malformed. */
+export function waveformLevels(b64: string): number[] {
+  try {
+    const bin = atob(b64);
+    if (bin.length === WAVEFORM_LEVELS) return [...bin].map((c) => c.charCodeAt(0));
+  } catch {
+    // fall through
+  }
+  return new Array<number>(WAVEFORM_LEVELS).fill(0);
+}
+
+/** The upload errors of documents and voice clips in words. */
+export function fileErrorText(code: string, voice: boolean): string {
+  if (code === 'payload_too_large') return voice ? 'This recording is too long to send.' : 'This file is too big to send.';
+  if (code === 'unsupported_media' || code === 'corrupt_media') return 'This recording cannot be sent.';
+  return uploadErrorText(code);
+}

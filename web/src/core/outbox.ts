@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff';
-import { TRANSIENT_CODES, type ImageInfo, type OutboxEntry } from './types';
+import { TRANSIENT_CODES, type FileInfo, type ImageInfo, type OutboxEntry, type VoiceInfo } from './types';
 
 /** Where outbox changes are written (IndexedDB in the app, a recorder in tests). */
 export interface OutboxPersistence {
@@ -46,7 +46,7 @@ export class Outbox {
   }
 
   /** Writes a new message (a reply when `replyTo` is given) into the outbox and returns its entry. */
-  add(conversationId: number, text: string, image?: ImageInfo, replyTo?: number): OutboxEntry {
+  add(conversationId: number, text: string, image?: ImageInfo, replyTo?: number, attachment?: { file?: FileInfo; voice?: VoiceInfo }): OutboxEntry {
     const entry: OutboxEntry = {
       client_id: this.newId(),
       conversation_id: conversationId,
@@ -57,6 +57,8 @@ export class Outbox {
       attempts: 0,
     };
     if (image) entry.image = image;
+    if (attachment?.file) entry.file = attachment.file;
+    if (attachment?.voice) entry.voice = attachment.voice;
     if (replyTo) entry.reply_to = replyTo;
     this.entries.set(entry.client_id, entry);
     this.persist?.put(entry);

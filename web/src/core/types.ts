@@ -30,6 +30,10 @@ export interface Message {
   hidden?: boolean;
   /** Present on `kind: "image"` messages: the photo (`text` is its caption). */
   image?: ImageInfo;
+  /** Present on `kind: "file"` messages: the document (`text` is its caption). */
+  file?: FileInfo;
+  /** Present on `kind: "voice"` messages: the recording (`text` is empty). */
+  voice?: VoiceInfo;
   /** A reply: the seq of the quoted message in the same conversation. */
   reply_to?: number;
   /** A copy sent with "forward": shown with a "Forwarded" label. */
@@ -54,6 +58,25 @@ export interface ImageInfo {
   /** A tiny JPEG as a data: URI, shown blurred until the thumbnail arrives. */
   placeholder: string;
   thumbnail: { mime: string; width: number; height: number; size: number };
+}
+
+/** The file object of a document message (docs/protocol.md, "Files and voice messages"). */
+export interface FileInfo {
+  media_id: string;
+  /** Sanitised by the server; the download is saved under it. */
+  name: string;
+  mime: string;
+  size: number;
+}
+
+/** The voice object of a voice message: Opus audio, with what the sender measured. */
+export interface VoiceInfo {
+  media_id: string;
+  mime: string;
+  size: number;
+  duration_ms: number;
+  /** 64 peak levels (0..255) in standard base64. */
+  waveform: string;
 }
 
 /** The `system` object of a group's system message (docs/protocol.md, "Objects"). */
@@ -135,6 +158,8 @@ export interface MessageReceipt {
   user: User;
   delivered_at: number | null;
   read_at: number | null;
+  /** Voice messages: when this member first played it (absent from older servers). */
+  played_at?: number | null;
 }
 
 export interface AuthResult {
@@ -205,6 +230,10 @@ export interface OutboxEntry {
   error?: string;
   /** A photo already uploaded: the message is of kind "image" and `text` its caption. */
   image?: ImageInfo;
+  /** A document already uploaded: the message is of kind "file". */
+  file?: FileInfo;
+  /** A voice clip already uploaded: the message is of kind "voice" (sent with its duration and waveform). */
+  voice?: VoiceInfo;
   /** A reply: the seq of the quoted message (sent as `reply_to`). */
   reply_to?: number;
 }

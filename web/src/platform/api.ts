@@ -44,10 +44,10 @@ export async function http<T>(method: string, path: string, body?: unknown, toke
  * processing queue is full) is sent again after the server's Retry-After, at most
  * `UPLOAD_ATTEMPTS` times in all, so a user who drops ten photos at once sees them all go.
  */
-export async function uploadFile<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
+export async function uploadFile<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void, contentType = 'application/octet-stream'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await uploadOnce<T>(path, file, token, onProgress);
+      return await uploadOnce<T>(path, file, token, onProgress, contentType);
     } catch (e) {
       if (!(e instanceof ApiError) || !uploadRetryable(e) || attempt >= UPLOAD_ATTEMPTS) throw e;
       onProgress(0, file.size);
@@ -69,12 +69,12 @@ export function uploadRetryDelayMs(e: ApiError, attempt: number): number {
   return Math.min(30_000, Math.max(250, base)) * (0.8 + 0.4 * Math.random());
 }
 
-function uploadOnce<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void): Promise<T> {
+function uploadOnce<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void, contentType: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', API + path);
     xhr.setRequestHeader('Authorization', `Bearer ${token}`);
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+    xhr.setRequestHeader('Content-Type', contentType);
     xhr.responseType = 'json';
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onload = () => {

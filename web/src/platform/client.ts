@@ -13,6 +13,7 @@ import {
   type ChangesPage,
   type Conversation,
   type HistoryPage,
+  type FileInfo,
   type ImageInfo,
   type Member,
   type Message,
@@ -22,6 +23,7 @@ import {
   type SearchPage,
   type SyncPage,
   type User,
+  type VoiceInfo,
 } from '../core/types';
 import { API, http, uploadFile } from './api';
 import { LinkCache, type Links } from '../core/media';
@@ -51,6 +53,10 @@ export interface PhotoUpload {
   preview: string;
   /** The error code when the upload failed. */
   error?: string;
+  /** A document or voice clip rather than a photo (`preview` is then empty). */
+  kind?: 'file' | 'voice';
+  /** A document's file name as picked. */
+  name?: string;
 }
 
 /**
@@ -329,6 +335,10 @@ export class ParleyClient {
         if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number' || typeof f.user_id !== 'number') return;
         if (this.applyReactionLocally(f.conversation_id, f.seq, f.user_id, typeof f.emoji === 'string' ? f.emoji : null, f.version)) this.emit();
         return;
+      case 'voice_played':
+        if (typeof f.conversation_id !== 'number' || typeof f.seq !== 'number' || typeof f.user_id !== 'number') return;
+        this.notePlayed(f.conversation_id, f.seq, f.user_id);
+        return;
       case 'chat_state_changed':
         if (typeof f.conversation_id !== 'number') return;
         if (this.store.applyChatState(f.conversation_id, f)) this.emit();
@@ -393,10 +403,59 @@ export class ParleyClient {
     );
   }
 
+  /**
+   * Uploads a document (any file) under its name, then sends it as a `file` message with
+   * `caption` as its text.
+   */
+  sendDocument(conversationId: number, file: File, caption: string): void {
+    const q = `kind=file&name=${encodeURIComponent(file.name)}`;
+    this.uploadThenSend(conversationId, file, caption, 'file', file.name, q, file.type || 'application/octet-stream', (media) => ({
+      file: { media_id: media.media_id, name: media.name ?? file.name, mime: media.mime, size: media.size },
+    }));
+  }
+
+  /**
+   * Uploads a recording (Opus in WebM or Ogg) and sends it as a `voice` message with the
+   * duration and waveform the recorder measured (docs/protocol.md: computed by the client).
+   */
+  sendVoice(conversationId: number, clip: Blob, durationMs: number, waveform: string): void {
+    this.uploadThenSend(conversationId, clip, '', 'voice', undefined, 'kind=voice', clip.type || 'audio/webm', (media) => ({
+      voice: { media_id: media.media_id, mime: media.mime, size: media.size, duration_ms: Math.max(1, Math.round(durationMs)), waveform },
+    }));
+  }
+
+  private uploadThenSend(
+    conversationId: number,
+    blob: Blob,
+    caption: string,
+    kind: 'file' | 'voice',
+    name: string | undefined,
+    query: string,
+    contentType: string,
+    attachment: (media: { media_id: string; mime: string; size: number; name?: string }) => { file?: FileInfo; voice?: VoiceInfo },
+  ): void {
+    const up: PhotoUpload = { id: this.nextUploadId++, conversation_id: conversationId, caption, loaded: 0, total: blob.size, created_at: Date.now(), preview: '', kind, name };
+    this.uploads = [...this.uploads, up];
+    this.emit();
+    const update = (patch: Partial<PhotoUpload>) => {
+      this.uploads = this.uploads.map((u) => (u.id === up.id ? { ...u, ...patch } : u));
+      this.emit();
+    };
+    uploadFile<{ media: { media_id: string; mime: string; size: number; name?: string } }>(`/media?${query}`, blob, this.session.token, (loaded, total) => update({ loaded, total }), contentType).then(
+      (r) => {
+        this.dismissUpload(up.id);
+        this.outbox.add(conversationId, caption, undefined, undefined, attachment(r.media));
+        this.emit();
+        this.pump();
+      },
+      (err: unknown) => update({ error: err instanceof ApiError ? err.code : 'internal' }),
+    );
+  }
+
   dismissUpload(id: number): void {
     const up = this.uploads.find((u) => u.id === id);
     if (!up) return;
-    URL.revokeObjectURL(up.preview);
+    if (up.preview) URL.revokeObjectURL(up.preview);
     this.uploads = this.uploads.filter((u) => u.id !== id);
     this.emit();
   }
@@ -430,6 +489,8 @@ export class ParleyClient {
           client_id: e.client_id,
           text: e.text,
           ...(e.image ? { media_id: e.image.media_id } : {}),
+          ...(e.file ? { media_id: e.file.media_id } : {}),
+          ...(e.voice ? { media_id: e.voice.media_id, duration_ms: e.voice.duration_ms, waveform: e.voice.waveform } : {}),
           ...(e.reply_to ? { reply_to: e.reply_to } : {}),
         })
         .then(
@@ -666,6 +727,34 @@ export class ParleyClient {
   // ---------- reactions ----------
 
   /** Sets (or with null removes) the user's one reaction on a message. Throws ApiError. */
+  /** Voice messages played, per "conversation:seq": who played them (from voice_played events and own plays). */
+  private played = new Map<string, Set<number>>();
+
+  private notePlayed(conversationId: number, seq: number, userId: number): void {
+    const key = `${conversationId}:${seq}`;
+    const who = this.played.get(key) ?? new Set<number>();
+    if (who.has(userId)) return;
+    who.add(userId);
+    this.played.set(key, who);
+    this.emit();
+  }
+
+  /** Whether anyone but `exceptUser` is known to have played the voice message. */
+  playedBy(conversationId: number, seq: number, exceptUser: number): boolean {
+    const who = this.played.get(`${conversationId}:${seq}`);
+    return !!who && [...who].some((u) => u !== exceptUser);
+  }
+
+  /** Tells the server the user started playing someone else's voice message ("played"). */
+  markPlayed(conversationId: number, seq: number): void {
+    const me = this.session.user.id;
+    if (this.played.get(`${conversationId}:${seq}`)?.has(me)) return;
+    http<{ changed: boolean }>('POST', `/conversations/${conversationId}/messages/${seq}/played`, undefined, this.session.token).then(
+      () => this.notePlayed(conversationId, seq, me),
+      () => undefined, // offline or refused: the next play tries again
+    );
+  }
+
   async react(conversationId: number, seq: number, emoji: string | null): Promise<void> {
     const path = `/conversations/${conversationId}/messages/${seq}/reaction`;
     const r = emoji

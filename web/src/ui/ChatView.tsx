@@ -6,8 +6,9 @@ import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
 import { DELETED_TEXT, canEdit } from '../core/edits';
-import type { ImageInfo, Message, MessageStatus } from '../core/types';
-import { ACCEPTED_TYPES, uploadErrorText, uploadProblem } from '../core/media';
+import type { FileInfo, ImageInfo, Message, MessageStatus, VoiceInfo } from '../core/types';
+import { ACCEPTED_TYPES, fileErrorText, fileUploadProblem, formatSize, isPhotoFile, uploadErrorText, uploadProblem } from '../core/media';
+import { FileBubble, RecordButton, VoiceBubble } from './Attachments';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
@@ -46,6 +47,10 @@ interface Row {
   edited?: boolean;
   /** A photo message (text is its caption). */
   image?: ImageInfo;
+  /** A document message (text is its caption). */
+  file?: FileInfo;
+  /** A voice message. */
+  voice?: VoiceInfo;
   /** A photo still uploading: its local upload id. */
   upload?: number;
   /** A reply: the seq it quotes. */
@@ -106,6 +111,7 @@ export function ChatView({
   const [dragging, setDragging] = useState(false);
   const [photoError, setPhotoError] = useState('');
   const fileRef = useRef<HTMLInputElement>(null);
+  const docRef = useRef<HTMLInputElement>(null);
   const stick = useRef(true);
   const anchor = useRef<{ seq: number; offset: number } | null>(null);
   const [menuSeq, setMenuSeq] = useState<number | null>(null);
@@ -147,14 +153,18 @@ export function ChatView({
       };
     }
     const photo = m.kind === 'image' && m.image ? m.image : undefined;
+    const file = m.kind === 'file' && m.file && !m.deleted ? m.file : undefined;
+    const voice = m.kind === 'voice' && m.voice && !m.deleted ? m.voice : undefined;
     return {
       key: `s${m.seq}`,
-      text: m.deleted ? DELETED_TEXT : m.kind === 'text' || photo ? m.text : 'Unsupported message',
+      file,
+      voice,
+      text: m.deleted ? DELETED_TEXT : m.kind === 'text' || photo || file ? m.text : voice ? '' : 'Unsupported message',
       message: m,
       deleted: !!m.deleted,
       edited: m.edited_at !== undefined && !m.deleted,
       image: m.deleted ? undefined : photo,
-      kind: m.deleted ? m.kind : photo ? 'image' : m.kind === 'image' ? 'unsupported' : m.kind,
+      kind: m.deleted ? m.kind : photo ? 'image' : file ? 'file' : voice ? 'voice' : ['image', 'file', 'voice'].includes(m.kind) ? 'unsupported' : m.kind,
       mine: m.sender_id === me,
       sender: m.sender_id,
       ts: m.ts,
@@ -167,11 +177,11 @@ export function ChatView({
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : 'text', image: e.image, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error, replyTo: e.reply_to });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : e.file ? 'file' : e.voice ? 'voice' : 'text', image: e.image, file: e.file, voice: e.voice, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error, replyTo: e.reply_to });
   }
   const uploads = client.uploads.filter((u) => u.conversation_id === conversationId);
   for (const u of uploads) {
-    rows.push({ key: `u${u.id}`, text: u.caption, kind: 'image', mine: true, sender: me, ts: u.created_at, upload: u.id });
+    rows.push({ key: `u${u.id}`, text: u.caption, kind: u.kind ?? 'image', mine: true, sender: me, ts: u.created_at, upload: u.id });
   }
 
   async function loadOlder() {
@@ -341,17 +351,22 @@ export function ChatView({
     inputRef.current?.focus();
   }
 
-  /** Sends picked, pasted or dropped files as photos; the draft becomes the first one's caption. */
-  function sendFiles(files: Iterable<File>) {
+  /**
+   * Sends picked, pasted or dropped files: photos as photos (unless `asDocuments`), the rest
+   * as documents; the draft becomes the first one's caption.
+   */
+  function sendFiles(files: Iterable<File>, asDocuments = false) {
     let caption = draft.trim();
     let sent = 0;
     for (const f of files) {
-      const problem = uploadProblem(f);
+      const photo = !asDocuments && isPhotoFile(f);
+      const problem = photo ? uploadProblem(f) : fileUploadProblem(f);
       if (problem) {
         setPhotoError(problem);
         continue;
       }
-      client.sendPhoto(conversationId, f, caption);
+      if (photo) client.sendPhoto(conversationId, f, caption);
+      else client.sendDocument(conversationId, f, caption);
       caption = '';
       sent += 1;
     }
@@ -533,7 +548,7 @@ export function ChatView({
                 }
                 {...(r.message && !r.deleted && editSeq !== r.seq ? longPress(() => setMenuSeq(r.seq!)) : {})}
               >
-                <div class={`bubble${(r.kind !== 'text' && r.kind !== 'image') || r.deleted ? ' unsupported' : ''}${r.image ? ' has-photo' : ''}`}>
+                <div class={`bubble${!['text', 'image', 'file', 'voice'].includes(r.kind) || r.deleted ? ' unsupported' : ''}${r.image ? ' has-photo' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
                     <span class="sender" style={{ color: senderColourVar(r.sender) }}>
                       {memberName(r.sender)}
@@ -548,9 +563,34 @@ export function ChatView({
                   {r.image && (
                     <PhotoBubble client={client} image={r.image} caption={r.text} onOpen={() => setViewing({ image: r.image!, caption: r.text })} />
                   )}
+                  {r.file && <FileBubble client={client} file={r.file} />}
+                  {r.voice && (
+                    <VoiceBubble
+                      client={client}
+                      voice={r.voice}
+                      onPlay={!r.mine && r.seq !== undefined ? () => client.markPlayed(conversationId, r.seq!) : undefined}
+                      played={r.mine && r.seq !== undefined ? client.playedBy(conversationId, r.seq, me) : undefined}
+                    />
+                  )}
                   {r.upload !== undefined &&
                     (() => {
                       const u = uploads.find((x) => x.id === r.upload)!;
+                      if (u.kind)
+                        return (
+                          <div class="file-upload" data-testid="file-upload">
+                            <span class="file-name" dir="auto">{u.kind === 'voice' ? 'Voice message' : u.name}</span>
+                            {u.error ? (
+                              <span class="upload-error" role="alert">
+                                {fileErrorText(u.error, u.kind === 'voice')}{' '}
+                                <button type="button" class="link-button" onClick={() => client.dismissUpload(u.id)}>
+                                  Dismiss
+                                </button>
+                              </span>
+                            ) : (
+                              <progress max={u.total || 1} value={u.loaded} aria-label={`Uploading, ${formatSize(u.loaded)} of ${formatSize(u.total)}`} />
+                            )}
+                          </div>
+                        );
                       return (
                         <UploadBubble
                           preview={u.preview}
@@ -564,7 +604,7 @@ export function ChatView({
                   {editSeq !== null && r.seq === editSeq && r.message ? (
                     <MessageEditor client={client} message={r.message} onDone={() => setEditSeq(null)} />
                   ) : (
-                    (r.kind !== 'image' || r.text) && <MessageText text={r.text} plain={r.deleted || r.kind === 'system' || r.kind === 'unsupported'} />
+                    ((r.kind !== 'image' && r.kind !== 'file' && r.kind !== 'voice') || r.text) && <MessageText text={r.text} plain={r.deleted || r.kind === 'system' || r.kind === 'unsupported'} />
                   )}
                   <span class="meta">
                     {r.edited && <span class="edited">edited</span>}
@@ -594,7 +634,7 @@ export function ChatView({
                       onDelete={() => setDeleteSeq(r.seq!)}
                       onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
                       onReact={conv.left || r.kind === 'system' ? undefined : () => setReactSeq(r.seq!)}
-                      onForward={r.kind === 'text' || r.kind === 'image' ? () => setForwardSeq(r.seq!) : undefined}
+                      onForward={['text', 'image', 'file', 'voice'].includes(r.kind) ? () => setForwardSeq(r.seq!) : undefined}
                       onReply={conv.left ? undefined : () => {
                         setReplySeq(r.seq!);
                         inputRef.current?.focus();
@@ -669,9 +709,31 @@ export function ChatView({
             e.currentTarget.value = '';
           }}
         />
+        <input
+          ref={docRef}
+          type="file"
+          multiple
+          hidden
+          data-testid="file-input"
+          onChange={(e) => {
+            const files = e.currentTarget.files;
+            if (files) sendFiles([...files], true);
+            e.currentTarget.value = '';
+          }}
+        />
         <button type="button" class="icon-button attach" aria-label="Attach photo" title="Attach photo" onClick={() => fileRef.current?.click()}>
           <AttachIcon />
         </button>
+        <button type="button" class="icon-button attach-file" aria-label="Attach file" title="Attach file" onClick={() => docRef.current?.click()}>
+          📄
+        </button>
+        <RecordButton
+          onRecorded={(r) => {
+            client.sendVoice(conversationId, r.blob, r.durationMs, r.waveform);
+            stick.current = true;
+          }}
+          onError={setPhotoError}
+        />
         <label for="composer-input" class="visually-hidden">
           Message {name}
         </label>
@@ -689,7 +751,7 @@ export function ChatView({
           }}
           onBlur={() => client.typingStop(conversationId)}
           onPaste={(e) => {
-            const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
+            const files = [...(e.clipboardData?.files ?? [])];
             if (!files.length) return;
             e.preventDefault();
             sendFiles(files);

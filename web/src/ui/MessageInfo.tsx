@@ -37,6 +37,7 @@ export function MessageInfo({ client, conversationId, seq, onClose }: { client: 
     };
   }, [conversationId, seq, status, marks]);
 
+  const played = (receipts ?? []).filter((r) => typeof r.played_at === 'number').sort((a, b) => a.played_at! - b.played_at!);
   const read = (receipts ?? []).filter((r) => r.read_at !== null).sort((a, b) => a.read_at! - b.read_at!);
   const delivered = (receipts ?? []).filter((r) => r.read_at === null && r.delivered_at !== null).sort((a, b) => a.delivered_at! - b.delivered_at!);
   const waiting = (receipts ?? []).filter((r) => r.read_at === null && r.delivered_at === null);
@@ -68,6 +69,7 @@ export function MessageInfo({ client, conversationId, seq, onClose }: { client: 
       )}
       {receipts && (
         <>
+          {m?.kind === 'voice' && played.length > 0 && <ReceiptList title="Played by" kind="played" items={played} time={(r) => r.played_at!} />}
           <ReceiptList title="Read by" kind="read" items={read} time={(r) => r.read_at!} />
           <ReceiptList title="Delivered to" kind="delivered" items={delivered} time={(r) => r.delivered_at!} />
           {waiting.length > 0 && <ReceiptList title="Not delivered yet" kind="waiting" items={waiting} />}

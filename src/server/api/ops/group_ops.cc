@@ -150,6 +150,7 @@ struct MessageReceipts : AtMessage {
       json::object o{{"user", wire::user(x.user)}};
       o["delivered_at"] = x.delivered_at ? json::value(*x.delivered_at) : json::value(nullptr);
       o["read_at"] = x.read_at ? json::value(*x.read_at) : json::value(nullptr);
+      o["played_at"] = x.played_at ? json::value(*x.played_at) : json::value(nullptr);
       a.push_back(std::move(o));
     }
     reply(ok({{"receipts", std::move(a)}}));

@@ -94,10 +94,16 @@ struct Send {
     // With a photo the text is its caption and may be left out.
     PARLEY_ARG(auto text, a.optional_string("text"));
     PARLEY_ARG(auto reply_to, a.optional_int("reply_to", 1));
+    // A voice clip's duration and waveform (chat/attachments.h checks them).
+    PARLEY_ARG(auto duration_ms, a.optional_int("duration_ms", 1));
+    PARLEY_ARG(auto waveform, a.optional_string("waveform"));
     if (!text.has_value() && !media_id.has_value())
       return Error::make(Errc::kBadRequest, "field 'text' is required");
-    return Request{conv, std::move(client_id), text.value_or(""), media_id.value_or(""),
-                   reply_to.value_or(0)};
+    Request r{conv, std::move(client_id), text.value_or(""), media_id.value_or(""),
+              reply_to.value_or(0)};
+    r.duration_ms = duration_ms.value_or(0);
+    r.waveform = waveform.value_or("");
+    return r;
   }
   static void run(const Call& c, Request r, Reply reply) {
     const auto started = std::chrono::steady_clock::now();

@@ -36,6 +36,16 @@ struct Unreact : AtMessage {
   }
 };
 
+struct Played : AtMessage {
+  static void run(const Call& c, Request r, Reply reply) {
+    c.services->chat.mark_played(
+        c.who, r.conversation_id, r.seq,
+        replying<store::PlayOutcome>(std::move(reply), [](const store::PlayOutcome& x) {
+          return ok({{"changed", x.changed}, {"played_at", x.played_at}});
+        }));
+  }
+};
+
 struct Forward {
   struct Request {
     AtMessage::Request at;
@@ -95,6 +105,9 @@ void add_reaction_ops(std::vector<Operation>& ops) {
   ops.push_back({"unreact", "unreact", "reacted", "DELETE",
                  "/api/v1/conversations/{conversation_id}/messages/{seq}/reaction", Runs::kCommitter,
                  Body::kNone, Bucket::kOther, true, parser<Unreact>()});
+  ops.push_back({"played", "played", "played", "POST",
+                 "/api/v1/conversations/{conversation_id}/messages/{seq}/played", Runs::kCommitter,
+                 Body::kNone, Bucket::kOther, true, parser<Played>()});
   ops.push_back({"forward", "forward", "forwarded", "POST",
                  "/api/v1/conversations/{conversation_id}/messages/{seq}/forward", Runs::kCommitter,
                  Body::kRequired, Bucket::kSend, true, parser<Forward>()});

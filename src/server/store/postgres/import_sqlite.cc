@@ -49,7 +49,7 @@ const std::vector<TableSpec>& tables() {
       {"media",
        {"id", "owner_id", "source_sha256", "mime", "sha256", "size", "width", "height",
         "thumb_mime", "thumb_sha256", "thumb_size", "thumb_width", "thumb_height", "placeholder",
-        "created_at"},
+        "created_at", "kind", "name"},
        {"id"}},
       {"conversations",
        {"id", "kind", "direct_key", "created_at", "last_seq", "last_activity", "last_message_id",
@@ -77,6 +77,7 @@ const std::vector<TableSpec>& tables() {
        {"user_id", "message_id", "conversation_id", "version"},
        {"user_id", "message_id"}},
       {"disabled_accounts", {"user_id", "disabled_at"}, {"user_id"}},
+      {"voice_plays", {"conversation_id", "seq", "user_id", "played_at"}, {"conversation_id", "seq", "user_id"}},
   };
   return kTables;
 }

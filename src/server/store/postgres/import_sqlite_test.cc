@@ -92,6 +92,7 @@ std::vector<int64_t> populate(Store& s) {
   });
   (void)in_txn(s,
                [&](WriteTxn& t) { return t.append_message(text(g, c, "g2", "walrus talk", 46)); });
+  (void)in_txn(s, [&](WriteTxn& t) { return t.mark_played(g, 3, b, 46); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.remove_member(g, d, 3); });
   (void)in_txn(
       s, [&](WriteTxn& t) { return t.append_message(text(g, b, "g3", "after dave left", 47)); });
@@ -209,7 +210,7 @@ TEST_F(ImportSqliteTest, ACopiedStoreAnswersEveryReadAsTheOriginalAndGoesOnFromT
   auto report = import_sqlite(dir(), uri_, [&](const std::string& line) { lines.push_back(line); });
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_TRUE(report->verified());
-  EXPECT_EQ(report->tables.size(), 12u);
+  EXPECT_EQ(report->tables.size(), 13u);
   for (const auto& t : report->tables) {
     EXPECT_TRUE(t.matches()) << t.table;
     EXPECT_GT(t.source_rows, 0) << t.table << ": every feature was used";

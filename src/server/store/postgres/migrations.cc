@@ -252,9 +252,28 @@ const char* const kMigration10 = R"sql(
 ALTER TABLE users ADD COLUMN deleted_at BIGINT NULL;
 )sql";
 
+// Schema, version 11: documents and voice recordings; media kind and name, as the embedded
+// store's version 14 (sqlite/migrations.cc) describes them.
+const char* const kMigration11 = R"sql(
+ALTER TABLE media ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
+ALTER TABLE media ADD COLUMN name TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Schema, version 12: voice_plays, as the embedded store's version 15 describes it.
+const char* const kMigration12 = R"sql(
+CREATE TABLE voice_plays (
+  conversation_id BIGINT NOT NULL REFERENCES conversations (id),
+  seq             BIGINT NOT NULL,
+  user_id         BIGINT NOT NULL REFERENCES users (id),
+  played_at       BIGINT NOT NULL,
+  PRIMARY KEY (conversation_id, seq, user_id)
+);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-                                   kMigration6, kMigration7, kMigration8, kMigration9, kMigration10};
+                                   kMigration6, kMigration7, kMigration8, kMigration9, kMigration10,
+                                   kMigration11, kMigration12};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

@@ -72,6 +72,8 @@ class PgStore final : public Store {
   Result<std::optional<MediaRecord>> media_for_user(std::string_view media_id,
                                                     int64_t user_id) override;
   Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) override;
+  Result<std::vector<std::pair<int64_t, int64_t>>> voice_plays(int64_t conversation_id,
+                                                               int64_t seq) override;
 
  private:
   PgStore() = default;

@@ -99,6 +99,8 @@ class PgWriteTxn final : public WriteTxn {
   Result<std::optional<MediaRecord>> find_media(std::string_view media_id) override;
   Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
                                                              int limit) override;
+  Result<PlayOutcome> mark_played(int64_t conversation_id, int64_t seq, int64_t user_id,
+                                  int64_t now) override;
 
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.

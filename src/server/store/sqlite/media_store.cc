@@ -14,7 +14,7 @@ namespace {
 #define PARLEY_STORE_MEDIA_COLUMNS                                                      \
   "md.id, md.owner_id, md.source_sha256, md.mime, md.sha256, md.size, md.width,"       \
   " md.height, md.thumb_mime, md.thumb_sha256, md.thumb_size, md.thumb_width,"         \
-  " md.thumb_height, md.placeholder, md.created_at"
+  " md.thumb_height, md.placeholder, md.created_at, md.kind, md.name"
 
 MediaRecord read_media(const Stmt& stmt) {
   MediaRecord m;
@@ -33,6 +33,8 @@ MediaRecord read_media(const Stmt& stmt) {
   m.thumb_height = stmt.i64(12);
   m.placeholder = stmt.text(13);
   m.created_at = stmt.i64(14);
+  m.kind = stmt.text(15);
+  m.name = stmt.text(16);
   return m;
 }
 
@@ -82,12 +84,12 @@ Status SqliteWriteTxn::do_insert_media(const MediaRecord& m) {
   PARLEY_STORE_ASSIGN(Stmt stmt,
                       db_.prepare("INSERT INTO media (id, owner_id, source_sha256, mime, sha256,"
                                   " size, width, height, thumb_mime, thumb_sha256, thumb_size,"
-                                  " thumb_width, thumb_height, placeholder, created_at)"
-                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                                  " thumb_width, thumb_height, placeholder, created_at, kind, name)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                                   " ON CONFLICT (id) DO NOTHING"));
   stmt.bind_all(m.id, m.owner_id, m.source_sha256, m.mime, m.sha256, m.size, m.width, m.height,
                 m.thumb_mime, m.thumb_sha256, m.thumb_size, m.thumb_width, m.thumb_height,
-                m.placeholder, m.created_at);
+                m.placeholder, m.created_at, m.kind, m.name);
   PARLEY_STORE_TRY(stmt.run());
   if (db_.changes() == 0) return Error::make(Errc::kInvalidArgument, "media id taken");
   return Status{};
@@ -167,6 +169,44 @@ Result<std::optional<MediaRecord>> SqliteStore::media_by_source(std::string_view
                                               " FROM media md WHERE md.source_sha256 = ? LIMIT 1"));
     stmt.bind_all(source_sha256);
     return one_media(stmt);
+  });
+}
+
+// ---- voice plays ---------------------------------------------------------------------
+
+Result<PlayOutcome> SqliteWriteTxn::mark_played(int64_t conversation_id, int64_t seq,
+                                                int64_t user_id, int64_t now) {
+  if (failed()) return failed_error();
+  auto run = [&]() -> Result<PlayOutcome> {
+    PlayOutcome out{conversation_id, seq, user_id, now, false, 0};
+    PARLEY_STORE_ASSIGN(Stmt ins, db_.prepare("INSERT INTO voice_plays (conversation_id, seq, user_id, played_at)"
+                                              " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+    ins.bind_all(conversation_id, seq, user_id, now);
+    PARLEY_STORE_TRY(ins.run());
+    out.changed = db_.changes() > 0;
+    PARLEY_STORE_ASSIGN(Stmt get, db_.prepare("SELECT played_at FROM voice_plays"
+                                              " WHERE conversation_id = ? AND seq = ? AND user_id = ?"));
+    get.bind_all(conversation_id, seq, user_id);
+    PARLEY_STORE_ASSIGN(bool row, get.step());
+    if (row) out.played_at = get.i64(0);
+    return out;
+  };
+  return guard(run());
+}
+
+Result<std::vector<std::pair<int64_t, int64_t>>> SqliteStore::voice_plays(int64_t conversation_id,
+                                                                          int64_t seq) {
+  return read([&](Db& db) -> Result<std::vector<std::pair<int64_t, int64_t>>> {
+    PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT user_id, played_at FROM voice_plays"
+                                              " WHERE conversation_id = ? AND seq = ? ORDER BY user_id"));
+    stmt.bind_all(conversation_id, seq);
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (;;) {
+      PARLEY_STORE_ASSIGN(bool row, stmt.step());
+      if (!row) break;
+      out.emplace_back(stmt.i64(0), stmt.i64(1));
+    }
+    return out;
   });
 }
 

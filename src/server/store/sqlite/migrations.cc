@@ -385,11 +385,36 @@ const char* const kMigration13 = R"sql(
 ALTER TABLE users ADD COLUMN deleted_at INTEGER NULL;
 )sql";
 
+// Schema, version 14: documents and voice recordings.
+//
+// media          kind: what was uploaded, "image" (processed photo), "file" (a document,
+//                stored as sent) or "voice" (an Opus recording); name: the sanitised file
+//                name of a "file" upload (media/file_name.h), empty otherwise. Uploads of
+//                any kind but "image" have no thumbnail: thumb_* repeat the full blob.
+const char* const kMigration14 = R"sql(
+ALTER TABLE media ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
+ALTER TABLE media ADD COLUMN name TEXT NOT NULL DEFAULT '';
+)sql";
+
+// Schema, version 15: voice messages played.
+//
+// voice_plays    when each recipient first played a voice message (docs/protocol.md,
+//                "Played"); one row per (message, player).
+const char* const kMigration15 = R"sql(
+CREATE TABLE voice_plays (
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  seq             INTEGER NOT NULL,
+  user_id         INTEGER NOT NULL REFERENCES users (id),
+  played_at       INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, seq, user_id)
+) WITHOUT ROWID;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                    kMigration5, kMigration6, kMigration7, kMigration8,
                                    kMigration9, kMigration10, kMigration11, kMigration12,
-                                   kMigration13};
+                                   kMigration13, kMigration14, kMigration15};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {
