@@ -102,6 +102,19 @@ describe('Contact pane', () => {
     await axe(bob.page, 'phone, contact pane');
   });
 
+  it('mutes and unmutes the chat from the pane, as the server records it', async () => {
+    const pane = alice.page.locator('#side-panel');
+    const conv = async () => (await api(server.base, 'GET', '/conversations?limit=10', undefined, alice.token)).data.conversations
+      .find((c) => c.kind === 'direct');
+    await pane.getByLabel('Mute notifications').selectOption('8h');
+    await pane.locator('.contact-mute', { hasText: 'Muted' }).waitFor();
+    await eventually(async () => (await conv()).muted_until > Date.now(), { message: 'muted on the server' });
+    await pane.getByLabel('Mute notifications').selectOption('off');
+    await pane.locator('.contact-mute', { hasText: 'On' }).waitFor();
+    await eventually(async () => (await conv()).muted_until === 0, { message: 'unmuted on the server' });
+    await axe(alice.page, 'desktop, contact pane with notifications');
+  });
+
   it('blocks and unblocks from the pane', async () => {
     const pane = alice.page.locator('#side-panel');
     await pane.getByRole('button', { name: 'Block Bob Builder' }).click();

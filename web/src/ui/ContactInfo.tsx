@@ -8,7 +8,8 @@ import './chatstate.css';
 
 /**
  * The contact pane of a direct chat (a click on its header): who they are, when they were
- * last seen, the photos shared in the chat that this device holds, and block/unblock.
+ * last seen, the photos shared in the chat that this device holds, notifications (mute) and
+ * block/unblock.
  */
 export function ContactInfo({
   client,
@@ -32,6 +33,8 @@ export function ContactInfo({
     .filter((m) => m.kind === 'image' && m.image && !m.deleted && !m.hidden)
     .reverse();
   const blocked = client.isBlocked(peer.id);
+  const mutedUntil = client.store.conversation(conversationId)?.muted_until ?? 0;
+  const muted = mutedUntil > Date.now();
   return (
     <SidePanel title="Contact info" onClose={onClose}>
       <div class="contact-card">
@@ -52,7 +55,28 @@ export function ContactInfo({
           </div>
         )}
       </section>
-      {/* Mute (for notifications) belongs here once the server has it. */}
+      <section class="contact-section" aria-labelledby="contact-notifications">
+        <h3 id="contact-notifications">Notifications</h3>
+        <label class="contact-mute">
+          <span>{muted ? 'Muted' : 'On'}</span>
+          <select
+            aria-label="Mute notifications"
+            value=""
+            onChange={(e) => {
+              const v = (e.currentTarget as HTMLSelectElement).value as '8h' | '1w' | 'always' | 'off' | '';
+              if (v) void client.mute(conversationId, v).catch(() => undefined);
+            }}
+          >
+            <option value="" disabled>
+              {muted ? 'Change…' : 'Mute…'}
+            </option>
+            {muted && <option value="off">Unmute</option>}
+            <option value="8h">Mute for 8 hours</option>
+            <option value="1w">Mute for 1 week</option>
+            <option value="always">Mute always</option>
+          </select>
+        </label>
+      </section>
       <section class="contact-section" aria-label="Privacy">
         <button type="button" class="danger-button small" onClick={onBlock}>
           {blocked ? `Unblock ${name}` : `Block ${name}`}
