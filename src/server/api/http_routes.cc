@@ -92,7 +92,7 @@ void Api::route(HttpRequest& req, HttpDone& done) {
     text += "# HELP parley_store_erase_purges_total Purges of erased message text from the search index and WAL.\n"
             "# TYPE parley_store_erase_purges_total counter\n"
             "parley_store_erase_purges_total " + std::to_string(stats.erase_purges) + "\n"
-            "# HELP parley_store_erase_pending Whether a delete for everyone awaits its purge (0/1).\n"
+            "# HELP parley_store_erase_pending Whether an erasure (a delete for everyone, an account deletion) awaits its purge (0/1).\n"
             "# TYPE parley_store_erase_pending gauge\n"
             "parley_store_erase_pending " + std::to_string(stats.erase_pending ? 1 : 0) + "\n";
     return done(HttpResponse{200, std::move(text), 0, std::nullopt});
