@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
+import { oggOpus, waveform } from './lib/voice.mjs';
 import { makeImage, tempDir } from './lib/images.mjs';
 import { api, assertError, assertStatus, cid, httpSend, openConversation, register } from './lib/client.mjs';
 import { startServer } from './lib/server.mjs';
@@ -81,6 +82,22 @@ test('the export holds the profile, contacts and the chats as the user sees them
   assertStatus(await api(server, 'POST', `/api/v1/conversations/${club2.body.conversation.id}/messages`,
     { token: carol.token, body: { client_id: cid(), text: 'carol photo', media_id: theirs.media_id } }), 200, 'carol sends a photo');
 
+  // Her own document and voice message go in too, as uploaded.
+  const docBytes = Buffer.from('%PDF-1.4\n% the minutes\n%%EOF\n');
+  const docRes = await api(server, 'POST', `/api/v1/media?kind=file&name=${encodeURIComponent('Minutes é.pdf')}`,
+    { token: alice.token, raw: docBytes, headers: { 'content-type': 'application/pdf' } });
+  assertStatus(docRes, 201, 'document upload');
+  const doc = docRes.body.media;
+  assertStatus(await api(server, 'POST', `/api/v1/conversations/${direct.id}/messages`,
+    { token: alice.token, body: { client_id: cid(), text: '', media_id: doc.media_id } }), 200, 'send document');
+  const clip = oggOpus();
+  const voiceRes = await api(server, 'POST', '/api/v1/media?kind=voice',
+    { token: alice.token, raw: clip, headers: { 'content-type': 'audio/ogg' } });
+  assertStatus(voiceRes, 201, 'voice upload');
+  const voice = voiceRes.body.media;
+  assertStatus(await api(server, 'POST', `/api/v1/conversations/${direct.id}/messages`,
+    { token: alice.token, body: { client_id: cid(), media_id: voice.media_id, duration_ms: 1500, waveform: waveform() } }), 200, 'send voice');
+
   const res = await exportOf(server, alice.token);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'application/zip');
@@ -89,7 +106,10 @@ test('the export holds the profile, contacts and the chats as the user sees them
   const files = unzip(res.bytes);
   const ext = mine.mime === 'image/webp' ? 'webp' : 'jpg';
   assert.deepEqual([...files.keys()].sort(), ['chats/' + club.id + '.json', 'chats/' + club2.body.conversation.id + '.json',
-    'chats/' + direct.id + '.json', 'contacts.json', `photos/${mine.media_id}.${ext}`, 'profile.json'].sort());
+    'chats/' + direct.id + '.json', 'contacts.json', `photos/${mine.media_id}.${ext}`, 'profile.json',
+    `files/${doc.media_id}/Minutes é.pdf`, `voice/${voice.media_id}.ogg`].sort());
+  assert.equal(rawFiles.get(`files/${doc.media_id}/Minutes é.pdf`).compare(docBytes), 0, 'the document as uploaded');
+  assert.equal(rawFiles.get(`voice/${voice.media_id}.ogg`).compare(clip), 0, 'the recording as uploaded');
   const full = await fetch(`${server.url}/api/v1/media/${mine.media_id}/full`, { headers: { authorization: `Bearer ${alice.token}` } });
   assert.equal(full.status, 200);
   assert.equal(rawFiles.get(`photos/${mine.media_id}.${ext}`).compare(Buffer.from(await full.arrayBuffer())), 0, 'the photo\'s bytes');

@@ -65,14 +65,18 @@ Status write_chat(ZipWriter& zip, chat::ChatService& chat, const chat::Principal
       if (Status s = zip.write((first ? "" : ",") + json::serialize(wire::message(m))); !s) return s;
       first = false;
       after = m.seq;
-      if (m.sender_id == who.user.id && m.kind == "image" && !m.media_id.empty()) photos.insert(m.media_id);
+      if (m.sender_id == who.user.id && (m.kind == "image" || m.kind == "file" || m.kind == "voice") &&
+          !m.media_id.empty())
+        photos.insert(m.media_id);
     }
     if (!page->has_more || page->items.empty()) break;
   }
   return zip.write("]}");
 }
 
-// photos/<media id>.jpg|.webp: the full image of each, streamed from the media store.
+// The bytes of each upload, streamed from the media store: photos/<media id>.jpg|.webp (the
+// full image), files/<media id>/<file name> (a document as sent; the name is sanitised, no
+// separators), voice/<media id>.ogg|.webm (a recording as sent).
 Status write_photos(ZipWriter& zip, media::MediaService& media, const chat::Principal& who,
                     const std::set<std::string>& photos) {
   std::string buffer(64 * 1024, '\0');
@@ -81,8 +85,14 @@ Status write_photos(ZipWriter& zip, media::MediaService& media, const chat::Prin
     if (!record) continue;  // gone since (deleted for everyone): nothing to export
     auto reader = media.open(*record, media::Variant::kFull);
     if (!reader) continue;
-    const char* ext = record->mime == "image/webp" ? ".webp" : ".jpg";
-    if (Status s = zip.begin("photos/" + id + ext); !s) return s;
+    std::string entry;
+    if (record->kind == "file")
+      entry = "files/" + id + "/" + (record->name.empty() ? std::string("file") : record->name);
+    else if (record->kind == "voice")
+      entry = "voice/" + id + (record->mime.find("webm") != std::string::npos ? ".webm" : ".ogg");
+    else
+      entry = "photos/" + id + (record->mime == "image/webp" ? ".webp" : ".jpg");
+    if (Status s = zip.begin(entry); !s) return s;
     for (uint64_t at = 0;;) {
       auto got = (*reader)->read(at, buffer.data(), buffer.size());
       if (!got) return got.error();
