@@ -35,12 +35,8 @@ Result<std::vector<int64_t>> SqliteWriteTxn::user_conversations(int64_t user_id,
                                              " AND (c.kind = 'direct' OR m.left_seq IS NULL)"
                                              " ORDER BY m.conversation_id"));
   stmt.bind_all(user_id, std::string_view(groups ? "group" : "direct"));
-  std::vector<int64_t> ids;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    ids.push_back(stmt.i64(0));
-  }
+  PARLEY_STORE_ASSIGN(std::vector<int64_t> ids,
+                      collect_rows(stmt, [](const Stmt& row) { return row.i64(0); }));
   return ids;
 }
 

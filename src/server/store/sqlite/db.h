@@ -12,7 +12,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
 
@@ -76,6 +78,31 @@ class Stmt {
   bool owned_;
   int bind_rc_ = SQLITE_OK;
 };
+
+// Every remaining row of `stmt` (already bound), each made into a value by `read(stmt)`.
+template <class Read>
+auto collect_rows(Stmt& stmt, Read read) -> Result<std::vector<std::invoke_result_t<Read&, const Stmt&>>> {
+  std::vector<std::invoke_result_t<Read&, const Stmt&>> out;
+  for (;;) {
+    Result<bool> row = stmt.step();
+    if (!row) return row.error();
+    if (!*row) return out;
+    out.push_back(read(static_cast<const Stmt&>(stmt)));
+  }
+}
+
+// Up to `limit` rows of `stmt`, and whether there were more: the query asks for limit + 1
+// rows so that the extra one answers has_more without a count.
+template <class T, class Read>
+Result<bool> collect_page(Stmt& stmt, int limit, std::vector<T>& out, Read read) {
+  for (;;) {
+    Result<bool> row = stmt.step();
+    if (!row) return row.error();
+    if (!*row) return false;
+    if (static_cast<int>(out.size()) >= limit) return true;
+    out.push_back(read(static_cast<const Stmt&>(stmt)));
+  }
+}
 
 class Db {
  public:

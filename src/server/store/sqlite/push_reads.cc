@@ -6,23 +6,22 @@
 namespace parley::store::sqlite {
 
 namespace {
+PushSubscriptionRecord read_subscription(const Stmt& stmt) {
+  PushSubscriptionRecord r;
+  r.id = stmt.i64(0);
+  r.user_id = stmt.i64(1);
+  r.session_id = stmt.i64(2);
+  r.kind = stmt.text(3);
+  r.endpoint = stmt.text(4);
+  r.app_id = stmt.text(5);
+  r.p256dh = stmt.text(6);
+  r.auth = stmt.text(7);
+  r.created_at = stmt.i64(8);
+  return r;
+}
+
 Result<std::vector<PushSubscriptionRecord>> all_subscriptions(Stmt& stmt) {
-  std::vector<PushSubscriptionRecord> out;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) return out;
-    PushSubscriptionRecord r;
-    r.id = stmt.i64(0);
-    r.user_id = stmt.i64(1);
-    r.session_id = stmt.i64(2);
-    r.kind = stmt.text(3);
-    r.endpoint = stmt.text(4);
-    r.app_id = stmt.text(5);
-    r.p256dh = stmt.text(6);
-    r.auth = stmt.text(7);
-    r.created_at = stmt.i64(8);
-    out.push_back(std::move(r));
-  }
+  return collect_rows(stmt, read_subscription);
 }
 }  // namespace
 

@@ -29,15 +29,9 @@ Error bad_limit() { return Error::make(Errc::kInvalidArgument, "limit must be at
 Result<Page<ConversationRecord>> conversation_page(Db& db, Stmt& stmt, int limit,
                                                    int64_t viewer_id) {
   Page<ConversationRecord> page;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.has_more = true;
-      break;
-    }
-    page.items.push_back(read_conversation(stmt));
-  }
+  PARLEY_STORE_ASSIGN(page.has_more,
+                      collect_page(stmt, limit, page.items,
+                                   [](const Stmt& row) { return read_conversation(row); }));
   PARLEY_STORE_TRY(load_details(db, page.items, viewer_id));
   return page;
 }
@@ -90,12 +84,8 @@ Result<std::vector<SessionRecord>> SqliteStore::live_sessions(int64_t user_id, i
                                               " FROM sessions WHERE user_id = ? AND revoked = 0"
                                               " AND expires_at > ? ORDER BY id"));
     stmt.bind_all(user_id, now);
-    std::vector<SessionRecord> sessions;
-    for (;;) {
-      PARLEY_STORE_ASSIGN(bool row, stmt.step());
-      if (!row) break;
-      sessions.push_back(read_session(stmt));
-    }
+    PARLEY_STORE_ASSIGN(std::vector<SessionRecord> sessions,
+                        collect_rows(stmt, [](const Stmt& row) { return read_session(row); }));
     return sessions;
   });
 }
@@ -155,15 +145,9 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
     stmt.bind_all(user_id, query.conversation_id, after, high, before,
                   static_cast<int64_t>(query.limit) + 1);
     Page<MessageRecord> page;
-    for (;;) {
-      PARLEY_STORE_ASSIGN(bool row, stmt.step());
-      if (!row) break;
-      if (static_cast<int>(page.items.size()) == query.limit) {
-        page.has_more = true;
-        break;
-      }
-      page.items.push_back(read_message(stmt, 0, kMessageColumns));
-    }
+    PARLEY_STORE_ASSIGN(page.has_more,
+                        collect_page(stmt, query.limit, page.items,
+                                     [](const Stmt& row) { return read_message(row, 0, kMessageColumns); }));
     std::vector<MessageRecord*> all;
     for (MessageRecord& m : page.items) all.push_back(&m);
     PARLEY_STORE_TRY(load_reactions(db, user_id, all));

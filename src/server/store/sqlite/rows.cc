@@ -27,12 +27,8 @@ MemberRecord read_member(const Stmt& stmt) {
 }
 
 Result<std::vector<MemberRecord>> all_members(Stmt& stmt) {
-  std::vector<MemberRecord> members;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    members.push_back(read_member(stmt));
-  }
+  PARLEY_STORE_ASSIGN(std::vector<MemberRecord> members,
+                      collect_rows(stmt, [](const Stmt& row) { return read_member(row); }));
   return members;
 }
 
@@ -215,12 +211,8 @@ Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id) {
                                             " WHERE conversation_id = ? AND left_seq IS NULL"
                                             " ORDER BY user_id"));
   stmt.bind_all(conversation_id);
-  std::vector<int64_t> ids;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    ids.push_back(stmt.i64(0));
-  }
+  PARLEY_STORE_ASSIGN(std::vector<int64_t> ids,
+                      collect_rows(stmt, [](const Stmt& row) { return row.i64(0); }));
   return ids;
 }
 

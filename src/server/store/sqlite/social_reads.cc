@@ -41,23 +41,11 @@ std::optional<std::string> prefix_successor(std::string_view prefix) {
 }
 
 Result<std::vector<UserRecord>> all_users(Stmt& stmt) {
-  std::vector<UserRecord> users;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    users.push_back(read_user(stmt));
-  }
-  return users;
+  return collect_rows(stmt, [](const Stmt& row) { return read_user(row); });
 }
 
 Result<std::vector<int64_t>> all_ids(Stmt& stmt) {
-  std::vector<int64_t> ids;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    ids.push_back(stmt.i64(0));
-  }
-  return ids;
+  return collect_rows(stmt, [](const Stmt& row) { return row.i64(0); });
 }
 
 }  // namespace
@@ -73,17 +61,13 @@ Result<std::vector<ContactRecord>> SqliteStore::contacts(int64_t owner_id) {
                                    " ORDER BY (CASE WHEN c.nickname <> '' THEN c.nickname"
                                    " ELSE u.display_name END) COLLATE NOCASE, u.id"));
     stmt.bind_all(owner_id);
-    std::vector<ContactRecord> contacts;
-    for (;;) {
-      PARLEY_STORE_ASSIGN(bool row, stmt.step());
-      if (!row) break;
+    return collect_rows(stmt, [](const Stmt& row) {
       ContactRecord contact;
-      contact.user = read_user(stmt);
-      contact.nickname = stmt.text(4);
-      contact.created_at = stmt.i64(5);
-      contacts.push_back(std::move(contact));
-    }
-    return contacts;
+      contact.user = read_user(row);
+      contact.nickname = row.text(4);
+      contact.created_at = row.i64(5);
+      return contact;
+    });
   });
 }
 
@@ -190,17 +174,13 @@ Result<std::vector<PresenceRecord>> SqliteStore::presence(const std::vector<int6
                         db.prepare("SELECT id, last_seen_at, hide_last_seen FROM users"
                                    " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id"));
     stmt.bind_all(list);
-    std::vector<PresenceRecord> records;
-    for (;;) {
-      PARLEY_STORE_ASSIGN(bool row, stmt.step());
-      if (!row) break;
+    return collect_rows(stmt, [](const Stmt& row) {
       PresenceRecord record;
-      record.user_id = stmt.i64(0);
-      if (!stmt.is_null(1)) record.last_seen_at = stmt.i64(1);
-      record.hide_last_seen = stmt.i64(2) != 0;
-      records.push_back(record);
-    }
-    return records;
+      record.user_id = row.i64(0);
+      if (!row.is_null(1)) record.last_seen_at = row.i64(1);
+      record.hide_last_seen = row.i64(2) != 0;
+      return record;
+    });
   });
 }
 

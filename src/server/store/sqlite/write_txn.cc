@@ -131,12 +131,8 @@ Result<std::vector<int64_t>> SqliteWriteTxn::do_revoke_other_sessions(int64_t us
                       db_.prepare("UPDATE sessions SET revoked = 1"
                                   " WHERE user_id = ? AND revoked = 0 AND id <> ? RETURNING id"));
   update.bind_all(user_id, keep);
-  std::vector<int64_t> ids;
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, update.step());
-    if (!row) break;
-    ids.push_back(update.i64(0));
-  }
+  PARLEY_STORE_ASSIGN(std::vector<int64_t> ids,
+                      collect_rows(update, [](const Stmt& row) { return row.i64(0); }));
   {
     PARLEY_STORE_ASSIGN(Stmt unsubscribe, db_.prepare("DELETE FROM push_subscriptions WHERE user_id = ? AND session_id <> ?"));
     unsubscribe.bind_all(user_id, keep);
