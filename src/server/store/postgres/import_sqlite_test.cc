@@ -162,9 +162,12 @@ std::string everything_seen_by(Store& s, int64_t user) {
   auto privacy = s.privacy_settings(user);
   out << "privacy " << (*privacy)->hide_last_seen << (*privacy)->groups_add << '\n';
   out << "preview " << s.notification_preview(user)->value_or("?") << " unread " << *s.unread_total(user) << '\n';
-  for (const auto& session : *s.live_sessions(user, 100))
-    for (const auto& p : *s.push_subscriptions(user, session.id))
+  auto push_sessions = s.live_sessions(user, 100);
+  for (const auto& session : *push_sessions) {
+    auto subscriptions = s.push_subscriptions(user, session.id);
+    for (const auto& p : *subscriptions)
       out << "push " << p.id << p.kind << p.endpoint << p.p256dh << p.auth << p.created_at << ' ';
+  }
   auto presence = s.presence({1, 2, 3, 4});
   for (const auto& p : *presence)
     out << p.user_id << '=' << p.last_seen_at.value_or(-1) << p.hide_last_seen << ' ';
