@@ -3,13 +3,11 @@
 // window (390x844) searches while offline and gets the messages his device holds, marked as
 // such. Screenshots go to test-artifacts/; axe-core finds nothing on the results.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { join } from 'node:path';
 import { ARTIFACTS, api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
+import { axe, bubble, messageAction, signUp } from './steps.mjs';
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
@@ -19,45 +17,15 @@ let alice; // { context, page, token }
 let bob;
 let conversationId;
 
-async function newUser(viewport, username, displayName, password) {
-  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('[page error]', e.message));
-  await page.goto(server.base + '/');
-  await page.getByRole('tab', { name: 'Create account' }).click();
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Your name').fill(displayName);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).last().click();
-  await page.getByRole('button', { name: 'Main menu' }).waitFor();
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('parley.session')).token);
-  return { context, page, token };
-}
-
-async function axe(page, screen) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE + '\n;void 0');
-  const violations = await page.evaluate(async () => {
-    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((v) => ({ id: v.id, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + n.failureSummary.split('\n').slice(0, 2).join(' ')) }));
-  });
-  assert.deepEqual(violations, [], `axe on ${screen}:\n${JSON.stringify(violations, null, 1)}`);
-}
-
-const bubble = (page, text) => page.locator('.messages .msg', { has: page.locator('.text', { hasText: text }) }).last();
-
-async function messageAction(page, text, item) {
-  const msg = bubble(page, text);
-  // A right click opens the same menu as the chevron, on any screen size.
-  await msg.locator('.bubble').click({ button: 'right' });
-  await page.getByRole('menuitem', { name: item }).click();
-}
-
 async function apiSend(token, text, extra = {}) {
   const r = await api(server.base, 'POST', `/conversations/${conversationId}/messages`,
     { client_id: `e2e-${Date.now()}-${Math.floor(Math.random() * 1e9)}`, text, ...extra }, token);
   assert.equal(r.status, 200, JSON.stringify(r.data));
   return r.data.message;
 }
+
+const newUser = (viewport, username, displayName, password) =>
+  signUp(browser, server, viewport, username, displayName, password);
 
 before(async () => {
   server = await startServer();
