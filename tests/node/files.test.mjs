@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, sleep } from './lib/server.mjs';
+import { mediaFiles, startServer, sleep } from './lib/server.mjs';
 import {
   api, assertError, assertStatus, cid, connect, fullHistory, openConversation, rawHttp, register, T,
 } from './lib/client.mjs';
@@ -40,9 +40,7 @@ async function download(server, p, { token, headers = {} } = {}) {
 }
 
 function blobFiles(server) {
-  const dir = path.join(server.dataDir, 'media', 'blobs');
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true }).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+  return mediaFiles(server, 'blobs');
 }
 
 /** The file name a browser saves a download under, from its Content-Disposition. */

@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startServer, sleep } from './lib/server.mjs';
+import { mediaFiles, startServer, sleep } from './lib/server.mjs';
 import {
   api, assertError, assertStatus, cid, connect, openConversation, register, fullHistory, T,
 } from './lib/client.mjs';
@@ -85,9 +85,7 @@ async function links(server, token, mediaId) {
 }
 
 function blobFiles(server) {
-  const dir = path.join(server.dataDir, 'media', 'blobs');
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true }).filter((f) => fs.statSync(path.join(dir, f)).isFile());
+  return mediaFiles(server, 'blobs');
 }
 
 function stagingFiles(server) {

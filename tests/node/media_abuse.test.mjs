@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { startServer, sleep } from './lib/server.mjs';
+import { mediaFiles, startServer, sleep } from './lib/server.mjs';
 import { api, assertError, assertStatus, register, T } from './lib/client.mjs';
 import { canWrite, heifTgaPolyglot, makeImage, tempDir } from './lib/images.mjs';
 
@@ -20,12 +20,6 @@ async function upload(server, token, bytes) {
   return api(server, 'POST', '/api/v1/media', {
     token, raw: bytes, headers: { 'content-type': 'application/octet-stream' }, timeoutMs: T(60000),
   });
-}
-
-function filesUnder(server, sub) {
-  const dir = path.join(server.dataDir, 'media', sub);
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true }).filter((f) => fs.statSync(path.join(dir, f)).isFile());
 }
 
 test('a file that passes the HEIF sniff but is another format inside is refused, whatever size it claims', async (t) => {
@@ -47,8 +41,8 @@ test('a file that passes the HEIF sniff but is another format inside is refused,
   assertError(await upload(server, alice.token, branded), 422, 'corrupt_media', 'ftyp heic + TGA');
 
   await sleep(200);
-  assert.deepEqual(filesUnder(server, 'blobs'), [], 'no image was stored');
-  assert.deepEqual(filesUnder(server, 'staging'), [], 'no staged bytes are kept');
+  assert.deepEqual(mediaFiles(server, 'blobs'), [], 'no image was stored');
+  assert.deepEqual(mediaFiles(server, 'staging'), [], 'no staged bytes are kept');
   // The honest file still works.
   assertStatus(await upload(server, alice.token, heic), 201, 'the real HEIC');
 });

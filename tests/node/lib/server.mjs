@@ -59,6 +59,18 @@ process.on('exit', () => {
   }
 });
 
+/**
+ * The regular files under the server's media/<sub> directory (e.g. 'blobs', 'staging'),
+ * relative to it. The media collector runs concurrently: a file listed and gone before it is
+ * looked at is not counted.
+ */
+export function mediaFiles(server, sub) {
+  const dir = path.join(server.dataDir, 'media', sub);
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true })
+    .filter((f) => fs.statSync(path.join(dir, f), { throwIfNoEntry: false })?.isFile());
+}
+
 export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
