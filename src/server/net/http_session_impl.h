@@ -121,7 +121,7 @@ http::message_generator serve_file(const http::request<Body>& req, const std::st
   auto file = resolve_static(root, path);
   if (file) {
     auto accept = req.find(http::field::accept_encoding);
-    *file = negotiate_static(root, std::move(*file),
+    *file = negotiate_static(std::move(*file),
                              parse_accept_encoding(accept == req.end() ? std::string_view{}
                                                                        : std::string_view(accept->value())));
     auto inm = req.find(http::field::if_none_match);

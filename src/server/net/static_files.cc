@@ -101,12 +101,12 @@ std::optional<StaticFile> resolve_static(const std::string& root, std::string_vi
       rel += rel.empty() ? s : "/" + s;
     }
     if (auto real = file_inside(base, p))
-      return StaticFile{real->string(), content_type_for(rel), segments->front() == "assets"};
+      return StaticFile{real->string(), content_type_for(rel), segments->front() == "assets", {}, {}, base.string()};
     if (segments->back().find('.') != std::string::npos) return std::nullopt;
   }
   auto index = file_inside(base, base / "index.html");
   if (!index) return std::nullopt;
-  return StaticFile{index->string(), "text/html; charset=utf-8", false};
+  return StaticFile{index->string(), "text/html; charset=utf-8", false, {}, {}, base.string()};
 }
 
 namespace {
@@ -187,10 +187,9 @@ AcceptedEncodings parse_accept_encoding(std::string_view header) {
   return a;
 }
 
-StaticFile negotiate_static(const std::string& root, StaticFile file, AcceptedEncodings accepted) {
-  std::error_code ec;
-  const fs::path base = fs::canonical(root, ec);
-  if (!ec) {
+StaticFile negotiate_static(StaticFile file, AcceptedEncodings accepted) {
+  if (!file.root.empty()) {
+    const fs::path base = file.root;
     for (auto [ok, suffix, name] : {std::tuple{accepted.br, ".br", "br"}, std::tuple{accepted.gzip, ".gz", "gzip"}}) {
       if (!ok) continue;
       if (auto encoded = file_inside(base, fs::path(file.path + suffix))) {

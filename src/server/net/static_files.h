@@ -13,6 +13,7 @@ struct StaticFile {
   bool immutable = false;    // content-hashed asset: cache for a year
   std::string encoding;      // "" (identity), "br" or "gzip": `path` holds the encoded bytes
   std::string etag;          // strong validator, quoted; empty when the file could not be read
+  std::string root;          // the canonical root the file was resolved under
 };
 
 // Resolves `url_path` (the request target without its query) under `root`.
@@ -42,9 +43,10 @@ AcceptedEncodings parse_accept_encoding(std::string_view header);
 
 // `file` (from resolve_static) switched to a pre-compressed sibling ("<path>.br", else
 // "<path>.gz") when the client accepts that encoding and the sibling is a regular file
-// inside `root` (links resolved, as for resolve_static). Sets `etag` either way: the size
-// and modification time of the bytes sent, with the encoding, so every variant has its own.
-StaticFile negotiate_static(const std::string& root, StaticFile file, AcceptedEncodings accepted);
+// inside the root `file` was resolved under (links resolved, as for resolve_static). Sets
+// `etag` either way: the size and modification time of the bytes sent, with the encoding, so
+// every variant has its own.
+StaticFile negotiate_static(StaticFile file, AcceptedEncodings accepted);
 
 // True when an If-None-Match header value (a list of entity tags, or "*") matches `etag`
 // under the weak comparison RFC 9110 prescribes for it (a W/ prefix is ignored).

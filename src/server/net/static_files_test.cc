@@ -221,13 +221,13 @@ TEST_F(StaticFiles, PreCompressedSiblingsAreChosenByAcceptEncoding) {
   std::ofstream(root_ / "sw.js.gz") << "GZ";
   auto js = resolve_static(root_.string(), "/assets/app-1234.js");
   ASSERT_TRUE(js);
-  StaticFile br = negotiate_static(root_.string(), *js, {true, true});
+  StaticFile br = negotiate_static(*js, {true, true});
   EXPECT_EQ(br.encoding, "br");
   EXPECT_EQ(fs::path(br.path).filename(), "app-1234.js.br");
   EXPECT_EQ(br.content_type, "text/javascript; charset=utf-8");  // the type of what it decodes to
-  StaticFile gz = negotiate_static(root_.string(), *js, {false, true});
+  StaticFile gz = negotiate_static(*js, {false, true});
   EXPECT_EQ(gz.encoding, "gzip");
-  StaticFile plain = negotiate_static(root_.string(), *js, {});
+  StaticFile plain = negotiate_static(*js, {});
   EXPECT_EQ(plain.encoding, "");
   EXPECT_EQ(fs::path(plain.path).filename(), "app-1234.js");
   // Every variant has its own validator, and a changed file gets a new one.
@@ -236,17 +236,17 @@ TEST_F(StaticFiles, PreCompressedSiblingsAreChosenByAcceptEncoding) {
   EXPECT_NE(br.etag, plain.etag);
   auto sw = resolve_static(root_.string(), "/sw.js");
   ASSERT_TRUE(sw);
-  EXPECT_EQ(negotiate_static(root_.string(), *sw, {true, true}).encoding, "gzip");  // no .br there
-  const std::string before = negotiate_static(root_.string(), *sw, {}).etag;
+  EXPECT_EQ(negotiate_static(*sw, {true, true}).encoding, "gzip");  // no .br there
+  const std::string before = negotiate_static(*sw, {}).etag;
   std::ofstream(root_ / "sw.js") << "a longer body";
-  EXPECT_NE(negotiate_static(root_.string(), *sw, {}).etag, before);
+  EXPECT_NE(negotiate_static(*sw, {}).etag, before);
 }
 
 TEST_F(StaticFiles, APreCompressedSiblingLinkedOutOfTheRootIsIgnored) {
   fs::create_symlink(outside_ / "a.txt", root_ / "a.txt.br");
   auto f = resolve_static(root_.string(), "/a.txt");
   ASSERT_TRUE(f);
-  StaticFile n = negotiate_static(root_.string(), *f, {true, true});
+  StaticFile n = negotiate_static(*f, {true, true});
   EXPECT_EQ(n.encoding, "");
   std::ifstream in(n.path);
   std::string content((std::istreambuf_iterator<char>(in)), {});
