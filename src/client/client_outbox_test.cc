@@ -60,12 +60,16 @@ class ClientOutboxTest : public ::testing::Test {
       sent = kMessages - static_cast<int>(num(pending, "pending"));
     }
     TestClient bob(server_.url(), db("bob"));
-    auto history = bob.call({{"type", "get_history"}, {"chat_id", chat}, {"limit", 200}});
-    // Bob's store may still be syncing; the server's answer comes through history.
-    for (int i = 0; i < 100 && history.at("messages").as_array().size() < kMessages; ++i) {
-      bob.wait_for_type("sync_done", std::chrono::seconds(1));
+    // Bob's store may still be syncing — it may not even know the chat yet (his first core
+    // could have ended before the chat reached it: then get_history is not_found until the
+    // sync brings it); the server's answer comes through history.
+    Update history;
+    for (int i = 0; i < 100; ++i) {
       history = bob.call({{"type", "get_history"}, {"chat_id", chat}, {"limit", 200}});
+      if (str(history, "type") == "messages" && history.at("messages").as_array().size() >= kMessages) break;
+      bob.wait_for_type("sync_done", std::chrono::seconds(1));
     }
+    ASSERT_EQ(str(history, "type"), "messages") << json::serialize(history);
     const auto& msgs = history.at("messages").as_array();
     ASSERT_EQ(msgs.size(), static_cast<size_t>(kMessages)) << json::serialize(history);
     for (int i = 0; i < kMessages; ++i) {

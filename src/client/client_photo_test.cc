@@ -95,6 +95,45 @@ TEST_F(ClientPhotoTest, TheThumbnailCacheKeepsWithinItsBoundDroppingTheLeastRece
   EXPECT_FALSE(fs::exists(str(first, "path")));
 }
 
+// With a database key the store is encrypted and thumbnails live inside it: the answer
+// carries the bytes (base64) and nothing is written beside the store.
+TEST_F(ClientPhotoTest, AnEncryptedStoreKeepsThumbnailsInsideAndAnswersWithTheBytes) {
+  TestClient alice(server_.url(), path("alice.db"));
+  alice.register_user("alice");
+  const std::string key = "a passphrase from the keystore";
+  {
+    TestClient bob(server_.url(), path("bob.db"), {{"database_key", key}});
+    bob.register_user("bob");
+    const int64_t chat = alice.open_direct("bob");
+    ASSERT_TRUE(write_png(path("secret.png"), 120, 80, 7));
+    const std::string media_id = upload(alice, path("secret.png"));
+    alice.call({{"type", "send_photo"}, {"chat_id", chat}, {"media_id", media_id}, {"caption", "for your eyes"}});
+    ASSERT_EQ(str(bob.wait_for_type("new_message"), "type"), "new_message");
+    auto thumb = bob.call({{"type", "get_thumbnail"}, {"media_id", media_id}});
+    ASSERT_EQ(str(thumb, "type"), "thumbnail") << json::serialize(thumb);
+    EXPECT_FALSE(thumb.contains("path"));
+    EXPECT_EQ(str(thumb, "data").substr(0, 4), "/9j/");  // base64 of a JPEG's FF D8 FF
+    EXPECT_FALSE(thumb.at("cached").as_bool());
+    auto again = bob.call({{"type", "get_thumbnail"}, {"media_id", media_id}});
+    EXPECT_TRUE(again.at("cached").as_bool());
+    EXPECT_EQ(str(again, "data"), str(thumb, "data"));
+    EXPECT_FALSE(fs::exists(path("bob.db.thumbnails")));
+  }
+  // The same file does not start without the key, nor with another one.
+  for (const char* wrong : {"", "not the passphrase"}) {
+    Update options;
+    if (*wrong) options["database_key"] = wrong;
+    TestClient attempt(server_.url(), path("bob.db"), options, false);
+    const Update& refused = attempt.start_answer();
+    EXPECT_EQ(str(refused, "type"), "error") << json::serialize(refused);
+    EXPECT_EQ(str(refused, "code"), "invalid_credentials") << json::serialize(refused);
+  }
+  TestClient bob(server_.url(), path("bob.db"), {{"database_key", key}});
+  auto history = bob.call({{"type", "get_history"}, {"chat_id", 1}});
+  ASSERT_EQ(history.at("messages").as_array().size(), 1u) << json::serialize(history);
+  EXPECT_EQ(str(history.at("messages").as_array()[0].as_object(), "text"), "for your eyes");
+}
+
 TEST_F(ClientPhotoTest, WhatIsNotAnImageIsRefusedAndABadMediaIdNeverLeavesTheCore) {
   TestClient alice(server_.url(), path("alice.db"));
   alice.register_user("alice");

@@ -128,10 +128,12 @@ void Engine::start(const json::object& req, const Answer& answer) {
   if (!ca_file) return answer(error_object(ca_file.error()));
   auto cache_bytes = protocol::optional_int(req, "thumbnail_cache_bytes", 0, int64_t{1} << 40);
   if (!cache_bytes) return answer(error_object(cache_bytes.error()));
+  auto key = protocol::optional_string(req, "database_key");
+  if (!key) return answer(error_object(key.error()));
   auto endpoint = parse_server_url(*server);
   if (!endpoint) return answer(error_object(endpoint.error()));
   endpoint->ca_file = ca_file->value_or("");
-  auto store = Store::open(*path);
+  auto store = Store::open(*path, key->value_or(""));
   if (!store) return answer(error_object(store.error()));
   store_ = std::move(store.value());
   server_ = *endpoint;

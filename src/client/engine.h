@@ -82,6 +82,7 @@ class Engine {
   void send_photo(const boost::json::object& req, const Answer& answer);
   void get_thumbnail(const boost::json::object& req, const Answer& answer);
   // Removes the least recently used thumbnails until the cache fits its bound.
+  void get_stored_thumbnail(const std::string& media_id, const Answer& answer);
   void trim_thumbnail_cache(const std::filesystem::path& keep);
   // Queues a message (or a photo with its caption) and reports it as send_message does.
   void enqueue_and_send(int64_t chat_id, const std::string& text, const std::string& media_id,

@@ -1,12 +1,16 @@
 // Photos: uploading with progress, sending an uploaded photo through the outbox, and a
-// thumbnail cache on disk with a size bound (least recently used files go first).
+// thumbnail cache with a size bound (least recently used first): files beside a plain store,
+// rows inside an encrypted one (so no photo is ever on disk in clear).
 #include "client/engine.h"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <vector>
+
+#include <openssl/evp.h>
 
 #include "client/json_util.h"
 #include "protocol/json_fields.h"
@@ -25,6 +29,28 @@ constexpr uintmax_t kMaxUploadFile = 64u << 20;
 // A media id is 32 hex digits; anything else never reaches a URL or a file name.
 bool valid_media_id(std::string_view id) {
   return id.size() == 32 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// A strictly increasing clock for the cache's "last used" (two uses in one millisecond keep
+// their order). Shared by every core in the process, hence atomic.
+int64_t use_tick() {
+  static std::atomic<int64_t> last{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t prev = last.load();
+  int64_t next;
+  do {
+    next = std::max(prev + 1, now);
+  } while (!last.compare_exchange_weak(prev, next));
+  return next;
 }
 
 }  // namespace
@@ -72,6 +98,7 @@ void Engine::get_thumbnail(const json::object& req, const Answer& answer) {
   auto media_id = protocol::required_string(req, "media_id");
   if (!media_id) return answer(error_object(media_id.error()));
   if (!valid_media_id(*media_id)) return answer(error_object(Error::make(Errc::kInvalidArgument, "bad media_id")));
+  if (store_->encrypted()) return get_stored_thumbnail(*media_id, answer);
   const fs::path file = fs::path(thumbnail_dir_) / (*media_id + ".img");
   std::error_code ec;
   if (fs::exists(file, ec)) {
@@ -98,6 +125,27 @@ void Engine::get_thumbnail(const json::object& req, const Answer& answer) {
                  if (ec) return answer(error_object(Error::make(Errc::kInternal, "cannot write the thumbnail cache")));
                  trim_thumbnail_cache(file);
                  answer({{"type", "thumbnail"}, {"path", file.string()}, {"cached", false}});
+               });
+}
+
+void Engine::get_stored_thumbnail(const std::string& media_id, const Answer& answer) {
+  if (auto data = store_->thumbnail(media_id, use_tick())) {
+    return answer({{"type", "thumbnail"}, {"data", base64(*data)}, {"cached", true}});
+  }
+  http_request(io_, server_, "GET", "/api/v1/media/" + media_id + "/thumbnail", token_, "",
+               [this, answer, media_id](Result<HttpAnswer> r) {
+                 if (!r) return answer(error_object(r.error()));
+                 if (r->status != 200) {
+                   auto parsed = protocol::parse_object(r->body);
+                   return answer(error_object(parsed ? error_from_json(*parsed)
+                                                     : Error::make(Errc::kInternal, "thumbnail download failed")));
+                 }
+                 if (Status s = store_->put_thumbnail(media_id, r->body, use_tick(),
+                                                      static_cast<int64_t>(std::min<uintmax_t>(thumbnail_cache_bytes_, INT64_MAX)));
+                     !s) {
+                   return answer(error_object(s.error()));
+                 }
+                 answer({{"type", "thumbnail"}, {"data", base64(r->body)}, {"cached", false}});
                });
 }
 

@@ -26,6 +26,10 @@ class Stmt {
     sqlite3_bind_text(stmt_, ++next_, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Stmt& bind_blob(std::string_view v) {
+    sqlite3_bind_blob(stmt_, ++next_, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
   // True while a row is available; false at the end or on error (see status()).
   bool step();
   // Runs the statement to completion.
@@ -33,6 +37,7 @@ class Stmt {
   Status status() const { return status_; }
 
   int64_t i(int col) const { return sqlite3_column_int64(stmt_, col); }
+  // Text, or a blob's bytes.
   std::string s(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();

@@ -29,18 +29,21 @@ CREATE TABLE messages (
   sender_id INTEGER NOT NULL, client_id TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL,
   ts INTEGER NOT NULL, edited_at INTEGER NOT NULL, deleted INTEGER NOT NULL,
   hidden INTEGER NOT NULL, version INTEGER NOT NULL, UNIQUE (chat_id, seq));
--- Only visible text is indexed: deleted and hidden messages carry an empty text.
-CREATE VIRTUAL TABLE messages_fts USING fts5(
-  text, content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');
+-- Only visible text is indexed: deleted and hidden messages carry an empty text. FTS4 (the
+-- full-text engine SQLCipher's SQLite 3.15 has), an external-content index over messages.
+CREATE VIRTUAL TABLE messages_fts USING fts4(
+  content='messages', text, tokenize=unicode61 "remove_diacritics=1");
 CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
-  INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
+  INSERT INTO messages_fts(docid, text) VALUES (new.rowid, new.text);
 END;
-CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+CREATE TRIGGER messages_bd BEFORE DELETE ON messages BEGIN
+  DELETE FROM messages_fts WHERE docid = old.rowid;
+END;
+CREATE TRIGGER messages_bu BEFORE UPDATE OF text ON messages BEGIN
+  DELETE FROM messages_fts WHERE docid = old.rowid;
 END;
 CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
-  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-  INSERT INTO messages_fts(rowid, text) VALUES (new.rowid, new.text);
+  INSERT INTO messages_fts(docid, text) VALUES (new.rowid, new.text);
 END;
 CREATE TABLE outbox (
   local_id INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL,
@@ -51,6 +54,12 @@ CREATE TABLE outbox (
     R"sql(
 ALTER TABLE outbox ADD COLUMN media_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE messages ADD COLUMN image TEXT NOT NULL DEFAULT '';
+)sql",
+    // 3: the thumbnail cache of an encrypted store lives inside it (a plain store keeps the
+    // cache as files beside it).
+    R"sql(
+CREATE TABLE thumbnails (media_id TEXT PRIMARY KEY, data BLOB NOT NULL, used_at INTEGER NOT NULL);
+CREATE INDEX thumbnails_by_use ON thumbnails(used_at);
 )sql",
 };
 
@@ -114,8 +123,10 @@ OutboxEntry read_outbox(const Stmt& q) {
   return e;
 }
 
-// FTS5 query from plain words: each word quoted (so OR, NEAR, quotes are text), the last
-// one a prefix. Words are split on whitespace; the tokenizer handles punctuation.
+// FTS4 query from plain words: each word quoted (so OR, NEAR, -, quotes are text), the last
+// one a prefix ("word"*). Words are split on whitespace; the tokenizer handles punctuation.
+// FTS4 has no escape for '"' inside a phrase: it is dropped, as is '*' (the tokenizer treats
+// both as separators anyway), so only the last word is ever a prefix.
 std::string fts_query(std::string_view words) {
   std::vector<std::string> terms;
   std::string current;
@@ -126,8 +137,8 @@ std::string fts_query(std::string_view words) {
   for (char ch : words) {
     if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
       flush();
-    } else if (ch == '"') {
-      current += "\"\"";
+    } else if (ch == '"' || ch == '*') {
+      continue;
     } else {
       current += ch;
     }
@@ -136,8 +147,7 @@ std::string fts_query(std::string_view words) {
   std::string q;
   for (size_t i = 0; i < terms.size(); ++i) {
     if (!q.empty()) q += ' ';
-    q += '"' + terms[i] + '"';
-    if (i + 1 == terms.size()) q += '*';
+    q += '"' + terms[i] + (i + 1 == terms.size() ? "*\"" : "\"");
   }
   return q;
 }
@@ -147,7 +157,39 @@ std::string fts_query(std::string_view words) {
 Store::Store(sqlite3* db) : db_(db) {}
 Store::~Store() { sqlite3_close(db_); }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+namespace {
+
+bool is_raw_key(std::string_view key) {
+  return key.size() == 64 && std::all_of(key.begin(), key.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+// The PRAGMA that hands SQLCipher the key: 64 hex digits are the raw 256-bit key (no key
+// derivation), anything else a passphrase (SQLCipher derives the key with PBKDF2).
+std::string key_pragma(std::string_view key) {
+  std::string sql = "PRAGMA key = ";
+  if (is_raw_key(key)) {
+    sql += "\"x'";
+    sql += key;
+    sql += "'\"";
+    return sql;
+  }
+  sql += '\'';
+  for (char c : key) {
+    if (c == '\'') sql += '\'';
+    sql += c;
+  }
+  sql += '\'';
+  return sql;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, std::string_view key) {
+  if (key.find('\0') != std::string_view::npos) {
+    return Error::make(Errc::kInvalidArgument, "the database key contains a NUL byte");
+  }
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
       SQLITE_OK) {
@@ -157,8 +199,20 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
   }
   sqlite3_busy_timeout(db, 5000);
   std::unique_ptr<Store> store(new Store(db));
+  // The key must be the first statement on the connection; nothing is read before it.
+  if (!key.empty()) {
+    if (Status s = exec(db, key_pragma(key)); !s) return s.error();
+  }
+  // The first read of the schema tells a wrong key (or a plain store opened with a key, or an
+  // encrypted one without) from a good one: SQLite then sees no valid database header.
+  if (Status s = exec(db, "SELECT count(*) FROM sqlite_master"); !s) {
+    return Error::make(Errc::kInvalidCredentials,
+                       key.empty() ? "the store is encrypted (or not a store): a database key is needed"
+                                   : "the database key does not open this store (or it is not a store)");
+  }
   if (Status s = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"); !s) return s.error();
   if (Status s = store->migrate(); !s) return s.error();
+  store->encrypted_ = !key.empty();
   return store;
 }
 
@@ -192,15 +246,11 @@ std::string Store::setting(std::string_view key) const {
 }
 
 Status Store::set_setting(std::string_view key, std::string_view value) {
-  return Stmt(db_, "INSERT INTO settings(key, value) VALUES (?, ?) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-      .bind(key).bind(value).run();
+  return Stmt(db_, "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)").bind(key).bind(value).run();
 }
 
 Status Store::put_user(const User& u) {
-  return Stmt(db_, "INSERT INTO users(id, username, display_name) VALUES (?, ?, ?) "
-                   "ON CONFLICT(id) DO UPDATE SET username = excluded.username, "
-                   "display_name = excluded.display_name")
+  return Stmt(db_, "INSERT OR REPLACE INTO users(id, username, display_name) VALUES (?, ?, ?)")
       .bind(u.id).bind(u.username).bind(u.display_name).run();
 }
 
@@ -219,19 +269,19 @@ std::optional<User> Store::user_by_name(std::string_view username) const {
 }
 
 Status Store::put_chat(const Chat& c) {
-  return Stmt(db_, std::string("INSERT INTO chats(") + kChatColumns +
-                       ") VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 0) "
-                       "ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, title = excluded.title, "
-                       "peer_id = excluded.peer_id, last_seq = max(last_seq, excluded.last_seq), "
-                       "last_activity = max(last_activity, excluded.last_activity), "
-                       "read_seq = max(read_seq, excluded.read_seq), "
-                       "min_delivered_seq = max(min_delivered_seq, excluded.min_delivered_seq), "
-                       "min_read_seq = max(min_read_seq, excluded.min_read_seq), "
-                       "member_count = excluded.member_count, left = excluded.left, "
-                       "version = max(version, excluded.version)")
-      .bind(c.id).bind(c.kind).bind(c.title).bind(c.peer_id).bind(c.last_seq)
-      .bind(c.last_activity).bind(c.read_seq).bind(c.min_delivered_seq).bind(c.min_read_seq)
-      .bind(c.member_count).bind(static_cast<int64_t>(c.left)).bind(c.version).run();
+  // Insert-or-merge in two statements (SQLite 3.15 has no upsert): the row is created with
+  // this device's cursors at zero, then merged so watermarks only move forward.
+  Status s = Stmt(db_, std::string("INSERT OR IGNORE INTO chats(") + kChatColumns +
+                           ") VALUES (?, ?, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)")
+                 .bind(c.id).bind(c.kind).bind(c.title).bind(c.peer_id).run();
+  if (!s) return s;
+  return Stmt(db_, "UPDATE chats SET kind = ?, title = ?, peer_id = ?, last_seq = max(last_seq, ?), "
+                   "last_activity = max(last_activity, ?), read_seq = max(read_seq, ?), "
+                   "min_delivered_seq = max(min_delivered_seq, ?), min_read_seq = max(min_read_seq, ?), "
+                   "member_count = ?, left = ?, version = max(version, ?) WHERE id = ?")
+      .bind(c.kind).bind(c.title).bind(c.peer_id).bind(c.last_seq).bind(c.last_activity)
+      .bind(c.read_seq).bind(c.min_delivered_seq).bind(c.min_read_seq).bind(c.member_count)
+      .bind(static_cast<int64_t>(c.left)).bind(c.version).bind(c.id).run();
 }
 
 std::optional<Chat> Store::chat(int64_t id) const {
@@ -280,11 +330,12 @@ std::vector<Chat> Store::unsent_reads() const {
 }
 
 Status Store::put_member(int64_t chat_id, int64_t user_id, int64_t delivered_seq, int64_t read_seq) {
-  return Stmt(db_, "INSERT INTO members(chat_id, user_id, delivered_seq, read_seq) VALUES (?, ?, ?, ?) "
-                   "ON CONFLICT(chat_id, user_id) DO UPDATE SET "
-                   "delivered_seq = max(delivered_seq, excluded.delivered_seq), "
-                   "read_seq = max(read_seq, excluded.read_seq)")
-      .bind(chat_id).bind(user_id).bind(delivered_seq).bind(read_seq).run();
+  Status s = Stmt(db_, "INSERT OR IGNORE INTO members(chat_id, user_id, delivered_seq, read_seq) VALUES (?, ?, 0, 0)")
+                 .bind(chat_id).bind(user_id).run();
+  if (!s) return s;
+  return Stmt(db_, "UPDATE members SET delivered_seq = max(delivered_seq, ?), read_seq = max(read_seq, ?) "
+                   "WHERE chat_id = ? AND user_id = ?")
+      .bind(delivered_seq).bind(read_seq).bind(chat_id).bind(user_id).run();
 }
 
 Result<bool> Store::put_message(const Message& m) {
@@ -295,16 +346,23 @@ Result<bool> Store::put_message(const Message& m) {
     q.bind(m.chat_id).bind(m.seq);
     existed = q.step();
   }
-  Status s = Stmt(db_, std::string("INSERT INTO messages(") + kMessageColumns +
-                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                           "ON CONFLICT(chat_id, seq) DO UPDATE SET text = excluded.text, "
-                           "edited_at = excluded.edited_at, deleted = excluded.deleted, "
-                           "hidden = excluded.hidden, version = excluded.version, image = excluded.image "
-                           "WHERE excluded.version >= messages.version")
-                 .bind(m.chat_id).bind(m.seq).bind(m.id).bind(m.sender_id).bind(m.client_id)
-                 .bind(m.kind).bind(m.text).bind(m.ts).bind(m.edited_at)
-                 .bind(static_cast<int64_t>(m.deleted)).bind(static_cast<int64_t>(m.hidden))
-                 .bind(m.version).bind(m.image).run();
+  // A stored message is replaced by a copy at least as new (an edit, a deletion); the text
+  // is only rewritten when it changed, so the full-text index is not churned.
+  Status s = existed
+                 ? Stmt(db_, "UPDATE messages SET edited_at = ?, deleted = ?, hidden = ?, version = ?, image = ? "
+                             "WHERE chat_id = ? AND seq = ? AND version <= ?")
+                       .bind(m.edited_at).bind(static_cast<int64_t>(m.deleted)).bind(static_cast<int64_t>(m.hidden))
+                       .bind(m.version).bind(m.image).bind(m.chat_id).bind(m.seq).bind(m.version).run()
+                 : Stmt(db_, std::string("INSERT INTO messages(") + kMessageColumns +
+                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                       .bind(m.chat_id).bind(m.seq).bind(m.id).bind(m.sender_id).bind(m.client_id)
+                       .bind(m.kind).bind(m.text).bind(m.ts).bind(m.edited_at)
+                       .bind(static_cast<int64_t>(m.deleted)).bind(static_cast<int64_t>(m.hidden))
+                       .bind(m.version).bind(m.image).run();
+  if (s.ok() && existed) {
+    s = Stmt(db_, "UPDATE messages SET text = ? WHERE chat_id = ? AND seq = ? AND version = ? AND text <> ?")
+            .bind(m.text).bind(m.chat_id).bind(m.seq).bind(m.version).bind(m.text).run();
+  }
   if (s.ok()) {
     s = Stmt(db_, "UPDATE chats SET last_seq = max(last_seq, ?), last_activity = max(last_activity, ?) "
                   "WHERE id = ?")
@@ -378,11 +436,12 @@ std::vector<SearchHit> Store::search(std::string_view query, int64_t chat_id, in
                                "ts", "edited_at", "deleted", "hidden", "version", "image"}) {
     sql += "m." + std::string(col) + ", ";
   }
-  sql += "snippet(messages_fts, 0, '[', ']', '...', 12) FROM messages_fts "
-         "JOIN messages m ON m.rowid = messages_fts.rowid "
+  // Newest first, as a messenger lists matches (FTS4 has no bm25 ranking).
+  sql += "snippet(messages_fts, '[', ']', '...', 0, 12) FROM messages_fts "
+         "JOIN messages m ON m.rowid = messages_fts.docid "
          "WHERE messages_fts MATCH ? AND m.deleted = 0 AND m.hidden = 0";
   if (chat_id != 0) sql += " AND m.chat_id = ?";
-  sql += " ORDER BY bm25(messages_fts), m.ts DESC LIMIT ?";
+  sql += " ORDER BY m.ts DESC, m.rowid DESC LIMIT ?";
   Stmt q(db_, sql);
   q.bind(match);
   if (chat_id != 0) q.bind(chat_id);
@@ -444,6 +503,46 @@ Status Store::retry(std::string_view client_id) {
   if (!e) return Error::make(Errc::kNotFound, "not in the outbox");
   return Stmt(db_, "UPDATE outbox SET state = 'sending', attempts = 0, error = '' WHERE client_id = ?")
       .bind(client_id).run();
+}
+
+std::optional<std::string> Store::thumbnail(std::string_view media_id, int64_t now_ms) {
+  std::optional<std::string> out;
+  {
+    Stmt q(db_, "SELECT data FROM thumbnails WHERE media_id = ?");
+    q.bind(media_id);
+    if (!q.step()) return std::nullopt;
+    out = q.s(0);
+  }
+  (void)Stmt(db_, "UPDATE thumbnails SET used_at = max(used_at, ?) WHERE media_id = ?").bind(now_ms).bind(media_id).run();
+  return out;
+}
+
+Status Store::put_thumbnail(std::string_view media_id, std::string_view data, int64_t now_ms, int64_t cap_bytes) {
+  if (Status s = exec(db_, "SAVEPOINT put_thumbnail"); !s) return s;
+  Status s = Stmt(db_, "INSERT OR REPLACE INTO thumbnails(media_id, data, used_at) VALUES (?, ?, ?)")
+                 .bind(media_id).bind_blob(data).bind(now_ms).run();
+  // Least recently used first, never the one just stored.
+  int64_t total = 0;
+  std::vector<std::pair<std::string, int64_t>> rows;
+  if (s.ok()) {
+    Stmt q(db_, "SELECT media_id, length(data) FROM thumbnails ORDER BY used_at, media_id");
+    while (q.step()) {
+      rows.emplace_back(q.s(0), q.i(1));
+      total += rows.back().second;
+    }
+    s = q.status();
+  }
+  for (const auto& [id, size] : rows) {
+    if (!s.ok() || total <= cap_bytes) break;
+    if (id == media_id) continue;
+    s = Stmt(db_, "DELETE FROM thumbnails WHERE media_id = ?").bind(id).run();
+    total -= size;
+  }
+  if (!s.ok()) {
+    (void)exec(db_, "ROLLBACK TO put_thumbnail; RELEASE put_thumbnail");
+    return s;
+  }
+  return exec(db_, "RELEASE put_thumbnail");
 }
 
 }  // namespace parley::client

@@ -86,8 +86,16 @@ struct SearchHit {
 class Store {
  public:
   // Opens (creating when missing) the store at `path` and brings its schema up to date.
-  // Errors: kInternal when the file cannot be opened or is not a store.
-  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  // With a non-empty `key` the whole file (and its write-ahead log) is encrypted with
+  // SQLCipher: 64 hex digits are used as the raw 256-bit key, any other string as a
+  // passphrase (PBKDF2). A new store is created encrypted; an existing one opens only with
+  // the key it was created with.
+  // Errors: kInvalidCredentials when the key does not open the file (wrong key, a plain
+  // store opened with a key, an encrypted one without, or a file that is not a store);
+  // kInvalidArgument for a key with a NUL byte; kInternal when the file cannot be opened.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, std::string_view key = {});
+  // True when the store was opened with a key (its file is encrypted).
+  bool encrypted() const { return encrypted_; }
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -149,11 +157,19 @@ class Store {
   // Puts a failed entry back to "sending" with its attempts reset. kNotFound when absent.
   Status retry(std::string_view client_id);
 
+  // The thumbnail cache inside the store (used when it is encrypted, so thumbnails are too).
+  // thumbnail() marks the entry used at `now_ms`; put_thumbnail() stores one and then drops
+  // the least recently used others until the cache holds at most `cap_bytes` (the one just
+  // stored always stays, even if alone it is bigger).
+  std::optional<std::string> thumbnail(std::string_view media_id, int64_t now_ms);
+  Status put_thumbnail(std::string_view media_id, std::string_view data, int64_t now_ms, int64_t cap_bytes);
+
  private:
   explicit Store(sqlite3* db);
   Status migrate();
 
   sqlite3* db_;  // owned
+  bool encrypted_ = false;
 };
 
 }  // namespace parley::client

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include <sqlite3.h>
@@ -201,6 +203,178 @@ TEST_F(StoreTest, DeletedAndEditedMessagesLeaveTheSearchIndex) {
   deleted.version = 5;
   ASSERT_TRUE(store_->put_message(deleted).ok());
   EXPECT_TRUE(store_->search("secret", 0, 10).empty());
+}
+
+TEST_F(StoreTest, AnEditReplacesTheIndexedWords) {
+  add_chat(1, 100);
+  ASSERT_TRUE(store_->put_message(msg(1, 1, 2, "meet at noon")).ok());
+  Message edited = msg(1, 1, 2, "meet at midnight");
+  edited.version = 4;
+  edited.edited_at = 2000;
+  ASSERT_TRUE(store_->put_message(edited).ok());
+  EXPECT_TRUE(store_->search("noon", 0, 10).empty());
+  ASSERT_EQ(store_->search("midnight", 0, 10).size(), 1u);
+  EXPECT_EQ(store_->search("meet", 0, 10).size(), 1u);
+  // The same version again (a repeated event) changes nothing and keeps one index entry.
+  ASSERT_TRUE(store_->put_message(edited).ok());
+  EXPECT_EQ(store_->search("meet", 0, 10).size(), 1u);
+}
+
+TEST_F(StoreTest, SearchListsTheNewestMatchesFirst) {
+  add_chat(1, 100);
+  add_chat(2, 100);
+  ASSERT_TRUE(store_->put_message(msg(1, 1, 2, "lunch?")).ok());
+  ASSERT_TRUE(store_->put_message(msg(2, 5, 2, "lunch tomorrow")).ok());
+  ASSERT_TRUE(store_->put_message(msg(1, 3, 2, "lunch was great")).ok());
+  auto hits = store_->search("lunch", 0, 10);
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_EQ(hits[0].message.ts, 1005);
+  EXPECT_EQ(hits[1].message.ts, 1003);
+  EXPECT_EQ(hits[2].message.ts, 1001);
+  EXPECT_EQ(store_->search("lunch", 0, 2).size(), 2u);
+}
+
+TEST_F(StoreTest, TheThumbnailCacheKeepsTheMostRecentlyUsedWithinItsBound) {
+  const std::string a(100, 'a'), b(100, 'b'), c(100, 'c');
+  ASSERT_TRUE(store_->put_thumbnail("a", a, 1, 250).ok());
+  ASSERT_TRUE(store_->put_thumbnail("b", b, 2, 250).ok());
+  EXPECT_EQ(store_->thumbnail("a", 3), a);  // a is now more recent than b
+  ASSERT_TRUE(store_->put_thumbnail("c", c, 4, 250).ok());
+  EXPECT_FALSE(store_->thumbnail("b", 5));
+  EXPECT_EQ(store_->thumbnail("a", 6), a);
+  EXPECT_EQ(store_->thumbnail("c", 7), c);
+  // One bigger than the whole bound stays, alone.
+  ASSERT_TRUE(store_->put_thumbnail("d", std::string(1000, 'd'), 8, 250).ok());
+  EXPECT_FALSE(store_->thumbnail("a", 9));
+  EXPECT_FALSE(store_->thumbnail("c", 10));
+  EXPECT_EQ(store_->thumbnail("d", 11)->size(), 1000u);
+  // Bytes, not text: a NUL and high bytes survive.
+  const std::string binary("\xff\xd8\0\x01jpeg", 8);
+  ASSERT_TRUE(store_->put_thumbnail("e", binary, 12, 1 << 20).ok());
+  EXPECT_EQ(store_->thumbnail("e", 13), binary);
+}
+
+// The raw bytes of a file (empty when it does not exist).
+std::string file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class EncryptedStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("parley-encrypted-test-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path() const { return (dir_ / "client.db").string(); }
+
+  // Writes a chat, a message and the session token, and returns with the store still open
+  // (so the write-ahead log holds them too).
+  std::unique_ptr<Store> fill(std::string_view key) {
+    auto s = Store::open(path(), key);
+    EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
+    auto store = std::move(s.value());
+    EXPECT_TRUE(store->set_setting("token", kToken).ok());
+    Chat c;
+    c.id = 1;
+    c.kind = "direct";
+    c.title = "Harbour master";
+    c.last_seq = 1;
+    EXPECT_TRUE(store->put_chat(c).ok());
+    Message m;
+    m.chat_id = 1;
+    m.seq = 1;
+    m.id = 1;
+    m.sender_id = 2;
+    m.client_id = "c1";
+    m.kind = "text";
+    m.text = kSecret;
+    m.ts = 1000;
+    m.version = 1;
+    EXPECT_TRUE(store->put_message(m).ok());
+    EXPECT_TRUE(store->put_thumbnail("0123456789abcdef0123456789abcdef", kSecretPixels, 1, 1 << 20).ok());
+    return store;
+  }
+  bool any_file_contains(std::string_view needle) const {
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+      if (file_bytes(e.path()).find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  static constexpr const char* kSecret = "the boat leaves from pier seven at dawn";
+  static constexpr const char* kToken = "tok3n-0f-th1s-dev1ce";
+  static constexpr const char* kSecretPixels = "PIXELS-OF-A-PRIVATE-PHOTO";
+  std::filesystem::path dir_;
+};
+
+TEST_F(StoreTest, APlainStoreIsReadableAsSqliteWithoutAKey) {
+  // The control for the encrypted tests below: the same checks find the plain text here.
+  EXPECT_FALSE(store_->encrypted());
+  ASSERT_TRUE(store_->set_setting("token", "visible-token").ok());
+  store_.reset();
+  const std::string bytes = file_bytes(dir_ / "client.db");
+  EXPECT_EQ(bytes.substr(0, 16), std::string("SQLite format 3\0", 16));
+  EXPECT_NE(bytes.find("visible-token"), std::string::npos);
+}
+
+TEST_P(EncryptedStoreTest, NothingIsReadableWithoutTheKeyAndEverythingWithIt) {
+  const std::string key = GetParam();
+  {
+    auto store = fill(key);
+    EXPECT_TRUE(store->encrypted());
+    // While open, the data sits in the main file and the write-ahead log: neither shows it.
+    EXPECT_FALSE(any_file_contains(kSecret));
+    EXPECT_FALSE(any_file_contains(kToken));
+    EXPECT_FALSE(any_file_contains(kSecretPixels));
+    EXPECT_FALSE(any_file_contains("Harbour master"));
+  }
+  const std::string bytes = file_bytes(path());
+  ASSERT_GE(bytes.size(), 16u);
+  EXPECT_NE(bytes.substr(0, 16), std::string("SQLite format 3\0", 16)) << "the header is in clear";
+  EXPECT_FALSE(any_file_contains(kSecret));
+  EXPECT_FALSE(any_file_contains(kToken));
+
+  // Without the key, or with another, the file does not open.
+  for (std::string_view wrong : {std::string_view{}, std::string_view{"another passphrase"},
+                                 std::string_view{"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}}) {
+    auto s = Store::open(path(), wrong);
+    ASSERT_FALSE(s.ok()) << "opened with key '" << wrong << "'";
+    EXPECT_EQ(s.error().code, Errc::kInvalidCredentials);
+  }
+  // Nor does SQLite itself read it as a database.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  // With the key, everything is there, search included.
+  auto s = Store::open(path(), key);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto store = std::move(s.value());
+  EXPECT_EQ(store->setting("token"), kToken);
+  EXPECT_EQ(store->chat(1)->title, "Harbour master");
+  EXPECT_EQ(store->message(1, 1)->text, kSecret);
+  ASSERT_EQ(store->search("pier sev", 0, 10).size(), 1u);
+  EXPECT_EQ(store->thumbnail("0123456789abcdef0123456789abcdef", 2), kSecretPixels);
+}
+
+INSTANTIATE_TEST_SUITE_P(Keys, EncryptedStoreTest,
+                         ::testing::Values(std::string("correct horse battery staple, it's 'quoted'"),
+                                           std::string("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")));
+
+TEST_F(StoreTest, APlainStoreDoesNotOpenWithAKey) {
+  store_.reset();
+  auto s = Store::open((dir_ / "client.db").string(), "some key");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().code, Errc::kInvalidCredentials);
+  auto n = Store::open((dir_ / "client.db").string(), std::string_view("a\0b", 3));
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.error().code, Errc::kInvalidArgument);
+  // And it still opens without one.
+  EXPECT_TRUE(Store::open((dir_ / "client.db").string()).ok());
 }
 
 TEST_F(StoreTest, HistoryPagesComeOldestFirstBelowTheGivenSeq) {

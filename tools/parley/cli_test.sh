@@ -116,6 +116,23 @@ exec 3>&-
 wait "$chat_pid" || fail "the chat screen did not quit cleanly"
 chat_pid=
 
+echo "== carol keeps an encrypted store (PARLEY_DATABASE_KEY); without the key nothing opens"
+export PARLEY_DATABASE_KEY="carol's keystore secret"
+echo "pw-carol-long-enough" | as carol --server "$PARLEY_TEST_SERVER" register carol >"$out/reg-carol" 2>&1
+expect "$out/reg-carol" "logged in as carol"
+as carol send alice "an encrypted hello" >"$out/carol-send" 2>&1
+expect "$out/carol-send" "sent"
+as carol history alice >"$out/carol-history" 2>&1
+expect "$out/carol-history" "carol: an encrypted hello"
+unset PARLEY_DATABASE_KEY
+carol_db=$dir/carol/data/parley/parley.db
+[[ $(head -c 15 "$carol_db") != "SQLite format 3" ]] || fail "carol's store is not encrypted"
+if grep -qF "an encrypted hello" "$carol_db"*; then fail "carol's message is readable in her files"; fi
+as carol chats >"$out/carol-nokey" 2>&1 && fail "carol's store opened without the key"
+expect "$out/carol-nokey" "database key is needed"
+PARLEY_DATABASE_KEY=wrong as carol chats >"$out/carol-wrongkey" 2>&1 && fail "carol's store opened with a wrong key"
+expect "$out/carol-wrongkey" "does not open this store"
+
 echo "== offline: the server is stopped; reading and searching still work, sending queues"
 kill "$PARLEY_TEST_SERVER_PID"
 while kill -0 "$PARLEY_TEST_SERVER_PID" 2>/dev/null; do sleep 0.1; done

@@ -1,4 +1,5 @@
 // parley: the command-line client, on libparley (docs/client.md, "The parley command").
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -25,6 +26,8 @@ constexpr const char* kUsage = R"(usage: parley [--server http://HOST:PORT] COMM
 
 Works offline on the local store. Files: $XDG_CONFIG_HOME/parley/config (the server),
 $XDG_DATA_HOME/parley/parley.db (the store, with the session; never printed).
+With $PARLEY_DATABASE_KEY set the store is encrypted with it (64 hex digits: a raw key;
+anything else: a passphrase); the same key is then needed for every later command.
 )";
 
 }  // namespace
@@ -77,7 +80,12 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  Session session(server, *data + "/parley.db");
+  const char* key = std::getenv("PARLEY_DATABASE_KEY");
+  Session session(server, *data + "/parley.db", key ? key : "");
+  if (!session.start_error().empty()) {
+    std::cerr << "parley: " << session.start_error() << "\n";
+    return 1;
+  }
   if (!authenticating) {
     if (!session.logged_in()) {
       std::cerr << "parley: not logged in; run parley login USERNAME\n";

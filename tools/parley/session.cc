@@ -17,9 +17,12 @@ int64_t num(const Json& o, const char* key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
-Session::Session(const std::string& server, const std::string& database) : client_(parley_client_create()) {
-  Json a = call({{"type", "start"}, {"server", server},
-                 {"database", database}, {"device_name", "parley command line"}});
+Session::Session(const std::string& server, const std::string& database, const std::string& database_key)
+    : client_(parley_client_create()) {
+  Json start{{"type", "start"}, {"server", server}, {"database", database}, {"device_name", "parley command line"}};
+  if (!database_key.empty()) start["database_key"] = database_key;
+  Json a = call(std::move(start));
+  if (str(a, "type") != "started") start_error_ = str(a, "message").empty() ? str(a, "code") : str(a, "message");
   logged_in_ = a.contains("logged_in") && a.at("logged_in").as_bool();
 }
 

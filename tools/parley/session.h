@@ -19,8 +19,10 @@ using Json = boost::json::object;
 
 class Session {
  public:
-  // Creates the core and starts it on `database` against `server` (http://HOST:PORT).
-  Session(const std::string& server, const std::string& database);
+  // Creates the core and starts it on `database` against `server` (http://HOST:PORT); with a
+  // non-empty `database_key` the store is encrypted with it. start_error() says why the
+  // store could not be opened (e.g. a wrong key), empty when it started.
+  Session(const std::string& server, const std::string& database, const std::string& database_key = {});
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -39,6 +41,7 @@ class Session {
   bool settle(std::chrono::milliseconds timeout);
   bool online() const { return online_; }
   bool logged_in() const { return logged_in_; }
+  const std::string& start_error() const { return start_error_; }
 
  private:
   std::optional<Json> receive(std::chrono::milliseconds timeout);
@@ -47,6 +50,7 @@ class Session {
   int64_t next_id_ = 1;
   bool online_ = false;
   bool logged_in_ = false;
+  std::string start_error_;
   std::deque<Json> updates_;  // received while waiting for an answer
 };
 

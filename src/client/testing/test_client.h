@@ -20,8 +20,9 @@ using Update = boost::json::object;
 class TestClient {
  public:
   // Creates the client and sends "start" with this server and database (and the fields of
-  // `options`); asserts the answer.
-  TestClient(const std::string& server_url, const std::string& database, const Update& options = {});
+  // `options`); asserts the answer is "started" unless `expect_started` is false.
+  TestClient(const std::string& server_url, const std::string& database, const Update& options = {},
+             bool expect_started = true);
   ~TestClient();  // parley_client_destroy
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
@@ -36,6 +37,8 @@ class TestClient {
                   std::chrono::milliseconds timeout = std::chrono::seconds(30));
   Update wait_for_type(const std::string& type,
                        std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // The answer to "start".
+  const Update& start_answer() const { return start_answer_; }
   // Every update received so far and not taken by wait_for.
   std::vector<Update> drain();
 
@@ -51,6 +54,7 @@ class TestClient {
   int64_t next_id_ = 1;
   std::deque<Update> updates_;
   std::vector<Update> answers_;
+  Update start_answer_;
 };
 
 // The value of `key` as a string ("" when absent) / integer (0).
