@@ -46,6 +46,14 @@ export function listedCodes(description, allCodes) {
   return [...(description ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]).filter((c) => allCodes.includes(c));
 }
 
+/** Ajv's errors as one line each: where in the body, what is wrong, and the offending name. */
+function schemaErrors(errors) {
+  return (errors ?? []).map((e) => {
+    const extra = e.params?.additionalProperty ?? e.params?.missingProperty;
+    return `body${e.instancePath} ${e.message}${extra !== undefined ? ` (${JSON.stringify(extra)})` : ''}`;
+  }).join('; ');
+}
+
 function headerGetter(headers) {
   if (typeof headers?.get === 'function') return (name) => headers.get(name);
   return (name) => {
@@ -154,7 +162,7 @@ export class Contract {
         const ref = `${this.responseRef(route, res.status)}/content/application~1json/schema`;
         const validate = this.validator(ref);
         assert.ok(validate(res.body), `${where}: the body does not match ${ref}: ${
-          this.ajv.errorsText(validate.errors, { dataVar: 'body' })}\nbody: ${JSON.stringify(res.body).slice(0, 600)}`);
+          schemaErrors(validate.errors)}\nbody: ${JSON.stringify(res.body).slice(0, 600)}`);
         const code = res.body?.error?.code;
         if (code !== undefined) {
           const listed = listedCodes(response.description, this.errorCodes);
