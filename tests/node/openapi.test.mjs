@@ -126,6 +126,8 @@ test('accounts, sessions, users and the operational routes answer as documented'
   const second = (await call(server, login, { body: { username: 'alice', password: passwordFor('alice'), device_name: 'Phone' }, expect: 200 })).body;
   await call(server, login, { body: { username: 'alice', password: 'wrong-password' }, expect: 401 });
   await call(server, login, { body: { username: 'alice' }, expect: 400 });
+  await call(server, login, { body: { username: 'alice', password: passwordFor('alice'), device_name: 'x'.repeat(65) }, expect: 400 });
+  await call(server, login, { raw: '{"username":"\\ud800","password":"x"}', contentType: 'application/json', expect: 400 });
 
   await call(server, 'GET /api/v1/me', { token: alice.token, expect: 200 });
   await call(server, 'GET /api/v1/me', { expect: 401 });
@@ -211,6 +213,7 @@ test('conversations, messages, groups and the social routes answer as documented
   const receipts = 'POST /api/v1/conversations/{conversation_id}/receipts';
   await call(server, receipts, { token: B, params: inDirect, body: { delivered_seq: 1, read_seq: 1 }, expect: 200 });
   await call(server, receipts, { token: B, params: inDirect, body: {}, expect: 400 });
+  await call(server, receipts, { token: B, params: inDirect, body: { read_seq: 99 }, expect: 400 });
   await call(server, 'GET /api/v1/sync', { token: A, expect: 200 });
   await call(server, 'GET /api/v1/sync', { token: A, query: { limit: 0 }, expect: 400 });
 
@@ -253,6 +256,7 @@ test('conversations, messages, groups and the social routes answer as documented
   const member = 'PATCH /api/v1/conversations/{conversation_id}/members/{user_id}';
   await call(server, member, { token: A, params: { ...inGroup, user_id: carol.user.id }, body: { role: 'admin' }, expect: 200 });
   await call(server, member, { token: A, params: { ...inGroup, user_id: carol.user.id }, body: { role: 'owner' }, expect: 400 });
+  await call(server, member, { token: A, params: { ...inDirect, user_id: bob.user.id }, body: { role: 'admin' }, expect: 404 });
   await call(server, 'DELETE /api/v1/conversations/{conversation_id}/members/{user_id}', { token: A, params: { ...inGroup, user_id: dave.user.id }, expect: 200 });
   await call(server, 'DELETE /api/v1/conversations/{conversation_id}/members/{user_id}', { token: B, params: { ...inGroup, user_id: carol.user.id }, expect: 403 });
   const update = 'PATCH /api/v1/conversations/{conversation_id}';
@@ -261,6 +265,9 @@ test('conversations, messages, groups and the social routes answer as documented
   const inGroupMsg = (await call(server, send, { token: A, params: inGroup, body: { client_id: cid(), text: 'to the group' }, expect: 200 })).body.message;
   await call(server, 'POST /api/v1/conversations/{conversation_id}/leave', { token: carol.token, params: inGroup, expect: 200 });
   await call(server, 'POST /api/v1/conversations/{conversation_id}/leave', { token: carol.token, params: inGroup, expect: 404 });
+  await call(server, 'POST /api/v1/conversations/{conversation_id}/leave', { token: A, params: inDirect, expect: 404 });
+  // Carol, the other admin, left: demoting the last one is refused.
+  await call(server, member, { token: A, params: { ...inGroup, user_id: alice.user.id }, body: { role: 'member' }, expect: 400 });
   const info = 'GET /api/v1/conversations/{conversation_id}/messages/{seq}/receipts';
   await call(server, info, { token: A, params: { ...inGroup, seq: inGroupMsg.seq }, expect: 200 });
   await call(server, info, { token: dave.token, params: { ...inGroup, seq: inGroupMsg.seq }, expect: 404 });
@@ -297,6 +304,8 @@ test('conversations, messages, groups and the social routes answer as documented
   await call(server, 'DELETE /api/v1/contacts/{user_id}', { token: A, params: { user_id: carol.user.id }, expect: 404 });
   await call(server, 'PUT /api/v1/blocks/{user_id}', { token: A, params: { user_id: carol.user.id }, expect: 200 });
   await call(server, 'PUT /api/v1/blocks/{user_id}', { token: A, params: { user_id: 999999 }, expect: 404 });
+  await call(server, 'PUT /api/v1/blocks/{user_id}', { token: A, params: { user_id: alice.user.id }, expect: 400 });
+  await call(server, 'DELETE /api/v1/blocks/{user_id}', { token: A, params: { user_id: alice.user.id }, expect: 400 });
   await call(server, 'GET /api/v1/blocks', { token: A, expect: 200 });
   await call(server, 'GET /api/v1/blocks', { expect: 401 });
   await call(server, 'DELETE /api/v1/blocks/{user_id}', { token: A, params: { user_id: carol.user.id }, expect: 200 });

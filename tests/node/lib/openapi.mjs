@@ -43,7 +43,7 @@ function pointer(...parts) {
 
 /** The backticked error codes in a description that are codes of the ErrorCode enum. */
 export function listedCodes(description, allCodes) {
-  return [...(description ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]).filter((c) => allCodes.includes(c));
+  return [...(description ?? '').matchAll(/`([a-z0-9_]+)`/g)].map((m) => m[1]).filter((c) => allCodes.includes(c));
 }
 
 /** Ajv's errors as one line each: where in the body, what is wrong, and the offending name. */
