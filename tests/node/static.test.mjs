@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -112,5 +113,35 @@ test('a sibling linked out of the web root, or requested by a hostile Accept-Enc
     const r = await get(server, '/assets/b-1.js', { 'accept-encoding': ae });
     assert.equal(r.status, 200, `Accept-Encoding ${ae.slice(0, 20)}`);
     assert.notEqual(r.bytes.toString(), 'secret');
+  }
+});
+
+/** Writes `text` on one connection and resolves everything the server sent until it closed. */
+function exchange(server, text) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(server.port, '127.0.0.1', () => socket.write(text));
+    const chunks = [];
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+    socket.setTimeout(T(15000), () => socket.destroy(new Error('no answer')));
+  });
+}
+
+test('a HEAD answer is the header alone, for files, API routes and errors alike', async (t) => {
+  const { server } = await webServer(t);
+  // Each HEAD is followed on the same connection by a GET: a stray body after a HEAD answer
+  // would be read as the start of the next answer.
+  for (const target of ['/', '/assets/missing-1.js', '/healthz', '/api/v1/me', '/api/v1/nope', '/media/x/full']) {
+    const text = await exchange(server, `HEAD ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`
+      + 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    const end = text.indexOf('\r\n\r\n');
+    assert.ok(end > 0, `HEAD ${target}: no header in ${JSON.stringify(text)}`);
+    const status = Number(text.slice(9, 12));
+    assert.ok(status >= 200, `HEAD ${target}: ${text.slice(0, 40)}`);
+    assert.match(text.slice(0, end), /\r\ncontent-length: \d+/i, `HEAD ${target} says how long the GET's body is`);
+    assert.equal(text.slice(end + 4, end + 4 + 15), 'HTTP/1.1 200 OK', `HEAD ${target} (${status}) is followed by the next answer, not a body: ${
+      JSON.stringify(text.slice(end + 4, end + 120))}`);
+    assert.match(text, /\{"status":"ok"\}$/);
   }
 });

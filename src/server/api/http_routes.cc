@@ -79,10 +79,12 @@ void Api::route(HttpRequest& req, HttpDone& done) {
     return done(json_response(200, {{"status", "ok"}}));
   }
   if (path == "/readyz") {
+    if (req.method != "GET") return done(error_response(method_not_allowed()));
     if (!ready()) return done(error_response(Error::make(Errc::kUnavailable, "not ready")));
     return done(json_response(200, {{"status", "ready"}}));
   }
   if (path == "/metrics") {
+    if (req.method != "GET") return done(error_response(method_not_allowed()));
     // Behind a reverse proxy the peer is the proxy: see docs/protocol.md.
     if (!options_.metrics_allow.contains(req.remote_address))
       return done(error_response(Error::make(Errc::kForbidden, "this address may not read metrics")));

@@ -160,7 +160,13 @@ http::message_generator serve_file(const http::request<Body>& req, const std::st
       return res;
     }
   }
-  return json_response(req.version(), req.keep_alive(), 404, error_json("not_found", "no such file"));
+  auto missing = json_response(req.version(), req.keep_alive(), 404, error_json("not_found", "no such file"));
+  if (req.method() == http::verb::head) {
+    http::response<http::empty_body> head{http::status::not_found, req.version()};
+    head.base() = missing.base();
+    return head;
+  }
+  return missing;
 }
 
 bool is_api_path(std::string_view path) {
@@ -182,12 +188,13 @@ bool is_malformed_request(const beast::error_code& ec) {
 constexpr std::size_t kChunkBytes = 64 * 1024;
 
 // Writes an Api answer; a streamed body (an image) goes out in chunks read from its
-// source, so no response holds a whole image in memory. True when the connection may
-// carry another request.
+// source, so no response holds a whole image in memory. The answer to a HEAD request is
+// the header alone (RFC 9110: it has no content, whatever its status). True when the
+// connection may carry another request.
 template <class Stream>
 asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool keep_alive,
-                                         api::HttpResponse r, std::string_view path) {
-  if (r.stream) {
+                                         api::HttpResponse r, std::string_view path, bool head = false) {
+  if (r.stream && !head) {
     http::response<http::buffer_body> res{static_cast<http::status>(r.status), version};
     res.set(http::field::server, "parleyd");
     res.set(http::field::content_type, r.content_type);
@@ -226,6 +233,13 @@ asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool 
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
   for (const auto& [name, value] : r.headers) res.set(name, value);
   if (r.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(r.retry_after_s));
+  if (head) {
+    if (r.stream) res.content_length(r.stream_length);
+    http::response<http::empty_body> header{res.result(), version};
+    header.base() = res.base();
+    auto [wec, wn] = co_await http::async_write(stream, header, kAwait);
+    co_return !wec && keep_alive;
+  }
   auto [wec, wn] = co_await http::async_write(stream, res, kAwait);
   co_return !wec && keep_alive;
 }
@@ -453,7 +467,9 @@ asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remo
       api::HttpRequest ar = api_request(req, remote_address, arrival);
       ar.body = std::move(req.body());
       api::HttpResponse r = co_await async_api(*shared.api, std::move(ar), asio::use_awaitable);
-      if (!co_await write_api_response(stream, req.version(), keep_alive, std::move(r), path)) break;
+      if (!co_await write_api_response(stream, req.version(), keep_alive, std::move(r), path,
+                                       req.method() == http::verb::head))
+        break;
       continue;
     }
     if (req.method() != http::verb::get && req.method() != http::verb::head) {

@@ -44,6 +44,17 @@ const std::vector<std::string_view>& raw_routes() {
       "GET /api/v1/media/{media_id}/thumbnail",
       "GET /media/{media_id}/{variant}",
       "GET /api/v1/me/export",
+      "GET /admin/v1/stats",
+      "GET /admin/v1/users",
+      "POST /admin/v1/users",
+      "GET /admin/v1/users/{username}",
+      "DELETE /admin/v1/users/{username}",
+      "PUT /admin/v1/users/{username}/password",
+      "POST /admin/v1/users/{username}/disable",
+      "POST /admin/v1/users/{username}/enable",
+      "DELETE /admin/v1/users/{username}/sessions",
+      "GET /",
+      "GET /{path}",
   };
   return routes;
 }

@@ -23,7 +23,8 @@ struct TransportFrame {
 const std::vector<TransportFrame>& transport_frames();  // auth -> ready, ping -> pong
 
 // The HTTP routes served outside the table, as "METHOD /path" with {parameters}: the
-// operational endpoints, the WebSocket upgrade and photos (their bodies stream).
+// operational endpoints, the WebSocket upgrade, media (their bodies stream), the data export,
+// the operator's API (admin_routes.cc) and the web client's static files (net/).
 const std::vector<std::string_view>& raw_routes();
 
 struct RouteMatch {
