@@ -1,9 +1,10 @@
 // parley_client_bench: measures libparley on a large local store and against a server.
 //
-//   parley_client_bench store --dir DIR [--chats N] [--messages M]
+//   parley_client_bench store --dir DIR [--chats N] [--messages M] [--key KEY]
 //       builds a store of N direct chats and M messages (round-robin over the chats, words
 //       from a 2,000-word vocabulary), then measures through the C API: cold start to the
-//       first chat-list page, resident memory, local search and history latency.
+//       first chat-list page, resident memory, local search and history latency. With
+//       --key the store is encrypted with KEY (as start's database_key).
 //   parley_client_bench send --server URL --dir DIR [--messages K]
 //       two fresh accounts on a server with rate limits lifted: K messages queued at once
 //       by one core, the time until all are acknowledged (sent) and until the other core
@@ -93,6 +94,7 @@ int bench_store(int argc, char** argv) {
   const std::string dir = arg(argc, argv, "--dir", "");
   const int chats = std::atoi(arg(argc, argv, "--chats", "10000").c_str());
   const long messages = std::atol(arg(argc, argv, "--messages", "1000000").c_str());
+  const std::string key = arg(argc, argv, "--key", "");  // encrypts the store (SQLCipher)
   if (dir.empty()) return 2;
   std::filesystem::create_directories(dir);
   const std::string path = dir + "/bench.db";
@@ -106,7 +108,7 @@ int bench_store(int argc, char** argv) {
   }
   {
     const auto t0 = Clock::now();
-    auto store = Store::open(path);
+    auto store = Store::open(path, key);
     if (!store) return 1;
     Store& s = **store;
     (void)s.set_setting("me", "1");
@@ -149,7 +151,9 @@ int bench_store(int argc, char** argv) {
   const long rss_before = rss_kib();
   const auto t0 = Clock::now();
   Driver d;
-  auto started = d.call({{"type", "start"}, {"server", "http://127.0.0.1:9"}, {"database", path}});
+  json::object start{{"type", "start"}, {"server", "http://127.0.0.1:9"}, {"database", path}};
+  if (!key.empty()) start["database_key"] = key;
+  auto started = d.call(std::move(start));
   auto list = d.call({{"type", "get_chats"}, {"limit", 50}});
   const double cold = ms_since(t0);
   std::printf("cold start to the first 50 chats: %.1f ms (%zu chats listed)\n", cold,
