@@ -110,7 +110,58 @@ void Delivery::on_message_changed(const store::MessageChange& change) {
   cv_.notify_all();
 }
 
+void Delivery::session_gone(int64_t session_id) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  const int64_t since = now_ms() - options_.hold_ms;
+  bool any = false;
+  for (auto it = held_.begin(); it != held_.end();) {
+    if (it->planned.subscription.session_id == session_id && it->held_at >= since) {
+      released_.push_back(std::move(*it));
+      it = held_.erase(it);
+      any = true;
+    } else {
+      ++it;
+    }
+  }
+  if (any) cv_.notify_all();
+}
+
 // ---- the delivery thread -------------------------------------------------------------------
+
+void Delivery::hold(Planned p, int64_t now) {
+  while (!held_.empty() && (held_.size() >= options_.max_held || held_.front().held_at < now - options_.hold_ms))
+    held_.pop_front();
+  if (options_.max_held == 0) return;
+  p.hold = false;
+  held_.push_back(Held{std::move(p), now});
+}
+
+void Delivery::reconsider(std::vector<Held> released) {
+  std::vector<Planned> due;
+  for (auto& h : released) {
+    Planned& p = h.planned;
+    const int64_t conversation = p.content.at("conversation_id").as_int64();
+    // Connected again (here or elsewhere): it syncs, and a push would be one too many.
+    if (connected_ && connected_(p.user_id, p.subscription.session_id) != Where::kNowhere) continue;
+    auto member = store_.conversation_for_member(conversation, p.user_id);
+    if (!member || !*member) continue;
+    bool still_unread = false;
+    for (const auto& m : (*member)->members)
+      if (m.user.id == p.user_id) still_unread = !m.left_seq && m.read_seq < p.seq && m.muted_until <= now_ms();
+    if (!still_unread) continue;
+    store::HistoryQuery q;
+    q.conversation_id = conversation;
+    q.after = p.seq - 1;
+    q.limit = 1;
+    auto page = store_.history(p.user_id, q);
+    if (!page || page->items.empty() || page->items.front().seq != p.seq || page->items.front().deleted_at) continue;
+    due.push_back(std::move(p));
+  }
+  std::lock_guard lock(mu_);
+  const int64_t now = now_ms();
+  for (auto& p : due) place(std::move(p), false, false, now);
+}
 
 void Delivery::loop() {
   std::unique_lock lock(mu_);
@@ -122,7 +173,20 @@ void Delivery::loop() {
       std::vector<Planned> planned = examine(job);  // store reads, without the lock
       lock.lock();
       const int64_t now = now_ms();
-      for (auto& p : planned) place(std::move(p), job.changed, job.message.deleted_at.has_value(), now);
+      for (auto& p : planned) {
+        if (p.hold)
+          hold(std::move(p), now);
+        else
+          place(std::move(p), job.changed, job.message.deleted_at.has_value(), now);
+      }
+      continue;
+    }
+    if (!released_.empty()) {
+      std::vector<Held> released = std::move(released_);
+      released_.clear();
+      lock.unlock();
+      reconsider(std::move(released));  // store reads, without the lock; places what is still due
+      lock.lock();
       continue;
     }
     const int64_t now = now_ms();
@@ -134,7 +198,7 @@ void Delivery::loop() {
       for (const auto& [key, slot] : slots_)
         if (!slot.content.empty() && !slot.in_flight) next = std::min(next, slot.due);
     cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next - now)),
-                 [this] { return stopping_ || !jobs_.empty() || wake_; });
+                 [this] { return stopping_ || !jobs_.empty() || !released_.empty() || wake_; });
     wake_ = false;
   }
 }
@@ -185,8 +249,11 @@ std::vector<Delivery::Planned> Delivery::examine(const Job& job) {
         payload(m, job.changed, c, *me, **sender, full, badge ? *badge : 0, options_.max_text_bytes);
     for (auto s = first; s != last; ++s) {
       if (s->kind == "gateway" && options_.gateway_url.empty()) continue;
-      if (connected_ && connected_(user, s->session_id)) continue;
-      out.push_back(Planned{*s, content, m.seq, c.kind == "direct"});
+      const Where where = connected_ ? connected_(user, s->session_id) : Where::kNowhere;
+      if (where == Where::kHere) continue;
+      // An edit or deletion only follows a push that was made: nothing to hold.
+      if (where == Where::kElsewhere && job.changed) continue;
+      out.push_back(Planned{*s, content, m.seq, c.kind == "direct", user, where == Where::kElsewhere});
     }
   }
   return out;
