@@ -13,7 +13,7 @@
 // Every session that stops being connected on any other node is reported to `on_gone`
 // (delivery then makes the pushes it held back for it; push/delivery.h).
 //
-// Memory: each node holds the sessions connected on every other node (~80 bytes each), at
+// Memory: each node holds the sessions connected on every other node (~150 bytes each), at
 // most what those nodes' connection caps allow; a node's set as received is capped at
 // kMaxSessionsPerNode. Only parleyd nodes may publish on NATS (docs/operations.md): what
 // they say is believed, but malformed messages are dropped.
