@@ -113,28 +113,38 @@ void Delivery::on_message_changed(const store::MessageChange& change) {
 void Delivery::session_gone(int64_t session_id) {
   std::lock_guard lock(mu_);
   if (stopping_) return;
+  auto it = held_.find(session_id);
+  if (it == held_.end()) return;
   const int64_t since = now_ms() - options_.hold_ms;
-  bool any = false;
-  for (auto it = held_.begin(); it != held_.end();) {
-    if (it->planned.subscription.session_id == session_id && it->held_at >= since) {
-      released_.push_back(std::move(*it));
-      it = held_.erase(it);
-      any = true;
-    } else {
-      ++it;
-    }
-  }
-  if (any) cv_.notify_all();
+  for (auto& h : it->second)
+    if (h.held_at >= since) released_.push_back(std::move(h));
+  held_count_ -= it->second.size();
+  held_.erase(it);  // its entries in held_order_ are skipped when reached
+  cv_.notify_all();
 }
 
 // ---- the delivery thread -------------------------------------------------------------------
 
 void Delivery::hold(Planned p, int64_t now) {
-  while (!held_.empty() && (held_.size() >= options_.max_held || held_.front().held_at < now - options_.hold_ms))
-    held_.pop_front();
+  // Forget the oldest: beyond the cap, or older than the window (nothing would release them).
+  while (!held_order_.empty()) {
+    const auto [id, session] = held_order_.front();
+    auto it = held_.find(session);
+    const bool live = it != held_.end() && it->second.front().id == id;
+    if (live && held_count_ < options_.max_held && it->second.front().held_at >= now - options_.hold_ms) break;
+    held_order_.pop_front();
+    if (!live) continue;
+    it->second.pop_front();
+    --held_count_;
+    if (it->second.empty()) held_.erase(it);
+  }
   if (options_.max_held == 0) return;
+  const int64_t session = p.subscription.session_id;
   p.hold = false;
-  held_.push_back(Held{std::move(p), now});
+  const uint64_t id = ++next_held_id_;
+  held_[session].push_back(Held{std::move(p), now, id});
+  held_order_.emplace_back(id, session);
+  ++held_count_;
 }
 
 void Delivery::reconsider(std::vector<Held> released) {

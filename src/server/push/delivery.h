@@ -24,6 +24,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -113,6 +114,7 @@ class Delivery {
   struct Held {
     Planned planned;
     int64_t held_at = 0;  // ms since epoch
+    uint64_t id = 0;      // its place in held_order_
   };
 
   void loop();
@@ -137,7 +139,12 @@ class Delivery {
   std::condition_variable cv_;
   std::deque<Job> jobs_;                            // guarded by mu_
   std::unordered_map<Key, Slot, KeyHash> slots_;    // guarded by mu_
-  std::deque<Held> held_;                           // guarded by mu_: oldest first
+  // Guarded by mu_: held pushes per session, oldest first; all of them in the order held
+  // (id, session; entries of sessions already released are skipped when reached).
+  std::unordered_map<int64_t, std::deque<Held>> held_;
+  std::deque<std::pair<uint64_t, int64_t>> held_order_;
+  std::size_t held_count_ = 0;
+  uint64_t next_held_id_ = 0;
   std::vector<Held> released_;                      // guarded by mu_: to reconsider
   std::size_t in_flight_ = 0;                       // guarded by mu_
   bool stopping_ = false;                           // guarded by mu_
