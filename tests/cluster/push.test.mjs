@@ -107,6 +107,23 @@ test('a device connected to another node gets the event, not a push; after it le
   assert.equal(c.laptop().filter(about(c.cb.id, m2.message.seq)).length, 1, 'the held push, once');
 });
 
+test('a push held for a device on another node is dropped when that device logs out', async (t) => {
+  const c = await cluster(t);
+  const bobB = await connect(t, c.b, c.bob.token);
+  await remoteSessions(c.a, 1);
+  const m = await httpSend(c.a, c.alice.token, c.ab.id, cid(), 'for your eyes only');
+  await c.service.waitFor('/bob-phone', (r) => about(c.ab.id, m.message.seq)(decrypt(r, c.phoneKeys)));
+  // The laptop signs out (through B): its socket closes, which releases the held push, but
+  // its registration died with the session and nothing may reach it any more.
+  assertStatus(await api(c.b, 'POST', '/api/v1/logout', { token: c.bob.token }), 200, 'logout');
+  await bobB.waitClose(T(10000));
+  await remoteSessions(c.a, 0);
+  const sentinel = await httpSend(c.a, c.carol.token, c.cb.id, cid(), 'sentinel');
+  await c.service.waitFor('/bob-phone', (r) => about(c.cb.id, sentinel.message.seq)(decrypt(r, c.phoneKeys)));
+  await sleep(GRACE);
+  assert.deepEqual(c.laptop(), [], 'nothing to a signed-out device');
+});
+
 test('a device connected to a node that dies gets its pushes after the failure window', async (t) => {
   const c = await cluster(t);
   const bobB = await connect(t, c.b, c.bob.token);

@@ -165,7 +165,16 @@ void Delivery::reconsider(std::vector<Held> released) {
     q.after = p.seq - 1;
     q.limit = 1;
     auto page = store_.history(p.user_id, q);
-    if (!page || page->items.empty() || page->items.front().seq != p.seq || page->items.front().deleted_at) continue;
+    if (!page || page->items.empty()) continue;
+    const store::MessageRecord& m = page->items.front();
+    if (m.seq != p.seq || m.deleted_at || m.hidden) continue;
+    // The session may have been logged out since (its registrations die with it): a push to
+    // a device no longer signed in must not go out.
+    auto targets = store_.push_targets({p.user_id}, now_ms());
+    if (!targets || std::none_of(targets->begin(), targets->end(),
+                                 [&](const auto& t) { return t.id == p.subscription.id; }))
+      continue;
+    if (m.edited_at && p.content.contains("text")) p.content["text"] = cut_utf8(m.text, options_.max_text_bytes);
     due.push_back(std::move(p));
   }
   std::lock_guard lock(mu_);
@@ -176,6 +185,15 @@ void Delivery::reconsider(std::vector<Held> released) {
 void Delivery::loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
+    // Released pushes first: the session went away before the messages queued since.
+    if (!released_.empty()) {
+      std::vector<Held> released = std::move(released_);
+      released_.clear();
+      lock.unlock();
+      reconsider(std::move(released));  // store reads, without the lock; places what is still due
+      lock.lock();
+      continue;
+    }
     if (!jobs_.empty()) {
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
@@ -189,14 +207,6 @@ void Delivery::loop() {
         else
           place(std::move(p), job.changed, job.message.deleted_at.has_value(), now);
       }
-      continue;
-    }
-    if (!released_.empty()) {
-      std::vector<Held> released = std::move(released_);
-      released_.clear();
-      lock.unlock();
-      reconsider(std::move(released));  // store reads, without the lock; places what is still due
-      lock.lock();
       continue;
     }
     const int64_t now = now_ms();

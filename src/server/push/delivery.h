@@ -12,8 +12,9 @@
 //
 // A session connected to another node gets no push, on that node's word (bus/cluster_sessions.h);
 // the push is held for `hold_ms` instead. When that node reports the session gone (it closed,
-// or the node died), the held pushes are made, unless the message was read or deleted or the
-// session is connected again meanwhile: a device that left around the commit is not missed.
+// or the node died), the held pushes are made, unless the message was read or deleted, or the
+// session is connected again or signed out meanwhile: a device that left around the commit is
+// not missed.
 #pragma once
 
 #include <condition_variable>
@@ -46,7 +47,7 @@ struct DeliveryOptions {
   std::size_t max_slots = 10000;
   std::size_t max_in_flight = 16;
   std::size_t max_text_bytes = 1000;  // message text in a payload is cut to this
-  int64_t hold_ms = 10000;            // how long a push skipped for a device on another node is held
+  int64_t hold_ms = 12000;            // how long a push skipped for a device on another node is held
   std::size_t max_held = 10000;       // held pushes, oldest forgotten first
   std::string gateway_url;            // empty: gateway registrations are not notified
 };
