@@ -56,7 +56,7 @@ step "cluster: parleyd processes on one PostgreSQL database and NATS; failover t
 (cd tests/node && PARLEY_TEST_STORE="$PARLEY_TEST_PG_URI" PARLEYD="$root/build/debug/bin/parleyd" \
   node --test --test-concurrency=1 ../cluster/cluster.test.mjs ../cluster/failover.test.mjs \
     ../cluster/bus.test.mjs ../cluster/nats-failover.test.mjs ../cluster/presence.test.mjs \
-    ../cluster/media.test.mjs ../cluster/haproxy-failover.test.mjs)
+    ../cluster/media.test.mjs ../cluster/haproxy-failover.test.mjs ../cluster/push.test.mjs)
 
 if [[ -f web/package.json ]]; then
   step "web client: build, unit tests, end-to-end tests"

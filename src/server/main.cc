@@ -1,6 +1,7 @@
 // parleyd: wires the layers together and runs until SIGTERM/SIGINT.
 #include <cstdio>
 #include <filesystem>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
 #include "server/bus/cluster_presence.h"
+#include "server/bus/cluster_sessions.h"
 #include "server/bus/local_bus.h"
 #include "server/bus/nats_bus.h"
 #include "server/chat/service.h"
@@ -376,6 +378,25 @@ int main(int argc, char** argv) {
   chat::PresenceTracker presence(**db, chat.committer(), *presence_listener, po);
   api::Api api(chat, bus, server.worker(), metrics, presence, presence_hub, media_service, ao);
 
+  // Several nodes: which sessions are connected where, so that a device connected to
+  // another node gets no push either (bus/cluster_sessions.h).
+  std::unique_ptr<bus::ClusterSessions> cluster_sessions;
+  std::atomic<push::Delivery*> held_pushes{nullptr};  // told of sessions gone elsewhere
+  if (nats) {
+    cluster_sessions = std::make_unique<bus::ClusterSessions>(*nats);
+    cluster_sessions->on_gone = [&held_pushes](int64_t, int64_t session) {
+      if (push::Delivery* d = held_pushes.load()) d->session_gone(session);
+    };
+    if (Status s = cluster_sessions->start(); !s) {
+      spdlog::critical("cluster sessions: {}", s.error().message);
+      return 1;
+    }
+    nats->add_metrics_source([cs = cluster_sessions.get()] { return cs->metrics_text(); });
+    api.user_connections().set_session_listener([cs = cluster_sessions.get()](int64_t u, int64_t s, bool on) {
+      cs->on_local(u, s, on);
+    });
+  }
+
   std::optional<push::Registrations> registrations;
   std::optional<push::Preferences> preferences;
   std::optional<push::PushApi> push_api;
@@ -396,12 +417,17 @@ int main(int argc, char** argv) {
     dopt.retry_base_ms = c.push_retry_base_ms;
     dopt.ttl_s = c.push_ttl_s;
     dopt.gateway_url = c.push_gateway_url;
+    dopt.hold_ms = 2 * (bus::ClusterSessions::kNodeTimeoutMs + bus::ClusterSessions::kHeartbeatMs);
     api::UserConnections& connections = api.user_connections();
     delivery.emplace(**db, chat.committer(), *vapid, *push_client, metrics,
-                     [&connections](int64_t user, int64_t session) {
-                       return connections.session_connected(user, session);
+                     [&connections, cs = cluster_sessions.get()](int64_t user, int64_t session) {
+                       using Where = push::Delivery::Where;
+                       if (connections.session_connected(user, session)) return Where::kHere;
+                       if (cs && cs->connected_elsewhere(session)) return Where::kElsewhere;
+                       return Where::kNowhere;
                      },
                      dopt);
+    held_pushes.store(&*delivery);
     push_notifier.attach(&*delivery);
     spdlog::info("push: VAPID public key {}", vapid->public_key());
   }
@@ -414,13 +440,16 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd {} (commit {}) listening on {}://{}:{} (data in {}, web client from {})",
                build_version(), build_commit(), so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat, &publisher, &presence, &media_service, &push_notifier, &delivery, &cluster_presence] {
+  server.run([&chat, &publisher, &presence, &media_service, &push_notifier, &delivery, &cluster_presence,
+              &cluster_sessions, &held_pushes] {
     media_service.stop();  // its commits go through chat's committer, stopped next
     presence.stop();  // queues the last-seen writes, which chat.stop() then commits
     if (cluster_presence) cluster_presence->stop();  // the other nodes drop our users now
+    if (cluster_sessions) cluster_sessions->stop();  // ... and our sessions (they push to them)
     chat.stop();
     publisher.stop();  // flush coalesced receipts before connections close
     push_notifier.attach(nullptr);
+    held_pushes.store(nullptr);
     if (delivery) delivery->stop();  // pending pushes are dropped (docs/protocol.md)
   });
   spdlog::info("parleyd stopped");

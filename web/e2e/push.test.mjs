@@ -2,6 +2,9 @@
 // hands a push message to the service worker (ServiceWorker.deliverPushMessage) as a push
 // service would after decryption; the test reads the notifications the worker shows.
 // Also: the notification opt-in lives in Settings and asks nothing on page load.
+// The click on a notification is not driven here: no DevTools command clicks one, and a
+// synthetic `notificationclick` is untrusted (no focus, no openWindow); test/sw-click.test.ts
+// runs the worker's click handler against stand-in windows instead.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';

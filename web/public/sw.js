@@ -90,22 +90,51 @@ self.addEventListener('fetch', (event) => {
   }
 });
 
+// The chat a notification opens: its data.url when that is a chat path of this origin, else
+// the app's start (a notification's data is ours, but a click must never leave the app).
+function clickTarget(data) {
+  const url = data && data.url;
+  return typeof url === 'string' && /^\/c\/\d+$/.test(url) ? url : '/';
+}
+
+// What a click on a notification does, given the app's open windows (clients.matchAll's
+// order: most recently focused first) and the chat path to show:
+//  - a window already showing that chat is focused (the visible or focused one if several);
+//  - else the window the user is on (focused, else visible, else the last used) is focused
+//    and asked to open the chat itself, without a reload (ui/Messenger.tsx, message "open");
+//  - with no window open, a new one opens at the chat.
+function clickPlan(windows, target) {
+  const pathOf = (c) => {
+    try {
+      return new URL(c.url).pathname;
+    } catch (e) {
+      return '';
+    }
+  };
+  const best = (list) =>
+    list.find((c) => c.focused) || list.find((c) => c.visibilityState === 'visible') || list[0];
+  const showing = best(windows.filter((c) => pathOf(c) === target));
+  if (showing) return { action: 'focus', client: showing };
+  const client = best(windows);
+  if (client) return { action: 'focus-and-open', client, url: target };
+  return { action: 'open-window', url: target };
+}
+
+async function onNotificationClick(notification) {
+  notification.close();
+  const target = clickTarget(notification.data);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const plan = clickPlan(windows, target);
+  if (plan.action === 'open-window') {
+    await self.clients.openWindow(plan.url);
+    return;
+  }
+  if (plan.action === 'focus-and-open') plan.client.postMessage({ type: 'open', url: plan.url });
+  await plan.client.focus();
+}
+
 self.addEventListener('notificationclick', (event) => {
-  event.notification.close();
-  const target = (event.notification.data && event.notification.data.url) || '/';
-  event.waitUntil(
-    (async () => {
-      const all = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-      for (const c of all) {
-        if ('focus' in c) {
-          await c.focus();
-          if ('navigate' in c) c.postMessage({ type: 'open', url: target });
-          return;
-        }
-      }
-      await self.clients.openWindow(target);
-    })(),
-  );
+  event.waitUntil(onNotificationClick(event.notification));
 });
 
 function notificationFor(p) {

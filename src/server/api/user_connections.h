@@ -1,12 +1,14 @@
 // The authenticated WebSockets of each account, so that one account cannot hold every
 // connection the server has: beyond `max_per_user` the account's oldest connection is
-// closed with 4009 (docs/protocol.md). Thread-safe: one mutex, taken at authentication
-// and at close only.
+// closed with 4009 (docs/protocol.md). It also tells a listener when a session's first
+// connection here opens and its last one closes (cluster push: bus/cluster_sessions.h).
+// Thread-safe: one mutex, taken at authentication and at close only.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -20,6 +22,12 @@ namespace parley::api {
 class UserConnections {
  public:
   explicit UserConnections(std::size_t max_per_user) : max_per_user_(max_per_user) {}
+
+  // Called with (user, session, true) when a session's first connection is added and with
+  // false when its last one is removed or evicted, under this object's lock (so in the
+  // order they happened; it must not call back here). Set before the first add().
+  using SessionListener = std::function<void(int64_t user_id, int64_t session_id, bool connected)>;
+  void set_session_listener(SessionListener listener) { session_listener_ = std::move(listener); }
 
   // Records that `connection` authenticated as `user_id` with session `session_id`. Returns the connections of the
   // user that are now beyond the cap (oldest first), already forgotten here; the caller
@@ -36,7 +44,10 @@ class UserConnections {
   std::size_t queued_bytes(int64_t user_id) const;
 
  private:
+  void count_session(int64_t user_id, int64_t session_id, int delta);  // mu_ held
+
   const std::size_t max_per_user_;
+  SessionListener session_listener_;  // constant after start
   mutable std::mutex mu_;
   struct Entry {
     uint64_t connection_id;
@@ -45,6 +56,8 @@ class UserConnections {
   };
   // Guarded by mu_: per user, connections in the order they authenticated.
   std::unordered_map<int64_t, std::deque<Entry>> users_;
+  // Guarded by mu_: connections per session.
+  std::unordered_map<int64_t, int> sessions_;
 };
 
 }  // namespace parley::api

@@ -2,18 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "server/bus/presence_wire.h"
 
 namespace parley::bus {
 
 namespace {
 
 // Every message: version byte, then the sender's node id; see each subject for the rest.
-constexpr uint8_t kVersion = 1;
 constexpr const char* kChange = "parley.presence.change";  // + user i64, online u8, last_seen i64
 constexpr const char* kHeartbeat = "parley.presence.hb";
 constexpr const char* kHello = "parley.presence.hello";
@@ -23,51 +22,12 @@ constexpr const char* kPrivacy = "parley.presence.privacy";  // + user i64, hide
 constexpr const char* kSnapshotPrefix = "parley.presence.snap.";  // + node hex; + count u32, users i64
 constexpr std::size_t kSnapshotChunk = 16384;
 
-void put64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
+using wire::header;
+using wire::kVersion;
+using wire::put64;
+using wire::Reader;
 
-std::string header(uint64_t node) {
-  std::string out(1, static_cast<char>(kVersion));
-  put64(out, node);
-  return out;
-}
-
-// Reads little-endian fields; any read past the end makes ok() false.
-class Reader {
- public:
-  explicit Reader(std::string_view in) : in_(in) {}
-  uint64_t u64() {
-    if (in_.size() < 8) return fail();
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(in_[static_cast<std::size_t>(i)]);
-    in_.remove_prefix(8);
-    return v;
-  }
-  uint8_t u8() {
-    if (in_.empty()) return static_cast<uint8_t>(fail());
-    auto v = static_cast<uint8_t>(in_[0]);
-    in_.remove_prefix(1);
-    return v;
-  }
-  bool ok() const { return ok_; }
-  bool done() const { return ok_ && in_.empty(); }
-
- private:
-  uint64_t fail() {
-    ok_ = false;
-    in_ = {};
-    return 0;
-  }
-  std::string_view in_;
-  bool ok_ = true;
-};
-
-std::string snapshot_subject(uint64_t node) {
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(node));
-  return std::string(kSnapshotPrefix) + hex;
-}
+std::string snapshot_subject(uint64_t node) { return wire::node_subject(kSnapshotPrefix, node); }
 
 }  // namespace
 

@@ -437,6 +437,11 @@ void NatsBus::add_reconnect_hook(std::function<void()> hook) {
   on_reconnect_.push_back(std::move(hook));
 }
 
+void NatsBus::add_metrics_source(std::function<std::string()> source) {
+  std::lock_guard lock(metrics_mu_);
+  metrics_sources_.push_back(std::move(source));
+}
+
 void NatsBus::on_slow_consumer(int64_t user_id) {
   Envelope e;
   e.user_ids = {user_id};
@@ -527,6 +532,8 @@ std::string NatsBus::metrics_text() const {
   add("parley_bus_user_subscriptions", "gauge", "Users this node subscribes to (it holds a device of each).",
       st.user_subscriptions);
   add("parley_bus_queued", "gauge", "Events and subscription changes waiting for the bus thread.", st.queued);
+  std::lock_guard lock(metrics_mu_);
+  for (const auto& source : metrics_sources_) out += source();
   return out;
 }
 

@@ -100,6 +100,8 @@ class NatsBus final : public Bus {
   void publish_raw(std::string subject, std::string bytes);
   // Runs `hook` (on the library's thread, must not block) after every reconnection.
   void add_reconnect_hook(std::function<void()> hook);
+  // Appends `source()`'s Prometheus text to metrics_text() (services on raw subjects).
+  void add_metrics_source(std::function<std::string()> source);
 
   NatsBusStats stats() const;
   uint64_t node_id() const { return node_id_; }
@@ -153,6 +155,8 @@ class NatsBus final : public Bus {
   std::unordered_map<int64_t, void*> subscriptions_;  // bus thread only: user -> natsSubscription*
   std::mutex reconnect_mu_;
   std::vector<std::function<void()>> on_reconnect_;  // guarded by reconnect_mu_
+  mutable std::mutex metrics_mu_;
+  std::vector<std::function<std::string()>> metrics_sources_;  // guarded by metrics_mu_
   std::mutex raw_mu_;
   uint64_t next_raw_id_ = 1;                                           // guarded by raw_mu_
   std::unordered_map<uint64_t, std::unique_ptr<RawSubscription>> raw_;  // guarded by raw_mu_

@@ -110,11 +110,90 @@ void Delivery::on_message_changed(const store::MessageChange& change) {
   cv_.notify_all();
 }
 
+void Delivery::session_gone(int64_t session_id) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  auto it = held_.find(session_id);
+  if (it == held_.end()) return;
+  const int64_t since = now_ms() - options_.hold_ms;
+  for (auto& h : it->second)
+    if (h.held_at >= since) released_.push_back(std::move(h));
+  held_count_ -= it->second.size();
+  held_.erase(it);  // its entries in held_order_ are skipped when reached
+  cv_.notify_all();
+}
+
 // ---- the delivery thread -------------------------------------------------------------------
+
+void Delivery::hold(Planned p, int64_t now) {
+  // Forget the oldest: beyond the cap, or older than the window (nothing would release them).
+  while (!held_order_.empty()) {
+    const auto [id, session] = held_order_.front();
+    auto it = held_.find(session);
+    const bool live = it != held_.end() && it->second.front().id == id;
+    if (live && held_count_ < options_.max_held && it->second.front().held_at >= now - options_.hold_ms) break;
+    held_order_.pop_front();
+    if (!live) continue;
+    it->second.pop_front();
+    --held_count_;
+    if (it->second.empty()) held_.erase(it);
+  }
+  if (options_.max_held == 0) return;
+  const int64_t session = p.subscription.session_id;
+  p.hold = false;
+  const uint64_t id = ++next_held_id_;
+  held_[session].push_back(Held{std::move(p), now, id});
+  held_order_.emplace_back(id, session);
+  ++held_count_;
+}
+
+void Delivery::reconsider(std::vector<Held> released) {
+  std::vector<Planned> due;
+  for (auto& h : released) {
+    Planned& p = h.planned;
+    const int64_t conversation = p.content.at("conversation_id").as_int64();
+    // Connected again (here or elsewhere): it syncs, and a push would be one too many.
+    if (connected_ && connected_(p.user_id, p.subscription.session_id) != Where::kNowhere) continue;
+    auto member = store_.conversation_for_member(conversation, p.user_id);
+    if (!member || !*member) continue;
+    bool still_unread = false;
+    for (const auto& m : (*member)->members)
+      if (m.user.id == p.user_id) still_unread = !m.left_seq && m.read_seq < p.seq && m.muted_until <= now_ms();
+    if (!still_unread) continue;
+    store::HistoryQuery q;
+    q.conversation_id = conversation;
+    q.after = p.seq - 1;
+    q.limit = 1;
+    auto page = store_.history(p.user_id, q);
+    if (!page || page->items.empty()) continue;
+    const store::MessageRecord& m = page->items.front();
+    if (m.seq != p.seq || m.deleted_at || m.hidden) continue;
+    // The session may have been logged out since (its registrations die with it): a push to
+    // a device no longer signed in must not go out.
+    auto targets = store_.push_targets({p.user_id}, now_ms());
+    if (!targets || std::none_of(targets->begin(), targets->end(),
+                                 [&](const auto& t) { return t.id == p.subscription.id; }))
+      continue;
+    if (m.edited_at && p.content.contains("text")) p.content["text"] = cut_utf8(m.text, options_.max_text_bytes);
+    due.push_back(std::move(p));
+  }
+  std::lock_guard lock(mu_);
+  const int64_t now = now_ms();
+  for (auto& p : due) place(std::move(p), false, false, now);
+}
 
 void Delivery::loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
+    // Released pushes first: the session went away before the messages queued since.
+    if (!released_.empty()) {
+      std::vector<Held> released = std::move(released_);
+      released_.clear();
+      lock.unlock();
+      reconsider(std::move(released));  // store reads, without the lock; places what is still due
+      lock.lock();
+      continue;
+    }
     if (!jobs_.empty()) {
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
@@ -122,7 +201,12 @@ void Delivery::loop() {
       std::vector<Planned> planned = examine(job);  // store reads, without the lock
       lock.lock();
       const int64_t now = now_ms();
-      for (auto& p : planned) place(std::move(p), job.changed, job.message.deleted_at.has_value(), now);
+      for (auto& p : planned) {
+        if (p.hold)
+          hold(std::move(p), now);
+        else
+          place(std::move(p), job.changed, job.message.deleted_at.has_value(), now);
+      }
       continue;
     }
     const int64_t now = now_ms();
@@ -134,7 +218,7 @@ void Delivery::loop() {
       for (const auto& [key, slot] : slots_)
         if (!slot.content.empty() && !slot.in_flight) next = std::min(next, slot.due);
     cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next - now)),
-                 [this] { return stopping_ || !jobs_.empty() || wake_; });
+                 [this] { return stopping_ || !jobs_.empty() || !released_.empty() || wake_; });
     wake_ = false;
   }
 }
@@ -185,8 +269,11 @@ std::vector<Delivery::Planned> Delivery::examine(const Job& job) {
         payload(m, job.changed, c, *me, **sender, full, badge ? *badge : 0, options_.max_text_bytes);
     for (auto s = first; s != last; ++s) {
       if (s->kind == "gateway" && options_.gateway_url.empty()) continue;
-      if (connected_ && connected_(user, s->session_id)) continue;
-      out.push_back(Planned{*s, content, m.seq, c.kind == "direct"});
+      const Where where = connected_ ? connected_(user, s->session_id) : Where::kNowhere;
+      if (where == Where::kHere) continue;
+      // An edit or deletion only follows a push that was made: nothing to hold.
+      if (where == Where::kElsewhere && job.changed) continue;
+      out.push_back(Planned{*s, content, m.seq, c.kind == "direct", user, where == Where::kElsewhere});
     }
   }
   return out;

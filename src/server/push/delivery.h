@@ -9,6 +9,12 @@
 // Nothing is persisted: pushes pending at shutdown are dropped (the messages are not; devices
 // learn of them by sync). Only the process that committed a message hears of it
 // (chat::Notifier), so in a cluster each push is sent once.
+//
+// A session connected to another node gets no push, on that node's word (bus/cluster_sessions.h);
+// the push is held for `hold_ms` instead. When that node reports the session gone (it closed,
+// or the node died), the held pushes are made, unless the message was read or deleted, or the
+// session is connected again or signed out meanwhile: a device that left around the commit is
+// not missed.
 #pragma once
 
 #include <condition_variable>
@@ -19,6 +25,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -40,13 +47,16 @@ struct DeliveryOptions {
   std::size_t max_slots = 10000;
   std::size_t max_in_flight = 16;
   std::size_t max_text_bytes = 1000;  // message text in a payload is cut to this
+  int64_t hold_ms = 12000;            // how long a push skipped for a device on another node is held
+  std::size_t max_held = 10000;       // held pushes, oldest forgotten first
   std::string gateway_url;            // empty: gateway registrations are not notified
 };
 
 class Delivery {
  public:
-  // Whether a session has a WebSocket open to this process (it then gets events, no push).
-  using Connected = std::function<bool(int64_t user_id, int64_t session_id)>;
+  // Where a session has a WebSocket open (it then gets events, no push).
+  enum class Where { kNowhere, kHere, kElsewhere };
+  using Connected = std::function<Where(int64_t user_id, int64_t session_id)>;
 
   Delivery(store::Store& store, chat::Committer& committer, const Vapid& vapid, HttpPoster& poster,
            Metrics& metrics, Connected connected, DeliveryOptions options);
@@ -56,6 +66,9 @@ class Delivery {
   void on_message(const store::AppendOutcome& outcome);
   // A message was edited or deleted for everyone. Quick; any thread.
   void on_message_changed(const store::MessageChange& change);
+  // The session is no longer connected to any other node: pushes held for it are
+  // reconsidered. Quick; any thread.
+  void session_gone(int64_t session_id);
   // Stops examining and sending; pending pushes are dropped. Requests in flight finish
   // into nothing. Idempotent.
   void stop();
@@ -94,11 +107,22 @@ class Delivery {
     boost::json::object content;
     int64_t seq = 0;
     bool direct = false;
+    int64_t user_id = 0;
+    bool hold = false;  // the session is connected to another node: hold, do not send
+  };
+
+  // A push not sent because its session was connected to another node.
+  struct Held {
+    Planned planned;
+    int64_t held_at = 0;  // ms since epoch
+    uint64_t id = 0;      // its place in held_order_
   };
 
   void loop();
+  void reconsider(std::vector<Held> released);
   std::vector<Planned> examine(const Job& job);
   void place(Planned p, bool changed, bool deleted, int64_t now);  // mu_ held
+  void hold(Planned p, int64_t now);                               // mu_ held
   void send_due(int64_t now);                                      // mu_ held
   HttpPost request_for(const Slot& slot, int64_t now, bool& ok) const;
   void finished(Key key, boost::json::object content, int64_t seq, HttpAnswer answer);
@@ -116,6 +140,13 @@ class Delivery {
   std::condition_variable cv_;
   std::deque<Job> jobs_;                            // guarded by mu_
   std::unordered_map<Key, Slot, KeyHash> slots_;    // guarded by mu_
+  // Guarded by mu_: held pushes per session, oldest first; all of them in the order held
+  // (id, session; entries of sessions already released are skipped when reached).
+  std::unordered_map<int64_t, std::deque<Held>> held_;
+  std::deque<std::pair<uint64_t, int64_t>> held_order_;
+  std::size_t held_count_ = 0;
+  uint64_t next_held_id_ = 0;
+  std::vector<Held> released_;                      // guarded by mu_: to reconsider
   std::size_t in_flight_ = 0;                       // guarded by mu_
   bool stopping_ = false;                           // guarded by mu_
   bool wake_ = false;                               // guarded by mu_: a request finished
