@@ -10,11 +10,17 @@
 namespace parley::api {
 
 inline HttpResponse json_response(int status, const boost::json::object& body) {
-  return HttpResponse{status, boost::json::serialize(body), 0, std::nullopt};
+  HttpResponse r;
+  r.status = status;
+  r.body = boost::json::serialize(body);
+  return r;
 }
 
 inline HttpResponse error_response(const Error& e) {
-  HttpResponse r{errc_http_status(e.code), wire::error_body(e), 0, e.code};
+  HttpResponse r;
+  r.status = errc_http_status(e.code);
+  r.body = wire::error_body(e);
+  r.error = e.code;
   if (e.code == Errc::kRateLimited) r.retry_after_s = std::max<int64_t>(1, (e.retry_after_ms + 999) / 1000);
   return r;
 }
