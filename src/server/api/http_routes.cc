@@ -97,7 +97,9 @@ void Api::route(HttpRequest& req, HttpDone& done) {
             "# HELP parley_store_erase_pending Whether an erasure (a delete for everyone, an account deletion) awaits its purge (0/1).\n"
             "# TYPE parley_store_erase_pending gauge\n"
             "parley_store_erase_pending " + std::to_string(stats.erase_pending ? 1 : 0) + "\n";
-    return done(HttpResponse{200, std::move(text), 0, std::nullopt});
+    HttpResponse r;
+    r.body = std::move(text);
+    return done(std::move(r));
   }
   if (path.rfind("/media/", 0) == 0) return route_signed_media(req, done);
   if (path.rfind("/admin/", 0) == 0) return route_admin(req, done);
