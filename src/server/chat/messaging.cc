@@ -181,6 +181,8 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
               m.attachment = file_attachment(up);
             else if (up.kind == "voice")
               m.attachment = voice_attachment(up, duration_ms, waveform);
+            else if (up.kind == "video")
+              m.attachment = video_attachment(up);
             else
               m.attachment = image_attachment(up);
           }

@@ -162,6 +162,43 @@ TEST_P(MediaStoreTest, KindAndNameRoundTripAndASingleBlobIsReportedOnce) {
   EXPECT_EQ(*unused, (std::vector<std::string>{"blob-file"}));
 }
 
+TEST_P(MediaStoreTest, AVideoKeepsItsDurationAndPosterAndBothBlobsAreCollected) {
+  MediaRecord m;
+  m.id = kC;
+  m.owner_id = id(0);
+  m.source_sha256 = "src-video";
+  m.mime = "video/mp4";
+  m.sha256 = "blob-video";
+  m.size = 987654;
+  m.width = 1280;
+  m.height = 720;
+  m.duration_ms = 12345;
+  m.thumb_mime = "image/jpeg";
+  m.thumb_sha256 = "blob-poster";
+  m.thumb_size = 4321;
+  m.thumb_width = 640;
+  m.thumb_height = 360;
+  m.placeholder = "data:image/jpeg;base64,xx";
+  m.kind = "video";
+  m.created_at = 1;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.insert_media(m); }).ok());
+  media(kB, id(0), "blob-b", 1);  // a photo: duration 0
+  auto found = store_->media_for_user(kC, id(0));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->kind, "video");
+  EXPECT_EQ((*found)->duration_ms, 12345);
+  EXPECT_EQ((*found)->thumb_sha256, "blob-poster");
+  EXPECT_EQ((*found)->width, 1280);
+  auto photo = store_->media_for_user(kB, id(0));
+  ASSERT_TRUE(photo.ok() && photo->has_value());
+  EXPECT_EQ((*photo)->duration_ms, 0);
+  auto unused = in_txn(*store_, [&](WriteTxn& t) { return t.delete_unreferenced_media(50, 100); });
+  ASSERT_TRUE(unused.ok());
+  std::vector<std::string> got = *unused;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"blob-b", "blob-poster", "blob-video", "thumb-blob-b"}));
+}
+
 TEST_P(MediaStoreTest, AVoiceMessageIsPlayedOncePerRecipientAndTheFirstTimeStays) {
   auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
   const int64_t c = direct->conversation.id;

@@ -220,9 +220,10 @@ struct NewMessage {
 // An upload after processing (src/server/media): an image, a document or a voice clip. Its
 // bytes live in a media store as blobs named by the lower-case hex SHA-256 of their
 // content, so identical uploads share one blob; the record is per upload and per owner.
-// Kinds other than "image" are stored as uploaded, have no thumbnail (thumb_* repeat the
+// "file" and "voice" are stored as uploaded, have no thumbnail (thumb_* repeat the
 // full blob: mime, sha256 and size; thumb_width/height and width/height are 0) and no
-// placeholder.
+// placeholder. A "video" is the remuxed video (mime, sha256, size, width, height,
+// duration_ms) with its poster frame as thumbnail (thumb_*) and a placeholder.
 struct MediaRecord {
   std::string id;              // random and unguessable (32 hex digits)
   int64_t owner_id = 0;        // the uploader
@@ -239,8 +240,9 @@ struct MediaRecord {
   int64_t thumb_height = 0;
   std::string placeholder;     // a tiny blurred preview as a data: URI
   int64_t created_at = 0;      // ms since epoch
-  std::string kind = "image";  // "image" | "file" | "voice"
+  std::string kind = "image";  // "image" | "file" | "voice" | "video"
   std::string name;            // kind "file": the sanitised file name; else empty
+  int64_t duration_ms = 0;     // kind "video": its length as measured; else 0
 };
 
 struct AppendOutcome {

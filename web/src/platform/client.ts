@@ -23,6 +23,7 @@ import {
   type SearchPage,
   type SyncPage,
   type User,
+  type VideoInfo,
   type VoiceInfo,
 } from '../core/types';
 import { API, http, uploadFile } from './api';
@@ -53,8 +54,8 @@ export interface PhotoUpload {
   preview: string;
   /** The error code when the upload failed. */
   error?: string;
-  /** A document or voice clip rather than a photo (`preview` is then empty). */
-  kind?: 'file' | 'voice';
+  /** A document, voice clip or video rather than a photo (`preview` is then empty). */
+  kind?: 'file' | 'voice' | 'video';
   /** A document's file name as picked. */
   name?: string;
 }
@@ -424,15 +425,25 @@ export class ParleyClient {
     }));
   }
 
+  /**
+   * Uploads a video (MP4, MOV or WebM; the server checks, strips and remuxes it) and sends
+   * it as a `video` message with `caption` as its text.
+   */
+  sendVideo(conversationId: number, file: File, caption: string): void {
+    this.uploadThenSend(conversationId, file, caption, 'video', file.name, 'kind=video', file.type || 'video/mp4', (media) => ({
+      video: media as unknown as VideoInfo,
+    }));
+  }
+
   private uploadThenSend(
     conversationId: number,
     blob: Blob,
     caption: string,
-    kind: 'file' | 'voice',
+    kind: 'file' | 'voice' | 'video',
     name: string | undefined,
     query: string,
     contentType: string,
-    attachment: (media: { media_id: string; mime: string; size: number; name?: string }) => { file?: FileInfo; voice?: VoiceInfo },
+    attachment: (media: { media_id: string; mime: string; size: number; name?: string }) => { file?: FileInfo; voice?: VoiceInfo; video?: VideoInfo },
   ): void {
     const up: PhotoUpload = { id: this.nextUploadId++, conversation_id: conversationId, caption, loaded: 0, total: blob.size, created_at: Date.now(), preview: '', kind, name };
     this.uploads = [...this.uploads, up];
@@ -491,6 +502,7 @@ export class ParleyClient {
           ...(e.image ? { media_id: e.image.media_id } : {}),
           ...(e.file ? { media_id: e.file.media_id } : {}),
           ...(e.voice ? { media_id: e.voice.media_id, duration_ms: e.voice.duration_ms, waveform: e.voice.waveform } : {}),
+          ...(e.video ? { media_id: e.video.media_id } : {}),
           ...(e.reply_to ? { reply_to: e.reply_to } : {}),
         })
         .then(
