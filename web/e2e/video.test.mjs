@@ -58,7 +58,7 @@ describe('videos', () => {
     await alice.page.locator('#chat-title').waitFor();
 
     // Through the photo-or-video button, with a caption.
-    await alice.page.getByPlaceholder(/message/i).fill('the tower');
+    await alice.page.locator('#composer-input').fill('the tower');
     const chooser = alice.page.waitForEvent('filechooser');
     await alice.page.getByRole('button', { name: 'Attach photo or video' }).click();
     await (await chooser).setFiles({ name: 'holiday.mp4', mimeType: 'video/mp4', buffer: readFileSync(clip) });
