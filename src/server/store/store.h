@@ -365,6 +365,21 @@ struct HistoryQuery {
   int limit = 50;  // 1..200, validated by the caller
 };
 
+// A conversation's messages of one category, for its "media, links and docs" view.
+enum class MediaCategory {
+  kMedia,  // photos and videos (kind "image", "video")
+  kDocs,   // documents (kind "file")
+  kVoice,  // voice messages (kind "voice")
+  kLinks,  // messages whose text contains "http://" or "https://" (any letter case)
+};
+// Newest first; before=S: seq < S only.
+struct MediaQuery {
+  int64_t conversation_id = 0;
+  MediaCategory category = MediaCategory::kMedia;
+  std::optional<int64_t> before;
+  int limit = 50;  // 1..200, validated by the caller
+};
+
 // The operations available inside one write transaction. Only valid during
 // WriteOp::apply. Each method either succeeds completely or fails having written
 // nothing (so one failed operation never spoils the rest of its batch). A storage
@@ -718,6 +733,11 @@ class Store {
   // visibility rules above) a message that references it.
   virtual Result<std::optional<MediaRecord>> media_for_user(std::string_view media_id,
                                                             int64_t user_id) = 0;
+  // A page of the conversation's messages in `query.category` that `user_id` sees in history
+  // (inside their membership window), newest first, leaving out messages deleted for
+  // everyone and messages hidden from the viewer (deleted for them, or withheld). Errors:
+  // kNotFound (no such conversation, or not a member, past or present).
+  virtual Result<Page<MessageRecord>> conversation_media(int64_t user_id, const MediaQuery& query) = 0;
   // Any upload of these exact bytes (by source_sha256), to reuse its processing.
   virtual Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) = 0;
   // Who played the voice message at (conversation_id, seq) and when first: (user_id,
