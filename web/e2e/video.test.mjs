@@ -102,4 +102,60 @@ describe('videos', () => {
     await eventually(async () => (await sent.locator('video').evaluate((v) => v.currentTime)) > 0.2, { timeout: 20_000, message: 'alice\'s playback' });
     assertNoCspViolations(assert);
   });
+
+  it('the chat\'s media, links and docs: tabs with the video, a document and a link; a click shows the message', async () => {
+    const alice = await newUser({ width: 1280, height: 800 });
+    const bob = await newUser({ width: 375, height: 740 });
+    await register(alice.page, 'carol', 'Carol Ann');
+    await register(bob.page, 'dave', 'Dave Bowman');
+    await alice.page.getByLabel('Start a chat with username').fill('dave');
+    await alice.page.getByRole('button', { name: 'Chat', exact: true }).click();
+    await alice.page.locator('#chat-title').waitFor();
+    const clip = join(dir, 'short.mp4');
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=96x64:rate=10:duration=1',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', clip]);
+    let chooser = alice.page.waitForEvent('filechooser');
+    await alice.page.getByRole('button', { name: 'Attach photo or video' }).click();
+    await (await chooser).setFiles({ name: 'short.mp4', mimeType: 'video/mp4', buffer: readFileSync(clip) });
+    await alice.page.locator('.msg.out .video-bubble[data-media-id]').waitFor({ timeout: 30_000 });
+    chooser = alice.page.waitForEvent('filechooser');
+    await alice.page.getByRole('button', { name: 'Attach file' }).click();
+    await (await chooser).setFiles({ name: 'minutes.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+    await alice.page.locator('.msg.out .file-bubble[data-media-id]').waitFor();
+    await alice.page.locator('#composer-input').fill('the agenda is at https://example.org/agenda');
+    await alice.page.keyboard.press('Enter');
+    for (let i = 0; i < 12; i++) {
+      await alice.page.locator('#composer-input').fill(`filler ${i}`);
+      await alice.page.keyboard.press('Enter');
+    }
+    await eventually(async () => (await alice.page.locator('.msg.out').last().getAttribute('data-status')) !== 'sending', { message: 'all sent' });
+
+    // Dave, on a phone: contact info, then media, links and docs.
+    await bob.page.locator('.chat-row', { hasText: 'Carol Ann' }).click();
+    await bob.page.getByRole('button', { name: 'Contact info' }).click();
+    const pane = bob.page.locator('#side-panel');
+    await pane.getByRole('button', { name: 'Media, links and docs' }).click();
+    await pane.getByRole('heading', { name: 'Media, links and docs' }).waitFor();
+    await eventually(async () => (await pane.locator('.media-tile').count()) === 1, { message: 'the video in the media grid' });
+    assert.match(await pane.locator('.media-tile').getAttribute('aria-label'), /^Video, 0:01/);
+    await pane.getByRole('tab', { name: 'Docs' }).click();
+    await eventually(async () => /minutes\.pdf/.test(await pane.locator('.media-list').textContent()), { message: 'the document' });
+    await pane.getByRole('tab', { name: 'Voice' }).click();
+    await pane.getByText('No voice messages yet.').waitFor();
+    await pane.getByRole('tab', { name: 'Links' }).click();
+    const link = pane.locator('.media-row', { hasText: 'https://example.org/agenda' });
+    await link.waitFor();
+    const seq = Number(await link.getAttribute('data-seq'));
+    await link.click();
+    // On a phone the pane closes and the chat shows the message, highlighted.
+    await eventually(async () => (await bob.page.locator('#side-panel').count()) === 0, { message: 'the pane to close' });
+    const target = bob.page.locator('.msg.highlighted', { hasText: 'the agenda is at' });
+    await target.waitFor();
+    assert.ok(seq > 0);
+    await bob.page.getByRole('button', { name: 'Contact info' }).click();
+    await pane.getByRole('button', { name: 'Media, links and docs' }).click();
+    await pane.locator('.media-tile').first().click();
+    await bob.page.locator('.msg.highlighted .video-bubble').waitFor();
+    assertNoCspViolations(assert);
+  });
 });

@@ -43,6 +43,9 @@ export interface Session {
 type Owed = Record<string, { delivered?: number; read?: number }>;
 
 /** A photo on its way up (docs/protocol.md, "POST /api/v1/media"). */
+/** The categories of a chat's "media, links and docs". */
+export type MediaCategory = 'media' | 'docs' | 'voice' | 'links';
+
 export interface PhotoUpload {
   id: number;
   conversation_id: number;
@@ -469,6 +472,15 @@ export class ParleyClient {
     if (up.preview) URL.revokeObjectURL(up.preview);
     this.uploads = this.uploads.filter((u) => u.id !== id);
     this.emit();
+  }
+
+  /**
+   * One page of a chat's "media, links and docs" (docs/protocol.md): `category` media |
+   * docs | voice | links, newest first, older than `before` when given.
+   */
+  conversationMedia(conversationId: number, category: MediaCategory, before?: number, limit = 30): Promise<HistoryPage> {
+    const q = `category=${category}&limit=${limit}${before ? `&before=${before}` : ''}`;
+    return http<HistoryPage>('GET', `/conversations/${conversationId}/media?${q}`, undefined, this.session.token);
   }
 
   /** Signed links for a photo (cached until shortly before they expire). */

@@ -21,6 +21,7 @@ import { JumpToNewest, UnreadDivider } from './ChatMarkers';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
+import { ChatMedia } from './ChatMedia';
 import { ReplyBar, ReplyQuote } from './ReplyQuote';
 import { ReactionChips, ReactionPicker } from './Reactions';
 import { ForwardDialog } from './ForwardDialog';
@@ -59,7 +60,7 @@ interface Row {
   replyTo?: number;
 }
 
-type Panel = { type: 'group' } | { type: 'contact' } | { type: 'message'; seq: number } | { type: 'search' } | null;
+type Panel = { type: 'group' } | { type: 'contact' } | { type: 'message'; seq: number } | { type: 'search' } | { type: 'media' } | null;
 
 /** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
 const RENDER_STEP = 100;
@@ -800,9 +801,21 @@ export function ChatView({
     {panel?.type === 'contact' && peer && (
       <ContactInfo client={client} conversationId={conversationId} peer={peer} onClose={closePanel}
         onOpenPhoto={(image, caption) => setViewing({ image, caption })}
-        onBlock={() => setDialog(client.isBlocked(peer.id) ? 'unblock' : 'block')} />
+        onBlock={() => setDialog(client.isBlocked(peer.id) ? 'unblock' : 'block')}
+        onMedia={() => setPanel({ type: 'media' })} />
     )}
-    {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
+    {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} onMedia={() => setPanel({ type: 'media' })} />}
+    {panel?.type === 'media' && (
+      <ChatMedia
+        client={client}
+        conversationId={conversationId}
+        onClose={closePanel}
+        onOpen={(seq) => {
+          if (window.matchMedia?.('(max-width: 720px)').matches) setPanel(null);
+          setFocus((f) => ({ seq, key: (f?.key ?? 0) + 1 }));
+        }}
+      />
+    )}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
     {panel?.type === 'search' && (
       <SidePanel title="Search" onClose={closePanel}>
