@@ -41,6 +41,7 @@ function Row({ m, category, onOpen }: { m: Message; category: MediaCategory; onO
   const when = new Date(m.ts).toLocaleDateString();
   let title = '';
   let detail = '';
+  let context = '';
   if (category === 'docs' && m.file) {
     title = m.file.name;
     detail = `${formatSize(m.file.size)} · ${when}`;
@@ -50,12 +51,18 @@ function Row({ m, category, onOpen }: { m: Message; category: MediaCategory; onO
   } else {
     const links = linkify(m.text).filter((p): p is { text: string; href: string } => 'href' in p);
     title = links.map((l) => l.text).join(' ') || m.text;
+    context = m.text;
     detail = when;
   }
   return (
     <li>
       <button type="button" class="media-row" onClick={onOpen} data-seq={m.seq}>
         <span class="media-row-title" dir="auto">{title}</span>
+        {context && context !== title && (
+          <span class="media-row-context" dir="auto">
+            {context}
+          </span>
+        )}
         <span class="media-row-detail muted">{detail}</span>
       </button>
     </li>
