@@ -250,3 +250,20 @@ test('without ffmpeg, videos are refused as unsupported_media before the body is
   const photo = await upload(server, alice.token, fs.readFileSync(makeImage(dir, 'p.jpg', 40, 30)), { kind: 'image', type: 'image/jpeg' });
   assertStatus(photo, 201, 'a photo');
 });
+
+test('the sender\'s data export holds their videos as served, without metadata', async (t) => {
+  const server = await startServer(t, { args: ARGS });
+  const dir = tempDir(t);
+  const [alice] = await Promise.all(['alice', 'bob'].map((u) => register(server, u)));
+  const { conversation } = await openConversation(server, alice.token, 'bob');
+  const ac = await connect(t, server, alice.token);
+  const media = await uploadOk(server, alice.token, fs.readFileSync(makeVideo(dir, 'a.mp4', { extra: ['-metadata', 'location=+48.8584+002.2945/'] })));
+  await ac.call({ type: 'send', conversation_id: conversation.id, client_id: cid(), media_id: media.media_id }, 'ack');
+  const full = (await download(server, `/api/v1/media/${media.media_id}/full`, { token: alice.token })).bytes;
+  const res = await fetch(`${server.url}/api/v1/me/export`, { headers: { authorization: `Bearer ${alice.token}` }, signal: AbortSignal.timeout(T(30000)) });
+  assert.equal(res.status, 200);
+  const zip = Buffer.from(await res.arrayBuffer());
+  assert.ok(zip.includes(Buffer.from(`videos/${media.media_id}.mp4`)), 'an entry videos/<media id>.mp4');
+  assert.ok(zip.includes(full), 'holding the served bytes (stored)');
+  assert.ok(!zip.includes('+48.8584'), 'no location anywhere');
+});
