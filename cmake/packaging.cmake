@@ -2,7 +2,9 @@
 # parley_<version>_amd64.deb with parleyd, the built web client (web/dist; build it first
 # with `npm run build` in web/), the systemd unit and a default /etc/parley/parley.toml.
 # The binary is stripped; Depends: comes from dpkg-shlibdeps (the shared libraries parleyd
-# links) plus adduser for the service account.
+# links) plus adduser for the service account; ffmpeg (its ffprobe and ffmpeg tools check
+# and remux videos, run as separate processes) is recommended: without it parleyd runs and
+# refuses video uploads (unsupported_media), logging so once at start-up.
 
 install(TARGETS parleyd RUNTIME DESTINATION bin)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/web/dist/ DESTINATION share/parley/web)
@@ -26,6 +28,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ffmpeg")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles
     ${PROJECT_SOURCE_DIR}/deploy/debian/postinst

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache pkg-config git
       libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libsodium-dev libssl-dev
       libspdlog-dev libtomlplusplus-dev libgtest-dev libvips-dev libpq-dev libnats-dev
-      libsqlcipher-dev)
+      libsqlcipher-dev ffmpeg)
 if [[ "${1:-}" == "--test" ]]; then
   # libvips-tools and exiftool make the test images (tests/node/media.test.mjs).
   pkgs+=(sqlite3 chromium libvips-tools libimage-exiftool-perl)

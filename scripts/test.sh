@@ -42,7 +42,7 @@ pg_log="$pg_dir/node-suites.log"
 (cd tests/node && PARLEY_TEST_STORE="$PARLEY_TEST_PG_URI" PARLEYD="$root/build/debug/bin/parleyd" \
   node --test --test-concurrency=1 \
   chat.test.mjs groups.test.mjs presence.test.mjs edits.test.mjs media.test.mjs \
-  badinput.test.mjs idempotency.test.mjs sync.test.mjs >"$pg_log" 2>&1) &
+  badinput.test.mjs idempotency.test.mjs sync.test.mjs chat_media.test.mjs video.test.mjs >"$pg_log" 2>&1) &
 pg_suites=$!
 (cd tests/node && PARLEYD="$root/build/debug/bin/parleyd" npm test)
 if ! wait "$pg_suites"; then

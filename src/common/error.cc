@@ -23,6 +23,7 @@ std::string_view errc_name(Errc code) {
     case Errc::kUnsupportedMedia: return "unsupported_media";
     case Errc::kCorruptMedia: return "corrupt_media";
     case Errc::kImageTooLarge: return "image_too_large";
+    case Errc::kVideoTooLarge: return "video_too_large";
     case Errc::kUnsupportedContentType: return "unsupported_content_type";
     case Errc::kRateLimited: return "rate_limited";
     case Errc::kInternal: return "internal";
@@ -52,7 +53,8 @@ int errc_http_status(Errc code) {
     case Errc::kUnsupportedMedia:
     case Errc::kUnsupportedContentType: return 415;
     case Errc::kCorruptMedia:
-    case Errc::kImageTooLarge: return 422;
+    case Errc::kImageTooLarge:
+    case Errc::kVideoTooLarge: return 422;
     case Errc::kRateLimited: return 429;
     case Errc::kInternal: return 500;
     case Errc::kUnavailable: return 503;

@@ -29,6 +29,7 @@ enum class Errc {
   kUnsupportedMedia,  // an upload that is not an image type the server decodes
   kCorruptMedia,      // an image that fails to decode
   kImageTooLarge,     // an image whose dimensions exceed the pixel limits
+  kVideoTooLarge,     // a video over the resolution or duration limits
   kUnsupportedContentType,  // a request body that is not declared application/json
   kRateLimited,
   kInternal,

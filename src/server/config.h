@@ -76,6 +76,14 @@ struct Config {
   int64_t media_unreferenced_ttl_s = 86400;
   int64_t media_gc_interval_ms = 60000;
   int64_t media_link_ttl_s = 600;
+  // Videos (media/video.h): checked and remuxed by ffprobe/ffmpeg from ffmpeg_dir.
+  int64_t video_max_bytes = 100LL << 20;
+  int64_t video_max_duration_s = 300;
+  int64_t video_max_long_side = 3840;
+  int64_t video_max_short_side = 2160;
+  int64_t video_timeout_s = 120;       // wall clock per ffprobe/ffmpeg run (and its CPU seconds)
+  int64_t video_memory_mib = 2048;     // address space of each run
+  std::string ffmpeg_dir = "/usr/bin";
   // Push notifications (src/server/push; docs/protocol.md, "Push notifications").
   bool push_enabled = true;
   std::string push_vapid_private_key;  // base64url P-256 scalar; empty: DATA_DIR/vapid.pem

@@ -337,6 +337,19 @@ int main(int argc, char** argv) {
   mo.unreferenced_ttl_ms = c.media_unreferenced_ttl_s * 1000;
   mo.gc_interval_ms = c.media_gc_interval_ms;
   mo.link_ttl_s = c.media_link_ttl_s;
+  mo.max_video_bytes = static_cast<uint64_t>(c.video_max_bytes);
+  mo.video_limits.max_duration_ms = c.video_max_duration_s * 1000;
+  mo.video_limits.max_long_side = c.video_max_long_side;
+  mo.video_limits.max_short_side = c.video_max_short_side;
+  mo.video_tools.ffprobe = c.ffmpeg_dir + "/ffprobe";
+  mo.video_tools.ffmpeg = c.ffmpeg_dir + "/ffmpeg";
+  mo.video_tools.sandbox.timeout_ms = c.video_timeout_s * 1000;
+  mo.video_tools.sandbox.cpu_seconds = c.video_timeout_s;
+  mo.video_tools.sandbox.address_space_bytes = c.video_memory_mib << 20;
+  mo.videos_enabled = media::video_tools_available(mo.video_tools);
+  if (!mo.videos_enabled)
+    spdlog::warn("media: {} or {} does not run; video uploads are refused (unsupported_media)",
+                 mo.video_tools.ffprobe, mo.video_tools.ffmpeg);
   if (!c.media_signing_key.empty()) {
     if (!media::parse_key(c.media_signing_key, mo.signing_key)) {
       std::fprintf(stderr, "parleyd: --media-signing-key wants 64 hex digits\n");

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  fileUploadProblem, fitBox, formatDuration, formatSize, isPhotoFile, LinkCache, MAX_FILE_BYTES, uploadProblem, waveformLevels, waveformOf, type Links,
+  fileUploadProblem, fitBox, formatDuration, formatSize, isPhotoFile, isVideoFile, LinkCache, MAX_FILE_BYTES, MAX_VIDEO_BYTES, uploadProblem,
+  videoErrorText, videoUploadProblem, waveformLevels, waveformOf, type Links,
 } from '../src/core/media';
-import { photoPreview } from '../src/core/groups';
+import { photoPreview, previewText } from '../src/core/groups';
+import type { Conversation, Message } from '../src/core/types';
 
 describe('photos', () => {
   it('fits a photo in its box without enlarging it', () => {
@@ -70,5 +72,31 @@ describe('documents and voice messages', () => {
     expect(levels[63]).toBe(255);
     expect(waveformLevels(waveformOf(new Float32Array(100)))).toEqual(new Array(64).fill(0));
     expect(waveformLevels('not base64!')).toEqual(new Array(64).fill(0));
+  });
+});
+
+describe('videos', () => {
+  it('routes MP4, MOV and WebM as videos, and checks the size before uploading', () => {
+    expect(isVideoFile({ type: 'video/mp4' })).toBe(true);
+    expect(isVideoFile({ type: 'video/quicktime' })).toBe(true);
+    expect(isVideoFile({ type: 'video/webm' })).toBe(true);
+    expect(isVideoFile({ type: 'video/x-msvideo' })).toBe(false);
+    expect(isVideoFile({ type: 'image/jpeg' })).toBe(false);
+    expect(videoUploadProblem({ size: 0 })).toMatch(/empty/);
+    expect(videoUploadProblem({ size: MAX_VIDEO_BYTES + 1 })).toMatch(/100 MB/);
+    expect(videoUploadProblem({ size: 1000 })).toBeNull();
+  });
+
+  it('says why a video was refused, in words', () => {
+    expect(videoErrorText('video_too_large')).toMatch(/too long or too large/);
+    expect(videoErrorText('unsupported_media')).toMatch(/MP4, MOV or WebM/);
+    expect(videoErrorText('corrupt_media')).toMatch(/damaged/);
+    expect(videoErrorText('payload_too_large')).toMatch(/too big/);
+  });
+
+  it('previews a video message in the chat list with its duration and caption', () => {
+    const c = { id: 1, kind: 'direct', members: [] } as unknown as Conversation;
+    const m = { kind: 'video', text: 'sunset', sender_id: 2, seq: 3, video: { duration_ms: 65_000 } } as unknown as Message;
+    expect(previewText(c, m, 1)).toBe('🎬 Video (1:05): sunset');
   });
 });

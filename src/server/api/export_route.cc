@@ -65,7 +65,8 @@ Status write_chat(ZipWriter& zip, chat::ChatService& chat, const chat::Principal
       if (Status s = zip.write((first ? "" : ",") + json::serialize(wire::message(m))); !s) return s;
       first = false;
       after = m.seq;
-      if (m.sender_id == who.user.id && (m.kind == "image" || m.kind == "file" || m.kind == "voice") &&
+      if (m.sender_id == who.user.id && (m.kind == "image" || m.kind == "file" || m.kind == "voice" ||
+                                       m.kind == "video") &&
           !m.media_id.empty())
         photos.insert(m.media_id);
     }
@@ -90,6 +91,8 @@ Status write_photos(ZipWriter& zip, media::MediaService& media, const chat::Prin
       entry = "files/" + id + "/" + (record->name.empty() ? std::string("file") : record->name);
     else if (record->kind == "voice")
       entry = "voice/" + id + (record->mime.find("webm") != std::string::npos ? ".webm" : ".ogg");
+    else if (record->kind == "video")
+      entry = "videos/" + id + (record->mime == "video/webm" ? ".webm" : ".mp4");
     else
       entry = "photos/" + id + (record->mime == "image/webp" ? ".webp" : ".jpg");
     if (Status s = zip.begin(entry); !s) return s;

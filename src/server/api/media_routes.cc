@@ -43,9 +43,11 @@ std::string rfc5987(std::string_view name) {
   return out;
 }
 
-// The name a download is saved under: the document's own, or "voice.ogg"/"voice.webm".
+// The name a download is saved under: the document's own, "voice.ogg"/"voice.webm", or
+// "video.mp4"/"video.webm".
 std::string download_name(const store::MediaRecord& m) {
   if (m.kind == "file") return m.name;
+  if (m.kind == "video") return m.mime == "video/webm" ? "video.webm" : "video.mp4";
   return m.mime == "audio/webm" ? "voice.webm" : "voice.ogg";
 }
 
@@ -74,11 +76,15 @@ class BlobSource final : public BodySource {
   std::unique_ptr<media::BlobReader> reader_;
 };
 
-std::optional<media::Variant> parse_variant(std::string_view s) {
+// The variants of an upload: "full" for all; "thumbnail" for a photo, "poster" for a video.
+std::optional<media::Variant> parse_variant(std::string_view s, const store::MediaRecord& m) {
   if (s == "full") return media::Variant::kFull;
-  if (s == "thumbnail") return media::Variant::kThumbnail;
+  if (s == "thumbnail" && m.kind == "image") return media::Variant::kThumbnail;
+  if (s == "poster" && m.kind == "video") return media::Variant::kThumbnail;
   return std::nullopt;
 }
+
+bool known_variant(std::string_view s) { return s == "full" || s == "thumbnail" || s == "poster"; }
 
 // The bytes of one variant with validators and, when asked, one range of them.
 HttpResponse serve(media::MediaService& service, const store::MediaRecord& m, media::Variant variant,
@@ -100,9 +106,9 @@ HttpResponse serve(media::MediaService& service, const store::MediaRecord& m, me
   }
   r.content_type = variant == media::Variant::kFull ? m.mime : m.thumb_mime;
   // Never shown by the browser in this origin, whatever the bytes are (the CSP's sandbox
-  // and nosniff above hold as well if someone opens the link directly). <audio> plays an
-  // attachment all the same.
-  if (m.kind != "image")
+  // and nosniff above hold as well if someone opens the link directly). <audio> and
+  // <video> play an attachment all the same; a poster is a JPEG the server encoded.
+  if (m.kind != "image" && variant == media::Variant::kFull)
     r.headers.emplace_back("Content-Disposition", "attachment; filename*=UTF-8''" + rfc5987(download_name(m)));
   auto source = std::make_shared<BlobSource>(std::move(*reader));
   uint64_t size = source->size();
@@ -136,7 +142,8 @@ bool Api::is_upload(std::string_view method, std::string_view path) const {
 }
 
 uint64_t Api::upload_limit() const {
-  return std::max(media_.options().max_upload_bytes, media_.options().max_file_bytes);
+  const auto& o = media_.options();
+  return std::max({o.max_upload_bytes, o.max_file_bytes, o.max_video_bytes});
 }
 
 void Api::begin_upload(HttpRequest head, UploadStarted done) {
@@ -158,7 +165,7 @@ void Api::begin_upload(HttpRequest head, UploadStarted done) {
     if (auto kind = q.get("kind")) {
       auto parsed = media::parse_upload_kind(*kind);
       if (!parsed)
-        return fail(Error::make(Errc::kInvalidArgument, "kind must be image, file or voice"));
+        return fail(Error::make(Errc::kInvalidArgument, "kind must be image, file, voice or video"));
       spec.kind = *parsed;
     }
     if (spec.kind == media::UploadKind::kFile) {
@@ -219,11 +226,12 @@ bool Api::route_media(const chat::Principal& who, HttpRequest& req,
     auto links = media_.links(who.user.id, *m, now_ms() / 1000);
     json::object l{{"full", links.full}, {"expires_at", links.expires_s * 1000}};
     if (m->kind == "image") l["thumbnail"] = links.thumbnail;
+    if (m->kind == "video") l["poster"] = links.poster;
     done(json_response(200, {{"media", wire::media(*m)}, {"links", std::move(l)}}));
     return true;
   }
-  auto variant = parse_variant(seg[2]);
-  if (!variant || (m->kind != "image" && *variant != media::Variant::kFull)) {
+  auto variant = parse_variant(seg[2], *m);
+  if (!variant) {
     fail(no_such_image());
     return true;
   }
@@ -237,8 +245,7 @@ void Api::route_signed_media(HttpRequest& req, HttpDone& done) {
   auto seg = split_path(req.path);  // {"media", id, variant}
   if (req.method != "GET") return done(error_response(method_not_allowed()));
   if (seg.size() != 3 || !chat::valid_media_id(seg[1])) return done(error_response(no_such_image()));
-  auto variant = parse_variant(seg[2]);
-  if (!variant) return done(error_response(no_such_image()));
+  if (!known_variant(seg[2])) return done(error_response(no_such_image()));
   Query q(req.query);
   auto user = q.get_int("u", 0, 1);
   auto expires = q.get_int("e", 0, 1);
@@ -252,7 +259,8 @@ void Api::route_signed_media(HttpRequest& req, HttpDone& done) {
   // again now (the message may be gone, or they may have left).
   auto m = media_.find(*user, seg[1]);
   if (!m) return done(error_response(m.error()));
-  if (m->kind != "image" && *variant != media::Variant::kFull) return done(error_response(no_such_image()));
+  auto variant = parse_variant(seg[2], *m);
+  if (!variant) return done(error_response(no_such_image()));
   // Shared caches may keep it, but not past the link's expiry.
   std::string cache = "public, max-age=" + std::to_string(std::max<int64_t>(0, *expires - now_s)) +
                       ", immutable";

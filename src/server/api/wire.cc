@@ -56,8 +56,9 @@ json::object message(const store::MessageRecord& m) {
     // Written by the domain at send time (chat/attachments.h).
     boost::system::error_code ec;
     json::value v = json::parse(m.attachment, ec);
-    // Under the message's kind: "image", "file" or "voice".
-    if (!ec && v.is_object()) o[m.kind == "file" || m.kind == "voice" ? m.kind : "image"] = std::move(v);
+    // Under the message's kind: "image", "file", "voice" or "video".
+    if (!ec && v.is_object())
+      o[m.kind == "file" || m.kind == "voice" || m.kind == "video" ? m.kind : "image"] = std::move(v);
   }
   return o;
 }
@@ -92,6 +93,11 @@ json::object media(const store::MediaRecord& m) {
   // A photo's is exactly the image object its messages carry (no kind: older clients
   // compare the two); the other kinds say what they are.
   if (m.kind == "image") return json::parse(chat::image_attachment(m)).as_object();
+  if (m.kind == "video") {
+    json::object o = json::parse(chat::video_attachment(m)).as_object();
+    o["kind"] = "video";
+    return o;
+  }
   json::object o{{"media_id", m.id}, {"kind", m.kind}, {"mime", m.mime}, {"size", m.size}};
   if (m.kind == "file") o["name"] = m.name;
   return o;

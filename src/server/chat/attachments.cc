@@ -31,6 +31,19 @@ std::string file_attachment(const store::MediaRecord& m) {
   return json::serialize(o);
 }
 
+std::string video_attachment(const store::MediaRecord& m) {
+  namespace json = boost::json;
+  json::object poster{{"mime", m.thumb_mime},
+                      {"width", m.thumb_width},
+                      {"height", m.thumb_height},
+                      {"size", m.thumb_size}};
+  json::object o{{"media_id", m.id},       {"mime", m.mime},
+                 {"width", m.width},       {"height", m.height},
+                 {"size", m.size},         {"duration_ms", m.duration_ms},
+                 {"placeholder", m.placeholder}, {"poster", std::move(poster)}};
+  return json::serialize(o);
+}
+
 Status validate_voice_meta(int64_t duration_ms, std::string_view waveform) {
   if (duration_ms < 1 || duration_ms > kMaxVoiceDurationMs)
     return Error::make(Errc::kInvalidArgument, "duration_ms must be between 1 and " +

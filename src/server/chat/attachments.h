@@ -1,4 +1,4 @@
-// What a message of kind "image", "file" or "voice" carries about its upload. Pure;
+// What a message of kind "image", "file", "voice" or "video" carries about its upload. Pure;
 // thread-safe.
 #pragma once
 
@@ -23,6 +23,10 @@ std::string image_attachment(const store::MediaRecord& media);
 // The file object (docs/protocol.md, "Files and voice messages"):
 // {"media_id","name","mime","size"}.
 std::string file_attachment(const store::MediaRecord& media);
+
+// The video object (docs/protocol.md, "Videos"): {"media_id","mime","width","height",
+// "size","duration_ms","placeholder","poster":{"mime","width","height","size"}}.
+std::string video_attachment(const store::MediaRecord& media);
 
 // A voice message's recording: at most this long, with a waveform of exactly this many
 // peak levels (0..255, one per equal slice of the recording), sent by the client as

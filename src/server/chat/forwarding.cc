@@ -18,7 +18,7 @@ Result<store::MessageRecord> forwardable(store::WriteTxn& txn, int64_t user_id, 
   if (!m) return m.error();
   if (!m->has_value() || (*m)->hidden) return Error::make(Errc::kNotFound, "no such message");
   if ((*m)->kind == "system")
-    return Error::make(Errc::kInvalidArgument, "only text, photo, file and voice messages can be forwarded");
+    return Error::make(Errc::kInvalidArgument, "only text, photo, video, file and voice messages can be forwarded");
   if ((*m)->deleted_at) return Error::make(Errc::kInvalidArgument, "a deleted message cannot be forwarded");
   return std::move(**m);
 }

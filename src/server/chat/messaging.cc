@@ -109,6 +109,14 @@ Result<store::SyncPage> ChatService::sync(const Principal& who, int64_t since, i
   return page;
 }
 
+Result<store::Page<store::MessageRecord>> ChatService::conversation_media(
+    const Principal& who, const store::MediaQuery& q) {
+  if (auto s = check_limit(q.limit); !s) return s.error();
+  if (q.conversation_id <= 0) return not_found();
+  if (q.before && *q.before < 1) return Error::make(Errc::kInvalidArgument, "before must be >= 1");
+  return store_.conversation_media(who.user.id, q);
+}
+
 Result<int64_t> ChatService::current_version() { return store_.current_version(); }
 
 void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_connection,
@@ -181,6 +189,8 @@ void ChatService::send(const Principal& who, SendRequest r, uint64_t origin_conn
               m.attachment = file_attachment(up);
             else if (up.kind == "voice")
               m.attachment = voice_attachment(up, duration_ms, waveform);
+            else if (up.kind == "video")
+              m.attachment = video_attachment(up);
             else
               m.attachment = image_attachment(up);
           }

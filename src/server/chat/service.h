@@ -186,6 +186,11 @@ class ChatService {
   Result<store::Page<store::MessageRecord>> history(const Principal& who,
                                                     const store::HistoryQuery& query);
   Result<store::SyncPage> sync(const Principal& who, int64_t since, int limit);
+  // A conversation's photos and videos, documents, voice messages or links as the caller
+  // sees them in history (store::Store::conversation_media), newest first. Errors:
+  // kInvalidArgument (limit outside 1..200, before < 1), kNotFound (not a member).
+  Result<store::Page<store::MessageRecord>> conversation_media(const Principal& who,
+                                                               const store::MediaQuery& query);
   Result<int64_t> current_version();
 
   // ---- messages and receipts ------------------------------------------------------

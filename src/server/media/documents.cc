@@ -143,6 +143,7 @@ std::optional<UploadKind> parse_upload_kind(std::string_view name) {
   if (name == "image") return UploadKind::kImage;
   if (name == "file") return UploadKind::kFile;
   if (name == "voice") return UploadKind::kVoice;
+  if (name == "video") return UploadKind::kVideo;
   return std::nullopt;
 }
 
@@ -151,6 +152,7 @@ std::string_view upload_kind_name(UploadKind kind) {
     case UploadKind::kImage: return "image";
     case UploadKind::kFile: return "file";
     case UploadKind::kVoice: return "voice";
+    case UploadKind::kVideo: return "video";
   }
   return "image";
 }

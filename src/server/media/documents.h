@@ -12,10 +12,10 @@
 
 namespace parley::media {
 
-// What an upload is meant to become. New kinds (video) add a value here and a check.
-enum class UploadKind { kImage, kFile, kVoice };
+// What an upload is meant to become (videos are checked by video.h).
+enum class UploadKind { kImage, kFile, kVoice, kVideo };
 
-// "image", "file", "voice" <-> the kind; nullopt for anything else.
+// "image", "file", "voice", "video" <-> the kind; nullopt for anything else.
 std::optional<UploadKind> parse_upload_kind(std::string_view name);
 std::string_view upload_kind_name(UploadKind kind);
 

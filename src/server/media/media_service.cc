@@ -111,6 +111,8 @@ Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id, Upl
     std::lock_guard lock(mu_);
     if (stopping_) return Error::make(Errc::kUnavailable, "the server is shutting down");
   }
+  if (spec.kind == UploadKind::kVideo && !options_.videos_enabled)
+    return Error::make(Errc::kUnsupportedMedia, "this server does not accept videos");
   if (spec.kind == UploadKind::kFile) {
     auto name = sanitize_file_name(spec.name);
     if (!name) return name.error();
@@ -135,8 +137,9 @@ Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id, Upl
   }
   auto staged = blobs_.stage();
   if (!staged) return staged.error();
-  const uint64_t limit =
-      spec.kind == UploadKind::kFile ? options_.max_file_bytes : options_.max_upload_bytes;
+  const uint64_t limit = spec.kind == UploadKind::kFile    ? options_.max_file_bytes
+                         : spec.kind == UploadKind::kVideo ? options_.max_video_bytes
+                                                           : options_.max_upload_bytes;
   return std::unique_ptr<Upload>(
       new Upload(owner_id, std::move(spec), limit, std::move(*staged), std::move(slot)));
 }
@@ -185,12 +188,10 @@ void MediaService::process(std::unique_ptr<Upload> upload,
   record.owner_id = upload->owner_id_;
   record.source_sha256 = hex(digest, sizeof digest);
   record.kind = std::string(upload_kind_name(upload->spec_.kind));
-  auto insert = [this](const store::MediaRecord& r) {
-    return commit<chat::Done>([r](store::WriteTxn& txn) -> Result<chat::Done> {
-      if (Status s = txn.insert_media(r); !s) return s.error();
-      return chat::Done{};
-    });
-  };
+  if (upload->spec_.kind == UploadKind::kVideo) {
+    auto stored = store_video(upload, std::move(record));
+    return reply(std::move(stored));
+  }
   if (upload->spec_.kind != UploadKind::kImage) {
     auto stored = store_as_sent(*upload, std::move(record));
     if (!stored) return reply(stored.error());
@@ -199,7 +200,7 @@ void MediaService::process(std::unique_ptr<Upload> upload,
     std::lock_guard lock(blob_mu_);
     if (Status s = blobs_.put_staged(stored->sha256, *upload->staged_); !s) return reply(s.error());
     stored->created_at = now_ms();
-    if (auto r = insert(*stored); !r) return reply(r.error());
+    if (Status s = insert(*stored); !s) return reply(s.error());
     return reply(std::move(*stored));
   }
 
@@ -232,9 +233,77 @@ void MediaService::process(std::unique_ptr<Upload> upload,
   if (Status s = blobs_.put(record.sha256, image->full.bytes); !s) return reply(s.error());
   if (Status s = blobs_.put(record.thumb_sha256, image->thumbnail.bytes); !s) return reply(s.error());
   record.created_at = now_ms();
-  auto r = insert(record);
-  if (!r) return reply(r.error());
+  if (Status s = insert(record); !s) return reply(s.error());
   reply(std::move(record));
+}
+
+Status MediaService::insert(const store::MediaRecord& record) {
+  auto r = commit<chat::Done>([record](store::WriteTxn& txn) -> Result<chat::Done> {
+    if (Status s = txn.insert_media(record); !s) return s.error();
+    return chat::Done{};
+  });
+  if (!r) return r.error();
+  return {};
+}
+
+Result<store::MediaRecord> MediaService::store_video(std::unique_ptr<Upload>& upload,
+                                                     store::MediaRecord record) {
+  auto started = std::chrono::steady_clock::now();
+  auto video = process_video(upload->staged_->local_path(), options_.max_video_bytes,
+                             options_.video_tools, options_.video_limits);
+  upload.reset();  // the original, with its metadata, is gone from here on
+  if (!video) return video.error();
+  // The poster goes the photo's way (decoded and re-encoded by libvips); it is already
+  // at most kPosterMaxSide, so its "full" image is the poster served.
+  auto poster = process_image(video->poster.path(), options_.limits);
+  if (!poster) return Error::make(Errc::kCorruptMedia, "the video's first frame could not be read");
+
+  // Into the media store by the SHA-256 of what is served (identical videos share a blob:
+  // the remux is deterministic), hashed while it is copied into staging.
+  auto staged = blobs_.stage();
+  if (!staged) return staged.error();
+  crypto_hash_sha256_state sha;
+  crypto_hash_sha256_init(&sha);
+  std::FILE* f = std::fopen(video->video.path().c_str(), "rb");
+  if (!f) return Error::make(Errc::kInternal, "cannot read the processed video");
+  std::string chunk(1 << 16, '\0');
+  Status copied;
+  while (copied) {
+    std::size_t n = std::fread(chunk.data(), 1, chunk.size(), f);
+    if (n == 0) break;
+    crypto_hash_sha256_update(&sha, reinterpret_cast<const unsigned char*>(chunk.data()), n);
+    copied = (*staged)->write(std::string_view(chunk.data(), n));
+  }
+  bool read_error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (!copied) return copied.error();
+  if (read_error) return Error::make(Errc::kInternal, "cannot read the processed video");
+  if (Status s = (*staged)->close(); !s) return s.error();
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&sha, digest);
+
+  record.mime = video->mime;
+  record.sha256 = hex(digest, sizeof digest);
+  record.size = static_cast<int64_t>((*staged)->size());
+  record.width = video->width;
+  record.height = video->height;
+  record.duration_ms = video->duration_ms;
+  record.thumb_mime = poster->full.mime;
+  record.thumb_sha256 = sha256_hex(poster->full.bytes);
+  record.thumb_size = static_cast<int64_t>(poster->full.bytes.size());
+  record.thumb_width = poster->full.width;
+  record.thumb_height = poster->full.height;
+  record.placeholder = std::move(poster->placeholder);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (on_processed) on_processed(seconds);
+  spdlog::debug("media: processed video {} in {:.1f} ms", record.id, seconds * 1000);
+
+  std::lock_guard lock(blob_mu_);
+  if (Status s = blobs_.put_staged(record.sha256, **staged); !s) return s.error();
+  if (Status s = blobs_.put(record.thumb_sha256, poster->full.bytes); !s) return s.error();
+  record.created_at = now_ms();
+  if (Status s = insert(record); !s) return s.error();
+  return record;
 }
 
 Result<store::MediaRecord> MediaService::store_as_sent(Upload& upload, store::MediaRecord record) {
@@ -283,6 +352,7 @@ MediaService::Links MediaService::links(int64_t user_id, const store::MediaRecor
   l.full = signed_path(options_.signing_key, SignedRequest{media.id, "full", user_id, l.expires_s});
   l.thumbnail =
       signed_path(options_.signing_key, SignedRequest{media.id, "thumbnail", user_id, l.expires_s});
+  l.poster = signed_path(options_.signing_key, SignedRequest{media.id, "poster", user_id, l.expires_s});
   return l;
 }
 

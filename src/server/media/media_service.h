@@ -1,12 +1,14 @@
-// Uploads (photos, documents, voice clips): receiving, processing, storing, access, signed
+// Uploads (photos, documents, voice clips, videos): receiving, processing, storing, access, signed
 // links and garbage collection. The bytes live in a MediaStore (media_store.h); the records in the system
 // of record (store::Store, written through the chat committer). Knows no sockets or HTTP.
 //
 // Lifecycle of an upload:
 //   begin_upload -> Upload::write (each chunk as it arrives; hashed as it goes)
 //   -> finish_upload (queued to a media worker: process_image, put blobs, insert the row;
-//      a document or voice clip is checked (documents.h) and stored as sent instead)
-//   -> a message of kind "image", "file" or "voice" references it (ChatService::send)
+//      a document or voice clip is checked (documents.h) and stored as sent instead; a
+//      video is checked and remuxed by ffprobe/ffmpeg in a sandbox (video.h), its poster
+//      frame processed as a photo)
+//   -> a message of kind "image", "file", "voice" or "video" references it (ChatService::send)
 //   An upload no message references after `unreferenced_ttl_ms` is deleted, and its blobs
 //   with it when no other upload uses them.
 //
@@ -41,6 +43,7 @@
 #include "server/media/image_processor.h"
 #include "server/media/media_store.h"
 #include "server/media/signed_url.h"
+#include "server/media/video.h"
 #include "server/store/store.h"
 
 namespace parley::media {
@@ -49,7 +52,11 @@ struct MediaOptions {
   uint64_t max_upload_bytes = 25 << 20;     // photos and voice clips: larger bodies are cut off
                                             // (payload_too_large)
   uint64_t max_file_bytes = 100 << 20;      // documents: the same
+  uint64_t max_video_bytes = 100 << 20;     // videos: the same
   ImageLimits limits;
+  VideoLimits video_limits;
+  VideoTools video_tools;
+  bool videos_enabled = true;               // false: video uploads are refused (no ffmpeg)
   int threads = 1;                          // media workers (image processing)
   std::size_t queue_limit = 16;             // uploads waiting for a worker, all users
   int uploads_per_user = 6;                 // in progress per user (receiving, waiting, processing)
@@ -105,12 +112,13 @@ class MediaService {
   // Errors: kRateLimited (the owner has uploads_per_user uploads in progress, or began
   // uploads_per_min in the last minute; retry_after_ms says when to retry), kUnavailable
   // (stopping), kInternal (no staging space), kInvalidUtf8 (a document name that is not
-  // UTF-8). The body may be up to max_file_bytes for a document, max_upload_bytes else.
+  // UTF-8), kUnsupportedMedia (a video while videos_enabled is false). The body may be up
+  // to max_file_bytes for a document, max_video_bytes for a video, max_upload_bytes else.
   Result<std::unique_ptr<Upload>> begin_upload(int64_t owner_id, UploadSpec spec = {});
 
   // Processes a completely received upload and records it. Errors: kUnsupportedMedia,
-  // kCorruptMedia, kImageTooLarge (image_processor.h; check_voice for voice clips; a
-  // document is never refused for its content), kBadRequest (empty body),
+  // kCorruptMedia, kImageTooLarge (image_processor.h; check_voice for voice clips;
+  // process_video and kVideoTooLarge for videos; a document is never refused for its content), kBadRequest (empty body),
   // kUnavailable (queue_limit uploads of all users already wait), kInternal. The upload,
   // and with it its owner's slot, is gone before `done` is called.
   void finish_upload(std::unique_ptr<Upload> upload, chat::Callback<store::MediaRecord> done);
@@ -118,13 +126,15 @@ class MediaService {
   // The upload if `user_id` may fetch it (store::Store::media_for_user). Errors: kNotFound.
   Result<store::MediaRecord> find(int64_t user_id, std::string_view media_id);
 
-  // The bytes of one variant (uploads of other kinds than image have only kFull). Errors:
+  // The bytes of one variant (an image's thumbnail, a video's poster; documents and voice
+  // clips have only kFull). Errors:
   // kNotFound, kInternal.
   Result<std::unique_ptr<BlobReader>> open(const store::MediaRecord& media, Variant variant);
 
   struct Links {
     std::string full;       // path and query, e.g. /media/{id}/full?u=..&e=..&s=..
     std::string thumbnail;
+    std::string poster;     // a video's poster frame
     int64_t expires_s = 0;  // Unix seconds
   };
   Links links(int64_t user_id, const store::MediaRecord& media, int64_t now_s) const;
@@ -146,6 +156,13 @@ class MediaService {
   void process(std::unique_ptr<Upload> upload, const chat::Callback<store::MediaRecord>& done);
   // Documents and voice clips: checked and stored as sent.
   Result<store::MediaRecord> store_as_sent(Upload& upload, store::MediaRecord record);
+  // Videos: checked, remuxed and stored with their poster (video.h); `upload` is released
+  // once processed.
+  Result<store::MediaRecord> store_video(std::unique_ptr<Upload>& upload, store::MediaRecord record);
+  // Photos (and posters) processed, stored and recorded into `record`'s image fields.
+  Status store_processed_image(const ProcessedImage& image, store::MediaRecord& record);
+  // The row, committed.
+  Status insert(const store::MediaRecord& record);
   // Commits `op` through the committer and waits for the result.
   template <class T>
   Result<T> commit(std::function<Result<T>(store::WriteTxn&)> op);

@@ -49,7 +49,8 @@ json::object payload(const store::MessageRecord& m, bool changed, const store::C
     content["sender"] =
         json::object{{"id", sender.id}, {"username", sender.username}, {"display_name", sender.display_name}};
     content["text"] = cut_utf8(m.text, max_text_bytes);
-    if (m.kind == "image") content["media"] = true;
+    if (m.kind == "image" || m.kind == "video") content["media"] = true;
+    if (m.kind == "video") content["attachment"] = "video";
     if (m.kind == "file" || m.kind == "voice") {
       // What to show instead of (or before) a caption: "file" with its name, or "voice".
       content["attachment"] = m.kind;

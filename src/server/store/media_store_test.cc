@@ -162,6 +162,129 @@ TEST_P(MediaStoreTest, KindAndNameRoundTripAndASingleBlobIsReportedOnce) {
   EXPECT_EQ(*unused, (std::vector<std::string>{"blob-file"}));
 }
 
+TEST_P(MediaStoreTest, AVideoKeepsItsDurationAndPosterAndBothBlobsAreCollected) {
+  MediaRecord m;
+  m.id = kC;
+  m.owner_id = id(0);
+  m.source_sha256 = "src-video";
+  m.mime = "video/mp4";
+  m.sha256 = "blob-video";
+  m.size = 987654;
+  m.width = 1280;
+  m.height = 720;
+  m.duration_ms = 12345;
+  m.thumb_mime = "image/jpeg";
+  m.thumb_sha256 = "blob-poster";
+  m.thumb_size = 4321;
+  m.thumb_width = 640;
+  m.thumb_height = 360;
+  m.placeholder = "data:image/jpeg;base64,xx";
+  m.kind = "video";
+  m.created_at = 1;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.insert_media(m); }).ok());
+  media(kB, id(0), "blob-b", 1);  // a photo: duration 0
+  auto found = store_->media_for_user(kC, id(0));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->kind, "video");
+  EXPECT_EQ((*found)->duration_ms, 12345);
+  EXPECT_EQ((*found)->thumb_sha256, "blob-poster");
+  EXPECT_EQ((*found)->width, 1280);
+  auto photo = store_->media_for_user(kB, id(0));
+  ASSERT_TRUE(photo.ok() && photo->has_value());
+  EXPECT_EQ((*photo)->duration_ms, 0);
+  auto unused = in_txn(*store_, [&](WriteTxn& t) { return t.delete_unreferenced_media(50, 100); });
+  ASSERT_TRUE(unused.ok());
+  std::vector<std::string> got = *unused;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"blob-b", "blob-poster", "blob-video", "thumb-blob-b"}));
+}
+
+MessageRecord send_kind(WriteTxn& t, int64_t conversation, int64_t sender, const std::string& kind,
+                        const std::string& text) {
+  static int n = 0;
+  NewMessage m;
+  m.conversation_id = conversation;
+  m.sender_id = sender;
+  m.client_id = "k" + std::to_string(++n);
+  m.kind = kind;
+  m.text = text;
+  m.ts = 10;
+  if (kind != "text") {
+    m.media_id = std::string(32, '0');  // MediaStoreTest inserts it
+    m.attachment = "{}";
+  }
+  auto r = t.append_message(m);
+  EXPECT_TRUE(r.ok()) << r.error().message;
+  return r.ok() ? r->message : MessageRecord{};
+}
+
+std::vector<int64_t> seqs(const Result<Page<MessageRecord>>& page) {
+  std::vector<int64_t> out;
+  if (page.ok())
+    for (const auto& m : page->items) out.push_back(m.seq);
+  return out;
+}
+
+TEST_P(MediaStoreTest, AChatsMediaLinksDocsAndVoiceAreListedNewestFirstByCategory) {
+  auto group = in_txn(*store_, [&](WriteTxn& t) { return t.create_group(id(0), "g", "", 1); });
+  const int64_t g = group->id;  // seq 1 is the group's creation event
+  media(std::string(32, '0'), id(0), "blob-0", 1);
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.add_member(g, id(1), "member", 0, 1); }).ok());
+  std::vector<MessageRecord> sent;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) -> Result<int> {
+    sent.push_back(send_kind(t, g, id(0), "image", "a photo"));                       // 0
+    sent.push_back(send_kind(t, g, id(0), "text", "see https://example.org/x"));       // 1
+    sent.push_back(send_kind(t, g, id(1), "video", ""));                               // 2
+    sent.push_back(send_kind(t, g, id(0), "file", "the doc, HTTP://EXAMPLE.COM"));     // 3
+    sent.push_back(send_kind(t, g, id(1), "voice", ""));                               // 4
+    sent.push_back(send_kind(t, g, id(0), "text", "no link here, just httpx and ftp://x")); // 5
+    sent.push_back(send_kind(t, g, id(0), "image", "deleted for everyone"));           // 6
+    sent.push_back(send_kind(t, g, id(0), "image", "hidden by bob"));                  // 7
+    return 0;
+  }).ok());
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.erase_message(g, sent[6].seq, 20); }).ok());
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.hide_message(id(1), g, sent[7].seq); }).ok());
+  auto list = [&](int user, MediaCategory c, std::optional<int64_t> before = {}, int limit = 50) {
+    return store_->conversation_media(id(user), MediaQuery{g, c, before, limit});
+  };
+  EXPECT_EQ(seqs(list(1, MediaCategory::kMedia)), (std::vector<int64_t>{sent[2].seq, sent[0].seq}));
+  EXPECT_EQ(seqs(list(0, MediaCategory::kMedia)), (std::vector<int64_t>{sent[7].seq, sent[2].seq, sent[0].seq}));
+  EXPECT_EQ(seqs(list(1, MediaCategory::kDocs)), (std::vector<int64_t>{sent[3].seq}));
+  EXPECT_EQ(seqs(list(1, MediaCategory::kVoice)), (std::vector<int64_t>{sent[4].seq}));
+  EXPECT_EQ(seqs(list(1, MediaCategory::kLinks)), (std::vector<int64_t>{sent[3].seq, sent[1].seq}));
+  // Paging: a cursor and a limit, has_more while more remain.
+  auto first = list(0, MediaCategory::kMedia, {}, 2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->has_more);
+  EXPECT_EQ(seqs(first), (std::vector<int64_t>{sent[7].seq, sent[2].seq}));
+  auto rest = list(0, MediaCategory::kMedia, sent[2].seq, 2);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_FALSE(rest->has_more);
+  EXPECT_EQ(seqs(rest), (std::vector<int64_t>{sent[0].seq}));
+  EXPECT_EQ(rest->items.at(0).text, "a photo");
+  // Membership windows: carol joins after everything above, then sees only what follows;
+  // dave never was a member.
+  const int64_t last = sent.back().seq;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.add_member(g, id(2), "member", last, 2); }).ok());
+  EXPECT_TRUE(seqs(list(2, MediaCategory::kMedia)).empty());
+  MessageRecord later;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) -> Result<int> {
+    later = send_kind(t, g, id(0), "video", "");
+    return 0;
+  }).ok());
+  EXPECT_EQ(seqs(list(2, MediaCategory::kMedia)), (std::vector<int64_t>{later.seq}));
+  // Bob, removed, keeps what he saw while a member and nothing after.
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.remove_member(g, id(1), last); }).ok());
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) -> Result<int> {
+    send_kind(t, g, id(0), "image", "after bob left");
+    return 0;
+  }).ok());
+  EXPECT_EQ(seqs(list(1, MediaCategory::kMedia)), (std::vector<int64_t>{sent[2].seq, sent[0].seq}));
+  auto stranger = list(3, MediaCategory::kMedia);
+  ASSERT_FALSE(stranger.ok());
+  EXPECT_EQ(stranger.error().code, Errc::kNotFound);
+}
+
 TEST_P(MediaStoreTest, AVoiceMessageIsPlayedOncePerRecipientAndTheFirstTimeStays) {
   auto direct = in_txn(*store_, [&](WriteTxn& t) { return t.get_or_create_direct(id(0), id(1), 1); });
   const int64_t c = direct->conversation.id;

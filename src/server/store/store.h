@@ -220,9 +220,10 @@ struct NewMessage {
 // An upload after processing (src/server/media): an image, a document or a voice clip. Its
 // bytes live in a media store as blobs named by the lower-case hex SHA-256 of their
 // content, so identical uploads share one blob; the record is per upload and per owner.
-// Kinds other than "image" are stored as uploaded, have no thumbnail (thumb_* repeat the
+// "file" and "voice" are stored as uploaded, have no thumbnail (thumb_* repeat the
 // full blob: mime, sha256 and size; thumb_width/height and width/height are 0) and no
-// placeholder.
+// placeholder. A "video" is the remuxed video (mime, sha256, size, width, height,
+// duration_ms) with its poster frame as thumbnail (thumb_*) and a placeholder.
 struct MediaRecord {
   std::string id;              // random and unguessable (32 hex digits)
   int64_t owner_id = 0;        // the uploader
@@ -239,8 +240,9 @@ struct MediaRecord {
   int64_t thumb_height = 0;
   std::string placeholder;     // a tiny blurred preview as a data: URI
   int64_t created_at = 0;      // ms since epoch
-  std::string kind = "image";  // "image" | "file" | "voice"
+  std::string kind = "image";  // "image" | "file" | "voice" | "video"
   std::string name;            // kind "file": the sanitised file name; else empty
+  int64_t duration_ms = 0;     // kind "video": its length as measured; else 0
 };
 
 struct AppendOutcome {
@@ -360,6 +362,21 @@ struct HistoryQuery {
   int64_t conversation_id = 0;
   std::optional<int64_t> before;
   std::optional<int64_t> after;
+  int limit = 50;  // 1..200, validated by the caller
+};
+
+// A conversation's messages of one category, for its "media, links and docs" view.
+enum class MediaCategory {
+  kMedia,  // photos and videos (kind "image", "video")
+  kDocs,   // documents (kind "file")
+  kVoice,  // voice messages (kind "voice")
+  kLinks,  // messages whose text contains "http://" or "https://" (any letter case)
+};
+// Newest first; before=S: seq < S only.
+struct MediaQuery {
+  int64_t conversation_id = 0;
+  MediaCategory category = MediaCategory::kMedia;
+  std::optional<int64_t> before;
   int limit = 50;  // 1..200, validated by the caller
 };
 
@@ -716,6 +733,11 @@ class Store {
   // visibility rules above) a message that references it.
   virtual Result<std::optional<MediaRecord>> media_for_user(std::string_view media_id,
                                                             int64_t user_id) = 0;
+  // A page of the conversation's messages in `query.category` that `user_id` sees in history
+  // (inside their membership window), newest first, leaving out messages deleted for
+  // everyone and messages hidden from the viewer (deleted for them, or withheld). Errors:
+  // kNotFound (no such conversation, or not a member, past or present).
+  virtual Result<Page<MessageRecord>> conversation_media(int64_t user_id, const MediaQuery& query) = 0;
   // Any upload of these exact bytes (by source_sha256), to reuse its processing.
   virtual Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) = 0;
   // Who played the voice message at (conversation_id, seq) and when first: (user_id,

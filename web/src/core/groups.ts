@@ -96,7 +96,9 @@ export function previewText(c: Conversation, m: Message, me: number): string {
           ? `📄 ${m.file.name}${m.text ? `: ${m.text}` : ''}`
           : m.kind === 'voice' && m.voice
             ? `Voice message (${formatDuration(m.voice.duration_ms)})`
-            : 'Unsupported message';
+            : m.kind === 'video' && m.video
+              ? `🎬 Video (${formatDuration(m.video.duration_ms)})${m.text ? `: ${m.text}` : ''}`
+              : 'Unsupported message';
   if (isGroup(c) && m.sender_id !== me) return `${nameIn(c, m.sender_id)}: ${text}`;
   return text;
 }

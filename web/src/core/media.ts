@@ -43,7 +43,10 @@ export function uploadErrorText(code: string): string {
 
 export interface Links {
   full: string;
+  /** Photos only. */
   thumbnail: string;
+  /** Videos only: the first frame. */
+  poster?: string;
   /** ms since epoch. */
   expires_at: number;
 }
@@ -147,6 +150,42 @@ export function waveformLevels(b64: string): number[] {
     // fall through
   }
   return new Array<number>(WAVEFORM_LEVELS).fill(0);
+}
+
+// ---- videos (docs/protocol.md, "Videos") ----
+
+/** The server's default video limit (--video-max-bytes). */
+export const MAX_VIDEO_BYTES = 100 * 1024 * 1024;
+
+/** Video types the server accepts (it decides from the bytes; this only routes a file). */
+export const VIDEO_TYPES = 'video/mp4,video/webm,video/quicktime';
+
+/** Whether a picked, pasted or dropped file goes as a video. */
+export function isVideoFile(file: { type: string }): boolean {
+  return VIDEO_TYPES.split(',').includes(file.type);
+}
+
+/** Why a file cannot be sent as a video, or null when it can be tried. */
+export function videoUploadProblem(file: { size: number }): string | null {
+  if (file.size === 0) return 'That file is empty.';
+  if (file.size > MAX_VIDEO_BYTES) return 'Videos can be at most 100 MB.';
+  return null;
+}
+
+/** The upload errors of a video in words. */
+export function videoErrorText(code: string): string {
+  switch (code) {
+    case 'payload_too_large':
+      return 'This video is too big to send.';
+    case 'video_too_large':
+      return 'This video is too long or too large to send.';
+    case 'unsupported_media':
+      return 'This video format cannot be sent (MP4, MOV or WebM only).';
+    case 'corrupt_media':
+      return 'This video is damaged and cannot be sent.';
+    default:
+      return uploadErrorText(code);
+  }
 }
 
 /** The upload errors of documents and voice clips in words. */

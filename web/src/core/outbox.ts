@@ -1,5 +1,5 @@
 import { backoffDelay } from './backoff';
-import { TRANSIENT_CODES, type FileInfo, type ImageInfo, type OutboxEntry, type VoiceInfo } from './types';
+import { TRANSIENT_CODES, type FileInfo, type ImageInfo, type OutboxEntry, type VideoInfo, type VoiceInfo } from './types';
 
 /** Where outbox changes are written (IndexedDB in the app, a recorder in tests). */
 export interface OutboxPersistence {
@@ -46,7 +46,7 @@ export class Outbox {
   }
 
   /** Writes a new message (a reply when `replyTo` is given) into the outbox and returns its entry. */
-  add(conversationId: number, text: string, image?: ImageInfo, replyTo?: number, attachment?: { file?: FileInfo; voice?: VoiceInfo }): OutboxEntry {
+  add(conversationId: number, text: string, image?: ImageInfo, replyTo?: number, attachment?: { file?: FileInfo; voice?: VoiceInfo; video?: VideoInfo }): OutboxEntry {
     const entry: OutboxEntry = {
       client_id: this.newId(),
       conversation_id: conversationId,
@@ -59,6 +59,7 @@ export class Outbox {
     if (image) entry.image = image;
     if (attachment?.file) entry.file = attachment.file;
     if (attachment?.voice) entry.voice = attachment.voice;
+    if (attachment?.video) entry.video = attachment.video;
     if (replyTo) entry.reply_to = replyTo;
     this.entries.set(entry.client_id, entry);
     this.persist?.put(entry);

@@ -34,6 +34,8 @@ export interface Message {
   file?: FileInfo;
   /** Present on `kind: "voice"` messages: the recording (`text` is empty). */
   voice?: VoiceInfo;
+  /** Present on `kind: "video"` messages: the video (`text` is its caption). */
+  video?: VideoInfo;
   /** A reply: the seq of the quoted message in the same conversation. */
   reply_to?: number;
   /** A copy sent with "forward": shown with a "Forwarded" label. */
@@ -67,6 +69,20 @@ export interface FileInfo {
   name: string;
   mime: string;
   size: number;
+}
+
+/** The video object of a video message (docs/protocol.md, "Videos"); measured by the server. */
+export interface VideoInfo {
+  media_id: string;
+  /** "video/mp4" | "video/webm". */
+  mime: string;
+  width: number;
+  height: number;
+  size: number;
+  duration_ms: number;
+  /** A tiny JPEG of the first frame as a data: URI, shown blurred until the poster arrives. */
+  placeholder: string;
+  poster: { mime: string; width: number; height: number; size: number };
 }
 
 /** The voice object of a voice message: Opus audio, with what the sender measured. */
@@ -234,6 +250,8 @@ export interface OutboxEntry {
   file?: FileInfo;
   /** A voice clip already uploaded: the message is of kind "voice" (sent with its duration and waveform). */
   voice?: VoiceInfo;
+  /** A video already uploaded: the message is of kind "video" and `text` its caption. */
+  video?: VideoInfo;
   /** A reply: the seq of the quoted message (sent as `reply_to`). */
   reply_to?: number;
 }

@@ -23,6 +23,7 @@ import {
   type SearchPage,
   type SyncPage,
   type User,
+  type VideoInfo,
   type VoiceInfo,
 } from '../core/types';
 import { API, http, uploadFile } from './api';
@@ -42,6 +43,9 @@ export interface Session {
 type Owed = Record<string, { delivered?: number; read?: number }>;
 
 /** A photo on its way up (docs/protocol.md, "POST /api/v1/media"). */
+/** The categories of a chat's "media, links and docs". */
+export type MediaCategory = 'media' | 'docs' | 'voice' | 'links';
+
 export interface PhotoUpload {
   id: number;
   conversation_id: number;
@@ -53,8 +57,8 @@ export interface PhotoUpload {
   preview: string;
   /** The error code when the upload failed. */
   error?: string;
-  /** A document or voice clip rather than a photo (`preview` is then empty). */
-  kind?: 'file' | 'voice';
+  /** A document, voice clip or video rather than a photo (`preview` is then empty). */
+  kind?: 'file' | 'voice' | 'video';
   /** A document's file name as picked. */
   name?: string;
 }
@@ -424,15 +428,25 @@ export class ParleyClient {
     }));
   }
 
+  /**
+   * Uploads a video (MP4, MOV or WebM; the server checks, strips and remuxes it) and sends
+   * it as a `video` message with `caption` as its text.
+   */
+  sendVideo(conversationId: number, file: File, caption: string): void {
+    this.uploadThenSend(conversationId, file, caption, 'video', file.name, 'kind=video', file.type || 'video/mp4', (media) => ({
+      video: media as unknown as VideoInfo,
+    }));
+  }
+
   private uploadThenSend(
     conversationId: number,
     blob: Blob,
     caption: string,
-    kind: 'file' | 'voice',
+    kind: 'file' | 'voice' | 'video',
     name: string | undefined,
     query: string,
     contentType: string,
-    attachment: (media: { media_id: string; mime: string; size: number; name?: string }) => { file?: FileInfo; voice?: VoiceInfo },
+    attachment: (media: { media_id: string; mime: string; size: number; name?: string }) => { file?: FileInfo; voice?: VoiceInfo; video?: VideoInfo },
   ): void {
     const up: PhotoUpload = { id: this.nextUploadId++, conversation_id: conversationId, caption, loaded: 0, total: blob.size, created_at: Date.now(), preview: '', kind, name };
     this.uploads = [...this.uploads, up];
@@ -458,6 +472,15 @@ export class ParleyClient {
     if (up.preview) URL.revokeObjectURL(up.preview);
     this.uploads = this.uploads.filter((u) => u.id !== id);
     this.emit();
+  }
+
+  /**
+   * One page of a chat's "media, links and docs" (docs/protocol.md): `category` media |
+   * docs | voice | links, newest first, older than `before` when given.
+   */
+  conversationMedia(conversationId: number, category: MediaCategory, before?: number, limit = 30): Promise<HistoryPage> {
+    const q = `category=${category}&limit=${limit}${before ? `&before=${before}` : ''}`;
+    return http<HistoryPage>('GET', `/conversations/${conversationId}/media?${q}`, undefined, this.session.token);
   }
 
   /** Signed links for a photo (cached until shortly before they expire). */
@@ -491,6 +514,7 @@ export class ParleyClient {
           ...(e.image ? { media_id: e.image.media_id } : {}),
           ...(e.file ? { media_id: e.file.media_id } : {}),
           ...(e.voice ? { media_id: e.voice.media_id, duration_ms: e.voice.duration_ms, waveform: e.voice.waveform } : {}),
+          ...(e.video ? { media_id: e.video.media_id } : {}),
           ...(e.reply_to ? { reply_to: e.reply_to } : {}),
         })
         .then(

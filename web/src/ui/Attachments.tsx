@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDuration, formatSize, waveformLevels, waveformOf } from '../core/media';
-import type { FileInfo, VoiceInfo } from '../core/types';
+import { fitBox, formatDuration, formatSize, waveformLevels, waveformOf } from '../core/media';
+import type { FileInfo, VideoInfo, VoiceInfo } from '../core/types';
 import type { ParleyClient } from '../platform/client';
 
 /**
@@ -34,6 +34,60 @@ export function FileBubble({ client, file }: { client: ParleyClient; file: FileI
         </a>
       ) : (
         <span class="file-download" aria-disabled="true">…</span>
+      )}
+    </div>
+  );
+}
+
+/**
+ * A video in a message: the blurred placeholder at once, the poster over it, its duration
+ * and a play button; pressed, an inline <video> with controls plays it (seeking fetches
+ * byte ranges from the server) at the same size, so nothing jumps.
+ */
+export function VideoBubble({ client, video, caption }: { client: ParleyClient; video: VideoInfo; caption: string }) {
+  // The bubble's width: at most 280 px, and never wider than a phone screen leaves room for.
+  const maxW = Math.min(280, Math.max(160, (typeof window !== 'undefined' ? window.innerWidth : 400) - 110));
+  const box = fitBox(video.width, video.height, maxW, 320);
+  const [links, setLinks] = useState<{ full: string; poster?: string } | null>(null);
+  const [posterLoaded, setPosterLoaded] = useState(false);
+  const [playing, setPlaying] = useState(false);
+  const retry = links ? 'done' : client.connState === 'online';
+  useEffect(() => {
+    if (links) return;
+    let live = true;
+    client.photoLinks(video.media_id).then(
+      (l) => live && setLinks({ full: l.full, poster: l.poster }),
+      () => undefined, // offline: the placeholder stays until the connection is back
+    );
+    return () => {
+      live = false;
+    };
+  }, [video.media_id, retry]);
+  const label = `Video, ${formatDuration(video.duration_ms)}${caption ? `: ${caption}` : ''}`;
+  return (
+    <div class="video-bubble" style={{ width: `${box.width}px`, height: `${box.height}px` }} data-media-id={video.media_id} data-state={playing ? 'playing' : 'poster'}>
+      {playing && links ? (
+        <video
+          class="video-player"
+          src={links.full}
+          poster={links.poster}
+          controls
+          autoPlay
+          playsInline
+          preload="metadata"
+          aria-label={label}
+        />
+      ) : (
+        <button type="button" class="video-poster" onClick={() => setPlaying(true)} disabled={!links} aria-label={`${label}. Play`}>
+          <img class="photo-placeholder" src={video.placeholder} alt="" aria-hidden="true" />
+          {links?.poster && (
+            <img class={`photo-thumb${posterLoaded ? ' loaded' : ''}`} src={links.poster} alt="" onLoad={() => setPosterLoaded(true)} />
+          )}
+          <span class="video-play" aria-hidden="true">
+            ▶
+          </span>
+          <span class="video-duration">{formatDuration(video.duration_ms)}</span>
+        </button>
       )}
     </div>
   );

@@ -6,9 +6,9 @@ import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
 import { DELETED_TEXT, canEdit } from '../core/edits';
-import type { FileInfo, ImageInfo, Message, MessageStatus, VoiceInfo } from '../core/types';
-import { ACCEPTED_TYPES, fileErrorText, fileUploadProblem, formatSize, isPhotoFile, uploadErrorText, uploadProblem } from '../core/media';
-import { FileBubble, RecordButton, VoiceBubble } from './Attachments';
+import type { FileInfo, ImageInfo, Message, MessageStatus, VideoInfo, VoiceInfo } from '../core/types';
+import { ACCEPTED_TYPES, VIDEO_TYPES, fileErrorText, fileUploadProblem, formatSize, isPhotoFile, isVideoFile, uploadErrorText, uploadProblem, videoErrorText, videoUploadProblem } from '../core/media';
+import { FileBubble, RecordButton, VideoBubble, VoiceBubble } from './Attachments';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
@@ -21,6 +21,7 @@ import { JumpToNewest, UnreadDivider } from './ChatMarkers';
 import { MessageInfo } from './MessageInfo';
 import { MessageSearch } from './MessageSearch';
 import { SidePanel } from './SidePanel';
+import { ChatMedia } from './ChatMedia';
 import { ReplyBar, ReplyQuote } from './ReplyQuote';
 import { ReactionChips, ReactionPicker } from './Reactions';
 import { ForwardDialog } from './ForwardDialog';
@@ -51,13 +52,15 @@ interface Row {
   file?: FileInfo;
   /** A voice message. */
   voice?: VoiceInfo;
+  /** A video message (text is its caption). */
+  video?: VideoInfo;
   /** A photo still uploading: its local upload id. */
   upload?: number;
   /** A reply: the seq it quotes. */
   replyTo?: number;
 }
 
-type Panel = { type: 'group' } | { type: 'contact' } | { type: 'message'; seq: number } | { type: 'search' } | null;
+type Panel = { type: 'group' } | { type: 'contact' } | { type: 'message'; seq: number } | { type: 'search' } | { type: 'media' } | null;
 
 /** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
 const RENDER_STEP = 100;
@@ -155,16 +158,18 @@ export function ChatView({
     const photo = m.kind === 'image' && m.image ? m.image : undefined;
     const file = m.kind === 'file' && m.file && !m.deleted ? m.file : undefined;
     const voice = m.kind === 'voice' && m.voice && !m.deleted ? m.voice : undefined;
+    const video = m.kind === 'video' && m.video && !m.deleted ? m.video : undefined;
     return {
       key: `s${m.seq}`,
       file,
       voice,
-      text: m.deleted ? DELETED_TEXT : m.kind === 'text' || photo || file ? m.text : voice ? '' : 'Unsupported message',
+      video,
+      text: m.deleted ? DELETED_TEXT : m.kind === 'text' || photo || file || video ? m.text : voice ? '' : 'Unsupported message',
       message: m,
       deleted: !!m.deleted,
       edited: m.edited_at !== undefined && !m.deleted,
       image: m.deleted ? undefined : photo,
-      kind: m.deleted ? m.kind : photo ? 'image' : file ? 'file' : voice ? 'voice' : ['image', 'file', 'voice'].includes(m.kind) ? 'unsupported' : m.kind,
+      kind: m.deleted ? m.kind : photo ? 'image' : file ? 'file' : voice ? 'voice' : video ? 'video' : ['image', 'file', 'voice', 'video'].includes(m.kind) ? 'unsupported' : m.kind,
       mine: m.sender_id === me,
       sender: m.sender_id,
       ts: m.ts,
@@ -177,7 +182,7 @@ export function ChatView({
   const acked = new Set(rows.map((r) => r.clientId));
   for (const e of outbox.forConversation(conversationId)) {
     if (acked.has(e.client_id)) continue;
-    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : e.file ? 'file' : e.voice ? 'voice' : 'text', image: e.image, file: e.file, voice: e.voice, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error, replyTo: e.reply_to });
+    rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : e.file ? 'file' : e.voice ? 'voice' : e.video ? 'video' : 'text', image: e.image, file: e.file, voice: e.voice, video: e.video, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error, replyTo: e.reply_to });
   }
   const uploads = client.uploads.filter((u) => u.conversation_id === conversationId);
   for (const u of uploads) {
@@ -360,12 +365,14 @@ export function ChatView({
     let sent = 0;
     for (const f of files) {
       const photo = !asDocuments && isPhotoFile(f);
-      const problem = photo ? uploadProblem(f) : fileUploadProblem(f);
+      const video = !asDocuments && isVideoFile(f);
+      const problem = photo ? uploadProblem(f) : video ? videoUploadProblem(f) : fileUploadProblem(f);
       if (problem) {
         setPhotoError(problem);
         continue;
       }
       if (photo) client.sendPhoto(conversationId, f, caption);
+      else if (video) client.sendVideo(conversationId, f, caption);
       else client.sendDocument(conversationId, f, caption);
       caption = '';
       sent += 1;
@@ -548,7 +555,7 @@ export function ChatView({
                 }
                 {...(r.message && !r.deleted && editSeq !== r.seq ? longPress(() => setMenuSeq(r.seq!)) : {})}
               >
-                <div class={`bubble${!['text', 'image', 'file', 'voice'].includes(r.kind) || r.deleted ? ' unsupported' : ''}${r.image ? ' has-photo' : ''}`}>
+                <div class={`bubble${!['text', 'image', 'file', 'voice', 'video'].includes(r.kind) || r.deleted ? ' unsupported' : ''}${r.image || r.video ? ' has-photo' : ''}`}>
                   {!direct && !r.mine && !grouped ? (
                     <span class="sender" style={{ color: senderColourVar(r.sender) }}>
                       {memberName(r.sender)}
@@ -564,6 +571,7 @@ export function ChatView({
                     <PhotoBubble client={client} image={r.image} caption={r.text} onOpen={() => setViewing({ image: r.image!, caption: r.text })} />
                   )}
                   {r.file && <FileBubble client={client} file={r.file} />}
+                  {r.video && <VideoBubble client={client} video={r.video} caption={r.text} />}
                   {r.voice && (
                     <VoiceBubble
                       client={client}
@@ -578,10 +586,10 @@ export function ChatView({
                       if (u.kind)
                         return (
                           <div class="file-upload" data-testid="file-upload">
-                            <span class="file-name" dir="auto">{u.kind === 'voice' ? 'Voice message' : u.name}</span>
+                            <span class="file-name" dir="auto">{u.kind === 'voice' ? 'Voice message' : u.kind === 'video' ? `Video: ${u.name}` : u.name}</span>
                             {u.error ? (
                               <span class="upload-error" role="alert">
-                                {fileErrorText(u.error, u.kind === 'voice')}{' '}
+                                {u.kind === 'video' ? videoErrorText(u.error) : fileErrorText(u.error, u.kind === 'voice')}{' '}
                                 <button type="button" class="link-button" onClick={() => client.dismissUpload(u.id)}>
                                   Dismiss
                                 </button>
@@ -604,7 +612,7 @@ export function ChatView({
                   {editSeq !== null && r.seq === editSeq && r.message ? (
                     <MessageEditor client={client} message={r.message} onDone={() => setEditSeq(null)} />
                   ) : (
-                    ((r.kind !== 'image' && r.kind !== 'file' && r.kind !== 'voice') || r.text) && <MessageText text={r.text} plain={r.deleted || r.kind === 'system' || r.kind === 'unsupported'} />
+                    ((r.kind !== 'image' && r.kind !== 'file' && r.kind !== 'voice' && r.kind !== 'video') || r.text) && <MessageText text={r.text} plain={r.deleted || r.kind === 'system' || r.kind === 'unsupported'} />
                   )}
                   <span class="meta">
                     {r.edited && <span class="edited">edited</span>}
@@ -634,7 +642,7 @@ export function ChatView({
                       onDelete={() => setDeleteSeq(r.seq!)}
                       onInfo={group && !conv.left && r.mine ? () => setPanel({ type: 'message', seq: r.seq! }) : undefined}
                       onReact={conv.left || r.kind === 'system' ? undefined : () => setReactSeq(r.seq!)}
-                      onForward={['text', 'image', 'file', 'voice'].includes(r.kind) ? () => setForwardSeq(r.seq!) : undefined}
+                      onForward={['text', 'image', 'file', 'voice', 'video'].includes(r.kind) ? () => setForwardSeq(r.seq!) : undefined}
                       onReply={conv.left ? undefined : () => {
                         setReplySeq(r.seq!);
                         inputRef.current?.focus();
@@ -699,7 +707,7 @@ export function ChatView({
         <input
           ref={fileRef}
           type="file"
-          accept={ACCEPTED_TYPES}
+          accept={`${ACCEPTED_TYPES},${VIDEO_TYPES}`}
           multiple
           hidden
           data-testid="photo-input"
@@ -721,7 +729,7 @@ export function ChatView({
             e.currentTarget.value = '';
           }}
         />
-        <button type="button" class="icon-button attach" aria-label="Attach photo" title="Attach photo" onClick={() => fileRef.current?.click()}>
+        <button type="button" class="icon-button attach" aria-label="Attach photo or video" title="Attach photo or video" onClick={() => fileRef.current?.click()}>
           <AttachIcon />
         </button>
         <button type="button" class="icon-button attach-file" aria-label="Attach file" title="Attach file" onClick={() => docRef.current?.click()}>
@@ -793,9 +801,21 @@ export function ChatView({
     {panel?.type === 'contact' && peer && (
       <ContactInfo client={client} conversationId={conversationId} peer={peer} onClose={closePanel}
         onOpenPhoto={(image, caption) => setViewing({ image, caption })}
-        onBlock={() => setDialog(client.isBlocked(peer.id) ? 'unblock' : 'block')} />
+        onBlock={() => setDialog(client.isBlocked(peer.id) ? 'unblock' : 'block')}
+        onMedia={() => setPanel({ type: 'media' })} />
     )}
-    {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} />}
+    {panel?.type === 'group' && <GroupInfo client={client} conversationId={conversationId} onClose={closePanel} onMedia={() => setPanel({ type: 'media' })} />}
+    {panel?.type === 'media' && (
+      <ChatMedia
+        client={client}
+        conversationId={conversationId}
+        onClose={closePanel}
+        onOpen={(seq) => {
+          if (window.matchMedia?.('(max-width: 720px)').matches) setPanel(null);
+          setFocus((f) => ({ seq, key: (f?.key ?? 0) + 1 }));
+        }}
+      />
+    )}
     {panel?.type === 'message' && <MessageInfo client={client} conversationId={conversationId} seq={panel.seq} onClose={closePanel} />}
     {panel?.type === 'search' && (
       <SidePanel title="Search" onClose={closePanel}>

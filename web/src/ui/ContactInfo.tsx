@@ -18,6 +18,7 @@ export function ContactInfo({
   onClose,
   onOpenPhoto,
   onBlock,
+  onMedia,
 }: {
   client: ParleyClient;
   conversationId: number;
@@ -26,6 +27,8 @@ export function ContactInfo({
   onOpenPhoto: (image: ImageInfo, caption: string) => void;
   /** Opens the block (or unblock) confirmation. */
   onBlock: () => void;
+  /** Opens the chat's "media, links and docs". */
+  onMedia: () => void;
 }) {
   const name = client.nameOf(peer);
   const photos = client.store
@@ -44,6 +47,9 @@ export function ContactInfo({
         <p class="muted" data-slot="last-seen">{lastSeenText(client.presence.get(peer.id)) || 'Last seen unknown'}</p>
       </div>
       <section class="contact-section" aria-labelledby="contact-photos">
+        <button type="button" class="media-entry" onClick={onMedia}>
+          Media, links and docs
+        </button>
         <h3 id="contact-photos">Photos in this chat ({photos.length})</h3>
         {photos.length === 0 ? (
           <p class="muted">No photos yet.</p>

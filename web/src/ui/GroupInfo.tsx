@@ -13,7 +13,7 @@ type Confirm = { type: 'leave' } | { type: 'remove'; member: Member } | null;
  * Group info: name, description and members with their roles. Admins add and remove members,
  * make and dismiss admins, rename the group and change its description; everyone can leave.
  */
-export function GroupInfo({ client, conversationId, onClose }: { client: ParleyClient; conversationId: number; onClose: () => void }) {
+export function GroupInfo({ client, conversationId, onClose, onMedia }: { client: ParleyClient; conversationId: number; onClose: () => void; onMedia: () => void }) {
   const me = client.session.user.id;
   const conv = client.store.conversation(conversationId)!;
   const admin = conv.role === 'admin' && !conv.left;
@@ -115,6 +115,11 @@ export function GroupInfo({ client, conversationId, onClose }: { client: ParleyC
         <p class="muted group-count">
           Group · {count} member{count === 1 ? '' : 's'}
         </p>
+      </section>
+      <section class="panel-section" aria-label="Shared in this group">
+        <button type="button" class="media-entry" onClick={onMedia}>
+          Media, links and docs
+        </button>
       </section>
 
       <section class="panel-section" aria-labelledby="group-description-title">

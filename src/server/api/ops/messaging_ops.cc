@@ -85,6 +85,33 @@ struct History {
   }
 };
 
+// A chat's "media, links and docs" (docs/protocol.md, "Media, links and docs").
+struct ConversationMedia {
+  using Request = store::MediaQuery;
+  static Result<Request> parse(const Args& a) {
+    PARLEY_ARG(auto conv, a.required_int("conversation_id", 1));
+    PARLEY_ARG(auto category, a.optional_string("category"));
+    PARLEY_ARG(auto before, a.optional_int("before", 1));
+    PARLEY_ARG(auto limit, a.optional_int("limit", 1, 200));
+    Request q;
+    q.conversation_id = conv;
+    const std::string c = category.value_or("media");
+    if (c == "media") q.category = store::MediaCategory::kMedia;
+    else if (c == "docs") q.category = store::MediaCategory::kDocs;
+    else if (c == "voice") q.category = store::MediaCategory::kVoice;
+    else if (c == "links") q.category = store::MediaCategory::kLinks;
+    else return Error::make(Errc::kInvalidArgument, "category must be media, docs, voice or links");
+    q.before = before;
+    q.limit = static_cast<int>(limit.value_or(50));
+    return q;
+  }
+  static void run(const Call& c, Request q, Reply reply) {
+    auto page = c.services->chat.conversation_media(c.who, q);
+    if (!page) return reply(page.error());
+    reply(ok({{"messages", wire::messages(page->items)}, {"has_more", page->has_more}}));
+  }
+};
+
 struct Send {
   using Request = chat::SendRequest;
   static Result<Request> parse(const Args& a) {
@@ -184,6 +211,9 @@ void add_messaging_ops(std::vector<Operation>& ops) {
                  Body::kNone, Bucket::kOther, true, parser<GetConversation>()});
   ops.push_back({"history", "history", "history", "GET", "/api/v1/conversations/{conversation_id}/messages",
                  Runs::kWorker, Body::kNone, Bucket::kOther, true, parser<History>()});
+  ops.push_back({"conversation_media", "conversation_media", "conversation_media", "GET",
+                 "/api/v1/conversations/{conversation_id}/media", Runs::kWorker, Body::kNone, Bucket::kOther,
+                 true, parser<ConversationMedia>()});
   ops.push_back({"send", "send", "ack", "POST", "/api/v1/conversations/{conversation_id}/messages",
                  Runs::kCommitter, Body::kRequired, Bucket::kSend, true, parser<Send>()});
   ops.push_back({"receipts", "", "", "POST", "/api/v1/conversations/{conversation_id}/receipts",

@@ -49,7 +49,7 @@ const std::vector<TableSpec>& tables() {
       {"media",
        {"id", "owner_id", "source_sha256", "mime", "sha256", "size", "width", "height",
         "thumb_mime", "thumb_sha256", "thumb_size", "thumb_width", "thumb_height", "placeholder",
-        "created_at", "kind", "name"},
+        "created_at", "kind", "name", "duration_ms"},
        {"id"}},
       {"conversations",
        {"id", "kind", "direct_key", "created_at", "last_seq", "last_activity", "last_message_id",

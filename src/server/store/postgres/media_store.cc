@@ -14,7 +14,7 @@ namespace {
 #define PARLEY_PG_MEDIA_COLUMNS                                                  \
   "md.id, md.owner_id, md.source_sha256, md.mime, md.sha256, md.size, md.width," \
   " md.height, md.thumb_mime, md.thumb_sha256, md.thumb_size, md.thumb_width,"   \
-  " md.thumb_height, md.placeholder, md.created_at, md.kind, md.name"
+  " md.thumb_height, md.placeholder, md.created_at, md.kind, md.name, md.duration_ms"
 
 MediaRecord read_media(const Stmt& stmt) {
   MediaRecord m;
@@ -35,6 +35,7 @@ MediaRecord read_media(const Stmt& stmt) {
   m.created_at = stmt.i64(14);
   m.kind = stmt.text(15);
   m.name = stmt.text(16);
+  m.duration_ms = stmt.i64(17);
   return m;
 }
 
@@ -85,12 +86,13 @@ Status PgWriteTxn::do_insert_media(const MediaRecord& m) {
   PARLEY_PG_ASSIGN(Stmt stmt,
                    db_.prepare("INSERT INTO media (id, owner_id, source_sha256, mime, sha256,"
                                " size, width, height, thumb_mime, thumb_sha256, thumb_size,"
-                               " thumb_width, thumb_height, placeholder, created_at, kind, name)"
-                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                               " thumb_width, thumb_height, placeholder, created_at, kind, name,"
+                               " duration_ms)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                                " ON CONFLICT (id) DO NOTHING"));
   stmt.bind_all(m.id, m.owner_id, m.source_sha256, m.mime, m.sha256, m.size, m.width, m.height,
                 m.thumb_mime, m.thumb_sha256, m.thumb_size, m.thumb_width, m.thumb_height,
-                m.placeholder, m.created_at, m.kind, m.name);
+                m.placeholder, m.created_at, m.kind, m.name, m.duration_ms);
   PARLEY_PG_TRY(stmt.run());
   if (stmt.changes() == 0) return Error::make(Errc::kInvalidArgument, "media id taken");
   return Status{};

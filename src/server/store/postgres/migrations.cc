@@ -270,10 +270,16 @@ CREATE TABLE voice_plays (
 );
 )sql";
 
+// Schema, version 13: videos; media duration_ms, as the embedded store's version 16
+// describes it.
+const char* const kMigration13 = R"sql(
+ALTER TABLE media ADD COLUMN duration_ms BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
                                    kMigration6, kMigration7, kMigration8, kMigration9, kMigration10,
-                                   kMigration11, kMigration12};
+                                   kMigration11, kMigration12, kMigration13};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 // Any constant: the advisory lock key every process takes while migrating.

@@ -38,6 +38,7 @@ class PgStore final : public Store {
                                                       std::optional<ChatListCursor> before,
                                                       int limit) override;
   Result<Page<MessageRecord>> history(int64_t user_id, const HistoryQuery& query) override;
+  Result<Page<MessageRecord>> conversation_media(int64_t user_id, const MediaQuery& query) override;
   Result<SyncPage> changes_since(int64_t user_id, int64_t since, int limit) override;
   Result<int64_t> current_version() override;
   StoreStats stats() const override;

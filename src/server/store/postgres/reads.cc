@@ -1,6 +1,7 @@
 // The read side of PgStore. Each method is one snapshot (PgStore::read).
 #include <algorithm>
 #include <limits>
+#include <string>
 #include <utility>
 
 #include "server/store/postgres/pg_store_impl.h"
@@ -158,6 +159,57 @@ Result<Page<MessageRecord>> PgStore::history(int64_t user_id, const HistoryQuery
     PARLEY_PG_ASSIGN(Stmt stmt, db.prepare(sql));
     stmt.bind_all(user_id, query.conversation_id, after, high, before,
                   static_cast<int64_t>(query.limit) + 1);
+    Page<MessageRecord> page;
+    for (;;) {
+      PARLEY_PG_ASSIGN(bool row, stmt.step());
+      if (!row) break;
+      if (static_cast<int>(page.items.size()) == query.limit) {
+        page.has_more = true;
+        break;
+      }
+      page.items.push_back(read_message(stmt, 0, kMessageColumns));
+    }
+    std::vector<MessageRecord*> all;
+    for (MessageRecord& m : page.items) all.push_back(&m);
+    PARLEY_PG_TRY(load_reactions(db, user_id, all));
+    return page;
+  });
+}
+
+namespace {
+
+// The filter of a category, on messages aliased msg.
+const char* category_filter(MediaCategory c) {
+  switch (c) {
+    case MediaCategory::kMedia: return "msg.kind IN ('image', 'video')";
+    case MediaCategory::kDocs: return "msg.kind = 'file'";
+    case MediaCategory::kVoice: return "msg.kind = 'voice'";
+    case MediaCategory::kLinks:
+      return "msg.kind IN ('text', 'image', 'video', 'file')"
+             " AND (lower(msg.text) LIKE '%http://%' OR lower(msg.text) LIKE '%https://%')";
+  }
+  return "0 = 1";
+}
+
+}  // namespace
+
+Result<Page<MessageRecord>> PgStore::conversation_media(int64_t user_id, const MediaQuery& query) {
+  if (query.limit < 1) return bad_limit();
+  return read([&](Conn& db) -> Result<Page<MessageRecord>> {
+    PARLEY_PG_ASSIGN(auto member, load_member(db, query.conversation_id, user_id));
+    if (!member) return Error::make(Errc::kNotFound, "no such conversation");
+    // History's window and order, filtered: a backwards range scan of (conversation_id,
+    // seq) that skips other kinds, so a sparse category costs a scan of the window.
+    const int64_t low = member->joined_seq;
+    const int64_t high = member->left_seq.value_or(std::numeric_limits<int64_t>::max());
+    const int64_t before = query.before.value_or(std::numeric_limits<int64_t>::max());
+    std::string sql = std::string("SELECT " PARLEY_PG_MSG_COLUMNS ", 0 FROM messages msg"
+                                  " WHERE msg.conversation_id = ?2 AND msg.seq > ?3 AND msg.seq <= ?4"
+                                  " AND msg.seq < ?5 AND msg.deleted_at IS NULL AND NOT ") +
+                      PARLEY_PG_MSG_HIDDEN + " AND " + category_filter(query.category) +
+                      " ORDER BY msg.seq DESC LIMIT ?6";
+    PARLEY_PG_ASSIGN(Stmt stmt, db.prepare(sql));
+    stmt.bind_all(user_id, query.conversation_id, low, high, before, static_cast<int64_t>(query.limit) + 1);
     Page<MessageRecord> page;
     for (;;) {
       PARLEY_PG_ASSIGN(bool row, stmt.step());

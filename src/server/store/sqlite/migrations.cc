@@ -410,11 +410,18 @@ CREATE TABLE voice_plays (
 ) WITHOUT ROWID;
 )sql";
 
+// Schema, version 16: videos. A video's length as the server measured it (ffprobe on the
+// remuxed file), ms; 0 for every other kind.
+const char* const kMigration16 = R"sql(
+ALTER TABLE media ADD COLUMN duration_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                    kMigration5, kMigration6, kMigration7, kMigration8,
                                    kMigration9, kMigration10, kMigration11, kMigration12,
-                                   kMigration13, kMigration14, kMigration15};
+                                   kMigration13, kMigration14, kMigration15,
+                                   kMigration16};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {
