@@ -236,6 +236,12 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::push_ttl_s, 0, 28 * 86400)},
       {"push-timeout-ms", "deadline of one request to a push service (default 10000)",
        number<int64_t>(&Config::push_timeout_ms, 100, 120000)},
+      {"call-ring-timeout-s", "a call nobody answers ends (no_answer) after this many seconds (default 45)",
+       number<int64_t>(&Config::call_ring_timeout_s, 1, 600)},
+      {"call-max-duration-s", "an answered call ends (completed) after this many seconds (default 14400)",
+       number<int64_t>(&Config::call_max_duration_s, 10, 7 * 86400)},
+      {"rate-call-per-min", "calls a user may start per minute, bursts as many (default 10; 0 = unlimited)",
+       number<double>(&Config::rate_call_per_min, 0, 1e9)},
       {"media-dir", "directory of photo blobs, shared by every node of a cluster (default DATA_DIR/media)",
        text(&Config::media_dir)},
   };

@@ -26,6 +26,9 @@
 namespace parley::push {
 struct PushApi;
 }
+namespace parley::chat {
+class CallService;
+}
 
 namespace parley::api::ops {
 
@@ -43,6 +46,8 @@ struct Services {
   // Push notifications (src/server/push); null when the server runs without them (the push
   // operations then answer `unavailable`). Set once by main before serving.
   const push::PushApi* push = nullptr;
+  // Calls (chat/calls.h); null: the call operations answer `unavailable`. Set once by main.
+  chat::CallService* calls = nullptr;
 };
 
 // Who is calling, and over what.
