@@ -242,6 +242,14 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::call_max_duration_s, 10, 7 * 86400)},
       {"rate-call-per-min", "calls a user may start per minute, bursts as many (default 10; 0 = unlimited)",
        number<double>(&Config::rate_call_per_min, 0, 1e9)},
+      {"stun-urls", "comma-separated stun:/stuns: URLs handed to clients for calls (default: none)",
+       list(&Config::stun_urls)},
+      {"turn-urls", "comma-separated turn:/turns: URLs handed to clients for calls, with short-lived "
+       "credentials; needs --turn-secret-file (default: none)", list(&Config::turn_urls)},
+      {"turn-secret-file", "file holding the secret shared with the TURN server (coturn's static-auth-secret)",
+       text(&Config::turn_secret_file)},
+      {"turn-ttl-s", "lifetime of the TURN credentials handed out (default 3600)",
+       number<int64_t>(&Config::turn_ttl_s, 60, 7 * 86400)},
       {"media-dir", "directory of photo blobs, shared by every node of a cluster (default DATA_DIR/media)",
        text(&Config::media_dir)},
   };

@@ -1,6 +1,7 @@
 // parleyd: wires the layers together and runs until SIGTERM/SIGINT.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -423,6 +424,24 @@ int main(int argc, char** argv) {
     return 1;
   }
   api.services().calls = &calls;
+  api::IceConfig ice;
+  ice.stun_urls = c.stun_urls;
+  ice.turn_urls = c.turn_urls;
+  ice.ttl_s = c.turn_ttl_s;
+  if (!c.turn_secret_file.empty()) {
+    std::ifstream in(c.turn_secret_file);
+    std::getline(in, ice.secret);
+    while (!ice.secret.empty() && (ice.secret.back() == '\r' || ice.secret.back() == ' ')) ice.secret.pop_back();
+    if (!in && ice.secret.empty()) {
+      spdlog::critical("cannot read the TURN secret from {}", c.turn_secret_file);
+      return 2;
+    }
+  }
+  if (Status s = api::validate(ice); !s) {
+    spdlog::critical("{}", s.error().message);
+    return 2;
+  }
+  api.services().ice = &ice;
 
   if (Status s = server.start(api); !s) {
     spdlog::critical("{}", s.error().message);

@@ -4,7 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib/server.mjs';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { binaryPath, startServer } from './lib/server.mjs';
 import {
   api, assertError, assertNoFrame, assertStatus, assertWsError, connect, fullHistory, login,
   openConversation, register, sleep, T,
@@ -311,4 +316,53 @@ test("an answered call ends when a party's socket closes: completed with its dur
   assert.equal(msgs.length, 1);
   assert.equal(msgs[0].system.call.outcome, 'completed');
   assert.equal(msgs[0].system.call.duration_ms, ended.call.ended_at - ended.call.answered_at);
+});
+
+test('ice_servers: STUN as configured, TURN with coturn use-auth-secret credentials that expire after --turn-ttl-s', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-turn-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const secretFile = path.join(dir, 'turn.secret');
+  const secret = 'shared-with-coturn-3f9a';
+  fs.writeFileSync(secretFile, `${secret}\n`);
+  const server = await startServer(t, {
+    args: ['--stun-urls', 'stun:stun.example.com:3478', '--turn-urls', 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349',
+      '--turn-secret-file', secretFile, '--turn-ttl-s', '600'],
+  });
+  const alice = await register(server, 'alice');
+  const ac = await connect(t, server, alice.token);
+  const before = Math.floor(Date.now() / 1000);
+  const frame = await ac.call({ type: 'ice_servers' }, 'ice_servers');
+  const http = await api(server, 'GET', '/api/v1/calls/ice-servers', { token: alice.token });
+  const after = Math.floor(Date.now() / 1000);
+  assertStatus(http, 200, 'GET ice-servers');
+  for (const body of [frame, http.body]) {
+    assert.equal(body.ttl_s, 600);
+    assert.equal(body.ice_servers.length, 2);
+    assert.deepEqual(body.ice_servers[0], { urls: ['stun:stun.example.com:3478'] });
+    const turn = body.ice_servers[1];
+    assert.deepEqual(turn.urls, ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349']);
+    const [expiry, user] = turn.username.split(':');
+    assert.equal(Number(user), alice.user.id);
+    assert.ok(Number(expiry) >= before + 600 && Number(expiry) <= after + 600, `expiry ${expiry}`);
+    const expected = crypto.createHmac('sha1', secret).update(turn.username).digest('base64');
+    assert.equal(turn.credential, expected, 'base64(HMAC-SHA1(secret, username))');
+  }
+  assertError(await api(server, 'GET', '/api/v1/calls/ice-servers'), 401, 'unauthenticated', 'without a token');
+});
+
+test('ice_servers without STUN or TURN configured is an empty list; TURN without a secret refuses to start', async (t) => {
+  const server = await startServer(t);
+  const alice = await register(server, 'alice');
+  const res = await api(server, 'GET', '/api/v1/calls/ice-servers', { token: alice.token });
+  assertStatus(res, 200, 'GET ice-servers');
+  assert.deepEqual(res.body, { ice_servers: [], ttl_s: 3600 });
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-turn-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const args of [['--turn-urls', 'turn:turn.example.com'], ['--stun-urls', 'https://stun.example.com'],
+    ['--turn-urls', 'turn:turn.example.com', '--turn-secret-file', path.join(dir, 'missing')]]) {
+    const run = spawnSync(binaryPath(), ['--listen', '127.0.0.1:0', '--data-dir', path.join(dir, 'data'), ...args],
+      { encoding: 'utf8', timeout: T(20000) });
+    assert.equal(run.status, 2, `${args.join(' ')} must refuse to start: ${run.status} ${run.stderr}`);
+  }
 });

@@ -1,5 +1,7 @@
 // 1:1 calls: signalling frames and the call record (docs/protocol.md, "Calls"). The rules
 // are chat::CallService's; these only read fields and shape answers.
+#include "common/clock.h"
+#include "server/api/ops/requests.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
 #include "server/chat/calls.h"
@@ -86,6 +88,13 @@ struct CallGet : OneCall {
   }
 };
 
+struct IceServers : NoFields {
+  static void run(const Call& c, Request, Reply reply) {
+    static const IceConfig kNone;
+    reply(ok(ice_servers_json(c.services->ice ? *c.services->ice : kNone, c.who.user.id, now_ms() / 1000)));
+  }
+};
+
 struct CallIce {
   struct Request {
     std::string call_id;
@@ -132,6 +141,9 @@ void add_call_ops(std::vector<Operation>& ops) {
                  parser<CallHangup>()});
   ops.push_back({"call_ice", "call_ice", "ok", "", "", Runs::kWorker, Body::kNone, Bucket::kOther, true,
                  parser<CallIce>()});
+  // Before call_get, whose {call_id} would match "ice-servers" too.
+  ops.push_back({"ice_servers", "ice_servers", "ice_servers", "GET", "/api/v1/calls/ice-servers", Runs::kIoThread,
+                 Body::kNone, Bucket::kOther, true, parser<IceServers>()});
   ops.push_back({"call_get", "", "", "GET", "/api/v1/calls/{call_id}", Runs::kWorker, Body::kNone, Bucket::kOther,
                  true, parser<CallGet>()});
 }
