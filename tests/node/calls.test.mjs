@@ -199,6 +199,17 @@ test('blocking: the blocker cannot call (forbidden); a blocked caller cannot tel
   assert.equal((await callMessages(server, alice.token, conversation.id)).length, 0, 'withheld from alice');
   assertError(await api(server, 'GET', `/api/v1/calls/${call.call_id}`, { token: alice.token }), 404, 'not_found', 'the blocker cannot see it');
   assertWsError(await ac.request({ type: 'call_accept', call_id: call.call_id, sdp: ANSWER }), 'not_found', 'accepting a withheld call');
+
+  // While a withheld call "rings", the blocker is not busy: others can call her, and she them.
+  const withheld = await startCall(bc1, conversation.id);
+  const carol = await register(server, 'carol');
+  const cc = await connect(t, server, carol.token);
+  const { conversation: ca } = await openConversation(server, carol.token, 'alice');
+  const fromCarol = await startCall(cc, ca.id);
+  assertCall(fromCarol, { state: 'ringing' });
+  await ac.event('call_incoming', (f) => f.call.call_id === fromCarol.call_id);
+  await cc.call({ type: 'call_hangup', call_id: fromCarol.call_id }, 'call');
+  await bc1.call({ type: 'call_hangup', call_id: withheld.call_id }, 'call');
 });
 
 test('who may call: not a member (not_found), a group (invalid_argument), a deleted account (account_deleted)', async (t) => {

@@ -120,6 +120,23 @@ TEST_P(CallsStoreTest, InCallCountsOnlyRecentRingingAndActiveCallsOfEitherParty)
   EXPECT_FALSE(in_call(0, 0, 0));
 }
 
+TEST_P(CallsStoreTest, AWithheldCallDoesNotMakeItsCalleeBusy) {
+  CallRecord c;
+  c.id = kA;
+  c.conversation_id = conversation_;
+  c.caller_id = id(0);
+  c.callee_id = id(1);
+  c.media = "audio";
+  c.state = "ringing";
+  c.started_at = 1000;
+  c.caller_session = 11;
+  c.withheld = true;
+  ASSERT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.insert_call(c); }).ok());
+  EXPECT_TRUE(find(kA).withheld);
+  EXPECT_TRUE(in_txn(*store_, [&](WriteTxn& t) { return t.in_call(id(0), 0, 0); }).value());
+  EXPECT_FALSE(in_txn(*store_, [&](WriteTxn& t) { return t.in_call(id(1), 0, 0); }).value());
+}
+
 TEST_P(CallsStoreTest, RingingAndOpenCallsAreListedOldestFirst) {
   ringing(kB, 2000);
   ringing(kA, 1000);

@@ -602,7 +602,8 @@ class WriteTxn {
   virtual Result<std::optional<CallRecord>> call(std::string_view call_id) = 0;
   // Whether the user is a party of a call that is ringing and started at or after
   // `ringing_since`, or active and answered at or after `active_since` (older ones are
-  // left over from a process that died, and count as over).
+  // left over from a process that died, and count as over). A withheld call does not count
+  // for its callee (it never rang for them).
   virtual Result<bool> in_call(int64_t user_id, int64_t ringing_since, int64_t active_since) = 0;
   // ringing -> active: sets answered_at = now, callee_session, and empties offer_sdp, only if
   // the call is still ringing. Result: whether it changed (false: someone else got there first).

@@ -84,7 +84,7 @@ Result<bool> SqliteWriteTxn::in_call(int64_t user_id, int64_t ringing_since, int
   if (failed()) return failed_error();
   auto run = [&]() -> Result<bool> {
     PARLEY_STORE_ASSIGN(Stmt stmt, db_.prepare(
-        "SELECT 1 FROM calls WHERE state <> 'ended' AND (caller_id = ? OR callee_id = ?)"
+        "SELECT 1 FROM calls WHERE state <> 'ended' AND (caller_id = ? OR (callee_id = ? AND withheld = 0))"
         " AND ((state = 'ringing' AND started_at >= ?) OR (state = 'active' AND answered_at >= ?))"
         " LIMIT 1"));
     stmt.bind_all(user_id, user_id, ringing_since, active_since);
