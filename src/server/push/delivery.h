@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -69,6 +70,13 @@ class Delivery {
   // The session is no longer connected to any other node: pushes held for it are
   // reconsidered. Quick; any thread.
   void session_gone(int64_t session_id);
+  // A call started ringing (docs/protocol.md, "Push notifications" / calls): the callee's
+  // devices without a WebSocket here get a high-urgency push living `ttl_s` (the ring
+  // timeout). Quick; any thread.
+  void on_call(const store::CallRecord& call, int64_t ttl_s);
+  // That call ended unanswered: where its push went (or waits), a withdraw follows (or it is
+  // dropped). Quick; any thread.
+  void on_call_withdrawn(const store::CallRecord& call);
   // Stops examining and sending; pending pushes are dropped. Requests in flight finish
   // into nothing. Idempotent.
   void stop();
@@ -78,6 +86,8 @@ class Delivery {
     bool changed = false;  // an edit or deletion rather than a new message
     store::MessageRecord message;
     std::vector<int64_t> member_ids;
+    std::optional<store::CallRecord> call;  // a call's push (changed: its withdraw) instead
+    int64_t ttl_s = 0;
   };
   struct Key {
     int64_t subscription = 0;
@@ -100,6 +110,7 @@ class Delivery {
     bool in_flight = false;
     int64_t last_sent = 0;        // when a push last went through (the collapse window)
     int64_t sent_seq = 0;         // the message the last push that went through was about
+    int64_t ttl_s = 0;            // of `content`; 0: options_.ttl_s
   };
   // A push the examination decided on.
   struct Planned {
@@ -109,6 +120,7 @@ class Delivery {
     bool direct = false;
     int64_t user_id = 0;
     bool hold = false;  // the session is connected to another node: hold, do not send
+    int64_t ttl_s = 0;
   };
 
   // A push not sent because its session was connected to another node.
@@ -120,6 +132,10 @@ class Delivery {
 
   void loop();
   void reconsider(std::vector<Held> released);
+  // A call's push (delivery_calls.cc); its slot is keyed by the negated conversation id, so
+  // calls never collapse with messages.
+  std::vector<Planned> examine_call(const Job& job);
+  void place_call(Planned p, bool withdraw, int64_t now);  // mu_ held
   std::vector<Planned> examine(const Job& job);
   void place(Planned p, bool changed, bool deleted, int64_t now);  // mu_ held
   void hold(Planned p, int64_t now);                               // mu_ held
