@@ -6,13 +6,15 @@ import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
 import { DELETED_TEXT, canEdit } from '../core/edits';
-import type { FileInfo, ImageInfo, Message, MessageStatus, VoiceInfo } from '../core/types';
+import type { FileInfo, ImageInfo, Message, MessageStatus, SystemEvent, VoiceInfo } from '../core/types';
+import { callRecord, missedCall } from '../core/callhistory';
+import { startCall } from './callsEntry';
 import { ACCEPTED_TYPES, fileErrorText, fileUploadProblem, formatSize, isPhotoFile, uploadErrorText, uploadProblem } from '../core/media';
 import { FileBubble, RecordButton, VoiceBubble } from './Attachments';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, PhoneIcon, SearchIcon, SendIcon, StatusIcon, VideoIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
@@ -41,6 +43,8 @@ interface Row {
   error?: string;
   /** The line a system message shows. */
   system?: string;
+  /** A call-history line: its system event (docs/protocol.md, "Calls"). */
+  callEvent?: SystemEvent;
   /** The stored message (sent messages only). */
   message?: Message;
   deleted?: boolean;
@@ -91,6 +95,9 @@ export function ChatView({
     !direct,
   );
   const presenceLine = direct && peer ? lastSeenText(client.presence.get(peer.id)) : '';
+  // Calls are for direct chats only (docs/protocol.md, "Calls"), and need the connection.
+  const callable = direct && !!peer && !conv.left;
+  const offline = client.connState !== 'online';
   const [menuOpen, setMenuOpen] = useState(false);
   const [dialog, setDialog] = useState<'contact' | 'block' | 'unblock' | null>(null);
   const menuButtonRef = useRef<HTMLButtonElement>(null);
@@ -150,6 +157,7 @@ export function ChatView({
         ts: m.ts,
         seq: m.seq,
         system: ev ? systemText(ev, me, memberName) : 'Unsupported message',
+        callEvent: callRecord(ev) ? ev! : undefined,
       };
     }
     const photo = m.kind === 'image' && m.image ? m.image : undefined;
@@ -421,6 +429,18 @@ export function ChatView({
                   : `${conv.members.length} members`}
           </p>
         </div>
+        {callable && (
+          <>
+            <button type="button" class="icon-button" aria-label="Voice call" title="Voice call" disabled={offline}
+              onClick={() => startCall(client, conversationId, peer!.id, 'audio')}>
+              <PhoneIcon />
+            </button>
+            <button type="button" class="icon-button" aria-label="Video call" title="Video call" disabled={offline}
+              onClick={() => startCall(client, conversationId, peer!.id, 'video')}>
+              <VideoIcon />
+            </button>
+          </>
+        )}
         <button
           type="button"
           class="icon-button"
@@ -521,6 +541,27 @@ export function ChatView({
               {hiddenAbove + i === firstUnread && <UnreadDivider count={unreadCount} />}
             </>
           );
+          if (r.callEvent) {
+            const media = callRecord(r.callEvent)!.media;
+            return (
+              <Fragment key={r.key}>
+                {day}
+                <div class={`msg system call-line${missedCall(r.callEvent, me) ? ' missed' : ''}`} data-seq={r.seq}>
+                  <span class="system-text">
+                    {media === 'video' ? <VideoIcon size={16} /> : <PhoneIcon size={16} />}
+                    <span class="call-line-text">{r.system}</span>
+                    <span class="call-line-time">{clockTime(r.ts)}</span>
+                  </span>
+                  {callable && (
+                    <button type="button" class="text-button small" onClick={() => startCall(client, conversationId, peer!.id, media)}
+                      aria-label={`Call ${name} back (${media === 'video' ? 'video' : 'voice'})`}>
+                      Call back
+                    </button>
+                  )}
+                </div>
+              </Fragment>
+            );
+          }
           if (r.system !== undefined) {
             return (
               <Fragment key={r.key}>
