@@ -98,6 +98,9 @@ export function ChatView({
   // Calls are for direct chats only (docs/protocol.md, "Calls"), and need the connection.
   const callable = direct && !!peer && !conv.left;
   const offline = client.connState !== 'online';
+  // On a phone the call buttons take the search button's place in the header; search moves to the menu.
+  const narrow = useNarrow();
+  const searchInMenu = narrow && callable;
   const [menuOpen, setMenuOpen] = useState(false);
   const [dialog, setDialog] = useState<'contact' | 'block' | 'unblock' | null>(null);
   const menuButtonRef = useRef<HTMLButtonElement>(null);
@@ -441,7 +444,7 @@ export function ChatView({
             </button>
           </>
         )}
-        <button
+        {!searchInMenu && <button
           type="button"
           class="icon-button"
           aria-label="Search in chat"
@@ -451,7 +454,7 @@ export function ChatView({
           onClick={() => (panel?.type === 'search' ? closePanel() : setPanel({ type: 'search' }))}
         >
           <SearchIcon />
-        </button>
+        </button>}
         {!conv.left && (
           <div class="menu-wrap">
             <button
@@ -468,6 +471,13 @@ export function ChatView({
             </button>
             {menuOpen && (
               <ul class="menu" id="chat-menu" role="menu" aria-label="Chat menu" ref={menuRef} onKeyDown={menuKey}>
+                {searchInMenu && (
+                  <li role="none">
+                    <button type="button" role="menuitem" tabIndex={-1} onClick={() => { setMenuOpen(false); setPanel({ type: 'search' }); }}>
+                      Search in chat
+                    </button>
+                  </li>
+                )}
                 <ChatStateItems client={client} conv={conv} onDone={() => setMenuOpen(false)} />
                 {muted ? (
                   <li role="none">
@@ -867,4 +877,17 @@ export function ChatView({
     )}
     </div>
   );
+}
+
+/** True while the window is phone-sized (the layout's breakpoint). */
+function useNarrow(): boolean {
+  const query = '(max-width: 720px)';
+  const [narrow, setNarrow] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const m = window.matchMedia(query);
+    const on = () => setNarrow(m.matches);
+    m.addEventListener('change', on);
+    return () => m.removeEventListener('change', on);
+  }, []);
+  return narrow;
 }
