@@ -53,7 +53,7 @@ export function CallLayer({ client }: { client: ParleyClient }) {
     if (s.phase !== 'idle' && !client.store.conversation(s.conversationId)) void client.refreshConversation(s.conversationId).catch(() => undefined);
   }, [s.conversationId, s.phase === 'idle']);
   if (s.phase === 'idle') return null;
-  return <CallScreen key={s.call?.call_id ?? 'dial'} ctl={ctl} client={client} />;
+  return <CallScreen ctl={ctl} client={client} />;
 }
 
 function CallScreen({ ctl, client }: { ctl: CallController; client: ParleyClient }) {
@@ -72,6 +72,13 @@ function CallScreen({ ctl, client }: { ctl: CallController; client: ParleyClient
       before?.focus?.({ preventScroll: true });
     };
   }, []);
+
+  // Each screen's main button takes the focus when the screen changes (the one that had it
+  // is gone: Accept once answered, End call once ended).
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.contains(document.activeElement)) d.querySelector<HTMLElement>('[data-primary]')?.focus();
+  }, [s.phase]);
 
   const video = s.media === 'video';
   const remoteVideo = video && !!ctl.remote?.getVideoTracks().some((t) => t.readyState === 'live' && !t.muted);
@@ -203,11 +210,12 @@ function RoundButton({
   icon: preact.ComponentChildren;
   onClick: () => void;
   pressed?: boolean;
+  /** The screen's main button: focused when the screen shows. */
   autoFocus?: boolean;
 }) {
   return (
     <div class="call-button">
-      <button type="button" class={`round round-${kind}`} aria-label={label} aria-pressed={pressed} autoFocus={autoFocus} onClick={onClick}>
+      <button type="button" class={`round round-${kind}`} aria-label={label} aria-pressed={pressed} autoFocus={autoFocus} data-primary={autoFocus || undefined} onClick={onClick}>
         {icon}
       </button>
       <span aria-hidden="true">{label}</span>
