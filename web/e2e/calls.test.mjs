@@ -373,6 +373,15 @@ describe('an unanswered call', () => {
     await row.click();
     await eventually(async () => (await historyLine(bob.page).textContent()) === 'Missed voice call', { message: "bob's history line" });
     assert.ok(await bob.page.locator('.call-line.missed').count(), 'shown as missed');
+
+    // Call back from the history line: alice's device rings with a voice call, she declines.
+    await bob.page.getByRole('button', { name: 'Call back Alice, voice call' }).click();
+    await callScreen(alice.page).waitFor();
+    assert.equal(await status(alice.page).textContent(), 'Incoming voice call');
+    await alice.page.getByRole('button', { name: 'Decline' }).click();
+    await eventually(async () => (await status(bob.page).textContent()) === 'Declined', { message: 'bob sees the decline' });
+    await bob.page.getByRole('button', { name: 'Close' }).click();
+    await eventually(async () => (await historyLine(bob.page).textContent()) === 'Outgoing voice call · Declined', { message: "bob's call-back history line" });
     assertNoCspViolations(assert);
   });
 });

@@ -564,7 +564,7 @@ export function ChatView({
                   </span>
                   {callable && (
                     <button type="button" class="text-button small" onClick={() => startCall(client, conversationId, peer!.id, media)}
-                      aria-label={`Call ${name} back (${media === 'video' ? 'video' : 'voice'})`}>
+                      aria-label={`Call back ${name}, ${media === 'video' ? 'video' : 'voice'} call`}>
                       Call back
                     </button>
                   )}
