@@ -10,8 +10,9 @@
 // 2. with "Protect IP address in calls" on, a voice call still connects and its selected
 //    candidate pair is a TURN relay one;
 // 3. bob declines: alice sees "Declined" and can call again; the history says so;
-// 4. bob has two devices: both ring, one answers, the other stops ringing;
-// 5. (own server, a 2 s ring timeout) nobody answers: bob sees "Missed call", alice "No answer",
+// 4. bob calls back from that history line; alice declines;
+// 5. bob has two devices: both ring, one answers, the other stops ringing;
+// 6. (own server, a 2 s ring timeout) nobody answers: bob sees "Missed call", alice "No answer",
 //    both chats keep the history line, and the missed call is unread in bob's list.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -302,6 +303,22 @@ describe('1:1 calls in the browser', () => {
     await eventually(async () => (await historyLine(bob.page).textContent()) === 'Declined voice call', { message: "bob's history line" });
   });
 
+  it('calls back from a history line', async () => {
+    // bob's newest line is alice's declined call: "Call back" calls her with the same media.
+    const line = bob.page.locator('.messages .call-line').last();
+    assert.equal(await line.locator('.call-line-text').textContent(), 'Declined voice call');
+    await line.getByRole('button', { name: 'Call back' }).click();
+    await callScreen(alice.page).waitFor();
+    assert.equal(await status(alice.page).textContent(), 'Incoming voice call');
+    assert.equal(await alice.page.locator('#call-title').textContent(), 'Bob');
+    await alice.page.getByRole('button', { name: 'Decline' }).click();
+    await eventually(async () => (await status(bob.page).textContent()) === 'Declined', { message: 'bob sees the decline' });
+    await bob.page.getByRole('button', { name: 'Close' }).click();
+    await eventually(async () => (await historyLine(bob.page).textContent()) === 'Outgoing voice call · Declined', { message: "bob's history line" });
+    // His own call's line offers to call again.
+    await bob.page.locator('.messages .call-line').last().getByRole('button', { name: 'Call again' }).waitFor();
+  });
+
   it('bob with two devices: both ring, one answers, the other stops ringing', async () => {
     const bob2 = await secondDevice(browser, server, bob, DESKTOP);
     try {
@@ -374,14 +391,6 @@ describe('an unanswered call', () => {
     await eventually(async () => (await historyLine(bob.page).textContent()) === 'Missed voice call', { message: "bob's history line" });
     assert.ok(await bob.page.locator('.call-line.missed').count(), 'shown as missed');
 
-    // Call back from the history line: alice's device rings with a voice call, she declines.
-    await bob.page.getByRole('button', { name: 'Call back Alice, voice call' }).click();
-    await callScreen(alice.page).waitFor();
-    assert.equal(await status(alice.page).textContent(), 'Incoming voice call');
-    await alice.page.getByRole('button', { name: 'Decline' }).click();
-    await eventually(async () => (await status(bob.page).textContent()) === 'Declined', { message: 'bob sees the decline' });
-    await bob.page.getByRole('button', { name: 'Close' }).click();
-    await eventually(async () => (await historyLine(bob.page).textContent()) === 'Outgoing voice call · Declined', { message: "bob's call-back history line" });
     assertNoCspViolations(assert);
   });
 });

@@ -559,13 +559,13 @@ export function ChatView({
                 <div class={`msg system call-line${missedCall(r.callEvent, me) ? ' missed' : ''}`} data-seq={r.seq}>
                   <span class="system-text">
                     {media === 'video' ? <VideoIcon size={16} /> : <PhoneIcon size={16} />}
-                    <span class="call-line-text">{r.system}</span>
+                    <span class="call-line-text" id={`call-line-${r.seq}`}>{r.system}</span>
                     <span class="call-line-time">{clockTime(r.ts)}</span>
                   </span>
                   {callable && (
                     <button type="button" class="text-button small" onClick={() => startCall(client, conversationId, peer!.id, media)}
-                      aria-label={`Call back ${name}, ${media === 'video' ? 'video' : 'voice'} call`}>
-                      Call back
+                      aria-describedby={`call-line-${r.seq}`}>
+                      {r.callEvent.actor_id === me ? 'Call again' : 'Call back'}
                     </button>
                   )}
                 </div>
