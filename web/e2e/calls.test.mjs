@@ -221,7 +221,7 @@ describe('1:1 calls in the browser', () => {
     await axe(bob.page, 'incoming call (phone)');
     await bob.page.screenshot({ path: join(ARTIFACTS, 'call-incoming-phone.png') });
 
-    await bob.page.getByRole('button', { name: 'Accept with video' }).click();
+    await callScreen(bob.page).getByRole('button', { name: 'Accept with video', exact: true }).click();
     await eventually(async () => (await phase(alice.page)) === 'active' && (await phase(bob.page)) === 'active', { timeout: 30_000, message: 'both sides active' });
     assert.equal(await bob.page.evaluate(() => window.parleyCalls.ringer.kind), null, 'the ring stops');
     for (const [who, u] of [['alice', alice], ['bob', bob]]) {
@@ -235,10 +235,10 @@ describe('1:1 calls in the browser', () => {
     await alice.page.locator('video.call-video-big').waitFor();
     await alice.page.locator('video.call-video-small').waitFor();
     assert.equal(await alice.page.locator('video.call-video-big').getAttribute('aria-label'), "Bob's video");
-    await alice.page.getByRole('button', { name: 'Switch views' }).click();
+    await callScreen(alice.page).getByRole('button', { name: 'Switch views', exact: true }).click();
     assert.equal(await alice.page.locator('video.call-video-big').getAttribute('aria-label'), 'Your camera');
     // Mute stops sending sound.
-    const mute = alice.page.getByRole('button', { name: 'Mute' });
+    const mute = callScreen(alice.page).getByRole('button', { name: 'Mute', exact: true });
     await mute.click();
     assert.equal(await mute.getAttribute('aria-pressed'), 'true');
     assert.equal(await alice.page.evaluate(() => window.parleyCalls.local.getAudioTracks().every((t) => !t.enabled)), true);
@@ -248,7 +248,7 @@ describe('1:1 calls in the browser', () => {
     await alice.page.screenshot({ path: join(ARTIFACTS, 'call-video-desktop.png') });
     await bob.page.screenshot({ path: join(ARTIFACTS, 'call-video-phone.png') });
 
-    await alice.page.getByRole('button', { name: 'End call' }).click();
+    await callScreen(alice.page).getByRole('button', { name: 'End call', exact: true }).click();
     await eventually(async () => (await phase(bob.page)) === 'ended' || (await phase(bob.page)) === 'idle', { message: "bob's call ended" });
     // Both peer connections are closed and the devices released.
     await eventually(async () => (await alice.page.evaluate(() => window.parleyCalls.pc === null && window.parleyCalls.local === null)), { message: 'alice released' });
@@ -264,13 +264,12 @@ describe('1:1 calls in the browser', () => {
   it('with "Protect IP address in calls" on, the call goes through the TURN relay', async () => {
     await alice.page.getByRole('button', { name: 'Settings and contacts' }).click();
     await alice.page.getByRole('switch', { name: 'Protect IP address in calls' }).check();
-    await alice.page.getByRole('button', { name: /back/i }).first().click();
     await openChat(alice.page, server, convId);
 
     await alice.page.getByRole('button', { name: 'Voice call' }).click();
     await callScreen(bob.page).waitFor();
     assert.equal(await status(bob.page).textContent(), 'Incoming voice call');
-    await bob.page.getByRole('button', { name: 'Accept' }).click();
+    await callScreen(bob.page).getByRole('button', { name: 'Accept', exact: true }).click();
     await eventually(async () => (await phase(alice.page)) === 'active' && (await phase(bob.page)) === 'active', { timeout: 30_000, message: 'relayed call active' });
     const pair = await eventually(() => selectedPair(alice.page), { message: 'a selected candidate pair' });
     assert.ok(pair.local === 'relay' || pair.remote === 'relay', `a relay candidate in the pair: ${JSON.stringify(pair)}`);
@@ -278,9 +277,9 @@ describe('1:1 calls in the browser', () => {
     await eventually(async () => ((await inbound(bob.page)).audio ?? 0) > 0, { timeout: 30_000, message: 'bob hears alice through the relay' });
     // A voice call shows the avatar, and no camera button.
     await alice.page.locator('.call-avatar').waitFor();
-    assert.equal(await alice.page.getByRole('button', { name: 'Camera off' }).count(), 0);
+    assert.equal(await callScreen(alice.page).getByRole('button', { name: 'Camera off', exact: true }).count(), 0);
 
-    await bob.page.getByRole('button', { name: 'End call' }).click();
+    await callScreen(bob.page).getByRole('button', { name: 'End call', exact: true }).click();
     await eventually(async () => /^Outgoing voice call · \d+:\d\d$/.test(await historyLine(alice.page).textContent()), { message: "alice's history line" });
     await eventually(async () => /^Incoming voice call · \d+:\d\d$/.test(await historyLine(bob.page).textContent()), { message: "bob's history line" });
     await callScreen(alice.page).waitFor({ state: 'detached' });
@@ -291,13 +290,13 @@ describe('1:1 calls in the browser', () => {
   it('bob declines: alice sees "Declined" and may call again', async () => {
     await alice.page.getByRole('button', { name: 'Voice call' }).click();
     await callScreen(bob.page).waitFor();
-    await bob.page.getByRole('button', { name: 'Decline' }).click();
+    await callScreen(bob.page).getByRole('button', { name: 'Decline', exact: true }).click();
     await callScreen(bob.page).waitFor({ state: 'detached' });
     await eventually(async () => (await status(alice.page).textContent()) === 'Declined', { message: 'alice sees the decline' });
-    await alice.page.getByRole('button', { name: 'Call again' }).waitFor();
+    await callScreen(alice.page).getByRole('button', { name: 'Call again', exact: true }).waitFor();
     await axe(alice.page, 'a declined call (desktop)');
     assert.equal(await alice.page.evaluate(() => window.parleyCalls.ringer.kind), null);
-    await alice.page.getByRole('button', { name: 'Close' }).click();
+    await callScreen(alice.page).getByRole('button', { name: 'Close', exact: true }).click();
     await callScreen(alice.page).waitFor({ state: 'detached' });
     await eventually(async () => (await historyLine(alice.page).textContent()) === 'Outgoing voice call · Declined', { message: "alice's history line" });
     await eventually(async () => (await historyLine(bob.page).textContent()) === 'Declined voice call', { message: "bob's history line" });
@@ -311,9 +310,9 @@ describe('1:1 calls in the browser', () => {
     await callScreen(alice.page).waitFor();
     assert.equal(await status(alice.page).textContent(), 'Incoming voice call');
     assert.equal(await alice.page.locator('#call-title').textContent(), 'Bob');
-    await alice.page.getByRole('button', { name: 'Decline' }).click();
+    await callScreen(alice.page).getByRole('button', { name: 'Decline', exact: true }).click();
     await eventually(async () => (await status(bob.page).textContent()) === 'Declined', { message: 'bob sees the decline' });
-    await bob.page.getByRole('button', { name: 'Close' }).click();
+    await callScreen(bob.page).getByRole('button', { name: 'Close', exact: true }).click();
     await eventually(async () => (await historyLine(bob.page).textContent()) === 'Outgoing voice call · Declined', { message: "bob's history line" });
     // His own call's line offers to call again.
     await bob.page.locator('.messages .call-line').last().getByRole('button', { name: 'Call again' }).waitFor();
@@ -326,7 +325,7 @@ describe('1:1 calls in the browser', () => {
       await callScreen(bob.page).waitFor();
       await callScreen(bob2.page).waitFor();
       assert.equal(await bob2.page.evaluate(() => window.parleyCalls.ringer.kind), 'incoming');
-      await bob2.page.getByRole('button', { name: 'Accept with voice' }).click();
+      await callScreen(bob2.page).getByRole('button', { name: 'Accept with voice', exact: true }).click();
       await callScreen(bob.page).waitFor({ state: 'detached' });
       assert.equal(await bob.page.evaluate(() => window.parleyCalls.ringer.kind), null, 'the first device stopped ringing');
       assert.equal(await bob.page.evaluate(() => window.parleyCalls.pc), null, 'and never opened a connection');
@@ -334,12 +333,12 @@ describe('1:1 calls in the browser', () => {
       await eventually(async () => ((await inbound(alice.page)).audio ?? 0) > 0, { timeout: 30_000, message: 'alice hears bob2' });
       await eventually(async () => ((await inbound(bob2.page)).video ?? 0) > 0, { timeout: 30_000, message: "bob2 sees alice's video" });
       // bob2 answered with voice: his camera is off, and can be turned on.
-      const cam = bob2.page.getByRole('button', { name: 'Camera off' });
+      const cam = callScreen(bob2.page).getByRole('button', { name: 'Camera off', exact: true });
       assert.equal(await cam.getAttribute('aria-pressed'), 'true');
       await cam.click();
       await eventually(async () => (await cam.getAttribute('aria-pressed')) === 'false', { message: 'camera on' });
       await eventually(async () => ((await inbound(alice.page)).video ?? 0) > 0, { timeout: 30_000, message: "alice sees bob2's camera" });
-      await bob2.page.getByRole('button', { name: 'End call' }).click();
+      await callScreen(bob2.page).getByRole('button', { name: 'End call', exact: true }).click();
       await eventually(async () => (await phase(alice.page)) !== 'active', { message: "alice's call ended" });
       await eventually(async () => /^Incoming video call · \d+:\d\d$/.test(await historyLine(bob.page).textContent()), { message: "bob's first device shows the history line" });
     } finally {
@@ -377,12 +376,12 @@ describe('an unanswered call', () => {
     await eventually(async () => (await status(bob.page).textContent()) === 'Missed call', { message: 'bob sees a missed call' });
     assert.equal(await bob.page.evaluate(() => window.parleyCalls.ringer.kind), null, 'the ring stopped');
     await axe(bob.page, 'a missed call (phone)');
-    await bob.page.getByRole('button', { name: 'Call back' }).waitFor();
+    await callScreen(bob.page).getByRole('button', { name: 'Call back', exact: true }).waitFor();
     await eventually(async () => (await status(alice.page).textContent()) === 'No answer', { message: 'alice sees no answer' });
-    await alice.page.getByRole('button', { name: 'Close' }).click();
+    await callScreen(alice.page).getByRole('button', { name: 'Close', exact: true }).click();
     await eventually(async () => (await historyLine(alice.page).textContent()) === 'Outgoing voice call · No answer', { message: "alice's history line" });
 
-    await bob.page.getByRole('button', { name: 'Close' }).click();
+    await callScreen(bob.page).getByRole('button', { name: 'Close', exact: true }).click();
     await callScreen(bob.page).waitFor({ state: 'detached' });
     const row = bob.page.locator('.chat-row', { hasText: 'Alice' });
     await eventually(async () => (await row.locator('.badge').textContent())?.startsWith('1'), { message: 'the missed call unread in the list' });
