@@ -318,13 +318,28 @@ describe('being called', () => {
     expect(FakePC.last!.closed).toBe(true);
   });
 
-  it('losing the server connection ends the call here', async () => {
+  it('losing the server connection ends an answered call here', async () => {
+    const t = new FakeTransport(BOB);
+    const ctl = new CallController(t);
+    t.sink!.event({ type: 'call_incoming', call: call(), sdp: 'OFFER' });
+    void ctl.accept('audio');
+    await flush();
+    ctl.connectionLost();
+    expect(ctl.state.phase).toBe('ended');
+    expect(ctl.state.end?.detail).toBe('The connection to the server was lost.');
+    expect(FakePC.last!.closed).toBe(true);
+  });
+
+  it('a ringing device that loses the connection stops ringing, and rings again when the server repeats the call', () => {
     const t = new FakeTransport(BOB);
     const ctl = new CallController(t);
     t.sink!.event({ type: 'call_incoming', call: call(), sdp: 'OFFER' });
     ctl.connectionLost();
-    expect(ctl.state.phase).toBe('ended');
+    expect(ctl.state.phase).toBe('idle');
     expect(ctl.ringer.kind).toBeNull();
+    t.sink!.event({ type: 'call_incoming', call: call(), sdp: 'OFFER' });
+    expect(ctl.state.phase).toBe('incoming');
+    expect(ctl.ringer.kind).toBe('incoming');
   });
 
   it('ignores malformed events', () => {

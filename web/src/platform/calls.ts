@@ -204,7 +204,11 @@ export class CallController implements CallSink {
   }
 
   connectionLost(): void {
+    const ringing = this.state.phase === 'incoming';
     this.fail('The connection to the server was lost.', false);
+    // A device that only rang is no party to the call: it still rings elsewhere, and here
+    // again if the connection comes back in time (the server repeats call_incoming).
+    if (ringing) this.dismiss();
   }
 
   // ---------- internals ----------
