@@ -19,6 +19,7 @@ std::string_view errc_name(Errc code) {
     case Errc::kUsernameTaken: return "username_taken";
     case Errc::kGroupFull: return "group_full";
     case Errc::kWindowExpired: return "window_expired";
+    case Errc::kConflict: return "conflict";
     case Errc::kPayloadTooLarge: return "payload_too_large";
     case Errc::kUnsupportedMedia: return "unsupported_media";
     case Errc::kCorruptMedia: return "corrupt_media";
@@ -48,6 +49,7 @@ int errc_http_status(Errc code) {
     case Errc::kUsernameTaken:
     case Errc::kGroupFull: return 409;
     case Errc::kWindowExpired: return 403;
+    case Errc::kConflict: return 409;
     case Errc::kPayloadTooLarge: return 413;
     case Errc::kUnsupportedMedia:
     case Errc::kUnsupportedContentType: return 415;

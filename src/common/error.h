@@ -25,6 +25,7 @@ enum class Errc {
   kUsernameTaken,
   kGroupFull,
   kWindowExpired,
+  kConflict,  // a call that is no longer in the state the request needs (docs/protocol.md, "Calls")
   kPayloadTooLarge,
   kUnsupportedMedia,  // an upload that is not an image type the server decodes
   kCorruptMedia,      // an image that fails to decode
@@ -44,11 +45,14 @@ int errc_http_status(Errc code);
 // An expected failure: a code for programs and a sentence for people.
 // `retry_after_ms` is set only for kRateLimited. `user_ids` is set only for a kForbidden
 // group change: the users who may not be added by the one asking (sent as "user_ids").
+// `call_json` is set only for kConflict on a call.
 struct Error {
   Errc code = Errc::kInternal;
   std::string message;
   long long retry_after_ms = 0;
   std::vector<long long> user_ids;
+  // Set only for kConflict on a call: the call as it is now, as compact JSON (sent as "call").
+  std::string call_json;
 
   static Error make(Errc code, std::string message) {
     Error e;

@@ -91,6 +91,14 @@ struct Config {
   int64_t push_retry_base_ms = 1000;
   int64_t push_ttl_s = 86400;
   int64_t push_timeout_ms = 10000;
+  // Calls (docs/protocol.md, "Calls").
+  int64_t call_ring_timeout_s = 45;
+  int64_t call_max_duration_s = 14400;
+  double rate_call_per_min = 10;  // call_start per user
+  std::vector<std::string> stun_urls;  // handed to clients for calls
+  std::vector<std::string> turn_urls;  // with credentials from turn_secret_file
+  std::string turn_secret_file;        // coturn's static-auth-secret
+  int64_t turn_ttl_s = 3600;           // lifetime of TURN credentials
   std::string media_signing_key;  // 64 hex digits; empty: MEDIA_DIR/signing.key
   // Where photo blobs live; empty: DATA_DIR/media. Several nodes share one (a shared
   // file system) so that a photo uploaded through one is served by all.

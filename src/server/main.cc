@@ -1,6 +1,7 @@
 // parleyd: wires the layers together and runs until SIGTERM/SIGINT.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -12,11 +13,13 @@
 #include "common/metrics.h"
 #include "common/version.h"
 #include "server/api/api.h"
+#include "server/api/call_events.h"
 #include "server/api/presence_hub.h"
 #include "server/chat/presence.h"
 #include "server/bus/cluster_presence.h"
 #include "server/bus/local_bus.h"
 #include "server/bus/nats_bus.h"
+#include "server/chat/calls.h"
 #include "server/chat/service.h"
 #include "server/admin_cli.h"
 #include "server/config.h"
@@ -406,6 +409,40 @@ int main(int argc, char** argv) {
     spdlog::info("push: VAPID public key {}", vapid->public_key());
   }
 
+  // Calls: the domain's rules, their events on the bus.
+  api::CallEvents call_events(bus);
+  chat::CallLimits call_limits;
+  call_limits.ring_timeout_ms = c.call_ring_timeout_s * 1000;
+  call_limits.max_duration_ms = c.call_max_duration_s * 1000;
+  call_limits.start_per_min = c.rate_call_per_min;
+  // Only the embedded store is sure to be this process's alone (several processes may share
+  // a PostgreSQL database, and with it each other's calls).
+  call_limits.end_active_at_start = !store::is_pg_uri(c.store);
+  chat::CallService calls(**db, chat.committer(), *notifier, call_events, call_limits);
+  if (Status s = calls.start(); !s) {
+    spdlog::critical("calls: {}", s.error().message);
+    return 1;
+  }
+  api.services().calls = &calls;
+  api::IceConfig ice;
+  ice.stun_urls = c.stun_urls;
+  ice.turn_urls = c.turn_urls;
+  ice.ttl_s = c.turn_ttl_s;
+  if (!c.turn_secret_file.empty()) {
+    std::ifstream in(c.turn_secret_file);
+    std::getline(in, ice.secret);
+    while (!ice.secret.empty() && (ice.secret.back() == '\r' || ice.secret.back() == ' ')) ice.secret.pop_back();
+    if (!in && ice.secret.empty()) {
+      spdlog::critical("cannot read the TURN secret from {}", c.turn_secret_file);
+      return 2;
+    }
+  }
+  if (Status s = api::validate(ice); !s) {
+    spdlog::critical("{}", s.error().message);
+    return 2;
+  }
+  api.services().ice = &ice;
+
   if (Status s = server.start(api); !s) {
     spdlog::critical("{}", s.error().message);
     return 1;
@@ -414,7 +451,8 @@ int main(int argc, char** argv) {
   spdlog::info("parleyd {} (commit {}) listening on {}://{}:{} (data in {}, web client from {})",
                build_version(), build_commit(), so.tls_cert_file.empty() ? "http" : "https", so.host, server.port(), c.data_dir,
                c.web_root.empty() ? "nowhere" : c.web_root);
-  server.run([&chat, &publisher, &presence, &media_service, &push_notifier, &delivery, &cluster_presence] {
+  server.run([&chat, &calls, &publisher, &presence, &media_service, &push_notifier, &delivery, &cluster_presence] {
+    calls.stop();          // no more timeouts; open calls are swept at the next start
     media_service.stop();  // its commits go through chat's committer, stopped next
     presence.stop();  // queues the last-seen writes, which chat.stop() then commits
     if (cluster_presence) cluster_presence->stop();  // the other nodes drop our users now

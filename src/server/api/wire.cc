@@ -170,6 +170,7 @@ json::array messages(const std::vector<store::MessageRecord>& ms) {
 std::string error_body(const Error& e) {
   json::object err{{"code", errc_name(e.code)}, {"message", e.message}};
   if (!e.user_ids.empty()) err["user_ids"] = json::value_from(e.user_ids);
+  if (!e.call_json.empty()) err["call"] = json::parse(e.call_json);
   return json::serialize(json::object{{"error", std::move(err)}});
 }
 
@@ -177,6 +178,7 @@ std::string error_frame(const json::value& id, const Error& e) {
   json::object o{{"type", "error"}, {"id", id}, {"code", errc_name(e.code)}, {"message", e.message}};
   if (e.code == Errc::kRateLimited) o["retry_after_ms"] = e.retry_after_ms;
   if (!e.user_ids.empty()) o["user_ids"] = json::value_from(e.user_ids);
+  if (!e.call_json.empty()) o["call"] = json::parse(e.call_json);
   return json::serialize(o);
 }
 

@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "protocol/json_fields.h"
+#include "server/api/call_events.h"
 #include "server/api/ops/table.h"
 #include "server/api/wire.h"
 
@@ -77,6 +78,7 @@ void WsChannel::start_auth(std::string token, json::value id) {
                          {"version", *version}};
       if (!id.is_null()) ready["id"] = id;
       self->send_json(ready);
+      self->ring_pending_calls();
     });
   });
 }
@@ -176,9 +178,24 @@ void WsChannel::dispatch(const std::string& type, const json::object& f, json::v
   (*bound)(call, std::move(reply));
 }
 
+void WsChannel::ring_pending_calls() {
+  chat::CallService* calls = api_.services().calls;
+  if (!calls) return;
+  // After subscribing: a call that starts meanwhile may arrive twice (clients go by call_id),
+  // never not at all.
+  auto self = shared_from_this();
+  api_.worker().post([self, calls, who = *principal_] {
+    auto ringing = calls->ringing_for(who);
+    if (!ringing || ringing->empty()) return;
+    if (auto c = self->connection_.lock())
+      for (const auto& call : *ringing) c->send(call_incoming_frame(call, call.offer_sdp));
+  });
+}
+
 void WsChannel::on_close() {
   closed_ = true;
   if (!principal_) return;
+  if (chat::CallService* calls = api_.services().calls) calls->connection_closed(connection_id_);
   api_.user_connections().remove(principal_->user.id, connection_id_);
   api_.bus().unsubscribe(principal_->user.id, connection_id_);
   api_.presence_hub().drop(connection_id_);

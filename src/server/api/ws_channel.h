@@ -40,6 +40,8 @@ class WsChannel final : public WsHandler,
 
  private:
   void start_auth(std::string token, boost::json::value id);
+  // Right after `ready`: the calls ringing for this user reach this device too.
+  void ring_pending_calls();
   // An authenticated frame: ping, or the operation its type names.
   void dispatch(const std::string& type, const boost::json::object& frame, boost::json::value id);
   void send_error(const boost::json::value& id, const Error& e);

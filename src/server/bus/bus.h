@@ -31,7 +31,10 @@ struct Envelope {
   std::vector<int64_t> user_ids;            // recipients (each of their devices)
   uint64_t exclude_connection = 0;          // kFrame: skip this connection (the sender's)
   std::shared_ptr<const std::string> frame; // kFrame: the encoded frame, encoded once
-  std::vector<int64_t> session_ids;         // kRevokeSessions: which sessions of user_ids[0]
+  std::vector<int64_t> session_ids;         // kRevokeSessions: which sessions of user_ids[0];
+                                            // kFrame: non-empty = only the devices of these
+                                            // sessions (one device of a call: docs/protocol.md)
+  int64_t exclude_session = 0;              // kFrame: skip the devices of this session
 };
 
 class Bus {

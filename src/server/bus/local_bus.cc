@@ -33,12 +33,14 @@ std::size_t LocalBus::publish(const Envelope& envelope) {
     auto it = s.devices.find(user_id);
     if (it == s.devices.end()) continue;
     for (const Device& d : it->second) {
-      if (envelope.kind == Envelope::Kind::kFrame && d.connection_id == envelope.exclude_connection)
-        continue;
-      if (envelope.kind == Envelope::Kind::kRevokeSessions &&
-          std::find(envelope.session_ids.begin(), envelope.session_ids.end(), d.session_id) ==
-              envelope.session_ids.end())
-        continue;
+      const bool listed = std::find(envelope.session_ids.begin(), envelope.session_ids.end(),
+                                    d.session_id) != envelope.session_ids.end();
+      if (envelope.kind == Envelope::Kind::kFrame) {
+        if (d.connection_id == envelope.exclude_connection) continue;
+        if (envelope.exclude_session != 0 && d.session_id == envelope.exclude_session) continue;
+        if (!envelope.session_ids.empty() && !listed) continue;
+      }
+      if (envelope.kind == Envelope::Kind::kRevokeSessions && !listed) continue;
       if (auto sub = d.subscriber.lock()) targets.push_back(std::move(sub));
     }
   }

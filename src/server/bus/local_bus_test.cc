@@ -72,5 +72,24 @@ TEST(LocalBus, RevokeReachesOnlyTheNamedSessions) {
   EXPECT_EQ(a2->revoked, 1);
 }
 
+TEST(LocalBus, ASessionFrameReachesOnlyTheListedSessionsAndNeverTheExcludedOne) {
+  LocalBus bus;
+  auto a1 = std::make_shared<FakeDevice>(1, 10), a2 = std::make_shared<FakeDevice>(2, 11);
+  auto a3 = std::make_shared<FakeDevice>(3, 12);
+  bus.subscribe(100, a1);
+  bus.subscribe(100, a2);
+  bus.subscribe(100, a3);
+  Envelope only = frame_to({100}, 0, "only");
+  only.session_ids = {11};
+  EXPECT_EQ(bus.publish(only), 1u);
+  Envelope except = frame_to({100}, 0, "except");
+  except.exclude_session = 11;
+  EXPECT_EQ(bus.publish(except), 2u);
+  EXPECT_EQ(a1->frames.size(), 1u);
+  EXPECT_EQ(a3->frames.size(), 1u);
+  ASSERT_EQ(a2->frames.size(), 1u);
+  EXPECT_EQ(*a2->frames[0], "only");
+}
+
 }  // namespace
 }  // namespace parley::bus

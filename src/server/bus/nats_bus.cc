@@ -265,7 +265,13 @@ std::size_t NatsBus::publish(const Envelope& envelope) {
   const std::size_t local = local_.publish(envelope);
   RemoteEnvelope r;
   r.origin_node = node_id_;
-  if (envelope.kind == Envelope::Kind::kFrame) {
+  if (envelope.kind == Envelope::Kind::kFrame &&
+      (!envelope.session_ids.empty() || envelope.exclude_session != 0)) {
+    r.kind = RemoteEnvelope::Kind::kSessionFrame;
+    r.frame = envelope.frame;
+    r.session_ids = envelope.session_ids;
+    r.exclude_session = envelope.exclude_session;
+  } else if (envelope.kind == Envelope::Kind::kFrame) {
     r.kind = RemoteEnvelope::Kind::kFrame;
     r.frame = envelope.frame;
   } else {
@@ -373,7 +379,12 @@ void NatsBus::on_remote(int64_t user_id, const char* data, int len) {
   received_.fetch_add(1, std::memory_order_relaxed);
   Envelope e;
   e.user_ids = {user_id};
-  if (decoded->kind == RemoteEnvelope::Kind::kFrame) {
+  if (decoded->kind == RemoteEnvelope::Kind::kSessionFrame) {
+    e.kind = Envelope::Kind::kFrame;
+    e.frame = std::move(decoded->frame);
+    e.session_ids = std::move(decoded->session_ids);
+    e.exclude_session = decoded->exclude_session;
+  } else if (decoded->kind == RemoteEnvelope::Kind::kFrame) {
     e.kind = Envelope::Kind::kFrame;
     e.frame = std::move(decoded->frame);
     // exclude_connection stays 0: connection ids are per node, and the sender's own

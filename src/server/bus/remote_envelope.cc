@@ -22,9 +22,11 @@ uint64_t get_u64(std::string_view in) {
 
 std::string encode_remote(const RemoteEnvelope& e) {
   std::string out;
-  const std::size_t body = e.kind == RemoteEnvelope::Kind::kFrame
-                               ? (e.frame ? e.frame->size() : 0)
-                               : 4 + 8 * e.session_ids.size();
+  const std::size_t frame = e.frame ? e.frame->size() : 0;
+  const std::size_t body = e.kind == RemoteEnvelope::Kind::kFrame ? frame
+                           : e.kind == RemoteEnvelope::Kind::kRevokeSessions
+                               ? 4 + 8 * e.session_ids.size()
+                               : 12 + 8 * e.session_ids.size() + frame;
   out.reserve(kRemoteHeaderBytes + body);
   out.push_back(static_cast<char>(kRemoteEnvelopeVersion));
   out.push_back(static_cast<char>(e.kind));
@@ -36,6 +38,10 @@ std::string encode_remote(const RemoteEnvelope& e) {
   const auto n = static_cast<uint32_t>(e.session_ids.size());
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
   for (int64_t id : e.session_ids) put_u64(out, static_cast<uint64_t>(id));
+  if (e.kind == RemoteEnvelope::Kind::kSessionFrame) {
+    put_u64(out, static_cast<uint64_t>(e.exclude_session));
+    if (e.frame) out += *e.frame;
+  }
   return out;
 }
 
@@ -51,15 +57,22 @@ std::optional<RemoteEnvelope> decode_remote(std::string_view in) {
     e.frame = std::make_shared<const std::string>(body);
     return e;
   }
-  if (kind != static_cast<uint8_t>(RemoteEnvelope::Kind::kRevokeSessions) || body.size() < 4)
+  const bool sessions_frame = kind == static_cast<uint8_t>(RemoteEnvelope::Kind::kSessionFrame);
+  if ((kind != static_cast<uint8_t>(RemoteEnvelope::Kind::kRevokeSessions) && !sessions_frame) ||
+      body.size() < 4)
     return std::nullopt;
-  e.kind = RemoteEnvelope::Kind::kRevokeSessions;
+  e.kind = static_cast<RemoteEnvelope::Kind>(kind);
   uint32_t n = 0;
   for (int i = 3; i >= 0; --i) n = (n << 8) | static_cast<uint8_t>(body[static_cast<std::size_t>(i)]);
   body.remove_prefix(4);
-  if (body.size() != 8 * static_cast<std::size_t>(n)) return std::nullopt;
+  const std::size_t ids = 8 * static_cast<std::size_t>(n);
+  if (sessions_frame ? body.size() < ids + 8 : body.size() != ids) return std::nullopt;
   e.session_ids.reserve(n);
   for (uint32_t i = 0; i < n; ++i) e.session_ids.push_back(static_cast<int64_t>(get_u64(body.substr(8 * i, 8))));
+  if (sessions_frame) {
+    e.exclude_session = static_cast<int64_t>(get_u64(body.substr(ids, 8)));
+    e.frame = std::make_shared<const std::string>(body.substr(ids + 8));
+  }
   return e;
 }
 

@@ -3,9 +3,11 @@
 //
 //   envelope   = version kind origin body
 //   version    = u8 (1)
-//   kind       = u8 (0 frame, 1 revoke sessions)
+//   kind       = u8 (0 frame, 1 revoke sessions, 2 frame to some sessions)
 //   origin     = u64 little-endian: the publishing node's id (a node ignores its own)
 //   body       = frame bytes (kind 0) | count:u32le session_id:i64le * count (kind 1)
+//              | count:u32le session_id:i64le * count exclude:i64le frame bytes (kind 2:
+//                only the listed sessions' devices when count > 0, never `exclude`'s)
 //
 // The recipient user is the NATS subject (parley.u.<user_id>), not part of the bytes.
 #pragma once
@@ -20,11 +22,12 @@
 namespace parley::bus {
 
 struct RemoteEnvelope {
-  enum class Kind : uint8_t { kFrame = 0, kRevokeSessions = 1 };
+  enum class Kind : uint8_t { kFrame = 0, kRevokeSessions = 1, kSessionFrame = 2 };
   Kind kind = Kind::kFrame;
   uint64_t origin_node = 0;
   std::shared_ptr<const std::string> frame;  // kFrame
-  std::vector<int64_t> session_ids;          // kRevokeSessions
+  std::vector<int64_t> session_ids;          // kRevokeSessions, kSessionFrame
+  int64_t exclude_session = 0;               // kSessionFrame
 };
 
 inline constexpr uint8_t kRemoteEnvelopeVersion = 1;

@@ -29,6 +29,24 @@ TEST(RemoteEnvelope, RevocationCarriesItsSessionIds) {
   EXPECT_EQ(back->session_ids, e.session_ids);
 }
 
+TEST(RemoteEnvelope, SessionFrameCarriesItsSessionsTheExclusionAndTheFrame) {
+  RemoteEnvelope e;
+  e.kind = RemoteEnvelope::Kind::kSessionFrame;
+  e.origin_node = 7;
+  e.session_ids = {3, 1LL << 41};
+  e.exclude_session = 9;
+  e.frame = std::make_shared<const std::string>(R"({"type":"call_ice"})");
+  const std::string bytes = encode_remote(e);
+  auto back = decode_remote(bytes);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->kind, RemoteEnvelope::Kind::kSessionFrame);
+  EXPECT_EQ(back->session_ids, e.session_ids);
+  EXPECT_EQ(back->exclude_session, 9);
+  EXPECT_EQ(*back->frame, *e.frame);
+  // Cut inside the exclusion: refused.
+  EXPECT_FALSE(decode_remote(bytes.substr(0, kRemoteHeaderBytes + 4 + 16 + 4)));
+}
+
 TEST(RemoteEnvelope, MalformedBytesAreRejected) {
   EXPECT_FALSE(decode_remote(""));
   EXPECT_FALSE(decode_remote(std::string(9, '\1')));

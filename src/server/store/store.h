@@ -204,6 +204,27 @@ struct PushSubscriptionLimits {
   int per_user = 50;
 };
 
+// A 1:1 call (docs/protocol.md, "Calls"). Every state change is one conditional update
+// (end_call, answer_call: only from the state the caller names), so with several processes on
+// one database exactly one of two racing changes happens.
+struct CallRecord {
+  std::string id;               // random, 32 hex digits
+  int64_t conversation_id = 0;  // a direct conversation
+  int64_t caller_id = 0;
+  int64_t callee_id = 0;
+  std::string media;            // "audio" | "video"
+  std::string state;            // "ringing" | "active" | "ended"
+  int64_t started_at = 0;       // ms since epoch
+  std::optional<int64_t> answered_at;
+  std::optional<int64_t> ended_at;
+  std::string end_reason;       // empty until ended: "completed", "declined", "no_answer",
+                                // "cancelled", "busy", "disconnected"
+  int64_t caller_session = 0;   // the caller's device (session) that started it
+  int64_t callee_session = 0;   // the callee's device that accepted or declined it; 0 before
+  bool withheld = false;        // the callee had blocked the caller: it rings on no device
+  std::string offer_sdp;        // the caller's offer while ringing; emptied when it leaves ringing
+};
+
 struct NewMessage {
   int64_t conversation_id = 0;
   int64_t sender_id = 0;
@@ -573,6 +594,24 @@ class WriteTxn {
                                           int64_t now) = 0;
   virtual Result<std::vector<std::string>> delete_unreferenced_media(int64_t created_before,
                                                                      int limit) = 0;
+
+  // ---- calls (calls_store.cc) -------------------------------------------------------------
+  // Records a new call as given. Errors: kInvalidArgument when the id is taken.
+  virtual Status insert_call(const CallRecord& call) = 0;
+  // The call with this id, read inside the transaction; nullopt if none.
+  virtual Result<std::optional<CallRecord>> call(std::string_view call_id) = 0;
+  // Whether the user is a party of a call that is ringing and started at or after
+  // `ringing_since`, or active and answered at or after `active_since` (older ones are
+  // left over from a process that died, and count as over).
+  virtual Result<bool> in_call(int64_t user_id, int64_t ringing_since, int64_t active_since) = 0;
+  // ringing -> active: sets answered_at = now, callee_session, and empties offer_sdp, only if
+  // the call is still ringing. Result: whether it changed (false: someone else got there first).
+  virtual Result<bool> answer_call(std::string_view call_id, int64_t callee_session, int64_t now) = 0;
+  // `from` ("ringing" or "active") -> ended with `reason`, ended_at = now, offer_sdp emptied,
+  // only if the call is in state `from`. A non-zero callee_session is recorded (the device that
+  // declined). Result: whether it changed.
+  virtual Result<bool> end_call(std::string_view call_id, std::string_view from, std::string_view reason,
+                                int64_t callee_session, int64_t now) = 0;
 };
 
 // One unit of work in a write batch. The store calls apply() inside the transaction;
@@ -722,6 +761,13 @@ class Store {
   // played_at) by user id. No access check (the caller made it).
   virtual Result<std::vector<std::pair<int64_t, int64_t>>> voice_plays(int64_t conversation_id,
                                                                        int64_t seq) = 0;
+
+  // ---- calls (calls_store.cc) -------------------------------------------------------------
+  virtual Result<std::optional<CallRecord>> find_call(std::string_view call_id) = 0;
+  // Calls to `callee_id` that are ringing, oldest first.
+  virtual Result<std::vector<CallRecord>> ringing_calls(int64_t callee_id) = 0;
+  // Every call not ended (ringing or active), oldest first: the start-up sweep.
+  virtual Result<std::vector<CallRecord>> open_calls() = 0;
 };
 
 }  // namespace parley::store

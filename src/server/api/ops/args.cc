@@ -95,6 +95,13 @@ Result<std::optional<std::vector<int64_t>>> Args::optional_ids(std::string_view 
   return std::optional<std::vector<int64_t>>(std::move(ids));
 }
 
+Result<const json::object*> Args::required_object(std::string_view key) const {
+  const json::value* v = body_ ? body_->if_contains(key) : nullptr;
+  if (!v) return missing(key);
+  if (!v->is_object()) return Error::make(Errc::kBadRequest, "field '" + std::string(key) + "' must be an object");
+  return &v->as_object();
+}
+
 Result<std::optional<std::vector<std::string>>> Args::optional_strings(std::string_view key) const {
   const json::value* v = body_ ? body_->if_contains(key) : nullptr;
   if (!v) return std::optional<std::vector<std::string>>();

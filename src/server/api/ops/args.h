@@ -52,6 +52,9 @@ class Args {
   Result<std::optional<bool>> optional_bool(std::string_view key) const;
   // A JSON array of positive integers (kBadRequest otherwise); absent: nullopt.
   Result<std::optional<std::vector<int64_t>>> optional_ids(std::string_view key) const;
+  // A JSON object field of a JSON body (kBadRequest when absent or not an object); a view
+  // into the body.
+  Result<const boost::json::object*> required_object(std::string_view key) const;
   // A JSON array of strings (kBadRequest otherwise); absent: nullopt.
   Result<std::optional<std::vector<std::string>>> optional_strings(std::string_view key) const;
 

@@ -15,6 +15,7 @@
 
 #include "common/metrics.h"
 #include "common/result.h"
+#include "server/api/ice_servers.h"
 #include "server/api/ops/args.h"
 #include "server/api/presence_hub.h"
 #include "server/api/transport.h"
@@ -25,6 +26,9 @@
 
 namespace parley::push {
 struct PushApi;
+}
+namespace parley::chat {
+class CallService;
 }
 
 namespace parley::api::ops {
@@ -43,6 +47,10 @@ struct Services {
   // Push notifications (src/server/push); null when the server runs without them (the push
   // operations then answer `unavailable`). Set once by main before serving.
   const push::PushApi* push = nullptr;
+  // Calls (chat/calls.h); null: the call operations answer `unavailable`. Set once by main.
+  chat::CallService* calls = nullptr;
+  // STUN/TURN for calls (ice_servers.h); null: an empty list. Set once by main.
+  const IceConfig* ice = nullptr;
 };
 
 // Who is calling, and over what.

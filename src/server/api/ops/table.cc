@@ -15,6 +15,7 @@ const std::vector<Operation>& table() {
     add_social_ops(all);
     add_presence_ops(all);
     add_push_ops(all);
+    add_call_ops(all);
     return all;
   }();
   return ops;

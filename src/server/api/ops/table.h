@@ -43,5 +43,6 @@ void add_group_ops(std::vector<Operation>& ops);
 void add_social_ops(std::vector<Operation>& ops);
 void add_presence_ops(std::vector<Operation>& ops);
 void add_push_ops(std::vector<Operation>& ops);
+void add_call_ops(std::vector<Operation>& ops);
 
 }  // namespace parley::api::ops

@@ -78,6 +78,10 @@ const std::vector<TableSpec>& tables() {
        {"user_id", "message_id"}},
       {"disabled_accounts", {"user_id", "disabled_at"}, {"user_id"}},
       {"voice_plays", {"conversation_id", "seq", "user_id", "played_at"}, {"conversation_id", "seq", "user_id"}},
+      {"calls",
+       {"id", "conversation_id", "caller_id", "callee_id", "media", "state", "started_at", "answered_at",
+        "ended_at", "end_reason", "caller_session", "callee_session", "withheld", "offer_sdp"},
+       {"id"}},
   };
   return kTables;
 }

@@ -74,6 +74,10 @@ class PgStore final : public Store {
   Result<std::optional<MediaRecord>> media_by_source(std::string_view source_sha256) override;
   Result<std::vector<std::pair<int64_t, int64_t>>> voice_plays(int64_t conversation_id,
                                                                int64_t seq) override;
+  // Calls (calls_store.cc).
+  Result<std::optional<CallRecord>> find_call(std::string_view call_id) override;
+  Result<std::vector<CallRecord>> ringing_calls(int64_t callee_id) override;
+  Result<std::vector<CallRecord>> open_calls() override;
 
  private:
   PgStore() = default;

@@ -101,6 +101,13 @@ class PgWriteTxn final : public WriteTxn {
                                                              int limit) override;
   Result<PlayOutcome> mark_played(int64_t conversation_id, int64_t seq, int64_t user_id,
                                   int64_t now) override;
+  // Calls (calls_store.cc).
+  Status insert_call(const CallRecord& call) override;
+  Result<std::optional<CallRecord>> call(std::string_view call_id) override;
+  Result<bool> in_call(int64_t user_id, int64_t ringing_since, int64_t active_since) override;
+  Result<bool> answer_call(std::string_view call_id, int64_t callee_session, int64_t now) override;
+  Result<bool> end_call(std::string_view call_id, std::string_view from, std::string_view reason,
+                        int64_t callee_session, int64_t now) override;
 
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.

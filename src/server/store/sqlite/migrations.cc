@@ -410,11 +410,38 @@ CREATE TABLE voice_plays (
 ) WITHOUT ROWID;
 )sql";
 
+// Schema, version 16: calls (docs/protocol.md, "Calls").
+// calls          one row per 1:1 call: its parties and the devices (sessions) in it, its
+//                state, times and end reason, the caller's offer while it rings, and
+//                whether it was withheld (the callee had blocked the caller). Every state
+//                change is a conditional UPDATE ... WHERE state = <expected>; the partial
+//                indexes keep "is this user in a call" and the start-up sweep cheap.
+const char* const kMigration16 = R"sql(
+CREATE TABLE calls (
+  id              TEXT PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+  caller_id       INTEGER NOT NULL REFERENCES users (id),
+  callee_id       INTEGER NOT NULL REFERENCES users (id),
+  media           TEXT NOT NULL CHECK (media IN ('audio', 'video')),
+  state           TEXT NOT NULL CHECK (state IN ('ringing', 'active', 'ended')),
+  started_at      INTEGER NOT NULL,
+  answered_at     INTEGER NULL,
+  ended_at        INTEGER NULL,
+  end_reason      TEXT NOT NULL DEFAULT '',
+  caller_session  INTEGER NOT NULL,
+  callee_session  INTEGER NOT NULL DEFAULT 0,
+  withheld        INTEGER NOT NULL DEFAULT 0 CHECK (withheld IN (0, 1)),
+  offer_sdp       TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX calls_open_by_caller ON calls (caller_id) WHERE state <> 'ended';
+CREATE INDEX calls_open_by_callee ON calls (callee_id) WHERE state <> 'ended';
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                    kMigration5, kMigration6, kMigration7, kMigration8,
                                    kMigration9, kMigration10, kMigration11, kMigration12,
-                                   kMigration13, kMigration14, kMigration15};
+                                   kMigration13, kMigration14, kMigration15, kMigration16};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {
