@@ -384,7 +384,7 @@ describe('an unanswered call', () => {
     await callScreen(bob.page).getByRole('button', { name: 'Close', exact: true }).click();
     await callScreen(bob.page).waitFor({ state: 'detached' });
     const row = bob.page.locator('.chat-row', { hasText: 'Alice' });
-    await eventually(async () => (await row.locator('.badge').textContent())?.startsWith('1'), { message: 'the missed call unread in the list' });
+    await eventually(async () => (await row.locator('.badge').textContent()) === ', 1 unread message', { message: 'the missed call unread in the list' });
     assert.match(await row.textContent(), /Missed voice call/);
     await row.click();
     await eventually(async () => (await historyLine(bob.page).textContent()) === 'Missed voice call', { message: "bob's history line" });
