@@ -316,6 +316,8 @@ describe('1:1 calls in the browser', () => {
     await eventually(async () => (await historyLine(bob.page).textContent()) === 'Outgoing voice call · Declined', { message: "bob's history line" });
     // His own call's line offers to call again.
     await bob.page.locator('.messages .call-line').last().getByRole('button', { name: 'Call again' }).waitFor();
+    await bob.page.screenshot({ path: join(ARTIFACTS, 'call-history-phone.png') });
+    await alice.page.screenshot({ path: join(ARTIFACTS, 'call-history-desktop.png') });
   });
 
   it('bob with two devices: both ring, one answers, the other stops ringing', async () => {
