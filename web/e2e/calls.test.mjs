@@ -12,7 +12,8 @@
 // 3. bob declines: alice sees "Declined" and can call again; the history says so;
 // 4. bob calls back from that history line; alice declines;
 // 5. bob has two devices: both ring, one answers, the other stops ringing;
-// 6. (own server, a 2 s ring timeout) nobody answers: bob sees "Missed call", alice "No answer",
+// 6. carol calls bob while he is in a call: "Busy"; a group chat has no call buttons;
+// 7. (own server, a 2 s ring timeout) nobody answers: bob sees "Missed call", alice "No answer",
 //    both chats keep the history line, and the missed call is unread in bob's list.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -345,6 +346,35 @@ describe('1:1 calls in the browser', () => {
       await eventually(async () => /^Incoming video call · \d+:\d\d$/.test(await historyLine(bob.page).textContent()), { message: "bob's first device shows the history line" });
     } finally {
       await bob2.context.close();
+    }
+  });
+
+  it('a third caller finds bob busy; groups have no call buttons', async () => {
+    const carol = await user(browser, server, DESKTOP, 'carol', 'Carol');
+    try {
+      const carolConv = (await api(server.base, 'POST', '/conversations', { peer_username: 'bob' }, carol.token)).data.conversation.id;
+      await openChat(carol.page, server, carolConv);
+      await alice.page.getByRole('button', { name: 'Voice call' }).click();
+      await callScreen(bob.page).getByRole('button', { name: 'Accept', exact: true }).click();
+      await eventually(async () => (await phase(alice.page)) === 'active' && (await phase(bob.page)) === 'active', { timeout: 30_000, message: 'alice and bob in a call' });
+
+      await carol.page.getByRole('button', { name: 'Video call' }).click();
+      await eventually(async () => (await status(carol.page).textContent()) === 'Busy', { message: 'carol finds bob busy' });
+      await callScreen(carol.page).getByRole('button', { name: 'Call again', exact: true }).waitFor();
+      assert.equal(await phase(bob.page), 'active', "bob's call goes on");
+      await callScreen(carol.page).getByRole('button', { name: 'Close', exact: true }).click();
+      await eventually(async () => (await historyLine(carol.page).textContent()) === 'Outgoing video call · Busy', { message: "carol's history line" });
+      await callScreen(alice.page).getByRole('button', { name: 'End call', exact: true }).click();
+      await callScreen(bob.page).waitFor({ state: 'detached' });
+
+      // A group chat has no call buttons.
+      const group = (await api(server.base, 'POST', '/groups', { name: 'Trio', member_usernames: ['bob', 'alice'] }, carol.token)).data.conversation.id;
+      await openChat(carol.page, server, group);
+      await carol.page.getByRole('button', { name: 'Group info' }).waitFor();
+      assert.equal(await carol.page.getByRole('button', { name: 'Voice call' }).count(), 0);
+      assert.equal(await carol.page.getByRole('button', { name: 'Video call' }).count(), 0);
+    } finally {
+      await carol.context.close();
     }
   });
 
