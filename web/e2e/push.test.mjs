@@ -137,9 +137,15 @@ describe('push notifications in the browser', () => {
     });
     const shown = await eventually(async () => (await notifications()).find((n) => n.tag === `call${callId}`), { message: 'the call notification' });
     assert.deepEqual(shown, { title: 'Incoming call from Alice', body: 'Video call', tag: `call${callId}`, url: '/c/42', requireInteraction: true });
-    // The withdraw of a call names only its tag.
-    await deliver({ type: 'withdraw', tag: `call${callId}` });
+    await deliver({ type: 'withdraw', tag: `call${callId}`, call_id: callId, conversation_id: 42 });
     await eventually(async () => (await notifications()).length === 0, { message: 'the call notification withdrawn' });
+    // With previews hidden there is no caller; a withdraw with only the tag closes it too.
+    await deliver({ type: 'call', tag: `call${callId}`, call_id: callId, conversation_id: 42, media: 'audio', ts: Date.now() });
+    const anonymous = await eventually(async () => (await notifications())[0], { message: 'the hidden-preview call notification' });
+    assert.equal(anonymous.title, 'Incoming call');
+    assert.equal(anonymous.body, 'Voice call');
+    await deliver({ type: 'withdraw', tag: `call${callId}` });
+    await eventually(async () => (await notifications()).length === 0, { message: 'withdrawn by its tag alone' });
     assertNoCspViolations(assert);
     await context.close();
   });

@@ -9,9 +9,10 @@
  * - Push messages (docs/protocol.md, "Web Push payload") become notifications, one per chat
  *   (the payload's tag), except while that chat is open in a visible window; a "withdraw"
  *   closes the chat's notification. Clicking a notification opens its chat.
- * - A "call" push shows "Incoming call from X" until it is tapped or its "withdraw" comes (the
- *   call was answered on another device, declined or missed); tapping it opens the chat, where
- *   the app, once connected, rings with the call if it still rings.
+ * - A "call" push shows "Incoming call from X" ("Incoming call" with previews hidden) until
+ *   it is tapped or its "withdraw" comes (the call was answered on another device, declined or
+ *   missed); tapping it opens the chat, where the app, once connected, rings with the call if
+ *   it still rings.
  */
 const CACHE = 'parley-shell-v1';
 const SHELL = ['/', '/index.html', '/icon.svg', '/manifest.webmanifest'];
@@ -134,8 +135,9 @@ async function chatVisible(conversationId) {
 
 /** An incoming call (docs/protocol.md, "Calls"): stays until answered elsewhere, missed or tapped. */
 async function showCall(p) {
-  const who = (p.caller && (p.caller.display_name || p.caller.username)) || 'someone';
-  await self.registration.showNotification('Incoming call from ' + who, {
+  // No caller when the user hides previews (docs/protocol.md, "Web Push payload").
+  const who = p.caller && (p.caller.display_name || p.caller.username);
+  await self.registration.showNotification(who ? 'Incoming call from ' + who : 'Incoming call', {
     body: p.media === 'video' ? 'Video call' : 'Voice call',
     tag: p.tag,
     requireInteraction: true,
