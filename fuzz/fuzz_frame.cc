@@ -73,6 +73,13 @@ const FrameType kFrameTypes[] = {
      {{"conversation_id", Kind::kRequiredInt, 1},
       {"seq", Kind::kRequiredInt, 1},
       {"for", Kind::kRequiredString}}},
+    {"call_start",
+     {{"conversation_id", Kind::kRequiredInt, 1}, {"media", Kind::kRequiredString}, {"sdp", Kind::kRequiredString}}},
+    {"call_accept", {{"call_id", Kind::kRequiredString}, {"sdp", Kind::kRequiredString}}},
+    {"call_decline", {{"call_id", Kind::kRequiredString}}},
+    {"call_hangup", {{"call_id", Kind::kRequiredString}}},
+    {"call_ice", {{"call_id", Kind::kRequiredString}}},
+    {"ice_servers", {}},
 };
 
 bool field_error(Errc code) { return code == Errc::kBadRequest || code == Errc::kInvalidArgument; }

@@ -42,7 +42,7 @@ pg_log="$pg_dir/node-suites.log"
 (cd tests/node && PARLEY_TEST_STORE="$PARLEY_TEST_PG_URI" PARLEYD="$root/build/debug/bin/parleyd" \
   node --test --test-concurrency=1 \
   chat.test.mjs groups.test.mjs presence.test.mjs edits.test.mjs media.test.mjs \
-  badinput.test.mjs idempotency.test.mjs sync.test.mjs >"$pg_log" 2>&1) &
+  badinput.test.mjs idempotency.test.mjs sync.test.mjs calls.test.mjs calls_push.test.mjs >"$pg_log" 2>&1) &
 pg_suites=$!
 (cd tests/node && PARLEYD="$root/build/debug/bin/parleyd" npm test)
 if ! wait "$pg_suites"; then
@@ -56,7 +56,7 @@ step "cluster: parleyd processes on one PostgreSQL database and NATS; failover t
 (cd tests/node && PARLEY_TEST_STORE="$PARLEY_TEST_PG_URI" PARLEYD="$root/build/debug/bin/parleyd" \
   node --test --test-concurrency=1 ../cluster/cluster.test.mjs ../cluster/failover.test.mjs \
     ../cluster/bus.test.mjs ../cluster/nats-failover.test.mjs ../cluster/presence.test.mjs \
-    ../cluster/media.test.mjs ../cluster/haproxy-failover.test.mjs)
+    ../cluster/media.test.mjs ../cluster/haproxy-failover.test.mjs ../cluster/calls.test.mjs)
 
 if [[ -f web/package.json ]]; then
   step "web client: build, unit tests, end-to-end tests"

@@ -239,7 +239,7 @@ const std::vector<Option>& options() {
       {"call-ring-timeout-s", "a call nobody answers ends (no_answer) after this many seconds (default 45)",
        number<int64_t>(&Config::call_ring_timeout_s, 1, 600)},
       {"call-max-duration-s", "an answered call ends (completed) after this many seconds (default 14400)",
-       number<int64_t>(&Config::call_max_duration_s, 10, 7 * 86400)},
+       number<int64_t>(&Config::call_max_duration_s, 1, 7 * 86400)},
       {"rate-call-per-min", "calls a user may start per minute, bursts as many (default 10; 0 = unlimited)",
        number<double>(&Config::rate_call_per_min, 0, 1e9)},
       {"stun-urls", "comma-separated stun:/stuns: URLs handed to clients for calls (default: none)",

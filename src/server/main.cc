@@ -410,7 +410,8 @@ int main(int argc, char** argv) {
   }
 
   // Calls: the domain's rules, their events on the bus.
-  api::CallEvents call_events(bus);
+  push_notifier.set_call_ttl_s(c.call_ring_timeout_s);
+  api::CallEvents call_events(bus, vapid ? &push_notifier : nullptr);
   chat::CallLimits call_limits;
   call_limits.ring_timeout_ms = c.call_ring_timeout_s * 1000;
   call_limits.max_duration_ms = c.call_max_duration_s * 1000;

@@ -15,6 +15,9 @@ namespace parley::push {
 
 namespace json = boost::json;
 
+// A call's gateway notification (delivery_calls.cc).
+json::object gateway_call(const json::object& content, const store::PushSubscriptionRecord& s, int64_t ttl_s);
+
 namespace {
 
 // The longest prefix of `text` of at most `max` bytes that ends at a character boundary.
@@ -103,6 +106,23 @@ void Delivery::on_message(const store::AppendOutcome& outcome) {
   cv_.notify_all();
 }
 
+void Delivery::on_call(const store::CallRecord& call, int64_t ttl_s) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || jobs_.size() >= options_.max_jobs) {
+    metrics_.push_failed.add();
+    return;
+  }
+  jobs_.push_back(Job{false, {}, {}, call, ttl_s});
+  cv_.notify_all();
+}
+
+void Delivery::on_call_withdrawn(const store::CallRecord& call) {
+  std::lock_guard lock(mu_);
+  if (stopping_ || jobs_.size() >= options_.max_jobs) return;
+  jobs_.push_back(Job{true, {}, {}, call, 0});
+  cv_.notify_all();
+}
+
 void Delivery::on_message_changed(const store::MessageChange& change) {
   std::lock_guard lock(mu_);
   if (stopping_ || jobs_.size() >= options_.max_jobs) return;
@@ -119,10 +139,15 @@ void Delivery::loop() {
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
       lock.unlock();
-      std::vector<Planned> planned = examine(job);  // store reads, without the lock
+      std::vector<Planned> planned = job.call ? examine_call(job) : examine(job);  // store reads, without the lock
       lock.lock();
       const int64_t now = now_ms();
-      for (auto& p : planned) place(std::move(p), job.changed, job.message.deleted_at.has_value(), now);
+      for (auto& p : planned) {
+        if (job.call)
+          place_call(std::move(p), job.changed, now);
+        else
+          place(std::move(p), job.changed, job.message.deleted_at.has_value(), now);
+      }
       continue;
     }
     const int64_t now = now_ms();
@@ -250,7 +275,7 @@ HttpPost Delivery::request_for(const Slot& slot, int64_t now, bool& ok) const {
     post.body = std::move(*body);
     post.headers = {{"Content-Type", "application/octet-stream"},
                     {"Content-Encoding", "aes128gcm"},
-                    {"TTL", std::to_string(options_.ttl_s)},
+                    {"TTL", std::to_string(slot.ttl_s > 0 ? slot.ttl_s : options_.ttl_s)},
                     {"Urgency", slot.direct ? "high" : "normal"},
                     {"Topic", slot.content.at("tag").as_string().c_str()},
                     {"Authorization", *authorization}};
@@ -259,6 +284,13 @@ HttpPost Delivery::request_for(const Slot& slot, int64_t now, bool& ok) const {
   }
   // The gateway: modelled on the Matrix push gateway's notification.
   const json::object& c = slot.content;
+  if (c.contains("call_id")) {
+    post.url = options_.gateway_url;
+    post.body = json::serialize(json::object{{"notification", gateway_call(c, s, slot.ttl_s)}});
+    post.headers = {{"Content-Type", "application/json"}};
+    ok = true;
+    return post;
+  }
   json::object n{{"event_id", std::to_string(c.at("conversation_id").as_int64()) + ":" +
                                   std::to_string(c.at("seq").as_int64())},
                  {"conversation_id", c.at("conversation_id")},

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -56,6 +57,13 @@ class Delivery {
   void on_message(const store::AppendOutcome& outcome);
   // A message was edited or deleted for everyone. Quick; any thread.
   void on_message_changed(const store::MessageChange& change);
+  // A call started ringing (docs/protocol.md, "Push notifications" / calls): the callee's
+  // devices without a WebSocket here get a high-urgency push living `ttl_s` (the ring
+  // timeout). Quick; any thread.
+  void on_call(const store::CallRecord& call, int64_t ttl_s);
+  // That call ended unanswered: where its push went (or waits), a withdraw follows (or it is
+  // dropped). Quick; any thread.
+  void on_call_withdrawn(const store::CallRecord& call);
   // Stops examining and sending; pending pushes are dropped. Requests in flight finish
   // into nothing. Idempotent.
   void stop();
@@ -65,6 +73,8 @@ class Delivery {
     bool changed = false;  // an edit or deletion rather than a new message
     store::MessageRecord message;
     std::vector<int64_t> member_ids;
+    std::optional<store::CallRecord> call;  // a call's push (changed: its withdraw) instead
+    int64_t ttl_s = 0;
   };
   struct Key {
     int64_t subscription = 0;
@@ -87,6 +97,7 @@ class Delivery {
     bool in_flight = false;
     int64_t last_sent = 0;        // when a push last went through (the collapse window)
     int64_t sent_seq = 0;         // the message the last push that went through was about
+    int64_t ttl_s = 0;            // of `content`; 0: options_.ttl_s
   };
   // A push the examination decided on.
   struct Planned {
@@ -94,9 +105,14 @@ class Delivery {
     boost::json::object content;
     int64_t seq = 0;
     bool direct = false;
+    int64_t ttl_s = 0;
   };
 
   void loop();
+  // A call's push (delivery_calls.cc); its slot is keyed by the negated conversation id, so
+  // calls never collapse with messages.
+  std::vector<Planned> examine_call(const Job& job);
+  void place_call(Planned p, bool withdraw, int64_t now);  // mu_ held
   std::vector<Planned> examine(const Job& job);
   void place(Planned p, bool changed, bool deleted, int64_t now);  // mu_ held
   void send_due(int64_t now);                                      // mu_ held

@@ -6,14 +6,17 @@
 
 #include <atomic>
 
+#include "server/chat/calls.h"
 #include "server/chat/service.h"
 #include "server/push/delivery.h"
 
 namespace parley::push {
 
-class PushNotifier final : public chat::Notifier {
+class PushNotifier final : public chat::Notifier, public chat::CallListener {
  public:
   explicit PushNotifier(chat::Notifier& next) : next_(next) {}
+  // The ring timeout: how long a call's push lives at the push service (its TTL).
+  void set_call_ttl_s(int64_t ttl_s) { call_ttl_s_ = ttl_s; }
   // Starts (a delivery) or stops (null) handing messages over. Thread-safe.
   void attach(Delivery* delivery) { delivery_.store(delivery); }
 
@@ -38,9 +41,26 @@ class PushNotifier final : public chat::Notifier {
   void on_chat_state(const store::ChatStateOutcome& outcome) override { next_.on_chat_state(outcome); }
   void on_played(const store::PlayOutcome& outcome) override { next_.on_played(outcome); }
 
+  // Calls (chat::CallListener, after api::CallEvents sent the live events): a ringing call is
+  // pushed to the callee's devices that are not connected; one that ends unanswered, or is
+  // answered on a device, is withdrawn. The rest of a call reaches only connected devices.
+  void on_call_ringing(const store::CallRecord& call, const std::string&) override {
+    if (Delivery* d = delivery_.load()) d->on_call(call, call_ttl_s_);
+  }
+  // Answered on another device: the other devices' ringing notifications go too.
+  void on_call_accepted(const store::CallRecord& call, const std::string&) override {
+    if (Delivery* d = delivery_.load()) d->on_call_withdrawn(call);
+  }
+  void on_call_ended(const store::CallRecord&, std::string_view, int64_t) override {}
+  void on_call_ice(const store::CallRecord&, int64_t, const chat::IceCandidate&) override {}
+  void on_call_withdrawn(const store::CallRecord& call) override {
+    if (Delivery* d = delivery_.load()) d->on_call_withdrawn(call);
+  }
+
  private:
   chat::Notifier& next_;
   std::atomic<Delivery*> delivery_{nullptr};
+  int64_t call_ttl_s_ = 45;  // set before serving
 };
 
 }  // namespace parley::push

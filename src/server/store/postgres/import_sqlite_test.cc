@@ -66,6 +66,20 @@ std::vector<int64_t> populate(Store& s) {
   (void)in_txn(s, [&](WriteTxn& t) { return t.hide_message(b, ab, 4); });
   (void)in_txn(s, [&](WriteTxn& t) { return t.set_muted_until(ab, b, kMutedAlways); });
 
+  CallRecord call;
+  call.id = "feedfacefeedfacefeedfacefeedface";
+  call.conversation_id = ab;
+  call.caller_id = a;
+  call.callee_id = b;
+  call.media = "video";
+  call.state = "ringing";
+  call.started_at = 210;
+  call.caller_session = 7;
+  call.offer_sdp = "v=0";
+  (void)in_txn(s, [&](WriteTxn& t) { return t.insert_call(call); });
+  (void)in_txn(s, [&](WriteTxn& t) { return t.answer_call(call.id, 8, 215); });
+  (void)in_txn(s, [&](WriteTxn& t) { return t.end_call(call.id, "active", "completed", 0, 220); });
+
   MediaRecord m;
   m.id = "0123456789abcdef0123456789abcdef";
   m.owner_id = a;
@@ -213,7 +227,7 @@ TEST_F(ImportSqliteTest, ACopiedStoreAnswersEveryReadAsTheOriginalAndGoesOnFromT
   auto report = import_sqlite(dir(), uri_, [&](const std::string& line) { lines.push_back(line); });
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_TRUE(report->verified());
-  EXPECT_EQ(report->tables.size(), 13u);
+  EXPECT_EQ(report->tables.size(), 14u);
   for (const auto& t : report->tables) {
     EXPECT_TRUE(t.matches()) << t.table;
     EXPECT_GT(t.source_rows, 0) << t.table << ": every feature was used";
@@ -224,6 +238,14 @@ TEST_F(ImportSqliteTest, ACopiedStoreAnswersEveryReadAsTheOriginalAndGoesOnFromT
   for (size_t i = 0; i < users.size(); ++i) {
     EXPECT_EQ(everything_seen_by(**copy, users[i]), before[i]) << "user " << users[i];
   }
+  auto call = (*copy)->find_call("feedfacefeedfacefeedfacefeedface");
+  ASSERT_TRUE(call.ok() && call->has_value());
+  EXPECT_EQ((*call)->state, "ended");
+  EXPECT_EQ((*call)->end_reason, "completed");
+  EXPECT_EQ((*call)->answered_at, 215);
+  EXPECT_EQ((*call)->ended_at, 220);
+  EXPECT_EQ((*call)->callee_session, 8);
+  EXPECT_EQ((*call)->media, "video");
   // New writes continue after the copied ids, seqs and versions.
   auto version = (*copy)->current_version();
   auto erin = in_txn(**copy, [](WriteTxn& t) { return t.create_user("erin", "erin", "hash", 70); });
