@@ -12,8 +12,9 @@
 // 3. bob declines: alice sees "Declined" and can call again; the history says so;
 // 4. bob calls back from that history line; alice declines;
 // 5. bob has two devices: both ring, one answers, the other stops ringing;
-// 6. carol calls bob while he is in a call: "Busy"; a group chat has no call buttons;
-// 7. (own server, a 2 s ring timeout) nobody answers: bob sees "Missed call", alice "No answer",
+// 6. a device of bob's opened while it rings gets the call after connecting and answers it;
+// 7. carol calls bob while he is in a call: "Busy"; a group chat has no call buttons;
+// 8. (own server, a 2 s ring timeout) nobody answers: bob sees "Missed call", alice "No answer",
 //    both chats keep the history line, and the missed call is unread in bob's list.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -346,6 +347,24 @@ describe('1:1 calls in the browser', () => {
       await eventually(async () => /^Incoming video call · \d+:\d\d$/.test(await historyLine(bob.page).textContent()), { message: "bob's first device shows the history line" });
     } finally {
       await bob2.context.close();
+    }
+  });
+
+  it('a device opened while the call rings (as from its notification) rings too and can answer', async () => {
+    await alice.page.getByRole('button', { name: 'Voice call' }).click();
+    await callScreen(bob.page).waitFor();
+    const late = await secondDevice(browser, server, bob, PHONE);
+    try {
+      await callScreen(late.page).waitFor();
+      assert.equal(await status(late.page).textContent(), 'Incoming voice call');
+      await callScreen(late.page).getByRole('button', { name: 'Accept', exact: true }).click();
+      await callScreen(bob.page).waitFor({ state: 'detached' });
+      await eventually(async () => (await phase(alice.page)) === 'active' && (await phase(late.page)) === 'active', { timeout: 30_000, message: 'alice and the late device connected' });
+      await eventually(async () => ((await inbound(late.page)).audio ?? 0) > 0 && ((await inbound(alice.page)).audio ?? 0) > 0, { timeout: 30_000, message: 'sound both ways' });
+      await callScreen(alice.page).getByRole('button', { name: 'End call', exact: true }).click();
+      await eventually(async () => (await phase(late.page)) !== 'active', { message: "the late device's call ended" });
+    } finally {
+      await late.context.close();
     }
   });
 

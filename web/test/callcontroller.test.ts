@@ -52,7 +52,21 @@ class FakePC {
   localDescription: { type: string; sdp: string } | null = null;
   remoteDescription: { type: string; sdp: string } | null = null;
   connectionState = 'new';
+  /** Gathering is over at once unless a test says otherwise. */
+  iceGatheringState = 'complete';
   closed = false;
+  private listeners = new Map<string, Set<() => void>>();
+  addEventListener(type: string, fn: () => void) {
+    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
+    this.listeners.get(type)!.add(fn);
+  }
+  removeEventListener(type: string, fn: () => void) {
+    this.listeners.get(type)?.delete(fn);
+  }
+  finishGathering() {
+    this.iceGatheringState = 'complete';
+    for (const fn of this.listeners.get('icegatheringstatechange') ?? []) fn();
+  }
   onicecandidate: ((e: any) => void) | null = null;
   ontrack: ((e: any) => void) | null = null;
   onconnectionstatechange: (() => void) | null = null;
@@ -76,8 +90,10 @@ class FakePC {
     return { type: 'answer', sdp: 'ANSWER' };
   }
   async setLocalDescription(d: any) {
-    this.localDescription = d;
+    this.localDescription = { ...d };
+    if (FakePC.slowGathering) this.iceGatheringState = 'gathering';
   }
+  static slowGathering = false;
   async setRemoteDescription(d: any) {
     this.log.push(`remote ${d.type}`);
     this.remoteDescription = d;
@@ -89,8 +105,9 @@ class FakePC {
   close() {
     this.closed = true;
   }
-  /** The browser found a local candidate. */
+  /** The browser found a local candidate (and puts it in its local description, as browsers do). */
   gather(candidate: string) {
+    if (this.localDescription) this.localDescription.sdp += `\r\na=${candidate}`;
     this.onicecandidate?.({ candidate: { candidate, toJSON: () => ({ candidate, sdpMid: '0', sdpMLineIndex: 0 }) } });
   }
   setState(s: string) {
@@ -152,6 +169,7 @@ beforeEach(() => {
   vi.stubGlobal('MediaStream', FakeStream);
   vi.stubGlobal('localStorage', { getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => storage.set(k, v), removeItem: (k: string) => storage.delete(k) });
   FakePC.last = null;
+  FakePC.slowGathering = false;
 });
 
 afterEach(() => {
@@ -196,6 +214,25 @@ describe('calling', () => {
     expect(pc.closed).toBe(true);
     expect(ctl.pc).toBeNull();
     expect(ctl.local).toBeNull();
+  });
+
+  it('waits a moment for candidates to go into the offer, and trickles only later ones', async () => {
+    FakePC.slowGathering = true;
+    const t = new FakeTransport();
+    const ctl = new CallController(t);
+    void ctl.start(7, BOB, 'audio');
+    await flush();
+    const pc = FakePC.last!;
+    expect(t.types()).not.toContain('call_start');
+    pc.gather('candidate:host');
+    pc.finishGathering();
+    await flush();
+    expect(t.sent.find((f) => f.type === 'call_start').sdp).toBe('OFFER\r\na=candidate:host');
+    pc.gather('candidate:late');
+    t.answer('call_start', { type: 'call', call: call({ media: 'audio' }) });
+    await flush();
+    expect(t.sent.filter((f) => f.type === 'call_ice').map((f) => f.candidate.candidate)).toEqual(['candidate:late']);
+    expect(ctl.state.phase).toBe('outgoing');
   });
 
   it('a call cancelled before the server answered is hung up once it answers', async () => {

@@ -27,6 +27,9 @@ export interface CallTransport {
 /** A call that has not connected this long after answering gives up. */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
+/** How long a caller waits for its candidates to be gathered into the offer. */
+export const OFFER_GATHER_MS = 1500;
+
 interface CallAnswer {
   call: Call;
 }
@@ -84,8 +87,14 @@ export class CallController implements CallSink {
       // A video call from a device without a camera still receives the other side's video.
       if (media === 'video' && !stream.getVideoTracks().length) pc.addTransceiver('video', { direction: 'recvonly' });
       await pc.setLocalDescription(await pc.createOffer());
+      // The server does not repeat trickled candidates to a callee device that connects
+      // later (opened from the call's notification): the offer carries what was gathered in
+      // a moment, and only what comes after trickles.
+      await gathered(pc, OFFER_GATHER_MS);
       if (this.stale(epoch)) return;
-      const r = await this.t.callRequest<CallAnswer>({ type: 'call_start', conversation_id: conversationId, media, sdp: pc.localDescription!.sdp });
+      const sdp = pc.localDescription!.sdp;
+      this.localIce = this.localGate(); // the candidates so far are in `sdp`
+      const r = await this.t.callRequest<CallAnswer>({ type: 'call_start', conversation_id: conversationId, media, sdp });
       if (!isCall(r?.call)) throw new ApiError('internal', 'bad answer');
       if (this.stale(epoch)) {
         // Cancelled before the server answered: the call rings now, so end it there too.
@@ -372,6 +381,23 @@ export class CallController implements CallSink {
 }
 
 class MediaError extends Error {}
+
+/** Resolves once ICE gathering is complete, or after `ms`. */
+function gathered(pc: RTCPeerConnection, ms: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    }
+    function check() {
+      if (pc.iceGatheringState === 'complete') done();
+    }
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
 
 function stopAll(stream: MediaStream): void {
   for (const t of stream.getTracks()) t.stop();
