@@ -22,6 +22,8 @@ if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(prometheus)
   # curl drives the package test (tests/package/package_test.sh).
   pkgs+=(curl)
+  # coturn (turnserver) relays the media of the web client's call tests (web/e2e/calls.test.mjs).
+  pkgs+=(coturn)
 fi
 if [[ "${1:-}" == "--cluster" ]]; then
   # scripts/cluster.sh: PostgreSQL (primary and standby), NATS, haproxy.

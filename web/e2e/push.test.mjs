@@ -111,4 +111,45 @@ describe('push notifications in the browser', () => {
     assertNoCspViolations(assert);
     await context.close();
   });
+
+  it('shows an incoming call until it is withdrawn', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    await context.grantPermissions(['notifications'], { origin: server.base });
+    const page = await context.newPage();
+    await page.goto(server.base + '/');
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    const cdp = await context.newCDPSession(page);
+    const registrations = new Map();
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => {
+      for (const r of e.registrations) registrations.set(r.scopeURL, r.registrationId);
+    });
+    await cdp.send('ServiceWorker.enable');
+    const registrationId = await eventually(() => registrations.get(server.base + '/'), { message: 'the worker registration' });
+    const deliver = (payload) =>
+      cdp.send('ServiceWorker.deliverPushMessage', { origin: server.base, registrationId, data: JSON.stringify(payload) });
+    const notifications = () =>
+      page.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({
+          title: n.title, body: n.body, tag: n.tag, url: n.data?.url, requireInteraction: n.requireInteraction,
+        })),
+      );
+    const callId = '0123456789abcdef0123456789abcdef';
+    await deliver({
+      type: 'call', tag: `call${callId}`, call_id: callId, conversation_id: 42, media: 'video',
+      caller: { id: 1, username: 'alice', display_name: 'Alice' }, ts: Date.now(),
+    });
+    const shown = await eventually(async () => (await notifications()).find((n) => n.tag === `call${callId}`), { message: 'the call notification' });
+    assert.deepEqual(shown, { title: 'Incoming call from Alice', body: 'Video call', tag: `call${callId}`, url: '/c/42', requireInteraction: true });
+    await deliver({ type: 'withdraw', tag: `call${callId}`, call_id: callId, conversation_id: 42 });
+    await eventually(async () => (await notifications()).length === 0, { message: 'the call notification withdrawn' });
+    // With previews hidden there is no caller; a withdraw with only the tag closes it too.
+    await deliver({ type: 'call', tag: `call${callId}`, call_id: callId, conversation_id: 42, media: 'audio', ts: Date.now() });
+    const anonymous = await eventually(async () => (await notifications())[0], { message: 'the hidden-preview call notification' });
+    assert.equal(anonymous.title, 'Incoming call');
+    assert.equal(anonymous.body, 'Voice call');
+    await deliver({ type: 'withdraw', tag: `call${callId}` });
+    await eventually(async () => (await notifications()).length === 0, { message: 'withdrawn by its tag alone' });
+    assertNoCspViolations(assert);
+    await context.close();
+  });
 });

@@ -9,6 +9,10 @@
  * - Push messages (docs/protocol.md, "Web Push payload") become notifications, one per chat
  *   (the payload's tag), except while that chat is open in a visible window; a "withdraw"
  *   closes the chat's notification. Clicking a notification opens its chat.
+ * - A "call" push shows "Incoming call from X" ("Incoming call" with previews hidden) until
+ *   it is tapped or its "withdraw" comes (the call was answered on another device, declined or
+ *   missed); tapping it opens the chat, where the app, once connected, rings with the call if
+ *   it still rings.
  */
 const CACHE = 'parley-shell-v1';
 const SHELL = ['/', '/index.html', '/icon.svg', '/manifest.webmanifest'];
@@ -158,8 +162,31 @@ async function chatVisible(conversationId) {
   return all.some((c) => c.visibilityState === 'visible' && new URL(c.url).pathname === '/c/' + conversationId);
 }
 
+/** An incoming call (docs/protocol.md, "Calls"): stays until answered elsewhere, missed or tapped. */
+async function showCall(p) {
+  // No caller when the user hides previews (docs/protocol.md, "Web Push payload").
+  const who = p.caller && (p.caller.display_name || p.caller.username);
+  await self.registration.showNotification(who ? 'Incoming call from ' + who : 'Incoming call', {
+    body: p.media === 'video' ? 'Video call' : 'Voice call',
+    tag: p.tag,
+    requireInteraction: true,
+    renotify: true,
+    icon: '/icon-192.png',
+    badge: '/icon-192.png',
+    timestamp: typeof p.ts === 'number' ? p.ts : Date.now(),
+    data: { url: '/c/' + p.conversation_id, conversation_id: p.conversation_id, call_id: p.call_id },
+  });
+}
+
 async function onPush(p) {
-  if (!p || typeof p.conversation_id !== 'number' || typeof p.tag !== 'string') return;
+  if (!p || typeof p.tag !== 'string') return;
+  // A call's withdraw names only its tag ("call<call_id>").
+  if (p.type === 'withdraw' && p.tag.startsWith('call')) {
+    for (const n of await self.registration.getNotifications({ tag: p.tag })) n.close();
+    return;
+  }
+  if (typeof p.conversation_id !== 'number') return;
+  if (p.type === 'call') return showCall(p);
   if (typeof p.badge === 'number' && self.navigator.setAppBadge) {
     await self.navigator.setAppBadge(p.badge).catch(() => undefined);
   }

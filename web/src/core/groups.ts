@@ -1,3 +1,4 @@
+import { callHistoryText } from './callhistory';
 import { DELETED_TEXT } from './edits';
 import { formatDuration } from './media';
 import type { Conversation, Member, Message, MessageStatus, SystemEvent, User } from './types';
@@ -77,6 +78,8 @@ export function systemText(ev: SystemEvent, me: number, nameOf: (id: number) => 
       return `${who} changed the group name to "${ev.name ?? ''}"`;
     case 'description_changed':
       return ev.description ? `${who} changed the group description` : `${who} removed the group description`;
+    case 'call':
+      return callHistoryText(ev, me);
     default:
       return 'Unsupported message';
   }

@@ -102,6 +102,20 @@ export interface SystemEvent {
   users?: User[];
   name?: string;
   description?: string;
+  /** On `event: "call"`: the call this history line records (docs/protocol.md, "Calls"). */
+  call?: CallRecord;
+}
+
+/** How a call ended, as its history message records it. */
+export type CallOutcome = 'completed' | 'missed' | 'declined' | 'busy' | 'cancelled';
+
+/** The `call` object of a call-history system message. */
+export interface CallRecord {
+  call_id: string;
+  media: 'audio' | 'video';
+  outcome: CallOutcome;
+  /** Talk time (answered to ended); 0 unless completed. */
+  duration_ms: number;
 }
 
 export interface Member {

@@ -34,6 +34,20 @@ import { LocalDb } from './db';
 /** Who may add a user to groups (docs/protocol.md, privacy). */
 export type GroupsAdd = 'everyone' | 'contacts' | 'nobody';
 
+/**
+ * Where call signalling goes (docs/protocol.md, "Calls"): the calls module, which loads
+ * lazily. Until it attaches, its events wait in the client (in order, bounded).
+ */
+export interface CallSink {
+  /** A call_incoming, call_accepted, call_ice or call_ended event. */
+  event(frame: any): void;
+  /** The WebSocket closed: the server ends this device's call ("disconnected"). */
+  connectionLost(): void;
+}
+
+/** Call events held for the calls module before it attached; beyond this the oldest go. */
+const CALL_EVENTS_HELD = 200;
+
 export interface Session {
   token: string;
   user: User;
@@ -123,6 +137,10 @@ export class ParleyClient {
   private quotes = new Map<string, Message | null>();
   private quoteFetches = new Set<string>();
 
+  // ---- calls ----
+  private callSink: CallSink | null = null;
+  private callEvents: any[] = [];
+
   // ---- photos ----
   /** Photos being uploaded (before they become outbox entries), in the order picked. */
   uploads: PhotoUpload[] = [];
@@ -172,6 +190,7 @@ export class ParleyClient {
         this.typing.reset();
         this.subSent = null;
         for (const s of this.typingSenders.values()) s.stop();
+        this.callSink?.connectionLost();
         this.emit();
       },
     });
@@ -356,6 +375,13 @@ export class ParleyClient {
         if (f.conversation && typeof f.conversation.id === 'number' && isGroup(f.conversation) && !f.conversation.left) {
           void this.refreshMembers(f.conversation.id).catch(() => undefined);
         }
+        return;
+      case 'call_incoming':
+      case 'call_accepted':
+      case 'call_ice':
+      case 'call_ended':
+        if (this.callSink) this.callSink.event(f);
+        else if (this.callEvents.push(f) > CALL_EVENTS_HELD) this.callEvents.shift();
         return;
       case 'resync':
         // The server may have lost events for this device (cluster bus): catch up as after
@@ -1188,6 +1214,19 @@ export class ParleyClient {
     this.hideLastSeen = typeof r?.hide_last_seen === 'boolean' ? r.hide_last_seen : hide;
     this.emit();
     this.resubscribe(); // hiding one's own last seen hides everyone else's too
+  }
+
+  // ---------- calls ----------
+
+  /** Connects the calls module; the events that came before it are handed over first. */
+  attachCalls(sink: CallSink): void {
+    this.callSink = sink;
+    for (const f of this.callEvents.splice(0)) sink.event(f);
+  }
+
+  /** Sends a call frame over the WebSocket (rejects with ApiError, "disconnected" when offline). */
+  callRequest<T = any>(frame: Record<string, unknown>): Promise<T> {
+    return this.conn.request<T>(frame);
   }
 
   // ---------- sign out ----------

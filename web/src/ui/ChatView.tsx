@@ -6,13 +6,15 @@ import { messageStatus, pendingStatus } from '../core/status';
 import { lastSeenText } from '../core/presence';
 import { typingText } from '../core/typing';
 import { DELETED_TEXT, canEdit } from '../core/edits';
-import type { FileInfo, ImageInfo, Message, MessageStatus, VideoInfo, VoiceInfo } from '../core/types';
+import type { FileInfo, ImageInfo, Message, MessageStatus, SystemEvent, VideoInfo, VoiceInfo } from '../core/types';
+import { callRecord, missedCall } from '../core/callhistory';
+import { startCall } from './callsEntry';
 import { ACCEPTED_TYPES, VIDEO_TYPES, fileErrorText, fileUploadProblem, formatSize, isPhotoFile, isVideoFile, uploadErrorText, uploadProblem, videoErrorText, videoUploadProblem } from '../core/media';
 import { FileBubble, RecordButton, VideoBubble, VoiceBubble } from './Attachments';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
 import { GroupInfo } from './GroupInfo';
-import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, SearchIcon, SendIcon, StatusIcon } from './icons';
+import { AttachIcon, Avatar, BackIcon, InfoIcon, MenuIcon, PhoneIcon, SearchIcon, SendIcon, StatusIcon, VideoIcon } from './icons';
 import { DeleteDialog, longPress, MessageActions, MessageEditor } from './MessageActions';
 import { useMenu } from './menu';
 import { PhotoBubble, PhotoViewer, UploadBubble } from './Photo';
@@ -42,6 +44,8 @@ interface Row {
   error?: string;
   /** The line a system message shows. */
   system?: string;
+  /** A call-history line: its system event (docs/protocol.md, "Calls"). */
+  callEvent?: SystemEvent;
   /** The stored message (sent messages only). */
   message?: Message;
   deleted?: boolean;
@@ -94,6 +98,12 @@ export function ChatView({
     !direct,
   );
   const presenceLine = direct && peer ? lastSeenText(client.presence.get(peer.id)) : '';
+  // Calls are for direct chats only (docs/protocol.md, "Calls"), and need the connection.
+  const callable = direct && !!peer && !conv.left;
+  const offline = client.connState !== 'online';
+  // On a phone the call buttons take the search button's place in the header; search moves to the menu.
+  const narrow = useNarrow();
+  const searchInMenu = narrow && callable;
   const [menuOpen, setMenuOpen] = useState(false);
   const [dialog, setDialog] = useState<'contact' | 'block' | 'unblock' | null>(null);
   const menuButtonRef = useRef<HTMLButtonElement>(null);
@@ -153,6 +163,7 @@ export function ChatView({
         ts: m.ts,
         seq: m.seq,
         system: ev ? systemText(ev, me, memberName) : 'Unsupported message',
+        callEvent: callRecord(ev) ? ev! : undefined,
       };
     }
     const photo = m.kind === 'image' && m.image ? m.image : undefined;
@@ -428,7 +439,19 @@ export function ChatView({
                   : `${conv.members.length} members`}
           </p>
         </div>
-        <button
+        {callable && (
+          <>
+            <button type="button" class="icon-button" aria-label="Voice call" title="Voice call" disabled={offline}
+              onClick={() => startCall(client, conversationId, peer!.id, 'audio')}>
+              <PhoneIcon />
+            </button>
+            <button type="button" class="icon-button" aria-label="Video call" title="Video call" disabled={offline}
+              onClick={() => startCall(client, conversationId, peer!.id, 'video')}>
+              <VideoIcon />
+            </button>
+          </>
+        )}
+        {!searchInMenu && <button
           type="button"
           class="icon-button"
           aria-label="Search in chat"
@@ -438,7 +461,7 @@ export function ChatView({
           onClick={() => (panel?.type === 'search' ? closePanel() : setPanel({ type: 'search' }))}
         >
           <SearchIcon />
-        </button>
+        </button>}
         {!conv.left && (
           <div class="menu-wrap">
             <button
@@ -455,6 +478,13 @@ export function ChatView({
             </button>
             {menuOpen && (
               <ul class="menu" id="chat-menu" role="menu" aria-label="Chat menu" ref={menuRef} onKeyDown={menuKey}>
+                {searchInMenu && (
+                  <li role="none">
+                    <button type="button" role="menuitem" tabIndex={-1} onClick={() => { setMenuOpen(false); setPanel({ type: 'search' }); }}>
+                      Search in chat
+                    </button>
+                  </li>
+                )}
                 <ChatStateItems client={client} conv={conv} onDone={() => setMenuOpen(false)} />
                 {muted ? (
                   <li role="none">
@@ -528,6 +558,27 @@ export function ChatView({
               {hiddenAbove + i === firstUnread && <UnreadDivider count={unreadCount} />}
             </>
           );
+          if (r.callEvent) {
+            const media = callRecord(r.callEvent)!.media;
+            return (
+              <Fragment key={r.key}>
+                {day}
+                <div class={`msg system call-line${missedCall(r.callEvent, me) ? ' missed' : ''}`} data-seq={r.seq}>
+                  <span class="system-text">
+                    {media === 'video' ? <VideoIcon size={16} /> : <PhoneIcon size={16} />}
+                    <span class="call-line-text" id={`call-line-${r.seq}`}>{r.system}</span>
+                    <span class="call-line-time">{clockTime(r.ts)}</span>
+                  </span>
+                  {callable && (
+                    <button type="button" class="text-button small" onClick={() => startCall(client, conversationId, peer!.id, media)}
+                      aria-describedby={`call-line-${r.seq}`}>
+                      {r.callEvent.actor_id === me ? 'Call again' : 'Call back'}
+                    </button>
+                  )}
+                </div>
+              </Fragment>
+            );
+          }
           if (r.system !== undefined) {
             return (
               <Fragment key={r.key}>
@@ -846,4 +897,17 @@ export function ChatView({
     )}
     </div>
   );
+}
+
+/** True while the window is phone-sized (the layout's breakpoint). */
+function useNarrow(): boolean {
+  const query = '(max-width: 720px)';
+  const [narrow, setNarrow] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const m = window.matchMedia(query);
+    const on = () => setNarrow(m.matches);
+    m.addEventListener('change', on);
+    return () => m.removeEventListener('change', on);
+  }, []);
+  return narrow;
 }

@@ -12,6 +12,7 @@ import { MessageSearch } from './MessageSearch';
 import { Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
 import { Settings } from './Settings';
+import { CallHost } from './callsEntry';
 
 function routeConversation(): number | null {
   const m = /^\/c\/(\d+)\/?$/.exec(location.pathname);
@@ -270,6 +271,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
         )}
       </main>
       {shortcutsOpen && <ShortcutsDialog onClose={() => setShortcutsOpen(false)} />}
+      {client && <CallHost client={client} />}
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { DeleteAccountDialog } from './DeleteAccount';
 import { NotificationSettings } from './NotificationSettings';
 import { Avatar, BackIcon } from './icons';
 import { loadTheme, saveTheme, type Theme } from './theme';
+import { relayOnly, setRelayOnly } from '../platform/callprefs';
 
 function errorText(err: unknown): string {
   if (err instanceof ApiError && err.code === 'network') return 'You are offline. Try again when the connection returns.';
@@ -31,6 +32,7 @@ export function Settings({
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const [theme, setTheme] = useState<Theme>(loadTheme);
+  const [relay, setRelay] = useState(() => relayOnly(client.session.user.id));
   /** The switch's new position while the change is being saved. */
   const [hidePending, setHidePending] = useState<boolean | undefined>(undefined);
   const [editing, setEditing] = useState<User | null>(null);
@@ -190,6 +192,22 @@ export function Settings({
               <option value="nobody">Nobody</option>
             </select>
           </label>
+          <label class="switch-row">
+            <input
+              type="checkbox"
+              role="switch"
+              checked={relay}
+              aria-describedby="relay-calls-help"
+              onChange={(e) => {
+                setRelayOnly(client.session.user.id, e.currentTarget.checked);
+                setRelay(e.currentTarget.checked);
+              }}
+            />
+            <span>Protect IP address in calls</span>
+          </label>
+          <p id="relay-calls-help" class="muted small-pad">
+            Calls on this device go through Parley's server, so the other person can't see your IP address. Call quality may be lower.
+          </p>
         </section>
         <section class="panel-section" aria-labelledby="contacts-title">
           <h3 class="section-title" id="contacts-title">

@@ -157,3 +157,23 @@ export function SearchIcon() {
     </svg>
   );
 }
+
+export function PhoneIcon({ size = 22 }: { size?: number }) {
+  return (
+    <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true">
+      <path
+        d="M6.6 10.8a15.1 15.1 0 006.6 6.6l2.2-2.2c.3-.3.7-.4 1-.2 1.1.4 2.3.6 3.6.6.6 0 1 .4 1 1V20c0 .6-.4 1-1 1A17 17 0 013 4c0-.6.4-1 1-1h3.5c.6 0 1 .4 1 1 0 1.3.2 2.5.6 3.6.1.3 0 .7-.2 1z"
+        fill="currentColor"
+      />
+    </svg>
+  );
+}
+
+export function VideoIcon({ size = 22 }: { size?: number }) {
+  return (
+    <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true">
+      <rect x="2.5" y="6" width="13" height="12" rx="2" fill="currentColor" />
+      <path d="M16.5 10.5l5-3v9l-5-3z" fill="currentColor" />
+    </svg>
+  );
+}
