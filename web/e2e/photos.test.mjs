@@ -127,6 +127,42 @@ describe('photos', () => {
     await bob.context.close();
   });
 
+  it('a photo whose upload the network cuts off is sent again and arrives', async () => {
+    const photo = join(dir, 'flaky.png');
+    execFileSync('vips', ['black', photo, '200', '150']);
+    const carol = await newUser();
+    const dave = await newUser();
+    await register(carol.page, 'carol', 'Carol');
+    await register(dave.page, 'dave', 'Dave');
+    await carol.page.getByLabel('Start a chat with username').fill('dave');
+    await carol.page.getByRole('button', { name: 'Chat', exact: true }).click();
+    await carol.page.locator('#chat-title').waitFor();
+
+    // The first upload request dies on the network (as on a train going into a tunnel);
+    // the ones after it go through.
+    let attempts = 0;
+    await carol.page.route(/\/api\/v1\/media(\?.*)?$/, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      attempts += 1;
+      if (attempts === 1) return route.abort('connectionreset');
+      return route.continue();
+    });
+    await carol.page.getByLabel(/^Message /).fill('through the tunnel');
+    const chooser = carol.page.waitForEvent('filechooser');
+    await carol.page.getByRole('button', { name: 'Attach photo' }).click();
+    await (await chooser).setFiles(photo);
+    await carol.page.locator('.msg.out .photo[data-media-id]').waitFor({ timeout: 30_000 });
+    await eventually(async () => (await carol.page.locator('.msg.out').last().getAttribute('data-status')) !== 'sending', { message: 'the photo to be sent', timeout: 30_000 });
+    assert.equal(attempts, 2, 'one upload cut off, one more that went through');
+
+    const row = dave.page.locator('.chat-row', { hasText: 'Carol' });
+    await row.waitFor();
+    await row.click();
+    await dave.page.locator('.msg.in', { hasText: 'through the tunnel' }).locator('.photo').waitFor();
+    await carol.context.close();
+    await dave.context.close();
+  });
+
   it('ran all of the above without a Content-Security-Policy violation', () => {
     assertNoCspViolations(assert);
   });

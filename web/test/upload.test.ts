@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../src/core/types';
 import { UPLOAD_ATTEMPTS, uploadRetryDelayMs, uploadRetryable } from '../src/platform/api';
 
-describe('photo upload retries', () => {
+describe('upload retries', () => {
   it('sends again only what the server refused for now', () => {
     expect(uploadRetryable(new ApiError('rate_limited', 'slow down', 429, 1000))).toBe(true);
     expect(uploadRetryable(new ApiError('unavailable', 'queue full', 503))).toBe(true);
     expect(uploadRetryable(new ApiError('unsupported_media', 'not an image', 415))).toBe(false);
     expect(uploadRetryable(new ApiError('image_too_large', 'too big', 422))).toBe(false);
     expect(uploadRetryable(new ApiError('payload_too_large', 'too big', 413))).toBe(false);
-    expect(uploadRetryable(new ApiError('network', 'offline'))).toBe(false);
+    // Cut off by the network: sent again (an unused upload is collected by the server).
+    expect(uploadRetryable(new ApiError('network', 'offline'))).toBe(true);
+    expect(uploadRetryable(new ApiError('forbidden', 'origin', 403))).toBe(false);
+    expect(uploadRetryable(new ApiError('unauthenticated', 'logged out', 401))).toBe(false);
   });
 
   it("waits about the server's Retry-After, else backs off, never beyond 30 s", () => {

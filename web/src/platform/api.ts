@@ -41,8 +41,12 @@ export async function http<T>(method: string, path: string, body?: unknown, toke
  * Uploads a file as the raw request body (POST API + path), reporting progress. Resolves
  * with the JSON answer; failures become ApiError like http(). An upload refused for now
  * (429 `rate_limited`: too many of this user's uploads in progress or per minute; 503: the
- * processing queue is full) is sent again after the server's Retry-After, at most
- * `UPLOAD_ATTEMPTS` times in all, so a user who drops ten photos at once sees them all go.
+ * processing queue is full) is sent again after the server's Retry-After, and one cut off
+ * by the network (a flaky connection, a server restart) after a growing delay, at most
+ * `UPLOAD_ATTEMPTS` times in all, so a user who drops ten photos at once on a bad
+ * connection sees them all go. Sending the bytes again is harmless: an upload is not a
+ * message (nothing is shown until the message that uses it is sent), identical bytes share
+ * storage on the server, and an upload no message uses is collected.
  */
 export async function uploadFile<T>(path: string, file: Blob, token: string, onProgress: (loaded: number, total: number) => void, contentType = 'application/octet-stream'): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -58,9 +62,9 @@ export async function uploadFile<T>(path: string, file: Blob, token: string, onP
 
 export const UPLOAD_ATTEMPTS = 8;
 
-/** Whether a failed upload is worth sending again unchanged. */
+/** Whether a failed upload is worth sending again unchanged: refused for now, or cut off. */
 export function uploadRetryable(e: ApiError): boolean {
-  return e.status === 429 || e.status === 503;
+  return e.status === 429 || e.status === 503 || e.code === 'network';
 }
 
 /** How long to wait before attempt `attempt + 1`: the server's Retry-After, else 1 s doubling; capped at 30 s. */
