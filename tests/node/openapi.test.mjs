@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { startServer } from './lib/server.mjs';
-import { cid, passwordFor } from './lib/client.mjs';
+import { cid, connect, passwordFor, sleep, T } from './lib/client.mjs';
 import { makeImage, tempDir } from './lib/images.mjs';
+import { ftypBox, makeVideo } from './lib/videos.mjs';
 import { oggOpus, waveform } from './lib/voice.mjs';
 import {
   METHODS, loadContract, loadDocument, normalizeRoute, protocolTable, request, upgrade,
@@ -130,6 +131,9 @@ test('accounts, sessions, users and the operational routes answer as documented'
   await call(server, login, { raw: '{"username":"\\ud800","password":"x"}', contentType: 'application/json', expect: 400 });
 
   await call(server, 'GET /api/v1/me', { token: alice.token, expect: 200 });
+  // A server without STUN or TURN hands out an empty list.
+  const noIce = await call(server, 'GET /api/v1/calls/ice-servers', { token: alice.token, expect: 200 });
+  assert.deepEqual(noIce.body, { ice_servers: [], ttl_s: 3600 });
   await call(server, 'GET /api/v1/me', { expect: 401 });
   await call(server, 'GET /api/v1/me', { token: 'x'.repeat(43), expect: 401 });
   const sessions = await call(server, 'GET /api/v1/sessions', { token: alice.token, expect: 200 });
@@ -349,8 +353,11 @@ test('conversations, messages, groups and the social routes answer as documented
   await call(server, 'POST /api/v1/register', { body: { username: 'dave', display_name: 'D', password: 'another-pass-1' }, expect: 409 });
 });
 
-test('uploads, downloads, signed links and the export answer as documented', async (t) => {
-  const server = await startServer(t, { args: ['--media-max-file-bytes', '4096', '--max-upload-bytes', '262144'] });
+test('uploads, downloads, signed links, the media view and the export answer as documented', async (t) => {
+  const server = await startServer(t, {
+    args: ['--media-max-file-bytes', '4096', '--max-upload-bytes', '262144', '--video-max-bytes', '65536',
+      '--video-max-long-side', '100', '--video-max-short-side', '80'],
+  });
   const dir = tempDir(t);
   const alice = await registerUser(server, 'alice');
   const bob = await registerUser(server, 'bob');
@@ -365,9 +372,26 @@ test('uploads, downloads, signed links and the export answer as documented', asy
   const doc = (await call(server, upload, { token: A, query: { kind: 'file', name: 'notes 1.txt' }, raw: 'some notes', contentType: 'text/plain', expect: 201 })).body.media;
   assert.equal(doc.kind, 'file');
   const voice = (await call(server, upload, { token: A, query: { kind: 'voice' }, raw: oggOpus(1000), expect: 201 })).body.media;
+  // A tiny real video (H.264 and AAC in MP4, 64x48, half a second), remuxed with a poster.
+  const clip = fs.readFileSync(makeVideo(dir, 'clip.mp4'));
+  const video = (await call(server, upload, { token: A, query: { kind: 'video' }, raw: clip, contentType: 'video/mp4', expect: 201 })).body.media;
+  assert.equal(video.kind, 'video');
+  assert.equal(video.mime, 'video/mp4');
+  assert.deepEqual([video.width, video.height], [64, 48]);
+  assert.ok(video.duration_ms >= 300 && video.duration_ms <= 800, `duration_ms ${video.duration_ms}`);
+  assert.equal(video.poster.mime, 'image/jpeg');
   await call(server, upload, { token: A, raw: Buffer.from('not an image at all'), expect: 415 });
   await call(server, upload, { token: A, raw: Buffer.concat([png.subarray(0, 40), Buffer.alloc(200)]), expect: 422 });
-  await call(server, upload, { token: A, query: { kind: 'video' }, raw: png, expect: 400 });
+  const notVideo = await call(server, upload, { token: A, query: { kind: 'video' }, raw: png, expect: 415 });
+  assert.equal(notVideo.body.error.code, 'unsupported_media');
+  const truncated = await call(server, upload, { token: A, query: { kind: 'video' }, raw: Buffer.concat([ftypBox(), Buffer.alloc(300, 7)]), expect: 422 });
+  assert.equal(truncated.body.error.code, 'corrupt_media');
+  const wide = fs.readFileSync(makeVideo(dir, 'wide.mp4', { size: '128x64', audio: false }));
+  const tooLarge = await call(server, upload, { token: A, query: { kind: 'video' }, raw: wide, expect: 422 });
+  assert.equal(tooLarge.body.error.code, 'video_too_large');
+  await call(server, upload, { token: A, query: { kind: 'video' }, raw: Buffer.concat([ftypBox(), Buffer.alloc(70000)]), expect: 413 });
+  await call(server, upload, { token: A, query: { kind: 'video', name: 'x.mp4' }, raw: clip, expect: 400 });
+  await call(server, upload, { token: A, query: { kind: 'movie' }, raw: clip, expect: 400 });
   await call(server, upload, { token: A, query: { name: 'x.png' }, raw: png, expect: 400 });
   await call(server, upload, { token: A, raw: Buffer.alloc(0), expect: 400 });
   await call(server, upload, { token: A, query: { kind: 'file', name: 'big.bin' }, raw: Buffer.alloc(5000, 1), expect: 413 });
@@ -377,6 +401,10 @@ test('uploads, downloads, signed links and the export answer as documented', asy
   // Messages carrying each kind.
   await call(server, send, { token: A, params: inDirect, body: { client_id: cid(), media_id: photo.media_id, text: 'look' }, expect: 200 });
   await call(server, send, { token: A, params: inDirect, body: { client_id: cid(), media_id: doc.media_id }, expect: 200 });
+  const videoMsg = (await call(server, send, { token: A, params: inDirect, body: { client_id: cid(), media_id: video.media_id, text: 'the view' }, expect: 200 })).body.message;
+  assert.equal(videoMsg.kind, 'video');
+  const { kind: _videoKind, ...videoObject } = video;
+  assert.deepEqual(videoMsg.video, videoObject, 'the message carries the upload\'s video object');
   const voiceMsg = (await call(server, send, { token: A, params: inDirect, body: { client_id: cid(), media_id: voice.media_id, duration_ms: 1000, waveform: waveform() }, expect: 200 })).body.message;
   await call(server, send, { token: A, params: inDirect, body: { client_id: cid(), media_id: '0'.repeat(32), text: 'x' }, expect: 404 });
   const played = 'POST /api/v1/conversations/{conversation_id}/messages/{seq}/played';
@@ -385,7 +413,33 @@ test('uploads, downloads, signed links and the export answer as documented', asy
   await call(server, played, { token: bob.token, params: { ...inDirect, seq: 99 }, expect: 404 });
   await call(server, 'GET /api/v1/conversations/{conversation_id}/messages/{seq}/receipts', { token: A, params: { ...inDirect, seq: voiceMsg.seq }, expect: 200 });
   const page = await call(server, 'GET /api/v1/conversations/{conversation_id}/messages', { token: bob.token, params: inDirect, expect: 200 });
-  assert.deepEqual(page.body.messages.map((m) => m.kind).sort(), ['file', 'image', 'voice']);
+  assert.deepEqual(page.body.messages.map((m) => m.kind).sort(), ['file', 'image', 'video', 'voice']);
+
+  // The chat's media, links and docs.
+  await call(server, send, { token: bob.token, params: inDirect, body: { client_id: cid(), text: 'see HTTPS://example.com/x' }, expect: 200 });
+  const view = 'GET /api/v1/conversations/{conversation_id}/media';
+  const media = await call(server, view, { token: bob.token, params: inDirect, expect: 200 });
+  assert.deepEqual(media.body.messages.map((m) => m.kind), ['video', 'image'], 'photos and videos, newest first');
+  assert.equal(media.body.has_more, false);
+  const older = await call(server, view, { token: bob.token, params: inDirect, query: { category: 'media', limit: 1 }, expect: 200 });
+  assert.deepEqual([older.body.messages.map((m) => m.kind), older.body.has_more], [['video'], true]);
+  const oldest = await call(server, view, { token: bob.token, params: inDirect, query: { before: older.body.messages[0].seq }, expect: 200 });
+  assert.deepEqual(oldest.body.messages.map((m) => m.kind), ['image']);
+  const docs = await call(server, view, { token: A, params: inDirect, query: { category: 'docs' }, expect: 200 });
+  assert.deepEqual(docs.body.messages.map((m) => m.kind), ['file']);
+  const voices = await call(server, view, { token: A, params: inDirect, query: { category: 'voice' }, expect: 200 });
+  assert.deepEqual(voices.body.messages.map((m) => m.seq), [voiceMsg.seq]);
+  const links = await call(server, view, { token: A, params: inDirect, query: { category: 'links' }, expect: 200 });
+  assert.deepEqual(links.body.messages.map((m) => m.text), ['see HTTPS://example.com/x']);
+  await call(server, view, { token: A, params: inDirect, query: { category: 'photos' }, expect: 400 });
+  await call(server, view, { token: A, params: inDirect, query: { before: 0 }, expect: 400 });
+  await call(server, view, { token: A, params: inDirect, query: { limit: 201 }, expect: 400 });
+  await call(server, view, { token: A, params: inDirect, query: { limit: 'ten' }, expect: 400 });
+  await call(server, view, { token: A, params: { conversation_id: 999999 }, expect: 404 });
+  await call(server, view, { token: A, params: { conversation_id: 'abc' }, expect: 404 });
+  await call(server, view, { params: inDirect, expect: 401 });
+  const stranger = await registerUser(server, 'carol');
+  await call(server, view, { token: stranger.token, params: inDirect, expect: 404 });
 
   // Metadata and bytes by token.
   const meta = 'GET /api/v1/media/{media_id}';
@@ -405,7 +459,34 @@ test('uploads, downloads, signed links and the export answer as documented', asy
   const thumb = 'GET /api/v1/media/{media_id}/thumbnail';
   await call(server, thumb, { token: bob.token, params: { media_id: photo.media_id }, expect: 200 });
   await call(server, thumb, { token: bob.token, params: { media_id: doc.media_id }, expect: 404 });
+  await call(server, thumb, { token: bob.token, params: { media_id: video.media_id }, expect: 404 });
   await call(server, full, { params: { media_id: photo.media_id }, expect: 401 });
+
+  // A video: its metadata with a poster link, the remuxed bytes and the poster.
+  const videoMeta = (await call(server, meta, { token: bob.token, params: { media_id: video.media_id }, expect: 200 })).body;
+  assert.equal(videoMeta.media.kind, 'video');
+  assert.equal(videoMeta.links.thumbnail, undefined);
+  assert.ok(videoMeta.links.poster, 'a poster link');
+  assert.equal(photoMeta.links.poster, undefined);
+  const videoBytes = await call(server, full, { token: bob.token, params: { media_id: video.media_id }, expect: 200 });
+  assert.equal(videoBytes.headers['content-type'], 'video/mp4');
+  assert.equal(videoBytes.headers['content-disposition'], "attachment; filename*=UTF-8''video.mp4");
+  assert.equal(videoBytes.bytes.length, video.size);
+  const seek = await call(server, full, { token: bob.token, params: { media_id: video.media_id }, headers: { range: 'bytes=100-' }, expect: 206 });
+  assert.equal(seek.headers['content-range'], `bytes 100-${video.size - 1}/${video.size}`);
+  const poster = 'GET /api/v1/media/{media_id}/poster';
+  const frame = await call(server, poster, { token: bob.token, params: { media_id: video.media_id }, expect: 200 });
+  assert.equal(frame.headers['content-type'], 'image/jpeg');
+  assert.equal(frame.headers['content-disposition'], undefined);
+  assert.equal(frame.bytes.length, video.poster.size);
+  assert.deepEqual([...frame.bytes.subarray(0, 2)], [0xff, 0xd8]);
+  await call(server, poster, { token: bob.token, params: { media_id: video.media_id }, headers: { range: 'bytes=0-9' }, expect: 206 });
+  await call(server, poster, { token: bob.token, params: { media_id: video.media_id }, headers: { range: 'bytes=999999-' }, expect: 416 });
+  await call(server, poster, { token: bob.token, params: { media_id: video.media_id }, headers: { 'if-none-match': frame.headers.etag }, expect: 304 });
+  await call(server, poster, { token: bob.token, params: { media_id: photo.media_id }, expect: 404 });
+  await call(server, poster, { token: stranger.token, params: { media_id: video.media_id }, expect: 404 });
+  await call(server, poster, { token: bob.token, params: { media_id: 'nothex' }, expect: 404 });
+  await call(server, poster, { params: { media_id: video.media_id }, expect: 401 });
 
   // Bytes by signed link.
   const signed = 'GET /media/{media_id}/{variant}';
@@ -419,6 +500,20 @@ test('uploads, downloads, signed links and the export answer as documented', asy
   await call(server, signed, { params: { media_id: mediaId, variant }, query: q, headers: { 'if-none-match': etag }, expect: 304 });
   await call(server, signed, { params: { media_id: mediaId, variant }, query: { ...q, s: '0'.repeat(64) }, expect: 403 });
   await call(server, signed, { params: { media_id: mediaId, variant: 'original' }, query: q, expect: 404 });
+  // A video's signed poster and full links; a photo has no poster, a video no thumbnail.
+  const posterLink = new URL(videoMeta.links.poster, server.url);
+  const [, , videoId, posterVariant] = posterLink.pathname.split('/');
+  assert.deepEqual([videoId, posterVariant], [video.media_id, 'poster']);
+  const pq = Object.fromEntries(posterLink.searchParams);
+  const signedPoster = await call(server, signed, { params: { media_id: videoId, variant: 'poster' }, query: pq, expect: 200 });
+  assert.ok(signedPoster.bytes.equals(frame.bytes), 'the same poster as by token');
+  await call(server, signed, { params: { media_id: videoId, variant: 'poster' }, query: pq, headers: { range: 'bytes=-5' }, expect: 206 });
+  await call(server, signed, { params: { media_id: videoId, variant: 'poster' }, query: { ...pq, s: '0'.repeat(64) }, expect: 403 });
+  // The signature covers the variant: the poster's link does not open the thumbnail.
+  await call(server, signed, { params: { media_id: videoId, variant: 'thumbnail' }, query: pq, expect: 403 });
+  const fullLink = new URL(videoMeta.links.full, server.url);
+  const signedFull = await call(server, signed, { params: { media_id: videoId, variant: 'full' }, query: Object.fromEntries(fullLink.searchParams), expect: 200 });
+  assert.ok(signedFull.bytes.equals(videoBytes.bytes), 'the same video as by token');
 
   // The export.
   const exported = await call(server, 'GET /api/v1/me/export', { token: A, expect: 200 });
@@ -455,6 +550,84 @@ test('the admin API answers as documented', async (t) => {
   await call(server, 'DELETE /admin/v1/users/{username}', { token: admin, params: { username: 'bob' }, expect: 200 });
   await call(server, 'DELETE /admin/v1/users/{username}', { token: admin, params: { username: 'bob' }, expect: 404 });
   await call(server, 'POST /admin/v1/users/{username}/disable', { token: admin, params: { username: 'alice' }, headers: { origin: 'https://evil.example' }, expect: 403 });
+});
+
+const OFFER = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n';
+const ANSWER = 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n';
+
+test('calls: the call record, its history message and the ICE servers answer as documented', async (t) => {
+  const dir = tempDir(t);
+  const secretFile = path.join(dir, 'turn.secret');
+  fs.writeFileSync(secretFile, 'shared-with-the-turn-server\n');
+  const server = await startServer(t, {
+    args: ['--stun-urls', 'stun:stun.example.com:3478', '--turn-urls', 'turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349',
+      '--turn-secret-file', secretFile, '--turn-ttl-s', '600'],
+  });
+  const alice = await registerUser(server, 'alice');
+  const bob = await registerUser(server, 'bob');
+  const carol = await registerUser(server, 'carol');
+  const ice = 'GET /api/v1/calls/ice-servers';
+  const servers = (await call(server, ice, { token: alice.token, expect: 200 })).body;
+  assert.equal(servers.ttl_s, 600);
+  assert.deepEqual(servers.ice_servers[0], { urls: ['stun:stun.example.com:3478'] });
+  assert.deepEqual(servers.ice_servers[1].urls, ['turn:turn.example.com:3478?transport=udp', 'turns:turn.example.com:5349']);
+  assert.equal(servers.ice_servers[1].username.split(':')[1], String(alice.user.id));
+  await call(server, ice, { expect: 401 });
+  await call(server, ice, { token: 'x'.repeat(43), expect: 401 });
+
+  // A video call, rung, answered and hung up over the WebSocket; its record over HTTP.
+  const direct = (await call(server, 'POST /api/v1/conversations', { token: alice.token, body: { peer_username: 'bob' }, expect: 201 })).body.conversation;
+  const ac = await connect(t, server, alice.token);
+  const bc = await connect(t, server, bob.token);
+  const started = (await ac.call({ type: 'call_start', conversation_id: direct.id, media: 'video', sdp: OFFER }, 'call')).call;
+  const one = 'GET /api/v1/calls/{call_id}';
+  const ringing = await call(server, one, { token: bob.token, params: { call_id: started.call_id }, expect: 200 });
+  assert.deepEqual(ringing.body.call, started, 'the callee sees the ringing call as the caller does');
+  assert.equal(ringing.body.call.state, 'ringing');
+  await bc.event('call_incoming', (f) => f.call.call_id === started.call_id);
+  await bc.call({ type: 'call_accept', call_id: started.call_id, sdp: ANSWER }, 'call');
+  const active = await call(server, one, { token: alice.token, params: { call_id: started.call_id }, expect: 200 });
+  assert.equal(active.body.call.state, 'active');
+  assert.equal(active.body.call.end_reason, null);
+  await ac.call({ type: 'call_hangup', call_id: started.call_id }, 'call');
+  const ended = await call(server, one, { token: bob.token, params: { call_id: started.call_id }, expect: 200 });
+  assert.deepEqual([ended.body.call.state, ended.body.call.end_reason], ['ended', 'completed']);
+  // Hanging up an ended call is `conflict`, carrying the call as it is now (WebSocket only:
+  // the same error object as over HTTP, with `call` matching the document's Call).
+  const again = await ac.request({ type: 'call_hangup', call_id: started.call_id });
+  assert.equal(again.code, 'conflict');
+  const asError = contract.validator('#/components/schemas/Error');
+  assert.ok(asError({ error: { code: again.code, message: again.message, call: again.call } }), JSON.stringify(asError.errors));
+  assert.deepEqual(again.call, ended.body.call);
+  // Only the two parties see it; anything else is not found.
+  await call(server, one, { token: carol.token, params: { call_id: started.call_id }, expect: 404 });
+  await call(server, one, { token: alice.token, params: { call_id: 'f'.repeat(32) }, expect: 404 });
+  await call(server, one, { token: alice.token, params: { call_id: 'zzz' }, expect: 404 });
+  await call(server, one, { token: alice.token, params: { call_id: started.call_id.toUpperCase() }, expect: 404 });
+  await call(server, one, { params: { call_id: started.call_id }, expect: 401 });
+
+  // The history message, a system message with `event` `call` (checked against the document
+  // by the history answer); a second call, declined, leaves its own.
+  const second = (await ac.call({ type: 'call_start', conversation_id: direct.id, media: 'audio', sdp: OFFER }, 'call')).call;
+  await bc.event('call_incoming', (f) => f.call.call_id === second.call_id);
+  const declined = (await bc.call({ type: 'call_decline', call_id: second.call_id }, 'call')).call;
+  assert.deepEqual([declined.state, declined.end_reason], ['ended', 'declined']);
+  const hist = 'GET /api/v1/conversations/{conversation_id}/messages';
+  let calls = [];
+  for (const deadline = Date.now() + T(10000); calls.length < 2 && Date.now() < deadline; await sleep(50)) {
+    const page = await call(server, hist, { token: bob.token, params: { conversation_id: direct.id }, query: { after: 0 }, expect: 200 });
+    calls = page.body.messages.filter((m) => m.kind === 'system' && m.system.event === 'call');
+  }
+  assert.deepEqual(calls.map((m) => [m.sender_id, m.system.actor_id, m.system.call.call_id, m.system.call.media, m.system.call.outcome]), [
+    [alice.user.id, alice.user.id, started.call_id, 'video', 'completed'],
+    [alice.user.id, alice.user.id, second.call_id, 'audio', 'declined'],
+  ]);
+  assert.equal(calls[0].system.call.duration_ms, ended.body.call.ended_at - ended.body.call.answered_at);
+  assert.equal(calls[1].system.call.duration_ms, 0);
+  // They are in the chat list's last message and in sync too.
+  const listed = await call(server, 'GET /api/v1/conversations/{conversation_id}', { token: bob.token, params: { conversation_id: direct.id }, expect: 200 });
+  assert.equal(listed.body.conversation.last_message.system.call.call_id, second.call_id);
+  await call(server, 'GET /api/v1/sync', { token: bob.token, expect: 200 });
 });
 
 test('limits answer as documented: rate limits with Retry-After, push off, addresses not allowed', async (t) => {
@@ -499,7 +672,7 @@ test('a documented path answers every method the document does not list with 405
   const alice = await registerUser(server, 'alice');
   const admin = fs.readFileSync(path.join(server.dataDir, 'admin.token'), 'utf8').trim();
   const sample = { conversation_id: 1, seq: 1, user_id: 1, session_id: 1, subscription_id: 1, username: 'alice',
-    media_id: 'a'.repeat(32), variant: 'full', path: 'index.html' };
+    media_id: 'a'.repeat(32), variant: 'full', path: 'index.html', call_id: 'a'.repeat(32) };
   const validate = contract.validator('#/components/responses/MethodNotAllowed/content/application~1json/schema');
   const wrong = [];
   for (const [template, item] of Object.entries(contract.spec.paths)) {

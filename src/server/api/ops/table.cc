@@ -43,6 +43,7 @@ const std::vector<std::string_view>& raw_routes() {
       "GET /api/v1/media/{media_id}",
       "GET /api/v1/media/{media_id}/full",
       "GET /api/v1/media/{media_id}/thumbnail",
+      "GET /api/v1/media/{media_id}/poster",
       "GET /media/{media_id}/{variant}",
       "GET /api/v1/me/export",
       "GET /admin/v1/stats",
