@@ -191,15 +191,9 @@ Result<Page<MessageRecord>> SqliteStore::conversation_media(int64_t user_id, con
     PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare(sql));
     stmt.bind_all(user_id, query.conversation_id, low, high, before, static_cast<int64_t>(query.limit) + 1);
     Page<MessageRecord> page;
-    for (;;) {
-      PARLEY_STORE_ASSIGN(bool row, stmt.step());
-      if (!row) break;
-      if (static_cast<int>(page.items.size()) == query.limit) {
-        page.has_more = true;
-        break;
-      }
-      page.items.push_back(read_message(stmt, 0, kMessageColumns));
-    }
+    PARLEY_STORE_ASSIGN(page.has_more,
+                        collect_page(stmt, query.limit, page.items,
+                                     [](const Stmt& row) { return read_message(row, 0, kMessageColumns); }));
     std::vector<MessageRecord*> all;
     for (MessageRecord& m : page.items) all.push_back(&m);
     PARLEY_STORE_TRY(load_reactions(db, user_id, all));
