@@ -297,6 +297,11 @@ test('the gateway hook gets Matrix-style notifications; rejected keys are remove
     assert.equal(res.body.subscription.pushkey, pushkey);
   }
   await httpSend(server, alice.token, ab.id, cid(), 'to the app');
+  // One request per device, sent independently: the removal of the rejected key says nothing
+  // about whether the good key's request has arrived yet, so wait for both.
+  const forKey = (key) => (r) => JSON.parse(r.body.toString()).notification.devices.some((d) => d.pushkey === key);
+  await gateway.waitFor('/_matrix/push/v1/notify', forKey('good-key'));
+  await gateway.waitFor('/_matrix/push/v1/notify', forKey('dead-key'));
   await waitMetric(server, 'parley_push_subscriptions_removed_total', 1);
   const notes = gateway.to('/_matrix/push/v1/notify').map((r) => JSON.parse(r.body.toString()).notification);
   assert.equal(notes.length, 2);

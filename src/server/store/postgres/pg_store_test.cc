@@ -169,7 +169,9 @@ TEST_F(PgStoreTest, TwoStoresWritingOneDatabaseKeepSeqVersionAndCursorContracts)
   ASSERT_EQ(messages.size(), 2u * kPerWriter);
   for (size_t i = 0; i < messages.size(); ++i) {
     EXPECT_EQ(messages[i].seq, static_cast<int64_t>(i + 1));
-    if (i > 0) EXPECT_GT(messages[i].version, messages[i - 1].version) << "versions in seq order";
+    if (i > 0) {
+      EXPECT_GT(messages[i].version, messages[i - 1].version) << "versions in seq order";
+    }
   }
   // A resend through the other store is recognised.
   auto again = in_txn(*b, [&](WriteTxn& t) {

@@ -30,15 +30,8 @@ Error bad_limit() { return Error::make(Errc::kInvalidArgument, "limit must be at
 Result<Page<ConversationRecord>> conversation_page(Conn& db, Stmt& stmt, int limit,
                                                    int64_t viewer_id) {
   Page<ConversationRecord> page;
-  for (;;) {
-    PARLEY_PG_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.has_more = true;
-      break;
-    }
-    page.items.push_back(read_conversation(stmt));
-  }
+  PARLEY_PG_ASSIGN(page.has_more, collect_page(stmt, limit, page.items,
+                                               [](const Stmt& row) { return read_conversation(row); }));
   PARLEY_PG_TRY(load_details(db, page.items, viewer_id));
   return page;
 }
@@ -160,18 +153,10 @@ Result<Page<MessageRecord>> PgStore::history(int64_t user_id, const HistoryQuery
     stmt.bind_all(user_id, query.conversation_id, after, high, before,
                   static_cast<int64_t>(query.limit) + 1);
     Page<MessageRecord> page;
-    for (;;) {
-      PARLEY_PG_ASSIGN(bool row, stmt.step());
-      if (!row) break;
-      if (static_cast<int>(page.items.size()) == query.limit) {
-        page.has_more = true;
-        break;
-      }
-      page.items.push_back(read_message(stmt, 0, kMessageColumns));
-    }
-    std::vector<MessageRecord*> all;
-    for (MessageRecord& m : page.items) all.push_back(&m);
-    PARLEY_PG_TRY(load_reactions(db, user_id, all));
+    PARLEY_PG_ASSIGN(page.has_more, collect_page(stmt, query.limit, page.items, [](const Stmt& row) {
+                       return read_message(row, 0, kMessageColumns);
+                     }));
+    PARLEY_PG_TRY(load_reactions(db, user_id, page.items));
     return page;
   });
 }
@@ -211,18 +196,10 @@ Result<Page<MessageRecord>> PgStore::conversation_media(int64_t user_id, const M
     PARLEY_PG_ASSIGN(Stmt stmt, db.prepare(sql));
     stmt.bind_all(user_id, query.conversation_id, low, high, before, static_cast<int64_t>(query.limit) + 1);
     Page<MessageRecord> page;
-    for (;;) {
-      PARLEY_PG_ASSIGN(bool row, stmt.step());
-      if (!row) break;
-      if (static_cast<int>(page.items.size()) == query.limit) {
-        page.has_more = true;
-        break;
-      }
-      page.items.push_back(read_message(stmt, 0, kMessageColumns));
-    }
-    std::vector<MessageRecord*> all;
-    for (MessageRecord& m : page.items) all.push_back(&m);
-    PARLEY_PG_TRY(load_reactions(db, user_id, all));
+    PARLEY_PG_ASSIGN(page.has_more, collect_page(stmt, query.limit, page.items, [](const Stmt& row) {
+                       return read_message(row, 0, kMessageColumns);
+                     }));
+    PARLEY_PG_TRY(load_reactions(db, user_id, page.items));
     return page;
   });
 }

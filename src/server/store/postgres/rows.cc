@@ -259,4 +259,11 @@ Status load_reactions(Conn& db, int64_t viewer_id, const std::vector<MessageReco
   return Status{};
 }
 
+Status load_reactions(Conn& db, int64_t viewer_id, std::vector<MessageRecord>& messages) {
+  std::vector<MessageRecord*> all;
+  all.reserve(messages.size());
+  for (MessageRecord& m : messages) all.push_back(&m);
+  return load_reactions(db, viewer_id, all);
+}
+
 }  // namespace parley::store::pg

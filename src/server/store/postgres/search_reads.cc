@@ -82,9 +82,7 @@ Result<Page<MessageRecord>> PgStore::message_changes(int64_t user_id, int64_t co
     }
     page.items = std::move(merged);
     page.has_more = more;
-    std::vector<MessageRecord*> all;
-    for (MessageRecord& m : page.items) all.push_back(&m);
-    PARLEY_PG_TRY(load_reactions(db, user_id, all));
+    PARLEY_PG_TRY(load_reactions(db, user_id, page.items));
     return page;
   });
 }

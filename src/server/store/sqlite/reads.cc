@@ -149,9 +149,7 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
     PARLEY_STORE_ASSIGN(page.has_more,
                         collect_page(stmt, query.limit, page.items,
                                      [](const Stmt& row) { return read_message(row, 0, kMessageColumns); }));
-    std::vector<MessageRecord*> all;
-    for (MessageRecord& m : page.items) all.push_back(&m);
-    PARLEY_STORE_TRY(load_reactions(db, user_id, all));
+    PARLEY_STORE_TRY(load_reactions(db, user_id, page.items));
     return page;
   });
 }
@@ -194,9 +192,7 @@ Result<Page<MessageRecord>> SqliteStore::conversation_media(int64_t user_id, con
     PARLEY_STORE_ASSIGN(page.has_more,
                         collect_page(stmt, query.limit, page.items,
                                      [](const Stmt& row) { return read_message(row, 0, kMessageColumns); }));
-    std::vector<MessageRecord*> all;
-    for (MessageRecord& m : page.items) all.push_back(&m);
-    PARLEY_STORE_TRY(load_reactions(db, user_id, all));
+    PARLEY_STORE_TRY(load_reactions(db, user_id, page.items));
     return page;
   });
 }

@@ -41,6 +41,8 @@ Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id);
 // none on hidden messages, and in direct conversations none by users the viewer blocked.
 // One query for all of them.
 Status load_reactions(Db& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages);
+// The same for a page of messages.
+Status load_reactions(Db& db, int64_t viewer_id, std::vector<MessageRecord>& messages);
 
 // The last committed version as recorded in meta.
 Result<int64_t> load_version(Db& db);

@@ -125,9 +125,7 @@ Result<Page<MessageRecord>> SqliteStore::message_changes(int64_t user_id, int64_
     }
     page.items = std::move(merged);
     page.has_more = more;
-    std::vector<MessageRecord*> all;
-    for (MessageRecord& m : page.items) all.push_back(&m);
-    PARLEY_STORE_TRY(load_reactions(db, user_id, all));
+    PARLEY_STORE_TRY(load_reactions(db, user_id, page.items));
     return page;
   });
 }
