@@ -75,6 +75,7 @@ test('a reaction reaches every device live and offline devices through sync and 
   assertStatus(del, 200, 'alice removes over http');
   const [held] = await fullHistory(server, alice.token, conv.id);
   assert.equal(held.reactions, undefined, 'no reactions left');
+  await aliceLaptop.event('reaction', (f) => f.emoji === null && f.user_id === alice.user.id);
   await sleep(T(200));
   assert.equal(aliceLaptop.received((f) => f.type === 'reaction').length, 5, 'one event per change (five), none for repeats');
 });
