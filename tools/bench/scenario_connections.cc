@@ -30,16 +30,28 @@ void connections_worker(WorkerContext& ctx) {
   if (!accounts) ok = false, fail_setup(setup_stats, accounts.error().message);
   ctx.link.barrier("registered");
 
+  std::atomic<bool> holding{true};
   if (ok) {
     std::vector<std::string> tokens;
     for (const auto& a : *accounts) tokens.push_back(a.token);
     uint64_t t0 = now_ns();
-    auto c = connect_all(rt, ctx.target, tokens, opt.connect_concurrency, "connect_us");
+    // Each connection reads from the moment it is ready: opening tens of thousands can take
+    // longer than the server's idle timeout, and a real client answers pings meanwhile.
+    auto read_at_once = [&holding](Shard& shard, std::size_t i, WsConn& conn) {
+      shard.stats.add("connections");
+      conn.start(
+          [&shard](std::string_view f) {
+            if (f.find(R"("pong")") != std::string_view::npos) shard.stats.add("pongs");
+          },
+          [&shard, &holding, i](const std::string& why) {
+            if (holding.load()) shard.stats.error("connection " + std::to_string(i) + " dropped: " + why);
+          });
+    };
+    auto c = connect_all(rt, ctx.target, tokens, opt.connect_concurrency, "connect_us", read_at_once);
     setup_stats.set_max("max_connect_s", static_cast<double>(now_ns() - t0) / 1e9);
     if (!c) ok = false, fail_setup(setup_stats, c.error().message);
     else conns = std::move(*c);
   }
-  std::atomic<bool> holding{true};
   if (ok) {
     std::size_t shards = rt.shards().size();
     uint64_t deadline = now_ns() + static_cast<uint64_t>(opt.duration_s * 1e9);
@@ -47,14 +59,6 @@ void connections_worker(WorkerContext& ctx) {
       std::mt19937_64 rng(static_cast<uint64_t>(shard.index) * 7919 + 1);
       for (std::size_t i = static_cast<std::size_t>(shard.index); i < conns.size(); i += shards) {
         auto& conn = conns[i];
-        shard.stats.add("connections");
-        conn->start(
-            [&shard](std::string_view f) {
-              if (f.find(R"("pong")") != std::string_view::npos) shard.stats.add("pongs");
-            },
-            [&shard, &holding, i](const std::string& why) {
-              if (holding.load()) shard.stats.error("connection " + std::to_string(i) + " dropped: " + why);
-            });
         // Each connection pings every --keepalive seconds, at a random phase.
         auto first = std::chrono::nanoseconds(static_cast<int64_t>(
             std::uniform_real_distribution<double>(0, opt.keepalive_s)(rng) * 1e9));

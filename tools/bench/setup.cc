@@ -139,7 +139,8 @@ parley::Result<std::vector<GroupCreated>> create_groups(Runtime& rt, const Targe
 
 parley::Result<std::vector<std::shared_ptr<WsConn>>> connect_all(Runtime& rt, const Target& target,
                                                                  const std::vector<std::string>& tokens,
-                                                                 int concurrency, const char* latency_hist) {
+                                                                 int concurrency, const char* latency_hist,
+                                                                 const OnReady& on_ready) {
   std::vector<std::shared_ptr<WsConn>> out(tokens.size());
   std::vector<std::string> errors(rt.shards().size());
   std::size_t shards = rt.shards().size();
@@ -157,6 +158,7 @@ parley::Result<std::vector<std::shared_ptr<WsConn>>> connect_all(Runtime& rt, co
         co_return;
       }
       if (latency_hist) shard.stats.hist(latency_hist).record((now_ns() - t0) / 1000);
+      if (on_ready) on_ready(shard, i, *c);
       out[i] = std::move(c);
     });
   });

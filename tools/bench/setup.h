@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -42,10 +43,16 @@ parley::Result<std::vector<GroupCreated>> create_groups(Runtime& rt, const Targe
                                                        const std::string& name, int concurrency);
 
 // Opens one authenticated WebSocket per token; connection i lives on rt.shard_for(i).
-// The connections are not started (see WsConn::start). Fails on the first failed connect.
+// The connections are not started (see WsConn::start) unless `on_ready` starts them: it runs
+// on connection i's shard as soon as that one is ready, so a scenario that does not need
+// the frames sent before its start can read (and answer the server's keepalive pings) from
+// the first moment, as a real client does, however long opening the others takes. Fails on
+// the first failed connect.
+using OnReady = std::function<void(Shard& shard, std::size_t i, WsConn& conn)>;
 parley::Result<std::vector<std::shared_ptr<WsConn>>> connect_all(Runtime& rt, const Target& target,
                                                                  const std::vector<std::string>& tokens,
-                                                                 int concurrency, const char* latency_hist);
+                                                                 int concurrency, const char* latency_hist,
+                                                                 const OnReady& on_ready = {});
 
 // A `send` frame of one conversation, encoded once; make() patches the request id, the
 // client id and the timestamp carried in the text into fixed-width fields of a copy.
