@@ -1,7 +1,8 @@
-import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { conversationName } from '../core/format';
 import { isGroup, nameIn } from '../core/groups';
 import { canEdit } from '../core/edits';
+import type { JSX } from 'preact';
 import type { Conversation, ImageInfo } from '../core/types';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
@@ -30,6 +31,9 @@ function namesKey(conv: Conversation): string {
   for (const [id, u] of Object.entries(conv.people ?? {})) k += `|${id}:${u.display_name}`;
   return k;
 }
+
+/** Messages per layout block of the list (by seq). */
+const ROWS_PER_BLOCK = 50;
 
 const narrowScreen = () => !!window.matchMedia?.('(max-width: 720px)').matches;
 
@@ -132,11 +136,16 @@ export function ChatView({
   }
 
   const { hiddenAbove, firstUnread } = scroll;
-  const drawn = [];
+  // Rows go into blocks by seq (pending rows and uploads in the last one): the list lays out a
+  // few dozen blocks, each kept as it was laid out while its rows are unchanged, instead of
+  // thousands of rows every time a page of older ones goes in above them.
+  const blocks: { key: string; rows: JSX.Element[] }[] = [];
   for (let i = hiddenAbove; i < rows.length; i++) {
     const r = rows[i];
+    const key = r.seq !== undefined ? `b${Math.floor(r.seq / ROWS_PER_BLOCK)}` : 'tail';
+    if (blocks.length === 0 || blocks[blocks.length - 1].key !== key) blocks.push({ key, rows: [] });
     const { newDay, grouped } = rowPlacement(rows[i - 1], r);
-    drawn.push(
+    blocks[blocks.length - 1].rows.push(
       <MessageRow
         key={r.key}
         row={r}
@@ -153,6 +162,14 @@ export function ChatView({
       />,
     );
   }
+  // A block drawn before has a remembered height: from the next render on, the browser may skip
+  // laying out and painting it while it is off screen (styles.css). Not the block with an open
+  // message menu, which may reach out of it.
+  const settled = useRef(new Set<string>());
+  useEffect(() => {
+    for (const b of blocks) settled.current.add(b.key);
+  });
+  const menuBlock = menuSeq !== null ? `b${Math.floor(menuSeq / ROWS_PER_BLOCK)}` : null;
   const selected = (seq: number | null) => (seq !== null ? store.message(conversationId, seq) : undefined);
   const toDelete = selected(deleteSeq);
   const toForward = selected(forwardSeq);
@@ -193,7 +210,11 @@ export function ChatView({
           </div>
         )}
         {rows.length === 0 && <p class="chat-empty">No messages yet. Say hello!</p>}
-        {drawn}
+        {blocks.map((b) => (
+          <div class={`msg-block${settled.current.has(b.key) && b.key !== menuBlock ? ' settled' : ''}`} key={b.key}>
+            {b.rows}
+          </div>
+        ))}
         {scroll.newBelow !== null && <JumpToNewest count={scroll.newBelow} onJump={scroll.jumpToNewest} />}
       </div>
       {conv.left ? (

@@ -8,6 +8,14 @@ export const RENDER_STEP = 100;
 /** How long a message jumped to (a search result, a quote) stays highlighted once on screen. */
 const HIGHLIGHT_MS = 4000;
 
+/**
+ * Where `child` starts in the list's content (0: the top of what scrolls). Not offsetTop: rows
+ * sit in blocks with layout containment, which offsetTop measures from.
+ */
+function contentTop(list: HTMLElement, child: HTMLElement): number {
+  return child.getBoundingClientRect().top - list.getBoundingClientRect().top - list.clientTop + list.scrollTop;
+}
+
 /** The scroll state of an open chat's message list, as `useMessageScroll` hands it to the view. */
 export interface MessageScroll {
   listRef: Ref<HTMLDivElement>;
@@ -135,9 +143,10 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     if (!openedAtUnread.current && (unreadFrom === null || firstUnread >= 0)) {
       openedAtUnread.current = true;
       const divider = el.querySelector<HTMLElement>('.unread-divider');
-      if (divider && divider.offsetTop < el.scrollHeight - el.clientHeight) {
+      const at = divider ? contentTop(el, divider) : 0;
+      if (divider && at < el.scrollHeight - el.clientHeight) {
         // Open at the first unread message, under its divider, unless it is in view at the bottom anyway.
-        el.scrollTop = divider.offsetTop - 8;
+        el.scrollTop = at - 8;
         stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
         return;
       }
@@ -145,7 +154,7 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     const first = el.querySelector<HTMLElement>('.msg[data-seq]');
     if (anchor.current && first && Number(first.dataset.seq) !== anchor.current.seq) {
       const old = el.querySelector<HTMLElement>(`.msg[data-seq="${anchor.current.seq}"]`);
-      if (old) el.scrollTop = old.offsetTop - anchor.current.offset;
+      if (old) el.scrollTop = contentTop(el, old) - anchor.current.offset;
       anchor.current = null;
     } else if (anchor.current) {
       // Older messages not rendered yet: keep the anchor.
@@ -173,7 +182,7 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   function holdAnchor() {
     const el = listRef.current;
     const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
-    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: first.offsetTop - el.scrollTop };
+    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: contentTop(el, first) - el.scrollTop };
   }
 
   function showOlder() {
