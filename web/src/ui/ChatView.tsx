@@ -162,14 +162,25 @@ export function ChatView({
       />,
     );
   }
-  // A block drawn before has a remembered height: from the next render on, the browser may skip
-  // laying out and painting it while it is off screen (styles.css). Not the block with an open
-  // message menu, which may reach out of it.
-  const settled = useRef(new Set<string>());
+  // Blocks far from the view (two screens away) are marked "far": the browser then skips laying
+  // them out and painting them, keeping the height they had (styles.css). Those in and near
+  // the view are drawn as usual. The class is set on the element, outside the rendering.
+  const far = useRef<IntersectionObserver | null>(null);
   useEffect(() => {
-    for (const b of blocks) settled.current.add(b.key);
+    const list = scroll.listRef.current;
+    if (!list || typeof IntersectionObserver !== 'function') return;
+    far.current = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) e.target.classList.toggle('far', !e.isIntersecting);
+      },
+      { root: list, rootMargin: '200% 0px' },
+    );
+    return () => far.current?.disconnect();
+  }, []);
+  useEffect(() => {
+    const list = scroll.listRef.current;
+    if (list && far.current) for (const b of list.querySelectorAll(':scope > .msg-block')) far.current.observe(b);
   });
-  const menuBlock = menuSeq !== null ? `b${Math.floor(menuSeq / ROWS_PER_BLOCK)}` : null;
   const selected = (seq: number | null) => (seq !== null ? store.message(conversationId, seq) : undefined);
   const toDelete = selected(deleteSeq);
   const toForward = selected(forwardSeq);
@@ -211,7 +222,7 @@ export function ChatView({
         )}
         {rows.length === 0 && <p class="chat-empty">No messages yet. Say hello!</p>}
         {blocks.map((b) => (
-          <div class={`msg-block${settled.current.has(b.key) && b.key !== menuBlock ? ' settled' : ''}`} key={b.key}>
+          <div class="msg-block" key={b.key}>
             {b.rows}
           </div>
         ))}

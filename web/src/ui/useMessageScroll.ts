@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import type { Ref } from 'preact';
+import type { RefObject } from 'preact';
 import type { ParleyClient } from '../platform/client';
 import type { Row } from './chatRows';
 
@@ -18,7 +18,7 @@ function contentTop(list: HTMLElement, child: HTMLElement): number {
 
 /** The scroll state of an open chat's message list, as `useMessageScroll` hands it to the view. */
 export interface MessageScroll {
-  listRef: Ref<HTMLDivElement>;
+  listRef: RefObject<HTMLDivElement>;
   onScroll: () => void;
   /** Draws more held rows, or loads older messages from the server. */
   showOlder: () => void;
