@@ -3,7 +3,9 @@
 // in Chromium. Prints the figures issue #18 sets targets for; asserts nothing, so it is not
 // part of `npm run e2e`. Run from web/ after `npm run build`:
 //
-//   PARLEYD=$PWD/../build/release/bin/parleyd node e2e/heavy.bench.mjs [chats] [messages] [biggest]
+//   PARLEYD=$PWD/../build/debug/bin/parleyd node e2e/heavy.bench.mjs [chats] [messages] [biggest]
+//
+// (web/README.md's "Heavy users" figures come from the debug build; a release build is faster.)
 //
 // Defaults: 1050 chats, 100000 messages, the biggest chat 15000 (the issue's account).
 import { startBrowser, startServer, api } from './harness.mjs';

@@ -1,5 +1,5 @@
 import type { ChatStore } from './store';
-import type { ChangesPage, HistoryPage, SyncPage } from './types';
+import { ApiError, type ChangesPage, type HistoryPage, type SyncPage } from './types';
 
 /** The reads sync needs; the app implements them over the WebSocket. */
 export interface SyncTransport {
@@ -15,6 +15,19 @@ export interface SyncOptions {
   /** Newest messages to fetch for a conversation of which nothing is held locally. */
   initialPageSize?: number;
   changesPageSize?: number;
+  /**
+   * Of the conversations of which nothing is held, how many (most recent activity first) get
+   * their newest page during the sync; the others load it when opened (the chat list needs
+   * only the conversation objects, which carry the last message). Default: all.
+   */
+  firstPages?: number;
+  /** Newest-page requests in flight at once (default 4). */
+  firstPagesInFlight?: number;
+  /**
+   * Called when something the user sees was merged: after each page of conversations (so the
+   * chat list is drawn before any message is fetched) and after each newest page.
+   */
+  onProgress?: () => void;
 }
 
 /**
@@ -68,11 +81,42 @@ export async function catchUp(
 }
 
 /**
+ * The newest page of each of `ids` (conversations of which nothing is held), `inFlight` at a
+ * time, each merged as it arrives. A `rate_limited` answer stops the fetching (what is left
+ * loads when opened); losing the connection fails the sync (it is repeated).
+ */
+async function fetchFirstPages(t: SyncTransport, store: ChatStore, ids: number[], opts: SyncOptions): Promise<void> {
+  let next = 0;
+  let stop = false;
+  const worker = async () => {
+    while (!stop && next < ids.length) {
+      const id = ids[next++];
+      let page: HistoryPage;
+      try {
+        page = await t.history(id, { limit: opts.initialPageSize ?? 50 });
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'rate_limited') {
+          stop = true;
+          return;
+        }
+        throw e;
+      }
+      // Another request (the chat opened meanwhile) may have brought messages already: the
+      // store drops duplicates, and a page is never a gap.
+      store.addMessages(page.messages, { detectGaps: false });
+      opts.onProgress?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.firstPagesInFlight ?? 4, ids.length) }, worker));
+}
+
+/**
  * One sync round: `sync since=<stored version>` pages, merging each changed conversation;
- * then for each one: when messages are held locally, `changes since=<stored version>` (the
- * new messages and the edits, deletions and hides of older ones, in one list), falling back
- * to history `after=<local max seq>` for anything still missing; when nothing is held yet,
- * the newest history page (older ones load as the user scrolls up).
+ * then for each one with messages held locally: `changes since=<stored version>` (the new
+ * messages and the edits, deletions and hides of older ones, in one list), falling back to
+ * history `after=<local max seq>` for anything still missing. Of those with nothing held
+ * yet, the `firstPages` most recently active get their newest history page (older ones load
+ * as the user scrolls up; the rest when opened).
  * Returns the version to store; the caller stores it only after this resolved, so an
  * interrupted sync is repeated from the old cursor.
  */
@@ -91,10 +135,12 @@ export async function runSync(
       store.upsertConversation(c);
       changed.add(c.id);
     }
+    opts.onProgress?.();
     const advanced = page.version > cursor;
     cursor = Math.max(cursor, page.version);
     if (!page.has_more || !advanced) break;
   }
+  const empty: number[] = [];
   for (const id of changed) {
     const c = store.conversation(id);
     if (!c) continue;
@@ -105,11 +151,14 @@ export async function runSync(
     }
     if (c.last_seq <= localMax) continue;
     if (localMax === 0) {
-      const page = await t.history(id, { limit: opts.initialPageSize ?? 50 });
-      store.addMessages(page.messages, { detectGaps: false });
+      empty.push(id);
     } else {
       await catchUp(t, store, id, localMax, opts.historyPageSize ?? 200);
+      opts.onProgress?.();
     }
   }
+  const activity = (id: number) => store.conversation(id)?.last_activity ?? 0;
+  empty.sort((a, b) => activity(b) - activity(a) || b - a);
+  await fetchFirstPages(t, store, empty.slice(0, opts.firstPages ?? empty.length), opts);
   return { version: cursor, changed: [...changed] };
 }

@@ -98,6 +98,11 @@ export class ParleyClient {
   private emitQueued = false;
   private lastRender = -Infinity;
   static readonly FRAME_MS = 16;
+  /**
+   * Chats (the most recently active) whose newest messages a sync fetches when none are held;
+   * the others fetch them when opened. Their last message comes with the chat list anyway.
+   */
+  static readonly SYNC_FIRST_PAGES = 100;
   private version = 0;
   private openId: number | null = null;
   private visible = true;
@@ -279,7 +284,10 @@ export class ParleyClient {
     try {
       do {
         this.syncAgain = false;
-        const r = await runSync(this.transport, this.store, this.version);
+        const r = await runSync(this.transport, this.store, this.version, {
+          firstPages: ParleyClient.SYNC_FIRST_PAGES,
+          onProgress: () => this.emit(),
+        });
         for (const id of r.changed) if (this.needsRoster(id)) this.rosterFresh.delete(id);
         this.refreshRosters();
         this.collectOwedDelivered(this.store.conversations().map((c) => c.id));
@@ -576,8 +584,12 @@ export class ParleyClient {
   private collectOwedDelivered(ids: number[]): void {
     for (const id of ids) {
       const me = this.store.myMember(id);
-      const max = this.store.maxSeq(id);
-      if (this.store.conversation(id)?.left) continue; // the server takes no receipts from former members
+      const c = this.store.conversation(id);
+      // The last message came with the conversation (the chat list shows it): it reached this
+      // device even when the chat's messages are fetched only once it is opened.
+      const last = c?.last_message && !c.last_message.hidden ? c.last_message.seq : 0;
+      const max = Math.max(this.store.maxSeq(id), last);
+      if (c?.left) continue; // the server takes no receipts from former members
       if (me && max > me.delivered_seq) this.owe(id, 'delivered', max);
     }
   }

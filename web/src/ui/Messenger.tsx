@@ -1,4 +1,4 @@
-import { useEffect, useReducer, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { conversationName, titleFor } from '../core/format';
 import { previewText } from '../core/groups';
 import { ParleyClient, type Session } from '../platform/client';
@@ -32,7 +32,9 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   const [focus, setFocus] = useState<{ id: number; seq: number; key: number } | null>(null);
   const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
 
-  useEffect(() => {
+  // Started right after the first render (not after the next paint): opening the local
+  // database and connecting are the long part of showing the chat list.
+  useLayoutEffect(() => {
     let c: ParleyClient | null = null;
     let cancelled = false;
     ParleyClient.start(session).then(

@@ -28,10 +28,24 @@ export function startCall(client: ParleyClient, conversationId: number, peerId: 
   );
 }
 
-/** Renders the call screens once the calls module is in. */
+/** The calls module loads this long after the app started at the latest, even without a sync done. */
+const CALLS_LOAD_LATEST_MS = 10_000;
+
+/**
+ * Renders the call screens once the calls module is in. It is loaded once the first sync is
+ * done (or CALLS_LOAD_LATEST_MS after start): before that it would take the main thread from
+ * drawing the chat list. Call events that arrive meanwhile wait in the client.
+ */
 export function CallHost({ client }: { client: ParleyClient }) {
   const [Layer, setLayer] = useState<ComponentType<{ client: ParleyClient }> | null>(null);
+  const [late, setLate] = useState(false);
+  const due = late || (client.connState === 'online' && !client.syncing);
   useEffect(() => {
+    const t = setTimeout(() => setLate(true), CALLS_LOAD_LATEST_MS);
+    return () => clearTimeout(t);
+  }, [client]);
+  useEffect(() => {
+    if (!due) return;
     let live = true;
     const load = () =>
       loadCalls().then(
@@ -42,6 +56,6 @@ export function CallHost({ client }: { client: ParleyClient }) {
     return () => {
       live = false;
     };
-  }, [client]);
+  }, [client, due]);
   return Layer ? <Layer client={client} /> : null;
 }
