@@ -77,7 +77,7 @@ class WsSession final : public api::WsConnection,
 
   auto executor() { return ws_.get_executor(); }
 
-  // Completes the upgrade and serves the connection until it closes. On the strand.
+  // Completes the upgrade and starts serving the connection (read_loop). On the strand.
   asio::awaitable<void> run(http::request<http::string_body> req, std::string bearer_token) {
     auto self = this->shared_from_this();
     const ServerOptions& o = shared_.options;
@@ -109,21 +109,32 @@ class WsSession final : public api::WsConnection,
         self->begin_close(4002, "authentication timeout");
     });
 
-    beast::flat_buffer buffer;
+    // The read loop runs as its own coroutine, so that this frame (the upgrade request,
+    // the handshake's state) is freed now instead of living as long as the connection.
+    asio::co_spawn(ws_.get_executor(), read_loop(), asio::detached);
+  }
+
+  // Reads and handles messages until the connection ends, then unregisters it. On the
+  // strand.
+  asio::awaitable<void> read_loop() {
+    auto self = this->shared_from_this();
+    const ServerOptions& o = shared_.options;
+    std::string message;            // the message being read; no allocation between messages
     std::size_t message_bytes = 0;  // of the message being read
     bool oversized = false;         // the message being read is over the limit: discard it
     for (;;) {
       // Waiting for a message (most of a connection's life), only a small buffer is
-      // allocated; the rest of a longer message is read in large chunks.
+      // allocated; the rest of a longer message is read in large chunks. The bytes of an
+      // oversized message are read over the same chunk and dropped.
       const std::size_t chunk = message_bytes == 0 ? kFirstReadBytes : kReadChunkBytes;
-      auto [rec, n] = co_await ws_.async_read_some(buffer, chunk, kAwait);
+      const std::size_t at = oversized ? 0 : message.size();
+      message.resize(at + chunk);
+      auto [rec, n] = co_await ws_.async_read_some(asio::buffer(message.data() + at, chunk), kAwait);
       if (rec) break;
+      message.resize(at + n);
       message_bytes += n;
       shared_.metrics->bytes_in.add(n);
-      if (message_bytes > o.ws_frame_max_bytes) {
-        oversized = true;
-        buffer.consume(buffer.size());
-      }
+      if (message_bytes > o.ws_frame_max_bytes) oversized = true;
       if (!ws_.is_message_done()) continue;
       shared_.metrics->frames_in.add();
       if (oversized) {
@@ -131,14 +142,11 @@ class WsSession final : public api::WsConnection,
       } else if (!ws_.got_text()) {
         begin_close(1003, "binary frames are not accepted");
       } else if (!closing_ && !shared_.draining.load(std::memory_order_relaxed)) {
-        auto data = buffer.cdata();
-        handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+        handler_->on_text(message);
       }
       message_bytes = 0;
       oversized = false;
-      // An idle connection keeps no buffer: the next read allocates kFirstReadBytes.
-      buffer.clear();
-      buffer.shrink_to_fit();
+      std::string().swap(message);  // an idle connection keeps no buffer
     }
     dead_ = true;
     auth_timer_.reset();
