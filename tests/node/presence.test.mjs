@@ -280,3 +280,28 @@ test('adding someone as a contact on one side only shows presence to neither', a
   assert.deepEqual(mutual.users.map((u) => u.user_id), [alice.user.id]);
   assert.equal(mutual.users[0].online, true);
 });
+
+test('many users leaving at once are each reported offline once; one with another device still connected is not', async (t) => {
+  const server = await startServer(t, { args: FAST });
+  const watcher = await register(server, 'watcher');
+  const names = Array.from({ length: 40 }, (_, i) => `leaver${i}`);
+  const users = [];
+  for (const name of names) {
+    const u = await register(server, name);
+    await openConversation(server, watcher.token, name);
+    users.push(u);
+  }
+  const wc = await connect(t, server, watcher.token);
+  const conns = await Promise.all(users.map((u) => connect(t, server, u.token)));
+  await subscribe(wc, users.map((u) => u.user.id));
+  // The last one has a second device, which stays; then every first device leaves together.
+  const back = users[users.length - 1];
+  await connect(t, server, back.token);
+  for (const c of conns) c.close();
+  const gone = users.slice(0, -1).map((u) => u.user.id);
+  for (const id of gone) await wc.event('presence', (f) => f.user_id === id && f.online === false, T(10000));
+  await assertNoFrame(wc, (f) => f.type === 'presence' && f.user_id === back.user.id && f.online === false, T(1000),
+    'offline for a user whose other device is still connected');
+  const offline = wc.received((f) => f.type === 'presence' && f.online === false).map((f) => f.user_id);
+  assert.deepEqual([...offline].sort((a, b) => a - b), [...gone].sort((a, b) => a - b), 'each leaver reported offline once');
+});

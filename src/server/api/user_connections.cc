@@ -14,7 +14,7 @@ std::vector<std::shared_ptr<WsConnection>> UserConnections::add(int64_t user_id,
   while (max_per_user_ > 0 && list.size() > max_per_user_) {
     if (auto c = list.front().connection.lock()) evicted.push_back(std::move(c));
     count_session(user_id, list.front().session_id, -1);
-    list.pop_front();
+    list.erase(list.begin());
   }
   return evicted;
 }

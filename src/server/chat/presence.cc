@@ -1,5 +1,6 @@
 #include "server/chat/presence.h"
 
+#include <algorithm>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -38,8 +39,10 @@ void PresenceTracker::disconnected(int64_t user_id) {
   User& u = it->second;
   if (--u.devices > 0) return;
   u.last_seen = now_ms();
-  u.offline_at_steady = steady_ms() + options_.offline_grace_ms;
-  cv_.notify_one();
+  const int64_t deadline = steady_ms() + options_.offline_grace_ms;
+  u.offline_at_steady = deadline;
+  earliest_new_ = std::min(earliest_new_, deadline);
+  if (deadline < wake_at_) cv_.notify_one();
 }
 
 Result<std::unordered_map<int64_t, PresenceState>> PresenceTracker::states(
@@ -83,6 +86,8 @@ void PresenceTracker::run() {
   while (!stopping_) {
     int64_t now = steady_ms();
     int64_t next = now + 60000;
+    earliest_new_ = INT64_MAX;  // this scan sees every deadline set so far
+    wake_at_ = INT64_MIN;       // scanning: a new deadline is folded in before waiting
     std::vector<std::pair<int64_t, int64_t>> went_offline;  // (user, last seen)
     std::vector<std::pair<int64_t, int64_t>> writes;
     for (auto it = users_.begin(); it != users_.end();) {
@@ -118,7 +123,8 @@ void PresenceTracker::run() {
     for (auto [user, ts] : went_offline) listener_.on_presence(user, false, ts);
     lock.lock();
     if (!went_offline.empty() || !writes.empty()) continue;
-    cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, next - steady_ms())));
+    wake_at_ = std::max(std::min(next, earliest_new_), now + kMinScanIntervalMs);
+    cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(1, wake_at_ - steady_ms())));
   }
 }
 

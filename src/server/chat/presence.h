@@ -9,7 +9,8 @@
 //  - last seen is written to the store at most once per `last_seen_write_ms` per user
 //    (the newest value wins; the in-memory value is always current);
 //  - announcements go to a listener that forwards them only to subscribers.
-// Thread-safe. A timer thread handles grace periods and deferred writes.
+// Thread-safe. A timer thread handles grace periods and deferred writes (at most
+// kMinScanIntervalMs late).
 #pragma once
 
 #include <condition_variable>
@@ -86,6 +87,13 @@ class PresenceTracker {
   std::condition_variable cv_;
   std::unordered_map<int64_t, User> users_;  // guarded by mu_
   bool stopping_ = false;                     // guarded by mu_
+  // Guarded by mu_: when run() wakes next (steady ms), and the earliest grace deadline set
+  // since its last scan began. A scan costs O(users), so disconnected() wakes run() only
+  // for a deadline earlier than the planned wake-up, and scans are at least
+  // kMinScanIntervalMs apart: a storm of disconnects costs a few scans, not one each.
+  int64_t wake_at_ = INT64_MAX;
+  int64_t earliest_new_ = INT64_MAX;
+  static constexpr int64_t kMinScanIntervalMs = 100;
   std::thread timer_;
 };
 

@@ -16,14 +16,22 @@
 // the client is still sending would make the TCP stack reset the connection and lose the
 // close frame. Beyond kDiscardMaxBytes Beast refuses the frame at its header (best effort:
 // the client may see 1006), so a hostile client cannot make the server read forever.
+//
+// Memory: an idle connection holds as little as the stream allows. The read buffer is
+// allocated per message (a small first read, larger ones only while a long message arrives)
+// and released once the message is handled; the write queue allocates only while frames
+// wait; a plain TCP session keeps the bare socket (no timer-carrying beast::tcp_stream:
+// the WebSocket stream has its own timeouts); permessage-deflate is compiled out (it is
+// never negotiated); the authentication timer exists only until the client authenticates.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <chrono>
-#include <deque>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -46,6 +54,16 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
+// The TCP socket under a session's stream: the stream itself for a bare socket, the
+// socket of the beast::tcp_stream under TLS.
+template <class Lowest>
+auto& tcp_socket_of(Lowest& lowest) {
+  if constexpr (requires { lowest.socket(); })
+    return lowest.socket();
+  else
+    return lowest;
+}
+
 template <class Stream>
 class WsSession final : public api::WsConnection,
                         public ClosableSession,
@@ -55,12 +73,11 @@ class WsSession final : public api::WsConnection,
       : ws_(std::move(stream)),
         shared_(shared),
         id_(shared.next_connection_id.fetch_add(1)),
-        auth_timer_(ws_.get_executor()),
         ticket_(std::move(ticket)) {}
 
   auto executor() { return ws_.get_executor(); }
 
-  // Completes the upgrade and serves the connection until it closes. On the strand.
+  // Completes the upgrade and starts serving the connection (read_loop). On the strand.
   asio::awaitable<void> run(http::request<http::string_body> req, std::string bearer_token) {
     auto self = this->shared_from_this();
     const ServerOptions& o = shared_.options;
@@ -84,25 +101,40 @@ class WsSession final : public api::WsConnection,
     shared_.metrics->ws_connections.add(1);
     shared_.metrics->ws_connections_total.add();
     shared_.registry.add(id_, self);
+    auth_timer_ = std::make_unique<asio::steady_timer>(ws_.get_executor());
     handler_ = shared_.api->open_ws(self, std::move(bearer_token));
-    auth_timer_.expires_after(std::chrono::milliseconds(o.ws_auth_timeout_ms));
-    auth_timer_.async_wait([self](beast::error_code e) {
+    auth_timer_->expires_after(std::chrono::milliseconds(o.ws_auth_timeout_ms));
+    auth_timer_->async_wait([self](beast::error_code e) {
       if (!e && !self->closing_ && !self->handler_->authenticated())
         self->begin_close(4002, "authentication timeout");
     });
 
-    beast::flat_buffer buffer;
+    // The read loop runs as its own coroutine, so that this frame (the upgrade request,
+    // the handshake's state) is freed now instead of living as long as the connection.
+    asio::co_spawn(ws_.get_executor(), read_loop(), asio::detached);
+  }
+
+  // Reads and handles messages until the connection ends, then unregisters it. On the
+  // strand.
+  asio::awaitable<void> read_loop() {
+    auto self = this->shared_from_this();
+    const ServerOptions& o = shared_.options;
+    std::string message;            // the message being read; no allocation between messages
     std::size_t message_bytes = 0;  // of the message being read
     bool oversized = false;         // the message being read is over the limit: discard it
     for (;;) {
-      auto [rec, n] = co_await ws_.async_read_some(buffer, kReadChunkBytes, kAwait);
+      // Waiting for a message (most of a connection's life), only a small buffer is
+      // allocated; the rest of a longer message is read in large chunks. The bytes of an
+      // oversized message are read over the same chunk and dropped.
+      const std::size_t chunk = message_bytes == 0 ? kFirstReadBytes : kReadChunkBytes;
+      const std::size_t at = oversized ? 0 : message.size();
+      message.resize(at + chunk);
+      auto [rec, n] = co_await ws_.async_read_some(asio::buffer(message.data() + at, chunk), kAwait);
       if (rec) break;
+      message.resize(at + n);
       message_bytes += n;
       shared_.metrics->bytes_in.add(n);
-      if (message_bytes > o.ws_frame_max_bytes) {
-        oversized = true;
-        buffer.consume(buffer.size());
-      }
+      if (message_bytes > o.ws_frame_max_bytes) oversized = true;
       if (!ws_.is_message_done()) continue;
       shared_.metrics->frames_in.add();
       if (oversized) {
@@ -110,18 +142,15 @@ class WsSession final : public api::WsConnection,
       } else if (!ws_.got_text()) {
         begin_close(1003, "binary frames are not accepted");
       } else if (!closing_ && !shared_.draining.load(std::memory_order_relaxed)) {
-        auto data = buffer.cdata();
-        handler_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+        handler_->on_text(message);
       }
       message_bytes = 0;
       oversized = false;
-      buffer.consume(buffer.size());
-      // An idle connection should not keep the capacity of its largest frame.
-      if (buffer.capacity() > 4096) buffer.shrink_to_fit();
+      std::string().swap(message);  // an idle connection keeps no buffer
     }
     dead_ = true;
-    auth_timer_.cancel();
-    queue_.clear();
+    auth_timer_.reset();
+    drop_queue();
     give_back_budget();
     handler_->on_close();
     shared_.registry.remove(id_);
@@ -149,7 +178,14 @@ class WsSession final : public api::WsConnection,
   void post(std::function<void()> fn) override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] { fn(); });
   }
-  void on_authenticated() override { ticket_->set_idle(false); }
+  // On the strand (WsChannel calls it from a post()).
+  void on_authenticated() override {
+    ticket_->set_idle(false);
+    // Frees the timer and its pending wait (which holds a session reference) now rather
+    // than at the deadline; the cancelled wait still runs, and finds the session
+    // authenticated.
+    auth_timer_.reset();
+  }
   std::size_t queued_bytes() const override { return budget_bytes(); }
 
   // ClosableSession
@@ -170,6 +206,14 @@ class WsSession final : public api::WsConnection,
   // The most of one oversized message read (and discarded) so that its sender gets 1009.
   static constexpr std::size_t kDiscardMaxBytes = 16u << 20;
   static constexpr std::size_t kReadChunkBytes = 64u << 10;
+  // The buffer of a read that starts a message: enough for the common small frames (ping,
+  // send, read) in one read, little to hold while the connection waits.
+  static constexpr std::size_t kFirstReadBytes = 64;
+
+  struct Queued {
+    std::shared_ptr<const std::string> frame;
+    int64_t since = 0;  // steady_ns() when an event was handed over; 0 for answers
+  };
 
   // Returns every byte this connection holds to the budget, for good; false if it already
   // had. Thread-safe.
@@ -224,11 +268,37 @@ class WsSession final : public api::WsConnection,
     give_back_budget();
     if (dead_) return;
     dead_ = true;
-    queue_.clear();
-    queued_bytes_ = 0;
+    drop_queue();
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    beast::get_lowest_layer(ws_).close();
+    auto& socket = tcp_socket_of(beast::get_lowest_layer(ws_));
+    socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  // The write queue: frames from queue_head_ on wait, oldest first. Strand only.
+  bool queue_empty() const { return queue_head_ == queue_.size(); }
+  std::size_t queue_frames() const { return queue_.size() - queue_head_; }
+  void push_frame(Queued q) {
+    // Reuse the slots of written frames before the vector grows: at most twice the frames
+    // waiting are ever held.
+    if (queue_.size() == queue_.capacity() && queue_head_ > 0 && queue_head_ * 2 >= queue_.size()) {
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(queue_head_));
+      queue_head_ = 0;
+    }
+    queue_.push_back(std::move(q));
+  }
+  void pop_frame() {
+    queue_[queue_head_++].frame.reset();
+    if (queue_empty()) drop_queue_storage();
+  }
+  void drop_queue() {
+    drop_queue_storage();
+    queued_bytes_ = 0;
+  }
+  // An idle connection holds no queue storage (a deque would keep ~600 bytes).
+  void drop_queue_storage() {
+    std::vector<Queued>().swap(queue_);
+    queue_head_ = 0;
   }
 
   static int64_t steady_ns() {
@@ -240,7 +310,7 @@ class WsSession final : public api::WsConnection,
   void enqueue(std::shared_ptr<const std::string> frame, int64_t since) {
     if (dead_ || closing_) return;
     const ServerOptions& o = shared_.options;
-    if (queue_.size() >= o.ws_queue_max_frames || queued_bytes_ + frame->size() > o.ws_queue_max_bytes) {
+    if (queue_frames() >= o.ws_queue_max_frames || queued_bytes_ + frame->size() > o.ws_queue_max_bytes) {
       shared_.metrics->slow_client_disconnects.add();
       cut();
       return;
@@ -250,14 +320,15 @@ class WsSession final : public api::WsConnection,
       return;
     }
     queued_bytes_ += frame->size();
-    queue_.push_back(Queued{std::move(frame), since});
+    push_frame(Queued{std::move(frame), since});
     start_writing();
   }
 
   void begin_close(uint16_t code, const std::string& reason) {
     if (closing_ || dead_) return;
     closing_ = true;
-    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    close_code_ = code;
+    close_text_ = reason;
     start_writing();
   }
 
@@ -269,16 +340,16 @@ class WsSession final : public api::WsConnection,
 
   asio::awaitable<void> write_loop() {
     auto self = this->shared_from_this();
-    while (!queue_.empty() && !dead_) {
-      std::shared_ptr<const std::string> f = queue_.front().frame;
-      const int64_t since = queue_.front().since;
+    while (!queue_empty() && !dead_) {
+      std::shared_ptr<const std::string> f = queue_[queue_head_].frame;
+      const int64_t since = queue_[queue_head_].since;
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*f), kAwait);
       if (ec) {
         dead_ = true;
         break;
       }
       if (dead_) break;  // cut while writing: the queue was already dropped
-      queue_.pop_front();
+      pop_frame();
       queued_bytes_ -= f->size();
       return_budget(f->size());
       shared_.metrics->frames_out.add();
@@ -287,23 +358,23 @@ class WsSession final : public api::WsConnection,
     }
     if (closing_ && !dead_ && !close_sent_) {
       close_sent_ = true;
-      co_await ws_.async_close(close_reason_, kAwait);
+      co_await ws_.async_close(
+          websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_text_), kAwait);
     }
     writing_ = false;
   }
 
-  websocket::stream<Stream> ws_;
+  // permessage-deflate compiled out: the server never offers it.
+  websocket::stream<Stream, false> ws_;
   Shared& shared_;
   const uint64_t id_;
-  asio::steady_timer auth_timer_;
+  // Until the connection authenticates (or closes); a timer is ~100 bytes.
+  std::unique_ptr<asio::steady_timer> auth_timer_;
   std::shared_ptr<api::WsHandler> handler_;
   const std::unique_ptr<ConnectionLimits::Ticket> ticket_;
   // Strand-only state.
-  struct Queued {
-    std::shared_ptr<const std::string> frame;
-    int64_t since = 0;  // steady_ns() when an event was handed over; 0 for answers
-  };
-  std::deque<Queued> queue_;
+  std::vector<Queued> queue_;    // see push_frame
+  std::size_t queue_head_ = 0;  // the oldest frame still to write
   std::size_t queued_bytes_ = 0;
   // Any thread: the bytes of queue_ counted in the budget; kCut once they were given back.
   std::atomic<std::size_t> budget_held_{0};
@@ -311,7 +382,10 @@ class WsSession final : public api::WsConnection,
   bool closing_ = false;
   bool close_sent_ = false;
   bool dead_ = false;
-  websocket::close_reason close_reason_;
+  // The close frame to send (begin_close); not a websocket::close_reason, which holds 125
+  // bytes inline for the life of the connection.
+  uint16_t close_code_ = 0;
+  std::string close_text_;
 };
 
 }  // namespace parley::net
@@ -321,9 +395,18 @@ namespace parley::net {
 template <class Stream>
 void start_ws_session(Stream stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket,
                       http::request<http::string_body> req, std::string bearer_token) {
-  auto session = std::make_shared<WsSession<Stream>>(std::move(stream), shared, std::move(ticket));
-  auto ex = session->executor();
-  asio::co_spawn(ex, session->run(std::move(req), std::move(bearer_token)), asio::detached);
+  auto spawn = [&](auto&& s) {
+    using S = std::decay_t<decltype(s)>;
+    auto session = std::make_shared<WsSession<S>>(std::move(s), shared, std::move(ticket));
+    auto ex = session->executor();
+    asio::co_spawn(ex, session->run(std::move(req), std::move(bearer_token)), asio::detached);
+  };
+  // A plain connection keeps only its socket: beast::tcp_stream's timers (of the HTTP
+  // phase) would sit unused beside the WebSocket stream's own.
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+    spawn(stream.release_socket());
+  else
+    spawn(std::move(stream));
 }
 
 }  // namespace parley::net
