@@ -126,8 +126,12 @@ struct Send {
     PARLEY_ARG(auto waveform, a.optional_string("waveform"));
     if (!text.has_value() && !media_id.has_value())
       return Error::make(Errc::kBadRequest, "field 'text' is required");
-    Request r{conv, std::move(client_id), text.value_or(""), media_id.value_or(""),
-              reply_to.value_or(0)};
+    Request r;
+    r.conversation_id = conv;
+    r.client_id = std::move(client_id);
+    r.text = text.value_or("");
+    r.media_id = media_id.value_or("");
+    r.reply_to = reply_to.value_or(0);
     r.duration_ms = duration_ms.value_or(0);
     r.waveform = waveform.value_or("");
     return r;

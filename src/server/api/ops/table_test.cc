@@ -124,9 +124,12 @@ TEST(OperationTable, FramesAndRoutesAreUnique) {
   std::set<std::string> frames, routes, names;
   for (const Operation& op : table()) {
     EXPECT_TRUE(names.insert(std::string(op.name)).second) << op.name;
-    if (!op.frame.empty()) EXPECT_TRUE(frames.insert(std::string(op.frame)).second) << op.frame;
-    if (!op.method.empty())
+    if (!op.frame.empty()) {
+      EXPECT_TRUE(frames.insert(std::string(op.frame)).second) << op.frame;
+    }
+    if (!op.method.empty()) {
       EXPECT_TRUE(routes.insert(std::string(op.method) + " " + std::string(op.path)).second) << op.path;
+    }
     EXPECT_EQ(op.frame.empty(), op.answer.empty()) << op.name << ": a frame needs an answer type";
     EXPECT_TRUE(op.parse) << op.name;
   }
