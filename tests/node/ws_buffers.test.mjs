@@ -14,6 +14,17 @@ const KiB = 1024;
 const UNLIMITED = ['--rate-send-per-sec', '0', '--rate-other-per-sec', '0'];
 
 // A ping padded (with an ignored field) to exactly `bytes` bytes of JSON.
+/** A server without send limits, alice and bob in one conversation, each connected once. */
+async function aliceAndBob(t) {
+  const server = await startServer(t, { args: UNLIMITED });
+  const alice = await register(server, 'alice');
+  const bob = await register(server, 'bob');
+  const conv = (await openConversation(server, alice.token, 'bob')).conversation;
+  const wa = await connect(t, server, alice.token);
+  const wb = await connect(t, server, bob.token);
+  return { server, alice, bob, conv, wa, wb };
+}
+
 function paddedPing(id, bytes) {
   const base = JSON.stringify({ type: 'ping', id, pad: '' });
   const frame = JSON.stringify({ type: 'ping', id, pad: 'p'.repeat(bytes - base.length) });
@@ -51,12 +62,7 @@ test('small and large messages alternate on one connection and all are answered 
 });
 
 test('messages of every length up to the text limit arrive intact, live and in history', async (t) => {
-  const server = await startServer(t, { args: UNLIMITED });
-  const alice = await register(server, 'alice');
-  const bob = await register(server, 'bob');
-  const conv = (await openConversation(server, alice.token, 'bob')).conversation;
-  const wa = await connect(t, server, alice.token);
-  const wb = await connect(t, server, bob.token);
+  const { server, bob, conv, wa, wb } = await aliceAndBob(t);
   const lengths = [1, 200, 255, 256, 257, 1024, 5000, 16384, 3, 16000, 256];
   const sent = [];
   for (const [i, n] of lengths.entries()) {
@@ -73,12 +79,7 @@ test('messages of every length up to the text limit arrive intact, live and in h
 });
 
 test('a message split into many small fragments is reassembled; one over the limit in fragments closes with 1009', async (t) => {
-  const server = await startServer(t, { args: UNLIMITED });
-  const alice = await register(server, 'alice');
-  const bob = await register(server, 'bob');
-  const conv = (await openConversation(server, alice.token, 'bob')).conversation;
-  const wa = await connect(t, server, alice.token);
-  const wb = await connect(t, server, bob.token);
+  const { server, bob, conv, wa, wb } = await aliceAndBob(t);
 
   const text = patternedText(12000, 'frag');
   const whole = Buffer.from(JSON.stringify({ type: 'send', id: 'fragmented', conversation_id: conv.id, client_id: cid('f'), text }));
@@ -119,12 +120,7 @@ test('600 requests in one burst are each answered once, in order', async (t) => 
 });
 
 test('a write queue that drained fills again: events keep their order, and the queue cap still cuts a reader that stopped', async (t) => {
-  const server = await startServer(t, { args: UNLIMITED });
-  const alice = await register(server, 'alice');
-  const bob = await register(server, 'bob');
-  const conv = (await openConversation(server, alice.token, 'bob')).conversation;
-  const wa = await connect(t, server, alice.token);
-  const wb = await connect(t, server, bob.token);
+  const { server, bob, conv, wa, wb } = await aliceAndBob(t);
 
   // Rounds of 30 sends in flight at once (a few KiB of events, far under the cap), each round
   // read to its end before the next, so bob's queue empties and grows again.

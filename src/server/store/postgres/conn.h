@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "server/store/collect_page.h"
 
 // Propagates the error of a Status or Result expression out of the enclosing function.
 #define PARLEY_PG_CONCAT_INNER(a, b) a##b
@@ -95,20 +96,6 @@ class Stmt {
   bool executed_ = false;
   bool bind_failed_ = false;
 };
-
-// Steps `stmt`, bound with a LIMIT of `limit` + 1, into `out` through `read` (which reads
-// the current row), at most `limit` rows. True when a further row exists: the page's
-// has_more, learnt without a count. The SQLite store's twin is in sqlite/db.h.
-template <class T, class Read>
-Result<bool> collect_page(Stmt& stmt, int limit, std::vector<T>& out, Read read) {
-  for (;;) {
-    Result<bool> row = stmt.step();
-    if (!row) return row.error();
-    if (!*row) return false;
-    if (static_cast<int>(out.size()) >= limit) return true;
-    out.push_back(read(static_cast<const Stmt&>(stmt)));
-  }
-}
 
 class Conn {
  public:

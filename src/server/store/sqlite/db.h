@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "server/store/collect_page.h"
 
 // Propagates the error of a Status or Result expression out of the enclosing function.
 #define PARLEY_STORE_CONCAT_INNER(a, b) a##b
@@ -87,19 +88,6 @@ auto collect_rows(Stmt& stmt, Read read) -> Result<std::vector<std::invoke_resul
     Result<bool> row = stmt.step();
     if (!row) return row.error();
     if (!*row) return out;
-    out.push_back(read(static_cast<const Stmt&>(stmt)));
-  }
-}
-
-// Up to `limit` rows of `stmt`, and whether there were more: the query asks for limit + 1
-// rows so that the extra one answers has_more without a count.
-template <class T, class Read>
-Result<bool> collect_page(Stmt& stmt, int limit, std::vector<T>& out, Read read) {
-  for (;;) {
-    Result<bool> row = stmt.step();
-    if (!row) return row.error();
-    if (!*row) return false;
-    if (static_cast<int>(out.size()) >= limit) return true;
     out.push_back(read(static_cast<const Stmt&>(stmt)));
   }
 }
