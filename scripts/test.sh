@@ -5,7 +5,8 @@
 #      embedded store and (at the same time) the core suites on PostgreSQL,
 #   3. the web client's unit tests (Vitest) and end-to-end tests (Playwright + Chromium),
 #   4. the Debian package (tests/package/package_test.sh) and the fuzz targets, each for a bounded time (scripts/fuzz.sh; PARLEY_FUZZ_SECONDS),
-#   5. the unit and black-box tests again on the AddressSanitizer+UBSan build.
+#   5. the unit and black-box tests again on the AddressSanitizer+UBSan build (compiled in the
+#      background while steps 1-4 run).
 # PARLEY_SKIP_FUZZ=1 skips step 4 and PARLEY_SKIP_ASAN=1 step 5 (for quick local
 # iterations; CI never sets them).
 set -euo pipefail
@@ -31,6 +32,17 @@ echo "$PARLEY_TEST_PG_URI"
 step "debug build"
 cmake --preset debug >/dev/null
 cmake --build --preset debug
+
+# The ASan+UBSan build (step 5) compiles in the background, at a lower priority, while the
+# tests of the debug build run: they spend much of their time waiting on sockets.
+asan_log="$pg_dir/asan-build.log"
+asan_build=
+if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
+  # Its own process group, so that an early exit stops the whole build (the trap below).
+  setsid bash -c 'cmake --preset asan >/dev/null && nice -n 15 cmake --build --preset asan' >"$asan_log" 2>&1 &
+  asan_build=$!
+  trap 'kill -- -"$asan_build" 2>/dev/null || true; scripts/pg-test-server.sh stop "$pg_dir"' EXIT
+fi
 step "unit tests (debug; the store suites on SQLite and PostgreSQL)"
 ctest --preset debug
 
@@ -77,9 +89,13 @@ if [[ "${PARLEY_SKIP_FUZZ:-0}" != "1" ]]; then
 fi
 
 if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
-  step "ASan+UBSan build"
-  cmake --preset asan >/dev/null
-  cmake --build --preset asan
+  step "ASan+UBSan build (started after the debug build)"
+  if ! wait "$asan_build"; then
+    tail -100 "$asan_log"
+    echo "the ASan+UBSan build failed" >&2
+    exit 1
+  fi
+  tail -3 "$asan_log"
   step "unit tests (ASan+UBSan)"
   # Leaks inside third-party libraries are suppressed, each with its reason, in lsan.supp.
   export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp"

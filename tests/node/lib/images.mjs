@@ -49,6 +49,35 @@ export function makeImage(dir, name, width, height, { alpha = false, seed = 1 } 
   return out;
 }
 
+/**
+ * The bytes of a JPEG that can carry metadata: every marker segment and anything after the
+ * end-of-image marker, leaving out only the entropy-coded scan data. Noise images make scan
+ * data random, where any short string (such as "GPS") turns up now and then by chance; a
+ * search for leaked metadata looks here instead. Bytes that are not a JPEG come back whole.
+ */
+export function jpegMetadataBytes(bytes) {
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return bytes;
+  const kept = [bytes.subarray(0, 2)];
+  let at = 2;
+  while (at + 1 < bytes.length) {
+    if (bytes[at] !== 0xff) return Buffer.concat([...kept, bytes.subarray(at)]); // not a marker: keep the rest
+    const marker = bytes[at + 1];
+    if (marker === 0xff) { at += 1; continue; } // fill byte
+    if (marker === 0xd9) { kept.push(bytes.subarray(at)); break; } // EOI and whatever trails it
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { kept.push(bytes.subarray(at, at + 2)); at += 2; continue; }
+    if (at + 3 >= bytes.length) { kept.push(bytes.subarray(at)); break; }
+    const end = at + 2 + bytes.readUInt16BE(at + 2);
+    kept.push(bytes.subarray(at, end));
+    at = end;
+    if (marker === 0xda) {
+      // Scan data runs to the next marker other than a stuffed 0xFF00 or a restart marker.
+      while (at + 1 < bytes.length && !(bytes[at] === 0xff && bytes[at + 1] !== 0x00 &&
+                                        !(bytes[at + 1] >= 0xd0 && bytes[at + 1] <= 0xd7))) at += 1;
+    }
+  }
+  return Buffer.concat(kept);
+}
+
 /** Sets EXIF tags with exiftool, e.g. {Orientation: 6} (numeric values, -n). */
 export function setExif(file, tags) {
   const args = ['-q', '-n', '-overwrite_original'];
