@@ -29,6 +29,8 @@ function admin(server, args, { input = '', dataDir = server.dataDir, extra = [] 
       try { json = JSON.parse(stdout); } catch { json = undefined; }
       resolve({ code, stdout, stderr, json });
     });
+    // A command that reads no input may exit before its stdin is written: EPIPE then.
+    child.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
     child.stdin.end(input);
   });
 }

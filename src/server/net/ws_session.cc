@@ -1,5 +1,4 @@
-// One WebSocket connection (internal to net/; included only by ws_session_tcp.cc and
-// ws_session_tls.cc, which instantiate start_ws_session for each stream).
+// One WebSocket connection (start_ws_session, ws_start.h).
 //
 // One strand (the socket's executor), one read loop, one write loop. Outgoing frames go
 // through a bounded queue: when a client stops reading and the queue reaches
@@ -20,10 +19,9 @@
 // Memory: an idle connection holds as little as the stream allows. The read buffer is
 // allocated per message (a small first read, larger ones only while a long message arrives)
 // and released once the message is handled; the write queue allocates only while frames
-// wait; a plain TCP session keeps the bare socket (no timer-carrying beast::tcp_stream:
-// the WebSocket stream has its own timeouts); permessage-deflate is compiled out (it is
+// wait; a plain TCP session keeps the bare socket (AnyStream::drop_timer: the WebSocket
+// stream has its own timeouts); permessage-deflate is compiled out (it is
 // never negotiated); the authentication timer exists only until the client authenticates.
-#pragma once
 
 #include <algorithm>
 #include <atomic>
@@ -43,8 +41,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "server/net/shared.h"
 #include "server/net/ws_start.h"
+
+#include "server/net/any_stream.h"
+#include "server/net/shared.h"
 
 namespace parley::net {
 
@@ -54,22 +54,13 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-// The TCP socket under a session's stream: the stream itself for a bare socket, the
-// socket of the beast::tcp_stream under TLS.
-template <class Lowest>
-auto& tcp_socket_of(Lowest& lowest) {
-  if constexpr (requires { lowest.socket(); })
-    return lowest.socket();
-  else
-    return lowest;
-}
+namespace {
 
-template <class Stream>
 class WsSession final : public api::WsConnection,
                         public ClosableSession,
-                        public std::enable_shared_from_this<WsSession<Stream>> {
+                        public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(Stream&& stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket)
+  WsSession(AnyStream&& stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket)
       : ws_(std::move(stream)),
         shared_(shared),
         id_(shared.next_connection_id.fetch_add(1)),
@@ -270,7 +261,7 @@ class WsSession final : public api::WsConnection,
     dead_ = true;
     drop_queue();
     beast::error_code ignored;
-    auto& socket = tcp_socket_of(beast::get_lowest_layer(ws_));
+    auto& socket = ws_.next_layer().socket();
     socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
   }
@@ -365,7 +356,7 @@ class WsSession final : public api::WsConnection,
   }
 
   // permessage-deflate compiled out: the server never offers it.
-  websocket::stream<Stream, false> ws_;
+  websocket::stream<AnyStream, false> ws_;
   Shared& shared_;
   const uint64_t id_;
   // Until the connection authenticates (or closes); a timer is ~100 bytes.
@@ -388,25 +379,16 @@ class WsSession final : public api::WsConnection,
   std::string close_text_;
 };
 
-}  // namespace parley::net
+}  // namespace
 
-namespace parley::net {
-
-template <class Stream>
-void start_ws_session(Stream stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket,
+void start_ws_session(AnyStream stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket,
                       http::request<http::string_body> req, std::string bearer_token) {
-  auto spawn = [&](auto&& s) {
-    using S = std::decay_t<decltype(s)>;
-    auto session = std::make_shared<WsSession<S>>(std::move(s), shared, std::move(ticket));
-    auto ex = session->executor();
-    asio::co_spawn(ex, session->run(std::move(req), std::move(bearer_token)), asio::detached);
-  };
   // A plain connection keeps only its socket: beast::tcp_stream's timers (of the HTTP
   // phase) would sit unused beside the WebSocket stream's own.
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
-    spawn(stream.release_socket());
-  else
-    spawn(std::move(stream));
+  stream.drop_timer();
+  auto session = std::make_shared<WsSession>(std::move(stream), shared, std::move(ticket));
+  auto ex = session->executor();
+  asio::co_spawn(ex, session->run(std::move(req), std::move(bearer_token)), asio::detached);
 }
 
 }  // namespace parley::net
