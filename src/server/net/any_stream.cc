@@ -22,55 +22,6 @@ auto bound(Stream& stream, Handler&& handler) {
   return asio::bind_executor(stream.get_executor(), std::forward<Handler>(handler));
 }
 
-// A WebSocket session's plain socket, once the HTTP phase's timer is gone.
-class BareSocket final : public AnyStream::Impl {
- public:
-  explicit BareSocket(tcp::socket socket) : socket_(std::move(socket)) {}
-  AnyStream::executor_type get_executor() override { return socket_.get_executor(); }
-  void read_some(const AnyStream::MutableBuffers& b, AnyStream::IoHandler h) override {
-    socket_.async_read_some(b, bound(socket_, std::move(h)));
-  }
-  void write_some(const AnyStream::ConstBuffers& b, AnyStream::IoHandler h) override {
-    socket_.async_write_some(b, bound(socket_, std::move(h)));
-  }
-  void teardown(beast::role_type role, AnyStream::DoneHandler h) override {
-    beast::websocket::async_teardown(role, socket_, bound(socket_, std::move(h)));
-  }
-  tcp::socket& socket() override { return socket_; }
-  void expires_after(std::chrono::steady_clock::duration) override {}
-  void expires_never() override {}
-  bool tls() const override { return false; }
-
- private:
-  tcp::socket socket_;
-};
-
-// Plain TCP with Beast's timeouts (the HTTP phase).
-class PlainStream final : public AnyStream::Impl {
- public:
-  explicit PlainStream(beast::tcp_stream stream) : stream_(std::move(stream)) {}
-  AnyStream::executor_type get_executor() override { return stream_.get_executor(); }
-  void read_some(const AnyStream::MutableBuffers& b, AnyStream::IoHandler h) override {
-    stream_.async_read_some(b, bound(stream_, std::move(h)));
-  }
-  void write_some(const AnyStream::ConstBuffers& b, AnyStream::IoHandler h) override {
-    stream_.async_write_some(b, bound(stream_, std::move(h)));
-  }
-  void teardown(beast::role_type role, AnyStream::DoneHandler h) override {
-    beast::websocket::async_teardown(role, stream_.socket(), bound(stream_, std::move(h)));
-  }
-  tcp::socket& socket() override { return stream_.socket(); }
-  void expires_after(std::chrono::steady_clock::duration after) override { stream_.expires_after(after); }
-  void expires_never() override { stream_.expires_never(); }
-  bool tls() const override { return false; }
-  std::unique_ptr<AnyStream::Impl> without_timer() override {
-    return std::make_unique<BareSocket>(stream_.release_socket());
-  }
-
- private:
-  beast::tcp_stream stream_;
-};
-
 class TlsStream final : public AnyStream::Impl {
  public:
   explicit TlsStream(beast::ssl_stream<beast::tcp_stream> stream) : stream_(std::move(stream)) {}
@@ -90,17 +41,12 @@ class TlsStream final : public AnyStream::Impl {
     beast::get_lowest_layer(stream_).expires_after(after);
   }
   void expires_never() override { beast::get_lowest_layer(stream_).expires_never(); }
-  bool tls() const override { return true; }
 
  private:
   beast::ssl_stream<beast::tcp_stream> stream_;
 };
 
 }  // namespace
-
-AnyStream AnyStream::plain(beast::tcp_stream stream) {
-  return AnyStream(std::make_unique<PlainStream>(std::move(stream)));
-}
 
 AnyStream AnyStream::tls(beast::ssl_stream<beast::tcp_stream> stream) {
   return AnyStream(std::make_unique<TlsStream>(std::move(stream)));

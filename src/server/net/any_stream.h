@@ -1,15 +1,18 @@
-// One stream type for every accepted connection, plain TCP or TLS over TCP (internal to
-// net/). The HTTP and WebSocket sessions are written against it, so each is compiled once
-// instead of once per stream: the TLS instantiations of Beast's HTTP and WebSocket
-// operations were most of the server's build time. The price is an indirect call and a
-// small allocation (the type-erased completion handler) per read and per write, next to the
-// system call each of them makes.
+// A TLS connection behind a type-erased stream (internal to net/). The HTTP and WebSocket
+// sessions are compiled for two stream types: a plain beast::tcp_stream, which they use
+// directly (the common case, and the cheapest per connection), and AnyStream for TLS.
+// Compiled for beast::ssl_stream itself, every Beast operation was instantiated through
+// the TLS stream's layers: those two units were most of the server's build time. Here the
+// TLS stream's reads, writes and teardown are compiled once (any_stream.cc), and the
+// sessions see a plain AsyncStream. The price, on TLS connections only: an indirect call
+// and a small allocation (the type-erased completion handler) per read and per write,
+// beside the encryption and the system call each of them costs.
 //
 // Contract: an AsyncReadStream and AsyncWriteStream (asio), with Beast's customisation
 // points (teardown for WebSocket close, beast_close_socket for timeouts) found by ADL.
 // `get_lowest_layer(stream)` is the AnyStream itself: socket(), expires_after() and
-// expires_never() reach the TCP connection under any layer. Not thread-safe: use it on its
-// executor (the connection's strand), like the stream it holds.
+// expires_never() reach the TCP connection under the TLS layer. Not thread-safe: use it on
+// its executor (the connection's strand), like the stream it holds.
 #pragma once
 
 #include <array>
@@ -61,19 +64,15 @@ class AnyStream {
     virtual executor_type get_executor() = 0;
     virtual void read_some(const MutableBuffers& buffers, IoHandler handler) = 0;
     virtual void write_some(const ConstBuffers& buffers, IoHandler handler) = 0;
-    // WebSocket closing handshake done: shut the connection down as the role does
-    // (TLS: close_notify first).
+    // WebSocket closing handshake done: close_notify, then the connection.
     virtual void teardown(boost::beast::role_type role, DoneHandler handler) = 0;
     virtual boost::asio::ip::tcp::socket& socket() = 0;
-    // The deadline of the next reads and writes; no-op once the timer was dropped.
+    // The deadline of the next reads and writes (beast::tcp_stream's timer).
     virtual void expires_after(std::chrono::steady_clock::duration after) = 0;
     virtual void expires_never() = 0;
-    virtual bool tls() const = 0;
-    // A plain stream gives up its timer and keeps only the socket (nullptr: nothing to drop).
-    virtual std::unique_ptr<Impl> without_timer() { return nullptr; }
   };
 
-  static AnyStream plain(boost::beast::tcp_stream stream);
+  // A TLS stream whose handshake is done.
   static AnyStream tls(boost::beast::ssl_stream<boost::beast::tcp_stream> stream);
 
   AnyStream(AnyStream&&) noexcept = default;
@@ -83,12 +82,6 @@ class AnyStream {
   boost::asio::ip::tcp::socket& socket() { return impl_->socket(); }
   void expires_after(std::chrono::steady_clock::duration after) { impl_->expires_after(after); }
   void expires_never() { impl_->expires_never(); }
-  bool is_tls() const { return impl_->tls(); }
-  // Frees a plain stream's timer (a WebSocket session has its own timeouts); after it,
-  // expires_after() does nothing. TLS streams keep theirs.
-  void drop_timer() {
-    if (auto bare = impl_->without_timer()) impl_ = std::move(bare);
-  }
   Impl& impl() { return *impl_; }
 
   template <class MutableBufferSequence, class Token>

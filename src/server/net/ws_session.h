@@ -1,4 +1,6 @@
-// One WebSocket connection (start_ws_session, ws_start.h).
+// One WebSocket connection (internal to net/; included only by ws_session_tcp.cc and
+// ws_session_tls.cc, which instantiate start_ws_session for a plain socket and for TLS
+// behind AnyStream).
 //
 // One strand (the socket's executor), one read loop, one write loop. Outgoing frames go
 // through a bounded queue: when a client stops reading and the queue reaches
@@ -19,9 +21,10 @@
 // Memory: an idle connection holds as little as the stream allows. The read buffer is
 // allocated per message (a small first read, larger ones only while a long message arrives)
 // and released once the message is handled; the write queue allocates only while frames
-// wait; a plain TCP session keeps the bare socket (AnyStream::drop_timer: the WebSocket
-// stream has its own timeouts); permessage-deflate is compiled out (it is
+// wait; a plain TCP session keeps the bare socket (no timer-carrying beast::tcp_stream:
+// the WebSocket stream has its own timeouts); permessage-deflate is compiled out (it is
 // never negotiated); the authentication timer exists only until the client authenticates.
+#pragma once
 
 #include <algorithm>
 #include <atomic>
@@ -41,10 +44,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include "server/net/ws_start.h"
-
-#include "server/net/any_stream.h"
 #include "server/net/shared.h"
+#include "server/net/ws_start.h"
 
 namespace parley::net {
 
@@ -54,13 +55,22 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-namespace {
+// The TCP socket under a session's stream: the stream itself for a bare socket, the
+// socket of the beast::tcp_stream under TLS.
+template <class Lowest>
+auto& tcp_socket_of(Lowest& lowest) {
+  if constexpr (requires { lowest.socket(); })
+    return lowest.socket();
+  else
+    return lowest;
+}
 
+template <class Stream>
 class WsSession final : public api::WsConnection,
                         public ClosableSession,
-                        public std::enable_shared_from_this<WsSession> {
+                        public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(AnyStream&& stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket)
+  WsSession(Stream&& stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket)
       : ws_(std::move(stream)),
         shared_(shared),
         id_(shared.next_connection_id.fetch_add(1)),
@@ -261,7 +271,7 @@ class WsSession final : public api::WsConnection,
     dead_ = true;
     drop_queue();
     beast::error_code ignored;
-    auto& socket = ws_.next_layer().socket();
+    auto& socket = tcp_socket_of(beast::get_lowest_layer(ws_));
     socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket.close(ignored);
   }
@@ -356,7 +366,7 @@ class WsSession final : public api::WsConnection,
   }
 
   // permessage-deflate compiled out: the server never offers it.
-  websocket::stream<AnyStream, false> ws_;
+  websocket::stream<Stream, false> ws_;
   Shared& shared_;
   const uint64_t id_;
   // Until the connection authenticates (or closes); a timer is ~100 bytes.
@@ -379,16 +389,25 @@ class WsSession final : public api::WsConnection,
   std::string close_text_;
 };
 
-}  // namespace
+}  // namespace parley::net
 
-void start_ws_session(AnyStream stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket,
+namespace parley::net {
+
+template <class Stream>
+void start_ws_session(Stream stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket,
                       http::request<http::string_body> req, std::string bearer_token) {
+  auto spawn = [&](auto&& s) {
+    using S = std::decay_t<decltype(s)>;
+    auto session = std::make_shared<WsSession<S>>(std::move(s), shared, std::move(ticket));
+    auto ex = session->executor();
+    asio::co_spawn(ex, session->run(std::move(req), std::move(bearer_token)), asio::detached);
+  };
   // A plain connection keeps only its socket: beast::tcp_stream's timers (of the HTTP
   // phase) would sit unused beside the WebSocket stream's own.
-  stream.drop_timer();
-  auto session = std::make_shared<WsSession>(std::move(stream), shared, std::move(ticket));
-  auto ex = session->executor();
-  asio::co_spawn(ex, session->run(std::move(req), std::move(bearer_token)), asio::detached);
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+    spawn(stream.release_socket());
+  else
+    spawn(std::move(stream));
 }
 
 }  // namespace parley::net

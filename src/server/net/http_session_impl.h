@@ -1,6 +1,11 @@
-// Serving HTTP/1.1 on one connection (http_session.h). The WebSocket session is compiled
-// in ws_session.cc (start_ws_session), so the two heaviest units of the server compile in
-// parallel.
+// The definition of serve_http (internal to net/): included only by http_session_tcp.cc and
+// http_session_tls.cc, which instantiate it for a plain stream (beast::tcp_stream) and for
+// TLS (AnyStream, so that Beast's operations are compiled for one more stream type only,
+// not for the TLS stream's layers). The WebSocket
+// session is instantiated in ws_session_tcp.cc / ws_session_tls.cc (start_ws_session), so
+// the four heaviest instantiations of the server compile in parallel.
+#pragma once
+
 #include "server/net/http_session.h"
 
 #include <type_traits>
@@ -241,13 +246,13 @@ asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool 
   co_return !wec && keep_alive;
 }
 
-// How requests on this connection arrived (api::OriginPolicy compares a
+// How requests on a connection of this stream type arrived (api::OriginPolicy compares a
 // browser's Origin with it).
 template <class Stream>
 api::Arrival arrival_of(Stream& stream) {
   beast::error_code ec;
   auto local = beast::get_lowest_layer(stream).socket().local_endpoint(ec);
-  return api::Arrival{stream.is_tls(), ec ? uint16_t{0} : local.port()};
+  return api::Arrival{!std::is_same_v<Stream, beast::tcp_stream>, ec ? uint16_t{0} : local.port()};
 }
 
 template <class Head>
@@ -364,7 +369,8 @@ asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
 
 }  // namespace
 
-asio::awaitable<void> serve_http(AnyStream stream, Shared& shared, std::string remote_address,
+template <class Stream>
+asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address,
                                  std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread) {
   beast::flat_buffer buffer;
   if (!preread.empty()) {
@@ -372,7 +378,7 @@ asio::awaitable<void> serve_http(AnyStream stream, Shared& shared, std::string r
     preread = {};
   }
   const api::Arrival arrival = arrival_of(stream);
-  std::optional<SheddableStream<AnyStream>> sheddable(std::in_place, stream, *ticket);
+  std::optional<SheddableStream<Stream>> sheddable(std::in_place, stream, *ticket);
   for (;;) {
     // The head comes first, so that an upload route can stream its body (serve_upload).
     // No body limit until the route is known; each route then applies its own.
