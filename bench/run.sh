@@ -7,6 +7,7 @@
 #   bench/run.sh direct history     # only these
 #   CONNECTIONS=19000 PROCS=2 bench/run.sh connections
 #   GROUP_SIZE=100 GROUP_COUNT=10 bench/run.sh group   # 1 group flat out, 1 at 70% of that, GROUP_COUNT flat out
+#   PING_CONNECTIONS=100 PING_WINDOW=8 bench/run.sh ping   # the transport alone (not in the default set)
 #   PARLEYD=/path/to/parleyd bench/run.sh      # use that server binary, build only the bench
 #   PG_SERVER=postgresql://USER@HOST:PORT/postgres bench/run.sh direct   # parleyd on PostgreSQL
 #                                   # (a fresh database on that server per scenario)
@@ -29,6 +30,9 @@ GROUP_COUNT=${GROUP_COUNT:-10}      # group-many: this many groups, flat out
 GROUP_RATE=${GROUP_RATE:-}          # group at a fixed rate (msgs/s); empty: 70% of the flat-out rate
 OUT=${OUT:-$root/build/bench-results}
 JOBS=${JOBS:-1}
+PING_CONNECTIONS=${PING_CONNECTIONS:-100}   # ping: connections, each with PING_WINDOW in flight
+PING_WINDOW=${PING_WINDOW:-8}
+THREADS=${THREADS:-1}               # ping: event-loop threads of the bench
 
 source bench/lib/parleyd.sh
 build_release
@@ -86,6 +90,11 @@ for s in "${scenarios[@]}"; do
       stop_parleyd
       start_parleyd
       bench group-many group --groups "$GROUP_COUNT" --group-size "$GROUP_SIZE" --rate 0 --window 1 --drain 60 \
+        --duration "$DURATION"
+      stop_parleyd ;;
+    ping)
+      start_parleyd
+      bench ping ping --connections "$PING_CONNECTIONS" --window "$PING_WINDOW" --threads "$THREADS" \
         --duration "$DURATION"
       stop_parleyd ;;
     *)

@@ -79,6 +79,7 @@ int run(int argc, char** argv) {
   else if (opt.scenario == "reconnect") worker = reconnect_worker, reporter = reconnect_report;
   else if (opt.scenario == "history") worker = history_worker, reporter = history_report;
   else if (opt.scenario == "group") worker = group_worker, reporter = group_report;
+  else if (opt.scenario == "ping") worker = ping_worker, reporter = ping_report;
   else {
     std::fprintf(stderr, "parley-bench: unknown scenario '%s' (see --help)\n", opt.scenario.c_str());
     return 2;

@@ -85,7 +85,7 @@ const std::vector<Flag>& flags() {
       {"prefix", "all", "username prefix, a-z0-9 (default: random, so runs never collide)", text(&Options::prefix)},
       {"bind-source", "all", "bind 127.0.0.(2+worker) as source address (default true)",
        boolean(&Options::bind_source)},
-      {"connections", "connections", "idle authenticated connections to hold (default 1000)",
+      {"connections", "connections,ping", "authenticated connections to hold, or to ping from (default 1000)",
        number<int64_t>(&Options::connections, 1, 10000000)},
       {"keepalive", "connections", "seconds between application pings per connection (default 15)",
        number<double>(&Options::keepalive_s, 0.1, 3600)},
@@ -93,7 +93,7 @@ const std::vector<Flag>& flags() {
       {"rate", "direct,group", "messages/s in total, open loop; 0 = flat out (default 0)",
        number<double>(&Options::rate, 0, 1e8)},
       {"peers", "direct", "conversations per user (default 4)", number<int>(&Options::peers, 1, 1000)},
-      {"window", "direct,reconnect,history,group", "sends in flight per connection when flat out or seeding (default 8)",
+      {"window", "direct,reconnect,history,group,ping", "sends (pings) in flight per connection when flat out or seeding (default 8)",
        number<int>(&Options::window, 1, 250)},
       {"text-bytes", "direct,group", "message text size (default 64, at least 24)", number<int>(&Options::text_bytes, 24, 16384)},
       {"drain", "direct,reconnect,history,group", "seconds to wait for outstanding acks and deliveries (default 10)",
@@ -159,7 +159,11 @@ std::string usage() {
       "               group send at --rate msgs/s in total (open loop) or flat out (--rate 0,\n"
       "               --window in flight per sender); reports deliveries/s (messages x\n"
       "               recipients), ack and send-to-receive latency, `receipts` frames with\n"
-      "               --receipts. Checks every member but the sender gets each message once.\n\n"
+      "               --receipts. Checks every member but the sender gets each message once.\n"
+      "  ping         --connections connections each keep --window application pings in flight\n"
+      "               for --duration (no store, no fan-out): what reading a frame, dispatching\n"
+      "               it and writing one answer costs; reports pings answered/s, the round\n"
+      "               trip p50/p99 and the server's CPU per answer.\n\n"
       "Every scenario checks that each acknowledged message reaches each recipient exactly once\n"
       "and in seq order; a loss, duplicate, reordering, dropped connection or unexpected error\n"
       "is reported and makes the exit status 1.\n\n"

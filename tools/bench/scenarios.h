@@ -31,6 +31,8 @@ void history_worker(WorkerContext& ctx);
 void history_report(const Options& opt, const RunResult& run, Report& report);
 void group_worker(WorkerContext& ctx);
 void group_report(const Options& opt, const RunResult& run, Report& report);
+void ping_worker(WorkerContext& ctx);
+void ping_report(const Options& opt, const RunResult& run, Report& report);
 
 // The same scenarios against an XMPP server (--protocol xmpp); they report with the
 // functions above.
