@@ -33,4 +33,7 @@ run history --store-messages 600 --conversations 3 --queriers 4 --page-limit 20
 run history --store-messages 600 --conversations 3 --queriers 4 --search-share 0.5
 run group --groups 1 --group-size 5 --rate 0 --window 2
 run group --groups 2 --group-size 4 --group-senders 2 --rate 100 --receipts true --procs 2
+run ping --connections 6 --window 3
+run ping --connections 8 --window 2 --procs 2 --threads 2
+grep -q '"pongs_per_s"' "$tmp/out.json"
 echo "smoke test passed"
