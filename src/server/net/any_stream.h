@@ -1,6 +1,7 @@
-// A TLS connection behind a type-erased stream (internal to net/). The HTTP and WebSocket
-// sessions are compiled for two stream types: a plain beast::tcp_stream, which they use
-// directly (the common case, and the cheapest per connection), and AnyStream for TLS.
+// A TLS connection behind a type-erased stream (net/'s sessions; also push/'s HTTPS client
+// to push services). The HTTP and WebSocket sessions are compiled for two stream types: a
+// plain beast::tcp_stream, which they use directly (the common case, and the cheapest per
+// connection), and AnyStream for TLS.
 // Compiled for beast::ssl_stream itself, every Beast operation was instantiated through
 // the TLS stream's layers: those two units were most of the server's build time. Here the
 // TLS stream's reads, writes and teardown are compiled once (any_stream.cc), and the

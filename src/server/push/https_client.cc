@@ -15,6 +15,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "server/net/any_stream.h"
+
 namespace parley::push {
 
 namespace asio = boost::asio;
@@ -139,10 +141,13 @@ struct HttpsClient::Impl {
     stream.set_verify_callback(ssl::host_name_verification(u->host));
     auto [e3] = co_await stream.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
     if (e3) co_return HttpAnswer{0, {}, "TLS handshake: " + e3.message()};
-    HttpAnswer a = co_await exchange(stream, *u, p);
+    // The exchange runs on net::AnyStream, so that Beast's HTTP operations are not compiled
+    // through the TLS stream's layers (see net/any_stream.h).
+    net::AnyStream secure = net::AnyStream::tls(std::move(stream));
+    HttpAnswer a = co_await exchange(secure, *u, p);
     // Closing without waiting for the peer's close_notify: the answer is complete.
     beast::error_code ignored;
-    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    secure.socket().shutdown(tcp::socket::shutdown_both, ignored);
     co_return a;
   }
 };
