@@ -18,6 +18,20 @@
 namespace parley::store {
 namespace {
 
+
+// A text message for append_message, its other fields left empty.
+NewMessage new_message(int64_t conversation_id, int64_t sender_id, std::string client_id, std::string kind,
+                       std::string text, int64_t ts) {
+  NewMessage m;
+  m.conversation_id = conversation_id;
+  m.sender_id = sender_id;
+  m.client_id = std::move(client_id);
+  m.kind = std::move(kind);
+  m.text = std::move(text);
+  m.ts = ts;
+  return m;
+}
+
 using test::in_txn;
 using test::write_batch;
 
@@ -63,7 +77,7 @@ Seeded seed(Store& store) {
                      return t.get_or_create_direct(s.alice.id, s.bob.id, 2);
                    }).value().conversation;
   s.message = in_txn(store, [&](WriteTxn& t) {
-                return t.append_message({s.conversation.id, s.alice.id, "c1", "text", "hi", 3});
+                return t.append_message(new_message(s.conversation.id, s.alice.id, "c1", "text", "hi", 3));
               }).value().message;
   return s;
 }
@@ -91,13 +105,13 @@ TEST(SqliteStore, ReopenKeepsDataAndVersion) {
 
   // The client id is still known after a restart, and the counter carries on.
   auto again = in_txn(*store, [&](WriteTxn& t) {
-    return t.append_message({s.conversation.id, s.alice.id, "c1", "text", "retry", 9});
+    return t.append_message(new_message(s.conversation.id, s.alice.id, "c1", "text", "retry", 9));
   });
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->duplicate);
   EXPECT_EQ(again->message.id, s.message.id);
   auto next = in_txn(*store, [&](WriteTxn& t) {
-    return t.append_message({s.conversation.id, s.bob.id, "c2", "text", "new", 9});
+    return t.append_message(new_message(s.conversation.id, s.bob.id, "c2", "text", "new", 9));
   });
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->message.seq, 2);
@@ -226,7 +240,7 @@ TEST(SqliteStore, MigrationFromVersion1KeepsData) {
 
   // The old data keeps working and the new features work beside it.
   auto appended = in_txn(*store, [](WriteTxn& t) {
-    return t.append_message({7, 2, "b4", "text", "four", 40});
+    return t.append_message(new_message(7, 2, "b4", "text", "four", 40));
   });
   ASSERT_TRUE(appended.ok());
   EXPECT_EQ(appended->message.seq, 4);
@@ -327,7 +341,7 @@ TEST(SqliteStore, MigrationFromVersion2KeepsData) {
   EXPECT_EQ(store->presence({3})->front().last_seen_at, std::optional<int64_t>(42));
   EXPECT_EQ(store->current_version().value(), 9);
   auto appended = in_txn(*store, [](WriteTxn& t) {
-    return t.append_message({8, 2, "b3", "text", "three", 50});
+    return t.append_message(new_message(8, 2, "b3", "text", "three", 50));
   });
   ASSERT_TRUE(appended.ok());
   EXPECT_EQ(appended->message.seq, 3);
@@ -352,9 +366,9 @@ TEST(SqliteStore, StorageFailureRollsBackWholeBatchAndRestoresVersion) {
   std::optional<Error> after_error;
   Status status = write_batch(
       *store,
-      {[&](WriteTxn& t) { ok.push_back(t.append_message({s.conversation.id, s.bob.id, "b1", "text", "fine", 5}).ok()); },
+      {[&](WriteTxn& t) { ok.push_back(t.append_message(new_message(s.conversation.id, s.bob.id, "b1", "text", "fine", 5)).ok()); },
        [&](WriteTxn& t) {
-         auto r = t.append_message({s.conversation.id, s.alice.id, "a2", "text", "boom", 6});
+         auto r = t.append_message(new_message(s.conversation.id, s.alice.id, "a2", "text", "boom", 6));
          ok.push_back(r.ok());
          if (!r.ok()) second_error = r.error();
        },
@@ -380,7 +394,7 @@ TEST(SqliteStore, StorageFailureRollsBackWholeBatchAndRestoresVersion) {
 
   // The next batch takes the version right after the last committed one.
   auto next = in_txn(*store, [&](WriteTxn& t) {
-    return t.append_message({s.conversation.id, s.bob.id, "b1", "text", "fine", 8});
+    return t.append_message(new_message(s.conversation.id, s.bob.id, "b1", "text", "fine", 8));
   });
   ASSERT_TRUE(next.ok());
   EXPECT_FALSE(next->duplicate);
@@ -396,7 +410,7 @@ TEST(SqliteStore, ThrowingOpFailsItsBatch) {
   Seeded s = seed(*store);
   const int64_t committed = store->current_version().value();
   Status status = write_batch(
-      *store, {[&](WriteTxn& t) { (void)t.append_message({s.conversation.id, s.bob.id, "b1", "text", "x", 5}); },
+      *store, {[&](WriteTxn& t) { (void)t.append_message(new_message(s.conversation.id, s.bob.id, "b1", "text", "x", 5)); },
                [&](WriteTxn&) { throw std::runtime_error("bug in an op"); }});
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("bug in an op"), std::string::npos);
@@ -435,7 +449,7 @@ TEST(SqliteStore, CheckpointerKeepsTheWalBounded) {
     for (int i = 0; i < kPerBatch; ++i) {
       const std::string client_id = "m" + std::to_string(n++);
       ops.push_back([&, client_id](WriteTxn& t) {
-        ASSERT_TRUE(t.append_message({s.conversation.id, s.alice.id, client_id, "text", text, 9}).ok());
+        ASSERT_TRUE(t.append_message(new_message(s.conversation.id, s.alice.id, client_id, "text", text, 9)).ok());
       });
     }
     ASSERT_TRUE(write_batch(store, std::move(ops)).ok());
