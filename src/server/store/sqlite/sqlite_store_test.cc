@@ -18,7 +18,6 @@
 namespace parley::store {
 namespace {
 
-
 // A text message for append_message, its other fields left empty.
 NewMessage new_message(int64_t conversation_id, int64_t sender_id, std::string client_id, std::string kind,
                        std::string text, int64_t ts) {
