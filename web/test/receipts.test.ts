@@ -139,10 +139,31 @@ describe('ReceiptQueue', () => {
     expect(t.open()).toHaveLength(0);
     expect(t.q.size).toBe(4);
     await t.fire();
-    expect(t.open()).toHaveLength(2);
+    expect(t.open()).toHaveLength(1); // the window was halved
     while (t.open().length) await t.answer();
     expect(t.acked.sort()).toEqual(['delivered 1 1', 'delivered 2 1', 'delivered 3 1', 'delivered 4 1']);
     expect(t.dropped).toEqual([]);
+  });
+
+  it('rate_limited halves the window once per wait; answers widen it again up to the limit', async () => {
+    const t = setup({}, 8);
+    for (let id = 1; id <= 200; id++) t.q.owe(id, 'delivered', 1);
+    t.q.pump();
+    expect(t.open()).toHaveLength(8);
+    // A server that allows fewer in flight refuses several of one burst: one halving.
+    for (let i = 0; i < 5; i++) await t.answer(new ApiError('rate_limited', 'too many in flight', 0, 100));
+    expect(t.q.windowNow).toBe(4);
+    while (t.open().length) await t.answer();
+    await t.fire();
+    expect(t.open()).toHaveLength(4);
+    let most = 0;
+    while (t.open().length) {
+      most = Math.max(most, t.open().length);
+      await t.answer();
+    }
+    expect(t.q.windowNow).toBe(8);
+    expect(most).toBeLessThanOrEqual(8);
+    expect(new Set(t.acked).size).toBe(200);
   });
 
   it('rate_limited without retry_after_ms waits a second', async () => {

@@ -5,7 +5,9 @@
  * owed, and a newer watermark for a conversation replaces the queued one. At most
  * `maxInFlight` are unanswered at a time (a connection may have only 256 requests of any kind
  * in flight, and the first sync after a long absence owes one per chat: a thousand or more);
- * the rest wait and go out as answers come back. Nothing is lost:
+ * the rest wait and go out as answers come back. A server that refuses with `rate_limited`
+ * (its in-flight limit may be lower, or its rate limit reached) halves that window; each `ok`
+ * widens it again by about one per round trip, up to `maxInFlight`. Nothing is lost:
  * - `ok`: done (`acked`).
  * - `rate_limited`: put back, and the whole queue waits `retry_after_ms` (1 s when absent).
  * - `disconnected`/`timeout`: put back, sent again once `resume()` says the connection is ready.
@@ -54,6 +56,8 @@ export class ReceiptQueue {
   /** Watermarks sent and not answered yet. */
   private readonly inFlight = { read: new Map<number, number>(), delivered: new Map<number, number>() };
   private readonly max: number;
+  /** Receipts allowed in flight now: `max`, halved by each wait for `rate_limited`. */
+  private window: number;
   private pauseTimer: unknown = undefined;
   private paused = false;
   private failures = 0;
@@ -63,6 +67,7 @@ export class ReceiptQueue {
     private readonly deps: ReceiptQueueDeps,
   ) {
     this.max = Math.max(1, deps.maxInFlight ?? RECEIPTS_IN_FLIGHT);
+    this.window = this.max;
     for (const [key, o] of Object.entries(initial ?? {})) {
       const id = Number(key);
       if (!Number.isSafeInteger(id) || !o || typeof o !== 'object') continue;
@@ -94,6 +99,11 @@ export class ReceiptQueue {
     return this.queued.read.size + this.queued.delivered.size + this.inFlightNow;
   }
 
+  /** How many may be in flight now (the limit, lowered after `rate_limited`). */
+  get windowNow(): number {
+    return Math.floor(this.window);
+  }
+
   /** Receipts sent and not answered yet. */
   get inFlightNow(): number {
     return this.inFlight.read.size + this.inFlight.delivered.size;
@@ -123,7 +133,7 @@ export class ReceiptQueue {
   /** Sends queued receipts while fewer than the limit are in flight (unless waiting or offline). */
   pump(): void {
     if (this.paused) return;
-    while (this.inFlightNow < this.max && this.deps.ready()) {
+    while (this.inFlightNow < Math.floor(this.window) && this.deps.ready()) {
       const next = this.take();
       if (!next) return;
       this.sendOne(next.id, next.kind, next.seq);
@@ -154,6 +164,7 @@ export class ReceiptQueue {
       () => {
         this.inFlight[kind].delete(id);
         this.failures = 0;
+        this.window = Math.min(this.max, this.window + 1 / this.window);
         this.deps.acked?.(kind, id, seq);
         this.deps.changed?.();
       },
@@ -168,6 +179,8 @@ export class ReceiptQueue {
         this.owe(id, kind, seq, false);
         if (code === 'rate_limited') {
           const ms = e instanceof ApiError && typeof e.retryAfterMs === 'number' && e.retryAfterMs >= 0 ? e.retryAfterMs : DEFAULT_RETRY_MS;
+          // Refusals of one burst arrive together: they halve the window once, not each.
+          if (!this.paused) this.window = Math.max(1, this.window / 2);
           this.pauseFor(ms);
         } else if (code !== 'disconnected' && code !== 'timeout') {
           this.pauseFor(backoffDelay(this.failures++, { base: 500, max: 30_000, random: this.deps.random }));
