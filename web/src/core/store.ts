@@ -37,6 +37,11 @@ const GROUP_FIELDS = ['name', 'description', 'member_count', 'role', 'left'] as 
 export class ChatStore {
   private convs = new Map<number, Conversation>();
   private msgs = new Map<number, Map<number, Message>>();
+  /**
+   * messages() answers per conversation, until its messages change: an open chat's rows are
+   * computed on every render, and sorting thousands of messages each time showed in profiles.
+   */
+  private sortedCache = new Map<number, Message[]>();
   private changedConvs = new Set<number>();
   private changedMsgs: Message[] = [];
 
@@ -62,7 +67,13 @@ export class ChatStore {
   messages(conversationId: number): Message[] {
     const m = this.msgs.get(conversationId);
     if (!m) return [];
-    return [...m.values()].sort((a, b) => a.seq - b.seq);
+    let sorted = this.sortedCache.get(conversationId);
+    if (!sorted) {
+      sorted = [...m.values()].sort((a, b) => a.seq - b.seq);
+      Object.freeze(sorted);
+      this.sortedCache.set(conversationId, sorted);
+    }
+    return sorted as Message[];
   }
 
   hasMessage(conversationId: number, seq: number): boolean {
@@ -289,6 +300,7 @@ export class ChatStore {
       }
       const copy = { ...msg };
       bucket.set(msg.seq, copy);
+      this.sortedCache.delete(cid);
       added.push(copy);
       this.changedMsgs.push(copy);
       const c = this.convs.get(cid);
@@ -342,6 +354,7 @@ export class ChatStore {
     if (held && isNewerMessage(msg, held)) {
       stored = { ...msg };
       this.msgs.get(cid)!.set(msg.seq, stored);
+      this.sortedCache.delete(cid);
       this.changedMsgs.push(stored);
     }
     const c = this.convs.get(cid);

@@ -95,6 +95,7 @@ export class ParleyClient {
   private conn: Connection;
   private listeners = new Set<() => void>();
   private emitQueued = false;
+  private saveQueued = false;
   private lastRender = -Infinity;
   static readonly FRAME_MS = 16;
   /**
@@ -243,8 +244,7 @@ export class ParleyClient {
    * there a zero-delay timer stands in (the title's unread count must still follow).
    */
   private emit(): void {
-    const ch = this.store.takeChanges();
-    if (ch.conversations.length || ch.messages.length) void this.db.save(ch.conversations, ch.messages);
+    this.saveSoon();
     if (this.emitQueued) return;
     this.emitQueued = true;
     const run = () => {
@@ -263,7 +263,43 @@ export class ParleyClient {
     }
   }
 
+  /**
+   * Writes what changed in the store to the local database in a task of its own, after the
+   * render: copying and writing a page of messages or a hundred chats in the same task as
+   * drawing them made the longest tasks of a first sync and of scrolling back.
+   */
+  private saveSoon(): void {
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    setTimeout(() => {
+      if (!this.closed) this.saveNow(); // close() wrote what was left
+    }, 0);
+  }
+
+  /** Writes what changed now (before storing a sync cursor that relies on it). */
+  private saveNow(): void {
+    this.saveQueued = false;
+    const ch = this.store.takeChanges();
+    if (ch.conversations.length || ch.messages.length) void this.db.save(ch.conversations, ch.messages);
+  }
+
   // ---------- connection lifecycle ----------
+
+  /**
+   * A device that holds nothing (a new sign-in) draws the top of its chat list from the
+   * `conversations` page (newest first) while the first sync, which goes in version order
+   * (oldest changes first), is still under way. The sync brings the same chats again.
+   */
+  private loadFirstScreen(): void {
+    this.conn
+      .request<{ conversations: Conversation[] }>({ type: 'conversations', limit: ParleyClient.FIRST_SCREEN_CHATS })
+      .then((r) => {
+        let changed = false;
+        for (const c of r.conversations ?? []) if (this.store.upsertConversation(c)) changed = true;
+        if (changed) this.emit();
+      })
+      .catch(() => undefined); // the sync brings them anyway
+  }
 
   private transport: SyncTransport = {
     sync: (since, limit) => this.conn.request<SyncPage>({ type: 'sync', since, limit }),
@@ -271,9 +307,13 @@ export class ParleyClient {
     changes: (conversation_id, since, limit) => this.conn.request<ChangesPage>({ type: 'changes', conversation_id, since, limit }),
   };
 
+  /** Chats asked for newest first on a device that holds none, before the first sync's pages. */
+  static readonly FIRST_SCREEN_CHATS = 30;
+
   private afterConnect(): void {
     this.pump();
     this.receipts.resume();
+    if (this.version === 0 && this.store.conversations().length === 0) this.loadFirstScreen();
     void this.sync();
     this.subSent = null;
     this.updatePresence();
@@ -302,6 +342,7 @@ export class ParleyClient {
         this.collectOwedDelivered(this.store.conversations().map((c) => c.id));
         this.markReadIfOpen();
         this.emit();
+        this.saveNow();
         await this.db.flush();
         this.version = r.version;
         await this.db.setMeta('version', r.version);
@@ -1286,6 +1327,7 @@ export class ParleyClient {
     clearTimeout(this.visibleTimer);
     for (const t of this.typingIdleTimers.values()) clearTimeout(t);
     if (this.owedSaveTimer !== undefined) this.saveOwedNow();
+    if (this.saveQueued) this.saveNow();
     this.conn.stop();
     this.db.close();
   }
