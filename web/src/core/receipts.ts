@@ -14,7 +14,7 @@
  * - `invalid_argument`, `not_found`, `bad_request`, `forbidden`: the server will never take
  *   it (not a member any more, a seq it does not know): dropped and reported (`dropped`).
  * - any other error (`internal`, `unavailable`, ...): put back, the queue waits with backoff.
- * What is owed (queued and in flight) survives a reload through `pending()`/`persist`.
+ * What is owed (queued and in flight) survives a reload: `changed` says when to store `pending()`.
  * Single-threaded (the page's event loop); no method throws.
  */
 import { backoffDelay } from './backoff';
