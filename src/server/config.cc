@@ -167,6 +167,9 @@ const std::vector<Option>& options() {
       {"ws-busy-queued-bytes-per-user",
        "the same over all of an account's WebSockets; 0 = never (default 8388608)",
        number<int64_t>(&Config::ws_busy_queued_bytes_per_user, 0, 1LL << 40)},
+      {"ws-max-inflight",
+       "requests in flight per WebSocket connection; beyond it rate_limited (default 256)",
+       number<int64_t>(&Config::ws_max_inflight, 1, 65536)},
       {"insecure-fast-password-hashing",
        "BENCHMARKS ONLY: weakest argon2id for new accounts (true/false, default false)",
        [](Config& c, const std::string& v) -> Status {

@@ -59,6 +59,7 @@ struct Config {
   int64_t ws_queued_bytes_budget = 256LL << 20;
   int64_t ws_busy_queued_bytes = 1LL << 20;
   int64_t ws_busy_queued_bytes_per_user = 8LL << 20;
+  int64_t ws_max_inflight = 256;
   int64_t commit_batch_max = 1024;
   int64_t max_group_members = 256;
   int64_t edit_window_sec = 15 * 60;

@@ -318,6 +318,7 @@ int main(int argc, char** argv) {
   ao.max_ws_per_user = static_cast<std::size_t>(c.max_websockets_per_user);
   ao.busy_queued_bytes = static_cast<std::size_t>(c.ws_busy_queued_bytes);
   ao.busy_queued_bytes_per_user = static_cast<std::size_t>(c.ws_busy_queued_bytes_per_user);
+  ao.max_inflight_per_connection = static_cast<std::size_t>(c.ws_max_inflight);
   ao.register_per_min = c.rate_register_per_min;
   ao.register_burst = std::max(1.0, std::min(c.rate_register_per_min, 10.0));
   ao.login_per_min = c.rate_login_per_min;

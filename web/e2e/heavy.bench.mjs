@@ -8,12 +8,16 @@
 // (web/README.md's "Heavy users" figures come from the debug build; a release build is faster.)
 //
 // Defaults: 1050 chats, 100000 messages, the biggest chat 15000 (the issue's account).
+// PARLEY_BENCH_PROFILE=1 also records Chromium's performance trace while scrolling back and
+// during the heavy cold load, and prints what their longest tasks are made of (e2e/trace.mjs).
 import { startBrowser, startServer, api } from './harness.mjs';
+import { printTasks, startTrace } from './trace.mjs';
 
 const CHATS = Number(process.argv[2] ?? 1050);
 const MESSAGES = Number(process.argv[3] ?? 100_000);
 const BIGGEST = Math.min(Number(process.argv[4] ?? 15_000), MESSAGES);
 const PASSWORD = 'heavy-user-password-1';
+const PROFILE = !!process.env.PARLEY_BENCH_PROFILE;
 const LIFTED = ['--rate-send-per-sec', '1000000', '--rate-send-burst', '1000000', '--rate-other-per-sec', '1000000',
   '--rate-other-burst', '1000000', '--rate-register-per-min', '1000000', '--rate-login-per-min', '1000000'];
 
@@ -143,6 +147,7 @@ async function main() {
     const tOpen = (await page.evaluate(() => performance.now())) - tOpen0;
     const pages = [];
     const tasksBefore = (await page.evaluate(() => window.__longTasks.length));
+    const scrollTrace = PROFILE ? await startTrace(context, page) : null;
     // Back through 3,000 messages (60 pages of 50), or the whole chat if it is shorter.
     for (let i = 0; i < 60; i++) {
       const count = await page.locator('.messages .msg').count();
@@ -157,6 +162,7 @@ async function main() {
     }
     const held = await page.locator('.messages .msg').count();
     const scrollTasks = (await page.evaluate(() => window.__longTasks)).slice(tasksBefore);
+    if (scrollTrace) printTasks('scrolling back: longest tasks', await scrollTrace.stop());
     const other = page.locator('.chat-row').nth(1);
     await other.click();
     await page.waitForTimeout(300);
@@ -168,7 +174,7 @@ async function main() {
 
     // Cold load with the CPU slowed 4x: a fresh browser profile (no cache, no service worker,
     // no local database) with a signed-in session, from navigation to the first chat row.
-    const coldLoad = async (username) => {
+    const coldLoad = async (username, profile = false) => {
       const login = must(await api(server.base, 'POST', '/login', { username, password: PASSWORD, device_name: 'cold' }), 'login');
       const cold = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
       await cold.addInitScript((session) => {
@@ -177,15 +183,18 @@ async function main() {
       const coldPage = await cold.newPage();
       const cdp = await cold.newCDPSession(coldPage);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      const trace = profile ? await startTrace(cold, coldPage) : null;
       const c0 = Date.now();
       await coldPage.goto(server.base + '/');
       await coldPage.locator('.chat-row').first().waitFor({ timeout: 120_000 });
       const t = Date.now() - c0;
+      if (trace) printTasks(`cold load (${username}), CPU 4x slower: longest tasks`, await trace.stop(), { count: 6 });
       await cold.close();
       return t;
     };
     const tColdLight = await coldLoad('peer00001');
     const tCold = await coldLoad('heavy');
+    if (PROFILE) await coldLoad('heavy', true);
 
     const rows = [
       ['cold load to the chat list, CPU 4x slower: 1 chat', ms(tColdLight)],

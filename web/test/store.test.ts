@@ -18,6 +18,31 @@ describe('ChatStore merge', () => {
     ]);
   });
 
+  it('messages() keeps answering with the current messages in seq order as they are added, edited and hidden', () => {
+    const s = new ChatStore(ALICE.id);
+    s.upsertConversation(conv(7, 0));
+    s.upsertConversation(conv(8, 0));
+    s.addMessages([msg(7, 5), msg(7, 6)]);
+    const first = s.messages(7);
+    expect(s.messages(7)).toBe(first); // unchanged: the same answer, not sorted again
+    s.addMessages([msg(7, 3), msg(7, 4)]); // an older page
+    expect(s.messages(7).map((m) => m.seq)).toEqual([3, 4, 5, 6]);
+    s.addMessages([msg(8, 1)]); // another chat: this one's answer stays
+    const again = s.messages(7);
+    expect(s.messages(7)).toBe(again);
+    s.applyChanges([{ ...msg(7, 4), text: 'edited', edited_at: 1, version: 99 }]);
+    expect(s.messages(7).find((m) => m.seq === 4)!.text).toBe('edited');
+    s.applyHidden(7, 5, 100);
+    expect(s.messages(7).find((m) => m.seq === 5)!.hidden).toBe(true);
+    expect(s.messages(8).map((m) => m.seq)).toEqual([1]);
+    // Older, newer and in-between messages in one batch are merged into the answer in order.
+    s.addMessages([msg(7, 10), msg(7, 1), msg(7, 8), msg(7, 2), msg(7, 7)], { detectGaps: false });
+    s.addMessages([msg(7, 9)], { detectGaps: false });
+    expect(s.messages(7).map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(s.messages(7).find((m) => m.seq === 4)!.text).toBe('edited');
+    expect(s.messages(7)).toBe(s.messages(7));
+  });
+
   it('shows a peer who deleted their account as the server now names them', () => {
     const s = new ChatStore(ALICE.id);
     s.upsertConversation(conv(7, 2, { peer: { ...BOB } }));

@@ -37,6 +37,13 @@ const GROUP_FIELDS = ['name', 'description', 'member_count', 'role', 'left'] as 
 export class ChatStore {
   private convs = new Map<number, Conversation>();
   private msgs = new Map<number, Map<number, Message>>();
+  /**
+   * messages() answers per conversation, until its messages change: an open chat's rows are
+   * computed on every render, and sorting thousands of messages each time showed in profiles.
+   */
+  private sortedCache = new Map<number, Message[]>();
+  /** Messages added to a conversation since its sortedCache entry was made: merged in, not sorted again. */
+  private sortedAdded = new Map<number, Message[]>();
   private changedConvs = new Set<number>();
   private changedMsgs: Message[] = [];
 
@@ -58,11 +65,23 @@ export class ChatStore {
     return this.conversations().sort((a, b) => act(b) - act(a) || b.id - a.id);
   }
 
-  /** Messages of a conversation in seq order. */
-  messages(conversationId: number): Message[] {
+  /**
+   * Messages of a conversation in seq order. The same array is returned until the
+   * conversation's messages change: callers must not modify it.
+   */
+  messages(conversationId: number): readonly Message[] {
     const m = this.msgs.get(conversationId);
     if (!m) return [];
-    return [...m.values()].sort((a, b) => a.seq - b.seq);
+    let sorted = this.sortedCache.get(conversationId);
+    const added = this.sortedAdded.get(conversationId);
+    if (sorted && added) sorted = mergeBySeq(sorted, added.sort((a, b) => a.seq - b.seq));
+    else if (!sorted) sorted = [...m.values()].sort((a, b) => a.seq - b.seq);
+    if (added || !this.sortedCache.has(conversationId)) {
+      // Not frozen: a frozen array of thousands of elements can be slower to read.
+      this.sortedCache.set(conversationId, sorted);
+      this.sortedAdded.delete(conversationId);
+    }
+    return sorted;
   }
 
   hasMessage(conversationId: number, seq: number): boolean {
@@ -289,6 +308,11 @@ export class ChatStore {
       }
       const copy = { ...msg };
       bucket.set(msg.seq, copy);
+      if (this.sortedCache.has(cid)) {
+        const added = this.sortedAdded.get(cid);
+        if (added) added.push(copy);
+        else this.sortedAdded.set(cid, [copy]);
+      }
       added.push(copy);
       this.changedMsgs.push(copy);
       const c = this.convs.get(cid);
@@ -342,6 +366,8 @@ export class ChatStore {
     if (held && isNewerMessage(msg, held)) {
       stored = { ...msg };
       this.msgs.get(cid)!.set(msg.seq, stored);
+      this.sortedCache.delete(cid);
+      this.sortedAdded.delete(cid);
       this.changedMsgs.push(stored);
     }
     const c = this.convs.get(cid);
@@ -558,4 +584,16 @@ export class ChatStore {
     this.changedMsgs = [];
     return { conversations, messages };
   }
+}
+
+/** Two lists in seq order (no seq in both) merged into one. */
+function mergeBySeq(a: readonly Message[], b: readonly Message[]): Message[] {
+  const out: Message[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i].seq < b[j].seq ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
 }

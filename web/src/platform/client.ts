@@ -3,6 +3,7 @@ import { isGroup } from '../core/groups';
 import { presenceSubscription, sameIds, type Presence } from '../core/presence';
 import { TypingSender, TypingState } from '../core/typing';
 import { Outbox } from '../core/outbox';
+import { ReceiptQueue, type Owed } from '../core/receipts';
 import { isNewerMessage } from '../core/edits';
 import { applyReaction } from '../core/reactions';
 import { ChatStore } from '../core/store';
@@ -54,8 +55,6 @@ export interface Session {
   session_id: number;
 }
 
-type Owed = Record<string, { delivered?: number; read?: number }>;
-
 /** A photo on its way up (docs/protocol.md, "POST /api/v1/media"). */
 /** The categories of a chat's "media, links and docs". */
 export type MediaCategory = 'media' | 'docs' | 'voice' | 'links';
@@ -96,6 +95,7 @@ export class ParleyClient {
   private conn: Connection;
   private listeners = new Set<() => void>();
   private emitQueued = false;
+  private saveQueued = false;
   private lastRender = -Infinity;
   static readonly FRAME_MS = 16;
   /**
@@ -106,8 +106,9 @@ export class ParleyClient {
   private version = 0;
   private openId: number | null = null;
   private visible = true;
-  private owed: Owed = {};
-  private receiptsBusy = false;
+  /** Receipts owed to the server, sent a bounded number at a time (core/receipts.ts). */
+  private receipts!: ReceiptQueue;
+  private owedSaveTimer: ReturnType<typeof setTimeout> | undefined;
   private syncAgain = false;
   private wakeTimer: ReturnType<typeof setTimeout> | undefined;
   private olderExhausted = new Set<number>();
@@ -178,7 +179,15 @@ export class ParleyClient {
       },
     });
     this.version = version;
-    this.owed = owed;
+    this.receipts = new ReceiptQueue(owed, {
+      send: (kind, conversation_id, seq) => this.conn.request({ type: kind, conversation_id, seq }),
+      ready: () => this.conn.isReady && !this.closed,
+      acked: (kind, id, seq) => {
+        if (this.store.markOwn(id, kind, seq)) this.emit();
+      },
+      dropped: (kind, id, seq, code) => console.warn(`${kind} receipt for chat ${id} up to ${seq} refused: ${code}`),
+      changed: () => this.saveOwedSoon(),
+    });
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     this.conn = new Connection(`${proto}//${location.host}/api/v1/ws`, session.token, {
       onReady: () => this.afterConnect(),
@@ -235,8 +244,7 @@ export class ParleyClient {
    * there a zero-delay timer stands in (the title's unread count must still follow).
    */
   private emit(): void {
-    const ch = this.store.takeChanges();
-    if (ch.conversations.length || ch.messages.length) void this.db.save(ch.conversations, ch.messages);
+    this.saveSoon();
     if (this.emitQueued) return;
     this.emitQueued = true;
     const run = () => {
@@ -255,7 +263,43 @@ export class ParleyClient {
     }
   }
 
+  /**
+   * Writes what changed in the store to the local database in a task of its own, after the
+   * render: copying and writing a page of messages or a hundred chats in the same task as
+   * drawing them made the longest tasks of a first sync and of scrolling back.
+   */
+  private saveSoon(): void {
+    if (this.saveQueued) return;
+    this.saveQueued = true;
+    setTimeout(() => {
+      if (!this.closed) this.saveNow(); // close() wrote what was left
+    }, 0);
+  }
+
+  /** Writes what changed now (before storing a sync cursor that relies on it). */
+  private saveNow(): void {
+    this.saveQueued = false;
+    const ch = this.store.takeChanges();
+    if (ch.conversations.length || ch.messages.length) void this.db.save(ch.conversations, ch.messages);
+  }
+
   // ---------- connection lifecycle ----------
+
+  /**
+   * A device that holds nothing (a new sign-in) draws the top of its chat list from the
+   * `conversations` page (newest first) while the first sync, which goes in version order
+   * (oldest changes first), is still under way. The sync brings the same chats again.
+   */
+  private loadFirstScreen(): void {
+    this.conn
+      .request<{ conversations: Conversation[] }>({ type: 'conversations', limit: ParleyClient.FIRST_SCREEN_CHATS })
+      .then((r) => {
+        let changed = false;
+        for (const c of r.conversations ?? []) if (this.store.upsertConversation(c)) changed = true;
+        if (changed) this.emit();
+      })
+      .catch(() => undefined); // the sync brings them anyway
+  }
 
   private transport: SyncTransport = {
     sync: (since, limit) => this.conn.request<SyncPage>({ type: 'sync', since, limit }),
@@ -263,8 +307,13 @@ export class ParleyClient {
     changes: (conversation_id, since, limit) => this.conn.request<ChangesPage>({ type: 'changes', conversation_id, since, limit }),
   };
 
+  /** Chats asked for newest first on a device that holds none, before the first sync's pages. */
+  static readonly FIRST_SCREEN_CHATS = 30;
+
   private afterConnect(): void {
     this.pump();
+    this.receipts.resume();
+    if (this.version === 0 && this.store.conversations().length === 0) this.loadFirstScreen();
     void this.sync();
     this.subSent = null;
     this.updatePresence();
@@ -293,6 +342,7 @@ export class ParleyClient {
         this.collectOwedDelivered(this.store.conversations().map((c) => c.id));
         this.markReadIfOpen();
         this.emit();
+        this.saveNow();
         await this.db.flush();
         this.version = r.version;
         await this.db.setMeta('version', r.version);
@@ -574,10 +624,28 @@ export class ParleyClient {
   // ---------- receipts ----------
 
   private owe(conversationId: number, kind: 'delivered' | 'read', seq: number): void {
-    const o = (this.owed[conversationId] ??= {});
-    if ((o[kind] ?? 0) >= seq) return;
-    o[kind] = seq;
-    void this.db.setMeta('owed', this.owed);
+    this.receipts.owe(conversationId, kind, seq);
+    // The store counts a read as done at once (markReadIfOpen): write it before the answer, so
+    // a reload right now still sends it. A delivered one is found again from the store.
+    if (kind === 'read') this.saveOwedNow();
+  }
+
+  private saveOwedNow(): void {
+    clearTimeout(this.owedSaveTimer);
+    this.owedSaveTimer = undefined;
+    void this.db.setMeta('owed', this.receipts.pending());
+  }
+
+  /**
+   * Writes what is owed at most once a second: after a first sync a thousand receipts are owed
+   * and answered within moments, and each write stores the whole set.
+   */
+  private saveOwedSoon(): void {
+    if (this.owedSaveTimer !== undefined) return;
+    this.owedSaveTimer = setTimeout(() => {
+      this.owedSaveTimer = undefined;
+      void this.db.setMeta('owed', this.receipts.pending());
+    }, 1000);
   }
 
   /** Delivered receipts for messages from others beyond what the server knows about us. */
@@ -605,48 +673,7 @@ export class ParleyClient {
   }
 
   private flushReceipts(): void {
-    if (this.receiptsBusy || !this.conn.isReady) return;
-    const entries = Object.entries(this.owed);
-    if (entries.length === 0) return;
-    this.receiptsBusy = true;
-    // One watermark per conversation and kind (owe() keeps only the highest), all of them
-    // in flight at once: after a long absence that is one round trip, not one per chat.
-    const one = async (key: string, o: { read?: number; delivered?: number }) => {
-      const id = Number(key);
-      for (const kind of ['read', 'delivered'] as const) {
-        const seq = o[kind];
-        if (seq === undefined) continue;
-        if (kind === 'delivered' && (o.read ?? 0) >= seq) {
-          delete o.delivered; // read counts as delivered
-          continue;
-        }
-        try {
-          await this.conn.request({ type: kind, conversation_id: id, seq });
-          if (o[kind] === seq) delete o[kind];
-          this.store.markOwn(id, kind, seq);
-        } catch (e) {
-          if (e instanceof ApiError && (e.code === 'invalid_argument' || e.code === 'not_found')) delete o[kind];
-          else throw e;
-        }
-      }
-      if (o.read === undefined && o.delivered === undefined) delete this.owed[key];
-    };
-    void (async () => {
-      try {
-        const results = await Promise.allSettled(entries.map(([key, o]) => one(key, o)));
-        if (results.some((r) => r.status === 'rejected')) throw new Error('receipts: retried on the next connection');
-      } catch {
-        /* retried on the next connection */
-      } finally {
-        this.receiptsBusy = false;
-        void this.db.setMeta('owed', this.owed);
-        this.emit();
-        if (this.conn.isReady && Object.values(this.owed).some((o) => o.read !== undefined || o.delivered !== undefined)) {
-          // Something new was owed while we were busy.
-          setTimeout(() => this.flushReceipts(), 50);
-        }
-      }
-    })();
+    this.receipts.pump();
   }
 
   /** Which conversation the user looks at, and whether the page is visible. */
@@ -1299,6 +1326,8 @@ export class ParleyClient {
     clearTimeout(this.presenceRecheck);
     clearTimeout(this.visibleTimer);
     for (const t of this.typingIdleTimers.values()) clearTimeout(t);
+    if (this.owedSaveTimer !== undefined) this.saveOwedNow();
+    if (this.saveQueued) this.saveNow();
     this.conn.stop();
     this.db.close();
   }

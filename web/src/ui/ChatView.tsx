@@ -2,7 +2,6 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { conversationName } from '../core/format';
 import { isGroup, nameIn } from '../core/groups';
 import { canEdit } from '../core/edits';
-import type { JSX } from 'preact';
 import type { Conversation, ImageInfo } from '../core/types';
 import type { ParleyClient } from '../platform/client';
 import { BlockDialog, ContactDialog } from './ContactDialog';
@@ -19,7 +18,7 @@ import { ForwardDialog } from './ForwardDialog';
 import { ContactInfo } from './ContactInfo';
 import { ChatHeader, type ChatDialog, type Panel } from './ChatHeader';
 import { Composer, useDraft } from './Composer';
-import { MessageRow, type RowActions, type RowContext } from './MessageRow';
+import { MessageBlock, type MessageRowProps, type RowActions, type RowContext } from './MessageRow';
 import { chatRows, rowPlacement } from './chatRows';
 import { useMessageScroll } from './useMessageScroll';
 
@@ -139,28 +138,25 @@ export function ChatView({
   // Rows go into blocks by seq (pending rows and uploads in the last one): the list lays out a
   // few dozen blocks, each kept as it was laid out while its rows are unchanged, instead of
   // thousands of rows every time a page of older ones goes in above them.
-  const blocks: { key: string; rows: JSX.Element[] }[] = [];
+  const blocks: { key: string; rows: MessageRowProps[] }[] = [];
   for (let i = hiddenAbove; i < rows.length; i++) {
     const r = rows[i];
     const key = r.seq !== undefined ? `b${Math.floor(r.seq / ROWS_PER_BLOCK)}` : 'tail';
     if (blocks.length === 0 || blocks[blocks.length - 1].key !== key) blocks.push({ key, rows: [] });
     const { newDay, grouped } = rowPlacement(rows[i - 1], r);
-    blocks[blocks.length - 1].rows.push(
-      <MessageRow
-        key={r.key}
-        row={r}
-        ctx={ctx}
-        newDay={newDay}
-        grouped={grouped}
-        unread={i === firstUnread ? scroll.unreadCount : null}
-        highlighted={r.seq !== undefined && r.seq === scroll.highlight}
-        editing={editSeq !== null && r.seq === editSeq}
-        menuOpen={menuSeq !== null && r.seq === menuSeq}
-        quoted={r.replyTo !== undefined ? client.quoted(conversationId, r.replyTo) : undefined}
-        played={r.voice && r.mine && r.seq !== undefined ? client.playedBy(conversationId, r.seq, me) : undefined}
-        upload={r.upload !== undefined ? client.uploads.find((u) => u.id === r.upload) : undefined}
-      />,
-    );
+    blocks[blocks.length - 1].rows.push({
+      row: r,
+      ctx,
+      newDay,
+      grouped,
+      unread: i === firstUnread ? scroll.unreadCount : null,
+      highlighted: r.seq !== undefined && r.seq === scroll.highlight,
+      editing: editSeq !== null && r.seq === editSeq,
+      menuOpen: menuSeq !== null && r.seq === menuSeq,
+      quoted: r.replyTo !== undefined ? client.quoted(conversationId, r.replyTo) : undefined,
+      played: r.voice && r.mine && r.seq !== undefined ? client.playedBy(conversationId, r.seq, me) : undefined,
+      upload: r.upload !== undefined ? client.uploads.find((u) => u.id === r.upload) : undefined,
+    });
   }
   // Blocks far from the view (two screens away) are marked "far": the browser then skips laying
   // them out and painting them, keeping the height they had (styles.css). Those in and near
@@ -222,9 +218,7 @@ export function ChatView({
         )}
         {rows.length === 0 && <p class="chat-empty">No messages yet. Say hello!</p>}
         {blocks.map((b) => (
-          <div class="msg-block" key={b.key}>
-            {b.rows}
-          </div>
+          <MessageBlock key={b.key} rows={b.rows} />
         ))}
         {scroll.newBelow !== null && <JumpToNewest count={scroll.newBelow} onJump={scroll.jumpToNewest} />}
       </div>
