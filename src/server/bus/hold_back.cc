@@ -107,8 +107,13 @@ HoldBack::Step HoldBack::step(Shard& sh, const Key& key, const Envelope& e, std:
     held_.fetch_add(1, std::memory_order_relaxed);
     return Step::kHandled;
   }
-  if (st.last == 0 || e.seq == st.last + 1) {
+  const int64_t now = clock_();
+  // The user away from this node in between: the jump is events it did not receive here.
+  const bool fresh =
+      st.last == 0 || (st.held.empty() && e.seq > st.last + 1 && came_back(key.user_id, st.touched));
+  if (fresh || e.seq == st.last + 1) {
     st.last = e.seq;
+    st.touched = now;
     if (!st.held.empty() && st.held.begin()->first == st.last + 1) {
       filled_total_.fetch_add(1, std::memory_order_relaxed);
       release_run(st, after);
@@ -128,7 +133,7 @@ HoldBack::Step HoldBack::step(Shard& sh, const Key& key, const Envelope& e, std:
     release_upto(st, kAll, after);
     return Step::kHandled;
   }
-  const int64_t deadline = clock_() + options_.hold_ms;
+  const int64_t deadline = now + options_.hold_ms;
   st.held.emplace(e.seq, Held{for_user(e, key.user_id), deadline, {}});
   ++st.count;
   held_.fetch_add(1, std::memory_order_relaxed);
@@ -142,10 +147,28 @@ HoldBack::Step HoldBack::step(Shard& sh, const Key& key, const Envelope& e, std:
   return Step::kHandled;
 }
 
+void HoldBack::user_arrived(int64_t user_id) {
+  const int64_t now = clock_();
+  std::lock_guard lock(users_mu_);
+  arrived_[user_id] = now;
+}
+
+void HoldBack::user_left(int64_t user_id) {
+  std::lock_guard lock(users_mu_);
+  arrived_.erase(user_id);
+}
+
+bool HoldBack::came_back(int64_t user_id, int64_t since) const {
+  std::lock_guard lock(users_mu_);
+  auto it = arrived_.find(user_id);
+  return it != arrived_.end() && it->second > since;
+}
+
 void HoldBack::pop_front(State& st, std::vector<Envelope>& out) {
   auto node = st.held.extract(st.held.begin());
   Held& h = node.mapped();
   st.last = std::max(st.last, node.key());
+  st.touched = clock_();
   const std::size_t n = 1 + h.followers.size();
   out.push_back(std::move(h.envelope));
   for (Envelope& f : h.followers) out.push_back(std::move(f));

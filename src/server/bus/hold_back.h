@@ -20,7 +20,9 @@
 // Bounds: `max_held_per_key` envelopes per pair and `max_held` in all (beyond either, the
 // pair's held envelopes and the new one go out at once in seq order: counted as overflow);
 // `max_keys` pairs remembered, least recently used forgotten first (its held envelopes go
-// out). A forgotten pair starts afresh: its next envelope is "first seen".
+// out). A forgotten pair starts afresh: its next envelope is "first seen". So does a pair
+// whose user had no device here for a while (user_left(), then user_arrived()): this node
+// received none of the user's events meanwhile, so a jump is no gap to wait for.
 //
 // Delivery (the `deliver` callback, LocalBus::publish) runs under the lock of the
 // conversation's shard, so envelopes of one conversation reach devices in the order
@@ -88,6 +90,11 @@ class HoldBack {
   // anything it released) was handed to now; held envelopes count when they go out.
   std::size_t publish(const Envelope& e);
 
+  // The first device of `user_id` arrived on this node / its last one left. Events for the
+  // user that this node skipped while it had none are then no reason to wait.
+  void user_arrived(int64_t user_id);
+  void user_left(int64_t user_id);
+
   // Delivers what has waited hold_ms by clock(). Returns the number of gaps given up.
   std::size_t expire();
 
@@ -116,6 +123,7 @@ class HoldBack {
   };
   struct State {
     int64_t last = 0;                // highest seq handed out; 0: none yet
+    int64_t touched = 0;             // clock when `last` was set
     std::map<int64_t, Held> held;    // by seq, all > last
     std::size_t count = 0;           // held envelopes and their followers
     std::list<Key>::iterator lru;
@@ -143,6 +151,8 @@ class HoldBack {
   void release_run(State& st, std::vector<Envelope>& out);
   void release_upto(State& st, int64_t seq, std::vector<Envelope>& out);
   std::size_t deliver_all(const std::vector<Envelope>& out);
+  // Whether the user's first device arrived after `since` (takes users_mu_).
+  bool came_back(int64_t user_id, int64_t since) const;
   void run_timer();
 
   // Constant after construction.
@@ -153,6 +163,10 @@ class HoldBack {
   const Clock clock_;
 
   std::array<Shard, kShards> shards_;
+
+  mutable std::mutex users_mu_;                  // after a shard's mu when both are held
+  std::unordered_map<int64_t, int64_t> arrived_;  // guarded by users_mu_: user -> clock of
+                                                  // its first device's arrival, while here
 
   mutable std::mutex timer_mu_;       // after a shard's mu when both are held
   std::condition_variable timer_cv_;

@@ -20,10 +20,12 @@ class HoldBackTest : public ::testing::Test {
   std::unique_ptr<HoldBack> make(HoldBackOptions o = {}) {
     return std::make_unique<HoldBack>(
         o,
-        [this](const Envelope& e) {
+        [this](const Envelope& e) {  // as LocalBus: to the users with devices
           ++deliveries_;
-          for (int64_t u : e.user_ids) got_[u].push_back(*e.frame);
-          return e.user_ids.size();
+          std::size_t n = 0;
+          for (int64_t u : e.user_ids)
+            if (!away_.count(u)) got_[u].push_back(*e.frame), ++n;
+          return n;
         },
         [this](int64_t user) { return !away_.count(user); }, [this] { return now_; });
   }
@@ -147,6 +149,31 @@ TEST_F(HoldBackTest, AGroupEnvelopeGoesOutOnceWhenNobodyWaits) {
   now_ += 100;
   hb->expire();
   EXPECT_EQ(got(kBob), (Frames{"7:1", "7:2", "7:4"}));
+}
+
+TEST_F(HoldBackTest, AUserBackOnThisNodeIsNotHeldForWhatItMissedMeanwhile) {
+  auto hb = make();
+  hb->publish(message(5));
+  hb->user_left(kAlice);
+  away_.insert(kAlice);
+  hb->publish(message(6));  // not here: neither delivered nor remembered
+  now_ += 5000;
+  away_.erase(kAlice);
+  hb->user_arrived(kAlice);
+  now_ += 10;
+  EXPECT_EQ(hb->publish(message(9)), 1u);  // 7 and 8 went by while she was away
+  EXPECT_EQ(hb->publish(message(11)), 0u);  // a real gap again
+  EXPECT_EQ(hb->publish(message(10)), 2u);
+  EXPECT_EQ(got(kAlice), (Frames{"7:5", "7:9", "7:10", "7:11"}));
+}
+
+TEST_F(HoldBackTest, AUserWhoStayedIsHeldForAGapAsAlways) {
+  auto hb = make();
+  hb->user_arrived(kAlice);
+  now_ += 10;
+  hb->publish(message(5));
+  now_ += 5000;
+  EXPECT_EQ(hb->publish(message(7)), 0u);
 }
 
 TEST_F(HoldBackTest, UsersWithoutDevicesHereAreNeitherTrackedNorHeld) {

@@ -258,12 +258,14 @@ void NatsBus::enqueue(Work w, bool droppable) {
 }
 
 void NatsBus::subscribe(int64_t user_id, const std::shared_ptr<Subscriber>& subscriber) {
+  if (!local_.has_devices(user_id)) hold_back_.user_arrived(user_id);
   local_.subscribe(user_id, subscriber);
   enqueue(Work{Work::Kind::kInterest, user_id, nullptr, {}}, false);
 }
 
 void NatsBus::unsubscribe(int64_t user_id, uint64_t connection_id) {
   local_.unsubscribe(user_id, connection_id);
+  if (!local_.has_devices(user_id)) hold_back_.user_left(user_id);
   enqueue(Work{Work::Kind::kInterest, user_id, nullptr, {}}, false);
 }
 
