@@ -97,7 +97,7 @@ const std::vector<Option>& options() {
        }},
       {"bus-hold-ms",
        "with a NATS bus: how long a message event waits for an earlier seq of its conversation "
-       "sent through another node, so devices get each conversation in order (default 100; 0: "
+       "sent through another node, so devices get each conversation in order (default 500; 0: "
        "no waiting, and no order information sent to other nodes)",
        number<int64_t>(&Config::bus_hold_ms, 0, 10000)},
       {"web-root", "directory of the built web client (default web/dist)", text(&Config::web_root)},

@@ -51,7 +51,7 @@
 namespace parley::bus {
 
 struct HoldBackOptions {
-  int64_t hold_ms = 100;                // how long a gap is waited for; 0: no hold-back at all
+  int64_t hold_ms = 500;                // how long a gap is waited for; 0: no hold-back at all
   std::size_t max_held_per_key = 256;   // envelopes held for one (conversation, user)
   std::size_t max_held = 1 << 16;       // envelopes held in all
   std::size_t max_keys = 1 << 17;       // (conversation, user) pairs remembered (LRU)

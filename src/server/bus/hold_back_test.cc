@@ -136,7 +136,7 @@ TEST_F(HoldBackTest, EachRecipientHasItsOwnOrder) {
 }
 
 TEST_F(HoldBackTest, AGroupEnvelopeGoesOutOnceWhenNobodyWaits) {
-  auto hb = make();
+  auto hb = make(HoldBackOptions{.hold_ms = 100});
   hb->publish(message(1, {kAlice, kBob, 3}));
   hb->publish(message(2, {kAlice, kBob, 3}));
   EXPECT_EQ(deliveries_, 2);
