@@ -9,6 +9,8 @@ namespace {
 
 constexpr int64_t kAll = std::numeric_limits<int64_t>::max();
 
+// Comparisons are written `seq - 1 == last` (seq >= 1), never `last + 1`: a node may send
+// any seq up to INT64_MAX, and overflowing `last + 1` would be undefined.
 Envelope for_user(const Envelope& e, int64_t user_id) {
   Envelope c = e;
   c.user_ids = {user_id};
@@ -110,11 +112,11 @@ HoldBack::Step HoldBack::step(Shard& sh, const Key& key, const Envelope& e, std:
   const int64_t now = clock_();
   // The user away from this node in between: the jump is events it did not receive here.
   const bool fresh =
-      st.last == 0 || (st.held.empty() && e.seq > st.last + 1 && came_back(key.user_id, st.touched));
-  if (fresh || e.seq == st.last + 1) {
+      st.last == 0 || (st.held.empty() && e.seq - 1 > st.last && came_back(key.user_id, st.touched));
+  if (fresh || e.seq - 1 == st.last) {
     st.last = e.seq;
     st.touched = now;
-    if (!st.held.empty() && st.held.begin()->first == st.last + 1) {
+    if (!st.held.empty() && st.held.begin()->first - 1 == st.last) {
       filled_total_.fetch_add(1, std::memory_order_relaxed);
       release_run(st, after);
     }
@@ -182,7 +184,7 @@ void HoldBack::release_upto(State& st, int64_t seq, std::vector<Envelope>& out) 
 }
 
 void HoldBack::release_run(State& st, std::vector<Envelope>& out) {
-  while (!st.held.empty() && st.held.begin()->first <= st.last + 1) pop_front(st, out);
+  while (!st.held.empty() && st.held.begin()->first - 1 <= st.last) pop_front(st, out);
 }
 
 std::size_t HoldBack::deliver_all(const std::vector<Envelope>& out) {

@@ -1,6 +1,7 @@
 // The hold-back with an injected clock: time moves only when a test says so.
 #include "server/bus/hold_back.h"
 
+#include <limits>
 #include <map>
 #include <set>
 
@@ -113,6 +114,17 @@ TEST_F(HoldBackTest, ExpiryReleasesOnlyUpToTheExpiredSeqAndTheRunAfterIt) {
   now_ = 1150;
   EXPECT_EQ(hb->expire(), 1u);
   EXPECT_EQ(got(kAlice), (Frames{"7:1", "7:3", "7:4", "7:6"}));
+}
+
+TEST_F(HoldBackTest, TheLargestSeqIsHandledWithoutOverflow) {
+  auto hb = make();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(hb->publish(message(kMax - 1)), 1u);
+  EXPECT_EQ(hb->publish(message(kMax)), 1u);
+  EXPECT_EQ(hb->publish(message(kMax)), 1u);  // late: at once
+  EXPECT_EQ(hb->publish(message(3)), 1u);     // late: at once
+  EXPECT_EQ(hb->stats().held, 0u);
+  EXPECT_EQ(hb->stats().late_total, 2u);
 }
 
 TEST_F(HoldBackTest, TheFirstEventOfAConversationIsNeverHeld) {
