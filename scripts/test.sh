@@ -70,7 +70,7 @@ step "cluster: parleyd processes on one PostgreSQL database and NATS; failover t
   node --test --test-concurrency=1 ../cluster/cluster.test.mjs ../cluster/failover.test.mjs \
     ../cluster/bus.test.mjs ../cluster/nats-failover.test.mjs ../cluster/presence.test.mjs \
     ../cluster/media.test.mjs ../cluster/haproxy-failover.test.mjs ../cluster/push.test.mjs \
-    ../cluster/calls.test.mjs)
+    ../cluster/calls.test.mjs ../cluster/order.test.mjs)
 
 if [[ -f web/package.json ]]; then
   step "web client: build, unit tests, end-to-end tests"

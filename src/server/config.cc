@@ -95,6 +95,11 @@ const std::vector<Option>& options() {
          c.bus = v;
          return {};
        }},
+      {"bus-hold-ms",
+       "with a NATS bus: how long a message event waits for an earlier seq of its conversation "
+       "sent through another node, so devices get each conversation in order (default 500; 0: "
+       "no waiting, and no order information sent to other nodes)",
+       number<int64_t>(&Config::bus_hold_ms, 0, 10000)},
       {"web-root", "directory of the built web client (default web/dist)", text(&Config::web_root)},
       {"public-origin",
        "comma-separated origins the web client is served from, e.g. https://chat.example.com "

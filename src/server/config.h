@@ -23,6 +23,9 @@ struct Config {
   // "local" (events reach only this process's devices, the default) or the NATS cluster
   // that carries them between nodes: nats://HOST:PORT[,HOST:PORT...] (src/server/bus).
   std::string bus = "local";
+  // NATS bus: how long a node holds a conversation's message event back waiting for an
+  // earlier seq from another node (src/server/bus/hold_back.h); 0: no hold-back.
+  int64_t bus_hold_ms = 500;
   std::string web_root = "web/dist";
   std::vector<std::string> public_origins;   // where the web client is served from
   std::vector<std::string> allowed_origins;  // other origins whose pages may use the server

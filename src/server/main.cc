@@ -229,6 +229,7 @@ int main(int argc, char** argv) {
   } else {
     bus::NatsBusOptions bo;
     bo.servers = *nats_servers;
+    bo.order.hold_ms = c.bus_hold_ms;
     auto opened = bus::NatsBus::open(bo);
     if (!opened) {
       spdlog::critical("{}", opened.error().message);

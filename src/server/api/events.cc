@@ -15,6 +15,8 @@ void EventPublisher::on_message(const store::AppendOutcome& outcome, uint64_t or
   e.user_ids = outcome.member_ids;
   e.exclude_connection = origin_connection;
   e.frame = wire::frame({{"type", "message"}, {"message", wire::message(outcome.message)}});
+  e.conversation_id = outcome.message.conversation_id;
+  e.seq = outcome.message.seq;
   metrics_.message_events.add(bus_.publish(e));
 }
 
@@ -102,6 +104,7 @@ void EventPublisher::on_message_changed(const store::MessageChange& change) {
   bus::Envelope e;
   e.user_ids = change.member_ids;
   e.frame = wire::frame({{"type", "message_changed"}, {"message", wire::message(change.message)}});
+  e.conversation_id = change.message.conversation_id;
   bus_.publish(e);
 }
 

@@ -35,6 +35,11 @@ struct Envelope {
                                             // kFrame: non-empty = only the devices of these
                                             // sessions (one device of a call: docs/protocol.md)
   int64_t exclude_session = 0;              // kFrame: skip the devices of this session
+  // kFrame: the conversation the event belongs to and, for a new message, its seq. A
+  // cluster node hands each user a conversation's seq > 0 events in seq order and keeps
+  // its seq == 0 events behind them (hold_back.h); 0 and 0: delivered as they come.
+  int64_t conversation_id = 0;
+  int64_t seq = 0;
 };
 
 class Bus {

@@ -55,7 +55,7 @@ class ClusterSessionsTest : public ::testing::Test {
   std::unique_ptr<NatsBus> open_bus() {
     std::unique_ptr<NatsBus> bus;
     eventually([&] {
-      auto opened = NatsBus::open(NatsBusOptions{{server_->url()}, "test", 1 << 16, 50});
+      auto opened = NatsBus::open(NatsBusOptions{{server_->url()}, "test", 1 << 16, 50, {}});
       if (opened) bus = std::move(opened).value();
       return bus != nullptr;
     });

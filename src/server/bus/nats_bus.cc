@@ -170,7 +170,12 @@ Result<std::vector<std::string>> parse_nats_servers(const std::string& spec) {
 }
 
 NatsBus::NatsBus(NatsBusOptions options)
-    : options_(std::move(options)), node_id_(random_node_id()), impl_(std::make_unique<Impl>()) {}
+    : options_(std::move(options)),
+      node_id_(random_node_id()),
+      impl_(std::make_unique<Impl>()),
+      hold_back_(
+          options_.order, [this](const Envelope& e) { return local_.publish(e); },
+          [this](int64_t user_id) { return local_.has_devices(user_id); }, steady_now_ms) {}
 
 Result<std::unique_ptr<NatsBus>> NatsBus::open(NatsBusOptions options) {
   if (options.servers.empty()) return Error::make(Errc::kInvalidArgument, "no NATS server given");
@@ -202,6 +207,7 @@ Result<std::unique_ptr<NatsBus>> NatsBus::open(NatsBusOptions options) {
     return Error::make(Errc::kUnavailable, "cannot connect to NATS: " + nats_error(s));
   }
   bus->connected_ = true;
+  bus->hold_back_.start();
   bus->thread_ = std::thread([b = bus.get()] { b->run(); });
   return bus;
 }
@@ -252,19 +258,25 @@ void NatsBus::enqueue(Work w, bool droppable) {
 }
 
 void NatsBus::subscribe(int64_t user_id, const std::shared_ptr<Subscriber>& subscriber) {
+  if (!local_.has_devices(user_id)) hold_back_.user_arrived(user_id);
   local_.subscribe(user_id, subscriber);
   enqueue(Work{Work::Kind::kInterest, user_id, nullptr, {}}, false);
 }
 
 void NatsBus::unsubscribe(int64_t user_id, uint64_t connection_id) {
   local_.unsubscribe(user_id, connection_id);
+  if (!local_.has_devices(user_id)) hold_back_.user_left(user_id);
   enqueue(Work{Work::Kind::kInterest, user_id, nullptr, {}}, false);
 }
 
 std::size_t NatsBus::publish(const Envelope& envelope) {
-  const std::size_t local = local_.publish(envelope);
+  const std::size_t local = hold_back_.publish(envelope);
   RemoteEnvelope r;
   r.origin_node = node_id_;
+  if (envelope.kind == Envelope::Kind::kFrame && options_.order.hold_ms > 0) {
+    r.conversation_id = envelope.conversation_id;
+    r.seq = envelope.seq;
+  }
   if (envelope.kind == Envelope::Kind::kFrame &&
       (!envelope.session_ids.empty() || envelope.exclude_session != 0)) {
     r.kind = RemoteEnvelope::Kind::kSessionFrame;
@@ -384,16 +396,20 @@ void NatsBus::on_remote(int64_t user_id, const char* data, int len) {
     e.frame = std::move(decoded->frame);
     e.session_ids = std::move(decoded->session_ids);
     e.exclude_session = decoded->exclude_session;
+    e.conversation_id = decoded->conversation_id;
+    e.seq = decoded->seq;
   } else if (decoded->kind == RemoteEnvelope::Kind::kFrame) {
     e.kind = Envelope::Kind::kFrame;
     e.frame = std::move(decoded->frame);
+    e.conversation_id = decoded->conversation_id;
+    e.seq = decoded->seq;
     // exclude_connection stays 0: connection ids are per node, and the sender's own
     // connection is on the origin node.
   } else {
     e.kind = Envelope::Kind::kRevokeSessions;
     e.session_ids = std::move(decoded->session_ids);
   }
-  delivered_.fetch_add(local_.publish(e), std::memory_order_relaxed);
+  delivered_.fetch_add(hold_back_.publish(e), std::memory_order_relaxed);
 }
 
 Result<uint64_t> NatsBus::subscribe_raw(const std::string& subject, RawHandler handler) {
@@ -543,6 +559,7 @@ std::string NatsBus::metrics_text() const {
   add("parley_bus_user_subscriptions", "gauge", "Users this node subscribes to (it holds a device of each).",
       st.user_subscriptions);
   add("parley_bus_queued", "gauge", "Events and subscription changes waiting for the bus thread.", st.queued);
+  out += hold_back_.metrics_text();
   std::lock_guard lock(metrics_mu_);
   for (const auto& source : metrics_sources_) out += source();
   return out;

@@ -15,6 +15,13 @@
 // docs/protocol.md). Messages from NATS arrive on the client library's delivery thread,
 // which hands them to LocalBus (deliver() only enqueues).
 //
+// Order: a conversation's message events reach each device in seq order even when they
+// were committed on different nodes: everything this node delivers, its own events and
+// other nodes', passes one hold-back (hold_back.h) in front of LocalBus. Envelopes carry
+// their conversation and seq to other nodes (remote_envelope.h, version 2) only while the
+// hold-back is on (options.order.hold_ms > 0), so a cluster can be upgraded from a release
+// without it by first running the new one with hold_ms 0 on every node.
+//
 // Losses: core NATS delivers at most once. What a node can notice, it repairs by telling
 // devices to sync ({"type":"resync"}, docs/protocol.md): after a reconnection every local
 // device (their node may have missed events meanwhile) and, through the bus, every user it
@@ -42,6 +49,7 @@
 
 #include "common/result.h"
 #include "server/bus/bus.h"
+#include "server/bus/hold_back.h"
 #include "server/bus/local_bus.h"
 
 namespace parley::bus {
@@ -54,6 +62,8 @@ struct NatsBusOptions {
   // dropped for other nodes and counted in parley_bus_publish_dropped_total.
   std::size_t queue_max = 1 << 18;
   int reconnect_wait_ms = 200;
+  // The per-conversation hold-back in front of this node's devices (hold_back.h).
+  HoldBackOptions order;
 };
 
 // Counters, exposed in /metrics as parley_bus_*.
@@ -138,7 +148,8 @@ class NatsBus final : public Bus {
   const uint64_t node_id_;
   std::unique_ptr<Impl> impl_;
 
-  LocalBus local_;  // thread-safe itself
+  LocalBus local_;      // thread-safe itself
+  HoldBack hold_back_;  // thread-safe itself; delivers to local_ (destroyed before it)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

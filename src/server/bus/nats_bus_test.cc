@@ -58,10 +58,12 @@ class NatsBusTest : public ::testing::Test {
     ASSERT_TRUE(a_ && b_);
   }
 
-  std::unique_ptr<NatsBus> open_node() {
+  std::unique_ptr<NatsBus> open_node(int64_t hold_ms = HoldBackOptions{}.hold_ms) {
     std::unique_ptr<NatsBus> bus;
     eventually([&] {  // the server may still be starting
-      auto opened = NatsBus::open(NatsBusOptions{{server_->url()}, "test", 1 << 16, 50});
+      HoldBackOptions order;
+      order.hold_ms = hold_ms;
+      auto opened = NatsBus::open(NatsBusOptions{{server_->url()}, "test", 1 << 16, 50, order});
       if (opened) bus = std::move(opened).value();
       return bus != nullptr;
     });
@@ -76,9 +78,51 @@ class NatsBusTest : public ::testing::Test {
     return e;
   }
 
+  // A message event of conversation 30 whose frame is its seq.
+  static Envelope message_to(int64_t user, int64_t seq) {
+    Envelope e = frame_to({user}, 0, std::to_string(seq));
+    e.conversation_id = 30;
+    e.seq = seq;
+    return e;
+  }
+
+  static bool holds(const NatsBus& bus, int n) {
+    return bus.metrics_text().find("parley_bus_order_held " + std::to_string(n) + "\n") != std::string::npos;
+  }
+
   std::unique_ptr<NatsServer> server_;
   std::unique_ptr<NatsBus> a_, b_;
 };
+
+// The hold is a minute here so that no deadline can pass while the test runs.
+TEST_F(NatsBusTest, AMessageFromAnotherNodeWaitsForTheEarlierSeqCommittedHere) {
+  auto a = open_node(60000), b = open_node(60000);
+  ASSERT_TRUE(a && b);
+  auto device = std::make_shared<FakeDevice>(1, 1);
+  b->subscribe(5, device);
+  ASSERT_TRUE(b->flush(10000));
+  b->publish(message_to(5, 9));
+  a->publish(message_to(5, 11));  // seq 10 is being committed on b
+  ASSERT_TRUE(eventually([&] { return holds(*b, 1); }));
+  EXPECT_EQ(device->frames(), std::vector<std::string>{"9"});
+  b->publish(message_to(5, 10));
+  EXPECT_EQ(device->frames(), (std::vector<std::string>{"9", "10", "11"}));
+  EXPECT_TRUE(holds(*b, 0));
+}
+
+TEST_F(NatsBusTest, ANodeWithoutHoldBackSendsTheEarlierFormatWhichIsDeliveredAtOnce) {
+  auto old = open_node(0), b = open_node(60000);
+  ASSERT_TRUE(old && b);
+  auto device = std::make_shared<FakeDevice>(1, 1);
+  b->subscribe(5, device);
+  ASSERT_TRUE(b->flush(10000));
+  b->publish(message_to(5, 9));
+  old->publish(message_to(5, 11));
+  ASSERT_TRUE(eventually([&] { return device->frames().size() == 2; }));
+  EXPECT_EQ(device->frames(), (std::vector<std::string>{"9", "11"}));
+  EXPECT_EQ(b->stats().received_invalid, 0u);
+  EXPECT_TRUE(holds(*b, 0));
+}
 
 TEST_F(NatsBusTest, AFrameReachesTheUsersDevicesOnBothNodesExactlyOnce) {
   auto on_a = std::make_shared<FakeDevice>(1, 10), sender = std::make_shared<FakeDevice>(2, 11);
@@ -179,11 +223,11 @@ TEST(NatsBusAuth, ConnectsWithTheCredentialsInItsUrlAndNotWithout) {
   const std::string with = "nats://parley:secret@127.0.0.1:" + std::to_string(port);
   std::unique_ptr<NatsBus> bus;
   ASSERT_TRUE(eventually([&] {
-    auto opened = NatsBus::open(NatsBusOptions{{with}, "test", 1024, 50});
+    auto opened = NatsBus::open(NatsBusOptions{{with}, "test", 1024, 50, {}});
     if (opened) bus = std::move(opened).value();
     return bus != nullptr;
   }));
-  auto refused = NatsBus::open(NatsBusOptions{{server.url()}, "test", 1024, 50});
+  auto refused = NatsBus::open(NatsBusOptions{{server.url()}, "test", 1024, 50, {}});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::kUnavailable);
 }

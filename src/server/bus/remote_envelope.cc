@@ -27,10 +27,15 @@ std::string encode_remote(const RemoteEnvelope& e) {
                            : e.kind == RemoteEnvelope::Kind::kRevokeSessions
                                ? 4 + 8 * e.session_ids.size()
                                : 12 + 8 * e.session_ids.size() + frame;
-  out.reserve(kRemoteHeaderBytes + body);
-  out.push_back(static_cast<char>(kRemoteEnvelopeVersion));
+  const bool ordered = e.kind != RemoteEnvelope::Kind::kRevokeSessions && (e.conversation_id != 0 || e.seq != 0);
+  out.reserve(kRemoteHeaderBytes + (ordered ? kRemoteOrderBytes : 0) + body);
+  out.push_back(static_cast<char>(ordered ? kRemoteOrderedEnvelopeVersion : kRemoteEnvelopeVersion));
   out.push_back(static_cast<char>(e.kind));
   put_u64(out, e.origin_node);
+  if (ordered) {
+    put_u64(out, static_cast<uint64_t>(e.conversation_id));
+    put_u64(out, static_cast<uint64_t>(e.seq));
+  }
   if (e.kind == RemoteEnvelope::Kind::kFrame) {
     if (e.frame) out += *e.frame;
     return out;
@@ -46,12 +51,21 @@ std::string encode_remote(const RemoteEnvelope& e) {
 }
 
 std::optional<RemoteEnvelope> decode_remote(std::string_view in) {
-  if (in.size() < kRemoteHeaderBytes || static_cast<uint8_t>(in[0]) != kRemoteEnvelopeVersion)
-    return std::nullopt;
+  if (in.size() < kRemoteHeaderBytes) return std::nullopt;
+  const auto version = static_cast<uint8_t>(in[0]);
+  if (version != kRemoteEnvelopeVersion && version != kRemoteOrderedEnvelopeVersion) return std::nullopt;
   RemoteEnvelope e;
   const auto kind = static_cast<uint8_t>(in[1]);
   e.origin_node = get_u64(in.substr(2, 8));
   std::string_view body = in.substr(kRemoteHeaderBytes);
+  if (version == kRemoteOrderedEnvelopeVersion) {
+    if (body.size() < kRemoteOrderBytes || kind == static_cast<uint8_t>(RemoteEnvelope::Kind::kRevokeSessions))
+      return std::nullopt;
+    e.conversation_id = static_cast<int64_t>(get_u64(body.substr(0, 8)));
+    e.seq = static_cast<int64_t>(get_u64(body.substr(8, 8)));
+    if (e.conversation_id < 0 || e.seq < 0) return std::nullopt;
+    body.remove_prefix(kRemoteOrderBytes);
+  }
   if (kind == static_cast<uint8_t>(RemoteEnvelope::Kind::kFrame)) {
     e.kind = RemoteEnvelope::Kind::kFrame;
     e.frame = std::make_shared<const std::string>(body);
