@@ -37,6 +37,12 @@ void header(std::string& out, const std::string& name, const char* type, const s
 
 }  // namespace
 
+void append_metric(std::string& out, const std::string& name, const char* type, const std::string& help,
+                   uint64_t value) {
+  header(out, name, type, help);
+  line(out, name, value);
+}
+
 void Histogram::render(std::string& out, const std::string& name, const std::string& help) const {
   header(out, name, "histogram", help);
   uint64_t cumulative = 0;

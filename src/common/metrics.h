@@ -39,6 +39,11 @@ class Gauge {
   std::atomic<int64_t> v_{0};
 };
 
+// Appends one metric in the Prometheus text format: its HELP and TYPE lines ("counter",
+// "gauge") and its value.
+void append_metric(std::string& out, const std::string& name, const char* type, const std::string& help,
+                   uint64_t value);
+
 // Cumulative histogram with fixed upper bounds (in the metric's unit).
 class Histogram {
  public:

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <limits>
 
+#include "common/metrics.h"
+
 namespace parley::bus {
 
 namespace {
@@ -259,8 +261,7 @@ std::string HoldBack::metrics_text() const {
   const HoldBackStats s = stats();
   std::string out;
   auto add = [&out](const char* name, const char* type, const char* help, uint64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-           std::to_string(v) + "\n";
+    append_metric(out, name, type, help, v);
   };
   add("parley_bus_order_held", "gauge", "Message events waiting for an earlier seq of their conversation.", s.held);
   add("parley_bus_order_keys", "gauge", "(conversation, user) pairs whose last delivered seq is remembered.", s.keys);

@@ -6,6 +6,7 @@
 #include <nats/nats.h>
 #include <spdlog/spdlog.h>
 
+#include "common/metrics.h"
 #include "server/bus/remote_envelope.h"
 
 namespace parley::bus {
@@ -536,8 +537,7 @@ std::string NatsBus::metrics_text() const {
   const NatsBusStats st = stats();
   std::string out;
   auto add = [&out](const char* name, const char* type, const char* help, uint64_t v) {
-    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-           std::to_string(v) + "\n";
+    append_metric(out, name, type, help, v);
   };
   add("parley_bus_connected", "gauge", "Whether the node is connected to NATS (0/1).", st.connected ? 1 : 0);
   add("parley_bus_published_total", "counter", "Events handed to NATS, one per recipient user.", st.published);
