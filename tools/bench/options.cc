@@ -96,7 +96,7 @@ const std::vector<Flag>& flags() {
       {"window", "direct,reconnect,history,group,ping", "sends (pings) in flight per connection when flat out or seeding (default 8)",
        number<int>(&Options::window, 1, 250)},
       {"text-bytes", "direct,group", "message text size (default 64, at least 24)", number<int>(&Options::text_bytes, 24, 16384)},
-      {"drain", "direct,reconnect,history,group", "seconds to wait for outstanding acks and deliveries (default 10)",
+      {"drain", "direct,reconnect,history,group,ping", "seconds to wait for outstanding acks, deliveries and pongs (default 10)",
        number<double>(&Options::drain_s, 0.1, 3600)},
       {"receipts", "direct,group",
        "direct: recipients answer every message with a delivered receipt; group: members send a read "

@@ -87,13 +87,20 @@ void ping_worker(WorkerContext& ctx) {
   }
   std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<int64_t>(opt.duration_s * 1e9)));
   ctx.link.barrier("sent");
-  // The pings still in flight are answered before the connections close.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // No new pings; the ones in flight are answered (for up to --drain seconds) before the
+  // connections close.
   running = false;
+  const uint64_t drain_until = now_ns() + static_cast<uint64_t>(opt.drain_s * 1e9);
   rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
-    for (std::size_t i = static_cast<std::size_t>(shard.index); i < n; i += rt.shards().size())
+    const std::size_t step = rt.shards().size();
+    auto waiting = [&] {
+      for (std::size_t i = static_cast<std::size_t>(shard.index); i < n; i += step)
+        if (conns[i].conn && conns[i].conn->open() && !conns[i].sent_ns.empty()) return true;
+      return false;
+    };
+    while (waiting() && now_ns() < drain_until) co_await sleep_for(std::chrono::milliseconds(10));
+    for (std::size_t i = static_cast<std::size_t>(shard.index); i < n; i += step)
       if (conns[i].conn && conns[i].conn->open()) conns[i].conn->close();
-    co_return;
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   rt.run_all([&](Shard& shard) -> asio::awaitable<void> {
