@@ -179,19 +179,54 @@ Result<HideOutcome> SqliteWriteTxn::do_hide_message(int64_t user_id, int64_t con
 }
 
 Status SqliteWriteTxn::index_message(int64_t id, int64_t conversation_id, std::string_view text) {
-  PARLEY_STORE_ASSIGN(Stmt insert, db_.prepare("INSERT INTO message_search (rowid, text, conv)"
-                                               " VALUES (?, ?, ?)"));
-  insert.bind_all(id, text, conv_token(conversation_id));
-  return insert.run();
+  auto found = deferred_index_.find(id);
+  index_undo_.emplace_back(id, found == deferred_index_.end()
+                                   ? std::nullopt
+                                   : std::optional<DeferredIndex>(found->second));
+  deferred_index_[id] = DeferredIndex{conversation_id, std::string(text)};
+  return Status{};
 }
 
 Status SqliteWriteTxn::unindex_message(int64_t id, int64_t conversation_id,
                                        std::string_view text) {
+  if (auto found = deferred_index_.find(id); found != deferred_index_.end()) {
+    // Never reached the index: forgetting it is the whole removal.
+    index_undo_.emplace_back(id, std::move(found->second));
+    deferred_index_.erase(found);
+    return Status{};
+  }
   PARLEY_STORE_ASSIGN(Stmt remove,
                       db_.prepare("INSERT INTO message_search (message_search, rowid, text, conv)"
                                   " VALUES ('delete', ?, ?, ?)"));
   remove.bind_all(id, text, conv_token(conversation_id));
   return remove.run();
+}
+
+void SqliteWriteTxn::undo_op() {
+  for (auto it = index_undo_.rbegin(); it != index_undo_.rend(); ++it) {
+    if (it->second) {
+      deferred_index_[it->first] = std::move(*it->second);
+    } else {
+      deferred_index_.erase(it->first);
+    }
+  }
+  index_undo_.clear();
+}
+
+Status SqliteWriteTxn::flush_deferred() {
+  if (failed()) return failure();
+  for (const auto& [id, entry] : deferred_index_) {
+    PARLEY_STORE_ASSIGN(Stmt insert, db_.prepare("INSERT INTO message_search (rowid, text, conv)"
+                                                 " VALUES (?, ?, ?)"));
+    insert.bind_all(id, entry.text, conv_token(entry.conversation_id));
+    if (Status s = insert.run(); !s.ok()) {
+      fail(s.error());
+      return failure();
+    }
+  }
+  deferred_index_.clear();
+  index_undo_.clear();
+  return Status{};
 }
 
 // ---- reactions ------------------------------------------------------------------------

@@ -225,6 +225,7 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
     const bool guarded = !txn.failed();
     if (guarded) {
       if (Status s = writer_->run("SAVEPOINT op"); !s.ok()) txn.fail(s.error());
+      txn.begin_op();
     }
     const int64_t before = version_;
     Status outcome;
@@ -245,11 +246,13 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
         continue;
       }
       version_ = before;
+      txn.undo_op();
     }
     if (Status s = writer_->run("RELEASE op"); !s.ok()) txn.fail(s.error());
   }
 
-  Status status = txn.failed() ? Status(txn.failure()) : Status{};
+  // Outside every op's savepoint (see SqliteWriteTxn::flush_deferred).
+  Status status = txn.flush_deferred();
   if (status.ok() && version_ != committed) {
     // The counter lives in memory; meta makes it survive restarts, atomically with the
     // changes that took the versions.

@@ -8,8 +8,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "server/store/sqlite/db.h"
@@ -107,6 +110,22 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<bool> end_call(std::string_view call_id, std::string_view from, std::string_view reason,
                         int64_t callee_session, int64_t now) override;
 
+  // ---- the op boundaries, driven by SqliteStore::write --------------------------------
+  // Search indexing is deferred to the end of the batch: FTS5 flushes its pending terms
+  // into a new segment at every SAVEPOINT and RELEASE once it holds any, so indexing each
+  // message inside its op's savepoint wrote (and later merged) one segment per message.
+  // The texts wait in memory and go into the index in one statement per message right
+  // before COMMIT, outside any savepoint: still the same transaction, so a search sees a
+  // message exactly when it is committed, as before.
+  //
+  // begin_op() starts the undo record of one op; undo_op() puts the deferred state back as
+  // it was at begin_op() (write() calls it after ROLLBACK TO the op's savepoint).
+  void begin_op() { index_undo_.clear(); }
+  void undo_op();
+  // Writes the deferred index entries (message id order). Call once, after the last op and
+  // before COMMIT, when the transaction has not failed; a failure fails the transaction.
+  Status flush_deferred();
+
   // Marks the transaction failed (first failure wins); used by write() too, e.g. when an
   // op throws.
   void fail(Error error);
@@ -182,7 +201,8 @@ class SqliteWriteTxn final : public WriteTxn {
   Result<ReactionOutcome> do_set_reaction(int64_t user_id, int64_t conversation_id, int64_t seq,
                                           std::string_view emoji, int64_t now);
   // Adds a message's text to the search index / takes it out (the text it was indexed
-  // with must be given: the index is external-content).
+  // with must be given: the index is external-content). Adding is deferred to
+  // flush_deferred(); taking out a message whose adding is still deferred only forgets it.
   Status index_message(int64_t id, int64_t conversation_id, std::string_view text);
   Status unindex_message(int64_t id, int64_t conversation_id, std::string_view text);
   Status do_insert_media(const MediaRecord& media);
@@ -198,6 +218,16 @@ class SqliteWriteTxn final : public WriteTxn {
   const int64_t commit_time_;
   std::optional<Error> failure_;
   bool erased_ = false;
+
+  struct DeferredIndex {
+    int64_t conversation_id = 0;
+    std::string text;
+  };
+  // Messages to add to the search index at flush_deferred(), by message id.
+  std::map<int64_t, DeferredIndex> deferred_index_;
+  // What the current op changed in deferred_index_: (id, the entry before, if any), in
+  // order, so undo_op() can replay it backwards.
+  std::vector<std::pair<int64_t, std::optional<DeferredIndex>>> index_undo_;
 };
 
 }  // namespace parley::store::sqlite
