@@ -112,7 +112,8 @@ class SqliteWriteTxn final : public WriteTxn {
 
   // ---- the op boundaries, driven by SqliteStore::write --------------------------------
   // Search indexing is deferred to the end of the batch: FTS5 flushes its pending terms
-  // into a new segment at every SAVEPOINT and RELEASE once it holds any, so indexing each
+  // into a new index segment whenever a savepoint opens (the op's own, and the statement
+  // savepoint SQLite opens for most INSERTs and UPDATEs in a transaction), so indexing each
   // message inside its op's savepoint wrote (and later merged) one segment per message.
   // The texts wait in memory and go into the index in one statement per message right
   // before COMMIT, outside any savepoint: still the same transaction, so a search sees a
