@@ -230,20 +230,24 @@ async function measure(browser, base, seeded) {
   const pages = [];
   const tasksBefore = await page.evaluate(() => window.__longTasks.length);
   const scrollTrace = PROFILE ? await startTrace(context, page) : null;
-  // Back through 3,000 messages (60 pages of 50), or the whole chat if it is shorter.
+  // Back through 3,000 messages (60 pages of 50), or the whole chat if it is shorter. Each
+  // step waits for the oldest drawn message to change, which the page finds in the first
+  // match; counting 3,000 rows with Playwright's selector engine before each step, and again
+  // in every frame while waiting, was itself a long task of the page (up to ~75 ms).
+  const oldest = () => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq);
   for (let i = 0; i < 60; i++) {
-    const count = await page.locator('.messages .msg').count();
+    const first = await page.evaluate(oldest);
     const s0 = Date.now();
-    await page.locator('.messages').evaluate((el) => (el.scrollTop = 0));
+    await page.evaluate(() => (document.querySelector('.messages').scrollTop = 0));
     try {
-      await page.waitForFunction((n) => document.querySelectorAll('.messages .msg').length > n, count, { timeout: 10_000 });
+      await page.waitForFunction((s) => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq) < s, first, { timeout: 10_000, polling: 'raf' });
     } catch {
       break;
     }
     pages.push(Date.now() - s0);
   }
-  const held = await page.locator('.messages .msg').count();
   const scrollTasks = (await page.evaluate(() => window.__longTasks)).slice(tasksBefore);
+  const held = await page.evaluate(() => document.querySelectorAll('.messages .msg').length);
   if (scrollTrace) printTasks('scrolling back: longest tasks', await scrollTrace.stop());
   await page.locator('.chat-row').nth(1).click();
   await page.waitForTimeout(500);
