@@ -37,10 +37,11 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** `extraArgs`: more parleyd flags, e.g. ['--presence-offline-grace-ms', '300']. */
-export async function startServer({ extraArgs = [] } = {}) {
+/** `webRoot`: the built client to serve (web/dist unless given; restart() may change it). */
+export async function startServer({ extraArgs = [], webRoot: root } = {}) {
   const bin = resolve(WEB_DIR, process.env.PARLEYD ?? '../build/debug/bin/parleyd');
   if (!existsSync(bin)) throw new Error(`parleyd not found at ${bin} (set PARLEYD)`);
-  const webRoot = join(WEB_DIR, 'dist');
+  let webRoot = root ?? join(WEB_DIR, 'dist');
   if (!existsSync(join(webRoot, 'index.html'))) throw new Error('web/dist is missing: run `npm run build` first');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
@@ -97,10 +98,14 @@ export async function startServer({ extraArgs = [] } = {}) {
   return {
     base,
     port,
-    /** Stops the server, keeping its data, and starts it again on the same port. */
-    async restart(downMs = 0) {
+    /**
+     * Stops the server, keeping its data, and starts it again on the same port (serving
+     * `webRoot` from then on when given).
+     */
+    async restart(downMs = 0, { webRoot: next } = {}) {
       await kill();
       await sleep(downMs);
+      if (next) webRoot = next;
       await launch();
     },
     kill,
@@ -179,6 +184,8 @@ export async function startBrowser({ extraArgs = [] } = {}) {
   });
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (...args) => showConsole(slowDown(watchCsp(await newContext(...args))));
+  /** A context with no script of the harness in its pages (for timing a page load alone). */
+  browser.newBareContext = newContext;
   return browser;
 }
 

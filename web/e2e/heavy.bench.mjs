@@ -8,9 +8,29 @@
 // (web/README.md's "Heavy users" figures come from the debug build; a release build is faster.)
 //
 // Defaults: 1050 chats, 100000 messages, the biggest chat 15000 (the issue's account).
-// PARLEY_BENCH_PROFILE=1 also records Chromium's performance trace while scrolling back and
-// during the heavy cold load, and prints what their longest tasks are made of (e2e/trace.mjs).
-import { startBrowser, startServer, api } from './harness.mjs';
+// PARLEY_BENCH_PROFILE=1 also records Chromium's performance trace while scrolling back,
+// reopening the biggest chat and during the heavy cold load, and prints what their longest
+// tasks are made of (e2e/trace.mjs).
+//
+// Comparing builds: PARLEY_BENCH_DISTS=dist-before,dist (built clients, relative to web/)
+// and PARLEY_BENCH_ROUNDS=N seed once, then measure each build N times, alternating (the
+// server restarts on the same data to serve the next one), and print each run and the ranges.
+// Only the first session after seeding owes the 788 `delivered` receipts and opens the
+// biggest chat at its first unread message; later sessions find them sent and read.
+//
+// How things are timed, so that the test driver's own work is not counted against the app:
+// - cold loads: from navigation start to the first chat names painted, as the browser
+//   records it (Element Timing, `elementtiming="chat-list"` in ui/ChatList.tsx). The session
+//   is put in localStorage as stored browser state, and nothing of the driver is evaluated in
+//   the page before the names are painted (no init script, no locator: Playwright's injected
+//   script took ~100 ms of a CPU slowed 4x). "cold load, driver-timed" is the earlier
+//   measure for comparison: the driver's clock from goto() to a locator finding a row.
+// - opening and reopening a chat: from the click's event time to the end of the first frame
+//   that shows the chat's messages, measured in the page; the click goes to the row's
+//   position (no actionability checks: those wait for frames before clicking).
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { startBrowser, startServer, api, WEB_DIR } from './harness.mjs';
 import { printTasks, startTrace } from './trace.mjs';
 
 const CHATS = Number(process.argv[2] ?? 1050);
@@ -18,6 +38,9 @@ const MESSAGES = Number(process.argv[3] ?? 100_000);
 const BIGGEST = Math.min(Number(process.argv[4] ?? 15_000), MESSAGES);
 const PASSWORD = 'heavy-user-password-1';
 const PROFILE = !!process.env.PARLEY_BENCH_PROFILE;
+const DISTS = (process.env.PARLEY_BENCH_DISTS ?? 'dist').split(',').map((d) => resolve(WEB_DIR, d));
+const ROUNDS = Math.max(1, Number(process.env.PARLEY_BENCH_ROUNDS ?? 1));
+const VIEW = { viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' };
 const LIFTED = ['--rate-send-per-sec', '1000000', '--rate-send-burst', '1000000', '--rate-other-per-sec', '1000000',
   '--rate-other-burst', '1000000', '--rate-register-per-min', '1000000', '--rate-login-per-min', '1000000'];
 
@@ -71,149 +94,247 @@ const pct = (xs, p) => {
 };
 const ms = (x) => `${Math.round(x)} ms`;
 
+// In the page: resolves with when the first element marked `elementtiming="chat-list"` was
+// painted (ms from navigation start). Evaluated after the load, it finds the entry buffered.
+const LIST_PAINTED = `new Promise((resolve) => new PerformanceObserver((list, o) => {
+  const e = list.getEntries().find((x) => x.identifier === 'chat-list');
+  if (e) { o.disconnect(); resolve(e.renderTime || e.loadTime); }
+}).observe({ type: 'element', buffered: true }))`;
+
+/**
+ * Cold load with the CPU slowed 4x: a fresh browser profile (no cache, no service worker, no
+ * local database) with a signed-in session, from navigation to the first chat row painted.
+ */
+async function coldLoad(browser, base, username, { profile = false, driverTimed = false } = {}) {
+  const login = must(await api(base, 'POST', '/login', { username, password: PASSWORD, device_name: 'cold' }), 'login');
+  const session = JSON.stringify({ token: login.token, user: login.user, session_id: login.session_id });
+  const storageState = { cookies: [], origins: [{ origin: base, localStorage: [{ name: 'parley.session', value: session }] }] };
+  const cold = await browser.newBareContext({ ...VIEW, storageState });
+  try {
+    const page = await cold.newPage();
+    const cdp = await cold.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    const trace = profile ? await startTrace(cold, page) : null;
+    let t;
+    if (driverTimed) {
+      const c0 = Date.now();
+      await page.goto(base + '/');
+      await page.locator('.chat-row').first().waitFor({ timeout: 120_000 });
+      t = Date.now() - c0;
+    } else {
+      await page.goto(base + '/'); // waits for the load event (lifecycle events, nothing evaluated)
+      const r = await cdp.send('Runtime.evaluate', { expression: LIST_PAINTED, awaitPromise: true, returnByValue: true, timeout: 120_000 });
+      t = r.result.value;
+    }
+    if (trace) printTasks(`cold load (${username}), CPU 4x slower: longest tasks`, await trace.stop(), { count: 6 });
+    return t;
+  } finally {
+    await cold.close();
+  }
+}
+
+// Long tasks and frame times, recorded from the first script on (through the DevTools
+// protocol, so the page's Content-Security-Policy is not involved); and the time from a click
+// to the end of the first frame showing `selector`.
+function recorders() {
+  window.__longTasks = [];
+  new PerformanceObserver((l) => {
+    for (const e of l.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+  window.__frames = null;
+  window.__recordFrames = () => {
+    window.__frames = [];
+    let last = performance.now();
+    const tick = (t) => {
+      if (!window.__frames) return;
+      window.__frames.push(t - last);
+      last = t;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  };
+  window.__stopFrames = () => {
+    const f = window.__frames;
+    window.__frames = null;
+    return f;
+  };
+  window.__clickToShown = (selector) => {
+    window.__shown = new Promise((resolve) => {
+      addEventListener(
+        'click',
+        (e) => {
+          const t0 = e.timeStamp;
+          // Checked in each frame before it renders: found, the frame being made shows it, and
+          // the task after that frame's rendering ends it.
+          const poll = () => (document.querySelector(selector) ? setTimeout(() => resolve(performance.now() - t0)) : requestAnimationFrame(poll));
+          poll();
+        },
+        { capture: true, once: true },
+      );
+    });
+  };
+}
+
+/** Clicks the middle of `locator`'s element (already in view) and times it to `selector` shown. */
+async function timedClick(page, locator, selector) {
+  const box = await locator.boundingBox();
+  await page.evaluate((s) => window.__clickToShown(s), selector);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  return page.evaluate(() => window.__shown);
+}
+
+/** One signed-in session of the heavy user on a fresh profile, and the cold loads; returns [label, value, unit]. */
+async function measure(browser, base, seeded) {
+  const context = await browser.newContext(VIEW);
+  await context.addInitScript(recorders);
+  const page = await context.newPage();
+  const sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push({ t: Date.now(), payload: String(f.payload) })));
+  await page.goto(base + '/');
+  await page.getByLabel('Username').fill('heavy');
+  await page.getByLabel('Password').fill(PASSWORD);
+  const t0 = await page.evaluate(() => performance.now());
+  await page.getByRole('button', { name: 'Log in' }).last().click();
+  await page.locator('.chat-row').first().waitFor({ timeout: 120_000 });
+  const tList = await page.evaluate(() => performance.now());
+  await page.locator('.banner-sync').waitFor({ state: 'detached', timeout: 300_000 });
+  const tSync = await page.evaluate(() => performance.now());
+  await page.waitForTimeout(3000);
+  const tasks = await page.evaluate(() => window.__longTasks);
+  const after = tasks.filter((t) => t.start + t.duration > tList);
+  const lastBusy = after.length ? Math.max(...after.map((t) => t.start + t.duration)) - tList : 0;
+  const receipts = sent.filter((f) => /"type":"(delivered|read)"/.test(f.payload)).length;
+  const listNodes = await page.evaluate(() => document.querySelectorAll('.chat-list *').length);
+
+  // Scroll the list: 40 wheel steps.
+  const list = page.locator('.chat-list');
+  const box = await list.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const subsBefore = sent.filter((f) => f.payload.includes('presence_subscribe')).length;
+  await page.evaluate(() => window.__recordFrames());
+  for (let i = 0; i < 40; i++) {
+    await page.mouse.wheel(0, 400);
+    await page.waitForTimeout(50);
+  }
+  await page.waitForTimeout(500);
+  const frames = await page.evaluate(() => window.__stopFrames());
+  const subs = sent.filter((f) => f.payload.includes('presence_subscribe')).length - subsBefore;
+
+  // The biggest chat: open it, scroll back through history, reopen it.
+  await list.evaluate((el) => (el.scrollTop = 0));
+  await page.waitForTimeout(300);
+  const bigRow = page.locator(`.chat-row[href$="/c/${seeded.biggest}"]`);
+  const shown = `.messages[aria-label="Messages with Peer 0"] .msg`;
+  const tOpen = await timedClick(page, bigRow, shown);
+  await page.waitForTimeout(500);
+  const pages = [];
+  const tasksBefore = await page.evaluate(() => window.__longTasks.length);
+  const scrollTrace = PROFILE ? await startTrace(context, page) : null;
+  // Back through 3,000 messages (60 pages of 50), or the whole chat if it is shorter. Each
+  // step waits for the oldest drawn message to change, which the page finds in the first
+  // match; counting 3,000 rows with Playwright's selector engine before each step, and again
+  // in every frame while waiting, was itself a long task of the page (up to ~75 ms).
+  const oldest = () => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq);
+  for (let i = 0; i < 60; i++) {
+    const first = await page.evaluate(oldest);
+    const s0 = Date.now();
+    await page.evaluate(() => (document.querySelector('.messages').scrollTop = 0));
+    try {
+      await page.waitForFunction((s) => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq) < s, first, { timeout: 10_000, polling: 'raf' });
+    } catch {
+      break;
+    }
+    pages.push(Date.now() - s0);
+  }
+  const scrollTasks = (await page.evaluate(() => window.__longTasks)).slice(tasksBefore);
+  const held = await page.evaluate(() => document.querySelectorAll('.messages .msg').length);
+  if (scrollTrace) printTasks('scrolling back: longest tasks', await scrollTrace.stop());
+  await page.locator('.chat-row').nth(1).click();
+  await page.waitForTimeout(500);
+  const reopenTrace = PROFILE ? await startTrace(context, page) : null;
+  const tReopen = await timedClick(page, bigRow, shown);
+  if (reopenTrace) printTasks('reopening the biggest chat: longest tasks', await reopenTrace.stop());
+  // The earlier measure, for comparison: the driver's click (with its actionability checks)
+  // until a locator finds a message and a frame passed.
+  await page.locator('.chat-row').nth(1).click();
+  await page.waitForTimeout(500);
+  const d0 = await page.evaluate(() => performance.now());
+  await bigRow.click();
+  await page.locator(shown).first().waitFor();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+  const tReopenDriver = (await page.evaluate(() => performance.now())) - d0;
+  await context.close();
+
+  const tColdLight = await coldLoad(browser, base, 'peer00001');
+  const tCold = await coldLoad(browser, base, 'heavy');
+  const tColdDriver = await coldLoad(browser, base, 'heavy', { driverTimed: true });
+  if (PROFILE) await coldLoad(browser, base, 'heavy', { profile: true });
+
+  return [
+    ['cold load to the chat list painted, CPU 4x slower: 1 chat', tColdLight, 'ms'],
+    [`cold load to the chat list painted, CPU 4x slower: ${CHATS} chats`, tCold, 'ms'],
+    [`cold load, driver-timed (as before): ${CHATS} chats`, tColdDriver, 'ms'],
+    ['chat list shown after "Log in"', tList - t0, 'ms'],
+    ['first sync done after "Log in"', tSync - t0, 'ms'],
+    ['long tasks after the list appeared', after.length, ''],
+    ['longest task after the list appeared', Math.max(0, ...after.map((t) => t.duration)), 'ms'],
+    ['busy until, after the list appeared', lastBusy, 'ms'],
+    ['receipt frames sent', receipts, ''],
+    ['DOM nodes in the chat list', listNodes, ''],
+    ['list scroll: frames', frames.length, ''],
+    ['list scroll: p50 frame', pct(frames, 50), 'ms'],
+    ['list scroll: p99 frame', pct(frames, 99), 'ms'],
+    ['presence_subscribe during 40 wheel steps', subs, ''],
+    ['open the biggest chat', tOpen, 'ms'],
+    [`older pages loaded (${held} messages held)`, pages.length, ''],
+    ['older pages: p50', pct(pages, 50), 'ms'],
+    ['older pages: max', Math.max(0, ...pages), 'ms'],
+    ['long tasks while scrolling back', scrollTasks.length, ''],
+    ['longest task while scrolling back', Math.max(0, ...scrollTasks.map((t) => t.duration)), 'ms'],
+    ['reopen the biggest chat', tReopen, 'ms'],
+    ['reopen the biggest chat, driver-timed (as before)', tReopenDriver, 'ms'],
+  ];
+}
+
+function printRows(rows) {
+  const w = Math.max(...rows.map((r) => r[0].length));
+  for (const [k, v] of rows) console.log(`  ${k.padEnd(w)}  ${v}`);
+}
+
 async function main() {
-  const server = await startServer({ extraArgs: LIFTED });
+  const server = await startServer({ extraArgs: LIFTED, webRoot: DISTS[0] });
   const browser = await startBrowser();
+  const runs = new Map(DISTS.map((d) => [d, []]));
   try {
     const seeded = await seed(server.base);
     console.log(`seeded ${CHATS} chats, ${seeded.messages} messages (biggest ${BIGGEST}) in ${seeded.seconds.toFixed(1)} s`);
-
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-    // Long tasks and frame times, recorded from the first script on (through the DevTools
-    // protocol, so the page's Content-Security-Policy is not involved).
-    await context.addInitScript(() => {
-      window.__longTasks = [];
-      new PerformanceObserver((l) => {
-        for (const e of l.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
-      }).observe({ type: 'longtask', buffered: true });
-      window.__frames = null;
-      window.__recordFrames = () => {
-        window.__frames = [];
-        let last = performance.now();
-        const tick = (t) => {
-          if (!window.__frames) return;
-          window.__frames.push(t - last);
-          last = t;
-          requestAnimationFrame(tick);
-        };
-        requestAnimationFrame(tick);
-      };
-      window.__stopFrames = () => {
-        const f = window.__frames;
-        window.__frames = null;
-        return f;
-      };
-    });
-    const page = await context.newPage();
-    const sent = [];
-    page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push({ t: Date.now(), payload: String(f.payload) })));
-    await page.goto(server.base + '/');
-    await page.getByLabel('Username').fill('heavy');
-    await page.getByLabel('Password').fill(PASSWORD);
-    const t0 = await page.evaluate(() => performance.now());
-    await page.getByRole('button', { name: 'Log in' }).last().click();
-    await page.locator('.chat-row').first().waitFor({ timeout: 120_000 });
-    const tList = await page.evaluate(() => performance.now());
-    await page.locator('.banner-sync').waitFor({ state: 'detached', timeout: 300_000 });
-    const tSync = await page.evaluate(() => performance.now());
-    await page.waitForTimeout(3000);
-    const tasks = await page.evaluate(() => window.__longTasks);
-    const after = tasks.filter((t) => t.start + t.duration > tList);
-    const lastBusy = after.length ? Math.max(...after.map((t) => t.start + t.duration)) - tList : 0;
-    const receipts = sent.filter((f) => /"type":"(delivered|read)"/.test(f.payload)).length;
-    const listNodes = await page.evaluate(() => document.querySelectorAll('.chat-list *').length);
-
-    // Scroll the list: 40 wheel steps.
-    const list = page.locator('.chat-list');
-    const box = await list.boundingBox();
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    const subsBefore = sent.filter((f) => f.payload.includes('presence_subscribe')).length;
-    await page.evaluate(() => window.__recordFrames());
-    for (let i = 0; i < 40; i++) {
-      await page.mouse.wheel(0, 400);
-      await page.waitForTimeout(50);
-    }
-    await page.waitForTimeout(500);
-    const frames = await page.evaluate(() => window.__stopFrames());
-    const subs = sent.filter((f) => f.payload.includes('presence_subscribe')).length - subsBefore;
-
-    // The biggest chat: open it, scroll back through history, reopen it.
-    await list.evaluate((el) => (el.scrollTop = 0));
-    await page.waitForTimeout(300);
-    const bigRow = page.locator(`.chat-row[href$="/c/${seeded.biggest}"]`);
-    const tOpen0 = await page.evaluate(() => performance.now());
-    await bigRow.click();
-    await page.locator('.messages .msg').first().waitFor();
-    const tOpen = (await page.evaluate(() => performance.now())) - tOpen0;
-    const pages = [];
-    const tasksBefore = (await page.evaluate(() => window.__longTasks.length));
-    const scrollTrace = PROFILE ? await startTrace(context, page) : null;
-    // Back through 3,000 messages (60 pages of 50), or the whole chat if it is shorter.
-    for (let i = 0; i < 60; i++) {
-      const count = await page.locator('.messages .msg').count();
-      const s0 = Date.now();
-      await page.locator('.messages').evaluate((el) => (el.scrollTop = 0));
-      try {
-        await page.waitForFunction((n) => document.querySelectorAll('.messages .msg').length > n, count, { timeout: 10_000 });
-      } catch {
-        break;
+    let serving = DISTS[0];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 ? [...DISTS].reverse() : DISTS;
+      for (const dist of order) {
+        if (dist !== serving) {
+          await server.restart(0, { webRoot: dist });
+          serving = dist;
+        }
+        const load = loadavg()[0].toFixed(2);
+        const rows = await measure(browser, server.base, seeded);
+        runs.get(dist).push(rows);
+        console.log(`\nround ${round + 1}, ${dist} (load average ${load} before, ${loadavg()[0].toFixed(2)} after)`);
+        printRows(rows.map(([k, v, u]) => [k, u === 'ms' ? ms(v) : String(v)]));
       }
-      pages.push(Date.now() - s0);
     }
-    const held = await page.locator('.messages .msg').count();
-    const scrollTasks = (await page.evaluate(() => window.__longTasks)).slice(tasksBefore);
-    if (scrollTrace) printTasks('scrolling back: longest tasks', await scrollTrace.stop());
-    const other = page.locator('.chat-row').nth(1);
-    await other.click();
-    await page.waitForTimeout(300);
-    const r0 = await page.evaluate(() => performance.now());
-    await bigRow.click();
-    await page.locator('.messages .msg').first().waitFor();
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
-    const tReopen = (await page.evaluate(() => performance.now())) - r0;
-
-    // Cold load with the CPU slowed 4x: a fresh browser profile (no cache, no service worker,
-    // no local database) with a signed-in session, from navigation to the first chat row.
-    const coldLoad = async (username, profile = false) => {
-      const login = must(await api(server.base, 'POST', '/login', { username, password: PASSWORD, device_name: 'cold' }), 'login');
-      const cold = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' });
-      await cold.addInitScript((session) => {
-        if (!localStorage.getItem('parley.session')) localStorage.setItem('parley.session', session);
-      }, JSON.stringify({ token: login.token, user: login.user, session_id: login.session_id }));
-      const coldPage = await cold.newPage();
-      const cdp = await cold.newCDPSession(coldPage);
-      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-      const trace = profile ? await startTrace(cold, coldPage) : null;
-      const c0 = Date.now();
-      await coldPage.goto(server.base + '/');
-      await coldPage.locator('.chat-row').first().waitFor({ timeout: 120_000 });
-      const t = Date.now() - c0;
-      if (trace) printTasks(`cold load (${username}), CPU 4x slower: longest tasks`, await trace.stop(), { count: 6 });
-      await cold.close();
-      return t;
-    };
-    const tColdLight = await coldLoad('peer00001');
-    const tCold = await coldLoad('heavy');
-    if (PROFILE) await coldLoad('heavy', true);
-
-    const rows = [
-      ['cold load to the chat list, CPU 4x slower: 1 chat', ms(tColdLight)],
-      [`cold load to the chat list, CPU 4x slower: ${CHATS} chats`, ms(tCold)],
-      ['chat list shown after "Log in"', ms(tList - t0)],
-      ['first sync done after "Log in"', ms(tSync - t0)],
-      ['long tasks after the list appeared', `${after.length} (longest ${ms(Math.max(0, ...after.map((t) => t.duration)))})`],
-      ['busy until, after the list appeared', ms(lastBusy)],
-      ['receipt frames sent', String(receipts)],
-      ['DOM nodes in the chat list', String(listNodes)],
-      ['list scroll: frames, p50 / p99 frame', `${frames.length}, ${ms(pct(frames, 50))} / ${ms(pct(frames, 99))}`],
-      ['presence_subscribe during 40 wheel steps', String(subs)],
-      [`open the biggest chat`, ms(tOpen)],
-      [`older pages: ${pages.length}, p50 / max`, `${ms(pct(pages, 50))} / ${ms(Math.max(0, ...pages))} (${held} messages held)`],
-      ['long tasks while scrolling back, longest', `${scrollTasks.length}, ${ms(Math.max(0, ...scrollTasks.map((t) => t.duration)))}`],
-      ['reopen the biggest chat', ms(tReopen)],
-    ];
-    const w = Math.max(...rows.map((r) => r[0].length));
-    for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+    if (ROUNDS > 1 || DISTS.length > 1) {
+      console.log('\nranges over the runs (min-max)');
+      for (const [dist, all] of runs) {
+        console.log(`${dist}:`);
+        printRows(all[0].map(([k, , u], i) => {
+          const xs = all.map((r) => r[i][1]);
+          const lo = Math.round(Math.min(...xs));
+          const hi = Math.round(Math.max(...xs));
+          return [k, `${lo === hi ? lo : `${lo}-${hi}`}${u ? ` ${u}` : ''}`];
+        }));
+      }
+    }
   } finally {
     await browser.close().catch(() => undefined);
     await server.stop();

@@ -45,6 +45,10 @@ describe('emoji-only messages', () => {
   it('are not big with text, digits alone or more than three emoji', () => {
     expect(emojiOnlyCount('ok 👍')).toBe(0);
     expect(emojiOnlyCount('1')).toBe(0);
+    expect(emojiOnlyCount('1\uFE0F\u20E3 #\uFE0F\u20E3')).toBe(2); // keycaps: digits and # are part of these emoji
+    expect(emojiOnlyCount('👍 a')).toBe(0);
+    expect(emojiOnlyCount('Message 12: lorem ipsum')).toBe(0);
+    expect(emojiOnlyCount('😀')).toBe(1); // the shared segmenter, again
     expect(emojiOnlyCount('😀😀😀😀')).toBe(0);
     expect(emojiOnlyCount('')).toBe(0);
   });

@@ -19,6 +19,15 @@ export function dateFormatter(locale: string | undefined, options: Intl.DateTime
   return f;
 }
 
+/**
+ * Makes the chat list's formatters ahead of time. The first Intl formatter of a page costs far
+ * more than later ones (~70 ms with the CPU slowed 4x, the date library's start-up): made while
+ * the page waits for the network, it is not in the task that first draws the list.
+ */
+export function prepareListFormatters(locale?: string): void {
+  for (const o of [CLOCK, WEEKDAY, SHORT_DATE]) dateFormatter(locale, o);
+}
+
 /** "12/11/2026" in the user's locale. */
 export function shortDate(ts: number, locale?: string): string {
   return dateFormatter(locale, SHORT_DATE).format(ts);

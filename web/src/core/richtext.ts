@@ -51,6 +51,10 @@ export function linkify(text: string): Piece[] {
   return out;
 }
 
+/** One grapheme segmenter for the page (making one per message cost more than the rest of a row). */
+let segmenter: Intl.Segmenter | undefined;
+const graphemes = () => (segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' }));
+
 const EMOJI = /^\p{Extended_Pictographic}|^\p{Regional_Indicator}|^[#*0-9]\uFE0F?\u20E3/u;
 
 /**
@@ -59,10 +63,10 @@ const EMOJI = /^\p{Extended_Pictographic}|^\p{Regional_Indicator}|^[#*0-9]\uFE0F
  */
 export function emojiOnlyCount(text: string): number {
   const t = text.trim();
-  if (!t || t.length > 64) return 0;
-  const seg = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  // Most messages have a letter, which no emoji has: answered without segmenting.
+  if (!t || t.length > 64 || /[A-Za-z]/.test(t)) return 0;
   let n = 0;
-  for (const { segment } of seg.segment(t)) {
+  for (const { segment } of graphemes().segment(t)) {
     if (/^\s+$/.test(segment)) continue;
     if (!EMOJI.test(segment)) return 0;
     if (++n > 3) return 0;

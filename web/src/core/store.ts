@@ -55,6 +55,11 @@ export class ChatStore {
     return this.convs.get(id);
   }
 
+  /** How many chats are held. */
+  conversationCount(): number {
+    return this.convs.size;
+  }
+
   conversations(): Conversation[] {
     return [...this.convs.values()];
   }

@@ -7,6 +7,7 @@ import { ReceiptQueue, type Owed } from '../core/receipts';
 import { isNewerMessage } from '../core/edits';
 import { applyReaction } from '../core/reactions';
 import { ChatStore } from '../core/store';
+import { prepareListFormatters } from '../core/format';
 import { Drafts } from '../core/drafts';
 import { catchUp, runSync, type SyncTransport } from '../core/sync';
 import {
@@ -29,7 +30,7 @@ import {
 } from '../core/types';
 import { API, http, uploadFile } from './api';
 import { LinkCache, type Links } from '../core/media';
-import { Connection, type ConnState } from './connection';
+import { Connection, HeldHandlers, type ConnState, type ConnectionHandlers } from './connection';
 import { LocalDb } from './db';
 
 /** Who may add a user to groups (docs/protocol.md, privacy). */
@@ -92,7 +93,6 @@ export class ParleyClient {
   /** Called for a message from someone else that arrived live. */
   onIncoming?: (m: Message, conv: Conversation | undefined) => void;
 
-  private conn: Connection;
   private listeners = new Set<() => void>();
   private emitQueued = false;
   private saveQueued = false;
@@ -156,6 +156,7 @@ export class ParleyClient {
   private constructor(
     readonly session: Session,
     private readonly db: LocalDb,
+    private readonly conn: Connection,
     conversations: Conversation[],
     messages: Message[],
     outbox: OutboxEntry[],
@@ -188,8 +189,7 @@ export class ParleyClient {
       dropped: (kind, id, seq, code) => console.warn(`${kind} receipt for chat ${id} up to ${seq} refused: ${code}`),
       changed: () => this.saveOwedSoon(),
     });
-    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    this.conn = new Connection(`${proto}//${location.host}/api/v1/ws`, session.token, {
+    this.connHandlers = {
       onReady: () => this.afterConnect(),
       onEvent: (f) => this.onEvent(f),
       onState: (s) => {
@@ -207,24 +207,44 @@ export class ParleyClient {
         this.callSink?.connectionLost();
         this.emit();
       },
-    });
+    };
   }
 
+  /** What the connection tells the client (handed over by start()). */
+  private readonly connHandlers: ConnectionHandlers;
+
+  /**
+   * Opens the local database and loads it, and connects. The socket opens and authenticates
+   * while the database opens and loads (both mostly wait on other threads): on a cold start
+   * the handshake and `auth` no longer wait for the database. What the connection says before
+   * the client exists is held and handed over (HeldHandlers). Rejects when the database cannot
+   * be opened (the connection is closed then).
+   */
   static async start(session: Session): Promise<ParleyClient> {
-    const db = await LocalDb.open(session.user.id);
-    const [convs, msgs, outbox, version, owed, contacts, blocked] = await Promise.all([
-      db.loadConversations(),
-      db.loadMessages(),
-      db.loadOutbox(),
-      db.getMeta<number>('version'),
-      db.getMeta<Owed>('owed'),
-      db.getMeta<Contact[]>('contacts'),
-      db.getMeta<User[]>('blocked'),
-    ]);
-    const c = new ParleyClient(session, db, convs, msgs, outbox, version ?? 0, owed ?? {}, contacts ?? [], blocked ?? []);
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const held = new HeldHandlers();
+    const conn = new Connection(`${proto}//${location.host}/api/v1/ws`, session.token, held);
+    conn.start();
+    let c: ParleyClient;
+    try {
+      const db = await LocalDb.open(session.user.id);
+      const [convs, msgs, outbox, version, owed, contacts, blocked] = await Promise.all([
+        db.loadConversations(),
+        db.loadMessages(),
+        db.loadOutbox(),
+        db.getMeta<number>('version'),
+        db.getMeta<Owed>('owed'),
+        db.getMeta<Contact[]>('contacts'),
+        db.getMeta<User[]>('blocked'),
+      ]);
+      c = new ParleyClient(session, db, conn, convs, msgs, outbox, version ?? 0, owed ?? {}, contacts ?? [], blocked ?? []);
+    } catch (e) {
+      conn.stop();
+      throw e;
+    }
     window.addEventListener('online', c.onOnline);
     window.addEventListener('offline', c.onOffline);
-    c.conn.start();
+    held.attach(c.connHandlers, conn.state);
     return c;
   }
 
@@ -291,6 +311,9 @@ export class ParleyClient {
    * (oldest changes first), is still under way. The sync brings the same chats again.
    */
   private loadFirstScreen(): void {
+    // The list's first formatter is slow to make: made while the answer is on its way, it is
+    // not part of the task that draws the list.
+    setTimeout(() => prepareListFormatters(), 0);
     this.conn
       .request<{ conversations: Conversation[] }>({ type: 'conversations', limit: ParleyClient.FIRST_SCREEN_CHATS })
       .then((r) => {

@@ -258,3 +258,57 @@ export class Connection {
     this.reconnectTimer = setTimeout(() => this.open(), delay);
   }
 }
+
+/**
+ * Connection handlers for a connection opened before its owner exists (the client opens the
+ * socket while the local database opens and loads). Until `attach`, it holds what happened:
+ * the `ready` frame, the events after it (at most MAX_HELD_EVENTS; beyond that they are
+ * dropped, which the sync that follows `ready` makes good for stored state) and a failed
+ * authentication; a disconnect forgets the held `ready` and events. `attach` hands them to
+ * the owner in the order they came, and passes everything on from then on.
+ */
+export class HeldHandlers implements ConnectionHandlers {
+  static readonly MAX_HELD_EVENTS = 500;
+  private target: ConnectionHandlers | null = null;
+  private ready: ReadyFrame | null = null;
+  private events: unknown[] = [];
+  private authFailed = false;
+
+  onReady(ready: ReadyFrame): void {
+    if (this.target) this.target.onReady(ready);
+    else this.ready = ready;
+  }
+
+  onEvent(frame: unknown): void {
+    if (this.target) this.target.onEvent(frame);
+    else if (this.ready && this.events.length < HeldHandlers.MAX_HELD_EVENTS) this.events.push(frame);
+  }
+
+  onState(state: ConnState): void {
+    this.target?.onState(state);
+  }
+
+  onAuthFailed(): void {
+    if (this.target) this.target.onAuthFailed();
+    else this.authFailed = true;
+  }
+
+  onDisconnect(): void {
+    if (this.target) return this.target.onDisconnect();
+    this.ready = null;
+    this.events = [];
+  }
+
+  /** Passes on what was held (the connection is now in `state`), then everything that follows. */
+  attach(target: ConnectionHandlers, state: ConnState): void {
+    this.target = target;
+    target.onState(state);
+    const { ready, events, authFailed } = this;
+    this.ready = null;
+    this.events = [];
+    if (authFailed) return target.onAuthFailed();
+    if (!ready) return;
+    target.onReady(ready);
+    for (const f of events) target.onEvent(f);
+  }
+}

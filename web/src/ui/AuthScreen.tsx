@@ -1,8 +1,9 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { normalizeUsername } from '../core/format';
 import { ApiError, type AuthResult } from '../core/types';
 import { deviceName, http } from '../platform/api';
 import type { Session } from '../platform/client';
+import { firstScreenShown } from './startup';
 
 const MESSAGES: Record<string, string> = {
   invalid_credentials: 'Wrong username or password.',
@@ -20,6 +21,7 @@ export function AuthScreen({ onAuth }: { onAuth: (s: Session) => void }) {
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  useEffect(() => firstScreenShown(), []);
 
   async function submit(e: Event) {
     e.preventDefault();

@@ -1,7 +1,8 @@
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
 import { conversationName, titleFor } from '../core/format';
 import { previewText } from '../core/groups';
-import { ParleyClient, type Session } from '../platform/client';
+import type { ParleyClient, Session } from '../platform/client';
+import { firstScreenShown, startClient } from './startup';
 import { ChatList } from './ChatList';
 import { ChatView } from './ChatView';
 import { MainMenu } from './MainMenu';
@@ -9,7 +10,7 @@ import { ShortcutsDialog } from './ShortcutsDialog';
 import { useFaviconBadge } from './favicon';
 import { neighbourChat, shortcutFor } from '../core/shortcuts';
 import { MessageSearch } from './MessageSearch';
-import { Avatar, SettingsIcon } from './icons';
+import { AppIcon, Avatar, SettingsIcon } from './icons';
 import { NewChat } from './NewChat';
 import { Settings } from './Settings';
 import { CallHost } from './callsEntry';
@@ -32,12 +33,12 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   const [focus, setFocus] = useState<{ id: number; seq: number; key: number } | null>(null);
   const [notifPerm, setNotifPerm] = useState<string>('Notification' in window ? Notification.permission : 'unsupported');
 
-  // Started right after the first render (not after the next paint): opening the local
-  // database and connecting are the long part of showing the chat list.
+  // Usually started before the first render (ui/startup.ts); otherwise (after a log in) right
+  // after it, not after the next paint.
   useLayoutEffect(() => {
     let c: ParleyClient | null = null;
     let cancelled = false;
-    ParleyClient.start(session).then(
+    startClient(session).then(
       (cl) => {
         if (cancelled) return cl.close();
         c = cl;
@@ -75,6 +76,13 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
   useEffect(() => {
     client?.setView(openId, visible);
   }, [client, openId, visible]);
+
+  // The first screen is up once chats are drawn, or there are none to draw (the first sync
+  // ended, or no connection): the service worker registers after it (ui/startup.ts).
+  const firstScreenDone = !!client && (client.store.conversationCount() > 0 || client.connState === 'offline' || (client.connState === 'online' && !client.syncing));
+  useEffect(() => {
+    if (firstScreenDone) firstScreenShown();
+  }, [firstScreenDone]);
 
   // Notifications for messages arriving while the tab is hidden.
   // Same tag as a push for the chat (docs/protocol.md, "Web Push payload"), so the two replace each other.
@@ -266,7 +274,7 @@ export function Messenger({ session, onSignedOut }: { session: Session; onSigned
           </div>
         ) : (
           <div class="empty">
-            <img src="/icon.svg" alt="" width="96" height="96" />
+            <AppIcon size={96} />
             <h2>Parley for the web</h2>
             <p class="muted">Pick a chat on the left, start a new one by username, or create a group.</p>
           </div>

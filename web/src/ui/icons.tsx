@@ -177,3 +177,16 @@ export function VideoIcon({ size = 22 }: { size?: number }) {
     </svg>
   );
 }
+
+/** The app's icon (public/icon.svg) drawn inline: an <img> of an SVG builds a document of its own. */
+export function AppIcon({ size }: { size: number }) {
+  return (
+    <svg class="app-icon" viewBox="0 0 64 64" width={size} height={size} aria-hidden="true">
+      <rect width="64" height="64" rx="14" fill="#008069" />
+      <path d="M32 13c-11 0-20 8-20 18 0 4 1.4 7.6 3.8 10.5L13 51l10-3.3c2.7 1.4 5.8 2.3 9 2.3 11 0 20-8 20-18.5S43 13 32 13z" fill="#fff" />
+      <circle cx="24" cy="32" r="3" fill="#008069" />
+      <circle cx="32" cy="32" r="3" fill="#008069" />
+      <circle cx="40" cy="32" r="3" fill="#008069" />
+    </svg>
+  );
+}

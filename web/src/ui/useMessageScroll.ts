@@ -3,8 +3,14 @@ import type { RefObject } from 'preact';
 import type { ParleyClient } from '../platform/client';
 import type { Row } from './chatRows';
 
-/** Rows drawn at first, and added each time the user scrolls up to the top of what is drawn. */
+/** Rows added each time the user scrolls up to the top of what is drawn. */
 export const RENDER_STEP = 100;
+/**
+ * Rows drawn in the task that opens a chat: more than a tall screen shows. The rest of the
+ * first RENDER_STEP follow right after the first paint (opening the biggest chat with 100
+ * rows at once was one long task, most of it their layout).
+ */
+export const FIRST_RENDER = 40;
 /** How long a message jumped to (a search result, a quote) stays highlighted once on screen. */
 const HIGHLIGHT_MS = 4000;
 
@@ -50,6 +56,8 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   const listRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const anchor = useRef<{ seq: number; offset: number } | null>(null);
+  /** The frame that puts the anchor back (0: none pending). */
+  const restoreFrame = useRef(0);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState('');
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
@@ -58,7 +66,7 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   const scrollTo = useRef<number | null>(null);
   // How many of the newest rows are in the page. A chat can hold thousands of messages; only
   // the newest are drawn at first, and more as the user scrolls up (before asking the server).
-  const [limit, setLimit] = useState(RENDER_STEP);
+  const [limit, setLimit] = useState(FIRST_RENDER);
   // Where the unread messages began when the chat was opened: the divider stays there while
   // the chat is open, even though opening it marks them read.
   const [unreadFrom] = useState(() => {
@@ -116,7 +124,10 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     // Loading emits a change, and the re-render scrolls to the message once it is there.
     void client.loadUntil(conversationId, seq).catch(() => undefined);
   }, [focus?.key]);
-  useEffect(() => () => clearTimeout(highlightTimer.current), []);
+  useEffect(() => () => {
+    clearTimeout(highlightTimer.current);
+    cancelAnimationFrame(restoreFrame.current);
+  }, []);
 
   // Keep the view pinned to the bottom for new messages, and steady when older ones are added above.
   useLayoutEffect(() => {
@@ -153,15 +164,34 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     }
     const first = el.querySelector<HTMLElement>('.msg[data-seq]');
     if (anchor.current && first && Number(first.dataset.seq) !== anchor.current.seq) {
-      const old = el.querySelector<HTMLElement>(`.msg[data-seq="${anchor.current.seq}"]`);
-      if (old) el.scrollTop = contentTop(el, old) - anchor.current.offset;
-      anchor.current = null;
+      // Put the anchor back in place at the start of the next frame, before it is painted:
+      // reading its position here would lay out the rows just added in this task (the longest
+      // part of a page of older messages); in the frame that layout is needed anyway.
+      if (restoreFrame.current === 0) {
+        restoreFrame.current = requestAnimationFrame(() => {
+          restoreFrame.current = 0;
+          const a = anchor.current;
+          const list = listRef.current;
+          if (!a || !list) return;
+          const old = list.querySelector<HTMLElement>(`.msg[data-seq="${a.seq}"]`);
+          if (old) list.scrollTop = contentTop(list, old) - a.offset;
+          anchor.current = null;
+        });
+      }
     } else if (anchor.current) {
       // Older messages not rendered yet: keep the anchor.
     } else if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
   });
+
+  // After the first paint: the rest of the first RENDER_STEP rows, above what is shown (kept
+  // in place: the view may be at the first unread message, not at the bottom).
+  useEffect(() => {
+    if (limit >= RENDER_STEP || hiddenAbove === 0) return;
+    holdAnchor();
+    setLimit((l) => Math.max(l, RENDER_STEP));
+  }, []);
 
   // If the first screen is not full, fetch older messages until it is (or there are none).
   useEffect(() => {
@@ -180,6 +210,8 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
 
   /** Keeps the oldest shown message in place while rows are added above it. */
   function holdAnchor() {
+    // Rows were added and the anchor is not back in place yet: it is still the one to keep.
+    if (restoreFrame.current !== 0) return;
     const el = listRef.current;
     const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
     if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: contentTop(el, first) - el.scrollTop };
