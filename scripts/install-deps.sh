@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Installs what building (and, with --test, testing; with --cluster, scripts/cluster.sh)
-# Parley needs on Debian 12.
+# Installs what building and running (and, with --test, testing; with --cluster,
+# scripts/cluster.sh) Parley needs on Debian 12.
+#   --build     only what compiling parleyd needs
+#   --runtime   only what parleyd and the web client's build need besides that (ffmpeg,
+#               Node.js): scripts/run.sh installs these while parleyd compiles
 # Idempotent: asks apt only for packages that are missing. Needs root (or sudo).
 set -euo pipefail
 
-pkgs=(build-essential cmake ninja-build ccache pkg-config git
-      libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libsodium-dev libssl-dev
-      libspdlog-dev libtomlplusplus-dev libgtest-dev libvips-dev libpq-dev libnats-dev
-      libsqlcipher-dev ffmpeg)
+build=(build-essential cmake ninja-build ccache pkg-config git
+       libboost1.81-dev libboost-json1.81-dev libsqlite3-dev libsodium-dev libssl-dev
+       libspdlog-dev libtomlplusplus-dev libgtest-dev libvips-dev libpq-dev libnats-dev
+       libsqlcipher-dev)
+# ffprobe/ffmpeg check and re-encode videos at run time (src/server/media/video.cc).
+runtime=(ffmpeg)
+# The web client's build and the black-box tests need Node.js and npm; keep an existing install.
+command -v node >/dev/null 2>&1 || runtime+=(nodejs)
+command -v npm >/dev/null 2>&1 || runtime+=(npm)
+
+case "${1:-}" in
+  --build) pkgs=("${build[@]}") ;;
+  --runtime) pkgs=("${runtime[@]}") ;;
+  *) pkgs=("${build[@]}" "${runtime[@]}") ;;
+esac
 if [[ "${1:-}" == "--test" ]]; then
   # libvips-tools and exiftool make the test images (tests/node/media.test.mjs).
   pkgs+=(sqlite3 chromium libvips-tools libimage-exiftool-perl)
@@ -29,9 +43,6 @@ if [[ "${1:-}" == "--cluster" ]]; then
   # scripts/cluster.sh: PostgreSQL (primary and standby), NATS, haproxy.
   pkgs+=(postgresql-15 postgresql-client-15 nats-server haproxy)
 fi
-# The web client and the black-box tests need Node.js and npm; keep an existing install.
-command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 
 missing=()
 for p in "${pkgs[@]}"; do

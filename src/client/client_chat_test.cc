@@ -25,12 +25,6 @@ std::vector<std::string> states_until(TestClient& c, const std::string& client_i
   }
 }
 
-Update new_message_with(TestClient& c, const std::string& text) {
-  return c.wait_for([&](const Update& u) {
-    return str(u, "type") == "new_message" && str(u.at("message").as_object(), "text") == text;
-  });
-}
-
 Update chat_of(TestClient& c, int64_t chat_id) {
   auto a = c.call({{"type", "get_chat"}, {"chat_id", chat_id}});
   return a.contains("chat") ? a.at("chat").as_object() : a;

@@ -12,12 +12,6 @@ namespace {
 
 namespace json = boost::json;
 
-Update new_message_with(TestClient& c, const std::string& text) {
-  return c.wait_for([&](const Update& u) {
-    return str(u, "type") == "new_message" && str(u.at("message").as_object(), "text") == text;
-  });
-}
-
 bool waits_to_reconnect(TestClient& c) {
   auto u = c.wait_for([](const Update& x) {
     return str(x, "type") == "connection_state" && str(x, "state") == "waiting";

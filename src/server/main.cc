@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/hex.h"
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "common/version.h"
@@ -310,11 +311,7 @@ int main(int argc, char** argv) {
       spdlog::critical("admin token: {}", secret.error().message);
       return 1;
     }
-    static const char* kHex = "0123456789abcdef";
-    for (uint8_t b : *secret) {
-      ao.admin_token += kHex[b >> 4];
-      ao.admin_token += kHex[b & 15];
-    }
+    ao.admin_token = to_hex(*secret);
   }
   ao.max_ws_per_user = static_cast<std::size_t>(c.max_websockets_per_user);
   ao.busy_queued_bytes = static_cast<std::size_t>(c.ws_busy_queued_bytes);

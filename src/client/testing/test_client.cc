@@ -19,6 +19,12 @@ int64_t num(const Update& u, const char* key) {
   return v && v->is_int64() ? v->as_int64() : 0;
 }
 
+Update new_message_with(TestClient& c, const std::string& text) {
+  return c.wait_for([&](const Update& u) {
+    return str(u, "type") == "new_message" && str(u.at("message").as_object(), "text") == text;
+  });
+}
+
 TestClient::TestClient(const std::string& server_url, const std::string& database, const Update& options,
                        bool expect_started)
     : client_(parley_client_create()) {

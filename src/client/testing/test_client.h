@@ -61,4 +61,7 @@ class TestClient {
 std::string str(const Update& u, const char* key);
 int64_t num(const Update& u, const char* key);
 
+// Waits (wait_for's default time) for a new_message update whose message has `text`.
+Update new_message_with(TestClient& c, const std::string& text);
+
 }  // namespace parley::client::testing

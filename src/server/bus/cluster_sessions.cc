@@ -14,9 +14,9 @@ namespace parley::bus {
 namespace {
 
 // Every message starts with wire::header (version byte, sender's node id).
-constexpr const char* kChange = "parley.sessions.change";  // + seq u64, user i64, session i64, connected u8
-constexpr const char* kHeartbeat = "parley.sessions.hb";   // + seq u64, count u64, sum u64
-constexpr const char* kBye = "parley.sessions.bye";
+constexpr const char* kSessionsChange = "parley.sessions.change";  // + seq u64, user i64, session i64, connected u8
+constexpr const char* kSessionsHeartbeat = "parley.sessions.hb";   // + seq u64, count u64, sum u64
+constexpr const char* kSessionsBye = "parley.sessions.bye";
 constexpr const char* kAskPrefix = "parley.sessions.ask.";    // + asked node hex
 constexpr const char* kSnapPrefix = "parley.sessions.snap.";  // + asker hex; + seq u64, part u32, parts u32,
                                                               //   n u32, n x (user i64, session i64)
@@ -37,9 +37,9 @@ ClusterSessions::~ClusterSessions() { stop(); }
 
 Status ClusterSessions::start() {
   const std::pair<std::string, void (ClusterSessions::*)(std::string_view)> subs[] = {
-      {kChange, &ClusterSessions::on_change},
-      {kHeartbeat, &ClusterSessions::on_heartbeat},
-      {kBye, &ClusterSessions::on_bye},
+      {kSessionsChange, &ClusterSessions::on_change},
+      {kSessionsHeartbeat, &ClusterSessions::on_heartbeat},
+      {kSessionsBye, &ClusterSessions::on_bye},
       {wire::node_subject(kAskPrefix, self_), &ClusterSessions::on_ask},
       {wire::node_subject(kSnapPrefix, self_), &ClusterSessions::on_snapshot}};
   for (const auto& [subject, fn] : subs) {
@@ -59,7 +59,7 @@ void ClusterSessions::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  bus_.publish_raw(kBye, wire::header(self_));
+  bus_.publish_raw(kSessionsBye, wire::header(self_));
   bus_.flush(1000);
   for (uint64_t id : subscriptions_) bus_.unsubscribe_raw(id);
   subscriptions_.clear();
@@ -80,7 +80,7 @@ void ClusterSessions::on_local(int64_t user_id, int64_t session_id, bool connect
   wire::put64(msg, static_cast<uint64_t>(session_id));
   msg.push_back(connected ? 1 : 0);
   // Published under the lock, so announcements, digests and snapshots leave in `seq` order.
-  bus_.publish_raw(kChange, std::move(msg));
+  bus_.publish_raw(kSessionsChange, std::move(msg));
 }
 
 bool ClusterSessions::connected_elsewhere(int64_t session_id) const {
@@ -325,7 +325,7 @@ void ClusterSessions::run() {
     wire::put64(beat, local_seq_);
     wire::put64(beat, local_.size());
     wire::put64(beat, local_sum_);
-    bus_.publish_raw(kHeartbeat, std::move(beat));
+    bus_.publish_raw(kSessionsHeartbeat, std::move(beat));
     const int64_t now = steady_ms();
     std::vector<uint64_t> dead;
     for (const auto& [node, state] : nodes_)

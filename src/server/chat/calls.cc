@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/clock.h"
+#include "common/hex.h"
 #include "server/chat/withheld.h"
 
 namespace parley::chat {
@@ -26,13 +27,7 @@ Error conflict(const store::CallRecord& call, std::string message) {
 std::string new_call_id() {
   unsigned char bytes[16];
   randombytes_buf(bytes, sizeof bytes);
-  static const char* kHex = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id += kHex[b >> 4];
-    id += kHex[b & 15];
-  }
-  return id;
+  return to_hex(bytes);
 }
 
 // A call id as the protocol gives them: 32 lower-case hex digits. Anything else names no call.

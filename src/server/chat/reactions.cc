@@ -9,17 +9,17 @@ namespace parley::chat {
 
 namespace {
 
-Error no_message() { return Error::make(Errc::kNotFound, "no such message"); }
+Error no_reactable_message() { return Error::make(Errc::kNotFound, "no such message"); }
 
 // The user may react to the message: an active member who sees it (not hidden from them),
 // and it is a text or photo message not deleted for everyone.
 Status check_reactable(store::WriteTxn& txn, int64_t user_id, int64_t conversation_id, int64_t seq) {
   auto member = txn.member(conversation_id, user_id);
   if (!member) return member.error();
-  if (!member->has_value() || (*member)->left_seq) return no_message();
+  if (!member->has_value() || (*member)->left_seq) return no_reactable_message();
   auto message = txn.visible_message(user_id, conversation_id, seq);
   if (!message) return message.error();
-  if (!message->has_value() || (*message)->hidden) return no_message();
+  if (!message->has_value() || (*message)->hidden) return no_reactable_message();
   if ((*message)->kind == "system")
     return Error::make(Errc::kInvalidArgument, "a group event cannot have reactions");
   if ((*message)->deleted_at)
@@ -31,7 +31,7 @@ Status check_reactable(store::WriteTxn& txn, int64_t user_id, int64_t conversati
 
 void ChatService::react(const Principal& who, int64_t conversation_id, int64_t seq,
                         std::string emoji, Callback<store::ReactionOutcome> done) {
-  if (conversation_id <= 0 || seq <= 0) return done(no_message());
+  if (conversation_id <= 0 || seq <= 0) return done(no_reactable_message());
   if (!emoji.empty() && !protocol::is_single_emoji(emoji))
     return done(Error::make(Errc::kInvalidArgument, "a reaction is exactly one emoji"));
   const int64_t user_id = who.user.id;
@@ -56,16 +56,16 @@ void ChatService::react(const Principal& who, int64_t conversation_id, int64_t s
 
 void ChatService::mark_played(const Principal& who, int64_t conversation_id, int64_t seq,
                               Callback<store::PlayOutcome> done) {
-  if (conversation_id <= 0 || seq <= 0) return done(no_message());
+  if (conversation_id <= 0 || seq <= 0) return done(no_reactable_message());
   const int64_t user_id = who.user.id;
   committer_.submit(make_op<store::PlayOutcome>(
       [conversation_id, seq, user_id](store::WriteTxn& txn) -> Result<store::PlayOutcome> {
         auto member = txn.member(conversation_id, user_id);
         if (!member) return member.error();
-        if (!member->has_value() || (*member)->left_seq) return no_message();
+        if (!member->has_value() || (*member)->left_seq) return no_reactable_message();
         auto message = txn.visible_message(user_id, conversation_id, seq);
         if (!message) return message.error();
-        if (!message->has_value() || (*message)->hidden) return no_message();
+        if (!message->has_value() || (*message)->hidden) return no_reactable_message();
         const store::MessageRecord& m = **message;
         if (m.kind != "voice") return Error::make(Errc::kInvalidArgument, "not a voice message");
         if (m.deleted_at) return Error::make(Errc::kInvalidArgument, "the message was deleted");

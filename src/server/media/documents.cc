@@ -12,10 +12,6 @@
 namespace parley::media {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
-}
-
 // Decodes one code point of well-formed UTF-8 at s[i]; returns its byte length.
 std::size_t decode(std::string_view s, std::size_t i, uint32_t& cp) {
   auto b = [&](std::size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[i + k])); };
@@ -59,14 +55,14 @@ std::string sniffed(std::string_view head) {
       case ImageType::kHeif: return "image/heif";
     }
   }
-  if (starts_with(head, "%PDF-")) return "application/pdf";
-  if (starts_with(head, std::string_view("PK\x03\x04", 4))) return "application/zip";
-  if (starts_with(head, "\x1F\x8B")) return "application/gzip";
-  if (starts_with(head, std::string_view("7z\xBC\xAF\x27\x1C", 6))) return "application/x-7z-compressed";
-  if (starts_with(head, "OggS")) return "audio/ogg";
-  if (starts_with(head, "\x1A\x45\xDF\xA3")) return "video/webm";
-  if (starts_with(head, "ID3")) return "audio/mpeg";
-  if (head.size() >= 12 && starts_with(head, "RIFF") && head.substr(8, 4) == "WAVE") return "audio/wav";
+  if (head.starts_with("%PDF-")) return "application/pdf";
+  if (head.starts_with(std::string_view("PK\x03\x04", 4))) return "application/zip";
+  if (head.starts_with("\x1F\x8B")) return "application/gzip";
+  if (head.starts_with(std::string_view("7z\xBC\xAF\x27\x1C", 6))) return "application/x-7z-compressed";
+  if (head.starts_with("OggS")) return "audio/ogg";
+  if (head.starts_with("\x1A\x45\xDF\xA3")) return "video/webm";
+  if (head.starts_with("ID3")) return "audio/mpeg";
+  if (head.size() >= 12 && head.starts_with("RIFF") && head.substr(8, 4) == "WAVE") return "audio/wav";
   if (head.size() >= 12 && head.substr(4, 4) == "ftyp") return "video/mp4";
   return {};
 }
@@ -191,7 +187,7 @@ std::string document_mime(std::string_view head, std::string_view declared) {
   std::string claim = well_formed(declared);
   if (!sniff.empty()) {
     if (sniff == "application/zip" &&
-        (starts_with(claim, "application/vnd.") || claim == "application/epub+zip" ||
+        (claim.starts_with("application/vnd.") || claim == "application/epub+zip" ||
          claim == "application/java-archive"))
       return claim;
     return sniff;
@@ -208,8 +204,8 @@ Result<std::string> check_voice(const std::string& path) {
   std::vector<char> buf(4096);
   std::size_t n = std::fread(buf.data(), 1, buf.size(), f.get());
   std::string_view head(buf.data(), n);
-  if (starts_with(head, "OggS")) return check_ogg_opus(f.get());
-  if (starts_with(head, "\x1A\x45\xDF\xA3")) {
+  if (head.starts_with("OggS")) return check_ogg_opus(f.get());
+  if (head.starts_with("\x1A\x45\xDF\xA3")) {
     // DocType (0x4282) "webm" and CodecID (0x86) "A_OPUS", as EBML string elements of
     // one-byte sizes, the way every muxer writes them.
     bool webm = head.find(std::string_view("\x42\x82\x84webm", 7)) != std::string_view::npos;

@@ -13,6 +13,8 @@
 
 #include <sodium.h>
 
+#include "common/hex.h"
+
 namespace parley::media {
 
 bool valid_blob_key(std::string_view key) {
@@ -212,12 +214,7 @@ Result<SigningKey> load_or_create_signing_key(const std::string& path) {
   }
   if (errno != ENOENT) return io_error("open " + path);
   randombytes_buf(key.data(), key.size());
-  std::string hex(64, '0');
-  static const char* kDigits = "0123456789abcdef";
-  for (std::size_t i = 0; i < key.size(); ++i) {
-    hex[2 * i] = kDigits[key[i] >> 4];
-    hex[2 * i + 1] = kDigits[key[i] & 15];
-  }
+  const std::string hex = to_hex(key);
   // Per process: nodes sharing the directory may create the key at the same moment.
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -7,30 +7,21 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "common/hex.h"
 
 namespace parley::media {
 namespace {
 
-std::string hex(const unsigned char* bytes, std::size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 15];
-  }
-  return out;
-}
-
 std::string sha256_hex(std::string_view bytes) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  return hex(digest, sizeof digest);
+  return to_hex(digest);
 }
 
 std::string new_media_id() {
   unsigned char bytes[16];
   randombytes_buf(bytes, sizeof bytes);
-  return hex(bytes, sizeof bytes);
+  return to_hex(bytes);
 }
 
 }  // namespace
@@ -186,7 +177,7 @@ void MediaService::process(std::unique_ptr<Upload> upload,
   store::MediaRecord record;
   record.id = new_media_id();
   record.owner_id = upload->owner_id_;
-  record.source_sha256 = hex(digest, sizeof digest);
+  record.source_sha256 = to_hex(digest);
   record.kind = std::string(upload_kind_name(upload->spec_.kind));
   if (upload->spec_.kind == UploadKind::kVideo) {
     auto stored = store_video(upload, std::move(record));
@@ -283,7 +274,7 @@ Result<store::MediaRecord> MediaService::store_video(std::unique_ptr<Upload>& up
   crypto_hash_sha256_final(&sha, digest);
 
   record.mime = video->mime;
-  record.sha256 = hex(digest, sizeof digest);
+  record.sha256 = to_hex(digest);
   record.size = static_cast<int64_t>((*staged)->size());
   record.width = video->width;
   record.height = video->height;

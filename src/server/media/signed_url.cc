@@ -2,19 +2,10 @@
 
 #include <sodium.h>
 
+#include "common/hex.h"
+
 namespace parley::media {
 namespace {
-
-std::string hex(const unsigned char* bytes, std::size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += kDigits[bytes[i] >> 4];
-    out += kDigits[bytes[i] & 15];
-  }
-  return out;
-}
 
 // Newline-separated, and no field can hold a newline (ids are hex, the variant is one
 // of two words, numbers are digits), so two different requests never sign the same text.
@@ -33,7 +24,7 @@ std::string sign(const SigningKey& key, const SignedRequest& request) {
   crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(text.data()),
                                 text.size());
   crypto_auth_hmacsha256_final(&state, mac);
-  return hex(mac, sizeof mac);
+  return to_hex(mac);
 }
 
 std::string signed_path(const SigningKey& key, const SignedRequest& request) {

@@ -6,10 +6,6 @@
 namespace parley::media {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.substr(0, prefix.size()) == prefix;
-}
-
 bool heif_brand(std::string_view brand) {
   static constexpr std::array<std::string_view, 4> kBrands = {"heic", "heix", "mif1", "avif"};
   for (auto b : kBrands)
@@ -29,10 +25,10 @@ bool is_heif(std::string_view head) {
 }  // namespace
 
 std::optional<ImageType> sniff_image(std::string_view head) {
-  if (starts_with(head, "\xFF\xD8\xFF")) return ImageType::kJpeg;
-  if (starts_with(head, std::string_view("\x89PNG\r\n\x1A\n", 8))) return ImageType::kPng;
-  if (starts_with(head, "GIF87a") || starts_with(head, "GIF89a")) return ImageType::kGif;
-  if (head.size() >= 12 && starts_with(head, "RIFF") && head.substr(8, 4) == "WEBP")
+  if (head.starts_with("\xFF\xD8\xFF")) return ImageType::kJpeg;
+  if (head.starts_with(std::string_view("\x89PNG\r\n\x1A\n", 8))) return ImageType::kPng;
+  if (head.starts_with("GIF87a") || head.starts_with("GIF89a")) return ImageType::kGif;
+  if (head.size() >= 12 && head.starts_with("RIFF") && head.substr(8, 4) == "WEBP")
     return ImageType::kWebp;
   if (is_heif(head)) return ImageType::kHeif;
   return std::nullopt;

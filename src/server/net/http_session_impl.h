@@ -22,6 +22,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "server/net/await.h"
 #include "server/net/security_headers.h"
 #include "server/net/static_files.h"
 #include "server/net/ws_start.h"
@@ -34,7 +35,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 using StringResponse = http::response<http::string_body>;
 

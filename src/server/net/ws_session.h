@@ -44,6 +44,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "server/net/await.h"
 #include "server/net/shared.h"
 #include "server/net/ws_start.h"
 
@@ -53,7 +54,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
 // The TCP socket under a session's stream: the stream itself for a bare socket, the
 // socket of the beast::tcp_stream under TLS.

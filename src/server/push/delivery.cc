@@ -103,7 +103,7 @@ void Delivery::on_message(const store::AppendOutcome& outcome) {
     metrics_.push_failed.add();
     return;
   }
-  jobs_.push_back(Job{false, outcome.message, outcome.member_ids});
+  jobs_.push_back(Job{.changed = false, .message = outcome.message, .member_ids = outcome.member_ids});
   cv_.notify_all();
 }
 
@@ -127,7 +127,7 @@ void Delivery::on_call_withdrawn(const store::CallRecord& call) {
 void Delivery::on_message_changed(const store::MessageChange& change) {
   std::lock_guard lock(mu_);
   if (stopping_ || jobs_.size() >= options_.max_jobs) return;
-  jobs_.push_back(Job{true, change.message, change.member_ids});
+  jobs_.push_back(Job{.changed = true, .message = change.message, .member_ids = change.member_ids});
   cv_.notify_all();
 }
 

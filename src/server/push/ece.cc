@@ -14,7 +14,6 @@ namespace {
 constexpr uint32_t kRecordSize = 4096;
 constexpr char kPaddingDelimiterLast = 0x02;  // RFC 8188: the last (and only) record
 
-Error internal(std::string what) { return Error::make(Errc::kInternal, "crypto: " + std::move(what)); }
 
 struct KdfFree {
   void operator()(EVP_KDF* k) const { EVP_KDF_free(k); }
@@ -35,7 +34,7 @@ Result<std::string> aes128gcm_seal(std::string_view key, std::string_view nonce,
       EVP_EncryptUpdate(ctx.get(), o, &len, in, static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), o + len, &fin) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, o + len + fin) != 1)
-    return internal("AES-128-GCM failed");
+    return crypto_error("AES-128-GCM failed");
   out.resize(static_cast<size_t>(len + fin) + 16);
   return out;
 }
@@ -45,7 +44,7 @@ Result<std::string> aes128gcm_seal(std::string_view key, std::string_view nonce,
 Result<std::string> hkdf_sha256(std::string_view salt, std::string_view ikm, std::string_view info, size_t length) {
   std::unique_ptr<EVP_KDF, KdfFree> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   std::unique_ptr<EVP_KDF_CTX, KdfFree> ctx(kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr);
-  if (!ctx) return internal("HKDF unavailable");
+  if (!ctx) return crypto_error("HKDF unavailable");
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0),
@@ -56,7 +55,7 @@ Result<std::string> hkdf_sha256(std::string_view salt, std::string_view ikm, std
   };
   std::string out(length, '\0');
   if (EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), length, params) != 1)
-    return internal("HKDF failed");
+    return crypto_error("HKDF failed");
   return out;
 }
 
@@ -80,7 +79,7 @@ Result<std::string> encrypt_aes128gcm(std::string_view plaintext, std::string_vi
     if (fixed.salt->size() != 16) return Error::make(Errc::kInvalidArgument, "the salt is 16 bytes");
     salt = *fixed.salt;
   } else if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), 16) != 1) {
-    return internal("no random salt");
+    return crypto_error("no random salt");
   }
 
   // RFC 8291 section 3.3 and 3.4: the shared secret, mixed with the auth secret and both

@@ -12,9 +12,12 @@
 
 namespace parley::push {
 
+Error crypto_error(std::string what) {
+  return Error::make(Errc::kInternal, "crypto: " + std::move(what));
+}
+
 namespace {
 
-Error internal(std::string what) { return Error::make(Errc::kInternal, "crypto: " + std::move(what)); }
 Error invalid(std::string what) { return Error::make(Errc::kInvalidArgument, std::move(what)); }
 
 template <class T, void (*F)(T*)>
@@ -69,9 +72,9 @@ P256Key::P256Key(EVP_PKEY* key, bool has_private)
 
 Result<P256Key> P256Key::generate() {
   EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  if (!key) return internal("P-256 key generation failed");
+  if (!key) return crypto_error("P-256 key generation failed");
   P256Key k(key, true);
-  if (k.public_.size() != 65) return internal("P-256 public key export failed");
+  if (k.public_.size() != 65) return crypto_error("P-256 public key export failed");
   return k;
 }
 
@@ -79,17 +82,17 @@ Result<P256Key> P256Key::from_private(std::string_view scalar) {
   if (scalar.size() != 32) return invalid("a P-256 private key is 32 bytes");
   Group group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
   Bn d(BN_bin2bn(bytes(scalar), 32, nullptr));
-  if (!group || !d) return internal("out of memory");
+  if (!group || !d) return crypto_error("out of memory");
   if (BN_is_zero(d.get()) || BN_cmp(d.get(), EC_GROUP_get0_order(group.get())) >= 0)
     return invalid("the P-256 private key is out of range");
   Point pub(EC_POINT_new(group.get()));
   if (!pub || EC_POINT_mul(group.get(), pub.get(), d.get(), nullptr, nullptr, nullptr) != 1)
-    return internal("P-256 point multiplication failed");
+    return crypto_error("P-256 point multiplication failed");
   unsigned char buf[65];
   if (EC_POINT_point2oct(group.get(), pub.get(), POINT_CONVERSION_UNCOMPRESSED, buf, sizeof buf, nullptr) != 65)
-    return internal("P-256 point encoding failed");
+    return crypto_error("P-256 point encoding failed");
   EVP_PKEY* key = from_data(d.get(), std::string_view(reinterpret_cast<char*>(buf), 65));
-  if (!key) return internal("P-256 key import failed");
+  if (!key) return crypto_error("P-256 key import failed");
   return P256Key(key, true);
 }
 
@@ -97,7 +100,7 @@ Result<P256Key> P256Key::from_public(std::string_view point) {
   if (point.size() != 65 || point[0] != 0x04) return invalid("a P-256 public key is 65 bytes starting with 0x04");
   Group group(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
   Point p(group ? EC_POINT_new(group.get()) : nullptr);
-  if (!p) return internal("out of memory");
+  if (!p) return crypto_error("out of memory");
   if (EC_POINT_oct2point(group.get(), p.get(), bytes(point), point.size(), nullptr) != 1 ||
       EC_POINT_is_on_curve(group.get(), p.get(), nullptr) != 1)
     return invalid("the P-256 public key is not a point on the curve");
@@ -108,7 +111,7 @@ Result<P256Key> P256Key::from_public(std::string_view point) {
 
 Result<P256Key> P256Key::from_pem(std::string_view pem) {
   Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return internal("out of memory");
+  if (!bio) return crypto_error("out of memory");
   EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
   if (!key) return invalid("not a PEM private key");
   char group[32] = {};
@@ -145,30 +148,30 @@ std::string P256Key::private_pem() const {
 Result<std::string> P256Key::ecdh(const P256Key& peer) const {
   PkeyCtx ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key_.get(), nullptr));
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), peer.key_.get()) != 1)
-    return internal("ECDH setup failed");
+    return crypto_error("ECDH setup failed");
   std::string secret(32, '\0');
   size_t len = secret.size();
   if (EVP_PKEY_derive(ctx.get(), reinterpret_cast<unsigned char*>(secret.data()), &len) != 1 || len != 32)
-    return internal("ECDH failed");
+    return crypto_error("ECDH failed");
   return secret;
 }
 
 Result<std::string> P256Key::sign_es256(std::string_view data) const {
   MdCtx md(EVP_MD_CTX_new());
   if (!md || EVP_DigestSignInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, key_.get(), nullptr) != 1)
-    return internal("signing setup failed");
+    return crypto_error("signing setup failed");
   size_t len = 0;
-  if (EVP_DigestSign(md.get(), nullptr, &len, bytes(data), data.size()) != 1) return internal("signing failed");
+  if (EVP_DigestSign(md.get(), nullptr, &len, bytes(data), data.size()) != 1) return crypto_error("signing failed");
   std::vector<unsigned char> der(len);
-  if (EVP_DigestSign(md.get(), der.data(), &len, bytes(data), data.size()) != 1) return internal("signing failed");
+  if (EVP_DigestSign(md.get(), der.data(), &len, bytes(data), data.size()) != 1) return crypto_error("signing failed");
   // OpenSSL signs in DER (SEQUENCE of two INTEGERs); JWS wants the two numbers, fixed width.
   const unsigned char* p = der.data();
   Sig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len)));
-  if (!sig) return internal("signature decoding failed");
+  if (!sig) return crypto_error("signature decoding failed");
   std::string out(64, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), o, 32) != 32 || BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), o + 32, 32) != 32)
-    return internal("signature encoding failed");
+    return crypto_error("signature encoding failed");
   return out;
 }
 

@@ -13,6 +13,9 @@ typedef struct evp_pkey_st EVP_PKEY;
 
 namespace parley::push {
 
+// An OpenSSL or random-source failure: kInternal, "crypto: " + what.
+Error crypto_error(std::string what);
+
 class P256Key {
  public:
   // A fresh random key pair. Errors: kInternal (the random source or OpenSSL failed).

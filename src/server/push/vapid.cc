@@ -20,11 +20,11 @@ namespace {
 
 constexpr int64_t kTokenLifetimeS = 12 * 3600;  // RFC 8292 allows at most 24 hours
 
-Error internal(std::string what) { return Error::make(Errc::kInternal, std::move(what)); }
+Error vapid_error(std::string what) { return Error::make(Errc::kInternal, std::move(what)); }
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return internal("cannot read " + path.string());
+  if (!in) return vapid_error("cannot read " + path.string());
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -56,15 +56,15 @@ Result<Vapid> Vapid::load_or_create(const std::filesystem::path& data_dir, std::
     ::close(fd);
     if (!written) {
       std::filesystem::remove(path);
-      return internal("cannot write " + path.string());
+      return vapid_error("cannot write " + path.string());
     }
     return Vapid(std::move(*fresh), std::move(subject));
   }
-  if (errno != EEXIST) return internal("cannot create " + path.string());
+  if (errno != EEXIST) return vapid_error("cannot create " + path.string());
   auto text = read_file(path);
   if (!text) return text.error();
   auto key = P256Key::from_pem(*text);
-  if (!key) return internal(path.string() + ": " + key.error().message);
+  if (!key) return vapid_error(path.string() + ": " + key.error().message);
   return Vapid(std::move(*key), std::move(subject));
 }
 
