@@ -1,7 +1,7 @@
 // The events of calls (docs/protocol.md, "Calls"): each call change encoded once and
 // published on the bus to exactly the devices the protocol names (bus::Envelope's session
 // filter: a call involves one device of the caller and, once answered, one of the callee).
-// Thread-safe; called by chat::CallService on the committer thread (ICE: a worker).
+// Thread-safe; called by chat::CallService on the committer's finisher thread (ICE: a worker).
 #pragma once
 
 #include "server/bus/bus.h"

@@ -1,7 +1,7 @@
 // HTTP: the operational endpoints, then every operation of the table (ops/table.h) by its
 // method and path, then photos. Every request runs on the Worker (it may read the store or
-// hash a password); writes complete on the committer thread. This file only wraps: the
-// operation's answer becomes the body, its status the HTTP status.
+// hash a password); writes complete on the committer's finisher thread. This file only
+// wraps: the operation's answer becomes the body, its status the HTTP status.
 #include "protocol/json_fields.h"
 #include "server/api/api.h"
 #include "server/api/http_reply.h"

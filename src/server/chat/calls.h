@@ -15,8 +15,8 @@
 //
 // Threading: the request methods (start, accept, decline, hangup) only validate and queue a
 // write: call them from any thread (an I/O strand is fine); their callbacks and the
-// CallListener run on the committer thread. ice, get and ringing_for read the store: call
-// them from a worker. A timer thread of its own ends calls at their deadlines.
+// CallListener run on the committer's finisher thread. ice, get and ringing_for read the
+// store: call them from a worker. A timer thread of its own ends calls at their deadlines.
 #pragma once
 
 #include <condition_variable>
@@ -60,8 +60,8 @@ struct IceCandidate {
   std::optional<int64_t> sdp_mline_index;
 };
 
-// Told about calls after their changes commit, on the committer thread (on_call_ice: on the
-// calling thread). The API turns these into events for the right devices (api/call_events.h).
+// Told about calls after their changes commit, on the committer's finisher thread
+// (on_call_ice: on the calling thread). The API turns these into events for the right devices (api/call_events.h).
 class CallListener {
  public:
   virtual ~CallListener() = default;

@@ -8,9 +8,10 @@
 //    on password hashing, so call them from a worker thread, never from an I/O thread.
 //  - Methods taking a Callback are writes: they validate on the calling thread (register
 //    and login also hash there, so they too belong on a worker thread), queue the write
-//    to the committer, and invoke the callback on the committer thread once the write is
-//    durably committed or has failed. Callbacks must be quick (post elsewhere).
-//  - The Notifier is called on the committer thread after the callback, in commit order.
+//    to the committer, and invoke the callback on the committer's finisher thread once the
+//    write is durably committed or has failed. Callbacks must be quick (post elsewhere)
+//    and must not wait for another write.
+//  - The Notifier is called on that finisher thread after the callback, in commit order.
 #pragma once
 
 #include <cstdint>
@@ -87,7 +88,7 @@ inline constexpr std::size_t kMaxPinnedChats = 5;
 
 struct GroupChange;  // groups.cc
 
-// Told about every committed change, on the committer thread, in commit order.
+// Told about every committed change, on the committer's finisher thread, in commit order.
 class Notifier {
  public:
   virtual ~Notifier() = default;

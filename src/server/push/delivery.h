@@ -1,5 +1,5 @@
 // Push delivery: turns committed messages into Web Push and gateway requests
-// (docs/protocol.md, "When a push is sent"). The committer thread only queues; one
+// (docs/protocol.md, "When a push is sent"). The committer's finisher thread only queues; one
 // delivery thread examines each message (store reads: who gets a push, with what), keeps one
 // slot per (registration, conversation) and sends what is due through an HttpPoster.
 //

@@ -1,7 +1,7 @@
 // A chat::Notifier that passes every change on to the next notifier (the event publisher)
 // and hands new, edited and deleted messages to push delivery, once one is attached (the
 // delivery needs the committer, which exists only after the notifier). Called on the
-// committer thread; adds one queue push per message.
+// committer's finisher thread; adds one queue push per message.
 #pragma once
 
 #include <atomic>

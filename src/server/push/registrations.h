@@ -1,7 +1,7 @@
 // Push registrations: a device (one session) tells the server where to push its
 // notifications. Validation of hostile input lives here, before anything is queued; the
 // writes go through the committer like every other write. Thread-safe (no mutable state);
-// the read belongs on a worker thread, callbacks run on the committer thread.
+// the read belongs on a worker thread, callbacks run on the committer's finisher thread.
 #pragma once
 
 #include <cstddef>
