@@ -11,6 +11,8 @@
 // PARLEY_BENCH_PROFILE=1 also records Chromium's performance trace while scrolling back,
 // reopening the biggest chat and during the heavy cold load, and prints what their longest
 // tasks are made of (e2e/trace.mjs).
+// PARLEY_BENCH_ONLY=scrollback measures only opening the biggest chat and scrolling back
+// through it (no list scrolling, reopening or cold loads); the rows it prints are the same.
 //
 // Comparing builds: PARLEY_BENCH_DISTS=dist-before,dist (built clients, relative to web/)
 // and PARLEY_BENCH_ROUNDS=N seed once, then measure each build N times, alternating (the
@@ -40,6 +42,7 @@ const PASSWORD = 'heavy-user-password-1';
 const PROFILE = !!process.env.PARLEY_BENCH_PROFILE;
 const DISTS = (process.env.PARLEY_BENCH_DISTS ?? 'dist').split(',').map((d) => resolve(WEB_DIR, d));
 const ROUNDS = Math.max(1, Number(process.env.PARLEY_BENCH_ROUNDS ?? 1));
+const SCROLLBACK_ONLY = process.env.PARLEY_BENCH_ONLY === 'scrollback';
 const VIEW = { viewport: { width: 1440, height: 900 }, locale: 'en-GB', timezoneId: 'UTC' };
 const LIFTED = ['--rate-send-per-sec', '1000000', '--rate-send-burst', '1000000', '--rate-other-per-sec', '1000000',
   '--rate-other-burst', '1000000', '--rate-register-per-min', '1000000', '--rate-login-per-min', '1000000'];
@@ -212,7 +215,7 @@ async function measure(browser, base, seeded) {
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   const subsBefore = sent.filter((f) => f.payload.includes('presence_subscribe')).length;
   await page.evaluate(() => window.__recordFrames());
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < (SCROLLBACK_ONLY ? 0 : 40); i++) {
     await page.mouse.wheel(0, 400);
     await page.waitForTimeout(50);
   }
@@ -249,6 +252,18 @@ async function measure(browser, base, seeded) {
   const scrollTasks = (await page.evaluate(() => window.__longTasks)).slice(tasksBefore);
   const held = await page.evaluate(() => document.querySelectorAll('.messages .msg').length);
   if (scrollTrace) printTasks('scrolling back: longest tasks', await scrollTrace.stop());
+  const scrolledBack = [
+    ['open the biggest chat', tOpen, 'ms'],
+    [`older pages loaded (${held} messages held)`, pages.length, ''],
+    ['older pages: p50', pct(pages, 50), 'ms'],
+    ['older pages: max', Math.max(0, ...pages), 'ms'],
+    ['long tasks while scrolling back', scrollTasks.length, ''],
+    ['longest task while scrolling back', Math.max(0, ...scrollTasks.map((t) => t.duration)), 'ms'],
+  ];
+  if (SCROLLBACK_ONLY) {
+    await context.close();
+    return scrolledBack;
+  }
   await page.locator('.chat-row').nth(1).click();
   await page.waitForTimeout(500);
   const reopenTrace = PROFILE ? await startTrace(context, page) : null;
@@ -285,12 +300,7 @@ async function measure(browser, base, seeded) {
     ['list scroll: p50 frame', pct(frames, 50), 'ms'],
     ['list scroll: p99 frame', pct(frames, 99), 'ms'],
     ['presence_subscribe during 40 wheel steps', subs, ''],
-    ['open the biggest chat', tOpen, 'ms'],
-    [`older pages loaded (${held} messages held)`, pages.length, ''],
-    ['older pages: p50', pct(pages, 50), 'ms'],
-    ['older pages: max', Math.max(0, ...pages), 'ms'],
-    ['long tasks while scrolling back', scrollTasks.length, ''],
-    ['longest task while scrolling back', Math.max(0, ...scrollTasks.map((t) => t.duration)), 'ms'],
+    ...scrolledBack,
     ['reopen the biggest chat', tReopen, 'ms'],
     ['reopen the biggest chat, driver-timed (as before)', tReopenDriver, 'ms'],
   ];

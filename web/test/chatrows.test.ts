@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ChatStore } from '../src/core/store';
 import { Outbox } from '../src/core/outbox';
-import { chatRows, sameRow } from '../src/ui/chatRows';
+import { chatRows, continuesRun, rowPlacement, sameRow, startsDay } from '../src/ui/chatRows';
 import type { ParleyClient } from '../src/platform/client';
-import { ALICE, conv, msg } from './helpers';
+import { ALICE, BOB, conv, msg } from './helpers';
 
 /** What chatRows reads of the client: the session, the store, the outbox and the uploads. */
 function fakeClient() {
@@ -71,5 +71,27 @@ describe('chat rows (what the memoized message rows are drawn from)', () => {
     // Stored with the same client_id: one row, the stored one.
     store.addMessages([{ ...msg(7, 2, ALICE.id, 'hello'), client_id: e.client_id }]);
     expect(chatRows(client, store.conversation(7)!, names).map((r) => r.key)).toEqual(['s1', 's2']);
+  });
+
+  it('starts a day at the first row and at each change of local calendar day, not of 24 hours', () => {
+    const { client, store } = fakeClient();
+    store.upsertConversation(conv(7, 0));
+    const at = (seq: number, d: Date, sender = BOB.id) => ({ ...msg(7, seq, sender), ts: d.getTime() });
+    store.addMessages([
+      at(1, new Date(2026, 0, 31, 23, 50)),
+      at(2, new Date(2026, 0, 31, 23, 59)),
+      at(3, new Date(2026, 1, 1, 0, 1)), // a few minutes later, the next day (and month)
+      at(4, new Date(2026, 1, 1, 23, 0), ALICE.id),
+      at(5, new Date(2027, 1, 1, 23, 30), ALICE.id), // the same day and month a year later
+    ]);
+    const rows = chatRows(client, store.conversation(7)!, names);
+    expect(rows.map((r, i) => startsDay(rows[i - 1], r))).toEqual([true, false, true, false, true]);
+    expect(rows.map((r, i) => continuesRun(rows[i - 1], r, startsDay(rows[i - 1], r)))).toEqual([false, true, false, false, false]);
+    // The same answers as rowPlacement, and again for the same row objects on the next render.
+    const again = chatRows(client, store.conversation(7)!, names);
+    for (let i = 0; i < rows.length; i++) {
+      expect(again[i]).toBe(rows[i]);
+      expect(rowPlacement(again[i - 1], again[i])).toEqual({ newDay: startsDay(rows[i - 1], rows[i]), grouped: continuesRun(rows[i - 1], rows[i], startsDay(rows[i - 1], rows[i])) });
+    }
   });
 });

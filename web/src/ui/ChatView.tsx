@@ -19,7 +19,7 @@ import { ContactInfo } from './ContactInfo';
 import { ChatHeader, type ChatDialog, type Panel } from './ChatHeader';
 import { Composer, useDraft } from './Composer';
 import { MessageBlock, type MessageRowProps, type RowActions, type RowContext } from './MessageRow';
-import { chatRows, rowPlacement } from './chatRows';
+import { chatRows, continuesRun, startsDay } from './chatRows';
 import { useMessageScroll } from './useMessageScroll';
 
 /** What the names shown in a chat come from: a new value exactly when one of them changed. */
@@ -137,27 +137,36 @@ export function ChatView({
   const { hiddenAbove, firstUnread } = scroll;
   // Rows go into blocks by seq (pending rows and uploads in the last one): the list lays out a
   // few dozen blocks, each kept as it was laid out while its rows are unchanged, instead of
-  // thousands of rows every time a page of older ones goes in above them.
+  // thousands of rows every time a page of older ones goes in above them. A row's props object
+  // is kept from the last render while nothing in it changed: a long chat renders a few times
+  // for each page of older messages, and thousands of new props objects each time were most of
+  // the garbage collected while scrolling back.
+  const rowProps = useRef(new Map<string, MessageRowProps>()).current;
   const blocks: { key: string; rows: MessageRowProps[] }[] = [];
   for (let i = hiddenAbove; i < rows.length; i++) {
     const r = rows[i];
     const key = r.seq !== undefined ? `b${Math.floor(r.seq / ROWS_PER_BLOCK)}` : 'tail';
     if (blocks.length === 0 || blocks[blocks.length - 1].key !== key) blocks.push({ key, rows: [] });
-    const { newDay, grouped } = rowPlacement(rows[i - 1], r);
-    blocks[blocks.length - 1].rows.push({
-      row: r,
-      ctx,
-      newDay,
-      grouped,
-      unread: i === firstUnread ? scroll.unreadCount : null,
-      highlighted: r.seq !== undefined && r.seq === scroll.highlight,
-      editing: editSeq !== null && r.seq === editSeq,
-      menuOpen: menuSeq !== null && r.seq === menuSeq,
-      quoted: r.replyTo !== undefined ? client.quoted(conversationId, r.replyTo) : undefined,
-      played: r.voice && r.mine && r.seq !== undefined ? client.playedBy(conversationId, r.seq, me) : undefined,
-      upload: r.upload !== undefined ? client.uploads.find((u) => u.id === r.upload) : undefined,
-    });
+    const newDay = startsDay(rows[i - 1], r);
+    const grouped = continuesRun(rows[i - 1], r, newDay);
+    const unread = i === firstUnread ? scroll.unreadCount : null;
+    const highlighted = r.seq !== undefined && r.seq === scroll.highlight;
+    const editing = editSeq !== null && r.seq === editSeq;
+    const menuOpen = menuSeq !== null && r.seq === menuSeq;
+    const quoted = r.replyTo !== undefined ? client.quoted(conversationId, r.replyTo) : undefined;
+    const played = r.voice && r.mine && r.seq !== undefined ? client.playedBy(conversationId, r.seq, me) : undefined;
+    const upload = r.upload !== undefined ? client.uploads.find((u) => u.id === r.upload) : undefined;
+    let p = rowProps.get(r.key);
+    if (!p || p.row !== r || p.ctx !== ctx || p.newDay !== newDay || p.grouped !== grouped || p.unread !== unread ||
+        p.highlighted !== highlighted || p.editing !== editing || p.menuOpen !== menuOpen || p.quoted !== quoted ||
+        p.played !== played || p.upload !== upload) {
+      p = { row: r, ctx, newDay, grouped, unread, highlighted, editing, menuOpen, quoted, played, upload };
+      rowProps.set(r.key, p);
+    }
+    blocks[blocks.length - 1].rows.push(p);
   }
+  // Rows no longer drawn (deleted, hidden, sent from the outbox): forgotten now and then.
+  if (rowProps.size > rows.length - hiddenAbove + 200) rowProps.clear();
   // Blocks far from the view (two screens away) are marked "far": the browser then skips laying
   // them out and painting them, keeping the height they had (styles.css). Those in and near
   // the view are drawn as usual. The class is set on the element, outside the rendering.

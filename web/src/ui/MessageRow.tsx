@@ -76,7 +76,7 @@ export interface MessageRowProps {
 
 /** Rows are drawn again only when something they show changed (uploads always: progress moves in place). */
 function sameProps(a: MessageRowProps, b: MessageRowProps): boolean {
-  return (
+  return (a === b && a.upload === undefined) || (
     a.ctx === b.ctx && a.newDay === b.newDay && a.grouped === b.grouped && a.unread === b.unread &&
     a.highlighted === b.highlighted && a.editing === b.editing && a.menuOpen === b.menuOpen &&
     a.quoted === b.quoted && a.played === b.played && a.upload === undefined && b.upload === undefined && sameRow(a.row, b.row)

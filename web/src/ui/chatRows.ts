@@ -1,4 +1,3 @@
-import { sameDay } from '../core/format';
 import { systemEvent, systemText } from '../core/groups';
 import { messageStatus, pendingStatus } from '../core/status';
 import { DELETED_TEXT } from '../core/edits';
@@ -105,7 +104,11 @@ export function chatRows(client: ParleyClient, conv: Conversation, memberName: (
   const me = client.session.user.id;
   const conversationId = conv.id;
   const rows: Row[] = [];
-  const acked = new Set<string | undefined>();
+  // Pending rows whose message was stored meanwhile are not drawn twice. Only looked for when
+  // something is pending: a long chat re-renders often (each page of older messages), and a
+  // set of thousands of client ids each time was garbage for nothing.
+  const pending = client.outbox.forConversation(conversationId);
+  const acked = pending.length > 0 ? new Set<string | undefined>() : null;
   for (const m of client.store.messages(conversationId)) {
     if (m.hidden) continue;
     const hit = cache.get(m);
@@ -125,10 +128,10 @@ export function chatRows(client: ParleyClient, conv: Conversation, memberName: (
       cache.set(m, { row, memberName });
     }
     rows.push(row);
-    acked.add(row.clientId);
+    acked?.add(row.clientId);
   }
-  for (const e of client.outbox.forConversation(conversationId)) {
-    if (acked.has(e.client_id)) continue;
+  for (const e of pending) {
+    if (acked!.has(e.client_id)) continue;
     rows.push({ key: `p${e.client_id}`, text: e.text, kind: e.image ? 'image' : e.file ? 'file' : e.voice ? 'voice' : e.video ? 'video' : 'text', image: e.image, file: e.file, voice: e.voice, video: e.video, mine: true, sender: me, ts: e.created_at, status: pendingStatus(e), clientId: e.client_id, error: e.error, replyTo: e.reply_to });
   }
   for (const u of client.uploads) {
@@ -140,9 +143,35 @@ export function chatRows(client: ParleyClient, conv: Conversation, memberName: (
 
 /** Whether a row starts a new day (a day marker above it) and whether it continues its sender's run. */
 export function rowPlacement(prev: Row | undefined, r: Row): { newDay: boolean; grouped: boolean } {
-  const newDay = !prev || !sameDay(prev.ts, r.ts);
-  const grouped = !!prev && !newDay && prev.sender === r.sender && prev.kind !== 'system' && r.kind !== 'system';
-  return { newDay, grouped };
+  const newDay = startsDay(prev, r);
+  return { newDay, grouped: continuesRun(prev, r, newDay) };
+}
+
+/** Local calendar days of rows, by row object (stored rows keep theirs from render to render). */
+const days = new WeakMap<Row, number>();
+
+/** The local calendar day `r` was sent on, as one number (year, month and day of the month). */
+function dayOf(r: Row): number {
+  let d = days.get(r);
+  if (d === undefined) {
+    const t = new Date(r.ts);
+    d = (t.getFullYear() * 16 + t.getMonth()) * 32 + t.getDate();
+    days.set(r, d);
+  }
+  return d;
+}
+
+/**
+ * Whether `r` starts a new day (a day marker above it). As rowPlacement, without making an
+ * object or dates per row: a long chat places every drawn row on each render.
+ */
+export function startsDay(prev: Row | undefined, r: Row): boolean {
+  return !prev || dayOf(prev) !== dayOf(r);
+}
+
+/** Whether `r` continues its sender's run, given whether it starts a new day. */
+export function continuesRun(prev: Row | undefined, r: Row, newDay: boolean): boolean {
+  return !!prev && !newDay && prev.sender === r.sender && prev.kind !== 'system' && r.kind !== 'system';
 }
 
 /** Fields of two rows of the same key that change what is drawn (a stored row's are all in its message). */
