@@ -70,6 +70,21 @@ async function messageTexts(page) {
   return page.locator('.messages .msg .text').allTextContents();
 }
 
+/** The texts of the entries in the signed-in user's local outbox (IndexedDB), read directly. */
+async function outboxTexts(page) {
+  return page.evaluate(() => new Promise((resolve, reject) => {
+    const { user } = JSON.parse(localStorage.getItem('parley.session'));
+    const open = indexedDB.open(`parley-u${user.id}`);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const req = db.transaction('outbox', 'readonly').objectStore('outbox').getAll();
+      req.onsuccess = () => { db.close(); resolve(req.result.map((e) => e.text)); };
+      req.onerror = () => { db.close(); reject(req.error); };
+    };
+  }));
+}
+
 before(async () => {
   server = await startServer();
   browser = await startBrowser();
@@ -184,11 +199,21 @@ describe('Parley web client', () => {
     await sendText(page, 'Offline two');
     assert.equal(await statusOf(page, 'Offline one'), 'sending');
     assert.equal(await statusOf(page, 'Offline two'), 'sending');
+    // Both are in the local database's outbox before the page is left: a page closed in the
+    // same instant as Send can lose a write that has not committed yet, in any browser, and
+    // how long a commit takes depends on the machine, which the test must not.
+    await eventually(async () => {
+      const texts = await outboxTexts(page);
+      return texts.includes('Offline one') && texts.includes('Offline two') && texts;
+    }, { message: 'both offline messages in the local outbox' });
 
     // Reading old chats offline: leave the chat, reopen it from the list, everything is there.
     await page.goto(server.base + '/');
     await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
-    await eventually(async () => (await messageTexts(page)).length === 6, { message: 'old messages + 2 pending offline' });
+    await eventually(async () => (await messageTexts(page)).length === 6, { message: 'old messages + 2 pending offline' })
+      .catch(async (e) => {
+        throw new Error(`${e.message}; shown: ${JSON.stringify(await messageTexts(page))}; outbox: ${JSON.stringify(await outboxTexts(page))}`);
+      });
     assert.deepEqual((await messageTexts(page)).slice(-2), ['Offline one', 'Offline two']);
     assert.equal(await statusOf(page, 'Offline two'), 'sending');
 

@@ -76,6 +76,10 @@ export class LocalDb {
       tx.onerror = () => reject(tx.error);
       tx.onabort = () => reject(tx.error);
       fn(tx);
+      // Every request is made above: commit now rather than after their success events reach
+      // this thread. On a busy device that wait is long enough for a tab closed or reloaded
+      // right after Send to abort the write.
+      tx.commit?.();
     });
   }
 
