@@ -34,7 +34,7 @@
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { startBrowser, startServer, api, WEB_DIR } from './harness.mjs';
-import { printTasks, startTrace } from './trace.mjs';
+import { printTasks, startTrace, threadTimes } from './trace.mjs';
 
 const CHATS = Number(process.argv[2] ?? 1050);
 const MESSAGES = Number(process.argv[3] ?? 100_000);
@@ -253,8 +253,10 @@ async function measure(browser, base, seeded) {
   }
   const scrollTasks = (await page.evaluate(() => window.__longTasks)).slice(tasksBefore);
   const held = await page.evaluate(() => document.querySelectorAll('.messages .msg').length);
+  let busiest = [];
   if (scrollTrace) {
     const events = await scrollTrace.stop();
+    busiest = threadTimes(events);
     if (process.env.PARLEY_BENCH_TRACE_FILE) (await import('node:fs')).writeFileSync(process.env.PARLEY_BENCH_TRACE_FILE, JSON.stringify(events));
     printTasks('scrolling back: longest tasks', events);
   }
@@ -265,6 +267,10 @@ async function measure(browser, base, seeded) {
     ['older pages: max', Math.max(0, ...pages), 'ms'],
     ['long tasks while scrolling back', scrollTasks.length, ''],
     ['longest task while scrolling back', Math.max(0, ...scrollTasks.map((t) => t.duration)), 'ms'],
+    ...(PROFILE ? [
+      ['while scrolling back, the busiest task\'s thread time', busiest[0] ?? 0, 'ms'],
+      ['while scrolling back, tasks over 50 ms of thread time', busiest.filter((t) => t > 50).length, ''],
+    ] : []),
   ];
   if (SCROLLBACK_ONLY) {
     await context.close();

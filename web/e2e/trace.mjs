@@ -131,6 +131,21 @@ export function longestTasks(events, { count = 3, top = 12 } = {}) {
   });
 }
 
+/**
+ * The main thread's own time (ms) in its busiest tasks of a trace, highest first: what the app
+ * costs, without the time the thread waited for a core. The task that started the profiler is
+ * left out (the trace's own cost).
+ */
+export function threadTimes(events) {
+  const threads = new Set(mainThreads(events));
+  const starts = events.filter((e) => e.name === 'CpuProfiler::StartProfiling');
+  return events
+    .filter((e) => e.ph === 'X' && e.name === 'RunTask' && threads.has(`${e.pid}:${e.tid}`) && e.tdur > 0)
+    .filter((t) => !starts.some((s) => s.pid === t.pid && s.tid === t.tid && s.ts >= t.ts && s.ts <= t.ts + t.dur))
+    .map((t) => t.tdur / 1000)
+    .sort((a, b) => b - a);
+}
+
 /** Prints longestTasks() for a trace. */
 export function printTasks(title, events, opts) {
   console.log(`\n${title}`);
