@@ -32,9 +32,8 @@ function namesKey(conv: Conversation): string {
 }
 
 /**
- * Messages per layout block of the list (by seq). A block is painted again as a whole when a
- * row goes in at its top, so blocks are about as small as the slices older rows go in by
- * (useMessageScroll's SLICE).
+ * Messages per layout block of the list (by seq). A block is painted again as a whole when rows
+ * go in at its top (a page of older rows rarely ends on a block's edge), so blocks are small.
  */
 const ROWS_PER_BLOCK = 10;
 

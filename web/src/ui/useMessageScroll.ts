@@ -11,12 +11,6 @@ export const RENDER_STEP = 100;
  * rows at once was one long task, most of it their layout).
  */
 export const FIRST_RENDER = 40;
-/**
- * Rows drawn per frame while more go in above the view: a page of 50 older messages goes in as
- * five slices, one per frame, each laid out and painted in its own frame (50 at once were the
- * longest task of scrolling back, most of it the layout and paint of the new rows).
- */
-export const SLICE = 10;
 /** How long a message jumped to (a search result, a quote) stays highlighted once on screen. */
 const HIGHLIGHT_MS = 4000;
 
@@ -73,16 +67,6 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   // How many of the newest rows are in the page. A chat can hold thousands of messages; only
   // the newest are drawn at first, and more as the user scrolls up (before asking the server).
   const [limit, setLimit] = useState(FIRST_RENDER);
-  // How many of the newest rows are to be drawn: the drawn ones grow towards it a slice per
-  // frame (nextSlice). What this render draws, and how many rows there are, for the frame callbacks.
-  const goal = useRef(FIRST_RENDER);
-  const sliceFrame = useRef(0);
-  /** This render draws a slice, in a frame callback: the anchor goes back in place at once. */
-  const inSlice = useRef(false);
-  const drawn = useRef(0);
-  const rowCount = useRef(0);
-  /** A page of older messages is on its way from the server. */
-  const fetching = useRef(false);
   // Where the unread messages began when the chat was opened: the divider stays there while
   // the chat is open, even though opening it marks them read.
   const [unreadFrom] = useState(() => {
@@ -100,8 +84,6 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   let newBelow = 0;
   if (awayFrom !== null) for (let i = rows.length - 1; i >= 0 && (rows[i].seq === undefined || rows[i].seq! > awayFrom); i--) if (rows[i].seq !== undefined && !rows[i].mine) newBelow++;
   const hiddenAbove = Math.max(0, rows.length - Math.max(limit, firstUnread >= 0 && !openedAtUnread.current ? rows.length - firstUnread + 10 : 0));
-  drawn.current = rows.length - hiddenAbove;
-  rowCount.current = rows.length;
 
   async function loadOlder() {
     if (loadingOlder || !client.hasOlder(conversationId)) return;
@@ -112,63 +94,17 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     try {
       const before = store.minSeq(conversationId);
       const held = store.messages(conversationId).length;
-      fetching.current = true;
-      try {
-        await client.loadOlder(conversationId);
-      } finally {
-        fetching.current = false;
-      }
+      await client.loadOlder(conversationId);
       if (store.minSeq(conversationId) === before) anchor.current = null;
-      // What arrived is drawn, a slice per frame (the count is from the newest row). The
-      // "loading" line stays until the last slice, which replaces it in the same render: the
-      // anchor is put back after that change of height too.
+      // What arrived is drawn (the limit counts from the newest row).
       const added = store.messages(conversationId).length - held;
-      if (added > 0) {
-        drawUpTo(Math.max(goal.current, drawn.current) + added);
-        return;
-      }
+      if (added > 0) setLimit((l) => l + added);
     } catch {
       setOlderError('Older messages cannot be loaded while offline.');
       anchor.current = null;
+    } finally {
+      setLoadingOlder(false);
     }
-    setLoadingOlder(false);
-  }
-
-  /** Draws rows up to `n` from the newest, a slice per frame from the next one on. */
-  function drawUpTo(n: number) {
-    goal.current = Math.max(goal.current, n);
-    if (sliceFrame.current === 0) sliceFrame.current = requestAnimationFrame(nextSlice);
-  }
-
-  /**
-   * One slice of the rows still to draw, at the start of a frame: the oldest drawn row is held
-   * (unless it already is: a page being loaded holds it from before the request), the slice is
-   * rendered before the frame's layout, and the layout effect puts the anchor back in place
-   * before the frame is painted.
-   */
-  function nextSlice() {
-    sliceFrame.current = 0;
-    const upTo = Math.min(goal.current, rowCount.current);
-    if (drawn.current >= upTo) {
-      if (!fetching.current) setLoadingOlder(false);
-      return;
-    }
-    if (!anchor.current) holdAnchor();
-    inSlice.current = true;
-    const next = Math.min(upTo, drawn.current + SLICE);
-    setLimit(next);
-    if (next < upTo) sliceFrame.current = requestAnimationFrame(nextSlice);
-    else if (!fetching.current) setLoadingOlder(false);
-  }
-
-  /** Puts the held anchor back where it was in the view. Reads the layout, then writes only the scroll position. */
-  function restoreAnchor() {
-    const a = anchor.current;
-    const list = listRef.current;
-    anchor.current = null;
-    if (!a || !list) return;
-    const old = list.querySelector<HTMLElement>(`.msg[data-seq="${a.seq}"]`);
-    if (old) list.scrollTop = contentTop(list, old) - a.offset;
   }
 
   useEffect(() => {
@@ -191,21 +127,16 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   useEffect(() => () => {
     clearTimeout(highlightTimer.current);
     cancelAnimationFrame(restoreFrame.current);
-    cancelAnimationFrame(sliceFrame.current);
   }, []);
 
   // Keep the view pinned to the bottom for new messages, and steady when older ones are added above.
   useLayoutEffect(() => {
     const el = listRef.current;
-    const slice = inSlice.current;
-    inSlice.current = false;
     if (!el) return;
     if (scrollTo.current !== null) {
       const at = rows.findIndex((r) => r.seq === scrollTo.current);
       if (at >= 0 && at < hiddenAbove) {
-        // Draw down to it at once; scrolled to on the next render.
-        goal.current = Math.max(goal.current, rows.length - at + RENDER_STEP / 2);
-        setLimit(goal.current);
+        setLimit(rows.length - at + RENDER_STEP / 2); // draw down to it; scrolled to on the next render
         return;
       }
       const target = el.querySelector<HTMLElement>(`.msg[data-seq="${scrollTo.current}"]`);
@@ -233,18 +164,18 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     }
     const first = el.querySelector<HTMLElement>('.msg[data-seq]');
     if (anchor.current && first && Number(first.dataset.seq) !== anchor.current.seq) {
-      if (slice && restoreFrame.current === 0) {
-        // A slice, drawn at the start of a frame: reading the anchor's position lays out the
-        // slice, which this frame does anyway, and writing the scroll position leaves the
-        // layout clean (read, then write), so the slice is painted with the view in place.
-        restoreAnchor();
-      } else if (restoreFrame.current === 0) {
-        // Put the anchor back in place at the start of the next frame, before it is painted:
-        // reading its position here would lay out the rows just added in this task; in the
-        // frame that layout is needed anyway.
+      // Put the anchor back in place at the start of the next frame, before it is painted:
+      // reading its position here would lay out the rows just added in this task (the longest
+      // part of a page of older messages); in the frame that layout is needed anyway.
+      if (restoreFrame.current === 0) {
         restoreFrame.current = requestAnimationFrame(() => {
           restoreFrame.current = 0;
-          restoreAnchor();
+          const a = anchor.current;
+          const list = listRef.current;
+          if (!a || !list) return;
+          const old = list.querySelector<HTMLElement>(`.msg[data-seq="${a.seq}"]`);
+          if (old) list.scrollTop = contentTop(list, old) - a.offset;
+          anchor.current = null;
         });
       }
     } else if (anchor.current) {
@@ -258,7 +189,8 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   // in place: the view may be at the first unread message, not at the bottom).
   useEffect(() => {
     if (limit >= RENDER_STEP || hiddenAbove === 0) return;
-    drawUpTo(RENDER_STEP);
+    holdAnchor();
+    setLimit((l) => Math.max(l, RENDER_STEP));
   }, []);
 
   // If the first screen is not full, fetch older messages until it is (or there are none).
@@ -286,9 +218,12 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   }
 
   function showOlder() {
-    if (hiddenAbove === 0) void loadOlder();
-    // Held rows not drawn yet, a step more than those already on their way.
-    else if (goal.current < rows.length) drawUpTo(Math.min(rows.length, Math.max(goal.current, drawn.current) + RENDER_STEP));
+    if (hiddenAbove > 0) {
+      holdAnchor();
+      setLimit((l) => l + RENDER_STEP);
+    } else {
+      void loadOlder();
+    }
   }
 
   return {
