@@ -10,7 +10,8 @@
 // Defaults: 1050 chats, 100000 messages, the biggest chat 15000 (the issue's account).
 // PARLEY_BENCH_PROFILE=1 also records Chromium's performance trace while scrolling back,
 // reopening the biggest chat and during the heavy cold load, and prints what their longest
-// tasks are made of (e2e/trace.mjs).
+// tasks are made of (e2e/trace.mjs); with PARLEY_BENCH_TRACE_FILE=<file> the scroll-back
+// trace's events are also written there (JSON, for a closer look).
 // PARLEY_BENCH_ONLY=scrollback measures only opening the biggest chat and scrolling back
 // through it (no list scrolling, reopening or cold loads); the rows it prints are the same.
 //
@@ -33,7 +34,7 @@
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { startBrowser, startServer, api, WEB_DIR } from './harness.mjs';
-import { printTasks, startTrace } from './trace.mjs';
+import { printTasks, startTrace, threadTimes } from './trace.mjs';
 
 const CHATS = Number(process.argv[2] ?? 1050);
 const MESSAGES = Number(process.argv[3] ?? 100_000);
@@ -234,8 +235,9 @@ async function measure(browser, base, seeded) {
   const tasksBefore = await page.evaluate(() => window.__longTasks.length);
   const scrollTrace = PROFILE ? await startTrace(context, page) : null;
   // Back through 3,000 messages (60 pages of 50), or the whole chat if it is shorter. Each
-  // step waits for the oldest drawn message to change, which the page finds in the first
-  // match; counting 3,000 rows with Playwright's selector engine before each step, and again
+  // step waits until the oldest drawn message is a page (50 seqs) older, which the page finds
+  // in the first match (a client may draw a page in slices: the page is shown when all of it
+  // is); counting 3,000 rows with Playwright's selector engine before each step, and again
   // in every frame while waiting, was itself a long task of the page (up to ~75 ms).
   const oldest = () => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq);
   for (let i = 0; i < 60; i++) {
@@ -243,7 +245,7 @@ async function measure(browser, base, seeded) {
     const s0 = Date.now();
     await page.evaluate(() => (document.querySelector('.messages').scrollTop = 0));
     try {
-      await page.waitForFunction((s) => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq) < s, first, { timeout: 10_000, polling: 'raf' });
+      await page.waitForFunction((s) => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq) <= Math.max(1, s - 50), first, { timeout: 10_000, polling: 'raf' });
     } catch {
       break;
     }
@@ -251,7 +253,13 @@ async function measure(browser, base, seeded) {
   }
   const scrollTasks = (await page.evaluate(() => window.__longTasks)).slice(tasksBefore);
   const held = await page.evaluate(() => document.querySelectorAll('.messages .msg').length);
-  if (scrollTrace) printTasks('scrolling back: longest tasks', await scrollTrace.stop());
+  let busiest = [];
+  if (scrollTrace) {
+    const events = await scrollTrace.stop();
+    busiest = threadTimes(events);
+    if (process.env.PARLEY_BENCH_TRACE_FILE) (await import('node:fs')).writeFileSync(process.env.PARLEY_BENCH_TRACE_FILE, JSON.stringify(events));
+    printTasks('scrolling back: longest tasks', events);
+  }
   const scrolledBack = [
     ['open the biggest chat', tOpen, 'ms'],
     [`older pages loaded (${held} messages held)`, pages.length, ''],
@@ -259,6 +267,10 @@ async function measure(browser, base, seeded) {
     ['older pages: max', Math.max(0, ...pages), 'ms'],
     ['long tasks while scrolling back', scrollTasks.length, ''],
     ['longest task while scrolling back', Math.max(0, ...scrollTasks.map((t) => t.duration)), 'ms'],
+    ...(PROFILE ? [
+      ['while scrolling back, the busiest task\'s thread time', busiest[0] ?? 0, 'ms'],
+      ['while scrolling back, tasks over 50 ms of thread time', busiest.filter((t) => t > 50).length, ''],
+    ] : []),
   ];
   if (SCROLLBACK_ONLY) {
     await context.close();

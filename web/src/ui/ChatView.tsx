@@ -31,8 +31,11 @@ function namesKey(conv: Conversation): string {
   return k;
 }
 
-/** Messages per layout block of the list (by seq). */
-const ROWS_PER_BLOCK = 50;
+/**
+ * Messages per layout block of the list (by seq). A block is painted again as a whole when rows
+ * go in at its top (a page of older rows rarely ends on a block's edge), so blocks are small.
+ */
+const ROWS_PER_BLOCK = 10;
 
 const narrowScreen = () => !!window.matchMedia?.('(max-width: 720px)').matches;
 
@@ -136,17 +139,17 @@ export function ChatView({
 
   const { hiddenAbove, firstUnread } = scroll;
   // Rows go into blocks by seq (pending rows and uploads in the last one): the list lays out a
-  // few dozen blocks, each kept as it was laid out while its rows are unchanged, instead of
+  // few hundred blocks, each kept as it was laid out while its rows are unchanged, instead of
   // thousands of rows every time a page of older ones goes in above them. A row's props object
   // is kept from the last render while nothing in it changed: a long chat renders a few times
   // for each page of older messages, and thousands of new props objects each time were most of
   // the garbage collected while scrolling back.
   const rowProps = useRef(new Map<string, MessageRowProps>()).current;
-  const blocks: { key: string; rows: MessageRowProps[] }[] = [];
+  const blocks: { key: string; rows: MessageRowProps[]; contained: boolean }[] = [];
   for (let i = hiddenAbove; i < rows.length; i++) {
     const r = rows[i];
     const key = r.seq !== undefined ? `b${Math.floor(r.seq / ROWS_PER_BLOCK)}` : 'tail';
-    if (blocks.length === 0 || blocks[blocks.length - 1].key !== key) blocks.push({ key, rows: [] });
+    if (blocks.length === 0 || blocks[blocks.length - 1].key !== key) blocks.push({ key, rows: [], contained: true });
     const newDay = startsDay(rows[i - 1], r);
     const grouped = continuesRun(rows[i - 1], r, newDay);
     const unread = i === firstUnread ? scroll.unreadCount : null;
@@ -164,7 +167,10 @@ export function ChatView({
       rowProps.set(r.key, p);
     }
     blocks[blocks.length - 1].rows.push(p);
+    if (menuOpen) blocks[blocks.length - 1].contained = false;
   }
+  // The last block is not contained (styles.css): its menus and what else reaches out below it scroll the list.
+  if (blocks.length > 0) blocks[blocks.length - 1].contained = false;
   // Rows no longer drawn (deleted, hidden, sent from the outbox): forgotten now and then.
   if (rowProps.size > rows.length - hiddenAbove + 200) rowProps.clear();
   // Blocks far from the view (two screens away) are marked "far": the browser then skips laying
@@ -227,7 +233,7 @@ export function ChatView({
         )}
         {rows.length === 0 && <p class="chat-empty">No messages yet. Say hello!</p>}
         {blocks.map((b) => (
-          <MessageBlock key={b.key} rows={b.rows} />
+          <MessageBlock key={b.key} rows={b.rows} contained={b.contained} />
         ))}
         {scroll.newBelow !== null && <JumpToNewest count={scroll.newBelow} onJump={scroll.jumpToNewest} />}
       </div>

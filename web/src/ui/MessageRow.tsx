@@ -277,18 +277,18 @@ export class MessageRow extends Component<MessageRowProps> {
 
 /**
  * One layout block of the message list (ChatView): the props of its rows, drawn again only
- * when one of them changed. Comparing a few dozen blocks instead of thousands of rows keeps a
+ * when one of them changed. Comparing a few hundred blocks instead of thousands of rows keeps a
  * re-render of a long open chat (a page of older messages, a tick) short.
  */
-export class MessageBlock extends Component<{ rows: MessageRowProps[] }> {
-  shouldComponentUpdate(next: { rows: MessageRowProps[] }): boolean {
+export class MessageBlock extends Component<{ rows: MessageRowProps[]; contained: boolean }> {
+  shouldComponentUpdate(next: { rows: MessageRowProps[]; contained: boolean }): boolean {
     const a = this.props.rows;
     const b = next.rows;
-    if (a.length !== b.length) return true;
+    if (a.length !== b.length || this.props.contained !== next.contained) return true;
     for (let i = 0; i < a.length; i++) if (a[i].row.key !== b[i].row.key || !sameProps(a[i], b[i])) return true;
     return false;
   }
   render() {
-    return h('div', { class: 'msg-block' }, this.props.rows.map((p) => h(MessageRow, { key: p.row.key, ...p })));
+    return h('div', { class: this.props.contained ? 'msg-block contained' : 'msg-block' }, this.props.rows.map((p) => h(MessageRow, { key: p.row.key, ...p })));
   }
 }
