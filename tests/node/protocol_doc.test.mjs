@@ -399,6 +399,23 @@ test('sending: fields at their limits, idempotent retries, half-valid and malfor
   // the same client_id from another user is another message.
   const bobSame = await ask(bws, { type: 'send', conversation_id: conv.id, client_id: cidA, text: 'bob' });
   c.ok(bobSame.type === 'ack' && bobSame.duplicate === false, `the same client_id from another user is new: ${JSON.stringify(bobSame).slice(0, 200)}`);
+  // a client_id names one message of its user across all conversations.
+  await reg(server, 'carol');
+  const ac = (await api(server, 'POST', '/api/v1/conversations', { token: a.token, body: { peer_username: 'carol' } })).body.conversation;
+  const cross = await ask(ws, { type: 'send', conversation_id: ac.id, client_id: cidA, text: 'to carol' });
+  c.ok(cross.type === 'ack' && cross.duplicate === true && cross.message?.conversation_id === conv.id && cross.message.id === first.message.id,
+    `the same client_id in another conversation answers the original: ${JSON.stringify(cross).slice(0, 200)}`);
+  const carolHist = await api(server, 'GET', `/api/v1/conversations/${ac.id}/messages`, { token: a.token });
+  c.ok(carolHist.body?.messages?.length === 0, `nothing stored in the other conversation: ${carolHist.text.slice(0, 200)}`);
+  // sends of one connection are committed in the order they were sent (pipelined).
+  const pipe = [];
+  for (let i = 0; i < 20; i += 1) {
+    const id = `pipe-${i}`;
+    pipe.push(ws.next((f) => f.id === id, T(10000), `ack ${id}`).catch(() => ({})));
+    ws.send({ type: 'send', id, conversation_id: ac.id, client_id: clientId('pipe'), text: `p${i}` });
+  }
+  const pseqs = (await Promise.all(pipe)).map((f) => f.message?.seq);
+  c.ok(pseqs.every((v, i) => v === i + 1), `pipelined sends take seqs in the order sent: ${pseqs.join(',')}`);
   // HTTP send errors
   const HS = (body) => api(server, 'POST', `/api/v1/conversations/${conv.id}/messages`, { token: a.token, body });
   c.http(await HS({ client_id: clientId(), text: '' }), 400, 'message_too_long', 'HTTP send empty text');
@@ -646,7 +663,11 @@ test('edits, deletions, reactions, pins, forwards, search: documented limits and
   c.http(await F({ to: [five[0]], client_id: 'f'.repeat(41) }), 400, 'invalid_argument', 'forward client_id of 41');
   c.http(await F({ to: [five[0]] }), 400, 'bad_request', 'forward without client_id');
   c.http(await F({ to: five[0], client_id: 'fw1' }), 400, 'bad_request', 'forward to not an array');
-  c.http(await F({ to: [five[0], 999999], client_id: 'fw1' }), 404, 'not_found', 'forward to one unknown');
+  const nf = await F({ to: [five[0], 999999], client_id: 'fw1' });
+  c.http(nf, 404, 'not_found', 'forward to one unknown');
+  c.ok(/999999/.test(nf.body?.error?.message ?? ''), `the refused target's id is in the message: ${nf.text}`);
+  const untouched = await A('GET', `/api/v1/conversations/${five[0]}/messages`);
+  c.ok(untouched.body?.messages?.length === 0, `a refused forward stores nothing: ${untouched.text.slice(0, 200)}`);
   r = await F({ to: five, client_id: 'f'.repeat(40) });
   c.ok(r.status === 200 && r.body?.results?.length === 5 && r.body.results.every((x, i) => x.duplicate === false && x.message?.conversation_id === five[i] && x.message.forwarded === true),
     `forward to five: ${r.status} ${r.text.slice(0, 300)}`);
@@ -743,6 +764,16 @@ test('contacts, blocks, user search and groups: documented limits and errors', a
   r = await A('DELETE', `/api/v1/blocks/${cl.user.id}`);
   c.ok(r.status === 200 && r.text.trim() === '{}', `unblock: ${r.status} ${r.text}`);
 
+  // the group routes answer a direct conversation with not_found; reading members works.
+  const dc = (await A('POST', '/api/v1/conversations', { peer_username: 'bob' })).body.conversation;
+  c.http(await A('POST', `/api/v1/conversations/${dc.id}/members`, { user_ids: [cl.user.id] }), 404, 'not_found', 'add members to a direct conversation');
+  c.http(await A('DELETE', `/api/v1/conversations/${dc.id}/members/${b.user.id}`), 404, 'not_found', 'remove a member of a direct conversation');
+  c.http(await A('PATCH', `/api/v1/conversations/${dc.id}/members/${b.user.id}`, { role: 'admin' }), 404, 'not_found', 'set a role in a direct conversation');
+  c.http(await A('POST', `/api/v1/conversations/${dc.id}/leave`, {}), 404, 'not_found', 'leave a direct conversation');
+  c.http(await A('PATCH', `/api/v1/conversations/${dc.id}`, { name: 'x' }), 404, 'not_found', 'rename a direct conversation');
+  r = await A('GET', `/api/v1/conversations/${dc.id}/members`);
+  c.ok(r.status === 200 && r.body.members?.length === 2 && r.body.members.every((m) => Number.isInteger(m.joined_at)), `members of a direct conversation: ${r.text.slice(0, 200)}`);
+
   // groups: name 1..100, description 0..512
   const GR = (body) => A('POST', '/api/v1/groups', body);
   r = await GR({ name: 'n'.repeat(100), description: 'd'.repeat(512), member_usernames: ['bob'] });
@@ -755,7 +786,10 @@ test('contacts, blocks, user search and groups: documented limits and errors', a
   c.http(await GR({ name: 'x', description: 'line\nline' }), 201, null, 'a description with \\n');
   c.http(await GR({ name: 'line\nline' }), 400, 'invalid_argument', 'a name with \\n');
   c.http(await GR({ description: 'x' }), 400, 'bad_request', 'group without name');
+  const before = (await A('GET', '/api/v1/conversations')).body.conversations.length;
   c.http(await GR({ name: 'x', member_usernames: ['bob', 'nobody'] }), 404, 'not_found', 'group naming an unknown user');
+  const afterList = (await A('GET', '/api/v1/conversations')).body.conversations.length;
+  c.ok(afterList === before, `a group naming an unknown user creates nothing: ${before} -> ${afterList}`);
   c.http(await GR({ name: 'x', member_ids: 'bob' }), 400, 'bad_request', 'member_ids not an array');
   c.http(await GR({ name: 'only me' }), 201, null, 'a group without other members');
   if (g) {
