@@ -99,6 +99,12 @@ test('accounts: register and login fields at their documented limits', async (t)
   c.http(await R({ ...base('dn64'), display_name: 'é'.repeat(64) }), 201, null, 'display name of 64 characters (128 bytes)');
   c.http(await R({ ...base('dn65'), display_name: 'é'.repeat(65) }), 400, 'invalid_argument', 'display name of 65 characters');
   c.http(await R({ ...base('dnrlo'), display_name: 'Bob\u202Egnp.exe' }), 400, 'invalid_argument', 'display name with U+202E');
+  c.http(await R({ ...base('dnsp'), display_name: '   ' }), 400, 'invalid_argument', 'display name of spaces only');
+  c.http(await R({ ...base('dnnb'), display_name: '\u00A0\u3000' }), 400, 'invalid_argument', 'display name of no-break and ideographic spaces');
+  c.http(await R({ ...base('dnsp2'), display_name: ' Al ' }), 201, null, 'spaces around a display name are kept');
+  // characters are code points: 👨‍👩‍👧 is 5.
+  c.http(await R({ ...base('dnfam'), display_name: '👨‍👩‍👧'.repeat(12) + 'xxxx' }), 201, null, 'display name of 64 code points');
+  c.http(await R({ ...base('dnfam2'), display_name: '👨‍👩‍👧'.repeat(13) }), 400, 'invalid_argument', 'display name of 65 code points (13 emoji sequences)');
   c.http(await R({ ...base('dnnul'), display_name: 'a\u0000b' }), 400, 'invalid_utf8', 'display name with NUL');
   // device name: 0 to 64 characters.
   c.http(await R({ ...base('dev64'), device_name: 'd'.repeat(64) }), 201, null, 'device name of 64');
@@ -785,6 +791,7 @@ test('contacts, blocks, user search and groups: documented limits and errors', a
   c.http(await GR({ name: 'x', description: 'd'.repeat(513) }), 400, 'invalid_argument', 'description of 513');
   c.http(await GR({ name: 'x', description: 'line\nline' }), 201, null, 'a description with \\n');
   c.http(await GR({ name: 'line\nline' }), 400, 'invalid_argument', 'a name with \\n');
+  c.http(await GR({ name: '  ' }), 400, 'invalid_argument', 'a group name of spaces only');
   c.http(await GR({ description: 'x' }), 400, 'bad_request', 'group without name');
   const before = (await A('GET', '/api/v1/conversations')).body.conversations.length;
   c.http(await GR({ name: 'x', member_usernames: ['bob', 'nobody'] }), 404, 'not_found', 'group naming an unknown user');

@@ -36,7 +36,8 @@ Status validate_group_name(std::string_view name) {
   std::size_t n = protocol::utf8_length(name);
   if (n < 1 || n > kMaxGroupNameChars)
     return Error::make(Errc::kInvalidArgument, "group name must be 1 to 100 characters");
-  return protocol::validate_visible(name, "group name");
+  if (Status s = protocol::validate_visible(name, "group name"); !s) return s;
+  return protocol::validate_not_blank(name, "group name");
 }
 
 Status validate_description(std::string_view d) {
