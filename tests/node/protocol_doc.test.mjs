@@ -277,7 +277,7 @@ test('conversations, history and the chat list: pagination edges', async (t) => 
   c.ok(seqs(res) === '5' && res.body.has_more === true, `limit=1: ${seqs(res)} ${res.body?.has_more}`);
   res = await H('?limit=200');
   c.ok(res.status === 200 && seqs(res) === '5,4,3,2,1', `limit=200: ${res.status}`);
-  for (const q of ['limit=0', 'limit=201', 'limit=-1', 'limit=abc', 'limit=1.5', 'limit=', 'limit=1e2', 'before=2&after=1', 'limit=99999999999999999999']) {
+  for (const q of ['limit=0', 'limit=201', 'limit=-1', 'limit=abc', 'limit=1.5', 'limit=', 'limit=1e2', 'before=2&after=1', 'limit=99999999999999999999', 'before=-1', 'after=-1']) {
     c.http(await H(`?${q}`), 400, 'invalid_argument', `history ${q}`);
   }
   res = await H('?before=3');
