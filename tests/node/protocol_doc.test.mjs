@@ -919,6 +919,17 @@ test('events: who receives what, answers carry ids and events none, sync pages',
   const bv = (await api(server, 'GET', `/api/v1/conversations/${conv.id}`, { token: b.token })).body.conversation;
   c.ok(bv.members.find((m) => m.user.id === a.user.id).read_seq === 2, `a read beyond it stops at last_seq: ${JSON.stringify(bv.members)}`);
 
+  // a new group: the creator's devices get `conversation` too (as for a direct
+  // conversation), each member's before the group's first message.
+  const grp = await api(server, 'POST', '/api/v1/groups', { token: a.token, body: { name: 'Climbing', member_usernames: ['bob'] } });
+  for (const [w, who] of [[ws, 'alice 1 (creator)'], [a2, 'alice 2 (creator)'], [bws, 'bob (added)']]) {
+    const e = await ev(w, 'conversation', `conversation event for the new group to ${who}`);
+    c.ok(e.conversation?.id === grp.body.conversation.id && e.conversation.kind === 'group', `group conversation event to ${who}: ${JSON.stringify(e).slice(0, 150)}`);
+    const firstOfGroup = w.frames.find((f) => (f.type === 'conversation' && f.conversation.id === grp.body.conversation.id)
+      || (f.type === 'message' && f.message.conversation_id === grp.body.conversation.id));
+    c.ok(firstOfGroup?.type === 'conversation', `${who} learns of the group before its first message: ${JSON.stringify(firstOfGroup).slice(0, 100)}`);
+  }
+
   // sync pages: limit 1, each conversation once, in version order.
   for (const u of ['carol', 'dave', 'erin']) {
     await reg(server, u);
@@ -934,12 +945,12 @@ test('events: who receives what, answers carry ids and events none, sync pages',
     if (!r.body.has_more) break;
     since = r.body.version;
   }
-  c.ok(seen.length === 4 && new Set(seen).size === 4, `sync pages list each conversation once: ${seen.join(',')}`);
+  c.ok(seen.length === 5 && new Set(seen).size === 5, `sync pages list each conversation once: ${seen.join(',')}`);
   const top = await api(server, 'GET', `/api/v1/sync?since=${since}`, { token: a.token });
   const empty = await api(server, 'GET', `/api/v1/sync?since=${top.body.version}`, { token: a.token });
   c.ok(empty.status === 200 && empty.body.conversations.length === 0 && empty.body.has_more === false && empty.body.version >= top.body.version, `sync from the newest cursor is empty: ${empty.text.slice(0, 200)}`);
   const none = await api(server, 'GET', '/api/v1/sync', { token: a.token });
-  c.ok(none.status === 200 && none.body.conversations.length === 4, `sync without since: since 0: ${none.status} ${none.text.slice(0, 100)}`);
+  c.ok(none.status === 200 && none.body.conversations.length === 5, `sync without since: since 0: ${none.status} ${none.text.slice(0, 100)}`);
   for (const q of ['since=-1', 'since=1e3', 'since=0&limit=0', 'since=0&limit=201', 'since=x']) {
     c.http(await api(server, 'GET', `/api/v1/sync?${q}`, { token: a.token }), 400, 'invalid_argument', `sync ${q}`);
   }

@@ -180,7 +180,11 @@ void ChatService::create_group(const Principal& who, std::string name, std::stri
         int64_t id = group->id;
         PARLEY_TRY(add_and_announce(txn, change, id, creator, others, 0,
                                     {{"event", "group_created"}, {"actor_id", creator}, {"name", name}}));
-        return finish_with_view(txn, change, id, creator);
+        PARLEY_TRY(finish_with_view(txn, change, id, creator));
+        // The creator's devices learn of the new group as they do of a new direct
+        // conversation: by a `conversation` event before its first message.
+        if (change.result) change.appeared.emplace_back(*change.result, creator);
+        return {};
       },
       std::move(done));
 }
