@@ -111,6 +111,16 @@ Status validate_visible(std::string_view s, std::string_view what, bool allow_ne
   return {};
 }
 
+Status validate_not_blank(std::string_view s, std::string_view what) {
+  for (uint32_t cp : code_points(s)) {
+    const bool blank = cp == 0x20 || cp == '\n' || cp == 0xA0 || cp == 0x1680 ||
+                       (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F ||
+                       cp == 0x3000;
+    if (!blank) return {};
+  }
+  return Error::make(Errc::kInvalidArgument, std::string(what) + " must not be only spaces");
+}
+
 namespace {
 
 Status validate_name(std::string_view name, std::size_t min_chars, std::size_t max_chars,
@@ -122,7 +132,11 @@ Status validate_name(std::string_view name, std::size_t min_chars, std::size_t m
     return Error::make(Errc::kInvalidArgument, std::string(what) + " must be " +
                                                    std::to_string(min_chars) + " to " +
                                                    std::to_string(max_chars) + " characters");
-  return validate_visible(name, what);
+  if (Status s = validate_visible(name, what); !s) return s;
+  // An optional name (a device's) may be empty; one that must show something may not be
+  // blank either.
+  if (min_chars > 0) return validate_not_blank(name, what);
+  return {};
 }
 
 }  // namespace

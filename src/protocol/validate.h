@@ -43,8 +43,13 @@ Result<std::string> normalize_username(std::string_view raw);
 // Refused, never stripped: what is stored is exactly what the user sent.
 Status validate_visible(std::string_view s, std::string_view what, bool allow_newline = false);
 
+// A name that must show something (display names, group names) is refused when it is made
+// only of spaces (U+0020, U+00A0, U+1680, U+2000..U+200A, U+202F, U+205F, U+3000) or line
+// breaks: it would show as nobody (kInvalidArgument). Spaces inside or around a name stay.
+Status validate_not_blank(std::string_view s, std::string_view what);
+
 // 1..64 characters, valid UTF-8, no control, direction or invisible characters
-// (validate_visible) (kInvalidArgument / kInvalidUtf8).
+// (validate_visible), not only spaces (validate_not_blank) (kInvalidArgument / kInvalidUtf8).
 Status validate_display_name(std::string_view name);
 
 // 0..64 characters, valid UTF-8, same characters refused as in display names.

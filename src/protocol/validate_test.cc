@@ -54,6 +54,17 @@ TEST(DisplayName, CountsCharactersNotBytesAndRejectsControls) {
   EXPECT_FALSE(validate_display_name("tab\there").ok());
 }
 
+TEST(DisplayName, RefusesOnlySpacesKeepsSpacesAroundText) {
+  for (std::string_view blank : {" ", "   ", "\xC2\xA0", "\xE3\x80\x80 ", "\xE2\x80\x83\xE2\x80\xAF"})
+    EXPECT_EQ(validate_display_name(blank).error().code, Errc::kInvalidArgument) << blank;
+  EXPECT_TRUE(validate_display_name(" Al ").ok());
+  EXPECT_TRUE(validate_display_name("Ana Lu").ok());
+  EXPECT_TRUE(validate_device_name("").ok());
+  EXPECT_TRUE(validate_device_name("  ").ok());
+  EXPECT_EQ(validate_not_blank(" \n ", "description").error().code, Errc::kInvalidArgument);
+  EXPECT_TRUE(validate_not_blank(" x ", "group name").ok());
+}
+
 TEST(Visible, RefusesDirectionControlsEverywhere) {
   for (const char* bad : {"Bob\u202Egnp.exe", "\u202Ax", "\u202Bx", "\u202Cx", "\u202Dx",
                           "\u2066x", "\u2067x", "\u2068x", "x\u2069", "Ad\u200Emin",

@@ -41,9 +41,9 @@ void WsChannel::send_error(const json::value& id, const Error& e) {
     c->send(std::make_shared<const std::string>(wire::error_frame(id, e)));
 }
 
-void WsChannel::authenticate_with(std::string token) { start_auth(std::move(token), nullptr); }
+void WsChannel::authenticate_with(std::string token) { start_auth(std::move(token), std::nullopt); }
 
-void WsChannel::start_auth(std::string token, json::value id) {
+void WsChannel::start_auth(std::string token, std::optional<json::value> id) {
   auth_started_ = true;
   auto self = shared_from_this();
   api_.worker().post([self, token = std::move(token), id = std::move(id)]() mutable {
@@ -55,7 +55,7 @@ void WsChannel::start_auth(std::string token, json::value id) {
       if (self->closed_) return;
       if (!who || !version) {
         const Error& e = !who ? who.error() : version.error();
-        self->send_error(id, e);
+        self->send_error(id.value_or(nullptr), e);
         if (auto c = self->connection_.lock()) c->close(4001, "unauthenticated");
         return;
       }
@@ -76,7 +76,8 @@ void WsChannel::start_auth(std::string token, json::value id) {
                          {"session_id", self->principal_->session_id},
                          {"heartbeat_ms", kHeartbeatMs},
                          {"version", *version}};
-      if (!id.is_null()) ready["id"] = id;
+      // An answer always has the `id` key (null when the auth frame had none).
+      if (id) ready["id"] = *id;
       self->send_json(ready);
       self->ring_pending_calls();
     });

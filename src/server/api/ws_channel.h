@@ -39,7 +39,9 @@ class WsChannel final : public WsHandler,
   void revoke() override;
 
  private:
-  void start_auth(std::string token, boost::json::value id);
+  // `id` is the auth frame's id (null when it had none); nullopt for the upgrade's
+  // Authorization header, whose `ready` answers no frame and so carries no id.
+  void start_auth(std::string token, std::optional<boost::json::value> id);
   // Right after `ready`: the calls ringing for this user reach this device too.
   void ring_pending_calls();
   // An authenticated frame: ping, or the operation its type names.

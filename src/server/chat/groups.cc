@@ -36,7 +36,8 @@ Status validate_group_name(std::string_view name) {
   std::size_t n = protocol::utf8_length(name);
   if (n < 1 || n > kMaxGroupNameChars)
     return Error::make(Errc::kInvalidArgument, "group name must be 1 to 100 characters");
-  return protocol::validate_visible(name, "group name");
+  if (Status s = protocol::validate_visible(name, "group name"); !s) return s;
+  return protocol::validate_not_blank(name, "group name");
 }
 
 Status validate_description(std::string_view d) {
@@ -179,7 +180,11 @@ void ChatService::create_group(const Principal& who, std::string name, std::stri
         int64_t id = group->id;
         PARLEY_TRY(add_and_announce(txn, change, id, creator, others, 0,
                                     {{"event", "group_created"}, {"actor_id", creator}, {"name", name}}));
-        return finish_with_view(txn, change, id, creator);
+        PARLEY_TRY(finish_with_view(txn, change, id, creator));
+        // The creator's devices learn of the new group as they do of a new direct
+        // conversation: by a `conversation` event before its first message.
+        if (change.result) change.appeared.emplace_back(*change.result, creator);
+        return {};
       },
       std::move(done));
 }
