@@ -321,7 +321,12 @@ TEST_P(GroupTest, CreatorIsAdminAndTheCreationIsTheFirstMessage) {
   ASSERT_EQ(g.members.size(), 1u);  // only the viewer's own entry
   EXPECT_EQ(g.members[0].role, "admin");
   EXPECT_EQ(system_events(b, g.id), std::vector<std::string>{"group_created"});
-  ASSERT_EQ(notifier_.conversations.size(), 1u);  // bob's devices learn of the group
+  // Bob's devices and the creator's learn of the group (a group view holds only its viewer).
+  ASSERT_EQ(notifier_.conversations.size(), 2u);
+  std::vector<int64_t> viewers;
+  for (const auto& c : notifier_.conversations) viewers.push_back(c.members.at(0).user.id);
+  std::sort(viewers.begin(), viewers.end());
+  EXPECT_EQ(viewers, (std::vector<int64_t>{std::min(a.user.id, b.user.id), std::max(a.user.id, b.user.id)}));
 }
 
 TEST_P(GroupTest, OnlyAdminsManageMembersAndNonMembersSeeNothing) {
