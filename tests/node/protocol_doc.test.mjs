@@ -55,6 +55,11 @@ async function reg(server, username, extra = {}) {
   return res.body;
 }
 
+/** The direct conversation `a` starts with bob (registered by the caller). */
+async function chatWithBob(server, a) {
+  return (await api(server, 'POST', '/api/v1/conversations', { token: a.token, body: { peer_username: 'bob' } })).body.conversation;
+}
+
 /** A frame with a fresh id; resolves with the frame answering it. */
 async function ask(ws, frame, timeoutMs = T(10000)) {
   return ws.request(frame, timeoutMs);
@@ -220,7 +225,7 @@ test('HTTP body size: exactly 64 KiB accepted, one byte more is 413', async (t) 
   const c = checker();
   const a = await reg(server, 'alice');
   await reg(server, 'bob');
-  const conv = (await api(server, 'POST', '/api/v1/conversations', { token: a.token, body: { peer_username: 'bob' } })).body.conversation;
+  const conv = await chatWithBob(server, a);
   const bodyOf = (size) => {
     const head = `{"client_id":"big-${size}","text":"hi","pad":"`;
     return `${head}${'p'.repeat(size - head.length - 2)}"}`;
@@ -351,7 +356,7 @@ test('sending: fields at their limits, idempotent retries, half-valid and malfor
   const c = checker();
   const a = await reg(server, 'alice');
   const b = await reg(server, 'bob');
-  const conv = (await api(server, 'POST', '/api/v1/conversations', { token: a.token, body: { peer_username: 'bob' } })).body.conversation;
+  const conv = await chatWithBob(server, a);
   const ws = await connect(t, server, a.token);
   const bws = await connect(t, server, b.token);
   const S = (f) => ask(ws, { type: 'send', conversation_id: conv.id, ...f });
@@ -564,7 +569,7 @@ test('edits, deletions, reactions, pins, forwards, search: documented limits and
   const c = checker();
   const a = await reg(server, 'alice');
   const b = await reg(server, 'bob');
-  const conv = (await api(server, 'POST', '/api/v1/conversations', { token: a.token, body: { peer_username: 'bob' } })).body.conversation;
+  const conv = await chatWithBob(server, a);
   const ws = await connect(t, server, a.token);
   const sent = [];
   for (let i = 1; i <= 3; i += 1) sent.push((await ws.call({ type: 'send', conversation_id: conv.id, client_id: `e-${i}`, text: `pizza number ${i}` }, 'ack')).message);
