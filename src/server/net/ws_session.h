@@ -24,12 +24,16 @@
 // wait; a plain TCP session keeps the bare socket (no timer-carrying beast::tcp_stream:
 // the WebSocket stream has its own timeouts); permessage-deflate is compiled out (it is
 // never negotiated); the authentication timer exists only until the client authenticates.
+// Between messages a plain TCP session waits for readability on the bare socket, and starts
+// Beast's read only when bytes arrive (see read_loop; TLS keeps a Beast read pending, since
+// the TLS layer may hold decrypted bytes the socket's readability would not announce).
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -37,6 +41,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -45,6 +50,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "server/net/await.h"
+#include "server/net/frame_tracked_socket.h"
 #include "server/net/shared.h"
 #include "server/net/ws_start.h"
 
@@ -64,6 +70,18 @@ auto& tcp_socket_of(Lowest& lowest) {
   else
     return lowest;
 }
+
+// The WebSocket stream's next layer: a plain socket is followed frame by frame, so that the
+// read loop knows when Beast holds no unread byte (frame_tracked_socket.h); TLS (AnyStream)
+// is used as it is.
+template <class Stream>
+struct WsNextLayer {
+  using type = Stream;
+};
+template <>
+struct WsNextLayer<asio::ip::tcp::socket> {
+  using type = FrameTrackedSocket;
+};
 
 template <class Stream>
 class WsSession final : public api::WsConnection,
@@ -112,18 +130,26 @@ class WsSession final : public api::WsConnection,
 
     // The read loop runs as its own coroutine, so that this frame (the upgrade request,
     // the handshake's state) is freed now instead of living as long as the connection.
-    asio::co_spawn(ws_.get_executor(), read_loop(), asio::detached);
+    asio::co_spawn(ws_.get_executor(), read_loop(false), asio::detached);
   }
 
-  // Reads and handles messages until the connection ends, then unregisters it. On the
-  // strand.
-  asio::awaitable<void> read_loop() {
+  // Reads and handles messages until the connection ends, then unregisters it (ended()). On
+  // a plain connection it also returns between messages, once Beast holds no unread byte,
+  // leaving only a wait for the socket to become readable (wait_readable), which starts it
+  // again (`woken`: bytes arrived, read them through Beast first). On the strand.
+  asio::awaitable<void> read_loop(bool woken) {
     auto self = this->shared_from_this();
     const ServerOptions& o = shared_.options;
     std::string message;            // the message being read; no allocation between messages
     std::size_t message_bytes = 0;  // of the message being read
     bool oversized = false;         // the message being read is over the limit: discard it
-    for (;;) {
+    for (;; woken = false) {
+      if constexpr (std::is_same_v<Stream, asio::ip::tcp::socket>) {
+        if (!woken && message_bytes == 0 && ws_.next_layer().drained(messages_read_)) {
+          wait_readable();
+          co_return;
+        }
+      }
       // Waiting for a message (most of a connection's life), only a small buffer is
       // allocated; the rest of a longer message is read in large chunks. The bytes of an
       // oversized message are read over the same chunk and dropped.
@@ -137,6 +163,7 @@ class WsSession final : public api::WsConnection,
       shared_.metrics->bytes_in.add(n);
       if (message_bytes > o.ws_frame_max_bytes) oversized = true;
       if (!ws_.is_message_done()) continue;
+      ++messages_read_;
       shared_.metrics->frames_in.add();
       if (oversized) {
         begin_close(1009, "frame too large");
@@ -149,6 +176,31 @@ class WsSession final : public api::WsConnection,
       oversized = false;
       std::string().swap(message);  // an idle connection keeps no buffer
     }
+    ended();
+  }
+
+  // Between messages on a plain connection: an idle connection holds this wait (a small
+  // operation holding the session) instead of Beast's read operations and the read loop's
+  // coroutine frames. Beast's keep-alive does not need a pending read (its timer pings
+  // after half the idle timeout and closes the socket after all of it); a closed socket
+  // ends the wait with an error. The operation is allocated to its size: asio's per-thread
+  // recycling would hand it a block just freed by a coroutine or Beast's read (~850 bytes)
+  // for the whole idle time. On the strand.
+  void wait_readable() {
+    auto& socket = ws_.next_layer().next_layer();
+    socket.async_wait(asio::ip::tcp::socket::wait_read,
+                      asio::bind_allocator(std::allocator<void>(), [self = this->shared_from_this()](beast::error_code ec) {
+                        if (ec || self->dead_) {
+                          self->ended();
+                          return;
+                        }
+                        asio::co_spawn(self->ws_.get_executor(), self->read_loop(true), asio::detached);
+                      }));
+  }
+
+  // The connection is over: unregisters it. Once, from the read loop or its wait. On the
+  // strand.
+  void ended() {
     dead_ = true;
     auth_timer_.reset();
     drop_queue();
@@ -366,7 +418,7 @@ class WsSession final : public api::WsConnection,
   }
 
   // permessage-deflate compiled out: the server never offers it.
-  websocket::stream<Stream, false> ws_;
+  websocket::stream<typename WsNextLayer<Stream>::type, false> ws_;
   Shared& shared_;
   const uint64_t id_;
   // Until the connection authenticates (or closes); a timer is ~100 bytes.
@@ -383,6 +435,7 @@ class WsSession final : public api::WsConnection,
   bool closing_ = false;
   bool close_sent_ = false;
   bool dead_ = false;
+  uint64_t messages_read_ = 0;  // data messages received whole (read_loop)
   // The close frame to send (begin_close); not a websocket::close_reason, which holds 125
   // bytes inline for the life of the connection.
   uint16_t close_code_ = 0;
