@@ -350,7 +350,8 @@ int main(int argc, char** argv) {
   mo.video_tools.sandbox.address_space_bytes = c.video_memory_mib << 20;
   mo.videos_enabled = media::video_tools_available(mo.video_tools);
   if (!mo.videos_enabled)
-    spdlog::warn("media: {} or {} does not run; video uploads are refused (unsupported_media)",
+    spdlog::warn("media: {} or {} does not run; video uploads are refused (unsupported_media) "
+                 "until they do (looked for every 10 s)",
                  mo.video_tools.ffprobe, mo.video_tools.ffmpeg);
   if (!c.media_signing_key.empty()) {
     if (!media::parse_key(c.media_signing_key, mo.signing_key)) {

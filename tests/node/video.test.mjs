@@ -255,6 +255,31 @@ test('without ffmpeg, videos are refused as unsupported_media before the body is
   assertStatus(photo, 201, 'a photo');
 });
 
+test('ffmpeg installed after the start: videos are accepted without a restart', async (t) => {
+  // An empty tools directory at start; the collector runs every 100 ms here.
+  const tools = tempDir(t);
+  const server = await startServer(t, { args: [...ARGS, '--ffmpeg-dir', tools, '--media-gc-interval-ms', '100'] });
+  const dir = tempDir(t);
+  const alice = await register(server, 'alice');
+  const video = fs.readFileSync(makeVideo(dir, 'a.mp4'));
+  assertError(await upload(server, alice.token, video), 415, 'unsupported_media', 'no tools yet');
+  // Only one of the two: still refused.
+  fs.symlinkSync('/usr/bin/ffprobe', path.join(tools, 'ffprobe'));
+  await sleep(300);
+  assertError(await upload(server, alice.token, video), 415, 'unsupported_media', 'ffprobe alone');
+  fs.symlinkSync('/usr/bin/ffmpeg', path.join(tools, 'ffmpeg'));
+  // Looked for again at the next collection; no fixed wait: poll until accepted.
+  const deadline = Date.now() + T(30000);
+  let res;
+  for (;;) {
+    res = await upload(server, alice.token, video);
+    if (res.status !== 415 || Date.now() > deadline) break;
+    await sleep(100);
+  }
+  assertStatus(res, 201, 'accepted once both tools run');
+  assert.equal(res.body.media.kind, 'video');
+});
+
 test('the sender\'s data export holds their videos as served, without metadata', async (t) => {
   const server = await startServer(t, { args: ARGS });
   const dir = tempDir(t);

@@ -52,7 +52,8 @@ MediaService::MediaService(store::Store& store, chat::Committer& committer, Medi
       blobs_(blobs),
       options_(std::move(options)),
       slots_(UserSlots::make(std::max(1, options_.uploads_per_user))),
-      upload_rate_(options_.uploads_per_min / 60.0, std::max(1.0, options_.uploads_per_min)) {
+      upload_rate_(options_.uploads_per_min / 60.0, std::max(1.0, options_.uploads_per_min)),
+      videos_enabled_(options_.videos_enabled) {
   for (int i = 0; i < std::max(1, options_.threads); ++i) workers_.emplace_back([this] { work_loop(); });
   if (options_.gc_interval_ms > 0) collector_ = std::thread([this] { gc_loop(); });
 }
@@ -86,13 +87,26 @@ void MediaService::work_loop() {
 }
 
 void MediaService::gc_loop() {
+  using std::chrono::milliseconds;
+  auto next_gc = std::chrono::steady_clock::now() + milliseconds(options_.gc_interval_ms);
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    gc_cv_.wait_for(lock, std::chrono::milliseconds(options_.gc_interval_ms));
+    auto wake = next_gc;
+    if (!videos_enabled())
+      wake = std::min(wake, std::chrono::steady_clock::now() + milliseconds(kVideoToolsRecheckMs));
+    gc_cv_.wait_until(lock, wake);
     if (stopping_) break;
     lock.unlock();
-    auto removed = collect_garbage(now_ms());
-    if (!removed) spdlog::warn("media: garbage collection failed: {}", removed.error().message);
+    if (!videos_enabled() && video_tools_available(options_.video_tools)) {
+      videos_enabled_.store(true, std::memory_order_release);
+      spdlog::info("media: {} and {} run now; video uploads are accepted", options_.video_tools.ffprobe,
+                   options_.video_tools.ffmpeg);
+    }
+    if (std::chrono::steady_clock::now() >= next_gc) {
+      auto removed = collect_garbage(now_ms());
+      if (!removed) spdlog::warn("media: garbage collection failed: {}", removed.error().message);
+      next_gc = std::chrono::steady_clock::now() + milliseconds(options_.gc_interval_ms);
+    }
     lock.lock();
   }
 }
@@ -102,7 +116,7 @@ Result<std::unique_ptr<Upload>> MediaService::begin_upload(int64_t owner_id, Upl
     std::lock_guard lock(mu_);
     if (stopping_) return Error::make(Errc::kUnavailable, "the server is shutting down");
   }
-  if (spec.kind == UploadKind::kVideo && !options_.videos_enabled)
+  if (spec.kind == UploadKind::kVideo && !videos_enabled())
     return Error::make(Errc::kUnsupportedMedia, "this server does not accept videos");
   if (spec.kind == UploadKind::kFile) {
     auto name = sanitize_file_name(spec.name);

@@ -25,6 +25,7 @@
 // `done` is called there. find/open/links are store reads: call them from a worker.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -56,13 +57,15 @@ struct MediaOptions {
   ImageLimits limits;
   VideoLimits video_limits;
   VideoTools video_tools;
-  bool videos_enabled = true;               // false: video uploads are refused (no ffmpeg)
+  bool videos_enabled = true;               // false at start: video uploads are refused (no
+                                            // ffmpeg) until the collector finds the tools
   int threads = 1;                          // media workers (image processing)
   std::size_t queue_limit = 16;             // uploads waiting for a worker, all users
   int uploads_per_user = 6;                 // in progress per user (receiving, waiting, processing)
   double uploads_per_min = 30;              // begun per user per minute, bursts as many; 0: no limit
   int64_t unreferenced_ttl_ms = 24LL * 3600 * 1000;
-  int64_t gc_interval_ms = 60'000;          // how often the collector runs; 0: never
+  int64_t gc_interval_ms = 60'000;          // how often the collector runs; 0: never (and
+                                            // missing video tools are then never looked for again)
   int64_t link_ttl_s = 600;                 // lifetime of signed links
   SigningKey signing_key{};
 };
@@ -146,6 +149,11 @@ class MediaService {
   Result<std::size_t> collect_garbage(int64_t now_ms);
 
   const MediaOptions& options() const { return options_; }
+  // Whether video uploads are accepted: the tools ran at start, or ran since. While they do
+  // not, the collector looks for them again at each run or every kVideoToolsRecheckMs,
+  // whichever comes first (ffmpeg installed after the server started).
+  bool videos_enabled() const { return videos_enabled_.load(std::memory_order_acquire); }
+  static constexpr int64_t kVideoToolsRecheckMs = 10'000;
 
   // Told the seconds each processed upload took (metrics). Set before the first upload.
   std::function<void(double)> on_processed;
@@ -184,6 +192,7 @@ class MediaService {
   chat::RateLimiter upload_rate_;            // thread-safe
   FairQueue queue_;                          // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
+  std::atomic<bool> videos_enabled_;
   std::vector<std::thread> workers_;
   std::thread collector_;
 };
