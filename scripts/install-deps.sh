@@ -2,8 +2,9 @@
 # Installs what building and running (and, with --test, testing; with --cluster,
 # scripts/cluster.sh) Parley needs on Debian 12.
 #   --build     only what compiling parleyd needs
-#   --runtime   only what parleyd and the web client's build need besides that (ffmpeg,
-#               Node.js): scripts/run.sh installs these while parleyd compiles
+#   --web       only Node.js and npm, where missing (the web client's build): scripts/run.sh
+#               installs them while parleyd compiles
+#   --runtime   only ffmpeg (videos): scripts/run.sh installs it once the server runs
 # Idempotent: asks apt only for packages that are missing. Needs root (or sudo).
 set -euo pipefail
 
@@ -14,13 +15,15 @@ build=(build-essential cmake ninja-build ccache pkg-config git
 # ffprobe/ffmpeg check and re-encode videos at run time (src/server/media/video.cc).
 runtime=(ffmpeg)
 # The web client's build and the black-box tests need Node.js and npm; keep an existing install.
-command -v node >/dev/null 2>&1 || runtime+=(nodejs)
-command -v npm >/dev/null 2>&1 || runtime+=(npm)
+web=()
+command -v node >/dev/null 2>&1 || web+=(nodejs)
+command -v npm >/dev/null 2>&1 || web+=(npm)
 
 case "${1:-}" in
   --build) pkgs=("${build[@]}") ;;
+  --web) pkgs=("${web[@]}") ;;
   --runtime) pkgs=("${runtime[@]}") ;;
-  *) pkgs=("${build[@]}" "${runtime[@]}") ;;
+  *) pkgs=("${build[@]}" "${web[@]}" "${runtime[@]}") ;;
 esac
 if [[ "${1:-}" == "--test" ]]; then
   # libvips-tools and exiftool make the test images (tests/node/media.test.mjs).
@@ -52,6 +55,8 @@ if ((${#missing[@]})); then
   sudo=""
   [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
   echo "installing: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Another install may hold dpkg's lock (scripts/run.sh installs ffmpeg in the background).
+  lock=(-o DPkg::Lock::Timeout=600)
+  $sudo apt-get "${lock[@]}" update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}"
 fi

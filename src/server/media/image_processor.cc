@@ -30,7 +30,7 @@ std::string take_vips_error() {
   return text;
 }
 
-Error corrupt(const std::string& path) {
+Error corrupt_image(const std::string& path) {
   spdlog::debug("media: decoding {} failed: {}", path, take_vips_error());
   return Error::make(Errc::kCorruptMedia, "the image could not be decoded (corrupt or truncated)");
 }
@@ -75,7 +75,7 @@ Result<Image> open_with_loader(const std::string& path, ImageType type, int shri
       rc = vips_heifload(file, &out, "access", access, "fail_on", fail, nullptr);
       break;
   }
-  if (rc != 0) return corrupt(path);
+  if (rc != 0) return corrupt_image(path);
   return Image(out);
 }
 
@@ -198,7 +198,7 @@ Result<ProcessedImage> process_image(const std::string& path, const ImageLimits&
   if (!header) return header.error();
   int64_t width = vips_image_get_width(header->get());
   int64_t height = vips_image_get_height(header->get());  // every page loaded (only the first)
-  if (width <= 0 || height <= 0) return corrupt(path);
+  if (width <= 0 || height <= 0) return corrupt_image(path);
   if (width > limits.max_side || height > limits.max_side ||
       width * height > limits.max_pixels)
     return Error::make(Errc::kImageTooLarge,
@@ -216,7 +216,7 @@ Result<ProcessedImage> process_image(const std::string& path, const ImageLimits&
       auto smaller = open_with_loader(path, *type, shrink);
       if (!smaller) return smaller.error();
       if (vips_image_get_width(smaller->get()) > width || vips_image_get_height(smaller->get()) > height)
-        return corrupt(path);
+        return corrupt_image(path);
       source = std::move(*smaller);
     }
   }
@@ -227,10 +227,10 @@ Result<ProcessedImage> process_image(const std::string& path, const ImageLimits&
   VipsImage* out = nullptr;
   if (vips_thumbnail_image(source.get(), &out, kFullMaxSide, "height", kFullMaxSide, "size",
                            VIPS_SIZE_DOWN, nullptr) != 0)
-    return corrupt(path);
+    return corrupt_image(path);
   Image lazy(out);
   VipsImage* decoded = vips_image_copy_memory(lazy.get());
-  if (!decoded) return corrupt(path);
+  if (!decoded) return corrupt_image(path);
   Image full(decoded);
   source.reset();
   lazy.reset();
@@ -238,7 +238,7 @@ Result<ProcessedImage> process_image(const std::string& path, const ImageLimits&
   if (!opaque) return opaque.error();
   if (*opaque) {
     VipsImage* in_memory = vips_image_copy_memory(opaque->get());
-    if (!in_memory) return corrupt(path);
+    if (!in_memory) return corrupt_image(path);
     full.reset(in_memory);
   }
 

@@ -36,7 +36,7 @@ struct PushConfig : NoFields {
   }
 };
 
-struct Subscribe {
+struct PushSubscribe {
   using Request = push::NewRegistration;
   static Result<Request> parse(const Args& a) {
     PARLEY_ARG(auto kind, a.required_string("kind"));
@@ -149,7 +149,7 @@ void add_push_ops(std::vector<Operation>& ops) {
   add("push_config", "push_config", "push_config", "GET", "/api/v1/push/config", Runs::kIoThread, Body::kNone,
       parser<PushConfig>());
   add("push_subscribe", "push_subscribe", "push_subscription", "POST", "/api/v1/push/subscriptions",
-      Runs::kCommitter, Body::kRequired, parser<Subscribe>());
+      Runs::kCommitter, Body::kRequired, parser<PushSubscribe>());
   add("push_subscriptions", "push_subscriptions", "push_subscriptions", "GET", "/api/v1/push/subscriptions",
       Runs::kWorker, Body::kNone, parser<Subscriptions>());
   add("push_unsubscribe", "push_unsubscribe", "ok", "DELETE", "/api/v1/push/subscriptions/{subscription_id}",
