@@ -4,10 +4,21 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startServer, sleep } from './lib/server.mjs';
 import { api, cid, connect, openConversation, register, T } from './lib/client.mjs';
 
 const PAGE_TEXT = 'x'.repeat(16000);
+const PAGE_BYTES = 200 * PAGE_TEXT.length;  // a history answer of 200 messages holds more
+
+/**
+ * The most the kernel may take of a paused reader's data: the server's send buffer and the
+ * reader's receive buffer, each grown to its largest.
+ */
+function kernelSlack() {
+  const largest = (name) => Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/)[2]);
+  return largest('tcp_wmem') + largest('tcp_rmem');
+}
 
 async function queuedBytes(server) {
   const res = await api(server, 'GET', '/metrics');
@@ -32,19 +43,73 @@ async function bigConversation(t, server) {
   return { alice, bob, conv };
 }
 
+/** What the server has done so far, from its metrics. */
+async function progress(server) {
+  const { queued, text } = await queuedBytes(server);
+  return {
+    refused: counter(text, 'parley_errors_total\\{code="rate_limited"\\}'),
+    // Every byte handed to WebSocket clients: written, or still queued.
+    handed: counter(text, 'parley_bytes_out_total') + queued,
+  };
+}
+
 /**
- * Pauses `reader` and asks for big pages until the server holds more than `threshold` bytes
- * queued (the kernel's socket buffers take the first bytes). Returns the answers' promises.
+ * A paused reader asking for big pages. A frame leaves the server's queue once the kernel
+ * has taken it, and the kernel's socket buffers can grow to hold a whole page or more, so
+ * no single moment's queue size says whether the next request will be refused. The server's
+ * own counters say what it did with each request instead: refused (its rate_limited count
+ * grows) or answered (a page's bytes were handed over). Each answered page fills the
+ * buffers further, and they are bounded, so the requests are refused soon.
  */
-async function fillQueue(server, reader, conv, threshold) {
-  reader.ws._socket.pause();
-  const answers = [];
-  for (;;) {
-    const { queued } = await queuedBytes(server);
-    if (queued > threshold) return answers;
-    assert.ok(answers.length < 20, `the queue never grew past ${threshold} (${queued} bytes queued)`);
-    answers.push(reader.request({ type: 'history', conversation_id: conv.id, limit: 200 }, T(60000)));
-    for (let i = 0; i < 20 && (await queuedBytes(server)).queued <= threshold; ++i) await sleep(100);
+class PausedReader {
+  constructor(server, conn, conv) {
+    this.server = server;
+    this.conn = conn;
+    this.conv = conv;
+    this.answered = [];  // the answers' promises, read after resume()
+  }
+
+  async pause() {
+    this.conn.ws._socket.pause();
+    this.start = await progress(this.server);
+  }
+
+  /**
+   * Asks for a page of 200 and waits until the server has answered or refused it. Returns
+   * { refusal } (the refusal's promise, read after resume()), or null when it was answered
+   * (kept in `answered`).
+   */
+  async ask() {
+    const before = await progress(this.server);
+    const reply = this.conn.request({ type: 'history', conversation_id: this.conv.id, limit: 200 }, T(120000));
+    // Answers hold at least PAGE_BYTES each; refusals and small answers elsewhere add
+    // far less than one page in all.
+    const answeredAt = this.start.handed + (this.answered.length + 1) * PAGE_BYTES;
+    for (const until = Date.now() + T(20000); ; await sleep(20)) {
+      const now = await progress(this.server);
+      if (now.refused > before.refused) return { refusal: reply };
+      if (now.handed >= answeredAt) {
+        this.answered.push(reply);
+        return null;
+      }
+      assert.ok(Date.now() < until, 'the server neither answered nor refused the request');
+    }
+  }
+
+  /** Asks until a request is refused; returns { refusal } as ask() does. */
+  async askUntilRefused(threshold) {
+    for (;;) {
+      const refused = await this.ask();
+      if (refused) return refused;
+      assert.ok(this.answered.length <= (threshold + kernelSlack()) / PAGE_BYTES + 2,
+        `${this.answered.length} pages answered to a reader holding over ${threshold} bytes unread`);
+    }
+  }
+
+  /** Reads everything; every answered request got its page. */
+  async resume() {
+    this.conn.ws._socket.resume();
+    for (const a of await Promise.all(this.answered)) assert.equal(a.type, 'history');
   }
 }
 
@@ -56,32 +121,27 @@ async function drained(server, threshold) {
   }
 }
 
-/** Waits until the server has answered `n` requests with rate_limited in all. */
-async function rateLimitedErrors(server, n) {
-  for (const until = Date.now() + T(20000); ; await sleep(50)) {
-    const { text } = await queuedBytes(server);
-    if (counter(text, 'parley_errors_total\\{code="rate_limited"\\}') >= n) return;
-    assert.ok(Date.now() < until, 'the request was not refused');
-  }
+function assertRefusedForUnreadData(reply) {
+  assert.equal(reply.type, 'error', JSON.stringify(reply).slice(0, 300));
+  assert.equal(reply.code, 'rate_limited');
+  assert.match(reply.message, /unread/);
+  assert.ok(reply.retry_after_ms > 0);
 }
 
 test('a request on a connection holding too much unread data is refused with rate_limited', async (t) => {
   const server = await startServer(t, { args: ['--ws-busy-queued-bytes', '1000000'] });
   const { alice, conv } = await bigConversation(t, server);
-  const reader = await connect(t, server, alice.token);
-  const answers = await fillQueue(server, reader, conv, 1000000);
-  const refused = reader.request({ type: 'history', conversation_id: conv.id, limit: 200 }, T(60000));
-  // Once the server has refused it (its error counter says so), read everything.
-  await rateLimitedErrors(server, 1);
-  reader.ws._socket.resume();
-  const last = await refused;
-  assert.equal(last.type, 'error', JSON.stringify(last).slice(0, 300));
-  assert.equal(last.code, 'rate_limited');
-  assert.ok(last.retry_after_ms > 0);
-  for (const a of await Promise.all(answers)) assert.equal(a.type, 'history');
+  const reader = new PausedReader(server, await connect(t, server, alice.token), conv);
+  await reader.pause();
+  const { refusal } = await reader.askUntilRefused(1000000);
+  // The first page found an empty queue; the refusal came once the connection held more
+  // than the threshold, after at least one page.
+  assert.ok(reader.answered.length >= 1);
+  await reader.resume();
+  assertRefusedForUnreadData(await refusal);
   // Once read, requests are served again.
   await drained(server, 1000000);
-  assert.equal((await reader.request({ type: 'history', conversation_id: conv.id, limit: 5 })).type, 'history');
+  assert.equal((await reader.conn.request({ type: 'history', conversation_id: conv.id, limit: 5 })).type, 'history');
 });
 
 test('an account holding too much unread data over all its connections gets rate_limited on each', async (t) => {
@@ -89,18 +149,25 @@ test('an account holding too much unread data over all its connections gets rate
     args: ['--ws-busy-queued-bytes', '0', '--ws-busy-queued-bytes-per-user', '1000000'],
   });
   const { alice, bob, conv } = await bigConversation(t, server);
-  const paused = await connect(t, server, alice.token);
+  const paused = new PausedReader(server, await connect(t, server, alice.token), conv);
   const other = await connect(t, server, alice.token);
   const wb = await connect(t, server, bob.token);
-  const answers = await fillQueue(server, paused, conv, 1000000);
-  // alice's other connection reads, but her account holds too much: refused.
-  const refused = await other.request({ type: 'history', conversation_id: conv.id, limit: 5 });
-  assert.equal(refused.type, 'error', JSON.stringify(refused).slice(0, 300));
-  assert.equal(refused.code, 'rate_limited');
+  await paused.pause();
+  // alice's other connection reads, but once her account holds too much it is refused.
+  // Each round asks the paused connection for a page first (answered or refused itself),
+  // then the other connection for one message.
+  let refused;
+  for (let round = 0; !refused; ++round) {
+    assert.ok(round <= 2 * (1000000 + kernelSlack()) / PAGE_BYTES + 4, 'the account was never refused');
+    await paused.ask();
+    const reply = await other.request({ type: 'history', conversation_id: conv.id, limit: 1 });
+    if (reply.type === 'error') refused = reply;
+    else assert.equal(reply.type, 'history');
+  }
+  assertRefusedForUnreadData(refused);
   // bob is not affected.
   assert.equal((await wb.request({ type: 'history', conversation_id: conv.id, limit: 5 })).type, 'history');
-  paused.ws._socket.resume();
-  for (const a of await Promise.all(answers)) assert.equal(a.type, 'history');
+  await paused.resume();
   await drained(server, 1000000);
   assert.equal((await other.request({ type: 'history', conversation_id: conv.id, limit: 5 })).type, 'history');
 });
