@@ -44,7 +44,9 @@ if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
   trap 'kill -- -"$asan_build" 2>/dev/null || true; scripts/pg-test-server.sh stop "$pg_dir"' EXIT
 fi
 step "unit tests (debug; the store suites on SQLite and PostgreSQL)"
-ctest --preset debug
+# Three at a time: the longest suites (the client core against a real parleyd, the store on
+# PostgreSQL, the benchmark smoke runs) mostly wait on sockets and each other's processes.
+ctest --preset debug -j3
 
 step "black-box protocol tests (debug parleyd; core suites on PostgreSQL alongside)"
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
@@ -99,7 +101,7 @@ if [[ "${PARLEY_SKIP_ASAN:-0}" != "1" ]]; then
   step "unit tests (ASan+UBSan)"
   # Leaks inside third-party libraries are suppressed, each with its reason, in lsan.supp.
   export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp"
-  ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
+  ASAN_OPTIONS=detect_leaks=1 ctest --preset asan -j3
   step "black-box protocol tests (ASan+UBSan parleyd)"
   (cd tests/node && PARLEYD="$root/build/asan/bin/parleyd" PARLEY_TEST_SLOW=1 npm test)
 fi
