@@ -60,6 +60,16 @@ async function chatWithBob(server, a) {
   return (await api(server, 'POST', '/api/v1/conversations', { token: a.token, body: { peer_username: 'bob' } })).body.conversation;
 }
 
+/** A fresh server with alice and bob, their direct chat, and alice connected. */
+async function aliceAndBob(t) {
+  const server = await startServer(t);
+  const a = await reg(server, 'alice');
+  const b = await reg(server, 'bob');
+  const conv = await chatWithBob(server, a);
+  const ws = await connect(t, server, a.token);
+  return { server, c: checker(), a, b, conv, ws };
+}
+
 /** A frame with a fresh id; resolves with the frame answering it. */
 async function ask(ws, frame, timeoutMs = T(10000)) {
   return ws.request(frame, timeoutMs);
@@ -352,12 +362,7 @@ test('conversations, history and the chat list: pagination edges', async (t) => 
 });
 
 test('sending: fields at their limits, idempotent retries, half-valid and malformed frames', async (t) => {
-  const server = await startServer(t);
-  const c = checker();
-  const a = await reg(server, 'alice');
-  const b = await reg(server, 'bob');
-  const conv = await chatWithBob(server, a);
-  const ws = await connect(t, server, a.token);
+  const { server, c, a, b, conv, ws } = await aliceAndBob(t);
   const bws = await connect(t, server, b.token);
   const S = (f) => ask(ws, { type: 'send', conversation_id: conv.id, ...f });
 
@@ -565,12 +570,7 @@ test('WebSocket frames: ids, unknown types, malformed frames, auth, limits', asy
 });
 
 test('edits, deletions, reactions, pins, forwards, search: documented limits and errors', async (t) => {
-  const server = await startServer(t);
-  const c = checker();
-  const a = await reg(server, 'alice');
-  const b = await reg(server, 'bob');
-  const conv = await chatWithBob(server, a);
-  const ws = await connect(t, server, a.token);
+  const { server, c, a, b, conv, ws } = await aliceAndBob(t);
   const sent = [];
   for (let i = 1; i <= 3; i += 1) sent.push((await ws.call({ type: 'send', conversation_id: conv.id, client_id: `e-${i}`, text: `pizza number ${i}` }, 'ack')).message);
   const bobMsg = (await api(server, 'POST', `/api/v1/conversations/${conv.id}/messages`, { token: b.token, body: { client_id: 'b-1', text: 'from bob' } })).body.message;
