@@ -2424,6 +2424,40 @@ TEST_P(StoreConformance, ReactionsAreOnePerUserAndReachHistoryChangesAndSync) {
   EXPECT_EQ(missing.error().code, Errc::kNotFound);
 }
 
+TEST_P(StoreConformance, ReactionsReachEveryMessageOfTheLargestPage) {
+  // A page of 200 (the most history gives) with reactions spread over it, at both ends and
+  // around every multiple of 64: each message gets exactly its own, whatever the page size.
+  auto a = user("alice"), b = user("bob");
+  auto c = direct(a.id, b.id);
+  for (int i = 1; i <= 200; ++i) send(c.id, a.id, "m" + std::to_string(i), 1000 + i, "message " + std::to_string(i));
+  const std::vector<int64_t> reacted = {1, 2, 63, 64, 65, 128, 129, 192, 193, 199, 200};
+  for (int64_t seq : reacted) {
+    ASSERT_TRUE(in_txn(store(), [&](WriteTxn& t) {
+      return t.set_reaction(b.id, c.id, seq, "👍", 2000 + seq);
+    }).ok());
+  }
+  for (int round = 0; round < 2; ++round) {  // the second time through cached statements
+    auto page = store().history(a.id, HistoryQuery{c.id, std::nullopt, 0, 200});
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    ASSERT_EQ(page->items.size(), 200u);
+    for (const MessageRecord& m : page->items) {
+      const bool has = std::find(reacted.begin(), reacted.end(), m.seq) != reacted.end();
+      ASSERT_EQ(m.reactions.size(), has ? 1u : 0u) << "seq " << m.seq;
+      if (has) {
+        EXPECT_EQ(m.reactions[0].user_id, b.id);
+        EXPECT_EQ(m.reactions[0].created_at, 2000 + m.seq);
+      }
+    }
+    // Pages of other sizes and places see the same.
+    auto tail = store().history(a.id, HistoryQuery{c.id, 131, std::nullopt, 70});
+    ASSERT_TRUE(tail.ok());
+    ASSERT_EQ(tail->items.size(), 70u);
+    std::size_t with = 0;
+    for (const MessageRecord& m : tail->items) with += m.reactions.size();
+    EXPECT_EQ(with, 5u);  // 63, 64, 65, 128, 129 of seq 61..130
+  }
+}
+
 TEST_P(StoreConformance, ReactionsOfABlockedUserAreHiddenFromTheBlockerInDirectChatsOnly) {
   auto a = user("alice"), b = user("bob"), c3 = user("carol");
   auto c = direct(a.id, b.id);

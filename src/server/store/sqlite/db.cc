@@ -120,7 +120,9 @@ Result<Stmt> Db::prepare(std::string_view sql) {
     *it->second.in_use = true;
     return Stmt(it->second.stmt, it->second.in_use.get(), false);
   }
-  const bool cache_it = it == cache_.end();
+  // Statement texts are the code's own, a bounded set; the limit only guards against a text
+  // built from data, which would otherwise be kept once per distinct value.
+  const bool cache_it = it == cache_.end() && cache_.size() < kMaxCachedStatements;
   sqlite3_stmt* stmt = nullptr;
   unsigned prep_flags = cache_it ? SQLITE_PREPARE_PERSISTENT : 0;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), prep_flags, &stmt,

@@ -101,8 +101,12 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   // A prepared statement for `sql`, from the cache when possible. A statement already in
-  // use (nested use of the same SQL) gets a fresh, uncached copy.
+  // use (nested use of the same SQL) gets a fresh, uncached copy, and so does any new text
+  // once kMaxCachedStatements are cached. Build texts from code, never from data: values go
+  // in parameters.
   Result<Stmt> prepare(std::string_view sql);
+  static constexpr std::size_t kMaxCachedStatements = 512;
+  std::size_t cached_statements() const { return cache_.size(); }
   // Executes one or more statements without caching (pragmas, DDL).
   Status exec(const char* sql);
   // Runs one statement through the cache (BEGIN/COMMIT on hot paths).

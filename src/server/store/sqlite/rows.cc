@@ -1,9 +1,11 @@
 #include "server/store/sqlite/rows.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace parley::store::sqlite {
 namespace {
@@ -224,31 +226,47 @@ Result<int64_t> load_version(Db& db) {
 }
 
 Status load_reactions(Db& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages) {
+  // One statement text whatever the page: the ids go in a fixed number of parameters (the
+  // unused ones NULL, which match nothing), a page of more runs it once per slice. A text
+  // per page would be parsed at every call and kept by the statement cache.
+  constexpr int kIds = 64;
+  static const std::string sql = [] {
+    std::string text =
+        "SELECT r.message_id, r.user_id, r.emoji, r.created_at FROM reactions r"
+        " JOIN messages msg ON msg.id = r.message_id"
+        " JOIN conversations c ON c.id = msg.conversation_id"
+        " WHERE r.message_id IN (";
+    for (int i = 0; i < kIds; ++i) text += (i == 0 ? "?" : ",?") + std::to_string(i + 2);
+    text += ") AND NOT (c.kind = 'direct' AND EXISTS (SELECT 1 FROM blocks b"
+            " WHERE b.blocker_id = ?1 AND b.blocked_id = r.user_id))"
+            " ORDER BY r.message_id, r.created_at, r.user_id";
+    return text;
+  }();
   std::unordered_map<int64_t, MessageRecord*> by_id;
-  std::string ids;
+  std::vector<int64_t> ids;
   for (MessageRecord* m : messages) {
     if (m->hidden) continue;
     m->reactions.clear();
-    by_id.emplace(m->id, m);
-    if (!ids.empty()) ids += ',';
-    ids += std::to_string(m->id);  // integers from the store itself: safe to inline
+    if (by_id.emplace(m->id, m).second) ids.push_back(m->id);
   }
-  if (ids.empty()) return Status{};
-  PARLEY_STORE_ASSIGN(Stmt stmt,
-      db.prepare("SELECT r.message_id, r.user_id, r.emoji, r.created_at FROM reactions r"
-                 " JOIN messages msg ON msg.id = r.message_id"
-                 " JOIN conversations c ON c.id = msg.conversation_id"
-                 " WHERE r.message_id IN (" + ids + ")"
-                 " AND NOT (c.kind = 'direct' AND EXISTS (SELECT 1 FROM blocks b"
-                 " WHERE b.blocker_id = ? AND b.blocked_id = r.user_id))"
-                 " ORDER BY r.message_id, r.created_at, r.user_id"));
-  stmt.bind_all(viewer_id);
-  for (;;) {
-    PARLEY_STORE_ASSIGN(bool row, stmt.step());
-    if (!row) break;
-    auto it = by_id.find(stmt.i64(0));
-    if (it != by_id.end())
-      it->second->reactions.push_back(Reaction{stmt.i64(1), stmt.text(2), stmt.i64(3)});
+  for (std::size_t from = 0; from < ids.size(); from += kIds) {
+    PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare(sql));
+    stmt.bind(1, viewer_id);
+    for (int i = 0; i < kIds; ++i) {
+      const std::size_t at = from + static_cast<std::size_t>(i);
+      if (at < ids.size()) {
+        stmt.bind(i + 2, ids[at]);
+      } else {
+        stmt.bind(i + 2, std::nullopt);
+      }
+    }
+    for (;;) {
+      PARLEY_STORE_ASSIGN(bool row, stmt.step());
+      if (!row) break;
+      auto it = by_id.find(stmt.i64(0));
+      if (it != by_id.end())
+        it->second->reactions.push_back(Reaction{stmt.i64(1), stmt.text(2), stmt.i64(3)});
+    }
   }
   return Status{};
 }

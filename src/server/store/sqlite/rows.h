@@ -39,7 +39,7 @@ Result<std::vector<int64_t>> load_member_ids(Db& db, int64_t conversation_id);
 
 // Fills the reactions of `messages` as `viewer_id` sees them (store.h, MessageRecord):
 // none on hidden messages, and in direct conversations none by users the viewer blocked.
-// One query for all of them.
+// One statement per 64 of them, with the same text whatever the page.
 Status load_reactions(Db& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages);
 // The same for a page of messages.
 Status load_reactions(Db& db, int64_t viewer_id, std::vector<MessageRecord>& messages);

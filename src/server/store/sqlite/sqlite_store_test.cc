@@ -166,6 +166,31 @@ TEST(SqliteStore, WalAndSynchronousFullAreSet) {
   EXPECT_EQ(relaxed.value()->writer_pragma("synchronous").value(), "1");  // NORMAL
 }
 
+TEST(SqliteStore, StatementCacheStaysBoundedWhateverTheTexts) {
+  test::TempDir dir;
+  auto opened = sqlite::Db::open(dir.file("c.db"));
+  ASSERT_TRUE(opened.ok());
+  sqlite::Db& db = *opened.value();
+  const std::size_t limit = sqlite::Db::kMaxCachedStatements;
+  // Twice as many distinct texts as the cache keeps: each still runs and answers right.
+  for (std::size_t i = 0; i < 2 * limit; ++i) {
+    auto stmt = db.prepare("SELECT " + std::to_string(i) + " + ?");
+    ASSERT_TRUE(stmt.ok()) << stmt.error().message;
+    stmt->bind_all(int64_t{1});
+    auto row = stmt->step();
+    ASSERT_TRUE(row.ok() && *row);
+    EXPECT_EQ(stmt->i64(0), static_cast<int64_t>(i) + 1);
+  }
+  EXPECT_EQ(db.cached_statements(), limit);
+  // A text cached early is still served from the cache, and runs again.
+  auto again = db.prepare("SELECT 0 + ?");
+  ASSERT_TRUE(again.ok());
+  again->bind_all(int64_t{41});
+  ASSERT_TRUE(again->step().ok());
+  EXPECT_EQ(again->i64(0), 41);
+  EXPECT_EQ(db.cached_statements(), limit);
+}
+
 TEST(SqliteStore, MigrationFromVersion1KeepsData) {
   test::TempDir dir;
   const std::string path = dir.file("p.db");
