@@ -151,10 +151,14 @@ class WsSession final : public api::WsConnection,
         }
       }
       // Waiting for a message (most of a connection's life), only a small buffer is
-      // allocated; the rest of a longer message is read in large chunks. The bytes of an
-      // oversized message are read over the same chunk and dropped.
-      const std::size_t chunk = message_bytes == 0 ? kFirstReadBytes : kReadChunkBytes;
+      // allocated; the rest of a longer message is read in chunks that double the buffer,
+      // up to kReadChunkBytes, so a request just over the first read costs a small
+      // allocation, not a large zero-filled one. The bytes of an oversized message are read
+      // over one large chunk and dropped.
       const std::size_t at = oversized ? 0 : message.size();
+      const std::size_t chunk = message_bytes == 0 ? kFirstReadBytes
+                                : oversized        ? kReadChunkBytes
+                                                   : std::clamp(at, kSecondReadBytes, kReadChunkBytes);
       message.resize(at + chunk);
       auto [rec, n] = co_await ws_.async_read_some(asio::buffer(message.data() + at, chunk), kAwait);
       if (rec) break;
@@ -262,6 +266,8 @@ class WsSession final : public api::WsConnection,
   // The buffer of a read that starts a message: enough for the common small frames (ping,
   // send, read) in one read, little to hold while the connection waits.
   static constexpr std::size_t kFirstReadBytes = 64;
+  // The least a message's further reads ask for (most requests over 64 bytes fit in it).
+  static constexpr std::size_t kSecondReadBytes = 1024;
 
   struct Queued {
     std::shared_ptr<const std::string> frame;
