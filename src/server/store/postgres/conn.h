@@ -106,7 +106,9 @@ class Conn {
   Conn(const Conn&) = delete;
   Conn& operator=(const Conn&) = delete;
 
-  // A statement for `sql`, prepared on the server the first time this connection sees it.
+  // A statement for `sql`, prepared on the server the first time this connection sees it
+  // and kept as long as the connection: build texts from code, never from data (values go
+  // in parameters), or every distinct value is one more statement on the server.
   Result<Stmt> prepare(std::string_view sql);
   // Queues a statement without parameters (SAVEPOINT, RELEASE) to be sent with the next
   // prepared statement in one round trip (libpq's pipeline mode), or by the next exec(),

@@ -230,25 +230,28 @@ Result<int64_t> load_version(Conn& db) {
 }
 
 Status load_reactions(Conn& db, int64_t viewer_id, const std::vector<MessageRecord*>& messages) {
+  // The ids go in one array parameter, so the text is the same for every page: a text per
+  // page would be prepared on the server at every call and kept by the connection.
   std::unordered_map<int64_t, MessageRecord*> by_id;
   std::string ids;
   for (MessageRecord* m : messages) {
     if (m->hidden) continue;
     m->reactions.clear();
     by_id.emplace(m->id, m);
-    if (!ids.empty()) ids += ',';
-    ids += std::to_string(m->id);  // integers from the store itself: safe to inline
+    ids += ids.empty() ? '{' : ',';
+    ids += std::to_string(m->id);
   }
   if (ids.empty()) return Status{};
+  ids += '}';
   PARLEY_PG_ASSIGN(Stmt stmt,
       db.prepare("SELECT r.message_id, r.user_id, r.emoji, r.created_at FROM reactions r"
                  " JOIN messages msg ON msg.id = r.message_id"
                  " JOIN conversations c ON c.id = msg.conversation_id"
-                 " WHERE r.message_id IN (" + ids + ")"
+                 " WHERE r.message_id = ANY(CAST(? AS bigint[]))"
                  " AND NOT (c.kind = 'direct' AND EXISTS (SELECT 1 FROM blocks b"
                  " WHERE b.blocker_id = ? AND b.blocked_id = r.user_id))"
                  " ORDER BY r.message_id, r.created_at, r.user_id"));
-  stmt.bind_all(viewer_id);
+  stmt.bind_all(ids, viewer_id);
   for (;;) {
     PARLEY_PG_ASSIGN(bool row, stmt.step());
     if (!row) break;
