@@ -9,12 +9,26 @@ namespace parley::api {
 
 namespace json = boost::json;
 
+namespace {
+
+// {"type":TYPE,"message":{...}}
+std::shared_ptr<const std::string> message_frame(std::string_view type, const store::MessageRecord& m) {
+  std::string text = R"({"type":")";
+  text += type;
+  text += R"(","message":)";
+  text += wire::message_json(m);
+  text += '}';
+  return std::make_shared<const std::string>(std::move(text));
+}
+
+}  // namespace
+
 void EventPublisher::on_message(const store::AppendOutcome& outcome, uint64_t origin_connection) {
   metrics_.messages_committed.add();
   bus::Envelope e;
   e.user_ids = outcome.member_ids;
   e.exclude_connection = origin_connection;
-  e.frame = wire::frame({{"type", "message"}, {"message", wire::message(outcome.message)}});
+  e.frame = message_frame("message", outcome.message);
   e.conversation_id = outcome.message.conversation_id;
   e.seq = outcome.message.seq;
   metrics_.message_events.add(bus_.publish(e));
@@ -103,7 +117,7 @@ void EventPublisher::on_sessions_revoked(int64_t user_id, const std::vector<int6
 void EventPublisher::on_message_changed(const store::MessageChange& change) {
   bus::Envelope e;
   e.user_ids = change.member_ids;
-  e.frame = wire::frame({{"type", "message_changed"}, {"message", wire::message(change.message)}});
+  e.frame = message_frame("message_changed", change.message);
   e.conversation_id = change.message.conversation_id;
   bus_.publish(e);
 }

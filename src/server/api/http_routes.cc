@@ -32,6 +32,12 @@ void run_operation(const ops::Operation& op, const ops::Call& call, const ops::A
   if (!bound) return done(error_response(bound.error()));
   (*bound)(call, [done](Result<ops::Answer> r) {
     if (!r) return done(error_response(r.error()));
+    if (!r->encoded.empty()) {
+      HttpResponse encoded;
+      encoded.status = r->status;
+      encoded.body = std::move(r->encoded);
+      return done(std::move(encoded));
+    }
     done(json_response(r->status, r->body));
   });
 }

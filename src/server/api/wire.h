@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
@@ -14,7 +15,13 @@
 namespace parley::api::wire {
 
 boost::json::object user(const store::UserRecord& u);
+// A message as its JSON text, and the same parsed. One encoding (json_writer.h) makes both.
+std::string message_json(const store::MessageRecord& m);
 boost::json::object message(const store::MessageRecord& m);
+// Appends the JSON array of `ms` to `out`.
+void append_messages(std::string& out, const std::vector<store::MessageRecord>& ms);
+// {"messages":[...],"has_more":...}: a page of history, media or changes.
+std::string messages_page(const std::vector<store::MessageRecord>& ms, bool has_more);
 // The image object of an upload, the same as a message's "image".
 boost::json::object media(const store::MediaRecord& m);
 boost::json::object member(const store::MemberRecord& m);
@@ -22,8 +29,8 @@ boost::json::object member(const store::MemberRecord& m);
 boost::json::object search_hit(const store::SearchHit& hit);
 // `viewer_id` decides `peer` and `unread`.
 boost::json::object conversation(const store::ConversationRecord& c, int64_t viewer_id);
-boost::json::array conversations(const std::vector<store::ConversationRecord>& cs, int64_t viewer_id);
-boost::json::array messages(const std::vector<store::MessageRecord>& ms);
+// Appends the JSON array of `cs` to `out`.
+void append_conversations(std::string& out, const std::vector<store::ConversationRecord>& cs, int64_t viewer_id);
 
 // {"error":{"code":...,"message":...}}
 std::string error_body(const Error& e);

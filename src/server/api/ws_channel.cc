@@ -34,6 +34,21 @@ void WsChannel::send_json(const json::object& o) {
   if (auto c = connection_.lock()) c->send(wire::frame(o));
 }
 
+void WsChannel::send_encoded(std::string_view type, const json::value& id, std::string_view body) {
+  // {"type":T,"id":I, then the body's fields: the body is one JSON object.
+  std::string text = R"({"type":")";
+  text += type;
+  text += R"(","id":)";
+  text += json::serialize(id);
+  if (body.size() > 2) {
+    text += ',';
+    text.append(body.substr(1));
+  } else {
+    text += '}';
+  }
+  if (auto c = connection_.lock()) c->send(std::make_shared<const std::string>(std::move(text)));
+}
+
 void WsChannel::send_error(const json::value& id, const Error& e) {
   api_.metrics().count_error(e.code);
   if (e.code == Errc::kRateLimited) api_.metrics().rate_limited.add();
@@ -168,6 +183,7 @@ void WsChannel::dispatch(const std::string& type, const json::object& f, json::v
   ops::Reply reply = [self, id, answer = op->answer](Result<ops::Answer> r) {
     self->end_request();
     if (!r) return self->send_error(id, r.error());
+    if (!r->encoded.empty()) return self->send_encoded(answer, id, r->encoded);
     json::object frame{{"type", answer}, {"id", id}};
     for (auto& field : r->body) frame.insert(std::move(field));
     self->send_json(frame);

@@ -48,6 +48,8 @@ class WsChannel final : public WsHandler,
   void dispatch(const std::string& type, const boost::json::object& frame, boost::json::value id);
   void send_error(const boost::json::value& id, const Error& e);
   void send_json(const boost::json::object& o);
+  // An answer whose body (one JSON object) is already encoded, as {"type","id",...body}.
+  void send_encoded(std::string_view type, const boost::json::value& id, std::string_view body);
   // Bounds the requests in flight, and refuses requests while the connection (or all the
   // account's connections) hold more than ApiOptions::busy_queued_bytes(_per_user) unread;
   // false (and an error sent) when refused.

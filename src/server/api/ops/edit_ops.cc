@@ -61,7 +61,7 @@ struct Changes {
   static void run(const Call& c, Request r, Reply reply) {
     auto page = c.services->chat.message_changes(c.who, r.conversation_id, r.since, r.limit);
     if (!page) return reply(page.error());
-    reply(ok({{"messages", wire::messages(page->items)}, {"has_more", page->has_more}}));
+    reply(ok_encoded(wire::messages_page(page->items, page->has_more)));
   }
 };
 

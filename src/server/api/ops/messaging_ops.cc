@@ -30,8 +30,10 @@ struct ChatList {
   static void run(const Call& c, Request r, Reply reply) {
     auto page = c.services->chat.conversations(c.who, r.before, r.limit);
     if (!page) return reply(page.error());
-    reply(ok(
-        {{"conversations", wire::conversations(page->items, c.who.user.id)}, {"has_more", page->has_more}}));
+    std::string body = R"({"conversations":)";
+    wire::append_conversations(body, page->items, c.who.user.id);
+    body += page->has_more ? R"(,"has_more":true})" : R"(,"has_more":false})";
+    reply(ok_encoded(std::move(body)));
   }
 };
 
@@ -81,7 +83,7 @@ struct History {
   static void run(const Call& c, Request q, Reply reply) {
     auto page = c.services->chat.history(c.who, q);
     if (!page) return reply(page.error());
-    reply(ok({{"messages", wire::messages(page->items)}, {"has_more", page->has_more}}));
+    reply(ok_encoded(wire::messages_page(page->items, page->has_more)));
   }
 };
 
@@ -108,7 +110,7 @@ struct ConversationMedia {
   static void run(const Call& c, Request q, Reply reply) {
     auto page = c.services->chat.conversation_media(c.who, q);
     if (!page) return reply(page.error());
-    reply(ok({{"messages", wire::messages(page->items)}, {"has_more", page->has_more}}));
+    reply(ok_encoded(wire::messages_page(page->items, page->has_more)));
   }
 };
 
@@ -146,7 +148,10 @@ struct Send {
           if (!x->duplicate)
             metrics.send_to_durable_seconds.observe(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-          reply(ok({{"duplicate", x->duplicate}, {"message", wire::message(x->message)}}));
+          std::string body = x->duplicate ? R"({"duplicate":true,"message":)" : R"({"duplicate":false,"message":)";
+          body += wire::message_json(x->message);
+          body += '}';
+          reply(ok_encoded(std::move(body)));
         });
   }
 };
@@ -198,9 +203,11 @@ struct Sync {
   static void run(const Call& c, Request r, Reply reply) {
     auto page = c.services->chat.sync(c.who, r.since, r.limit);
     if (!page) return reply(page.error());
-    reply(ok({{"version", page->version},
-              {"has_more", page->has_more},
-              {"conversations", wire::conversations(page->conversations, c.who.user.id)}}));
+    std::string body = R"({"version":)" + std::to_string(page->version);
+    body += page->has_more ? R"(,"has_more":true,"conversations":)" : R"(,"has_more":false,"conversations":)";
+    wire::append_conversations(body, page->conversations, c.who.user.id);
+    body += '}';
+    reply(ok_encoded(std::move(body)));
   }
 };
 

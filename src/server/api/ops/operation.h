@@ -66,6 +66,9 @@ struct Call {
 struct Answer {
   boost::json::object body;
   int status = 200;
+  // When not empty: the body already encoded as one JSON object, and `body` is unused. For
+  // the answers that carry pages of messages or conversations (wire.h, json_writer.h).
+  std::string encoded;
 };
 // Called exactly once with the answer or the error, from any thread.
 using Reply = std::function<void(Result<Answer>)>;
@@ -112,7 +115,9 @@ std::function<Result<Bound>(const Args&)> parser() {
 }
 
 // An answer with `body` and `status`.
-inline Answer ok(boost::json::object body = {}, int status = 200) { return Answer{std::move(body), status}; }
+inline Answer ok(boost::json::object body = {}, int status = 200) { return Answer{std::move(body), status, {}}; }
+// An answer whose body is already encoded: a JSON object.
+inline Answer ok_encoded(std::string body, int status = 200) { return Answer{{}, status, std::move(body)}; }
 
 // A domain callback that replies with make(value) (an Answer), or with the error.
 template <class T, class Make>
