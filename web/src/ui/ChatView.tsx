@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { conversationName } from '../core/format';
 import { isGroup, nameIn } from '../core/groups';
 import { canEdit } from '../core/edits';
@@ -20,7 +20,7 @@ import { ChatHeader, type ChatDialog, type Panel } from './ChatHeader';
 import { Composer, useDraft } from './Composer';
 import { MessageBlock, type MessageRowProps, type RowActions, type RowContext } from './MessageRow';
 import { chatRows, continuesRun, startsDay } from './chatRows';
-import { useMessageScroll } from './useMessageScroll';
+import { blockOf, GAP, TAIL_BLOCK, useMessageScroll, type BlockInfo } from './useMessageScroll';
 
 /** What the names shown in a chat come from: a new value exactly when one of them changed. */
 function namesKey(conv: Conversation): string {
@@ -30,12 +30,6 @@ function namesKey(conv: Conversation): string {
   for (const [id, u] of Object.entries(conv.people ?? {})) k += `|${id}:${u.display_name}`;
   return k;
 }
-
-/**
- * Messages per layout block of the list (by seq). A block is painted again as a whole when rows
- * go in at its top (a page of older rows rarely ends on a block's edge), so blocks are small.
- */
-const ROWS_PER_BLOCK = 10;
 
 const narrowScreen = () => !!window.matchMedia?.('(max-width: 720px)').matches;
 
@@ -137,19 +131,35 @@ export function ChatView({
     return false;
   }
 
-  const { hiddenAbove, firstUnread } = scroll;
-  // Rows go into blocks by seq (pending rows and uploads in the last one): the list lays out a
-  // few hundred blocks, each kept as it was laid out while its rows are unchanged, instead of
-  // thousands of rows every time a page of older ones goes in above them. A row's props object
-  // is kept from the last render while nothing in it changed: a long chat renders a few times
-  // for each page of older messages, and thousands of new props objects each time were most of
-  // the garbage collected while scrolling back.
+  const { hiddenAbove, firstUnread, win } = scroll;
+  // Rows go into blocks of 10 by seq (ROWS_PER_BLOCK; pending rows and uploads in the last
+  // one). Only the blocks within a few screens of the view are drawn (the window, kept by
+  // useMessageScroll); each run of the others is one spacer of their height. So the DOM holds a
+  // few hundred rows however far back the user scrolled, and a page of older rows costs its own
+  // layout, not that of thousands. The block whose menu is open or whose message is being
+  // edited is always drawn. A block is painted again as a whole when rows go in at its top,
+  // so blocks are small. A row's props object is kept from the last render while nothing in it
+  // changed: a long chat renders a few times for each page of older messages, and new props
+  // objects each time were most of the garbage collected while scrolling back.
   const rowProps = useRef(new Map<string, MessageRowProps>()).current;
-  const blocks: { key: string; rows: MessageRowProps[]; contained: boolean }[] = [];
+  const pinned = (n: number) => (menuSeq !== null && blockOf(menuSeq) === n) || (editSeq !== null && blockOf(editSeq) === n);
+  const info: BlockInfo[] = [];
+  const items: ({ key: string; n: number; rows: MessageRowProps[]; contained: boolean } | { key: string; gap: BlockInfo[] })[] = [];
+  let drawn = false;
   for (let i = hiddenAbove; i < rows.length; i++) {
     const r = rows[i];
-    const key = r.seq !== undefined ? `b${Math.floor(r.seq / ROWS_PER_BLOCK)}` : 'tail';
-    if (blocks.length === 0 || blocks[blocks.length - 1].key !== key) blocks.push({ key, rows: [], contained: true });
+    const n = r.seq !== undefined ? blockOf(r.seq) : TAIL_BLOCK;
+    if (info.length === 0 || info[info.length - 1].n !== n) {
+      const b = { n, rows: 0 };
+      info.push(b);
+      drawn = (n >= win.lo && n <= win.hi) || pinned(n);
+      const last = items[items.length - 1];
+      if (drawn) items.push({ key: `b${n}`, n, rows: [], contained: true });
+      else if (last && 'gap' in last) last.gap.push(b);
+      else items.push({ key: `g${n}`, gap: [b] });
+    }
+    info[info.length - 1].rows++;
+    if (!drawn) continue;
     const newDay = startsDay(rows[i - 1], r);
     const grouped = continuesRun(rows[i - 1], r, newDay);
     const unread = i === firstUnread ? scroll.unreadCount : null;
@@ -166,32 +176,21 @@ export function ChatView({
       p = { row: r, ctx, newDay, grouped, unread, highlighted, editing, menuOpen, quoted, played, upload };
       rowProps.set(r.key, p);
     }
-    blocks[blocks.length - 1].rows.push(p);
-    if (menuOpen) blocks[blocks.length - 1].contained = false;
+    const block = items[items.length - 1] as { rows: MessageRowProps[]; contained: boolean };
+    block.rows.push(p);
+    if (menuOpen) block.contained = false;
   }
-  // The last block is not contained (styles.css): its menus and what else reaches out below it scroll the list.
-  if (blocks.length > 0) blocks[blocks.length - 1].contained = false;
+  scroll.blocks.current = info;
+  // The last block drawn is not contained (styles.css): its menus and what else reaches out below it scroll the list.
+  for (let i = items.length - 1; i >= 0; i--) {
+    const it = items[i];
+    if ('rows' in it) {
+      it.contained = false;
+      break;
+    }
+  }
   // Rows no longer drawn (deleted, hidden, sent from the outbox): forgotten now and then.
   if (rowProps.size > rows.length - hiddenAbove + 200) rowProps.clear();
-  // Blocks far from the view (two screens away) are marked "far": the browser then skips laying
-  // them out and painting them, keeping the height they had (styles.css). Those in and near
-  // the view are drawn as usual. The class is set on the element, outside the rendering.
-  const far = useRef<IntersectionObserver | null>(null);
-  useEffect(() => {
-    const list = scroll.listRef.current;
-    if (!list || typeof IntersectionObserver !== 'function') return;
-    far.current = new IntersectionObserver(
-      (entries) => {
-        for (const e of entries) e.target.classList.toggle('far', !e.isIntersecting);
-      },
-      { root: list, rootMargin: '200% 0px' },
-    );
-    return () => far.current?.disconnect();
-  }, []);
-  useEffect(() => {
-    const list = scroll.listRef.current;
-    if (list && far.current) for (const b of list.querySelectorAll(':scope > .msg-block')) far.current.observe(b);
-  });
   const selected = (seq: number | null) => (seq !== null ? store.message(conversationId, seq) : undefined);
   const toDelete = selected(deleteSeq);
   const toForward = selected(forwardSeq);
@@ -232,9 +231,13 @@ export function ChatView({
           </div>
         )}
         {rows.length === 0 && <p class="chat-empty">No messages yet. Say hello!</p>}
-        {blocks.map((b) => (
-          <MessageBlock key={b.key} rows={b.rows} contained={b.contained} />
-        ))}
+        {items.map((b) =>
+          'rows' in b ? (
+            <MessageBlock key={b.key} n={b.n} rows={b.rows} contained={b.contained} />
+          ) : (
+            <div key={b.key} class="msg-gap" data-gap={b.gap[0].n} style={{ height: `${b.gap.reduce((h, g) => h + scroll.blockHeight(g) + GAP, -GAP)}px` }} />
+          ),
+        )}
         {scroll.newBelow !== null && <JumpToNewest count={scroll.newBelow} onJump={scroll.jumpToNewest} />}
       </div>
       {conv.left ? (

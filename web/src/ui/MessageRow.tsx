@@ -280,8 +280,8 @@ export class MessageRow extends Component<MessageRowProps> {
  * when one of them changed. Comparing a few hundred blocks instead of thousands of rows keeps a
  * re-render of a long open chat (a page of older messages, a tick) short.
  */
-export class MessageBlock extends Component<{ rows: MessageRowProps[]; contained: boolean }> {
-  shouldComponentUpdate(next: { rows: MessageRowProps[]; contained: boolean }): boolean {
+export class MessageBlock extends Component<{ n: number; rows: MessageRowProps[]; contained: boolean }> {
+  shouldComponentUpdate(next: { n: number; rows: MessageRowProps[]; contained: boolean }): boolean {
     const a = this.props.rows;
     const b = next.rows;
     if (a.length !== b.length || this.props.contained !== next.contained) return true;
@@ -289,6 +289,6 @@ export class MessageBlock extends Component<{ rows: MessageRowProps[]; contained
     return false;
   }
   render() {
-    return h('div', { class: this.props.contained ? 'msg-block contained' : 'msg-block' }, this.props.rows.map((p) => h(MessageRow, { key: p.row.key, ...p })));
+    return h('div', { class: this.props.contained ? 'msg-block contained' : 'msg-block', 'data-block': this.props.n }, this.props.rows.map((p) => h(MessageRow, { key: p.row.key, ...p })));
   }
 }

@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RefObject } from 'preact';
+import type { MutableRef } from 'preact/hooks';
 import type { ParleyClient } from '../platform/client';
 import type { Row } from './chatRows';
 
@@ -11,6 +12,29 @@ export const RENDER_STEP = 100;
  * rows at once was one long task, most of it their layout).
  */
 export const FIRST_RENDER = 40;
+/** Messages per block of the list, by seq: the unit the list draws or leaves out (ChatView). */
+export const ROWS_PER_BLOCK = 10;
+/** The block of rows without a seq (the outbox, uploads): after every stored one. */
+export const TAIL_BLOCK = Number.MAX_SAFE_INTEGER;
+/** The list's gap between its children (styles.css, `.messages`). */
+export const GAP = 2;
+/** The block a stored message sits in. */
+export const blockOf = (seq: number) => Math.floor(seq / ROWS_PER_BLOCK);
+
+/** A block of the list as last rendered: its number and how many rows it holds. */
+export interface BlockInfo {
+  n: number;
+  rows: number;
+}
+
+/** The blocks drawn, by block number (inclusive; -Infinity / Infinity: to that end of the list). */
+export interface ListWindow {
+  lo: number;
+  hi: number;
+}
+
+const ALL: ListWindow = { lo: -Infinity, hi: Infinity };
+
 /** How long a message jumped to (a search result, a quote) stays highlighted once on screen. */
 const HIGHLIGHT_MS = 4000;
 
@@ -44,6 +68,12 @@ export interface MessageScroll {
   focusOn: (seq: number) => void;
   /** Keeps the view at the bottom on the next render (the user sent something). */
   stickToBottom: () => void;
+  /** The blocks drawn; the others are spacers of their height (blockHeight). */
+  win: ListWindow;
+  /** The list's blocks as rendered, oldest first: the view sets it on each render. */
+  blocks: MutableRef<BlockInfo[]>;
+  /** The height a block takes while it is not drawn: as last measured, or estimated from its rows. */
+  blockHeight: (b: BlockInfo) => number;
 }
 
 /**
@@ -55,9 +85,22 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   const store = client.store;
   const listRef = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const anchor = useRef<{ seq: number; offset: number } | null>(null);
-  /** The frame that puts the anchor back (0: none pending). */
-  const restoreFrame = useRef(0);
+  // The list is windowed: only the blocks within a few screens of the view are in the DOM, the
+  // others are spacers of their measured height (their rows stay in memory). `keep` is the
+  // block at the top of the view and where it was (in the list's content): when anything above
+  // it changes (older rows drawn, blocks drawn or left out, a spacer's estimate replaced by the
+  // real height), the view moves with it. Checked once a frame, reading layout there (the
+  // frame lays out anyway), never in the task that changed the rows.
+  const [win, setWin] = useState<ListWindow>(ALL);
+  const winRef = useRef(win);
+  const blocks = useRef<BlockInfo[]>([]);
+  const heights = useRef(new Map<number, number>()).current;
+  const perRow = useRef(48);
+  const keep = useRef<{ n: number; seq?: number; y: number } | null>(null);
+  /** The window changed in the frame: the render puts the view back before that frame is painted. */
+  const winPending = useRef(false);
+  /** The frame that places the view (0: none pending). */
+  const frame = useRef(0);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState('');
   const [focus, setFocus] = useState<{ seq: number; key: number } | null>(null);
@@ -87,21 +130,16 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
 
   async function loadOlder() {
     if (loadingOlder || !client.hasOlder(conversationId)) return;
-    // Remember where the oldest shown message is, to keep it in place when older ones arrive above.
-    holdAnchor();
     setLoadingOlder(true);
     setOlderError('');
     try {
-      const before = store.minSeq(conversationId);
       const held = store.messages(conversationId).length;
       await client.loadOlder(conversationId);
-      if (store.minSeq(conversationId) === before) anchor.current = null;
       // What arrived is drawn (the limit counts from the newest row).
       const added = store.messages(conversationId).length - held;
       if (added > 0) setLimit((l) => l + added);
     } catch {
       setOlderError('Older messages cannot be loaded while offline.');
-      anchor.current = null;
     } finally {
       setLoadingOlder(false);
     }
@@ -126,13 +164,155 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   }, [focus?.key]);
   useEffect(() => () => {
     clearTimeout(highlightTimer.current);
-    cancelAnimationFrame(restoreFrame.current);
+    cancelAnimationFrame(frame.current);
   }, []);
+
+  /** A block's height while it is not drawn; an estimate, once made, stays until it is drawn and measured. */
+  function blockHeight(b: BlockInfo): number {
+    let bh = heights.get(b.n);
+    if (bh === undefined) heights.set(b.n, (bh = b.rows * perRow.current));
+    return bh;
+  }
+  function show(next: ListWindow) {
+    winRef.current = next;
+    setWin(next);
+  }
+
+  /** Where block `n` starts in the list's content: as laid out, or inside the spacer that stands for it. */
+  function blockTop(list: HTMLElement, n: number): number | null {
+    const info = blocks.current;
+    const i = info.findIndex((b) => b.n === n);
+    if (i < 0) return null;
+    const drawn = new Map<string, HTMLElement>();
+    for (const c of list.children as HTMLCollectionOf<HTMLElement>) {
+      const key = c.dataset.block ?? c.dataset.gap;
+      if (key !== undefined) drawn.set(key, c);
+    }
+    let dy = 0;
+    for (let j = i; j >= 0; j--) {
+      if (j < i) dy += blockHeight(info[j]) + GAP;
+      const e = drawn.get(String(info[j].n));
+      if (e) return contentTop(list, e) + dy;
+    }
+    return null;
+  }
+
+  /** Moves the view with the kept message or block, if what is above it changed since it was seen. */
+  function restore(list: HTMLElement) {
+    const k = keep.current;
+    if (!k || stick.current) return;
+    let y: number | null;
+    if (k.seq !== undefined) {
+      const m = list.querySelector<HTMLElement>(`:scope > .msg-block > .msg[data-seq="${k.seq}"]`);
+      y = m ? contentTop(list, m) : null;
+    } else {
+      y = blockTop(list, k.n);
+    }
+    if (!k || y === null) return;
+    if (y !== k.y) list.scrollTop += y - k.y;
+    k.y = y;
+  }
+
+  function scheduleFrame() {
+    if (frame.current === 0) frame.current = requestAnimationFrame(onFrame);
+  }
+
+  /**
+   * Once a frame after a render or a scroll: keeps the view in place, measures the drawn
+   * blocks, and draws the blocks within two screens of the view (leaving out those beyond
+   * five; between the two, nothing changes, so scrolling does not redraw in every frame).
+   */
+  function onFrame() {
+    frame.current = 0;
+    const list = listRef.current;
+    if (!list) return;
+    restore(list);
+    const info = blocks.current;
+    const n = info.length;
+    const drawn = new Map<number, HTMLElement>();
+    for (const b of list.querySelectorAll<HTMLElement>(':scope > .msg-block')) drawn.set(Number(b.dataset.block), b);
+    const first = list.querySelector<HTMLElement>(':scope > .msg-block, :scope > .msg-gap');
+    if (!first || n === 0) {
+      keep.current = null;
+      return;
+    }
+    const top = list.scrollTop;
+    const h = Math.max(list.clientHeight, 200);
+    const origin = list.getBoundingClientRect().top + list.clientTop - top;
+    // Where each block is (content coordinates): drawn ones as laid out, the others from their heights.
+    const a: number[] = [];
+    const z: number[] = [];
+    let y = contentTop(list, first);
+    let sumH = 0;
+    let sumRows = 0;
+    for (const b of info) {
+      const e = drawn.get(b.n);
+      let bh: number;
+      if (e) {
+        const r = e.getBoundingClientRect();
+        y = r.top - origin;
+        bh = r.height;
+        heights.set(b.n, bh);
+        sumH += bh;
+        sumRows += b.rows;
+      } else {
+        bh = blockHeight(b);
+      }
+      a.push(y);
+      z.push(y + bh);
+      y += bh + GAP;
+    }
+    if (sumRows > 0) perRow.current = sumH / sumRows;
+    const range = (from: number, to: number): [number, number] => {
+      let lo = 0;
+      while (lo < n - 1 && z[lo] < from) lo++;
+      let hi = n - 1;
+      while (hi > lo && a[hi] > to) hi--;
+      return [lo, hi];
+    };
+    const [needLo, needHi] = range(top - h, top + 2 * h);
+    const [wantLo, wantHi] = range(top - 2 * h, top + 3 * h);
+    const [farLo, farHi] = range(top - 5 * h, top + 6 * h);
+    const w = winRef.current;
+    let curLo = 0;
+    while (curLo < n - 1 && info[curLo].n < w.lo) curLo++;
+    let curHi = n - 1;
+    while (curHi > curLo && info[curHi].n > w.hi) curHi--;
+    const change = curLo > needLo || curHi < needHi || curLo < farLo || curHi > farHi;
+    // What is kept in place: the first message in view, or the block at the top of the view
+    // if it is not drawn. (Not a drawn block: older rows may go in at its top.)
+    let k = 0;
+    while (k < n - 1 && z[k] <= top) k++;
+    keep.current = { n: info[k].n, y: a[k] };
+    const e = drawn.get(info[k].n);
+    if (e) {
+      for (const m of e.querySelectorAll<HTMLElement>(':scope > .msg[data-seq]')) {
+        const r = m.getBoundingClientRect();
+        if (r.bottom - origin > top) {
+          keep.current = { n: info[k].n, seq: Number(m.dataset.seq), y: r.top - origin };
+          break;
+        }
+      }
+    }
+    if (change) {
+      const next = { lo: wantLo === 0 ? -Infinity : info[wantLo].n, hi: wantHi === n - 1 ? Infinity : info[wantHi].n };
+      if (next.lo !== w.lo || next.hi !== w.hi) {
+        winPending.current = true;
+        show(next);
+      }
+    }
+  }
 
   // Keep the view pinned to the bottom for new messages, and steady when older ones are added above.
   useLayoutEffect(() => {
     const el = listRef.current;
     if (!el) return;
+    scheduleFrame();
+    // Blocks were drawn or left out in this frame (onFrame): put the view back before it is painted.
+    if (winPending.current) {
+      winPending.current = false;
+      restore(el);
+    }
     if (scrollTo.current !== null) {
       const at = rows.findIndex((r) => r.seq === scrollTo.current);
       if (at >= 0 && at < hiddenAbove) {
@@ -140,11 +320,21 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
         return;
       }
       const target = el.querySelector<HTMLElement>(`.msg[data-seq="${scrollTo.current}"]`);
+      if (!target && at >= 0) {
+        // Held but its block is not drawn: draw the blocks around it, scrolled to on the next render.
+        const n = blockOf(scrollTo.current);
+        const w = winRef.current;
+        if (n < w.lo || n > w.hi) {
+          keep.current = null;
+          show({ lo: n - 2, hi: n + 2 });
+          return;
+        }
+      }
       if (target) {
         const seq = scrollTo.current;
         target.scrollIntoView({ block: 'center' });
+        keep.current = null;
         scrollTo.current = null;
-        anchor.current = null;
         clearTimeout(highlightTimer.current);
         highlightTimer.current = setTimeout(() => setHighlight((h) => (h === seq ? null : h)), HIGHLIGHT_MS);
         return;
@@ -157,30 +347,14 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
       const at = divider ? contentTop(el, divider) : 0;
       if (divider && at < el.scrollHeight - el.clientHeight) {
         // Open at the first unread message, under its divider, unless it is in view at the bottom anyway.
+        keep.current = null;
         el.scrollTop = at - 8;
         stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
         return;
       }
     }
-    const first = el.querySelector<HTMLElement>('.msg[data-seq]');
-    if (anchor.current && first && Number(first.dataset.seq) !== anchor.current.seq) {
-      // Put the anchor back in place at the start of the next frame, before it is painted:
-      // reading its position here would lay out the rows just added in this task (the longest
-      // part of a page of older messages); in the frame that layout is needed anyway.
-      if (restoreFrame.current === 0) {
-        restoreFrame.current = requestAnimationFrame(() => {
-          restoreFrame.current = 0;
-          const a = anchor.current;
-          const list = listRef.current;
-          if (!a || !list) return;
-          const old = list.querySelector<HTMLElement>(`.msg[data-seq="${a.seq}"]`);
-          if (old) list.scrollTop = contentTop(list, old) - a.offset;
-          anchor.current = null;
-        });
-      }
-    } else if (anchor.current) {
-      // Older messages not rendered yet: keep the anchor.
-    } else if (stick.current) {
+    // Rows drawn or changed above the view: the view is kept in place in the next frame (onFrame).
+    if (stick.current) {
       el.scrollTop = el.scrollHeight;
     }
   });
@@ -189,7 +363,6 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   // in place: the view may be at the first unread message, not at the bottom).
   useEffect(() => {
     if (limit >= RENDER_STEP || hiddenAbove === 0) return;
-    holdAnchor();
     setLimit((l) => Math.max(l, RENDER_STEP));
   }, []);
 
@@ -205,21 +378,19 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
     if (stick.current && awayFrom !== null) setAwayFrom(null);
     else if (!stick.current && awayFrom === null) setAwayFrom(store.maxSeq(conversationId));
+    scheduleFrame();
     if (el.scrollTop < 120) showOlder();
   }
 
-  /** Keeps the oldest shown message in place while rows are added above it. */
-  function holdAnchor() {
-    // Rows were added and the anchor is not back in place yet: it is still the one to keep.
-    if (restoreFrame.current !== 0) return;
-    const el = listRef.current;
-    const first = el?.querySelector<HTMLElement>('.msg[data-seq]');
-    if (el && first) anchor.current = { seq: Number(first.dataset.seq), offset: contentTop(el, first) - el.scrollTop };
+  /** The newest blocks may not be drawn: draws the last few (onFrame adds those above them). */
+  function drawNewest() {
+    const info = blocks.current;
+    if (winRef.current.hi !== Infinity && info.length > 0) show({ lo: info[Math.max(0, info.length - 6)].n, hi: Infinity });
+    keep.current = null;
   }
 
   function showOlder() {
     if (hiddenAbove > 0) {
-      holdAnchor();
       setLimit((l) => l + RENDER_STEP);
     } else {
       void loadOlder();
@@ -238,6 +409,7 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     newBelow: awayFrom === null ? null : newBelow,
     jumpToNewest: () => {
       const el = listRef.current;
+      drawNewest();
       if (el) el.scrollTop = el.scrollHeight;
       stick.current = true;
       setAwayFrom(null);
@@ -246,6 +418,10 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     focusOn: (seq) => setFocus((f) => ({ seq, key: (f?.key ?? 0) + 1 })),
     stickToBottom: () => {
       stick.current = true;
+      drawNewest();
     },
+    win,
+    blocks,
+    blockHeight,
   };
 }
