@@ -13,6 +13,9 @@ namespace parley::store {
 // has_more, learnt without a count.
 template <class Stmt, class T, class Read>
 Result<bool> collect_page(Stmt& stmt, int limit, std::vector<T>& out, Read read) {
+  // Pages are usually full: one allocation rather than a growth by doubling (capped, as
+  // `limit` comes from the request).
+  out.reserve(out.size() + static_cast<std::size_t>(limit < 256 ? limit : 256));
   for (;;) {
     Result<bool> row = stmt.step();
     if (!row) return row.error();
