@@ -165,12 +165,10 @@ Result<Page<SearchHit>> SqliteStore::search(int64_t user_id, const SearchQuery& 
 
     // bm25 weighs only the text column. The membership join applies the history
     // boundaries (joined_seq < seq <= left_seq); deleted messages are not in the index.
-    // Ranking has to score every match before the first hit is known, so this pass reads
-    // no snippet: SQLite would compute one (reading and tokenising the text again) for
-    // every match, not only for the page kept.
     PARLEY_STORE_ASSIGN(
         Stmt stmt,
         db.prepare("SELECT " PARLEY_STORE_MSG_COLUMNS ","
+                   " snippet(message_search, 0, ?6, ?7, '…', 16),"
                    " bm25(message_search, 1.0, 0.0) AS score"
                    " FROM message_search JOIN messages msg ON msg.id = message_search.rowid"
                    " JOIN members m ON m.conversation_id = msg.conversation_id AND m.user_id = ?1"
@@ -180,8 +178,10 @@ Result<Page<SearchHit>> SqliteStore::search(int64_t user_id, const SearchQuery& 
                    " AND NOT EXISTS (SELECT 1 FROM hidden_messages h"
                    "  WHERE h.user_id = ?1 AND h.message_id = msg.id)"
                    " ORDER BY score, msg.id DESC LIMIT ?4 OFFSET ?5"));
+    // Highlight markers that cannot occur in the (valid UTF-8) text itself.
     stmt.bind_all(user_id, match, query.conversation_id.value_or(0),
-                  static_cast<int64_t>(query.limit) + 1, static_cast<int64_t>(query.offset));
+                  static_cast<int64_t>(query.limit) + 1, static_cast<int64_t>(query.offset),
+                  std::string_view("\xFF"), std::string_view("\xFE"));
     Page<SearchHit> page;
     for (;;) {
       PARLEY_STORE_ASSIGN(bool row, stmt.step());
@@ -192,17 +192,9 @@ Result<Page<SearchHit>> SqliteStore::search(int64_t user_id, const SearchQuery& 
       }
       SearchHit hit;
       hit.message = read_message(stmt);
-      hit.rank = stmt.f64(kMessageColumns);
+      hit.snippet = stmt.text(kMessageColumns);
+      hit.rank = stmt.f64(kMessageColumns + 1);
       page.items.push_back(std::move(hit));
-    }
-    // The snippets of the page's hits only: the same MATCH, one row each.
-    for (SearchHit& hit : page.items) {
-      PARLEY_STORE_ASSIGN(Stmt snip, db.prepare("SELECT snippet(message_search, 0, ?3, ?4, '…', 16)"
-                                                " FROM message_search WHERE message_search MATCH ?1 AND rowid = ?2"));
-      // Highlight markers that cannot occur in the (valid UTF-8) text itself.
-      snip.bind_all(match, hit.message.id, std::string_view("\xFF"), std::string_view("\xFE"));
-      PARLEY_STORE_ASSIGN(bool row, snip.step());
-      if (row) hit.snippet = snip.text(0);
     }
     return page;
   });
