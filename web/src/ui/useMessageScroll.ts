@@ -208,7 +208,7 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     } else {
       y = blockTop(list, k.n);
     }
-    if (!k || y === null) return;
+    if (y === null) return;
     if (y !== k.y) list.scrollTop += y - k.y;
     k.y = y;
   }
