@@ -2139,6 +2139,17 @@ TEST_P(StoreConformance, HideIsPerUserAndReachesOnlyTheirSync) {
   ASSERT_TRUE(alice_page.ok());
   EXPECT_FALSE(alice_page->items[0].hidden);
   EXPECT_EQ(alice_page->items[0].text, "llama meme");
+  // Backwards pages as well (the newest first).
+  auto bob_back = store().history(b.id, HistoryQuery{c.id, 1000, std::nullopt, 50});
+  ASSERT_TRUE(bob_back.ok());
+  ASSERT_FALSE(bob_back->items.empty());
+  EXPECT_TRUE(bob_back->items.back().hidden);
+  EXPECT_EQ(bob_back->items.back().text, "");
+  auto alice_back = store().history(a.id, HistoryQuery{c.id, 1000, std::nullopt, 50});
+  ASSERT_TRUE(alice_back.ok());
+  ASSERT_FALSE(alice_back->items.empty());
+  EXPECT_FALSE(alice_back->items.back().hidden);
+  EXPECT_EQ(alice_back->items.back().text, "llama meme");
 
   auto changes = store().message_changes(b.id, c.id, before, 50);
   ASSERT_TRUE(changes.ok());

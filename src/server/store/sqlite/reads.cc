@@ -128,20 +128,27 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
     // of UNIQUE (conversation_id, seq), in index order, within that window.
     const int64_t low = member->joined_seq;  // exclusive
     const int64_t high = member->left_seq.value_or(std::numeric_limits<int64_t>::max());
+    // Whether the viewer hid any message here ("delete for me"; hidden_changes leads with
+    // user and conversation). Most never did: their pages then skip the per-row check.
+    PARLEY_STORE_ASSIGN(Stmt probe, db.prepare("SELECT 1 FROM hidden_messages"
+                                               " WHERE user_id = ? AND conversation_id = ? LIMIT 1"));
+    probe.bind_all(user_id, query.conversation_id);
+    PARLEY_STORE_ASSIGN(const bool hides, probe.step());
+#define PARLEY_HISTORY_SQL(hidden, order)                                                          \
+  "SELECT " PARLEY_STORE_MSG_COLUMNS ", " hidden " FROM messages msg"                              \
+  " WHERE msg.conversation_id = ?2 AND msg.seq > ?3 AND msg.seq <= ?4 AND msg.seq < ?5"          \
+  " ORDER BY msg.seq " order " LIMIT ?6"
     const char* sql = nullptr;
     int64_t after = low;
     int64_t before = std::numeric_limits<int64_t>::max();
     if (query.after) {
-      sql = "SELECT " PARLEY_STORE_MSG_COLUMNS ", " PARLEY_STORE_MSG_HIDDEN " FROM messages msg"
-            " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
-            " ORDER BY msg.seq ASC LIMIT ?";
+      sql = hides ? PARLEY_HISTORY_SQL(PARLEY_STORE_MSG_HIDDEN, "ASC") : PARLEY_HISTORY_SQL("0", "ASC");
       after = std::max(low, *query.after);
     } else {
-      sql = "SELECT " PARLEY_STORE_MSG_COLUMNS ", " PARLEY_STORE_MSG_HIDDEN " FROM messages msg"
-            " WHERE msg.conversation_id = ? AND msg.seq > ? AND msg.seq <= ? AND msg.seq < ?"
-            " ORDER BY msg.seq DESC LIMIT ?";
+      sql = hides ? PARLEY_HISTORY_SQL(PARLEY_STORE_MSG_HIDDEN, "DESC") : PARLEY_HISTORY_SQL("0", "DESC");
       before = query.before.value_or(before);
     }
+#undef PARLEY_HISTORY_SQL
     PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare(sql));
     stmt.bind_all(user_id, query.conversation_id, after, high, before,
                   static_cast<int64_t>(query.limit) + 1);
