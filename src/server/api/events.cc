@@ -102,7 +102,8 @@ void EventPublisher::flush_loop() {
 void EventPublisher::on_conversation(const store::ConversationRecord& c, int64_t viewer_id) {
   bus::Envelope e;
   e.user_ids = {viewer_id};
-  e.frame = wire::frame({{"type", "conversation"}, {"conversation", wire::conversation(c, viewer_id)}});
+  e.frame = std::make_shared<const std::string>(R"({"type":"conversation","conversation":)" +
+                                                 wire::conversation_json(c, viewer_id) + '}');
   bus_.publish(e);
 }
 

@@ -187,8 +187,24 @@ json::object member(const store::MemberRecord& m) {
           {"joined_at", m.joined_at}};
 }
 
+std::string conversation_json(const store::ConversationRecord& c, int64_t viewer_id) {
+  std::string out;
+  JsonWriter w(out);
+  write_conversation(w, c, viewer_id);
+  return out;
+}
+
 json::object conversation(const store::ConversationRecord& c, int64_t viewer_id) {
-  return parsed([&](JsonWriter& w) { write_conversation(w, c, viewer_id); });
+  return json::parse(conversation_json(c, viewer_id)).as_object();
+}
+
+std::string conversation_answer(const store::ConversationRecord& c, int64_t viewer_id, std::optional<bool> created) {
+  std::string out = R"({"conversation":)";
+  JsonWriter w(out);
+  write_conversation(w, c, viewer_id);
+  if (created) w.field("created", *created);
+  out += '}';
+  return out;
 }
 
 void append_conversations(std::string& out, const std::vector<store::ConversationRecord>& cs, int64_t viewer_id) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,13 @@ boost::json::object media(const store::MediaRecord& m);
 boost::json::object member(const store::MemberRecord& m);
 // {"message", "snippet": [{"text", "match"?}...], "rank"}
 boost::json::object search_hit(const store::SearchHit& hit);
-// `viewer_id` decides `peer` and `unread`.
+// `viewer_id` decides `peer` and `unread`. Its JSON text, and the same parsed (one encoding).
+std::string conversation_json(const store::ConversationRecord& c, int64_t viewer_id);
 boost::json::object conversation(const store::ConversationRecord& c, int64_t viewer_id);
+// {"conversation":...}, with `"created":...` after it when `created` is set: the answer of
+// the operations that return one conversation.
+std::string conversation_answer(const store::ConversationRecord& c, int64_t viewer_id,
+                                std::optional<bool> created = std::nullopt);
 // Appends the JSON array of `cs` to `out`.
 void append_conversations(std::string& out, const std::vector<store::ConversationRecord>& cs, int64_t viewer_id);
 

@@ -188,5 +188,15 @@ TEST(Wire, ConversationsAreEncodedExactly) {
   EXPECT_TRUE(list.starts_with("[" + kSampleConversations[0] + ","));
 }
 
+TEST(Wire, OneConversationAnswersAreEncodedExactly) {
+  const auto cs = sample_conversations();
+  EXPECT_EQ(wire::conversation_json(cs[0], 2), kSampleConversations[0]);
+  EXPECT_EQ(wire::conversation_answer(cs[0], 2), "{\"conversation\":" + kSampleConversations[0] + "}");
+  EXPECT_EQ(wire::conversation_answer(cs[1], 3, true),
+            "{\"conversation\":" + kSampleConversations[1] + ",\"created\":true}");
+  EXPECT_EQ(wire::conversation_answer(cs[1], 3, false),
+            "{\"conversation\":" + kSampleConversations[1] + ",\"created\":false}");
+}
+
 }  // namespace
 }  // namespace parley::api

@@ -24,7 +24,8 @@ struct Edit {
     c.services->chat.edit_message(
         c.who, r.at.conversation_id, r.at.seq, std::move(r.text),
         replying<store::MessageChange>(std::move(reply), [](const auto& x) {
-          return ok({{"message", wire::message(x.message)}, {"changed", x.changed}});
+          return ok_encoded(R"({"message":)" + wire::message_json(x.message) +
+                            (x.changed ? R"(,"changed":true})" : R"(,"changed":false})"));
         }));
   }
 };

@@ -36,7 +36,7 @@ struct UserList {
 
 auto conversation_answer(int64_t viewer, int status) {
   return [viewer, status](const store::ConversationRecord& c) {
-    return ok({{"conversation", wire::conversation(c, viewer)}}, status);
+    return ok_encoded(wire::conversation_answer(c, viewer), status);
   };
 }
 

@@ -52,8 +52,7 @@ struct OpenDirect {
     c.services->chat.open_direct(
         c.who, r.peer_id, std::move(r.peer_username),
         replying<store::DirectOutcome>(std::move(reply), [viewer](const auto& x) {
-          return ok({{"conversation", wire::conversation(x.conversation, viewer)}, {"created", x.created}},
-                    x.created ? 201 : 200);
+          return ok_encoded(wire::conversation_answer(x.conversation, viewer, x.created), x.created ? 201 : 200);
         }));
   }
 };
@@ -62,7 +61,7 @@ struct GetConversation : InConversation {
   static void run(const Call& c, Request r, Reply reply) {
     auto conv = c.services->chat.conversation(c.who, r.conversation_id);
     if (!conv) return reply(conv.error());
-    reply(ok({{"conversation", wire::conversation(*conv, c.who.user.id)}}));
+    reply(ok_encoded(wire::conversation_answer(*conv, c.who.user.id)));
   }
 };
 
