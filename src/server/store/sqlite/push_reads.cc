@@ -44,7 +44,8 @@ Result<std::vector<PushSubscriptionRecord>> SqliteStore::push_targets(const std:
     list += std::to_string(user_ids[i]);
   }
   list += ']';
-  return read([&](Db& db) -> Result<std::vector<PushSubscriptionRecord>> {
+  std::lock_guard lock(push_reader_mutex_);
+  return read_on(*push_reader_, [&](Db& db) -> Result<std::vector<PushSubscriptionRecord>> {
     // Per user: the unique key's prefix (user_id) and each row's session by primary key.
     PARLEY_STORE_ASSIGN(
         Stmt stmt,

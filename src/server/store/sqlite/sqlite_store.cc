@@ -82,6 +82,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
     PARLEY_STORE_TRY(configure(*reader, options, true));
     store->idle_readers_.push_back(std::move(reader));
   }
+  PARLEY_STORE_ASSIGN(store->push_reader_, Db::open(options.path));
+  PARLEY_STORE_TRY(configure(*store->push_reader_, options, true));
+  PARLEY_STORE_TRY(store->push_reader_->exec("PRAGMA mmap_size = 0"));
   return store;
 }
 

@@ -96,6 +96,9 @@ class SqliteStore final : public Store {
   // everything fn reads comes from one snapshot.
   template <class Fn>
   auto read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
+  // The same on `db`, which the caller holds.
+  template <class Fn>
+  auto read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
 
   std::unique_ptr<Db> checkout();
   void checkin(std::unique_ptr<Db> db);
@@ -133,6 +136,14 @@ class SqliteStore final : public Store {
   std::mutex pool_mutex_;
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Db>> idle_readers_;
+
+  // push_targets' own reader, which does not map the file. Push delivery looks up the
+  // recipients of every committed message, mostly finding nobody to push to: a read that
+  // small, begun after a commit, cost more in dropping the pooled readers' mapping (SQLite
+  // unmaps when the WAL changed; unmapping interrupts every core to flush its TLB) than in
+  // reading (bench/RESULTS.md, "push lookups without mmap").
+  std::mutex push_reader_mutex_;
+  std::unique_ptr<Db> push_reader_;
 };
 
 template <class Fn>
@@ -141,16 +152,24 @@ auto SqliteStore::read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
   struct Return {
     SqliteStore* store;
     std::unique_ptr<Db>& db;
-    ~Return() {
-      // A failed read may leave the transaction open; never hand that to the next reader.
-      if (db->in_transaction()) (void)db->run("ROLLBACK");
-      store->checkin(std::move(db));
-    }
+    ~Return() { store->checkin(std::move(db)); }
   } give_back{this, db};
-  if (Status begun = db->run("BEGIN"); !begun.ok()) return begun.error();
-  auto result = fn(*db);
+  return read_on(*db, std::forward<Fn>(fn));
+}
+
+template <class Fn>
+auto SqliteStore::read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
+  struct Close {
+    Db& db;
+    // A failed read may leave the transaction open; never hand that to the next reader.
+    ~Close() {
+      if (db.in_transaction()) (void)db.run("ROLLBACK");
+    }
+  } close{db};
+  if (Status begun = db.run("BEGIN"); !begun.ok()) return begun.error();
+  auto result = fn(db);
   if (!result.ok()) return result;
-  if (Status done = db->run("COMMIT"); !done.ok()) return done.error();
+  if (Status done = db.run("COMMIT"); !done.ok()) return done.error();
   return result;
 }
 
