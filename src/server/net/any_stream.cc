@@ -22,12 +22,9 @@ auto bound(Stream& stream, Handler&& handler) {
   return asio::bind_executor(stream.get_executor(), std::forward<Handler>(handler));
 }
 
-// What both kinds of stream do alike: reads, writes and deadlines, on the TCP connection
-// at the bottom of `S`.
-template <class S>
-class Erased : public AnyStream::Impl {
+class TlsStream final : public AnyStream::Impl {
  public:
-  explicit Erased(S&& stream) : stream_(std::move(stream)) {}
+  explicit TlsStream(beast::ssl_stream<beast::tcp_stream> stream) : stream_(std::move(stream)) {}
   AnyStream::executor_type get_executor() override { return stream_.get_executor(); }
   void read_some(const AnyStream::MutableBuffers& b, AnyStream::IoHandler h) override {
     stream_.async_read_some(b, bound(stream_, std::move(h)));
@@ -35,42 +32,21 @@ class Erased : public AnyStream::Impl {
   void write_some(const AnyStream::ConstBuffers& b, AnyStream::IoHandler h) override {
     stream_.async_write_some(b, bound(stream_, std::move(h)));
   }
+  void teardown(beast::role_type role, AnyStream::DoneHandler h) override {
+    using beast::async_teardown;  // ssl_stream's: close_notify, then the socket
+    async_teardown(role, stream_, bound(stream_, std::move(h)));
+  }
   tcp::socket& socket() override { return beast::get_lowest_layer(stream_).socket(); }
   void expires_after(std::chrono::steady_clock::duration after) override {
     beast::get_lowest_layer(stream_).expires_after(after);
   }
   void expires_never() override { beast::get_lowest_layer(stream_).expires_never(); }
 
- protected:
-  S stream_;
-};
-
-class TcpStream final : public Erased<beast::tcp_stream> {
- public:
-  using Erased::Erased;
-  void teardown(beast::role_type role, AnyStream::DoneHandler h) override {
-    // The socket's: shut down sending, read until the peer closes, then close.
-    beast::websocket::async_teardown(role, stream_.socket(), bound(stream_, std::move(h)));
-  }
-  bool encrypted() const override { return false; }
-  beast::tcp_stream* plain() override { return &stream_; }
-};
-
-class TlsStream final : public Erased<beast::ssl_stream<beast::tcp_stream>> {
- public:
-  using Erased::Erased;
-  void teardown(beast::role_type role, AnyStream::DoneHandler h) override {
-    using beast::async_teardown;  // ssl_stream's: close_notify, then the socket
-    async_teardown(role, stream_, bound(stream_, std::move(h)));
-  }
-  bool encrypted() const override { return true; }
+ private:
+  beast::ssl_stream<beast::tcp_stream> stream_;
 };
 
 }  // namespace
-
-AnyStream AnyStream::tcp(beast::tcp_stream stream) {
-  return AnyStream(std::make_unique<TcpStream>(std::move(stream)));
-}
 
 AnyStream AnyStream::tls(beast::ssl_stream<beast::tcp_stream> stream) {
   return AnyStream(std::make_unique<TlsStream>(std::move(stream)));

@@ -1,19 +1,19 @@
-// A connection behind a type-erased stream: net/'s HTTP session takes every connection as
-// an AnyStream, and the WebSocket session takes TLS ones (push/'s HTTPS client to push
-// services too). Compiled for each concrete stream, every Beast operation was instantiated
-// once per stream type, and for beast::ssl_stream through the TLS stream's layers: those
-// units were most of the server's build time. Here each kind of stream's reads, writes and
-// teardown are compiled once (any_stream.cc), and the sessions see a plain AsyncStream. The
-// price: an indirect call and a small allocation (the type-erased completion handler) per
-// read and per write, beside the system call each of them costs. A plain WebSocket
-// connection, which lives long and carries most of the traffic, leaves AnyStream at the
-// upgrade (plain()): its session is compiled for the bare socket.
+// A TLS connection behind a type-erased stream (net/'s sessions; also push/'s HTTPS client
+// to push services). The HTTP and WebSocket sessions are compiled for two stream types: a
+// plain beast::tcp_stream, which they use directly (the common case, and the cheapest per
+// connection), and AnyStream for TLS.
+// Compiled for beast::ssl_stream itself, every Beast operation was instantiated through
+// the TLS stream's layers: those two units were most of the server's build time. Here the
+// TLS stream's reads, writes and teardown are compiled once (any_stream.cc), and the
+// sessions see a plain AsyncStream. The price, on TLS connections only: an indirect call
+// and a small allocation (the type-erased completion handler) per read and per write,
+// beside the encryption and the system call each of them costs.
 //
 // Contract: an AsyncReadStream and AsyncWriteStream (asio), with Beast's customisation
 // points (teardown for WebSocket close, beast_close_socket for timeouts) found by ADL.
 // `get_lowest_layer(stream)` is the AnyStream itself: socket(), expires_after() and
-// expires_never() reach the TCP connection (under the TLS layer, for TLS). Not thread-safe:
-// use it on its executor (the connection's strand), like the stream it holds.
+// expires_never() reach the TCP connection under the TLS layer. Not thread-safe: use it on
+// its executor (the connection's strand), like the stream it holds.
 #pragma once
 
 #include <array>
@@ -71,13 +71,8 @@ class AnyStream {
     // The deadline of the next reads and writes (beast::tcp_stream's timer).
     virtual void expires_after(std::chrono::steady_clock::duration after) = 0;
     virtual void expires_never() = 0;
-    virtual bool encrypted() const = 0;
-    // The plain connection's stream (null for TLS).
-    virtual boost::beast::tcp_stream* plain() { return nullptr; }
   };
 
-  // A plain TCP connection.
-  static AnyStream tcp(boost::beast::tcp_stream stream);
   // A TLS stream whose handshake is done.
   static AnyStream tls(boost::beast::ssl_stream<boost::beast::tcp_stream> stream);
 
@@ -88,10 +83,6 @@ class AnyStream {
   boost::asio::ip::tcp::socket& socket() { return impl_->socket(); }
   void expires_after(std::chrono::steady_clock::duration after) { impl_->expires_after(after); }
   void expires_never() { impl_->expires_never(); }
-  bool encrypted() const { return impl_->encrypted(); }
-  // A plain connection's TCP stream, which the caller may move out (the AnyStream is then
-  // only fit to be destroyed); null for TLS.
-  boost::beast::tcp_stream* plain() { return impl_->plain(); }
   Impl& impl() { return *impl_; }
 
   template <class MutableBufferSequence, class Token>

@@ -9,7 +9,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 
-#include "server/net/any_stream.h"
 #include "server/net/shared.h"
 
 namespace parley::net {
@@ -18,8 +17,8 @@ namespace parley::net {
 // a trusted proxy's header named). `ticket` is the connection's place in the limits; it is
 // idle (sheddable) while waiting for a request head, and goes to the WebSocket session.
 // `preread`: bytes of the stream already read (after a PROXY header), parsed first.
-// `stream` is a plain connection (AnyStream::tcp) or a TLS one whose handshake is done.
-boost::asio::awaitable<void> serve_http(AnyStream stream, Shared& shared, std::string remote_address,
+template <class Stream>
+boost::asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address,
                                         std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread);
 
 // Lets `ticket` close `stream` (on the stream's strand) while this guard lives; the stream

@@ -130,8 +130,7 @@ struct Server::Impl {
     if (use_tls)
       co_await serve_tls(std::move(stream), std::move(remote), std::move(ticket), std::move(preread));
     else
-      co_await serve_http(AnyStream::tcp(std::move(stream)), shared, std::move(remote), std::move(ticket),
-                          std::move(preread));
+      co_await serve_http(std::move(stream), shared, std::move(remote), std::move(ticket), std::move(preread));
   }
 
   // A connection from a trusted proxy: reads its PROXY header, counts the connection under

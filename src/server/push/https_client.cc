@@ -96,9 +96,8 @@ struct HttpsClient::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   std::thread thread;
 
-  // One exchange on a connection, plain or TLS: compiled for AnyStream only, so that Beast's
-  // HTTP operations are instantiated once (see net/any_stream.h).
-  asio::awaitable<HttpAnswer> exchange(net::AnyStream& stream, const Url& u, const HttpPost& p) {
+  template <class Stream>
+  asio::awaitable<HttpAnswer> exchange(Stream& stream, const Url& u, const HttpPost& p) {
     http::request<http::string_body> req{http::verb::post, u.target, 11};
     req.set(http::field::host, u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host);
     req.set(http::field::user_agent, "parleyd");
@@ -131,10 +130,9 @@ struct HttpsClient::Impl {
     auto [e2, ep] = co_await tcp_stream.async_connect(allowed, asio::as_tuple(asio::use_awaitable));
     if (e2) co_return HttpAnswer{0, {}, "connect: " + e2.message()};
     if (!u->tls) {
-      net::AnyStream plain = net::AnyStream::tcp(std::move(tcp_stream));
-      HttpAnswer a = co_await exchange(plain, *u, p);
+      HttpAnswer a = co_await exchange(tcp_stream, *u, p);
       beast::error_code ignored;
-      plain.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return a;
     }
     beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), tls);
@@ -143,6 +141,8 @@ struct HttpsClient::Impl {
     stream.set_verify_callback(ssl::host_name_verification(u->host));
     auto [e3] = co_await stream.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
     if (e3) co_return HttpAnswer{0, {}, "TLS handshake: " + e3.message()};
+    // The exchange runs on net::AnyStream, so that Beast's HTTP operations are not compiled
+    // through the TLS stream's layers (see net/any_stream.h).
     net::AnyStream secure = net::AnyStream::tls(std::move(stream));
     HttpAnswer a = co_await exchange(secure, *u, p);
     // Closing without waiting for the peer's close_notify: the answer is complete.

@@ -1,17 +1,25 @@
-// serve_http (http_session.h). Compiled for one stream type, AnyStream: plain TCP and TLS
-// connections take the same code, so Beast's HTTP operations are instantiated once. The
-// WebSocket session is compiled apart (ws_session_tcp.cc, ws_session_tls.cc).
+// The definition of serve_http (internal to net/): included only by http_session_tcp.cc and
+// http_session_tls.cc, which instantiate it for a plain stream (beast::tcp_stream) and for
+// TLS (AnyStream, so that Beast's operations are compiled for one more stream type only,
+// not for the TLS stream's layers). The WebSocket
+// session is instantiated in ws_session_tcp.cc / ws_session_tls.cc (start_ws_session), so
+// the four heaviest instantiations of the server compile in parallel.
+#pragma once
+
 #include "server/net/http_session.h"
 
+#include <type_traits>
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "server/net/await.h"
@@ -185,7 +193,8 @@ constexpr std::size_t kChunkBytes = 64 * 1024;
 // source, so no response holds a whole image in memory. The answer to a HEAD request is
 // the header alone (RFC 9110: it has no content, whatever its status). True when the
 // connection may carry another request.
-asio::awaitable<bool> write_api_response(AnyStream& stream, unsigned version, bool keep_alive,
+template <class Stream>
+asio::awaitable<bool> write_api_response(Stream& stream, unsigned version, bool keep_alive,
                                          api::HttpResponse r, std::string_view path, bool head = false) {
   if (r.stream && !head) {
     http::response<http::buffer_body> res{static_cast<http::status>(r.status), version};
@@ -239,10 +248,11 @@ asio::awaitable<bool> write_api_response(AnyStream& stream, unsigned version, bo
 
 // How requests on a connection of this stream type arrived (api::OriginPolicy compares a
 // browser's Origin with it).
-api::Arrival arrival_of(AnyStream& stream) {
+template <class Stream>
+api::Arrival arrival_of(Stream& stream) {
   beast::error_code ec;
-  auto local = stream.socket().local_endpoint(ec);
-  return api::Arrival{stream.encrypted(), ec ? uint16_t{0} : local.port()};
+  auto local = beast::get_lowest_layer(stream).socket().local_endpoint(ec);
+  return api::Arrival{!std::is_same_v<Stream, beast::tcp_stream>, ec ? uint16_t{0} : local.port()};
 }
 
 template <class Head>
@@ -269,7 +279,8 @@ api::HttpRequest api_request(const Head& req, const std::string& remote_address,
 // sending for a short while (2 s, 8 MiB at most) before the connection closes: closing on
 // unread data makes the kernel send a reset, which can destroy the refusal before the
 // client has read it.
-asio::awaitable<void> drain_briefly(AnyStream& stream) {
+template <class Stream>
+asio::awaitable<void> drain_briefly(Stream& stream) {
   beast::error_code ignored;
   beast::get_lowest_layer(stream).socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
@@ -286,7 +297,8 @@ asio::awaitable<void> drain_briefly(AnyStream& stream) {
 // off with 413 (a declared Content-Length before a byte is read) and the connection
 // closed; the sink, and everything it received, is dropped. True when the connection
 // may carry another request.
-asio::awaitable<bool> serve_upload(AnyStream& stream, beast::flat_buffer& buffer,
+template <class Stream>
+asio::awaitable<bool> serve_upload(Stream& stream, beast::flat_buffer& buffer,
                                    http::request_parser<http::empty_body>& head, Shared& shared,
                                    const std::string& remote_address, api::Arrival arrival) {
   const auto& h = head.get();
@@ -357,7 +369,8 @@ asio::awaitable<bool> serve_upload(AnyStream& stream, beast::flat_buffer& buffer
 
 }  // namespace
 
-asio::awaitable<void> serve_http(AnyStream stream, Shared& shared, std::string remote_address,
+template <class Stream>
+asio::awaitable<void> serve_http(Stream stream, Shared& shared, std::string remote_address,
                                  std::unique_ptr<ConnectionLimits::Ticket> ticket, std::string preread) {
   beast::flat_buffer buffer;
   if (!preread.empty()) {
@@ -365,7 +378,7 @@ asio::awaitable<void> serve_http(AnyStream stream, Shared& shared, std::string r
     preread = {};
   }
   const api::Arrival arrival = arrival_of(stream);
-  std::optional<SheddableStream<AnyStream>> sheddable(std::in_place, stream, *ticket);
+  std::optional<SheddableStream<Stream>> sheddable(std::in_place, stream, *ticket);
   for (;;) {
     // The head comes first, so that an upload route can stream its body (serve_upload).
     // No body limit until the route is known; each route then applies its own.
@@ -447,12 +460,7 @@ asio::awaitable<void> serve_http(AnyStream stream, Shared& shared, std::string r
       sheddable.reset();  // the session takes the stream, and sets its own closer
       // The session runs as its own coroutine so that this one — its read buffer and
       // parser — is freed now instead of living as long as the connection.
-      // A plain connection's session takes the TCP stream itself (ws_session.h); TLS stays
-      // behind AnyStream.
-      if (beast::tcp_stream* plain = stream.plain())
-        start_ws_session(std::move(*plain), shared, std::move(ticket), std::move(req), std::move(bearer));
-      else
-        start_ws_session(std::move(stream), shared, std::move(ticket), std::move(req), std::move(bearer));
+      start_ws_session(std::move(stream), shared, std::move(ticket), std::move(req), std::move(bearer));
       co_return;
     }
 
