@@ -26,7 +26,7 @@ async function precache() {
   await cache.put('/', res);
   const assets = new Set();
   for (const m of html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)) assets.add(m[1]);
-  await cache.addAll([...assets, '/icon.svg', '/manifest.webmanifest']);
+  await cache.addAll([...assets, '/icon.svg', '/icon-192.png', '/manifest.webmanifest']);
 }
 
 self.addEventListener('install', (event) => {

@@ -1,3 +1,5 @@
+// First: starts loading the locale data on another thread (platform/localeWarm.ts).
+import './platform/localeWarm';
 import { render } from 'preact';
 import { App } from './ui/App';
 import './styles.css';

@@ -310,19 +310,29 @@ export class ParleyClient {
    * `conversations` page (newest first) while the first sync, which goes in version order
    * (oldest changes first), is still under way. The sync brings the same chats again.
    */
-  private loadFirstScreen(): void {
+  private loadFirstScreen(): Promise<void> {
     // The list's first formatter is slow to make: made while the answer is on its way, it is
     // not part of the task that draws the list.
     setTimeout(() => prepareListFormatters(), 0);
-    this.conn
+    return this.conn
       .request<{ conversations: Conversation[] }>({ type: 'conversations', limit: ParleyClient.FIRST_SCREEN_CHATS })
-      .then((r) => {
+      .then(async (r) => {
         let changed = false;
         for (const c of r.conversations ?? []) if (this.store.upsertConversation(c)) changed = true;
-        if (changed) this.emit();
+        if (changed) {
+          this.emit();
+          await afterNextPaint();
+        }
       })
       .catch(() => undefined); // the sync brings them anyway
   }
+
+  /**
+   * On a device that holds nothing, the first sync waits for this: the `conversations` page
+   * answered and drawn. Started together, the sync's first pages (hundreds of chats to merge)
+   * were handled in the tasks before the list's first frame and held it back.
+   */
+  private firstScreen: Promise<void> | null = null;
 
   private transport: SyncTransport = {
     sync: (since, limit) => this.conn.request<SyncPage>({ type: 'sync', since, limit }),
@@ -336,13 +346,16 @@ export class ParleyClient {
   private afterConnect(): void {
     this.pump();
     this.receipts.resume();
-    if (this.version === 0 && this.store.conversations().length === 0) this.loadFirstScreen();
+    if (this.version === 0 && this.store.conversations().length === 0) this.firstScreen = this.loadFirstScreen();
     void this.sync();
     this.subSent = null;
     this.updatePresence();
     void this.loadContacts().catch(() => undefined);
-    void this.loadBlocks().catch(() => undefined);
-    void this.loadPrivacy().catch(() => undefined);
+    // Neither is drawn in the chat list: asked for after its first frame on a new device.
+    void (this.firstScreen ?? Promise.resolve()).then(() => {
+      void this.loadBlocks().catch(() => undefined);
+      void this.loadPrivacy().catch(() => undefined);
+    });
   }
 
   /** sync since the stored version, catch up changed conversations, then store the version. */
@@ -354,6 +367,10 @@ export class ParleyClient {
     this.syncing = true;
     this.emit();
     try {
+      if (this.firstScreen) {
+        await this.firstScreen;
+        this.firstScreen = null;
+      }
       do {
         this.syncAgain = false;
         const r = await runSync(this.transport, this.store, this.version, {
@@ -1354,4 +1371,19 @@ export class ParleyClient {
     this.conn.stop();
     this.db.close();
   }
+}
+
+/**
+ * Resolves after the next frame is drawn (in the task after it), or soon when no frame comes
+ * (a hidden page, or no DOM).
+ */
+function afterNextPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof requestAnimationFrame !== 'function' || typeof document === 'undefined' || document.visibilityState !== 'visible') {
+      setTimeout(resolve, 0);
+      return;
+    }
+    requestAnimationFrame(() => setTimeout(resolve, 0));
+    setTimeout(resolve, 100); // a frame that never comes must not hold the sync back
+  });
 }

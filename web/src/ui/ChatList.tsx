@@ -129,7 +129,10 @@ export function ChatList({ client, openId, onOpen }: { client: ParleyClient; ope
       onPointerCancel={() => (pressed.current = null)}
     >
       {archiveToggle}
-      <ul style={windowed ? { paddingTop: `${first * rowHeight.current}px`, paddingBottom: `${(convs.length - last) * rowHeight.current}px` } : undefined}>
+      <ul
+        class={windowed ? undefined : 'all-rows'}
+        style={windowed ? { paddingTop: `${first * rowHeight.current}px`, paddingBottom: `${(convs.length - last) * rowHeight.current}px` } : undefined}
+      >
         {convs.slice(first, last).map((c) => {
           const group = isGroup(c);
           const peer = client.directPeer(c.id);
