@@ -58,6 +58,8 @@ Result<std::unordered_map<int64_t, PresenceState>> PresenceTracker::states(
         out[id] = PresenceState{true, std::nullopt};
       } else if (it != users_.end() && it->second.last_seen) {
         out[id] = PresenceState{false, it->second.last_seen};
+      } else if (std::optional<int64_t> ts = unwritten_last_seen(id)) {
+        out[id] = PresenceState{false, ts};
       } else {
         ask_store.push_back(id);
       }
@@ -70,14 +72,31 @@ Result<std::unordered_map<int64_t, PresenceState>> PresenceTracker::states(
   return out;
 }
 
+std::optional<int64_t> PresenceTracker::unwritten_last_seen(int64_t user_id) {
+  std::lock_guard lock(unwritten_->mu);
+  auto it = unwritten_->by_user.find(user_id);
+  if (it == unwritten_->by_user.end()) return std::nullopt;
+  return it->second.second;
+}
+
 void PresenceTracker::write_last_seen(int64_t user_id, int64_t ts) {
+  {
+    std::lock_guard lock(unwritten_->mu);
+    auto& [in_flight, newest] = unwritten_->by_user[user_id];
+    ++in_flight;
+    newest = ts;  // submitted in order: the store ends with this one
+  }
   committer_.submit(make_op<Done>(
       [user_id, ts](store::WriteTxn& txn) -> Result<Done> {
         if (Status s = txn.set_last_seen(user_id, ts); !s) return s.error();
         return Done{};
       },
-      Callback<Done>([user_id](Result<Done> r) {
+      // After the commit (or its failure): readers of the store see the value from now on.
+      Callback<Done>([user_id, unwritten = unwritten_](Result<Done> r) {
         if (!r) spdlog::warn("last seen of user {} not stored: {}", user_id, r.error().message);
+        std::lock_guard lock(unwritten->mu);
+        auto it = unwritten->by_user.find(user_id);
+        if (it != unwritten->by_user.end() && --it->second.first == 0) unwritten->by_user.erase(it);
       })));
 }
 

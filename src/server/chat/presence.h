@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -77,11 +78,24 @@ class PresenceTracker {
 
   void run();
   void write_last_seen(int64_t user_id, int64_t ts);
+  std::optional<int64_t> unwritten_last_seen(int64_t user_id);
 
   store::Store& store_;
   Committer& committer_;
   PresenceListener& listener_;
   const PresenceOptions options_;
+
+  // Last-seen values handed to the committer and not yet committed, by user: (writes in
+  // flight, the newest value). states() answers from here for a user no longer in users_, so
+  // a forgotten entry never falls back to a store that does not hold its value yet (with
+  // last_seen_write_ms 0 an entry is forgotten right after its write is submitted). Shared
+  // with the writes' callbacks, which run on the committer's side and may outlive the tracker.
+  // Lock order: mu_, then Unwritten::mu.
+  struct Unwritten {
+    std::mutex mu;
+    std::unordered_map<int64_t, std::pair<int, int64_t>> by_user;
+  };
+  const std::shared_ptr<Unwritten> unwritten_ = std::make_shared<Unwritten>();
 
   std::mutex mu_;
   std::condition_variable cv_;
