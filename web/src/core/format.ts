@@ -25,8 +25,11 @@ export function dateFormatter(locale: string | undefined, options: Intl.DateTime
  * the page waits for the network, it is not in the task that first draws the list.
  */
 export function prepareListFormatters(locale?: string): void {
-  for (const o of [CLOCK, WEEKDAY, SHORT_DATE]) dateFormatter(locale, o);
+  for (const o of LIST_FORMATS) dateFormatter(locale, o);
 }
+
+/** The formats the chat list uses (listTime): what prepareListFormatters and platform/localeWarm make early. */
+export const LIST_FORMATS: readonly Intl.DateTimeFormatOptions[] = [CLOCK, WEEKDAY, SHORT_DATE];
 
 /** "12/11/2026" in the user's locale. */
 export function shortDate(ts: number, locale?: string): string {
