@@ -101,6 +101,10 @@ describe('A long chat, windowed', () => {
         const list = document.querySelector('.messages');
         return Number(list.querySelector('.msg[data-seq]')?.dataset.seq) < s || (spacer && list.scrollTop > 0);
       }, [first, probe.y === null], { timeout: 30_000 });
+      // A page of older rows goes in a few rows per frame, the list aria-busy meanwhile, and the
+      // view is kept in every frame drawn. Measured once all of it is in: layout read between
+      // two of those frames can show rows in place before the frame that keeps the view.
+      await page.waitForFunction(() => document.querySelector('.messages').getAttribute('aria-busy') !== 'true', null, { timeout: 30_000 });
       await frames(page);
       if (probe.y !== null) {
         const y = await topOf(page, first);

@@ -32,6 +32,7 @@ import { API, http, uploadFile } from './api';
 import { LinkCache, type Links } from '../core/media';
 import { Connection, HeldHandlers, type ConnState, type ConnectionHandlers } from './connection';
 import { LocalDb } from './db';
+import { afterNextPaint } from './frames';
 
 /** Who may add a user to groups (docs/protocol.md, privacy). */
 export type GroupsAdd = 'everyone' | 'contacts' | 'nobody';
@@ -1371,19 +1372,4 @@ export class ParleyClient {
     this.conn.stop();
     this.db.close();
   }
-}
-
-/**
- * Resolves after the next frame is drawn (in the task after it), or soon when no frame comes
- * (a hidden page, or no DOM).
- */
-function afterNextPaint(): Promise<void> {
-  return new Promise((resolve) => {
-    if (typeof requestAnimationFrame !== 'function' || typeof document === 'undefined' || document.visibilityState !== 'visible') {
-      setTimeout(resolve, 0);
-      return;
-    }
-    requestAnimationFrame(() => setTimeout(resolve, 0));
-    setTimeout(resolve, 100); // a frame that never comes must not hold the sync back
-  });
 }

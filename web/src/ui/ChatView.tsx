@@ -160,8 +160,11 @@ export function ChatView({
     }
     info[info.length - 1].rows++;
     if (!drawn) continue;
-    const newDay = startsDay(rows[i - 1], r);
-    const grouped = continuesRun(rows[i - 1], r, newDay);
+    // The first row drawn starts a day and a run whatever is held above it: rows arriving
+    // above without being drawn yet (an older page fetched ahead) change nothing on screen.
+    const above = i > hiddenAbove ? rows[i - 1] : undefined;
+    const newDay = startsDay(above, r);
+    const grouped = continuesRun(above, r, newDay);
     const unread = i === firstUnread ? scroll.unreadCount : null;
     const highlighted = r.seq !== undefined && r.seq === scroll.highlight;
     const editing = editSeq !== null && r.seq === editSeq;
@@ -218,7 +221,7 @@ export function ChatView({
     >
       <ChatHeader client={client} conv={conv} peer={peer} name={name} panel={panel} setPanel={setPanel} closePanel={closePanel}
         infoButtonRef={infoButtonRef} menuButtonRef={menuButtonRef} onBack={onBack} onDialog={setDialog} />
-      <div class="messages" ref={scroll.listRef} onScroll={scroll.onScroll} role="log" aria-live="polite" aria-label={group ? `Messages in ${name}` : `Messages with ${name}`} tabIndex={0}>
+      <div class="messages" ref={scroll.listRef} onScroll={scroll.onScroll} role="log" aria-live="polite" aria-busy={scroll.busy} aria-label={group ? `Messages in ${name}` : `Messages with ${name}`} tabIndex={0}>
         {(hiddenAbove > 0 || client.hasOlder(conversationId)) && (
           <div class="older">
             {scroll.loadingOlder ? (

@@ -3,6 +3,7 @@ import type { RefObject } from 'preact';
 import type { MutableRef } from 'preact/hooks';
 import type { ParleyClient } from '../platform/client';
 import type { Row } from './chatRows';
+import { afterNextPaint } from '../platform/frames';
 
 /** Rows added each time the user scrolls up to the top of what is drawn. */
 export const RENDER_STEP = 100;
@@ -14,6 +15,13 @@ export const RENDER_STEP = 100;
 export const FIRST_RENDER = 40;
 /** Messages per block of the list, by seq: the unit the list draws or leaves out (ChatView). */
 export const ROWS_PER_BLOCK = 10;
+/**
+ * Rows drawn per frame when rows go in above the view (a page of older messages, or held rows
+ * the user scrolled up to): two blocks' worth. A page of 50 drawn in one go was one task of
+ * 40-80 ms (style, layout and paint); 20 rows a frame keep each frame under 50 ms on this
+ * project's heavy-user bench, and the page is all there two frames later (bench/RESULTS.md).
+ */
+export const REVEAL_STEP = 2 * ROWS_PER_BLOCK;
 /** The block of rows without a seq (the outbox, uploads): after every stored one. */
 export const TAIL_BLOCK = Number.MAX_SAFE_INTEGER;
 /** The list's gap between its children (styles.css, `.messages`). */
@@ -35,6 +43,9 @@ export interface ListWindow {
 
 const ALL: ListWindow = { lo: -Infinity, hi: Infinity };
 
+/** Scrolled this close to the top of what is drawn (px), older rows are drawn or loaded. */
+const OLDER_AT = 120;
+
 /** How long a message jumped to (a search result, a quote) stays highlighted once on screen. */
 const HIGHLIGHT_MS = 4000;
 
@@ -53,6 +64,8 @@ export interface MessageScroll {
   /** Draws more held rows, or loads older messages from the server. */
   showOlder: () => void;
   loadingOlder: boolean;
+  /** Older rows are being loaded or drawn above (the list's aria-busy). */
+  busy: boolean;
   olderError: string;
   /** Rows held but not drawn above the first drawn one. */
   hiddenAbove: number;
@@ -97,6 +110,9 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   const heights = useRef(new Map<number, number>()).current;
   const perRow = useRef(48);
   const keep = useRef<{ n: number; seq?: number; y: number } | null>(null);
+  /** The part of the last move of the view that scrollTop could not take (under a pixel), and where that move left it. */
+  const carry = useRef(0);
+  const restoredTop = useRef(-1);
   /** The window changed in the frame: the render puts the view back before that frame is painted. */
   const winPending = useRef(false);
   /** The frame that places the view (0: none pending). */
@@ -110,6 +126,16 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   // How many of the newest rows are in the page. A chat can hold thousands of messages; only
   // the newest are drawn at first, and more as the user scrolls up (before asking the server).
   const [limit, setLimit] = useState(FIRST_RENDER);
+  // Rows still to be drawn above, a slice per frame (reveal), and whether the hook is mounted.
+  const unrevealed = useRef(0);
+  const [revealing, setRevealing] = useState(false);
+  const revealDone = useRef<Promise<void> | null>(null);
+  const mounted = useRef(true);
+  const fetching = useRef<Promise<void> | null>(null);
+  /** As of the last render: rows held, and those of them not drawn (hiddenAbove). */
+  const rowsHeld = useRef(0);
+  const hidden = useRef(0);
+  const showOlderNow = useRef(() => {});
   // Where the unread messages began when the chat was opened: the divider stays there while
   // the chat is open, even though opening it marks them read.
   const [unreadFrom] = useState(() => {
@@ -127,21 +153,43 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   let newBelow = 0;
   if (awayFrom !== null) for (let i = rows.length - 1; i >= 0 && (rows[i].seq === undefined || rows[i].seq! > awayFrom); i--) if (rows[i].seq !== undefined && !rows[i].mine) newBelow++;
   const hiddenAbove = Math.max(0, rows.length - Math.max(limit, firstUnread >= 0 && !openedAtUnread.current ? rows.length - firstUnread + 10 : 0));
+  rowsHeld.current = rows.length;
+  hidden.current = hiddenAbove;
+
+  /**
+   * Fetches the next page of older messages into the store, where it waits to be drawn
+   * (reveal): one request at a time, shared by loadOlder and the prefetch.
+   */
+  function fetchOlder(): Promise<void> {
+    if (!fetching.current) {
+      // The limit may exceed the rows held (a short chat just opened): down to them, so that
+      // what arrives is drawn by reveal, not all at once by the store's change.
+      setLimit((l) => Math.min(l, rowsHeld.current));
+      fetching.current = client.loadOlder(conversationId).then(
+        () => { fetching.current = null; },
+        (e) => { fetching.current = null; throw e; },
+      );
+    }
+    return fetching.current;
+  }
 
   async function loadOlder() {
     if (loadingOlder || !client.hasOlder(conversationId)) return;
     setLoadingOlder(true);
     setOlderError('');
+    let ok = false;
     try {
       const held = store.messages(conversationId).length;
-      await client.loadOlder(conversationId);
-      // What arrived is drawn (the limit counts from the newest row).
+      await fetchOlder();
+      // What arrived is drawn (the limit counts from the newest row), a slice per frame.
       const added = store.messages(conversationId).length - held;
-      if (added > 0) setLimit((l) => l + added);
+      if (added > 0) await reveal(added);
+      ok = true;
     } catch {
       setOlderError('Older messages cannot be loaded while offline.');
     } finally {
       setLoadingOlder(false);
+      if (ok) void afterNextPaint().then(olderIfAtTop);
     }
   }
 
@@ -163,9 +211,43 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     void client.loadUntil(conversationId, seq).catch(() => undefined);
   }, [focus?.key]);
   useEffect(() => () => {
+    mounted.current = false;
     clearTimeout(highlightTimer.current);
     cancelAnimationFrame(frame.current);
   }, []);
+
+  /** Scrolled to the top while older rows were drawn or loaded (that scroll asked for nothing): more now. */
+  function olderIfAtTop() {
+    const el = listRef.current;
+    if (mounted.current && el && !stick.current && el.scrollTop < OLDER_AT) showOlderNow.current();
+  }
+
+  /**
+   * Draws `n` more rows above those drawn: REVEAL_STEP now, as many after each frame painted
+   * (the view is kept in place under them, onFrame). Resolves when all are drawn.
+   */
+  function reveal(n: number): Promise<void> {
+    unrevealed.current += n;
+    if (revealDone.current) return revealDone.current;
+    setRevealing(true);
+    const run = async () => {
+      while (mounted.current) {
+        const k = Math.min(REVEAL_STEP, unrevealed.current);
+        if (k <= 0) break;
+        unrevealed.current -= k;
+        setLimit((l) => l + k);
+        await afterNextPaint();
+      }
+      unrevealed.current = 0;
+      revealDone.current = null;
+      if (mounted.current) setRevealing(false);
+      // All drawn: the next older page is fetched now, so that it is held (not drawn) when
+      // the user scrolls up to it and goes in without waiting for the server.
+      if (mounted.current && hidden.current === 0 && client.hasOlder(conversationId)) void fetchOlder().catch(() => undefined);
+      olderIfAtTop();
+    };
+    return (revealDone.current = run());
+  }
 
   /** A block's height while it is not drawn; an estimate, once made, stays until it is drawn and measured. */
   function blockHeight(b: BlockInfo): number {
@@ -209,7 +291,15 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
       y = blockTop(list, k.n);
     }
     if (y === null) return;
-    if (y !== k.y) list.scrollTop += y - k.y;
+    if (y !== k.y || carry.current !== 0) {
+      // scrollTop takes whole pixels here and rows have fractional heights: what the last
+      // move could not apply is added to this one, so that moves do not drift (a page of older
+      // rows goes in over several frames, each moving the view).
+      const want = list.scrollTop + (y - k.y) + carry.current;
+      list.scrollTop = want;
+      restoredTop.current = list.scrollTop;
+      carry.current = Math.abs(want - restoredTop.current) < 1 ? want - restoredTop.current : 0;
+    }
     k.y = y;
   }
 
@@ -376,10 +466,11 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
     const el = listRef.current;
     if (!el) return;
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    if (el.scrollTop !== restoredTop.current) carry.current = 0; // the user moved the view
     if (stick.current && awayFrom !== null) setAwayFrom(null);
     else if (!stick.current && awayFrom === null) setAwayFrom(store.maxSeq(conversationId));
     scheduleFrame();
-    if (el.scrollTop < 120) showOlder();
+    if (el.scrollTop < OLDER_AT) showOlder();
   }
 
   /** The newest blocks may not be drawn: draws the last few (onFrame adds those above them). */
@@ -390,18 +481,21 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
   }
 
   function showOlder() {
+    if (revealDone.current) return; // still drawing the last rows asked for
     if (hiddenAbove > 0) {
-      setLimit((l) => l + RENDER_STEP);
+      void reveal(Math.min(RENDER_STEP, hiddenAbove));
     } else {
       void loadOlder();
     }
   }
+  showOlderNow.current = showOlder;
 
   return {
     listRef,
     onScroll,
     showOlder,
     loadingOlder,
+    busy: loadingOlder || revealing,
     olderError,
     hiddenAbove,
     firstUnread,
