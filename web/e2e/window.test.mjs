@@ -3,7 +3,8 @@
 // without moving what is on screen, and scrolling through the list moves every row by
 // exactly the distance scrolled while blocks are drawn and left out. What changes in rows that
 // are not drawn shows when they are drawn again; the jump button brings back the newest rows
-// and a quote brings back a message far above. No step depends on the machine's speed: each
+// and a quote brings back a message far above; the next older page is fetched ahead, so it
+// is drawn even when the server cannot be reached at that moment. No step depends on the machine's speed: each
 // waits for a condition or a number of frames.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -194,5 +195,47 @@ describe('A long chat, windowed', () => {
     await frames(page, 4);
     assert.ok(Math.abs((await topOf(page, 1)) - y) <= 1, 'the message jumped to stays in place');
     assertNoCspViolations(assert);
+  });
+
+  it('the next older page is fetched ahead: scrolling up to it draws it with the server out of reach', async () => {
+    // A fresh device again: it holds the newest page only.
+    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC' });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.error('[page error]', e.message));
+    const older = (url) => new URL(url).pathname.endsWith(`/conversations/${conversationId}/messages`) && new URL(url).searchParams.has('before');
+    let fetched = 0;
+    page.on('requestfinished', (r) => {
+      if (older(r.url())) fetched++;
+    });
+    await page.goto(server.base + '/');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('pw-alice-123');
+    await page.getByRole('button', { name: 'Log in' }).last().click();
+    await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    await bubble(page, 'Are you still there?').waitFor();
+    const notBusy = () => page.waitForFunction(() => document.querySelector('.messages').getAttribute('aria-busy') !== 'true', null, { timeout: 30_000 });
+    const toTop = async () => {
+      const oldest = await oldestDrawn(page);
+      await page.evaluate(() => (document.querySelector('.messages').scrollTop = 0));
+      return oldest;
+    };
+
+    // One page up, from the server; once it is drawn, the one above it is fetched too.
+    let oldest = await toTop();
+    await eventually(async () => (await oldestDrawn(page)) < oldest, { message: 'the first older page is drawn' });
+    await notBusy();
+    await eventually(async () => fetched >= 2, { message: 'the page above it is fetched ahead' });
+
+    // The server out of reach for history: the page fetched ahead is drawn all the same.
+    await page.route((url) => older(url.href), (route) => route.abort());
+    oldest = await toTop();
+    await eventually(async () => (await oldestDrawn(page)) <= oldest - 40, { message: 'the page fetched ahead is drawn' });
+    await notBusy();
+    assert.equal(await page.getByText('Older messages cannot be loaded while offline.').count(), 0, 'no error for a page held');
+
+    // The next one has to come from the server, which is out of reach: the list says so.
+    await toTop();
+    await page.getByText('Older messages cannot be loaded while offline.').waitFor();
+    await context.close();
   });
 });
