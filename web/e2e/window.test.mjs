@@ -44,6 +44,20 @@ const topOf = (page, seq) => page.evaluate((s) => {
   return m ? m.getBoundingClientRect().top - document.querySelector('.messages').getBoundingClientRect().top : null;
 }, seq);
 
+/** A fresh device of Alice's (it holds only what the sync brings): `watch` sees its page before it loads. */
+async function aliceOnNewDevice(watch = () => {}) {
+  const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[page error]', e.message));
+  watch(page);
+  await page.goto(server.base + '/');
+  await page.getByLabel('Username').fill('alice');
+  await page.getByLabel('Password').fill('pw-alice-123');
+  await page.getByRole('button', { name: 'Log in' }).last().click();
+  await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+  return { context, page };
+}
+
 before(async () => {
   server = await startServer({ extraArgs: ['--rate-send-per-sec', '0'] });
   browser = await startBrowser();
@@ -72,15 +86,8 @@ describe('A long chat, windowed', () => {
 
     // Alice signs in on another device, which holds only the newest messages: older pages come from the server.
     await alice.context.close();
-    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC' });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => console.error('[page error]', e.message));
+    const { context, page } = await aliceOnNewDevice();
     alice = { context, page, token: alice.token };
-    await page.goto(server.base + '/');
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('pw-alice-123');
-    await page.getByRole('button', { name: 'Log in' }).last().click();
-    await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
     await bubble(page, 'Back to the start').waitFor();
     let measured = 0;
     for (let pages = 0; (await oldestDrawn(page)) > 1; pages++) {
@@ -199,19 +206,11 @@ describe('A long chat, windowed', () => {
 
   it('the next older page is fetched ahead: scrolling up to it draws it with the server out of reach', async () => {
     // A fresh device again: it holds the newest page only.
-    const context = await browser.newContext({ viewport: DESKTOP, locale: 'en-GB', timezoneId: 'UTC' });
-    const page = await context.newPage();
-    page.on('pageerror', (e) => console.error('[page error]', e.message));
     const older = (url) => new URL(url).pathname.endsWith(`/conversations/${conversationId}/messages`) && new URL(url).searchParams.has('before');
     let fetched = 0;
-    page.on('requestfinished', (r) => {
+    const { context, page } = await aliceOnNewDevice((p) => p.on('requestfinished', (r) => {
       if (older(r.url())) fetched++;
-    });
-    await page.goto(server.base + '/');
-    await page.getByLabel('Username').fill('alice');
-    await page.getByLabel('Password').fill('pw-alice-123');
-    await page.getByRole('button', { name: 'Log in' }).last().click();
-    await page.locator('.chat-row', { hasText: 'Bob Builder' }).click();
+    }));
     await bubble(page, 'Are you still there?').waitFor();
     const notBusy = () => page.waitForFunction(() => document.querySelector('.messages').getAttribute('aria-busy') !== 'true', null, { timeout: 30_000 });
     const toTop = async () => {
