@@ -4,8 +4,8 @@
 // exactly the distance scrolled while blocks are drawn and left out. What changes in rows that
 // are not drawn shows when they are drawn again; the jump button brings back the newest rows
 // and a quote brings back a message far above; the next older page is fetched ahead, so it
-// is drawn even when the server cannot be reached at that moment. No step depends on the machine's speed: each
-// waits for a condition or a number of frames.
+// is drawn even when the server cannot be reached at that moment. No step depends on the
+// machine's speed: each waits for a condition or a number of frames.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, eventually, startBrowser, startServer, assertNoCspViolations } from './harness.mjs';
@@ -43,6 +43,9 @@ const topOf = (page, seq) => page.evaluate((s) => {
   const m = document.querySelector(`.messages .msg[data-seq="${s}"]`);
   return m ? m.getBoundingClientRect().top - document.querySelector('.messages').getBoundingClientRect().top : null;
 }, seq);
+
+/** Resolves once no older rows are being loaded or drawn (the list is not aria-busy). */
+const notBusy = (page) => page.waitForFunction(() => document.querySelector('.messages').getAttribute('aria-busy') !== 'true', null, { timeout: 30_000 });
 
 /** A fresh device of Alice's (it holds only what the sync brings): `watch` sees its page before it loads. */
 async function aliceOnNewDevice(watch = () => {}) {
@@ -112,7 +115,7 @@ describe('A long chat, windowed', () => {
       // A page of older rows goes in a few rows per frame, the list aria-busy meanwhile, and the
       // view is kept in every frame drawn. Measured once all of it is in: layout read between
       // two of those frames can show rows in place before the frame that keeps the view.
-      await page.waitForFunction(() => document.querySelector('.messages').getAttribute('aria-busy') !== 'true', null, { timeout: 30_000 });
+      await notBusy(page);
       await frames(page);
       if (probe.y !== null) {
         const y = await topOf(page, first);
@@ -212,7 +215,6 @@ describe('A long chat, windowed', () => {
       if (older(r.url())) fetched++;
     }));
     await bubble(page, 'Are you still there?').waitFor();
-    const notBusy = () => page.waitForFunction(() => document.querySelector('.messages').getAttribute('aria-busy') !== 'true', null, { timeout: 30_000 });
     const toTop = async () => {
       const oldest = await oldestDrawn(page);
       await page.evaluate(() => (document.querySelector('.messages').scrollTop = 0));
@@ -222,14 +224,14 @@ describe('A long chat, windowed', () => {
     // One page up, from the server; once it is drawn, the one above it is fetched too.
     let oldest = await toTop();
     await eventually(async () => (await oldestDrawn(page)) < oldest, { message: 'the first older page is drawn' });
-    await notBusy();
+    await notBusy(page);
     await eventually(async () => fetched >= 2, { message: 'the page above it is fetched ahead' });
 
     // The server out of reach for history: the page fetched ahead is drawn all the same.
     await page.route((url) => older(url.href), (route) => route.abort());
     oldest = await toTop();
     await eventually(async () => (await oldestDrawn(page)) <= oldest - 40, { message: 'the page fetched ahead is drawn' });
-    await notBusy();
+    await notBusy(page);
     assert.equal(await page.getByText('Older messages cannot be loaded while offline.').count(), 0, 'no error for a page held');
 
     // The next one has to come from the server, which is out of reach: the list says so.

@@ -238,7 +238,6 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
         setLimit((l) => l + k);
         await afterNextPaint();
       }
-      unrevealed.current = 0;
       revealDone.current = null;
       if (mounted.current) setRevealing(false);
       // All drawn: the next older page is fetched now, so that it is held (not drawn) when
@@ -291,7 +290,7 @@ export function useMessageScroll(client: ParleyClient, conversationId: number, r
       y = blockTop(list, k.n);
     }
     if (y === null) return;
-    if (y !== k.y || carry.current !== 0) {
+    if (y !== k.y) {
       // scrollTop takes whole pixels here and rows have fractional heights: what the last
       // move could not apply is added to this one, so that moves do not drift (a page of older
       // rows goes in over several frames, each moving the view).
