@@ -161,7 +161,7 @@ function Bubble(p: MessageRowProps) {
   const { client, conversationId, me, actions } = ctx;
   const withInfo = ctx.group && !ctx.left && r.mine && r.seq !== undefined;
   return (
-    <div class={`bubble${!MEDIA.includes(r.kind) || r.deleted ? ' unsupported' : ''}${r.image || r.video ? ' has-photo' : ''}`}>
+    <div class={`bubble${!MEDIA.includes(r.kind) || r.deleted ? ' unsupported' : ''}${r.image || r.video ? ' has-photo' : ''}${p.menuOpen ? ' menu-open' : ''}`}>
       {!ctx.direct && !r.mine && !grouped ? (
         <span class="sender" style={{ color: senderColourVar(r.sender) }}>
           {ctx.memberName(r.sender)}
