@@ -106,6 +106,24 @@ describe('Editing, deleting and searching messages', () => {
     assert.ok(m && m.edited_at > 0);
   });
 
+  it('the keyboard reaches a message\'s hidden menu button: Tab shows it, Enter opens the menu', async () => {
+    const page = bob.page;
+    // Nothing in the message hovered or focused: its chevron is hidden (an empty box in the bubble).
+    await page.mouse.move(0, 0);
+    await page.locator('.messages').focus();
+    const chevron = bubble(page, 'Lunch at one?').getByRole('button', { name: 'Open message menu' });
+    await eventually(async () => !(await chevron.isVisible()), { message: 'the chevron hidden' });
+    await page.keyboard.press('Tab');
+    const focused = page.locator(':focus');
+    assert.equal(await focused.getAttribute('aria-label'), 'Open message menu', 'Tab from the list goes to the message\'s menu button');
+    const box = await focused.boundingBox();
+    assert.ok(box && box.width >= 24 && box.height >= 24, `shown at full size with the focus: ${JSON.stringify(box)}`);
+    await page.keyboard.press('Enter');
+    await page.getByRole('menu', { name: 'Actions for the message' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('menu', { name: 'Actions for the message' }).waitFor({ state: 'detached' });
+  });
+
   it('the editor keeps a selection made the moment it shows (typing replaces it, not appends)', async () => {
     // What a fast user (or fill()) does: select the text in the editor as soon as it is there,
     // before the next frame. The editor placed its caret after the next paint and so undid the
