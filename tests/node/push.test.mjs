@@ -251,10 +251,18 @@ test('a burst of 20 messages collapses into a few pushes counting them all', asy
 
 test('an edit updates and a deletion withdraws the notification (same tag)', async (t) => {
   const ctx = await trio(t, { args: ['--push-collapse-ms', '0'] });
+  // The message's push is answered only after the edit: an edit made while that push is in
+  // flight must still follow it (it was once dropped, the push not having gone through yet).
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  const answer = ctx.service.answer;
+  ctx.service.answer = (r) => (ctx.service.requests.length === 1 ? held.then(() => answer(r)) : answer(r));
   const ws = await connect(t, ctx.server, ctx.alice.token);
   const ack = await ws.sendMessage(ctx.ab.id, cid(), 'typo');
   await ctx.service.waitFor('/bob', (r) => decrypt(r, ctx.keys).type === 'message');
   await ws.call({ type: 'edit', conversation_id: ctx.ab.id, seq: ack.message.seq, text: 'fixed' }, 'edited');
+  await sleep(GRACE); // the edit examined by the push delivery while the first push is in flight
+  release();
   const edited = decrypt(await ctx.service.waitFor('/bob', (r) => decrypt(r, ctx.keys).type === 'message_changed'), ctx.keys);
   assert.equal(edited.text, 'fixed');
   assert.equal(edited.tag, `c${ctx.ab.id}`);

@@ -306,12 +306,14 @@ void Delivery::place(Planned p, bool changed, bool deleted, int64_t now) {
   const Key key{p.subscription.id, p.content.at("conversation_id").as_int64()};
   auto it = slots_.find(key);
   if (changed) {
-    // An edit or deletion matters only where that message was pushed or is waiting.
+    // An edit or deletion matters only where that message was pushed, is being pushed (its
+    // request may go through: the change follows it) or is waiting.
     if (it == slots_.end()) return;
     Slot& slot = it->second;
     const bool waiting = !slot.content.empty() && slot.seq == p.seq;
-    if (!waiting && slot.sent_seq != p.seq) return;
-    if (deleted && waiting && slot.sent_seq != p.seq) {
+    const bool shown = slot.sent_seq == p.seq || (slot.in_flight && slot.flight_seq == p.seq);
+    if (!waiting && !shown) return;
+    if (deleted && waiting && !shown) {
       slot.content = {};  // never shown: nothing to withdraw
       return;
     }
@@ -414,6 +416,7 @@ void Delivery::send_due(int64_t now) {
       continue;
     }
     slot.in_flight = true;
+    slot.flight_seq = slot.seq;
     ++in_flight_;
     const Key k = key;
     const int64_t seq = slot.seq;

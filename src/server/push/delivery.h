@@ -110,6 +110,7 @@ class Delivery {
     bool in_flight = false;
     int64_t last_sent = 0;        // when a push last went through (the collapse window)
     int64_t sent_seq = 0;         // the message the last push that went through was about
+    int64_t flight_seq = 0;       // the message the push in flight is about (with in_flight)
     int64_t ttl_s = 0;            // of `content`; 0: options_.ttl_s
   };
   // A push the examination decided on.

@@ -27,7 +27,8 @@ export function selfSignedCert(t) {
 
 /**
  * The fake push service (and gateway). `answer(req)` decides the status and body of each
- * request (default 201). Every request is kept in `requests` as {path, headers, body}.
+ * request (default 201), or a promise of them (the answer held meanwhile). Every request is kept in
+ * `requests` as {path, headers, body}.
  */
 export async function fakePushService(t, certFiles, answer = () => ({ status: 201 })) {
   const service = { requests: [], answer, waiters: [] };
@@ -38,9 +39,11 @@ export async function fakePushService(t, certFiles, answer = () => ({ status: 20
       req.on('end', () => {
         const r = { path: req.url, headers: req.headers, body: Buffer.concat(chunks) };
         service.requests.push(r);
-        const { status, body = '' } = service.answer(r);
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(body);
+        // The answer may be a promise: the request is seen (waitFor) while its answer is held.
+        void Promise.resolve(service.answer(r)).then(({ status, body = '' }) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(body);
+        });
         for (const w of [...service.waiters]) w();
       });
     });
