@@ -244,20 +244,37 @@ describe('web client defects (issue #18)', () => {
     const bobRow = page.locator('.chat-row', { hasText: 'Bob Builder' });
     const nameAt = (x, y) => page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.closest('.chat-row')?.querySelector('.row-name')?.textContent, { x, y });
     // The list may still be settling after the login (the first sync's pages, presence):
-    // press only once the row under the pointer is Bob's.
+    // press only once the row under the pointer is Bob's, and press again if a re-sort came
+    // between that check and the press (the page records which row the press began on).
+    await page.evaluate(() => {
+      const name = (e) => (e.target instanceof Element ? e.target.closest('.chat-row')?.querySelector('.row-name')?.textContent : undefined);
+      document.addEventListener('pointerdown', (e) => (window.__pressedRow = name(e)), true);
+      document.addEventListener('pointerup', (e) => (window.__releasedRow = name(e)), true);
+    });
     let box;
-    await eventually(async () => {
-      box = await bobRow.boundingBox();
-      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-      return (await nameAt(box.x + box.width / 2, box.y + box.height / 2)) === 'Bob Builder';
-    }, { message: "the pointer on Bob's row" });
-    await page.mouse.down();
+    for (let attempt = 1; ; attempt++) {
+      await eventually(async () => {
+        box = await bobRow.boundingBox();
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        return (await nameAt(box.x + box.width / 2, box.y + box.height / 2)) === 'Bob Builder';
+      }, { message: "the pointer on Bob's row" });
+      await page.mouse.down();
+      const pressedRow = await page.evaluate(() => window.__pressedRow);
+      if (pressedRow === 'Bob Builder') break;
+      await page.mouse.up();
+      assert.ok(attempt < 5, `the press began on ${pressedRow}, not Bob's row, ${attempt} times`);
+    }
     await send(users.bob.token, directId, 'Bob moves up');
     await eventually(async () => (await names())[0] === 'Bob Builder', { message: 'Bob first' });
     const under = await nameAt(box.x + box.width / 2, box.y + box.height / 2);
     assert.notEqual(under, 'Bob Builder', 'another row is under the pointer now');
     await page.mouse.up();
-    await page.locator('#chat-title', { hasText: 'Bob Builder' }).waitFor();
+    try {
+      await page.locator('#chat-title', { hasText: 'Bob Builder' }).waitFor();
+    } catch (e) {
+      const seen = await page.evaluate(() => ({ pressed: window.__pressedRow, released: window.__releasedRow, title: document.querySelector('#chat-title')?.textContent }));
+      throw new Error(`Bob's chat did not open on release: ${JSON.stringify(seen)}; ${e.message}`);
+    }
     await page.context().close();
   });
 
