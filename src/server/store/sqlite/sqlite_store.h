@@ -20,8 +20,10 @@ struct SqliteOptions {
   // WAL checkpoints run on a background thread with its own connection, never inside a
   // commit: a PASSIVE checkpoint once the WAL holds checkpoint_pages pages. When the WAL
   // passes wal_limit_bytes anyway (commits outran the background copy, or readers kept it
-  // from finishing), the next write() first runs a TRUNCATE checkpoint, which waits for
-  // readers on old frames: the WAL stays bounded.
+  // from finishing), the next write() first runs a RESTART checkpoint, which waits for
+  // readers on old frames, and then writes the WAL from its start: the WAL stays bounded.
+  // The file is not truncated (rewriting its pages is cheaper than growing it again) but
+  // cut back to wal_limit_bytes if it grew past it.
   int checkpoint_pages = 1000;
   int64_t wal_limit_bytes = 16 << 20;
   // "Delete for everyone" erases a message's text in its transaction, and the database runs

@@ -85,7 +85,7 @@ class SqliteStore final : public Store {
   Result<std::string> writer_pragma(const std::string& name);
   // Diagnostics for tests: checkpoints the background checkpointer has run.
   uint64_t checkpoints_run() const { return checkpoints_run_.load(); }
-  // Diagnostics for tests: truncating checkpoints the writer ran because the WAL passed
+  // Diagnostics for tests: restarting checkpoints the writer ran because the WAL passed
   // wal_limit_bytes.
   uint64_t wal_restarts() const { return wal_restarts_.load(); }
 

@@ -449,7 +449,8 @@ off_t file_size(const std::string& path) {
 
 TEST(SqliteStore, CheckpointerKeepsTheWalBounded) {
   // Commits never checkpoint on their own; the background checkpointer does the copying,
-  // and the writer cuts the file down whenever it has grown past the limit.
+  // and the writer starts the WAL over whenever it has grown past the limit. The file is
+  // reused, not truncated: it only shrinks back to the limit when it grew past it.
   test::TempDir dir;
   const std::string path = dir.file("p.db");
   SqliteOptions options{path, 1, true};
@@ -467,6 +468,8 @@ TEST(SqliteStore, CheckpointerKeepsTheWalBounded) {
   constexpr int kBatches = 400;
   constexpr int kPerBatch = 5;  // ~8 MB of messages in all
   off_t largest_wal = 0;
+  off_t wal = 0;
+  int shrunk_below_limit = 0;
   int n = 0;
   for (int b = 0; b < kBatches; ++b) {
     std::vector<std::function<void(WriteTxn&)>> ops;
@@ -477,8 +480,13 @@ TEST(SqliteStore, CheckpointerKeepsTheWalBounded) {
       });
     }
     ASSERT_TRUE(write_batch(store, std::move(ops)).ok());
-    largest_wal = std::max(largest_wal, file_size(path + "-wal"));
+    const off_t now = file_size(path + "-wal");
+    if (now < wal && now < options.wal_limit_bytes) ++shrunk_below_limit;
+    wal = now;
+    largest_wal = std::max(largest_wal, now);
   }
+  EXPECT_EQ(shrunk_below_limit, 0) << "the WAL was truncated instead of reused";
+  EXPECT_EQ(store.writer_pragma("journal_size_limit").value(), std::to_string(512 << 10));
   EXPECT_GT(store.checkpoints_run(), 0u);
   EXPECT_GT(store.wal_restarts(), 0u);  // this loop outruns the background copy
   EXPECT_LT(largest_wal, off_t{4} << 20) << "the WAL grew with the data";
