@@ -12,6 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "server/store/test_stores.h"
 
 namespace parley::chat {
@@ -262,6 +268,35 @@ TEST_F(CommitterTest, FailedBatchFinishesItsOpsWithTheCommitErrorAndTheOthersWit
     }
   }
 }
+
+#ifdef __linux__
+int thread_nice() { return getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid))); }
+
+TEST_F(CommitterTest, TheCommitterThreadRunsFiveStepsAboveTheProcessWherePermitted) {
+  const int process_nice = thread_nice();
+  const int wanted = std::max(process_nice - 5, -20);
+  // Whether this process may raise a thread's priority (root, CAP_SYS_NICE, RLIMIT_NICE):
+  // asked of a thread of its own, as the committer asks.
+  bool permitted = false;
+  std::thread([&] {
+    permitted = setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), wanted) == 0;
+  }).join();
+
+  int committer_nice = 100;
+  Committer::BatchWrite write = [&](std::span<store::WriteOp* const> ops) -> Status {
+    committer_nice = thread_nice();
+    return store_->write(ops);
+  };
+  {
+    Committer committer(write, 10, 10);
+    Log log;
+    committer.submit(std::make_unique<TestOp>(1, log));
+    ASSERT_TRUE(log.wait([&] { return log.finished.size() == 1; }));
+  }
+  EXPECT_EQ(committer_nice, permitted ? wanted : process_nice) << "permitted: " << permitted;
+  EXPECT_EQ(thread_nice(), process_nice) << "only the committer thread changes";
+}
+#endif
 
 }  // namespace
 }  // namespace parley::chat
