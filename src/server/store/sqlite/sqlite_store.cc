@@ -211,7 +211,7 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
     // The file keeps its size: overwriting pages the file and the page cache already hold
     // costs a copy, while a truncated file made every commit allocate and zero new pages
     // and blocks (a fifth of the committer's samples at 3,000 msgs/s, bench/RESULTS.md).
-    // Once per wal_limit_bytes of commits; the WAL of a busy server is 16 MB flat.
+    // At most once per wal_limit_bytes of commits.
     wal_restart_wanted_ = false;
     // Waits for a background checkpoint in progress (it holds SQLite's checkpoint lock,
     // which has no busy handler); a failure (readers past the busy timeout) is retried

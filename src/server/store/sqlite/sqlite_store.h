@@ -23,9 +23,12 @@ struct SqliteOptions {
   // from finishing), the next write() first runs a RESTART checkpoint, which waits for
   // readers on old frames, and then writes the WAL from its start: the WAL stays bounded.
   // The file is not truncated (rewriting its pages is cheaper than growing it again) but
-  // cut back to wal_limit_bytes if it grew past it.
-  int checkpoint_pages = 1000;
-  int64_t wal_limit_bytes = 16 << 20;
+  // cut back to wal_limit_bytes if it grew past it. A page rewritten by many commits is
+  // copied once per checkpoint, so a longer WAL copies less: 4,000 pages (16 MB) and a
+  // 64 MB limit lowered a send's latency at 5,500 msgs/s against 1,000 and 16 MB
+  // (bench/RESULTS.md).
+  int checkpoint_pages = 4000;
+  int64_t wal_limit_bytes = 64 << 20;
   // "Delete for everyone" erases a message's text in its transaction, and the database runs
   // with secure_delete, so the old bytes are overwritten, not just freed. Two traces remain
   // until a purge: the search index's older segments (FTS5 deletes by tombstone) and WAL

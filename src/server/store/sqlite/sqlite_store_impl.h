@@ -112,7 +112,7 @@ class SqliteStore final : public Store {
   int64_t version_ = 0;  // the writer's counter; equals meta's value between writes
 
   // The checkpointer: its own connection and thread (see SqliteOptions).
-  int checkpoint_pages_ = 1000;
+  int checkpoint_pages_ = 4000;
   int wal_limit_pages_ = 1 << 30;
   bool wal_restart_wanted_ = false;  // writer thread only (set by on_wal_commit)
   std::atomic<uint64_t> wal_restarts_{0};
