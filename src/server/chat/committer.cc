@@ -30,7 +30,7 @@ void name_thread(const char* name) {
 // Every commit passes through the committer thread alone, so when the cores are busy the
 // time it waits for one is added to every send's latency, while the I/O threads' work is
 // spread over several threads. It asks for a priority 5 steps above the process's
-// (bench/RESULTS.md: a third less waiting for a core at 5,500 msgs/s). Only where the
+// (bench/RESULTS.md: about a quarter less waiting for a core at 5,500 msgs/s). Only where the
 // process may raise a priority (root, CAP_SYS_NICE, or RLIMIT_NICE: the packaged unit's
 // LimitNICE); elsewhere it keeps the process's.
 void raise_priority() {

@@ -111,8 +111,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<Db> writer_;
   int64_t version_ = 0;  // the writer's counter; equals meta's value between writes
 
-  // The checkpointer: its own connection and thread (see SqliteOptions).
-  int checkpoint_pages_ = 4000;
+  // The checkpointer: its own connection and thread (see SqliteOptions; open() sets both
+  // limits from the options).
+  int checkpoint_pages_ = SqliteOptions{}.checkpoint_pages;
   int wal_limit_pages_ = 1 << 30;
   bool wal_restart_wanted_ = false;  // writer thread only (set by on_wal_commit)
   std::atomic<uint64_t> wal_restarts_{0};
