@@ -19,8 +19,29 @@ dir=${2:?$usage}
 as=()
 if [[ "$(id -u)" -eq 0 ]]; then as=(runuser -u postgres --); fi
 
+# A port nobody listens on, below the kernel's ephemeral range: one in that range can be taken
+# by any outgoing connection between this check and the server's bind.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  python3 - <<'PY'
+import random, socket
+try:
+    lo = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
+except OSError:
+    lo = 32768
+for _ in range(50):
+    port = random.randrange(10000, lo) if lo > 11000 else 0
+    s = socket.socket()
+    try:
+        s.bind(('127.0.0.1', port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()
+PY
 }
 # Every server can be a primary for a standby (wal_level replica is the default).
 server_options() {

@@ -45,9 +45,13 @@ class NatsNode {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await reachable(this.port)) return;
+      if (child.exitCode !== null || child.signalCode !== null) break;
       await sleep(50);
     }
-    throw new Error(`nats-server on ${this.port} did not start:\n${this.log.join('').slice(-2000)}`);
+    const log = this.log.join('');
+    const err = new Error(`nats-server on ${this.port} did not start:\n${log.slice(-2000)}`);
+    err.portTaken = log.includes('address already in use');
+    throw err;
   }
 
   /** Client connections (parleyd nodes) this server holds, from its monitoring port. */
@@ -63,19 +67,30 @@ class NatsNode {
   }
 }
 
-/** Starts `nodes` nats-servers (routed into one cluster when more than one). */
+/**
+ * Starts `nodes` nats-servers (routed into one cluster when more than one). Should another
+ * process take one of the chosen ports before its server binds it, the whole set starts over on
+ * fresh ports (the routes name every port, so one node cannot move alone).
+ */
 export async function startNats(t, { nodes = 1 } = {}) {
-  const ports = [];
-  for (let i = 0; i < nodes; i += 1) {
-    ports.push({ client: await freePort(), cluster: nodes > 1 ? await freePort() : 0, monitor: await freePort() });
+  for (let attempt = 1; ; attempt += 1) {
+    const ports = [];
+    for (let i = 0; i < nodes; i += 1) {
+      ports.push({ client: await freePort(), cluster: nodes > 1 ? await freePort() : 0, monitor: await freePort() });
+    }
+    const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`);
+    const list = ports.map((p) => new NatsNode(p.client, p.cluster, routes, p.monitor));
+    if (t) t.after(() => Promise.all(list.map((n) => n.kill())));
+    const started = await Promise.allSettled(list.map((n) => n.start()));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (!failed) {
+      return {
+        nodes: list,
+        urls: list.map((n) => n.url),
+        busArg: `nats://${list.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
+      };
+    }
+    await Promise.all(list.map((n) => n.kill()));
+    if (!failed.reason.portTaken || attempt >= 5) throw failed.reason;
   }
-  const routes = ports.map((p) => `nats://127.0.0.1:${p.cluster}`);
-  const list = ports.map((p) => new NatsNode(p.client, p.cluster, routes, p.monitor));
-  if (t) t.after(() => Promise.all(list.map((n) => n.kill())));
-  await Promise.all(list.map((n) => n.start()));
-  return {
-    nodes: list,
-    urls: list.map((n) => n.url),
-    busArg: `nats://${list.map((n) => `127.0.0.1:${n.port}`).join(',')}`,
-  };
 }

@@ -19,11 +19,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
-import { Socket, createServer } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ARTIFACTS, api, assertNoCspViolations, eventually, startBrowser, startServer } from './harness.mjs';
+import { ARTIFACTS, api, assertNoCspViolations, eventually, freePort, startBrowser, startServer } from './harness.mjs';
 import { axe, signUp } from './steps.mjs';
 
 const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
@@ -31,17 +31,6 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 740 };
 const TURN_SECRET = 'e2e-turn-secret-' + Math.random().toString(36).slice(2);
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 /**
  * coturn as a plain process on loopback with a temporary config: TURN REST API credentials

@@ -2,11 +2,14 @@
 // Debian's Chromium through playwright-core. Used by the end-to-end tests.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, mkdirSync, createWriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+// Ports outside the kernel's ephemeral range, shared with the server's black-box tests.
+import { freePort } from '../../tests/node/lib/server.mjs';
+
+export { freePort };
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACTS = join(WEB_DIR, 'test-artifacts');
@@ -22,17 +25,6 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -75,16 +75,48 @@ export function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
+// The kernel hands ports out of ip_local_port_range to every outgoing connection (haproxy's to
+// the nodes, parleyd's to NATS...). A port picked there and released before its server binds it
+// can be taken by one of those in between, so test ports come from outside that range.
+function ephemeralRange() {
+  try {
+    const [lo, hi] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo, hi];
+  } catch { /* not Linux: fall through */ }
+  return [32768, 60999];
+}
+
+const [EPHEMERAL_LO, EPHEMERAL_HI] = ephemeralRange();
+// Candidates: [10000, lo) and (hi, 65535], whichever are wide enough.
+const PORT_SPANS = [[10000, EPHEMERAL_LO - 1], [EPHEMERAL_HI + 1, 65535]].filter(([a, b]) => b - a >= 1000);
+
+function tryListen(port) {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+    srv.once('error', () => resolve(0));
+    srv.listen(port, '127.0.0.1', () => {
+      const bound = srv.address().port;
+      srv.close(() => resolve(bound));
     });
   });
+}
+
+/** A port on 127.0.0.1 nobody listens on, outside the kernel's ephemeral range where it can. */
+export async function freePort() {
+  const total = PORT_SPANS.reduce((n, [a, b]) => n + (b - a + 1), 0);
+  for (let attempt = 0; total > 0 && attempt < 50; attempt += 1) {
+    let k = Math.floor(Math.random() * total);
+    let port = 0;
+    for (const [a, b] of PORT_SPANS) {
+      if (k <= b - a) { port = a + k; break; }
+      k -= b - a + 1;
+    }
+    if (await tryListen(port)) return port;
+  }
+  const port = await tryListen(0);
+  if (!port) throw new Error('no free port');
+  return port;
 }
 
 /** The status of a GET over HTTPS that accepts any certificate (a test's self-signed one). */
