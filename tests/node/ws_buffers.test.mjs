@@ -119,6 +119,55 @@ test('600 requests in one burst are each answered once, in order', async (t) => 
   assert.ok(answers.every((f) => f.type === 'pong'));
 });
 
+// The server sends a burst of small frames to one connection in as few system calls as it can
+// (docs/architecture.md, "Write coalescing"): what it writes while more frames wait is held
+// and sent with the next. Control frames written meanwhile must neither be lost nor reorder
+// anything: the pong of a WebSocket ping, the reply to a close.
+test('WebSocket pings in the middle of a burst are each answered, and the burst stays whole', async (t) => {
+  const server = await startServer(t, { args: UNLIMITED });
+  const alice = await register(server, 'alice');
+  const ws = await connect(t, server, alice.token);
+  const pongs = [];
+  ws.ws.on('pong', (data) => pongs.push(data.toString()));
+  ws.ws._socket.cork();
+  for (let i = 0; i < 400; i++) {
+    ws.send(JSON.stringify({ type: 'ping', id: `b${i}` }));
+    if (i % 50 === 25) ws.ws.ping(`p${i}`);
+  }
+  ws.ws._socket.uncork();
+  await ws.next((f) => f.id === 'b399', T(20000), 'the last answer');
+  // A last ping after the burst: its pong arrives after the earlier ones.
+  ws.ws.ping('last');
+  const deadline = Date.now() + T(10000);
+  while (!pongs.includes('last') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const expected = [];
+  for (let i = 0; i < 400; i++) if (i % 50 === 25) expected.push(`p${i}`);
+  assert.deepEqual(pongs, [...expected, 'last']);
+  const answers = ws.received((f) => typeof f.id === 'string' && f.id.startsWith('b'));
+  assert.deepEqual(answers.map((f) => f.id), Array.from({ length: 400 }, (_, i) => `b${i}`));
+  // The connection still works after the burst.
+  assert.equal((await ws.request({ type: 'ping' })).type, 'pong');
+});
+
+test('a client that closes in the middle of a burst gets the close handshake, not a cut connection', async (t) => {
+  const server = await startServer(t, { args: UNLIMITED });
+  const alice = await register(server, 'alice');
+  for (let round = 0; round < 5; round++) {
+    const ws = await connect(t, server, alice.token);
+    ws.ws._socket.cork();
+    for (let i = 0; i < 300; i++) ws.send(JSON.stringify({ type: 'ping', id: `c${i}` }));
+    ws.ws._socket.uncork();
+    // Close once the answers have started to come, while most are still to be written.
+    await ws.next((f) => f.id === 'c0', T(10000), 'the first answer');
+    ws.close(1000);
+    const info = await ws.waitClose(T(10000));
+    assert.equal(info.code, 1000, `round ${round}: closed with ${JSON.stringify(info)}`);
+    // What arrived before the server's close frame is a prefix of the answers, in order.
+    const ids = ws.received((f) => typeof f.id === 'string' && f.id.startsWith('c')).map((f) => f.id);
+    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => `c${i}`));
+  }
+});
+
 test('a write queue that drained fills again: events keep their order, and the queue cap still cuts a reader that stopped', async (t) => {
   const { server, bob, conv, wa, wb } = await aliceAndBob(t);
 

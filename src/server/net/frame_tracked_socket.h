@@ -8,11 +8,19 @@
 // several hundred bytes) but only a small wait. When Beast was given more (a pipelined
 // message, a control frame after the message), the loop reads through Beast at once, since
 // the socket may never become readable again for those bytes.
+//
+// It also coalesces writes. The session's write loop holds the writes (hold_writes(true))
+// while more frames wait behind the one Beast is writing: Beast's bytes are then copied into
+// a pending buffer and reported written at once. The next write made without the hold sends
+// the pending bytes and its own in one gather write, so a burst of frames to one connection
+// costs one system call instead of one per frame. Beast serializes its writes (frames, pongs,
+// the close frame), so what is held keeps its order; a teardown sends it first.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include <boost/asio/associated_executor.hpp>
@@ -20,6 +28,9 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_cat.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/role.hpp>
 #include <boost/beast/websocket/teardown.hpp>
@@ -59,9 +70,62 @@ class FrameTrackedSocket {
         },
         token, buffers);
   }
+  // While held, writes are copied and reported done; see the file's comment. The caller
+  // bounds what it holds (held_bytes()).
+  void hold_writes(bool hold) { hold_ = hold; }
+  std::size_t held_bytes() const { return pending_.size(); }
+
   template <class ConstBufferSequence, class Token>
   auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
-    return socket_.async_write_some(buffers, std::forward<Token>(token));
+    return boost::asio::async_initiate<Token, void(boost::beast::error_code, std::size_t)>(
+        [this](auto handler, const ConstBufferSequence& b) {
+          if (!hold_ && pending_.empty()) {
+            socket_.async_write_some(b, std::move(handler));
+            return;
+          }
+          auto ex = boost::asio::get_associated_executor(handler, socket_.get_executor());
+          const std::size_t n = boost::asio::buffer_size(b);
+          if (hold_) {
+            for (auto it = boost::asio::buffer_sequence_begin(b), end = boost::asio::buffer_sequence_end(b); it != end;
+                 ++it) {
+              boost::asio::const_buffer part(*it);
+              pending_.append(static_cast<const char*>(part.data()), part.size());
+            }
+            boost::asio::post(ex, [h = std::move(handler), n]() mutable { std::move(h)(boost::beast::error_code{}, n); });
+            return;
+          }
+          // Everything (the held bytes, then the caller's), however many sends the socket
+          // needs; the caller is told of its own bytes only.
+          boost::asio::async_write(
+              socket_, boost::beast::buffers_cat(boost::asio::const_buffer(pending_.data(), pending_.size()), b),
+              boost::asio::bind_executor(
+                  ex, [this, n, h = std::move(handler)](boost::beast::error_code ec, std::size_t) mutable {
+                    release_pending();
+                    std::move(h)(ec, ec ? 0 : n);
+                  }));
+        },
+        token, buffers);
+  }
+
+  // Sends what is held (Beast's teardown does this before shutting the socket down). The
+  // handler runs on its associated executor.
+  template <class Handler>
+  void async_flush(Handler handler) {
+    auto ex = boost::asio::get_associated_executor(handler, socket_.get_executor());
+    if (pending_.empty()) {
+      boost::asio::post(ex, [h = std::move(handler)]() mutable { std::move(h)(boost::beast::error_code{}); });
+      return;
+    }
+    boost::asio::async_write(socket_, boost::asio::buffer(pending_),
+                             boost::asio::bind_executor(ex, [this, h = std::move(handler)](boost::beast::error_code ec,
+                                                                                            std::size_t) mutable {
+                               release_pending();
+                               std::move(h)(ec);
+                             }));
+  }
+  void flush(boost::beast::error_code& ec) {
+    if (!pending_.empty()) boost::asio::write(socket_, boost::asio::buffer(pending_), ec);
+    release_pending();
   }
 
  private:
@@ -113,7 +177,12 @@ class FrameTrackedSocket {
     if (last_was_message_end_) ++messages_fed_;
   }
 
+  // An idle connection keeps no write buffer.
+  void release_pending() { std::string().swap(pending_); }
+
   socket_type socket_;
+  std::string pending_;        // held writes, in order
+  bool hold_ = false;
   uint64_t payload_left_ = 0;  // of the frame being handed over
   uint64_t messages_fed_ = 0;  // final frames of data messages handed over
   uint8_t header_[14] = {};    // the header being handed over, header_size_ bytes of it
@@ -124,11 +193,20 @@ class FrameTrackedSocket {
 };
 
 // Beast's closing handshake ends with a teardown of the socket (found by ADL).
+// What is held goes out first (a close frame Beast wrote while the writes were held).
 template <class TeardownHandler>
 void async_teardown(boost::beast::role_type role, FrameTrackedSocket& stream, TeardownHandler&& handler) {
-  boost::beast::websocket::async_teardown(role, stream.next_layer(), std::forward<TeardownHandler>(handler));
+  stream.hold_writes(false);
+  auto ex = boost::asio::get_associated_executor(handler, stream.get_executor());
+  stream.async_flush(boost::asio::bind_executor(
+      ex, [role, &stream, h = std::forward<TeardownHandler>(handler)](boost::beast::error_code) mutable {
+        boost::beast::websocket::async_teardown(role, stream.next_layer(), std::move(h));
+      }));
 }
 inline void teardown(boost::beast::role_type role, FrameTrackedSocket& stream, boost::beast::error_code& ec) {
+  stream.hold_writes(false);
+  boost::beast::error_code flush_ec;
+  stream.flush(flush_ec);
   boost::beast::websocket::teardown(role, stream.next_layer(), ec);
 }
 
