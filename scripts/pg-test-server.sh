@@ -28,8 +28,8 @@ try:
     lo = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
 except OSError:
     lo = 32768
-for _ in range(50):
-    port = random.randrange(10000, lo) if lo > 11000 else 0
+for _ in range(50 if lo > 11000 else 0):
+    port = random.randrange(10000, lo)
     s = socket.socket()
     try:
         s.bind(('127.0.0.1', port))

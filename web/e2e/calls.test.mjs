@@ -31,7 +31,6 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 740 };
 const TURN_SECRET = 'e2e-turn-secret-' + Math.random().toString(36).slice(2);
 
-
 /**
  * coturn as a plain process on loopback with a temporary config: TURN REST API credentials
  * (the secret parleyd signs with), no TLS, no CLI, and loopback peers allowed (both browsers

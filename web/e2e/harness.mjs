@@ -25,7 +25,6 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** `extraArgs`: more parleyd flags, e.g. ['--presence-offline-grace-ms', '300']. */

@@ -11,10 +11,12 @@
 //
 // It also coalesces writes. The session's write loop holds the writes (hold_writes(true))
 // while more frames wait behind the one Beast is writing: Beast's bytes are then copied into
-// a pending buffer and reported written at once. The next write made without the hold sends
-// the pending bytes and its own in one gather write, so a burst of frames to one connection
-// costs one system call instead of one per frame. Beast serializes its writes (frames, pongs,
-// the close frame), so what is held keeps its order; a teardown sends it first.
+// a pending buffer and reported written at once. The next write not held sends the pending
+// bytes and its own in one gather write, so a burst of frames to one connection costs one
+// system call instead of one per frame. A write is held only if it is at most
+// kHoldMaxWrite bytes and the buffer stays within kHoldMaxBytes, whoever writes (frames,
+// or pongs a ping flood makes Beast write meanwhile). Beast serializes its writes, so what
+// is held keeps its order; a teardown sends it first.
 #pragma once
 
 #include <algorithm>
@@ -70,8 +72,11 @@ class FrameTrackedSocket {
         },
         token, buffers);
   }
-  // While held, writes are copied and reported done; see the file's comment. The caller
-  // bounds what it holds (held_bytes()).
+  // Held writes: see the file's comment. Small events are a few hundred bytes; 16 KiB is
+  // about one TCP segment's worth of them.
+  static constexpr std::size_t kHoldMaxWrite = 4u << 10;
+  static constexpr std::size_t kHoldMaxBytes = 16u << 10;
+
   void hold_writes(bool hold) { hold_ = hold; }
   std::size_t held_bytes() const { return pending_.size(); }
 
@@ -79,13 +84,14 @@ class FrameTrackedSocket {
   auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::beast::error_code, std::size_t)>(
         [this](auto handler, const ConstBufferSequence& b) {
-          if (!hold_ && pending_.empty()) {
+          const std::size_t n = boost::asio::buffer_size(b);
+          const bool hold = hold_ && n <= kHoldMaxWrite && pending_.size() + n <= kHoldMaxBytes;
+          if (!hold && pending_.empty()) {
             socket_.async_write_some(b, std::move(handler));
             return;
           }
           auto ex = boost::asio::get_associated_executor(handler, socket_.get_executor());
-          const std::size_t n = boost::asio::buffer_size(b);
-          if (hold_) {
+          if (hold) {
             for (auto it = boost::asio::buffer_sequence_begin(b), end = boost::asio::buffer_sequence_end(b); it != end;
                  ++it) {
               boost::asio::const_buffer part(*it);

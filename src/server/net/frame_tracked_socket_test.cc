@@ -73,6 +73,28 @@ TEST(FrameTrackedSocketWrites, HeldBytesLeaveWithTheNextUnheldWriteInOrder) {
   EXPECT_EQ(p.read_exactly(13), "one,two,three");
 }
 
+TEST(FrameTrackedSocketWrites, WhatIsHeldStaysWithinItsBoundsWhoeverWrites) {
+  Pair p;
+  p.server.hold_writes(true);
+  // A write over kHoldMaxWrite is never held: it goes out at once.
+  const std::string large(FrameTrackedSocket::kHoldMaxWrite + 1, 'L');
+  p.write(large);
+  EXPECT_EQ(p.server.held_bytes(), 0u);
+  EXPECT_EQ(p.read_exactly(large.size()), large);
+  // Small writes pile up to kHoldMaxBytes; the one that would pass it sends them all.
+  const std::string small(1000, 's');
+  std::size_t expected = 0;
+  for (int i = 0; i < 40; ++i) {
+    p.write(small);
+    expected += small.size();
+    EXPECT_LE(p.server.held_bytes(), FrameTrackedSocket::kHoldMaxBytes);
+    if (p.server.held_bytes() == 0) break;
+  }
+  EXPECT_EQ(p.server.held_bytes(), 0u);
+  EXPECT_EQ(expected, (FrameTrackedSocket::kHoldMaxBytes / small.size() + 1) * small.size());
+  EXPECT_EQ(p.read_exactly(expected), std::string(expected, 's'));
+}
+
 TEST(FrameTrackedSocketWrites, ALargeWriteAfterHeldOnesIsSentWhole) {
   Pair p;
   p.server.hold_writes(true);

@@ -269,12 +269,6 @@ class WsSession final : public api::WsConnection,
   // The least a message's further reads ask for (most requests over 64 bytes fit in it).
   static constexpr std::size_t kSecondReadBytes = 1024;
 
-  // Write coalescing (write_loop): frames up to this size are held while more wait, up to
-  // kCoalesceBytes in all (about one TCP segment's worth of small events). Held bytes have
-  // left the queue and its budget: this bounds what a connection holds beyond them.
-  static constexpr std::size_t kCoalesceFrameBytes = 4u << 10;
-  static constexpr std::size_t kCoalesceBytes = 16u << 10;
-
   struct Queued {
     std::shared_ptr<const std::string> frame;
     int64_t since = 0;  // steady_ns() when an event was handed over; 0 for answers
@@ -403,18 +397,22 @@ class WsSession final : public api::WsConnection,
     asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
   }
 
+  // Write coalescing on plain TCP (frame_tracked_socket.h, which bounds what is held; held
+  // bytes have left the queue and its budget). TLS connections write frame by frame.
+  void hold_writes(bool hold) {
+    if constexpr (std::is_same_v<typename WsNextLayer<Stream>::type, FrameTrackedSocket>) {
+      ws_.next_layer().hold_writes(hold);
+    }
+  }
+
   asio::awaitable<void> write_loop() {
     auto self = this->shared_from_this();
     while (!queue_empty() && !dead_) {
       std::shared_ptr<const std::string> f = queue_[queue_head_].frame;
       const int64_t since = queue_[queue_head_].since;
-      if constexpr (std::is_same_v<typename WsNextLayer<Stream>::type, FrameTrackedSocket>) {
-        // More frames behind this one: hold its bytes and send them with the next ones in one
-        // system call (frame_tracked_socket.h). The last frame of a burst is never held.
-        auto& socket = ws_.next_layer();
-        socket.hold_writes(queue_frames() > 1 && f->size() <= kCoalesceFrameBytes &&
-                           socket.held_bytes() + f->size() <= kCoalesceBytes);
-      }
+      // More frames behind this one: hold its bytes and send them with the next ones in one
+      // system call. The last frame of a burst is never held.
+      hold_writes(queue_frames() > 1);
       auto [ec, n] = co_await ws_.async_write(asio::buffer(*f), kAwait);
       if (ec) {
         dead_ = true;
@@ -428,9 +426,7 @@ class WsSession final : public api::WsConnection,
       if (since) shared_.metrics->event_delivery_seconds.observe(static_cast<double>(steady_ns() - since) / 1e9);
       shared_.metrics->bytes_out.add(n);
     }
-    if constexpr (std::is_same_v<typename WsNextLayer<Stream>::type, FrameTrackedSocket>) {
-      ws_.next_layer().hold_writes(false);
-    }
+    hold_writes(false);
     if (closing_ && !dead_ && !close_sent_) {
       close_sent_ = true;
       co_await ws_.async_close(
