@@ -30,6 +30,7 @@
 #include "server/media/fs_media_store.h"
 #include "server/media/image_processor.h"
 #include "server/media/media_service.h"
+#include "server/net/send_batch.h"
 #include "server/net/server.h"
 #include "server/push/delivery.h"
 #include "server/push/https_client.h"
@@ -295,6 +296,11 @@ int main(int argc, char** argv) {
   chat.committer().on_batch = [&metrics](std::size_t n, uint64_t us) {
     metrics.commit_batch_size.observe(static_cast<double>(n));
     metrics.commit_seconds.observe(static_cast<double>(us) / 1e6);
+  };
+  // A committed batch's answers and events reach each connection in one post.
+  chat.committer().around_finish = [](const std::function<void()>& finish_batch) {
+    net::SendBatch batch;
+    finish_batch();
   };
 
   api::ApiOptions ao;

@@ -163,7 +163,13 @@ void Committer::run_finish() {
       handoff_.pop_front();
       handoff_cv_.notify_all();  // room for the committer
     }
-    for (auto& op : batch.ops) op->finish(batch.status);
+    auto finish_batch = [&] {
+      for (auto& op : batch.ops) op->finish(batch.status);
+    };
+    if (around_finish)
+      around_finish(finish_batch);
+    else
+      finish_batch();
   }
 }
 

@@ -113,6 +113,11 @@ class Committer {
   // Called after every batch, on the committer thread before the batch is handed over,
   // with (batch size, commit microseconds); set before use.
   std::function<void(std::size_t, uint64_t)> on_batch;
+  // When set, the finisher calls it once per committed batch with the function that
+  // finishes the batch's ops, which it must call once on the same thread (the server wraps
+  // it in a net::SendBatch, so that a batch's frames reach each connection in one post);
+  // set before use.
+  std::function<void(const std::function<void()>& finish_batch)> around_finish;
 
  private:
   // One committed (or failed) batch on its way to the finisher.

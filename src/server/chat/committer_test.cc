@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -166,6 +167,39 @@ TEST_F(CommitterTest, OpsFinishInSubmitOrderAcrossBatchesAfterTheirCommitOnTheFi
   for (std::size_t i = 0; i < log_.finished.size(); ++i) {
     EXPECT_TRUE(log_.statuses[i].ok());
     EXPECT_NE(log_.finish_threads[i], log_.writer_thread) << "finish() ran on the committer thread";
+  }
+}
+
+TEST_F(CommitterTest, AroundFinishWrapsEachCommittedBatchOnceOnTheFinisher) {
+  // What the wrapper saw: per call, the ops finished before it and inside it.
+  std::vector<std::pair<std::size_t, std::size_t>> calls;  // (finished before, finished inside)
+  std::vector<std::thread::id> wrapper_threads;
+  Committer committer(writer(), 1000, 4);
+  committer.around_finish = [&](const std::function<void()>& finish_batch) {
+    std::size_t before = 0;
+    {
+      std::lock_guard lock(log_.mu);
+      before = log_.finished.size();
+    }
+    finish_batch();
+    std::lock_guard lock(log_.mu);
+    calls.emplace_back(before, log_.finished.size() - before);
+    wrapper_threads.push_back(std::this_thread::get_id());
+  };
+  for (int i = 1; i <= 50; ++i) committer.submit(std::make_unique<TestOp>(i, log_));
+  ASSERT_TRUE(log_.wait([&] { return log_.finished.size() == 50; }));
+  committer.stop();
+  std::lock_guard lock(log_.mu);
+  EXPECT_EQ(log_.finished, ids(1, 50));
+  // One call per written batch, each finishing exactly that batch's ops, on the finisher.
+  ASSERT_EQ(calls.size(), log_.batches.size());
+  std::size_t finished = 0;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].first, finished);
+    EXPECT_EQ(calls[i].second, log_.batches[i].size());
+    finished += calls[i].second;
+    EXPECT_EQ(wrapper_threads[i], log_.finish_threads.front());
+    EXPECT_NE(wrapper_threads[i], log_.writer_thread);
   }
 }
 

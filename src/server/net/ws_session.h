@@ -51,6 +51,7 @@
 
 #include "server/net/await.h"
 #include "server/net/frame_tracked_socket.h"
+#include "server/net/send_batch.h"
 #include "server/net/shared.h"
 #include "server/net/ws_start.h"
 
@@ -86,6 +87,7 @@ struct WsNextLayer<asio::ip::tcp::socket> {
 template <class Stream>
 class WsSession final : public api::WsConnection,
                         public ClosableSession,
+                        public BatchedConnection,
                         public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(Stream&& stream, Shared& shared, std::unique_ptr<ConnectionLimits::Ticket> ticket)
@@ -214,26 +216,43 @@ class WsSession final : public api::WsConnection,
     shared_.metrics->ws_connections.add(-1);
   }
 
-  // api::WsConnection
+  // api::WsConnection. Each of these runs on the strand, in the order called; while a
+  // SendBatch is open on the calling thread they wait in it (send_batch.h).
   uint64_t id() const override { return id_; }
   void send(std::shared_ptr<const std::string> frame) override {
+    if (SendBatch* batch = SendBatch::current())
+      return batch->add(this->shared_from_this(), BatchItem{std::move(frame), 0, nullptr});
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
       self->enqueue(std::move(f), 0);
     });
   }
   void send_event(std::shared_ptr<const std::string> frame) override {
     const int64_t since = steady_ns();
+    if (SendBatch* batch = SendBatch::current())
+      return batch->add(this->shared_from_this(), BatchItem{std::move(frame), since, nullptr});
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame), since]() mutable {
       self->enqueue(std::move(f), since);
     });
   }
   void close(uint16_t code, std::string reason) override {
-    asio::post(ws_.get_executor(), [self = this->shared_from_this(), code, r = std::move(reason)] {
-      self->begin_close(code, r);
-    });
+    post([self = this->shared_from_this(), code, r = std::move(reason)] { self->begin_close(code, r); });
   }
   void post(std::function<void()> fn) override {
+    if (SendBatch* batch = SendBatch::current())
+      return batch->add(this->shared_from_this(),
+                        BatchItem{nullptr, 0, std::make_unique<std::function<void()>>(std::move(fn))});
     asio::post(ws_.get_executor(), [self = this->shared_from_this(), fn = std::move(fn)] { fn(); });
+  }
+  // BatchedConnection
+  void post_batch(std::vector<BatchItem> items) override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), items = std::move(items)]() mutable {
+      for (BatchItem& item : items) {
+        if (item.fn)
+          (*item.fn)();
+        else
+          self->enqueue(std::move(item.frame), item.since);
+      }
+    });
   }
   // On the strand (WsChannel calls it from a post()).
   void on_authenticated() override {
