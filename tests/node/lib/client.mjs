@@ -14,8 +14,12 @@ export const T = (ms) => ms * SLOW;
 /**
  * One HTTP request. `body` is JSON-encoded unless `raw` is given (a string or Buffer sent as is).
  * Resolves {status, headers, body, text}; `body` is the parsed JSON or undefined.
+ * With `fresh` it goes over a new connection, closed after the answer (rawHttp; `headers`
+ * is then a plain object), not over one fetch keeps alive: the server may close a kept-alive
+ * connection while it is idle (descriptor shedding), and a request sent on it at that
+ * moment fails, where a browser would retry it on a new connection.
  */
-export async function api(server, method, path, { token, body, raw, headers = {}, timeoutMs = T(15000) } = {}) {
+export async function api(server, method, path, { token, body, raw, headers = {}, timeoutMs = T(15000), fresh = false } = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
   let payload;
@@ -26,6 +30,7 @@ export async function api(server, method, path, { token, body, raw, headers = {}
     payload = JSON.stringify(body);
     h['content-type'] = 'application/json';
   }
+  if (fresh) return rawHttp(server, method, path, { headers: h, body: payload, timeoutMs });
   const res = await fetch(server.url + path, {
     method,
     headers: h,
@@ -94,21 +99,21 @@ export function passwordFor(username) {
 }
 
 /** Registers `username` (asserting 201) and returns {user, token, session_id, expires_at, password}. */
-export async function register(server, username, { display_name, password, device_name } = {}) {
+export async function register(server, username, { display_name, password, device_name, fresh } = {}) {
   const pw = password ?? passwordFor(username);
   const body = { username, display_name: display_name ?? username[0].toUpperCase() + username.slice(1), password: pw };
   if (device_name !== undefined) body.device_name = device_name;
-  const res = await api(server, 'POST', '/api/v1/register', { body });
+  const res = await api(server, 'POST', '/api/v1/register', { body, fresh });
   assertStatus(res, 201, `register ${username}`);
   return { ...res.body, password: pw };
 }
 
 /** Logs in (asserting 200) and returns the body plus the password. */
-export async function login(server, username, { password, device_name } = {}) {
+export async function login(server, username, { password, device_name, fresh } = {}) {
   const pw = password ?? passwordFor(username);
   const body = { username, password: pw };
   if (device_name !== undefined) body.device_name = device_name;
-  const res = await api(server, 'POST', '/api/v1/login', { body });
+  const res = await api(server, 'POST', '/api/v1/login', { body, fresh });
   assertStatus(res, 200, `login ${username}`);
   return { ...res.body, password: pw };
 }
