@@ -30,6 +30,8 @@ namespace parley::net {
 struct BatchItem {
   std::shared_ptr<const std::string> frame;
   int64_t since = 0;
+  // Boxed: functions are rare (closes, revocations), frames are most items, and a bare
+  // std::function would make every item 32 bytes larger.
   std::unique_ptr<std::function<void()>> fn;
 };
 

@@ -219,21 +219,8 @@ class WsSession final : public api::WsConnection,
   // api::WsConnection. Each of these runs on the strand, in the order called; while a
   // SendBatch is open on the calling thread they wait in it (send_batch.h).
   uint64_t id() const override { return id_; }
-  void send(std::shared_ptr<const std::string> frame) override {
-    if (SendBatch* batch = SendBatch::current())
-      return batch->add(this->shared_from_this(), BatchItem{std::move(frame), 0, nullptr});
-    asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame)]() mutable {
-      self->enqueue(std::move(f), 0);
-    });
-  }
-  void send_event(std::shared_ptr<const std::string> frame) override {
-    const int64_t since = steady_ns();
-    if (SendBatch* batch = SendBatch::current())
-      return batch->add(this->shared_from_this(), BatchItem{std::move(frame), since, nullptr});
-    asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame), since]() mutable {
-      self->enqueue(std::move(f), since);
-    });
-  }
+  void send(std::shared_ptr<const std::string> frame) override { hand_over(std::move(frame), 0); }
+  void send_event(std::shared_ptr<const std::string> frame) override { hand_over(std::move(frame), steady_ns()); }
   void close(uint16_t code, std::string reason) override {
     post([self = this->shared_from_this(), code, r = std::move(reason)] { self->begin_close(code, r); });
   }
@@ -414,6 +401,15 @@ class WsSession final : public api::WsConnection,
     if (writing_) return;
     writing_ = true;
     asio::co_spawn(ws_.get_executor(), write_loop(), asio::detached);
+  }
+
+  // send() and send_event(): queues `frame` on the strand (`since` as in Queued).
+  void hand_over(std::shared_ptr<const std::string> frame, int64_t since) {
+    if (SendBatch* batch = SendBatch::current())
+      return batch->add(this->shared_from_this(), BatchItem{std::move(frame), since, nullptr});
+    asio::post(ws_.get_executor(), [self = this->shared_from_this(), f = std::move(frame), since]() mutable {
+      self->enqueue(std::move(f), since);
+    });
   }
 
   // Write coalescing on plain TCP (frame_tracked_socket.h, which bounds what is held; held
