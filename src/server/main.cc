@@ -30,7 +30,6 @@
 #include "server/media/fs_media_store.h"
 #include "server/media/image_processor.h"
 #include "server/media/media_service.h"
-#include "server/net/send_batch.h"
 #include "server/net/server.h"
 #include "server/push/delivery.h"
 #include "server/push/https_client.h"
@@ -297,11 +296,10 @@ int main(int argc, char** argv) {
     metrics.commit_batch_size.observe(static_cast<double>(n));
     metrics.commit_seconds.observe(static_cast<double>(us) / 1e6);
   };
-  // A committed batch's answers and events reach each connection in one post.
-  chat.committer().around_finish = [](const std::function<void()>& finish_batch) {
-    net::SendBatch batch;
-    finish_batch();
-  };
+  // Not wired: net::SendBatch (one post per connection per committed batch) reorders a
+  // conversation's events across nodes: the cluster's hold-back counts an event delivered
+  // when deliver() returns, while the batch posts it only at the batch's end, after later
+  // seqs the bus thread posted directly (tests/cluster/order.test.mjs caught it).
 
   api::ApiOptions ao;
   ao.origins = std::move(*origins);
