@@ -30,6 +30,7 @@
 #include "server/media/fs_media_store.h"
 #include "server/media/image_processor.h"
 #include "server/media/media_service.h"
+#include "server/net/send_batch.h"
 #include "server/net/server.h"
 #include "server/push/delivery.h"
 #include "server/push/https_client.h"
@@ -296,10 +297,18 @@ int main(int argc, char** argv) {
     metrics.commit_batch_size.observe(static_cast<double>(n));
     metrics.commit_seconds.observe(static_cast<double>(us) / 1e6);
   };
-  // Not wired: net::SendBatch (one post per connection per committed batch) reorders a
-  // conversation's events across nodes: the cluster's hold-back counts an event delivered
-  // when deliver() returns, while the batch posts it only at the batch's end, after later
-  // seqs the bus thread posted directly (tests/cluster/order.test.mjs caught it).
+  // One node: a committed batch's answers and events reach each connection in one post
+  // (net/send_batch.h). The finisher is then the only thread that hands a conversation's
+  // ordered events to connections, so holding them to the batch's end reorders nothing.
+  // Not in a cluster: there the hold-back (bus/hold_back.h) decides a conversation's order
+  // as it hands each event over, and the bus thread hands over later seqs from other nodes
+  // directly; a batch posting the finisher's share at its end would put them behind those
+  // (tests/cluster/order.test.mjs caught it).
+  if (nats == nullptr)
+    chat.committer().around_finish = [](const std::function<void()>& finish_batch) {
+      net::SendBatch batch;
+      finish_batch();
+    };
 
   api::ApiOptions ao;
   ao.origins = std::move(*origins);
