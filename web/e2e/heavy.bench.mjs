@@ -253,8 +253,23 @@ async function measure(browser, base, seeded) {
     const s0 = Date.now();
     await page.evaluate(() => (document.querySelector('.messages').scrollTop = 0));
     try {
-      await page.waitForFunction((s) => Number(document.querySelector('.messages .msg[data-seq]')?.dataset.seq) <= Math.max(1, s - 50), first, { timeout: 10_000, polling: 'raf' });
+      // As a user keeps pulling at the top: when rows drawn above the view (the end of the
+      // last page's slices) moved the view down from the top before this step's scroll was
+      // seen, and nothing is being loaded or drawn, scroll to the top again.
+      await page.waitForFunction((s) => {
+        const el = document.querySelector('.messages');
+        if (Number(el.querySelector('.msg[data-seq]')?.dataset.seq) <= Math.max(1, s - 50)) return true;
+        if (el.getAttribute('aria-busy') !== 'true' && el.scrollTop > 0) el.scrollTop = 0;
+        return false;
+      }, first, { timeout: 10_000, polling: 'raf' });
     } catch {
+      // Say where it stopped: a page that never came is a finding, not just a shorter run.
+      const state = await page.evaluate(() => {
+        const el = document.querySelector('.messages');
+        return { scrollTop: Math.round(el.scrollTop), drawn: el.querySelectorAll('.msg').length,
+          oldest: Number(el.querySelector('.msg[data-seq]')?.dataset.seq), busy: el.getAttribute('aria-busy') };
+      });
+      console.log(`  scrolling back stopped at page ${i + 1}: nothing older drawn within 10 s (${JSON.stringify(state)})`);
       break;
     }
     pages.push(Date.now() - s0);
