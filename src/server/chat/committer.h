@@ -115,8 +115,8 @@ class Committer {
   std::function<void(std::size_t, uint64_t)> on_batch;
   // When set, the finisher calls it once per committed batch with the function that
   // finishes the batch's ops, which it must call once on the same thread (the server wraps
-  // it in a net::SendBatch, so that a batch's frames reach each connection in one post);
-  // set before use.
+  // it in a net::SendBatch on a single node, so that a batch's frames reach each connection
+  // in one post; not in a cluster, see main.cc); set before use.
   std::function<void(const std::function<void()>& finish_batch)> around_finish;
 
  private:
