@@ -357,6 +357,12 @@ struct DirectOutcome {
 struct StoreStats {
   uint64_t erase_purges = 0;   // completed purges of erased text (see erase_message)
   bool erase_pending = false;  // an erase is committed whose purge has not completed
+  // write() batches committed, and the time their COMMIT alone took, summed: on SQLite
+  // writing the batch's WAL frames and their fsync, on PostgreSQL the COMMIT's round trip,
+  // which waits for the server's WAL flush. Against the whole batch's time (the
+  // committer's histogram) it tells the disk's share from the work of the ops.
+  uint64_t commits = 0;
+  uint64_t commit_finish_us = 0;
 };
 
 template <class T>

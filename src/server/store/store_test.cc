@@ -254,6 +254,30 @@ TEST_P(StoreConformance, CreatedUserIsFoundByIdNameAndCredentials) {
   EXPECT_FALSE(store().find_credentials("bob")->has_value());
 }
 
+// stats() counts one COMMIT per batch, however many ops it holds, and only batches that
+// committed.
+TEST_P(StoreConformance, CommitsAreCountedOncePerBatch) {
+  const StoreStats before = store().stats();
+  UserRecord alice = user("alice");
+  UserRecord bob = user("bob");
+  const ConversationRecord c = direct(alice.id, bob.id);
+  const StoreStats singles = store().stats();
+  EXPECT_EQ(singles.commits, before.commits + 3);
+  EXPECT_GE(singles.commit_finish_us, before.commit_finish_us);
+
+  // Three sends in one batch: one COMMIT. An op that fails is rolled back alone and its
+  // batch still commits once.
+  ASSERT_TRUE(write_batch(store(), {
+      [&](WriteTxn& t) { ASSERT_TRUE(t.append_message(NewMessage{c.id, alice.id, "b1", "text", "one", 1000}).ok()); },
+      [&](WriteTxn& t) { ASSERT_TRUE(t.append_message(NewMessage{c.id, bob.id, "b2", "text", "two", 1001}).ok()); },
+      [&](WriteTxn& t) { ASSERT_FALSE(t.create_user("alice", "Again", "hash", 1002).ok()); },
+      [&](WriteTxn& t) { ASSERT_TRUE(t.append_message(NewMessage{c.id, alice.id, "b3", "text", "three", 1003}).ok()); },
+  }).ok());
+  const StoreStats batched = store().stats();
+  EXPECT_EQ(batched.commits, singles.commits + 1);
+  EXPECT_GE(batched.commit_finish_us, singles.commit_finish_us);
+}
+
 TEST_P(StoreConformance, UsernameTakenIsRejectedAndWritesNothing) {
   UserRecord alice = user("alice");
   auto again = in_txn(store(), [&](WriteTxn& txn) {

@@ -119,6 +119,7 @@ StoreStats PgStore::stats() const {
   StoreStats stats;
   stats.erase_purges = erase_purges_.load();
   stats.erase_pending = erase_pending_.load();
+  commits_.fill(stats);
   return stats;
 }
 
@@ -231,7 +232,10 @@ Status PgStore::write_batch(std::span<WriteOp* const> ops) {
   finish += "COMMIT";
   if (ops.empty()) finish = "RELEASE SAVEPOINT op; " + finish;
   batch_erased_ = txn.erased();
-  return writer_->exec(finish);
+  const auto started = CommitCounter::Clock::now();
+  Status done = writer_->exec(finish);
+  if (done.ok()) commits_.committed(started);
+  return done;
 }
 
 std::unique_ptr<Conn> PgStore::checkout() {

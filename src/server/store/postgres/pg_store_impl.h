@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "server/store/commit_counter.h"
 #include "server/store/postgres/conn.h"
 #include "server/store/postgres/pg_store.h"
 
@@ -123,6 +124,7 @@ class PgStore final : public Store {
   std::optional<std::chrono::steady_clock::time_point> erase_due_;  // guarded by purge_mutex_
   bool purge_stopping_ = false;                                      // guarded by purge_mutex_
   std::atomic<bool> erase_pending_{false};
+  CommitCounter commits_;  // StoreStats::commits, commit_finish_us
   std::atomic<uint64_t> erase_purges_{0};
 
   std::mutex pool_mutex_;

@@ -197,6 +197,7 @@ StoreStats SqliteStore::stats() const {
   StoreStats stats;
   stats.erase_purges = erase_purges_.load();
   stats.erase_pending = erase_pending_.load();
+  commits_.fill(stats);
   return stats;
 }
 
@@ -276,7 +277,11 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
       status = stmt->run();
     }
   }
-  if (status.ok()) status = writer_->run("COMMIT");
+  if (status.ok()) {
+    const auto started = CommitCounter::Clock::now();
+    status = writer_->run("COMMIT");
+    if (status.ok()) commits_.committed(started);
+  }
   if (!status.ok()) {
     // COMMIT can fail and leave the transaction open (e.g. SQLITE_BUSY); other failures
     // roll back on their own.

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "server/store/commit_counter.h"
 #include "server/store/sqlite/db.h"
 #include "server/store/sqlite/sqlite_store.h"
 
@@ -130,6 +131,7 @@ class SqliteStore final : public Store {
   int erase_purge_delay_ms_ = 5000;
   std::optional<std::chrono::steady_clock::time_point> erase_due_;
   std::atomic<bool> erase_pending_{false};
+  CommitCounter commits_;  // StoreStats::commits, commit_finish_us
   std::atomic<uint64_t> erase_purges_{0};
   // Runs one purge on the checkpointer's connection; false: retry later.
   bool purge_erased();
