@@ -43,6 +43,14 @@ void append_metric(std::string& out, const std::string& name, const char* type, 
   line(out, name, value);
 }
 
+void append_summary_us(std::string& out, const std::string& name, const std::string& help, uint64_t sum_us,
+                       uint64_t count) {
+  header(out, name, "summary", help);
+  const std::string frac = std::to_string(sum_us % 1000000);
+  out += name + "_sum " + std::to_string(sum_us / 1000000) + "." + std::string(6 - frac.size(), '0') + frac + "\n";
+  line(out, name + "_count", count);
+}
+
 void Histogram::render(std::string& out, const std::string& name, const std::string& help) const {
   header(out, name, "histogram", help);
   uint64_t cumulative = 0;

@@ -44,6 +44,11 @@ class Gauge {
 void append_metric(std::string& out, const std::string& name, const char* type, const std::string& help,
                    uint64_t value);
 
+// Appends a summary without quantiles, in seconds: HELP and TYPE, then `name_sum` (from
+// microseconds, written exactly: "12.000345") and `name_count`.
+void append_summary_us(std::string& out, const std::string& name, const std::string& help, uint64_t sum_us,
+                       uint64_t count);
+
 // Cumulative histogram with fixed upper bounds (in the metric's unit).
 class Histogram {
  public:

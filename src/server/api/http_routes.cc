@@ -17,12 +17,6 @@ namespace {
 
 Error route_not_found() { return Error::make(Errc::kNotFound, "no such route"); }
 
-// Microseconds as Prometheus seconds, exactly ("12.000345").
-std::string seconds_text(uint64_t us) {
-  std::string frac = std::to_string(us % 1000000);
-  return std::to_string(us / 1000000) + "." + std::string(6 - frac.size(), '0') + frac;
-}
-
 // Reads the operation's fields from the path, query and body, and runs it (the caller is
 // already on a worker). `done` gets the answer.
 void run_operation(const ops::Operation& op, const ops::Call& call, const ops::Args::PathParams& params,
@@ -103,16 +97,15 @@ void Api::route(HttpRequest& req, HttpDone& done) {
     std::string text = metrics_.render(bus_.subscriber_count());
     text += bus_.metrics_text();
     const store::StoreStats stats = chat_.store_stats();
-    text += "# HELP parley_store_erase_purges_total Purges of erased message text from the search index and WAL.\n"
-            "# TYPE parley_store_erase_purges_total counter\n"
-            "parley_store_erase_purges_total " + std::to_string(stats.erase_purges) + "\n"
-            "# HELP parley_store_erase_pending Whether an erasure (a delete for everyone, an account deletion) awaits its purge (0/1).\n"
-            "# TYPE parley_store_erase_pending gauge\n"
-            "parley_store_erase_pending " + std::to_string(stats.erase_pending ? 1 : 0) + "\n"
-            "# HELP parley_store_commit_finish_seconds The COMMIT of each committed write batch alone: the WAL written and flushed (SQLite) or the COMMIT's round trip (PostgreSQL).\n"
-            "# TYPE parley_store_commit_finish_seconds summary\n"
-            "parley_store_commit_finish_seconds_sum " + seconds_text(stats.commit_finish_us) + "\n"
-            "parley_store_commit_finish_seconds_count " + std::to_string(stats.commits) + "\n";
+    append_metric(text, "parley_store_erase_purges_total", "counter",
+                  "Purges of erased message text from the search index and WAL.", stats.erase_purges);
+    append_metric(text, "parley_store_erase_pending", "gauge",
+                  "Whether an erasure (a delete for everyone, an account deletion) awaits its purge (0/1).",
+                  stats.erase_pending ? 1 : 0);
+    append_summary_us(text, "parley_store_commit_finish_seconds",
+                      "The COMMIT of each committed write batch alone: the WAL written and flushed (SQLite) or "
+                      "the COMMIT's round trip (PostgreSQL).",
+                      stats.commit_finish_us, stats.commits);
     HttpResponse r;
     r.body = std::move(text);
     return done(std::move(r));
