@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -53,11 +54,12 @@ void raise_priority() {
 Committer::Committer(store::Store& store, std::size_t queue_limit, std::size_t batch_max,
                      std::size_t handoff_max)
     : Committer([&store](std::span<store::WriteOp* const> ops) { return store.write(ops); }, queue_limit,
-                batch_max, handoff_max) {}
+                batch_max, handoff_max, [&store] { return store.flush_committed(); }) {}
 
 Committer::Committer(BatchWrite write, std::size_t queue_limit, std::size_t batch_max,
-                     std::size_t handoff_max)
+                     std::size_t handoff_max, Flush flush)
     : write_(std::move(write)),
+      flush_(std::move(flush)),
       queue_limit_(queue_limit),
       batch_max_(batch_max),
       handoff_max_(std::max<std::size_t>(handoff_max, 1)) {
@@ -153,24 +155,45 @@ void Committer::hand_over(Committed batch) {
 
 void Committer::run_finish() {
   name_thread("parley-finish");
+  std::vector<Committed> batches;
   for (;;) {
-    Committed batch;
+    batches.clear();
     {
       std::unique_lock lock(handoff_mu_);
       handoff_cv_.wait(lock, [&] { return committed_all_ || !handoff_.empty(); });
       if (handoff_.empty()) return;  // the committer has returned and all is finished
-      batch = std::move(handoff_.front());
-      handoff_.pop_front();
+      while (!handoff_.empty()) {
+        batches.push_back(std::move(handoff_.front()));
+        handoff_.pop_front();
+      }
       handoff_cv_.notify_all();  // room for the committer
     }
-    auto finish_batch = [&] {
-      for (auto& op : batch.ops) op->finish(batch.status);
-    };
-    if (around_finish)
-      around_finish(finish_batch);
-    else
-      finish_batch();
+    // Nothing of a batch is answered or published before it is durable. When the flush
+    // fails, whether the batches are on disk is unknown and cannot be learned (after a
+    // failed fdatasync the kernel may have dropped the pages it could not write, so a
+    // second one succeeds and proves nothing): "done" could be a lie, and so could
+    // "failed". The process stops without answering; on restart the store recovers what
+    // reached the disk, and clients resend what was never acknowledged (their client ids
+    // make that safe).
+    const bool any_committed = std::any_of(batches.begin(), batches.end(),
+                                           [](const Committed& b) { return b.status.ok(); });
+    if (flush_ && any_committed) {
+      if (Status flushed = flush_(); !flushed.ok()) {
+        spdlog::critical("stopping: committed writes could not be made durable: {}",
+                         flushed.error().message);
+        spdlog::shutdown();
+        std::abort();
+      }
+    }
+    for (auto& batch : batches) {
+      auto finish_batch = [&] {
+        for (auto& op : batch.ops) op->finish(batch.status);
+      };
+      if (around_finish)
+        around_finish(finish_batch);
+      else
+        finish_batch();
+    }
   }
 }
-
 }  // namespace parley::chat

@@ -1,11 +1,14 @@
 // Group commit. Every write of the domain becomes a PendingOp queued here; one thread (the
 // committer) takes whatever has accumulated (up to batch_max ops), runs it as one store
-// transaction, and hands the committed batch to a second thread (the finisher), which
-// finishes each op in order: the callbacks' fan-out, push hand-off and answers run there,
-// while the committer already applies the next batch. While one batch is being fsynced the
-// next one fills up, so throughput does not depend on one fsync per message and nothing
-// waits for a timer. Ops are finished in commit order, batch after batch, which is what
-// keeps events of one conversation in seq order on every connection.
+// transaction, and hands the committed batch to a second thread (the finisher). The
+// finisher takes every batch handed over, makes them durable with one flush (the store's
+// flush_committed: on SQLite an fdatasync of the WAL, on PostgreSQL nothing, its COMMIT
+// waited for the flush) and then finishes each op in order: the callbacks' fan-out, push
+// hand-off and answers run there. Meanwhile the committer already applies the next batch,
+// and the next flush covers whatever committed during this one, so throughput does not
+// depend on one flush per message and nothing waits for a timer. Ops are finished in
+// commit order, batch after batch, which is what keeps events of one conversation in seq
+// order on every connection. A failed flush stops the process (see run_finish).
 //
 // The hand-off holds at most `handoff_max` committed batches; when the finisher falls that
 // far behind, the committer waits for it (so memory stays bounded and the backpressure
@@ -91,14 +94,17 @@ class Committer {
 
   // What the committer needs of a store: store::Store::write, called on one thread only.
   using BatchWrite = std::function<Status(std::span<store::WriteOp* const>)>;
+  // What the committer needs to make a committed batch durable: store::Store::
+  // flush_committed, called on the finisher thread while the committer writes.
+  using Flush = std::function<Status()>;
 
   // `queue_limit` bounds the ops waiting (beyond it submit() refuses with kUnavailable);
   // `handoff_max` the committed batches waiting to be finished (the committer then waits).
   Committer(store::Store& store, std::size_t queue_limit, std::size_t batch_max,
             std::size_t handoff_max = kDefaultHandoffMax);
-  // The same over any batch writer (tests).
+  // The same over any batch writer and flush (tests).
   Committer(BatchWrite write, std::size_t queue_limit, std::size_t batch_max,
-            std::size_t handoff_max = kDefaultHandoffMax);
+            std::size_t handoff_max = kDefaultHandoffMax, Flush flush = {});
   ~Committer();  // stop()s
 
   // Queues an op. When the queue is full or stopping, finishes the op at once with
@@ -133,6 +139,7 @@ class Committer {
 
   // Constant after construction.
   const BatchWrite write_;
+  const Flush flush_;
   const std::size_t queue_limit_;
   const std::size_t batch_max_;
   const std::size_t handoff_max_;

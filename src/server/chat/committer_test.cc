@@ -4,6 +4,8 @@
 #include "server/chat/committer.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <functional>
 #include <future>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #ifdef __linux__
 #include <sys/resource.h>
@@ -37,6 +41,9 @@ struct Log {
   std::vector<Status> statuses;           // the status each finish got, same order
   std::vector<std::thread::id> finish_threads;
   bool finished_before_commit = false;
+  int flushed_through = 0;  // the highest op id committed when the last flush began
+  int flushes = 0;
+  bool finished_before_flush = false;  // only checked by tests that give a flush
   std::thread::id writer_thread;
 
   // Waits until `ready` holds (under mu); false after kPatience.
@@ -82,6 +89,7 @@ class TestOp final : public PendingOp {
     if (gate_) gate_->pass();
     std::lock_guard lock(log_.mu);
     if (id_ > log_.committed_through && commit.ok()) log_.finished_before_commit = true;
+    if (id_ > log_.flushed_through && commit.ok()) log_.finished_before_flush = true;
     log_.finished.push_back(id_);
     log_.statuses.push_back(commit);
     log_.finish_threads.push_back(std::this_thread::get_id());
@@ -122,6 +130,16 @@ class CommitterTest : public ::testing::Test {
       for (int id : ids) log_.committed_through = std::max(log_.committed_through, id);
       log_.cv.notify_all();
       return s;
+    };
+  }
+
+  // A flush that records how far the commits had come when it began.
+  Committer::Flush flusher(Status result = {}) {
+    return [this, result]() -> Status {
+      std::lock_guard lock(log_.mu);
+      log_.flushed_through = log_.committed_through;
+      ++log_.flushes;
+      return result;
     };
   }
 
@@ -301,6 +319,58 @@ TEST_F(CommitterTest, FailedBatchFinishesItsOpsWithTheCommitErrorAndTheOthersWit
       EXPECT_EQ(*r, id * 10);
     }
   }
+}
+
+TEST_F(CommitterTest, OpsFinishOnlyAfterAFlushThatBeganAfterTheirCommitOneFlushForSeveralBatches) {
+  Gate gate;
+  // One op a batch: op 1's finish holds the finisher while ops 2-7 are committed, so the
+  // finisher then takes several batches at once.
+  Committer committer(writer(), 1000, 1, 8, flusher());
+  committer.submit(std::make_unique<TestOp>(1, log_, &gate));
+  ASSERT_TRUE(gate.wait_entered(1));
+  for (int i = 2; i <= 7; ++i) committer.submit(std::make_unique<TestOp>(i, log_));
+  ASSERT_TRUE(log_.wait([&] { return log_.committed_through == 7; }));
+  gate.open();
+  ASSERT_TRUE(log_.wait([&] { return log_.finished.size() == 7; }));
+  for (int i = 8; i <= 100; ++i) committer.submit(std::make_unique<TestOp>(i, log_));
+  ASSERT_TRUE(log_.wait([&] { return log_.finished.size() == 100; }));
+  committer.stop();
+  std::lock_guard lock(log_.mu);
+  EXPECT_EQ(log_.finished, ids(1, 100));
+  EXPECT_FALSE(log_.finished_before_commit);
+  EXPECT_FALSE(log_.finished_before_flush) << "an op was answered before a flush covered it";
+  EXPECT_GE(log_.flushes, 2);
+  EXPECT_LT(static_cast<std::size_t>(log_.flushes), log_.batches.size())
+      << "ops 2-7 waited together: one flush covers their batches";
+}
+
+TEST_F(CommitterTest, ABatchThatFailedIsAnsweredWithoutAFlush) {
+  Committer committer(writer(/*fail_call=*/1), 1000, 10, 2, flusher());
+  committer.submit(std::make_unique<TestOp>(1, log_));
+  ASSERT_TRUE(log_.wait([&] { return log_.finished.size() == 1; }));
+  committer.stop();
+  std::lock_guard lock(log_.mu);
+  EXPECT_FALSE(log_.statuses[0].ok());
+  EXPECT_EQ(log_.flushes, 0);
+}
+
+TEST_F(CommitterTest, AFailedFlushStopsTheProcessBeforeAnyOpOfItsBatchesIsAnswered) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        spdlog::set_default_logger(spdlog::stderr_logger_st("stderr"));  // what the death test reads
+        Committer committer(writer(), 1000, 10, 2,
+                            flusher(Error::make(Errc::kInternal, "flushing the WAL: EIO")));
+        committer.submit(make_op<Done>([](store::WriteTxn&) -> Result<Done> { return Done{}; },
+                                       Callback<Done>([](Result<Done>) {
+                                         // Reached only if the op was answered: a different
+                                         // message, so the death test fails.
+                                         fprintf(stderr, "answered\n");
+                                         std::_Exit(0);
+                                       })));
+        std::this_thread::sleep_for(kPatience);
+      },
+      "committed writes could not be made durable: flushing the WAL: EIO");
 }
 
 #ifdef __linux__

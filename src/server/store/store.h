@@ -358,11 +358,15 @@ struct StoreStats {
   uint64_t erase_purges = 0;   // completed purges of erased text (see erase_message)
   bool erase_pending = false;  // an erase is committed whose purge has not completed
   // write() batches committed, and the time their COMMIT alone took, summed: on SQLite
-  // writing the batch's WAL frames and their fsync, on PostgreSQL the COMMIT's round trip,
-  // which waits for the server's WAL flush. Against the whole batch's time (the
-  // committer's histogram) it tells the disk's share from the work of the ops.
+  // writing the batch's WAL frames (and their fsync when COMMIT flushes), on PostgreSQL the
+  // COMMIT's round trip, which waits for the server's WAL flush. Against the whole batch's
+  // time (the committer's histogram) it tells the disk's share from the work of the ops.
   uint64_t commits = 0;
   uint64_t commit_finish_us = 0;
+  // Flushes of committed batches after their COMMIT (flush_committed, or a read waiting for
+  // one) and the time they took, summed: SQLite's fdatasync of the WAL. None on PostgreSQL.
+  uint64_t flushes = 0;
+  uint64_t flush_us = 0;
 };
 
 template <class T>
@@ -656,13 +660,21 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Runs every op's apply() in one transaction and commits it durably; an op whose
+  // Runs every op's apply() in one transaction and commits it (durable once
+  // flush_committed() has returned after it; reads never show it before); an op whose
   // apply() returned an error leaves no trace (see WriteOp). Returns an error (and rolls
   // everything back) if the transaction could not be committed or a storage failure
   // happened inside it; then no op's effects are stored. Single thread only.
   virtual Status write(std::span<WriteOp* const> ops) = 0;
 
-  // ---- reads: thread-safe, snapshot-consistent -------------------------------------
+  // Makes durable every batch write() has returned before this call; until then nothing
+  // of such a batch may be acknowledged or published. A store whose write() returns only
+  // once the batch is durable has nothing to do (the default). Thread-safe, and may run
+  // while write() runs; an error means durability is unknown: the caller must stop.
+  virtual Status flush_committed() { return Status{}; }
+
+  // ---- reads: thread-safe, snapshot-consistent, durable ------------------------------
+  // A read returns nothing of a commit that is not yet durable: it waits for the flush.
 
   virtual Result<std::optional<Credentials>> find_credentials(std::string_view username) = 0;
   virtual Result<std::optional<UserRecord>> find_user(int64_t user_id) = 0;

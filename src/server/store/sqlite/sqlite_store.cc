@@ -24,8 +24,10 @@ Status configure(Db& db, const SqliteOptions& options, bool reader) {
   if (sqlite3_busy_timeout(db.handle(), options.busy_timeout_ms) != SQLITE_OK) {
     return db_error(db.handle(), "setting busy timeout");
   }
-  PARLEY_STORE_TRY(db.exec(options.synchronous_full ? "PRAGMA synchronous = FULL"
-                                                    : "PRAGMA synchronous = NORMAL"));
+  // FULL flushes the WAL inside every COMMIT. NORMAL does not (WalFlush does it after
+  // COMMIT, or nobody with synchronous_full off) and still flushes around checkpoints.
+  const bool flush_in_commit = options.synchronous_full && !options.flush_after_commit;
+  PARLEY_STORE_TRY(db.exec(flush_in_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL"));
   PARLEY_STORE_TRY(db.exec("PRAGMA foreign_keys = ON"));
   // Readers must never write, even by mistake: the single writer is what makes seq and
   // version assignment race-free.
@@ -62,6 +64,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   PARLEY_STORE_TRY(enable_wal(*store->writer_));
   PARLEY_STORE_TRY(migrate(*store->writer_));
   PARLEY_STORE_ASSIGN(store->version_, load_version(*store->writer_));
+  if (options.synchronous_full && options.flush_after_commit) {
+    PARLEY_STORE_ASSIGN(store->wal_flush_, WalFlush::open(store->writer_->handle()));
+  }
 
   // Checkpoints happen on the checkpointer's connection, never inside the writer's commit:
   // the wal hook replaces SQLite's auto-checkpoint on the writer.
@@ -198,6 +203,10 @@ StoreStats SqliteStore::stats() const {
   stats.erase_purges = erase_purges_.load();
   stats.erase_pending = erase_pending_.load();
   commits_.fill(stats);
+  if (wal_flush_) {
+    stats.flushes = wal_flush_->flushes();
+    stats.flush_us = wal_flush_->flush_us();
+  }
   return stats;
 }
 
@@ -279,7 +288,9 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
   }
   if (status.ok()) {
     const auto started = CommitCounter::Clock::now();
+    if (wal_flush_) wal_flush_->commit_starting();
     status = writer_->run("COMMIT");
+    if (wal_flush_) wal_flush_->commit_returned();
     if (status.ok()) commits_.committed(started);
   }
   if (!status.ok()) {
@@ -301,6 +312,10 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
     checkpoint_cv_.notify_one();
   }
   return Status{};
+}
+
+Status SqliteStore::flush_committed() {
+  return wal_flush_ ? wal_flush_->flush_returned() : Status{};
 }
 
 std::unique_ptr<Db> SqliteStore::checkout() {

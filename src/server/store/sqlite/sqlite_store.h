@@ -14,8 +14,14 @@ namespace parley::store {
 struct SqliteOptions {
   std::string path;                // the database file; created when absent
   int reader_connections = 4;      // readers that may run at the same time (at least 1)
-  bool synchronous_full = true;    // fsync at every commit; false trades the last commits
-                                   // before a power loss for speed (never for tests of it)
+  bool synchronous_full = true;    // every commit durable before anything of it is seen;
+                                   // false trades the last commits before a power loss for
+                                   // speed (never for tests of it)
+  // With synchronous_full: the WAL is flushed after COMMIT rather than inside it, so the
+  // next batch is applied during the flush (wal_flush.h); the committer's finisher flushes
+  // before acking, and a read waits for the flush of any commit its snapshot may hold.
+  // false: COMMIT flushes (synchronous=FULL) and the writer waits for it.
+  bool flush_after_commit = true;
   int busy_timeout_ms = 5000;      // how long to wait for another process holding the lock
   // WAL checkpoints run on a background thread with its own connection, never inside a
   // commit: a PASSIVE checkpoint once the WAL holds checkpoint_pages pages. When the WAL

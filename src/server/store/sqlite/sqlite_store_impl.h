@@ -17,6 +17,7 @@
 #include "server/store/commit_counter.h"
 #include "server/store/sqlite/db.h"
 #include "server/store/sqlite/sqlite_store.h"
+#include "server/store/sqlite/wal_flush.h"
 
 namespace parley::store::sqlite {
 
@@ -26,6 +27,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   Status write(std::span<WriteOp* const> ops) override;
+  Status flush_committed() override;
 
   Result<std::optional<Credentials>> find_credentials(std::string_view username) override;
   Result<std::optional<UserRecord>> find_user(int64_t user_id) override;
@@ -110,6 +112,9 @@ class SqliteStore final : public Store {
   void stop_checkpointer();
 
   std::unique_ptr<Db> writer_;
+  // Set when COMMIT does not flush (SqliteOptions::flush_after_commit): then commits leave
+  // the store only once flushed, through flush_committed() and read_on().
+  std::unique_ptr<WalFlush> wal_flush_;
   int64_t version_ = 0;  // the writer's counter; equals meta's value between writes
 
   // The checkpointer: its own connection and thread (see SqliteOptions; open() sets both
@@ -172,7 +177,14 @@ auto SqliteStore::read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
   if (Status begun = db.run("BEGIN"); !begun.ok()) return begun.error();
   auto result = fn(db);
   if (!result.ok()) return result;
+  // fn's first statement took the snapshot; every commit it may hold has started by now.
+  const uint64_t visible = wal_flush_ ? wal_flush_->visible_bound() : 0;
   if (Status done = db.run("COMMIT"); !done.ok()) return done.error();
+  // What a reader returns was committed durably: a commit not yet flushed could be lost
+  // to a power cut after a client saw it (its seq then taken by another message).
+  if (wal_flush_) {
+    if (Status durable = wal_flush_->wait_durable(visible); !durable.ok()) return durable.error();
+  }
   return result;
 }
 

@@ -150,20 +150,70 @@ TEST(SqliteStore, OpenFailsAsAValueWhenTheFileCannotBeCreated) {
   EXPECT_EQ(opened.error().code, Errc::kInternal);
 }
 
-TEST(SqliteStore, WalAndSynchronousFullAreSet) {
+TEST(SqliteStore, WalAndTheDurabilitySettingsAreSet) {
   test::TempDir dir;
   const std::string path = dir.file("p.db");
+  // The default: COMMIT does not flush (synchronous=NORMAL); the store flushes the WAL
+  // after it (WalFlush), before anything of the commit is read or acknowledged.
   auto opened = sqlite::SqliteStore::open(SqliteOptions{path, 1, true});
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   sqlite::SqliteStore& store = *opened.value();
   EXPECT_EQ(store.writer_pragma("journal_mode").value(), "wal");
-  EXPECT_EQ(store.writer_pragma("synchronous").value(), "2");  // 2 = FULL
+  EXPECT_EQ(store.writer_pragma("synchronous").value(), "1");  // 1 = NORMAL
   EXPECT_EQ(store.writer_pragma("foreign_keys").value(), "1");
   EXPECT_EQ(side_query(path, "PRAGMA journal_mode"), "wal");  // recorded in the file
+  seed(store);
+  ASSERT_TRUE(store.flush_committed().ok());
+  EXPECT_EQ(store.stats().flushes, 1u);
 
+  // COMMIT flushes: synchronous=FULL, and nothing is left to flush after it.
+  SqliteOptions in_commit{dir.file("f.db"), 1, true};
+  in_commit.flush_after_commit = false;
+  auto full = sqlite::SqliteStore::open(in_commit);
+  ASSERT_TRUE(full.ok());
+  EXPECT_EQ(full.value()->writer_pragma("synchronous").value(), "2");  // 2 = FULL
+  seed(*full.value());
+  ASSERT_TRUE(full.value()->flush_committed().ok());
+  EXPECT_EQ(full.value()->stats().flushes, 0u);
+
+  // Durability traded away: NORMAL, and no flush at all.
   auto relaxed = sqlite::SqliteStore::open(SqliteOptions{dir.file("q.db"), 1, false});
   ASSERT_TRUE(relaxed.ok());
   EXPECT_EQ(relaxed.value()->writer_pragma("synchronous").value(), "1");  // NORMAL
+  seed(*relaxed.value());
+  ASSERT_TRUE(relaxed.value()->flush_committed().ok());
+  EXPECT_EQ(relaxed.value()->stats().flushes, 0u);
+}
+
+TEST(SqliteStore, AReadReturnsACommitOnlyOnceAFlushCoveredIt) {
+  test::TempDir dir;
+  auto store = open_or_fail(dir.file("r.db"));
+  ASSERT_NE(store, nullptr);
+  // Committed, not flushed: nobody has asked.
+  Seeded s = seed(*store);
+  EXPECT_EQ(store->stats().flushes, 0u);
+  // A read whose snapshot holds those commits flushes them before it returns.
+  auto seen = store->conversation_for_member(s.conversation.id, s.bob.id);
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  EXPECT_EQ((*seen)->last_seq, 1);
+  EXPECT_EQ(store->stats().flushes, 1u);
+  // Nothing new: reads and the committer's flush find everything durable already.
+  ASSERT_TRUE(store->conversation_for_member(s.conversation.id, s.bob.id).ok());
+  ASSERT_TRUE(store->flush_committed().ok());
+  EXPECT_EQ(store->stats().flushes, 1u);
+  // One flush covers every commit that returned before it: the committer's.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) {
+                  return t.append_message(
+                      new_message(s.conversation.id, s.bob.id, "b" + std::to_string(i), "text", "yo", 4));
+                }).ok());
+  }
+  ASSERT_TRUE(store->flush_committed().ok());
+  EXPECT_EQ(store->stats().flushes, 2u);
+  auto after = store->conversation_for_member(s.conversation.id, s.alice.id);
+  ASSERT_TRUE(after.ok() && after->has_value());
+  EXPECT_EQ((*after)->last_seq, 4);
+  EXPECT_EQ(store->stats().flushes, 2u);
 }
 
 TEST(SqliteStore, StatementCacheStaysBoundedWhateverTheTexts) {

@@ -1,0 +1,101 @@
+#include "server/store/sqlite/wal_flush.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+namespace parley::store::sqlite {
+
+namespace {
+
+Error os_error(const std::string& what) {
+  return Error::make(Errc::kInternal, what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WalFlush>> WalFlush::open(sqlite3* writer) {
+  const char* db_path = sqlite3_db_filename(writer, "main");
+  if (db_path == nullptr || *db_path == '\0') {
+    return Error::make(Errc::kInternal, "the database has no file name");
+  }
+  const std::string wal = sqlite3_filename_wal(db_path);
+  // fdatasync works on a descriptor opened for reading: it flushes the file, not the
+  // descriptor's writes.
+  const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return os_error("opening the WAL " + wal + " to flush it");
+  std::unique_ptr<WalFlush> flush(new WalFlush(fd));
+
+  std::string dir(db_path);
+  const auto slash = dir.rfind('/');
+  dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return os_error("opening the data directory " + dir + " to flush it");
+  const int rc = ::fsync(dir_fd);
+  ::close(dir_fd);
+  if (rc != 0) return os_error("flushing the data directory " + dir);
+  return flush;
+}
+
+WalFlush::~WalFlush() { ::close(fd_); }
+
+void WalFlush::commit_returned() {
+  {
+    std::lock_guard lock(mu_);
+    ++returned_;
+  }
+  cv_.notify_all();
+}
+
+Status WalFlush::flush_returned() {
+  uint64_t bound = 0;
+  {
+    std::lock_guard lock(mu_);
+    bound = returned_;
+  }
+  return wait_durable(bound);
+}
+
+Status WalFlush::wait_durable(uint64_t bound) {
+  if (durable_.load(std::memory_order_acquire) >= bound) return Status{};
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (failed_) return Error::make(Errc::kInternal, "an earlier flush of the WAL failed");
+    if (durable_.load(std::memory_order_relaxed) >= bound) return Status{};
+    // A flush running now may have started before the last of these commits returned;
+    // a COMMIT that has not returned cannot be flushed yet. Both end with a notify.
+    if (flushing_ || returned_ < bound) {
+      cv_.wait(lock);
+      continue;
+    }
+    flushing_ = true;
+    const uint64_t target = returned_;
+    lock.unlock();
+    const auto started = std::chrono::steady_clock::now();
+    const int rc = ::fdatasync(fd_);
+    const int saved_errno = errno;
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    lock.lock();
+    flushing_ = false;
+    flushes_.fetch_add(1, std::memory_order_relaxed);
+    flush_us_.fetch_add(static_cast<uint64_t>(us), std::memory_order_relaxed);
+    if (rc == 0) {
+      durable_.store(target, std::memory_order_release);
+    } else {
+      failed_ = true;
+    }
+    cv_.notify_all();
+    if (rc != 0) {
+      errno = saved_errno;
+      return os_error("flushing the WAL");
+    }
+  }
+}
+
+}  // namespace parley::store::sqlite
