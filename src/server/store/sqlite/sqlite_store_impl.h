@@ -96,12 +96,19 @@ class SqliteStore final : public Store {
   SqliteStore() = default;
 
   // Runs fn(Db&) on a reader connection inside one deferred read transaction, so
-  // everything fn reads comes from one snapshot.
+  // everything fn reads comes from one snapshot; returns once every commit that snapshot
+  // may hold is durable (the connection goes back to the pool before that wait).
   template <class Fn>
   auto read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
-  // The same on `db`, which the caller holds.
+  // The same on `db`, which the caller holds (through the wait too).
   template <class Fn>
   auto read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
+  // The transaction of both; sets `visible` to a bound of the commits its snapshot holds.
+  template <class Fn>
+  auto read_snapshot(Db& db, Fn& fn, uint64_t& visible) -> std::invoke_result_t<Fn&, Db&>;
+  // `result` once the first `visible` commits are durable (wal_flush.h).
+  template <class R>
+  R when_durable(R result, uint64_t visible);
 
   std::unique_ptr<Db> checkout();
   void checkin(std::unique_ptr<Db> db);
@@ -156,17 +163,28 @@ class SqliteStore final : public Store {
 
 template <class Fn>
 auto SqliteStore::read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
-  std::unique_ptr<Db> db = checkout();
-  struct Return {
-    SqliteStore* store;
-    std::unique_ptr<Db>& db;
-    ~Return() { store->checkin(std::move(db)); }
-  } give_back{this, db};
-  return read_on(*db, std::forward<Fn>(fn));
+  uint64_t visible = 0;
+  auto result = [&] {
+    std::unique_ptr<Db> db = checkout();
+    struct Return {
+      SqliteStore* store;
+      std::unique_ptr<Db>& db;
+      ~Return() { store->checkin(std::move(db)); }
+    } give_back{this, db};
+    return read_snapshot(*db, fn, visible);
+  }();
+  return when_durable(std::move(result), visible);
 }
 
 template <class Fn>
 auto SqliteStore::read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
+  uint64_t visible = 0;
+  auto result = read_snapshot(db, fn, visible);
+  return when_durable(std::move(result), visible);
+}
+
+template <class Fn>
+auto SqliteStore::read_snapshot(Db& db, Fn& fn, uint64_t& visible) -> std::invoke_result_t<Fn&, Db&> {
   struct Close {
     Db& db;
     // A failed read may leave the transaction open; never hand that to the next reader.
@@ -178,13 +196,17 @@ auto SqliteStore::read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
   auto result = fn(db);
   if (!result.ok()) return result;
   // fn's first statement took the snapshot; every commit it may hold has started by now.
-  const uint64_t visible = wal_flush_ ? wal_flush_->visible_bound() : 0;
+  if (wal_flush_) visible = wal_flush_->visible_bound();
   if (Status done = db.run("COMMIT"); !done.ok()) return done.error();
-  // What a reader returns was committed durably: a commit not yet flushed could be lost
-  // to a power cut after a client saw it (its seq then taken by another message).
-  if (wal_flush_) {
-    if (Status durable = wal_flush_->wait_durable(visible); !durable.ok()) return durable.error();
-  }
+  return result;
+}
+
+template <class R>
+R SqliteStore::when_durable(R result, uint64_t visible) {
+  // What a read returns was committed durably: a commit not yet flushed could be lost to a
+  // power cut after a client saw it (its seq then taken by another message).
+  if (!wal_flush_ || !result.ok()) return result;
+  if (Status durable = wal_flush_->wait_durable(visible); !durable.ok()) return durable.error();
   return result;
 }
 

@@ -6,6 +6,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <thread>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -13,6 +18,7 @@
 #include "server/store/sqlite/migrations.h"
 #include "server/store/sqlite/sqlite_store.h"
 #include "server/store/sqlite/sqlite_store_impl.h"
+#include "server/store/sqlite/wal_flush.h"
 #include "server/store/store_test_support.h"
 
 namespace parley::store {
@@ -544,6 +550,88 @@ TEST(SqliteStore, CheckpointerKeepsTheWalBounded) {
   ASSERT_TRUE(conversation.ok());
   EXPECT_EQ((*conversation)->last_seq, first_seq + kBatches * kPerBatch);
   EXPECT_EQ(side_query(path, "PRAGMA integrity_check"), "ok");
+}
+
+// WalFlush on a real WAL, with the writer's counting done by hand.
+class WalFlushTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(sqlite3_open(dir_.file("w.db").c_str(), &db_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db_, "PRAGMA journal_mode = WAL; CREATE TABLE t(x)", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    auto opened = sqlite::WalFlush::open(db_);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    flush_ = std::move(opened).value();
+  }
+  void TearDown() override {
+    flush_.reset();
+    sqlite3_close(db_);
+  }
+  void commit() {
+    flush_->commit_starting();
+    ASSERT_EQ(sqlite3_exec(db_, "INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr), SQLITE_OK);
+    flush_->commit_returned();
+  }
+
+  test::TempDir dir_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite::WalFlush> flush_;
+};
+
+TEST_F(WalFlushTest, OneFlushCoversEveryCommitThatReturnedAndNoneIsRepeated) {
+  EXPECT_TRUE(flush_->wait_durable(flush_->visible_bound()).ok());
+  EXPECT_EQ(flush_->flushes(), 0u) << "nothing committed, nothing to flush";
+  for (int i = 0; i < 3; ++i) commit();
+  EXPECT_EQ(flush_->visible_bound(), 3u);
+  ASSERT_TRUE(flush_->flush_returned().ok());
+  EXPECT_EQ(flush_->flushes(), 1u);
+  ASSERT_TRUE(flush_->wait_durable(3).ok());
+  ASSERT_TRUE(flush_->wait_durable(1).ok());
+  ASSERT_TRUE(flush_->flush_returned().ok());
+  EXPECT_EQ(flush_->flushes(), 1u);
+}
+
+TEST_F(WalFlushTest, AWaitForACommitStillInCommitEndsOnceItReturnedAndWasFlushed) {
+  commit();
+  flush_->commit_starting();  // a COMMIT under way: a snapshot may already hold it
+  const uint64_t bound = flush_->visible_bound();
+  ASSERT_EQ(bound, 2u);
+  std::promise<Status> waited;
+  std::thread reader([&] { waited.set_value(flush_->wait_durable(bound)); });
+  ASSERT_EQ(sqlite3_exec(db_, "INSERT INTO t VALUES (2)", nullptr, nullptr, nullptr), SQLITE_OK);
+  flush_->commit_returned();
+  auto result = waited.get_future();
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_TRUE(result.get().ok());
+  reader.join();
+  EXPECT_GE(flush_->flushes(), 1u);
+  ASSERT_TRUE(flush_->flush_returned().ok());  // covered already
+  EXPECT_LE(flush_->flushes(), 2u);
+}
+
+TEST_F(WalFlushTest, ReadersAndAFinisherFlushingWhileTheWriterCommitsAllReturn) {
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    for (int i = 0; i < 300; ++i) commit();
+    writing = false;
+  });
+  std::vector<std::thread> waiters;
+  std::atomic<int> failures{0};
+  std::atomic<uint64_t> waits{0};
+  for (int r = 0; r < 4; ++r) {
+    waiters.emplace_back([&, r] {
+      while (writing) {
+        const Status s = r == 0 ? flush_->flush_returned() : flush_->wait_durable(flush_->visible_bound());
+        if (!s.ok()) ++failures;
+        ++waits;
+      }
+    });
+  }
+  writer.join();
+  for (auto& w : waiters) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_TRUE(flush_->wait_durable(300).ok());
+  EXPECT_LE(flush_->flushes(), waits.load() + 1) << "a flush per wait at most";
 }
 
 }  // namespace

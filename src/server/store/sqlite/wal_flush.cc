@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -66,14 +67,17 @@ Status WalFlush::wait_durable(uint64_t bound) {
   for (;;) {
     if (failed_) return Error::make(Errc::kInternal, "an earlier flush of the WAL failed");
     if (durable_.load(std::memory_order_relaxed) >= bound) return Status{};
-    // A flush running now may have started before the last of these commits returned;
-    // a COMMIT that has not returned cannot be flushed yet. Both end with a notify.
-    if (flushing_ || returned_ < bound) {
+    // A COMMIT that has not returned cannot be flushed yet; a flush running now that
+    // covers these commits will do. Both end with a notify.
+    if (returned_ < bound || covering_ >= bound) {
       cv_.wait(lock);
       continue;
     }
-    flushing_ = true;
+    // Otherwise a flush of its own, beside any still running that began too early:
+    // fdatasync also waits for pages another one is writing, so each covers what had
+    // returned when it began, and the wait is one flush, not the rest of one and another.
     const uint64_t target = returned_;
+    covering_ = std::max(covering_, target);
     lock.unlock();
     const auto started = std::chrono::steady_clock::now();
     const int rc = ::fdatasync(fd_);
@@ -82,11 +86,10 @@ Status WalFlush::wait_durable(uint64_t bound) {
                         std::chrono::steady_clock::now() - started)
                         .count();
     lock.lock();
-    flushing_ = false;
     flushes_.fetch_add(1, std::memory_order_relaxed);
     flush_us_.fetch_add(static_cast<uint64_t>(us), std::memory_order_relaxed);
     if (rc == 0) {
-      durable_.store(target, std::memory_order_release);
+      if (target > durable_.load(std::memory_order_relaxed)) durable_.store(target, std::memory_order_release);
     } else {
       failed_ = true;
     }

@@ -45,7 +45,8 @@ class WalFlush {
   uint64_t visible_bound() const { return started_.load(std::memory_order_seq_cst); }
 
   // Returns once the first `bound` commits are durable: at once when they are, otherwise
-  // after a flush that covers them (one running now, or one this call runs). A failed flush
+  // after a flush that covers them (one running now, or one this call runs, beside flushes
+  // running that began before those commits returned). A failed flush
   // fails this and every later call: after a failed fdatasync the kernel may have dropped
   // the pages it could not write, so a retry proves nothing.
   Status wait_durable(uint64_t bound);
@@ -64,7 +65,7 @@ class WalFlush {
   std::mutex mu_;
   std::condition_variable cv_;  // a COMMIT returned, or a flush ended
   uint64_t returned_ = 0;       // guarded by mu_
-  bool flushing_ = false;       // guarded by mu_
+  uint64_t covering_ = 0;       // guarded by mu_: the most any flush begun so far covers
   bool failed_ = false;         // guarded by mu_
   std::atomic<uint64_t> flushes_{0};
   std::atomic<uint64_t> flush_us_{0};
