@@ -30,6 +30,9 @@ Result<std::unique_ptr<WalFlush>> WalFlush::open(sqlite3* writer) {
   const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return os_error("opening the WAL " + wal + " to flush it");
   std::unique_ptr<WalFlush> flush(new WalFlush(fd));
+  // Commits a process that stopped before flushing them left in the WAL (its last, never
+  // answered ones) are read like any other from now on: they are made durable first.
+  if (::fdatasync(fd) != 0) return os_error("flushing the WAL " + wal);
 
   std::string dir(db_path);
   const auto slash = dir.rfind('/');

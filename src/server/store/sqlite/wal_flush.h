@@ -31,7 +31,8 @@ namespace parley::store::sqlite {
 class WalFlush {
  public:
   // Opens the WAL of the writer's main database (it exists once the writer has read the
-  // database in WAL mode) and flushes the data directory, so the WAL's name is durable.
+  // database in WAL mode), flushes it (what an earlier process committed without flushing
+  // is read from now on) and flushes the data directory, so the WAL's name is durable.
   static Result<std::unique_ptr<WalFlush>> open(sqlite3* writer);
   ~WalFlush();
   WalFlush(const WalFlush&) = delete;
