@@ -91,6 +91,7 @@ std::optional<std::unique_ptr<parley::store::Store>> open_store(const parley::Co
   store::SqliteOptions sqlite;
   sqlite.path = (std::filesystem::path(c.data_dir) / "parley.db").string();
   sqlite.erase_purge_delay_ms = static_cast<int>(c.erase_purge_delay_ms);
+  sqlite.flush_after_commit = c.sqlite_flush_after_commit;
   auto opened = store::open_sqlite_store(sqlite);
   if (!opened) {
     spdlog::critical("cannot open {}: {}", sqlite.path, opened.error().message);

@@ -37,11 +37,18 @@ Result<std::unique_ptr<WalFlush>> WalFlush::open(sqlite3* writer) {
   std::string dir(db_path);
   const auto slash = dir.rfind('/');
   dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+  // As SQLite does for a new journal: a directory that cannot be opened, or whose file
+  // system cannot flush directories (EINVAL), is skipped; a flush that fails is an error.
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return os_error("opening the data directory " + dir + " to flush it");
-  const int rc = ::fsync(dir_fd);
-  ::close(dir_fd);
-  if (rc != 0) return os_error("flushing the data directory " + dir);
+  if (dir_fd >= 0) {
+    const int rc = ::fsync(dir_fd);
+    const int saved_errno = errno;
+    ::close(dir_fd);
+    if (rc != 0 && saved_errno != EINVAL) {
+      errno = saved_errno;
+      return os_error("flushing the data directory " + dir);
+    }
+  }
   return flush;
 }
 
