@@ -2,6 +2,9 @@
 // store, and catching up after the server comes back.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 #include <boost/json/serialize.hpp>
 
 #include "client/testing/server_process.h"
@@ -83,10 +86,22 @@ TEST_F(ClientOfflineTest, MessagesWrittenWhileTheServerIsDownAreSentWhenItReturn
   ASSERT_TRUE(server_.start());
   alice.call({{"type", "network_changed"}});  // retry now rather than after the backoff
   bob.call({{"type", "network_changed"}});
-  ASSERT_EQ(str(new_message_with(bob, "written offline 1"), "type"), "new_message");
-  auto second = new_message_with(bob, "written offline 2");
-  ASSERT_EQ(str(second, "type"), "new_message");
-  EXPECT_EQ(num(second.at("message").as_object(), "seq"), 2);
+  // Bob learns each message from its event or from his sync after reconnecting, whichever
+  // comes first, so the second may reach him before the first: in any order, each once, in
+  // seq order as written.
+  std::map<std::string, int64_t> seqs;  // text -> seq
+  while (seqs.size() < 2) {
+    auto got = bob.wait_for([](const Update& u) {
+      if (str(u, "type") != "new_message") return false;
+      const std::string text = str(u.at("message").as_object(), "text");
+      return text == "written offline 1" || text == "written offline 2";
+    });
+    ASSERT_EQ(str(got, "type"), "new_message") << "bob has " << seqs.size() << " of the 2 messages";
+    const json::object& m = got.at("message").as_object();
+    EXPECT_TRUE(seqs.emplace(str(m, "text"), num(m, "seq")).second) << "announced twice: " << str(m, "text");
+  }
+  EXPECT_EQ(seqs["written offline 1"], 1);
+  EXPECT_EQ(seqs["written offline 2"], 2);
 }
 
 TEST_F(ClientOfflineTest, AServerRestartIsFollowedByAReconnectWithoutHelp) {
