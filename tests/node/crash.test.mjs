@@ -116,8 +116,14 @@ class Sender {
   }
 }
 
-test('acknowledged messages survive repeated SIGKILLs exactly once and gap-free', async (t) => {
-  const server = await startServer(t);
+// On the embedded store in both of its modes: COMMIT flushing the WAL (the default), and the
+// WAL flushed after COMMIT, where acks, events and reads wait for that flush.
+for (const [mode, args] of [['COMMIT flushes', []], ['flush after COMMIT', ['--sqlite-flush-after-commit', 'true']]]) {
+  test(`acknowledged messages survive repeated SIGKILLs exactly once and gap-free (${mode})`, (t) => killRepeatedly(t, args));
+}
+
+async function killRepeatedly(t, args) {
+  const server = await startServer(t, { args });
   const alice = await register(server, 'alice');
   const bob = await register(server, 'bob');
   await register(server, 'carol');
@@ -189,7 +195,7 @@ test('acknowledged messages survive repeated SIGKILLs exactly once and gap-free'
   const stopped = await server.stop();
   assert.equal(stopped.code, 0, `clean exit after SIGTERM: ${JSON.stringify(stopped)}`);
   assert.equal(integrityCheck(server.dbPath), 'ok', 'PRAGMA integrity_check after a clean stop');
-});
+}
 
 test('SIGTERM under load: queued sends are committed and acknowledged, sockets close with 1001', async (t) => {
   const server = await startServer(t);
