@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 namespace parley::store::sqlite {
@@ -34,9 +35,8 @@ Result<std::unique_ptr<WalFlush>> WalFlush::open(sqlite3* writer) {
   // answered ones) are read like any other from now on: they are made durable first.
   if (::fdatasync(fd) != 0) return os_error("flushing the WAL " + wal);
 
-  std::string dir(db_path);
-  const auto slash = dir.rfind('/');
-  dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
+  // SQLite names the main database by its absolute path, so it always has a parent.
+  const std::string dir = std::filesystem::path(db_path).parent_path().string();
   // As SQLite does for a new journal: a directory that cannot be opened, or whose file
   // system cannot flush directories (EINVAL), is skipped; a flush that fails is an error.
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
