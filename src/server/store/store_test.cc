@@ -2939,15 +2939,20 @@ TEST_P(StoreConformance, ConcurrentReadersDuringWrites) {
 
 // ---- implementations --------------------------------------------------------------------
 
+// `flush_after_commit`: SqliteOptions::flush_after_commit (reads then wait for flushes).
 class SqliteHarness final : public StoreHarness {
  public:
+  explicit SqliteHarness(bool flush_after_commit) : flush_after_commit_(flush_after_commit) {}
   std::unique_ptr<Store> open() override {
-    auto opened = open_sqlite_store(SqliteOptions{dir_.file("parley.db"), 4, true});
+    SqliteOptions options{dir_.file("parley.db"), 4, true};
+    options.flush_after_commit = flush_after_commit_;
+    auto opened = open_sqlite_store(options);
     EXPECT_TRUE(opened.ok()) << (opened.ok() ? "" : opened.error().message);
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
 
  private:
+  bool flush_after_commit_;
   test::TempDir dir_;
 };
 
@@ -2975,7 +2980,9 @@ class PostgresHarness final : public StoreHarness {
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreConformance,
-    ::testing::Values(StoreFactory{"Sqlite", [] { return std::make_unique<SqliteHarness>(); }},
+    ::testing::Values(StoreFactory{"Sqlite", [] { return std::make_unique<SqliteHarness>(false); }},
+                      StoreFactory{"SqliteFlushAfterCommit",
+                                   [] { return std::make_unique<SqliteHarness>(true); }},
                       StoreFactory{"Postgres", [] { return std::make_unique<PostgresHarness>(); }}),
     [](const ::testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
 

@@ -7,8 +7,10 @@
 namespace parley::store::test {
 
 Result<std::unique_ptr<Store>> TestStore::open(int reader_connections) {
-  if (kind_ == "sqlite") {
-    return open_sqlite_store(SqliteOptions{dir_.file("parley.db"), reader_connections, true});
+  if (kind_ == "sqlite" || kind_ == "sqlite_flush_after") {
+    SqliteOptions options{dir_.file("parley.db"), reader_connections, true};
+    options.flush_after_commit = kind_ == "sqlite_flush_after";
+    return open_sqlite_store(options);
   }
   if (kind_ != "postgres") return Error::make(Errc::kInternal, "no store kind " + kind_);
   if (pg_uri_.empty()) {

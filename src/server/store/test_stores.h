@@ -1,5 +1,6 @@
 // Stores for tests that run against every implementation: "sqlite" (a file in a
-// throw-away directory) or "postgres" (a fresh database on the test PostgreSQL,
+// throw-away directory), "sqlite_flush_after" (the same, its WAL flushed after COMMIT:
+// SqliteOptions::flush_after_commit) or "postgres" (a fresh database on the test PostgreSQL,
 // postgres/test_postgres.h). open() may be called again to reopen the same data, as a
 // restart would.
 #pragma once
@@ -15,7 +16,7 @@
 namespace parley::store::test {
 
 // The store kinds every parameterised test runs against.
-inline std::vector<std::string> store_kinds() { return {"sqlite", "postgres"}; }
+inline std::vector<std::string> store_kinds() { return {"sqlite", "sqlite_flush_after", "postgres"}; }
 
 class TestStore {
  public:

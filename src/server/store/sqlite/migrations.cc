@@ -7,7 +7,8 @@ namespace {
 
 // Schema, version 1.
 //
-// meta           key/value; 'version' = the last committed store-wide version (store.h).
+// meta           key/value; 'version' = the last committed store-wide version (store.h);
+//                'commit' (migration 18) = the number of the last commit (wal_flush.h).
 // users          username is UNIQUE (its index serves login and user lookup).
 // sessions       token_hash UNIQUE (token lookup on every request);
 //                sessions_by_user (user_id, id) serves the session list and revoke-others.
@@ -443,12 +444,18 @@ CREATE INDEX calls_open_by_caller ON calls (caller_id) WHERE state <> 'ended';
 CREATE INDEX calls_open_by_callee ON calls (callee_id) WHERE state <> 'ended';
 )sql";
 
+// Commits numbered in the database, so a reader learns from its own snapshot which commits
+// it holds (wal_flush.h); written by every commit when COMMIT does not flush.
+const char* const kMigration18 = R"sql(
+INSERT INTO meta (key, value) VALUES ('commit', 0);
+)sql";
+
 // Append new migrations here; never edit one that has shipped.
 const char* const kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4,
                                    kMigration5, kMigration6, kMigration7, kMigration8,
                                    kMigration9, kMigration10, kMigration11, kMigration12,
                                    kMigration13, kMigration14, kMigration15,
-                                   kMigration16, kMigration17};
+                                   kMigration16, kMigration17, kMigration18};
 constexpr int kMigrationCount = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 Result<int> user_version(Db& db) {

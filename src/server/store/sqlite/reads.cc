@@ -120,8 +120,8 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
   if (query.before && query.after) {
     return Error::make(Errc::kInvalidArgument, "at most one of before and after");
   }
-  return read([&](Db& db) -> Result<Page<MessageRecord>> {
-    PARLEY_STORE_ASSIGN(auto member, load_member(db, query.conversation_id, user_id));
+  return read_in(query.conversation_id, [&](Db& db) -> Result<Page<MessageRecord>> {
+    PARLEY_STORE_ASSIGN(auto member, load_member_window(db, query.conversation_id, user_id));
     if (!member) return Error::make(Errc::kNotFound, "no such conversation");
 
     // The member's window is joined_seq < seq <= left_seq. Every variant is one range scan
@@ -180,8 +180,8 @@ const char* category_filter(MediaCategory c) {
 
 Result<Page<MessageRecord>> SqliteStore::conversation_media(int64_t user_id, const MediaQuery& query) {
   if (query.limit < 1) return bad_limit();
-  return read([&](Db& db) -> Result<Page<MessageRecord>> {
-    PARLEY_STORE_ASSIGN(auto member, load_member(db, query.conversation_id, user_id));
+  return read_in(query.conversation_id, [&](Db& db) -> Result<Page<MessageRecord>> {
+    PARLEY_STORE_ASSIGN(auto member, load_member_window(db, query.conversation_id, user_id));
     if (!member) return Error::make(Errc::kNotFound, "no such conversation");
     // History's window and order, filtered: a backwards range scan of (conversation_id,
     // seq) that skips other kinds, so a sparse category costs a scan of the window.

@@ -198,6 +198,17 @@ Result<std::optional<MemberRecord>> load_member(Db& db, int64_t conversation_id,
   return std::optional<MemberRecord>(read_member(stmt));
 }
 
+Result<std::optional<MemberWindow>> load_member_window(Db& db, int64_t conversation_id, int64_t user_id) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT joined_seq, left_seq FROM members"
+                                            " WHERE conversation_id = ? AND user_id = ?"));
+  stmt.bind_all(conversation_id, user_id);
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return std::optional<MemberWindow>();
+  MemberWindow window{stmt.i64(0), std::nullopt};
+  if (!stmt.is_null(1)) window.left_seq = stmt.i64(1);
+  return std::optional<MemberWindow>(window);
+}
+
 Result<std::vector<MemberRecord>> load_active_members(Db& db, int64_t conversation_id) {
   // members_active is in exactly this order: no sort, and those who left are not visited.
   PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_MEMBER_COLUMNS
@@ -222,6 +233,13 @@ Result<int64_t> load_version(Db& db) {
   PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT value FROM meta WHERE key = 'version'"));
   PARLEY_STORE_ASSIGN(bool row, stmt.step());
   if (!row) return Error::make(Errc::kInternal, "meta has no 'version' row");
+  return stmt.i64(0);
+}
+
+Result<int64_t> load_commit_number(Db& db) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT value FROM meta WHERE key = 'commit'"));
+  PARLEY_STORE_ASSIGN(bool row, stmt.step());
+  if (!row) return Error::make(Errc::kInternal, "meta has no 'commit' row");
   return stmt.i64(0);
 }
 

@@ -32,6 +32,13 @@ Status load_details(Db& db, std::vector<ConversationRecord>& conversations, int6
 
 // One member row (active or not), with its user; nullopt if the user never was a member.
 Result<std::optional<MemberRecord>> load_member(Db& db, int64_t conversation_id, int64_t user_id);
+// The messages a member sees: joined_seq < seq, and seq <= left_seq once they left.
+struct MemberWindow {
+  int64_t joined_seq = 0;
+  std::optional<int64_t> left_seq;
+};
+// From the members row alone; nullopt when user_id never was a member.
+Result<std::optional<MemberWindow>> load_member_window(Db& db, int64_t conversation_id, int64_t user_id);
 // Active members ordered by (joined_at, user id).
 Result<std::vector<MemberRecord>> load_active_members(Db& db, int64_t conversation_id);
 // Active member ids ordered by user id (fan-out lists).
@@ -46,6 +53,10 @@ Status load_reactions(Db& db, int64_t viewer_id, std::vector<MessageRecord>& mes
 
 // The last committed version as recorded in meta.
 Result<int64_t> load_version(Db& db);
+// The number of the last commit as recorded in meta (written only when COMMIT does not
+// flush; wal_flush.h). As a transaction's first statement, it says which commits its
+// snapshot holds: those numbered up to the value.
+Result<int64_t> load_commit_number(Db& db);
 
 // ---- raw row decoding, for queries built on the column lists below ----
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "server/store/sqlite/migrations.h"
@@ -65,7 +66,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   PARLEY_STORE_TRY(migrate(*store->writer_));
   PARLEY_STORE_ASSIGN(store->version_, load_version(*store->writer_));
   if (options.synchronous_full && options.flush_after_commit) {
-    PARLEY_STORE_ASSIGN(store->wal_flush_, WalFlush::open(store->writer_->handle()));
+    PARLEY_STORE_ASSIGN(const int64_t committed, load_commit_number(*store->writer_));
+    PARLEY_STORE_ASSIGN(store->wal_flush_,
+                        WalFlush::open(store->writer_->handle(), static_cast<uint64_t>(committed)));
+    PARLEY_STORE_ASSIGN(store->messages_conversation_column_,
+                        column_index(*store->writer_, "messages", "conversation_id"));
+    PARLEY_STORE_ASSIGN(store->members_conversation_column_,
+                        column_index(*store->writer_, "members", "conversation_id"));
+    PARLEY_STORE_ASSIGN(store->hidden_conversation_column_,
+                        column_index(*store->writer_, "hidden_messages", "conversation_id"));
+    sqlite3_preupdate_hook(store->writer_->handle(), &SqliteStore::on_row_change, store.get());
   }
 
   // Checkpoints happen on the checkpointer's connection, never inside the writer's commit:
@@ -107,6 +117,72 @@ void SqliteStore::stop_checkpointer() {
   }
   checkpoint_cv_.notify_one();
   if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+namespace {
+
+// The tables reads of one conversation (SqliteStore::read_in) never read: a change to
+// them marks nothing. Among them the full-text index's own tables (message_search_*).
+bool unread_by_conversation_reads(std::string_view table) {
+  static constexpr std::string_view kTables[] = {
+      "meta",         "users",          "sessions",           "receipt_log", "contacts",
+      "disabled_accounts", "push_subscriptions", "media", "voice_plays", "calls"};
+  for (std::string_view t : kTables) {
+    if (t == table) return true;
+  }
+  return table.starts_with("message_search_");
+}
+
+}  // namespace
+
+Result<int> SqliteStore::column_index(Db& db, const char* table, const char* column) {
+  PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT cid FROM pragma_table_info(?) WHERE name = ?"));
+  stmt.bind_all(table, column);
+  PARLEY_STORE_ASSIGN(const bool row, stmt.step());
+  if (!row) return Error::make(Errc::kInternal, std::string(table) + " has no column " + column);
+  return static_cast<int>(stmt.i64(0));
+}
+
+void SqliteStore::on_row_change(void* self, sqlite3* db, int op, const char* database,
+                                const char* table_name, sqlite3_int64 old_rowid,
+                                sqlite3_int64 new_rowid) {
+  auto* store = static_cast<SqliteStore*>(self);
+  WalFlush& flush = *store->wal_flush_;
+  const std::string_view table(table_name);
+  if (std::string_view(database) != "main" || unread_by_conversation_reads(table)) return;
+  if (table == "conversations") {  // its rowid is the conversation's id
+    if (op != SQLITE_INSERT) flush.touch(old_rowid);
+    if (op != SQLITE_DELETE) flush.touch(new_rowid);
+    return;
+  }
+  int column = -1;
+  if (table == "messages") column = store->messages_conversation_column_;
+  if (table == "members") column = store->members_conversation_column_;
+  if (table == "hidden_messages") column = store->hidden_conversation_column_;
+  if (column < 0) {
+    // A table read by conversation reads but not keyed by conversation (blocks, reactions),
+    // or one this list does not know yet.
+    flush.touch_all();
+    return;
+  }
+  // The row as it is before the change and as it will be after (the same conversation,
+  // but a row is never trusted to keep it).
+  sqlite3_value* value = nullptr;
+  bool marked = false;
+  if (op != SQLITE_INSERT && sqlite3_preupdate_old(db, column, &value) == SQLITE_OK &&
+      sqlite3_value_type(value) == SQLITE_INTEGER) {
+    flush.touch(sqlite3_value_int64(value));
+    marked = true;
+  }
+  if (op != SQLITE_DELETE) {
+    marked = false;
+    if (sqlite3_preupdate_new(db, column, &value) == SQLITE_OK &&
+        sqlite3_value_type(value) == SQLITE_INTEGER) {
+      flush.touch(sqlite3_value_int64(value));
+      marked = true;
+    }
+  }
+  if (!marked) flush.touch_all();
 }
 
 int SqliteStore::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
@@ -283,6 +359,16 @@ Status SqliteStore::write(std::span<WriteOp* const> ops) {
       status = stmt.error();
     } else {
       stmt->bind_all(version_);
+      status = stmt->run();
+    }
+  }
+  if (status.ok() && wal_flush_) {
+    // Its number, for the readers whose snapshot will hold it (wal_flush.h).
+    auto stmt = writer_->prepare("UPDATE meta SET value = ? WHERE key = 'commit'");
+    if (!stmt.ok()) {
+      status = stmt.error();
+    } else {
+      stmt->bind_all(static_cast<int64_t>(wal_flush_->next_commit()));
       status = stmt->run();
     }
   }

@@ -16,6 +16,7 @@
 
 #include "server/store/commit_counter.h"
 #include "server/store/sqlite/db.h"
+#include "server/store/sqlite/rows.h"
 #include "server/store/sqlite/sqlite_store.h"
 #include "server/store/sqlite/wal_flush.h"
 
@@ -100,18 +101,36 @@ class SqliteStore final : public Store {
   // may hold is durable (the connection goes back to the pool before that wait).
   template <class Fn>
   auto read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
+  // The same for a read of one conversation as its members see it, which may read only
+  // its rows of conversations, members, messages and hidden_messages, and reactions and
+  // blocks (on_row_change): it waits only for the commits that changed those (nullopt:
+  // read()).
+  template <class Fn>
+  auto read_in(std::optional<int64_t> conversation_id, Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
   // The same on `db`, which the caller holds (through the wait too).
   template <class Fn>
   auto read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
-  // The transaction of both; sets `visible` to a bound of the commits its snapshot holds.
+  // The transaction of all three; sets `visible` to the number of the last commit its
+  // snapshot holds that the read must wait for (wal_flush.h): every one, or those that
+  // touched `conversation`.
   template <class Fn>
-  auto read_snapshot(Db& db, Fn& fn, uint64_t& visible) -> std::invoke_result_t<Fn&, Db&>;
+  auto read_snapshot(Db& db, Fn& fn, uint64_t& visible, std::optional<int64_t> conversation = {})
+      -> std::invoke_result_t<Fn&, Db&>;
   // `result` once the first `visible` commits are durable (wal_flush.h).
   template <class R>
   R when_durable(R result, uint64_t visible);
 
   std::unique_ptr<Db> checkout();
   void checkin(std::unique_ptr<Db> db);
+
+  // The preupdate hook of the writer when COMMIT does not flush: marks what each commit
+  // changes for read_in (WalFlush::touch).
+  static void on_row_change(void* self, sqlite3* db, int op, const char* database,
+                            const char* table, sqlite3_int64 old_rowid, sqlite3_int64 new_rowid);
+  static Result<int> column_index(Db& db, const char* table, const char* column);
+  int messages_conversation_column_ = -1;
+  int members_conversation_column_ = -1;
+  int hidden_conversation_column_ = -1;
 
   // Called by SQLite on the writer's thread after each commit with the WAL's page count.
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
@@ -163,6 +182,12 @@ class SqliteStore final : public Store {
 
 template <class Fn>
 auto SqliteStore::read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
+  return read_in(std::nullopt, fn);
+}
+
+template <class Fn>
+auto SqliteStore::read_in(std::optional<int64_t> conversation_id, Fn&& fn)
+    -> std::invoke_result_t<Fn&, Db&> {
   uint64_t visible = 0;
   auto result = [&] {
     std::unique_ptr<Db> db = checkout();
@@ -171,7 +196,7 @@ auto SqliteStore::read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
       std::unique_ptr<Db>& db;
       ~Return() { store->checkin(std::move(db)); }
     } give_back{this, db};
-    return read_snapshot(*db, fn, visible);
+    return read_snapshot(*db, fn, visible, conversation_id);
   }();
   return when_durable(std::move(result), visible);
 }
@@ -184,7 +209,8 @@ auto SqliteStore::read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
 }
 
 template <class Fn>
-auto SqliteStore::read_snapshot(Db& db, Fn& fn, uint64_t& visible) -> std::invoke_result_t<Fn&, Db&> {
+auto SqliteStore::read_snapshot(Db& db, Fn& fn, uint64_t& visible, std::optional<int64_t> conversation)
+    -> std::invoke_result_t<Fn&, Db&> {
   struct Close {
     Db& db;
     // A failed read may leave the transaction open; never hand that to the next reader.
@@ -193,10 +219,16 @@ auto SqliteStore::read_snapshot(Db& db, Fn& fn, uint64_t& visible) -> std::invok
     }
   } close{db};
   if (Status begun = db.run("BEGIN"); !begun.ok()) return begun.error();
+  if (wal_flush_) {
+    // The first statement takes the snapshot: the number of the last commit it holds.
+    auto last = load_commit_number(db);
+    if (!last.ok()) return last.error();
+    visible = static_cast<uint64_t>(*last);
+    // Marks read after the snapshot was taken: they cover every commit it holds.
+    if (conversation) visible = wal_flush_->conversation_bound(visible, *conversation);
+  }
   auto result = fn(db);
   if (!result.ok()) return result;
-  // fn's first statement took the snapshot; every commit it may hold has started by now.
-  if (wal_flush_) visible = wal_flush_->visible_bound();
   if (Status done = db.run("COMMIT"); !done.ok()) return done.error();
   return result;
 }

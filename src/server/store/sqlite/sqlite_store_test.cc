@@ -135,7 +135,8 @@ TEST(SqliteStore, MigrationsAreIdempotent) {
   EXPECT_EQ(side_query(path, "PRAGMA user_version"),
             std::to_string(sqlite::latest_schema_version()));
   EXPECT_EQ(side_query(path, "SELECT count(*) FROM users"), "2");
-  EXPECT_EQ(side_query(path, "SELECT count(*) FROM meta"), "1");
+  EXPECT_EQ(side_query(path, "SELECT group_concat(key, ',') FROM (SELECT key FROM meta ORDER BY key)"),
+            "commit,version");
 }
 
 TEST(SqliteStore, RefusesADatabaseFromANewerSchema) {
@@ -223,6 +224,103 @@ TEST(SqliteStore, AReadReturnsACommitOnlyOnceAFlushCoveredIt) {
   ASSERT_TRUE(after.ok() && after->has_value());
   EXPECT_EQ((*after)->last_seq, 4);
   EXPECT_EQ(store->stats().flushes, 2u);
+}
+
+TEST(SqliteStore, CommitsAreNumberedInTheDatabaseAcrossRestarts) {
+  test::TempDir dir;
+  const std::string path = dir.file("n.db");
+  SqliteOptions options{path, 2, true};
+  options.flush_after_commit = true;
+  Seeded s;
+  {
+    auto opened = open_sqlite_store(options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    s = seed(*opened.value());
+    ASSERT_TRUE(opened.value()->flush_committed().ok());
+  }
+  const std::string after_seed = side_query(path, "SELECT value FROM meta WHERE key = 'commit'");
+  ASSERT_NE(after_seed, "0") << "every commit writes its number";
+  auto opened = open_sqlite_store(options);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  std::unique_ptr<Store> store = std::move(opened).value();
+  // Flushed at open: a read of what an earlier process committed waits for nothing.
+  ASSERT_TRUE(store->conversation_for_member(s.conversation.id, s.bob.id).ok());
+  EXPECT_EQ(store->stats().flushes, 0u);
+  // Numbering goes on from the database's: the new commit is the next one, and a read that
+  // holds it flushes it once.
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) {
+                return t.append_message(new_message(s.conversation.id, s.bob.id, "n1", "text", "yo", 4));
+              }).ok());
+  EXPECT_EQ(side_query(path, "SELECT value FROM meta WHERE key = 'commit'"),
+            std::to_string(std::stoll(after_seed) + 1));
+  auto seen = store->conversation_for_member(s.conversation.id, s.bob.id);
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  EXPECT_EQ((*seen)->last_seq, 2);
+  EXPECT_EQ(store->stats().flushes, 1u);
+}
+
+TEST(SqliteStore, AConversationsHistoryWaitsOnlyForCommitsThatTouchedIt) {
+  test::TempDir dir;
+  SqliteOptions options{dir.file("h.db"), 2, true};
+  options.flush_after_commit = true;
+  auto opened = open_sqlite_store(options);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  std::unique_ptr<Store> store = std::move(opened).value();
+  Seeded s = seed(*store);
+  const UserRecord carol = in_txn(*store, [](WriteTxn& t) { return t.create_user("carol", "Carol", "hc", 1); }).value();
+  const int64_t other = in_txn(*store, [&](WriteTxn& t) {
+                          return t.get_or_create_direct(s.alice.id, carol.id, 2);
+                        }).value().conversation.id;
+  ASSERT_TRUE(store->flush_committed().ok());
+  const uint64_t flushed = store->stats().flushes;
+  // The page's size, and how many of its messages are hidden.
+  auto page = [&](int64_t conversation) {
+    auto got = store->history(s.alice.id, HistoryQuery{conversation, std::nullopt, std::nullopt, 50});
+    EXPECT_TRUE(got.ok()) << got.error().message;
+    if (!got.ok()) return std::pair<std::size_t, std::size_t>{};
+    std::size_t hidden = 0;
+    for (const MessageRecord& m : got->items) hidden += m.hidden ? 1 : 0;
+    return std::pair{got->items.size(), hidden};
+  };
+  using Page = std::pair<std::size_t, std::size_t>;
+
+  // A message in the first conversation, committed and not flushed: the other's history
+  // does not wait for it; the first's does, and shows it.
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) {
+                return t.append_message(new_message(s.conversation.id, s.bob.id, "h1", "text", "yo", 4));
+              }).ok());
+  EXPECT_EQ(page(other), Page(0, 0));
+  EXPECT_EQ(store->stats().flushes, flushed);
+  EXPECT_EQ(page(s.conversation.id), Page(2, 0));
+  EXPECT_EQ(store->stats().flushes, flushed + 1);
+
+  // A message hidden for alice (hidden_messages, keyed by conversation), then a member's
+  // row changing (a receipt): each makes that conversation's history wait, not the other's.
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.hide_message(s.alice.id, s.conversation.id, 1); }).ok());
+  EXPECT_EQ(page(other), Page(0, 0));
+  EXPECT_EQ(store->stats().flushes, flushed + 1);
+  EXPECT_EQ(page(s.conversation.id), Page(2, 1));
+  EXPECT_EQ(store->stats().flushes, flushed + 2);
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) {
+                return t.advance_receipt(s.conversation.id, s.alice.id, 2, 2);
+              }).ok());
+  EXPECT_EQ(page(other), Page(0, 0));
+  EXPECT_EQ(store->stats().flushes, flushed + 2);
+  EXPECT_EQ(page(s.conversation.id), Page(2, 1));
+  EXPECT_EQ(store->stats().flushes, flushed + 3);
+
+  // A change to what such reads use but is not keyed by conversation (a block) makes every
+  // conversation's history wait; one to what they never read (a user's last seen), none.
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.set_last_seen(s.bob.id, 50); }).ok());
+  EXPECT_EQ(page(other), Page(0, 0));
+  EXPECT_EQ(store->stats().flushes, flushed + 3);
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.set_block(s.alice.id, carol.id, true, 60); }).ok());
+  EXPECT_EQ(page(other), Page(0, 0));
+  EXPECT_EQ(store->stats().flushes, flushed + 4);
+  // Every other read waits for whatever its snapshot holds, as before.
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.set_last_seen(s.bob.id, 70); }).ok());
+  ASSERT_TRUE(store->find_user(s.bob.id).ok());
+  EXPECT_EQ(store->stats().flushes, flushed + 5);
 }
 
 TEST(SqliteStore, StatementCacheStaysBoundedWhateverTheTexts) {
@@ -610,6 +708,25 @@ TEST_F(WalFlushTest, AWaitForACommitStillInCommitEndsOnceItReturnedAndWasFlushed
   EXPECT_GE(flush_->flushes(), 1u);
   ASSERT_TRUE(flush_->flush_returned().ok());  // covered already
   EXPECT_LE(flush_->flushes(), 2u);
+}
+
+TEST_F(WalFlushTest, NumbersStartFromTheDatabasesAndASnapshotWaitsOnlyForWhatItHolds) {
+  flush_.reset();
+  auto opened = sqlite::WalFlush::open(db_, 41);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  flush_ = std::move(opened).value();
+  EXPECT_EQ(flush_->next_commit(), 42u);
+  ASSERT_TRUE(flush_->wait_durable(41).ok());
+  EXPECT_EQ(flush_->flushes(), 0u) << "the commits before open count as durable";
+  commit();
+  EXPECT_EQ(flush_->next_commit(), 43u);
+  flush_->commit_starting();  // commit 43 under way; a snapshot holding up to 42 does not wait
+  ASSERT_TRUE(flush_->wait_durable(42).ok());
+  EXPECT_EQ(flush_->flushes(), 1u);
+  ASSERT_EQ(sqlite3_exec(db_, "INSERT INTO t VALUES (3)", nullptr, nullptr, nullptr), SQLITE_OK);
+  flush_->commit_returned();
+  ASSERT_TRUE(flush_->wait_durable(43).ok());
+  EXPECT_EQ(flush_->flushes(), 2u);
 }
 
 TEST_F(WalFlushTest, ReadersAndAFinisherFlushingWhileTheWriterCommitsAllReturn) {

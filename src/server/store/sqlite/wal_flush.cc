@@ -20,7 +20,7 @@ Error os_error(const std::string& what) {
 
 }  // namespace
 
-Result<std::unique_ptr<WalFlush>> WalFlush::open(sqlite3* writer) {
+Result<std::unique_ptr<WalFlush>> WalFlush::open(sqlite3* writer, uint64_t committed) {
   const char* db_path = sqlite3_db_filename(writer, "main");
   if (db_path == nullptr || *db_path == '\0') {
     return Error::make(Errc::kInternal, "the database has no file name");
@@ -30,7 +30,7 @@ Result<std::unique_ptr<WalFlush>> WalFlush::open(sqlite3* writer) {
   // descriptor's writes.
   const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return os_error("opening the WAL " + wal + " to flush it");
-  std::unique_ptr<WalFlush> flush(new WalFlush(fd));
+  std::unique_ptr<WalFlush> flush(new WalFlush(fd, committed));
   // Commits a process that stopped before flushing them left in the WAL (its last, never
   // answered ones) are read like any other from now on: they are made durable first.
   if (::fdatasync(fd) != 0) return os_error("flushing the WAL " + wal);

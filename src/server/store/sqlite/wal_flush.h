@@ -10,16 +10,29 @@
 // the committer applies the next batch while the last one is being flushed, instead of
 // waiting for the flush inside COMMIT.
 //
-// Commits are counted twice: `started` just before COMMIT, `returned` once it returned
-// (failed or not). A reader's snapshot taken at any moment holds at most the `started`
-// commits read after it; a flush that starts at `returned` = r makes the first r commits
-// durable. Thread-safe: the writer counts, the committer's finisher and readers flush.
+// Commits are numbered, and counted twice: `started` just before COMMIT, `returned` once
+// it returned (failed or not); a flush that starts at `returned` = r makes the commits
+// numbered up to r durable. Each commit writes its number (next_commit()) into the
+// database (meta 'commit'), so a reader learns from its own snapshot exactly which commits
+// it holds, and never waits for one that it cannot see (visible_bound() is only an upper
+// bound: it counts a COMMIT still writing).
+//
+// Under a steady stream of commits nearly every snapshot holds one not yet flushed, so a
+// read of one conversation waits only for the commits that touched it: before COMMIT the
+// writer marks each conversation its commit changes (or every one, touch_all()), and such
+// a read's bound is the last commit that marked it, if its snapshot holds that commit.
+// Marks share slots (conversation id modulo kSlots): a shared slot only makes a read wait
+// for more. Thread-safe: the writer counts and marks, the committer's finisher and readers
+// flush.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -33,14 +46,33 @@ class WalFlush {
   // Opens the WAL of the writer's main database (it exists once the writer has read the
   // database in WAL mode), flushes it (what an earlier process committed without flushing
   // is read from now on) and flushes the data directory, so the WAL's name is durable.
-  static Result<std::unique_ptr<WalFlush>> open(sqlite3* writer);
+  // `committed`: the number of the last commit, as the database records it; numbering
+  // goes on from there, and every commit up to it counts as durable once open() returns.
+  static Result<std::unique_ptr<WalFlush>> open(sqlite3* writer, uint64_t committed = 0);
   ~WalFlush();
   WalFlush(const WalFlush&) = delete;
   WalFlush& operator=(const WalFlush&) = delete;
 
-  // The writer, around each COMMIT.
+  // The writer: the number of the commit it prepares (it writes it into the transaction),
+  // then around its COMMIT.
+  uint64_t next_commit() const { return started_.load(std::memory_order_relaxed) + 1; }
   void commit_starting() { started_.fetch_add(1, std::memory_order_seq_cst); }
   void commit_returned();
+
+  // The writer, inside the transaction of commit next_commit(): it changes rows that a
+  // read of that conversation may return, or that any such read may.
+  void touch(int64_t conversation_id) {
+    touched_[static_cast<uint64_t>(conversation_id) % kSlots].store(next_commit(), std::memory_order_seq_cst);
+  }
+  void touch_all() { touched_all_.store(next_commit(), std::memory_order_seq_cst); }
+  // For a read of one conversation whose snapshot holds the commits up to `visible`, called
+  // once it has taken its snapshot: the last of them it must wait for.
+  uint64_t conversation_bound(uint64_t visible, int64_t conversation_id) const {
+    const uint64_t touched =
+        std::max(touched_all_.load(std::memory_order_seq_cst),
+                 touched_[static_cast<uint64_t>(conversation_id) % kSlots].load(std::memory_order_seq_cst));
+    return std::min(visible, touched);
+  }
 
   // An upper bound of the commits a snapshot taken before this call may hold.
   uint64_t visible_bound() const { return started_.load(std::memory_order_seq_cst); }
@@ -58,10 +90,17 @@ class WalFlush {
   uint64_t flush_us() const { return flush_us_.load(std::memory_order_relaxed); }
 
  private:
-  explicit WalFlush(int fd) : fd_(fd) {}
+  WalFlush(int fd, uint64_t committed)
+      : fd_(fd), started_(committed), durable_(committed), returned_(committed), covering_(committed) {}
+
+  static constexpr std::size_t kSlots = 4096;
 
   const int fd_;
   std::atomic<uint64_t> started_{0};
+  // The last commit that marked each slot, and all of them (0: none since open, whose
+  // flush made every earlier commit durable).
+  std::array<std::atomic<uint64_t>, kSlots> touched_{};
+  std::atomic<uint64_t> touched_all_{0};
   std::atomic<uint64_t> durable_{0};  // written under mu_, read without it on the fast path
   std::mutex mu_;
   std::condition_variable cv_;  // a COMMIT returned, or a flush ended
