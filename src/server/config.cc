@@ -194,7 +194,7 @@ const std::vector<Option>& options() {
        number<int64_t>(&Config::erase_purge_delay_ms, 0, 3600000)},
       {"sqlite-flush-after-commit",
        "embedded store: flush the WAL after COMMIT, overlapped with the next batch, instead of inside it "
-       "(true/false, default false; docs/architecture.md, step 5)",
+       "(true/false, default true; false: COMMIT flushes, as in releases before; docs/architecture.md, step 5)",
        boolean(&Config::sqlite_flush_after_commit)},
       {"presence-offline-grace-ms", "announce a user offline this long after their last device left (default 5000)",
        number<int64_t>(&Config::presence_offline_grace_ms, 0, 600000)},

@@ -68,7 +68,7 @@ struct Config {
   int64_t edit_window_sec = 15 * 60;
   int64_t delete_window_sec = 48 * 3600;
   int64_t erase_purge_delay_ms = 5000;
-  bool sqlite_flush_after_commit = false;  // see SqliteOptions::flush_after_commit
+  bool sqlite_flush_after_commit = true;   // see SqliteOptions::flush_after_commit
   int64_t presence_offline_grace_ms = 5000;
   int64_t presence_last_seen_write_ms = 60000;
   // Photos (src/server/media).

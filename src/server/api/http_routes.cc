@@ -103,14 +103,14 @@ void Api::route(HttpRequest& req, HttpDone& done) {
                   "Whether an erasure (a delete for everyone, an account deletion) awaits its purge (0/1).",
                   stats.erase_pending ? 1 : 0);
     append_summary_us(text, "parley_store_commit_finish_seconds",
-                      "The COMMIT of each committed write batch alone: the WAL written, and flushed unless "
-                      "--sqlite-flush-after-commit (SQLite), or the COMMIT's round trip, which waits for the WAL "
+                      "The COMMIT of each committed write batch alone: the WAL written (SQLite; flushed too "
+                      "with --sqlite-flush-after-commit false), or the COMMIT's round trip, which waits for the WAL "
                       "flush (PostgreSQL).",
                       stats.commit_finish_us, stats.commits);
     append_summary_us(text, "parley_store_flush_seconds",
                       "Flushes of committed write batches to the disk after their COMMIT, each covering every "
-                      "batch committed before it began (SQLite's WAL fdatasync with --sqlite-flush-after-commit; "
-                      "otherwise none).",
+                      "batch committed before it began (SQLite's WAL fdatasync, unless --sqlite-flush-after-commit "
+                      "false; none on PostgreSQL).",
                       stats.flush_us, stats.flushes);
     HttpResponse r;
     r.body = std::move(text);

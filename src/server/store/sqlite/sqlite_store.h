@@ -19,10 +19,10 @@ struct SqliteOptions {
                                    // speed (never for tests of it)
   // With synchronous_full: the WAL is flushed after COMMIT rather than inside it, so the
   // next batch is applied during the flush (wal_flush.h); the committer's finisher flushes
-  // before acking, and a read waits for the flush of any commit its snapshot may hold.
-  // false (the default; the server's --sqlite-flush-after-commit): COMMIT flushes
-  // (synchronous=FULL) and the writer waits for it.
-  bool flush_after_commit = false;
+  // before acking, and a read waits for the flush of the commits its snapshot holds that it
+  // could show (the default; the server's --sqlite-flush-after-commit). false: COMMIT
+  // flushes (synchronous=FULL) and the writer waits for it.
+  bool flush_after_commit = true;
   int busy_timeout_ms = 5000;      // how long to wait for another process holding the lock
   // WAL checkpoints run on a background thread with its own connection, never inside a
   // commit: a PASSIVE checkpoint once the WAL holds checkpoint_pages pages. When the WAL

@@ -160,11 +160,9 @@ TEST(SqliteStore, OpenFailsAsAValueWhenTheFileCannotBeCreated) {
 TEST(SqliteStore, WalAndTheDurabilitySettingsAreSet) {
   test::TempDir dir;
   const std::string path = dir.file("p.db");
-  // COMMIT does not flush (synchronous=NORMAL); the store flushes the WAL after it
-  // (WalFlush), before anything of the commit is read or acknowledged.
-  SqliteOptions after{path, 1, true};
-  after.flush_after_commit = true;
-  auto opened = sqlite::SqliteStore::open(after);
+  // The default: COMMIT does not flush (synchronous=NORMAL); the store flushes the WAL
+  // after it (WalFlush), before anything of the commit is read or acknowledged.
+  auto opened = sqlite::SqliteStore::open(SqliteOptions{path, 1, true});
   ASSERT_TRUE(opened.ok()) << opened.error().message;
   sqlite::SqliteStore& store = *opened.value();
   EXPECT_EQ(store.writer_pragma("journal_mode").value(), "wal");
@@ -175,8 +173,10 @@ TEST(SqliteStore, WalAndTheDurabilitySettingsAreSet) {
   ASSERT_TRUE(store.flush_committed().ok());
   EXPECT_EQ(store.stats().flushes, 1u);
 
-  // The default: COMMIT flushes (synchronous=FULL), and nothing is left to flush after it.
-  auto full = sqlite::SqliteStore::open(SqliteOptions{dir.file("f.db"), 1, true});
+  // COMMIT flushing (synchronous=FULL): nothing is left to flush after it.
+  SqliteOptions in_commit{dir.file("f.db"), 1, true};
+  in_commit.flush_after_commit = false;
+  auto full = sqlite::SqliteStore::open(in_commit);
   ASSERT_TRUE(full.ok());
   EXPECT_EQ(full.value()->writer_pragma("synchronous").value(), "2");  // 2 = FULL
   seed(*full.value());
