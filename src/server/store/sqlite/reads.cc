@@ -58,7 +58,8 @@ Result<std::optional<Credentials>> SqliteStore::find_credentials(std::string_vie
 }
 
 Result<std::optional<UserRecord>> SqliteStore::find_user(int64_t user_id) {
-  return read([&](Db& db) { return load_user(db, user_id); });
+  // Every request's authentication: waits only for changes to that user.
+  return read_in({WalFlush::Scope::kUser, user_id}, [&](Db& db) { return load_user(db, user_id); });
 }
 
 Result<std::optional<UserRecord>> SqliteStore::find_user_by_name(std::string_view username) {
@@ -67,13 +68,17 @@ Result<std::optional<UserRecord>> SqliteStore::find_user_by_name(std::string_vie
 
 Result<std::optional<SessionRecord>> SqliteStore::find_session_by_token_hash(
     std::string_view token_hash) {
-  return read([&](Db& db) -> Result<std::optional<SessionRecord>> {
+  // Every request's authentication: once found, the session is its user's (a token that is
+  // not found waits for the whole snapshot).
+  return read_scoped([&](Db& db, std::optional<ReadScope>& scope) -> Result<std::optional<SessionRecord>> {
     PARLEY_STORE_ASSIGN(Stmt stmt, db.prepare("SELECT " PARLEY_STORE_SESSION_COLUMNS
                                               " FROM sessions WHERE token_hash = ?"));
     stmt.bind_all(token_hash);
     PARLEY_STORE_ASSIGN(bool row, stmt.step());
     if (!row) return std::optional<SessionRecord>();
-    return std::optional<SessionRecord>(read_session(stmt));
+    SessionRecord session = read_session(stmt);
+    scope = ReadScope{WalFlush::Scope::kUser, session.user_id};
+    return std::optional<SessionRecord>(std::move(session));
   });
 }
 
@@ -120,7 +125,7 @@ Result<Page<MessageRecord>> SqliteStore::history(int64_t user_id, const HistoryQ
   if (query.before && query.after) {
     return Error::make(Errc::kInvalidArgument, "at most one of before and after");
   }
-  return read_in(query.conversation_id, [&](Db& db) -> Result<Page<MessageRecord>> {
+  return read_in({WalFlush::Scope::kConversation, query.conversation_id}, [&](Db& db) -> Result<Page<MessageRecord>> {
     PARLEY_STORE_ASSIGN(auto member, load_member_window(db, query.conversation_id, user_id));
     if (!member) return Error::make(Errc::kNotFound, "no such conversation");
 
@@ -180,7 +185,7 @@ const char* category_filter(MediaCategory c) {
 
 Result<Page<MessageRecord>> SqliteStore::conversation_media(int64_t user_id, const MediaQuery& query) {
   if (query.limit < 1) return bad_limit();
-  return read_in(query.conversation_id, [&](Db& db) -> Result<Page<MessageRecord>> {
+  return read_in({WalFlush::Scope::kConversation, query.conversation_id}, [&](Db& db) -> Result<Page<MessageRecord>> {
     PARLEY_STORE_ASSIGN(auto member, load_member_window(db, query.conversation_id, user_id));
     if (!member) return Error::make(Errc::kNotFound, "no such conversation");
     // History's window and order, filtered: a backwards range scan of (conversation_id,

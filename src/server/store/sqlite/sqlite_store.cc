@@ -75,6 +75,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
                         column_index(*store->writer_, "members", "conversation_id"));
     PARLEY_STORE_ASSIGN(store->hidden_conversation_column_,
                         column_index(*store->writer_, "hidden_messages", "conversation_id"));
+    PARLEY_STORE_ASSIGN(store->sessions_user_column_,
+                        column_index(*store->writer_, "sessions", "user_id"));
     sqlite3_preupdate_hook(store->writer_->handle(), &SqliteStore::on_row_change, store.get());
   }
 
@@ -121,12 +123,12 @@ void SqliteStore::stop_checkpointer() {
 
 namespace {
 
-// The tables reads of one conversation (SqliteStore::read_in) never read: a change to
-// them marks nothing. Among them the full-text index's own tables (message_search_*).
-bool unread_by_conversation_reads(std::string_view table) {
+// The tables no scoped read (SqliteStore::read_in) reads: a change to them marks nothing.
+// Among them the full-text index's own tables (message_search_*).
+bool unread_by_scoped_reads(std::string_view table) {
   static constexpr std::string_view kTables[] = {
-      "meta",         "users",          "sessions",           "receipt_log", "contacts",
-      "disabled_accounts", "push_subscriptions", "media", "voice_plays", "calls"};
+      "meta",  "receipt_log", "contacts", "disabled_accounts", "push_subscriptions",
+      "media", "voice_plays", "calls"};
   for (std::string_view t : kTables) {
     if (t == table) return true;
   }
@@ -146,22 +148,31 @@ Result<int> SqliteStore::column_index(Db& db, const char* table, const char* col
 void SqliteStore::on_row_change(void* self, sqlite3* db, int op, const char* database,
                                 const char* table_name, sqlite3_int64 old_rowid,
                                 sqlite3_int64 new_rowid) {
+  using Scope = WalFlush::Scope;
   auto* store = static_cast<SqliteStore*>(self);
   WalFlush& flush = *store->wal_flush_;
   const std::string_view table(table_name);
-  if (std::string_view(database) != "main" || unread_by_conversation_reads(table)) return;
-  if (table == "conversations") {  // its rowid is the conversation's id
-    if (op != SQLITE_INSERT) flush.touch(old_rowid);
-    if (op != SQLITE_DELETE) flush.touch(new_rowid);
+  if (std::string_view(database) != "main" || unread_by_scoped_reads(table)) return;
+  // Tables whose rowid is the scope's id.
+  const Scope by_rowid = table == "users" ? Scope::kUser : Scope::kConversation;
+  if (table == "conversations" || table == "users") {
+    if (op != SQLITE_INSERT) flush.touch(by_rowid, old_rowid);
+    if (op != SQLITE_DELETE) flush.touch(by_rowid, new_rowid);
     return;
   }
+  // Tables with a column naming it.
   int column = -1;
+  Scope scope = Scope::kConversation;
   if (table == "messages") column = store->messages_conversation_column_;
   if (table == "members") column = store->members_conversation_column_;
   if (table == "hidden_messages") column = store->hidden_conversation_column_;
+  if (table == "sessions") {
+    column = store->sessions_user_column_;
+    scope = Scope::kUser;
+  }
   if (column < 0) {
-    // A table read by conversation reads but not keyed by conversation (blocks, reactions),
-    // or one this list does not know yet.
+    // A table scoped reads use that is not keyed by their scope (blocks, reactions), or one
+    // this list does not know yet.
     flush.touch_all();
     return;
   }
@@ -171,14 +182,14 @@ void SqliteStore::on_row_change(void* self, sqlite3* db, int op, const char* dat
   bool marked = false;
   if (op != SQLITE_INSERT && sqlite3_preupdate_old(db, column, &value) == SQLITE_OK &&
       sqlite3_value_type(value) == SQLITE_INTEGER) {
-    flush.touch(sqlite3_value_int64(value));
+    flush.touch(scope, sqlite3_value_int64(value));
     marked = true;
   }
   if (op != SQLITE_DELETE) {
     marked = false;
     if (sqlite3_preupdate_new(db, column, &value) == SQLITE_OK &&
         sqlite3_value_type(value) == SQLITE_INTEGER) {
-      flush.touch(sqlite3_value_int64(value));
+      flush.touch(scope, sqlite3_value_int64(value));
       marked = true;
     }
   }

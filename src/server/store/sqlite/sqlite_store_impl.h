@@ -101,21 +101,31 @@ class SqliteStore final : public Store {
   // may hold is durable (the connection goes back to the pool before that wait).
   template <class Fn>
   auto read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
-  // The same for a read of one conversation as its members see it, which may read only
-  // its rows of conversations, members, messages and hidden_messages, and reactions and
-  // blocks (on_row_change): it waits only for the commits that changed those (nullopt:
-  // read()).
+  // What a scoped read depends on, when that is less than the whole store.
+  struct ReadScope {
+    WalFlush::Scope kind;
+    int64_t id;
+  };
+  // The same for a read of one scope, which waits only for the commits that changed it
+  // (on_row_change marks them). It may read only
+  //  - kConversation: that conversation's rows of conversations, members, messages and
+  //    hidden_messages, and reactions and blocks;
+  //  - kUser: that user's rows of users and sessions.
   template <class Fn>
-  auto read_in(std::optional<int64_t> conversation_id, Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
-  // The same on `db`, which the caller holds (through the wait too).
+  auto read_in(ReadScope scope, Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
+  // The same for a read that learns its scope as it reads: fn(Db&, std::optional<ReadScope>&)
+  // names it (left empty: the whole store).
+  template <class Fn>
+  auto read_scoped(Fn&& fn) -> std::invoke_result_t<Fn&, Db&, std::optional<ReadScope>&>;
+  // The same as read() on `db`, which the caller holds (through the wait too).
   template <class Fn>
   auto read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&>;
-  // The transaction of all three; sets `visible` to the number of the last commit its
-  // snapshot holds that the read must wait for (wal_flush.h): every one, or those that
-  // touched `conversation`.
+  // The transaction of all of them, fn as read_scoped's; sets `visible` to the number of
+  // the last commit its snapshot holds that the read must wait for (wal_flush.h): every one,
+  // or the last that touched its scope.
   template <class Fn>
-  auto read_snapshot(Db& db, Fn& fn, uint64_t& visible, std::optional<int64_t> conversation = {})
-      -> std::invoke_result_t<Fn&, Db&>;
+  auto read_snapshot(Db& db, Fn& fn, uint64_t& visible)
+      -> std::invoke_result_t<Fn&, Db&, std::optional<ReadScope>&>;
   // `result` once the first `visible` commits are durable (wal_flush.h).
   template <class R>
   R when_durable(R result, uint64_t visible);
@@ -124,13 +134,14 @@ class SqliteStore final : public Store {
   void checkin(std::unique_ptr<Db> db);
 
   // The preupdate hook of the writer when COMMIT does not flush: marks what each commit
-  // changes for read_in (WalFlush::touch).
+  // changes for scoped reads (WalFlush::touch).
   static void on_row_change(void* self, sqlite3* db, int op, const char* database,
                             const char* table, sqlite3_int64 old_rowid, sqlite3_int64 new_rowid);
   static Result<int> column_index(Db& db, const char* table, const char* column);
   int messages_conversation_column_ = -1;
   int members_conversation_column_ = -1;
   int hidden_conversation_column_ = -1;
+  int sessions_user_column_ = -1;
 
   // Called by SQLite on the writer's thread after each commit with the WAL's page count.
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
@@ -182,12 +193,19 @@ class SqliteStore final : public Store {
 
 template <class Fn>
 auto SqliteStore::read(Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
-  return read_in(std::nullopt, fn);
+  return read_scoped([&](Db& db, std::optional<ReadScope>&) { return fn(db); });
 }
 
 template <class Fn>
-auto SqliteStore::read_in(std::optional<int64_t> conversation_id, Fn&& fn)
-    -> std::invoke_result_t<Fn&, Db&> {
+auto SqliteStore::read_in(ReadScope scope, Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
+  return read_scoped([&](Db& db, std::optional<ReadScope>& named) {
+    named = scope;
+    return fn(db);
+  });
+}
+
+template <class Fn>
+auto SqliteStore::read_scoped(Fn&& fn) -> std::invoke_result_t<Fn&, Db&, std::optional<ReadScope>&> {
   uint64_t visible = 0;
   auto result = [&] {
     std::unique_ptr<Db> db = checkout();
@@ -196,7 +214,7 @@ auto SqliteStore::read_in(std::optional<int64_t> conversation_id, Fn&& fn)
       std::unique_ptr<Db>& db;
       ~Return() { store->checkin(std::move(db)); }
     } give_back{this, db};
-    return read_snapshot(*db, fn, visible, conversation_id);
+    return read_snapshot(*db, fn, visible);
   }();
   return when_durable(std::move(result), visible);
 }
@@ -204,13 +222,14 @@ auto SqliteStore::read_in(std::optional<int64_t> conversation_id, Fn&& fn)
 template <class Fn>
 auto SqliteStore::read_on(Db& db, Fn&& fn) -> std::invoke_result_t<Fn&, Db&> {
   uint64_t visible = 0;
-  auto result = read_snapshot(db, fn, visible);
+  auto whole = [&](Db& d, std::optional<ReadScope>&) { return fn(d); };
+  auto result = read_snapshot(db, whole, visible);
   return when_durable(std::move(result), visible);
 }
 
 template <class Fn>
-auto SqliteStore::read_snapshot(Db& db, Fn& fn, uint64_t& visible, std::optional<int64_t> conversation)
-    -> std::invoke_result_t<Fn&, Db&> {
+auto SqliteStore::read_snapshot(Db& db, Fn& fn, uint64_t& visible)
+    -> std::invoke_result_t<Fn&, Db&, std::optional<ReadScope>&> {
   struct Close {
     Db& db;
     // A failed read may leave the transaction open; never hand that to the next reader.
@@ -224,11 +243,12 @@ auto SqliteStore::read_snapshot(Db& db, Fn& fn, uint64_t& visible, std::optional
     auto last = load_commit_number(db);
     if (!last.ok()) return last.error();
     visible = static_cast<uint64_t>(*last);
-    // Marks read after the snapshot was taken: they cover every commit it holds.
-    if (conversation) visible = wal_flush_->conversation_bound(visible, *conversation);
   }
-  auto result = fn(db);
+  std::optional<ReadScope> scope;
+  auto result = fn(db, scope);
   if (!result.ok()) return result;
+  // Marks read after the snapshot was taken cover every commit it holds.
+  if (wal_flush_ && scope) visible = wal_flush_->scoped_bound(visible, scope->kind, scope->id);
   if (Status done = db.run("COMMIT"); !done.ok()) return done.error();
   return result;
 }

@@ -319,8 +319,58 @@ TEST(SqliteStore, AConversationsHistoryWaitsOnlyForCommitsThatTouchedIt) {
   EXPECT_EQ(store->stats().flushes, flushed + 4);
   // Every other read waits for whatever its snapshot holds, as before.
   ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.set_last_seen(s.bob.id, 70); }).ok());
-  ASSERT_TRUE(store->find_user(s.bob.id).ok());
+  ASSERT_TRUE(store->list_conversations(s.alice.id, std::nullopt, 10).ok());
   EXPECT_EQ(store->stats().flushes, flushed + 5);
+}
+
+TEST(SqliteStore, AuthenticationWaitsOnlyForCommitsThatTouchedItsUser) {
+  test::TempDir dir;
+  SqliteOptions options{dir.file("a.db"), 2, true};
+  options.flush_after_commit = true;
+  auto opened = open_sqlite_store(options);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  std::unique_ptr<Store> store = std::move(opened).value();
+  Seeded s = seed(*store);
+  const SessionRecord session = in_txn(*store, [&](WriteTxn& t) {
+                                  return t.create_session(s.alice.id, "alice-token-hash", "phone", 5, 1000000);
+                                }).value();
+  // The new session is alice's change: looking it up waits for it.
+  auto found = store->find_session_by_token_hash("alice-token-hash");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, session.id);
+  const uint64_t flushed = store->stats().flushes;
+  EXPECT_GE(flushed, 1u);
+
+  // Bob's changes (his user row, his sessions, a message to him) do not hold alice's
+  // authentication back; his own lookups, and a token that matches nothing, wait.
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.set_last_seen(s.bob.id, 50); }).ok());
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) {
+                return t.create_session(s.bob.id, "bob-token-hash", "laptop", 6, 1000000);
+              }).ok());
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) {
+                return t.append_message(new_message(s.conversation.id, s.alice.id, "a2", "text", "yo", 7));
+              }).ok());
+  ASSERT_TRUE(store->find_session_by_token_hash("alice-token-hash").ok());
+  auto alice = store->find_user(s.alice.id);
+  ASSERT_TRUE(alice.ok() && alice->has_value());
+  EXPECT_EQ(store->stats().flushes, flushed);
+  auto bob = store->find_session_by_token_hash("bob-token-hash");
+  ASSERT_TRUE(bob.ok() && bob->has_value());
+  EXPECT_EQ(store->stats().flushes, flushed + 1);
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.set_last_seen(s.bob.id, 60); }).ok());
+  ASSERT_TRUE(store->find_user(s.bob.id).ok());
+  EXPECT_EQ(store->stats().flushes, flushed + 2);
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.set_last_seen(s.bob.id, 70); }).ok());
+  auto nobody = store->find_session_by_token_hash("no-such-token-hash");
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_FALSE(nobody->has_value());
+  EXPECT_EQ(store->stats().flushes, flushed + 3);
+  // Alice's session revoked: her lookup waits for it and sees it.
+  ASSERT_TRUE(in_txn(*store, [&](WriteTxn& t) { return t.revoke_session(s.alice.id, session.id); }).ok());
+  auto revoked = store->find_session_by_token_hash("alice-token-hash");
+  ASSERT_TRUE(revoked.ok() && revoked->has_value());
+  EXPECT_TRUE((*revoked)->revoked);
+  EXPECT_EQ(store->stats().flushes, flushed + 4);
 }
 
 TEST(SqliteStore, StatementCacheStaysBoundedWhateverTheTexts) {

@@ -18,11 +18,11 @@
 // bound: it counts a COMMIT still writing).
 //
 // Under a steady stream of commits nearly every snapshot holds one not yet flushed, so a
-// read of one conversation waits only for the commits that touched it: before COMMIT the
-// writer marks each conversation its commit changes (or every one, touch_all()), and such
-// a read's bound is the last commit that marked it, if its snapshot holds that commit.
-// Marks share slots (conversation id modulo kSlots): a shared slot only makes a read wait
-// for more. Thread-safe: the writer counts and marks, the committer's finisher and readers
+// read of one conversation's rows, or of one user's, waits only for the commits that
+// touched them: before COMMIT the writer marks each conversation and user its commit
+// changes (or every one, touch_all()), and such a read's bound is the last commit that
+// marked its scope, if its snapshot holds that commit. Marks share slots (scopes hashed
+// into kSlots): a shared slot only makes a read wait for more. Thread-safe: the writer counts and marks, the committer's finisher and readers
 // flush.
 #pragma once
 
@@ -59,18 +59,17 @@ class WalFlush {
   void commit_starting() { started_.fetch_add(1, std::memory_order_seq_cst); }
   void commit_returned();
 
+  // What a scoped read depends on: the rows of one conversation or of one user.
+  enum class Scope : uint64_t { kConversation = 0, kUser = 1 };
   // The writer, inside the transaction of commit next_commit(): it changes rows that a
-  // read of that conversation may return, or that any such read may.
-  void touch(int64_t conversation_id) {
-    touched_[static_cast<uint64_t>(conversation_id) % kSlots].store(next_commit(), std::memory_order_seq_cst);
-  }
+  // read of that scope may return, or that any scoped read may.
+  void touch(Scope scope, int64_t id) { slot(scope, id).store(next_commit(), std::memory_order_seq_cst); }
   void touch_all() { touched_all_.store(next_commit(), std::memory_order_seq_cst); }
-  // For a read of one conversation whose snapshot holds the commits up to `visible`, called
-  // once it has taken its snapshot: the last of them it must wait for.
-  uint64_t conversation_bound(uint64_t visible, int64_t conversation_id) const {
-    const uint64_t touched =
-        std::max(touched_all_.load(std::memory_order_seq_cst),
-                 touched_[static_cast<uint64_t>(conversation_id) % kSlots].load(std::memory_order_seq_cst));
+  // For a read of one scope whose snapshot holds the commits up to `visible`, called after
+  // it took its snapshot: the last of them it must wait for.
+  uint64_t scoped_bound(uint64_t visible, Scope scope, int64_t id) const {
+    const uint64_t touched = std::max(touched_all_.load(std::memory_order_seq_cst),
+                                      slot(scope, id).load(std::memory_order_seq_cst));
     return std::min(visible, touched);
   }
 
@@ -94,6 +93,13 @@ class WalFlush {
       : fd_(fd), started_(committed), durable_(committed), returned_(committed), covering_(committed) {}
 
   static constexpr std::size_t kSlots = 4096;
+
+  // Ids are dense: conversations on even slots, users on odd ones.
+  static std::size_t index(Scope scope, int64_t id) {
+    return (static_cast<uint64_t>(id) * 2 + static_cast<uint64_t>(scope)) % kSlots;
+  }
+  std::atomic<uint64_t>& slot(Scope scope, int64_t id) { return touched_[index(scope, id)]; }
+  const std::atomic<uint64_t>& slot(Scope scope, int64_t id) const { return touched_[index(scope, id)]; }
 
   const int fd_;
   std::atomic<uint64_t> started_{0};
