@@ -176,7 +176,7 @@ void SqliteStore::on_row_change(void* self, sqlite3* db, int op, const char* dat
     flush.touch_all();
     return;
   }
-  // The row as it is before the change and as it will be after (the same conversation,
+  // The row as it is before the change and as it will be after (the same scope,
   // but a row is never trusted to keep it).
   sqlite3_value* value = nullptr;
   bool marked = false;
