@@ -403,6 +403,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     po.online_elsewhere = [cp = cluster_presence.get()](int64_t user) { return cp->online_elsewhere(user); };
+    nats->add_metrics_source([cp = cluster_presence.get()] { return cp->metrics_text(); });
     presence_listener = cluster_presence.get();
   }
   chat::PresenceTracker presence(**db, chat.committer(), *presence_listener, po);

@@ -16,6 +16,24 @@ const GRACE_MS = 300;
 // check interval on the observing node).
 const DEAD_NODE_BOUND_MS = 5000 + 1000 + 1000;
 
+async function metric(server, name) {
+  const res = await fetch(`${server.url}/metrics`);
+  assert.equal(res.status, 200, 'metrics');
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
+
+// Waits until `server` knows `count` (user, node) pairs online on the other nodes.
+async function knowsRemote(server, count, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const known = await metric(server, 'parley_cluster_presence_remote');
+    if (known === count) return;
+    assert.ok(Date.now() < deadline, `the node knows ${known} remote users online, not ${count}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function subscribe(client, ids) {
   const ans = await client.call({ type: 'presence_subscribe', user_ids: ids }, 'presence_subscribed');
   return new Map(ans.users.map((u) => [u.user_id, u]));
@@ -43,8 +61,11 @@ test('presence is the cluster-wide state, and a dead node takes its users offlin
   states = await subscribe(watcher, [bob.user.id]);
   assert.equal(states.get(bob.user.id).online, true, 'presence_subscribe on A sees bob online on B');
 
-  // A second device on C, then the one on B leaves: still online (no offline event).
+  // A second device on C, then the one on B leaves: still online (no offline event). The
+  // device on B leaves once A has heard of the one on C (announcements from two nodes may
+  // arrive in any order; on a busy machine C's can take longer than B's grace period).
   const bobC = await connect(t, c, bob.token);
+  await knowsRemote(a, 2, T(10000));
   bobB.close();
   await bobB.waitClose(T(5000));
   // The grace period on B passes, B announces its own transition; the cluster state stays online.

@@ -104,6 +104,22 @@ void ClusterPresence::on_presence(int64_t user_id, bool on, std::optional<int64_
   announce(out);
 }
 
+std::string ClusterPresence::metrics_text() const {
+  std::size_t local = 0;
+  std::size_t remote = 0;
+  {
+    std::lock_guard lock(mu_);
+    local = local_online_.size();
+    for (const auto& [id, node] : nodes_) remote += node.users.size();
+  }
+  return "# HELP parley_cluster_presence_local Users with a device online on this node, as announced to the others.\n"
+         "# TYPE parley_cluster_presence_local gauge\n"
+         "parley_cluster_presence_local " + std::to_string(local) + "\n"
+         "# HELP parley_cluster_presence_remote Users known online on other live nodes, once per node.\n"
+         "# TYPE parley_cluster_presence_remote gauge\n"
+         "parley_cluster_presence_remote " + std::to_string(remote) + "\n";
+}
+
 bool ClusterPresence::heard(uint64_t node) {
   auto [it, fresh] = nodes_.try_emplace(node);
   it->second.last_heard_steady = steady_ms();

@@ -24,6 +24,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
@@ -56,6 +57,10 @@ class ClusterPresence final : public chat::PresenceListener {
 
   // Whether a device of the user is online on another live node.
   bool online_elsewhere(int64_t user_id) const;
+
+  // Prometheus text: users online on this node, and (user, node) pairs known online on
+  // the other live nodes (a user on two other nodes counts twice).
+  std::string metrics_text() const;
 
   // Changes that end or alter presence watches (a block, hiding last seen), made on this
   // node: published so that the other nodes apply them to their watches too.
