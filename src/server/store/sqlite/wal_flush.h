@@ -22,8 +22,9 @@
 // touched them: before COMMIT the writer marks each conversation and user its commit
 // changes (or every one, touch_all()), and such a read's bound is the last commit that
 // marked its scope, if its snapshot holds that commit. Marks share slots (scopes hashed
-// into kSlots): a shared slot only makes a read wait for more. Thread-safe: the writer counts and marks, the committer's finisher and readers
-// flush.
+// into kSlots): a shared slot only makes a read wait for more.
+//
+// Thread-safe: the writer counts and marks, the committer's finisher and readers flush.
 #pragma once
 
 #include <sqlite3.h>
