@@ -21,8 +21,11 @@ void Rpc::start(std::function<void(const std::string&)> on_close) {
 }
 
 void Rpc::on_frame(std::string_view f) {
+  // One arena per frame, owned by the parsed value (and by the answer moved out of it):
+  // one allocation instead of one per node, and no per-node frees. The answer's arena is
+  // released with it.
   boost::system::error_code ec;
-  json::value v = json::parse(f, ec);
+  json::value v = json::parse(f, ec, json::make_shared_resource<json::monotonic_resource>(f.size() * 2 + 256));
   if (ec || !v.is_object()) return;
   json::object& o = v.get_object();
   if (const json::value* id = o.if_contains("id"); id && id->is_int64() && id->get_int64() == awaited_ && awaited_) {
