@@ -8,12 +8,25 @@ namespace bench {
 
 namespace json = boost::json;
 
-void Stats::set_max(const std::string& name, double v) {
-  auto [it, inserted] = counters.emplace(name, v);
-  if (!inserted) it->second = std::max(it->second, v);
+void Stats::add(std::string_view name, double n) {
+  auto it = counters.find(name);
+  if (it == counters.end()) it = counters.emplace(std::string(name), 0.0).first;
+  it->second += n;
 }
 
-double Stats::get(const std::string& name) const {
+Histogram& Stats::hist(std::string_view name) {
+  auto it = hists.find(name);
+  if (it == hists.end()) it = hists.emplace(std::string(name), Histogram{}).first;
+  return it->second;
+}
+
+void Stats::set_max(std::string_view name, double v) {
+  auto it = counters.find(name);
+  if (it == counters.end()) counters.emplace(std::string(name), v);
+  else it->second = std::max(it->second, v);
+}
+
+double Stats::get(std::string_view name) const {
   auto it = counters.find(name);
   return it == counters.end() ? 0 : it->second;
 }

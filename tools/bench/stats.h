@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -14,15 +15,18 @@
 
 namespace bench {
 
+// Names are looked up without building a std::string (transparent comparators): add() and
+// hist() run once or more per delivered message, and a name longer than the small-string
+// buffer would otherwise cost an allocation per call.
 struct Stats {
-  std::map<std::string, double> counters;
-  std::map<std::string, Histogram> hists;
+  std::map<std::string, double, std::less<>> counters;
+  std::map<std::string, Histogram, std::less<>> hists;
   std::vector<std::string> errors;
 
-  void add(const std::string& name, double n = 1) { counters[name] += n; }
-  void set_max(const std::string& name, double v);
-  double get(const std::string& name) const;
-  Histogram& hist(const std::string& name) { return hists[name]; }
+  void add(std::string_view name, double n = 1);
+  void set_max(std::string_view name, double v);
+  double get(std::string_view name) const;
+  Histogram& hist(std::string_view name);
   void error(std::string what);  // keeps the first 50 descriptions, counts the rest
   void merge(const Stats& other);
 
