@@ -9,14 +9,8 @@ import { test } from 'node:test';
 import { api, assertStatus, connect, openConversation, register, T } from '../node/lib/client.mjs';
 import { startServer } from '../node/lib/server.mjs';
 import { freshDatabase } from './db.mjs';
+import { metric } from './metrics.mjs';
 import { startNats } from './nats.mjs';
-
-async function metric(server, name) {
-  const res = await fetch(`${server.url}/metrics`);
-  assert.equal(res.status, 200, 'metrics');
-  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
 
 test('every kind of event made on one node reaches devices on the other, once', async (t) => {
   const nats = await startNats(t);

@@ -10,17 +10,12 @@ import { api, assertStatus, connect, openConversation, register, T } from '../no
 import { sleep, startServer } from '../node/lib/server.mjs';
 import { freshDatabase } from './db.mjs';
 import { FollowingDevice } from './device.mjs';
+import { metric } from './metrics.mjs';
 import { startNats } from './nats.mjs';
 
 const PAIRS = 4;
 const PER_SENDER = 150;
 const IN_FLIGHT = 8;
-
-async function metric(server, name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
 
 async function waitFor(what, cond, ms) {
   const deadline = Date.now() + ms;

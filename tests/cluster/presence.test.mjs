@@ -9,19 +9,13 @@ import { test } from 'node:test';
 import { connect, openConversation, register, T } from '../node/lib/client.mjs';
 import { startServer } from '../node/lib/server.mjs';
 import { freshDatabase } from './db.mjs';
+import { metric } from './metrics.mjs';
 import { startNats } from './nats.mjs';
 
 const GRACE_MS = 300;
 // docs/architecture.md: a dead node's users go offline within 5 s + 1 s (+ the tracker's
 // check interval on the observing node).
 const DEAD_NODE_BOUND_MS = 5000 + 1000 + 1000;
-
-async function metric(server, name) {
-  const res = await fetch(`${server.url}/metrics`);
-  assert.equal(res.status, 200, 'metrics');
-  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.split(' ')[1]);
-}
 
 // Waits until `server` knows `count` (user, node) pairs online on the other nodes.
 async function knowsRemote(server, count, ms) {

@@ -15,6 +15,7 @@ import { api, assertStatus, cid, connect, httpSend as post, login, openConversat
 import { startServer } from '../node/lib/server.mjs';
 import { browserKeys, decrypt, fakePushService, selfSignedCert } from '../node/lib/push.mjs';
 import { freshDatabase } from './db.mjs';
+import { metric } from './metrics.mjs';
 import { startNats } from './nats.mjs';
 
 const GRACE = T(500);
@@ -31,12 +32,6 @@ async function subscribe(server, token, service, path, keys = browserKeys()) {
   });
   assertStatus(res, 201, 'subscribe');
   return keys;
-}
-
-async function metric(server, name) {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : undefined;
 }
 
 // Waits until `server` counts `want` sessions connected on other nodes.
